@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Interop tests: the official MCP clients against the conformance server
+# (examples/conformance), over stdio and Streamable HTTP.
+#
+#   scripts/interop.sh            # both suites
+#   scripts/interop.sh python     # tests/interop/python (pytest, the `mcp` Python SDK)
+#   scripts/interop.sh ts         # tests/interop/ts (node --test, @modelcontextprotocol/sdk)
+#
+# Extra arguments after the suite name go to the test runner, e.g.
+#   scripts/interop.sh python -k sampling
+#
+# The tests start the server themselves (stdio: as a child process; HTTP: on
+# a free 127.0.0.1 port) from $CONFORMANCE_SERVER_BIN, which this script sets
+# after building it. SERVER_BIN=path skips the build.
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+suite="${1:-all}"
+[[ $# -gt 0 ]] && shift
+
+[[ -x "$NODE" && -x "$PY" ]] || "$ROOT/scripts/setup.sh"
+CONFORMANCE_SERVER_BIN="$(build_server)"
+export CONFORMANCE_SERVER_BIN
+
+run_python() {
+    log "interop: Python SDK ($("$PY" -c 'from importlib.metadata import version; print("mcp", version("mcp"))'))"
+    (cd "$ROOT/tests/interop/python" &&
+        timeout 900 "$PY" -m pytest -p no:cacheprovider -ra --timeout=90 "$@" </dev/null)
+}
+
+run_ts() {
+    log "interop: TypeScript SDK ($("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/sdk/package.json").version'), node $("$NODE" --version))"
+    local files=("$ROOT"/tests/interop/ts/*.test.mjs)
+    [[ -e "${files[0]}" ]] || die "no tests in tests/interop/ts"
+    (cd "$ROOT/tests/interop/ts" &&
+        timeout 900 "$NODE" --test --test-reporter=spec --test-timeout=90000 "$@" "${files[@]}" </dev/null)
+}
+
+case "$suite" in
+python) run_python "$@" ;;
+ts) run_ts "$@" ;;
+all)
+    run_python
+    run_ts
+    ;;
+*) die "usage: scripts/interop.sh [python|ts|all] [runner args...]" ;;
+esac

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The project's test command. Runs, in order, stopping at the first failure:
+#
+#   1. scripts/setup.sh                  pinned Node 22 / npm packages / Python venv in .tools/
+#   2. cargo fmt --all -- --check
+#   3. cargo clippy --workspace --all-targets -- -D warnings
+#   4. cargo test --workspace
+#   5. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
+#   6. scripts/interop.sh python         the Python SDK client, stdio + HTTP
+#   7. scripts/interop.sh ts             the TypeScript SDK client, stdio + HTTP
+#
+# Everything shares one Cargo target directory and the server binary is built
+# once (debug profile, reusing `cargo test`'s dependency builds).
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+T0=$SECONDS
+step_names=()
+step_times=()
+
+# step NAME TIMEOUT_SECONDS CMD...: run CMD under a time limit; on failure say
+# which step failed and stop.
+step() {
+    local name="$1" limit="$2"
+    shift 2
+    local t=$SECONDS rc=0
+    log "[$name] $*"
+    timeout --kill-after=30 "$limit" "$@" </dev/null || rc=$?
+    step_names+=("$name")
+    step_times+=($((SECONDS - t)))
+    if [[ $rc -ne 0 ]]; then
+        [[ $rc -eq 124 ]] && echo "[$name] timed out after ${limit}s" >&2
+        summary
+        die "FAILED at step '$name' (exit $rc): $*"
+    fi
+}
+
+summary() {
+    local i
+    echo "--- scripts/test.sh: step times (total $((SECONDS - T0))s) ---" >&2
+    for i in "${!step_names[@]}"; do
+        printf '  %-14s %5ss\n' "${step_names[$i]}" "${step_times[$i]}" >&2
+    done
+}
+
+step setup 1200 scripts/setup.sh
+step fmt 300 cargo fmt --all -- --check
+step clippy 2400 cargo clippy --workspace --all-targets -- -D warnings
+step test 2400 cargo test --workspace
+# Build the server once; the remaining steps reuse it.
+step build 1200 cargo build -p "$SERVER_PACKAGE" --bin "$SERVER_BIN_NAME"
+SERVER_BIN="$(target_dir)/debug/$SERVER_BIN_NAME"
+export SERVER_BIN
+step conformance 1200 scripts/conformance.sh
+step interop-py 1200 scripts/interop.sh python
+step interop-ts 1200 scripts/interop.sh ts
+
+summary
+log "all checks passed"
