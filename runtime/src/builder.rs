@@ -1,0 +1,341 @@
+//! `ServerBuilder`: turns descriptor tables (JSON text emitted by the
+//! generator) and handler closures into a `Server`. Problems are collected and
+//! reported together by `build()`; nothing here panics.
+
+use crate::completion::{self, Ref};
+use crate::context::RequestContext;
+use crate::error::{BuildError, McpError, ToolError};
+use crate::model::{CallToolResult, GetPromptResult, ReadResourceResult};
+use crate::pagination::DEFAULT_PAGE_SIZE;
+use crate::prompts::{self, Prompt};
+use crate::resources::{self, Resource, Template, UriTemplate};
+use crate::server::Server;
+use crate::session::{InMemorySessionStore, SessionStore};
+use crate::tools::{self, Tool};
+use futures::FutureExt;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+pub struct ServerBuilder {
+    info: Value,
+    instructions: Option<String>,
+    tools: Vec<Tool>,
+    resources: Vec<Resource>,
+    templates: Vec<Template>,
+    prompts: Vec<Prompt>,
+    completions: HashMap<(Ref, String), Vec<String>>,
+    page_size: usize,
+    sessions: Option<Arc<dyn SessionStore>>,
+    errors: Vec<BuildError>,
+}
+
+fn parse(what: &str, json: &str) -> Result<Value, BuildError> {
+    serde_json::from_str(json).map_err(|source| BuildError::Descriptor {
+        what: what.to_owned(),
+        source,
+    })
+}
+
+fn invalid(what: impl Into<String>, message: impl Into<String>) -> BuildError {
+    BuildError::Invalid {
+        what: what.into(),
+        message: message.into(),
+    }
+}
+
+fn str_field<'a>(v: &'a Value, key: &str, what: &str) -> Result<&'a str, BuildError> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid(what, format!("missing string field `{key}`")))
+}
+
+/// Deserialize handler arguments; a mismatch is the caller's mistake.
+fn args<A: DeserializeOwned>(v: Value) -> Result<A, String> {
+    serde_json::from_value(v).map_err(|e| format!("invalid arguments: {e}"))
+}
+
+impl ServerBuilder {
+    pub(crate) fn new(info_json: &str) -> Self {
+        let mut errors = vec![];
+        let info = parse("server info", info_json).unwrap_or_else(|e| {
+            errors.push(e);
+            Value::Null
+        });
+        if info.get("name").and_then(Value::as_str).is_none()
+            || info.get("version").and_then(Value::as_str).is_none()
+        {
+            errors.push(invalid("server info", "needs string `name` and `version`"));
+        }
+        ServerBuilder {
+            info,
+            instructions: None,
+            tools: vec![],
+            resources: vec![],
+            templates: vec![],
+            prompts: vec![],
+            completions: HashMap::new(),
+            page_size: DEFAULT_PAGE_SIZE,
+            sessions: None,
+            errors,
+        }
+    }
+
+    fn record<T>(mut self, r: Result<T, BuildError>, add: impl FnOnce(&mut Self, T)) -> Self {
+        match r {
+            Ok(t) => add(&mut self, t),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    pub fn instructions(mut self, text: &str) -> Self {
+        self.instructions = Some(text.to_owned());
+        self
+    }
+
+    /// Items per page of every list method.
+    pub fn page_size(mut self, n: usize) -> Self {
+        self.page_size = n.max(1);
+        self
+    }
+
+    pub fn session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.sessions = Some(store);
+        self
+    }
+
+    pub fn tool<A, F, Fut>(self, descriptor_json: &str, handler: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let erased: tools::ToolFn = Arc::new(move |ctx, v| match args::<A>(v) {
+            Ok(a) => handler(ctx, a).boxed(),
+            Err(e) => futures::future::ready(Err(ToolError::new(e))).boxed(),
+        });
+        let r = (|| {
+            let d = parse("tool", descriptor_json)?;
+            let name = str_field(&d, "name", "tool")?;
+            let what = format!("tool {name}");
+            if !tools::is_valid_name(name) {
+                return Err(invalid(
+                    &what,
+                    "name must be 1-128 characters of A-Z a-z 0-9 _ - .",
+                ));
+            }
+            let schema = d
+                .get("inputSchema")
+                .ok_or_else(|| invalid(&what, "missing inputSchema"))?;
+            if schema.get("type").and_then(Value::as_str) != Some("object") {
+                return Err(invalid(&what, "inputSchema must have type \"object\""));
+            }
+            let input = tools::compile(schema, "inputSchema").map_err(|m| invalid(&what, m))?;
+            let output = match d.get("outputSchema") {
+                Some(s) => Some(tools::compile(s, "outputSchema").map_err(|m| invalid(&what, m))?),
+                None => None,
+            };
+            Ok(Tool {
+                descriptor: d,
+                input,
+                output,
+                handler: erased,
+                enabled: AtomicBool::new(true),
+            })
+        })();
+        self.record(r, |b, t| b.tools.push(t))
+    }
+
+    fn add_resource(self, descriptor_json: &str, body: impl FnOnce() -> resources::Body) -> Self {
+        let r = parse("resource", descriptor_json).and_then(|d| {
+            let uri = str_field(&d, "uri", "resource")?.to_owned();
+            str_field(&d, "name", &format!("resource {uri}"))?;
+            Ok(Resource {
+                uri,
+                descriptor: d,
+                body: body(),
+            })
+        });
+        self.record(r, |b, r| b.resources.push(r))
+    }
+
+    pub fn resource_text(self, descriptor_json: &str, text: &str) -> Self {
+        self.add_resource(descriptor_json, || resources::Body::Text(text.to_owned()))
+    }
+
+    /// `base64` is the blob, already encoded.
+    pub fn resource_blob(self, descriptor_json: &str, base64: &str) -> Self {
+        self.add_resource(descriptor_json, || resources::Body::Blob(base64.to_owned()))
+    }
+
+    pub fn resource<F, Fut>(self, descriptor_json: &str, handler: F) -> Self
+    where
+        F: Fn(RequestContext, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ReadResourceResult, McpError>> + Send + 'static,
+    {
+        self.add_resource(descriptor_json, || {
+            resources::Body::Handler(Arc::new(move |ctx, uri| handler(ctx, uri).boxed()))
+        })
+    }
+
+    pub fn resource_template<A, F, Fut>(self, descriptor_json: &str, handler: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, String, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ReadResourceResult, McpError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let erased: resources::TemplateFn = Arc::new(move |ctx, uri, vars| {
+            let vars = Value::Object(
+                vars.into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            );
+            match args::<A>(vars) {
+                Ok(a) => handler(ctx, uri, a).boxed(),
+                Err(e) => futures::future::ready(Err(McpError::invalid_params(e))).boxed(),
+            }
+        });
+        let r = parse("resource template", descriptor_json).and_then(|d| {
+            let t = str_field(&d, "uriTemplate", "resource template")?;
+            let what = format!("resource template {t}");
+            str_field(&d, "name", &what)?;
+            let template = UriTemplate::parse(t).map_err(|m| invalid(&what, m))?;
+            Ok(Template {
+                descriptor: d,
+                template,
+                handler: erased,
+            })
+        });
+        self.record(r, |b, t| b.templates.push(t))
+    }
+
+    fn add_prompt(self, descriptor_json: &str, body: Result<prompts::Body, BuildError>) -> Self {
+        let r = parse("prompt", descriptor_json).and_then(|d| {
+            let name = str_field(&d, "name", "prompt")?.to_owned();
+            Ok(Prompt {
+                name,
+                descriptor: d,
+                body: body?,
+            })
+        });
+        self.record(r, |b, p| b.prompts.push(p))
+    }
+
+    /// A prompt rendered from message templates (`{{argument}}` placeholders).
+    pub fn prompt(self, descriptor_json: &str, messages_json: &str) -> Self {
+        let body = parse("prompt messages", messages_json).and_then(|m| match m {
+            Value::Array(items) => Ok(prompts::Body::Messages(items)),
+            _ => Err(invalid("prompt messages", "must be an array")),
+        });
+        self.add_prompt(descriptor_json, body)
+    }
+
+    pub fn prompt_handler<A, F, Fut>(self, descriptor_json: &str, handler: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<GetPromptResult, McpError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let erased: prompts::PromptFn =
+            Arc::new(
+                move |ctx, m: Map<String, Value>| match args::<A>(Value::Object(m)) {
+                    Ok(a) => handler(ctx, a).boxed(),
+                    Err(e) => futures::future::ready(Err(McpError::invalid_params(e))).boxed(),
+                },
+            );
+        self.add_prompt(descriptor_json, Ok(prompts::Body::Handler(erased)))
+    }
+
+    /// Fixed completion values for one argument of a prompt
+    /// (`{"type":"ref/prompt","name":…}`) or one variable of a template
+    /// (`{"type":"ref/resource","uri":…}`).
+    pub fn completion(self, ref_json: &str, argument: &str, values: &[&str]) -> Self {
+        let r = parse("completion ref", ref_json)
+            .and_then(|v| Ref::from_value(&v).map_err(|m| invalid("completion ref", m)));
+        let values: Vec<String> = values.iter().map(|s| (*s).to_owned()).collect();
+        let argument = argument.to_owned();
+        self.record(r, |b, r| {
+            b.completions.insert((r, argument), values);
+        })
+    }
+
+    fn check_unique(&mut self) {
+        let mut dupes = vec![];
+        let mut seen = HashSet::new();
+        for t in &self.tools {
+            if let Some(n) = t.descriptor.get("name").and_then(Value::as_str)
+                && !seen.insert(("tool", n.to_owned()))
+            {
+                dupes.push(format!("tool {n}"));
+            }
+        }
+        for r in &self.resources {
+            if !seen.insert(("resource", r.uri.clone())) {
+                dupes.push(format!("resource {}", r.uri));
+            }
+        }
+        for p in &self.prompts {
+            if !seen.insert(("prompt", p.name.clone())) {
+                dupes.push(format!("prompt {}", p.name));
+            }
+        }
+        for d in dupes {
+            self.errors.push(invalid(d, "declared twice"));
+        }
+    }
+
+    pub fn build(mut self) -> Result<Server, BuildError> {
+        self.check_unique();
+        for (r, _) in self.completions.keys() {
+            let known = match r {
+                Ref::Prompt(n) => self.prompts.iter().any(|p| &p.name == n),
+                Ref::Resource(u) => self
+                    .templates
+                    .iter()
+                    .any(|t| t.descriptor.get("uriTemplate").and_then(Value::as_str) == Some(u)),
+            };
+            if !known {
+                self.errors.push(invalid(
+                    "completion",
+                    format!("{r:?} names no prompt or resource template"),
+                ));
+            }
+        }
+        match self.errors.len() {
+            0 => {}
+            1 => return Err(self.errors.remove(0)),
+            n => {
+                let list = self
+                    .errors
+                    .iter()
+                    .map(|e| format!("  - {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                return Err(BuildError::Many(n, list));
+            }
+        }
+        let tools = tools::Registry::new(self.tools, self.page_size);
+        let resources = resources::Registry::new(self.resources, self.templates, self.page_size);
+        let prompts = prompts::Registry::new(self.prompts, self.page_size);
+        let completions = completion::Registry::new(self.completions);
+        let sessions = self
+            .sessions
+            .unwrap_or_else(|| Arc::new(InMemorySessionStore::default()));
+        Ok(Server::from_parts(
+            self.info,
+            self.instructions,
+            tools,
+            resources,
+            prompts,
+            completions,
+            sessions,
+        ))
+    }
+}

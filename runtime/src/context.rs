@@ -1,0 +1,147 @@
+//! What a handler gets besides its arguments: a way to talk back to the
+//! client while it runs.
+
+use crate::error::McpError;
+use crate::jsonrpc::{Message, Request, RequestId};
+use crate::model::LogLevel;
+use crate::server::Server;
+use crate::session::{Outbound, Outgoing, Session};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How long a server→client request may wait for its answer.
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Clone)]
+pub struct RequestContext {
+    pub(crate) server: Server,
+    pub(crate) session: Arc<Session>,
+    pub(crate) request_id: RequestId,
+    pub(crate) meta: Option<Value>,
+    pub(crate) out: Outbound,
+    pub(crate) cancel: CancellationToken,
+}
+
+impl RequestContext {
+    pub fn session_id(&self) -> &str {
+        self.session.id()
+    }
+    pub fn request_id(&self) -> &RequestId {
+        &self.request_id
+    }
+    /// The request's `_meta`, if the client sent one.
+    pub fn meta(&self) -> Option<&Value> {
+        self.meta.as_ref()
+    }
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+    /// The capabilities the client declared in `initialize`.
+    pub fn client_capabilities(&self) -> Value {
+        self.session
+            .client()
+            .map(|c| c.capabilities)
+            .unwrap_or(Value::Null)
+    }
+    pub fn protocol_version(&self) -> Option<String> {
+        self.session.protocol_version()
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+    /// Resolves when the client cancels the request or the session ends.
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await
+    }
+
+    /// Report progress, if the client asked for it with a progressToken.
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = self.meta.as_ref().and_then(|m| m.get("progressToken")) else {
+            return;
+        };
+        let mut params = json!({ "progressToken": token, "progress": progress });
+        if let Some(total) = total {
+            params["total"] = json!(total);
+        }
+        if let Some(message) = message {
+            params["message"] = json!(message);
+        }
+        self.out
+            .send(Message::notification("notifications/progress", params));
+    }
+
+    /// Send a log message, if the client's level lets it through.
+    pub fn log(&self, level: LogLevel, logger: Option<&str>, data: Value) {
+        if !crate::logging::enabled(&self.session, level) {
+            return;
+        }
+        self.out.send(crate::logging::message(level, logger, data));
+    }
+    pub fn info(&self, data: impl Into<Value>) {
+        self.log(LogLevel::Info, None, data.into())
+    }
+
+    /// Tell subscribed clients that a resource changed.
+    pub fn notify_resource_updated(&self, uri: &str) {
+        self.server.notify_resource_updated(uri);
+    }
+
+    /// Close the HTTP stream carrying this request now; the client reconnects
+    /// after `retry` and receives the rest on the resumed stream. No effect
+    /// on stdio.
+    pub fn close_sse_stream(&self, retry: Duration) {
+        self.out.send_outgoing(Outgoing::CloseStream { retry });
+    }
+
+    /// `sampling/createMessage`: ask the client's model for a completion.
+    pub async fn create_message(&self, params: Value) -> Result<Value, McpError> {
+        self.require_capability("sampling")?;
+        self.request("sampling/createMessage", params).await
+    }
+    /// `elicitation/create`: ask the user for input.
+    pub async fn elicit(&self, params: Value) -> Result<Value, McpError> {
+        self.require_capability("elicitation")?;
+        self.request("elicitation/create", params).await
+    }
+    /// `roots/list`: the client's filesystem roots.
+    pub async fn list_roots(&self) -> Result<Value, McpError> {
+        self.require_capability("roots")?;
+        self.request("roots/list", json!({})).await
+    }
+
+    fn require_capability(&self, name: &str) -> Result<(), McpError> {
+        if self.client_capabilities().get(name).is_some() {
+            Ok(())
+        } else {
+            Err(McpError::new(
+                crate::jsonrpc::INVALID_REQUEST,
+                format!("the client did not declare the `{name}` capability"),
+            ))
+        }
+    }
+
+    /// Send any request to the client and await its answer, which arrives
+    /// later on its own (a separate POST over HTTP) and is matched by id.
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, McpError> {
+        let (id, rx) = self.session.register_outgoing();
+        let msg = Message::Request(Request {
+            id: id.clone(),
+            method: method.to_owned(),
+            params: Some(params),
+        });
+        if !self.out.send(msg) {
+            self.session.forget_outgoing(&id);
+            return Err(McpError::internal("the client connection is closed"));
+        }
+        let outcome = tokio::select! {
+            r = rx => r.map_err(|_| McpError::internal("the session ended before the client answered")),
+            _ = self.cancel.cancelled() => Err(McpError::internal("request cancelled")),
+            _ = tokio::time::sleep(CLIENT_REQUEST_TIMEOUT) => Err(McpError::internal(format!("the client did not answer {method} in time"))),
+        };
+        self.session.forget_outgoing(&id);
+        outcome?.map_err(McpError)
+    }
+}

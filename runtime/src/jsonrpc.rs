@@ -1,0 +1,267 @@
+//! JSON-RPC 2.0 framing. MCP 2025-06-18 and later forbid batches, so a
+//! message is always a single object.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+pub const INTERNAL_ERROR: i64 = -32603;
+/// MCP: the requested resource does not exist.
+pub const RESOURCE_NOT_FOUND: i64 = -32002;
+
+/// A request id: JSON-RPC allows strings and numbers (MCP forbids null).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RequestId {
+    Number(i64),
+    String(String),
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestId::Number(n) => write!(f, "{n}"),
+            RequestId::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorObject {
+    pub code: i64,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl ErrorObject {
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        ErrorObject {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub id: RequestId,
+    pub method: String,
+    pub params: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub method: String,
+    pub params: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// `None` only for errors about a message whose id could not be read.
+    pub id: Option<RequestId>,
+    pub outcome: Result<Value, ErrorObject>,
+}
+
+impl Response {
+    pub fn ok(id: RequestId, result: Value) -> Self {
+        Response {
+            id: Some(id),
+            outcome: Ok(result),
+        }
+    }
+    pub fn err(id: Option<RequestId>, error: ErrorObject) -> Self {
+        Response {
+            id,
+            outcome: Err(error),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Request(Request),
+    Notification(Notification),
+    Response(Response),
+}
+
+impl Message {
+    pub fn notification(method: &str, params: Value) -> Self {
+        Message::Notification(Notification {
+            method: method.to_owned(),
+            params: Some(params),
+        })
+    }
+
+    /// Parse one message from raw bytes. The error is the response to send
+    /// back (parse error or invalid request).
+    pub fn from_slice(bytes: &[u8]) -> Result<Message, Box<Response>> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            Box::new(Response::err(
+                None,
+                ErrorObject::new(PARSE_ERROR, format!("Parse error: {e}")),
+            ))
+        })?;
+        Message::from_value(value)
+    }
+
+    pub fn from_value(value: Value) -> Result<Message, Box<Response>> {
+        let invalid = |id: Option<RequestId>, why: &str| {
+            Box::new(Response::err(
+                id,
+                ErrorObject::new(INVALID_REQUEST, format!("Invalid Request: {why}")),
+            ))
+        };
+        let Value::Object(mut obj) = value else {
+            let why = if value.is_array() {
+                "batches are not supported; send one message per request"
+            } else {
+                "a message must be a JSON object"
+            };
+            return Err(invalid(None, why));
+        };
+        let id = match obj.remove("id") {
+            None => None,
+            Some(raw) => match serde_json::from_value::<RequestId>(raw) {
+                Ok(id) => Some(id),
+                Err(_) => return Err(invalid(None, "id must be a string or an integer")),
+            },
+        };
+        if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+            return Err(invalid(id, "\"jsonrpc\" must be \"2.0\""));
+        }
+        let params = match obj.remove("params") {
+            None => None,
+            Some(p @ (Value::Object(_) | Value::Array(_))) => Some(p),
+            Some(_) => return Err(invalid(id, "params must be an object or an array")),
+        };
+        match obj.remove("method") {
+            Some(Value::String(method)) => Ok(match id {
+                Some(id) => Message::Request(Request { id, method, params }),
+                None => Message::Notification(Notification { method, params }),
+            }),
+            Some(_) => Err(invalid(id, "method must be a string")),
+            None => {
+                let Some(id) = id else {
+                    return Err(invalid(None, "a message needs a method or an id"));
+                };
+                match (obj.remove("result"), obj.remove("error")) {
+                    (Some(result), None) => Ok(Message::Response(Response::ok(id, result))),
+                    (None, Some(error)) => match serde_json::from_value::<ErrorObject>(error) {
+                        Ok(e) => Ok(Message::Response(Response::err(Some(id), e))),
+                        Err(_) => Err(invalid(Some(id), "malformed error object")),
+                    },
+                    _ => Err(invalid(
+                        Some(id),
+                        "a response needs exactly one of result and error",
+                    )),
+                }
+            }
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        let mut obj = Map::new();
+        obj.insert("jsonrpc".into(), json!("2.0"));
+        match self {
+            Message::Request(r) => {
+                obj.insert("id".into(), json!(r.id));
+                obj.insert("method".into(), json!(r.method));
+                if let Some(p) = &r.params {
+                    obj.insert("params".into(), p.clone());
+                }
+            }
+            Message::Notification(n) => {
+                obj.insert("method".into(), json!(n.method));
+                if let Some(p) = &n.params {
+                    obj.insert("params".into(), p.clone());
+                }
+            }
+            Message::Response(r) => {
+                obj.insert(
+                    "id".into(),
+                    r.id.as_ref().map_or(Value::Null, |id| json!(id)),
+                );
+                match &r.outcome {
+                    Ok(v) => obj.insert("result".into(), v.clone()),
+                    Err(e) => obj.insert("error".into(), json!(e)),
+                };
+            }
+        }
+        Value::Object(obj)
+    }
+
+    pub fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Message, Box<Response>> {
+        Message::from_slice(s.as_bytes())
+    }
+
+    #[test]
+    fn parses_each_message_kind() {
+        assert!(matches!(
+            parse(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
+            Ok(Message::Request(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+            Ok(Message::Notification(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#),
+            Ok(Message::Response(_))
+        ));
+    }
+
+    #[test]
+    fn malformed_json_is_parse_error_with_null_id() {
+        let err = parse("{not json").unwrap_err();
+        assert_eq!(err.id, None);
+        assert_eq!(err.outcome.unwrap_err().code, PARSE_ERROR);
+    }
+
+    #[test]
+    fn wrong_shapes_are_invalid_request_and_keep_the_id() {
+        for (text, id) in [
+            (r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, None),
+            (
+                r#"{"jsonrpc":"1.0","id":7,"method":"ping"}"#,
+                Some(RequestId::Number(7)),
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":7,"method":5}"#,
+                Some(RequestId::Number(7)),
+            ),
+            (r#"{"jsonrpc":"2.0","id":{"x":1},"method":"ping"}"#, None),
+            (
+                r#"{"jsonrpc":"2.0","id":7,"method":"ping","params":3}"#,
+                Some(RequestId::Number(7)),
+            ),
+            (r#""hello""#, None),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.id, id, "{text}");
+            assert_eq!(err.outcome.unwrap_err().code, INVALID_REQUEST, "{text}");
+        }
+    }
+
+    #[test]
+    fn serializes_round_trip() {
+        let m = Message::Response(Response::err(
+            Some(RequestId::String("x".into())),
+            ErrorObject::new(METHOD_NOT_FOUND, "nope"),
+        ));
+        assert_eq!(Message::from_value(m.to_value()).unwrap(), m);
+    }
+}

@@ -1,0 +1,297 @@
+//! The transport-agnostic protocol core: one `handle` call per message.
+
+use crate::builder::ServerBuilder;
+use crate::completion::{self, Ref};
+use crate::context::RequestContext;
+use crate::error::McpError;
+use crate::jsonrpc::{Message, Notification, Request, RequestId, Response};
+use crate::model::LogLevel;
+use crate::session::{Outbound, Session, SessionStore, new_session_id};
+use crate::{lifecycle, prompts, resources, tools};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// A built server: descriptor tables, handlers and the session store. Cheap to
+/// clone; every transport shares one.
+#[derive(Clone)]
+pub struct Server(Arc<Inner>);
+
+struct Inner {
+    info: Value,
+    instructions: Option<String>,
+    capabilities: Value,
+    tools: tools::Registry,
+    resources: resources::Registry,
+    prompts: prompts::Registry,
+    completions: completion::Registry,
+    sessions: Arc<dyn SessionStore>,
+}
+
+impl Server {
+    /// Start describing a server; `info_json` is the MCP `Implementation`
+    /// object (name, version, title, description, icons, websiteUrl).
+    pub fn builder(info_json: &str) -> ServerBuilder {
+        ServerBuilder::new(info_json)
+    }
+
+    pub(crate) fn from_parts(
+        info: Value,
+        instructions: Option<String>,
+        tools: tools::Registry,
+        resources: resources::Registry,
+        prompts: prompts::Registry,
+        completions: completion::Registry,
+        sessions: Arc<dyn SessionStore>,
+    ) -> Server {
+        let mut capabilities = json!({ "logging": {} });
+        if !tools.is_empty() {
+            capabilities["tools"] = json!({ "listChanged": true });
+        }
+        if !resources.is_empty() {
+            capabilities["resources"] = json!({ "subscribe": true, "listChanged": true });
+        }
+        if !prompts.is_empty() {
+            capabilities["prompts"] = json!({ "listChanged": true });
+        }
+        if !completions.is_empty() || !prompts.is_empty() || resources.has_templates() {
+            capabilities["completions"] = json!({});
+        }
+        Server(Arc::new(Inner {
+            info,
+            instructions,
+            capabilities,
+            tools,
+            resources,
+            prompts,
+            completions,
+            sessions,
+        }))
+    }
+
+    pub fn info(&self) -> &Value {
+        &self.0.info
+    }
+
+    pub fn capabilities(&self) -> &Value {
+        &self.0.capabilities
+    }
+
+    pub fn sessions(&self) -> &Arc<dyn SessionStore> {
+        &self.0.sessions
+    }
+
+    /// A new session with a fresh random id, registered in the store.
+    pub fn create_session(&self) -> Arc<Session> {
+        let session = Arc::new(Session::new(new_session_id()));
+        self.0.sessions.insert(session.clone());
+        session
+    }
+
+    /// End a session: it is removed from the store and its handlers cancelled.
+    pub fn close_session(&self, id: &str) -> bool {
+        match self.0.sessions.remove(id) {
+            Some(s) => {
+                s.close();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Handle one message from the client. Traffic it causes goes to `out`;
+    /// the return value is the response to a request (None for notifications,
+    /// responses, and requests the client cancelled).
+    pub async fn handle(
+        &self,
+        session: &Arc<Session>,
+        msg: Message,
+        out: Outbound,
+    ) -> Option<Response> {
+        match msg {
+            Message::Request(req) => self.handle_request(session, req, out).await,
+            Message::Notification(n) => {
+                self.handle_notification(session, n);
+                None
+            }
+            Message::Response(r) => {
+                if !session.resolve(r) {
+                    tracing::debug!("response to an unknown or finished request ignored");
+                }
+                None
+            }
+        }
+    }
+
+    fn handle_notification(&self, session: &Session, n: Notification) {
+        match n.method.as_str() {
+            "notifications/initialized" => session.mark_initialized(),
+            "notifications/cancelled" => {
+                let id = n.params.as_ref().and_then(|p| p.get("requestId")).cloned();
+                match id.and_then(|v| serde_json::from_value::<RequestId>(v).ok()) {
+                    Some(id) => {
+                        session.cancel_request(&id);
+                    }
+                    None => tracing::debug!("notifications/cancelled without a usable requestId"),
+                }
+            }
+            other => tracing::debug!(method = other, "notification ignored"),
+        }
+    }
+
+    async fn handle_request(
+        &self,
+        session: &Arc<Session>,
+        req: Request,
+        out: Outbound,
+    ) -> Option<Response> {
+        let id = req.id.clone();
+        match req.method.as_str() {
+            "initialize" => {
+                let inner = &self.0;
+                let r = lifecycle::initialize(
+                    session,
+                    req.params.as_ref(),
+                    &inner.info,
+                    &inner.capabilities,
+                    inner.instructions.as_deref(),
+                );
+                return Some(respond(id, r));
+            }
+            "ping" => return Some(Response::ok(id, json!({}))),
+            _ => {}
+        }
+        if session.client().is_none() {
+            let e = McpError::new(
+                crate::jsonrpc::INVALID_REQUEST,
+                "the session is not initialized: send initialize first",
+            );
+            return Some(respond(id, Err(e)));
+        }
+        let cancel = session.begin_request(&id);
+        let ctx = RequestContext {
+            server: self.clone(),
+            session: session.clone(),
+            request_id: id.clone(),
+            meta: req.params.as_ref().and_then(|p| p.get("_meta")).cloned(),
+            out,
+            cancel: cancel.clone(),
+        };
+        let outcome = run_guarded(self.clone(), ctx, req, cancel).await;
+        session.end_request(&id);
+        outcome.map(|r| respond(id, r))
+    }
+
+    async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Value, McpError> {
+        let p = req.params.as_ref();
+        let inner = &self.0;
+        match req.method.as_str() {
+            "tools/list" => inner.tools.list(p),
+            "tools/call" => inner.tools.call(ctx, req.params).await,
+            "resources/list" => inner.resources.list(p),
+            "resources/templates/list" => inner.resources.list_templates(p),
+            "resources/read" => inner.resources.read(ctx, p).await,
+            "resources/subscribe" => {
+                let uri = resources::uri_param(p)?;
+                if !inner.resources.exists(&uri) {
+                    return Err(McpError::resource_not_found(&uri));
+                }
+                ctx.session.subscribe(&uri);
+                Ok(json!({}))
+            }
+            "resources/unsubscribe" => {
+                ctx.session.unsubscribe(&resources::uri_param(p)?);
+                Ok(json!({}))
+            }
+            "prompts/list" => inner.prompts.list(p),
+            "prompts/get" => inner.prompts.get(ctx, p).await,
+            "completion/complete" => inner.completions.complete(p, |r| match r {
+                Ref::Prompt(n) => inner.prompts.contains(n),
+                Ref::Resource(u) => inner.resources.knows_template(u),
+            }),
+            "logging/setLevel" => {
+                let level = p
+                    .and_then(|p| p.get("level"))
+                    .cloned()
+                    .and_then(|l| serde_json::from_value::<LogLevel>(l).ok())
+                    .ok_or_else(|| McpError::invalid_params("level must be one of debug, info, notice, warning, error, critical, alert, emergency"))?;
+                ctx.session.set_log_level(level);
+                Ok(json!({}))
+            }
+            other => Err(McpError::method_not_found(other)),
+        }
+    }
+
+    /// Tell every session subscribed to `uri` that it changed.
+    pub fn notify_resource_updated(&self, uri: &str) {
+        let msg = Message::notification("notifications/resources/updated", json!({ "uri": uri }));
+        for s in self.0.sessions.all() {
+            if s.is_subscribed(uri) {
+                s.notify(msg.clone());
+            }
+        }
+    }
+
+    /// Broadcast `notifications/{tools,resources,prompts}/list_changed`.
+    pub fn notify_list_changed(&self, list: &str) {
+        let msg = Message::notification(&format!("notifications/{list}/list_changed"), json!({}));
+        for s in self.0.sessions.all() {
+            s.notify(msg.clone());
+        }
+    }
+
+    /// Hide or show a tool at run time; clients are told the list changed.
+    pub fn set_tool_enabled(&self, name: &str, enabled: bool) -> bool {
+        let changed = self.0.tools.set_enabled(name, enabled);
+        if changed {
+            self.notify_list_changed("tools");
+        }
+        changed
+    }
+}
+
+fn respond(id: RequestId, r: Result<Value, McpError>) -> Response {
+    match r {
+        Ok(v) => Response::ok(id, v),
+        Err(e) => Response::err(Some(id), e.0),
+    }
+}
+
+/// Run a request on its own task so that requests of one session run
+/// concurrently, a panic becomes an error instead of killing the session, and
+/// a cancellation stops the work. A cancelled request gets no response.
+async fn run_guarded(
+    server: Server,
+    ctx: RequestContext,
+    req: Request,
+    cancel: CancellationToken,
+) -> Option<Result<Value, McpError>> {
+    let method = req.method.clone();
+    let task = tokio::spawn(async move { server.dispatch(ctx, req).await });
+    let abort = task.abort_handle();
+    tokio::select! {
+        joined = task => Some(match joined {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => {
+                tracing::error!(%method, "handler panicked");
+                panic_outcome(&method)
+            }
+            Err(_) => Err(McpError::internal("request aborted")),
+        }),
+        _ = cancel.cancelled() => {
+            abort.abort();
+            None
+        }
+    }
+}
+
+/// A panicking tool is a failed tool call (`isError`); elsewhere an internal error.
+fn panic_outcome(method: &str) -> Result<Value, McpError> {
+    let message = format!("internal error: the handler for {method} panicked");
+    if method == "tools/call" {
+        serde_json::to_value(crate::model::CallToolResult::error(message))
+            .map_err(|e| McpError::internal(e.to_string()))
+    } else {
+        Err(McpError::internal(message))
+    }
+}

@@ -1,0 +1,355 @@
+//! Session state and the one interface through which it is stored.
+//!
+//! A `Session` is what one client connection negotiated (version,
+//! capabilities, log level, subscriptions) plus the bookkeeping of requests in
+//! flight in both directions. Transports keep their own per-session data in
+//! [`Session::transport_state`], so it is freed together with the session.
+
+use crate::jsonrpc::{ErrorObject, Message, RequestId, Response};
+use crate::model::LogLevel;
+use serde_json::Value;
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+/// Server→client traffic, as handed to a transport.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Message(Message),
+    /// Close the current SSE stream now, asking the client to come back after
+    /// `retry` (the 2025-11-25 polling pattern). Meaningless on stdio.
+    CloseStream {
+        retry: Duration,
+    },
+}
+
+/// Where the server sends traffic caused by one client message.
+#[derive(Debug, Clone)]
+pub struct Outbound(mpsc::UnboundedSender<Outgoing>);
+
+impl Outbound {
+    pub fn channel() -> (Outbound, mpsc::UnboundedReceiver<Outgoing>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Outbound(tx), rx)
+    }
+    /// False when the receiving side is gone.
+    pub fn send(&self, msg: Message) -> bool {
+        self.0.send(Outgoing::Message(msg)).is_ok()
+    }
+    pub fn send_outgoing(&self, o: Outgoing) -> bool {
+        self.0.send(o).is_ok()
+    }
+    pub fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+}
+
+/// What the client told us in `initialize`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub protocol_version: String,
+    pub capabilities: Value,
+    pub info: Value,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    client: Option<ClientInfo>,
+    initialized: bool,
+    log_level: Option<LogLevel>,
+    subscriptions: HashSet<String>,
+}
+
+type Pending = oneshot::Sender<Result<Value, ErrorObject>>;
+
+pub struct Session {
+    id: String,
+    last_seen: Mutex<Instant>,
+    state: Mutex<State>,
+    in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    pending: Mutex<HashMap<RequestId, Pending>>,
+    next_id: AtomicI64,
+    notifier: Mutex<Option<Outbound>>,
+    closed: CancellationToken,
+    transport: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking handler must not take the session down with it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Session {
+    pub fn new(id: String) -> Self {
+        Session {
+            id,
+            last_seen: Mutex::new(Instant::now()),
+            state: Mutex::new(State::default()),
+            in_flight: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+            next_id: AtomicI64::new(0),
+            notifier: Mutex::new(None),
+            closed: CancellationToken::new(),
+            transport: OnceLock::new(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn touch(&self) {
+        *lock(&self.last_seen) = Instant::now();
+    }
+
+    pub fn idle_for(&self) -> Duration {
+        lock(&self.last_seen).elapsed()
+    }
+
+    pub fn client(&self) -> Option<ClientInfo> {
+        lock(&self.state).client.clone()
+    }
+
+    pub(crate) fn set_client(&self, client: ClientInfo) {
+        lock(&self.state).client = Some(client);
+    }
+
+    pub fn protocol_version(&self) -> Option<String> {
+        lock(&self.state)
+            .client
+            .as_ref()
+            .map(|c| c.protocol_version.clone())
+    }
+
+    pub fn is_initialized(&self) -> bool {
+        lock(&self.state).initialized
+    }
+
+    pub(crate) fn mark_initialized(&self) {
+        lock(&self.state).initialized = true;
+    }
+
+    pub fn log_level(&self) -> Option<LogLevel> {
+        lock(&self.state).log_level
+    }
+
+    pub(crate) fn set_log_level(&self, level: LogLevel) {
+        lock(&self.state).log_level = Some(level);
+    }
+
+    pub(crate) fn subscribe(&self, uri: &str) {
+        lock(&self.state).subscriptions.insert(uri.to_owned());
+    }
+
+    pub(crate) fn unsubscribe(&self, uri: &str) {
+        lock(&self.state).subscriptions.remove(uri);
+    }
+
+    pub fn is_subscribed(&self, uri: &str) -> bool {
+        lock(&self.state).subscriptions.contains(uri)
+    }
+
+    /// The channel for notifications not tied to a request (the stdio stream,
+    /// or the HTTP GET stream while one is open).
+    pub fn set_notifier(&self, out: Option<Outbound>) {
+        *lock(&self.notifier) = out;
+    }
+
+    /// Send a notification not tied to any request. Returns false when no
+    /// channel is open to carry it.
+    pub fn notify(&self, msg: Message) -> bool {
+        match &*lock(&self.notifier) {
+            Some(out) => out.send(msg),
+            None => false,
+        }
+    }
+
+    pub(crate) fn begin_request(&self, id: &RequestId) -> CancellationToken {
+        let token = self.closed.child_token();
+        lock(&self.in_flight).insert(id.clone(), token.clone());
+        token
+    }
+
+    pub(crate) fn end_request(&self, id: &RequestId) {
+        lock(&self.in_flight).remove(id);
+    }
+
+    /// Cancel a request in flight (notifications/cancelled).
+    pub fn cancel_request(&self, id: &RequestId) -> bool {
+        match lock(&self.in_flight).get(id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn requests_in_flight(&self) -> usize {
+        lock(&self.in_flight).len()
+    }
+
+    /// Register a server→client request and get the receiver of its answer.
+    pub(crate) fn register_outgoing(
+        &self,
+    ) -> (RequestId, oneshot::Receiver<Result<Value, ErrorObject>>) {
+        let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(id.clone(), tx);
+        (id, rx)
+    }
+
+    pub(crate) fn forget_outgoing(&self, id: &RequestId) {
+        lock(&self.pending).remove(id);
+    }
+
+    /// Deliver the client's answer to a server→client request. False when no
+    /// such request is waiting.
+    pub fn resolve(&self, response: Response) -> bool {
+        let Some(id) = response.id else { return false };
+        match lock(&self.pending).remove(&id) {
+            Some(tx) => tx.send(response.outcome).is_ok(),
+            None => false,
+        }
+    }
+
+    /// End the session: every handler still running is cancelled and every
+    /// channel dropped.
+    pub fn close(&self) {
+        self.closed.cancel();
+        lock(&self.pending).clear();
+        lock(&self.in_flight).clear();
+        self.set_notifier(None);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
+    }
+
+    pub fn closed_token(&self) -> CancellationToken {
+        self.closed.clone()
+    }
+
+    /// Per-session data owned by the transport (set once).
+    pub fn transport_state<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> &T {
+        let b = self.transport.get_or_init(|| Box::new(init()));
+        match b.downcast_ref::<T>() {
+            Some(t) => t,
+            // One transport serves a session; a second type is a programming error.
+            None => panic!("session transport state has another type"),
+        }
+    }
+}
+
+/// A fresh session id: 128 bits from the operating system's CSPRNG, as hex
+/// (visible ASCII, as the spec requires).
+pub fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No entropy source is not something to limp along without.
+        panic!("the operating system's random source is unavailable");
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The one interface behind which sessions live. The in-memory store is the
+/// default; a shared store (e.g. Redis) implements the same trait.
+pub trait SessionStore: Send + Sync + 'static {
+    fn insert(&self, session: Arc<Session>);
+    /// Look a session up and mark it active.
+    fn get(&self, id: &str) -> Option<Arc<Session>>;
+    fn remove(&self, id: &str) -> Option<Arc<Session>>;
+    /// Remove and return every session idle for longer than `idle`.
+    fn take_idle(&self, idle: Duration) -> Vec<Arc<Session>>;
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn all(&self) -> Vec<Arc<Session>>;
+}
+
+#[derive(Default)]
+pub struct InMemorySessionStore {
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+}
+
+impl SessionStore for InMemorySessionStore {
+    fn insert(&self, session: Arc<Session>) {
+        lock(&self.sessions).insert(session.id().to_owned(), session);
+    }
+    fn get(&self, id: &str) -> Option<Arc<Session>> {
+        let s = lock(&self.sessions).get(id).cloned();
+        if let Some(s) = &s {
+            s.touch();
+        }
+        s
+    }
+    fn remove(&self, id: &str) -> Option<Arc<Session>> {
+        lock(&self.sessions).remove(id)
+    }
+    fn take_idle(&self, idle: Duration) -> Vec<Arc<Session>> {
+        let mut map = lock(&self.sessions);
+        let expired: Vec<String> = map
+            .iter()
+            .filter(|(_, s)| s.idle_for() > idle && s.requests_in_flight() == 0)
+            .map(|(k, _)| k.clone())
+            .collect();
+        expired.iter().filter_map(|k| map.remove(k)).collect()
+    }
+    fn len(&self) -> usize {
+        lock(&self.sessions).len()
+    }
+    fn all(&self) -> Vec<Arc<Session>> {
+        lock(&self.sessions).values().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_random_hex() {
+        let a = new_session_id();
+        let b = new_session_id();
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn idle_sessions_are_taken_out_of_the_store() {
+        let store = InMemorySessionStore::default();
+        store.insert(Arc::new(Session::new("a".into())));
+        assert!(store.take_idle(Duration::from_secs(60)).is_empty());
+        std::thread::sleep(Duration::from_millis(20));
+        let gone = store.take_idle(Duration::from_millis(10));
+        assert_eq!(gone.len(), 1);
+        assert!(store.get("a").is_none());
+        assert!(store.is_empty());
+    }
+
+    #[tokio::test]
+    async fn responses_reach_the_waiting_request() {
+        let s = Session::new("x".into());
+        let (id, rx) = s.register_outgoing();
+        assert!(s.resolve(Response::ok(id.clone(), serde_json::json!({"ok": true}))));
+        assert_eq!(rx.await.unwrap().unwrap(), serde_json::json!({"ok": true}));
+        assert!(
+            !s.resolve(Response::ok(id, serde_json::json!({}))),
+            "answered twice"
+        );
+    }
+}

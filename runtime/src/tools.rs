@@ -1,0 +1,180 @@
+//! `tools/list` and `tools/call`: arguments are checked against the input
+//! schema before the handler runs; structured output against the output schema.
+
+use crate::context::RequestContext;
+use crate::error::{McpError, ToolError};
+use crate::model::CallToolResult;
+use crate::pagination;
+use futures::future::BoxFuture;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+pub(crate) type ToolFn = Arc<
+    dyn Fn(RequestContext, Value) -> BoxFuture<'static, Result<CallToolResult, ToolError>>
+        + Send
+        + Sync,
+>;
+
+pub(crate) struct Tool {
+    pub descriptor: Value,
+    pub input: jsonschema::Validator,
+    pub output: Option<jsonschema::Validator>,
+    pub handler: ToolFn,
+    pub enabled: AtomicBool,
+}
+
+/// Valid tool names per 2025-11-25: 1-128 of A-Z a-z 0-9 _ - .
+pub fn is_valid_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+pub(crate) fn compile(schema: &Value, what: &str) -> Result<jsonschema::Validator, String> {
+    jsonschema::validator_for(schema).map_err(|e| format!("{what} is not a valid JSON Schema: {e}"))
+}
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    order: Vec<Arc<Tool>>,
+    by_name: HashMap<String, Arc<Tool>>,
+    pages: RwLock<Arc<Vec<Value>>>,
+    page_size: usize,
+}
+
+impl Registry {
+    pub fn new(tools: Vec<Tool>, page_size: usize) -> Self {
+        let order: Vec<Arc<Tool>> = tools.into_iter().map(Arc::new).collect();
+        let by_name = order
+            .iter()
+            .filter_map(|t| Some((t.descriptor.get("name")?.as_str()?.to_owned(), t.clone())))
+            .collect();
+        let r = Registry {
+            order,
+            by_name,
+            pages: RwLock::default(),
+            page_size,
+        };
+        r.rebuild_pages();
+        r
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    fn rebuild_pages(&self) {
+        let items: Vec<Value> = self
+            .order
+            .iter()
+            .filter(|t| t.enabled.load(Ordering::Relaxed))
+            .map(|t| t.descriptor.clone())
+            .collect();
+        let pages = Arc::new(pagination::paginate(&items, "tools", self.page_size));
+        *self.pages.write().unwrap_or_else(|e| e.into_inner()) = pages;
+    }
+
+    pub fn list(&self, params: Option<&Value>) -> Result<Value, McpError> {
+        let pages = self.pages.read().unwrap_or_else(|e| e.into_inner()).clone();
+        pagination::select(&pages, params)
+    }
+
+    /// Returns whether anything changed.
+    pub fn set_enabled(&self, name: &str, enabled: bool) -> bool {
+        let Some(tool) = self.by_name.get(name) else {
+            return false;
+        };
+        if tool.enabled.swap(enabled, Ordering::Relaxed) == enabled {
+            return false;
+        }
+        self.rebuild_pages();
+        true
+    }
+
+    fn get(&self, name: &str) -> Option<&Arc<Tool>> {
+        self.by_name
+            .get(name)
+            .filter(|t| t.enabled.load(Ordering::Relaxed))
+    }
+
+    pub async fn call(
+        &self,
+        ctx: RequestContext,
+        params: Option<Value>,
+    ) -> Result<Value, McpError> {
+        let params = params.unwrap_or(Value::Null);
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| McpError::invalid_params("tools/call needs a string `name`"))?;
+        let tool = self
+            .get(name)
+            .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {name}")))?;
+        let args = match params.get("arguments") {
+            None | Some(Value::Null) => Value::Object(Default::default()),
+            Some(a) => a.clone(),
+        };
+        let problems: Vec<String> = tool
+            .input
+            .iter_errors(&args)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{at}: {e}")
+                }
+            })
+            .collect();
+        if !problems.is_empty() {
+            let text = format!("Invalid arguments for tool {name}: {}", problems.join("; "));
+            return Ok(to_value(CallToolResult::error(text)));
+        }
+        let result = match (tool.handler)(ctx, args).await {
+            Ok(r) => r,
+            Err(e) => CallToolResult::error(e.message),
+        };
+        if let Some(output) = &tool.output
+            && !result.is_error
+        {
+            let Some(structured) = &result.structured_content else {
+                return Err(McpError::internal(format!(
+                    "tool {name} declares an outputSchema but returned no structuredContent"
+                )));
+            };
+            if let Some(e) = output.iter_errors(structured).next() {
+                return Err(McpError::internal(format!(
+                    "tool {name} returned structuredContent that does not match its outputSchema: {e}"
+                )));
+            }
+        }
+        Ok(to_value(result))
+    }
+}
+
+fn to_value(r: CallToolResult) -> Value {
+    serde_json::to_value(r).unwrap_or_else(|e| {
+        serde_json::json!({
+            "content": [{ "type": "text", "text": format!("unserializable result: {e}") }],
+            "isError": true
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_name_rules() {
+        for ok in ["a", "get_user", "admin.tools-list", "A9", &"x".repeat(128)] {
+            assert!(is_valid_name(ok), "{ok}");
+        }
+        for bad in ["", "a b", "a/b", "é", "a,b", &"x".repeat(129)] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+    }
+}

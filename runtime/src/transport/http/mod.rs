@@ -1,0 +1,543 @@
+//! Streamable HTTP (MCP 2025-11-25): one endpoint serving POST, GET and
+//! DELETE, as an axum `Router` to mount in any application, plus `serve` for
+//! the standalone binary.
+//!
+//! A request whose handler sends nothing before its result is answered with
+//! plain `application/json`; the first notification or server→client request
+//! upgrades the answer to an SSE stream.
+
+mod guard;
+mod streams;
+
+use crate::jsonrpc::{self, ErrorObject, Message, Request, RequestId, Response};
+use crate::lifecycle;
+use crate::server::Server;
+use crate::session::{Outbound, Outgoing, Session};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use axum::routing::any;
+use std::net::SocketAddr;
+use std::sync::{Arc, Once, Weak};
+use std::time::Duration;
+use streams::{Resume, STANDALONE, Streams};
+use tokio::sync::mpsc;
+
+pub const SESSION_HEADER: &str = "mcp-session-id";
+pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
+pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
+
+/// Session-not-found, as the reference implementations answer it.
+const SESSION_NOT_FOUND: i64 = -32001;
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Path of the MCP endpoint.
+    pub path: String,
+    /// Origins accepted besides localhost ones (`*` accepts any).
+    pub allowed_origins: Vec<String>,
+    /// Host header names accepted besides localhost ones (`*` accepts any).
+    pub allowed_hosts: Vec<String>,
+    /// A session with no traffic for this long is ended and freed.
+    pub session_idle_timeout: Duration,
+    /// Larger bodies get 413.
+    pub max_body_bytes: usize,
+    /// Reconnection delay suggested to clients in SSE `retry` fields.
+    pub sse_retry: Duration,
+    /// Interval of SSE keep-alive comments.
+    pub keep_alive: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            path: "/mcp".into(),
+            allowed_origins: vec![],
+            allowed_hosts: vec![],
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            max_body_bytes: 4 * 1024 * 1024,
+            sse_retry: Duration::from_millis(1000),
+            keep_alive: Duration::from_secs(15),
+        }
+    }
+}
+
+struct AppState {
+    server: Server,
+    config: HttpConfig,
+    sweeper: Once,
+}
+
+/// The MCP endpoint as a Router, to be merged into an application's own.
+pub fn router(server: Server, config: HttpConfig) -> Router {
+    let path = config.path.clone();
+    let state = Arc::new(AppState {
+        server,
+        config,
+        sweeper: Once::new(),
+    });
+    Router::new().route(&path, any(endpoint)).with_state(state)
+}
+
+/// Bind `addr` and serve until Ctrl-C or SIGTERM.
+pub async fn serve(server: Server, addr: SocketAddr, config: HttpConfig) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(
+        "MCP server listening on http://{}{}",
+        listener.local_addr()?,
+        config.path
+    );
+    axum::serve(listener, router(server, config))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+impl AppState {
+    /// Expire idle sessions in the background; started on first use so that
+    /// `router()` needs no runtime.
+    fn start_sweeper(self: &Arc<Self>) {
+        self.sweeper.call_once(|| {
+            let weak: Weak<AppState> = Arc::downgrade(self);
+            let timeout = self.config.session_idle_timeout;
+            let every = (timeout / 4).clamp(Duration::from_millis(25), Duration::from_secs(30));
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    let Some(st) = weak.upgrade() else { break };
+                    for s in st.server.sessions().take_idle(timeout) {
+                        tracing::debug!(session = s.id(), "session expired");
+                        end_session(&s);
+                    }
+                }
+            });
+        });
+    }
+}
+
+fn end_session(session: &Session) {
+    session.close();
+    streams_of(session).close_all();
+}
+
+fn streams_of(session: &Session) -> Arc<Streams> {
+    session
+        .transport_state(|| Arc::new(Streams::default()))
+        .clone()
+}
+
+async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) -> HttpResponse {
+    st.start_sweeper();
+    let allow = guard::Allow {
+        hosts: &st.config.allowed_hosts,
+        origins: &st.config.allowed_origins,
+    };
+    if let Err(why) = allow.check(req.headers(), req.uri()) {
+        tracing::warn!("rejected: {why}");
+        return error(
+            StatusCode::FORBIDDEN,
+            None,
+            jsonrpc::INVALID_REQUEST,
+            &format!("Forbidden: {why}"),
+        );
+    }
+    match *req.method() {
+        Method::POST => post(st, req).await,
+        Method::GET => get(st, req.headers()),
+        Method::DELETE => delete(st, req.headers()),
+        _ => {
+            let mut r = error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                None,
+                jsonrpc::INVALID_REQUEST,
+                "Method not allowed",
+            );
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+            r
+        }
+    }
+}
+
+fn error(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) -> HttpResponse {
+    json(status, &Response::err(id, ErrorObject::new(code, message)))
+}
+
+fn json(status: StatusCode, resp: &Response) -> HttpResponse {
+    let body = Message::Response(resp.clone()).to_json();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn accepts(headers: &HeaderMap, mime: &str) -> bool {
+    let Some(accept) = header_str(headers, header::ACCEPT.as_str()) else {
+        return true;
+    };
+    accept.split(',').any(|part| {
+        let m = part.split(';').next().unwrap_or("").trim();
+        m == mime
+            || m == "*/*"
+            || m.strip_suffix("/*")
+                .is_some_and(|t| mime.starts_with(&format!("{t}/")))
+    })
+}
+
+/// The session named by the request, or the error response: a missing id is
+/// 400, an unknown, expired or deleted one 404. Never creates a session.
+fn find_session(
+    st: &AppState,
+    headers: &HeaderMap,
+    id: Option<RequestId>,
+) -> Result<Arc<Session>, HttpResponse> {
+    let Some(sid) = header_str(headers, SESSION_HEADER) else {
+        let msg = "Bad Request: the Mcp-Session-Id header is required (initialize first)";
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            id,
+            jsonrpc::INVALID_REQUEST,
+            msg,
+        ));
+    };
+    match st.server.sessions().get(sid) {
+        Some(s) if !s.is_closed() => Ok(s),
+        _ => Err(error(
+            StatusCode::NOT_FOUND,
+            id,
+            SESSION_NOT_FOUND,
+            "Session not found",
+        )),
+    }
+}
+
+/// Any supported version is tolerated inside a session; an unknown one is 400.
+fn check_version(headers: &HeaderMap, id: Option<RequestId>) -> Result<(), HttpResponse> {
+    match header_str(headers, PROTOCOL_VERSION_HEADER) {
+        Some(v) if !lifecycle::is_supported(v) => {
+            let msg = format!(
+                "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
+                lifecycle::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+            );
+            Err(error(
+                StatusCode::BAD_REQUEST,
+                id,
+                jsonrpc::INVALID_REQUEST,
+                &msg,
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Priming events are a 2025-11-25 feature; older clients may choke on them.
+fn priming(st: &AppState, session: &Session) -> Option<Duration> {
+    let v = session.protocol_version()?;
+    (v.as_str() >= "2025-11-25").then_some(st.config.sse_retry)
+}
+
+async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
+    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
+        let msg =
+            "Not Acceptable: the client must accept both application/json and text/event-stream";
+        return error(
+            StatusCode::NOT_ACCEPTABLE,
+            None,
+            jsonrpc::INVALID_REQUEST,
+            msg,
+        );
+    }
+    let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or("");
+    if content_type.split(';').next().map(str::trim) != Some("application/json") {
+        let msg = "Unsupported Media Type: the body must be application/json";
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            jsonrpc::INVALID_REQUEST,
+            msg,
+        );
+    }
+    let bytes = match axum::body::to_bytes(body, st.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                let msg = format!(
+                    "Payload Too Large: the limit is {} bytes",
+                    st.config.max_body_bytes
+                );
+                error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    None,
+                    jsonrpc::INVALID_REQUEST,
+                    &msg,
+                )
+            } else {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    jsonrpc::PARSE_ERROR,
+                    "could not read the request body",
+                )
+            };
+        }
+    };
+    let msg = match Message::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(resp) => return json(StatusCode::BAD_REQUEST, &resp),
+    };
+    let request_id = match &msg {
+        Message::Request(r) => Some(r.id.clone()),
+        _ => None,
+    };
+    if let Message::Request(r) = &msg
+        && r.method == "initialize"
+    {
+        return initialize(&st, r.clone()).await;
+    }
+    let session = match find_session(&st, headers, request_id.clone()) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_version(headers, request_id) {
+        return r;
+    }
+    match msg {
+        Message::Request(r) => request(st, session, r).await,
+        other => {
+            // Notifications and responses are acknowledged, not answered.
+            let (out, _rx) = Outbound::channel();
+            st.server.handle(&session, other, out).await;
+            StatusCode::ACCEPTED.into_response()
+        }
+    }
+}
+
+async fn initialize(st: &AppState, req: Request) -> HttpResponse {
+    let session = st.server.create_session();
+    let (out, _rx) = Outbound::channel();
+    let Some(resp) = st.server.handle(&session, Message::Request(req), out).await else {
+        st.server.close_session(session.id());
+        return StatusCode::ACCEPTED.into_response();
+    };
+    if resp.outcome.is_err() {
+        st.server.close_session(session.id());
+        return json(StatusCode::OK, &resp);
+    }
+    // Notifications not tied to a request go to the standalone stream.
+    let (notifier, mut rx) = Outbound::channel();
+    session.set_notifier(Some(notifier));
+    let streams = streams_of(&session);
+    tokio::spawn(async move {
+        while let Some(o) = rx.recv().await {
+            if let Outgoing::Message(m) = o {
+                streams.push(STANDALONE, m.to_json());
+            }
+        }
+    });
+    let mut r = json(StatusCode::OK, &resp);
+    if let Ok(v) = HeaderValue::from_str(session.id()) {
+        r.headers_mut().insert(SESSION_HEADER, v);
+    }
+    r
+}
+
+async fn request(st: Arc<AppState>, session: Arc<Session>, req: Request) -> HttpResponse {
+    let (out, mut rx) = Outbound::channel();
+    let (server, s) = (st.server.clone(), session.clone());
+    let mut task = tokio::spawn(async move { server.handle(&s, Message::Request(req), out).await });
+
+    // Plain JSON unless something must be sent before the result.
+    let first = tokio::select! {
+        biased;
+        o = rx.recv() => o,
+        done = &mut task => {
+            let resp = finished(done);
+            match rx.try_recv() {
+                Err(_) => return match resp {
+                    Some(r) => json(StatusCode::OK, &r),
+                    None => StatusCode::ACCEPTED.into_response(), // cancelled: no response
+                },
+                Ok(o) => {
+                    let (id, body) = open_stream(&st, &session);
+                    let streams = streams_of(&session);
+                    forward(&streams, id, o);
+                    while let Ok(o) = rx.try_recv() {
+                        forward(&streams, id, o);
+                    }
+                    complete(&streams, id, resp);
+                    return sse(&st, &session, body);
+                }
+            }
+        }
+    };
+    let Some(first) = first else {
+        // Every sender is gone, so the handler has returned.
+        return match finished(task.await) {
+            Some(r) => json(StatusCode::OK, &r),
+            None => StatusCode::ACCEPTED.into_response(),
+        };
+    };
+    let (id, body) = open_stream(&st, &session);
+    let streams = streams_of(&session);
+    forward(&streams, id, first);
+    // The handler runs on even if the client drops the connection: the events
+    // are kept for resumption. Cancellation is explicit (notifications/cancelled).
+    tokio::spawn(async move {
+        let mut open = true;
+        loop {
+            tokio::select! {
+                biased;
+                o = rx.recv(), if open => match o {
+                    Some(o) => forward(&streams, id, o),
+                    None => open = false,
+                },
+                done = &mut task => {
+                    while let Ok(o) = rx.try_recv() {
+                        forward(&streams, id, o);
+                    }
+                    complete(&streams, id, finished(done));
+                    break;
+                }
+            }
+        }
+    });
+    sse(&st, &session, body)
+}
+
+fn finished(done: Result<Option<Response>, tokio::task::JoinError>) -> Option<Response> {
+    match done {
+        Ok(r) => r,
+        Err(_) => Some(Response::err(
+            None,
+            ErrorObject::new(jsonrpc::INTERNAL_ERROR, "internal error"),
+        )),
+    }
+}
+
+fn open_stream(st: &AppState, session: &Session) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
+    streams_of(session).open(priming(st, session))
+}
+
+fn forward(streams: &Streams, id: u64, o: Outgoing) {
+    match o {
+        Outgoing::Message(m) => streams.push(id, m.to_json()),
+        Outgoing::CloseStream { retry } => streams.disconnect(id, retry),
+    }
+}
+
+fn complete(streams: &Streams, id: u64, resp: Option<Response>) {
+    if let Some(r) = resp {
+        streams.push(id, Message::Response(r).to_json());
+    }
+    streams.finish(id);
+}
+
+/// An SSE response fed by `rx`, with keep-alive comments that also keep the
+/// session from expiring while the client listens. Ends when the stream is
+/// finished or disconnected, or the session ends.
+fn sse(st: &AppState, session: &Arc<Session>, rx: mpsc::UnboundedReceiver<Bytes>) -> HttpResponse {
+    let every = st.config.keep_alive;
+    let session = Arc::downgrade(session);
+    let stream = futures::stream::unfold((rx, session), move |(mut rx, session)| async move {
+        loop {
+            let closed = match session.upgrade() {
+                Some(s) => s.closed_token(),
+                None => return None,
+            };
+            tokio::select! {
+                item = rx.recv() => return item.map(|b| (Ok::<_, std::convert::Infallible>(b), (rx, session))),
+                _ = closed.cancelled() => return None,
+                _ = tokio::time::sleep(every) => {
+                    if let Some(s) = session.upgrade() {
+                        s.touch();
+                    }
+                    return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (rx, session)));
+                }
+            }
+        }
+    });
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
+    if !accepts(headers, "text/event-stream") {
+        let msg = "Not Acceptable: GET opens an SSE stream; accept text/event-stream";
+        return error(
+            StatusCode::NOT_ACCEPTABLE,
+            None,
+            jsonrpc::INVALID_REQUEST,
+            msg,
+        );
+    }
+    let session = match find_session(&st, headers, None) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_version(headers, None) {
+        return r;
+    }
+    let streams = streams_of(&session);
+    if let Some(last) = header_str(headers, LAST_EVENT_ID_HEADER) {
+        return match streams.resume(last) {
+            Resume::Attached(rx) => sse(&st, &session, rx),
+            Resume::UnknownEvent => {
+                let msg = format!("Bad Request: unknown Last-Event-ID {last:?}");
+                error(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    jsonrpc::INVALID_REQUEST,
+                    &msg,
+                )
+            }
+        };
+    }
+    match streams.open_standalone(priming(&st, &session)) {
+        Some(rx) => sse(&st, &session, rx),
+        None => {
+            let msg = "Conflict: this session already has an open GET stream";
+            error(StatusCode::CONFLICT, None, jsonrpc::INVALID_REQUEST, msg)
+        }
+    }
+}
+
+fn delete(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
+    let session = match find_session(&st, headers, None) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    st.server.sessions().remove(session.id());
+    end_session(&session);
+    StatusCode::OK.into_response()
+}

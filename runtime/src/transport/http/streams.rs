@@ -1,0 +1,274 @@
+//! The SSE streams of one session, with the events each carried, so that a
+//! client can resume a stream with `Last-Event-ID` — including after the
+//! server closed it on purpose (the 2025-11-25 polling pattern).
+//!
+//! Event ids are `<stream>_<seq>`: unique within the session and enough to
+//! find the stream again. Stream 0 is the standalone GET stream.
+
+use axum::body::Bytes;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub(crate) const STANDALONE: u64 = 0;
+/// Events kept per stream for replay; older ones are dropped first.
+const MAX_EVENTS_PER_STREAM: usize = 1024;
+/// Finished request streams kept for late resumption.
+const MAX_FINISHED_STREAMS: usize = 32;
+
+pub(crate) type Live = mpsc::UnboundedSender<Bytes>;
+
+struct Event {
+    seq: u64,
+    /// Empty for a priming event.
+    data: String,
+}
+
+#[derive(Default)]
+struct Stream {
+    events: VecDeque<Event>,
+    next_seq: u64,
+    live: Option<Live>,
+    finished: bool,
+}
+
+impl Stream {
+    fn send_live(&mut self, frame: Bytes) {
+        if let Some(tx) = &self.live
+            && tx.send(frame).is_err()
+        {
+            self.live = None;
+        }
+    }
+
+    fn record(&mut self, id: u64, data: String, retry: Option<Duration>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let frame = encode(&format!("{id}_{seq}"), retry, &data);
+        self.events.push_back(Event { seq, data });
+        if self.events.len() > MAX_EVENTS_PER_STREAM {
+            self.events.pop_front();
+        }
+        self.send_live(frame);
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    next_id: u64,
+    streams: HashMap<u64, Stream>,
+    finished: VecDeque<u64>,
+}
+
+#[derive(Default)]
+pub(crate) struct Streams {
+    inner: Mutex<Inner>,
+}
+
+/// One SSE event. `data` is single-line JSON (or empty when priming).
+pub(crate) fn encode(id: &str, retry: Option<Duration>, data: &str) -> Bytes {
+    let mut s = format!("id: {id}\n");
+    if let Some(r) = retry {
+        s.push_str(&format!("retry: {}\n", r.as_millis()));
+    }
+    s.push_str("data: ");
+    s.push_str(data);
+    s.push_str("\n\n");
+    Bytes::from(s)
+}
+
+pub(crate) enum Resume {
+    Attached(mpsc::UnboundedReceiver<Bytes>),
+    UnknownEvent,
+}
+
+impl Streams {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new request stream with a live connection. With `prime`, an empty
+    /// event carrying an id and a retry hint goes first, so the client can
+    /// reconnect even before any real event.
+    pub fn open(&self, prime: Option<Duration>) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
+        let mut inner = self.lock();
+        inner.next_id += 1;
+        let id = inner.next_id;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut stream = Stream {
+            live: Some(tx),
+            ..Default::default()
+        };
+        if let Some(retry) = prime {
+            stream.record(id, String::new(), Some(retry));
+        }
+        inner.streams.insert(id, stream);
+        (id, rx)
+    }
+
+    /// Attach a new standalone (GET) connection, unless one is still live.
+    pub fn open_standalone(
+        &self,
+        prime: Option<Duration>,
+    ) -> Option<mpsc::UnboundedReceiver<Bytes>> {
+        let mut inner = self.lock();
+        let stream = inner.streams.entry(STANDALONE).or_default();
+        if stream.live.as_ref().is_some_and(|tx| !tx.is_closed()) {
+            return None;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        stream.live = Some(tx);
+        if let Some(retry) = prime {
+            stream.record(STANDALONE, String::new(), Some(retry));
+        }
+        Some(rx)
+    }
+
+    pub fn push(&self, id: u64, data: String) {
+        let mut inner = self.lock();
+        if let Some(stream) = inner.streams.get_mut(&id) {
+            stream.record(id, data, None);
+        }
+    }
+
+    /// End the live connection but keep the stream open for resumption.
+    pub fn disconnect(&self, id: u64, retry: Duration) {
+        let mut inner = self.lock();
+        if let Some(stream) = inner.streams.get_mut(&id) {
+            stream.send_live(Bytes::from(format!("retry: {}\n\n", retry.as_millis())));
+            stream.live = None;
+        }
+    }
+
+    /// The stream's last event is written: close it.
+    pub fn finish(&self, id: u64) {
+        let mut inner = self.lock();
+        if let Some(stream) = inner.streams.get_mut(&id) {
+            stream.finished = true;
+            stream.live = None;
+        }
+        inner.finished.push_back(id);
+        while inner.finished.len() > MAX_FINISHED_STREAMS {
+            if let Some(old) = inner.finished.pop_front() {
+                inner.streams.remove(&old);
+            }
+        }
+    }
+
+    /// Replay what followed `last_event_id` and, if its stream is still
+    /// running, attach the new connection to it.
+    pub fn resume(&self, last_event_id: &str) -> Resume {
+        let Some((stream, seq)) = last_event_id
+            .split_once('_')
+            .and_then(|(s, q)| Some((s.parse::<u64>().ok()?, q.parse::<u64>().ok()?)))
+        else {
+            return Resume::UnknownEvent;
+        };
+        let mut inner = self.lock();
+        let Some(s) = inner.streams.get_mut(&stream) else {
+            return Resume::UnknownEvent;
+        };
+        if seq >= s.next_seq {
+            return Resume::UnknownEvent;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        for e in s
+            .events
+            .iter()
+            .filter(|e| e.seq > seq && !e.data.is_empty())
+        {
+            let _ = tx.send(encode(&format!("{stream}_{}", e.seq), None, &e.data));
+        }
+        if !s.finished {
+            // A newer connection replaces an older one.
+            s.live = Some(tx);
+        }
+        Resume::Attached(rx)
+    }
+
+    /// Drop every live connection (the session ended).
+    pub fn close_all(&self) {
+        let mut inner = self.lock();
+        inner.streams.clear();
+        inner.finished.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(rx: &mut mpsc::UnboundedReceiver<Bytes>) -> String {
+        let mut s = String::new();
+        while let Ok(b) = rx.try_recv() {
+            s.push_str(std::str::from_utf8(&b).unwrap());
+        }
+        s
+    }
+
+    #[test]
+    fn primes_then_resumes_after_a_deliberate_disconnect() {
+        let streams = Streams::default();
+        let (id, mut rx) = streams.open(Some(Duration::from_millis(500)));
+        assert_eq!(
+            drain(&mut rx),
+            format!("id: {id}_0\nretry: 500\ndata: \n\n")
+        );
+        streams.disconnect(id, Duration::from_millis(500));
+        assert_eq!(drain(&mut rx), "retry: 500\n\n");
+        assert!(rx.try_recv().is_err(), "live connection ended");
+        streams.push(id, r#"{"a":1}"#.into());
+        let Resume::Attached(mut resumed) = streams.resume(&format!("{id}_0")) else {
+            panic!("resume refused")
+        };
+        streams.push(id, r#"{"b":2}"#.into());
+        streams.finish(id);
+        assert_eq!(
+            drain(&mut resumed),
+            format!("id: {id}_1\ndata: {{\"a\":1}}\n\nid: {id}_2\ndata: {{\"b\":2}}\n\n")
+        );
+    }
+
+    #[test]
+    fn unknown_event_ids_are_refused() {
+        let streams = Streams::default();
+        let (id, _rx) = streams.open(None);
+        for bad in ["nope", "99_0", &format!("{id}_5"), "1-0"] {
+            assert!(matches!(streams.resume(bad), Resume::UnknownEvent), "{bad}");
+        }
+    }
+
+    #[test]
+    fn one_live_standalone_stream_at_a_time() {
+        let streams = Streams::default();
+        let first = streams.open_standalone(None);
+        assert!(first.is_some());
+        assert!(streams.open_standalone(None).is_none());
+        drop(first);
+        assert!(
+            streams.open_standalone(None).is_some(),
+            "a dropped connection frees the slot"
+        );
+    }
+
+    #[test]
+    fn finished_streams_are_evicted() {
+        let streams = Streams::default();
+        let ids: Vec<u64> = (0..MAX_FINISHED_STREAMS + 5)
+            .map(|_| streams.open(None).0)
+            .collect();
+        for id in &ids {
+            streams.push(*id, "{}".into());
+            streams.finish(*id);
+        }
+        assert!(matches!(
+            streams.resume(&format!("{}_0", ids[0])),
+            Resume::UnknownEvent
+        ));
+        assert!(matches!(
+            streams.resume(&format!("{}_0", ids[ids.len() - 1])),
+            Resume::Attached(_)
+        ));
+    }
+}

@@ -1,0 +1,120 @@
+//! stdio: newline-delimited JSON-RPC on stdin/stdout. Logs go to stderr only,
+//! so stdout carries nothing but protocol messages.
+
+use crate::jsonrpc::{Message, Response};
+use crate::server::Server;
+use crate::session::{Outbound, Outgoing};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+
+/// A line longer than this is answered with a parse error and skipped.
+pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+pub async fn serve(server: Server) -> std::io::Result<()> {
+    serve_io(server, tokio::io::stdin(), tokio::io::stdout()).await
+}
+
+/// Serve one session over any byte streams (stdin/stdout, a pipe, a test duplex).
+pub async fn serve_io<R, W>(server: Server, reader: R, mut writer: W) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let session = server.create_session();
+    let (out, mut rx) = Outbound::channel();
+    session.set_notifier(Some(out.clone()));
+
+    let write_task = tokio::spawn(async move {
+        while let Some(o) = rx.recv().await {
+            if let Outgoing::Message(m) = o {
+                let mut line = m.to_json();
+                line.push('\n');
+                writer.write_all(line.as_bytes()).await?;
+                writer.flush().await?;
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    });
+
+    let mut reader = BufReader::new(reader);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = read_line_limited(&mut reader, &mut line).await?;
+        if n == 0 {
+            break;
+        }
+        if line.len() > MAX_LINE_BYTES {
+            let e = crate::jsonrpc::ErrorObject::new(
+                crate::jsonrpc::INVALID_REQUEST,
+                "message too large",
+            );
+            out.send(Message::Response(Response::err(None, e)));
+            continue;
+        }
+        let text = trim_ascii(&line);
+        if text.is_empty() {
+            continue;
+        }
+        let msg = match Message::from_slice(text) {
+            Ok(m) => m,
+            Err(resp) => {
+                out.send(Message::Response(*resp));
+                continue;
+            }
+        };
+        match msg {
+            // Requests run concurrently; notifications and responses are
+            // handled in order, so `initialized` and cancellations apply at once.
+            Message::Request(ref r) if r.method != "initialize" => {
+                let (server, session, out) = (server.clone(), session.clone(), out.clone());
+                tokio::spawn(async move {
+                    if let Some(resp) = server.handle(&session, msg, out.clone()).await {
+                        out.send(Message::Response(resp));
+                    }
+                });
+            }
+            other => {
+                if let Some(resp) = server.handle(&session, other, out.clone()).await {
+                    out.send(Message::Response(resp));
+                }
+            }
+        }
+    }
+    // End of input: stop handlers, let queued output drain briefly.
+    server.close_session(session.id());
+    drop(out);
+    match tokio::time::timeout(Duration::from_secs(2), write_task).await {
+        Ok(Ok(r)) => r,
+        _ => Ok(()),
+    }
+}
+
+/// Read one line, keeping at most MAX_LINE_BYTES + 1 bytes of it.
+async fn read_line_limited<R: AsyncBufReadExt + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let chunk = r.fill_buf().await?;
+        if chunk.is_empty() {
+            return Ok(total);
+        }
+        let (used, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = (MAX_LINE_BYTES + 1).saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..used.min(room)]);
+        r.consume(used);
+        total += used;
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
