@@ -1,0 +1,150 @@
+// Shared helpers for the TypeScript-SDK interop tests (run with Node 22's
+// `node --test`, through scripts/interop.sh ts).
+//
+// Each test file runs its cases once per transport: "stdio" (the SDK spawns
+// the conformance server) and "http" (one server per file on a free
+// 127.0.0.1 port, reached with StreamableHTTPClientTransport).
+
+import { spawn } from 'node:child_process';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+
+export const SERVER_BIN = process.env.CONFORMANCE_SERVER_BIN;
+if (!SERVER_BIN) {
+  throw new Error('CONFORMANCE_SERVER_BIN must name the conformance-server binary (run scripts/interop.sh ts)');
+}
+
+export const TRANSPORTS = ['stdio', 'http'];
+/** Upper bound for any single request. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+export const PNG_B64 =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+export const WAV_B64 = 'UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=';
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const sock = tcpConnect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/** Start the server over HTTP; resolves to { url, stop() }. */
+export async function startHttpServer() {
+  const port = await freePort();
+  const child = spawn(SERVER_BIN, ['--transport', 'http', '--bind', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  let exited = null;
+  child.once('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+  const deadline = Date.now() + 30_000;
+  while (!(await canConnect(port))) {
+    if (exited) throw new Error(`conformance-server exited early (${JSON.stringify(exited)}):\n${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`conformance-server did not listen on 127.0.0.1:${port}:\n${stderr}`);
+    }
+    await sleep(50);
+  }
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    async stop() {
+      if (exited) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(t);
+    },
+  };
+}
+
+/**
+ * Connect a Client that declares sampling, elicitation and roots and records
+ * everything the server sends it. `answers` overrides what the callbacks reply.
+ */
+export async function connect(transportName, httpUrl, answers = {}) {
+  const rec = { logs: [], samplingRequests: [], elicitationRequests: [], rootsRequests: 0 };
+  const client = new Client(
+    { name: 'mcpgen-ts-interop', version: '1.0.0' },
+    { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } },
+  );
+  client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+    rec.samplingRequests.push(request.params);
+    return {
+      role: 'assistant',
+      content: { type: 'text', text: answers.samplingText ?? 'This is a test response from the TypeScript client' },
+      model: 'ts-interop-model',
+      stopReason: 'endTurn',
+    };
+  });
+  client.setRequestHandler(ElicitRequestSchema, async (request) => {
+    rec.elicitationRequests.push(request.params);
+    return answers.elicitation ?? { action: 'accept', content: { username: 'ts-user', email: 'ts-user@example.com' } };
+  });
+  client.setRequestHandler(ListRootsRequestSchema, async () => {
+    rec.rootsRequests += 1;
+    return {
+      roots: answers.roots ?? [
+        { uri: 'file:///tmp/ts-root-a', name: 'TS Root A' },
+        { uri: 'file:///tmp/ts-root-b', name: 'TS Root B' },
+      ],
+    };
+  });
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    rec.logs.push(n.params);
+  });
+
+  let transport;
+  if (transportName === 'stdio') {
+    transport = new StdioClientTransport({ command: SERVER_BIN, args: ['--transport', 'stdio'], stderr: 'inherit' });
+  } else {
+    transport = new StreamableHTTPClientTransport(new URL(httpUrl));
+  }
+  await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
+  return { client, transport, rec };
+}
+
+/** Run `fn({client, transport, rec})` with a fresh connection, always closing it. */
+export async function withClient(transportName, httpUrl, fn, answers) {
+  const conn = await connect(transportName, httpUrl, answers);
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.client.close();
+  }
+}
+
+export const opts = { timeout: REQUEST_TIMEOUT_MS };
+export { sleep };
