@@ -1,0 +1,329 @@
+// Created by mcpgen from "conformance.yaml" as a starting point. This file is yours:
+// mcpgen never overwrites it.
+
+//! The conformance server's behaviour: what the official MCP conformance
+//! suite (`scripts/conformance.sh`) and the interop tests (`tests/interop`)
+//! expect of each tool, template and prompt. Payloads follow the suite's
+//! reference server (see `docs/conformance-notes.md` §5–§7).
+
+use crate::generated::*;
+use mcpgen_runtime::prelude::*;
+use mcpgen_runtime::tokio::time::sleep;
+use std::time::Duration;
+
+/// A 1x1 red PNG.
+pub const PNG_BASE64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+/// A minimal WAV file.
+pub const WAV_BASE64: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
+
+/// Pause between the steps of the logging and progress tools.
+const STEP: Duration = Duration::from_millis(50);
+
+/// The conformance server is stateless; everything lives in the runtime's sessions.
+#[derive(Debug, Default)]
+pub struct ServerHandlers {}
+
+/// The text of a `sampling/createMessage` result: its content is one block
+/// or (2025-11-25, with tools) an array of blocks.
+fn sampled_text(result: &Value) -> String {
+    let text_of = |block: &Value| block.get("text").and_then(Value::as_str).map(str::to_owned);
+    match result.get("content") {
+        Some(Value::Array(blocks)) => blocks.iter().filter_map(text_of).collect::<Vec<_>>().join("\n"),
+        Some(block) => text_of(block).unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+/// `action=…, content=…` of an `elicitation/create` result.
+fn elicited(result: &Value) -> String {
+    let action = result.get("action").and_then(Value::as_str).unwrap_or("unknown");
+    let content = result.get("content").cloned().unwrap_or(Value::Null);
+    format!("action={action}, content={content}")
+}
+
+impl Handlers for ServerHandlers {
+    async fn test_simple_text(
+        &self,
+        _ctx: RequestContext,
+        _args: TestSimpleTextArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        Ok(CallToolResult::text("This is a simple text response for testing."))
+    }
+
+    async fn test_image_content(
+        &self,
+        _ctx: RequestContext,
+        _args: TestImageContentArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        Ok(CallToolResult::content(vec![Content::image(PNG_BASE64, "image/png")]))
+    }
+
+    async fn test_audio_content(
+        &self,
+        _ctx: RequestContext,
+        _args: TestAudioContentArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        Ok(CallToolResult::content(vec![Content::audio(WAV_BASE64, "audio/wav")]))
+    }
+
+    async fn test_embedded_resource(
+        &self,
+        _ctx: RequestContext,
+        _args: TestEmbeddedResourceArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        Ok(CallToolResult::content(vec![Content::resource(ResourceContents::text(
+            "test://embedded-resource",
+            Some("text/plain"),
+            "This is an embedded resource content.",
+        ))]))
+    }
+
+    async fn test_multiple_content_types(
+        &self,
+        _ctx: RequestContext,
+        _args: TestMultipleContentTypesArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        Ok(CallToolResult::content(vec![
+            Content::text("Multiple content types test:"),
+            Content::image(PNG_BASE64, "image/png"),
+            Content::resource(ResourceContents::text(
+                "test://mixed-content-resource",
+                Some("application/json"),
+                json!({ "test": "data", "value": 123 }).to_string(),
+            )),
+        ]))
+    }
+
+    async fn test_tool_with_logging(
+        &self,
+        ctx: RequestContext,
+        _args: TestToolWithLoggingArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        ctx.info("Tool execution started");
+        sleep(STEP).await;
+        ctx.info("Tool processing data");
+        sleep(STEP).await;
+        ctx.info("Tool execution completed");
+        Ok(CallToolResult::text("Tool with logging executed successfully"))
+    }
+
+    async fn test_error_handling(
+        &self,
+        _ctx: RequestContext,
+        _args: TestErrorHandlingArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        Err(ToolError::new("This tool intentionally returns an error for testing"))
+    }
+
+    async fn test_tool_with_progress(
+        &self,
+        ctx: RequestContext,
+        _args: TestToolWithProgressArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        for (i, progress) in [0.0, 50.0, 100.0].into_iter().enumerate() {
+            if i > 0 {
+                sleep(STEP).await;
+            }
+            ctx.progress(progress, Some(100.0), None);
+        }
+        let token = match ctx.meta().and_then(|m| m.get("progressToken")) {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => "no progress token".to_owned(),
+        };
+        Ok(CallToolResult::text(token))
+    }
+
+    async fn test_sampling(
+        &self,
+        ctx: RequestContext,
+        args: TestSamplingArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let result = ctx
+            .create_message(json!({
+                "messages": [{ "role": "user", "content": { "type": "text", "text": args.prompt } }],
+                "maxTokens": 100,
+            }))
+            .await?;
+        Ok(CallToolResult::text(format!("LLM response: {}", sampled_text(&result))))
+    }
+
+    async fn test_elicitation(
+        &self,
+        ctx: RequestContext,
+        args: TestElicitationArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let result = ctx
+            .elicit(json!({
+                "message": args.message,
+                "requestedSchema": {
+                    "type": "object",
+                    "properties": {
+                        "username": { "type": "string", "description": "User's response" },
+                        "email": { "type": "string", "description": "User's email address" },
+                    },
+                    "required": ["username", "email"],
+                },
+            }))
+            .await?;
+        Ok(CallToolResult::text(format!("User response: {}", elicited(&result))))
+    }
+
+    async fn test_elicitation_sep1034_defaults(
+        &self,
+        ctx: RequestContext,
+        _args: TestElicitationSep1034DefaultsArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let result = ctx
+            .elicit(json!({
+                "message": "Please review and update the form fields with defaults",
+                "requestedSchema": {
+                    "type": "object",
+                    "properties": {
+                        "name": { "type": "string", "description": "User name", "default": "John Doe" },
+                        "age": { "type": "integer", "description": "User age", "default": 30 },
+                        "score": { "type": "number", "description": "User score", "default": 95.5 },
+                        "status": {
+                            "type": "string",
+                            "description": "User status",
+                            "enum": ["active", "inactive", "pending"],
+                            "default": "active",
+                        },
+                        "verified": { "type": "boolean", "description": "Verification status", "default": true },
+                    },
+                    "required": [],
+                },
+            }))
+            .await?;
+        Ok(CallToolResult::text(format!("Elicitation completed: {}", elicited(&result))))
+    }
+
+    async fn test_elicitation_sep1330_enums(
+        &self,
+        ctx: RequestContext,
+        _args: TestElicitationSep1330EnumsArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let result = ctx
+            .elicit(json!({
+                "message": "Please select options from the enum fields",
+                "requestedSchema": {
+                    "type": "object",
+                    "properties": {
+                        "untitledSingle": {
+                            "type": "string",
+                            "description": "Select one option",
+                            "enum": ["option1", "option2", "option3"],
+                        },
+                        "titledSingle": {
+                            "type": "string",
+                            "description": "Select one option with titles",
+                            "oneOf": [
+                                { "const": "value1", "title": "First Option" },
+                                { "const": "value2", "title": "Second Option" },
+                                { "const": "value3", "title": "Third Option" },
+                            ],
+                        },
+                        "legacyEnum": {
+                            "type": "string",
+                            "description": "Select one option (legacy)",
+                            "enum": ["opt1", "opt2", "opt3"],
+                            "enumNames": ["Option One", "Option Two", "Option Three"],
+                        },
+                        "untitledMulti": {
+                            "type": "array",
+                            "description": "Select multiple options",
+                            "minItems": 1,
+                            "maxItems": 3,
+                            "items": { "type": "string", "enum": ["option1", "option2", "option3"] },
+                        },
+                        "titledMulti": {
+                            "type": "array",
+                            "description": "Select multiple options with titles",
+                            "minItems": 1,
+                            "maxItems": 3,
+                            "items": {
+                                "anyOf": [
+                                    { "const": "value1", "title": "First Choice" },
+                                    { "const": "value2", "title": "Second Choice" },
+                                    { "const": "value3", "title": "Third Choice" },
+                                ],
+                            },
+                        },
+                    },
+                    "required": [],
+                },
+            }))
+            .await?;
+        Ok(CallToolResult::text(format!("Elicitation completed: {}", elicited(&result))))
+    }
+
+    async fn json_schema_2020_12_tool(
+        &self,
+        _ctx: RequestContext,
+        args: JsonSchema202012ToolArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let args = mcpgen_runtime::serde_json::to_value(&args)?;
+        Ok(CallToolResult::text(format!("Received: {args}")))
+    }
+
+    async fn test_reconnection(
+        &self,
+        ctx: RequestContext,
+        _args: TestReconnectionArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        // End the HTTP response stream now (after its priming event); the
+        // client reconnects with Last-Event-ID and gets the result there.
+        ctx.close_sse_stream(Duration::from_millis(100));
+        sleep(Duration::from_millis(100)).await;
+        Ok(CallToolResult::text(
+            "Reconnection test completed successfully. If you received this, the client properly reconnected after stream closure.",
+        ))
+    }
+
+    async fn test_list_roots(
+        &self,
+        ctx: RequestContext,
+        _args: TestListRootsArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let result = ctx.list_roots().await?;
+        let roots = result.get("roots").cloned().unwrap_or_else(|| json!([]));
+        Ok(CallToolResult::text(json!({ "roots": roots }).to_string()))
+    }
+
+    async fn test_add(&self, _ctx: RequestContext, args: TestAddArgs) -> Result<CallToolResult, ToolError> {
+        Ok(CallToolResult::structured(json!({ "sum": args.a + args.b })))
+    }
+
+    async fn read_template(
+        &self,
+        _ctx: RequestContext,
+        uri: String,
+        params: TemplateParams,
+    ) -> Result<ReadResourceResult, McpError> {
+        let data = json!({
+            "id": params.id,
+            "templateTest": true,
+            "data": format!("Data for ID: {}", params.id),
+        });
+        Ok(ReadResourceResult::text(uri, Some("application/json"), data.to_string()))
+    }
+
+    async fn prompt_test_prompt_with_embedded_resource(
+        &self,
+        _ctx: RequestContext,
+        args: TestPromptWithEmbeddedResourcePromptArgs,
+    ) -> Result<GetPromptResult, McpError> {
+        Ok(GetPromptResult {
+            description: None,
+            messages: vec![
+                PromptMessage::user(Content::resource(ResourceContents::text(
+                    args.resource_uri,
+                    Some("text/plain"),
+                    "Embedded resource content for testing.",
+                ))),
+                PromptMessage::user(Content::text("Please process the embedded resource above.")),
+            ],
+        })
+    }
+}
