@@ -1,0 +1,327 @@
+//! IR → files: minijinja templates (embedded in the binary, strict about
+//! undefined values), then for Rust `syn` (a template that renders invalid
+//! Rust is a typed generator error) and `prettyplease`, then the
+//! `@generated` header (after formatting: prettyplease drops comments).
+
+use std::path::PathBuf;
+
+use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
+
+use crate::error::Error;
+use crate::files::GeneratedFile;
+use crate::ir::{self, names};
+
+/// The templates, compiled into the binary.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "Cargo.toml.jinja",
+        include_str!("../../templates/Cargo.toml.jinja"),
+    ),
+    (
+        "README.md.jinja",
+        include_str!("../../templates/README.md.jinja"),
+    ),
+    ("lib.rs.jinja", include_str!("../../templates/lib.rs.jinja")),
+    (
+        "main.rs.jinja",
+        include_str!("../../templates/main.rs.jinja"),
+    ),
+    (
+        "generated.rs.jinja",
+        include_str!("../../templates/generated.rs.jinja"),
+    ),
+    (
+        "handlers.rs.jinja",
+        include_str!("../../templates/handlers.rs.jinja"),
+    ),
+];
+
+/// A Rust string literal with full escaping: spec text stays data.
+pub fn rust_literal(s: &str) -> String {
+    proc_macro2::Literal::string(s).to_string()
+}
+
+/// A TOML basic string.
+pub fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn filter_error(message: String) -> minijinja::Error {
+    minijinja::Error::new(ErrorKind::InvalidOperation, message)
+}
+
+fn environment() -> Result<Environment<'static>, Error> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|e| Error::Template {
+            template: "(syntax)",
+            message: e.to_string(),
+        })?;
+    env.set_syntax(syntax);
+    env.add_filter("lit", |value: Value| -> Result<String, minijinja::Error> {
+        match value.as_str() {
+            Some(s) => Ok(rust_literal(s)),
+            None => Err(filter_error(format!(
+                "`lit` expects a string, got {}",
+                value.kind()
+            ))),
+        }
+    });
+    env.add_filter("toml", |value: Value| -> Result<String, minijinja::Error> {
+        match value.as_str() {
+            Some(s) => Ok(toml_string(s)),
+            None => Err(filter_error(format!(
+                "`toml` expects a string, got {}",
+                value.kind()
+            ))),
+        }
+    });
+    env.add_filter(
+        "ident",
+        |value: Value| -> Result<String, minijinja::Error> {
+            match value.as_str() {
+                Some(s) if names::is_valid_ident(s) => Ok(s.to_string()),
+                _ => Err(filter_error(format!("{value:?} is not a valid identifier"))),
+            }
+        },
+    );
+    // Numeric/boolean literals the IR rendered itself (never spec text).
+    env.add_filter("code", |value: Value| -> Result<String, minijinja::Error> {
+        match value.as_str() {
+            Some(s)
+                if !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c)) =>
+            {
+                Ok(s.to_string())
+            }
+            _ => Err(filter_error(format!("{value:?} is not a literal"))),
+        }
+    });
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .map_err(|e| Error::Template {
+                template: name,
+                message: describe(&e),
+            })?;
+    }
+    Ok(env)
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    let mut msg = e.to_string();
+    if let Some(line) = e.line() {
+        msg.push_str(&format!(" (template line {line})"));
+    }
+    msg
+}
+
+fn render(env: &Environment<'_>, template: &'static str, ctx: &Value) -> Result<String, Error> {
+    env.get_template(template)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| Error::Template {
+            template,
+            message: describe(&e),
+        })
+}
+
+/// Parse and pretty-print Rust, or say where the template went wrong.
+pub fn format_rust(template: &'static str, code: &str) -> Result<String, Error> {
+    match syn::parse_file(code) {
+        Ok(file) => Ok(space_items(&prettyplease::unparse(&file))),
+        Err(e) => {
+            let start = e.span().start();
+            let excerpt = code
+                .lines()
+                .enumerate()
+                .skip(start.line.saturating_sub(3))
+                .take(5)
+                .map(|(i, l)| format!("{:>5} | {l}", i + 1))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Err(Error::InvalidRust {
+                template,
+                line: start.line,
+                column: start.column + 1,
+                message: e.to_string(),
+                excerpt,
+            })
+        }
+    }
+}
+
+/// prettyplease puts no blank lines between items; add one before every item
+/// (at the top level and one level in) that follows the end of another. Safe
+/// because string literals never span lines (`lit` escapes newlines).
+fn space_items(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 16);
+    let mut prev: Option<&str> = None;
+    for line in code.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let body = line.trim_start();
+        let starts_item = (indent == 0 || indent == 4)
+            && [
+                "///",
+                "#[",
+                "pub ",
+                "fn ",
+                "async fn ",
+                "impl",
+                "const ",
+                "struct ",
+                "use ",
+                "mod ",
+                "trait ",
+            ]
+            .iter()
+            .any(|p| body.starts_with(p));
+        if let Some(p) = prev {
+            let p_indent = p.len() - p.trim_start().len();
+            let p_body = p.trim_start();
+            let ended = p_indent <= indent
+                && (p_body == "}" || p_body.ends_with(';') || p_body.ends_with("*/"));
+            let same_kind_use = p_body.starts_with("use ") && body.starts_with("use ");
+            if starts_item && ended && !same_kind_use {
+                out.push('\n');
+            }
+            if p_body.starts_with("#![") && !body.starts_with("#![") {
+                out.push('\n');
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        prev = Some(line);
+    }
+    out
+}
+
+/// Render every file of the crate from the IR.
+pub fn emit(server: &ir::Server) -> Result<Vec<GeneratedFile>, Error> {
+    let env = environment()?;
+    let ctx = Value::from(minijinja::value::Serde(server));
+    let header = format!(
+        "@generated by mcpgen from {:?}. Do not edit by hand: change the spec and run `mcpgen generate` again.",
+        server.spec_file
+    );
+    let rust_header = format!("// {header}\n\n");
+
+    let mut lib_ctx = serde_json::to_value(server).unwrap_or_default();
+    let mut doc = vec![format!(
+        " {}",
+        server.title.clone().unwrap_or_else(|| server.name.clone())
+    )];
+    if let Some(description) = &server.description {
+        doc.push(String::new());
+        doc.extend(description.lines().map(|l| {
+            format!(
+                " {}",
+                l.chars().filter(|c| !c.is_control()).collect::<String>()
+            )
+        }));
+    }
+    doc.push(String::new());
+    doc.push(String::from(
+        " Generated by mcpgen; implement the server in [`handlers`].",
+    ));
+    if let Some(obj) = lib_ctx.as_object_mut() {
+        obj.insert("doc".into(), doc.into());
+    }
+    let lib_ctx = Value::from(minijinja::value::Serde(&lib_ctx));
+
+    let rust = |template: &'static str, ctx: &Value, header: &str| -> Result<String, Error> {
+        let code = render(&env, template, ctx)?;
+        let formatted = format_rust(template, &code)?;
+        Ok(format!("{header}{formatted}"))
+    };
+
+    let handlers_header = format!(
+        "// Created by mcpgen from {:?} as a starting point. This file is yours:\n// mcpgen never overwrites it.\n\n",
+        server.spec_file
+    );
+    Ok(vec![
+        GeneratedFile {
+            path: PathBuf::from("Cargo.toml"),
+            contents: format!("# {header}\n\n{}", render(&env, "Cargo.toml.jinja", &ctx)?),
+            user_owned: false,
+        },
+        GeneratedFile {
+            path: PathBuf::from("README.md"),
+            contents: format!(
+                "<!-- {} -->\n\n{}",
+                header.replace("--", "-"),
+                render(&env, "README.md.jinja", &ctx)?
+            ),
+            user_owned: false,
+        },
+        GeneratedFile {
+            path: PathBuf::from("src/main.rs"),
+            contents: rust("main.rs.jinja", &ctx, &rust_header)?,
+            user_owned: false,
+        },
+        GeneratedFile {
+            path: PathBuf::from("src/lib.rs"),
+            contents: rust("lib.rs.jinja", &lib_ctx, &rust_header)?,
+            user_owned: false,
+        },
+        GeneratedFile {
+            path: PathBuf::from("src/generated.rs"),
+            contents: rust("generated.rs.jinja", &ctx, &rust_header)?,
+            user_owned: false,
+        },
+        GeneratedFile {
+            path: PathBuf::from("src/handlers.rs"),
+            contents: rust("handlers.rs.jinja", &ctx, &handlers_header)?,
+            user_owned: true,
+        },
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_everything() {
+        let nasty = "\"#; panic!() // */ {{ x }} \\ \n\r\t\u{0}";
+        let lit = rust_literal(nasty);
+        let parsed: syn::LitStr = syn::parse_str(&lit).unwrap();
+        assert_eq!(parsed.value(), nasty);
+    }
+
+    #[test]
+    fn toml_strings() {
+        assert_eq!(toml_string("a\"b\\c\n\u{7f}"), "\"a\\\"b\\\\c\\n\\u007F\"");
+    }
+
+    #[test]
+    fn invalid_rust_is_a_typed_error() {
+        let err = format_rust("test", "fn main() {\n    let x = ;\n}\n").unwrap_err();
+        match err {
+            Error::InvalidRust { line, template, .. } => {
+                assert_eq!(template, "test");
+                assert_eq!(line, 2);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! Typed errors: [`Problem`]s in a spec (each located by a [`Diagnostic`])
+//! and the library's [`Error`].
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::spec::locate::Pos;
+
+/// Everything that can be wrong with a spec.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    // --- reading the file ---
+    #[error("the spec is not valid UTF-8")]
+    NotUtf8,
+    #[error("the spec is empty; it must be a YAML mapping with at least a `server` section")]
+    Empty,
+    #[error("the spec must be a YAML mapping (with `server`, `tools`, …), found {found}")]
+    NotAMapping { found: &'static str },
+    #[error("invalid YAML: {0}")]
+    Yaml(String),
+    #[error("duplicate key `{key}` (first given at {first})")]
+    DuplicateKey { key: String, first: Pos },
+
+    // --- structure (serde) ---
+    #[error("{}", unknown_field_message(.field, .context, .expected))]
+    UnknownField {
+        field: String,
+        context: &'static str,
+        expected: Vec<&'static str>,
+    },
+    #[error("{0}")]
+    Serde(String),
+
+    // --- semantics ---
+    #[error("tool name {name:?} is invalid: {reason}")]
+    InvalidToolName { name: String, reason: &'static str },
+    #[error("{what} name must not be empty")]
+    EmptyName { what: &'static str },
+    #[error("server name {name:?} cannot be used as a crate name: {reason}")]
+    InvalidCrateName { name: String, reason: String },
+    #[error("duplicate {what} {name:?} (first defined at {first})")]
+    Duplicate {
+        what: &'static str,
+        name: String,
+        first: Pos,
+    },
+    #[error(
+        "{what} {name:?} and {other:?} (at {first}) both become the Rust identifier `{ident}`; rename one of them"
+    )]
+    IdentCollision {
+        what: &'static str,
+        name: String,
+        other: String,
+        ident: String,
+        first: Pos,
+    },
+    #[error("invalid URI template {template:?}: {reason}")]
+    InvalidUriTemplate { template: String, reason: String },
+    #[error("`complete` names {variable:?}, which is not a variable of the URI template (variables: {})", list_or_none(.variables))]
+    UnknownTemplateVariable {
+        variable: String,
+        variables: Vec<String>,
+    },
+    #[error("placeholder `{{{{{placeholder}}}}}` is not a declared argument of prompt {prompt:?} (arguments: {})", list_or_none(.arguments))]
+    UnknownPlaceholder {
+        placeholder: String,
+        prompt: String,
+        arguments: Vec<String>,
+    },
+    #[error("bundled file {path:?} cannot be read: {reason}")]
+    MissingFile { path: String, reason: String },
+    #[error("invalid base64 in `{field}`: {reason}")]
+    InvalidBase64 { field: &'static str, reason: String },
+    #[error("`{field}` is not a valid JSON Schema (2020-12): {reason}")]
+    InvalidSchema { field: &'static str, reason: String },
+    #[error("the root of `{field}` must be `type: object`{}", found_suffix(.found))]
+    SchemaRootNotObject {
+        field: &'static str,
+        found: Option<String>,
+    },
+    #[error("{what} must have exactly one of {}, found {}", .expected.join(", "), found_list(.found))]
+    ExactlyOne {
+        what: &'static str,
+        expected: Vec<&'static str>,
+        found: Vec<&'static str>,
+    },
+    #[error("give either `params` or `inputSchema`, not both")]
+    ParamsAndInputSchema,
+    #[error("{what} {value} does not match the parameter type `{ty}`")]
+    ParamValueType {
+        what: &'static str,
+        value: String,
+        ty: String,
+    },
+    #[error("`required: true` contradicts `default`: a parameter with a default is optional")]
+    RequiredWithDefault,
+    #[error("priority must be between 0 and 1, found {0}")]
+    InvalidPriority(f64),
+    #[error("`messages` must not be empty")]
+    EmptyMessages,
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        String::from("none")
+    } else {
+        items
+            .iter()
+            .map(|i| format!("`{i}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn found_list(found: &[&str]) -> String {
+    if found.is_empty() {
+        String::from("none")
+    } else {
+        found.join(", ")
+    }
+}
+
+fn found_suffix(found: &Option<String>) -> String {
+    match found {
+        Some(f) => format!(", found {f}"),
+        None => String::from(", but it has no `type`"),
+    }
+}
+
+fn unknown_field_message(field: &str, context: &str, expected: &[&str]) -> String {
+    let context = match context {
+        "" => String::new(),
+        c => format!(" in {}", describe_struct(c)),
+    };
+    let mut msg = format!("unknown key `{field}`{context}");
+    if let Some(close) = did_you_mean(field, expected) {
+        msg.push_str(&format!("; did you mean `{close}`?"));
+    }
+    let list = expected
+        .iter()
+        .map(|e| format!("`{e}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    msg.push_str(&format!(" (expected one of {list})"));
+    msg
+}
+
+/// A human name for a spec struct, for messages.
+fn describe_struct(name: &str) -> &str {
+    match name {
+        "Spec" => "the spec",
+        "ServerInfo" => "`server`",
+        "Icon" => "an icon",
+        "Tool" => "a tool",
+        "ToolAnnotations" => "tool annotations",
+        "ParamDetail" => "a parameter",
+        "Resource" => "a resource",
+        "Annotations" => "annotations",
+        "ResourceTemplate" => "a resource template",
+        "Prompt" => "a prompt",
+        "PromptArgument" => "a prompt argument",
+        "PromptMessage" => "a prompt message",
+        "Media" => "image/audio content",
+        "EmbeddedResource" => "an embedded resource",
+        other => other,
+    }
+}
+
+/// The expected name closest to `field`, if it is plausibly a typo.
+fn did_you_mean<'a>(field: &str, expected: &[&'a str]) -> Option<&'a str> {
+    let lower = field.to_ascii_lowercase().replace(['_', '-'], "");
+    expected
+        .iter()
+        .map(|e| {
+            let d = if e.to_ascii_lowercase() == lower {
+                0
+            } else {
+                edit_distance(field, e)
+            };
+            (d, *e)
+        })
+        .filter(|(d, e)| *d <= (e.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, e)| e)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A problem at a place in a spec file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub pos: Pos,
+    pub problem: Problem,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.file.display(),
+            self.pos.line,
+            self.pos.column,
+            self.problem
+        )
+    }
+}
+
+/// Every problem found in a spec, sorted by position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Errors of the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The spec file could not be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The spec has problems; every one of them is listed.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+    /// A template failed to render (a generator bug).
+    #[error("internal error: template `{template}` failed to render: {message}")]
+    Template {
+        template: &'static str,
+        message: String,
+    },
+    /// A template rendered something that is not valid Rust (a generator bug).
+    #[error(
+        "internal error: template `{template}` produced invalid Rust at {line}:{column}: {message}\n{excerpt}"
+    )]
+    InvalidRust {
+        template: &'static str,
+        line: usize,
+        column: usize,
+        message: String,
+        excerpt: String,
+    },
+    /// The generated crate could not be written.
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A generated path would escape the output directory.
+    #[error("refusing to write {}: not a relative path inside the output directory", .0.display())]
+    UnsafePath(PathBuf),
+}
+
+impl Error {
+    /// The spec diagnostics, if this is a validation error.
+    pub fn diagnostics(&self) -> Option<&Diagnostics> {
+        match self {
+            Error::Invalid(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("inputschema", &["name", "inputSchema"]),
+            Some("inputSchema")
+        );
+        assert_eq!(
+            did_you_mean("mimetype", &["uri", "mimeType"]),
+            Some("mimeType")
+        );
+        assert_eq!(
+            did_you_mean("descripton", &["description", "title"]),
+            Some("description")
+        );
+        assert_eq!(did_you_mean("zzz", &["description", "title"]), None);
+    }
+}

@@ -1,0 +1,187 @@
+//! Rust identifiers derived from spec names (heck), always valid: ASCII only,
+//! never starting with a digit, keywords made raw (`r#type`) or suffixed
+//! (`self_`). Validation uses the same functions to find collisions.
+
+use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
+
+/// Strict and reserved keywords of Rust 2024 (plus weak `union`/`macro_rules`
+/// are fine as identifiers and not listed).
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+
+/// Keywords that cannot be raw identifiers.
+const NOT_RAW: &[&str] = &["crate", "self", "Self", "super"];
+
+/// Is `s` a Rust keyword (2024 edition)?
+pub fn is_keyword(s: &str) -> bool {
+    KEYWORDS.contains(&s)
+}
+
+fn ascii_only(s: &str, keep: impl Fn(char) -> bool) -> String {
+    s.chars().filter(|c| keep(*c)).collect()
+}
+
+fn finish(mut ident: String, empty: &str, digit_prefix: &str) -> String {
+    if ident.is_empty() {
+        ident = empty.to_string();
+    }
+    if ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident.insert_str(0, digit_prefix);
+    }
+    if is_keyword(&ident) {
+        if NOT_RAW.contains(&ident.as_str()) {
+            ident.push('_');
+        } else {
+            ident.insert_str(0, "r#");
+        }
+    }
+    ident
+}
+
+/// `snake_case` identifier for methods and fields: `add-note` → `add_note`,
+/// `type` → `r#type`, `self` → `self_`, `2fa` → `_2fa`.
+pub fn snake(name: &str) -> String {
+    let s = ascii_only(&name.to_snake_case(), |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
+    });
+    let s = s.trim_matches('_').to_string();
+    finish(s, "unnamed", "_")
+}
+
+/// `UpperCamelCase` identifier for types: `add-note` → `AddNote`.
+pub fn camel(name: &str) -> String {
+    let s = ascii_only(&name.to_upper_camel_case(), |c| c.is_ascii_alphanumeric());
+    finish(s, "Unnamed", "N")
+}
+
+/// The name a field's serde attribute must match when `ident` alone would not.
+pub fn serde_rename(ident: &str, name: &str) -> Option<String> {
+    let plain = ident.strip_prefix("r#").unwrap_or(ident);
+    (plain != name).then(|| name.to_string())
+}
+
+/// Kebab-case package name of a server, or why it cannot be one.
+pub fn package_name(server_name: &str) -> Result<String, String> {
+    let kebab = ascii_only(&server_name.to_kebab_case(), |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    });
+    let kebab = kebab.trim_matches('-').to_string();
+    if kebab.is_empty() {
+        return Err("it has no ASCII letters or digits".into());
+    }
+    if kebab.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!(
+            "the package name `{kebab}` would start with a digit"
+        ));
+    }
+    let snake = kebab.replace('-', "_");
+    if is_keyword(&snake) {
+        return Err(format!("`{snake}` is a Rust keyword"));
+    }
+    const RESERVED: &[&str] = &[
+        "std",
+        "core",
+        "alloc",
+        "proc_macro",
+        "test",
+        "build",
+        "deps",
+        "examples",
+        "lib",
+    ];
+    if RESERVED.contains(&snake.as_str()) {
+        return Err(format!("`{kebab}` is reserved by Cargo or Rust"));
+    }
+    Ok(kebab)
+}
+
+/// Is `s` a plain identifier as produced above (what the `ident` template
+/// filter accepts)?
+pub fn is_valid_ident(s: &str) -> bool {
+    let body = s.strip_prefix("r#").unwrap_or(s);
+    let mut chars = body.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    first_ok
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && body != "_"
+        && (s == body || is_keyword(body))
+}
+
+// Names of generated items, one place for all of them.
+
+/// Trait method of a tool.
+pub fn tool_method(name: &str) -> String {
+    snake(name)
+}
+/// Arguments struct of a tool.
+pub fn tool_args(name: &str) -> String {
+    format!("{}Args", camel(name))
+}
+/// Trait method of a handler-backed resource.
+pub fn resource_method(name: &str) -> String {
+    format!("read_{}", snake(name).trim_start_matches("r#"))
+}
+/// Trait method of a resource template.
+pub fn template_method(name: &str) -> String {
+    format!("read_{}", snake(name).trim_start_matches("r#"))
+}
+/// Variables struct of a resource template.
+pub fn template_params(name: &str) -> String {
+    format!("{}Params", camel(name))
+}
+/// Trait method of a handler-backed prompt.
+pub fn prompt_method(name: &str) -> String {
+    format!("prompt_{}", snake(name).trim_start_matches("r#"))
+}
+/// Arguments struct of a handler-backed prompt.
+pub fn prompt_args(name: &str) -> String {
+    format!("{}PromptArgs", camel(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(snake("add-note"), "add_note");
+        assert_eq!(snake("addNote"), "add_note");
+        assert_eq!(snake("notes.search"), "notes_search");
+        assert_eq!(snake("type"), "r#type");
+        assert_eq!(snake("self"), "self_");
+        assert_eq!(snake("2fa"), "_2fa");
+        assert_eq!(snake("日本"), "unnamed");
+        assert_eq!(camel("add-note"), "AddNote");
+        assert_eq!(camel("3d"), "N3d");
+        assert_eq!(serde_rename("r#type", "type"), None);
+        assert_eq!(serde_rename("note_id", "noteId").as_deref(), Some("noteId"));
+        assert_eq!(resource_method("type"), "read_type");
+        for s in ["add_note", "r#type", "self_", "_2fa", "AddNoteArgs"] {
+            assert!(is_valid_ident(s), "{s}");
+        }
+        for s in ["", "a b", "r#foo", "1a", "a-b", "_", "x\"y"] {
+            assert!(!is_valid_ident(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn package_names() {
+        assert_eq!(package_name("notes").as_deref(), Ok("notes"));
+        assert_eq!(package_name("My Notes").as_deref(), Ok("my-notes"));
+        assert_eq!(
+            package_name("io.github.me/notes").as_deref(),
+            Ok("io-github-me-notes")
+        );
+        assert!(package_name("test").is_err());
+        assert!(package_name("async").is_err());
+        assert!(package_name("42").is_err());
+        assert!(package_name("日本").is_err());
+    }
+}

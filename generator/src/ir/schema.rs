@@ -1,0 +1,262 @@
+//! JSON Schema helpers: expanding short-hand `params` and mapping the
+//! properties of an input schema to Rust field types.
+
+use serde_json::{Map, Value, json};
+
+use crate::spec::{OrderedMap, Param};
+
+/// The properties of an object schema, in document order.
+pub fn properties(schema: &Value) -> impl Iterator<Item = (&str, &Value)> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v))
+}
+
+/// The names an object schema lists as `required`.
+pub fn required(schema: &Value) -> Vec<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// Expand short-hand params into a JSON Schema object (`type`,
+/// `properties`, `required`). `additionalProperties` is left open.
+pub fn expand_params(params: &OrderedMap<Param>) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for (name, param) in params.iter() {
+        let (ty, detail) = match param {
+            Param::Type(ty) => (*ty, None),
+            Param::Detailed(d) => (d.ty, Some(d)),
+        };
+        let (json_type, item_type) = ty.json_types();
+        let mut prop = Map::new();
+        prop.insert("type".into(), json_type.into());
+        let mut enum_values = detail.and_then(|d| d.enum_values.clone());
+        if let Some(item) = item_type {
+            let mut items = Map::new();
+            items.insert("type".into(), item.into());
+            // For arrays the allowed values constrain the items.
+            if let Some(values) = enum_values.take() {
+                items.insert("enum".into(), Value::Array(values));
+            }
+            prop.insert("items".into(), Value::Object(items));
+        }
+        if let Some(d) = detail {
+            if let Some(description) = &d.description {
+                prop.insert("description".into(), description.clone().into());
+            }
+            if let Some(values) = enum_values {
+                prop.insert("enum".into(), Value::Array(values));
+            }
+            if let Some(default) = &d.default {
+                prop.insert("default".into(), default.clone());
+            }
+        }
+        let is_required = match detail {
+            None => true,
+            Some(d) => d.required.unwrap_or(d.default.is_none()),
+        };
+        if is_required {
+            required.push(Value::String(name.clone()));
+        }
+        properties.insert(name.clone(), Value::Object(prop));
+    }
+    let mut schema = Map::new();
+    schema.insert("type".into(), "object".into());
+    schema.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        schema.insert("required".into(), Value::Array(required));
+    }
+    Value::Object(schema)
+}
+
+/// The input schema of a tool that declares no arguments.
+pub fn empty_object() -> Value {
+    json!({"type": "object", "properties": {}})
+}
+
+/// A Rust type a property maps to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RustType {
+    String,
+    I64,
+    F64,
+    Bool,
+    Vec(Box<RustType>),
+    Value,
+}
+
+impl RustType {
+    /// The type as Rust source (a fixed vocabulary, never spec text).
+    pub fn render(&self) -> String {
+        match self {
+            RustType::String => "String".into(),
+            RustType::I64 => "i64".into(),
+            RustType::F64 => "f64".into(),
+            RustType::Bool => "bool".into(),
+            RustType::Vec(inner) => format!("Vec<{}>", inner.render()),
+            RustType::Value => "mcpgen_runtime::serde_json::Value".into(),
+        }
+    }
+
+    fn scalar(json_type: &str) -> Option<RustType> {
+        match json_type {
+            "string" => Some(RustType::String),
+            "integer" => Some(RustType::I64),
+            "number" => Some(RustType::F64),
+            "boolean" => Some(RustType::Bool),
+            _ => None,
+        }
+    }
+}
+
+/// Keywords that make a property more than a plain typed value.
+const COMPOSITE: &[&str] = &[
+    "$ref",
+    "$dynamicRef",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "not",
+    "if",
+    "const",
+];
+
+fn is_composite(schema: &Value) -> bool {
+    schema
+        .as_object()
+        .is_some_and(|o| COMPOSITE.iter().any(|k| o.contains_key(*k)))
+}
+
+/// The `type` of a schema and whether `null` is also allowed.
+fn simple_type(schema: &Value) -> Option<(&str, bool)> {
+    match schema.get("type")? {
+        Value::String(t) => Some((t.as_str(), false)),
+        Value::Array(types) => {
+            let names: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
+            let non_null: Vec<&str> = names.iter().copied().filter(|t| *t != "null").collect();
+            match non_null.as_slice() {
+                [one] => Some((one, names.len() > non_null.len())),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Map a property schema to a Rust type; the flag says `null` is allowed.
+pub fn rust_type(schema: &Value) -> (RustType, bool) {
+    if is_composite(schema) {
+        return (RustType::Value, false);
+    }
+    let Some((ty, nullable)) = simple_type(schema) else {
+        return (RustType::Value, false);
+    };
+    if let Some(scalar) = RustType::scalar(ty) {
+        return (scalar, nullable);
+    }
+    if ty == "array" {
+        let item = schema
+            .get("items")
+            .filter(|i| !is_composite(i))
+            .and_then(simple_type);
+        if let Some((item_type, false)) = item {
+            if let Some(scalar) = RustType::scalar(item_type) {
+                return (RustType::Vec(Box::new(scalar)), nullable);
+            }
+        }
+    }
+    (RustType::Value, false)
+}
+
+/// A default value as a Rust expression, when it fits `ty` exactly.
+/// Strings are returned separately so that the template can make literals.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DefaultExpr {
+    /// `String::from(<literal>)`
+    String { value: String },
+    /// A numeric or boolean literal rendered by Rust (not spec text).
+    Literal { code: String },
+    /// `vec![...]` of further defaults.
+    Vec { items: Vec<DefaultExpr> },
+}
+
+/// The Rust default for a property of type `ty`, if `value` fits it.
+pub fn default_expr(ty: &RustType, value: &Value) -> Option<DefaultExpr> {
+    match (ty, value) {
+        (RustType::String, Value::String(s)) => Some(DefaultExpr::String { value: s.clone() }),
+        (RustType::I64, Value::Number(n)) => n.as_i64().map(|i| DefaultExpr::Literal {
+            code: format!("{i}_i64"),
+        }),
+        (RustType::F64, Value::Number(n)) => {
+            n.as_f64()
+                .filter(|f| f.is_finite())
+                .map(|f| DefaultExpr::Literal {
+                    code: format!("{f:?}_f64"),
+                })
+        }
+        (RustType::Bool, Value::Bool(b)) => Some(DefaultExpr::Literal {
+            code: b.to_string(),
+        }),
+        (RustType::Vec(inner), Value::Array(items)) => items
+            .iter()
+            .map(|item| default_expr(inner, item))
+            .collect::<Option<Vec<_>>>()
+            .map(|items| DefaultExpr::Vec { items }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types() {
+        assert_eq!(
+            rust_type(&json!({"type": "string"})),
+            (RustType::String, false)
+        );
+        assert_eq!(
+            rust_type(&json!({"type": ["integer", "null"]})),
+            (RustType::I64, true)
+        );
+        assert_eq!(
+            rust_type(&json!({"type": "array", "items": {"type": "number"}})),
+            (RustType::Vec(Box::new(RustType::F64)), false)
+        );
+        assert_eq!(
+            rust_type(&json!({"type": "array", "items": {"$ref": "#/$defs/x"}})).0,
+            RustType::Value
+        );
+        assert_eq!(rust_type(&json!({"type": "object"})).0, RustType::Value);
+        assert_eq!(rust_type(&json!({"$ref": "#/$defs/x"})).0, RustType::Value);
+        assert_eq!(rust_type(&json!({})).0, RustType::Value);
+    }
+
+    #[test]
+    fn defaults() {
+        assert_eq!(
+            default_expr(&RustType::F64, &json!(1)),
+            Some(DefaultExpr::Literal {
+                code: "1.0_f64".into()
+            })
+        );
+        assert_eq!(default_expr(&RustType::I64, &json!(1.5)), None);
+        assert_eq!(
+            default_expr(&RustType::F64, &json!(1e300)),
+            Some(DefaultExpr::Literal {
+                code: "1e300_f64".into()
+            })
+        );
+    }
+}

@@ -1,0 +1,452 @@
+//! Positions: the YAML document as a tree of nodes that remember where they
+//! start, built from `saphyr-parser` events, plus JSON-pointer lookups into it.
+//!
+//! The same tree feeds the deserializer (`spec::de`), so serde errors carry a
+//! position, and semantic checks (`spec::validate`) name the offending node by
+//! a JSON pointer that [`Node::locate`] turns into a line and column.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+use crate::error::Problem;
+
+/// A 1-based line and column in the spec file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+}
+
+impl Pos {
+    fn from_span(span: &Span) -> Pos {
+        Pos {
+            line: span.start.line(),
+            column: span.start.col() + 1,
+        }
+    }
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// What a YAML node holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// A scalar; `plain` is false for quoted and block scalars and for scalars
+    /// tagged `!!str`, which are always strings.
+    Scalar {
+        value: String,
+        plain: bool,
+    },
+    Seq(Vec<Node>),
+    /// Entries in document order; keys are nodes too (they have positions).
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML node with the position where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub pos: Pos,
+}
+
+/// A located problem found while reading the YAML (syntax, duplicate keys…).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    pub pos: Pos,
+    pub problem: Problem,
+}
+
+impl Node {
+    /// A short human name of the node's type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Scalar { value, plain } => match resolve_plain(value, *plain) {
+                Plain::Null => "null",
+                Plain::Bool(_) => "a boolean",
+                Plain::Int(_) | Plain::UInt(_) | Plain::Float(_) => "a number",
+                Plain::Str => "a string",
+            },
+            NodeKind::Seq(_) => "a sequence",
+            NodeKind::Map(_) => "a mapping",
+        }
+    }
+
+    /// The map entry for `key`, if this node is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&(Node, Node)> {
+        match &self.kind {
+            NodeKind::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(key)),
+            _ => None,
+        }
+    }
+
+    /// The scalar text, if this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Position of the node a JSON pointer designates (`/tools/0/name`). A
+    /// pointer ending in `/~key` (not valid JSON-pointer syntax on purpose)
+    /// designates the *key* of the last mapping entry rather than its value.
+    /// When the pointer leads nowhere (an absent optional field), the position
+    /// of the deepest existing ancestor is returned.
+    pub fn locate(&self, pointer: &str) -> Pos {
+        let mut node = self;
+        let mut segments = pointer.split('/').skip(1).peekable();
+        while let Some(raw) = segments.next() {
+            let want_key = segments.peek() == Some(&"~key");
+            let segment = unescape_pointer(raw);
+            let next = match &node.kind {
+                NodeKind::Map(entries) => entries
+                    .iter()
+                    .find(|(k, _)| k.as_str() == Some(segment.as_ref()))
+                    .map(|(k, v)| if want_key { k } else { v }),
+                NodeKind::Seq(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+                NodeKind::Scalar { .. } => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => return node.pos,
+            }
+            if want_key {
+                return node.pos;
+            }
+        }
+        node.pos
+    }
+}
+
+fn unescape_pointer(segment: &str) -> Cow<'_, str> {
+    if segment.contains('~') {
+        Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(segment)
+    }
+}
+
+/// Escape one JSON-pointer segment.
+pub fn escape_pointer(segment: &str) -> Cow<'_, str> {
+    if segment.contains(['~', '/']) {
+        Cow::Owned(segment.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(segment)
+    }
+}
+
+/// How a plain scalar resolves under the YAML 1.2 core schema.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Plain {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str,
+}
+
+/// Resolve a scalar under the YAML 1.2 core schema (quoted scalars are strings).
+pub fn resolve_plain(value: &str, plain: bool) -> Plain {
+    if !plain {
+        return Plain::Str;
+    }
+    match value {
+        "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
+        "true" | "True" | "TRUE" => return Plain::Bool(true),
+        "false" | "False" | "FALSE" => return Plain::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Plain::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Plain::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Plain::Float(f64::NAN),
+        _ => {}
+    }
+    let unsigned = value.strip_prefix(['-', '+']).unwrap_or(value);
+    let negative = value.starts_with('-');
+    if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = value.parse::<i64>() {
+            return Plain::Int(i);
+        }
+        if !negative {
+            if let Ok(u) = unsigned.parse::<u64>() {
+                return Plain::UInt(u);
+            }
+        }
+        return value.parse::<f64>().map_or(Plain::Str, Plain::Float);
+    }
+    if let Some(hex) = value.strip_prefix("0x") {
+        if let Ok(u) = u64::from_str_radix(hex, 16) {
+            return i64::try_from(u).map_or(Plain::UInt(u), Plain::Int);
+        }
+    }
+    if let Some(oct) = value.strip_prefix("0o") {
+        if let Ok(u) = u64::from_str_radix(oct, 8) {
+            return i64::try_from(u).map_or(Plain::UInt(u), Plain::Int);
+        }
+    }
+    if is_core_float(unsigned) {
+        if let Ok(f) = value.parse::<f64>() {
+            return Plain::Float(f);
+        }
+    }
+    Plain::Str
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+fn is_core_float(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    let exponent_ok = match exponent {
+        None => true,
+        Some(e) => digits(e.strip_prefix(['-', '+']).unwrap_or(e)),
+    };
+    mantissa_ok && exponent_ok
+}
+
+enum Frame {
+    Seq {
+        pos: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        pos: Pos,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
+}
+
+/// Parse a YAML text holding exactly one document into a [`Node`] tree.
+///
+/// Returns every problem it can find: a syntax error stops the parse, but
+/// duplicate keys are all reported. An empty document yields `Ok(None)`.
+pub fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
+    let mut problems = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: BTreeMap<usize, Node> = BTreeMap::new();
+    let mut root: Option<Node> = None;
+    let mut documents = 0usize;
+
+    for event in Parser::new_from_str(text) {
+        let (event, span) = match event {
+            Ok(ok) => ok,
+            Err(e) => {
+                let m = e.marker();
+                problems.push(Located {
+                    pos: Pos {
+                        line: m.line(),
+                        column: m.col() + 1,
+                    },
+                    problem: Problem::Yaml(e.info().to_string()),
+                });
+                return Err(problems);
+            }
+        };
+        let pos = Pos::from_span(&span);
+        let complete: Option<(Node, usize)> = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => None,
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    problems.push(Located {
+                        pos,
+                        problem: Problem::Yaml(
+                            "the spec must be a single YAML document, found a second one".into(),
+                        ),
+                    });
+                    return Err(problems);
+                }
+                None
+            }
+            Event::Alias(id) => match anchors.get(&id) {
+                Some(node) => {
+                    let mut node = node.clone();
+                    node.pos = pos;
+                    Some((node, 0))
+                }
+                None => {
+                    problems.push(Located {
+                        pos,
+                        problem: Problem::Yaml("unknown anchor".into()),
+                    });
+                    return Err(problems);
+                }
+            },
+            Event::Scalar(value, style, anchor, tag) => {
+                let is_str_tag = tag
+                    .as_ref()
+                    .is_some_and(|t| t.handle == "tag:yaml.org,2002:" && t.suffix == "str")
+                    || tag
+                        .as_ref()
+                        .is_some_and(|t| t.handle == "!!" && t.suffix == "str");
+                let plain = matches!(style, ScalarStyle::Plain) && !is_str_tag;
+                Some((
+                    Node {
+                        kind: NodeKind::Scalar {
+                            value: value.into_owned(),
+                            plain,
+                        },
+                        pos,
+                    },
+                    anchor,
+                ))
+            }
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame::Seq {
+                    pos,
+                    anchor,
+                    items: Vec::new(),
+                });
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame::Map {
+                    pos,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                });
+                None
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq { pos, anchor, items }) => Some((
+                    Node {
+                        kind: NodeKind::Seq(items),
+                        pos,
+                    },
+                    anchor,
+                )),
+                _ => None,
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map {
+                    pos,
+                    anchor,
+                    entries,
+                    ..
+                }) => Some((
+                    Node {
+                        kind: NodeKind::Map(entries),
+                        pos,
+                    },
+                    anchor,
+                )),
+                _ => None,
+            },
+        };
+        let Some((node, anchor)) = complete else {
+            continue;
+        };
+        if anchor != 0 {
+            anchors.insert(anchor, node.clone());
+        }
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => {
+                    if !matches!(node.kind, NodeKind::Scalar { .. }) {
+                        problems.push(Located {
+                            pos: node.pos,
+                            problem: Problem::Yaml("mapping keys must be scalars".into()),
+                        });
+                    }
+                    *key = Some(node);
+                }
+                Some(k) => {
+                    if let Some((first, _)) = entries
+                        .iter()
+                        .find(|(e, _)| e.as_str().is_some() && e.as_str() == k.as_str())
+                    {
+                        problems.push(Located {
+                            pos: k.pos,
+                            problem: Problem::DuplicateKey {
+                                key: k.as_str().unwrap_or_default().to_string(),
+                                first: first.pos,
+                            },
+                        });
+                    }
+                    entries.push((k, node));
+                }
+            },
+        }
+    }
+    if problems.is_empty() {
+        Ok(root)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_of_nested_nodes() {
+        let text = "server:\n  name: demo\ntools:\n  - name: a\n    title: \"x\"\n";
+        let root = parse_yaml(text).unwrap().unwrap();
+        assert_eq!(root.locate("/server/name"), Pos { line: 2, column: 9 });
+        assert_eq!(root.locate("/server/name/~key"), Pos { line: 2, column: 3 });
+        assert_eq!(
+            root.locate("/tools/0/title"),
+            Pos {
+                line: 5,
+                column: 12
+            }
+        );
+        assert_eq!(root.locate("/tools/0"), Pos { line: 4, column: 5 });
+        // missing leaf: nearest ancestor
+        assert_eq!(
+            root.locate("/tools/0/description"),
+            Pos { line: 4, column: 5 }
+        );
+    }
+
+    #[test]
+    fn core_schema_resolution() {
+        assert_eq!(resolve_plain("12", true), Plain::Int(12));
+        assert_eq!(resolve_plain("12", false), Plain::Str);
+        assert_eq!(resolve_plain("1.5", true), Plain::Float(1.5));
+        assert_eq!(resolve_plain("1.2.3", true), Plain::Str);
+        assert_eq!(resolve_plain("~", true), Plain::Null);
+        assert_eq!(resolve_plain("yes", true), Plain::Str);
+        assert_eq!(resolve_plain("-3e2", true), Plain::Float(-300.0));
+    }
+
+    #[test]
+    fn duplicate_keys_and_syntax_errors() {
+        let err = parse_yaml("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err[0].pos, Pos { line: 3, column: 1 });
+        let err = parse_yaml("a: [1, 2\n").unwrap_err();
+        assert!(matches!(err[0].problem, Problem::Yaml(_)));
+        assert_eq!(parse_yaml("").unwrap(), None);
+        assert_eq!(parse_yaml("# only a comment\n").unwrap(), None);
+    }
+
+    #[test]
+    fn anchors_and_aliases() {
+        let root = parse_yaml("a: &x [1, 2]\nb: *x\n").unwrap().unwrap();
+        let (_, b) = root.get("b").unwrap();
+        assert!(matches!(&b.kind, NodeKind::Seq(items) if items.len() == 2));
+    }
+}

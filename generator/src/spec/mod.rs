@@ -1,0 +1,714 @@
+//! The YAML spec format: plain serde + schemars types.
+//!
+//! Field names follow MCP's camelCase (`inputSchema`, `mimeType`,
+//! `uriTemplate`, `readOnlyHint`…). Every struct rejects unknown keys. The
+//! JSON Schema of the format (`specs/mcpgen.schema.json`) is derived from
+//! these types by [`json_schema`].
+//!
+//! Loading ([`load`]) is: YAML text → positioned tree (`locate`) → these types
+//! (`de`, collecting every problem) → semantic checks (`validate`).
+
+pub mod de;
+pub mod locate;
+pub mod validate;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Diagnostic, Diagnostics, Error, Problem};
+use de::{lenient_opt_vec, lenient_vec};
+use locate::{Node, NodeKind, Pos};
+
+/// A server spec: one YAML document describing an MCP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(
+    title = "mcpgen server spec",
+    description = "Describes an MCP server from which mcpgen generates a Rust crate.",
+    extend("$id" = "https://github.com/mcpgen/mcpgen/blob/main/specs/mcpgen.schema.json")
+)]
+pub struct Spec {
+    /// The JSON Schema this file conforms to (for editors); ignored by mcpgen.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The server's identity, sent to clients in the `initialize` result.
+    pub server: ServerInfo,
+    /// Tools the server offers (`tools/list`, `tools/call`).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub tools: Vec<Tool>,
+    /// Concrete resources (`resources/list`, `resources/read`).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub resources: Vec<Resource>,
+    /// Parameterised resources (`resources/templates/list`), always served by a handler.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub resource_templates: Vec<ResourceTemplate>,
+    /// Prompts (`prompts/list`, `prompts/get`).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub prompts: Vec<Prompt>,
+}
+
+/// The server's identity (MCP `Implementation`) and instructions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServerInfo {
+    /// Programmatic name; also the generated package and binary name (kebab-cased).
+    pub name: String,
+    /// Server version; also the crate version when it is a semantic version.
+    pub version: String,
+    /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the server does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Instructions for the model, returned by `initialize`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// Icons representing the server.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub icons: Vec<Icon>,
+    /// The server's website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_url: Option<String>,
+}
+
+/// An icon (MCP `Icon`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Icon {
+    /// URI of the icon: `https:` or a `data:` URI.
+    pub src: String,
+    /// MIME type of the icon, e.g. `image/png`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// Sizes the icon is available in, e.g. `48x48` or `any`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sizes: Vec<String>,
+    /// Background the icon is designed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<IconTheme>,
+}
+
+/// The theme an icon suits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IconTheme {
+    Light,
+    Dark,
+}
+
+/// A tool (MCP `Tool`). Give its arguments either as `params` (short-hand)
+/// or as a full `inputSchema`; with neither, the tool takes no arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Tool {
+    /// 1–128 characters of `A-Z a-z 0-9 _ - .`.
+    pub name: String,
+    /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the tool does, for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Short-hand arguments: name → type (`string`, `integer`, `number`,
+    /// `boolean`, or an array of those such as `string[]`) or → details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<OrderedMap<Param>>,
+    /// Full JSON Schema (2020-12) of the arguments; its root must be `type: object`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_schema: Option<Value>,
+    /// JSON Schema (2020-12) of the structured result; its root must be `type: object`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
+    /// Hints about the tool's behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<ToolAnnotations>,
+    /// Icons representing the tool.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub icons: Vec<Icon>,
+}
+
+/// Behaviour hints (MCP `ToolAnnotations`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ToolAnnotations {
+    /// Human-readable name (prefer the tool's `title`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The tool does not modify its environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_hint: Option<bool>,
+    /// The tool may perform destructive updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destructive_hint: Option<bool>,
+    /// Calling the tool again with the same arguments has no further effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent_hint: Option<bool>,
+    /// The tool interacts with an open world of external entities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_world_hint: Option<bool>,
+}
+
+/// A short-hand parameter: a type name, or details.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Param {
+    /// Just the type, e.g. `string` or `integer[]`; the parameter is required.
+    Type(ParamType),
+    /// Type plus details.
+    Detailed(ParamDetail),
+}
+
+impl<'de> Deserialize<'de> for Param {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ParamVisitor;
+        impl<'de> serde::de::Visitor<'de> for ParamVisitor {
+            type Value = Param;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a type name such as `string` or `integer[]`, or a mapping with `type`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Param, E> {
+                ParamType::deserialize(serde::de::value::StrDeserializer::<E>::new(v))
+                    .map(Param::Type)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Param, A::Error> {
+                ParamDetail::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Param::Detailed)
+            }
+        }
+        d.deserialize_any(ParamVisitor)
+    }
+}
+
+/// Types available to short-hand parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ParamType {
+    #[serde(rename = "string")]
+    String,
+    #[serde(rename = "integer")]
+    Integer,
+    #[serde(rename = "number")]
+    Number,
+    #[serde(rename = "boolean")]
+    Boolean,
+    #[serde(rename = "string[]")]
+    StringArray,
+    #[serde(rename = "integer[]")]
+    IntegerArray,
+    #[serde(rename = "number[]")]
+    NumberArray,
+    #[serde(rename = "boolean[]")]
+    BooleanArray,
+}
+
+impl ParamType {
+    /// The JSON Schema `type` of the parameter and, for arrays, of its items.
+    pub fn json_types(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            ParamType::String => ("string", None),
+            ParamType::Integer => ("integer", None),
+            ParamType::Number => ("number", None),
+            ParamType::Boolean => ("boolean", None),
+            ParamType::StringArray => ("array", Some("string")),
+            ParamType::IntegerArray => ("array", Some("integer")),
+            ParamType::NumberArray => ("array", Some("number")),
+            ParamType::BooleanArray => ("array", Some("boolean")),
+        }
+    }
+}
+
+/// A short-hand parameter with details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ParamDetail {
+    /// The parameter's type.
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    /// What the parameter means, for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Whether the parameter must be given (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Value used when the parameter is omitted (implies `required: false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// The allowed values.
+    #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub enum_values: Option<Vec<Value>>,
+}
+
+/// A concrete resource (MCP `Resource`) with exactly one of `text`, `blob`,
+/// `file` or `handler: true` saying where its contents come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Resource {
+    /// The resource's URI.
+    pub uri: String,
+    /// Programmatic name; handler methods are named `read_<name>`.
+    pub name: String,
+    /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the resource holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// MIME type of the contents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// Audience, priority and modification time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Annotations>,
+    /// Icons representing the resource.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub icons: Vec<Icon>,
+    /// Inline text contents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Inline binary contents, base64-encoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    /// A file (relative to the spec) bundled at generation time: text if the
+    /// MIME type is textual and the file is UTF-8, binary otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Read by a `Handlers` method at run time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handler: bool,
+}
+
+/// MCP `Annotations` of resources and content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Annotations {
+    /// Who the data is meant for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Vec<Role>>,
+    /// Importance from 0 (least) to 1 (most).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<f64>,
+    /// ISO 8601 time of the last modification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+/// A conversation role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// A resource template (MCP `ResourceTemplate`), read by a handler that
+/// receives the template's variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourceTemplate {
+    /// An RFC 6570 URI template, e.g. `notes://notes/{id}`.
+    pub uri_template: String,
+    /// Programmatic name; the handler method is `read_<name>`.
+    pub name: String,
+    /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the resources hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// MIME type of every matching resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// Audience, priority and modification time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Annotations>,
+    /// Icons representing the template.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub icons: Vec<Icon>,
+    /// Completion values offered for template variables: variable → values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete: Option<OrderedMap<Vec<String>>>,
+}
+
+/// A prompt (MCP `Prompt`): fixed `messages` with `{{argument}}`
+/// placeholders, or `handler: true`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Prompt {
+    /// Programmatic name; a handler method is `prompt_<name>`.
+    pub name: String,
+    /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the prompt is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Icons representing the prompt.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub icons: Vec<Icon>,
+    /// Arguments the prompt accepts.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_vec"
+    )]
+    pub arguments: Vec<PromptArgument>,
+    /// The messages, with `{{argument}}` placeholders in text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_opt_vec"
+    )]
+    pub messages: Option<Vec<PromptMessage>>,
+    /// Produced by a `Handlers` method at run time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handler: bool,
+}
+
+/// An argument of a prompt (MCP `PromptArgument`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PromptArgument {
+    /// The argument's name, as used in `{{name}}` placeholders.
+    pub name: String,
+    /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the argument means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Whether the argument must be given (default `false`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// Completion values offered for the argument.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete: Option<Vec<String>>,
+}
+
+/// One message of a prompt: a role and exactly one of `text`, `image`,
+/// `audio` or `resource`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PromptMessage {
+    /// Who says it.
+    pub role: Role,
+    /// Text, with `{{argument}}` placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// An image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Media>,
+    /// An audio clip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<Media>,
+    /// An embedded resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<EmbeddedResource>,
+}
+
+/// Image or audio data: inline base64 `data` or a bundled `file`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Media {
+    /// Base64-encoded data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// A file (relative to the spec) bundled at generation time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// MIME type, e.g. `image/png`.
+    pub mime_type: String,
+}
+
+/// A resource embedded in a prompt message, with exactly one of `text`,
+/// `blob` or `file`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmbeddedResource {
+    /// The resource's URI.
+    pub uri: String,
+    /// MIME type of the contents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// Text contents (placeholders are substituted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Binary contents, base64-encoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    /// A file (relative to the spec) bundled at generation time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+/// A string-keyed map that keeps the document's order (generated code and
+/// descriptors follow it, so output is deterministic and reads like the spec).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V> OrderedMap<V> {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<V: Serialize> Serialize for OrderedMap<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapVisitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for MapVisitor<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    // A bad value is recorded and skipped while collecting.
+                    if let Some(value) = map.next_value::<de::Lenient<V>>()?.0 {
+                        entries.push((key, value));
+                    }
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        d.deserialize_map(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<V: JsonSchema> JsonSchema for OrderedMap<V> {
+    fn schema_name() -> Cow<'static, str> {
+        std::collections::BTreeMap::<String, V>::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        std::collections::BTreeMap::<String, V>::schema_id()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        std::collections::BTreeMap::<String, V>::json_schema(generator)
+    }
+}
+
+/// The JSON Schema (2020-12) of the spec format, pretty-printed with a
+/// trailing newline: the contents of `specs/mcpgen.schema.json`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Spec);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A spec that parsed and validated, with what is needed to point back into
+/// its text and to find bundled files.
+#[derive(Debug, Clone)]
+pub struct LoadedSpec {
+    pub spec: Spec,
+    /// Path of the spec file as given (used in messages).
+    pub path: PathBuf,
+    /// Directory bundled files are relative to.
+    pub base_dir: PathBuf,
+    /// Bundled files, read during validation: spec-relative path → bytes.
+    pub files: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+/// Read, parse and validate the spec at `path`.
+pub fn load(path: &Path) -> Result<LoadedSpec, Error> {
+    let text = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = match String::from_utf8(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = valid
+                .rsplit(|b| *b == b'\n')
+                .next()
+                .map_or(0, |l| String::from_utf8_lossy(l).chars().count())
+                + 1;
+            return Err(Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: path.to_path_buf(),
+                pos: Pos { line, column },
+                problem: Problem::NotUtf8,
+            }])));
+        }
+    };
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    load_str(&text, path, &base_dir)
+}
+
+/// Parse and validate spec `text`; `path` is only used in messages and
+/// `base_dir` to resolve bundled files.
+pub fn load_str(text: &str, path: &Path, base_dir: &Path) -> Result<LoadedSpec, Error> {
+    let diag = |pos: Pos, problem: Problem| Diagnostic {
+        file: path.to_path_buf(),
+        pos,
+        problem,
+    };
+    let fail = |mut list: Vec<Diagnostic>| {
+        list.sort_by_key(|d| d.pos);
+        Error::Invalid(Diagnostics(list))
+    };
+    let root = match locate::parse_yaml(text) {
+        Ok(Some(root)) => root,
+        Ok(None) => return Err(fail(vec![diag(Pos { line: 1, column: 1 }, Problem::Empty)])),
+        Err(problems) => {
+            return Err(fail(
+                problems
+                    .into_iter()
+                    .map(|p| diag(p.pos, p.problem))
+                    .collect(),
+            ));
+        }
+    };
+    if !matches!(root.kind, NodeKind::Map(_)) {
+        let found = root.type_name();
+        return Err(fail(vec![diag(root.pos, Problem::NotAMapping { found })]));
+    }
+    let sink = de::Sink::default();
+    let spec = de::from_node::<Spec>(&root, &sink);
+    let mut diagnostics: Vec<Diagnostic> = sink
+        .into_problems()
+        .into_iter()
+        .map(|(pos, problem)| diag(pos, problem))
+        .collect();
+    let Some(spec) = spec else {
+        // The structure is wrong somewhere; still run the semantic checks on
+        // whatever parts did parse, so that one run reports everything.
+        if let Some(partial) = partial_spec(&root) {
+            let report = validate::validate(&partial, &root, base_dir);
+            diagnostics.extend(
+                report
+                    .problems
+                    .into_iter()
+                    .map(|(ptr, p)| diag(root.locate(&ptr), p)),
+            );
+        }
+        return Err(fail(dedup(diagnostics)));
+    };
+    let report = validate::validate(&spec, &root, base_dir);
+    diagnostics.extend(
+        report
+            .problems
+            .into_iter()
+            .map(|(ptr, p)| diag(root.locate(&ptr), p)),
+    );
+    if !diagnostics.is_empty() {
+        return Err(fail(dedup(diagnostics)));
+    }
+    Ok(LoadedSpec {
+        spec,
+        path: path.to_path_buf(),
+        base_dir: base_dir.to_path_buf(),
+        files: report.files,
+    })
+}
+
+fn dedup(mut list: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen = std::collections::BTreeSet::new();
+    list.retain(|d| seen.insert((d.pos, d.problem.to_string())));
+    list
+}
+
+/// When `Spec` as a whole did not deserialize, the sections that did, so
+/// their semantic problems can be reported in the same run. Only sections that
+/// deserialize without problems are kept; the rest are left empty. Indices of
+/// list elements must stay true to the document, so a list with a bad element
+/// is dropped as a whole.
+fn partial_spec(root: &Node) -> Option<Spec> {
+    fn section<T: for<'de> Deserialize<'de> + Default>(root: &Node, key: &str) -> T {
+        let Some((_, node)) = root.get(key) else {
+            return T::default();
+        };
+        let sink = de::Sink::default();
+        de::from_node::<T>(node, &sink).unwrap_or_default()
+    }
+    let server = {
+        let sink = de::Sink::default();
+        root.get("server")
+            .and_then(|(_, n)| de::from_node::<ServerInfo>(n, &sink))
+    }
+    .unwrap_or(ServerInfo {
+        name: String::from("server"),
+        version: String::from("0.0.0"),
+        title: None,
+        description: None,
+        instructions: None,
+        icons: Vec::new(),
+        website_url: None,
+    });
+    Some(Spec {
+        schema: None,
+        server,
+        tools: section(root, "tools"),
+        resources: section(root, "resources"),
+        resource_templates: section(root, "resourceTemplates"),
+        prompts: section(root, "prompts"),
+    })
+}

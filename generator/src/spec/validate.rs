@@ -1,0 +1,786 @@
+//! Semantic checks on a deserialized [`Spec`]. Every problem is returned with
+//! the JSON pointer of the offending node (`/tools/2/name`); `/~key` as the
+//! last segment points at a mapping key rather than its value.
+//!
+//! Validation also reads the bundled files (`file:`), so that a spec that
+//! validates can be generated without further I/O errors.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::locate::{Node, Pos, escape_pointer};
+use super::{Annotations, Media, Param, ParamType, Prompt, Resource, ResourceTemplate, Spec, Tool};
+use crate::error::Problem;
+use crate::ir::{names, schema};
+
+/// What validation found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Problems with the JSON pointer of the node to blame.
+    pub problems: Vec<(String, Problem)>,
+    /// Bundled files that could be read: spec-relative path → contents.
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+struct Checker<'a> {
+    root: &'a Node,
+    base_dir: &'a Path,
+    report: Report,
+}
+
+/// Check `spec` (deserialized from `root`); bundled files are relative to `base_dir`.
+pub fn validate(spec: &Spec, root: &Node, base_dir: &Path) -> Report {
+    let mut c = Checker {
+        root,
+        base_dir,
+        report: Report::default(),
+    };
+    c.server(spec);
+    let mut methods = Names::new("handler method");
+    let mut types = Names::new("generated type");
+    let mut tool_names = Names::new("tool");
+    for (i, tool) in spec.tools.iter().enumerate() {
+        let at = format!("/tools/{i}");
+        c.tool(tool, &at);
+        let name_at = format!("{at}/name");
+        if c.unique(&mut tool_names, &tool.name, &tool.name, &name_at) {
+            c.ident(
+                &mut methods,
+                &names::tool_method(&tool.name),
+                &format!("tool {:?}", tool.name),
+                &name_at,
+            );
+            c.ident(
+                &mut types,
+                &names::tool_args(&tool.name),
+                &format!("tool {:?}", tool.name),
+                &name_at,
+            );
+        }
+    }
+    let mut resource_names = Names::new("resource name");
+    let mut uris = Names::new("resource URI");
+    for (i, res) in spec.resources.iter().enumerate() {
+        let at = format!("/resources/{i}");
+        c.resource(res, &at);
+        let _ = c.unique(&mut uris, &res.uri, &res.uri, &format!("{at}/uri"));
+        let name_at = format!("{at}/name");
+        if c.unique(&mut resource_names, &res.name, &res.name, &name_at) && res.handler {
+            let what = format!("resource {:?}", res.name);
+            c.ident(
+                &mut methods,
+                &names::resource_method(&res.name),
+                &what,
+                &name_at,
+            );
+        }
+    }
+    let mut template_names = Names::new("resource template name");
+    let mut templates = Names::new("URI template");
+    for (i, tpl) in spec.resource_templates.iter().enumerate() {
+        let at = format!("/resourceTemplates/{i}");
+        c.template(tpl, &at);
+        let _ = c.unique(
+            &mut templates,
+            &tpl.uri_template,
+            &tpl.uri_template,
+            &format!("{at}/uriTemplate"),
+        );
+        let name_at = format!("{at}/name");
+        if c.unique(&mut template_names, &tpl.name, &tpl.name, &name_at) {
+            let what = format!("resource template {:?}", tpl.name);
+            c.ident(
+                &mut methods,
+                &names::template_method(&tpl.name),
+                &what,
+                &name_at,
+            );
+            c.ident(
+                &mut types,
+                &names::template_params(&tpl.name),
+                &what,
+                &name_at,
+            );
+        }
+    }
+    let mut prompt_names = Names::new("prompt");
+    for (i, prompt) in spec.prompts.iter().enumerate() {
+        let at = format!("/prompts/{i}");
+        c.prompt(prompt, &at);
+        let name_at = format!("{at}/name");
+        if c.unique(&mut prompt_names, &prompt.name, &prompt.name, &name_at) && prompt.handler {
+            let what = format!("prompt {:?}", prompt.name);
+            c.ident(
+                &mut methods,
+                &names::prompt_method(&prompt.name),
+                &what,
+                &name_at,
+            );
+            c.ident(
+                &mut types,
+                &names::prompt_args(&prompt.name),
+                &what,
+                &name_at,
+            );
+        }
+    }
+    c.report
+}
+
+/// Names seen so far in one namespace: name → (what, first position).
+struct Names {
+    what: &'static str,
+    seen: BTreeMap<String, (String, Pos)>,
+}
+
+impl Names {
+    fn new(what: &'static str) -> Self {
+        Names {
+            what,
+            seen: BTreeMap::new(),
+        }
+    }
+}
+
+fn ptr(base: &str, segment: &str) -> String {
+    format!("{base}/{}", escape_pointer(segment))
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, at: impl Into<String>, problem: Problem) {
+        self.report.problems.push((at.into(), problem));
+    }
+
+    /// `key` must be unique in `names`; `shown` is the name in messages.
+    fn unique(&mut self, names: &mut Names, key: &str, shown: &str, at: &str) -> bool {
+        let pos = self.root.locate(at);
+        if let Some((_, first)) = names.seen.get(key) {
+            let problem = Problem::Duplicate {
+                what: names.what,
+                name: shown.to_string(),
+                first: *first,
+            };
+            self.problem(at, problem);
+            false
+        } else {
+            names.seen.insert(key.to_string(), (shown.to_string(), pos));
+            true
+        }
+    }
+
+    /// Generated identifier `ident` (for `what`) must not collide.
+    fn ident(&mut self, names: &mut Names, ident: &str, what: &str, at: &str) {
+        let pos = self.root.locate(at);
+        if let Some((other, first)) = names.seen.get(ident) {
+            let problem = Problem::IdentCollision {
+                what: names.what,
+                name: what.to_string(),
+                other: other.clone(),
+                ident: ident.to_string(),
+                first: *first,
+            };
+            self.problem(at, problem);
+        } else {
+            names
+                .seen
+                .insert(ident.to_string(), (what.to_string(), pos));
+        }
+    }
+
+    fn non_empty(&mut self, value: &str, what: &'static str, at: &str) {
+        if value.trim().is_empty() {
+            self.problem(at, Problem::EmptyName { what });
+        }
+    }
+
+    fn server(&mut self, spec: &Spec) {
+        let server = &spec.server;
+        if let Err(reason) = names::package_name(&server.name) {
+            self.problem(
+                "/server/name",
+                Problem::InvalidCrateName {
+                    name: server.name.clone(),
+                    reason,
+                },
+            );
+        }
+        self.non_empty(&server.version, "server version", "/server/version");
+    }
+
+    fn tool(&mut self, tool: &Tool, at: &str) {
+        if let Err(reason) = check_tool_name(&tool.name) {
+            self.problem(
+                format!("{at}/name"),
+                Problem::InvalidToolName {
+                    name: tool.name.clone(),
+                    reason,
+                },
+            );
+        }
+        if tool.params.is_some() && tool.input_schema.is_some() {
+            self.problem(
+                format!("{at}/inputSchema/~key"),
+                Problem::ParamsAndInputSchema,
+            );
+        }
+        if let Some(params) = &tool.params {
+            for (name, param) in params.iter() {
+                self.param(param, &ptr(&format!("{at}/params"), name));
+            }
+            let keys: Vec<(String, String)> = params
+                .iter()
+                .map(|(n, _)| (n.clone(), ptr(&format!("{at}/params"), n) + "/~key"))
+                .collect();
+            self.fields(&keys, "parameter");
+        }
+        if let Some(s) = &tool.input_schema {
+            let schema_at = format!("{at}/inputSchema");
+            if self.json_schema(s, "inputSchema", &schema_at) {
+                let keys: Vec<(String, String)> = schema::properties(s)
+                    .map(|(n, _)| {
+                        (
+                            n.to_string(),
+                            ptr(&format!("{schema_at}/properties"), n) + "/~key",
+                        )
+                    })
+                    .collect();
+                self.fields(&keys, "property");
+            }
+        }
+        if let Some(s) = &tool.output_schema {
+            self.json_schema(s, "outputSchema", &format!("{at}/outputSchema"));
+        }
+    }
+
+    /// Names that become fields of one struct must stay distinct.
+    fn fields(&mut self, names: &[(String, String)], what: &'static str) {
+        let mut seen = Names::new(what);
+        for (name, at) in names {
+            self.ident(
+                &mut seen,
+                &names::snake(name),
+                &format!("{what} {name:?}"),
+                at,
+            );
+        }
+    }
+
+    fn param(&mut self, param: &Param, at: &str) {
+        let Param::Detailed(d) = param else { return };
+        if let Some(default) = &d.default {
+            if !json_matches(default, d.ty) {
+                let problem = Problem::ParamValueType {
+                    what: "default",
+                    value: default.to_string(),
+                    ty: type_name(d.ty),
+                };
+                self.problem(format!("{at}/default"), problem);
+            }
+            if d.required == Some(true) {
+                self.problem(format!("{at}/required"), Problem::RequiredWithDefault);
+            }
+        }
+        if let Some(values) = &d.enum_values {
+            let item_type = match d.ty.json_types() {
+                (_, Some(item)) => item,
+                (ty, None) => ty,
+            };
+            for (i, v) in values.iter().enumerate() {
+                if !json_scalar_matches(v, item_type) {
+                    let problem = Problem::ParamValueType {
+                        what: "enum value",
+                        value: v.to_string(),
+                        ty: item_type.into(),
+                    };
+                    self.problem(format!("{at}/enum/{i}"), problem);
+                }
+            }
+        }
+    }
+
+    /// Check a JSON Schema; returns whether it is usable (valid, object root).
+    fn json_schema(&mut self, schema: &Value, field: &'static str, at: &str) -> bool {
+        if let Some(dialect) = schema.get("$schema").and_then(Value::as_str) {
+            let d = dialect.trim_end_matches('#');
+            if d != "https://json-schema.org/draft/2020-12/schema" {
+                let reason =
+                    format!("only the 2020-12 dialect is supported, `$schema` is {dialect:?}");
+                self.problem(
+                    format!("{at}/$schema"),
+                    Problem::InvalidSchema { field, reason },
+                );
+                return false;
+            }
+        }
+        let meta = jsonschema::draft202012::meta::validator();
+        let mut ok = true;
+        for error in meta.iter_errors(schema) {
+            ok = false;
+            let path = error.instance_path().as_str().to_string();
+            let reason = error.to_string();
+            self.problem(
+                format!("{at}{path}"),
+                Problem::InvalidSchema { field, reason },
+            );
+        }
+        if !ok {
+            return false;
+        }
+        match schema.get("type") {
+            Some(Value::String(t)) if t == "object" => {}
+            other => {
+                let found = other.map(|t| t.to_string());
+                let target = if other.is_some() {
+                    format!("{at}/type")
+                } else {
+                    at.to_string()
+                };
+                self.problem(target, Problem::SchemaRootNotObject { field, found });
+                return false;
+            }
+        }
+        if let Err(error) = jsonschema::draft202012::new(schema) {
+            let path = error.instance_path().as_str().to_string();
+            self.problem(
+                format!("{at}{path}"),
+                Problem::InvalidSchema {
+                    field,
+                    reason: error.to_string(),
+                },
+            );
+            return false;
+        }
+        true
+    }
+
+    fn annotations(&mut self, annotations: &Option<Annotations>, at: &str) {
+        if let Some(p) = annotations.as_ref().and_then(|a| a.priority) {
+            if !(0.0..=1.0).contains(&p) {
+                self.problem(
+                    format!("{at}/annotations/priority"),
+                    Problem::InvalidPriority(p),
+                );
+            }
+        }
+    }
+
+    fn resource(&mut self, res: &Resource, at: &str) {
+        self.non_empty(&res.uri, "resource URI", &format!("{at}/uri"));
+        self.non_empty(&res.name, "resource", &format!("{at}/name"));
+        self.annotations(&res.annotations, at);
+        let mut found = Vec::new();
+        if res.text.is_some() {
+            found.push("text");
+        }
+        if res.blob.is_some() {
+            found.push("blob");
+        }
+        if res.file.is_some() {
+            found.push("file");
+        }
+        if res.handler {
+            found.push("handler: true");
+        }
+        if found.len() != 1 {
+            let expected = vec!["text", "blob", "file", "handler: true"];
+            self.problem(
+                at,
+                Problem::ExactlyOne {
+                    what: "a resource",
+                    expected,
+                    found,
+                },
+            );
+        }
+        if let Some(blob) = &res.blob {
+            self.base64(blob, "blob", &format!("{at}/blob"));
+        }
+        if let Some(file) = &res.file {
+            self.file(file, &format!("{at}/file"));
+        }
+    }
+
+    fn base64(&mut self, data: &str, field: &'static str, at: &str) {
+        if let Err(e) = decode_base64(data) {
+            self.problem(
+                at,
+                Problem::InvalidBase64 {
+                    field,
+                    reason: e.to_string(),
+                },
+            );
+        }
+    }
+
+    fn file(&mut self, file: &str, at: &str) {
+        if self.report.files.contains_key(file) {
+            return;
+        }
+        let path = self.base_dir.join(file);
+        match std::fs::read(&path) {
+            Ok(bytes) if path.is_file() => {
+                self.report.files.insert(file.to_string(), bytes);
+            }
+            Ok(_) => self.problem(
+                at,
+                Problem::MissingFile {
+                    path: file.into(),
+                    reason: "not a regular file".into(),
+                },
+            ),
+            Err(e) => {
+                let reason = match e.kind() {
+                    std::io::ErrorKind::NotFound => {
+                        format!("no such file (looked for {})", path.display())
+                    }
+                    _ => e.to_string(),
+                };
+                self.problem(
+                    at,
+                    Problem::MissingFile {
+                        path: file.into(),
+                        reason,
+                    },
+                );
+            }
+        }
+    }
+
+    fn template(&mut self, tpl: &ResourceTemplate, at: &str) {
+        self.non_empty(&tpl.name, "resource template", &format!("{at}/name"));
+        self.annotations(&tpl.annotations, at);
+        let variables = match template_variables(&tpl.uri_template) {
+            Ok(vars) => vars,
+            Err(reason) => {
+                let problem = Problem::InvalidUriTemplate {
+                    template: tpl.uri_template.clone(),
+                    reason,
+                };
+                self.problem(format!("{at}/uriTemplate"), problem);
+                return;
+            }
+        };
+        let keys: Vec<(String, String)> = variables
+            .iter()
+            .map(|v| (v.clone(), format!("{at}/uriTemplate")))
+            .collect();
+        self.fields(&keys, "template variable");
+        if let Some(complete) = &tpl.complete {
+            for (variable, _) in complete.iter() {
+                if !variables.contains(variable) {
+                    let problem = Problem::UnknownTemplateVariable {
+                        variable: variable.clone(),
+                        variables: variables.clone(),
+                    };
+                    self.problem(ptr(&format!("{at}/complete"), variable) + "/~key", problem);
+                }
+            }
+        }
+    }
+
+    fn prompt(&mut self, prompt: &Prompt, at: &str) {
+        self.non_empty(&prompt.name, "prompt", &format!("{at}/name"));
+        let mut arg_names = Names::new("prompt argument");
+        for (i, arg) in prompt.arguments.iter().enumerate() {
+            let name_at = format!("{at}/arguments/{i}/name");
+            self.non_empty(&arg.name, "prompt argument", &name_at);
+            let _ = self.unique(&mut arg_names, &arg.name, &arg.name, &name_at);
+        }
+        if prompt.handler {
+            let keys: Vec<(String, String)> = prompt
+                .arguments
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.name.clone(), format!("{at}/arguments/{i}/name")))
+                .collect();
+            self.fields(&keys, "prompt argument");
+        }
+        match (&prompt.messages, prompt.handler) {
+            (Some(_), true) | (None, false) => {
+                let found = match prompt.handler {
+                    true => vec!["messages", "handler: true"],
+                    false => vec![],
+                };
+                let expected = vec!["messages", "handler: true"];
+                self.problem(
+                    at,
+                    Problem::ExactlyOne {
+                        what: "a prompt",
+                        expected,
+                        found,
+                    },
+                );
+            }
+            _ => {}
+        }
+        let Some(messages) = &prompt.messages else {
+            return;
+        };
+        if messages.is_empty() {
+            self.problem(format!("{at}/messages"), Problem::EmptyMessages);
+        }
+        let declared: Vec<String> = prompt.arguments.iter().map(|a| a.name.clone()).collect();
+        for (i, message) in messages.iter().enumerate() {
+            let m_at = format!("{at}/messages/{i}");
+            let mut found = Vec::new();
+            if let Some(text) = &message.text {
+                found.push("text");
+                self.placeholders(text, prompt, &declared, &format!("{m_at}/text"));
+            }
+            if let Some(media) = &message.image {
+                found.push("image");
+                self.media(media, &format!("{m_at}/image"));
+            }
+            if let Some(media) = &message.audio {
+                found.push("audio");
+                self.media(media, &format!("{m_at}/audio"));
+            }
+            if let Some(res) = &message.resource {
+                found.push("resource");
+                let r_at = format!("{m_at}/resource");
+                let mut content = Vec::new();
+                if let Some(text) = &res.text {
+                    content.push("text");
+                    self.placeholders(text, prompt, &declared, &format!("{r_at}/text"));
+                }
+                if let Some(blob) = &res.blob {
+                    content.push("blob");
+                    self.base64(blob, "blob", &format!("{r_at}/blob"));
+                }
+                if let Some(file) = &res.file {
+                    content.push("file");
+                    self.file(file, &format!("{r_at}/file"));
+                }
+                if content.len() != 1 {
+                    let expected = vec!["text", "blob", "file"];
+                    self.problem(
+                        r_at,
+                        Problem::ExactlyOne {
+                            what: "an embedded resource",
+                            expected,
+                            found: content,
+                        },
+                    );
+                }
+            }
+            if found.len() != 1 {
+                let expected = vec!["text", "image", "audio", "resource"];
+                self.problem(
+                    m_at,
+                    Problem::ExactlyOne {
+                        what: "a prompt message",
+                        expected,
+                        found,
+                    },
+                );
+            }
+        }
+    }
+
+    fn media(&mut self, media: &Media, at: &str) {
+        match (&media.data, &media.file) {
+            (Some(data), None) => self.base64(data, "data", &format!("{at}/data")),
+            (None, Some(file)) => self.file(file, &format!("{at}/file")),
+            (data, file) => {
+                let mut found = Vec::new();
+                if data.is_some() {
+                    found.push("data");
+                }
+                if file.is_some() {
+                    found.push("file");
+                }
+                let expected = vec!["data", "file"];
+                self.problem(
+                    at,
+                    Problem::ExactlyOne {
+                        what: "image or audio content",
+                        expected,
+                        found,
+                    },
+                );
+            }
+        }
+    }
+
+    fn placeholders(&mut self, text: &str, prompt: &Prompt, declared: &[String], at: &str) {
+        for name in placeholders(text) {
+            if !declared.iter().any(|d| d == name) {
+                let problem = Problem::UnknownPlaceholder {
+                    placeholder: name.to_string(),
+                    prompt: prompt.name.clone(),
+                    arguments: declared.to_vec(),
+                };
+                self.problem(at, problem);
+            }
+        }
+    }
+}
+
+/// Names inside `{{name}}` placeholders (surrounding spaces trimmed).
+pub fn placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let inner = &after[..end];
+        if !inner.contains(['{', '}']) {
+            out.push(inner.trim());
+        }
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+/// Tool names: 1–128 characters of `A-Z a-z 0-9 _ - .`.
+pub fn check_tool_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("it must not be empty");
+    }
+    if name.chars().count() > 128 {
+        return Err("it must be at most 128 characters long");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err("only A-Z, a-z, 0-9, `_`, `-` and `.` are allowed");
+    }
+    Ok(())
+}
+
+/// Decode base64 (standard alphabet, padding optional), ignoring ASCII
+/// whitespace so long blobs can be wrapped in YAML.
+pub fn decode_base64(data: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    engine.decode(compact)
+}
+
+/// The variables of an RFC 6570 URI template, in order, without repeats.
+pub fn template_variables(template: &str) -> Result<Vec<String>, String> {
+    let parsed = iri_string::template::UriTemplateStr::new(template).map_err(|e| e.to_string())?;
+    let mut vars: Vec<String> = Vec::new();
+    for var in parsed.variables() {
+        if !vars.iter().any(|v| v == var.as_str()) {
+            vars.push(var.as_str().to_string());
+        }
+    }
+    Ok(vars)
+}
+
+/// The variables of a (valid) URI template, each with whether a matching URI
+/// always gives it a value: only a lone variable in a simple (`{id}`) or
+/// reserved (`{+path}`) expression does; query (`{?q}`), fragment, label,
+/// path-segment and multi-variable expressions may leave variables out.
+pub fn template_variables_presence(template: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| c + open) else {
+            break;
+        };
+        let body = &rest[open + 1..close];
+        let (op, names) = match body.chars().next() {
+            Some(c @ ('+' | '#' | '.' | '/' | ';' | '?' | '&' | '=' | ',' | '!' | '@' | '|')) => {
+                (Some(c), &body[1..])
+            }
+            _ => (None, body),
+        };
+        let vars: Vec<&str> = names
+            .split(',')
+            .map(|v| v.trim_end_matches('*').split(':').next().unwrap_or(""))
+            .collect();
+        let always = matches!(op, None | Some('+')) && vars.len() == 1;
+        for var in vars {
+            match out.iter_mut().find(|(name, _)| name == var) {
+                Some(entry) => entry.1 |= always,
+                None => out.push((var.to_string(), always)),
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+fn type_name(ty: ParamType) -> String {
+    match ty.json_types() {
+        (_, Some(item)) => format!("{item}[]"),
+        (ty, None) => ty.to_string(),
+    }
+}
+
+fn json_scalar_matches(value: &Value, json_type: &str) -> bool {
+    match json_type {
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        _ => false,
+    }
+}
+
+fn json_matches(value: &Value, ty: ParamType) -> bool {
+    match ty.json_types() {
+        (_, Some(item)) => value
+            .as_array()
+            .is_some_and(|items| items.iter().all(|v| json_scalar_matches(v, item))),
+        (t, None) => json_scalar_matches(value, t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_scan() {
+        assert_eq!(
+            placeholders("Hi {{name}}, {{ topic }}!"),
+            vec!["name", "topic"]
+        );
+        assert_eq!(placeholders("{{"), Vec::<&str>::new());
+        assert_eq!(placeholders("{{a}"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn tool_names() {
+        assert!(check_tool_name("notes.add_note-v2").is_ok());
+        assert!(check_tool_name("a b").is_err());
+        assert!(check_tool_name("").is_err());
+        assert!(check_tool_name(&"x".repeat(129)).is_err());
+        assert!(check_tool_name(&"x".repeat(128)).is_ok());
+    }
+
+    #[test]
+    fn uri_templates() {
+        assert_eq!(
+            template_variables("notes://{id}{?q,page}").unwrap(),
+            vec!["id", "q", "page"]
+        );
+        assert!(template_variables("notes://{id").is_err());
+        assert_eq!(
+            template_variables_presence("x://{id}/{+path}{?q,page}{/seg*}"),
+            vec![
+                ("id".into(), true),
+                ("path".into(), true),
+                ("q".into(), false),
+                ("page".into(), false),
+                ("seg".into(), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn base64_wrapped() {
+        assert_eq!(decode_base64("aGVs\n bG8=").unwrap(), b"hello");
+        assert!(decode_base64("not base64!").is_err());
+    }
+}
