@@ -2,7 +2,9 @@
 
 //! Generated code of the server: argument structs, the [`Handlers`] trait and [`server`].
 #![allow(clippy::all, unused_imports)]
+
 use mcpgen_runtime::prelude::*;
+
 /// Arguments of the `test_simple_text` tool.
 #[derive(
     Debug,
@@ -114,6 +116,7 @@ pub struct TestSamplingArgs {
     /// The prompt to send to the LLM
     pub prompt: String,
 }
+
 /// Arguments of the `test_elicitation` tool.
 #[derive(
     Debug,
@@ -129,6 +132,7 @@ pub struct TestElicitationArgs {
     /// The message to show the user
     pub message: String,
 }
+
 /// Arguments of the `test_elicitation_sep1034_defaults` tool.
 #[derive(
     Debug,
@@ -170,6 +174,7 @@ pub struct JsonSchema202012ToolArgs {
     #[serde(default)]
     pub address: Option<mcpgen_runtime::serde_json::Value>,
 }
+
 /// Arguments of the `test_reconnection` tool.
 #[derive(
     Debug,
@@ -211,6 +216,7 @@ pub struct TestAddArgs {
     /// Second addend
     pub b: f64,
 }
+
 /// Variables of the `template` resource template.
 #[derive(
     Debug,
@@ -223,9 +229,10 @@ pub struct TestAddArgs {
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TemplateParams {
-    /// The `{id}` variable of the URI template.
+    /// The `id` variable of the URI template.
     pub id: String,
 }
+
 /// Arguments of the `test_prompt_with_embedded_resource` prompt.
 #[derive(
     Debug,
@@ -242,6 +249,7 @@ pub struct TestPromptWithEmbeddedResourcePromptArgs {
     #[serde(rename = "resourceUri")]
     pub resource_uri: String,
 }
+
 /// The server's behaviour: one method per tool, handler-backed resource,
 /// resource template and handler-backed prompt. Implement it in `handlers.rs`.
 pub trait Handlers: Send + Sync + 'static {
@@ -253,6 +261,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestSimpleTextArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_image_content`
     ///
     /// Returns a 1x1 PNG image.
@@ -261,6 +270,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestImageContentArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_audio_content`
     ///
     /// Returns a short WAV audio clip.
@@ -269,6 +279,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestAudioContentArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_embedded_resource`
     ///
     /// Returns an embedded text resource.
@@ -277,6 +288,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestEmbeddedResourceArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_multiple_content_types`
     ///
     /// Returns text, an image and an embedded resource in one result.
@@ -285,6 +297,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestMultipleContentTypesArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_tool_with_logging`
     ///
     /// Sends three info log messages while it runs, 50 ms apart.
@@ -293,6 +306,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestToolWithLoggingArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_error_handling`
     ///
     /// Always fails with a tool execution error (isError true).
@@ -301,6 +315,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestErrorHandlingArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_tool_with_progress`
     ///
     /// Reports progress 0, 50 and 100 out of 100, 50 ms apart, then returns the progress token.
@@ -309,6 +324,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestToolWithProgressArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_sampling`
     ///
     /// Asks the client's LLM to complete the prompt (sampling/createMessage) and returns its answer.
@@ -317,6 +333,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestSamplingArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_elicitation`
     ///
     /// Asks the user for a username and an email address (elicitation/create) and returns the answer.
@@ -325,6 +342,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestElicitationArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_elicitation_sep1034_defaults`
     ///
     /// Elicits a form whose string, integer, number, enum and boolean fields have defaults (SEP-1034).
@@ -333,6 +351,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestElicitationSep1034DefaultsArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_elicitation_sep1330_enums`
     ///
     /// Elicits a form with titled, untitled, legacy and multi-select enum fields (SEP-1330).
@@ -341,6 +360,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestElicitationSep1330EnumsArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `json_schema_2020_12_tool`
     ///
     /// Tool with JSON Schema 2020-12 features
@@ -349,6 +369,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: JsonSchema202012ToolArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_reconnection`
     ///
     /// Closes its SSE stream before answering, so the client must reconnect with Last-Event-ID to get the result.
@@ -357,6 +378,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestReconnectionArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_list_roots`
     ///
     /// Asks the client for its roots (roots/list) and returns them as JSON text.
@@ -365,6 +387,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestListRootsArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_add`
     ///
     /// Adds two numbers and returns the sum as structured content.
@@ -373,6 +396,7 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestAddArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Resource template `template` (test://template/{id}/data)
     ///
     /// JSON data for an id.
@@ -382,6 +406,7 @@ pub trait Handlers: Send + Sync + 'static {
         uri: String,
         params: TemplateParams,
     ) -> impl std::future::Future<Output = Result<ReadResourceResult, McpError>> + Send;
+
     /// Prompt `test_prompt_with_embedded_resource`
     ///
     /// A prompt that embeds the resource named by its argument.
@@ -391,8 +416,10 @@ pub trait Handlers: Send + Sync + 'static {
         args: TestPromptWithEmbeddedResourcePromptArgs,
     ) -> impl std::future::Future<Output = Result<GetPromptResult, McpError>> + Send;
 }
+
 /// The server's descriptor JSON (MCP `Implementation`).
 pub const SERVER_INFO: &str = "{\"name\":\"conformance-server\",\"title\":\"mcpgen conformance server\",\"version\":\"0.1.0\",\"description\":\"Implements every tool, resource and prompt the MCP conformance suite exercises.\"}";
+
 /// Build the server around `handlers`.
 pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
     let h = std::sync::Arc::new(handlers);

@@ -12,8 +12,7 @@ use mcpgen_runtime::tokio::time::sleep;
 use std::time::Duration;
 
 /// A 1x1 red PNG.
-pub const PNG_BASE64: &str =
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+pub const PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 /// A minimal WAV file.
 pub const WAV_BASE64: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
 
@@ -29,7 +28,11 @@ pub struct ServerHandlers {}
 fn sampled_text(result: &Value) -> String {
     let text_of = |block: &Value| block.get("text").and_then(Value::as_str).map(str::to_owned);
     match result.get("content") {
-        Some(Value::Array(blocks)) => blocks.iter().filter_map(text_of).collect::<Vec<_>>().join("\n"),
+        Some(Value::Array(blocks)) => blocks
+            .iter()
+            .filter_map(text_of)
+            .collect::<Vec<_>>()
+            .join("\n"),
         Some(block) => text_of(block).unwrap_or_default(),
         None => String::new(),
     }
@@ -37,7 +40,10 @@ fn sampled_text(result: &Value) -> String {
 
 /// `action=…, content=…` of an `elicitation/create` result.
 fn elicited(result: &Value) -> String {
-    let action = result.get("action").and_then(Value::as_str).unwrap_or("unknown");
+    let action = result
+        .get("action")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
     let content = result.get("content").cloned().unwrap_or(Value::Null);
     format!("action={action}, content={content}")
 }
@@ -48,7 +54,9 @@ impl Handlers for ServerHandlers {
         _ctx: RequestContext,
         _args: TestSimpleTextArgs,
     ) -> Result<CallToolResult, ToolError> {
-        Ok(CallToolResult::text("This is a simple text response for testing."))
+        Ok(CallToolResult::text(
+            "This is a simple text response for testing.",
+        ))
     }
 
     async fn test_image_content(
@@ -56,7 +64,10 @@ impl Handlers for ServerHandlers {
         _ctx: RequestContext,
         _args: TestImageContentArgs,
     ) -> Result<CallToolResult, ToolError> {
-        Ok(CallToolResult::content(vec![Content::image(PNG_BASE64, "image/png")]))
+        Ok(CallToolResult::content(vec![Content::image(
+            PNG_BASE64,
+            "image/png",
+        )]))
     }
 
     async fn test_audio_content(
@@ -64,7 +75,10 @@ impl Handlers for ServerHandlers {
         _ctx: RequestContext,
         _args: TestAudioContentArgs,
     ) -> Result<CallToolResult, ToolError> {
-        Ok(CallToolResult::content(vec![Content::audio(WAV_BASE64, "audio/wav")]))
+        Ok(CallToolResult::content(vec![Content::audio(
+            WAV_BASE64,
+            "audio/wav",
+        )]))
     }
 
     async fn test_embedded_resource(
@@ -72,11 +86,13 @@ impl Handlers for ServerHandlers {
         _ctx: RequestContext,
         _args: TestEmbeddedResourceArgs,
     ) -> Result<CallToolResult, ToolError> {
-        Ok(CallToolResult::content(vec![Content::resource(ResourceContents::text(
-            "test://embedded-resource",
-            Some("text/plain"),
-            "This is an embedded resource content.",
-        ))]))
+        Ok(CallToolResult::content(vec![Content::resource(
+            ResourceContents::text(
+                "test://embedded-resource",
+                Some("text/plain"),
+                "This is an embedded resource content.",
+            ),
+        )]))
     }
 
     async fn test_multiple_content_types(
@@ -105,7 +121,9 @@ impl Handlers for ServerHandlers {
         ctx.info("Tool processing data");
         sleep(STEP).await;
         ctx.info("Tool execution completed");
-        Ok(CallToolResult::text("Tool with logging executed successfully"))
+        Ok(CallToolResult::text(
+            "Tool with logging executed successfully",
+        ))
     }
 
     async fn test_error_handling(
@@ -113,7 +131,9 @@ impl Handlers for ServerHandlers {
         _ctx: RequestContext,
         _args: TestErrorHandlingArgs,
     ) -> Result<CallToolResult, ToolError> {
-        Err(ToolError::new("This tool intentionally returns an error for testing"))
+        Err(ToolError::new(
+            "This tool intentionally returns an error for testing",
+        ))
     }
 
     async fn test_tool_with_progress(
@@ -146,7 +166,10 @@ impl Handlers for ServerHandlers {
                 "maxTokens": 100,
             }))
             .await?;
-        Ok(CallToolResult::text(format!("LLM response: {}", sampled_text(&result))))
+        Ok(CallToolResult::text(format!(
+            "LLM response: {}",
+            sampled_text(&result)
+        )))
     }
 
     async fn test_elicitation(
@@ -167,7 +190,10 @@ impl Handlers for ServerHandlers {
                 },
             }))
             .await?;
-        Ok(CallToolResult::text(format!("User response: {}", elicited(&result))))
+        Ok(CallToolResult::text(format!(
+            "User response: {}",
+            elicited(&result)
+        )))
     }
 
     async fn test_elicitation_sep1034_defaults(
@@ -196,7 +222,10 @@ impl Handlers for ServerHandlers {
                 },
             }))
             .await?;
-        Ok(CallToolResult::text(format!("Elicitation completed: {}", elicited(&result))))
+        Ok(CallToolResult::text(format!(
+            "Elicitation completed: {}",
+            elicited(&result)
+        )))
     }
 
     async fn test_elicitation_sep1330_enums(
@@ -255,7 +284,10 @@ impl Handlers for ServerHandlers {
                 },
             }))
             .await?;
-        Ok(CallToolResult::text(format!("Elicitation completed: {}", elicited(&result))))
+        Ok(CallToolResult::text(format!(
+            "Elicitation completed: {}",
+            elicited(&result)
+        )))
     }
 
     async fn json_schema_2020_12_tool(
@@ -291,8 +323,14 @@ impl Handlers for ServerHandlers {
         Ok(CallToolResult::text(json!({ "roots": roots }).to_string()))
     }
 
-    async fn test_add(&self, _ctx: RequestContext, args: TestAddArgs) -> Result<CallToolResult, ToolError> {
-        Ok(CallToolResult::structured(json!({ "sum": args.a + args.b })))
+    async fn test_add(
+        &self,
+        _ctx: RequestContext,
+        args: TestAddArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        Ok(CallToolResult::structured(
+            json!({ "sum": args.a + args.b }),
+        ))
     }
 
     async fn read_template(
@@ -306,7 +344,11 @@ impl Handlers for ServerHandlers {
             "templateTest": true,
             "data": format!("Data for ID: {}", params.id),
         });
-        Ok(ReadResourceResult::text(uri, Some("application/json"), data.to_string()))
+        Ok(ReadResourceResult::text(
+            uri,
+            Some("application/json"),
+            data.to_string(),
+        ))
     }
 
     async fn prompt_test_prompt_with_embedded_resource(
