@@ -257,6 +257,8 @@ fn respond(id: RequestId, r: Result<Value, McpError>) -> Response {
     }
 }
 
+const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Run a request on its own task so that requests of one session run
 /// concurrently, a panic becomes an error instead of killing the session, and
 /// a cancellation stops the work. A cancelled request gets no response.
@@ -279,7 +281,12 @@ async fn run_guarded(
             Err(_) => Err(McpError::internal("request aborted")),
         }),
         _ = cancel.cancelled() => {
-            abort.abort();
+            // Cooperative first: the handler sees ctx.cancelled() and may
+            // clean up; one that ignores it is aborted after a grace period.
+            tokio::spawn(async move {
+                tokio::time::sleep(CANCEL_GRACE).await;
+                abort.abort();
+            });
             None
         }
     }

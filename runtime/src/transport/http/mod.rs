@@ -210,19 +210,19 @@ fn find_session(
     st: &AppState,
     headers: &HeaderMap,
     id: Option<RequestId>,
-) -> Result<Arc<Session>, HttpResponse> {
+) -> Result<Arc<Session>, Refusal> {
     let Some(sid) = header_str(headers, SESSION_HEADER) else {
-        let msg = "Bad Request: the Mcp-Session-Id header is required (initialize first)";
-        return Err(error(
+        let message = "Bad Request: the Mcp-Session-Id header is required (initialize first)";
+        return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
             id,
             jsonrpc::INVALID_REQUEST,
-            msg,
+            message,
         ));
     };
     match st.server.sessions().get(sid) {
         Some(s) if !s.is_closed() => Ok(s),
-        _ => Err(error(
+        _ => Err(Refusal::new(
             StatusCode::NOT_FOUND,
             id,
             SESSION_NOT_FOUND,
@@ -232,21 +232,46 @@ fn find_session(
 }
 
 /// Any supported version is tolerated inside a session; an unknown one is 400.
-fn check_version(headers: &HeaderMap, id: Option<RequestId>) -> Result<(), HttpResponse> {
+fn check_version(headers: &HeaderMap, id: Option<RequestId>) -> Result<(), Refusal> {
     match header_str(headers, PROTOCOL_VERSION_HEADER) {
         Some(v) if !lifecycle::is_supported(v) => {
-            let msg = format!(
+            let message = format!(
                 "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
                 lifecycle::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
             );
-            Err(error(
+            Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
                 id,
                 jsonrpc::INVALID_REQUEST,
-                &msg,
+                &message,
             ))
         }
         _ => Ok(()),
+    }
+}
+
+/// A request refused before it reaches the protocol core.
+struct Refusal {
+    status: StatusCode,
+    id: Option<RequestId>,
+    code: i64,
+    message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) -> Self {
+        Refusal {
+            status,
+            id,
+            code,
+            message: message.to_owned(),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> HttpResponse {
+        error(self.status, self.id, self.code, &self.message)
     }
 }
 
@@ -320,10 +345,10 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
     }
     let session = match find_session(&st, headers, request_id.clone()) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = check_version(headers, request_id) {
-        return r;
+        return r.into_response();
     }
     match msg {
         Message::Request(r) => request(st, session, r).await,
@@ -463,20 +488,15 @@ fn sse(st: &AppState, session: &Arc<Session>, rx: mpsc::UnboundedReceiver<Bytes>
     let every = st.config.keep_alive;
     let session = Arc::downgrade(session);
     let stream = futures::stream::unfold((rx, session), move |(mut rx, session)| async move {
-        loop {
-            let closed = match session.upgrade() {
-                Some(s) => s.closed_token(),
-                None => return None,
-            };
-            tokio::select! {
-                item = rx.recv() => return item.map(|b| (Ok::<_, std::convert::Infallible>(b), (rx, session))),
-                _ = closed.cancelled() => return None,
-                _ = tokio::time::sleep(every) => {
-                    if let Some(s) = session.upgrade() {
-                        s.touch();
-                    }
-                    return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (rx, session)));
+        let closed = session.upgrade()?.closed_token();
+        tokio::select! {
+            item = rx.recv() => item.map(|b| (Ok::<_, std::convert::Infallible>(b), (rx, session))),
+            _ = closed.cancelled() => None,
+            _ = tokio::time::sleep(every) => {
+                if let Some(s) = session.upgrade() {
+                    s.touch();
                 }
+                Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (rx, session)))
             }
         }
     });
@@ -503,10 +523,10 @@ fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
     }
     let session = match find_session(&st, headers, None) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if let Err(r) = check_version(headers, None) {
-        return r;
+        return r.into_response();
     }
     let streams = streams_of(&session);
     if let Some(last) = header_str(headers, LAST_EVENT_ID_HEADER) {
@@ -535,7 +555,7 @@ fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
 fn delete(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
     let session = match find_session(&st, headers, None) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     st.server.sessions().remove(session.id());
     end_session(&session);
