@@ -6,6 +6,7 @@ use crate::jsonrpc::{Message, Request, RequestId};
 use crate::model::LogLevel;
 use crate::server::Server;
 use crate::session::{Outbound, Outgoing, Session};
+use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub struct RequestContext {
     pub(crate) meta: Option<Value>,
     pub(crate) out: Outbound,
     pub(crate) cancel: CancellationToken,
+    pub(crate) http_headers: Option<Arc<HeaderMap>>,
 }
 
 impl RequestContext {
@@ -34,6 +36,11 @@ impl RequestContext {
     /// The request's `_meta`, if the client sent one.
     pub fn meta(&self) -> Option<&Value> {
         self.meta.as_ref()
+    }
+    /// Headers of the HTTP request that carried this call (None on stdio).
+    /// The runtime never forwards them anywhere by itself.
+    pub fn http_headers(&self) -> Option<&HeaderMap> {
+        self.http_headers.as_deref()
     }
     pub fn server(&self) -> &Server {
         &self.server

@@ -8,6 +8,7 @@ use crate::jsonrpc::{Message, Notification, Request, RequestId, Response};
 use crate::model::LogLevel;
 use crate::session::{Outbound, Session, SessionStore, new_session_id};
 use crate::{lifecycle, prompts, resources, tools};
+use axum::http::HeaderMap;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -108,8 +109,20 @@ impl Server {
         msg: Message,
         out: Outbound,
     ) -> Option<Response> {
+        self.handle_with(session, msg, out, None).await
+    }
+
+    /// `handle`, with the headers of the HTTP request that carried the
+    /// message, for handlers that need them (`RequestContext::http_headers`).
+    pub async fn handle_with(
+        &self,
+        session: &Arc<Session>,
+        msg: Message,
+        out: Outbound,
+        http_headers: Option<Arc<HeaderMap>>,
+    ) -> Option<Response> {
         match msg {
-            Message::Request(req) => self.handle_request(session, req, out).await,
+            Message::Request(req) => self.handle_request(session, req, out, http_headers).await,
             Message::Notification(n) => {
                 self.handle_notification(session, n);
                 None
@@ -144,6 +157,7 @@ impl Server {
         session: &Arc<Session>,
         req: Request,
         out: Outbound,
+        http_headers: Option<Arc<HeaderMap>>,
     ) -> Option<Response> {
         let id = req.id.clone();
         match req.method.as_str() {
@@ -176,6 +190,7 @@ impl Server {
             meta: req.params.as_ref().and_then(|p| p.get("_meta")).cloned(),
             out,
             cancel: cancel.clone(),
+            http_headers,
         };
         let outcome = run_guarded(self.clone(), ctx, req, cancel).await;
         session.end_request(&id);

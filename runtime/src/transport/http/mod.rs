@@ -351,7 +351,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         return r.into_response();
     }
     match msg {
-        Message::Request(r) => request(st, session, r).await,
+        Message::Request(r) => request(st, session, r, Arc::new(parts.headers.clone())).await,
         other => {
             // Notifications and responses are acknowledged, not answered.
             let (out, _rx) = Outbound::channel();
@@ -390,10 +390,19 @@ async fn initialize(st: &AppState, req: Request) -> HttpResponse {
     r
 }
 
-async fn request(st: Arc<AppState>, session: Arc<Session>, req: Request) -> HttpResponse {
+async fn request(
+    st: Arc<AppState>,
+    session: Arc<Session>,
+    req: Request,
+    headers: Arc<HeaderMap>,
+) -> HttpResponse {
     let (out, mut rx) = Outbound::channel();
     let (server, s) = (st.server.clone(), session.clone());
-    let mut task = tokio::spawn(async move { server.handle(&s, Message::Request(req), out).await });
+    let mut task = tokio::spawn(async move {
+        server
+            .handle_with(&s, Message::Request(req), out, Some(headers))
+            .await
+    });
 
     // Plain JSON unless something must be sent before the result.
     let first = tokio::select! {
