@@ -28,7 +28,7 @@ pub enum Problem {
         context: &'static str,
         expected: Vec<&'static str>,
     },
-    #[error("{0}")]
+    #[error("{}", humanize_serde(.0))]
     Serde(String),
 
     // --- semantics ---
@@ -45,7 +45,7 @@ pub enum Problem {
         first: Pos,
     },
     #[error(
-        "{what} {name:?} and {other:?} (at {first}) both become the Rust identifier `{ident}`; rename one of them"
+        "{name} and {other} (at {first}) would both become the {what} `{ident}`; rename one of them"
     )]
     IdentCollision {
         what: &'static str,
@@ -145,6 +145,19 @@ fn unknown_field_message(field: &str, context: &str, expected: &[&str]) -> Strin
     msg
 }
 
+/// serde speaks of Rust types and fields; speak of YAML keys and mappings.
+fn humanize_serde(message: &str) -> String {
+    let mut out = message.replace("missing field", "missing required key");
+    while let Some(i) = out.find("struct ") {
+        let rest = &out[i + 7..];
+        let end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+        let name = &rest[..end];
+        let replacement = format!("a mapping ({})", describe_struct(name));
+        out.replace_range(i..i + 7 + end, &replacement);
+    }
+    out
+}
+
 /// A human name for a spec struct, for messages.
 fn describe_struct(name: &str) -> &str {
     match name {
@@ -179,23 +192,35 @@ fn did_you_mean<'a>(field: &str, expected: &[&'a str]) -> Option<&'a str> {
             };
             (d, *e)
         })
-        .filter(|(d, e)| *d <= (e.len() / 3).max(1))
+        .filter(|(d, e)| *d <= (e.len() / 3).clamp(1, 2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, e)| e)
 }
 
+/// Optimal string alignment distance (Levenshtein plus transpositions).
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// A problem at a place in a spec file.
@@ -304,5 +329,10 @@ mod tests {
             Some("description")
         );
         assert_eq!(did_you_mean("zzz", &["description", "title"]), None);
+        assert_eq!(did_you_mean("titel", &["name", "title"]), Some("title"));
+        assert_eq!(
+            humanize_serde("invalid type: sequence, expected struct ServerInfo"),
+            "invalid type: sequence, expected a mapping (`server`)"
+        );
     }
 }

@@ -641,15 +641,13 @@ pub fn load_str(text: &str, path: &Path, base_dir: &Path) -> Result<LoadedSpec, 
     let Some(spec) = spec else {
         // The structure is wrong somewhere; still run the semantic checks on
         // whatever parts did parse, so that one run reports everything.
-        if let Some(partial) = partial_spec(&root) {
-            let report = validate::validate(&partial, &root, base_dir);
-            diagnostics.extend(
-                report
-                    .problems
-                    .into_iter()
-                    .map(|(ptr, p)| diag(root.locate(&ptr), p)),
-            );
-        }
+        let report = validate::validate_sections(&partial_sections(&root), &root, base_dir);
+        diagnostics.extend(
+            report
+                .problems
+                .into_iter()
+                .map(|(ptr, p)| diag(root.locate(&ptr), p)),
+        );
         return Err(fail(dedup(diagnostics)));
     };
     let report = validate::validate(&spec, &root, base_dir);
@@ -676,39 +674,28 @@ fn dedup(mut list: Vec<Diagnostic>) -> Vec<Diagnostic> {
     list
 }
 
-/// When `Spec` as a whole did not deserialize, the sections that did, so
-/// their semantic problems can be reported in the same run. Only sections that
-/// deserialize without problems are kept; the rest are left empty. Indices of
-/// list elements must stay true to the document, so a list with a bad element
-/// is dropped as a whole.
-fn partial_spec(root: &Node) -> Option<Spec> {
-    fn section<T: for<'de> Deserialize<'de> + Default>(root: &Node, key: &str) -> T {
-        let Some((_, node)) = root.get(key) else {
-            return T::default();
-        };
-        let sink = de::Sink::default();
-        de::from_node::<T>(node, &sink).unwrap_or_default()
+/// When `Spec` as a whole did not deserialize, the parts that did (each
+/// list element on its own, keeping its index), so that their semantic
+/// problems are reported in the same run.
+fn partial_sections(root: &Node) -> validate::Sections {
+    fn one<T: for<'de> Deserialize<'de>>(node: &Node) -> Option<T> {
+        de::from_node::<T>(node, &de::Sink::default())
     }
-    let server = {
-        let sink = de::Sink::default();
-        root.get("server")
-            .and_then(|(_, n)| de::from_node::<ServerInfo>(n, &sink))
+    fn list<T: for<'de> Deserialize<'de>>(root: &Node, key: &str) -> Vec<(usize, T)> {
+        match root.get(key).map(|(_, v)| &v.kind) {
+            Some(NodeKind::Seq(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| one::<T>(item).map(|t| (i, t)))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
-    .unwrap_or(ServerInfo {
-        name: String::from("server"),
-        version: String::from("0.0.0"),
-        title: None,
-        description: None,
-        instructions: None,
-        icons: Vec::new(),
-        website_url: None,
-    });
-    Some(Spec {
-        schema: None,
-        server,
-        tools: section(root, "tools"),
-        resources: section(root, "resources"),
-        resource_templates: section(root, "resourceTemplates"),
-        prompts: section(root, "prompts"),
-    })
+    validate::Sections {
+        server: root.get("server").and_then(|(_, n)| one::<ServerInfo>(n)),
+        tools: list(root, "tools"),
+        resources: list(root, "resources"),
+        resource_templates: list(root, "resourceTemplates"),
+        prompts: list(root, "prompts"),
+    }
 }

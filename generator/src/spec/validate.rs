@@ -12,7 +12,10 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::locate::{Node, Pos, escape_pointer};
-use super::{Annotations, Media, Param, ParamType, Prompt, Resource, ResourceTemplate, Spec, Tool};
+use super::{
+    Annotations, Media, Param, ParamType, Prompt, Resource, ResourceTemplate, ServerInfo, Spec,
+    Tool,
+};
 use crate::error::Problem;
 use crate::ir::{names, schema};
 
@@ -31,31 +34,64 @@ struct Checker<'a> {
     report: Report,
 }
 
+/// The parts of a spec to check, each list element with its index in the
+/// document. A spec that did not deserialize as a whole still has parts that
+/// did, and their problems belong in the same report.
+#[derive(Debug, Clone, Default)]
+pub struct Sections {
+    pub server: Option<ServerInfo>,
+    pub tools: Vec<(usize, Tool)>,
+    pub resources: Vec<(usize, Resource)>,
+    pub resource_templates: Vec<(usize, ResourceTemplate)>,
+    pub prompts: Vec<(usize, Prompt)>,
+}
+
+impl Sections {
+    pub fn of(spec: &Spec) -> Sections {
+        fn indexed<T: Clone>(items: &[T]) -> Vec<(usize, T)> {
+            items.iter().cloned().enumerate().collect()
+        }
+        Sections {
+            server: Some(spec.server.clone()),
+            tools: indexed(&spec.tools),
+            resources: indexed(&spec.resources),
+            resource_templates: indexed(&spec.resource_templates),
+            prompts: indexed(&spec.prompts),
+        }
+    }
+}
+
 /// Check `spec` (deserialized from `root`); bundled files are relative to `base_dir`.
 pub fn validate(spec: &Spec, root: &Node, base_dir: &Path) -> Report {
+    validate_sections(&Sections::of(spec), root, base_dir)
+}
+
+/// Check the parts of a spec that deserialized.
+pub fn validate_sections(spec: &Sections, root: &Node, base_dir: &Path) -> Report {
     let mut c = Checker {
         root,
         base_dir,
         report: Report::default(),
     };
-    c.server(spec);
-    let mut methods = Names::new("handler method");
-    let mut types = Names::new("generated type");
+    if let Some(server) = &spec.server {
+        c.server(server);
+    }
+    let mut idents = Idents {
+        methods: Names::new("handler method"),
+        types: Names::new("generated type"),
+    };
     let mut tool_names = Names::new("tool");
-    for (i, tool) in spec.tools.iter().enumerate() {
+    for (i, tool) in &spec.tools {
         let at = format!("/tools/{i}");
         c.tool(tool, &at);
         let name_at = format!("{at}/name");
         if c.unique(&mut tool_names, &tool.name, &tool.name, &name_at) {
-            c.ident(
-                &mut methods,
-                &names::tool_method(&tool.name),
-                &format!("tool {:?}", tool.name),
-                &name_at,
-            );
-            c.ident(
-                &mut types,
-                &names::tool_args(&tool.name),
+            let method = names::tool_method(&tool.name);
+            let ty = names::tool_args(&tool.name);
+            c.idents(
+                &mut idents,
+                &method,
+                Some(&ty),
                 &format!("tool {:?}", tool.name),
                 &name_at,
             );
@@ -63,71 +99,61 @@ pub fn validate(spec: &Spec, root: &Node, base_dir: &Path) -> Report {
     }
     let mut resource_names = Names::new("resource name");
     let mut uris = Names::new("resource URI");
-    for (i, res) in spec.resources.iter().enumerate() {
+    for (i, res) in &spec.resources {
         let at = format!("/resources/{i}");
         c.resource(res, &at);
         let _ = c.unique(&mut uris, &res.uri, &res.uri, &format!("{at}/uri"));
         let name_at = format!("{at}/name");
         if c.unique(&mut resource_names, &res.name, &res.name, &name_at) && res.handler {
-            let what = format!("resource {:?}", res.name);
-            c.ident(
-                &mut methods,
-                &names::resource_method(&res.name),
-                &what,
+            let method = names::resource_method(&res.name);
+            c.idents(
+                &mut idents,
+                &method,
+                None,
+                &format!("resource {:?}", res.name),
                 &name_at,
             );
         }
     }
     let mut template_names = Names::new("resource template name");
     let mut templates = Names::new("URI template");
-    for (i, tpl) in spec.resource_templates.iter().enumerate() {
+    for (i, tpl) in &spec.resource_templates {
         let at = format!("/resourceTemplates/{i}");
         c.template(tpl, &at);
+        let uri_at = format!("{at}/uriTemplate");
         let _ = c.unique(
             &mut templates,
             &tpl.uri_template,
             &tpl.uri_template,
-            &format!("{at}/uriTemplate"),
+            &uri_at,
         );
         let name_at = format!("{at}/name");
         if c.unique(&mut template_names, &tpl.name, &tpl.name, &name_at) {
+            let method = names::template_method(&tpl.name);
+            let ty = names::template_params(&tpl.name);
             let what = format!("resource template {:?}", tpl.name);
-            c.ident(
-                &mut methods,
-                &names::template_method(&tpl.name),
-                &what,
-                &name_at,
-            );
-            c.ident(
-                &mut types,
-                &names::template_params(&tpl.name),
-                &what,
-                &name_at,
-            );
+            c.idents(&mut idents, &method, Some(&ty), &what, &name_at);
         }
     }
     let mut prompt_names = Names::new("prompt");
-    for (i, prompt) in spec.prompts.iter().enumerate() {
+    for (i, prompt) in &spec.prompts {
         let at = format!("/prompts/{i}");
         c.prompt(prompt, &at);
         let name_at = format!("{at}/name");
         if c.unique(&mut prompt_names, &prompt.name, &prompt.name, &name_at) && prompt.handler {
+            let method = names::prompt_method(&prompt.name);
+            let ty = names::prompt_args(&prompt.name);
             let what = format!("prompt {:?}", prompt.name);
-            c.ident(
-                &mut methods,
-                &names::prompt_method(&prompt.name),
-                &what,
-                &name_at,
-            );
-            c.ident(
-                &mut types,
-                &names::prompt_args(&prompt.name),
-                &what,
-                &name_at,
-            );
+            c.idents(&mut idents, &method, Some(&ty), &what, &name_at);
         }
     }
     c.report
+}
+
+/// Generated identifiers that share a namespace across the whole spec.
+struct Idents {
+    methods: Names,
+    types: Names,
 }
 
 /// Names seen so far in one namespace: name → (what, first position).
@@ -172,7 +198,7 @@ impl Checker<'_> {
     }
 
     /// Generated identifier `ident` (for `what`) must not collide.
-    fn ident(&mut self, names: &mut Names, ident: &str, what: &str, at: &str) {
+    fn ident(&mut self, names: &mut Names, ident: &str, what: &str, at: &str) -> bool {
         let pos = self.root.locate(at);
         if let Some((other, first)) = names.seen.get(ident) {
             let problem = Problem::IdentCollision {
@@ -183,10 +209,30 @@ impl Checker<'_> {
                 first: *first,
             };
             self.problem(at, problem);
+            false
         } else {
             names
                 .seen
                 .insert(ident.to_string(), (what.to_string(), pos));
+            true
+        }
+    }
+
+    /// The handler method and struct of one item must not collide with
+    /// another item's (a type collision is only reported when the method did
+    /// not already collide: they have the same cause).
+    fn idents(
+        &mut self,
+        idents: &mut Idents,
+        method: &str,
+        ty: Option<&str>,
+        what: &str,
+        at: &str,
+    ) {
+        if self.ident(&mut idents.methods, method, what, at) {
+            if let Some(ty) = ty {
+                let _ = self.ident(&mut idents.types, ty, what, at);
+            }
         }
     }
 
@@ -196,8 +242,7 @@ impl Checker<'_> {
         }
     }
 
-    fn server(&mut self, spec: &Spec) {
-        let server = &spec.server;
+    fn server(&mut self, server: &ServerInfo) {
         if let Err(reason) = names::package_name(&server.name) {
             self.problem(
                 "/server/name",
