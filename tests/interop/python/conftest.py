@@ -4,6 +4,21 @@ Every test runs twice, once per transport: ``stdio`` (the SDK spawns the
 conformance server as a child process) and ``http`` (one server per test
 session, listening on a free 127.0.0.1 port, reached over Streamable HTTP).
 
+The same tests run against both generations of the official `mcp` package
+(scripts/interop.sh runs them once per venv):
+
+* 2.x: the high-level ``mcp.Client``. On connect it first probes
+  ``server/discover`` (protocol 2026-07-28); our server answers that with a
+  JSON-RPC error (HTTP 400 over HTTP), and the client falls back to the
+  ``initialize`` handshake at 2025-11-25.
+* 1.x: ``ClientSession`` over ``stdio_client`` / ``streamable_http_client``,
+  plain ``initialize``.
+
+Their result classes differ (snake_case attributes in 2.x, camelCase in 1.x),
+so :class:`Session` hands the tests every result as its JSON wire form
+(camelCase dicts, ``None`` fields left out) after the SDK has parsed and
+validated it.
+
 The server binary comes from ``$CONFORMANCE_SERVER_BIN`` (scripts/interop.sh
 builds it and sets the variable).
 """
@@ -11,6 +26,7 @@ builds it and sets the variable).
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import os
 import socket
 import subprocess
@@ -18,12 +34,21 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from mcp import types
+import mcp
+import mcp.shared.exceptions
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import StdioServerParameters, types
 
+try:  # 2.x
+    from mcp.shared.exceptions import MCPError as ProtocolError
+except ImportError:  # 1.x
+    from mcp.shared.exceptions import McpError as ProtocolError
+
+MCP_VERSION = importlib.metadata.version("mcp")
+SDK_V2 = hasattr(mcp, "Client")
 SERVER_BIN = os.environ.get("CONFORMANCE_SERVER_BIN", "")
 # Bounded waits everywhere: one request may take this long at most.
 REQUEST_TIMEOUT = 30.0
@@ -35,11 +60,34 @@ def pytest_configure(config: pytest.Config) -> None:
             "CONFORMANCE_SERVER_BIN must name the built conformance-server binary "
             "(run the tests through scripts/interop.sh python)"
         )
+    if hasattr(mcp.shared.exceptions, "MCPDeprecationWarning"):
+        # 2.x deprecates roots and logging/setLevel (protocol 2026-07-28); we test them on purpose.
+        config.addinivalue_line("filterwarnings", "ignore::mcp.shared.exceptions.MCPDeprecationWarning")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"mcp {MCP_VERSION} ({'mcp.Client' if SDK_V2 else 'ClientSession'}), server {SERVER_BIN}"
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def error_code(exc: BaseException) -> int:
+    """The JSON-RPC error code of an SDK protocol error (2.x: .code, 1.x: .error.code)."""
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, int) else exc.error.code  # type: ignore[attr-defined]
+
+
+def wire(value: Any) -> Any:
+    """A parsed SDK object as it travels on the wire (camelCase, no None fields)."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return value
+
+
+# --- the server ---------------------------------------------------------------
 
 
 def _free_port() -> int:
@@ -92,84 +140,118 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def server_target(transport: str, request: pytest.FixtureRequest) -> Any:
-    """What `mcp.Client` connects to for this transport."""
+    """What the client connects to: stdio parameters or the HTTP endpoint URL."""
     if transport == "stdio":
         return StdioServerParameters(command=SERVER_BIN, args=["--transport", "stdio"])
     return request.getfixturevalue("http_url")
 
 
+# --- the client -----------------------------------------------------------------
+
+
 @dataclass
 class Recorder:
-    """Everything the server sent the client besides responses."""
+    """Everything the server sent the client besides responses, in wire form."""
 
-    logs: list[types.LoggingMessageNotificationParams] = field(default_factory=list)
-    notifications: list[Any] = field(default_factory=list)
-    sampling_requests: list[types.CreateMessageRequestParams] = field(default_factory=list)
-    elicitation_requests: list[types.ElicitRequestParams] = field(default_factory=list)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    sampling_requests: list[dict[str, Any]] = field(default_factory=list)
+    elicitation_requests: list[dict[str, Any]] = field(default_factory=list)
     roots_requests: int = 0
-
-    def methods(self) -> list[str]:
-        return [getattr(n, "method", type(n).__name__) for n in self.notifications]
 
 
 @dataclass
 class Answers:
-    """What the client's callbacks answer with."""
+    """What the client's callbacks answer with (wire form)."""
 
     sampling_text: str = "This is a test response from the Python client"
-    elicitation: types.ElicitResult = field(
-        default_factory=lambda: types.ElicitResult(
-            action="accept", content={"username": "py-user", "email": "py-user@example.com"}
-        )
+    elicitation: dict[str, Any] = field(
+        default_factory=lambda: {"action": "accept", "content": {"username": "py-user", "email": "py-user@example.com"}}
     )
-    roots: list[types.Root] = field(
+    roots: list[dict[str, Any]] = field(
         default_factory=lambda: [
-            types.Root(uri="file:///tmp/interop-root-a", name="Root A"),
-            types.Root(uri="file:///tmp/interop-root-b", name="Root B"),
+            {"uri": "file:///tmp/interop-root-a", "name": "Root A"},
+            {"uri": "file:///tmp/interop-root-b", "name": "Root B"},
         ]
     )
 
 
-@contextlib.asynccontextmanager
-async def connect(target: Any, answers: Answers | None = None) -> AsyncIterator[tuple[Client, Recorder]]:
-    """Connect an `mcp.Client` with sampling, elicitation and roots callbacks that record their requests."""
-    answers = answers or Answers()
-    rec = Recorder()
+class Session:
+    """The connected SDK client; every request method returns the result's wire form."""
 
-    async def on_sampling(ctx: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
-        rec.sampling_requests.append(params)
-        return types.CreateMessageResult(
-            role="assistant",
-            content=types.TextContent(type="text", text=answers.sampling_text),
-            model="python-interop-model",
-            stop_reason="endTurn",
+    def __init__(self, client: Any, initialize: dict[str, Any]):
+        self.client = client
+        #: The initialize result: protocolVersion, serverInfo, capabilities, instructions.
+        self.initialize = initialize
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return wire(await method(*args, **kwargs))
+
+        return call
+
+
+def _callbacks(rec: Recorder, answers: Answers) -> dict[str, Any]:
+    async def on_sampling(ctx: Any, params: Any) -> Any:
+        rec.sampling_requests.append(wire(params))
+        return types.CreateMessageResult.model_validate(
+            {
+                "role": "assistant",
+                "content": {"type": "text", "text": answers.sampling_text},
+                "model": "python-interop-model",
+                "stopReason": "endTurn",
+            }
         )
 
-    async def on_elicitation(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-        rec.elicitation_requests.append(params)
-        return answers.elicitation
+    async def on_elicitation(ctx: Any, params: Any) -> Any:
+        rec.elicitation_requests.append(wire(params))
+        return types.ElicitResult.model_validate(answers.elicitation)
 
-    async def on_roots(ctx: Any) -> types.ListRootsResult:
+    async def on_roots(ctx: Any) -> Any:
         rec.roots_requests += 1
-        return types.ListRootsResult(roots=answers.roots)
+        return types.ListRootsResult.model_validate({"roots": answers.roots})
 
-    async def on_log(params: types.LoggingMessageNotificationParams) -> None:
-        rec.logs.append(params)
+    async def on_log(params: Any) -> None:
+        rec.logs.append(wire(params))
 
-    async def on_message(message: Any) -> None:
-        if isinstance(message, Exception):
-            rec.notifications.append(message)
+    return {
+        "sampling_callback": on_sampling,
+        "elicitation_callback": on_elicitation,
+        "list_roots_callback": on_roots,
+        "logging_callback": on_log,
+        "client_info": types.Implementation(name="mcpgen-python-interop", version="1.0.0"),
+    }
+
+
+@contextlib.asynccontextmanager
+async def connect(target: Any, answers: Answers | None = None) -> AsyncIterator[tuple[Session, Recorder]]:
+    """Connect with sampling, elicitation and roots callbacks that record what they are asked."""
+    rec = Recorder()
+    callbacks = _callbacks(rec, answers or Answers())
+    if SDK_V2:
+        async with mcp.Client(target, read_timeout_seconds=REQUEST_TIMEOUT, **callbacks) as client:
+            init = {
+                "protocolVersion": client.protocol_version,
+                "serverInfo": wire(client.server_info),
+                "capabilities": wire(client.server_capabilities),
+                "instructions": client.instructions,
+            }
+            yield Session(client, init), rec
+        return
+
+    async with contextlib.AsyncExitStack() as stack:
+        if isinstance(target, StdioServerParameters):
+            from mcp.client.stdio import stdio_client
+
+            read, write = await stack.enter_async_context(stdio_client(target))
         else:
-            rec.notifications.append(getattr(message, "root", message))
+            from mcp.client import streamable_http
 
-    async with Client(
-        target,
-        read_timeout_seconds=REQUEST_TIMEOUT,
-        sampling_callback=on_sampling,
-        elicitation_callback=on_elicitation,
-        list_roots_callback=on_roots,
-        logging_callback=on_log,
-        message_handler=on_message,
-        client_info=types.Implementation(name="mcpgen-python-interop", version="1.0.0"),
-    ) as client:
-        yield client, rec
+            open_http = getattr(streamable_http, "streamable_http_client", None) or streamable_http.streamablehttp_client
+            read, write, _ = await stack.enter_async_context(open_http(target))
+        session = await stack.enter_async_context(
+            mcp.ClientSession(read, write, read_timeout_seconds=timedelta(seconds=REQUEST_TIMEOUT), **callbacks)
+        )
+        init = wire(await session.initialize())
+        yield Session(session, init), rec
