@@ -5,9 +5,10 @@
 #   2. cargo fmt --all -- --check
 #   3. cargo clippy --workspace --all-targets -- -D warnings
 #   4. cargo test --workspace
-#   5. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
-#   6. scripts/interop.sh python         the Python SDK client, stdio + HTTP
-#   7. scripts/interop.sh ts             the TypeScript SDK client, stdio + HTTP
+#   5. mcpgen generate --check           examples/conformance is up to date with specs/conformance.yaml
+#   6. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
+#   7. scripts/interop.sh python         the Python SDK clients (mcp 2.x and 1.x), stdio + HTTP
+#   8. scripts/interop.sh ts             the TypeScript SDK client, stdio + HTTP
 #
 # Everything shares one Cargo target directory and the server binary is built
 # once (debug profile, reusing `cargo test`'s dependency builds).
@@ -51,6 +52,9 @@ step setup 1200 scripts/setup.sh
 step fmt 300 cargo fmt --all -- --check
 step clippy 2400 cargo clippy --workspace --all-targets -- -D warnings
 step test 2400 cargo test --workspace
+# examples/conformance must be what the generator makes of specs/conformance.yaml.
+step generated 600 cargo run --quiet -p mcpgen -- generate specs/conformance.yaml \
+    -o examples/conformance --runtime-path ../../runtime --check
 # Build the server once; the remaining steps reuse it.
 step build 1200 cargo build -p "$SERVER_PACKAGE" --bin "$SERVER_BIN_NAME"
 SERVER_BIN="$(target_dir)/debug/$SERVER_BIN_NAME"

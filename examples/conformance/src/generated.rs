@@ -17,6 +17,7 @@ use mcpgen_runtime::prelude::*;
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestSimpleTextArgs {}
+
 /// Arguments of the `test_image_content` tool.
 #[derive(
     Debug,
@@ -29,6 +30,7 @@ pub struct TestSimpleTextArgs {}
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestImageContentArgs {}
+
 /// Arguments of the `test_audio_content` tool.
 #[derive(
     Debug,
@@ -41,6 +43,7 @@ pub struct TestImageContentArgs {}
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestAudioContentArgs {}
+
 /// Arguments of the `test_embedded_resource` tool.
 #[derive(
     Debug,
@@ -53,6 +56,7 @@ pub struct TestAudioContentArgs {}
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestEmbeddedResourceArgs {}
+
 /// Arguments of the `test_multiple_content_types` tool.
 #[derive(
     Debug,
@@ -65,6 +69,7 @@ pub struct TestEmbeddedResourceArgs {}
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestMultipleContentTypesArgs {}
+
 /// Arguments of the `test_tool_with_logging` tool.
 #[derive(
     Debug,
@@ -77,6 +82,7 @@ pub struct TestMultipleContentTypesArgs {}
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestToolWithLoggingArgs {}
+
 /// Arguments of the `test_error_handling` tool.
 #[derive(
     Debug,
@@ -89,6 +95,7 @@ pub struct TestToolWithLoggingArgs {}
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestErrorHandlingArgs {}
+
 /// Arguments of the `test_tool_with_progress` tool.
 #[derive(
     Debug,
@@ -101,6 +108,7 @@ pub struct TestErrorHandlingArgs {}
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestToolWithProgressArgs {}
+
 /// Arguments of the `test_sampling` tool.
 #[derive(
     Debug,
@@ -145,6 +153,7 @@ pub struct TestElicitationArgs {
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestElicitationSep1034DefaultsArgs {}
+
 /// Arguments of the `test_elicitation_sep1330_enums` tool.
 #[derive(
     Debug,
@@ -157,6 +166,7 @@ pub struct TestElicitationSep1034DefaultsArgs {}
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestElicitationSep1330EnumsArgs {}
+
 /// Arguments of the `json_schema_2020_12_tool` tool.
 #[derive(
     Debug,
@@ -187,6 +197,7 @@ pub struct JsonSchema202012ToolArgs {
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestReconnectionArgs {}
+
 /// Arguments of the `test_list_roots` tool.
 #[derive(
     Debug,
@@ -199,6 +210,7 @@ pub struct TestReconnectionArgs {}
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct TestListRootsArgs {}
+
 /// Arguments of the `test_add` tool.
 #[derive(
     Debug,
