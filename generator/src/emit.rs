@@ -199,7 +199,7 @@ fn space_items(code: &str) -> String {
             let p_indent = p.len() - p.trim_start().len();
             let p_body = p.trim_start();
             let ended = p_indent <= indent
-                && (p_body == "}" || p_body.ends_with(';') || p_body.ends_with("*/"));
+                && (p_body.ends_with('}') || p_body.ends_with(';') || p_body.ends_with("*/"));
             let same_kind_use = p_body.starts_with("use ") && body.starts_with("use ");
             if starts_item && ended && !same_kind_use {
                 out.push('\n');

@@ -150,7 +150,9 @@ fn humanize_serde(message: &str) -> String {
     let mut out = message.replace("missing field", "missing required key");
     while let Some(i) = out.find("struct ") {
         let rest = &out[i + 7..];
-        let end = rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
         let name = &rest[..end];
         let replacement = format!("a mapping ({})", describe_struct(name));
         out.replace_range(i..i + 7 + end, &replacement);
@@ -205,8 +207,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

@@ -114,6 +114,7 @@ pub struct DeleteNoteArgs {
 #[serde(crate = "mcpgen_runtime::serde")]
 #[schemars(crate = "mcpgen_runtime::schemars")]
 pub struct CountNotesArgs {}
+
 /// Variables of the `note` resource template.
 #[derive(
     Debug,

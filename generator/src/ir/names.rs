@@ -43,14 +43,29 @@ fn finish(mut ident: String, empty: &str, digit_prefix: &str) -> String {
     ident
 }
 
-/// `snake_case` identifier for methods and fields: `add-note` → `add_note`,
-/// `type` → `r#type`, `self` → `self_`, `2fa` → `_2fa`.
-pub fn snake(name: &str) -> String {
+/// The ASCII `snake_case` words of a name, possibly empty or starting with
+/// a digit (not an identifier by itself).
+fn snake_words(name: &str) -> String {
     let s = ascii_only(&name.to_snake_case(), |c| {
         c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
     });
-    let s = s.trim_matches('_').to_string();
-    finish(s, "unnamed", "_")
+    s.trim_matches('_').to_string()
+}
+
+/// `snake_case` identifier for methods and fields: `add-note` → `add_note`,
+/// `type` → `r#type`, `self` → `self_`, `2fa` → `_2fa`.
+pub fn snake(name: &str) -> String {
+    finish(snake_words(name), "unnamed", "_")
+}
+
+/// `prefix_<name>` (never a keyword, so never raw): `read_self`.
+fn prefixed(prefix: &str, name: &str) -> String {
+    let words = snake_words(name);
+    if words.is_empty() {
+        format!("{prefix}_unnamed")
+    } else {
+        format!("{prefix}_{words}")
+    }
 }
 
 /// `UpperCamelCase` identifier for types: `add-note` → `AddNote`.
@@ -126,11 +141,11 @@ pub fn tool_args(name: &str) -> String {
 }
 /// Trait method of a handler-backed resource.
 pub fn resource_method(name: &str) -> String {
-    format!("read_{}", snake(name).trim_start_matches("r#"))
+    prefixed("read", name)
 }
 /// Trait method of a resource template.
 pub fn template_method(name: &str) -> String {
-    format!("read_{}", snake(name).trim_start_matches("r#"))
+    prefixed("read", name)
 }
 /// Variables struct of a resource template.
 pub fn template_params(name: &str) -> String {
@@ -138,7 +153,7 @@ pub fn template_params(name: &str) -> String {
 }
 /// Trait method of a handler-backed prompt.
 pub fn prompt_method(name: &str) -> String {
-    format!("prompt_{}", snake(name).trim_start_matches("r#"))
+    prefixed("prompt", name)
 }
 /// Arguments struct of a handler-backed prompt.
 pub fn prompt_args(name: &str) -> String {
@@ -163,6 +178,9 @@ mod tests {
         assert_eq!(serde_rename("r#type", "type"), None);
         assert_eq!(serde_rename("note_id", "noteId").as_deref(), Some("noteId"));
         assert_eq!(resource_method("type"), "read_type");
+        assert_eq!(resource_method("self"), "read_self");
+        assert_eq!(prompt_method("2fa"), "prompt_2fa");
+        assert_eq!(template_method("!!"), "read_unnamed");
         for s in ["add_note", "r#type", "self_", "_2fa", "AddNoteArgs"] {
             assert!(is_valid_ident(s), "{s}");
         }

@@ -302,7 +302,7 @@ impl Checker<'_> {
 
     /// Names that become fields of one struct must stay distinct.
     fn fields(&mut self, names: &[(String, String)], what: &'static str) {
-        let mut seen = Names::new(what);
+        let mut seen = Names::new("struct field");
         for (name, at) in names {
             self.ident(
                 &mut seen,

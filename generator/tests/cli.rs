@@ -1,0 +1,131 @@
+//! The `mcpgen` binary: output format and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mcpgen(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mcpgen"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn validate_reports_every_problem_as_file_line_col() {
+    let dir = tmp("validate");
+    std::fs::create_dir_all(dir.join("specs")).unwrap();
+    std::fs::write(
+        dir.join("specs/x.yaml"),
+        "server:\n  name: x\n  version: '1'\ntools:\n  - name: a b\n  - name: ok\n    titel: x\n",
+    )
+    .unwrap();
+    let out = mcpgen(&["validate", "specs/x.yaml"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "specs/x.yaml:5:11: error: tool name \"a b\" is invalid: only A-Z, a-z, 0-9, `_`, `-` and `.` are allowed",
+            "specs/x.yaml:7:5: error: unknown key `titel` in a tool; did you mean `title`? (expected one of `name`, `title`, `description`, `params`, `inputSchema`, `outputSchema`, `annotations`, `icons`)",
+            "2 errors found",
+        ]
+    );
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn validate_ok_and_unreadable() {
+    let dir = tmp("ok");
+    std::fs::write(dir.join("ok.yaml"), "server: {name: x, version: '1'}\n").unwrap();
+    let out = mcpgen(&["validate", "ok.yaml"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("ok.yaml: ok"));
+    let out = mcpgen(&["validate", "missing.yaml"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("error: cannot read missing.yaml"));
+}
+
+#[test]
+fn generate_then_check() {
+    let dir = tmp("generate");
+    std::fs::write(
+        dir.join("s.yaml"),
+        "server: {name: demo-server, version: 0.2.0}\ntools:\n  - name: ping\n",
+    )
+    .unwrap();
+    let out = mcpgen(
+        &["generate", "s.yaml", "-o", "out", "--runtime-path", "../rt"],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cargo = std::fs::read_to_string(dir.join("out/Cargo.toml")).unwrap();
+    assert!(cargo.contains("name = \"demo-server\"") && cargo.contains("version = \"0.2.0\""));
+    assert!(cargo.contains("mcpgen-runtime = { path = \"../rt\" }"));
+    let main = std::fs::read_to_string(dir.join("out/src/main.rs")).unwrap();
+    assert!(main.contains("demo_server::server("), "{main}");
+
+    let check = mcpgen(
+        &[
+            "generate",
+            "s.yaml",
+            "-o",
+            "out",
+            "--runtime-path",
+            "../rt",
+            "--check",
+        ],
+        &dir,
+    );
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    std::fs::write(dir.join("out/README.md"), "edited").unwrap();
+    let check = mcpgen(
+        &[
+            "generate",
+            "s.yaml",
+            "-o",
+            "out",
+            "--runtime-path",
+            "../rt",
+            "--check",
+        ],
+        &dir,
+    );
+    assert_eq!(check.status.code(), Some(1));
+    assert!(text(&check.stderr).contains("README.md: out of date"));
+}
+
+#[test]
+fn schema_to_stdout_file_and_check() {
+    let dir = tmp("schema");
+    let out = mcpgen(&["schema"], &dir);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), mcpgen::spec::json_schema());
+    assert!(mcpgen(&["schema", "-o", "s.json"], &dir).status.success());
+    assert!(
+        mcpgen(&["schema", "-o", "s.json", "--check"], &dir)
+            .status
+            .success()
+    );
+    std::fs::write(dir.join("s.json"), "{}").unwrap();
+    assert_eq!(
+        mcpgen(&["schema", "-o", "s.json", "--check"], &dir)
+            .status
+            .code(),
+        Some(1)
+    );
+}

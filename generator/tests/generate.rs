@@ -1,0 +1,344 @@
+//! Generation: escaping, determinism, the user-owned file, Cargo.toml,
+//! the committed JSON Schema and the checked-in examples.
+
+use std::path::{Path, PathBuf};
+
+use mcpgen::{GeneratedCrate, Options, WriteAction};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("generate")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn generate(spec: &Path, runtime_path: Option<&str>) -> GeneratedCrate {
+    let mut options = Options::new(spec);
+    if let Some(p) = runtime_path {
+        options = options.runtime_path(p);
+    }
+    match mcpgen::generate(&options) {
+        Ok(c) => c,
+        Err(e) => panic!("{}", mcpgen::cli::render_error(&e)),
+    }
+}
+
+fn contents<'a>(c: &'a GeneratedCrate, path: &str) -> &'a str {
+    &c.file(path).unwrap_or_else(|| panic!("no {path}")).contents
+}
+
+/// Every string literal in a Rust file, decoded.
+fn string_literals(code: &str) -> Vec<String> {
+    fn walk(tokens: proc_macro2::TokenStream, out: &mut Vec<String>, idents: &mut Vec<String>) {
+        for t in tokens {
+            match t {
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out, idents),
+                proc_macro2::TokenTree::Literal(l) => {
+                    if let Ok(s) = syn::parse_str::<syn::LitStr>(&l.to_string()) {
+                        out.push(s.value());
+                    }
+                }
+                proc_macro2::TokenTree::Ident(i) => idents.push(i.to_string()),
+                proc_macro2::TokenTree::Punct(_) => {}
+            }
+        }
+    }
+    let tokens: proc_macro2::TokenStream = code.parse().expect("generated code tokenizes");
+    let mut out = Vec::new();
+    let mut idents = Vec::new();
+    walk(tokens, &mut out, &mut idents);
+    assert!(
+        !idents.iter().any(|i| i == "panic"),
+        "spec text escaped into code: a `panic` identifier appears outside string literals"
+    );
+    out
+}
+
+#[test]
+fn spec_text_stays_data() {
+    let c = generate(&fixture("tricky.yaml"), Some("../runtime"));
+    for file in c
+        .files
+        .iter()
+        .filter(|f| f.path.extension().is_some_and(|e| e == "rs"))
+    {
+        syn::parse_file(&file.contents)
+            .unwrap_or_else(|e| panic!("{} is not valid Rust: {e}", file.path.display()));
+    }
+    let generated = contents(&c, "src/generated.rs");
+    let literals = string_literals(generated);
+    let has = |s: &str| literals.iter().any(|l| l == s);
+    let has_part = |s: &str| literals.iter().any(|l| l.contains(s));
+    // Values used directly.
+    assert!(
+        has("\"); panic!(\"instructions\"); (\""),
+        "instructions literal"
+    );
+    assert!(
+        has("\"; panic!(); \""),
+        "default value / completion literal"
+    );
+    assert!(
+        has("#![doc = \"x\"] panic!() \"\"\" r#\"raw\"#"),
+        "resource text"
+    );
+    assert!(
+        has("}}") && has("{{") && has("\\") && has("\"#"),
+        "completion values"
+    );
+    // Inside descriptor JSON (JSON-escaped, then Rust-escaped).
+    assert!(
+        has_part(r##"\"#; panic!() // and */ and {{"##),
+        "tool description in JSON"
+    );
+    assert!(
+        has_part(r##"{{ty pe}} \"); panic!(\"x\"); //"##),
+        "prompt text in JSON"
+    );
+    // Doc comments are data as well (they become `///` lines).
+    assert!(generated.contains("/// \"#; panic!() // and */ and {{"));
+    // lib.rs carries the server description as docs, with the CR dropped.
+    let lib = contents(&c, "src/lib.rs");
+    string_literals(lib);
+    assert!(
+        lib.contains("//! *\\/ /* {{ x }}") || lib.contains("//! */ /* {{ x }}"),
+        "{lib}"
+    );
+    // Cargo.toml: TOML-escaped.
+    let cargo = contents(&c, "Cargo.toml");
+    assert!(
+        cargo.contains("description = \"*/ /* {{ x }} {% if %} \\\\ \\r\\n */ fn main() {} //\""),
+        "{cargo}"
+    );
+    assert!(cargo.contains("name = \"tricky-server\""));
+}
+
+#[test]
+fn keywords_and_odd_names_become_valid_identifiers() {
+    let c = generate(&fixture("tricky.yaml"), None);
+    let g = contents(&c, "src/generated.rs");
+    for needle in [
+        "pub r#type: i64",
+        "#[serde(rename = \"self\")]",
+        "pub self_: String",
+        "pub _2fa: Option<bool>",
+        "#[serde(rename = \"weird key!\")]",
+        "#[serde(default = \"default_type_args_weird_key\")]",
+        "pub weird_key: String",
+        "pub crate_: Vec<f64>",
+        "vec![1.0_f64, 2.5_f64]",
+        "pub r#loop: Option<Vec<String>>",
+        "pub nested: mcpgen_runtime::serde_json::Value",
+        "pub maybe: Option<i64>",
+        "fn r#type(",
+        "fn fn_async_await(",
+        "fn read_self(",
+        "fn read_super(",
+        "fn prompt_enum(",
+        "pub r#match: String",
+        "pub r#in: Option<String>",
+        "pub struct CloneArgs {}",
+        "<H as Handlers>::clone(&h, ctx, args)",
+        // Only a lone `{var}` / `{+var}` is always present in a matching URI.
+        "pub r#type: String",
+        "pub self_: String",
+        "pub crate_: Option<String>",
+        "#[serde(rename = \"a.b\")]",
+        "pub a_b: Option<String>",
+    ] {
+        assert!(g.contains(needle), "missing {needle:?} in\n{g}");
+    }
+}
+
+#[test]
+fn generated_crate_layout_and_cargo_toml() {
+    let spec = repo().join("specs/example.yaml");
+    let c = generate(&spec, Some("../../runtime"));
+    let paths: Vec<(String, bool)> = c
+        .files
+        .iter()
+        .map(|f| (f.path.display().to_string(), f.user_owned))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("Cargo.toml", false),
+            ("README.md", false),
+            ("src/main.rs", false),
+            ("src/lib.rs", false),
+            ("src/generated.rs", false),
+            ("src/handlers.rs", true),
+        ]
+        .map(|(p, o)| (p.to_string(), o))
+    );
+    for f in &c.files {
+        let first = f.contents.lines().next().unwrap_or_default();
+        if f.user_owned {
+            assert!(!f.contents.contains("@generated"), "{}", f.path.display());
+        } else {
+            assert!(
+                first.contains("@generated by mcpgen"),
+                "{}: {first}",
+                f.path.display()
+            );
+        }
+    }
+    let cargo = contents(&c, "Cargo.toml");
+    assert!(!cargo.contains("[workspace"), "{cargo}");
+    assert!(cargo.contains("[[bin]]\nname = \"notes\""), "{cargo}");
+    assert!(
+        cargo.contains("mcpgen-runtime = { path = \"../../runtime\" }"),
+        "{cargo}"
+    );
+    let main = contents(&c, "src/main.rs");
+    assert!(main.contains(
+        "mcpgen_runtime::cli::run(|| notes::server(\n        notes::handlers::ServerHandlers::default(),\n    ))"
+    ) || main.contains("notes::server(notes::handlers::ServerHandlers::default())"), "{main}");
+
+    let by_version = generate(&spec, None);
+    assert!(contents(&by_version, "Cargo.toml").contains("mcpgen-runtime = \"0.1\"\n"));
+    let handlers = contents(&by_version, "src/handlers.rs");
+    assert!(!handlers.contains("todo!") && !handlers.contains("unimplemented!"));
+    assert!(handlers.contains("is not implemented yet"));
+}
+
+#[test]
+fn output_is_deterministic_and_location_independent() {
+    let spec = repo().join("specs/example.yaml");
+    let a = generate(&spec, Some("../../runtime"));
+    let b = generate(&spec, Some("../../runtime"));
+    assert_eq!(a, b);
+    // The same spec (and bundled files) elsewhere gives byte-identical output.
+    let elsewhere = tmp("elsewhere");
+    std::fs::copy(&spec, elsewhere.join("example.yaml")).unwrap();
+    std::fs::create_dir_all(elsewhere.join("example")).unwrap();
+    for f in std::fs::read_dir(repo().join("specs/example")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, elsewhere.join("example").join(f.file_name().unwrap())).unwrap();
+    }
+    let c = generate(&elsewhere.join("example.yaml"), Some("../../runtime"));
+    assert_eq!(a, c);
+    let abs = repo().canonicalize().unwrap();
+    for f in &a.files {
+        assert!(
+            !f.contents.contains(abs.to_str().unwrap()),
+            "absolute path in {}",
+            f.path.display()
+        );
+    }
+}
+
+#[test]
+fn write_keeps_the_users_handlers_and_unchanged_files() {
+    let out = tmp("write");
+    let spec = repo().join("specs/example.yaml");
+    let c = generate(&spec, Some("../../runtime"));
+    let first = c.write(&out).unwrap();
+    assert!(first.iter().all(|(_, a)| *a == WriteAction::Written));
+    std::fs::write(out.join("src/handlers.rs"), "// mine\n").unwrap();
+    std::fs::write(out.join("src/generated.rs"), "// stale\n").unwrap();
+    assert_eq!(
+        c.stale_files(&out).unwrap(),
+        vec![PathBuf::from("src/generated.rs")]
+    );
+    let second = c.write(&out).unwrap();
+    let action = |p: &str| {
+        second
+            .iter()
+            .find(|(path, _)| path == Path::new(p))
+            .unwrap()
+            .1
+    };
+    assert_eq!(action("src/handlers.rs"), WriteAction::KeptUserFile);
+    assert_eq!(action("src/generated.rs"), WriteAction::Written);
+    assert_eq!(action("Cargo.toml"), WriteAction::Unchanged);
+    assert_eq!(
+        std::fs::read_to_string(out.join("src/handlers.rs")).unwrap(),
+        "// mine\n"
+    );
+    assert!(c.stale_files(&out).unwrap().is_empty());
+}
+
+#[test]
+fn committed_json_schema_is_up_to_date() {
+    let path = repo().join("specs/mcpgen.schema.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == mcpgen::spec::json_schema(),
+        "specs/mcpgen.schema.json is stale: run `cargo run -p mcpgen -- schema -o specs/mcpgen.schema.json`"
+    );
+}
+
+#[test]
+fn json_schema_accepts_the_example_and_rejects_unknown_keys() {
+    let schema: serde_json::Value = serde_json::from_str(&mcpgen::spec::json_schema()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let example: serde_json::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(repo().join("specs/example.yaml")).unwrap())
+            .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&example)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let bad = serde_json::json!({"server": {"name": "a", "version": "1", "colour": "red"}});
+    assert!(!validator.is_valid(&bad));
+}
+
+#[test]
+fn positioned_loader_agrees_with_serde_yaml() {
+    // Our YAML → serde path (positions, error collection) must read specs
+    // exactly as yaml_serde does.
+    for name in ["example.yaml", "conformance.yaml"] {
+        let path = repo().join("specs").join(name);
+        if !path.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let ours =
+            mcpgen::validate(&path).unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)));
+        let theirs: mcpgen::Spec = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(ours.spec, theirs, "{name}");
+    }
+}
+
+/// (spec, checked-in crate, runtime path as written in its Cargo.toml).
+/// Add `("specs/conformance.yaml", "examples/conformance", "../../runtime")`
+/// once that crate is regenerated with this generator.
+const EXAMPLES: &[(&str, &str, &str)] =
+    &[("specs/example.yaml", "examples/notes", "../../runtime")];
+
+#[test]
+fn checked_in_examples_match_the_generator() {
+    for (spec, dir, runtime) in EXAMPLES {
+        let c = generate(&repo().join(spec), Some(runtime));
+        let dir = repo().join(dir);
+        for f in c.files.iter().filter(|f| !f.user_owned) {
+            let on_disk = std::fs::read_to_string(dir.join(&f.path)).unwrap_or_default();
+            assert!(
+                on_disk == f.contents,
+                "{}/{} is out of date: run `cargo run -p mcpgen -- generate {spec} -o {} --runtime-path {runtime}`",
+                dir.display(),
+                f.path.display(),
+                dir.display(),
+            );
+        }
+        assert!(
+            dir.join("src/handlers.rs").is_file(),
+            "{} has no handlers.rs",
+            dir.display()
+        );
+    }
+}

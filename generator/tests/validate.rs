@@ -1,0 +1,423 @@
+//! Every validation rule, with the line and column it reports.
+
+use std::path::{Path, PathBuf};
+
+use mcpgen::Error;
+use mcpgen::spec::load_str;
+
+/// A directory for bundled files, unique per test.
+fn dir(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("validate")
+        .join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `line:col: message` for every problem in `yaml` (which must be invalid).
+fn problems_in(yaml: &str, base: &Path) -> Vec<String> {
+    match load_str(yaml, Path::new("t.yaml"), base) {
+        Ok(_) => panic!("expected problems in:\n{yaml}"),
+        Err(Error::Invalid(d)) => {
+            d.0.iter()
+                .map(|d| format!("{}:{}: {}", d.pos.line, d.pos.column, d.problem))
+                .collect()
+        }
+        Err(other) => panic!("unexpected error {other}"),
+    }
+}
+
+fn problems(yaml: &str) -> Vec<String> {
+    problems_in(yaml, &dir("default"))
+}
+
+/// Assert the problems are exactly these (`line:col` prefix + message fragment).
+#[track_caller]
+fn expect(yaml: &str, expected: &[(&str, &str)]) {
+    let got = problems(yaml);
+    let ok = got.len() == expected.len()
+        && got
+            .iter()
+            .zip(expected)
+            .all(|(g, (at, frag))| g.starts_with(&format!("{at}: ")) && g.contains(frag));
+    assert!(ok, "expected {expected:#?}\ngot {got:#?}");
+}
+
+const SERVER: &str = "server:\n  name: demo\n  version: 1.0.0\n";
+
+fn spec(rest: &str) -> String {
+    format!("{SERVER}{rest}")
+}
+
+#[test]
+fn valid_minimal_spec() {
+    let loaded = load_str(SERVER, Path::new("t.yaml"), Path::new(".")).unwrap();
+    assert_eq!(loaded.spec.server.name, "demo");
+    assert!(loaded.spec.tools.is_empty());
+}
+
+#[test]
+fn not_a_mapping_empty_and_syntax() {
+    expect("", &[("1:1", "the spec is empty")]);
+    expect("# nothing\n", &[("1:1", "the spec is empty")]);
+    expect("- a\n- b\n", &[("1:1", "must be a YAML mapping")]);
+    expect("just text\n", &[("1:1", "found a string")]);
+    expect("server: [1, 2\n", &[("2:1", "invalid YAML")]);
+    expect(
+        "server:\n  name: a\n  version: '1'\n  name: b\n",
+        &[("4:3", "duplicate key `name` (first given at 2:3)")],
+    );
+    expect("a: 1\n---\nb: 2\n", &[("2:1", "single YAML document")]);
+}
+
+#[test]
+fn unknown_keys_are_all_reported_with_suggestions() {
+    let yaml = spec(
+        "tools:\n  - name: a\n    inputschema: {type: object}\n  - name: b\n    descripton: x\nresources:\n  - uri: x://1\n    name: r\n    text: t\n    mimetype: text/plain\ncolour: red\n",
+    );
+    expect(
+        &yaml,
+        &[
+            (
+                "6:5",
+                "unknown key `inputschema` in a tool; did you mean `inputSchema`?",
+            ),
+            (
+                "8:5",
+                "unknown key `descripton` in a tool; did you mean `description`?",
+            ),
+            ("13:5", "did you mean `mimeType`?"),
+            ("14:1", "unknown key `colour` in the spec"),
+        ],
+    );
+}
+
+#[test]
+fn schema_key_is_accepted() {
+    let yaml = format!("$schema: ./mcpgen.schema.json\n{SERVER}");
+    assert!(load_str(&yaml, Path::new("t.yaml"), Path::new(".")).is_ok());
+}
+
+#[test]
+fn type_errors_carry_positions() {
+    expect("server: [1]\n", &[("1:9", "expected a mapping (`server`)")]);
+    expect("tools: []\n", &[("1:1", "missing required key `server`")]);
+    expect(
+        &spec("tools:\n  - name: a\n    annotations:\n      readOnlyHint: maybe\n"),
+        &[("7:21", "invalid type: string \"maybe\", expected a boolean")],
+    );
+    expect(
+        &spec("prompts:\n  - name: p\n    messages:\n      - role: robot\n        text: x\n"),
+        &[("7:15", "unknown variant `robot`")],
+    );
+    expect(
+        &spec("tools:\n  - name: a\n    params:\n      x: strnig\n"),
+        &[("7:10", "unknown variant `strnig`")],
+    );
+}
+
+#[test]
+fn tool_names() {
+    expect(
+        &spec("tools:\n  - name: a b\n"),
+        &[("5:11", "tool name \"a b\" is invalid: only A-Z, a-z, 0-9")],
+    );
+    let long = "x".repeat(129);
+    expect(
+        &spec(&format!("tools:\n  - name: {long}\n")),
+        &[("5:11", "at most 128")],
+    );
+    expect(
+        &spec("tools:\n  - name: ''\n"),
+        &[("5:11", "must not be empty")],
+    );
+}
+
+#[test]
+fn duplicate_names_and_uris() {
+    expect(
+        &spec("tools:\n  - name: a\n  - name: b\n  - name: a\n"),
+        &[("7:11", "duplicate tool \"a\" (first defined at 5:11)")],
+    );
+    expect(
+        &spec(
+            "resources:\n  - {uri: 'x://1', name: a, text: t}\n  - {uri: 'x://1', name: a, text: t}\n",
+        ),
+        &[
+            (
+                "6:11",
+                "duplicate resource URI \"x://1\" (first defined at 5:11)",
+            ),
+            ("6:26", "duplicate resource name \"a\""),
+        ],
+    );
+    expect(
+        &spec(
+            "resourceTemplates:\n  - {uriTemplate: 'x://{a}', name: t}\n  - {uriTemplate: 'x://{a}', name: u}\n",
+        ),
+        &[("6:19", "duplicate URI template \"x://{a}\"")],
+    );
+    expect(
+        &spec(
+            "prompts:\n  - {name: p, messages: [{role: user, text: hi}]}\n  - {name: p, handler: true}\n",
+        ),
+        &[("6:12", "duplicate prompt \"p\" (first defined at 5:12)")],
+    );
+}
+
+#[test]
+fn identifier_collisions() {
+    expect(
+        &spec("tools:\n  - name: foo-bar\n  - name: foo_bar\n"),
+        &[(
+            "6:11",
+            "tool \"foo_bar\" and tool \"foo-bar\" (at 5:11) would both become the handler method `foo_bar`",
+        )],
+    );
+    expect(
+        &spec(
+            "tools:\n  - name: read_config\nresources:\n  - uri: x://c\n    name: config\n    handler: true\n",
+        ),
+        &[("8:11", "would both become the handler method `read_config`")],
+    );
+    expect(
+        &spec("tools:\n  - name: t\n    params:\n      fooBar: string\n      foo_bar: string\n"),
+        &[(
+            "8:7",
+            "parameter \"foo_bar\" and parameter \"fooBar\" (at 7:7) would both become the struct field `foo_bar`",
+        )],
+    );
+    expect(
+        &spec(
+            "tools:\n  - name: t\n    inputSchema:\n      type: object\n      properties:\n        a-b: {type: string}\n        a_b: {type: string}\n",
+        ),
+        &[("10:9", "would both become the struct field `a_b`")],
+    );
+}
+
+#[test]
+fn uri_templates_and_completions() {
+    expect(
+        &spec("resourceTemplates:\n  - uriTemplate: 'x://{id'\n    name: t\n"),
+        &[("5:18", "invalid URI template \"x://{id\"")],
+    );
+    expect(
+        &spec(
+            "resourceTemplates:\n  - uriTemplate: 'x://{id}{?q}'\n    name: t\n    complete:\n      q: [a]\n      nope: [x]\n",
+        ),
+        &[(
+            "9:7",
+            "`complete` names \"nope\", which is not a variable of the URI template (variables: `id`, `q`)",
+        )],
+    );
+}
+
+#[test]
+fn prompt_placeholders_and_shape() {
+    expect(
+        &spec(
+            "prompts:\n  - name: p\n    arguments:\n      - name: topic\n    messages:\n      - role: user\n        text: 'About {{topic}} and {{ other }}'\n",
+        ),
+        &[(
+            "10:15",
+            "placeholder `{{other}}` is not a declared argument of prompt \"p\" (arguments: `topic`)",
+        )],
+    );
+    expect(
+        &spec("prompts:\n  - name: p\n"),
+        &[(
+            "5:5",
+            "a prompt must have exactly one of messages, handler: true, found none",
+        )],
+    );
+    expect(
+        &spec("prompts:\n  - name: p\n    handler: true\n    messages: [{role: user, text: x}]\n"),
+        &[("5:5", "found messages, handler: true")],
+    );
+    expect(
+        &spec(
+            "prompts:\n  - name: p\n    messages:\n      - role: user\n        text: a\n        image: {data: aGk=, mimeType: image/png}\n",
+        ),
+        &[(
+            "7:9",
+            "a prompt message must have exactly one of text, image, audio, resource, found text, image",
+        )],
+    );
+    expect(
+        &spec("prompts:\n  - name: p\n    messages: []\n"),
+        &[("6:15", "`messages` must not be empty")],
+    );
+    expect(
+        &spec(
+            "prompts:\n  - name: p\n    messages:\n      - role: user\n        image: {mimeType: image/png}\n",
+        ),
+        &[(
+            "8:16",
+            "image or audio content must have exactly one of data, file, found none",
+        )],
+    );
+    expect(
+        &spec(
+            "prompts:\n  - name: p\n    messages:\n      - role: user\n        resource: {uri: 'x://a', text: '{{nope}}'}\n",
+        ),
+        &[("8:40", "placeholder `{{nope}}`")],
+    );
+}
+
+#[test]
+fn bundled_files_and_base64() {
+    let base = dir("files");
+    std::fs::write(base.join("present.txt"), "hello").unwrap();
+    let yaml = spec(
+        "resources:\n  - {uri: 'x://1', name: a, file: present.txt}\n  - {uri: 'x://2', name: b, file: missing.txt}\n  - {uri: 'x://3', name: c, blob: '!!!'}\nprompts:\n  - name: p\n    messages:\n      - role: user\n        audio: {data: 'not base64', mimeType: audio/wav}\n",
+    );
+    let got = problems_in(&yaml, &base);
+    assert_eq!(got.len(), 3, "{got:#?}");
+    assert!(
+        got[0].starts_with("6:35: bundled file \"missing.txt\" cannot be read: no such file"),
+        "{got:#?}"
+    );
+    assert!(
+        got[1].starts_with("7:35: invalid base64 in `blob`"),
+        "{got:#?}"
+    );
+    assert!(
+        got[2].starts_with("12:23: invalid base64 in `data`"),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn resource_contents_exactly_one() {
+    expect(
+        &spec("resources:\n  - uri: x://1\n    name: a\n    text: t\n    blob: aGk=\n"),
+        &[(
+            "5:5",
+            "a resource must have exactly one of text, blob, file, handler: true, found text, blob",
+        )],
+    );
+    expect(
+        &spec("resources:\n  - uri: x://1\n    name: a\n"),
+        &[("5:5", "found none")],
+    );
+    expect(
+        &spec("resources:\n  - {uri: x://1, name: a, text: t, annotations: {priority: 2}}\n"),
+        &[("5:60", "priority must be between 0 and 1, found 2")],
+    );
+}
+
+#[test]
+fn json_schemas() {
+    expect(
+        &spec(
+            "tools:\n  - name: t\n    inputSchema:\n      type: object\n      properties:\n        x: {type: strin}\n",
+        ),
+        &[("9:19", "`inputSchema` is not a valid JSON Schema (2020-12)")],
+    );
+    expect(
+        &spec("tools:\n  - name: t\n    inputSchema:\n      type: array\n"),
+        &[(
+            "7:13",
+            "the root of `inputSchema` must be `type: object`, found \"array\"",
+        )],
+    );
+    expect(
+        &spec("tools:\n  - name: t\n    outputSchema:\n      properties: {}\n"),
+        &[(
+            "7:7",
+            "the root of `outputSchema` must be `type: object`, but it has no `type`",
+        )],
+    );
+    expect(
+        &spec(
+            "tools:\n  - name: t\n    inputSchema:\n      type: object\n      properties:\n        x: {$ref: '#/$defs/missing'}\n",
+        ),
+        &[("7:7", "`inputSchema` is not a valid JSON Schema")],
+    );
+    expect(
+        &spec(
+            "tools:\n  - name: t\n    inputSchema:\n      $schema: http://json-schema.org/draft-07/schema#\n      type: object\n",
+        ),
+        &[("7:16", "only the 2020-12 dialect is supported")],
+    );
+    // $defs/$ref that resolve are fine.
+    let ok = spec(
+        "tools:\n  - name: t\n    inputSchema:\n      type: object\n      $defs: {id: {type: integer}}\n      properties:\n        x: {$ref: '#/$defs/id'}\n",
+    );
+    assert!(load_str(&ok, Path::new("t.yaml"), Path::new(".")).is_ok());
+}
+
+#[test]
+fn params_rules() {
+    expect(
+        &spec("tools:\n  - name: t\n    params: {a: string}\n    inputSchema: {type: object}\n"),
+        &[("7:5", "give either `params` or `inputSchema`, not both")],
+    );
+    expect(
+        &spec(
+            "tools:\n  - name: t\n    params:\n      n: {type: integer, default: x}\n      s: {type: string, enum: [a, 1]}\n      r: {type: boolean, default: true, required: true}\n",
+        ),
+        &[
+            (
+                "7:35",
+                "default \"x\" does not match the parameter type `integer`",
+            ),
+            (
+                "8:35",
+                "enum value 1 does not match the parameter type `string`",
+            ),
+            ("9:51", "`required: true` contradicts `default`"),
+        ],
+    );
+}
+
+#[test]
+fn server_name_must_make_a_crate_name() {
+    expect(
+        "server:\n  name: test\n  version: '1'\n",
+        &[("2:9", "server name \"test\" cannot be used as a crate name")],
+    );
+    expect(
+        "server:\n  name: '42'\n  version: '1'\n",
+        &[("2:9", "start with a digit")],
+    );
+}
+
+#[test]
+fn many_problems_in_one_run_sorted_by_position() {
+    let yaml = spec(
+        "tools:\n  - name: a b\n  - name: ok\n    bogus: 1\n  - name: c\n    inputSchema: {type: array}\nprompts:\n  - name: p\n    messages:\n      - role: user\n        text: '{{x}}'\n  - name: q\n",
+    );
+    let got = problems(&yaml);
+    let positions: Vec<&str> = got.iter().map(|g| g.split(": ").next().unwrap()).collect();
+    assert_eq!(
+        positions,
+        vec!["5:11", "7:5", "9:25", "14:15", "15:5"],
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn load_reports_unreadable_and_non_utf8_files() {
+    let base = dir("io");
+    let missing = base.join("nope.yaml");
+    assert!(matches!(
+        mcpgen::validate(&missing),
+        Err(Error::Read { .. })
+    ));
+    let latin1 = base.join("latin1.yaml");
+    std::fs::write(&latin1, b"server:\n  name: caf\xe9\n").unwrap();
+    let err = mcpgen::validate(&latin1).unwrap_err();
+    let d = err.diagnostics().unwrap();
+    assert_eq!((d.0[0].pos.line, d.0[0].pos.column), (2, 12));
+    assert!(d.to_string().contains("not valid UTF-8"));
+}
+
+#[test]
+fn cli_format_of_diagnostics() {
+    let err = load_str("tools: []\n", Path::new("specs/x.yaml"), Path::new(".")).unwrap_err();
+    assert_eq!(
+        mcpgen::cli::render_error(&err),
+        "specs/x.yaml:1:1: error: missing required key `server`\n1 error found"
+    );
+}
