@@ -229,6 +229,38 @@ pub struct TestAddArgs {
     pub b: f64,
 }
 
+/// Arguments of the `test_touch_resource` tool.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    mcpgen_runtime::serde::Serialize,
+    mcpgen_runtime::serde::Deserialize,
+    mcpgen_runtime::schemars::JsonSchema
+)]
+#[serde(crate = "mcpgen_runtime::serde")]
+#[schemars(crate = "mcpgen_runtime::schemars")]
+pub struct TestTouchResourceArgs {
+    /// URI of the resource that changed
+    pub uri: String,
+}
+
+/// Arguments of the `test_slow_operation` tool.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    mcpgen_runtime::serde::Serialize,
+    mcpgen_runtime::serde::Deserialize,
+    mcpgen_runtime::schemars::JsonSchema
+)]
+#[serde(crate = "mcpgen_runtime::serde")]
+#[schemars(crate = "mcpgen_runtime::schemars")]
+pub struct TestSlowOperationArgs {
+    /// How long to wait
+    pub seconds: f64,
+}
+
 /// Variables of the `template` resource template.
 #[derive(
     Debug,
@@ -408,6 +440,33 @@ pub trait Handlers: Send + Sync + 'static {
         ctx: RequestContext,
         args: TestAddArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_touch_resource`
+    ///
+    /// Reports the resource as updated, so its subscribers get notifications/resources/updated.
+    fn test_touch_resource(
+        &self,
+        ctx: RequestContext,
+        args: TestTouchResourceArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_slow_operation`
+    ///
+    /// Waits the given number of seconds (at most 30) unless cancelled first; cancellations are counted in test://stats.
+    fn test_slow_operation(
+        &self,
+        ctx: RequestContext,
+        args: TestSlowOperationArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Resource `stats` (test://stats)
+    ///
+    /// Counters kept by the server, as JSON: cancelledCalls.
+    fn read_stats(
+        &self,
+        ctx: RequestContext,
+        uri: String,
+    ) -> impl std::future::Future<Output = Result<ReadResourceResult, McpError>> + Send;
 
     /// Resource template `template` (test://template/{id}/data)
     ///
@@ -623,6 +682,30 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
                 }
             },
         )
+        .tool(
+            "{\"name\":\"test_touch_resource\",\"title\":\"Touch a resource\",\"description\":\"Reports the resource as updated, so its subscribers get notifications/resources/updated.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"uri\":{\"type\":\"string\",\"description\":\"URI of the resource that changed\"}},\"required\":[\"uri\"]}}",
+            {
+                let h = h.clone();
+                move |ctx, args: TestTouchResourceArgs| {
+                    let h = h.clone();
+                    async move {
+                        <H as Handlers>::test_touch_resource(&h, ctx, args).await
+                    }
+                }
+            },
+        )
+        .tool(
+            "{\"name\":\"test_slow_operation\",\"title\":\"Slow operation\",\"description\":\"Waits the given number of seconds (at most 30) unless cancelled first; cancellations are counted in test://stats.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"seconds\":{\"type\":\"number\",\"description\":\"How long to wait\"}},\"required\":[\"seconds\"]}}",
+            {
+                let h = h.clone();
+                move |ctx, args: TestSlowOperationArgs| {
+                    let h = h.clone();
+                    async move {
+                        <H as Handlers>::test_slow_operation(&h, ctx, args).await
+                    }
+                }
+            },
+        )
         .resource_text(
             "{\"uri\":\"test://static-text\",\"name\":\"static-text\",\"title\":\"Static text\",\"description\":\"A static text resource.\",\"mimeType\":\"text/plain\",\"size\":48}",
             "This is the content of the static text resource.",
@@ -634,6 +717,16 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
         .resource_text(
             "{\"uri\":\"test://watched-resource\",\"name\":\"watched-resource\",\"title\":\"Watched resource\",\"description\":\"A resource clients can subscribe to.\",\"mimeType\":\"text/plain\",\"size\":24}",
             "Watched resource content",
+        )
+        .resource(
+            "{\"uri\":\"test://stats\",\"name\":\"stats\",\"title\":\"Server statistics\",\"description\":\"Counters kept by the server, as JSON: cancelledCalls.\",\"mimeType\":\"application/json\"}",
+            {
+                let h = h.clone();
+                move |ctx, uri| {
+                    let h = h.clone();
+                    async move { <H as Handlers>::read_stats(&h, ctx, uri).await }
+                }
+            },
         )
         .resource_template(
             "{\"uriTemplate\":\"test://template/{id}/data\",\"name\":\"template\",\"title\":\"Template data\",\"description\":\"JSON data for an id.\",\"mimeType\":\"application/json\"}",

@@ -9,6 +9,7 @@
 use crate::generated::*;
 use mcpgen_runtime::prelude::*;
 use mcpgen_runtime::tokio::time::sleep;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// A 1x1 red PNG.
@@ -19,9 +20,16 @@ pub const WAV_BASE64: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZG
 /// Pause between the steps of the logging and progress tools.
 const STEP: Duration = Duration::from_millis(50);
 
-/// The conformance server is stateless; everything lives in the runtime's sessions.
+/// The longest `test_slow_operation` waits.
+const MAX_SLOW: Duration = Duration::from_secs(30);
+
+/// Sessions live in the runtime; the handlers only keep counters for
+/// `test://stats`.
 #[derive(Debug, Default)]
-pub struct ServerHandlers {}
+pub struct ServerHandlers {
+    /// `test_slow_operation` calls that ended because the client cancelled them.
+    cancelled_calls: AtomicU64,
+}
 
 /// The text of a `sampling/createMessage` result: its content is one block
 /// or (2025-11-25, with tools) an array of blocks.
@@ -330,6 +338,48 @@ impl Handlers for ServerHandlers {
     ) -> Result<CallToolResult, ToolError> {
         Ok(CallToolResult::structured(
             json!({ "sum": args.a + args.b }),
+        ))
+    }
+
+    async fn test_touch_resource(
+        &self,
+        ctx: RequestContext,
+        args: TestTouchResourceArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        ctx.notify_resource_updated(&args.uri);
+        Ok(CallToolResult::text(format!(
+            "Notified the subscribers of {}",
+            args.uri
+        )))
+    }
+
+    async fn test_slow_operation(
+        &self,
+        ctx: RequestContext,
+        args: TestSlowOperationArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let wait = Duration::try_from_secs_f64(args.seconds.max(0.0))
+            .unwrap_or(MAX_SLOW)
+            .min(MAX_SLOW);
+        mcpgen_runtime::tokio::select! {
+            _ = sleep(wait) => Ok(CallToolResult::text(format!("Completed after {} s", wait.as_secs_f64()))),
+            _ = ctx.cancelled() => {
+                self.cancelled_calls.fetch_add(1, Ordering::SeqCst);
+                Err(ToolError::new("cancelled"))
+            }
+        }
+    }
+
+    async fn read_stats(
+        &self,
+        _ctx: RequestContext,
+        uri: String,
+    ) -> Result<ReadResourceResult, McpError> {
+        let stats = json!({ "cancelledCalls": self.cancelled_calls.load(Ordering::SeqCst) });
+        Ok(ReadResourceResult::text(
+            uri,
+            Some("application/json"),
+            stats.to_string(),
         ))
     }
 

@@ -154,9 +154,14 @@ class Recorder:
     """Everything the server sent the client besides responses, in wire form."""
 
     logs: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
     sampling_requests: list[dict[str, Any]] = field(default_factory=list)
     elicitation_requests: list[dict[str, Any]] = field(default_factory=list)
     roots_requests: int = 0
+
+    def notified(self, method: str) -> list[dict[str, Any]]:
+        """The params of every notification with this method received so far."""
+        return [n.get("params", {}) for n in self.notifications if n.get("method") == method]
 
 
 @dataclass
@@ -164,6 +169,8 @@ class Answers:
     """What the client's callbacks answer with (wire form)."""
 
     sampling_text: str = "This is a test response from the Python client"
+    #: Answer sampling requests with "echo: <the prompt>" instead of sampling_text.
+    sampling_echo: bool = False
     elicitation: dict[str, Any] = field(
         default_factory=lambda: {"action": "accept", "content": {"username": "py-user", "email": "py-user@example.com"}}
     )
@@ -194,11 +201,15 @@ class Session:
 
 def _callbacks(rec: Recorder, answers: Answers) -> dict[str, Any]:
     async def on_sampling(ctx: Any, params: Any) -> Any:
-        rec.sampling_requests.append(wire(params))
+        request = wire(params)
+        rec.sampling_requests.append(request)
+        answer = answers.sampling_text
+        if answers.sampling_echo:
+            answer = "echo: " + request["messages"][0]["content"]["text"]
         return types.CreateMessageResult.model_validate(
             {
                 "role": "assistant",
-                "content": {"type": "text", "text": answers.sampling_text},
+                "content": {"type": "text", "text": answer},
                 "model": "python-interop-model",
                 "stopReason": "endTurn",
             }
@@ -215,11 +226,18 @@ def _callbacks(rec: Recorder, answers: Answers) -> dict[str, Any]:
     async def on_log(params: Any) -> None:
         rec.logs.append(wire(params))
 
+    async def on_message(message: Any) -> None:
+        # Notifications (1.x also passes requests, already answered by the callbacks, and errors).
+        data = wire(getattr(message, "root", message))
+        if isinstance(data, dict) and "method" in data:
+            rec.notifications.append(data)
+
     return {
         "sampling_callback": on_sampling,
         "elicitation_callback": on_elicitation,
         "list_roots_callback": on_roots,
         "logging_callback": on_log,
+        "message_handler": on_message,
         "client_info": types.Implementation(name="mcpgen-python-interop", version="1.0.0"),
     }
 

@@ -7,7 +7,7 @@ import json
 
 import anyio
 import pytest
-from conftest import Answers, connect
+from conftest import SDK_V2, Answers, connect
 
 pytestmark = pytest.mark.anyio
 
@@ -118,3 +118,40 @@ async def test_roots(server_target):
                 {"uri": "file:///tmp/interop-root-b", "name": "Root B"},
             ]
         }
+
+
+async def test_concurrent_sampling_requests_are_matched(server_target):
+    """Several tool calls in flight at once, each waiting for its own sampling answer."""
+    prompts = [f"prompt number {i}" for i in range(4)]
+    results: dict[str, str] = {}
+    async with connect(server_target, Answers(sampling_echo=True)) as (client, rec):
+
+        async def call(prompt: str) -> None:
+            results[prompt] = text(await client.call_tool("test_sampling", {"prompt": prompt}))
+
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                for prompt in prompts:
+                    tg.start_soon(call, prompt)
+        assert results == {p: f"LLM response: echo: {p}" for p in prompts}
+        assert len(rec.sampling_requests) == len(prompts)
+
+
+async def stats(client) -> dict:
+    return json.loads((await client.read_resource("test://stats"))["contents"][0]["text"])
+
+
+@pytest.mark.skipif(not SDK_V2, reason="mcp 1.x does not send notifications/cancelled when a call is abandoned")
+async def test_cancellation(server_target):
+    async with connect(server_target) as (client, _):
+        before = (await stats(client))["cancelledCalls"]
+        with anyio.move_on_after(0.5) as scope:
+            await client.call_tool("test_slow_operation", {"seconds": 20})
+        assert scope.cancelled_caught, "the slow operation must still be running after 0.5 s"
+        # The SDK sends notifications/cancelled; the server stops the handler.
+        with anyio.fail_after(5):
+            while (await stats(client))["cancelledCalls"] == before:
+                await anyio.sleep(0.05)
+        assert (await stats(client))["cancelledCalls"] == before + 1
+        # A short call on the same session still completes.
+        assert text(await client.call_tool("test_slow_operation", {"seconds": 0.05})) == "Completed after 0.05 s"

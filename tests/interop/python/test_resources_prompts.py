@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
+import anyio
 import pytest
 from conftest import ProtocolError, connect, error_code
 from mcp import types
@@ -22,6 +23,7 @@ async def test_list_resources_and_templates(server_target):
             ("test://static-text", "static-text", "text/plain"),
             ("test://static-binary", "static-binary", "image/png"),
             ("test://watched-resource", "watched-resource", "text/plain"),
+            ("test://stats", "stats", "application/json"),
         ]
         assert all(r["description"] for r in resources)
 
@@ -63,6 +65,22 @@ async def test_subscribe_unsubscribe(server_target):
     async with connect(server_target) as (client, _):
         assert await client.subscribe_resource("test://watched-resource") == {}
         assert await client.unsubscribe_resource("test://watched-resource") == {}
+
+
+async def test_resource_update_notifications(server_target):
+    watched = "test://watched-resource"
+    async with connect(server_target) as (client, rec):
+        assert await client.subscribe_resource(watched) == {}
+        await client.call_tool("test_touch_resource", {"uri": watched})
+        with anyio.fail_after(5):
+            while not rec.notified("notifications/resources/updated"):
+                await anyio.sleep(0.02)
+        # Touching a resource nobody subscribed to notifies no one.
+        await client.call_tool("test_touch_resource", {"uri": "test://static-text"})
+        assert await client.unsubscribe_resource(watched) == {}
+        await client.call_tool("test_touch_resource", {"uri": watched})
+        await anyio.sleep(0.3)
+        assert rec.notified("notifications/resources/updated") == [{"uri": watched}]
 
 
 async def test_prompts(server_target):

@@ -30,6 +30,8 @@ EXPECTED_TOOLS = {
     "test_reconnection",
     "test_list_roots",
     "test_add",
+    "test_touch_resource",
+    "test_slow_operation",
 }
 
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { TRANSPORTS, opts, sleep, startHttpServer, withClient } from './helpers.mjs';
+import { TRANSPORTS, opts, sleep, startHttpServer, waitFor, withClient } from './helpers.mjs';
 
 const LOG_LINES = ['Tool execution started', 'Tool processing data', 'Tool execution completed'];
 
@@ -124,6 +124,46 @@ for (const transport of TRANSPORTS) {
           },
         },
       ));
+
+    it('matches concurrent sampling requests to their calls', () =>
+      run(
+        async ({ client, rec }) => {
+          const prompts = [0, 1, 2, 3].map((i) => `prompt number ${i}`);
+          const results = await Promise.all(
+            prompts.map((prompt) => client.callTool({ name: 'test_sampling', arguments: { prompt } }, undefined, opts)),
+          );
+          assert.deepEqual(
+            results.map((r) => r.content[0].text),
+            prompts.map((p) => `LLM response: echo: ${p}`),
+          );
+          assert.equal(rec.samplingRequests.length, prompts.length);
+        },
+        { samplingEcho: true },
+      ));
+
+    it('stops a tool call the client cancels', () =>
+      run(async ({ client }) => {
+        const stats = async () =>
+          JSON.parse((await client.readResource({ uri: 'test://stats' }, opts)).contents[0].text);
+        const before = (await stats()).cancelledCalls;
+        const controller = new AbortController();
+        const call = client.callTool({ name: 'test_slow_operation', arguments: { seconds: 20 } }, undefined, {
+          ...opts,
+          signal: controller.signal,
+        });
+        await sleep(300);
+        controller.abort('the test gave up');
+        await assert.rejects(call);
+        // The SDK sends notifications/cancelled; the server stops the handler.
+        await waitFor(async () => (await stats()).cancelledCalls > before, 5000, 'the cancellation to be counted');
+        assert.equal((await stats()).cancelledCalls, before + 1);
+        const quick = await client.callTool(
+          { name: 'test_slow_operation', arguments: { seconds: 0.05 } },
+          undefined,
+          opts,
+        );
+        assert.equal(quick.content[0].text, 'Completed after 0.05 s');
+      }));
 
     it('asks the client for its roots', () =>
       run(async ({ client, rec }) => {

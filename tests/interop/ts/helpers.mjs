@@ -102,9 +102,12 @@ export async function connect(transportName, httpUrl, answers = {}) {
   );
   client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
     rec.samplingRequests.push(request.params);
+    const text = answers.samplingEcho
+      ? `echo: ${request.params.messages[0].content.text}`
+      : (answers.samplingText ?? 'This is a test response from the TypeScript client');
     return {
       role: 'assistant',
-      content: { type: 'text', text: answers.samplingText ?? 'This is a test response from the TypeScript client' },
+      content: { type: 'text', text },
       model: 'ts-interop-model',
       stopReason: 'endTurn',
     };
@@ -147,4 +150,13 @@ export async function withClient(transportName, httpUrl, fn, answers) {
 }
 
 export const opts = { timeout: REQUEST_TIMEOUT_MS };
+
+/** Poll `cond` every 20 ms until it holds; fail after `ms`. */
+export async function waitFor(cond, ms, what) {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
 export { sleep };

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { McpError, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
-import { PNG_B64, TRANSPORTS, opts, startHttpServer, withClient } from './helpers.mjs';
+import { PNG_B64, TRANSPORTS, opts, sleep, startHttpServer, waitFor, withClient } from './helpers.mjs';
 
 for (const transport of TRANSPORTS) {
   describe(`resources and prompts over ${transport}`, () => {
@@ -28,6 +28,7 @@ for (const transport of TRANSPORTS) {
             ['test://static-text', 'static-text', 'text/plain'],
             ['test://static-binary', 'static-binary', 'image/png'],
             ['test://watched-resource', 'watched-resource', 'text/plain'],
+            ['test://stats', 'stats', 'application/json'],
           ],
         );
         assert.ok(resources.every((r) => r.description));
@@ -70,6 +71,26 @@ for (const transport of TRANSPORTS) {
       run(async ({ client }) => {
         assert.deepEqual(await client.subscribeResource({ uri: 'test://watched-resource' }, opts), {});
         assert.deepEqual(await client.unsubscribeResource({ uri: 'test://watched-resource' }, opts), {});
+      }));
+
+    it('notifies subscribers of resource updates', () =>
+      run(async ({ client }) => {
+        const updates = [];
+        client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => updates.push(n.params));
+        const watched = 'test://watched-resource';
+        await client.subscribeResource({ uri: watched }, opts);
+        await client.callTool({ name: 'test_touch_resource', arguments: { uri: watched } }, undefined, opts);
+        await waitFor(() => updates.length > 0, 5000, 'notifications/resources/updated');
+        // Not subscribed: no notification.
+        await client.callTool(
+          { name: 'test_touch_resource', arguments: { uri: 'test://static-text' } },
+          undefined,
+          opts,
+        );
+        await client.unsubscribeResource({ uri: watched }, opts);
+        await client.callTool({ name: 'test_touch_resource', arguments: { uri: watched } }, undefined, opts);
+        await sleep(300);
+        assert.deepEqual(updates, [{ uri: watched }]);
       }));
 
     it('lists and renders prompts', () =>

@@ -22,8 +22,10 @@ const EXPECTED_TOOLS = [
   'test_reconnection',
   'test_sampling',
   'test_simple_text',
+  'test_slow_operation',
   'test_tool_with_logging',
   'test_tool_with_progress',
+  'test_touch_resource',
 ];
 
 for (const transport of TRANSPORTS) {
