@@ -80,6 +80,15 @@ impl Node {
         }
     }
 
+    /// Number of nodes in this subtree (map keys included).
+    pub fn size(&self) -> usize {
+        1 + match &self.kind {
+            NodeKind::Scalar { .. } => 0,
+            NodeKind::Seq(items) => items.iter().map(Node::size).sum(),
+            NodeKind::Map(entries) => entries.iter().map(|(k, v)| k.size() + v.size()).sum(),
+        }
+    }
+
     /// The map entry for `key`, if this node is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&(Node, Node)> {
         match &self.kind {
@@ -235,6 +244,11 @@ enum Frame {
     },
 }
 
+/// Deepest nesting accepted (deserializers and `Drop` recurse over the tree).
+const MAX_DEPTH: usize = 128;
+/// Most nodes a document may expand to, aliases included.
+const MAX_NODES: usize = 1_000_000;
+
 /// Parse a YAML text holding exactly one document into a [`Node`] tree.
 ///
 /// Returns every problem it can find: a syntax error stops the parse, but
@@ -242,9 +256,16 @@ enum Frame {
 pub fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
     let mut problems = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: BTreeMap<usize, Node> = BTreeMap::new();
+    // Anchored nodes with their sizes (in nodes), for aliases.
+    let mut anchors: BTreeMap<usize, (Node, usize)> = BTreeMap::new();
+    // Nodes made so far, aliases counted in full: bounds "billion laughs".
+    let mut budget = MAX_NODES;
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
+    let too_big = |pos: Pos, what: &str| Located {
+        pos,
+        problem: Problem::Yaml(format!("the document is too large ({what})")),
+    };
 
     for event in Parser::new_from_str(text) {
         let (event, span) = match event {
@@ -278,7 +299,11 @@ pub fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
                 None
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(node) => {
+                Some((node, size)) => {
+                    budget = match budget.checked_sub(*size) {
+                        Some(b) => b,
+                        None => return Err(vec![too_big(pos, "aliases expand to too many nodes")]),
+                    };
                     let mut node = node.clone();
                     node.pos = pos;
                     Some((node, 0))
@@ -311,6 +336,9 @@ pub fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
                 ))
             }
             Event::SequenceStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(vec![too_big(pos, "nested too deeply")]);
+                }
                 stack.push(Frame::Seq {
                     pos,
                     anchor,
@@ -319,6 +347,9 @@ pub fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
                 None
             }
             Event::MappingStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(vec![too_big(pos, "nested too deeply")]);
+                }
                 stack.push(Frame::Map {
                     pos,
                     anchor,
@@ -356,8 +387,13 @@ pub fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
         let Some((node, anchor)) = complete else {
             continue;
         };
+        budget = match budget.checked_sub(1) {
+            Some(b) => b,
+            None => return Err(vec![too_big(node.pos, "too many nodes")]),
+        };
         if anchor != 0 {
-            anchors.insert(anchor, node.clone());
+            let size = node.size();
+            anchors.insert(anchor, (node.clone(), size));
         }
         match stack.last_mut() {
             None => root = Some(node),
@@ -441,6 +477,19 @@ mod tests {
         assert!(matches!(err[0].problem, Problem::Yaml(_)));
         assert_eq!(parse_yaml("").unwrap(), None);
         assert_eq!(parse_yaml("# only a comment\n").unwrap(), None);
+    }
+
+    #[test]
+    fn limits() {
+        let deep = format!("a: {}{}", "[".repeat(200), "]".repeat(200));
+        assert!(parse_yaml(&deep).is_err());
+        let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            laughs.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse_yaml(&laughs).unwrap_err();
+        assert!(err[0].problem.to_string().contains("too large"));
     }
 
     #[test]
