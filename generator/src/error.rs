@@ -147,7 +147,9 @@ fn unknown_field_message(field: &str, context: &str, expected: &[&str]) -> Strin
 
 /// serde speaks of Rust types and fields; speak of YAML keys and mappings.
 fn humanize_serde(message: &str) -> String {
-    let mut out = message.replace("missing field", "missing required key");
+    let mut out = message
+        .replace("missing field", "missing required key")
+        .replace("unknown field", "unknown key");
     while let Some(i) = out.find("struct ") {
         let rest = &out[i + 7..];
         let end = rest

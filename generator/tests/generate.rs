@@ -135,7 +135,7 @@ fn keywords_and_odd_names_become_valid_identifiers() {
         "pub self_: String",
         "pub _2fa: Option<bool>",
         "#[serde(rename = \"weird key!\")]",
-        "#[serde(default = \"default_type_args_weird_key\")]",
+        "#[serde(default = \"TypeArgs::default_weird_key\")]",
         "pub weird_key: String",
         "pub crate_: Vec<f64>",
         "vec![1.0_f64, 2.5_f64]",
@@ -341,4 +341,34 @@ fn checked_in_examples_match_the_generator() {
             dir.display()
         );
     }
+}
+
+/// The tricky fixture's generated crate must also *compile* (keywords,
+/// `clone`/`default` methods, defaults, renames). Slow (a separate cargo
+/// build), so opt-in: `cargo test -p mcpgen -- --ignored`.
+#[test]
+#[ignore = "runs cargo on a generated crate; opt in with --ignored"]
+fn tricky_crate_compiles() {
+    let out = tmp("tricky-crate");
+    let runtime = repo().join("runtime").canonicalize().unwrap();
+    let c = generate(&fixture("tricky.yaml"), Some(runtime.to_str().unwrap()));
+    c.write(&out).unwrap();
+    // Not a member of our workspace: make it its own.
+    let manifest = out.join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str("\n[workspace]\n");
+    std::fs::write(&manifest, text).unwrap();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["check", "--quiet", "--all-targets"])
+        .current_dir(&out)
+        .env("CARGO_TARGET_DIR", target)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the generated crate in {} does not compile",
+        out.display()
+    );
 }

@@ -24,12 +24,14 @@ pub struct CreateNoteArgs {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     /// Pinned notes come first in searches.
-    #[serde(default = "default_create_note_args_pinned")]
+    #[serde(default = "CreateNoteArgs::default_pinned")]
     pub pinned: bool,
 }
 
-fn default_create_note_args_pinned() -> bool {
-    false
+impl CreateNoteArgs {
+    fn default_pinned() -> bool {
+        false
+    }
 }
 
 /// Arguments of the `search_notes` tool.
@@ -50,18 +52,20 @@ pub struct SearchNotesArgs {
     #[serde(default)]
     pub tag: Option<String>,
     /// At most this many results.
-    #[serde(default = "default_search_notes_args_limit")]
+    #[serde(default = "SearchNotesArgs::default_limit")]
     pub limit: i64,
-    #[serde(default = "default_search_notes_args_sort")]
+    #[serde(default = "SearchNotesArgs::default_sort")]
     pub sort: String,
 }
 
-fn default_search_notes_args_limit() -> i64 {
-    10_i64
-}
+impl SearchNotesArgs {
+    fn default_limit() -> i64 {
+        10_i64
+    }
 
-fn default_search_notes_args_sort() -> String {
-    String::from("newest")
+    fn default_sort() -> String {
+        String::from("newest")
+    }
 }
 
 /// Arguments of the `notes.tag` tool.

@@ -236,7 +236,7 @@ impl Builder<'_> {
             (None, None) => schema::empty_object(),
         };
         let args = names::tool_args(&tool.name);
-        let fields = self.fields_from_schema(&args, &input_schema);
+        let fields = self.fields_from_schema(&input_schema);
         let struct_doc = vec![format!(" Arguments of the `{}` tool.", tool.name)];
         self.structs.push(Struct {
             ident: args.clone(),
@@ -276,11 +276,7 @@ impl Builder<'_> {
     }
 
     /// Fields of an arguments struct, from the (expanded) input schema.
-    fn fields_from_schema(
-        &self,
-        struct_ident: &str,
-        schema: &Value,
-    ) -> (Vec<Field>, Vec<DefaultFn>) {
+    fn fields_from_schema(&self, schema: &Value) -> (Vec<Field>, Vec<DefaultFn>) {
         let required = schema::required(schema);
         let mut fields = Vec::new();
         let mut defaults = Vec::new();
@@ -296,11 +292,9 @@ impl Builder<'_> {
             let declared_default = prop.get("default").filter(|_| !is_required && !nullable);
             let default = declared_default.and_then(|v| schema::default_expr(&ty, v));
             let field = if let Some(expr) = default {
-                let fn_ident = format!(
-                    "default_{}_{}",
-                    names::snake(struct_ident),
-                    ident.trim_start_matches("r#")
-                );
+                // An associated function of the struct: field names are
+                // unique within it, so these never collide.
+                let fn_ident = format!("default_{}", ident.trim_start_matches("r#"));
                 defaults.push(DefaultFn {
                     ident: fn_ident.clone(),
                     ty: ty.render(),
