@@ -204,7 +204,8 @@ fn space_items(code: &str) -> String {
             if starts_item && ended && !same_kind_use {
                 out.push('\n');
             }
-            if p_body.starts_with("#![") && !body.starts_with("#![") {
+            let inner = |l: &str| l.starts_with("#![") || l.starts_with("//!");
+            if inner(p_body) && !inner(body) {
                 out.push('\n');
             }
         }
