@@ -301,11 +301,8 @@ fn json_schema_accepts_the_example_and_rejects_unknown_keys() {
 fn positioned_loader_agrees_with_serde_yaml() {
     // Our YAML → serde path (positions, error collection) must read specs
     // exactly as yaml_serde does.
-    for name in ["example.yaml", "conformance.yaml"] {
-        let path = repo().join("specs").join(name);
-        if !path.exists() {
-            continue;
-        }
+    for path in [repo().join("specs/example.yaml"), fixture("tricky.yaml")] {
+        let name = path.display().to_string();
         let text = std::fs::read_to_string(&path).unwrap();
         let ours =
             mcpgen::validate(&path).unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)));
