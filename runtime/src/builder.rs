@@ -12,6 +12,7 @@ use crate::resources::{self, Resource, Template, UriTemplate};
 use crate::server::Server;
 use crate::session::{InMemorySessionStore, SessionStore};
 use crate::tools::{self, Tool};
+use crate::upstream::UpstreamBuilder;
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -30,6 +31,7 @@ pub struct ServerBuilder {
     completions: HashMap<(Ref, String), Vec<String>>,
     page_size: usize,
     sessions: Option<Arc<dyn SessionStore>>,
+    upstream: Option<UpstreamBuilder>,
     errors: Vec<BuildError>,
 }
 
@@ -80,6 +82,7 @@ impl ServerBuilder {
             completions: HashMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
             sessions: None,
+            upstream: None,
             errors,
         }
     }
@@ -266,6 +269,65 @@ impl ServerBuilder {
         })
     }
 
+    fn upstream_builder(&mut self) -> &mut UpstreamBuilder {
+        self.upstream.get_or_insert_with(UpstreamBuilder::default)
+    }
+
+    /// The API that upstream tools and resources call (`UPSTREAM_JSON`:
+    /// base URL, security schemes, timeouts, retries; docs/upstream.md).
+    pub fn upstream(mut self, upstream_json: &str) -> Self {
+        let r = self.upstream_builder().config(upstream_json);
+        self.record(r, |_, ()| {})
+    }
+
+    /// A tool without a handler: calling it sends the HTTP request that
+    /// `operation_json` describes and returns the upstream response.
+    pub fn upstream_tool(mut self, descriptor_json: &str, operation_json: &str) -> Self {
+        match self
+            .upstream_builder()
+            .tool(descriptor_json, operation_json)
+        {
+            Ok(handler) => self.tool(descriptor_json, handler),
+            Err(e) => {
+                self.errors.push(e);
+                self
+            }
+        }
+    }
+
+    /// A resource read by a parameterless GET operation.
+    pub fn upstream_resource(mut self, descriptor_json: &str, operation_json: &str) -> Self {
+        match self
+            .upstream_builder()
+            .resource(descriptor_json, operation_json)
+        {
+            Ok(handler) => self.resource(descriptor_json, handler),
+            Err(e) => {
+                self.errors.push(e);
+                self
+            }
+        }
+    }
+
+    /// A resource template read by a GET operation; each URI variable is
+    /// the argument of the same name.
+    pub fn upstream_resource_template(
+        mut self,
+        descriptor_json: &str,
+        operation_json: &str,
+    ) -> Self {
+        match self
+            .upstream_builder()
+            .template(descriptor_json, operation_json)
+        {
+            Ok(handler) => self.resource_template(descriptor_json, handler),
+            Err(e) => {
+                self.errors.push(e);
+                self
+            }
+        }
+    }
+
     fn check_unique(&mut self) {
         let mut dupes = vec![];
         let mut seen = HashSet::new();
@@ -293,6 +355,14 @@ impl ServerBuilder {
 
     pub fn build(mut self) -> Result<Server, BuildError> {
         self.check_unique();
+        let upstream = match self.upstream.take().map(|u| u.finish(&self.info)) {
+            Some(Ok(u)) => Some(u),
+            Some(Err(errors)) => {
+                self.errors.extend(errors);
+                None
+            }
+            None => None,
+        };
         for (r, _) in self.completions.keys() {
             let known = match r {
                 Ref::Prompt(n) => self.prompts.iter().any(|p| &p.name == n),
@@ -336,6 +406,7 @@ impl ServerBuilder {
             prompts,
             completions,
             sessions,
+            upstream,
         ))
     }
 }

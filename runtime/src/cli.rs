@@ -1,11 +1,13 @@
 //! The command line of every generated server binary:
-//! `BIN [--transport stdio|http] [--bind ADDR]` plus HTTP tuning flags, each
-//! with an environment-variable equivalent.
+//! `BIN [--transport stdio|http] [--bind ADDR]` plus HTTP tuning flags and
+//! upstream-API settings, each with an environment-variable equivalent.
 
 use crate::error::BuildError;
 use crate::server::Server;
 use crate::transport::http::HttpConfig;
-use clap::{Parser, ValueEnum};
+use crate::upstream::{UpstreamOverrides, split_header_list};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -45,6 +47,75 @@ pub struct Args {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long, default_value_t = 4 * 1024 * 1024, env = "MCP_MAX_BODY_BYTES")]
     pub max_body_bytes: usize,
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
+}
+
+/// Settings for the API that OpenAPI-generated tools call.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UpstreamArgs {
+    /// Base URL of the upstream API, replacing the specification's server URL.
+    #[arg(long = "base-url", value_name = "URL", env = "MCP_UPSTREAM_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Extra header sent with every upstream request, as 'Name: value'; repeatable.
+    /// [env: MCP_UPSTREAM_HEADERS, one per line or comma-separated]
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Forward the MCP client's own Authorization header (HTTP transport) to the upstream API.
+    #[arg(
+        long,
+        env = "MCP_UPSTREAM_FORWARD_AUTHORIZATION",
+        action = ArgAction::SetTrue,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub forward_authorization: bool,
+    /// Timeout of one upstream request in seconds (fractions allowed).
+    #[arg(long, value_name = "SECS", env = "MCP_UPSTREAM_TIMEOUT_SECS", value_parser = parse_secs)]
+    pub upstream_timeout_secs: Option<Duration>,
+    /// Retries of idempotent upstream requests after connection errors,
+    /// timeouts and HTTP 429/502/503/504.
+    #[arg(long, value_name = "N", env = "MCP_UPSTREAM_RETRIES")]
+    pub upstream_retries: Option<u32>,
+}
+
+impl UpstreamArgs {
+    /// The overrides for `Server::configure_upstream`. `--header` flags
+    /// replace `MCP_UPSTREAM_HEADERS`, as flags replace every other variable.
+    pub fn overrides(&self) -> UpstreamOverrides {
+        let headers = if self.headers.is_empty() {
+            std::env::var("MCP_UPSTREAM_HEADERS")
+                .map(|v| split_header_list(&v))
+                .unwrap_or_default()
+        } else {
+            self.headers.clone()
+        };
+        UpstreamOverrides {
+            base_url: self.base_url.clone(),
+            headers,
+            forward_authorization: self.forward_authorization,
+            timeout: self.upstream_timeout_secs,
+            max_retries: self.upstream_retries,
+            env: Default::default(),
+        }
+    }
+
+    fn any_set(&self) -> bool {
+        let o = self.overrides();
+        o.base_url.is_some()
+            || !o.headers.is_empty()
+            || o.forward_authorization
+            || o.timeout.is_some()
+            || o.max_retries.is_some()
+    }
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs < 1e9 => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
 }
 
 impl Args {
@@ -88,6 +159,14 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if server.has_upstream() {
+        if let Err(e) = server.configure_upstream(&args.upstream.overrides()) {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    } else if args.upstream.any_set() {
+        tracing::warn!("upstream settings ignored: this server calls no upstream API");
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -112,5 +191,43 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_flags_parse() {
+        let a = Args::try_parse_from([
+            "bin",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--header",
+            "X-A: 1",
+            "--header",
+            "X-B: 2, 3",
+            "--forward-authorization",
+            "--upstream-timeout-secs",
+            "0.5",
+            "--upstream-retries",
+            "0",
+        ])
+        .unwrap();
+        let o = a.upstream.overrides();
+        assert_eq!(o.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
+        assert_eq!(o.headers, ["X-A: 1", "X-B: 2, 3"]);
+        assert!(o.forward_authorization);
+        assert_eq!(o.timeout, Some(Duration::from_millis(500)));
+        assert_eq!(o.max_retries, Some(0));
+        for bad in ["0", "-1", "x", "inf"] {
+            assert!(
+                Args::try_parse_from(["bin", "--upstream-timeout-secs", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        let a = Args::try_parse_from(["bin"]).unwrap();
+        assert!(!a.upstream.forward_authorization);
     }
 }

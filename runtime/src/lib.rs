@@ -20,6 +20,7 @@ pub mod server;
 pub mod session;
 pub mod tools;
 pub mod transport;
+pub mod upstream;
 
 // For generated code, which depends on this crate alone.
 pub use schemars;

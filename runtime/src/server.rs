@@ -27,6 +27,7 @@ struct Inner {
     prompts: prompts::Registry,
     completions: completion::Registry,
     sessions: Arc<dyn SessionStore>,
+    upstream: Option<crate::upstream::Upstream>,
 }
 
 impl Server {
@@ -36,6 +37,8 @@ impl Server {
         ServerBuilder::new(info_json)
     }
 
+    // One argument per registry; only the builder calls this.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_parts(
         info: Value,
         instructions: Option<String>,
@@ -44,6 +47,7 @@ impl Server {
         prompts: prompts::Registry,
         completions: completion::Registry,
         sessions: Arc<dyn SessionStore>,
+        upstream: Option<crate::upstream::Upstream>,
     ) -> Server {
         let mut capabilities = json!({ "logging": {} });
         if !tools.is_empty() {
@@ -67,6 +71,7 @@ impl Server {
             prompts,
             completions,
             sessions,
+            upstream,
         }))
     }
 
@@ -80,6 +85,10 @@ impl Server {
 
     pub fn sessions(&self) -> &Arc<dyn SessionStore> {
         &self.0.sessions
+    }
+
+    pub(crate) fn upstream(&self) -> Option<&crate::upstream::Upstream> {
+        self.0.upstream.as_ref()
     }
 
     /// A new session with a fresh random id, registered in the store.

@@ -1,0 +1,343 @@
+//! One upstream call: assemble the request (base URL, path, query, headers,
+//! cookies, credentials, body), send it under the timeout, retry what may be
+//! retried, and refresh an OAuth2 token once after a 401.
+
+use super::auth;
+use super::config::{Retries, Settings};
+use super::error::CallError;
+use super::operation::{Operation, Prepared};
+use super::response::{ERROR_BODY_LIMIT, RawResponse};
+use crate::context::RequestContext;
+use crate::model::LogLevel;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{StatusCode, Url};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How far past the error-body limit to read, so that redaction sees a
+/// whole secret even when it straddles the cut.
+const ERROR_BODY_SLACK: usize = 4096;
+
+/// Run the call. Secrets obtained on the way (OAuth tokens, a forwarded
+/// Authorization header) are pushed to `secrets` for the redactor, even
+/// when the call then fails.
+pub async fn execute(
+    settings: &Settings,
+    op: &Operation,
+    ctx: &RequestContext,
+    args: &Value,
+    name: &str,
+    secrets: &mut Vec<String>,
+) -> Result<RawResponse, CallError> {
+    let prepared = op.prepare(args)?;
+    let base = settings.base_url.as_ref().ok_or_else(|| {
+        CallError::NoBaseUrl(
+            settings
+                .config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| "none".into()),
+        )
+    })?;
+    let creds = settings.credentials.select(&op.security, name);
+    // The client's own credentials stay here unless the operator opted in.
+    let forwarded = settings
+        .forward_authorization
+        .then(|| ctx.http_headers()?.get(header::AUTHORIZATION).cloned())
+        .flatten();
+    if let Some(v) = forwarded.as_ref().and_then(|v| v.to_str().ok()) {
+        secrets.push(v.to_owned());
+        if let Some((_, credential)) = v.split_once(' ') {
+            secrets.push(credential.trim().to_owned());
+        }
+    }
+    let mut retry = 0;
+    let mut refreshed = false;
+    loop {
+        let applied = auth::apply(&creds, &settings.client, Some(base), settings.timeout).await?;
+        secrets.extend(applied.tokens.iter().cloned());
+        let request = build(settings, base, &prepared, &applied, forwarded.as_ref())?;
+        let started = Instant::now();
+        let outcome = send(settings, request).await;
+        tracing::debug!(
+            target: "mcpgen_runtime::upstream",
+            name,
+            method = %op.method,
+            path = %op.path,
+            status = outcome.as_ref().map(|r| r.status.as_u16()).unwrap_or(0),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "upstream call"
+        );
+        let may_retry = op.idempotent && retry < settings.retries.max;
+        let delay = match &outcome {
+            Ok(r)
+                if r.status == StatusCode::UNAUTHORIZED
+                    && !applied.oauth.is_empty()
+                    && !refreshed =>
+            {
+                // The token may have been revoked early: fetch a new one and
+                // try once more (safe for any method: the request was refused).
+                refreshed = true;
+                for (client, token) in applied.oauth.iter().zip(&applied.tokens) {
+                    client.invalidate(token).await;
+                }
+                continue;
+            }
+            Ok(r) if may_retry && retryable_status(r.status) => match r.retry_after {
+                Some(wait) if wait > Duration::from_millis(settings.retries.max_backoff_ms) => None,
+                Some(wait) => Some(wait),
+                None => Some(backoff(&settings.retries, retry)),
+            },
+            Err(CallError::Connect { .. } | CallError::Timeout { .. }) if may_retry => {
+                Some(backoff(&settings.retries, retry))
+            }
+            _ => None,
+        };
+        let Some(delay) = delay else {
+            return outcome;
+        };
+        retry += 1;
+        let why = match &outcome {
+            Ok(r) => r.status_line(),
+            Err(_) => "connection failed or timed out".into(),
+        };
+        ctx.log(
+            LogLevel::Debug,
+            Some("upstream"),
+            json!(format!(
+                "{name}: {why}; retry {retry} of {} in {} ms",
+                settings.retries.max,
+                delay.as_millis()
+            )),
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+fn retryable_status(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// Exponential, capped, with "equal jitter": half fixed, half random, so
+/// that clients retrying together spread out.
+fn backoff(r: &Retries, retry: u32) -> Duration {
+    let ms = r
+        .initial_backoff_ms
+        .saturating_mul(1u64 << retry.min(30))
+        .min(r.max_backoff_ms);
+    let jitter = getrandom::u64().unwrap_or(0) % (ms / 2 + 1);
+    Duration::from_millis(ms / 2 + jitter)
+}
+
+fn build(
+    settings: &Settings,
+    base: &Url,
+    p: &Prepared,
+    a: &auth::Applied,
+    forwarded: Option<&HeaderValue>,
+) -> Result<reqwest::Request, CallError> {
+    let base_path = base.path().trim_end_matches('/');
+    let mut url = format!("{}{}", base.as_str().trim_end_matches('/'), p.path);
+    let query: Vec<&str> = p.query.iter().chain(&a.query).map(String::as_str).collect();
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query.join("&"));
+    }
+    let url = Url::parse(&url).map_err(|e| CallError::Url(e.to_string()))?;
+    // Belt and braces behind the encoding: the parser must not have moved
+    // the request to another path.
+    if url.path() != format!("{base_path}{}", p.path) {
+        return Err(CallError::Url(
+            "URL normalization would change the request path".into(),
+        ));
+    }
+    // Later layers win: parameters < --header < credentials < forwarded.
+    let mut headers = HeaderMap::new();
+    for (n, v) in &p.headers {
+        headers.append(n.clone(), v.clone());
+    }
+    let mut cookies: Vec<String> = vec![];
+    for (n, v) in &settings.headers {
+        if n == header::COOKIE {
+            cookies.extend(v.to_str().ok().map(str::to_owned));
+        } else {
+            headers.insert(n.clone(), v.clone());
+        }
+    }
+    for (n, v) in &a.headers {
+        headers.insert(n.clone(), v.clone());
+    }
+    if let Some(v) = forwarded {
+        headers.insert(header::AUTHORIZATION, v.clone());
+    }
+    cookies.extend(p.cookies.iter().chain(&a.cookies).cloned());
+    if !cookies.is_empty() {
+        let mut v = HeaderValue::from_str(&cookies.join("; "))
+            .map_err(|_| CallError::invalid("cookies", "not a valid Cookie header"))?;
+        v.set_sensitive(true);
+        headers.insert(header::COOKIE, v);
+    }
+    let mut rb = settings
+        .client
+        .request(p.method.clone(), url)
+        .headers(headers);
+    if let Some(body) = &p.body {
+        rb = body.attach(rb)?;
+    }
+    rb.build()
+        .map_err(|e| CallError::Url(describe(&e.without_url())))
+}
+
+/// Send one attempt and read its body, all under the call's timeout.
+/// Dropping this future (cancellation) aborts the request.
+async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawResponse, CallError> {
+    let origin = request.url().origin().ascii_serialization();
+    let mut shown = request.url().clone();
+    shown.set_query(None);
+    let timeout = settings.timeout;
+    let limit = settings.config.max_response_bytes;
+    let attempt = async {
+        let mut resp = settings
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| classify(e, &origin, timeout))?;
+        let status = resp.status();
+        let h = resp.headers();
+        let text = |name| {
+            h.get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = text(header::CONTENT_TYPE);
+        let location = text(header::LOCATION);
+        let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
+        let content_length = resp.content_length();
+        let cap = if status.is_success() {
+            if content_length.is_some_and(|n| n > limit as u64) {
+                return Err(CallError::TooLarge { limit });
+            }
+            limit
+        } else {
+            ERROR_BODY_LIMIT + ERROR_BODY_SLACK
+        };
+        let mut body = vec![];
+        let mut truncated = false;
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| classify(e, &origin, timeout))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > cap {
+                body.truncate(cap);
+                truncated = true;
+                break;
+            }
+        }
+        if truncated && status.is_success() {
+            return Err(CallError::TooLarge { limit });
+        }
+        Ok(RawResponse {
+            status,
+            content_type,
+            content_length,
+            body,
+            truncated,
+            url: shown.to_string(),
+            location,
+            retry_after,
+        })
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(r) => r,
+        Err(_) => Err(CallError::Timeout {
+            origin,
+            after: timeout,
+        }),
+    }
+}
+
+fn classify(e: reqwest::Error, origin: &str, timeout: Duration) -> CallError {
+    let e = e.without_url();
+    let origin = origin.to_owned();
+    if e.is_connect() {
+        CallError::Connect {
+            origin,
+            cause: describe(&e),
+        }
+    } else if e.is_timeout() {
+        CallError::Timeout {
+            origin,
+            after: timeout,
+        }
+    } else {
+        CallError::Transport {
+            origin,
+            cause: describe(&e),
+        }
+    }
+}
+
+/// An error and its causes, `a: b: c`, without repeats: reqwest's own
+/// message is generic, the useful part (refused, DNS) is underneath.
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![];
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
+}
+
+/// `Retry-After: 120` or an HTTP date.
+fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
+    let v = v.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let r = Retries {
+            max: 5,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 1000,
+        };
+        for (retry, full) in [
+            (0, 100),
+            (1, 200),
+            (2, 400),
+            (3, 800),
+            (4, 1000),
+            (40, 1000),
+        ] {
+            let d = backoff(&r, retry).as_millis() as u64;
+            assert!((full / 2..=full).contains(&d), "retry {retry}: {d} ms");
+        }
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        let v = |s: &str| parse_retry_after(&HeaderValue::from_str(s).unwrap());
+        assert_eq!(v("3"), Some(Duration::from_secs(3)));
+        assert_eq!(v("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(100));
+        assert!(v(&later).unwrap() > Duration::from_secs(90));
+        assert_eq!(v("soon"), None);
+    }
+}

@@ -1,0 +1,325 @@
+//! The upstream descriptor (`UPSTREAM_JSON`), start-up overrides (CLI flags,
+//! environment), and the settings resolved from both that every call reads.
+
+use super::auth::{Credentials, Scheme};
+use super::error::ConfigError;
+use reqwest::Url;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `UPSTREAM_JSON`: what the generator knows about the API as a whole.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    /// `servers[0]` with its variables substituted; may be relative (then
+    /// `--base-url` is needed) or absent.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Prefix of the environment variables the generator named. Accepted
+    /// for documentation; the runtime reads exactly the names in the schemes.
+    #[serde(default, rename = "envPrefix")]
+    _env_prefix: Option<String>,
+    #[serde(default)]
+    pub security_schemes: BTreeMap<String, Scheme>,
+    #[serde(default = "defaults::timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default = "defaults::connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default)]
+    pub retries: Retries,
+    /// Largest successful response body read; larger ones are a tool error.
+    #[serde(default = "defaults::max_response_bytes")]
+    pub max_response_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Retries {
+    #[serde(default = "defaults::retries")]
+    pub max: u32,
+    #[serde(default = "defaults::initial_backoff_ms")]
+    pub initial_backoff_ms: u64,
+    /// Cap of one backoff delay, and the longest Retry-After honoured: a
+    /// server asking for a longer wait gets its error passed on instead.
+    #[serde(default = "defaults::max_backoff_ms")]
+    pub max_backoff_ms: u64,
+}
+
+impl Default for Retries {
+    fn default() -> Self {
+        Retries {
+            max: defaults::retries(),
+            initial_backoff_ms: defaults::initial_backoff_ms(),
+            max_backoff_ms: defaults::max_backoff_ms(),
+        }
+    }
+}
+
+mod defaults {
+    pub fn timeout_ms() -> u64 {
+        30_000
+    }
+    pub fn connect_timeout_ms() -> u64 {
+        10_000
+    }
+    pub fn max_response_bytes() -> usize {
+        16 * 1024 * 1024
+    }
+    pub fn retries() -> u32 {
+        2
+    }
+    pub fn initial_backoff_ms() -> u64 {
+        200
+    }
+    pub fn max_backoff_ms() -> u64 {
+        10_000
+    }
+}
+
+/// Start-up settings that override the descriptor: the `--base-url`,
+/// `--header`, `--forward-authorization`, `--upstream-timeout-secs` and
+/// `--upstream-retries` flags of generated binaries (see `cli`).
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamOverrides {
+    pub base_url: Option<String>,
+    /// `Name: value` lines, sent with every upstream request.
+    pub headers: Vec<String>,
+    /// Forward the MCP client's own `Authorization` header upstream.
+    pub forward_authorization: bool,
+    pub timeout: Option<Duration>,
+    pub max_retries: Option<u32>,
+    /// Values consulted before the process environment when reading the
+    /// secrets the security schemes name (for embedding and tests).
+    pub env: BTreeMap<String, String>,
+}
+
+impl UpstreamOverrides {
+    fn var(&self, name: &str) -> Option<String> {
+        self.env
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Everything a call needs, resolved once at start-up (and again whenever
+/// `Server::configure_upstream` runs).
+pub struct Settings {
+    pub config: Arc<Config>,
+    pub base_url: Option<Url>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub forward_authorization: bool,
+    pub timeout: Duration,
+    pub retries: Retries,
+    pub credentials: Credentials,
+    /// Static secrets: credential values and extra header values.
+    pub secrets: Vec<String>,
+    pub client: reqwest::Client,
+}
+
+impl Settings {
+    pub fn resolve(
+        config: Arc<Config>,
+        overrides: &UpstreamOverrides,
+        user_agent: &str,
+    ) -> Result<Settings, ConfigError> {
+        let base_url = match (&overrides.base_url, &config.base_url) {
+            (Some(u), _) => Some(parse_base_url(u)?),
+            // A relative server URL waits for --base-url; calls say so.
+            (None, Some(u)) if Url::parse(u).is_ok() => Some(parse_base_url(u)?),
+            _ => None,
+        };
+        let headers = overrides
+            .headers
+            .iter()
+            .map(|l| parse_header_line(l))
+            .collect::<Result<Vec<_>, _>>()?;
+        let timeout = match overrides.timeout {
+            Some(t) if t.is_zero() => return Err(ConfigError::Timeout("must be positive".into())),
+            Some(t) => t,
+            None => Duration::from_millis(config.timeout_ms.max(1)),
+        };
+        let mut retries = config.retries.clone();
+        if let Some(max) = overrides.max_retries {
+            retries.max = max;
+        }
+        let credentials = Credentials::resolve(&config.security_schemes, |n| overrides.var(n));
+        let mut secrets = credentials.secrets();
+        for (_, v) in &headers {
+            if let Ok(v) = v.to_str() {
+                secrets.push(v.to_owned());
+            }
+        }
+        for s in &secrets {
+            if s.len() < 8 {
+                tracing::warn!(
+                    "an upstream secret is shorter than 8 characters; redacting it may mangle tool output"
+                );
+            }
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .redirect(same_origin_redirects())
+            .build()
+            .map_err(|e| ConfigError::Client(e.to_string()))?;
+        Ok(Settings {
+            config,
+            base_url,
+            headers,
+            forward_authorization: overrides.forward_authorization,
+            timeout,
+            retries,
+            credentials,
+            secrets,
+            client,
+        })
+    }
+}
+
+/// Redirects are followed only within the origin of the request: a
+/// cross-origin hop would carry API-key headers to a host nobody configured.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().map(Url::origin);
+        if attempt.previous().len() > 10 {
+            attempt.error("too many redirects")
+        } else if first.as_ref() == Some(&attempt.url().origin()) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+    let bad = |reason: &str| ConfigError::BaseUrl {
+        url: raw.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if url.host_str().is_none() {
+        return Err(bad("it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::BaseUrl {
+            url: "(withheld: it contains credentials)".into(),
+            reason: "put credentials in the security scheme's environment variables or --header"
+                .into(),
+        });
+    }
+    Ok(url)
+}
+
+/// `Name: value` → a header, refusing names that are not HTTP tokens and
+/// values with control characters (header injection).
+pub fn parse_header_line(line: &str) -> Result<(HeaderName, HeaderValue), ConfigError> {
+    let bad = |header: &str, reason: &str| ConfigError::Header {
+        header: header.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let Some((name, value)) = line.split_once(':') else {
+        return Err(bad("(unnamed)", "expected `Name: value`"));
+    };
+    let name = name.trim();
+    let header = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| bad(&format!("{name:?}"), "the name is not an HTTP token"))?;
+    let value = value.trim();
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(bad(
+            name,
+            "the value contains a control character (CR, LF, …)",
+        ));
+    }
+    let mut value = HeaderValue::from_str(value)
+        .map_err(|_| bad(name, "the value is not a valid header value"))?;
+    value.set_sensitive(true);
+    Ok((header, value))
+}
+
+/// Split `MCP_UPSTREAM_HEADERS`: one header per line, or several on a line
+/// separated by commas — but only at a comma followed by `Name:`, so values
+/// that contain commas (`Accept: a, b`) survive.
+pub fn split_header_list(raw: &str) -> Vec<String> {
+    let mut out = vec![];
+    for line in raw.lines() {
+        let mut current = String::new();
+        for piece in line.split(',') {
+            if !current.is_empty() && starts_with_header_name(piece) {
+                out.push(std::mem::take(&mut current));
+            } else if !current.is_empty() {
+                current.push(',');
+            }
+            current.push_str(piece);
+        }
+        if !current.trim().is_empty() {
+            out.push(current);
+        }
+    }
+    out.into_iter().map(|h| h.trim().to_owned()).collect()
+}
+
+fn starts_with_header_name(piece: &str) -> bool {
+    let piece = piece.trim_start();
+    let name_len = piece
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b))
+        .count();
+    name_len > 0 && piece[name_len..].trim_start().starts_with(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lines_are_validated() {
+        let (n, v) = parse_header_line("X-Api-Key:  abc ").unwrap();
+        assert_eq!((n.as_str(), v.to_str().unwrap()), ("x-api-key", "abc"));
+        assert!(parse_header_line("X-A: a\r\nX-B: b").is_err());
+        assert!(parse_header_line("X-A: a\nb").is_err());
+        assert!(parse_header_line("Bad Name: v").is_err());
+        assert!(parse_header_line("novalue").is_err());
+        let e = parse_header_line("X-Key: top\x07secret")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn header_lists_split_on_lines_and_header_commas() {
+        assert_eq!(
+            split_header_list("X-A: 1, X-B: 2\nAccept: a, b\n\nX-C: c,d"),
+            ["X-A: 1", "X-B: 2", "Accept: a, b", "X-C: c,d"]
+        );
+    }
+
+    #[test]
+    fn base_urls_must_be_plain_http() {
+        assert!(parse_base_url("https://api.example.com/v1").is_ok());
+        for bad in [
+            "ftp://x",
+            "https://u:p@x",
+            "https://x/?a=1",
+            "/relative",
+            "mailto:a@b",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+        let e = parse_base_url("https://u:hunter2@x")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2"));
+    }
+}

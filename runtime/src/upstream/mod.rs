@@ -1,0 +1,329 @@
+//! OpenAPI operations as tools (and resources) that call the real API.
+//!
+//! The generated crate registers descriptors only (`ServerBuilder::upstream`,
+//! `upstream_tool`, `upstream_resource`, `upstream_resource_template`); this
+//! module turns arguments into HTTP requests and responses into MCP results.
+//! The JSON contract is docs/upstream.md. Start-up settings (base URL, extra
+//! headers, Authorization forwarding, timeout) arrive through
+//! `Server::configure_upstream`, which `cli::run` calls.
+
+mod auth;
+mod body;
+mod call;
+mod config;
+mod error;
+mod operation;
+mod redact;
+mod response;
+mod serialize;
+
+pub use config::{UpstreamOverrides, split_header_list};
+pub use error::{CallError, ConfigError};
+pub use redact::REDACTED;
+
+use crate::context::RequestContext;
+use crate::error::{BuildError, McpError, ToolError};
+use crate::model::{CallToolResult, ReadResourceResult};
+use crate::resources::UriTemplate;
+use crate::server::Server;
+use config::{Config, Settings};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use operation::Operation;
+use redact::Redactor;
+use serde_json::{Map, Value};
+use std::sync::{Arc, RwLock};
+
+/// The upstream state every upstream tool of one server shares. Handlers
+/// are created before `build()` knows the configuration, so they hold this
+/// handle and read the current settings on each call.
+#[derive(Clone, Default)]
+pub struct Upstream(Arc<RwLock<Option<State>>>);
+
+struct State {
+    config: Arc<Config>,
+    user_agent: String,
+    settings: Arc<Settings>,
+}
+
+impl Upstream {
+    fn settings(&self) -> Option<Arc<Settings>> {
+        let state = self.0.read().unwrap_or_else(|e| e.into_inner());
+        state.as_ref().map(|s| s.settings.clone())
+    }
+
+    /// Re-resolve the settings (re-reading secrets from the environment).
+    fn reconfigure(&self, overrides: &UpstreamOverrides) -> Result<(), ConfigError> {
+        let mut state = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let s = state.as_mut().ok_or(ConfigError::NoUpstream)?;
+        s.settings = Arc::new(Settings::resolve(
+            s.config.clone(),
+            overrides,
+            &s.user_agent,
+        )?);
+        Ok(())
+    }
+}
+
+impl Server {
+    /// Whether this server calls an upstream API.
+    pub fn has_upstream(&self) -> bool {
+        self.upstream().is_some()
+    }
+
+    /// Apply start-up settings (CLI flags, environment) to the upstream
+    /// API. Secrets are read from the environment again. Refused settings
+    /// leave the previous ones in place.
+    pub fn configure_upstream(&self, overrides: &UpstreamOverrides) -> Result<(), ConfigError> {
+        self.upstream()
+            .ok_or(ConfigError::NoUpstream)?
+            .reconfigure(overrides)
+    }
+}
+
+/// Collects upstream declarations while the server is being built.
+#[derive(Default)]
+pub(crate) struct UpstreamBuilder {
+    handle: Upstream,
+    config: Option<Config>,
+    /// (what, operation) of everything registered, checked in `finish`.
+    operations: Vec<(String, Arc<Operation>)>,
+}
+
+fn invalid(what: &str, message: impl Into<String>) -> BuildError {
+    BuildError::Invalid {
+        what: what.to_owned(),
+        message: message.into(),
+    }
+}
+
+type ToolHandler = Box<
+    dyn Fn(RequestContext, Value) -> BoxFuture<'static, Result<CallToolResult, ToolError>>
+        + Send
+        + Sync,
+>;
+type ResourceHandler = Box<
+    dyn Fn(RequestContext, String) -> BoxFuture<'static, Result<ReadResourceResult, McpError>>
+        + Send
+        + Sync,
+>;
+type TemplateHandler = Box<
+    dyn Fn(
+            RequestContext,
+            String,
+            Map<String, Value>,
+        ) -> BoxFuture<'static, Result<ReadResourceResult, McpError>>
+        + Send
+        + Sync,
+>;
+
+impl UpstreamBuilder {
+    pub fn config(&mut self, json: &str) -> Result<(), BuildError> {
+        if self.config.is_some() {
+            return Err(invalid("upstream", "declared twice"));
+        }
+        let config: Config =
+            serde_json::from_str(json).map_err(|source| BuildError::Descriptor {
+                what: "upstream".into(),
+                source,
+            })?;
+        for (name, scheme) in &config.security_schemes {
+            scheme
+                .check()
+                .map_err(|m| invalid(&format!("upstream security scheme {name}"), m))?;
+        }
+        self.config = Some(config);
+        Ok(())
+    }
+
+    fn operation(&mut self, what: String, json: &str) -> Result<Arc<Operation>, BuildError> {
+        let op = Arc::new(Operation::parse(json).map_err(|m| invalid(&what, m))?);
+        self.operations.push((what, op.clone()));
+        Ok(op)
+    }
+
+    pub fn tool(
+        &mut self,
+        descriptor_json: &str,
+        operation_json: &str,
+    ) -> Result<ToolHandler, BuildError> {
+        // The descriptor itself is checked (and its errors reported) by
+        // `ServerBuilder::tool`; here only its name and outputSchema matter.
+        let d: Value = serde_json::from_str(descriptor_json).unwrap_or_default();
+        let name = d
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned();
+        let op = self.operation(format!("upstream tool {name} operation"), operation_json)?;
+        let output = d
+            .get("outputSchema")
+            .and_then(|s| crate::tools::compile(s, "outputSchema").ok());
+        let binding = Arc::new(ToolBinding { name, op, output });
+        let handle = self.handle.clone();
+        Ok(Box::new(move |ctx, args| {
+            let (handle, binding) = (handle.clone(), binding.clone());
+            async move { Ok(call_tool(&handle, &binding, ctx, args).await) }.boxed()
+        }))
+    }
+
+    pub fn resource(
+        &mut self,
+        descriptor_json: &str,
+        operation_json: &str,
+    ) -> Result<ResourceHandler, BuildError> {
+        let d: Value = serde_json::from_str(descriptor_json).unwrap_or_default();
+        let uri = d.get("uri").and_then(Value::as_str).unwrap_or("?");
+        let what = format!("upstream resource {uri} operation");
+        let op = self.operation(what.clone(), operation_json)?;
+        check_readable(&op, &what, &[])?;
+        let handle = self.handle.clone();
+        Ok(Box::new(move |ctx, uri| {
+            let (handle, op) = (handle.clone(), op.clone());
+            async move { read(&handle, &op, ctx, uri, Value::Object(Map::new())).await }.boxed()
+        }))
+    }
+
+    pub fn template(
+        &mut self,
+        descriptor_json: &str,
+        operation_json: &str,
+    ) -> Result<TemplateHandler, BuildError> {
+        let d: Value = serde_json::from_str(descriptor_json).unwrap_or_default();
+        let t = d.get("uriTemplate").and_then(Value::as_str).unwrap_or("");
+        let what = format!("upstream resource template {t} operation");
+        let variables: Vec<String> = UriTemplate::parse(t)
+            .map(|t| t.variables().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let op = self.operation(what.clone(), operation_json)?;
+        check_readable(&op, &what, &variables)?;
+        let handle = self.handle.clone();
+        Ok(Box::new(move |ctx, uri, vars| {
+            let (handle, op) = (handle.clone(), op.clone());
+            async move { read(&handle, &op, ctx, uri, Value::Object(vars)).await }.boxed()
+        }))
+    }
+
+    /// Check every operation against the configuration and resolve the
+    /// settings (secrets from the environment, the HTTP client).
+    pub fn finish(self, info: &Value) -> Result<Upstream, Vec<BuildError>> {
+        let Some(config) = self.config else {
+            return Err(vec![invalid(
+                "upstream",
+                "upstream tools and resources need `.upstream(UPSTREAM_JSON)`",
+            )]);
+        };
+        let mut errors = vec![];
+        for (what, op) in &self.operations {
+            for scheme in op.security.iter().flatten() {
+                if !config.security_schemes.contains_key(scheme) {
+                    errors.push(invalid(
+                        what,
+                        format!("security names unknown scheme `{scheme}`"),
+                    ));
+                }
+            }
+        }
+        let text = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("mcp-server");
+        let user_agent = format!(
+            "{}/{} mcpgen-runtime/{}",
+            text("name"),
+            text("version"),
+            env!("CARGO_PKG_VERSION")
+        );
+        let config = Arc::new(config);
+        match Settings::resolve(config.clone(), &UpstreamOverrides::default(), &user_agent) {
+            Ok(settings) if errors.is_empty() => {
+                *self.handle.0.write().unwrap_or_else(|e| e.into_inner()) = Some(State {
+                    config,
+                    user_agent,
+                    settings: Arc::new(settings),
+                });
+                Ok(self.handle)
+            }
+            Ok(_) => Err(errors),
+            Err(e) => {
+                errors.push(invalid("upstream", e.to_string()));
+                Err(errors)
+            }
+        }
+    }
+}
+
+/// A resource read must be a GET whose required inputs the URI provides.
+fn check_readable(op: &Operation, what: &str, variables: &[String]) -> Result<(), BuildError> {
+    if op.method != reqwest::Method::GET {
+        return Err(invalid(what, "only GET operations can back a resource"));
+    }
+    if op.body_required() {
+        return Err(invalid(
+            what,
+            "an operation with a required body cannot back a resource",
+        ));
+    }
+    if let Some(p) = op.parameters().iter().find(|p| {
+        (p.required || p.location == operation::Location::Path) && !variables.contains(&p.arg)
+    }) {
+        return Err(invalid(
+            what,
+            format!(
+                "required parameter `{}` is not a variable of the URI",
+                p.arg
+            ),
+        ));
+    }
+    Ok(())
+}
+
+struct ToolBinding {
+    name: String,
+    op: Arc<Operation>,
+    output: Option<jsonschema::Validator>,
+}
+
+/// Every outcome is a tool result: upstream failures are for the model to
+/// see, never protocol errors. Cancellation drops the request future, which
+/// aborts the HTTP exchange.
+async fn call_tool(
+    handle: &Upstream,
+    b: &ToolBinding,
+    ctx: RequestContext,
+    args: Value,
+) -> CallToolResult {
+    let Some(settings) = handle.settings() else {
+        return CallToolResult::error(CallError::NotConfigured.to_string());
+    };
+    let mut secrets = vec![];
+    let outcome = tokio::select! {
+        r = call::execute(&settings, &b.op, &ctx, &args, &b.name, &mut secrets) => Some(r),
+        _ = ctx.cancelled() => None,
+    };
+    let red = Redactor::with(&settings.secrets, &secrets);
+    match outcome {
+        None => CallToolResult::error("cancelled"),
+        Some(Ok(response)) => response.tool_result(b.op.wrapped, b.output.as_ref(), &red),
+        Some(Err(e)) => CallToolResult::error(red.text(&e.to_string())),
+    }
+}
+
+async fn read(
+    handle: &Upstream,
+    op: &Operation,
+    ctx: RequestContext,
+    uri: String,
+    args: Value,
+) -> Result<ReadResourceResult, McpError> {
+    let settings = handle
+        .settings()
+        .ok_or_else(|| McpError::internal(CallError::NotConfigured.to_string()))?;
+    let mut secrets = vec![];
+    let outcome = tokio::select! {
+        r = call::execute(&settings, op, &ctx, &args, &uri, &mut secrets) => r,
+        _ = ctx.cancelled() => return Err(McpError::internal("cancelled")),
+    };
+    let red = Redactor::with(&settings.secrets, &secrets);
+    match outcome {
+        Ok(response) => response.resource_result(&uri, &red),
+        Err(e) => Err(McpError::internal(red.text(&e.to_string()))),
+    }
+}

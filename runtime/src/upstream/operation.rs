@@ -1,0 +1,463 @@
+//! `OPERATION_JSON`: how one tool's arguments become an HTTP request. The
+//! descriptor is checked once at build time; `prepare` then turns arguments
+//! into a method, a path and query, headers, cookies and a body.
+
+use super::body::{self, BodySpec, PreparedBody};
+use super::error::CallError;
+use super::serialize::{self, Style};
+use reqwest::Method;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashSet;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Descriptor {
+    method: String,
+    path: String,
+    #[serde(default)]
+    parameters: Vec<Parameter>,
+    #[serde(default)]
+    body: Option<BodySpec>,
+    #[serde(default)]
+    security: Vec<Vec<String>>,
+    /// Defaults to the method's HTTP idempotency.
+    #[serde(default)]
+    idempotent: Option<bool>,
+    #[serde(default)]
+    success_schema_wrapped: bool,
+    /// The Accept header; defaults to preferring JSON.
+    #[serde(default)]
+    accept: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+/// What the shape of the value should be; serialization follows the value
+/// actually passed, this only lets the build check style compatibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Primitive,
+    Array,
+    Object,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Parameter {
+    pub name: String,
+    #[serde(rename = "in")]
+    pub location: Location,
+    /// The tool argument that carries the value.
+    pub arg: String,
+    #[serde(default)]
+    pub style: Option<Style>,
+    #[serde(default)]
+    pub explode: Option<bool>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub kind: Kind,
+    #[serde(default)]
+    pub allow_reserved: bool,
+    /// For parameters described with `content` instead of `schema`: the
+    /// value is serialized in that media type (JSON) and then treated as a
+    /// string.
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+impl Parameter {
+    fn style(&self) -> Style {
+        self.style.unwrap_or(match self.location {
+            Location::Path | Location::Header => Style::Simple,
+            Location::Query | Location::Cookie => Style::Form,
+        })
+    }
+    fn explode(&self) -> bool {
+        self.explode.unwrap_or(self.style() == Style::Form)
+    }
+    /// The value to serialize: JSON text for `content: application/json`.
+    fn value(&self, v: &Value) -> Value {
+        match &self.content_type {
+            Some(ct) if body::is_json(ct) && !v.is_null() => Value::String(v.to_string()),
+            _ => v.clone(),
+        }
+    }
+}
+
+enum Segment {
+    Literal(String),
+    Param(usize),
+}
+
+pub struct Operation {
+    pub method: Method,
+    /// The path template as the spec wrote it, for logs.
+    pub path: String,
+    segments: Vec<Segment>,
+    params: Vec<Parameter>,
+    body: Option<BodySpec>,
+    pub security: Vec<Vec<String>>,
+    pub idempotent: bool,
+    pub wrapped: bool,
+    accept: HeaderValue,
+}
+
+/// Headers OpenAPI says to ignore as parameters, plus those that would
+/// break the message framing if a model could set them.
+const RESERVED_HEADERS: &[&str] = &[
+    "accept",
+    "content-type",
+    "authorization",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "cookie",
+];
+
+impl Operation {
+    pub fn parse(json: &str) -> Result<Operation, String> {
+        let d: Descriptor = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let method = Method::from_bytes(d.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| format!("invalid method `{}`", d.method))?;
+        let segments = template(&d.path, &d.parameters)?;
+        let mut args = HashSet::new();
+        for p in &d.parameters {
+            check_parameter(p)?;
+            if !args.insert(p.arg.as_str()) {
+                return Err(format!("argument `{}` is used by two parameters", p.arg));
+            }
+        }
+        if let Some(b) = &d.body {
+            b.check()?;
+            if let Some(a) = b.arg.as_deref().filter(|a| args.contains(a)) {
+                return Err(format!("body argument `{a}` is also a parameter"));
+            }
+        }
+        let idempotent = d.idempotent.unwrap_or(matches!(
+            method,
+            Method::GET
+                | Method::HEAD
+                | Method::PUT
+                | Method::DELETE
+                | Method::OPTIONS
+                | Method::TRACE
+        ));
+        let accept =
+            HeaderValue::from_str(d.accept.as_deref().unwrap_or("application/json, */*;q=0.8"))
+                .map_err(|_| "invalid `accept`".to_owned())?;
+        Ok(Operation {
+            method,
+            path: d.path,
+            segments,
+            params: d.parameters,
+            body: d.body,
+            security: d.security,
+            idempotent,
+            wrapped: d.success_schema_wrapped,
+            accept,
+        })
+    }
+
+    pub fn parameters(&self) -> &[Parameter] {
+        &self.params
+    }
+
+    pub fn body_required(&self) -> bool {
+        self.body.as_ref().is_some_and(|b| b.required)
+    }
+
+    /// Turn validated tool arguments into the parts of a request.
+    pub fn prepare(&self, args: &Value) -> Result<Prepared, CallError> {
+        let get = |p: &Parameter| args.get(&p.arg).filter(|v| !v.is_null());
+        for p in &self.params {
+            if (p.required || p.location == Location::Path) && get(p).is_none() {
+                return Err(CallError::MissingParameter(p.arg.clone()));
+            }
+        }
+        let mut path = String::new();
+        // Where each parameter landed, to name the culprit of a bad segment.
+        let mut spans: Vec<(usize, usize, &str)> = vec![];
+        for s in &self.segments {
+            match s {
+                Segment::Literal(l) => path.push_str(l),
+                Segment::Param(i) => {
+                    let p = &self.params[*i];
+                    let v = get(p).map(|v| p.value(v)).unwrap_or_default();
+                    let text = serialize::path(&p.name, &v, p.style(), p.explode())
+                        .filter(|t| !t.is_empty())
+                        .ok_or_else(|| CallError::EmptyPathParameter(p.arg.clone()))?;
+                    spans.push((path.len(), path.len() + text.len(), &p.arg));
+                    path.push_str(&text);
+                }
+            }
+        }
+        let mut start = 0;
+        for segment in path.split('/') {
+            let end = start + segment.len();
+            if is_dot_segment(segment) {
+                let arg = spans
+                    .iter()
+                    .find(|(s, e, _)| *s <= end && *e >= start)
+                    .map_or("(path)", |(_, _, a)| a);
+                return Err(CallError::DotSegment(arg.to_owned()));
+            }
+            start = end + 1;
+        }
+        let mut prepared = Prepared {
+            method: self.method.clone(),
+            path,
+            query: vec![],
+            headers: vec![(reqwest::header::ACCEPT, self.accept.clone())],
+            cookies: vec![],
+            body: None,
+        };
+        for p in &self.params {
+            let Some(v) = get(p).map(|v| p.value(v)) else {
+                continue;
+            };
+            match p.location {
+                Location::Path => {}
+                Location::Query => prepared.query.extend(serialize::query(
+                    &p.name,
+                    &v,
+                    p.style(),
+                    p.explode(),
+                    p.allow_reserved,
+                )),
+                Location::Header => {
+                    if let Some(text) = serialize::header(&v, p.explode()) {
+                        prepared
+                            .headers
+                            .push((header_name(p)?, header_value(p, &text)?));
+                    }
+                }
+                Location::Cookie => {
+                    prepared
+                        .cookies
+                        .extend(serialize::cookie(&p.name, &v, p.explode()))
+                }
+            }
+        }
+        if let Some(b) = &self.body {
+            prepared.body = b.prepare(args)?;
+        }
+        Ok(prepared)
+    }
+}
+
+/// The parts of one request before credentials and start-up headers.
+pub struct Prepared {
+    pub method: Method,
+    /// Percent-encoded, starting with `/`; appended to the base URL's path.
+    pub path: String,
+    /// Percent-encoded `name=value` pieces.
+    pub query: Vec<String>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Percent-encoded `name=value` pieces of the Cookie header.
+    pub cookies: Vec<String>,
+    pub body: Option<PreparedBody>,
+}
+
+/// `.` and `..` segments, also percent-encoded: URL parsers resolve
+/// `%2e%2e` like `..` (WHATWG), so no encoding keeps them in place.
+fn is_dot_segment(s: &str) -> bool {
+    let s = s.to_ascii_lowercase().replace("%2e", ".");
+    s == "." || s == ".."
+}
+
+fn header_name(p: &Parameter) -> Result<HeaderName, CallError> {
+    HeaderName::from_bytes(p.name.as_bytes())
+        .map_err(|_| CallError::invalid(&p.arg, "not a header name"))
+}
+
+/// Header values are sent unencoded, so control characters (CR/LF header
+/// injection, NUL) are refused instead of being sent.
+fn header_value(p: &Parameter, text: &str) -> Result<HeaderValue, CallError> {
+    if text.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(CallError::invalid(
+            &p.arg,
+            "header values must not contain control characters such as CR or LF",
+        ));
+    }
+    HeaderValue::from_str(text).map_err(|_| CallError::invalid(&p.arg, "not a valid header value"))
+}
+
+fn check_parameter(p: &Parameter) -> Result<(), String> {
+    let style = p.style();
+    let allowed: &[Style] = match p.location {
+        Location::Path => &[Style::Simple, Style::Label, Style::Matrix],
+        Location::Query => &[
+            Style::Form,
+            Style::SpaceDelimited,
+            Style::PipeDelimited,
+            Style::DeepObject,
+        ],
+        Location::Header => &[Style::Simple],
+        Location::Cookie => &[Style::Form],
+    };
+    if !allowed.contains(&style) {
+        return Err(format!(
+            "parameter `{}`: style {style:?} is not allowed in {:?}",
+            p.name, p.location
+        ));
+    }
+    if style == Style::DeepObject && p.kind != Kind::Object {
+        return Err(format!(
+            "parameter `{}`: deepObject needs kind object",
+            p.name
+        ));
+    }
+    if p.location == Location::Header {
+        let name = HeaderName::from_bytes(p.name.as_bytes())
+            .map_err(|_| format!("header parameter `{}` is not an HTTP token", p.name))?;
+        if RESERVED_HEADERS.contains(&name.as_str()) {
+            return Err(format!(
+                "header parameter `{}` is not allowed (OpenAPI ignores Accept, Content-Type and Authorization; the others would break the request)",
+                p.name
+            ));
+        }
+    }
+    if p.name.is_empty() || p.arg.is_empty() {
+        return Err("parameters need a non-empty `name` and `arg`".into());
+    }
+    Ok(())
+}
+
+/// Split `/pets/{petId}` into literals and parameter slots; every `{name}`
+/// needs a path parameter and every path parameter a `{name}`.
+fn template(path: &str, params: &[Parameter]) -> Result<Vec<Segment>, String> {
+    if !path.starts_with('/') {
+        return Err(format!("path `{path}` must start with `/`"));
+    }
+    let mut segments = vec![];
+    let mut used = HashSet::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .map(|c| c + open)
+            .ok_or_else(|| format!("unclosed `{{` in path `{path}`"))?;
+        if open > 0 {
+            segments.push(Segment::Literal(literal(&rest[..open])));
+        }
+        let name = &rest[open + 1..close];
+        let i = params
+            .iter()
+            .position(|p| p.location == Location::Path && p.name == name)
+            .ok_or_else(|| {
+                format!("path `{path}` uses `{{{name}}}` but no path parameter is named `{name}`")
+            })?;
+        used.insert(i);
+        segments.push(Segment::Param(i));
+        rest = &rest[close + 1..];
+    }
+    if rest.contains('}') {
+        return Err(format!("unmatched `}}` in path `{path}`"));
+    }
+    if !rest.is_empty() {
+        segments.push(Segment::Literal(literal(rest)));
+    }
+    if let Some(p) = params
+        .iter()
+        .enumerate()
+        .find(|(i, p)| p.location == Location::Path && !used.contains(i))
+    {
+        return Err(format!(
+            "path parameter `{}` does not appear in `{path}`",
+            p.1.name
+        ));
+    }
+    Ok(segments)
+}
+
+/// Encode what a URL parser would otherwise rewrite in a literal part of
+/// the path (WHATWG's path set, plus `\`, which it reads as `/`), so the
+/// final URL's path is exactly what was built.
+fn literal(s: &str) -> String {
+    const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'\\');
+    percent_encoding::utf8_percent_encode(s, PATH).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn op(json: Value) -> Result<Operation, String> {
+        Operation::parse(&json.to_string())
+    }
+
+    #[test]
+    fn descriptors_are_checked() {
+        let p = |name: &str, loc: &str| json!({"name": name, "in": loc, "arg": name});
+        assert!(
+            op(json!({"method": "GET", "path": "/a/{id}", "parameters": [p("id", "path")]}))
+                .is_ok()
+        );
+        for bad in [
+            json!({"method": "GET", "path": "/a/{id}"}),
+            json!({"method": "GET", "path": "/a", "parameters": [p("id", "path")]}),
+            json!({"method": "GET", "path": "a"}),
+            json!({"method": "G T", "path": "/a"}),
+            json!({"method": "GET", "path": "/a", "parameters": [p("Authorization", "header")]}),
+            json!({"method": "GET", "path": "/a", "parameters": [p("Bad Name", "header")]}),
+            json!({"method": "GET", "path": "/a", "parameters": [p("x", "query"), p("x", "header")]}),
+            json!({"method": "GET", "path": "/a", "parameters": [{"name": "q", "in": "query", "arg": "q", "style": "label"}]}),
+            json!({"method": "GET", "path": "/a", "unknown": 1}),
+        ] {
+            assert!(op(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn idempotency_follows_the_method_unless_given() {
+        assert!(
+            op(json!({"method": "put", "path": "/"}))
+                .unwrap()
+                .idempotent
+        );
+        assert!(
+            !op(json!({"method": "POST", "path": "/"}))
+                .unwrap()
+                .idempotent
+        );
+        assert!(
+            op(json!({"method": "POST", "path": "/", "idempotent": true}))
+                .unwrap()
+                .idempotent
+        );
+    }
+
+    #[test]
+    fn dot_segments_are_recognised_in_any_spelling() {
+        for s in [".", "..", "%2e", "%2E%2e", ".%2E"] {
+            assert!(is_dot_segment(s), "{s}");
+        }
+        for s in ["...", "..%2F", "a..", ""] {
+            assert!(!is_dot_segment(s), "{s}");
+        }
+    }
+}

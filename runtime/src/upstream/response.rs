@@ -1,0 +1,300 @@
+//! Upstream responses → MCP results. JSON becomes structured content plus
+//! its text; text stays text; images and audio become image/audio content;
+//! other binary an embedded blob. A non-2xx status is a tool result with
+//! `isError`, carrying the status and (a bounded piece of) the body. All of
+//! it passes through the redactor first.
+
+use super::body::{essence, is_json};
+use super::redact::Redactor;
+use crate::error::McpError;
+use crate::model::{CallToolResult, Content, ReadResourceResult, ResourceContents};
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// How much of an error body the client sees.
+pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// A response read in full (or, for errors, its first part).
+pub struct RawResponse {
+    pub status: StatusCode,
+    pub content_type: Option<String>,
+    pub content_length: Option<u64>,
+    pub body: Vec<u8>,
+    /// Only the first part of the body was read.
+    pub truncated: bool,
+    /// The request URL without its query, which may hold an API key.
+    pub url: String,
+    pub location: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+enum Payload {
+    Empty,
+    Json(Value),
+    Text(String),
+    Image(String, String),
+    Audio(String, String),
+    Binary(String, String),
+}
+
+fn is_text(essence: &str) -> bool {
+    essence.starts_with("text/")
+        || essence.ends_with("+xml")
+        || essence.ends_with("+yaml")
+        || matches!(
+            essence,
+            "application/xml"
+                | "application/javascript"
+                | "application/yaml"
+                | "application/x-yaml"
+                | "application/x-www-form-urlencoded"
+                | "application/graphql"
+                | "application/x-ndjson"
+        )
+}
+
+impl RawResponse {
+    pub fn status_line(&self) -> String {
+        let reason = self.status.canonical_reason().unwrap_or("");
+        format!("HTTP {} {reason}", self.status.as_u16())
+            .trim_end()
+            .to_owned()
+    }
+
+    fn essence(&self) -> Option<String> {
+        self.content_type.as_deref().map(essence)
+    }
+
+    fn payload(&self, red: &Redactor) -> Payload {
+        if self.body.is_empty() {
+            return Payload::Empty;
+        }
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(red.bytes(b));
+        let text = || red.text(&String::from_utf8_lossy(&self.body));
+        let Some(e) = self.essence() else {
+            // No Content-Type: sniff JSON, then text, else bytes.
+            return match serde_json::from_slice::<Value>(&self.body) {
+                Ok(v) => Payload::Json(red.json(v)),
+                Err(_) if std::str::from_utf8(&self.body).is_ok() => Payload::Text(text()),
+                Err(_) => Payload::Binary(b64(&self.body), "application/octet-stream".into()),
+            };
+        };
+        if is_json(&e) {
+            return match serde_json::from_slice::<Value>(&self.body) {
+                Ok(v) => Payload::Json(red.json(v)),
+                Err(_) => Payload::Text(text()),
+            };
+        }
+        if is_text(&e) {
+            Payload::Text(text())
+        } else if e.starts_with("image/") {
+            Payload::Image(b64(&self.body), e)
+        } else if e.starts_with("audio/") {
+            Payload::Audio(b64(&self.body), e)
+        } else {
+            Payload::Binary(b64(&self.body), e)
+        }
+    }
+
+    fn summary(&self, mime: &str) -> String {
+        format!(
+            "{}: {} bytes of {mime}",
+            self.status_line(),
+            self.body.len()
+        )
+    }
+
+    /// The text of an error response: redacted, then cut to the limit
+    /// (redacting first, so a cut never leaves half a secret).
+    fn error_text(&self, red: &Redactor) -> String {
+        let mut out = self.status_line();
+        if let Some(loc) = &self.location
+            && self.status.is_redirection()
+        {
+            out.push_str(&format!(
+                "\nredirect to {} not followed: it leaves the API's origin",
+                red.text(loc)
+            ));
+        }
+        if self.body.is_empty() {
+            return out;
+        }
+        let textual = self.essence().is_none_or(|e| is_json(&e) || is_text(&e));
+        if !textual && std::str::from_utf8(&self.body).is_err() {
+            let mime = self.content_type.as_deref().unwrap_or("unknown type");
+            out.push_str(&format!(
+                "\n\n({} bytes of {mime} not shown)",
+                self.body.len()
+            ));
+            return out;
+        }
+        let mut body = red.text(&String::from_utf8_lossy(&self.body));
+        out.push_str("\n\n");
+        if body.len() > ERROR_BODY_LIMIT || self.truncated {
+            let mut cut = body.len().min(ERROR_BODY_LIMIT);
+            while !body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            body.truncate(cut);
+            let total = self
+                .content_length
+                .map_or("a longer body".to_owned(), |n| format!("{n} bytes"));
+            body.push_str(&format!("\n[truncated: the first {cut} bytes of {total}]"));
+        }
+        out.push_str(&body);
+        out
+    }
+
+    /// The tool result. `output` is the tool's outputSchema: structured
+    /// content that does not satisfy it is reported, not passed on.
+    pub fn tool_result(
+        &self,
+        wrapped: bool,
+        output: Option<&jsonschema::Validator>,
+        red: &Redactor,
+    ) -> CallToolResult {
+        if !self.status.is_success() {
+            return CallToolResult::error(self.error_text(red));
+        }
+        let mut result = match self.payload(red) {
+            Payload::Empty => CallToolResult::text(self.status_line()),
+            Payload::Json(v) => {
+                let text = v.to_string();
+                let structured = match v {
+                    v if wrapped => Some(json!({ "result": v })),
+                    v @ Value::Object(_) => Some(v),
+                    // MCP structured content is an object; a bare array or
+                    // scalar without a wrapping schema travels as text only.
+                    _ => None,
+                };
+                CallToolResult {
+                    structured_content: structured,
+                    ..CallToolResult::text(text)
+                }
+            }
+            Payload::Text(t) => CallToolResult::text(t),
+            Payload::Image(data, mime) => CallToolResult::content(vec![
+                Content::text(self.summary(&mime)),
+                Content::image(data, mime),
+            ]),
+            Payload::Audio(data, mime) => CallToolResult::content(vec![
+                Content::text(self.summary(&mime)),
+                Content::audio(data, mime),
+            ]),
+            Payload::Binary(data, mime) => CallToolResult::content(vec![
+                Content::text(self.summary(&mime)),
+                Content::resource(ResourceContents::blob(
+                    red.text(&self.url),
+                    Some(&mime),
+                    data,
+                )),
+            ]),
+        };
+        if let Some(schema) = output {
+            let problem = match &result.structured_content {
+                None => Some("it is not a JSON object".to_owned()),
+                Some(s) => schema.iter_errors(s).next().map(|e| {
+                    let at = e.instance_path().to_string();
+                    if at.is_empty() {
+                        e.to_string()
+                    } else {
+                        format!("{at}: {e}")
+                    }
+                }),
+            };
+            if let Some(problem) = problem {
+                // Not a protocol error: the call itself worked, the model
+                // should see what came back.
+                let mut text = format!(
+                    "The upstream call succeeded ({}) but its response does not match the tool's output schema: {problem}. The response follows.",
+                    self.status_line()
+                );
+                for c in &result.content {
+                    if let Content::Text { text: t, .. } = c {
+                        text.push_str("\n\n");
+                        text.push_str(t);
+                    }
+                }
+                result = CallToolResult::error(text);
+            }
+        }
+        result
+    }
+
+    /// The result of `resources/read` for an upstream-backed resource.
+    pub fn resource_result(
+        &self,
+        uri: &str,
+        red: &Redactor,
+    ) -> Result<ReadResourceResult, McpError> {
+        if self.status == StatusCode::NOT_FOUND {
+            return Err(McpError::resource_not_found(uri));
+        }
+        if !self.status.is_success() {
+            return Err(McpError::internal(format!(
+                "upstream request failed: {}",
+                self.error_text(red)
+            )));
+        }
+        let mime = self.essence();
+        let contents = match self.payload(red) {
+            Payload::Empty => ResourceContents::text(uri, mime.as_deref(), ""),
+            Payload::Json(v) => {
+                ResourceContents::text(uri, Some("application/json"), v.to_string())
+            }
+            Payload::Text(t) => ResourceContents::text(uri, mime.as_deref(), t),
+            Payload::Image(data, m) | Payload::Audio(data, m) | Payload::Binary(data, m) => {
+                ResourceContents::blob(uri, Some(&m), data)
+            }
+        };
+        Ok(ReadResourceResult {
+            contents: vec![contents],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(status: u16, ct: Option<&str>, body: &[u8]) -> RawResponse {
+        RawResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            content_type: ct.map(str::to_owned),
+            content_length: Some(body.len() as u64),
+            body: body.to_vec(),
+            truncated: false,
+            url: "http://h/x".into(),
+            location: None,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn error_bodies_are_cut_after_redaction() {
+        let secret = "s".repeat(20);
+        let mut body = "a".repeat(ERROR_BODY_LIMIT - 5).into_bytes();
+        body.extend_from_slice(secret.as_bytes());
+        let r = raw(500, Some("text/plain"), &body);
+        let text = r.error_text(&Redactor::new([&secret]));
+        assert!(text.starts_with("HTTP 500 Internal Server Error\n\n"));
+        assert!(
+            !text.contains("sssss"),
+            "no piece of the secret survives the cut"
+        );
+        assert!(text.contains("[truncated: the first 65536 bytes of 65551 bytes]"));
+    }
+
+    #[test]
+    fn non_object_json_is_wrapped_only_when_declared() {
+        let r = raw(200, Some("application/json"), b"[1,2]");
+        let red = Redactor::default();
+        assert_eq!(r.tool_result(false, None, &red).structured_content, None);
+        assert_eq!(
+            r.tool_result(true, None, &red).structured_content,
+            Some(json!({"result": [1, 2]}))
+        );
+    }
+}
