@@ -209,7 +209,8 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
                 .and_then(|v: &HeaderValue| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let content_type = text(header::CONTENT_TYPE);
+        // An empty Content-Type says as little as none: sniff instead.
+        let content_type = text(header::CONTENT_TYPE).filter(|t| !t.trim().is_empty());
         let location = text(header::LOCATION);
         let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
         let content_length = resp.content_length();
@@ -279,14 +280,17 @@ fn classify(e: reqwest::Error, origin: &str, timeout: Duration) -> CallError {
     }
 }
 
-/// An error and its causes, `a: b: c`, without repeats: reqwest's own
-/// message is generic, the useful part (refused, DNS) is underneath.
+/// An error and its causes, `a: b: c`, without repeats or the generic
+/// wrappers of reqwest and hyper: the useful part (refused, DNS, TLS) is
+/// underneath them.
 pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    const GENERIC: &[&str] = &["error sending request", "client error ("];
     let mut parts: Vec<String> = vec![];
     let mut next = Some(e);
     while let Some(err) = next {
         let text = err.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
+        let generic = GENERIC.iter().any(|g| text.starts_with(g)) && err.source().is_some();
+        if !generic && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         next = err.source();
