@@ -78,9 +78,15 @@ else
 fi
 
 # Every non-SUCCESS, non-INFO check, with its message (suite mode prints none of them).
-bad="$(find "$out" -name checks.json -print0 | xargs -0 -r jq -r '
-    .[] | select(.status == "FAILURE" or .status == "WARNING")
-    | "  \(.status) [\(.id)] \(.description)\(if .errorMessage then " -- " + .errorMessage else "" end)"' 2>/dev/null || true)"
+bad="$("$(host_python)" - "$out" <<'PY'
+import json, pathlib, sys
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*/checks.json")):
+    for c in json.loads(path.read_text()):
+        if c.get("status") in ("FAILURE", "WARNING"):
+            msg = f" -- {c['errorMessage']}" if c.get("errorMessage") else ""
+            print(f"  {c['status']} [{c.get('id')}] {c.get('description', '')}{msg}")
+PY
+)"
 warnings="$(printf '%s' "$bad" | grep -c '^  WARNING' || true)"
 failures="$(printf '%s' "$bad" | grep -c '^  FAILURE' || true)"
 scenarios="$(find "$out" -name checks.json | wc -l)"

@@ -43,7 +43,7 @@ host_python() {
 # Cargo's target directory (honours CARGO_TARGET_DIR and config).
 target_dir() {
     cargo metadata --no-deps --format-version 1 --manifest-path "$ROOT/Cargo.toml" |
-        jq -r .target_directory
+        "$(host_python)" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
 }
 
 # Build the conformance server (debug profile, shared with `cargo test`) and
