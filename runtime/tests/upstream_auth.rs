@@ -15,7 +15,7 @@ use upstream_support::*;
 
 const KEY: &str = "k3y-Hdr/+=?&x";
 const QKEY: &str = "qk3y/+ =?&#x";
-const CKEY: &str = "ck3y-cookie";
+const CKEY: &str = "ck3y+/cookie==";
 const BEARER: &str = "bearer-token-123";
 const USER: &str = "alice";
 const PASSWORD: &str = "pa55:w/rd";
@@ -147,7 +147,11 @@ async fn api_keys_go_where_the_scheme_says_and_never_come_back() {
     assert_clean(&r);
 
     let r = mcp.call("cki", json!({})).await;
-    assert_eq!(upstream.last().header("cookie"), Some("token=ck3y-cookie"));
+    // Legal cookie octets stay raw: servers compare base64 keys verbatim.
+    assert_eq!(
+        upstream.last().header("cookie"),
+        Some("token=ck3y+/cookie==")
+    );
     assert_eq!(
         r["structuredContent"]["headers"]["cookie"],
         "token=[REDACTED]"
@@ -213,6 +217,26 @@ async fn the_first_configured_alternative_is_used_and_none_is_fine() {
     // `{}` (no auth) first in the list does not beat a configured key.
     mcp.call("optional_then_key", json!({})).await;
     assert_eq!(upstream.last().header("x-api-key"), Some(KEY));
+}
+
+#[tokio::test]
+async fn credential_looking_extra_headers_are_redacted_others_not() {
+    let server = auth_server();
+    let upstream = echo_upstream(None).await;
+    let mut o = overrides(&upstream.url, &[]);
+    o.headers = vec![
+        "X-Api-Token: extra-token-77".into(),
+        "X-Tenant: acme-tenant".into(),
+    ];
+    server.configure_upstream(&o).unwrap();
+    let r = Mcp::start(server).await.call("none", json!({})).await;
+    let c = upstream.one();
+    assert_eq!(c.header("x-api-token"), Some("extra-token-77"));
+    assert_eq!(
+        r["structuredContent"]["headers"]["x-api-token"],
+        "[REDACTED]"
+    );
+    assert_eq!(r["structuredContent"]["headers"]["x-tenant"], "acme-tenant");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use super::error::CallError;
 use super::redact::Redactor;
-use super::serialize::encode;
+use super::serialize::{cookie_octets, encode};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -270,7 +270,7 @@ pub async fn apply(
                 KeyLocation::Query => a.query.push(format!("{}={}", encode(name), encode(value))),
                 KeyLocation::Cookie => {
                     a.cookies
-                        .push(format!("{}={}", encode(name), encode(value)))
+                        .push(format!("{}={}", cookie_octets(name), cookie_octets(value)))
                 }
             },
             Credential::Bearer(t) => a.headers.push((

@@ -149,9 +149,13 @@ impl Settings {
         }
         let credentials = Credentials::resolve(&config.security_schemes, |n| overrides.var(n));
         let mut secrets = credentials.secrets();
-        for (_, v) in &headers {
-            if let Ok(v) = v.to_str() {
+        for (n, v) in &headers {
+            if let (true, Ok(v)) = (is_credential_header(n), v.to_str()) {
                 secrets.push(v.to_owned());
+                // `Bearer xyz`: hide the credential also where it shows alone.
+                if let Some((_, c)) = v.split_once(' ') {
+                    secrets.push(c.trim().to_owned());
+                }
             }
         }
         for s in &secrets {
@@ -166,6 +170,8 @@ impl Settings {
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout))
             .pool_idle_timeout(Duration::from_secs(90))
             .redirect(same_origin_redirects())
+            // A Referer would repeat the previous URL, query (API key) included.
+            .referer(false)
             .build()
             .map_err(|e| ConfigError::Client(e.to_string()))?;
         Ok(Settings {
@@ -180,6 +186,26 @@ impl Settings {
             client,
         })
     }
+}
+
+/// Extra headers whose values are redacted from output like configured
+/// secrets. Not every header: redacting `Accept-Language: en` would
+/// mangle every `en` in every response.
+fn is_credential_header(name: &HeaderName) -> bool {
+    const HINTS: &[&str] = &[
+        "auth",
+        "key",
+        "token",
+        "secret",
+        "session",
+        "password",
+        "passwd",
+        "cookie",
+        "signature",
+        "credential",
+    ];
+    let n = name.as_str();
+    HINTS.iter().any(|h| n.contains(h))
 }
 
 /// Redirects are followed only within the origin of the request: a
@@ -295,6 +321,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn credential_headers_are_recognised_by_name() {
+        for (name, secret) in [
+            ("Authorization", true),
+            ("X-API-Key", true),
+            ("Private-Token", true),
+            ("Cookie", true),
+            ("X-Auth-User", true),
+            ("Accept-Language", false),
+            ("X-Tenant", false),
+        ] {
+            let n = HeaderName::from_bytes(name.as_bytes()).unwrap();
+            assert_eq!(is_credential_header(&n), secret, "{name}");
+        }
     }
 
     #[test]

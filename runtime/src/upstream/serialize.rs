@@ -33,6 +33,20 @@ pub fn encode(s: &str) -> String {
     utf8_percent_encode(s, VALUE).to_string()
 }
 
+/// What a cookie value may not hold raw (RFC 6265 cookie-octet): base64
+/// API keys keep their `=`, `+` and `/`, which servers compare verbatim.
+const COOKIE: &AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b',')
+    .add(b';')
+    .add(b'\\')
+    .add(b'%');
+
+pub fn cookie_octets(s: &str) -> String {
+    utf8_percent_encode(s, COOKIE).to_string()
+}
+
 /// RFC 6570 reserved expansion for `allowReserved`: reserved characters and
 /// existing `%XX` triples pass through, except those that would break the
 /// query string itself (`#`, `[`, `]`) or its form syntax (`&`, `+`).
@@ -313,6 +327,12 @@ mod tests {
             query("f", &v, Style::DeepObject, true, false),
             ["f%5Ba%5D%5Bb%5D=1", "f%5Bc%5D=1", "f%5Bc%5D=2"]
         );
+    }
+
+    #[test]
+    fn cookie_octets_stay_raw() {
+        assert_eq!(cookie_octets("ab+/c=="), "ab+/c==");
+        assert_eq!(cookie_octets("a b;c,d\"e"), "a%20b%3Bc%2Cd%22e");
     }
 
     #[test]
