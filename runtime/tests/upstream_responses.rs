@@ -195,6 +195,16 @@ async fn refused_connections_and_unknown_hosts_are_tool_errors() {
     );
     assert!(t.contains(": tcp connect error: Connection refused"), "{t}");
 
+    // TLS spoken to a plain HTTP server fails in the handshake.
+    let plain = Upstream::ok().await;
+    let tls = format!("https://{}", plain.addr);
+    configure(&server, &tls, &[]);
+    let r = mcp.call("op", json!({})).await;
+    assert!(
+        is_error(&r) && text(&r).starts_with(&format!("cannot connect to {tls}: ")),
+        "{r}"
+    );
+
     configure(&server, "http://nonexistent.invalid", &[]);
     let r = mcp.call("op", json!({})).await;
     assert!(is_error(&r));
