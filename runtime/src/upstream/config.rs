@@ -158,13 +158,6 @@ impl Settings {
                 }
             }
         }
-        for s in &secrets {
-            if s.len() < 8 {
-                tracing::warn!(
-                    "an upstream secret is shorter than 8 characters; redacting it may mangle tool output"
-                );
-            }
-        }
         let client = reqwest::Client::builder()
             .user_agent(user_agent)
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout))
@@ -185,6 +178,16 @@ impl Settings {
             secrets,
             client,
         })
+    }
+
+    /// Said once per start-up (not per resolve): short secrets make
+    /// redaction replace innocent text too.
+    pub fn warn_about_short_secrets(&self) {
+        if self.secrets.iter().any(|s| s.len() < 8) {
+            tracing::warn!(
+                "an upstream secret is shorter than 8 characters; redacting it may mangle tool output"
+            );
+        }
     }
 }
 

@@ -38,7 +38,7 @@ use std::sync::{Arc, RwLock};
 /// are created before `build()` knows the configuration, so they hold this
 /// handle and read the current settings on each call.
 #[derive(Clone, Default)]
-pub struct Upstream(Arc<RwLock<Option<State>>>);
+pub(crate) struct Upstream(Arc<RwLock<Option<State>>>);
 
 struct State {
     config: Arc<Config>,
@@ -56,11 +56,9 @@ impl Upstream {
     fn reconfigure(&self, overrides: &UpstreamOverrides) -> Result<(), ConfigError> {
         let mut state = self.0.write().unwrap_or_else(|e| e.into_inner());
         let s = state.as_mut().ok_or(ConfigError::NoUpstream)?;
-        s.settings = Arc::new(Settings::resolve(
-            s.config.clone(),
-            overrides,
-            &s.user_agent,
-        )?);
+        let settings = Settings::resolve(s.config.clone(), overrides, &s.user_agent)?;
+        settings.warn_about_short_secrets();
+        s.settings = Arc::new(settings);
         Ok(())
     }
 }
