@@ -254,12 +254,18 @@ const MAX_NODES: usize = 1_000_000;
 /// Returns every problem it can find: a syntax error stops the parse, but
 /// duplicate keys are all reported. An empty document yields `Ok(None)`.
 pub fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
+    parse_yaml_limited(text, MAX_NODES)
+}
+
+/// [`parse_yaml`] with a different bound on the number of nodes (OpenAPI
+/// documents such as Kubernetes' are far larger than any mcpgen spec).
+pub fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, Vec<Located>> {
     let mut problems = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     // Anchored nodes with their sizes (in nodes), for aliases.
     let mut anchors: BTreeMap<usize, (Node, usize)> = BTreeMap::new();
     // Nodes made so far, aliases counted in full: bounds "billion laughs".
-    let mut budget = MAX_NODES;
+    let mut budget = max_nodes;
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
     let too_big = |pos: Pos, what: &str| Located {

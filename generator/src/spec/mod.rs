@@ -66,6 +66,86 @@ pub struct Spec {
         deserialize_with = "lenient_vec"
     )]
     pub prompts: Vec<Prompt>,
+    /// An OpenAPI description (Swagger 2.0, OpenAPI 3.0, 3.1) whose
+    /// operations become tools that call the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openapi: Option<OpenApiImport>,
+}
+
+/// Import of an OpenAPI description: every operation becomes a tool (or,
+/// with `getAsResources`, a resource) that calls the API for real.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OpenApiImport {
+    /// The description (JSON or YAML), relative to this spec.
+    pub path: String,
+    /// Base URL of the API (default: its first server, or host + basePath).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Prefix of the environment variables holding credentials (default:
+    /// the server name in SHOUTY_SNAKE_CASE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_prefix: Option<String>,
+    /// Keep only operations that match (every list given must match).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<OperationFilter>,
+    /// Drop operations that match any entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<OperationFilter>,
+    /// Changes per operation, keyed by operationId or `METHOD /path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<OrderedMap<OperationOverride>>,
+    /// Expose GET operations whose only required inputs are path parameters
+    /// as resources and resource templates instead of tools.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub get_as_resources: bool,
+    /// Inline non-recursive `$ref`s in tool schemas (for clients that cannot
+    /// follow references); recursive ones stay references.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inline_refs: bool,
+    /// Follow `$ref`s to other hosts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_remote_refs: bool,
+}
+
+/// Operations to keep or drop. Globs: `*` within a path segment, `**`
+/// across segments, `?` one character.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OperationFilter {
+    /// Tags (globs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// operationIds or `METHOD /path` (globs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<String>,
+    /// Paths (globs), e.g. `/pets/**`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// HTTP methods, e.g. `GET`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
+}
+
+/// Changes to one imported operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OperationOverride {
+    /// The tool's name (1–128 characters of `A-Z a-z 0-9 _ - .`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What the tool does, for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Hints merged over the defaults derived from the HTTP method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<ToolAnnotations>,
+    /// Leave the operation out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<bool>,
 }
 
 /// The server's identity (MCP `Implementation`) and instructions.

@@ -1,0 +1,503 @@
+//! Reading OpenAPI documents: JSON or YAML (told apart by content), one file
+//! or several joined by relative `$ref`s, each kept with its positioned
+//! tree so that every problem is reported as `file:line:col` plus a JSON
+//! pointer.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Diagnostic, Diagnostics, Error, Problem, Warning};
+use crate::spec::locate::{self, Node, NodeKind, Plain, Pos, escape_pointer, resolve_plain};
+
+/// Index of a loaded file in [`Docs::files`].
+pub type FileId = usize;
+
+/// Most nodes one OpenAPI file may have (Kubernetes' has about 600,000).
+const MAX_NODES: usize = 20_000_000;
+/// Longest chain of `$ref`s to `$ref`s followed.
+const MAX_REF_CHAIN: usize = 64;
+
+/// A place in a document: a file and a JSON pointer into it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Loc {
+    pub file: FileId,
+    pub ptr: String,
+}
+
+impl Loc {
+    /// The child `key` of this place.
+    pub fn at(&self, key: &str) -> Loc {
+        let mut ptr = String::with_capacity(self.ptr.len() + key.len() + 1);
+        ptr.push_str(&self.ptr);
+        ptr.push('/');
+        ptr.push_str(&escape_pointer(key));
+        Loc {
+            file: self.file,
+            ptr,
+        }
+    }
+
+    /// The element `i` of this place.
+    pub fn idx(&self, i: usize) -> Loc {
+        Loc {
+            file: self.file,
+            ptr: format!("{}/{i}", self.ptr),
+        }
+    }
+}
+
+/// One loaded file.
+#[derive(Debug)]
+pub struct DocFile {
+    /// Normalised path (identity of the file).
+    pub path: PathBuf,
+    pub value: Value,
+    tree: Node,
+}
+
+/// Problems found so far; errors stop generation at the end of the run,
+/// warnings do not.
+#[derive(Debug, Default)]
+pub struct Findings {
+    errors: Vec<(Loc, String)>,
+    warnings: Vec<(Loc, String)>,
+}
+
+impl Findings {
+    pub fn error(&mut self, loc: &Loc, message: impl Into<String>) {
+        self.errors.push((loc.clone(), message.into()));
+    }
+    pub fn warn(&mut self, loc: &Loc, message: impl Into<String>) {
+        self.warnings.push((loc.clone(), message.into()));
+    }
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// Every file of an OpenAPI description, the entry point first.
+#[derive(Debug)]
+pub struct Docs {
+    pub files: Vec<DocFile>,
+    by_path: HashMap<PathBuf, FileId>,
+    allow_remote: bool,
+}
+
+/// Lexically normalise a path (`a/./b/../c` → `a/c`), keeping leading `..`.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last_is_normal =
+                    matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if last_is_normal {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Decode `%XX` escapes (refs are URI references).
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Turn a positioned YAML tree into JSON, warning about what JSON cannot hold.
+fn to_value(node: &Node, ptr: &mut String, file: FileId, findings: &mut Findings) -> Value {
+    match &node.kind {
+        NodeKind::Scalar { value, plain } => match resolve_plain(value, *plain) {
+            Plain::Null => Value::Null,
+            Plain::Bool(b) => Value::Bool(b),
+            Plain::Int(i) => Value::Number(i.into()),
+            Plain::UInt(u) => Value::Number(u.into()),
+            Plain::Float(f) => match Number::from_f64(f) {
+                Some(n) => Value::Number(n),
+                None => {
+                    findings.warn(
+                        &Loc {
+                            file,
+                            ptr: ptr.clone(),
+                        },
+                        format!("`{value}` has no JSON equivalent; read as the string {value:?}"),
+                    );
+                    Value::String(value.clone())
+                }
+            },
+            Plain::Str => Value::String(value.clone()),
+        },
+        NodeKind::Seq(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let len = ptr.len();
+                ptr.push('/');
+                ptr.push_str(&i.to_string());
+                out.push(to_value(item, ptr, file, findings));
+                ptr.truncate(len);
+            }
+            Value::Array(out)
+        }
+        NodeKind::Map(entries) => {
+            let mut out = Map::new();
+            for (k, v) in entries {
+                let Some(key) = k.as_str() else {
+                    findings.warn(
+                        &Loc {
+                            file,
+                            ptr: ptr.clone(),
+                        },
+                        "a mapping key that is not a scalar is ignored",
+                    );
+                    continue;
+                };
+                let len = ptr.len();
+                ptr.push('/');
+                ptr.push_str(&escape_pointer(key));
+                let value = to_value(v, ptr, file, findings);
+                ptr.truncate(len);
+                out.insert(key.to_string(), value);
+            }
+            Value::Object(out)
+        }
+    }
+}
+
+/// A `$ref` split into where it points.
+enum RefTarget {
+    Local(String),
+    File(PathBuf, String),
+    Remote,
+    Absolute,
+}
+
+fn split_ref(r: &str) -> RefTarget {
+    let (uri, fragment) = match r.split_once('#') {
+        Some((u, f)) => (u, f),
+        None => (r, ""),
+    };
+    let fragment = percent_decode(fragment);
+    let lower = uri.to_ascii_lowercase();
+    if uri.is_empty() {
+        RefTarget::Local(fragment)
+    } else if lower.starts_with("http://") || lower.starts_with("https://") {
+        RefTarget::Remote
+    } else if lower.starts_with("file:") || Path::new(uri).is_absolute() || uri.contains("://") {
+        RefTarget::Absolute
+    } else {
+        RefTarget::File(PathBuf::from(percent_decode(uri)), fragment)
+    }
+}
+
+impl Docs {
+    /// Read the entry document at `path` and every file its relative
+    /// `$ref`s reach. Syntax problems are returned as diagnostics.
+    pub fn load(path: &Path, allow_remote: bool, findings: &mut Findings) -> Result<Docs, Error> {
+        let mut docs = Docs {
+            files: Vec::new(),
+            by_path: HashMap::new(),
+            allow_remote,
+        };
+        docs.read_file(path, findings)?;
+        // Load every file reachable through refs, breadth first.
+        let mut next = 0;
+        while next < docs.files.len() {
+            let mut refs = Vec::new();
+            collect_refs(&docs.files[next].value, &mut String::new(), &mut refs);
+            for (ptr, r) in refs {
+                let at = Loc { file: next, ptr };
+                match split_ref(&r) {
+                    RefTarget::File(rel, _) => {
+                        let base = docs.files[next]
+                            .path
+                            .parent()
+                            .map(Path::to_path_buf)
+                            .unwrap_or_default();
+                        let target = normalize(&base.join(&rel));
+                        if !docs.by_path.contains_key(&target) {
+                            if !target.is_file() {
+                                findings.error(
+                                    &at,
+                                    format!(
+                                        "$ref {r:?}: file {} does not exist",
+                                        target.display()
+                                    ),
+                                );
+                                continue;
+                            }
+                            docs.read_file(&target, findings)?;
+                        }
+                    }
+                    RefTarget::Remote if !docs.allow_remote => findings.error(
+                        &at,
+                        format!(
+                            "$ref {r:?} points to another host; mcpgen does not fetch remote references unless given --allow-remote-refs"
+                        ),
+                    ),
+                    RefTarget::Remote => findings.error(
+                        &at,
+                        format!(
+                            "$ref {r:?}: fetching remote references is not supported by this build of mcpgen; download the file and refer to it by a relative path"
+                        ),
+                    ),
+                    RefTarget::Absolute => findings.error(
+                        &at,
+                        format!(
+                            "$ref {r:?} is an absolute path or URI; only paths relative to the referring file are followed"
+                        ),
+                    ),
+                    RefTarget::Local(_) => {}
+                }
+            }
+            next += 1;
+        }
+        Ok(docs)
+    }
+
+    fn read_file(&mut self, path: &Path, findings: &mut Findings) -> Result<FileId, Error> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let diag = |pos: Pos, problem: Problem| {
+            Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: path.to_path_buf(),
+                pos,
+                problem,
+            }]))
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+                return Err(diag(Pos { line, column: 1 }, Problem::NotUtf8));
+            }
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        // JSON is read by the same positioned parser: YAML 1.2 is a superset
+        // of JSON. Tabs between tokens are fine in JSON but not everywhere
+        // in YAML, so JSON text has them replaced by spaces (same columns).
+        let is_json = text.trim_start().starts_with(['{', '[']);
+        let owned;
+        let text = if is_json && text.contains('\t') {
+            owned = text.replace('\t', " ");
+            owned.as_str()
+        } else {
+            text
+        };
+        let tree = match locate::parse_yaml_limited(text, MAX_NODES) {
+            Ok(Some(tree)) => tree,
+            Ok(None) => return Err(diag(Pos { line: 1, column: 1 }, Problem::Empty)),
+            Err(problems) => {
+                let mut list: Vec<Diagnostic> = problems
+                    .into_iter()
+                    .map(|p| Diagnostic {
+                        file: path.to_path_buf(),
+                        pos: p.pos,
+                        problem: match p.problem {
+                            Problem::Yaml(m) if is_json => {
+                                Problem::Yaml(format!("invalid JSON: {m}"))
+                            }
+                            other => other,
+                        },
+                    })
+                    .collect();
+                list.sort_by_key(|d| d.pos);
+                return Err(Error::Invalid(Diagnostics(list)));
+            }
+        };
+        let id = self.files.len();
+        let value = to_value(&tree, &mut String::new(), id, findings);
+        let path = normalize(path);
+        self.by_path.insert(path.clone(), id);
+        self.files.push(DocFile { path, value, tree });
+        Ok(id)
+    }
+
+    /// The value at `loc`.
+    pub fn get(&self, loc: &Loc) -> Option<&Value> {
+        self.files.get(loc.file)?.value.pointer(&loc.ptr)
+    }
+
+    /// Where the `$ref` string `r`, found in file `from`, points.
+    pub fn target(&self, from: FileId, r: &str) -> Result<Loc, String> {
+        match split_ref(r) {
+            RefTarget::Local(fragment) => Ok(Loc {
+                file: from,
+                ptr: fragment,
+            }),
+            RefTarget::File(rel, fragment) => {
+                let base = self
+                    .files
+                    .get(from)
+                    .and_then(|f| f.path.parent())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                let target = normalize(&base.join(rel));
+                match self.by_path.get(&target) {
+                    Some(&file) => Ok(Loc {
+                        file,
+                        ptr: fragment,
+                    }),
+                    None => Err(format!("$ref {r:?}: {} was not loaded", target.display())),
+                }
+            }
+            RefTarget::Remote | RefTarget::Absolute => {
+                Err(format!("$ref {r:?} is not followed"))
+            }
+        }
+    }
+
+    /// Follow `$ref`s from the value at `loc` to a value that is not a
+    /// reference. Errors name the broken reference.
+    pub fn deref(&self, loc: &Loc) -> Result<(Loc, &Value), (Loc, String)> {
+        let mut loc = loc.clone();
+        for _ in 0..MAX_REF_CHAIN {
+            let Some(value) = self.get(&loc) else {
+                return Err((loc.clone(), format!("nothing at {}", pointer_or_root(&loc.ptr))));
+            };
+            match value.get("$ref") {
+                Some(Value::String(r)) => {
+                    let target = self.target(loc.file, r).map_err(|m| (loc.at("$ref"), m))?;
+                    if self.get(&target).is_none() {
+                        return Err((
+                            loc.at("$ref"),
+                            format!("$ref {r:?} points to nothing"),
+                        ));
+                    }
+                    loc = target;
+                }
+                _ => return Ok((loc, value)),
+            }
+        }
+        Err((loc, "$ref chain too long (or circular)".into()))
+    }
+
+    /// The position of `loc` in its file.
+    pub fn pos(&self, loc: &Loc) -> Pos {
+        self.files
+            .get(loc.file)
+            .map(|f| f.tree.locate(&loc.ptr))
+            .unwrap_or(Pos { line: 1, column: 1 })
+    }
+
+    pub fn path(&self, file: FileId) -> PathBuf {
+        self.files
+            .get(file)
+            .map(|f| f.path.clone())
+            .unwrap_or_default()
+    }
+
+    /// Findings as located diagnostics and warnings (deduplicated, sorted).
+    pub fn resolve(&self, findings: Findings) -> (Vec<Diagnostic>, Vec<Warning>) {
+        let mut errors: Vec<Diagnostic> = findings
+            .errors
+            .into_iter()
+            .map(|(loc, message)| Diagnostic {
+                file: self.path(loc.file),
+                pos: self.pos(&loc),
+                problem: Problem::OpenApi {
+                    pointer: loc.ptr,
+                    message,
+                },
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|d| seen.insert((d.file.clone(), d.pos.line, d.pos.column, d.problem.to_string())));
+        errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+        let mut warnings: Vec<Warning> = findings
+            .warnings
+            .into_iter()
+            .map(|(loc, message)| Warning {
+                file: self.path(loc.file),
+                pos: self.pos(&loc),
+                pointer: loc.ptr.trim_end_matches("/~key").to_string(),
+                message,
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        warnings.retain(|w| seen.insert((w.file.clone(), w.pointer.clone(), w.message.clone())));
+        warnings.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+        (errors, warnings)
+    }
+}
+
+fn pointer_or_root(ptr: &str) -> String {
+    format!("#{ptr}")
+}
+
+/// Every `$ref` string in `value`, with its holder's pointer.
+fn collect_refs(value: &Value, ptr: &mut String, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push((ptr.clone(), r.clone()));
+            }
+            for (k, v) in map {
+                if matches!(v, Value::Object(_) | Value::Array(_)) {
+                    let len = ptr.len();
+                    ptr.push('/');
+                    ptr.push_str(&escape_pointer(k));
+                    collect_refs(v, ptr, out);
+                    ptr.truncate(len);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let len = ptr.len();
+                ptr.push('/');
+                ptr.push_str(&i.to_string());
+                collect_refs(v, ptr, out);
+                ptr.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_escapes() {
+        assert_eq!(normalize(Path::new("a/./b/../c")), PathBuf::from("a/c"));
+        assert_eq!(normalize(Path::new("../x/y")), PathBuf::from("../x/y"));
+        assert_eq!(normalize(Path::new("a/../../x")), PathBuf::from("../x"));
+        assert_eq!(percent_decode("a%20b%2"), "a b%2");
+        assert!(matches!(split_ref("#/a"), RefTarget::Local(f) if f == "/a"));
+        assert!(matches!(split_ref("https://x/y.json#/a"), RefTarget::Remote));
+        assert!(matches!(split_ref("/etc/passwd"), RefTarget::Absolute));
+        assert!(matches!(split_ref("file:///etc/passwd"), RefTarget::Absolute));
+        assert!(
+            matches!(split_ref("../s/Pet.yaml#/Pet"), RefTarget::File(p, f) if p == Path::new("../s/Pet.yaml") && f == "/Pet")
+        );
+    }
+}

@@ -1,0 +1,501 @@
+//! OpenAPI input: Swagger 2.0, OpenAPI 3.0, 3.1 (and 3.2 where compatible),
+//! JSON or YAML, one file or several joined by relative `$ref`s. Every
+//! operation becomes a tool without a handler: the generated crate
+//! registers its descriptors and `mcpgen-runtime` calls the API (see
+//! `docs/upstream.md`).
+//!
+//! * [`doc`]: reading files, positions, `$ref` resolution;
+//! * [`schema`]: Schema Objects → JSON Schema 2020-12 with shared `$defs`;
+//! * [`ops`]: operations → tool / resource descriptors and operation
+//!   descriptors, security schemes → the upstream descriptor;
+//! * [`names`]: tool, argument and environment variable names.
+//!
+//! Nothing here panics on input: problems whose meaning is clear are
+//! warnings (generation goes on), the others are errors with file, line,
+//! column and JSON pointer.
+
+pub mod doc;
+pub mod names;
+pub mod ops;
+pub mod schema;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Diagnostic, Diagnostics, Error, Problem, Warning};
+use crate::ir::{self, RuntimeDep, Upstream, UpstreamItem};
+use crate::spec::{self, LoadedSpec, OpenApiImport, ServerInfo, Spec};
+pub use ops::{Api, Built, EnvVar, Version};
+
+/// Which operations to keep. Within a list, any entry may match; an
+/// include filter must match in every list it gives; an exclude filter
+/// drops an operation that matches any entry. `*` matches within a path
+/// segment, `**` across segments, `?` one character.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub tags: Vec<String>,
+    /// operationIds (or `METHOD /path`).
+    pub operations: Vec<String>,
+    pub paths: Vec<String>,
+    pub methods: Vec<String>,
+}
+
+/// Per-operation changes (from the YAML spec's `openapi.overrides`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Override {
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// MCP tool annotations (JSON object), merged over the defaults.
+    pub annotations: Option<Value>,
+    pub hidden: Option<bool>,
+}
+
+/// How an OpenAPI description becomes tools.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenApiOptions {
+    /// Follow `$ref`s to other hosts (not supported yet: a clear error).
+    pub allow_remote_refs: bool,
+    /// Inline non-recursive `$ref`s in tool schemas.
+    pub inline_refs: bool,
+    /// Expose GET operations without required non-path inputs as resources
+    /// and resource templates.
+    pub get_as_resources: bool,
+    /// Base URL built into the server (instead of `servers[0]`).
+    pub base_url: Option<String>,
+    /// Server name (default: from `info.title`).
+    pub name: Option<String>,
+    /// Prefix of environment variables (default: the server name in
+    /// SHOUTY_SNAKE_CASE).
+    pub env_prefix: Option<String>,
+    pub include: Filter,
+    pub exclude: Filter,
+    /// operationId (or `METHOD /path`) → override.
+    pub overrides: Vec<(String, Override)>,
+    /// Output schemas larger than this (in bytes of JSON, `$defs` included)
+    /// are left out; default [`DEFAULT_MAX_OUTPUT_SCHEMA`].
+    pub max_output_schema_bytes: Option<usize>,
+}
+
+/// Default bound on one tool's output schema: huge ones (a Kubernetes
+/// `PodList`) cost every client context and compile time, and a real API
+/// that deviates from them turns successful calls into errors.
+pub const DEFAULT_MAX_OUTPUT_SCHEMA: usize = 64 * 1024;
+
+/// Whether `text` looks like an OpenAPI/Swagger document rather than an
+/// mcpgen spec: a top-level `openapi` or `swagger` key with a version.
+pub fn sniff(text: &str) -> bool {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') {
+        return ["\"openapi\"", "\"swagger\""].iter().any(|k| {
+            trimmed.match_indices(k).any(|(i, _)| {
+                let rest = trimmed[i + k.len()..].trim_start();
+                rest.strip_prefix(':')
+                    .is_some_and(|r| r.trim_start().starts_with('"'))
+            })
+        });
+    }
+    text.lines().any(|line| {
+        ["openapi:", "swagger:", "\"openapi\":", "'openapi':", "\"swagger\":"]
+            .iter()
+            .any(|k| {
+                line.strip_prefix(k).is_some_and(|rest| {
+                    let v = rest.trim().trim_matches(['"', '\'']);
+                    v.starts_with(|c: char| c.is_ascii_digit())
+                })
+            })
+    })
+}
+
+/// A loaded description: the API as tools plus its warnings.
+pub struct Loaded {
+    pub api: Api,
+    pub warnings: Vec<Warning>,
+    /// Every file read (the entry point first).
+    pub inputs: Vec<std::path::PathBuf>,
+    /// `info.title`, `info.version`, `info.description`.
+    pub title: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Read the description at `path` and turn it into tools. `server_name`
+/// names the environment variables (unless `env_prefix` is set) and the
+/// URIs of resources; `taken` are tool names already used.
+pub fn load(
+    path: &Path,
+    opts: &OpenApiOptions,
+    server_name: &dyn Fn(Option<&str>) -> String,
+    taken: &HashSet<String>,
+) -> Result<Loaded, Error> {
+    let mut findings = doc::Findings::default();
+    let docs = doc::Docs::load(path, opts.allow_remote_refs, &mut findings)?;
+    let root_loc = doc::Loc {
+        file: 0,
+        ptr: String::new(),
+    };
+    let root = docs.get(&root_loc).cloned().unwrap_or(Value::Null);
+    let version = match (root.get("swagger"), root.get("openapi")) {
+        (Some(v), _) if version_text(v).starts_with("2.") => Some(Version::Swagger2),
+        (_, Some(v)) if version_text(v).starts_with("3.0") => Some(Version::OpenApi30),
+        (_, Some(v))
+            if version_text(v).starts_with("3.1") || version_text(v).starts_with("3.2") =>
+        {
+            Some(Version::OpenApi31)
+        }
+        (Some(v), _) => {
+            findings.error(
+                &root_loc.at("swagger"),
+                format!("unsupported Swagger version {}; expected 2.0", version_text(v)),
+            );
+            None
+        }
+        (_, Some(v)) => {
+            findings.error(
+                &root_loc.at("openapi"),
+                format!(
+                    "unsupported OpenAPI version {}; expected 3.0.x, 3.1.x or 3.2.x",
+                    version_text(v)
+                ),
+            );
+            None
+        }
+        (None, None) => {
+            findings.error(
+                &root_loc,
+                "not an OpenAPI document: no top-level `openapi` or `swagger` version",
+            );
+            None
+        }
+    };
+    if let Some(v) = version {
+        let known: &[&str] = match v {
+            Version::Swagger2 => &[
+                "swagger",
+                "info",
+                "host",
+                "basePath",
+                "schemes",
+                "consumes",
+                "produces",
+                "paths",
+                "definitions",
+                "parameters",
+                "responses",
+                "securityDefinitions",
+                "security",
+                "tags",
+                "externalDocs",
+            ],
+            _ => &[
+                "openapi",
+                "info",
+                "jsonSchemaDialect",
+                "servers",
+                "paths",
+                "webhooks",
+                "components",
+                "security",
+                "tags",
+                "externalDocs",
+                "$self",
+            ],
+        };
+        if let Some(map) = root.as_object() {
+            for key in map.keys() {
+                if !key.starts_with("x-") && !known.contains(&key.as_str()) {
+                    findings.warn(
+                        &doc::Loc {
+                            file: 0,
+                            ptr: format!("{}/~key", root_loc.at(key).ptr),
+                        },
+                        format!("unknown top-level key `{key}` ignored"),
+                    );
+                }
+            }
+        }
+    }
+    let title = root
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let name = server_name(title.as_deref());
+    let api = match version {
+        Some(v) if !findings.has_errors() => {
+            let prefix = opts
+                .env_prefix
+                .as_deref()
+                .map(names::shouty)
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| names::shouty(&name));
+            let prefix = if prefix.is_empty() {
+                String::from("API")
+            } else {
+                prefix
+            };
+            ops::Builder::new(&docs, v, opts, &mut findings, prefix).build(&name, taken)
+        }
+        _ => Api::default(),
+    };
+    let (errors, warnings) = docs.resolve(findings);
+    if !errors.is_empty() {
+        return Err(Error::Invalid(Diagnostics(errors)));
+    }
+    Ok(Loaded {
+        inputs: docs.files.iter().map(|f| f.path.clone()).collect(),
+        title,
+        version: api.version.clone(),
+        description: api.description.clone(),
+        api,
+        warnings,
+    })
+}
+
+/// A server lowered to IR from an OpenAPI description (or a spec that
+/// imports one).
+pub struct Lowered {
+    pub server: ir::Server,
+    /// Every file read.
+    pub inputs: Vec<std::path::PathBuf>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The server name for a description: `--name`, else `info.title`, else the
+/// file name, kebab-cased into a valid package name.
+fn server_name(explicit: Option<&str>, title: Option<&str>, path: &Path) -> String {
+    if let Some(n) = explicit {
+        return n.to_string();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    [title.unwrap_or(""), stem.as_str()]
+        .into_iter()
+        .find_map(|c| ir::names::package_name(c).ok())
+        .unwrap_or_else(|| String::from("openapi-server"))
+}
+
+/// The first paragraph of `info.description`, for the package description.
+fn summary(description: Option<&str>) -> Option<String> {
+    let first = description?
+        .trim()
+        .split("\n\n")
+        .next()?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if first.is_empty() {
+        return None;
+    }
+    Some(if first.chars().count() > 300 {
+        let cut: String = first.chars().take(297).collect();
+        format!("{cut}...")
+    } else {
+        first
+    })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "._-+".contains(*c))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn upstream(api: Api, source: String) -> Upstream {
+    Upstream {
+        json: api.upstream_json,
+        source,
+        base_url: api.base_url,
+        tools: api.tools.into_iter().map(UpstreamItem::from_built).collect(),
+        resources: api
+            .resources
+            .into_iter()
+            .map(UpstreamItem::from_built)
+            .collect(),
+        templates: api
+            .templates
+            .into_iter()
+            .map(UpstreamItem::from_built)
+            .collect(),
+        env: api.env,
+        notes: api.notes,
+    }
+}
+
+/// Lower an OpenAPI description at `path` to a server of its own.
+pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<Lowered, Error> {
+    if let Some(n) = &opts.name {
+        if let Err(reason) = ir::names::package_name(n) {
+            return Err(Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: path.to_path_buf(),
+                pos: crate::spec::locate::Pos { line: 1, column: 1 },
+                problem: Problem::InvalidCrateName {
+                    name: n.clone(),
+                    reason,
+                },
+            }])));
+        }
+    }
+    let name_of = |title: Option<&str>| server_name(opts.name.as_deref(), title, path);
+    let loaded = load(path, opts, &name_of, &HashSet::new())?;
+    let name = name_of(loaded.title.as_deref());
+    let spec = Spec {
+        schema: None,
+        server: ServerInfo {
+            name,
+            version: loaded.version.clone().unwrap_or_else(|| "0.1.0".into()),
+            title: loaded.title.clone(),
+            description: summary(loaded.description.as_deref()),
+            instructions: None,
+            icons: Vec::new(),
+            website_url: None,
+        },
+        tools: Vec::new(),
+        resources: Vec::new(),
+        resource_templates: Vec::new(),
+        prompts: Vec::new(),
+        openapi: None,
+    };
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let spec_loaded = LoadedSpec {
+        spec,
+        path: path.to_path_buf(),
+        base_dir,
+        files: Default::default(),
+    };
+    let mut server = ir::build(&spec_loaded, runtime);
+    server.upstream = Some(upstream(loaded.api, file_name(path)));
+    Ok(Lowered {
+        server,
+        inputs: loaded.inputs,
+        warnings: loaded.warnings,
+    })
+}
+
+/// Options for a spec's `openapi` import: the spec's settings over those
+/// given on the command line.
+fn import_options(import: &OpenApiImport, cli: &OpenApiOptions) -> OpenApiOptions {
+    let mut o = cli.clone();
+    o.name = None;
+    if import.base_url.is_some() {
+        o.base_url = import.base_url.clone();
+    }
+    if import.env_prefix.is_some() {
+        o.env_prefix = import.env_prefix.clone();
+    }
+    o.get_as_resources |= import.get_as_resources;
+    o.inline_refs |= import.inline_refs;
+    o.allow_remote_refs |= import.allow_remote_refs;
+    let extend = |f: &mut Filter, s: &Option<spec::OperationFilter>| {
+        if let Some(s) = s {
+            f.tags.extend(s.tags.iter().cloned());
+            f.operations.extend(s.operations.iter().cloned());
+            f.paths.extend(s.paths.iter().cloned());
+            f.methods.extend(s.methods.iter().cloned());
+        }
+    };
+    extend(&mut o.include, &import.include);
+    extend(&mut o.exclude, &import.exclude);
+    if let Some(overrides) = &import.overrides {
+        for (key, ov) in overrides.iter() {
+            o.overrides.push((
+                key.clone(),
+                Override {
+                    name: ov.name.clone(),
+                    title: ov.title.clone(),
+                    description: ov.description.clone(),
+                    annotations: ov
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| serde_json::to_value(a).ok()),
+                    hidden: ov.hidden,
+                },
+            ));
+        }
+    }
+    o
+}
+
+/// Add the spec's `openapi` import (if any) to `server`: returns the files
+/// read and the warnings.
+pub fn import(
+    loaded: &LoadedSpec,
+    server: &mut ir::Server,
+    cli: &OpenApiOptions,
+) -> Result<(Vec<std::path::PathBuf>, Vec<Warning>), Error> {
+    let Some(import) = &loaded.spec.openapi else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let opts = import_options(import, cli);
+    let path = loaded.base_dir.join(&import.path);
+    let taken: HashSet<String> = server.tools.iter().map(|t| t.name.clone()).collect();
+    let name = loaded.spec.server.name.clone();
+    let result = load(&path, &opts, &|_| name.clone(), &taken)?;
+    // Overrides that match no operation are mistakes worth stopping for.
+    let unmatched: Vec<&String> = opts
+        .overrides
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !result.api.matched_overrides.contains(*k))
+        .collect();
+    if !unmatched.is_empty() {
+        let tree = std::fs::read_to_string(&loaded.path)
+            .ok()
+            .and_then(|t| crate::spec::locate::parse_yaml(&t).ok().flatten());
+        let list = unmatched
+            .into_iter()
+            .map(|k| {
+                let ptr = format!(
+                    "/openapi/overrides/{}/~key",
+                    crate::spec::locate::escape_pointer(k)
+                );
+                Diagnostic {
+                    file: loaded.path.clone(),
+                    pos: tree
+                        .as_ref()
+                        .map(|t| t.locate(&ptr))
+                        .unwrap_or(crate::spec::locate::Pos { line: 1, column: 1 }),
+                    problem: Problem::OpenApi {
+                        pointer: ptr.trim_end_matches("/~key").to_string(),
+                        message: format!(
+                            "override {k:?} matches no operation of {} (give an operationId or `METHOD /path`)",
+                            path.display()
+                        ),
+                    },
+                }
+            })
+            .collect();
+        return Err(Error::Invalid(Diagnostics(list)));
+    }
+    server.upstream = Some(upstream(result.api, file_name(&path)));
+    Ok((result.inputs, result.warnings))
+}
+
+fn version_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert!(sniff("openapi: 3.0.0\ninfo: {}\n"));
+        assert!(sniff("# c\nswagger: \"2.0\"\n"));
+        assert!(sniff("{\n  \"openapi\": \"3.1.0\"}"));
+        assert!(!sniff("server:\n  name: x\nopenapi:\n  path: a.yaml\n"));
+        assert!(!sniff("server: {name: x}\n"));
+    }
+}

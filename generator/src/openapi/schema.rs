@@ -1,0 +1,920 @@
+//! OpenAPI Schema Objects (Swagger 2.0, OpenAPI 3.0, 3.1) → JSON Schema
+//! 2020-12.
+//!
+//! Every `$ref` target becomes one entry of a shared table of definitions,
+//! named after the component (`#/components/schemas/Pet`,
+//! `#/definitions/Pet` and `schemas/Pet.yaml` all become `Pet`); references
+//! are rewritten to `#/$defs/<name>`. A tool's schema later gets only the
+//! definitions reachable from it ([`Schemas::attach_defs`]), optionally with
+//! the non-recursive ones inlined.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use serde_json::{Map, Value, json};
+
+use super::doc::{Docs, Findings, Loc};
+
+/// Which dialect the description's schemas are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Swagger 2.0 and OpenAPI 3.0: a JSON Schema draft-4/5 subset with
+    /// `nullable`, boolean `exclusiveMinimum`, `$ref` siblings ignored.
+    Legacy,
+    /// OpenAPI 3.1 and later: JSON Schema 2020-12.
+    Modern,
+}
+
+const TYPES: &[&str] = &[
+    "null", "boolean", "object", "array", "number", "string", "integer",
+];
+const UINT_KEYWORDS: &[&str] = &[
+    "maxLength",
+    "minLength",
+    "maxItems",
+    "minItems",
+    "maxProperties",
+    "minProperties",
+    "maxContains",
+    "minContains",
+];
+const NUMBER_KEYWORDS: &[&str] = &["minimum", "maximum", "multipleOf"];
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "additionalProperties",
+    "not",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+];
+const SCHEMA_LIST_KEYWORDS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
+const SCHEMA_MAP_KEYWORDS: &[&str] = &["properties", "patternProperties", "dependentSchemas"];
+/// Dropped: OpenAPI-only or would change how `$ref`s resolve.
+const DROPPED: &[&str] = &[
+    "xml",
+    "externalDocs",
+    "$id",
+    "id",
+    "$schema",
+    "$anchor",
+    "$dynamicAnchor",
+    "$comment",
+    "$vocabulary",
+    "$defs",
+    "definitions",
+    "nullable",
+    "x-nullable",
+];
+/// Keys that only annotate: merged into an inlined reference.
+const ANNOTATIONS: &[&str] = &[
+    "description",
+    "title",
+    "default",
+    "examples",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+];
+
+/// The shared table of converted definitions.
+pub struct Schemas {
+    dialect: Dialect,
+    names: HashMap<Loc, String>,
+    taken: HashSet<String>,
+    /// Converted definitions by name.
+    pub defs: HashMap<String, Value>,
+    pending: Vec<(String, Loc)>,
+    patterns: HashMap<String, bool>,
+    edges: HashMap<String, Vec<String>>,
+    recursive: HashSet<String>,
+    inlined: HashMap<String, Value>,
+}
+
+/// Sanitise a definition name so that `#/$defs/<name>` is a plain URI
+/// fragment.
+fn clean_name(raw: &str) -> String {
+    let s: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        String::from("schema")
+    } else {
+        s
+    }
+}
+
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// Every `#/$defs/<name>` referenced in `v`.
+fn refs_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if k == "$ref" {
+                    if let Some(name) = child.as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+                        out.push(name.to_string());
+                    }
+                } else if k != "$defs" {
+                    refs_in(child, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| refs_in(i, out)),
+        _ => {}
+    }
+}
+
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Schemas {
+    pub fn new(dialect: Dialect) -> Schemas {
+        Schemas {
+            dialect,
+            names: HashMap::new(),
+            taken: HashSet::new(),
+            defs: HashMap::new(),
+            pending: Vec::new(),
+            patterns: HashMap::new(),
+            edges: HashMap::new(),
+            recursive: HashSet::new(),
+            inlined: HashMap::new(),
+        }
+    }
+
+    /// Reserve the natural names of the entry document's components first,
+    /// so that they keep them whatever else refers to what.
+    pub fn reserve(&mut self, docs: &Docs, container: &Loc) {
+        let Some(Value::Object(map)) = docs.get(container) else {
+            return;
+        };
+        for key in map.keys() {
+            let loc = container.at(key);
+            let name = self.unique(clean_name(key));
+            self.names.insert(loc, name);
+        }
+    }
+
+    fn unique(&mut self, base: String) -> String {
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.taken.contains(&name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        self.taken.insert(name.clone());
+        name
+    }
+
+    /// The definition name of the schema at `target`, queuing its
+    /// conversion the first time.
+    fn def_name(&mut self, docs: &Docs, target: &Loc) -> String {
+        if let Some(name) = self.names.get(target) {
+            if !self.defs.contains_key(name) && !self.pending.iter().any(|(n, _)| n == name) {
+                self.defs.insert(name.clone(), json!({}));
+                self.pending.push((name.clone(), target.clone()));
+            }
+            return name.clone();
+        }
+        let segments: Vec<&str> = target.ptr.split('/').skip(1).collect();
+        let base = match segments.as_slice() {
+            [] => docs
+                .path(target.file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            [.., "components", "schemas", name] | [.., "definitions", name] => unescape(name),
+            [.., parent, last]
+                if matches!(
+                    *last,
+                    "schema" | "items" | "additionalProperties" | "not" | "0" | "1" | "2"
+                ) =>
+            {
+                format!("{}_{}", unescape(parent), last)
+            }
+            [.., last] => unescape(last),
+        };
+        let name = self.unique(clean_name(&base));
+        self.names.insert(target.clone(), name.clone());
+        self.defs.insert(name.clone(), json!({}));
+        self.pending.push((name.clone(), target.clone()));
+        name
+    }
+
+    /// Convert every queued definition (iteratively: reference chains do
+    /// not recurse).
+    pub fn drain(&mut self, docs: &Docs, f: &mut Findings) {
+        while let Some((name, loc)) = self.pending.pop() {
+            let value = docs.get(&loc).cloned().unwrap_or(Value::Null);
+            let converted = self.convert(docs, &loc, &value, f);
+            self.defs.insert(name, converted);
+        }
+    }
+
+    /// Convert the schema `v` found at `loc`.
+    pub fn convert(&mut self, docs: &Docs, loc: &Loc, v: &Value, f: &mut Findings) -> Value {
+        match v {
+            Value::Bool(_) => v.clone(),
+            Value::Object(m) => self.convert_object(docs, loc, m, f),
+            Value::Null => {
+                f.warn(loc, "a null schema is read as `{}` (any value)");
+                json!({})
+            }
+            other => {
+                f.warn(
+                    loc,
+                    format!(
+                        "a schema must be an object, found {}; read as `{{}}` (any value)",
+                        kind_name(other)
+                    ),
+                );
+                json!({})
+            }
+        }
+    }
+
+    fn convert_object(
+        &mut self,
+        docs: &Docs,
+        loc: &Loc,
+        m: &Map<String, Value>,
+        f: &mut Findings,
+    ) -> Value {
+        let mut out = Map::new();
+        if let Some(r) = m.get("$ref") {
+            match r {
+                Value::String(r) => match docs.target(loc.file, r) {
+                    Ok(target) if docs.get(&target).is_some() => {
+                        let name = self.def_name(docs, &target);
+                        out.insert("$ref".into(), format!("#/$defs/{name}").into());
+                        if self.dialect == Dialect::Legacy {
+                            // Siblings of `$ref` are ignored in 2.0/3.0; keep
+                            // the harmless annotations people write there.
+                            for key in ["description", "title"] {
+                                if let Some(Value::String(s)) = m.get(key) {
+                                    out.insert(key.into(), s.clone().into());
+                                }
+                            }
+                            return self.finish_nullable(loc, m, out);
+                        }
+                    }
+                    Ok(_) => {
+                        f.error(&loc.at("$ref"), format!("$ref {r:?} points to nothing"));
+                        return json!({});
+                    }
+                    Err(message) => {
+                        f.error(&loc.at("$ref"), message);
+                        return json!({});
+                    }
+                },
+                other => f.warn(
+                    &loc.at("$ref"),
+                    format!("`$ref` must be a string, found {}; ignored", kind_name(other)),
+                ),
+            }
+        }
+        let tuple = matches!(m.get("items"), Some(Value::Array(_)));
+        for (key, value) in m {
+            let at = loc.at(key);
+            let k = key.as_str();
+            if k == "$ref" || k.starts_with("x-") || DROPPED.contains(&k) {
+                continue;
+            }
+            match k {
+                "type" => {
+                    if let Some(t) = self.convert_type(&at, value, &mut out, f) {
+                        out.insert("type".into(), t);
+                    }
+                }
+                "items" => match value {
+                    Value::Array(items) => {
+                        let list = items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, s)| self.convert(docs, &at.idx(i), s, f))
+                            .collect();
+                        out.insert("prefixItems".into(), Value::Array(list));
+                    }
+                    _ => {
+                        let s = self.convert(docs, &at, value, f);
+                        out.insert("items".into(), s);
+                    }
+                },
+                "additionalItems" => {
+                    if tuple {
+                        let s = self.convert(docs, &at, value, f);
+                        out.insert("items".into(), s);
+                    }
+                }
+                k if SCHEMA_KEYWORDS.contains(&k) => {
+                    let s = self.convert(docs, &at, value, f);
+                    out.insert(key.clone(), s);
+                }
+                k if SCHEMA_LIST_KEYWORDS.contains(&k) => match value {
+                    Value::Array(items) if !items.is_empty() => {
+                        let list = items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, s)| self.convert(docs, &at.idx(i), s, f))
+                            .collect();
+                        out.insert(key.clone(), Value::Array(list));
+                    }
+                    Value::Array(_) => f.warn(&at, format!("empty `{k}` ignored")),
+                    other => f.warn(
+                        &at,
+                        format!("`{k}` must be an array, found {}; ignored", kind_name(other)),
+                    ),
+                },
+                k if SCHEMA_MAP_KEYWORDS.contains(&k) => match value {
+                    Value::Object(props) => {
+                        let mut converted = Map::new();
+                        for (name, s) in props {
+                            if k == "patternProperties" && !self.pattern_ok(name) {
+                                f.warn(
+                                    &at.at(name),
+                                    format!("pattern {name:?} is not a valid regular expression; property pattern dropped"),
+                                );
+                                continue;
+                            }
+                            let s = self.convert(docs, &at.at(name), s, f);
+                            converted.insert(name.clone(), s);
+                        }
+                        out.insert(key.clone(), Value::Object(converted));
+                    }
+                    other => f.warn(
+                        &at,
+                        format!("`{k}` must be an object, found {}; ignored", kind_name(other)),
+                    ),
+                },
+                "required" => match value {
+                    Value::Array(items) => {
+                        let mut seen = BTreeSet::new();
+                        let list: Vec<Value> = items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .filter(|s| seen.insert(*s))
+                            .map(|s| Value::String(s.to_string()))
+                            .collect();
+                        out.insert("required".into(), Value::Array(list));
+                    }
+                    Value::Bool(_) => f.warn(
+                        &at,
+                        "`required: true/false` inside a schema has no meaning (list required properties on the parent object); ignored",
+                    ),
+                    other => f.warn(
+                        &at,
+                        format!("`required` must be an array, found {}; ignored", kind_name(other)),
+                    ),
+                },
+                "enum" => match value {
+                    Value::Array(items) if !items.is_empty() => {
+                        out.insert("enum".into(), value.clone());
+                        let _ = items;
+                    }
+                    _ => f.warn(&at, "`enum` must be a non-empty array; ignored"),
+                },
+                "example" => {
+                    if !m.contains_key("examples") {
+                        out.insert("examples".into(), Value::Array(vec![value.clone()]));
+                    }
+                }
+                "examples" => match value {
+                    Value::Array(_) => {
+                        out.insert("examples".into(), value.clone());
+                    }
+                    Value::Object(map) => {
+                        // OpenAPI-style named examples in the wrong place.
+                        let list = map
+                            .values()
+                            .map(|e| e.get("value").cloned().unwrap_or_else(|| e.clone()))
+                            .collect();
+                        out.insert("examples".into(), Value::Array(list));
+                    }
+                    other => {
+                        out.insert("examples".into(), Value::Array(vec![other.clone()]));
+                    }
+                },
+                "exclusiveMinimum" | "exclusiveMaximum" => match value {
+                    Value::Number(_) => {
+                        out.insert(key.clone(), value.clone());
+                    }
+                    Value::Bool(true) => {
+                        let bound = if k == "exclusiveMinimum" {
+                            "minimum"
+                        } else {
+                            "maximum"
+                        };
+                        if let Some(n @ Value::Number(_)) = m.get(bound) {
+                            out.insert(key.clone(), n.clone());
+                        }
+                    }
+                    Value::Bool(false) => {}
+                    other => f.warn(
+                        &at,
+                        format!("`{k}` must be a number, found {}; ignored", kind_name(other)),
+                    ),
+                },
+                k if NUMBER_KEYWORDS.contains(&k) => match value {
+                    Value::Number(n) if k != "multipleOf" || n.as_f64().is_some_and(|x| x > 0.0) => {
+                        let exclusive = if k == "minimum" {
+                            m.get("exclusiveMinimum")
+                        } else if k == "maximum" {
+                            m.get("exclusiveMaximum")
+                        } else {
+                            None
+                        };
+                        if exclusive != Some(&Value::Bool(true)) {
+                            out.insert(key.clone(), value.clone());
+                        }
+                    }
+                    other => f.warn(
+                        &at,
+                        format!("`{k}` must be a {}number, found {}; ignored", if k == "multipleOf" { "positive " } else { "" }, kind_name(other)),
+                    ),
+                },
+                k if UINT_KEYWORDS.contains(&k) => {
+                    let n = match value {
+                        Value::Number(n) => n
+                            .as_u64()
+                            .or_else(|| n.as_f64().filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 9e15).map(|x| x as u64)),
+                        _ => None,
+                    };
+                    match n {
+                        Some(n) => {
+                            out.insert(key.clone(), n.into());
+                        }
+                        None => f.warn(
+                            &at,
+                            format!("`{k}` must be a non-negative integer, found {value}; ignored"),
+                        ),
+                    }
+                }
+                "pattern" => match value {
+                    Value::String(p) if self.pattern_ok(p) => {
+                        out.insert("pattern".into(), value.clone());
+                    }
+                    _ => f.warn(
+                        &at,
+                        "`pattern` is not a valid regular expression (ECMA 262); dropped",
+                    ),
+                },
+                "uniqueItems" | "readOnly" | "writeOnly" | "deprecated" => {
+                    if value.is_boolean() {
+                        out.insert(key.clone(), value.clone());
+                    }
+                }
+                "title" | "description" | "format" | "contentMediaType" | "contentEncoding" => {
+                    if value.is_string() {
+                        out.insert(key.clone(), value.clone());
+                    }
+                }
+                "discriminator" => {
+                    let d = self.convert_discriminator(docs, &at, value);
+                    out.insert(key.clone(), d);
+                }
+                "$dynamicRef" | "$recursiveRef" => f.warn(
+                    &at,
+                    format!("`{k}` is not supported; the schema accepts any value there"),
+                ),
+                _ => {
+                    // `default`, `const`, `dependentRequired` and unknown
+                    // keywords: kept as they are (validators ignore unknown
+                    // keywords).
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        self.finish_nullable(loc, m, out)
+    }
+
+    /// `type`, checked: unknown type names are dropped, `file` (2.0) is a
+    /// binary string.
+    fn convert_type(
+        &mut self,
+        at: &Loc,
+        value: &Value,
+        out: &mut Map<String, Value>,
+        f: &mut Findings,
+    ) -> Option<Value> {
+        match value {
+            Value::String(t) if t == "file" => {
+                out.insert("format".into(), "binary".into());
+                Some("string".into())
+            }
+            Value::String(t) if TYPES.contains(&t.as_str()) => Some(value.clone()),
+            Value::Array(list) => {
+                let mut types = Vec::new();
+                for t in list {
+                    match t.as_str() {
+                        Some(t) if TYPES.contains(&t) => {
+                            if !types.contains(&t) {
+                                types.push(t);
+                            }
+                        }
+                        _ => f.warn(at, format!("unknown type {t} ignored")),
+                    }
+                }
+                match types.as_slice() {
+                    [] => None,
+                    [one] => Some((*one).into()),
+                    _ => Some(types.into_iter().map(Value::from).collect()),
+                }
+            }
+            other => {
+                f.warn(
+                    at,
+                    format!("unknown type {other}; the schema accepts any type"),
+                );
+                None
+            }
+        }
+    }
+
+    /// 3.0 `nullable: true` (and 2.0 `x-nullable`) → `null` in `type` (and
+    /// `enum`), or `anyOf` with `{"type": "null"}`.
+    fn finish_nullable(&self, _loc: &Loc, m: &Map<String, Value>, mut out: Map<String, Value>) -> Value {
+        let nullable = m.get("nullable") == Some(&Value::Bool(true))
+            || m.get("x-nullable") == Some(&Value::Bool(true));
+        if !nullable {
+            return Value::Object(out);
+        }
+        let add_null_to_enum = |out: &mut Map<String, Value>| {
+            if let Some(Value::Array(values)) = out.get_mut("enum") {
+                if !values.contains(&Value::Null) {
+                    values.push(Value::Null);
+                }
+            }
+        };
+        match out.get_mut("type") {
+            Some(Value::String(t)) => {
+                let t = std::mem::take(t);
+                if t != "null" {
+                    out.insert("type".into(), json!([t, "null"]));
+                }
+                add_null_to_enum(&mut out);
+                Value::Object(out)
+            }
+            Some(Value::Array(types)) => {
+                if !types.contains(&Value::from("null")) {
+                    types.push("null".into());
+                }
+                add_null_to_enum(&mut out);
+                Value::Object(out)
+            }
+            _ => {
+                let composite = ["$ref", "allOf", "anyOf", "oneOf", "enum", "const", "not"]
+                    .iter()
+                    .any(|k| out.contains_key(*k));
+                if composite {
+                    let mut outer = Map::new();
+                    for key in ["description", "title"] {
+                        if let Some(v) = out.remove(key) {
+                            outer.insert(key.into(), v);
+                        }
+                    }
+                    outer.insert(
+                        "anyOf".into(),
+                        json!([Value::Object(out), {"type": "null"}]),
+                    );
+                    Value::Object(outer)
+                } else {
+                    Value::Object(out)
+                }
+            }
+        }
+    }
+
+    /// The discriminator stays as an annotation; mapping values that are
+    /// references are rewritten to the definitions they name.
+    fn convert_discriminator(&mut self, docs: &Docs, at: &Loc, value: &Value) -> Value {
+        let mut d = value.clone();
+        if let Some(Value::Object(mapping)) = d.get_mut("mapping") {
+            for v in mapping.values_mut() {
+                if let Some(r) = v.as_str() {
+                    if r.contains('#') || r.contains('/') || r.contains(".yaml") || r.contains(".json") {
+                        if let Ok(target) = docs.target(at.file, r) {
+                            if docs.get(&target).is_some() {
+                                let name = self.def_name(docs, &target);
+                                *v = Value::String(format!("#/$defs/{name}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let Value::Object(m) = &mut d {
+            m.retain(|k, _| !k.starts_with("x-"));
+        }
+        d
+    }
+
+    /// Whether the JSON Schema validator the runtime uses accepts `pattern`.
+    fn pattern_ok(&mut self, pattern: &str) -> bool {
+        if let Some(ok) = self.patterns.get(pattern) {
+            return *ok;
+        }
+        let ok = jsonschema::validator_for(&json!({ "pattern": pattern })).is_ok();
+        self.patterns.insert(pattern.to_string(), ok);
+        ok
+    }
+
+    /// Follow `#/$defs/...` references to the schema they name.
+    pub fn resolve<'a>(&'a self, mut v: &'a Value) -> &'a Value {
+        for _ in 0..32 {
+            match v
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .and_then(|n| self.defs.get(n))
+            {
+                Some(next) => v = next,
+                None => return v,
+            }
+        }
+        v
+    }
+
+    /// The JSON type a schema certainly has, if exactly one (besides null).
+    pub fn single_type(&self, v: &Value) -> Option<String> {
+        let v = self.resolve(v);
+        match v.get("type") {
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(Value::Array(ts)) => {
+                let non_null: Vec<&str> = ts
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|t| *t != "null")
+                    .collect();
+                match non_null.as_slice() {
+                    [one] => Some((*one).to_string()),
+                    _ => None,
+                }
+            }
+            _ => {
+                if v.get("properties").is_some() {
+                    return Some("object".into());
+                }
+                let parts = v.get("allOf").and_then(Value::as_array)?;
+                let types: Vec<Option<String>> =
+                    parts.iter().map(|p| self.single_type(p)).collect();
+                if !types.is_empty() && types.iter().all(|t| t.as_deref() == Some("object")) {
+                    Some("object".into())
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Whether instances of `v` are always JSON objects (never null).
+    pub fn is_object(&self, v: &Value) -> bool {
+        let r = self.resolve(v);
+        let nullable = match r.get("type") {
+            Some(Value::Array(ts)) => ts.contains(&Value::from("null")),
+            _ => r.get("anyOf").is_some() && r.get("type").is_none(),
+        };
+        !nullable && self.single_type(v).as_deref() == Some("object")
+    }
+
+    /// Compute the reference graph and the recursive definitions; call once
+    /// every definition is converted.
+    pub fn finish(&mut self) {
+        let mut names: Vec<&String> = self.defs.keys().collect();
+        names.sort();
+        let mut edges = HashMap::new();
+        for name in names {
+            let mut out = Vec::new();
+            if let Some(v) = self.defs.get(name) {
+                refs_in(v, &mut out);
+            }
+            out.sort();
+            out.dedup();
+            edges.insert(name.clone(), out);
+        }
+        self.edges = edges;
+        self.recursive = recursive_nodes(&self.edges);
+    }
+
+    /// Definitions reachable from `roots`, sorted.
+    fn reachable(&self, roots: Vec<String>) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack = roots;
+        while let Some(n) = stack.pop() {
+            if seen.insert(n.clone()) {
+                if let Some(next) = self.edges.get(&n) {
+                    stack.extend(next.iter().cloned());
+                }
+            }
+        }
+        seen
+    }
+
+    /// Give `schema` (a tool's input or output schema) the `$defs` it uses;
+    /// with `inline`, non-recursive references are replaced by their
+    /// definitions first.
+    pub fn attach_defs(&mut self, schema: &mut Value, inline: bool) {
+        if inline {
+            *schema = self.inline(schema);
+        }
+        let mut roots = Vec::new();
+        refs_in(schema, &mut roots);
+        if roots.is_empty() {
+            return;
+        }
+        let names = self.reachable(roots);
+        let mut defs = Map::new();
+        for name in names {
+            let body = if inline {
+                let v = self.defs.get(&name).cloned().unwrap_or(json!({}));
+                self.inline(&v)
+            } else {
+                self.defs.get(&name).cloned().unwrap_or(json!({}))
+            };
+            defs.insert(name, body);
+        }
+        if let Value::Object(m) = schema {
+            m.insert("$defs".into(), Value::Object(defs));
+        }
+    }
+
+    fn inline(&mut self, v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                if let Some(name) = m
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/$defs/"))
+                {
+                    if !self.recursive.contains(name) && self.defs.contains_key(name) {
+                        let name = name.to_string();
+                        let body = self.inlined_def(&name);
+                        let siblings: Vec<(&String, &Value)> =
+                            m.iter().filter(|(k, _)| *k != "$ref").collect();
+                        if siblings.is_empty() {
+                            return body;
+                        }
+                        let only_annotations = siblings
+                            .iter()
+                            .all(|(k, _)| ANNOTATIONS.contains(&k.as_str()));
+                        return match body {
+                            Value::Object(mut b) if only_annotations => {
+                                for (k, v) in siblings {
+                                    b.insert(k.clone(), v.clone());
+                                }
+                                Value::Object(b)
+                            }
+                            other => {
+                                let mut o = Map::new();
+                                o.insert("allOf".into(), json!([other]));
+                                for (k, v) in siblings {
+                                    let v = self.inline(v);
+                                    o.insert(k.clone(), v);
+                                }
+                                Value::Object(o)
+                            }
+                        };
+                    }
+                }
+                let mut out = Map::new();
+                for (k, child) in m {
+                    let c = if k == "enum" || k == "const" || k == "default" || k == "examples" {
+                        child.clone()
+                    } else {
+                        self.inline(child)
+                    };
+                    out.insert(k.clone(), c);
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(|i| self.inline(i)).collect()),
+            other => other.clone(),
+        }
+    }
+
+    fn inlined_def(&mut self, name: &str) -> Value {
+        if let Some(v) = self.inlined.get(name) {
+            return v.clone();
+        }
+        let body = self.defs.get(name).cloned().unwrap_or(json!({}));
+        let v = self.inline(&body);
+        self.inlined.insert(name.to_string(), v.clone());
+        v
+    }
+}
+
+/// Nodes on a cycle of `edges` (Tarjan's strongly connected components,
+/// with an explicit stack).
+fn recursive_nodes(edges: &HashMap<String, Vec<String>>) -> HashSet<String> {
+    let mut names: Vec<&String> = edges.keys().collect();
+    names.sort();
+    let index_of: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let succ: Vec<Vec<usize>> = names
+        .iter()
+        .map(|n| {
+            edges[*n]
+                .iter()
+                .filter_map(|m| index_of.get(m.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let n = names.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next_index = 0;
+    let mut result = HashSet::new();
+    for start in 0..n {
+        if index[start] != usize::MAX {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(start, 0)];
+        index[start] = next_index;
+        low[start] = next_index;
+        next_index += 1;
+        stack.push(start);
+        on_stack[start] = true;
+        while let Some(&mut (v, ref mut i)) = work.last_mut() {
+            if *i < succ[v].len() {
+                let w = succ[v][*i];
+                *i += 1;
+                if index[w] == usize::MAX {
+                    index[w] = next_index;
+                    low[w] = next_index;
+                    next_index += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+            } else {
+                work.pop();
+                if let Some(&(parent, _)) = work.last() {
+                    low[parent] = low[parent].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut component = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        component.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    let self_loop = succ[v].contains(&v);
+                    if component.len() > 1 || self_loop {
+                        result.extend(component.into_iter().map(|c| names[c].clone()));
+                    }
+                }
+            }
+        }
+    }
+    result
+}
+
+/// Definitions sorted by name (for deterministic output).
+pub fn sorted<V: Clone>(map: &HashMap<String, V>) -> BTreeMap<String, V> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycles() {
+        let mut edges = HashMap::new();
+        edges.insert("a".to_string(), vec!["b".to_string()]);
+        edges.insert("b".to_string(), vec!["a".to_string(), "c".to_string()]);
+        edges.insert("c".to_string(), vec![]);
+        edges.insert("d".to_string(), vec!["d".to_string()]);
+        let r = recursive_nodes(&edges);
+        assert!(r.contains("a") && r.contains("b") && r.contains("d"));
+        assert!(!r.contains("c"));
+    }
+}
