@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::{Error, Options, WriteAction};
+use crate::{Error, Options, WriteAction, WriteOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,9 +38,31 @@ pub enum Command {
         /// directory) instead of by version.
         #[arg(long)]
         runtime_path: Option<String>,
-        /// Write nothing; fail if the generated files on disk are out of date.
+        /// Write nothing; exit 1 and print a unified diff when the crate on
+        /// disk is not what generating would make of the spec (for CI).
         #[arg(long)]
         check: bool,
+        /// Write even into a directory that holds files mcpgen did not
+        /// generate (a foreign Cargo.toml, a non-empty directory). Your
+        /// `src/handlers.rs` is still never overwritten.
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
+    },
+    /// Compare two versions of a spec as MCP clients see them: tools,
+    /// resources, templates and prompts added, removed or renamed, schema
+    /// changes classified as breaking, behavioural or compatible. Exits 1
+    /// when a change is at least as severe as --fail-on (default: breaking).
+    Diff {
+        /// The old version of the spec.
+        old: PathBuf,
+        /// The new version of the spec.
+        new: PathBuf,
+        /// Output for people (`text`) or programs (`json`, see the README).
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Exit 1 when a change is at least this severe.
+        #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
+        fail_on: FailOn,
     },
     /// Print the JSON Schema of the spec format.
     Schema {
@@ -53,10 +75,34 @@ pub enum Command {
     },
 }
 
+/// Output format of `mcpgen diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
+/// The least severe change that makes `mcpgen diff` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Breaking changes only.
+    Breaking,
+    /// Breaking and behavioural changes.
+    Behavioural,
+    /// Any change at all.
+    Any,
+    /// Never: always exit 0 unless there is an error.
+    Never,
+}
+
 /// Run the command line; returns the process exit code.
 pub fn main() -> ExitCode {
     run(Cli::parse())
 }
+
+/// Exit status of a command that could not do its job (unreadable or
+/// invalid input, usage errors); 1 means "the check found something".
+pub const EXIT_ERROR: u8 = 2;
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
@@ -64,7 +110,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{}", render_error(&e));
-            ExitCode::FAILURE
+            ExitCode::from(EXIT_ERROR)
         }
     }
 }
@@ -115,29 +161,85 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             output,
             runtime_path,
             check,
+            force,
         } => {
-            let options = Options { spec, runtime_path };
+            let options = Options {
+                spec: spec.clone(),
+                runtime_path: runtime_path.clone(),
+            };
             let generated = crate::generate(&options)?;
+            let write_options = WriteOptions { force };
             if check {
-                let stale = generated.stale_files(&output)?;
-                if stale.is_empty() {
-                    println!("{}: up to date", output.display());
+                let plan = generated.plan_with(&output, &write_options)?;
+                if plan.is_empty() {
+                    println!("{}: up to date with {}", output.display(), spec.display());
                     return Ok(ExitCode::SUCCESS);
                 }
-                for path in stale {
-                    eprintln!("{}: out of date", output.join(path).display());
+                print!("{}", plan.unified_diff(&output));
+                let mut command =
+                    format!("mcpgen generate {} -o {}", spec.display(), output.display());
+                if let Some(path) = &runtime_path {
+                    command.push_str(&format!(" --runtime-path {path}"));
                 }
+                eprintln!(
+                    "error: {} is out of date with {}:",
+                    output.display(),
+                    spec.display()
+                );
+                for line in plan.summary(&output) {
+                    eprintln!("  {line}");
+                }
+                eprintln!("run `{command}` to update it");
                 return Ok(ExitCode::FAILURE);
             }
-            for (path, action) in generated.write(&output)? {
+            for (path, action) in generated.write_with(&output, &write_options)? {
                 let what = match action {
                     WriteAction::Written => "wrote",
                     WriteAction::Unchanged => "unchanged",
                     WriteAction::KeptUserFile => "kept (yours)",
+                    WriteAction::Removed => "removed",
                 };
                 println!("{what:>12} {}", output.join(path).display());
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            old,
+            new,
+            format,
+            fail_on,
+        } => {
+            let old_ir = crate::load_ir(&Options::new(&old))?;
+            let new_ir = crate::load_ir(&Options::new(&new))?;
+            let report = crate::diff::compare(&old_ir.server, &new_ir.server);
+            let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
+            let text = match format {
+                DiffFormat::Text => report.to_text(&old_name, &new_name),
+                DiffFormat::Json => {
+                    let mut t = serde_json::to_string_pretty(&report.to_json(&old_name, &new_name))
+                        .unwrap_or_default();
+                    t.push('\n');
+                    t
+                }
+            };
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .map_err(|source| Error::Write {
+                    path: PathBuf::from("<stdout>"),
+                    source,
+                })?;
+            let fail = match fail_on {
+                FailOn::Breaking => report.has_at_least(crate::diff::Severity::Breaking),
+                FailOn::Behavioural => report.has_at_least(crate::diff::Severity::Behavioural),
+                FailOn::Any => !report.changes.is_empty(),
+                FailOn::Never => false,
+            };
+            Ok(if fail {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Schema { output, check } => {
             let schema = crate::spec::json_schema();

@@ -302,6 +302,15 @@ pub enum Error {
     /// A generated path would escape the output directory.
     #[error("refusing to write {}: not a relative path inside the output directory", .0.display())]
     UnsafePath(PathBuf),
+    /// The output directory holds something mcpgen did not generate.
+    #[error("refusing to generate into {}: {reason}; pass --force to write there anyway", .dir.display())]
+    NotGenerated { dir: PathBuf, reason: String },
+    /// A file that would be created exists already.
+    #[error("{} already exists; pass --force to overwrite it", .0.display())]
+    Exists(PathBuf),
+    /// `mcpgen::build` was used outside a Cargo build script.
+    #[error("{0}")]
+    BuildScript(String),
 }
 
 impl Error {

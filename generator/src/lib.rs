@@ -16,6 +16,7 @@
 //! ```
 
 pub mod cli;
+pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod files;
@@ -25,7 +26,7 @@ pub mod spec;
 use std::path::{Path, PathBuf};
 
 pub use error::{Diagnostic, Diagnostics, Error, Problem};
-pub use files::{GeneratedCrate, GeneratedFile, WriteAction};
+pub use files::{GeneratedCrate, GeneratedFile, Plan, WriteAction, WriteOptions};
 pub use ir::RuntimeDep;
 pub use spec::{LoadedSpec, Spec};
 
@@ -73,16 +74,45 @@ pub fn validate(spec: &Path) -> Result<LoadedSpec, Error> {
 
 /// Generate the crate described by `options.spec`, in memory.
 pub fn generate(options: &Options) -> Result<GeneratedCrate, Error> {
-    let loaded = spec::load(&options.spec)?;
-    generate_loaded(&loaded, options.runtime())
+    generate_ir(load_ir(options)?)
 }
 
 /// Generate from an already loaded spec.
 pub fn generate_loaded(loaded: &LoadedSpec, runtime: RuntimeDep) -> Result<GeneratedCrate, Error> {
-    let server = ir::build(loaded, runtime);
-    let files = emit::emit(&server)?;
+    generate_ir(load_ir_from(loaded, runtime))
+}
+
+/// A spec turned into IR, with every file that was read to make it.
+#[derive(Debug, Clone)]
+pub struct LoadedIr {
+    pub server: ir::Server,
+    /// The spec first, then every other file read (bundled files; every
+    /// file of a multi-file document), as paths usable from the current
+    /// directory.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Load, validate and lower a spec to IR (what `generate` and `diff` use).
+pub fn load_ir(options: &Options) -> Result<LoadedIr, Error> {
+    let loaded = spec::load(&options.spec)?;
+    Ok(load_ir_from(&loaded, options.runtime()))
+}
+
+fn load_ir_from(loaded: &LoadedSpec, runtime: RuntimeDep) -> LoadedIr {
+    let mut inputs = vec![loaded.path.clone()];
+    inputs.extend(loaded.files.keys().map(|f| loaded.base_dir.join(f)));
+    LoadedIr {
+        server: ir::build(loaded, runtime),
+        inputs,
+    }
+}
+
+/// Emit the crate for already lowered IR.
+pub fn generate_ir(loaded: LoadedIr) -> Result<GeneratedCrate, Error> {
+    let files = emit::emit(&loaded.server)?;
     Ok(GeneratedCrate {
-        package: server.package,
+        package: loaded.server.package,
         files,
+        inputs: loaded.inputs,
     })
 }

@@ -106,7 +106,28 @@ fn generate_then_check() {
         &dir,
     );
     assert_eq!(check.status.code(), Some(1));
-    assert!(text(&check.stderr).contains("README.md: out of date"));
+    let stderr = text(&check.stderr);
+    assert!(
+        stderr.contains("error: out is out of date with s.yaml:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("  update out/README.md"), "{stderr}");
+    assert!(
+        stderr.contains("run `mcpgen generate s.yaml -o out --runtime-path ../rt` to update it"),
+        "{stderr}"
+    );
+    // The diff restores the generated README from the edited one.
+    let stdout = text(&check.stdout);
+    assert!(
+        stdout.contains("--- a/out/README.md\n+++ b/out/README.md\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n-edited\n"), "{stdout}");
+    assert!(stdout.contains("\n+# demo-server\n"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out/README.md")).unwrap(),
+        "edited"
+    );
 }
 
 #[test]
