@@ -23,14 +23,19 @@ pub struct Cli {
 pub enum Command {
     /// Check specs and report every problem with file, line and column.
     Validate {
-        /// Spec files.
+        /// Spec files (or OpenAPI descriptions).
         #[arg(required = true)]
         specs: Vec<PathBuf>,
+        #[command(flatten)]
+        openapi: OpenApiArgs,
     },
     /// Generate (or update) the server crate for a spec.
     Generate {
-        /// The spec file.
+        /// The spec file, or an OpenAPI description (Swagger 2.0, OpenAPI
+        /// 3.0/3.1; JSON or YAML).
         spec: PathBuf,
+        #[command(flatten)]
+        openapi: OpenApiArgs,
         /// Directory of the generated crate.
         #[arg(short, long)]
         output: PathBuf,
@@ -73,6 +78,100 @@ pub enum Command {
         #[arg(long, requires = "output")]
         check: bool,
     },
+}
+
+/// How OpenAPI input becomes tools (for an OpenAPI description given as
+/// the spec, or a spec's `openapi` import, whose own settings win).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "OpenAPI input")]
+pub struct OpenApiArgs {
+    /// Server (and package) name; default: from the description's title.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Base URL of the API built into the server (default: its first server).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Prefix of the credential environment variables (default: the server
+    /// name in SHOUTY_SNAKE_CASE).
+    #[arg(long, value_name = "PREFIX")]
+    pub env_prefix: Option<String>,
+    /// Expose GET operations whose only required inputs are path parameters
+    /// as resources and resource templates.
+    #[arg(long)]
+    pub get_as_resources: bool,
+    /// Inline non-recursive `$ref`s in tool schemas (for clients that cannot
+    /// follow references).
+    #[arg(long)]
+    pub inline_refs: bool,
+    /// Follow `$ref`s to other hosts (http/https).
+    #[arg(long)]
+    pub allow_remote_refs: bool,
+    /// Leave out output schemas larger than this many bytes (default 65536;
+    /// 0 leaves out every output schema).
+    #[arg(long, value_name = "BYTES")]
+    pub max_output_schema_bytes: Option<usize>,
+    /// Keep only operations with this tag (glob; repeatable).
+    #[arg(long = "include-tag", value_name = "GLOB")]
+    pub include_tags: Vec<String>,
+    /// Keep only operations with this operationId or `METHOD /path` (glob; repeatable).
+    #[arg(long = "include-operation", value_name = "GLOB")]
+    pub include_operations: Vec<String>,
+    /// Keep only operations under this path (glob: `*` within a segment, `**` across; repeatable).
+    #[arg(long = "include-path", value_name = "GLOB")]
+    pub include_paths: Vec<String>,
+    /// Keep only operations with this HTTP method (repeatable).
+    #[arg(long = "include-method", value_name = "METHOD")]
+    pub include_methods: Vec<String>,
+    /// Drop operations with this tag (glob; repeatable).
+    #[arg(long = "exclude-tag", value_name = "GLOB")]
+    pub exclude_tags: Vec<String>,
+    /// Drop operations with this operationId or `METHOD /path` (glob; repeatable).
+    #[arg(long = "exclude-operation", value_name = "GLOB")]
+    pub exclude_operations: Vec<String>,
+    /// Drop operations under this path (glob; repeatable).
+    #[arg(long = "exclude-path", value_name = "GLOB")]
+    pub exclude_paths: Vec<String>,
+    /// Drop operations with this HTTP method (repeatable).
+    #[arg(long = "exclude-method", value_name = "METHOD")]
+    pub exclude_methods: Vec<String>,
+}
+
+impl OpenApiArgs {
+    pub fn to_options(&self) -> crate::OpenApiOptions {
+        crate::OpenApiOptions {
+            allow_remote_refs: self.allow_remote_refs,
+            inline_refs: self.inline_refs,
+            get_as_resources: self.get_as_resources,
+            base_url: self.base_url.clone(),
+            name: self.name.clone(),
+            env_prefix: self.env_prefix.clone(),
+            include: crate::openapi::Filter {
+                tags: self.include_tags.clone(),
+                operations: self.include_operations.clone(),
+                paths: self.include_paths.clone(),
+                methods: self.include_methods.clone(),
+            },
+            exclude: crate::openapi::Filter {
+                tags: self.exclude_tags.clone(),
+                operations: self.exclude_operations.clone(),
+                paths: self.exclude_paths.clone(),
+                methods: self.exclude_methods.clone(),
+            },
+            overrides: Vec::new(),
+            max_output_schema_bytes: self.max_output_schema_bytes,
+        }
+    }
+}
+
+/// Print warnings (OpenAPI input) to standard error.
+fn print_warnings(warnings: &[crate::Warning]) {
+    for w in warnings {
+        eprintln!("{w}");
+    }
+    if !warnings.is_empty() {
+        let n = warnings.len();
+        eprintln!("{n} warning{}", if n == 1 { "" } else { "s" });
+    }
 }
 
 /// Output format of `mcpgen diff`.
@@ -129,18 +228,21 @@ pub fn render_error(e: &Error) -> String {
 
 fn execute(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
-        Command::Validate { specs } => {
+        Command::Validate { specs, openapi } => {
             let mut failed = false;
             for spec in specs {
-                match crate::validate(&spec) {
+                match crate::load_ir(&Options::new(&spec).openapi(openapi.to_options())) {
                     Ok(loaded) => {
-                        let s = &loaded.spec;
+                        print_warnings(&loaded.warnings);
+                        let s = &loaded.server;
+                        let up =
+                            |f: fn(&crate::ir::Upstream) -> usize| s.upstream.as_ref().map_or(0, f);
                         println!(
                             "{}: ok ({} tools, {} resources, {} resource templates, {} prompts)",
                             spec.display(),
-                            s.tools.len(),
-                            s.resources.len(),
-                            s.resource_templates.len(),
+                            s.tools.len() + up(|u| u.tools.len()),
+                            s.resources.len() + up(|u| u.resources.len()),
+                            s.templates.len() + up(|u| u.templates.len()),
                             s.prompts.len()
                         );
                     }
@@ -158,6 +260,7 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
         }
         Command::Generate {
             spec,
+            openapi,
             output,
             runtime_path,
             check,
@@ -166,8 +269,11 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             let options = Options {
                 spec: spec.clone(),
                 runtime_path: runtime_path.clone(),
+                openapi: openapi.to_options(),
             };
-            let generated = crate::generate(&options)?;
+            let loaded = crate::load_ir(&options)?;
+            print_warnings(&loaded.warnings);
+            let generated = crate::generate_ir(loaded)?;
             let write_options = WriteOptions { force };
             if check {
                 let plan = generated.plan_with(&output, &write_options)?;

@@ -98,6 +98,40 @@ pub enum Problem {
     InvalidPriority(f64),
     #[error("`messages` must not be empty")]
     EmptyMessages,
+
+    // --- OpenAPI documents ---
+    /// A problem in an OpenAPI document, with the JSON pointer of the node.
+    #[error("{message} (at {})", pointer_display(.pointer))]
+    OpenApi { pointer: String, message: String },
+}
+
+/// A JSON pointer as shown in messages: `#/paths/~1pets/get`.
+pub fn pointer_display(pointer: &str) -> String {
+    format!("#{pointer}")
+}
+
+/// Something questionable that generation worked around (OpenAPI input):
+/// shown as `file:line:col: warning: message (at #/pointer)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    pub file: PathBuf,
+    pub pos: Pos,
+    pub pointer: String,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: warning: {} (at {})",
+            self.file.display(),
+            self.pos.line,
+            self.pos.column,
+            self.message,
+            pointer_display(&self.pointer)
+        )
+    }
 }
 
 fn list_or_none(items: &[String]) -> String {
@@ -166,6 +200,9 @@ fn humanize_serde(message: &str) -> String {
 fn describe_struct(name: &str) -> &str {
     match name {
         "Spec" => "the spec",
+        "OpenApiImport" => "`openapi`",
+        "OperationFilter" => "an operation filter",
+        "OperationOverride" => "an operation override",
         "ServerInfo" => "`server`",
         "Icon" => "an icon",
         "Tool" => "a tool",

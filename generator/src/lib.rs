@@ -21,13 +21,15 @@ pub mod emit;
 pub mod error;
 pub mod files;
 pub mod ir;
+pub mod openapi;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
 
-pub use error::{Diagnostic, Diagnostics, Error, Problem};
+pub use error::{Diagnostic, Diagnostics, Error, Problem, Warning};
 pub use files::{GeneratedCrate, GeneratedFile, Plan, WriteAction, WriteOptions};
 pub use ir::RuntimeDep;
+pub use openapi::OpenApiOptions;
 pub use spec::{LoadedSpec, Spec};
 
 /// The version requirement generated crates use for `mcpgen-runtime` when
@@ -42,6 +44,9 @@ pub struct Options {
     /// Depend on the runtime by this path (relative to the generated crate's
     /// directory, written as given) instead of by version.
     pub runtime_path: Option<String>,
+    /// How OpenAPI input (a description given as the spec, or a spec's
+    /// `openapi` import) becomes tools.
+    pub openapi: OpenApiOptions,
 }
 
 impl Options {
@@ -49,7 +54,13 @@ impl Options {
         Options {
             spec: spec.into(),
             runtime_path: None,
+            openapi: OpenApiOptions::default(),
         }
+    }
+
+    pub fn openapi(mut self, openapi: OpenApiOptions) -> Self {
+        self.openapi = openapi;
+        self
     }
 
     pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
@@ -79,7 +90,11 @@ pub fn generate(options: &Options) -> Result<GeneratedCrate, Error> {
 
 /// Generate from an already loaded spec.
 pub fn generate_loaded(loaded: &LoadedSpec, runtime: RuntimeDep) -> Result<GeneratedCrate, Error> {
-    generate_ir(load_ir_from(loaded, runtime))
+    let mut ir = load_ir_from(loaded, runtime);
+    let (inputs, warnings) = openapi::import(loaded, &mut ir.server, &OpenApiOptions::default())?;
+    ir.inputs.extend(inputs);
+    ir.warnings = warnings;
+    generate_ir(ir)
 }
 
 /// A spec turned into IR, with every file that was read to make it.
@@ -90,12 +105,32 @@ pub struct LoadedIr {
     /// file of a multi-file document), as paths usable from the current
     /// directory.
     pub inputs: Vec<PathBuf>,
+    /// What generation worked around (OpenAPI input); empty for specs.
+    pub warnings: Vec<Warning>,
 }
 
 /// Load, validate and lower a spec to IR (what `generate` and `diff` use).
+/// An OpenAPI description (told apart by its `openapi`/`swagger` version
+/// key) is lowered to a server of its own.
 pub fn load_ir(options: &Options) -> Result<LoadedIr, Error> {
+    let text = std::fs::read(&options.spec).map_err(|source| Error::Read {
+        path: options.spec.clone(),
+        source,
+    })?;
+    if openapi::sniff(&String::from_utf8_lossy(&text)) {
+        let l = openapi::lower(&options.spec, &options.openapi, options.runtime())?;
+        return Ok(LoadedIr {
+            server: l.server,
+            inputs: l.inputs,
+            warnings: l.warnings,
+        });
+    }
     let loaded = spec::load(&options.spec)?;
-    Ok(load_ir_from(&loaded, options.runtime()))
+    let mut ir = load_ir_from(&loaded, options.runtime());
+    let (inputs, warnings) = openapi::import(&loaded, &mut ir.server, &options.openapi)?;
+    ir.inputs.extend(inputs);
+    ir.warnings = warnings;
+    Ok(ir)
 }
 
 fn load_ir_from(loaded: &LoadedSpec, runtime: RuntimeDep) -> LoadedIr {
@@ -104,6 +139,7 @@ fn load_ir_from(loaded: &LoadedSpec, runtime: RuntimeDep) -> LoadedIr {
     LoadedIr {
         server: ir::build(loaded, runtime),
         inputs,
+        warnings: Vec::new(),
     }
 }
 

@@ -57,6 +57,54 @@ pub struct Server {
     pub structs: Vec<Struct>,
     /// Whether any `Handlers` method exists (otherwise `handlers` is unused).
     pub has_handlers: bool,
+    /// Tools, resources and templates that call an upstream API (OpenAPI).
+    pub upstream: Option<Upstream>,
+}
+
+/// What an OpenAPI description contributes: descriptor tables only (the
+/// runtime makes the calls, see `docs/upstream.md`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Upstream {
+    /// `UPSTREAM_JSON`.
+    pub json: String,
+    /// The description's file name.
+    pub source: String,
+    pub base_url: Option<String>,
+    pub tools: Vec<UpstreamItem>,
+    pub resources: Vec<UpstreamItem>,
+    pub templates: Vec<UpstreamItem>,
+    /// Environment variables the security schemes read.
+    pub env: Vec<crate::openapi::EnvVar>,
+    /// Remarks for the README (skipped security schemes…).
+    pub notes: Vec<String>,
+}
+
+/// One upstream tool, resource or template.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpstreamItem {
+    pub name: String,
+    pub method: String,
+    pub path: String,
+    pub title: Option<String>,
+    /// MCP descriptor JSON.
+    pub descriptor: String,
+    /// `OPERATION_JSON`.
+    pub operation: String,
+    pub uri: Option<String>,
+}
+
+impl UpstreamItem {
+    pub fn from_built(b: crate::openapi::Built) -> Self {
+        UpstreamItem {
+            name: b.name,
+            method: b.method,
+            path: b.path,
+            title: b.title,
+            descriptor: b.descriptor,
+            operation: b.operation,
+            uri: b.uri,
+        }
+    }
 }
 
 /// A generated struct (tool arguments, template variables, prompt arguments).
@@ -219,6 +267,7 @@ pub fn build(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         completions: b.completions,
         structs: b.structs,
         has_handlers,
+        upstream: None,
     }
 }
 

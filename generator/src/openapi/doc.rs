@@ -368,9 +368,7 @@ impl Docs {
                     None => Err(format!("$ref {r:?}: {} was not loaded", target.display())),
                 }
             }
-            RefTarget::Remote | RefTarget::Absolute => {
-                Err(format!("$ref {r:?} is not followed"))
-            }
+            RefTarget::Remote | RefTarget::Absolute => Err(format!("$ref {r:?} is not followed")),
         }
     }
 
@@ -380,16 +378,16 @@ impl Docs {
         let mut loc = loc.clone();
         for _ in 0..MAX_REF_CHAIN {
             let Some(value) = self.get(&loc) else {
-                return Err((loc.clone(), format!("nothing at {}", pointer_or_root(&loc.ptr))));
+                return Err((
+                    loc.clone(),
+                    format!("nothing at {}", pointer_or_root(&loc.ptr)),
+                ));
             };
             match value.get("$ref") {
                 Some(Value::String(r)) => {
                     let target = self.target(loc.file, r).map_err(|m| (loc.at("$ref"), m))?;
                     if self.get(&target).is_none() {
-                        return Err((
-                            loc.at("$ref"),
-                            format!("$ref {r:?} points to nothing"),
-                        ));
+                        return Err((loc.at("$ref"), format!("$ref {r:?} points to nothing")));
                     }
                     loc = target;
                 }
@@ -429,7 +427,14 @@ impl Docs {
             })
             .collect();
         let mut seen = std::collections::HashSet::new();
-        errors.retain(|d| seen.insert((d.file.clone(), d.pos.line, d.pos.column, d.problem.to_string())));
+        errors.retain(|d| {
+            seen.insert((
+                d.file.clone(),
+                d.pos.line,
+                d.pos.column,
+                d.problem.to_string(),
+            ))
+        });
         errors.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
         let mut warnings: Vec<Warning> = findings
             .warnings
@@ -493,9 +498,15 @@ mod tests {
         assert_eq!(normalize(Path::new("a/../../x")), PathBuf::from("../x"));
         assert_eq!(percent_decode("a%20b%2"), "a b%2");
         assert!(matches!(split_ref("#/a"), RefTarget::Local(f) if f == "/a"));
-        assert!(matches!(split_ref("https://x/y.json#/a"), RefTarget::Remote));
+        assert!(matches!(
+            split_ref("https://x/y.json#/a"),
+            RefTarget::Remote
+        ));
         assert!(matches!(split_ref("/etc/passwd"), RefTarget::Absolute));
-        assert!(matches!(split_ref("file:///etc/passwd"), RefTarget::Absolute));
+        assert!(matches!(
+            split_ref("file:///etc/passwd"),
+            RefTarget::Absolute
+        ));
         assert!(
             matches!(split_ref("../s/Pet.yaml#/Pet"), RefTarget::File(p, f) if p == Path::new("../s/Pet.yaml") && f == "/Pet")
         );

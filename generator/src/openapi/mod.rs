@@ -98,14 +98,20 @@ pub fn sniff(text: &str) -> bool {
         });
     }
     text.lines().any(|line| {
-        ["openapi:", "swagger:", "\"openapi\":", "'openapi':", "\"swagger\":"]
-            .iter()
-            .any(|k| {
-                line.strip_prefix(k).is_some_and(|rest| {
-                    let v = rest.trim().trim_matches(['"', '\'']);
-                    v.starts_with(|c: char| c.is_ascii_digit())
-                })
+        [
+            "openapi:",
+            "swagger:",
+            "\"openapi\":",
+            "'openapi':",
+            "\"swagger\":",
+        ]
+        .iter()
+        .any(|k| {
+            line.strip_prefix(k).is_some_and(|rest| {
+                let v = rest.trim().trim_matches(['"', '\'']);
+                v.starts_with(|c: char| c.is_ascii_digit())
             })
+        })
     })
 }
 
@@ -148,7 +154,10 @@ pub fn load(
         (Some(v), _) => {
             findings.error(
                 &root_loc.at("swagger"),
-                format!("unsupported Swagger version {}; expected 2.0", version_text(v)),
+                format!(
+                    "unsupported Swagger version {}; expected 2.0",
+                    version_text(v)
+                ),
             );
             None
         }
@@ -314,7 +323,11 @@ fn upstream(api: Api, source: String) -> Upstream {
         json: api.upstream_json,
         source,
         base_url: api.base_url,
-        tools: api.tools.into_iter().map(UpstreamItem::from_built).collect(),
+        tools: api
+            .tools
+            .into_iter()
+            .map(UpstreamItem::from_built)
+            .collect(),
         resources: api
             .resources
             .into_iter()

@@ -108,7 +108,11 @@ pub fn tool_name(operation_id: Option<&str>, method: &str, path: &str) -> String
         Some(s) => s,
         None => {
             let p = snake_words(path);
-            let p = if p.is_empty() { String::from("root") } else { p };
+            let p = if p.is_empty() {
+                String::from("root")
+            } else {
+                p
+            };
             format!("{}_{p}", method.to_ascii_lowercase())
         }
     };
@@ -199,12 +203,17 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(tool_name(Some("listPets"), "GET", "/pets"), "list_pets");
-        assert_eq!(tool_name(Some("pets/list.all"), "GET", "/pets"), "pets_list_all");
+        assert_eq!(
+            tool_name(Some("pets/list.all"), "GET", "/pets"),
+            "pets_list_all"
+        );
         assert_eq!(tool_name(None, "GET", "/pets/{petId}"), "get_pets_pet_id");
         assert_eq!(tool_name(None, "GET", "/"), "get_root");
         assert_eq!(tool_name(Some("2fa"), "GET", "/"), "op_2fa");
         let long = tool_name(
-            Some("replaceAdmissionregistrationV1beta1MutatingWebhookConfigurationWithAVeryLongNameIndeed"),
+            Some(
+                "replaceAdmissionregistrationV1beta1MutatingWebhookConfigurationWithAVeryLongNameIndeed",
+            ),
             "PUT",
             "/x",
         );
@@ -212,13 +221,19 @@ mod tests {
         assert_eq!(
             long,
             tool_name(
-                Some("replaceAdmissionregistrationV1beta1MutatingWebhookConfigurationWithAVeryLongNameIndeed"),
+                Some(
+                    "replaceAdmissionregistrationV1beta1MutatingWebhookConfigurationWithAVeryLongNameIndeed"
+                ),
                 "PUT",
                 "/y"
             )
         );
         assert_eq!(
-            tool_name(Some("listCoreV1NamespacedPersistentVolumeClaimForAllNamespacesWatch"), "GET", "/"),
+            tool_name(
+                Some("listCoreV1NamespacedPersistentVolumeClaimForAllNamespacesWatch"),
+                "GET",
+                "/"
+            ),
             "list_core_v1_namespaced_persistent_volume_claim_for_all_namespaces_watch"
                 .replace("namespaced", "ns")
                 .replace("namespaces", "namespaces")

@@ -125,9 +125,7 @@ fn glob_match(pattern: &str, text: &str) -> bool {
     fn go(p: &[u8], t: &[u8]) -> bool {
         match p.first() {
             None => t.is_empty(),
-            Some(b'*') if p.get(1) == Some(&b'*') => {
-                (0..=t.len()).any(|i| go(&p[2..], &t[i..]))
-            }
+            Some(b'*') if p.get(1) == Some(&b'*') => (0..=t.len()).any(|i| go(&p[2..], &t[i..])),
             Some(b'*') => {
                 let mut i = 0;
                 loop {
@@ -272,12 +270,21 @@ impl<'a> Builder<'a> {
             _ => None,
         };
         if self.version == Version::Swagger2 {
-            self.schemas.reserve(self.docs, &self.root.at("definitions"));
+            self.schemas
+                .reserve(self.docs, &self.root.at("definitions"));
         } else {
             self.schemas
                 .reserve(self.docs, &self.root.at("components").at("schemas"));
         }
-        api.base_url = self.opts.base_url.clone().or_else(|| self.base_url());
+        api.base_url = self
+            .opts
+            .base_url
+            .clone()
+            .or_else(|| self.base_url())
+            .map(|b| match b.trim_end_matches('/') {
+                "" => b,
+                trimmed => trimmed.to_string(),
+            });
         self.uri_base = match &api.base_url {
             Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.clone(),
             _ => format!("openapi://{package}"),
@@ -298,8 +305,8 @@ impl<'a> Builder<'a> {
         let mut used: HashSet<String> = taken.clone();
         let mut finals = Vec::new();
         for d in &drafts {
-            let clash = counts.get(&d.base_name).copied().unwrap_or(0) > 1
-                || taken.contains(&d.base_name);
+            let clash =
+                counts.get(&d.base_name).copied().unwrap_or(0) > 1 || taken.contains(&d.base_name);
             let mut name = if clash && !d.explicit_name {
                 names::disambiguate(&d.base_name, &format!("{} {}", d.method, d.path))
             } else {
@@ -308,7 +315,10 @@ impl<'a> Builder<'a> {
             if clash && d.explicit_name {
                 self.f.error(
                     &d.loc,
-                    format!("tool name {:?} is used twice; choose another name", d.base_name),
+                    format!(
+                        "tool name {:?} is used twice; choose another name",
+                        d.base_name
+                    ),
                 );
             }
             let mut n = 2;
@@ -370,7 +380,10 @@ impl<'a> Builder<'a> {
                     desc.insert("inputSchema".into(), input);
                     if let Some(mut out) = d.output {
                         self.schemas.attach_defs(&mut out, inline);
-                        let limit = self.opts.max_output_schema_bytes.unwrap_or(super::DEFAULT_MAX_OUTPUT_SCHEMA);
+                        let limit = self
+                            .opts
+                            .max_output_schema_bytes
+                            .unwrap_or(super::DEFAULT_MAX_OUTPUT_SCHEMA);
                         if out.to_string().len() > limit {
                             dropped_outputs += 1;
                         } else if self.check_schema(&d.loc, &out, "output") {
@@ -392,7 +405,10 @@ impl<'a> Builder<'a> {
         }
         api.matched_overrides = std::mem::take(&mut self.matched);
         if dropped_outputs > 0 {
-            let limit = self.opts.max_output_schema_bytes.unwrap_or(super::DEFAULT_MAX_OUTPUT_SCHEMA);
+            let limit = self
+                .opts
+                .max_output_schema_bytes
+                .unwrap_or(super::DEFAULT_MAX_OUTPUT_SCHEMA);
             self.f.warn(
                 &self.root,
                 format!("{dropped_outputs} tools get no outputSchema: theirs would exceed {limit} bytes (raise --max-output-schema-bytes to keep them)"),
@@ -407,10 +423,7 @@ impl<'a> Builder<'a> {
         upstream.insert("envPrefix".into(), self.prefix.clone().into());
         upstream.insert("securitySchemes".into(), Value::Object(schemes));
         upstream.insert("timeoutMs".into(), 30000.into());
-        upstream.insert(
-            "retries".into(),
-            json!({"max": 2, "initialBackoffMs": 200}),
-        );
+        upstream.insert("retries".into(), json!({"max": 2, "initialBackoffMs": 200}));
         api.upstream_json = Value::Object(upstream).to_string();
         api
     }
@@ -425,7 +438,8 @@ impl<'a> Builder<'a> {
                     "the {what} schema of this operation is not a valid JSON Schema 2020-12 ({e})"
                 );
                 if what == "output" {
-                    self.f.warn(loc, format!("{message}; no outputSchema emitted"));
+                    self.f
+                        .warn(loc, format!("{message}; no outputSchema emitted"));
                 } else {
                     self.f.error(loc, message);
                 }
@@ -466,7 +480,11 @@ impl<'a> Builder<'a> {
                 let value = match var.get("default") {
                     Some(Value::String(d)) => d.clone(),
                     Some(Value::Number(n)) => n.to_string(),
-                    _ => match var.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+                    _ => match var
+                        .get("enum")
+                        .and_then(Value::as_array)
+                        .and_then(|e| e.first())
+                    {
                         Some(Value::String(d)) => d.clone(),
                         _ => continue,
                     },
@@ -524,11 +542,17 @@ impl<'a> Builder<'a> {
                         continue;
                     };
                     if !matches!(location, "header" | "query" | "cookie") {
-                        self.f.warn(&loc, format!("apiKey in {location:?} is not supported; skipped"));
+                        self.f.warn(
+                            &loc,
+                            format!("apiKey in {location:?} is not supported; skipped"),
+                        );
                         continue;
                     }
                     if location == "header" && !is_token(key) {
-                        self.f.warn(&loc, format!("apiKey header name {key:?} is not an HTTP token; skipped"));
+                        self.f.warn(
+                            &loc,
+                            format!("apiKey header name {key:?} is not an HTTP token; skipped"),
+                        );
                         continue;
                     }
                     let e = var("", name, &mut used_env);
@@ -575,8 +599,7 @@ impl<'a> Builder<'a> {
                 }
                 "oauth2" => {
                     let cc = if self.version == Version::Swagger2 {
-                        (s(&scheme, "flow") == Some("application"))
-                            .then(|| scheme.clone())
+                        (s(&scheme, "flow") == Some("application")).then(|| scheme.clone())
                     } else {
                         scheme
                             .get("flows")
@@ -595,7 +618,9 @@ impl<'a> Builder<'a> {
                             let secret = var("CLIENT_SECRET", name, &mut used_env);
                             env.push(EnvVar {
                                 name: id.clone(),
-                                what: format!("OAuth 2 client id for `{name}` (client credentials)"),
+                                what: format!(
+                                    "OAuth 2 client id for `{name}` (client credentials)"
+                                ),
                             });
                             env.push(EnvVar {
                                 name: secret.clone(),
@@ -621,7 +646,10 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 other => {
-                    self.f.warn(&loc, format!("unknown security scheme type {other:?}; skipped"));
+                    self.f.warn(
+                        &loc,
+                        format!("unknown security scheme type {other:?}; skipped"),
+                    );
                     continue;
                 }
             };
@@ -641,18 +669,30 @@ impl<'a> Builder<'a> {
         for alt in list {
             let Some(m) = alt.as_object() else { continue };
             if m.keys().all(|k| schemes.contains_key(k)) {
-                out.push(Value::Array(m.keys().map(|k| Value::from(k.as_str())).collect()));
+                out.push(Value::Array(
+                    m.keys().map(|k| Value::from(k.as_str())).collect(),
+                ));
             } else {
                 for k in m.keys().filter(|k| !schemes.contains_key(*k)) {
                     let declared = self.version != Version::Swagger2
                         && self
                             .root()
-                            .pointer(&format!("/components/securitySchemes/{}", k.replace('~', "~0").replace('/', "~1")))
+                            .pointer(&format!(
+                                "/components/securitySchemes/{}",
+                                k.replace('~', "~0").replace('/', "~1")
+                            ))
                             .is_some()
                         || self.version == Version::Swagger2
-                            && self.root().get("securityDefinitions").and_then(|d| d.get(k)).is_some();
+                            && self
+                                .root()
+                                .get("securityDefinitions")
+                                .and_then(|d| d.get(k))
+                                .is_some();
                     if !declared {
-                        self.f.warn(loc, format!("security requirement names undeclared scheme {k:?}; ignored"));
+                        self.f.warn(
+                            loc,
+                            format!("security requirement names undeclared scheme {k:?}; ignored"),
+                        );
                     }
                 }
                 dropped = true;
@@ -670,7 +710,8 @@ impl<'a> Builder<'a> {
         let paths_loc = self.root.at("paths");
         let Some(Value::Object(paths)) = self.docs.get(&paths_loc).cloned() else {
             if self.docs.get(&paths_loc).is_none() {
-                self.f.warn(&self.root, "the document has no `paths`: no tools");
+                self.f
+                    .warn(&self.root, "the document has no `paths`: no tools");
             }
             return drafts;
         };
@@ -687,12 +728,14 @@ impl<'a> Builder<'a> {
             };
             if !item.is_object() {
                 if !item.is_null() {
-                    self.f.warn(&item_loc, "a path item must be an object; ignored");
+                    self.f
+                        .warn(&item_loc, "a path item must be an object; ignored");
                 }
                 continue;
             }
             if !path.starts_with('/') {
-                self.f.warn(&item_loc, format!("path {path:?} does not start with `/`"));
+                self.f
+                    .warn(&item_loc, format!("path {path:?} does not start with `/`"));
             }
             let mut ops: Vec<(String, Loc)> = METHODS
                 .iter()
@@ -701,7 +744,10 @@ impl<'a> Builder<'a> {
                 .collect();
             if let Some(Value::Object(extra)) = item.get("additionalOperations") {
                 for m in extra.keys() {
-                    ops.push((m.to_ascii_uppercase(), item_loc.at("additionalOperations").at(m)));
+                    ops.push((
+                        m.to_ascii_uppercase(),
+                        item_loc.at("additionalOperations").at(m),
+                    ));
                 }
             }
             for (method, op_loc) in ops {
@@ -709,14 +755,20 @@ impl<'a> Builder<'a> {
                     continue;
                 };
                 if !op.is_object() {
-                    self.f.warn(&op_loc, "an operation must be an object; ignored");
+                    self.f
+                        .warn(&op_loc, "an operation must be an object; ignored");
                     continue;
                 }
                 let operation_id = s(&op, "operationId").map(str::to_string);
                 let tags: Vec<String> = op
                     .get("tags")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let facts = Facts {
                     method: &method,
@@ -761,12 +813,20 @@ impl<'a> Builder<'a> {
         drafts
     }
 
-    fn params(&mut self, list_loc: &Loc, consumes_form: bool, out: &mut Vec<Param>, body: &mut Option<Body>, form: &mut Vec<Param>) {
+    fn params(
+        &mut self,
+        list_loc: &Loc,
+        consumes_form: bool,
+        out: &mut Vec<Param>,
+        body: &mut Option<Body>,
+        form: &mut Vec<Param>,
+    ) {
         let Some(list) = self.docs.get(list_loc).cloned() else {
             return;
         };
         let Some(items) = list.as_array() else {
-            self.f.warn(list_loc, "`parameters` must be an array; ignored");
+            self.f
+                .warn(list_loc, "`parameters` must be an array; ignored");
             return;
         };
         let _ = consumes_form;
@@ -775,7 +835,8 @@ impl<'a> Builder<'a> {
                 continue;
             };
             let (Some(name), Some(location)) = (s(&p, "name"), s(&p, "in")) else {
-                self.f.warn(&loc, "a parameter needs `name` and `in`; ignored");
+                self.f
+                    .warn(&loc, "a parameter needs `name` and `in`; ignored");
                 continue;
             };
             let name = name.to_string();
@@ -818,13 +879,20 @@ impl<'a> Builder<'a> {
                     for (k, v) in m {
                         if !matches!(
                             k.as_str(),
-                            "name" | "in" | "required" | "description" | "collectionFormat" | "allowEmptyValue"
+                            "name"
+                                | "in"
+                                | "required"
+                                | "description"
+                                | "collectionFormat"
+                                | "allowEmptyValue"
                         ) {
                             schema.insert(k.clone(), v.clone());
                         }
                     }
                 }
-                param.schema = self.schemas.convert(self.docs, &loc, &Value::Object(schema), self.f);
+                param.schema =
+                    self.schemas
+                        .convert(self.docs, &loc, &Value::Object(schema), self.f);
                 let format = s(&p, "collectionFormat").unwrap_or("csv");
                 let is_array = s(&p, "type") == Some("array");
                 if is_array {
@@ -850,7 +918,9 @@ impl<'a> Builder<'a> {
                     param.explode = Some(explode);
                 }
             } else if let Some(schema) = p.get("schema") {
-                param.schema = self.schemas.convert(self.docs, &loc.at("schema"), schema, self.f);
+                param.schema = self
+                    .schemas
+                    .convert(self.docs, &loc.at("schema"), schema, self.f);
             } else if let Some(Value::Object(content)) = p.get("content") {
                 if let Some((media, m)) = content.iter().next() {
                     let sl = loc.at("content").at(media).at("schema");
@@ -868,7 +938,10 @@ impl<'a> Builder<'a> {
             match location.as_str() {
                 "path" | "query" | "header" | "cookie" => {}
                 other => {
-                    self.f.warn(&loc.at("in"), format!("parameters in {other:?} are not supported; ignored"));
+                    self.f.warn(
+                        &loc.at("in"),
+                        format!("parameters in {other:?} are not supported; ignored"),
+                    );
                     continue;
                 }
             }
@@ -877,10 +950,18 @@ impl<'a> Builder<'a> {
                 if matches!(lower.as_str(), "accept" | "content-type" | "authorization") {
                     continue; // OpenAPI: such header parameters are ignored
                 }
-                if matches!(lower.as_str(), "host" | "content-length" | "transfer-encoding" | "connection" | "cookie")
-                    || !is_token(&param.name)
+                if matches!(
+                    lower.as_str(),
+                    "host" | "content-length" | "transfer-encoding" | "connection" | "cookie"
+                ) || !is_token(&param.name)
                 {
-                    self.f.warn(&loc, format!("header parameter {:?} cannot be set by a tool; ignored", param.name));
+                    self.f.warn(
+                        &loc,
+                        format!(
+                            "header parameter {:?} cannot be set by a tool; ignored",
+                            param.name
+                        ),
+                    );
                     continue;
                 }
             }
@@ -910,12 +991,24 @@ impl<'a> Builder<'a> {
         let mut params: Vec<Param> = Vec::new();
         let mut body: Option<Body> = None;
         let mut form: Vec<Param> = Vec::new();
-        self.params(&ctx.item_loc.at("parameters"), false, &mut params, &mut body, &mut form);
+        self.params(
+            &ctx.item_loc.at("parameters"),
+            false,
+            &mut params,
+            &mut body,
+            &mut form,
+        );
         // Operation-level parameters replace path-level ones by (name, in).
         let mut op_params = Vec::new();
         let mut op_body = None;
         let mut op_form = Vec::new();
-        self.params(&loc.at("parameters"), false, &mut op_params, &mut op_body, &mut op_form);
+        self.params(
+            &loc.at("parameters"),
+            false,
+            &mut op_params,
+            &mut op_body,
+            &mut op_form,
+        );
         for p in op_params {
             if let Some(e) = params
                 .iter_mut()
@@ -948,7 +1041,9 @@ impl<'a> Builder<'a> {
             if !params.iter().any(|p| p.location == "path" && &p.name == v) {
                 self.f.warn(
                     loc,
-                    format!("path parameter {v:?} is not declared; it is added as a required string"),
+                    format!(
+                        "path parameter {v:?} is not declared; it is added as a required string"
+                    ),
                 );
                 params.push(Param {
                     name: v.clone(),
@@ -965,9 +1060,7 @@ impl<'a> Builder<'a> {
                 });
             }
         }
-        params.retain(|p| {
-            p.location != "path" || template_vars.contains(&p.name)
-        });
+        params.retain(|p| p.location != "path" || template_vars.contains(&p.name));
         for p in params.iter_mut().filter(|p| p.location == "path") {
             p.required = true;
         }
@@ -982,10 +1075,7 @@ impl<'a> Builder<'a> {
                 let _ = rb;
                 if let Some((rb_loc, rb)) = self.deref(&loc.at("requestBody")) {
                     if let Some(Value::Object(content)) = rb.get("content") {
-                        let best = content
-                            .keys()
-                            .min_by_key(|k| media_rank(k))
-                            .cloned();
+                        let best = content.keys().min_by_key(|k| media_rank(k)).cloned();
                         if let Some(media) = best {
                             let m = &content[&media];
                             let sl = rb_loc.at("content").at(&media).at("schema");
@@ -1036,11 +1126,21 @@ impl<'a> Builder<'a> {
             let wants_multipart = consumes
                 .as_ref()
                 .and_then(Value::as_array)
-                .is_some_and(|l| l.iter().any(|m| m.as_str().is_some_and(|m| essence(m) == "multipart/form-data")));
+                .is_some_and(|l| {
+                    l.iter().any(|m| {
+                        m.as_str()
+                            .is_some_and(|m| essence(m) == "multipart/form-data")
+                    })
+                });
             let wants_urlencoded = consumes
                 .as_ref()
                 .and_then(Value::as_array)
-                .is_some_and(|l| l.iter().any(|m| m.as_str().is_some_and(|m| essence(m) == "application/x-www-form-urlencoded")));
+                .is_some_and(|l| {
+                    l.iter().any(|m| {
+                        m.as_str()
+                            .is_some_and(|m| essence(m) == "application/x-www-form-urlencoded")
+                    })
+                });
             let media = if has_file || (wants_multipart && !wants_urlencoded) {
                 "multipart/form-data"
             } else {
@@ -1059,7 +1159,10 @@ impl<'a> Builder<'a> {
                     required.push(Value::from(p.name.clone()));
                 }
                 if let Some(style) = &p.style {
-                    encoding.insert(p.name.clone(), json!({"style": style, "explode": p.explode.unwrap_or(false)}));
+                    encoding.insert(
+                        p.name.clone(),
+                        json!({"style": style, "explode": p.explode.unwrap_or(false)}),
+                    );
                 }
             }
             let required_body = !required.is_empty();
@@ -1108,7 +1211,11 @@ impl<'a> Builder<'a> {
             let mut schema = p.schema.clone();
             let mut description = p.description.clone();
             if p.deprecated {
-                description = Some(format!("Deprecated. {}", description.unwrap_or_default()).trim().to_string());
+                description = Some(
+                    format!("Deprecated. {}", description.unwrap_or_default())
+                        .trim()
+                        .to_string(),
+                );
             }
             if let Some(d) = description {
                 match &mut schema {
@@ -1124,7 +1231,11 @@ impl<'a> Builder<'a> {
                 Some("object") => "object",
                 _ => "primitive",
             };
-            let kind = if p.content_type.is_some() { "primitive" } else { kind };
+            let kind = if p.content_type.is_some() {
+                "primitive"
+            } else {
+                kind
+            };
             let (style, explode) = self.style(p, kind);
             properties.insert(arg.clone(), schema);
             if p.required {
@@ -1187,9 +1298,15 @@ impl<'a> Builder<'a> {
             Some(n) => {
                 let valid = !n.is_empty()
                     && n.len() <= 128
-                    && n.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
                 if !valid {
-                    self.f.error(loc, format!("tool name {n:?} is invalid: 1-128 characters of A-Z a-z 0-9 _ - ."));
+                    self.f.error(
+                        loc,
+                        format!(
+                            "tool name {n:?} is invalid: 1-128 characters of A-Z a-z 0-9 _ - ."
+                        ),
+                    );
                 }
                 n
             }
@@ -1197,13 +1314,18 @@ impl<'a> Builder<'a> {
                 let id = s(op, "operationId");
                 if let Some(id) = id {
                     if id.is_empty() {
-                        self.f.warn(&loc.at("operationId"), "empty operationId; the name comes from the method and path");
+                        self.f.warn(
+                            &loc.at("operationId"),
+                            "empty operationId; the name comes from the method and path",
+                        );
                     }
                 }
                 names::tool_name(id, method, path)
             }
         };
-        let summary = s(op, "summary").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        let summary = s(op, "summary")
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
         let title = ov
             .as_ref()
             .and_then(|o| o.title.clone())
@@ -1215,7 +1337,9 @@ impl<'a> Builder<'a> {
             .and_then(|o| o.description.clone())
             .or_else(|| s(x_mcp, "description").map(str::to_string))
             .or_else(|| {
-                let d = s(op, "description").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+                let d = s(op, "description")
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty());
                 let mut parts: Vec<String> = Vec::new();
                 if deprecated {
                     parts.push("Deprecated.".into());
@@ -1240,7 +1364,10 @@ impl<'a> Builder<'a> {
         annotations.insert("readOnlyHint".into(), read_only.into());
         if !read_only {
             annotations.insert("destructiveHint".into(), (method == "DELETE").into());
-            annotations.insert("idempotentHint".into(), matches!(method, "PUT" | "DELETE").into());
+            annotations.insert(
+                "idempotentHint".into(),
+                matches!(method, "PUT" | "DELETE").into(),
+            );
         }
         annotations.insert("openWorldHint".into(), true.into());
         if let Some(Value::Object(a)) = x_mcp.get("annotations") {
@@ -1286,13 +1413,13 @@ impl<'a> Builder<'a> {
         operation: &Map<String, Value>,
         mime: Option<String>,
     ) -> Option<(String, Option<String>, bool)> {
-        if operation.get("body").is_some_and(|b| b.get("required") == Some(&Value::Bool(true))) {
+        if operation
+            .get("body")
+            .is_some_and(|b| b.get("required") == Some(&Value::Bool(true)))
+        {
             return None;
         }
-        if params
-            .iter()
-            .any(|p| p.required && p.location != "path")
-        {
+        if params.iter().any(|p| p.required && p.location != "path") {
             return None;
         }
         let mut uri = self.uri_base.trim_end_matches('/').to_string();
@@ -1301,7 +1428,9 @@ impl<'a> Builder<'a> {
             uri.push_str(&rest[..open]);
             let close = rest[open..].find('}')? + open;
             let name = &rest[open + 1..close];
-            let i = params.iter().position(|p| p.location == "path" && p.name == name)?;
+            let i = params
+                .iter()
+                .position(|p| p.location == "path" && p.name == name)?;
             uri.push('{');
             uri.push_str(&args[i]);
             uri.push('}');
@@ -1311,12 +1440,24 @@ impl<'a> Builder<'a> {
         let query: Vec<&String> = params
             .iter()
             .zip(args)
-            .filter(|(p, _)| p.location == "query" && self.schemas.single_type(&p.schema).is_some_and(|t| t != "array" && t != "object"))
+            .filter(|(p, _)| {
+                p.location == "query"
+                    && self
+                        .schemas
+                        .single_type(&p.schema)
+                        .is_some_and(|t| t != "array" && t != "object")
+            })
             .map(|(_, a)| a)
             .collect();
         if !query.is_empty() {
             uri.push_str("{?");
-            uri.push_str(&query.iter().map(|q| q.as_str()).collect::<Vec<_>>().join(","));
+            uri.push_str(
+                &query
+                    .iter()
+                    .map(|q| q.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             uri.push('}');
         }
         let is_template = uri.contains('{');
@@ -1345,7 +1486,10 @@ impl<'a> Builder<'a> {
         if !allowed.contains(&style.as_str()) || (style == "deepObject" && kind != "object") {
             self.f.warn(
                 &p.loc,
-                format!("style {style:?} is not allowed for a {kind} {} parameter; {default:?} is used", p.location),
+                format!(
+                    "style {style:?} is not allowed for a {kind} {} parameter; {default:?} is used",
+                    p.location
+                ),
             );
             style = default.to_string();
         }
@@ -1376,11 +1520,19 @@ impl<'a> Builder<'a> {
         let composite = ["allOf", "anyOf", "oneOf", "not", "if", "patternProperties"]
             .iter()
             .any(|k| resolved.get(*k).is_some());
-        let open_map = matches!(resolved.get("additionalProperties"), Some(Value::Object(_)) | Some(Value::Bool(true)));
+        let open_map = matches!(
+            resolved.get("additionalProperties"),
+            Some(Value::Object(_)) | Some(Value::Bool(true))
+        );
         let body_required: Vec<String> = resolved
             .get("required")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         let multipart = e == "multipart/form-data";
         let mut binary_fields = Vec::new();
@@ -1391,7 +1543,9 @@ impl<'a> Builder<'a> {
                     let items = r.get("items").map(|i| self.schemas.resolve(i));
                     let is_bin = |v: &Value| {
                         v.get("format") == Some(&Value::from("binary"))
-                            || v.get("contentMediaType").is_some() && v.get("type") == Some(&Value::from("string")) && v.get("contentEncoding").is_none()
+                            || v.get("contentMediaType").is_some()
+                                && v.get("type") == Some(&Value::from("string"))
+                                && v.get("contentEncoding").is_none()
                     };
                     if multipart && (is_bin(r) || items.is_some_and(is_bin)) {
                         binary_fields.push(name.clone());
@@ -1399,12 +1553,16 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        let readonly = |v: &Value, schemas: &Schemas| schemas.resolve(v).get("readOnly") == Some(&Value::Bool(true));
+        let readonly = |v: &Value, schemas: &Schemas| {
+            schemas.resolve(v).get("readOnly") == Some(&Value::Bool(true))
+        };
         let flatten = structured
             && !composite
             && !open_map
             && object_props.as_ref().is_some_and(|props| {
-                props.keys().all(|k| !args.contains(k) && !properties.contains_key(k))
+                props
+                    .keys()
+                    .all(|k| !args.contains(k) && !properties.contains_key(k))
             });
         let file_schema = |description: Option<&Value>| {
             let mut v = json!({
@@ -1419,7 +1577,10 @@ impl<'a> Builder<'a> {
                 ]
             });
             if let Some(Value::String(d)) = description {
-                v["description"] = Value::String(format!("{d} ({})", v["description"].as_str().unwrap_or_default()));
+                v["description"] = Value::String(format!(
+                    "{d} ({})",
+                    v["description"].as_str().unwrap_or_default()
+                ));
             }
             v
         };
@@ -1455,7 +1616,11 @@ impl<'a> Builder<'a> {
                 arg = format!("request_{arg}");
             }
             let mut schema = if !structured {
-                if e.starts_with("text/") || e == "application/xml" || e.ends_with("+xml") || e.contains("yaml") {
+                if e.starts_with("text/")
+                    || e == "application/xml"
+                    || e.ends_with("+xml")
+                    || e.contains("yaml")
+                {
                     json!({"type": "string"})
                 } else {
                     json!({"type": "string", "contentEncoding": "base64", "description": "The request body, base64-encoded."})
@@ -1486,7 +1651,10 @@ impl<'a> Builder<'a> {
         d.insert("required".into(), b.required.into());
         d.insert("mediaType".into(), media.into());
         if !binary_fields.is_empty() {
-            d.insert("binaryFields".into(), binary_fields.into_iter().map(Value::from).collect());
+            d.insert(
+                "binaryFields".into(),
+                binary_fields.into_iter().map(Value::from).collect(),
+            );
         }
         if !b.encoding.is_empty() && (e == "application/x-www-form-urlencoded" || multipart) {
             let mut enc = Map::new();
@@ -1496,7 +1664,10 @@ impl<'a> Builder<'a> {
                     o.insert("contentType".into(), ct.into());
                 }
                 if let Some(st) = s(v, "style") {
-                    if matches!(st, "form" | "spaceDelimited" | "pipeDelimited" | "deepObject") {
+                    if matches!(
+                        st,
+                        "form" | "spaceDelimited" | "pipeDelimited" | "deepObject"
+                    ) {
                         o.insert("style".into(), st.into());
                     } else {
                         self.f.warn(&b.loc, format!("encoding style {st:?} of {prop:?} is not allowed in a body; ignored"));
@@ -1516,13 +1687,20 @@ impl<'a> Builder<'a> {
     }
 
     /// Output schema, whether it is wrapped, and the success media type.
-    fn success(&mut self, loc: &Loc, op: &Value, produces: Option<&Value>) -> (Option<Value>, bool, Option<String>) {
+    fn success(
+        &mut self,
+        loc: &Loc,
+        op: &Value,
+        produces: Option<&Value>,
+    ) -> (Option<Value>, bool, Option<String>) {
         let Some(Value::Object(responses)) = op.get("responses") else {
             return (None, false, None);
         };
         let mut codes: Vec<&String> = responses
             .keys()
-            .filter(|k| k.len() == 3 && k.starts_with('2') && k[1..].chars().all(|c| c.is_ascii_digit()))
+            .filter(|k| {
+                k.len() == 3 && k.starts_with('2') && k[1..].chars().all(|c| c.is_ascii_digit())
+            })
             .collect();
         codes.sort();
         let code = codes
@@ -1538,13 +1716,21 @@ impl<'a> Builder<'a> {
         let (schema_loc, schema, mime) = if self.version == Version::Swagger2 {
             let mime = produces
                 .and_then(Value::as_array)
-                .and_then(|l| l.iter().filter_map(Value::as_str).min_by_key(|m| media_rank(m)))
+                .and_then(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .min_by_key(|m| media_rank(m))
+                })
                 .map(str::to_string);
             if mime.as_deref().is_some_and(|m| !is_json(m)) {
                 return (None, false, mime);
             }
             match response.get("schema") {
-                Some(s) => (rloc.at("schema"), s.clone(), mime.or(Some("application/json".into()))),
+                Some(s) => (
+                    rloc.at("schema"),
+                    s.clone(),
+                    mime.or(Some("application/json".into())),
+                ),
                 None => return (None, false, mime),
             }
         } else {
@@ -1558,11 +1744,17 @@ impl<'a> Builder<'a> {
                 return (None, false, Some(media).filter(|m| !m.contains('*')));
             }
             match content[&media].get("schema") {
-                Some(s) => (rloc.at("content").at(&media).at("schema"), s.clone(), Some(media)),
+                Some(s) => (
+                    rloc.at("content").at(&media).at("schema"),
+                    s.clone(),
+                    Some(media),
+                ),
                 None => return (None, false, Some(media)),
             }
         };
-        let converted = self.schemas.convert(self.docs, &schema_loc, &schema, self.f);
+        let converted = self
+            .schemas
+            .convert(self.docs, &schema_loc, &schema, self.f);
         self.schemas.drain(self.docs, self.f);
         if self.schemas.is_object(&converted) {
             let mut out = match converted {
@@ -1631,7 +1823,10 @@ mod tests {
     #[test]
     fn env_names() {
         assert_eq!(shouty_scheme("PETSTORE", "api_key", ""), "PETSTORE_API_KEY");
-        assert_eq!(shouty_scheme("PETSTORE", "bearer", "TOKEN"), "PETSTORE_BEARER_TOKEN");
+        assert_eq!(
+            shouty_scheme("PETSTORE", "bearer", "TOKEN"),
+            "PETSTORE_BEARER_TOKEN"
+        );
         assert_eq!(shouty_scheme("P", "bearerToken", "TOKEN"), "P_BEARER_TOKEN");
     }
 

@@ -289,7 +289,10 @@ impl Schemas {
                 },
                 other => f.warn(
                     &loc.at("$ref"),
-                    format!("`$ref` must be a string, found {}; ignored", kind_name(other)),
+                    format!(
+                        "`$ref` must be a string, found {}; ignored",
+                        kind_name(other)
+                    ),
                 ),
             }
         }
@@ -552,7 +555,12 @@ impl Schemas {
 
     /// 3.0 `nullable: true` (and 2.0 `x-nullable`) → `null` in `type` (and
     /// `enum`), or `anyOf` with `{"type": "null"}`.
-    fn finish_nullable(&self, _loc: &Loc, m: &Map<String, Value>, mut out: Map<String, Value>) -> Value {
+    fn finish_nullable(
+        &self,
+        _loc: &Loc,
+        m: &Map<String, Value>,
+        mut out: Map<String, Value>,
+    ) -> Value {
         let nullable = m.get("nullable") == Some(&Value::Bool(true))
             || m.get("x-nullable") == Some(&Value::Bool(true));
         if !nullable {
@@ -611,7 +619,11 @@ impl Schemas {
         if let Some(Value::Object(mapping)) = d.get_mut("mapping") {
             for v in mapping.values_mut() {
                 if let Some(r) = v.as_str() {
-                    if r.contains('#') || r.contains('/') || r.contains(".yaml") || r.contains(".json") {
+                    if r.contains('#')
+                        || r.contains('/')
+                        || r.contains(".yaml")
+                        || r.contains(".json")
+                    {
                         if let Ok(target) = docs.target(at.file, r) {
                             if docs.get(&target).is_some() {
                                 let name = self.def_name(docs, &target);
