@@ -4,21 +4,20 @@
 #   1. scripts/setup.sh                  pinned Node 22 / npm packages / Python venv in .tools/
 #   2. cargo fmt --all -- --check
 #   3. cargo clippy --workspace --all-targets -- -D warnings
-#   4. cargo test --workspace
+#   4. cargo build --workspace --all-targets, then cargo test --workspace
 #   5. mcpgen generate --check           examples/conformance is up to date with specs/conformance.yaml
 #   6. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
 #   7. scripts/interop.sh python         the Python SDK clients (mcp 2.x and 1.x), stdio + HTTP
 #   8. scripts/interop.sh ts             the TypeScript SDK client, stdio + HTTP
 #
-# Everything shares one Cargo target directory and the server binary is built
-# once (debug profile, reusing `cargo test`'s dependency builds).
+# Everything shares one Cargo target directory; every binary is built once
+# (debug profile) and the later steps use it as built.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 T0=$SECONDS
 step_names=()
 step_times=()
@@ -51,13 +50,16 @@ summary() {
 step setup 1200 scripts/setup.sh
 step fmt 300 cargo fmt --all -- --check
 step clippy 2400 cargo clippy --workspace --all-targets -- -D warnings
+# One build of every target with the same feature set as `cargo test` (dev-
+# dependencies included), so the test run and the binaries used below
+# (mcpgen, conformance-server) need no further compilation.
+step build 2400 cargo build --workspace --all-targets
 step test 2400 cargo test --workspace
+TARGET_DIR="$(target_dir)"
 # examples/conformance must be what the generator makes of specs/conformance.yaml.
-step generated 600 cargo run --quiet -p mcpgen -- generate specs/conformance.yaml \
+step generated 300 "$TARGET_DIR/debug/mcpgen" generate specs/conformance.yaml \
     -o examples/conformance --runtime-path ../../runtime --check
-# Build the server once; the remaining steps reuse it.
-step build 1200 cargo build -p "$SERVER_PACKAGE" --bin "$SERVER_BIN_NAME"
-SERVER_BIN="$(target_dir)/debug/$SERVER_BIN_NAME"
+SERVER_BIN="$TARGET_DIR/debug/$SERVER_BIN_NAME"
 export SERVER_BIN
 step conformance 1200 scripts/conformance.sh
 step interop-py 1200 scripts/interop.sh python
