@@ -34,6 +34,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "handlers.rs.jinja",
         include_str!("../../templates/handlers.rs.jinja"),
     ),
+    (
+        "generated_server.rs.jinja",
+        include_str!("../../templates/generated_server.rs.jinja"),
+    ),
 ];
 
 /// A Rust string literal with full escaping: spec text stays data.
@@ -293,6 +297,11 @@ pub fn emit(server: &ir::Server) -> Result<Vec<GeneratedFile>, Error> {
             path: PathBuf::from("src/handlers.rs"),
             contents: rust("handlers.rs.jinja", &ctx, &handlers_header)?,
             user_owned: true,
+        },
+        GeneratedFile {
+            path: PathBuf::from("tests/generated_server.rs"),
+            contents: rust("generated_server.rs.jinja", &ctx, &rust_header)?,
+            user_owned: false,
         },
     ])
 }

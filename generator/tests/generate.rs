@@ -180,6 +180,7 @@ fn generated_crate_layout_and_cargo_toml() {
             ("src/lib.rs", false),
             ("src/generated.rs", false),
             ("src/handlers.rs", true),
+            ("tests/generated_server.rs", false),
         ]
         .map(|(p, o)| (p.to_string(), o))
     );

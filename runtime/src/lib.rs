@@ -18,6 +18,7 @@ pub mod prompts;
 pub mod resources;
 pub mod server;
 pub mod session;
+pub mod testing;
 pub mod tools;
 pub mod transport;
 pub mod upstream;

@@ -274,7 +274,7 @@ impl Surface {
             descriptor: parse(descriptor),
             contents,
         };
-        Surface {
+        let mut surface = Surface {
             info: parse(&server.info_json),
             instructions: server.instructions.clone(),
             tools: server
@@ -318,7 +318,42 @@ impl Surface {
                     item(ItemKind::Prompt, &p.name, &p.name, &p.descriptor, contents)
                 })
                 .collect(),
+        };
+        // Operations of an upstream (OpenAPI) API: their identity is the
+        // HTTP method and path, which survives a change of operationId.
+        if let Some(up) = &server.upstream {
+            let upstream = |kind, u: &ir::UpstreamItem| {
+                let descriptor = parse(&u.descriptor);
+                let address = match kind {
+                    ItemKind::Resource => descriptor.get("uri"),
+                    ItemKind::ResourceTemplate => descriptor.get("uriTemplate"),
+                    _ => None,
+                }
+                .and_then(Value::as_str)
+                .unwrap_or(&u.name)
+                .to_string();
+                Item {
+                    kind,
+                    name: u.name.clone(),
+                    address,
+                    identity: Some(format!("{} {}", u.method.to_uppercase(), u.path)),
+                    descriptor,
+                    contents: json!({"upstream": parse(&u.operation)}),
+                }
+            };
+            for (kind, list, out) in [
+                (ItemKind::Tool, &up.tools, &mut surface.tools),
+                (ItemKind::Resource, &up.resources, &mut surface.resources),
+                (
+                    ItemKind::ResourceTemplate,
+                    &up.templates,
+                    &mut surface.templates,
+                ),
+            ] {
+                out.extend(list.iter().map(|u| upstream(kind, u)));
+            }
         }
+        surface
     }
 }
 
@@ -601,6 +636,11 @@ impl Differ {
                 old.contents.get("handler").is_some(),
                 new.contents.get("handler").is_some(),
             ) {
+                _ if old.contents.get("upstream").is_some()
+                    && new.contents.get("upstream").is_some() =>
+                {
+                    String::from("the upstream API request it makes changed")
+                }
                 (false, true) => format!("{what} are now served by a handler"),
                 (true, false) => format!("{what} are now fixed in the spec"),
                 _ => format!("{what} changed"),

@@ -1,0 +1,278 @@
+//! Testing a server in-process: no transport, no child process.
+//!
+//! Generated crates ship a test (`tests/generated_server.rs`) built on this
+//! module, and your own tests can use it too:
+//!
+//! ```ignore
+//! use mcpgen_runtime::testing::{TestClient, block_on};
+//! block_on(async {
+//!     let client = TestClient::connect(my_server::server(Default::default())?).await?;
+//!     let tools = client.list_all("tools/list", "tools").await?;
+//!     let result = client.call_tool("echo", serde_json::json!({"text": "hi"})).await?;
+//!     Ok::<_, Box<dyn std::error::Error>>(())
+//! })
+//! ```
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::jsonrpc::{ErrorObject, Message, Notification, Request, RequestId};
+use crate::server::Server;
+use crate::session::{Outbound, Outgoing, Session};
+
+/// The protocol version [`TestClient::connect`] asks for.
+pub const PROTOCOL_VERSION: &str = "2025-11-25";
+
+/// What went wrong talking to the server under test.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TestError {
+    /// The server answered with a JSON-RPC error.
+    #[error("{method} failed: {} (code {})", .error.message, .error.code)]
+    Rpc { method: String, error: ErrorObject },
+    /// The server sent no response to a request.
+    #[error("{method}: the server sent no response")]
+    NoResponse { method: String },
+    /// A list result had no array under the expected key.
+    #[error("{method}: the result has no `{key}` array")]
+    Malformed { method: String, key: String },
+    /// A paginated list did not end.
+    #[error("{method}: more than {pages} pages; is `nextCursor` ever absent?")]
+    EndlessPagination { method: String, pages: usize },
+}
+
+/// A client session with a server, in the same process. Notifications and
+/// requests the server sends (logs, progress…) are collected and can be
+/// read with [`TestClient::drain_outgoing`].
+pub struct TestClient {
+    server: Server,
+    session: Arc<Session>,
+    out: Outbound,
+    outgoing: std::sync::Mutex<UnboundedReceiver<Outgoing>>,
+    next_id: AtomicI64,
+    initialize: Value,
+}
+
+impl TestClient {
+    /// Open a session and initialize it (`initialize`, then
+    /// `notifications/initialized`), as a real client does.
+    pub async fn connect(server: Server) -> Result<TestClient, TestError> {
+        let (out, rx) = Outbound::channel();
+        let session = server.create_session();
+        let mut client = TestClient {
+            server,
+            session,
+            out,
+            outgoing: std::sync::Mutex::new(rx),
+            next_id: AtomicI64::new(1),
+            initialize: Value::Null,
+        };
+        client.initialize = client
+            .request(
+                "initialize",
+                json!({
+                    "protocolVersion": PROTOCOL_VERSION,
+                    "capabilities": {},
+                    "clientInfo": {"name": "mcpgen-runtime-testing", "version": env!("CARGO_PKG_VERSION")},
+                }),
+            )
+            .await?;
+        client.notify("notifications/initialized", None).await;
+        Ok(client)
+    }
+
+    /// The `initialize` result (server info, capabilities, instructions).
+    pub fn initialize_result(&self) -> &Value {
+        &self.initialize
+    }
+
+    /// The server under test.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Send a request and wait for its result.
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, TestError> {
+        let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let msg = Message::Request(Request {
+            id,
+            method: method.to_string(),
+            params: Some(params),
+        });
+        let response = self
+            .server
+            .handle(&self.session, msg, self.out.clone())
+            .await
+            .ok_or_else(|| TestError::NoResponse {
+                method: method.to_string(),
+            })?;
+        response.outcome.map_err(|error| TestError::Rpc {
+            method: method.to_string(),
+            error,
+        })
+    }
+
+    /// Send a notification.
+    pub async fn notify(&self, method: &str, params: Option<Value>) {
+        let msg = Message::Notification(Notification {
+            method: method.to_string(),
+            params,
+        });
+        let _ = self
+            .server
+            .handle(&self.session, msg, self.out.clone())
+            .await;
+    }
+
+    /// Every entry of a paginated list (`tools/list` → `tools`,
+    /// `resources/list` → `resources`, `resources/templates/list` →
+    /// `resourceTemplates`, `prompts/list` → `prompts`), following
+    /// `nextCursor` to the end.
+    pub async fn list_all(&self, method: &str, key: &str) -> Result<Vec<Value>, TestError> {
+        const MAX_PAGES: usize = 10_000;
+        let mut all = Vec::new();
+        let mut cursor: Option<Value> = None;
+        for _ in 0..MAX_PAGES {
+            let params = match &cursor {
+                Some(c) => json!({ "cursor": c }),
+                None => json!({}),
+            };
+            let page = self.request(method, params).await?;
+            let items =
+                page.get(key)
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| TestError::Malformed {
+                        method: method.to_string(),
+                        key: key.to_string(),
+                    })?;
+            all.extend(items.iter().cloned());
+            match page.get("nextCursor") {
+                Some(c) if !c.is_null() => cursor = Some(c.clone()),
+                _ => return Ok(all),
+            }
+        }
+        Err(TestError::EndlessPagination {
+            method: method.to_string(),
+            pages: MAX_PAGES,
+        })
+    }
+
+    /// `tools/call`: the `CallToolResult` (a tool execution error is a
+    /// result with `isError: true`, not an `Err`).
+    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<Value, TestError> {
+        self.request("tools/call", json!({"name": name, "arguments": arguments}))
+            .await
+    }
+
+    /// `resources/read`.
+    pub async fn read_resource(&self, uri: &str) -> Result<Value, TestError> {
+        self.request("resources/read", json!({ "uri": uri })).await
+    }
+
+    /// `prompts/get`.
+    pub async fn get_prompt(&self, name: &str, arguments: Value) -> Result<Value, TestError> {
+        self.request("prompts/get", json!({"name": name, "arguments": arguments}))
+            .await
+    }
+
+    /// Messages the server sent on its own so far (notifications, requests).
+    pub fn drain_outgoing(&self) -> Vec<Outgoing> {
+        let mut rx = match self.outgoing.lock() {
+            Ok(rx) => rx,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut out = Vec::new();
+        while let Ok(o) = rx.try_recv() {
+            out.push(o);
+        }
+        out
+    }
+}
+
+impl Drop for TestClient {
+    fn drop(&mut self) {
+        self.server.close_session(self.session.id());
+    }
+}
+
+/// Run a future to completion on a fresh single-threaded runtime, for
+/// plain `#[test]` functions.
+///
+/// # Panics
+///
+/// If the runtime cannot be created (the OS refuses a timer or an I/O
+/// driver): a test cannot go on without one.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    #[allow(clippy::expect_used)]
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the test");
+    runtime.block_on(future)
+}
+
+/// Check that `schema` is a valid JSON Schema 2020-12 document: valid
+/// against the 2020-12 meta-schema, and compilable (its `$ref`s resolve).
+pub fn check_json_schema(schema: &Value) -> Result<(), String> {
+    jsonschema::draft202012::meta::validate(schema).map_err(|e| {
+        let at = e.instance_path().to_string();
+        if at.is_empty() {
+            format!("not a valid JSON Schema 2020-12: {e}")
+        } else {
+            format!("not a valid JSON Schema 2020-12 at {at}: {e}")
+        }
+    })?;
+    jsonschema::draft202012::new(schema)
+        .map(|_| ())
+        .map_err(|e| format!("the schema does not compile: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_checks() {
+        assert!(check_json_schema(&json!({"type": "object"})).is_ok());
+        assert!(check_json_schema(&json!({"type": "objekt"})).is_err());
+        assert!(
+            check_json_schema(&json!({"properties": {"a": {"$ref": "#/$defs/missing"}}})).is_err()
+        );
+        assert!(check_json_schema(&json!({"minLength": -1})).is_err());
+    }
+
+    #[test]
+    fn lists_and_calls_in_process() {
+        block_on(async {
+            let server = Server::builder(r#"{"name":"t","version":"1"}"#)
+                .tool(
+                    r#"{"name":"echo","inputSchema":{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}}"#,
+                    |_ctx, args: Value| async move {
+                        Ok(crate::model::CallToolResult::text(
+                            args["text"].as_str().unwrap_or_default().to_string(),
+                        ))
+                    },
+                )
+                .page_size(1)
+                .tool(r#"{"name":"other","inputSchema":{"type":"object"}}"#, |_ctx, _args: Value| async move {
+                    Ok(crate::model::CallToolResult::text("x"))
+                })
+                .build()
+                .map_err(|e| e.to_string())?;
+            let client = TestClient::connect(server).await.map_err(|e| e.to_string())?;
+            assert_eq!(client.initialize_result()["serverInfo"]["name"], "t");
+            let tools = client.list_all("tools/list", "tools").await.map_err(|e| e.to_string())?;
+            let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
+            assert_eq!(names, ["echo", "other"]);
+            let r = client.call_tool("echo", json!({"text": "hi"})).await.map_err(|e| e.to_string())?;
+            assert_eq!(r["content"][0]["text"], "hi");
+            let e = client.request("nope/nope", json!({})).await.unwrap_err();
+            assert!(matches!(e, TestError::Rpc { ref error, .. } if error.code == crate::jsonrpc::METHOD_NOT_FOUND), "{e}");
+            Ok::<(), String>(())
+        })
+        .unwrap();
+    }
+}
