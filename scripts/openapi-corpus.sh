@@ -69,6 +69,14 @@ for d in "${docs[@]}"; do
     if (cd "$out" && CARGO_TARGET_DIR="$root/target" cargo build -q -p "corpus-$short" >"$out/$short.build.log" 2>&1); then
       t=$(echo "$(date +%s.%N) - $start" | bc)
       line="$line; compiles (cargo build ${t}s)"
+      # The server must also build (the runtime checks every descriptor)
+      # and list its tools.
+      if started=$(timeout 300 python3 "$root/scripts/mcp-smoke.py" "$root/target/debug/corpus-$short" 2>&1); then
+        line="$line; $started"
+      else
+        line="$line; DOES NOT START: $started"
+        failed=1
+      fi
     else
       line="$line; DOES NOT COMPILE (see target/corpus/$short.build.log)"
       failed=1

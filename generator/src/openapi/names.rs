@@ -234,10 +234,7 @@ mod tests {
                 "GET",
                 "/"
             ),
-            "list_core_v1_namespaced_persistent_volume_claim_for_all_namespaces_watch"
-                .replace("namespaced", "ns")
-                .replace("namespaces", "namespaces")
-                .replace("persistent", "pers")
+            "list_core_v1_ns_pers_volume_claim_for_all_namespaces_watch"
         );
         let d = disambiguate(&"a".repeat(64), "GET /x");
         assert_eq!(d.len(), 64);

@@ -184,7 +184,7 @@ impl Filter {
 
     /// Excluded: matches any entry.
     fn excludes(&self, f: &Facts<'_>) -> bool {
-        self.dims(f).iter().any(|d| *d == Some(true))
+        self.dims(f).contains(&Some(true))
     }
 }
 

@@ -753,16 +753,27 @@ impl Schemas {
         if roots.is_empty() {
             return;
         }
-        let names = self.reachable(roots);
         let mut defs = Map::new();
-        for name in names {
-            let body = if inline {
-                let v = self.defs.get(&name).cloned().unwrap_or(json!({}));
-                self.inline(&v)
-            } else {
-                self.defs.get(&name).cloned().unwrap_or(json!({}))
-            };
-            defs.insert(name, body);
+        if inline {
+            // Reachability over the inlined bodies: what was inlined into a
+            // recursive definition is no longer referenced.
+            let mut seen = BTreeMap::new();
+            let mut stack = roots;
+            while let Some(name) = stack.pop() {
+                if seen.contains_key(&name) {
+                    continue;
+                }
+                let body = self.defs.get(&name).cloned().unwrap_or(json!({}));
+                let body = self.inline(&body);
+                refs_in(&body, &mut stack);
+                seen.insert(name, body);
+            }
+            defs.extend(seen);
+        } else {
+            for name in self.reachable(roots) {
+                let body = self.defs.get(&name).cloned().unwrap_or(json!({}));
+                defs.insert(name, body);
+            }
         }
         if let Value::Object(m) = schema {
             m.insert("$defs".into(), Value::Object(defs));

@@ -1,0 +1,424 @@
+//! OpenAPI input: messy documents, multi-file references, diagnostics,
+//! the YAML import, and the checked-in OpenAPI examples.
+
+use std::path::{Path, PathBuf};
+
+use mcpgen::{Error, LoadedIr, OpenApiOptions, Options};
+use serde_json::{Value, json};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/openapi")
+        .join(name)
+}
+
+fn load_with(path: &Path, opts: OpenApiOptions) -> LoadedIr {
+    match mcpgen::load_ir(&Options::new(path).openapi(opts)) {
+        Ok(l) => l,
+        Err(e) => panic!("{}", mcpgen::cli::render_error(&e)),
+    }
+}
+
+fn load(path: &Path) -> LoadedIr {
+    load_with(path, OpenApiOptions::default())
+}
+
+fn error_text(path: &Path) -> String {
+    match mcpgen::load_ir(&Options::new(path)) {
+        Ok(_) => panic!("{} should not load", path.display()),
+        Err(e @ Error::Invalid(_)) => mcpgen::cli::render_error(&e),
+        Err(e) => panic!("unexpected error kind: {e}"),
+    }
+}
+
+/// (tool descriptor, operation descriptor) of every upstream tool.
+fn tools(l: &LoadedIr) -> Vec<(Value, Value)> {
+    let up = l.server.upstream.as_ref().expect("upstream");
+    up.tools
+        .iter()
+        .map(|t| {
+            (
+                serde_json::from_str(&t.descriptor).unwrap(),
+                serde_json::from_str(&t.operation).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn tool<'a>(all: &'a [(Value, Value)], name: &str) -> &'a (Value, Value) {
+    all.iter()
+        .find(|(d, _)| d["name"] == name)
+        .unwrap_or_else(|| {
+            let names: Vec<&Value> = all.iter().map(|(d, _)| &d["name"]).collect();
+            panic!("no tool {name}; have {names:?}")
+        })
+}
+
+#[test]
+fn messy_document_is_handled_as_it_is() {
+    let l = load(&fixture("messy.yaml"));
+    let up = l.server.upstream.as_ref().unwrap();
+    let upstream: Value = serde_json::from_str(&up.json).unwrap();
+    // Server variables substituted with their defaults.
+    assert_eq!(upstream["baseUrl"], "https://eu.example.com/v1");
+    assert_eq!(upstream["envPrefix"], "MESSY_API");
+    assert_eq!(l.server.package, "messy-api");
+
+    let all = tools(&l);
+    assert_eq!(all.len(), 4);
+    for (d, _) in &all {
+        let name = d["name"].as_str().unwrap();
+        assert!(name.len() <= 64, "{name}");
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "{name}"
+        );
+        // Every schema compiles as JSON Schema 2020-12.
+        jsonschema::validator_for(&d["inputSchema"]).unwrap();
+    }
+
+    // `/` and `.` in operationIds; path-level parameters merged, the
+    // operation's wins; Accept header ignored; integer response code.
+    let (d, op) = tool(&all, "items_get_one");
+    assert_eq!(op["method"], "GET");
+    let params = op["parameters"].as_array().unwrap();
+    assert_eq!(params.len(), 2, "{op}");
+    assert_eq!(d["inputSchema"]["properties"]["verbose"]["type"], "string");
+    assert_eq!(d["inputSchema"]["required"], json!(["id"]));
+    assert_eq!(d["annotations"]["readOnlyHint"], true);
+    assert_eq!(d["outputSchema"]["$ref"], "#/$defs/Item");
+    // Recursive schema stays recursive; nullable allOf → anyOf with null.
+    let item = &d["outputSchema"]["$defs"]["Item"];
+    assert_eq!(item["properties"]["parent"]["$ref"], "#/$defs/Item");
+    assert_eq!(
+        item["properties"]["kind"]["anyOf"][1],
+        json!({"type": "null"})
+    );
+    assert!(d["outputSchema"]["$defs"].get("Kind").is_some());
+
+    // Duplicate operationIds: both disambiguated by a hash of method + path.
+    let dups: Vec<&str> = all
+        .iter()
+        .filter_map(|(d, _)| d["name"].as_str())
+        .filter(|n| n.starts_with("dup_"))
+        .collect();
+    assert_eq!(dups.len(), 2, "{dups:?}");
+    let (del, del_op) = all.iter().find(|(_, o)| o["method"] == "DELETE").unwrap();
+    assert!(
+        del["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Deprecated.")
+    );
+    assert_eq!(del["annotations"]["destructiveHint"], true);
+    assert_eq!(del["annotations"]["idempotentHint"], true);
+    // A non-object success schema is wrapped.
+    assert_eq!(del_op["successSchemaWrapped"], true);
+    assert_eq!(del["outputSchema"]["properties"]["result"]["type"], "array");
+    // The PUT body is kept flattened: `name`, `parent`, `kind` lifted, the
+    // read-only `id` left out… except that `id` collides with the path
+    // parameter, so the body stays whole.
+    let (put, put_op) = all.iter().find(|(_, o)| o["method"] == "PUT").unwrap();
+    assert_eq!(put_op["body"]["arg"], "body");
+    assert_eq!(put["inputSchema"]["required"], json!(["id", "body"]));
+
+    // Long operationId: abbreviated/cut to 64 with a stable hash.
+    let (post, post_op) = all.iter().find(|(_, o)| o["method"] == "POST").unwrap();
+    assert_eq!(post["name"].as_str().unwrap().len(), 64);
+    // Body property `id` collides with the query parameter `id`: whole body.
+    assert_eq!(post_op["body"]["arg"], "body");
+    let body = &post["inputSchema"]["properties"]["body"]["properties"];
+    assert_eq!(body["note"]["type"], json!(["string", "null"]));
+    assert_eq!(body["size"]["exclusiveMinimum"], 0);
+    assert!(body["size"].get("minimum").is_none());
+    assert_eq!(body["size"]["examples"], json!([3]));
+    assert_eq!(body["nothing"], json!({}));
+
+    // Warnings, located: the unknown top-level key and the null schema.
+    let text: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|w| w.contains("messy.yaml:12:1: warning: unknown top-level key `weird`")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter().any(|w| w.contains("null schema")
+            && w.contains("#/paths/~1items/post/requestBody/content/application~1json/schema/properties/nothing")),
+        "{text:#?}"
+    );
+}
+
+#[test]
+fn names_are_stable_whatever_else_changes() {
+    let base = load(&fixture("messy.yaml"));
+    let filtered = load_with(
+        &fixture("messy.yaml"),
+        OpenApiOptions {
+            exclude: mcpgen::openapi::Filter {
+                methods: vec!["POST".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    let names = |l: &LoadedIr| -> Vec<String> {
+        tools(l)
+            .iter()
+            .map(|(d, _)| d["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (names(&base), names(&filtered));
+    assert_eq!(b.len(), 3);
+    for n in &b {
+        assert!(a.contains(n), "{n} changed");
+    }
+}
+
+#[test]
+fn multi_file_swagger_with_parent_refs() {
+    let l = load(&fixture("multi/root.json"));
+    assert_eq!(l.inputs.len(), 3, "{:?}", l.inputs);
+    let up: Value = serde_json::from_str(&l.server.upstream.as_ref().unwrap().json).unwrap();
+    assert_eq!(up["baseUrl"], "https://api.example.com/base");
+    let all = tools(&l);
+    let (d, _) = tool(&all, "get_things");
+    let out = &d["outputSchema"];
+    assert_eq!(out["$ref"], "#/$defs/Thing");
+    // The same file reached by two spellings is one definition.
+    assert_eq!(
+        out["$defs"]["Thing"]["properties"]["child"]["$ref"],
+        "#/$defs/Thing"
+    );
+    assert_eq!(out["$defs"]["other"]["type"], json!(["string", "null"]));
+}
+
+#[test]
+fn inline_refs_keeps_only_recursive_references() {
+    let l = load_with(
+        &fixture("messy.yaml"),
+        OpenApiOptions {
+            inline_refs: true,
+            ..Default::default()
+        },
+    );
+    let all = tools(&l);
+    let (d, _) = tool(&all, "items_get_one");
+    let out = &d["outputSchema"];
+    // Item is recursive: still a reference. Kind is inlined.
+    assert_eq!(out["$ref"], "#/$defs/Item");
+    let defs = out["$defs"].as_object().unwrap();
+    assert_eq!(defs.keys().collect::<Vec<_>>(), vec!["Item"]);
+    assert_eq!(
+        defs["Item"]["properties"]["kind"]["anyOf"][0]["allOf"][0]["enum"],
+        json!(["a", "b"])
+    );
+}
+
+#[test]
+fn remote_refs_are_not_fetched() {
+    let text = error_text(&fixture("remote.yaml"));
+    assert!(
+        text.contains("remote.yaml:12:17: error: $ref \"https://example.com/schemas/a.json\"")
+            && text.contains("--allow-remote-refs")
+            && text.contains(
+                "(at #/paths/~1a/get/responses/200/content/application~1json/schema)"
+            ),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_syntax_errors_have_positions() {
+    let text = error_text(&fixture("broken.json"));
+    assert!(text.contains("broken.json:6:"), "{text}");
+    assert!(text.contains("invalid JSON"), "{text}");
+}
+
+#[test]
+fn dangling_refs_are_errors() {
+    let text = error_text(&fixture("dangling.yaml"));
+    assert!(
+        text.contains(
+            "dangling.yaml:11:30: error: $ref \"#/components/schemas/Missing\" points to nothing"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn yaml_spec_imports_an_openapi_description() {
+    let l = load(&fixture("import.yaml"));
+    assert_eq!(l.server.tools.len(), 1, "the spec's own tool stays");
+    let up = l.server.upstream.as_ref().unwrap();
+    let json: Value = serde_json::from_str(&up.json).unwrap();
+    assert_eq!(json["baseUrl"], "https://petstore.example.com/v3");
+    assert_eq!(json["envPrefix"], "PETS");
+    let all = tools(&l);
+    let names: Vec<&str> = all.iter().filter_map(|(d, _)| d["name"].as_str()).collect();
+    assert!(names.contains(&"pet"), "{names:?}");
+    assert!(!names.contains(&"delete_pet"), "excluded: {names:?}");
+    assert!(!names.contains(&"place_order"), "hidden: {names:?}");
+    assert!(!names.contains(&"create_user"), "not included: {names:?}");
+    let (pet, _) = tool(&all, "pet");
+    assert_eq!(pet["description"], "Look a pet up.");
+    assert_eq!(pet["annotations"]["openWorldHint"], false);
+    assert_eq!(pet["annotations"]["readOnlyHint"], true);
+    // Generated code registers the table.
+    let c = mcpgen::generate_ir(l).unwrap();
+    let code = &c.file("src/generated.rs").unwrap().contents;
+    assert!(code.contains("builder = builder.upstream_tool(tool, operation);"));
+}
+
+#[test]
+fn unmatched_overrides_are_errors_in_the_spec() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi-import");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("spec.yaml");
+    let doc = repo().join("specs/openapi/petstore-oas30.json");
+    std::fs::write(
+        &spec,
+        format!(
+            "server: {{name: pets, version: 1.0.0}}\nopenapi:\n  path: {}\n  overrides:\n    noSuchOperation: {{hidden: true}}\n",
+            doc.display()
+        ),
+    )
+    .unwrap();
+    let text = error_text(&spec);
+    assert!(
+        text.contains("spec.yaml:5:5: error: override \"noSuchOperation\" matches no operation"),
+        "{text}"
+    );
+}
+
+#[test]
+fn security_schemes_become_env_vars() {
+    let l = load(&repo().join("specs/openapi/security-schemes-oas31.json"));
+    let up = l.server.upstream.as_ref().unwrap();
+    let json: Value = serde_json::from_str(&up.json).unwrap();
+    let schemes = json["securitySchemes"].as_object().unwrap();
+    assert!(!schemes.contains_key("mutualTLS"));
+    assert!(!schemes.contains_key("openIdConnect"));
+    assert_eq!(
+        schemes["basic"]["envUser"],
+        "SUPPORT_FOR_DIFFERENT_SECURITY_TYPES_BASIC_USERNAME"
+    );
+    assert_eq!(schemes["oauth2"]["type"], "oauth2ClientCredentials");
+    assert!(
+        l.warnings
+            .iter()
+            .any(|w| w.message.contains("\"mutualTLS\" is not supported"))
+    );
+    let c = mcpgen::generate_ir(l).unwrap();
+    let readme = &c.file("README.md").unwrap().contents;
+    assert!(
+        readme.contains("`SUPPORT_FOR_DIFFERENT_SECURITY_TYPES_BEARER_TOKEN`"),
+        "{readme}"
+    );
+    assert!(readme.contains("--base-url"));
+    assert!(readme.contains("mutualTLS"));
+}
+
+#[test]
+fn get_as_resources() {
+    let l = load_with(
+        &repo().join("specs/openapi/petstore-oas30.json"),
+        OpenApiOptions {
+            get_as_resources: true,
+            ..Default::default()
+        },
+    );
+    let up = l.server.upstream.as_ref().unwrap();
+    let templates: Vec<&str> = up
+        .templates
+        .iter()
+        .filter_map(|t| t.uri.as_deref())
+        .collect();
+    assert!(
+        templates.contains(&"http://petstore.swagger.io/v2/pet/{pet_id}"),
+        "{templates:?}"
+    );
+    let resources: Vec<&str> = up
+        .resources
+        .iter()
+        .filter_map(|t| t.uri.as_deref())
+        .collect();
+    assert!(
+        resources.contains(&"http://petstore.swagger.io/v2/store/inventory"),
+        "{resources:?}"
+    );
+    // GETs with required query parameters stay tools.
+    assert!(up.tools.iter().any(|t| t.name == "find_pets_by_status"));
+}
+
+#[test]
+fn file_uploads_are_binary_fields() {
+    let l = load(&repo().join("specs/openapi/file-uploads-oas303.yaml"));
+    let all = tools(&l);
+    let multipart: Vec<&(Value, Value)> = all
+        .iter()
+        .filter(|(_, o)| o["body"]["mediaType"] == "multipart/form-data")
+        .collect();
+    assert!(!multipart.is_empty());
+    for (d, o) in multipart {
+        let fields = o["body"]["binaryFields"].as_array().expect("binaryFields");
+        for f in fields {
+            let f = f.as_str().unwrap();
+            let schema = &d["inputSchema"]["properties"][f];
+            let file = if schema["type"] == "array" {
+                &schema["items"]
+            } else {
+                schema
+            };
+            assert_eq!(file["oneOf"][0]["contentEncoding"], "base64", "{d}");
+        }
+    }
+}
+
+/// (description, checked-in crate, extra options) of the OpenAPI examples.
+fn examples() -> Vec<(&'static str, &'static str, OpenApiOptions)> {
+    vec![
+        (
+            "specs/openapi/petstore-oas30.json",
+            "examples/petstore",
+            OpenApiOptions {
+                name: Some("petstore".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "specs/openapi/httpbin-swagger20.json",
+            "examples/httpbin",
+            OpenApiOptions {
+                name: Some("httpbin".into()),
+                ..Default::default()
+            },
+        ),
+    ]
+}
+
+#[test]
+fn checked_in_openapi_examples_match_the_generator() {
+    for (spec, dir, opts) in examples() {
+        let options = Options::new(repo().join(spec))
+            .runtime_path("../../runtime")
+            .openapi(opts);
+        let c = mcpgen::generate(&options).unwrap_or_else(|e| panic!("{e}"));
+        let dir = repo().join(dir);
+        for f in c.files.iter().filter(|f| !f.user_owned) {
+            let on_disk = std::fs::read_to_string(dir.join(&f.path)).unwrap_or_default();
+            assert!(
+                on_disk == f.contents,
+                "{}/{} is out of date: run `cargo run -p mcpgen -- generate {spec} -o {} --runtime-path ../../runtime --name {}`",
+                dir.display(),
+                f.path.display(),
+                dir.display(),
+                dir.file_name().unwrap().to_string_lossy(),
+            );
+        }
+    }
+}
