@@ -53,6 +53,22 @@ pub enum Command {
         #[arg(long, conflicts_with = "check")]
         force: bool,
     },
+    /// Write a starter spec, DIR/mcpgen.yaml, that validates and generates
+    /// as it is (optionally importing an OpenAPI description).
+    Init {
+        /// Directory for the spec (created if needed).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Server (and package) name; default: the directory's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Import this OpenAPI description: its operations become tools.
+        #[arg(long, value_name = "FILE")]
+        from_openapi: Option<PathBuf>,
+        /// Overwrite an existing DIR/mcpgen.yaml.
+        #[arg(long)]
+        force: bool,
+    },
     /// Compare two versions of a spec as MCP clients see them: tools,
     /// resources, templates and prompts added, removed or renamed, schema
     /// changes classified as breaking, behavioural or compatible. Exits 1
@@ -307,6 +323,24 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
                 };
                 println!("{what:>12} {}", output.join(path).display());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init {
+            dir,
+            name,
+            from_openapi,
+            force,
+        } => {
+            let spec = crate::init::init(&crate::init::InitOptions {
+                dir: dir.clone(),
+                name,
+                from_openapi,
+                force,
+            })?;
+            println!("wrote {}", spec.display());
+            println!("next:");
+            println!("  mcpgen generate {} -o {}", spec.display(), dir.display());
+            println!("  cd {} && cargo run -- --transport stdio", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Diff {

@@ -348,6 +348,9 @@ pub enum Error {
     /// `mcpgen::build` was used outside a Cargo build script.
     #[error("{0}")]
     BuildScript(String),
+    /// `mcpgen init` cannot write a starter spec as asked.
+    #[error("{0}")]
+    Init(String),
 }
 
 impl Error {

@@ -15,11 +15,13 @@
 //! # Ok::<(), mcpgen::Error>(())
 //! ```
 
+pub mod build;
 pub mod cli;
 pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod files;
+pub mod init;
 pub mod ir;
 pub mod openapi;
 pub mod spec;
