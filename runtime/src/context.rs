@@ -133,7 +133,11 @@ impl RequestContext {
     /// Send any request to the client and await its answer, which arrives
     /// later on its own (a separate POST over HTTP) and is matched by id.
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, McpError> {
-        let (id, rx) = self.session.register_outgoing();
+        let Some((id, rx)) = self.session.register_outgoing() else {
+            return Err(McpError::internal(format!(
+                "cannot send {method}: the client can no longer answer"
+            )));
+        };
         let msg = Message::Request(Request {
             id: id.clone(),
             method: method.to_owned(),

@@ -170,6 +170,13 @@ impl Server {
     ) -> Option<Response> {
         let id = req.id.clone();
         match req.method.as_str() {
+            "initialize" if session.client().is_some() => {
+                let e = McpError::new(
+                    crate::jsonrpc::INVALID_REQUEST,
+                    "the session is already initialized",
+                );
+                return Some(respond(id, Err(e)));
+            }
             "initialize" => {
                 let inner = &self.0;
                 let r = lifecycle::initialize(

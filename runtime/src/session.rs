@@ -66,12 +66,19 @@ struct State {
 
 type Pending = oneshot::Sender<Result<Value, ErrorObject>>;
 
+#[derive(Default)]
+struct PendingRequests {
+    waiting: HashMap<RequestId, Pending>,
+    /// The client can no longer answer (end of input): new requests fail at once.
+    refused: bool,
+}
+
 pub struct Session {
     id: String,
     last_seen: Mutex<Instant>,
     state: Mutex<State>,
     in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
-    pending: Mutex<HashMap<RequestId, Pending>>,
+    pending: Mutex<PendingRequests>,
     next_id: AtomicI64,
     notifier: Mutex<Option<Outbound>>,
     closed: CancellationToken,
@@ -98,7 +105,7 @@ impl Session {
             last_seen: Mutex::new(Instant::now()),
             state: Mutex::new(State::default()),
             in_flight: Mutex::new(HashMap::new()),
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(PendingRequests::default()),
             next_id: AtomicI64::new(0),
             notifier: Mutex::new(None),
             closed: CancellationToken::new(),
@@ -202,24 +209,37 @@ impl Session {
     }
 
     /// Register a server→client request and get the receiver of its answer.
+    /// None when the client can no longer answer.
     pub(crate) fn register_outgoing(
         &self,
-    ) -> (RequestId, oneshot::Receiver<Result<Value, ErrorObject>>) {
+    ) -> Option<(RequestId, oneshot::Receiver<Result<Value, ErrorObject>>)> {
+        let mut pending = lock(&self.pending);
+        if pending.refused {
+            return None;
+        }
         let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(id.clone(), tx);
-        (id, rx)
+        pending.waiting.insert(id.clone(), tx);
+        Some((id, rx))
     }
 
     pub(crate) fn forget_outgoing(&self, id: &RequestId) {
-        lock(&self.pending).remove(id);
+        lock(&self.pending).waiting.remove(id);
+    }
+
+    /// Fail every server→client request still waiting: the client can no
+    /// longer answer (its input stream ended).
+    pub fn fail_pending(&self) {
+        let mut pending = lock(&self.pending);
+        pending.refused = true;
+        pending.waiting.clear();
     }
 
     /// Deliver the client's answer to a server→client request. False when no
     /// such request is waiting.
     pub fn resolve(&self, response: Response) -> bool {
         let Some(id) = response.id else { return false };
-        match lock(&self.pending).remove(&id) {
+        match lock(&self.pending).waiting.remove(&id) {
             Some(tx) => tx.send(response.outcome).is_ok(),
             None => false,
         }
@@ -229,7 +249,7 @@ impl Session {
     /// channel dropped.
     pub fn close(&self) {
         self.closed.cancel();
-        lock(&self.pending).clear();
+        self.fail_pending();
         lock(&self.in_flight).clear();
         self.set_notifier(None);
     }
@@ -344,7 +364,7 @@ mod tests {
     #[tokio::test]
     async fn responses_reach_the_waiting_request() {
         let s = Session::new("x".into());
-        let (id, rx) = s.register_outgoing();
+        let (id, rx) = s.register_outgoing().unwrap();
         assert!(s.resolve(Response::ok(id.clone(), serde_json::json!({"ok": true}))));
         assert_eq!(rx.await.unwrap().unwrap(), serde_json::json!({"ok": true}));
         assert!(

@@ -110,7 +110,7 @@ async fn tools_list_paginates_with_cursors() {
             None => break,
         }
     }
-    assert_eq!(names.len(), 9);
+    assert_eq!(names.len(), 10);
     assert_eq!(names[0], "echo");
     let r = s.request(99, "tools/list", json!({"cursor":"bogus"})).await;
     assert_eq!(r["error"]["code"], -32602);
@@ -317,4 +317,39 @@ async fn client_errors_to_server_requests_reach_the_handler() {
             .unwrap()
             .contains("user declined")
     );
+}
+
+#[tokio::test]
+async fn requests_read_before_end_of_input_are_still_answered() {
+    let mut s = Stdio::initialized().await;
+    s.send_raw(
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nap","arguments":{}}}"#,
+    )
+    .await;
+    s.send_raw(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        .await;
+    s.send_raw(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"sample","arguments":{}}}"#).await;
+    s.input.shutdown().await.unwrap(); // end of input
+    let mut answered = std::collections::BTreeMap::new();
+    while let Ok(Some(line)) = s.output.next_line().await {
+        let m: Value = serde_json::from_str(&line).unwrap();
+        if let Some(id) = m["id"].as_i64()
+            && m.get("method").is_none()
+        {
+            answered.insert(id, m);
+        }
+    }
+    assert_eq!(answered[&1]["result"]["content"][0]["text"], "rested");
+    assert!(answered[&2]["result"]["tools"].is_array());
+    // The client can no longer answer a sampling request: the call fails cleanly.
+    assert_eq!(answered[&3]["result"]["isError"], true);
+}
+
+#[tokio::test]
+async fn a_second_initialize_is_refused() {
+    let mut s = Stdio::initialized().await;
+    let r = s
+        .request(9, "initialize", common::init_body(9)["params"].clone())
+        .await;
+    assert_eq!(r["error"]["code"], -32600);
 }

@@ -7,6 +7,9 @@ use crate::session::{Outbound, Outgoing};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
+/// How long requests read before end of input may still run.
+const DRAIN_GRACE: Duration = Duration::from_secs(30);
+
 /// A line longer than this is answered with a parse error and skipped.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -36,9 +39,12 @@ where
         Ok::<_, std::io::Error>(())
     });
 
+    let mut in_flight = tokio::task::JoinSet::new();
     let mut reader = BufReader::new(reader);
     let mut line = Vec::new();
     loop {
+        // Reap finished requests so a long session does not accumulate them.
+        while in_flight.try_join_next().is_some() {}
         line.clear();
         let n = read_line_limited(&mut reader, &mut line).await?;
         if n == 0 {
@@ -68,7 +74,7 @@ where
             // handled in order, so `initialized` and cancellations apply at once.
             Message::Request(ref r) if r.method != "initialize" => {
                 let (server, session, out) = (server.clone(), session.clone(), out.clone());
-                tokio::spawn(async move {
+                in_flight.spawn(async move {
                     if let Some(resp) = server.handle(&session, msg, out.clone()).await {
                         out.send(Message::Response(resp));
                     }
@@ -81,7 +87,13 @@ where
             }
         }
     }
-    // End of input: stop handlers, let queued output drain briefly.
+    // End of input: requests already read still get their answers (within a
+    // grace period); those waiting on the client cannot, so they fail now.
+    session.fail_pending();
+    let drained = async { while in_flight.join_next().await.is_some() {} };
+    if tokio::time::timeout(DRAIN_GRACE, drained).await.is_err() {
+        tracing::warn!("requests still running {DRAIN_GRACE:?} after end of input were cancelled");
+    }
     server.close_session(session.id());
     drop(out);
     match tokio::time::timeout(Duration::from_secs(2), write_task).await {

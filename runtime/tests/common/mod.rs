@@ -80,6 +80,10 @@ pub fn server(probes: Arc<Probes>) -> Server {
                 }
             }
         })
+        .tool(&tool("nap", OBJECT), |_ctx, _: NoArgs| async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok(CallToolResult::text("rested"))
+        })
         .tool(&tool("sample", OBJECT), |ctx, _: NoArgs| async move {
             let answer = ctx
                 .create_message(json!({"messages":[{"role":"user","content":{"type":"text","text":"hi"}}],"maxTokens":10}))
