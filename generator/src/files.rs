@@ -152,7 +152,17 @@ impl Plan {
                     String::from("/dev/null"),
                 ),
             };
-            let _ = writeln!(out, "diff --mcpgen a/{shown} b/{shown}");
+            // git's extended header, so that `git apply` takes the diff as is.
+            let _ = writeln!(out, "diff --git a/{shown} b/{shown}");
+            match change {
+                FileChange::Create { .. } => {
+                    let _ = writeln!(out, "new file mode 100644");
+                }
+                FileChange::Remove { .. } => {
+                    let _ = writeln!(out, "deleted file mode 100644");
+                }
+                FileChange::Update { .. } => {}
+            }
             let diff = similar::TextDiff::from_lines(old, new);
             let _ = write!(
                 out,
