@@ -18,7 +18,7 @@ pub const UPSTREAM: &str = "{\"baseUrl\":\"https://httpbin.org\",\"envPrefix\":\
 /// Tools that call the upstream API: (MCP tool descriptor, operation descriptor).
 pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
     (
-        "{\"name\":\"get_absolute_redirect_n\",\"title\":\"Absolutely 302 Redirects n times.\",\"description\":\"Absolutely 302 Redirects n times.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_absolute_redirect_n\",\"title\":\"Absolutely 302 Redirects n times.\",\"description\":\"Absolutely 302 Redirects n times.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/absolute-redirect/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
@@ -86,7 +86,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
         "{\"method\":\"GET\",\"path\":\"/brotli\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"get_bytes_n\",\"title\":\"Returns n random bytes generated with given seed\",\"description\":\"Returns n random bytes generated with given seed\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_bytes_n\",\"title\":\"Returns n random bytes generated with given seed\",\"description\":\"Returns n random bytes generated with given seed\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/bytes/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
@@ -118,27 +118,27 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
         "{\"method\":\"GET\",\"path\":\"/deflate\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"get_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"put_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"put_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"PUT\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"post_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
+        "{\"name\":\"post_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
         "{\"method\":\"POST\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"delete_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"delete_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"DELETE\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"patch_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
+        "{\"name\":\"patch_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
         "{\"method\":\"PATCH\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"trace_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
+        "{\"name\":\"trace_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
         "{\"method\":\"TRACE\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
@@ -222,7 +222,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
         "{\"method\":\"GET\",\"path\":\"/json\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"get_links_n_offset\",\"title\":\"Generate a page containing n links to other pages which do the same.\",\"description\":\"Generate a page containing n links to other pages which do the same.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{},\"offset\":{}},\"required\":[\"n\",\"offset\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_links_n_offset\",\"title\":\"Generate a page containing n links to other pages which do the same.\",\"description\":\"Generate a page containing n links to other pages which do the same.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"},\"offset\":{\"type\":\"integer\"}},\"required\":[\"n\",\"offset\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/links/{n}/{offset}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"offset\",\"in\":\"path\",\"arg\":\"offset\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
@@ -238,19 +238,19 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
         "{\"method\":\"PUT\",\"path\":\"/put\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"get_range_numbytes\",\"title\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"description\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"numbytes\":{}},\"required\":[\"numbytes\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_range_numbytes\",\"title\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"description\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"numbytes\":{\"type\":\"integer\"}},\"required\":[\"numbytes\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/range/{numbytes}\",\"parameters\":[{\"name\":\"numbytes\",\"in\":\"path\",\"arg\":\"numbytes\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"get_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},\"status_code\":{}},\"required\":[\"url\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},\"status_code\":{\"type\":\"integer\"}},\"required\":[\"url\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/redirect-to\",\"parameters\":[{\"name\":\"url\",\"in\":\"query\",\"arg\":\"url\",\"style\":\"form\",\"explode\":true,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"status_code\",\"in\":\"query\",\"arg\":\"status_code\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"put_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},\"status_code\":{}},\"required\":[\"url\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"put_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},\"status_code\":{\"type\":\"integer\"}},\"required\":[\"url\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"PUT\",\"path\":\"/redirect-to\",\"parameters\":[],\"body\":{\"flattened\":[\"url\",\"status_code\"],\"required\":true,\"mediaType\":\"application/x-www-form-urlencoded\"},\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"post_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},\"status_code\":{}},\"required\":[\"url\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
+        "{\"name\":\"post_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},\"status_code\":{\"type\":\"integer\"}},\"required\":[\"url\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
         "{\"method\":\"POST\",\"path\":\"/redirect-to\",\"parameters\":[],\"body\":{\"flattened\":[\"url\",\"status_code\"],\"required\":true,\"mediaType\":\"application/x-www-form-urlencoded\"},\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
@@ -266,11 +266,11 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
         "{\"method\":\"TRACE\",\"path\":\"/redirect-to\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"get_redirect_n\",\"title\":\"302 Redirects n times.\",\"description\":\"302 Redirects n times.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_redirect_n\",\"title\":\"302 Redirects n times.\",\"description\":\"302 Redirects n times.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/redirect/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"get_relative_redirect_n\",\"title\":\"Relatively 302 Redirects n times.\",\"description\":\"Relatively 302 Redirects n times.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_relative_redirect_n\",\"title\":\"Relatively 302 Redirects n times.\",\"description\":\"Relatively 302 Redirects n times.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/relative-redirect/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
@@ -310,11 +310,11 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
         "{\"method\":\"TRACE\",\"path\":\"/status/{codes}\",\"parameters\":[{\"name\":\"codes\",\"in\":\"path\",\"arg\":\"codes\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"get_stream_bytes_n\",\"title\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"description\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_stream_bytes_n\",\"title\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"description\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/stream-bytes/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (
-        "{\"name\":\"get_stream_n\",\"title\":\"Stream n JSON responses\",\"description\":\"Stream n JSON responses\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
+        "{\"name\":\"get_stream_n\",\"title\":\"Stream n JSON responses\",\"description\":\"Stream n JSON responses\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
         "{\"method\":\"GET\",\"path\":\"/stream/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
     ),
     (

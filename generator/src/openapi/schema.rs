@@ -79,6 +79,19 @@ const ANNOTATIONS: &[&str] = &[
     "deprecated",
 ];
 
+/// Type names that are not JSON Schema's but whose meaning is clear.
+fn alias(t: &str) -> Option<&'static str> {
+    Some(match t.to_ascii_lowercase().as_str() {
+        "int" | "int32" | "int64" | "long" => "integer",
+        "float" | "double" | "decimal" => "number",
+        "bool" => "boolean",
+        "str" | "text" => "string",
+        "dict" | "map" => "object",
+        "list" => "array",
+        _ => return None,
+    })
+}
+
 /// The shared table of converted definitions.
 pub struct Schemas {
     dialect: Dialect,
@@ -525,6 +538,11 @@ impl Schemas {
                 Some("string".into())
             }
             Value::String(t) if TYPES.contains(&t.as_str()) => Some(value.clone()),
+            Value::String(t) if alias(t).is_some() => {
+                let real = alias(t).unwrap_or("string");
+                f.warn(at, format!("unknown type {t:?} read as {real:?}"));
+                Some(real.into())
+            }
             Value::Array(list) => {
                 let mut types = Vec::new();
                 for t in list {
