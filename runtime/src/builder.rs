@@ -30,6 +30,7 @@ pub struct ServerBuilder {
     prompts: Vec<Prompt>,
     completions: HashMap<(Ref, String), Vec<String>>,
     page_size: usize,
+    check_schemas: bool,
     sessions: Option<Arc<dyn SessionStore>>,
     upstream: Option<UpstreamBuilder>,
     errors: Vec<BuildError>,
@@ -81,6 +82,7 @@ impl ServerBuilder {
             prompts: vec![],
             completions: HashMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
+            check_schemas: false,
             sessions: None,
             upstream: None,
             errors,
@@ -101,6 +103,14 @@ impl ServerBuilder {
     }
 
     /// Items per page of every list method.
+    /// Compile every tool schema in `build()` and report invalid ones there.
+    /// Off by default: schemas are compiled on first use, so a server with
+    /// thousands of tools starts at once (the generator checks them already).
+    pub fn check_schemas(mut self, yes: bool) -> Self {
+        self.check_schemas = yes;
+        self
+    }
+
     pub fn page_size(mut self, n: usize) -> Self {
         self.page_size = n.max(1);
         self
@@ -138,11 +148,10 @@ impl ServerBuilder {
             if schema.get("type").and_then(Value::as_str) != Some("object") {
                 return Err(invalid(&what, "inputSchema must have type \"object\""));
             }
-            let input = tools::compile(schema, "inputSchema").map_err(|m| invalid(&what, m))?;
-            let output = match d.get("outputSchema") {
-                Some(s) => Some(tools::compile(s, "outputSchema").map_err(|m| invalid(&what, m))?),
-                None => None,
-            };
+            let input = tools::LazySchema::new("inputSchema", schema.clone());
+            let output = d
+                .get("outputSchema")
+                .map(|s| tools::LazySchema::new("outputSchema", s.clone()));
             Ok(Tool {
                 descriptor: d,
                 input,
@@ -376,6 +385,20 @@ impl ServerBuilder {
                     "completion",
                     format!("{r:?} names no prompt or resource template"),
                 ));
+            }
+        }
+        if self.check_schemas {
+            for t in &self.tools {
+                let name = t
+                    .descriptor
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                for schema in std::iter::once(&t.input).chain(t.output.as_ref()) {
+                    if let Err(e) = schema.check() {
+                        self.errors.push(invalid(format!("tool {name}"), e));
+                    }
+                }
             }
         }
         match self.errors.len() {

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 pub(crate) type ToolFn = Arc<
     dyn Fn(RequestContext, Value) -> BoxFuture<'static, Result<CallToolResult, ToolError>>
@@ -19,8 +19,8 @@ pub(crate) type ToolFn = Arc<
 
 pub(crate) struct Tool {
     pub descriptor: Value,
-    pub input: jsonschema::Validator,
-    pub output: Option<jsonschema::Validator>,
+    pub input: LazySchema,
+    pub output: Option<LazySchema>,
     pub handler: ToolFn,
     pub enabled: AtomicBool,
 }
@@ -35,6 +35,38 @@ pub fn is_valid_name(name: &str) -> bool {
 
 pub(crate) fn compile(schema: &Value, what: &str) -> Result<jsonschema::Validator, String> {
     jsonschema::validator_for(schema).map_err(|e| format!("{what} is not a valid JSON Schema: {e}"))
+}
+
+/// A schema compiled on first use. Compiling every schema of a large API at
+/// start-up (Kubernetes: 1,067 tools) would delay the first answer by
+/// seconds; the generator has already checked them, and `ServerBuilder::
+/// check_schemas` compiles them all up front for those who want it.
+pub(crate) struct LazySchema {
+    what: &'static str,
+    schema: Value,
+    compiled: OnceLock<Result<jsonschema::Validator, String>>,
+}
+
+impl LazySchema {
+    pub fn new(what: &'static str, schema: Value) -> Self {
+        LazySchema {
+            what,
+            schema,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> Result<&jsonschema::Validator, McpError> {
+        self.compiled
+            .get_or_init(|| compile(&self.schema, self.what))
+            .as_ref()
+            .map_err(|e| McpError::internal(e.clone()))
+    }
+
+    /// Compile now; the error names what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        self.get().map(|_| ()).map_err(|e| e.0.message)
+    }
 }
 
 #[derive(Default)]
@@ -119,6 +151,7 @@ impl Registry {
         };
         let problems: Vec<String> = tool
             .input
+            .get()?
             .iter_errors(&args)
             .map(|e| {
                 let at = e.instance_path().to_string();
@@ -145,7 +178,7 @@ impl Registry {
                     "tool {name} declares an outputSchema but returned no structuredContent"
                 )));
             };
-            if let Some(e) = output.iter_errors(structured).next() {
+            if let Some(e) = output.get()?.iter_errors(structured).next() {
                 return Err(McpError::internal(format!(
                     "tool {name} returned structuredContent that does not match its outputSchema: {e}"
                 )));

@@ -156,7 +156,7 @@ impl UpstreamBuilder {
         let op = self.operation(format!("upstream tool {name} operation"), operation_json)?;
         let output = d
             .get("outputSchema")
-            .and_then(|s| crate::tools::compile(s, "outputSchema").ok());
+            .map(|s| crate::tools::LazySchema::new("outputSchema", s.clone()));
         let binding = Arc::new(ToolBinding { name, op, output });
         let handle = self.handle.clone();
         Ok(Box::new(move |ctx, args| {
@@ -276,7 +276,7 @@ fn check_readable(op: &Operation, what: &str, variables: &[String]) -> Result<()
 struct ToolBinding {
     name: String,
     op: Arc<Operation>,
-    output: Option<jsonschema::Validator>,
+    output: Option<crate::tools::LazySchema>,
 }
 
 /// Every outcome is a tool result: upstream failures are for the model to
@@ -299,7 +299,11 @@ async fn call_tool(
     let red = Redactor::with(&settings.secrets, &secrets);
     match outcome {
         None => CallToolResult::error("cancelled"),
-        Some(Ok(response)) => response.tool_result(b.op.wrapped, b.output.as_ref(), &red),
+        Some(Ok(response)) => response.tool_result(
+            b.op.wrapped,
+            b.output.as_ref().and_then(|s| s.get().ok()),
+            &red,
+        ),
         Some(Err(e)) => CallToolResult::error(red.text(&e.to_string())),
     }
 }
