@@ -389,7 +389,7 @@ fn snapshots_of_fixture_pairs() {
         .filter(|p| p.is_dir())
         .collect();
     cases.sort();
-    assert!(cases.len() >= 3, "{cases:?}");
+    assert!(cases.len() >= 4, "{cases:?}");
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
     settings.set_prepend_module_to_snapshot(false);
@@ -402,6 +402,7 @@ fn snapshots_of_fixture_pairs() {
                     .unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)))
                     .server
             };
+            // A YAML spec or an OpenAPI description, told apart by content.
             let report = mcpgen::diff::compare(&load("old.yaml"), &load("new.yaml"));
             let (old, new) = (format!("{name}/old.yaml"), format!("{name}/new.yaml"));
             insta::assert_snapshot!(format!("diff_{name}_text"), report.to_text(&old, &new));
@@ -471,4 +472,41 @@ fn exit_status_is_1_for_breaking_0_otherwise_2_on_errors() {
     assert_eq!(out.status.code(), Some(2));
     let out = mcpgen(&["diff", "a", "b", "--format", "xml"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn openapi_operations_keep_their_identity_across_operation_id_changes() {
+    let load = |f: &str| {
+        mcpgen::load_ir(&mcpgen::Options::new(fixtures().join("openapi").join(f)))
+            .unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)))
+            .server
+    };
+    let report = mcpgen::diff::compare(&load("old.yaml"), &load("new.yaml"));
+    let renamed: Vec<&mcpgen::diff::Change> = report
+        .changes
+        .iter()
+        .filter(|c| c.change == Code::Renamed)
+        .collect();
+    assert_eq!(renamed.len(), 1, "{:#?}", report.changes);
+    assert_eq!(renamed[0].severity, Severity::Breaking);
+    assert!(
+        renamed[0].message.contains("(same operation GET /pets)"),
+        "{}",
+        renamed[0].message
+    );
+    let has = |code: Code, severity: Severity| {
+        report
+            .changes
+            .iter()
+            .any(|c| c.change == code && c.severity == severity)
+    };
+    assert!(
+        has(Code::Removed, Severity::Breaking),
+        "{:#?}",
+        report.changes
+    );
+    assert!(has(Code::Added, Severity::Compatible));
+    assert!(has(Code::RequiredPropertyAdded, Severity::Breaking));
+    assert!(has(Code::EnumNarrowed, Severity::Breaking));
+    assert!(has(Code::ConstraintTightened, Severity::Breaking));
 }
