@@ -6,6 +6,7 @@
 #   CONFORMANCE_JS  the @modelcontextprotocol/conformance CLI
 #   VENV / PY       the Python venv with the pinned `mcp` 2.x client and pytest
 #   VENV_MCP1 / PY_MCP1  the same with `mcp` 1.x
+#   VENV_HTTPBIN    httpbin + gunicorn: the upstream API of the end-to-end tests (scripts/e2e.sh)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -16,6 +17,7 @@ VENV="$TOOLS/venv"
 PY="$VENV/bin/python"
 VENV_MCP1="$TOOLS/venv-mcp1"
 PY_MCP1="$VENV_MCP1/bin/python"
+VENV_HTTPBIN="$TOOLS/venv-httpbin"
 
 # The Cargo package and binary of the conformance server (examples/conformance).
 SERVER_PACKAGE="${SERVER_PACKAGE:-conformance-server}"

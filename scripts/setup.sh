@@ -8,6 +8,8 @@
 #                 and the TypeScript SDK, exactly as in tests/interop/package-lock.json
 #   .tools/venv        Python venv with tests/interop/python/requirements.txt (mcp 2.x, pytest)
 #   .tools/venv-mcp1   the same with requirements-mcp1.txt (mcp 1.x)
+#   .tools/venv-httpbin  httpbin + gunicorn (tests/e2e/requirements-httpbin.txt), the
+#                      upstream API of the end-to-end tests (scripts/e2e.sh)
 #
 # Only the package registries (npm, PyPI) are used, through npm and pip.
 set -euo pipefail
@@ -45,11 +47,13 @@ if [[ "$(readlink "$INTEROP/node_modules" 2>/dev/null)" != "../../.tools/npm/nod
 fi
 
 # --- Python venvs -------------------------------------------------------------
-# .tools/venv: mcp 2.x (requirements.txt); .tools/venv-mcp1: mcp 1.x (requirements-mcp1.txt).
+# .tools/venv: mcp 2.x (requirements.txt); .tools/venv-mcp1: mcp 1.x (requirements-mcp1.txt);
+# .tools/venv-httpbin: httpbin served by gunicorn (tests/e2e/requirements-httpbin.txt).
 HOST_PY="$(host_python)" || die "python3 >= 3.10 is required (for the venvs in .tools/)"
 host_py_version="$("$HOST_PY" -c 'import sys; print(sys.version)')"
+# install_venv VENV REQUIREMENTS [PYTHON STATEMENT THAT MUST RUN IN IT]
 install_venv() {
-    local venv="$1" requirements="$2" stamp hash
+    local venv="$1" requirements="$2" check="${3:-import mcp, pytest, pytest_timeout}" stamp hash
     stamp="$TOOLS/.$(basename "$venv").stamp"
     hash="$({
         cat "$SELF" "$requirements"
@@ -64,8 +68,9 @@ install_venv() {
     "$HOST_PY" -m venv "$venv" || die "python3 -m venv $venv failed"
     timeout 900 "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input \
         --timeout 120 --retries 3 -r "$requirements" || die "pip install -r $requirements failed"
-    "$venv/bin/python" -c 'import mcp, pytest, pytest_timeout' || die "$venv cannot import mcp/pytest"
+    "$venv/bin/python" -c "$check" || die "$venv fails: $check"
     echo "$hash" >"$stamp"
 }
 install_venv "$VENV" "$INTEROP/python/requirements.txt"
 install_venv "$VENV_MCP1" "$INTEROP/python/requirements-mcp1.txt"
+install_venv "$VENV_HTTPBIN" "$ROOT/tests/e2e/requirements-httpbin.txt" 'import httpbin, gunicorn, flask'
