@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# End-to-end tests: generated OpenAPI servers calling a REAL upstream API,
+# driven by a REAL MCP client.
+#
+#   scripts/e2e.sh                 # the whole suite (tests/e2e, pytest)
+#   scripts/e2e.sh -k cancel       # extra arguments go to pytest
+#
+# 1. starts httpbin (PyPI httpbin 0.10.4 under gunicorn, from .tools/venv-httpbin)
+#    on a free 127.0.0.1 port; its access log (results/e2e/httpbin-access.log)
+#    records what the upstream received;
+# 2. builds the generated servers examples/httpbin (from httpbin's own Swagger
+#    2.0 document) and examples/petstore (pointed at httpbin's /anything echo);
+#    HTTPBIN_SERVER_BIN / PETSTORE_SERVER_BIN / MCPGEN_BIN=path skip the build;
+# 3. runs tests/e2e with the official Python SDK (`mcp` 2.x, .tools/venv). The
+#    tests start the MCP servers themselves (stdio, and Streamable HTTP on free
+#    127.0.0.1 ports) with --base-url pointing at httpbin.
+#
+# Everything is bounded: httpbin must answer within 30 s, pytest gets 600 s and
+# each test 60 s; httpbin is stopped on exit, whatever happens.
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+[[ -x "$PY" && -x "$VENV_HTTPBIN/bin/gunicorn" ]] || "$ROOT/scripts/setup.sh"
+
+# --- the MCP servers under test (and mcpgen, for the live-spec check) -------
+reuse() { [[ -n "${!1:-}" && -x "${!1}" ]]; }
+if ! reuse HTTPBIN_SERVER_BIN || ! reuse PETSTORE_SERVER_BIN || ! reuse MCPGEN_BIN; then
+    log "e2e: cargo build -p httpbin -p petstore -p mcpgen"
+    (cd "$ROOT" && timeout 1800 cargo build --quiet -p httpbin -p petstore -p mcpgen >&2) ||
+        die "cargo build of the e2e servers failed"
+    target="$(target_dir)"
+    reuse HTTPBIN_SERVER_BIN || HTTPBIN_SERVER_BIN="$target/debug/httpbin"
+    reuse PETSTORE_SERVER_BIN || PETSTORE_SERVER_BIN="$target/debug/petstore"
+    reuse MCPGEN_BIN || MCPGEN_BIN="$target/debug/mcpgen"
+fi
+for bin in "$HTTPBIN_SERVER_BIN" "$PETSTORE_SERVER_BIN" "$MCPGEN_BIN"; do
+    [[ -x "$bin" ]] || die "missing executable $bin"
+done
+export HTTPBIN_SERVER_BIN PETSTORE_SERVER_BIN MCPGEN_BIN
+
+# --- httpbin ------------------------------------------------------------------
+RESULTS="$ROOT/results/e2e"
+mkdir -p "$RESULTS"
+HTTPBIN_ACCESS_LOG="$RESULTS/httpbin-access.log"
+HTTPBIN_ERROR_LOG="$RESULTS/httpbin-error.log"
+: >"$HTTPBIN_ACCESS_LOG"
+: >"$HTTPBIN_ERROR_LOG"
+port="$(free_port)"
+httpbin_pid=""
+stop_httpbin() {
+    [[ -n "$httpbin_pid" ]] || return 0
+    # gunicorn runs in its own process group (setsid): the master and its workers.
+    kill -TERM -- "-$httpbin_pid" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$httpbin_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$httpbin_pid" 2>/dev/null || true
+    wait "$httpbin_pid" 2>/dev/null || true
+    httpbin_pid=""
+}
+trap stop_httpbin EXIT
+trap 'exit 130' INT TERM
+
+log "e2e: httpbin $("$VENV_HTTPBIN/bin/python" -c 'from importlib.metadata import version as v; print(v("httpbin"), "on gunicorn", v("gunicorn"))') at http://127.0.0.1:$port"
+setsid "$VENV_HTTPBIN/bin/gunicorn" --config "$ROOT/tests/e2e/gunicorn.conf.py" \
+    --bind "127.0.0.1:$port" --access-logfile "$HTTPBIN_ACCESS_LOG" \
+    --error-logfile "$HTTPBIN_ERROR_LOG" httpbin:app </dev/null &
+httpbin_pid=$!
+wait_for_port "$port" "$httpbin_pid" 30 || {
+    cat "$HTTPBIN_ERROR_LOG" >&2
+    die "httpbin did not listen on 127.0.0.1:$port within 30 s"
+}
+# Listening is not serving: wait (bounded) for a real answer from the app.
+"$PY" - "http://127.0.0.1:$port/get" <<'EOF' || die "httpbin does not answer GET /get"
+import json, sys, time, urllib.request
+deadline = time.monotonic() + 30
+while True:
+    try:
+        with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+            assert json.load(r)["url"] == sys.argv[1]
+            break
+    except Exception:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.2)
+EOF
+
+export HTTPBIN_URL="http://127.0.0.1:$port" HTTPBIN_ACCESS_LOG E2E_RESULTS="$RESULTS"
+log "e2e: Python SDK $("$PY" -c 'from importlib.metadata import version; print("mcp", version("mcp"))'), servers $HTTPBIN_SERVER_BIN, $PETSTORE_SERVER_BIN"
+rc=0
+(cd "$ROOT/tests/e2e" &&
+    timeout --kill-after=10 600 "$PY" -m pytest -p no:cacheprovider -ra --timeout=60 "$@" </dev/null) || rc=$?
+stop_httpbin
+exit "$rc"
