@@ -51,8 +51,10 @@ impl Loc {
 /// One loaded file.
 #[derive(Debug)]
 pub struct DocFile {
-    /// Normalised path (identity of the file).
+    /// Normalised path (identity of the file); the URL for a fetched one.
     pub path: PathBuf,
+    /// Set when the document was fetched (relative refs resolve against it).
+    pub url: Option<String>,
     pub value: Value,
     tree: Node,
 }
@@ -192,7 +194,7 @@ fn to_value(node: &Node, ptr: &mut String, file: FileId, findings: &mut Findings
 enum RefTarget {
     Local(String),
     File(PathBuf, String),
-    Remote,
+    Remote(String, String),
     Absolute,
 }
 
@@ -206,7 +208,7 @@ fn split_ref(r: &str) -> RefTarget {
     if uri.is_empty() {
         RefTarget::Local(fragment)
     } else if lower.starts_with("http://") || lower.starts_with("https://") {
-        RefTarget::Remote
+        RefTarget::Remote(uri.to_string(), fragment)
     } else if lower.starts_with("file:") || Path::new(uri).is_absolute() || uri.contains("://") {
         RefTarget::Absolute
     } else {
@@ -214,7 +216,87 @@ fn split_ref(r: &str) -> RefTarget {
     }
 }
 
+/// Where a non-local `$ref` leads: the identity of the file to load.
+enum Source {
+    File(PathBuf),
+    Url(String),
+}
+
+impl Source {
+    /// The key of the file in `Docs::by_path` (URLs are kept verbatim).
+    fn key(&self) -> PathBuf {
+        match self {
+            Source::File(p) => p.clone(),
+            Source::Url(u) => PathBuf::from(u),
+        }
+    }
+}
+
+/// Largest remote document fetched.
+const MAX_REMOTE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Fetch a remote document (only with --allow-remote-refs).
+fn fetch(url: &str) -> Result<String, String> {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let resp = client.get(url).send().map_err(|e| e.to_string())?;
+    if !resp.status().is_success() {
+        return Err(format!("HTTP {}", resp.status()));
+    }
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_REMOTE_BYTES as u64)
+    {
+        return Err(format!("larger than {MAX_REMOTE_BYTES} bytes"));
+    }
+    let bytes = resp.bytes().map_err(|e| e.to_string())?;
+    if bytes.len() > MAX_REMOTE_BYTES {
+        return Err(format!("larger than {MAX_REMOTE_BYTES} bytes"));
+    }
+    String::from_utf8(bytes.to_vec()).map_err(|_| "not UTF-8 text".to_string())
+}
+
 impl Docs {
+    /// Where `r`, found in file `from`, leads: Ok(None) for a local ref,
+    /// Err(message) for one that is not followed. A relative ref inside a
+    /// fetched document is relative to its URL.
+    fn locate_ref(&self, from: FileId, r: &str) -> Result<Option<(Source, String)>, String> {
+        let base_url = self.files.get(from).and_then(|f| f.url.clone());
+        match split_ref(r) {
+            RefTarget::Local(_) => Ok(None),
+            RefTarget::File(rel, fragment) => match base_url {
+                Some(base) => {
+                    let joined = reqwest::Url::parse(&base)
+                        .and_then(|b| b.join(&rel.to_string_lossy()))
+                        .map_err(|e| format!("$ref {r:?}: {e}"))?;
+                    let mut joined = joined;
+                    joined.set_fragment(None);
+                    Ok(Some((Source::Url(joined.to_string()), fragment)))
+                }
+                None => {
+                    let base = self
+                        .files
+                        .get(from)
+                        .and_then(|f| f.path.parent())
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default();
+                    Ok(Some((Source::File(normalize(&base.join(rel))), fragment)))
+                }
+            },
+            RefTarget::Remote(url, fragment) if self.allow_remote => {
+                Ok(Some((Source::Url(url), fragment)))
+            }
+            RefTarget::Remote(..) => Err(format!(
+                "$ref {r:?} points to another host; mcpgen does not fetch remote references unless given --allow-remote-refs"
+            )),
+            RefTarget::Absolute => Err(format!(
+                "$ref {r:?} is an absolute path or URI; only paths relative to the referring file are followed"
+            )),
+        }
+    }
+
     /// Read the entry document at `path` and every file its relative
     /// `$ref`s reach. Syntax problems are returned as diagnostics.
     pub fn load(path: &Path, allow_remote: bool, findings: &mut Findings) -> Result<Docs, Error> {
@@ -231,47 +313,28 @@ impl Docs {
             collect_refs(&docs.files[next].value, &mut String::new(), &mut refs);
             for (ptr, r) in refs {
                 let at = Loc { file: next, ptr };
-                match split_ref(&r) {
-                    RefTarget::File(rel, _) => {
-                        let base = docs.files[next]
-                            .path
-                            .parent()
-                            .map(Path::to_path_buf)
-                            .unwrap_or_default();
-                        let target = normalize(&base.join(&rel));
-                        if !docs.by_path.contains_key(&target) {
-                            if !target.is_file() {
-                                findings.error(
-                                    &at,
-                                    format!(
-                                        "$ref {r:?}: file {} does not exist",
-                                        target.display()
-                                    ),
-                                );
-                                continue;
-                            }
-                            docs.read_file(&target, findings)?;
+                match docs.locate_ref(next, &r) {
+                    Ok(None) => {}
+                    Ok(Some((source, _))) if docs.by_path.contains_key(&source.key()) => {}
+                    Ok(Some((Source::File(target), _))) => {
+                        if !target.is_file() {
+                            findings.error(
+                                &at,
+                                format!("$ref {r:?}: file {} does not exist", target.display()),
+                            );
+                            continue;
                         }
+                        docs.read_file(&target, findings)?;
                     }
-                    RefTarget::Remote if !docs.allow_remote => findings.error(
-                        &at,
-                        format!(
-                            "$ref {r:?} points to another host; mcpgen does not fetch remote references unless given --allow-remote-refs"
-                        ),
-                    ),
-                    RefTarget::Remote => findings.error(
-                        &at,
-                        format!(
-                            "$ref {r:?}: fetching remote references is not supported by this build of mcpgen; download the file and refer to it by a relative path"
-                        ),
-                    ),
-                    RefTarget::Absolute => findings.error(
-                        &at,
-                        format!(
-                            "$ref {r:?} is an absolute path or URI; only paths relative to the referring file are followed"
-                        ),
-                    ),
-                    RefTarget::Local(_) => {}
+                    Ok(Some((Source::Url(url), _))) => match fetch(&url) {
+                        Ok(text) => {
+                            docs.read_text(Path::new(&url), Some(url.clone()), &text, findings)?;
+                        }
+                        Err(e) => {
+                            findings.error(&at, format!("$ref {r:?}: fetching {url} failed: {e}"))
+                        }
+                    },
+                    Err(message) => findings.error(&at, message),
                 }
             }
             next += 1;
@@ -299,7 +362,25 @@ impl Docs {
                 return Err(diag(Pos { line, column: 1 }, Problem::NotUtf8));
             }
         };
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        self.read_text(path, None, &text, findings)
+    }
+
+    /// Parse one document's text; `url` is set for a fetched document.
+    fn read_text(
+        &mut self,
+        path: &Path,
+        url: Option<String>,
+        text: &str,
+        findings: &mut Findings,
+    ) -> Result<FileId, Error> {
+        let diag = |pos: Pos, problem: Problem| {
+            Error::Invalid(Diagnostics(vec![Diagnostic {
+                file: path.to_path_buf(),
+                pos,
+                problem,
+            }]))
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // JSON is read by the same positioned parser: YAML 1.2 is a superset
         // of JSON. Tabs between tokens are fine in JSON but not everywhere
         // in YAML, so JSON text has them replaced by spaces (same columns).
@@ -334,9 +415,18 @@ impl Docs {
         };
         let id = self.files.len();
         let value = to_value(&tree, &mut String::new(), id, findings);
-        let path = normalize(path);
+        let path = if url.is_some() {
+            path.to_path_buf()
+        } else {
+            normalize(path)
+        };
         self.by_path.insert(path.clone(), id);
-        self.files.push(DocFile { path, value, tree });
+        self.files.push(DocFile {
+            path,
+            url,
+            value,
+            tree,
+        });
         Ok(id)
     }
 
@@ -347,28 +437,24 @@ impl Docs {
 
     /// Where the `$ref` string `r`, found in file `from`, points.
     pub fn target(&self, from: FileId, r: &str) -> Result<Loc, String> {
-        match split_ref(r) {
-            RefTarget::Local(fragment) => Ok(Loc {
-                file: from,
-                ptr: fragment,
-            }),
-            RefTarget::File(rel, fragment) => {
-                let base = self
-                    .files
-                    .get(from)
-                    .and_then(|f| f.path.parent())
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
-                let target = normalize(&base.join(rel));
-                match self.by_path.get(&target) {
-                    Some(&file) => Ok(Loc {
-                        file,
-                        ptr: fragment,
-                    }),
-                    None => Err(format!("$ref {r:?}: {} was not loaded", target.display())),
-                }
-            }
-            RefTarget::Remote | RefTarget::Absolute => Err(format!("$ref {r:?} is not followed")),
+        match self.locate_ref(from, r)? {
+            None => match split_ref(r) {
+                RefTarget::Local(fragment) => Ok(Loc {
+                    file: from,
+                    ptr: fragment,
+                }),
+                _ => Err(format!("$ref {r:?} is not followed")),
+            },
+            Some((source, fragment)) => match self.by_path.get(&source.key()) {
+                Some(&file) => Ok(Loc {
+                    file,
+                    ptr: fragment,
+                }),
+                None => Err(format!(
+                    "$ref {r:?}: {} was not loaded",
+                    source.key().display()
+                )),
+            },
         }
     }
 
@@ -500,7 +586,7 @@ mod tests {
         assert!(matches!(split_ref("#/a"), RefTarget::Local(f) if f == "/a"));
         assert!(matches!(
             split_ref("https://x/y.json#/a"),
-            RefTarget::Remote
+            RefTarget::Remote(u, f) if u == "https://x/y.json" && f == "/a"
         ));
         assert!(matches!(split_ref("/etc/passwd"), RefTarget::Absolute));
         assert!(matches!(

@@ -56,7 +56,8 @@ pub struct Override {
 /// How an OpenAPI description becomes tools.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpenApiOptions {
-    /// Follow `$ref`s to other hosts (not supported yet: a clear error).
+    /// Fetch `$ref`s that point to other hosts (http/https); off by default
+    /// so that a document cannot make the generator reach an arbitrary host.
     pub allow_remote_refs: bool,
     /// Inline non-recursive `$ref`s in tool schemas.
     pub inline_refs: bool,
