@@ -84,6 +84,9 @@ pub enum Command {
         /// Exit 1 when a change is at least this severe.
         #[arg(long, value_enum, default_value_t = FailOn::Breaking)]
         fail_on: FailOn,
+        /// How OpenAPI input becomes tools, for both versions.
+        #[command(flatten)]
+        openapi: OpenApiArgs,
     },
     /// Print the JSON Schema of the spec format.
     Schema {
@@ -348,9 +351,11 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             new,
             format,
             fail_on,
+            openapi,
         } => {
-            let old_ir = crate::load_ir(&Options::new(&old))?;
-            let new_ir = crate::load_ir(&Options::new(&new))?;
+            let load =
+                |spec: &PathBuf| crate::load_ir(&Options::new(spec).openapi(openapi.to_options()));
+            let (old_ir, new_ir) = (load(&old)?, load(&new)?);
             let report = crate::diff::compare(&old_ir.server, &new_ir.server);
             let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
             let text = match format {

@@ -478,7 +478,14 @@ fn scan_generated(dir: &Path) -> Result<Vec<(PathBuf, String)>, Error> {
             };
             let path = entry.path();
             if kind.is_dir() {
-                if depth < MAX_DEPTH && !name.starts_with('.') && !SKIP_DIRS.contains(&&*name) {
+                // Another package inside the crate (perhaps generated too)
+                // is not this crate's business.
+                let nested_package = path.join("Cargo.toml").exists();
+                if depth < MAX_DEPTH
+                    && !name.starts_with('.')
+                    && !SKIP_DIRS.contains(&&*name)
+                    && !nested_package
+                {
                     walk(root, &path, depth + 1, out)?;
                 }
             } else if kind.is_file() {
