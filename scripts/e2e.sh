@@ -50,7 +50,7 @@ port="$(free_port)"
 httpbin_pid=""
 stop_httpbin() {
     [[ -n "$httpbin_pid" ]] || return 0
-    # gunicorn runs in its own process group (setsid): the master and its workers.
+    # gunicorn runs in its own process group (setsid): timeout, the master and its workers.
     kill -TERM -- "-$httpbin_pid" 2>/dev/null || true
     local i
     for ((i = 0; i < 50; i++)); do
@@ -65,7 +65,9 @@ trap stop_httpbin EXIT
 trap 'exit 130' INT TERM
 
 log "e2e: httpbin $("$VENV_HTTPBIN/bin/python" -c 'from importlib.metadata import version as v; print(v("httpbin"), "on gunicorn", v("gunicorn"))') at http://127.0.0.1:$port"
-setsid "$VENV_HTTPBIN/bin/gunicorn" --config "$ROOT/tests/e2e/gunicorn.conf.py" \
+# Its own session (so the whole group can be stopped), and a lifetime bound of its
+# own in case this script is killed before its trap runs.
+setsid timeout --kill-after=5 1500 "$VENV_HTTPBIN/bin/gunicorn" --config "$ROOT/tests/e2e/gunicorn.conf.py" \
     --bind "127.0.0.1:$port" --access-logfile "$HTTPBIN_ACCESS_LOG" \
     --error-logfile "$HTTPBIN_ERROR_LOG" httpbin:app </dev/null &
 httpbin_pid=$!

@@ -9,6 +9,9 @@
 #   6. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
 #   7. scripts/interop.sh python         the Python SDK clients (mcp 2.x and 1.x), stdio + HTTP
 #   8. scripts/interop.sh ts             the TypeScript SDK client, stdio + HTTP
+#   9. scripts/e2e.sh                    the generated OpenAPI servers (examples/httpbin,
+#                                        examples/petstore) against a real httpbin, through
+#                                        the Python SDK client, stdio + HTTP
 #
 # Everything shares one Cargo target directory; every binary is built once
 # (debug profile) and the later steps use it as built.
@@ -64,6 +67,11 @@ export SERVER_BIN
 step conformance 1200 scripts/conformance.sh
 step interop-py 1200 scripts/interop.sh python
 step interop-ts 1200 scripts/interop.sh ts
+HTTPBIN_SERVER_BIN="$TARGET_DIR/debug/httpbin"
+PETSTORE_SERVER_BIN="$TARGET_DIR/debug/petstore"
+MCPGEN_BIN="$TARGET_DIR/debug/mcpgen"
+export HTTPBIN_SERVER_BIN PETSTORE_SERVER_BIN MCPGEN_BIN
+step e2e 900 scripts/e2e.sh
 
 summary
 log "all checks passed"

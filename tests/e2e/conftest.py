@@ -190,7 +190,8 @@ def base_url(binary: str) -> str:
 
 
 def server_args(binary: str, args: tuple[str, ...]) -> list[str]:
-    return ["--base-url", base_url(binary), *args]
+    """`--base-url` pointing at httpbin unless ``args`` has its own."""
+    return list(args) if "--base-url" in args else ["--base-url", base_url(binary), *args]
 
 
 def _free_port() -> int:

@@ -101,6 +101,22 @@ async def test_declared_security_schemes_from_the_environment(connect, upstream)
         assert (got.authorization, got.api_key) == (None, None)
 
 
+async def test_secrets_are_redacted_inside_output_schema_errors(connect, upstream):
+    """find_pets_by_tags expects a list of Pets; the schema error quotes the echoed
+    response (headers included) and then appends it: the token is hidden in both."""
+    token = secret()
+    async with connect(binary="petstore", env={"PETSTORE_PETSTORE_AUTH_ACCESS_TOKEN": token}) as mcp:
+        mark = upstream.mark()
+        result = await mcp.call("find_pets_by_tags", {"tags": ["x"]})
+        [got] = await upstream.wait_for(mark, lambda r: r.path == "/anything/pet/findByTags")
+        assert got.authorization == f"Bearer {token}"
+        assert result["isError"] is True
+        text = result["content"][0]["text"]
+        assert "does not match the tool's output schema" in text
+        assert text.count('"Authorization":"Bearer [REDACTED]"') == 2
+        assert token not in text
+
+
 async def test_unconfigured_schemes_send_no_credentials(connect, upstream):
     async with connect(binary="petstore") as mcp:
         mark = upstream.mark()
