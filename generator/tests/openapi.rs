@@ -225,9 +225,7 @@ fn remote_refs_are_not_fetched() {
     assert!(
         text.contains("remote.yaml:12:17: error: $ref \"https://example.com/schemas/a.json\"")
             && text.contains("--allow-remote-refs")
-            && text.contains(
-                "(at #/paths/~1a/get/responses/200/content/application~1json/schema)"
-            ),
+            && text.contains("(at #/paths/~1a/get/responses/200/content/application~1json/schema)"),
         "{text}"
     );
 }

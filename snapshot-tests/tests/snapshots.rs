@@ -21,10 +21,19 @@ fn specs() -> Vec<PathBuf> {
 /// name). Every corpus document is covered by `generator/tests/corpus.rs`.
 const OPENAPI: &[(&str, &str)] = &[
     ("openapi/petstore-oas30.json", "openapi-petstore-oas30"),
-    ("openapi/petstore-multifile/spec/openapi.yaml", "openapi-petstore-multifile"),
+    (
+        "openapi/petstore-multifile/spec/openapi.yaml",
+        "openapi-petstore-multifile",
+    ),
     ("openapi/circular-oas30.json", "openapi-circular-oas30"),
-    ("openapi/file-uploads-oas303.yaml", "openapi-file-uploads-oas303"),
-    ("openapi/parameter-styles-oas31.json", "openapi-parameter-styles-oas31"),
+    (
+        "openapi/file-uploads-oas303.yaml",
+        "openapi-file-uploads-oas303",
+    ),
+    (
+        "openapi/parameter-styles-oas31.json",
+        "openapi-parameter-styles-oas31",
+    ),
 ];
 
 #[test]
