@@ -6,8 +6,8 @@
 #   scripts/e2e.sh -k cancel       # extra arguments go to pytest
 #
 # 1. starts httpbin (PyPI httpbin 0.10.4 under gunicorn, from .tools/venv-httpbin)
-#    on a free 127.0.0.1 port; its access log (results/e2e/httpbin-access.log)
-#    records what the upstream received;
+#    on a free 127.0.0.1 port; results/e2e/httpbin-requests.jsonl records what
+#    the upstream received (tests/e2e/gunicorn.conf.py);
 # 2. builds the generated servers examples/httpbin (from httpbin's own Swagger
 #    2.0 document) and examples/petstore (pointed at httpbin's /anything echo);
 #    HTTPBIN_SERVER_BIN / PETSTORE_SERVER_BIN / MCPGEN_BIN=path skip the build;
@@ -42,10 +42,13 @@ export HTTPBIN_SERVER_BIN PETSTORE_SERVER_BIN MCPGEN_BIN
 # --- httpbin ------------------------------------------------------------------
 RESULTS="$ROOT/results/e2e"
 mkdir -p "$RESULTS"
+HTTPBIN_REQUEST_LOG="$RESULTS/httpbin-requests.jsonl"
 HTTPBIN_ACCESS_LOG="$RESULTS/httpbin-access.log"
 HTTPBIN_ERROR_LOG="$RESULTS/httpbin-error.log"
+: >"$HTTPBIN_REQUEST_LOG"
 : >"$HTTPBIN_ACCESS_LOG"
 : >"$HTTPBIN_ERROR_LOG"
+export HTTPBIN_REQUEST_LOG
 port="$(free_port)"
 httpbin_pid=""
 stop_httpbin() {
@@ -90,7 +93,7 @@ while True:
         time.sleep(0.2)
 EOF
 
-export HTTPBIN_URL="http://127.0.0.1:$port" HTTPBIN_ACCESS_LOG E2E_RESULTS="$RESULTS"
+export HTTPBIN_URL="http://127.0.0.1:$port" E2E_RESULTS="$RESULTS"
 log "e2e: Python SDK $("$PY" -c 'from importlib.metadata import version; print("mcp", version("mcp"))'), servers $HTTPBIN_SERVER_BIN, $PETSTORE_SERVER_BIN"
 rc=0
 (cd "$ROOT/tests/e2e" &&

@@ -3,9 +3,9 @@
 scripts/e2e.sh starts httpbin (gunicorn) and sets:
 
 * ``HTTPBIN_URL``: http://127.0.0.1:PORT of httpbin;
-* ``HTTPBIN_ACCESS_LOG``: its access log, one line per request it answered:
-  raw request line, status, Authorization, Cookie and api_key headers
-  (tests/e2e/gunicorn.conf.py);
+* ``HTTPBIN_REQUEST_LOG``: one JSON line per request httpbin received (raw
+  request target, Authorization, Cookie and api_key headers), written before
+  httpbin handles it (tests/e2e/gunicorn.conf.py);
 * ``HTTPBIN_SERVER_BIN`` / ``PETSTORE_SERVER_BIN``: the generated servers
   examples/httpbin and examples/petstore; ``MCPGEN_BIN``: the generator.
 
@@ -45,7 +45,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTPBIN_URL = os.environ.get("HTTPBIN_URL", "")
-ACCESS_LOG = os.environ.get("HTTPBIN_ACCESS_LOG", "")
+REQUEST_LOG = os.environ.get("HTTPBIN_REQUEST_LOG", "")
 BINARIES = {
     "httpbin": os.environ.get("HTTPBIN_SERVER_BIN", ""),
     "petstore": os.environ.get("PETSTORE_SERVER_BIN", ""),
@@ -63,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
         name
         for name, value in {
             "HTTPBIN_URL": HTTPBIN_URL,
-            "HTTPBIN_ACCESS_LOG": ACCESS_LOG,
+            "HTTPBIN_REQUEST_LOG": REQUEST_LOG,
             "HTTPBIN_SERVER_BIN": BINARIES["httpbin"],
             "PETSTORE_SERVER_BIN": BINARIES["petstore"],
             "MCPGEN_BIN": MCPGEN_BIN,
@@ -102,11 +102,10 @@ def marker() -> str:
 
 @dataclass(frozen=True)
 class Received:
-    """One line of httpbin's access log: a request it answered."""
+    """A request httpbin received."""
 
     method: str
     target: str  # raw path and query, exactly as sent
-    status: int
     authorization: str | None
     cookie: str | None
     api_key: str | None
@@ -115,43 +114,27 @@ class Received:
     def path(self) -> str:
         return self.target.split("?", 1)[0]
 
-    @property
-    def query(self) -> str | None:
-        return self.target.split("?", 1)[1] if "?" in self.target else None
 
-
-def _header(value: str) -> str | None:
-    return None if value == "-" else value.replace('\\"', '"')
-
-
-class AccessLog:
-    """httpbin's access log. gunicorn writes a line once the response is sent,
-    so a test waits (bounded) for the lines it expects."""
+class UpstreamLog:
+    """What httpbin received, in order. A request is recorded before httpbin
+    handles it, so once a tool result is back, every request of that call is
+    here; waits are bounded all the same."""
 
     def __init__(self, path: str):
         self.path = path
 
     def mark(self) -> int:
-        """A position; :meth:`since` returns what was logged after it."""
+        """A position; :meth:`since` returns what was received after it."""
         return os.path.getsize(self.path)
 
     def since(self, mark: int) -> list[Received]:
         with open(self.path, "rb") as f:
             f.seek(mark)
-            data = f.read().decode("utf-8", "replace")
-        out = []
-        for line in data.splitlines():
-            fields = line.split("\t")
-            if len(fields) != 5:
-                continue
-            request, status, authorization, cookie, api_key = fields
-            method, _, rest = request.partition(" ")
-            target = rest.rsplit(" ", 1)[0]
-            out.append(Received(method, target, int(status), _header(authorization), _header(cookie), _header(api_key)))
-        return out
+            data = f.read().decode("utf-8")
+        return [Received(*json.loads(line)) for line in data.splitlines() if line.endswith("]")]
 
     async def wait_for(self, mark: int, match: Callable[[Received], bool], count: int = 1, timeout: float = 5) -> list[Received]:
-        """The logged requests since ``mark`` that ``match``, once there are ``count`` of them."""
+        """The requests since ``mark`` that ``match``, once there are at least ``count`` of them."""
         with anyio.fail_after(timeout):
             while True:
                 found = [r for r in self.since(mark) if match(r)]
@@ -159,21 +142,10 @@ class AccessLog:
                     return found
                 await anyio.sleep(0.05)
 
-    async def settle(self, mark: int, match: Callable[[Received], bool], quiet: float = 0.5) -> list[Received]:
-        """Every matching request since ``mark`` after ``quiet`` seconds without a new one."""
-        seen = -1
-        found: list[Received] = []
-        with anyio.fail_after(30):
-            while len(found) != seen:
-                seen = len(found)
-                await anyio.sleep(quiet)
-                found = [r for r in self.since(mark) if match(r)]
-        return found
-
 
 @pytest.fixture(scope="session")
-def upstream() -> AccessLog:
-    return AccessLog(ACCESS_LOG)
+def upstream() -> UpstreamLog:
+    return UpstreamLog(REQUEST_LOG)
 
 
 # --- the MCP servers ----------------------------------------------------------------

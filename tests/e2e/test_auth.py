@@ -35,7 +35,7 @@ async def test_bearer_token_from_the_command_line(connect, upstream):
         assert result["structuredContent"] == {"authenticated": True, "token": "[REDACTED]"}
         assert token not in json.dumps(result)
         [got] = await upstream.wait_for(mark, lambda r: r.target == "/bearer")
-        assert (got.status, got.authorization) == (200, f"Bearer {token}")
+        assert got.authorization == f"Bearer {token}"
 
         headers = (await mcp.call_ok("get_headers"))["headers"]
         assert headers["Authorization"] == "[REDACTED]"
@@ -48,7 +48,7 @@ async def test_bearer_endpoint_without_a_token_is_a_401(connect, upstream):
         assert result["isError"] is True
         assert result["content"] == [{"type": "text", "text": "HTTP 401 Unauthorized"}]
         [got] = await upstream.wait_for(mark, lambda r: r.target == "/bearer")
-        assert (got.status, got.authorization) == (401, None)
+        assert got.authorization is None
 
 
 async def test_basic_credentials_from_the_command_line(connect, upstream):

@@ -44,7 +44,7 @@ async def test_path_parameter_and_method(connect, upstream):
             echo = await mcp.call_ok(tool, {"anything": m})
             assert (echo["method"], echo["url"], echo["args"]) == (method, f"{HTTPBIN_URL}/anything/{m}", {})
             [got] = await upstream.wait_for(mark, lambda r: m in r.target)
-            assert (got.method, got.target, got.status) == (method, f"/anything/{m}", 200)
+            assert (got.method, got.target) == (method, f"/anything/{m}")
 
 
 async def test_several_path_parameters(connect, upstream):
@@ -82,7 +82,6 @@ async def test_query_value_with_reserved_characters(connect, upstream):
         assert echo["url"] == f"{HTTPBIN_URL}/anything/{m}?x=1&y=two"
         first, second = await upstream.wait_for(mark, lambda r: m in r.target, count=2)
         assert first.target == f"/redirect-to?url=%2Fanything%2F{m}%3Fx%3D1%26y%3Dtwo&status_code=307"
-        assert first.status == 307
         assert second.target == f"/anything/{m}?x=1&y=two"
 
 
@@ -183,7 +182,7 @@ async def test_cookies_from_the_command_line(connect, upstream):
         after = await mcp.call_ok("get_cookies_set_name_value", {"name": "added", "value": m})
         assert set(after["cookies"]) == {"theme", "sid"}
         first, second = await upstream.wait_for(mark, lambda r: "cookies" in r.target, count=2)
-        assert (first.target, first.status, second.target, second.cookie) == (f"/cookies/set/added/{m}", 302, "/cookies", cookie)
+        assert (first.target, second.target, second.cookie) == (f"/cookies/set/added/{m}", "/cookies", cookie)
 
 
 @pytest.mark.xfail(

@@ -37,7 +37,7 @@ async def test_path_values_stay_in_their_segment(connect, upstream, value, segme
         assert (echo["method"], echo["args"]) == ("GET", {})
         assert echo["url"].startswith(f"{HTTPBIN_URL}/anything/")
         [got] = await upstream.wait_for(mark, lambda r: r.path.startswith("/anything/"))
-        assert (got.target, got.status) == (f"/anything/{segment}", 200)
+        assert got.target == f"/anything/{segment}"
         assert not [r for r in upstream.since(mark) if r.path.startswith("/status/")]
 
 
