@@ -420,3 +420,73 @@ fn checked_in_openapi_examples_match_the_generator() {
         }
     }
 }
+
+#[test]
+fn swagger2_parameters_in_openapi3_style_use_their_schema() {
+    let l = load(&fixture("mixed-swagger20.yaml"));
+    let all = tools(&l);
+    let (d, op) = tool(&all, "search");
+    let props = &d["inputSchema"]["properties"];
+    // The parameter's `schema` is the schema; style/explode as OpenAPI 3.
+    assert_eq!(
+        props["freeform"],
+        json!({"type": "object", "additionalProperties": {"type": "string"}})
+    );
+    let params = op["parameters"].as_array().unwrap();
+    let param = |name: &str| params.iter().find(|p| p["name"] == name).unwrap();
+    assert_eq!(
+        param("freeform"),
+        &json!({"name": "freeform", "in": "query", "arg": "freeform", "style": "form",
+                "explode": true, "required": false, "kind": "object"})
+    );
+    // A 2.0 array with an OpenAPI 3 style and no collectionFormat: the style.
+    assert_eq!(
+        (&param("ids")["style"], &param("ids")["explode"]),
+        (&json!("pipeDelimited"), &json!(false))
+    );
+    assert_eq!(
+        props["ids"],
+        json!({"type": "array", "items": {"type": "integer"}})
+    );
+    // collectionFormat as before; no parameter-level key in any schema.
+    assert_eq!(
+        (&param("tags")["style"], &param("tags")["explode"]),
+        (&json!("form"), &json!(true))
+    );
+    assert_eq!(
+        props["x_mode"],
+        json!({"type": "string", "enum": ["a", "b"], "description": "the mode"})
+    );
+    for (arg, schema) in props.as_object().unwrap() {
+        for key in [
+            "name",
+            "in",
+            "required",
+            "style",
+            "explode",
+            "schema",
+            "allowEmptyValue",
+            "collectionFormat",
+        ] {
+            assert!(schema.get(key).is_none(), "{arg}: {schema}");
+        }
+        jsonschema::validator_for(schema).unwrap();
+    }
+    // The mix is reported where it is, once per parameter.
+    let text: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    let mixed: Vec<&String> = text
+        .iter()
+        .filter(|w| w.contains("mixes versions"))
+        .collect();
+    assert_eq!(mixed.len(), 2, "{text:#?}");
+    assert!(
+        mixed[0].contains("mixed-swagger20.yaml:11:11: warning: this Swagger 2.0 parameter uses OpenAPI 3 keys (`schema`, `style`, `explode`)")
+            && mixed[0].ends_with("(at #/paths/~1search/get/parameters/0)"),
+        "{text:#?}"
+    );
+    assert!(
+        mixed[1].contains("(`style`)")
+            && mixed[1].ends_with("(at #/paths/~1search/get/parameters/1)"),
+        "{text:#?}"
+    );
+}

@@ -14,6 +14,24 @@ const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace", "query",
 ];
 
+/// Keys of a Parameter Object (2.0 or 3.x) that describe the parameter, not
+/// its value: never copied into a 2.0 parameter's schema.
+const PARAMETER_KEYS: &[&str] = &[
+    "name",
+    "in",
+    "required",
+    "description",
+    "deprecated",
+    "collectionFormat",
+    "allowEmptyValue",
+    "style",
+    "explode",
+    "allowReserved",
+    "schema",
+    "content",
+    "examples",
+];
+
 /// The version of the description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -872,20 +890,35 @@ impl<'a> Builder<'a> {
                 content_type: None,
                 loc: loc.clone(),
             };
-            if self.version == Version::Swagger2 {
-                // The parameter itself is the schema (type, items, enum…).
+            let swagger2 = self.version == Version::Swagger2;
+            if swagger2 {
+                // OpenAPI 3 keys in a 2.0 parameter: the document mixes
+                // versions. They are read as OpenAPI 3 would read them.
+                let oas3: Vec<&str> = ["schema", "content", "style", "explode", "allowReserved"]
+                    .into_iter()
+                    .filter(|k| p.get(*k).is_some())
+                    .collect();
+                if !oas3.is_empty() {
+                    let keys = oas3
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    self.f.warn(
+                        &loc,
+                        format!(
+                            "this Swagger 2.0 parameter uses OpenAPI 3 keys ({keys}): the document mixes versions; they are read as OpenAPI 3 reads them"
+                        ),
+                    );
+                }
+            }
+            if swagger2 && p.get("schema").is_none() && p.get("content").is_none() {
+                // The parameter itself is the schema (type, items, enum…),
+                // without the parameter's own keys.
                 let mut schema = Map::new();
                 if let Some(m) = p.as_object() {
                     for (k, v) in m {
-                        if !matches!(
-                            k.as_str(),
-                            "name"
-                                | "in"
-                                | "required"
-                                | "description"
-                                | "collectionFormat"
-                                | "allowEmptyValue"
-                        ) {
+                        if !PARAMETER_KEYS.contains(&k.as_str()) {
                             schema.insert(k.clone(), v.clone());
                         }
                     }
@@ -893,9 +926,13 @@ impl<'a> Builder<'a> {
                 param.schema =
                     self.schemas
                         .convert(self.docs, &loc, &Value::Object(schema), self.f);
-                let format = s(&p, "collectionFormat").unwrap_or("csv");
+                let format = s(&p, "collectionFormat");
                 let is_array = s(&p, "type") == Some("array");
-                if is_array {
+                // An OpenAPI 3 `style` stands when no collectionFormat says otherwise.
+                if is_array
+                    && (format.is_some() || (param.style.is_none() && param.explode.is_none()))
+                {
+                    let format = format.unwrap_or("csv");
                     let (style, explode) = match (format, location.as_str()) {
                         ("multi", "query" | "formData") => ("form", true),
                         ("ssv", "query" | "formData") => ("spaceDelimited", false),
