@@ -421,6 +421,11 @@ fn checked_in_openapi_examples_match_the_generator() {
     }
 }
 
+/// The operation descriptor's `accept` of the tool `name`, if any.
+fn accept<'a>(all: &'a [(Value, Value)], name: &str) -> Option<&'a str> {
+    tool(all, name).1.get("accept").map(|a| a.as_str().unwrap())
+}
+
 #[test]
 fn swagger2_parameters_in_openapi3_style_use_their_schema() {
     let l = load(&fixture("mixed-swagger20.yaml"));
@@ -489,4 +494,48 @@ fn swagger2_parameters_in_openapi3_style_use_their_schema() {
             && mixed[1].ends_with("(at #/paths/~1search/get/parameters/1)"),
         "{text:#?}"
     );
+}
+
+#[test]
+fn accept_follows_produces_in_swagger2() {
+    let l = load(&fixture("mixed-swagger20.yaml"));
+    let all = tools(&l);
+    // The document's `produces`, JSON first.
+    assert_eq!(
+        accept(&all, "search"),
+        Some("application/json, application/xml")
+    );
+    // The operation's, as listed.
+    assert_eq!(accept(&all, "logo"), Some("image/webp, image/png, image/*"));
+    // Only `*/*`: the runtime's default (JSON preferred, anything accepted).
+    assert_eq!(accept(&all, "anything"), None);
+    // What is not a media type is left out, with a located warning.
+    assert_eq!(accept(&all, "broken"), Some("text/plain"));
+    let text: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    for (i, media) in [
+        (1, "not a type"),
+        (2, "text/csv, text/tab-separated-values"),
+    ] {
+        assert!(
+            text.iter()
+                .any(|w| w.contains(&format!("{media:?} is not a media type"))
+                    && w.ends_with(&format!("(at #/paths/~1broken/get/produces/{i})"))),
+            "{text:#?}"
+        );
+    }
+}
+
+#[test]
+fn accept_follows_the_success_responses_in_openapi3() {
+    let l = load(&fixture("accept-oas30.yaml"));
+    let all = tools(&l);
+    // Every 2xx response (referenced ones too, and 2XX), JSON first, each
+    // type once; error responses do not count.
+    assert_eq!(
+        accept(&all, "report"),
+        Some("application/vnd.report+json, application/json, text/csv, application/pdf")
+    );
+    // No success content, or only `*/*`: the runtime's default.
+    assert_eq!(accept(&all, "delete_report"), None);
+    assert_eq!(accept(&all, "any"), None);
 }

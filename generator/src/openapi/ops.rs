@@ -1319,6 +1319,14 @@ impl<'a> Builder<'a> {
             .or_else(|| ctx.global_produces.clone());
         let (output, wrapped, mime) = self.success(loc, op, produces.as_ref());
         operation.insert("successSchemaWrapped".into(), wrapped.into());
+        let produces_loc = if op.get("produces").is_some() {
+            loc.at("produces")
+        } else {
+            self.root.at("produces")
+        };
+        if let Some(accept) = self.accept(loc, op, produces.as_ref(), &produces_loc) {
+            operation.insert("accept".into(), accept.into());
+        }
 
         let mut input = Map::new();
         input.insert("type".into(), "object".into());
@@ -1721,6 +1729,98 @@ impl<'a> Builder<'a> {
             d.insert("encoding".into(), Value::Object(enc));
         }
         Value::Object(d)
+    }
+
+    /// The `Accept` header: the media types the operation documents for its
+    /// successful responses (2.0: `produces`, the operation's or else the
+    /// document's; 3.x: the content of every 2xx response), JSON types
+    /// first, the others as listed. None (the runtime's default) when
+    /// nothing but `*/*` is documented.
+    fn accept(
+        &mut self,
+        loc: &Loc,
+        op: &Value,
+        produces: Option<&Value>,
+        produces_loc: &Loc,
+    ) -> Option<String> {
+        let mut listed: Vec<(Loc, String)> = Vec::new();
+        if self.version == Version::Swagger2 {
+            match produces {
+                Some(Value::Array(list)) => {
+                    for (i, m) in list.iter().enumerate() {
+                        match m.as_str() {
+                            Some(m) => listed.push((produces_loc.idx(i), m.to_string())),
+                            None => self.f.warn(
+                                &produces_loc.idx(i),
+                                "a media type must be a string; ignored",
+                            ),
+                        }
+                    }
+                }
+                Some(_) => self
+                    .f
+                    .warn(produces_loc, "`produces` must be an array; ignored"),
+                None => {}
+            }
+        } else {
+            let Some(Value::Object(responses)) = op.get("responses") else {
+                return None;
+            };
+            let mut codes: Vec<&String> = responses
+                .keys()
+                .filter(|k| {
+                    k.len() == 3
+                        && k.starts_with('2')
+                        && (k[1..].chars().all(|c| c.is_ascii_digit())
+                            || k[1..].eq_ignore_ascii_case("XX"))
+                })
+                .collect();
+            // 200…299, then 2XX.
+            codes.sort_by_key(|k| (k[1..].eq_ignore_ascii_case("XX"), k.to_string()));
+            for code in codes {
+                let Some((rloc, response)) = self.deref(&loc.at("responses").at(code)) else {
+                    continue;
+                };
+                if let Some(Value::Object(content)) = response.get("content") {
+                    for media in content.keys() {
+                        listed.push((rloc.at("content").at(media), media.clone()));
+                    }
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        let mut types: Vec<String> = Vec::new();
+        for (at, media) in listed {
+            let media = media.trim().to_string();
+            let (kind, rest) = media.split_once('/').unwrap_or((&media, ""));
+            let subtype = rest.split(';').next().unwrap_or("").trim();
+            let valid = is_token(kind)
+                && is_token(subtype)
+                && !media.contains(',')
+                && media
+                    .bytes()
+                    .all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic());
+            if !valid {
+                self.f.warn(
+                    &at,
+                    format!("{media:?} is not a media type; it is not sent in `Accept`"),
+                );
+                continue;
+            }
+            if seen.insert(media.to_ascii_lowercase()) {
+                types.push(media);
+            }
+        }
+        if types.iter().all(|m| essence(m) == "*/*") {
+            return None;
+        }
+        let json = |m: &String| {
+            let e = essence(m);
+            e == "application/json" || e.ends_with("+json")
+        };
+        let (mut first, rest): (Vec<String>, Vec<String>) = types.into_iter().partition(json);
+        first.extend(rest);
+        Some(first.join(", "))
     }
 
     /// Output schema, whether it is wrapped, and the success media type.
