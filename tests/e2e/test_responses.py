@@ -213,11 +213,6 @@ async def test_content_encoded_responses_are_decoded(connect, tool, flag):
         assert (await mcp.call_ok(tool))[flag] is True
 
 
-@pytest.mark.xfail(
-    reason="generator gap: the operation descriptor's `accept` is never derived from the operation's "
-    "`produces` (Swagger 2.0) / response media types, so GET /image goes out with the default "
-    "`Accept: application/json, */*;q=0.8` and httpbin answers 406 Not Acceptable"
-)
 async def test_accept_follows_the_documented_media_types(connect):
     async with connect() as mcp:
         result = await mcp.call("get_image")

@@ -128,15 +128,10 @@ async def test_schemas_use_json_schema_keywords_only(tools):
             assert unknown_keywords(tool["inputSchema"]) == [], name
 
 
-@pytest.mark.xfail(
-    reason="generator bug: httpbin's free-form query parameter is an OpenAPI-3-style parameter "
-    "({in: query, name: freeform, schema: {...}, style: form, explode: true}) inside a Swagger 2.0 "
-    "document; the generator copies the parameter object's `schema`, `style` and `explode` into the "
-    "property schema instead of using its `schema`, so clients see no type for `freeform`"
-)
 async def test_free_form_parameter_schemas_are_json_schema(tools):
     for name in FREE_FORM_TOOLS:
         assert unknown_keywords(tools[name]["inputSchema"]) == [], name
+        assert tools[name]["inputSchema"]["properties"]["freeform"]["type"] == "object", name
 
 
 async def test_the_session_serves_the_same_list_twice(connect):
