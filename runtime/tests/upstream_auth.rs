@@ -239,6 +239,97 @@ async fn credential_looking_extra_headers_are_redacted_others_not() {
     assert_eq!(r["structuredContent"]["headers"]["x-tenant"], "acme-tenant");
 }
 
+/// httpbin's /cookies and an auth echo: each cookie by name, and the parts
+/// of the Authorization header the way a server sees them.
+async fn pieces_upstream() -> Upstream {
+    Upstream::start(|c, _| {
+        let cookies: serde_json::Map<String, Value> = c
+            .header("cookie")
+            .unwrap_or("")
+            .split(';')
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), json!(v.trim())))
+            .collect();
+        let (scheme, credentials) = c
+            .header("authorization")
+            .and_then(|a| a.split_once(' '))
+            .unwrap_or_default();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(credentials)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        let password = decoded.split_once(':').map(|(_, p)| p.to_owned());
+        Reply::json(
+            200,
+            json!({"cookies": cookies, "scheme": scheme, "credentials": credentials,
+                   "decoded": decoded, "password": password}),
+        )
+    })
+    .await
+}
+
+#[tokio::test]
+async fn cookie_and_authorization_headers_are_redacted_piece_by_piece() {
+    let server = auth_server();
+    let upstream = pieces_upstream().await;
+    let mut o = overrides(&upstream.url, &[]);
+    o.headers = vec![
+        "Cookie: theme=dark; sid=session-SECRET-1; csrf=\"quoted-secret-2\"; lang=en".into(),
+        "Authorization: Bearer tkn".into(),
+    ];
+    server.configure_upstream(&o).unwrap();
+    let mcp = Mcp::start(server.clone()).await;
+    let r = mcp.call("none", json!({})).await;
+    assert_eq!(
+        upstream.last().header("cookie"),
+        Some("theme=dark; sid=session-SECRET-1; csrf=\"quoted-secret-2\"; lang=en")
+    );
+    // Each cookie value is a secret; values under 8 characters are not
+    // (redacting every `en` would mangle everything).
+    assert_eq!(
+        r["structuredContent"]["cookies"],
+        json!({"theme": "dark", "sid": "[REDACTED]", "csrf": "\"[REDACTED]\"", "lang": "en"})
+    );
+    // An Authorization header's credentials are a secret however short.
+    assert_eq!(r["structuredContent"]["scheme"], "Bearer");
+    assert_eq!(r["structuredContent"]["credentials"], "[REDACTED]");
+    for leaked in ["session-SECRET-1", "quoted-secret-2", "tkn"] {
+        assert!(!dump(&r).contains(leaked), "{leaked}: {r}");
+    }
+
+    // Basic: the base64, the decoded `user:password` and the password.
+    let basic = base64::engine::general_purpose::STANDARD.encode("bob:hunter2");
+    o.headers = vec![format!("Authorization: Basic {basic}")];
+    server.configure_upstream(&o).unwrap();
+    let r = mcp.call("none", json!({})).await;
+    assert_eq!(
+        r["structuredContent"],
+        json!({"cookies": {}, "scheme": "Basic", "credentials": "[REDACTED]",
+               "decoded": "[REDACTED]", "password": "[REDACTED]"})
+    );
+}
+
+#[tokio::test]
+async fn a_forwarded_basic_authorization_is_redacted_decoded_too() {
+    let server = auth_server();
+    let upstream = pieces_upstream().await;
+    let mut o = overrides(&upstream.url, &[]);
+    o.forward_authorization = true;
+    server.configure_upstream(&o).unwrap();
+    let basic = base64::engine::general_purpose::STANDARD.encode("carol:s3cret-pass");
+    let r = call_over_http(server, &format!("Basic {basic}")).await;
+    assert_eq!(
+        upstream.one().header("authorization"),
+        Some(format!("Basic {basic}").as_str())
+    );
+    assert_eq!(
+        r["structuredContent"],
+        json!({"cookies": {}, "scheme": "Basic", "credentials": "[REDACTED]",
+               "decoded": "[REDACTED]", "password": "[REDACTED]"})
+    );
+}
+
 #[tokio::test]
 async fn secrets_are_reread_when_the_server_is_configured_again() {
     let server = auth_server();

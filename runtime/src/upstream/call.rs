@@ -6,6 +6,7 @@ use super::auth;
 use super::config::{Retries, Settings};
 use super::error::CallError;
 use super::operation::{Operation, Prepared};
+use super::redact::header_secrets;
 use super::response::{ERROR_BODY_LIMIT, RawResponse};
 use crate::context::RequestContext;
 use crate::model::LogLevel;
@@ -46,10 +47,7 @@ pub async fn execute(
         .then(|| ctx.http_headers()?.get(header::AUTHORIZATION).cloned())
         .flatten();
     if let Some(v) = forwarded.as_ref().and_then(|v| v.to_str().ok()) {
-        secrets.push(v.to_owned());
-        if let Some((_, credential)) = v.split_once(' ') {
-            secrets.push(credential.trim().to_owned());
-        }
+        secrets.extend(header_secrets("authorization", v));
     }
     let mut retry = 0;
     let mut refreshed = false;

@@ -3,6 +3,7 @@
 
 use super::auth::{Credentials, Scheme};
 use super::error::ConfigError;
+use super::redact::{MIN_PIECE_LEN, header_secrets};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -151,11 +152,9 @@ impl Settings {
         let mut secrets = credentials.secrets();
         for (n, v) in &headers {
             if let (true, Ok(v)) = (is_credential_header(n), v.to_str()) {
-                secrets.push(v.to_owned());
-                // `Bearer xyz`: hide the credential also where it shows alone.
-                if let Some((_, c)) = v.split_once(' ') {
-                    secrets.push(c.trim().to_owned());
-                }
+                // The whole value, and its parts that show alone in echoes:
+                // each cookie's value, the token after `Bearer `, …
+                secrets.extend(header_secrets(n.as_str(), v));
             }
         }
         let client = reqwest::Client::builder()
@@ -183,9 +182,11 @@ impl Settings {
     /// Said once per start-up (not per resolve): short secrets make
     /// redaction replace innocent text too.
     pub fn warn_about_short_secrets(&self) {
-        if self.secrets.iter().any(|s| s.len() < 8) {
+        // Pieces shorter than this were never registered (see
+        // `header_secrets`): only whole credentials can warn here.
+        if self.secrets.iter().any(|s| s.len() < MIN_PIECE_LEN) {
             tracing::warn!(
-                "an upstream secret is shorter than 8 characters; redacting it may mangle tool output"
+                "an upstream secret is shorter than {MIN_PIECE_LEN} characters; redacting it may mangle tool output"
             );
         }
     }

@@ -90,6 +90,76 @@ impl Redactor {
     }
 }
 
+/// Shortest *piece* of a credential header that is redacted on its own. A
+/// header's whole value, an Authorization header's credentials and a Basic
+/// password are whole credentials: always redacted, whatever their length
+/// (a short one gets the start-up warning). Pieces — one cookie's value, an
+/// auth-param, the part after a space in an `X-Api-Key`-style header — are
+/// redacted only from this length on: `lang=en` or `consent=1` are no
+/// secrets, and redacting every `en` or `1` would mangle all output, while a
+/// session value under 8 characters protects nothing anyway.
+pub const MIN_PIECE_LEN: usize = 8;
+
+/// The secrets in the value of a credential-looking header (`--header`, or
+/// the MCP client's forwarded Authorization): the whole value, plus
+/// - Cookie: each cookie's value (`a=x; sid=SECRET` → `SECRET`);
+/// - Authorization / Proxy-Authorization (`scheme credentials`): the
+///   credentials (the token after `Bearer `); for Basic also the decoded
+///   `user:password` and the password; for other schemes each auth-param
+///   value (`Signature=…`) as a piece;
+/// - any other header: the part after the first space, as a piece.
+pub fn header_secrets(name: &str, value: &str) -> Vec<String> {
+    let value = value.trim();
+    let mut out = vec![value.to_owned()];
+    let mut piece = |p: &str| {
+        let p = p.trim();
+        let p = p
+            .strip_prefix('"')
+            .and_then(|p| p.strip_suffix('"'))
+            .unwrap_or(p);
+        if p.len() >= MIN_PIECE_LEN {
+            out.push(p.to_owned());
+        }
+    };
+    let name = name.to_ascii_lowercase();
+    if name == "cookie" {
+        for pair in value.split(';') {
+            if let Some((_, v)) = pair.split_once('=') {
+                piece(v);
+            }
+        }
+        return out;
+    }
+    let Some((scheme, credentials)) = value.split_once([' ', '\t']) else {
+        return out;
+    };
+    let credentials = credentials.trim();
+    if !matches!(name.as_str(), "authorization" | "proxy-authorization") {
+        piece(credentials);
+        return out;
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(credentials)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        if let Some((_, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) {
+            out.push(password.to_owned());
+            out.extend(decoded.clone());
+        }
+    } else if !scheme.eq_ignore_ascii_case("bearer") {
+        // `Digest username="u", response="…"`, `AWS4-HMAC-SHA256 …, Signature=…`
+        for param in credentials.split(',') {
+            if let Some((_, v)) = param.split_once('=') {
+                piece(v);
+            }
+        }
+    }
+    out.push(credentials.to_owned());
+    out.retain(|s| !s.is_empty());
+    out
+}
+
 /// `%2F` → `%2f`: some servers echo percent-encoding in lower case.
 fn lower_hex(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -131,6 +201,75 @@ mod tests {
         assert_eq!(r.text("abc"), "abc");
         let r = Redactor::new([""]);
         assert_eq!(r.text("abc"), "abc");
+    }
+
+    fn secrets_of(name: &str, value: &str) -> Vec<String> {
+        let mut s = header_secrets(name, value);
+        s.sort();
+        s.dedup();
+        s
+    }
+
+    #[test]
+    fn each_cookie_value_is_a_secret_but_not_a_short_one() {
+        assert_eq!(
+            secrets_of(
+                "Cookie",
+                " theme=dark; sid=SECRET-123 ; q=\"quoted-value\"; flag"
+            ),
+            [
+                "SECRET-123",
+                "quoted-value",
+                "theme=dark; sid=SECRET-123 ; q=\"quoted-value\"; flag"
+            ]
+        );
+        // The whole value is a credential even when short.
+        assert_eq!(secrets_of("Cookie", "s=1"), ["s=1"]);
+    }
+
+    #[test]
+    fn authorization_credentials_are_secrets_whatever_their_length() {
+        assert_eq!(
+            secrets_of("Authorization", "Bearer abc"),
+            ["Bearer abc", "abc"]
+        );
+        let basic = Redactor::basic_token("alice", "pw");
+        assert_eq!(
+            secrets_of("authorization", &format!("Basic {basic}")),
+            [
+                format!("Basic {basic}"),
+                basic.clone(),
+                "alice:pw".into(),
+                "pw".into()
+            ]
+        );
+        // Not base64, or no colon: only the token itself.
+        assert_eq!(
+            secrets_of("Authorization", "Basic %%%"),
+            ["%%%", "Basic %%%"]
+        );
+        assert_eq!(
+            secrets_of(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830, SignedHeaders=host, Signature=5d672d79c15b"
+            ),
+            [
+                "5d672d79c15b",
+                "AKIDEXAMPLE/20150830",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830, SignedHeaders=host, Signature=5d672d79c15b",
+                "Credential=AKIDEXAMPLE/20150830, SignedHeaders=host, Signature=5d672d79c15b",
+            ]
+        );
+    }
+
+    #[test]
+    fn other_credential_headers_keep_a_long_second_word() {
+        assert_eq!(secrets_of("X-Api-Key", "k3y"), ["k3y"]);
+        assert_eq!(secrets_of("X-Api-Key", "Token abc"), ["Token abc"]);
+        assert_eq!(
+            secrets_of("X-Api-Key", "Token abcdefgh"),
+            ["Token abcdefgh", "abcdefgh"]
+        );
     }
 
     #[test]
