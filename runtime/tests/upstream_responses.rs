@@ -389,6 +389,139 @@ async fn redirects_are_followed_only_within_the_origin() {
     assert_eq!(upstream.count(), 3);
 }
 
+fn gzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
+    e.write_all(b).unwrap();
+    e.finish().unwrap()
+}
+
+fn compress(encoding: &str, b: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    match encoding {
+        "gzip" => gzip(b),
+        // HTTP's "deflate" is the zlib format (RFC 9110 §8.4.1.2).
+        "deflate" => {
+            let mut e = flate2::write::ZlibEncoder::new(vec![], flate2::Compression::default());
+            e.write_all(b).unwrap();
+            e.finish().unwrap()
+        }
+        "br" => {
+            let mut out = vec![];
+            let mut w = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+            w.write_all(b).unwrap();
+            drop(w);
+            out
+        }
+        "zstd" => zstd::encode_all(b, 3).unwrap(),
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn compressed_responses_are_decoded() {
+    let data = json!({"compressed": true, "text": "é ".repeat(2000)});
+    let body = data.to_string();
+    let (mcp, u) = get_tools(
+        &["gzip", "deflate", "br", "zstd", "error"],
+        json!({}),
+        move |c, _| match c.path() {
+            "/error" => Reply::status(500)
+                .typed("text/plain", gzip(b"the upstream broke"))
+                .header("content-encoding", "gzip"),
+            p => Reply::status(200)
+                .typed("application/json", compress(&p[1..], body.as_bytes()))
+                .header("content-encoding", &p[1..]),
+        },
+    )
+    .await;
+    for encoding in ["gzip", "deflate", "br", "zstd"] {
+        let r = mcp.call(encoding, json!({})).await;
+        assert!(!is_error(&r), "{encoding}: {r}");
+        assert_eq!(r["structuredContent"], data, "{encoding}");
+        assert_eq!(
+            u.last().header("accept-encoding"),
+            Some("zstd,gzip,deflate,br")
+        );
+    }
+    let r = mcp.call("error", json!({})).await;
+    assert!(is_error(&r));
+    assert_eq!(
+        text(&r),
+        "HTTP 500 Internal Server Error\n\nthe upstream broke"
+    );
+}
+
+#[tokio::test]
+async fn unknown_or_corrupt_content_encodings_are_tool_errors() {
+    let (mcp, u) = get_tools(
+        &[
+            "compress",
+            "twice",
+            "corrupt",
+            "identity",
+            "bomb",
+            "forbidden",
+        ],
+        json!({"maxResponseBytes": 100_000}),
+        |c, _| match c.path() {
+            "/compress" => {
+                Reply::text(200, "\u{1f}\u{9d}LZW bytes").header("content-encoding", "compress")
+            }
+            // Stacked encodings are not undone (the client handles one).
+            "/twice" => Reply::status(200)
+                .typed("application/json", gzip(&gzip(b"{}")))
+                .header("content-encoding", "gzip, gzip"),
+            "/corrupt" => Reply::text(200, "not gzip at all").header("content-encoding", "gzip"),
+            "/identity" => Reply::text(200, "plain").header("content-encoding", "identity"),
+            // 1 MB of zeros in about 1 KB: reading stops at the limit.
+            "/bomb" => Reply::status(200)
+                .typed("text/plain", gzip(&vec![b'0'; 1_000_000]))
+                .header("content-encoding", "gzip"),
+            _ => Reply::text(403, "\u{1f}\u{9d}LZW bytes").header("content-encoding", "compress"),
+        },
+    )
+    .await;
+    let r = mcp.call("compress", json!({})).await;
+    assert!(is_error(&r));
+    assert_eq!(
+        text(&r),
+        "The upstream answered HTTP 200 OK with Content-Encoding compress, which cannot be decoded (supported: gzip, deflate, br, zstd); 12 bytes not shown"
+    );
+    let r = mcp.call("twice", json!({})).await;
+    assert!(is_error(&r));
+    assert!(
+        text(&r).contains("Content-Encoding gzip, gzip, which cannot be decoded"),
+        "{r}"
+    );
+    let r = mcp.call("corrupt", json!({})).await;
+    assert!(is_error(&r));
+    assert!(
+        text(&r).starts_with(&format!(
+            "cannot decode the upstream response from {}: ",
+            u.url
+        )),
+        "{r}"
+    );
+    let r = mcp.call("identity", json!({})).await;
+    assert_eq!(
+        (is_error(&r), text(&r)),
+        (false, "plain"),
+        "identity is no encoding"
+    );
+    let r = mcp.call("bomb", json!({})).await;
+    assert_eq!(
+        text(&r),
+        "the upstream response is larger than 100000 bytes; refusing to read it"
+    );
+    let r = mcp.call("forbidden", json!({})).await;
+    assert!(is_error(&r));
+    assert_eq!(
+        text(&r),
+        "HTTP 403 Forbidden\n\n(12 bytes with Content-Encoding compress not shown: it cannot be decoded)"
+    );
+}
+
 #[tokio::test]
 async fn oversized_responses_are_refused() {
     let (mcp, _u) = get_tools(&["huge"], json!({"maxResponseBytes": 1000}), |_, _| {

@@ -209,6 +209,11 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         };
         // An empty Content-Type says as little as none: sniff instead.
         let content_type = text(header::CONTENT_TYPE).filter(|t| !t.trim().is_empty());
+        // The client decodes gzip, deflate, br and zstd and then drops the
+        // header: one still there names an encoding it could not undo.
+        let content_encoding = text(header::CONTENT_ENCODING)
+            .map(|e| e.trim().to_owned())
+            .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
         let location = text(header::LOCATION);
         let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
         let content_length = resp.content_length();
@@ -240,6 +245,7 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         Ok(RawResponse {
             status,
             content_type,
+            content_encoding,
             content_length,
             body,
             truncated,
@@ -269,6 +275,12 @@ fn classify(e: reqwest::Error, origin: &str, timeout: Duration) -> CallError {
         CallError::Timeout {
             origin,
             after: timeout,
+        }
+    } else if e.is_decode() {
+        // A corrupt gzip/deflate/br/zstd body.
+        CallError::Decode {
+            origin,
+            cause: describe(&e),
         }
     } else {
         CallError::Transport {

@@ -33,6 +33,8 @@ pub enum CallError {
     Timeout { origin: String, after: Duration },
     #[error("the upstream request to {origin} failed: {cause}")]
     Transport { origin: String, cause: String },
+    #[error("cannot decode the upstream response from {origin}: {cause}")]
+    Decode { origin: String, cause: String },
     #[error("the upstream response is larger than {limit} bytes; refusing to read it")]
     TooLarge { limit: usize },
     #[error("cannot obtain an OAuth2 access token for `{scheme}`: {reason}")]

@@ -20,6 +20,9 @@ pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
 pub struct RawResponse {
     pub status: StatusCode,
     pub content_type: Option<String>,
+    /// A Content-Encoding the client did not decode (not gzip, deflate, br
+    /// or zstd, nor identity): the body is still encoded.
+    pub content_encoding: Option<String>,
     pub content_length: Option<u64>,
     pub body: Vec<u8>,
     /// Only the first part of the body was read.
@@ -98,6 +101,19 @@ impl RawResponse {
         }
     }
 
+    /// The encoding a non-empty body is still in, if any: such a body is
+    /// never shown (it would be bytes passed off as text).
+    fn undecodable(&self) -> Option<&str> {
+        self.content_encoding
+            .as_deref()
+            .filter(|_| !self.body.is_empty())
+    }
+
+    fn size(&self) -> String {
+        let n = self.content_length.unwrap_or(self.body.len() as u64);
+        format!("{n} bytes")
+    }
+
     fn summary(&self, mime: &str) -> String {
         format!(
             "{}: {} bytes of {mime}",
@@ -119,6 +135,14 @@ impl RawResponse {
             ));
         }
         if self.body.is_empty() {
+            return out;
+        }
+        if let Some(encoding) = self.undecodable() {
+            out.push_str(&format!(
+                "\n\n({} with Content-Encoding {} not shown: it cannot be decoded)",
+                self.size(),
+                red.text(encoding)
+            ));
             return out;
         }
         let textual = self.essence().is_none_or(|e| is_json(&e) || is_text(&e));
@@ -147,6 +171,16 @@ impl RawResponse {
         out
     }
 
+    /// A successful response whose body is still encoded.
+    fn undecodable_text(&self, encoding: &str, red: &Redactor) -> String {
+        format!(
+            "The upstream answered {} with Content-Encoding {}, which cannot be decoded (supported: gzip, deflate, br, zstd); {} not shown",
+            self.status_line(),
+            red.text(encoding),
+            self.size()
+        )
+    }
+
     /// The tool result. `output` is the tool's outputSchema: structured
     /// content that does not satisfy it is reported, not passed on.
     pub fn tool_result(
@@ -157,6 +191,9 @@ impl RawResponse {
     ) -> CallToolResult {
         if !self.status.is_success() {
             return CallToolResult::error(self.error_text(red));
+        }
+        if let Some(encoding) = self.undecodable() {
+            return CallToolResult::error(self.undecodable_text(encoding, red));
         }
         let mut result = match self.payload(red) {
             Payload::Empty => CallToolResult::text(self.status_line()),
@@ -238,6 +275,9 @@ impl RawResponse {
                 self.error_text(red)
             )));
         }
+        if let Some(encoding) = self.undecodable() {
+            return Err(McpError::internal(self.undecodable_text(encoding, red)));
+        }
         let mime = self.essence();
         let contents = match self.payload(red) {
             Payload::Empty => ResourceContents::text(uri, mime.as_deref(), ""),
@@ -263,6 +303,7 @@ mod tests {
         RawResponse {
             status: StatusCode::from_u16(status).unwrap(),
             content_type: ct.map(str::to_owned),
+            content_encoding: None,
             content_length: Some(body.len() as u64),
             body: body.to_vec(),
             truncated: false,
@@ -285,6 +326,33 @@ mod tests {
             "no piece of the secret survives the cut"
         );
         assert!(text.contains("[truncated: the first 65536 bytes of 65551 bytes]"));
+    }
+
+    #[test]
+    fn bodies_in_an_unknown_content_encoding_are_not_shown() {
+        let mut r = raw(200, Some("application/json"), b"\x1f\x8b\x08garbage");
+        r.content_encoding = Some("x-compress".into());
+        let red = Redactor::default();
+        let result = r.tool_result(false, None, &red);
+        assert!(result.is_error);
+        let Content::Text { text, .. } = &result.content[0] else {
+            panic!()
+        };
+        assert_eq!(
+            text,
+            "The upstream answered HTTP 200 OK with Content-Encoding x-compress, which cannot be decoded (supported: gzip, deflate, br, zstd); 10 bytes not shown"
+        );
+        assert!(r.resource_result("x:/y", &red).is_err());
+
+        r.status = StatusCode::BAD_GATEWAY;
+        assert_eq!(
+            r.error_text(&red),
+            "HTTP 502 Bad Gateway\n\n(10 bytes with Content-Encoding x-compress not shown: it cannot be decoded)"
+        );
+        // An empty body has nothing to decode.
+        let mut r = raw(204, None, b"");
+        r.content_encoding = Some("x-compress".into());
+        assert!(!r.tool_result(false, None, &red).is_error);
     }
 
     #[test]
