@@ -157,15 +157,10 @@ impl RawResponse {
         let mut body = red.text(&String::from_utf8_lossy(&self.body));
         out.push_str("\n\n");
         if body.len() > ERROR_BODY_LIMIT || self.truncated {
-            let mut cut = body.len().min(ERROR_BODY_LIMIT);
-            while !body.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            body.truncate(cut);
             let total = self
                 .content_length
                 .map_or("a longer body".to_owned(), |n| format!("{n} bytes"));
-            body.push_str(&format!("\n[truncated: the first {cut} bytes of {total}]"));
+            cut(&mut body, ERROR_BODY_LIMIT, &total);
         }
         out.push_str(&body);
         out
@@ -232,28 +227,31 @@ impl RawResponse {
         if let Some(schema) = output {
             let problem = match &result.structured_content {
                 None => Some("it is not a JSON object".to_owned()),
-                Some(s) => schema.iter_errors(s).next().map(|e| {
-                    let at = e.instance_path().to_string();
-                    if at.is_empty() {
-                        e.to_string()
-                    } else {
-                        format!("{at}: {e}")
-                    }
-                }),
+                Some(s) => schema.iter_errors(s).next().map(|e| schema_problem(&e)),
             };
             if let Some(problem) = problem {
                 // Not a protocol error: the call itself worked, the model
-                // should see what came back.
+                // should see what came back — once, and cut like an error
+                // body (it is already redacted).
                 let mut text = format!(
                     "The upstream call succeeded ({}) but its response does not match the tool's output schema: {problem}. The response follows.",
                     self.status_line()
                 );
-                for c in &result.content {
-                    if let Content::Text { text: t, .. } = c {
-                        text.push_str("\n\n");
-                        text.push_str(t);
-                    }
+                let mut response = result
+                    .content
+                    .iter()
+                    .filter_map(|c| match c {
+                        Content::Text { text, .. } => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n\n");
+                if response.len() > ERROR_BODY_LIMIT {
+                    let total = format!("{} bytes", response.len());
+                    cut(&mut response, ERROR_BODY_LIMIT, &total);
                 }
+                text.push_str("\n\n");
+                text.push_str(&response);
                 result = CallToolResult::error(text);
             }
         }
@@ -295,6 +293,47 @@ impl RawResponse {
     }
 }
 
+/// Cut `text` to at most `limit` bytes (at a character boundary) and say so.
+fn cut(text: &mut String, limit: usize, total: &str) {
+    let mut at = text.len().min(limit);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    text.truncate(at);
+    text.push_str(&format!("\n[truncated: the first {at} bytes of {total}]"));
+}
+
+/// Longest instance path or detail quoted in an output-schema problem.
+const PROBLEM_PART_LIMIT: usize = 200;
+
+/// What is wrong with a response, in one short line: the keyword, where,
+/// and the validator's message with the value masked. The instance itself
+/// (possibly the whole response, which follows anyway) is never quoted.
+fn schema_problem(e: &jsonschema::ValidationError) -> String {
+    let short = |mut s: String| {
+        if s.len() > PROBLEM_PART_LIMIT {
+            let mut at = PROBLEM_PART_LIMIT;
+            while !s.is_char_boundary(at) {
+                at -= 1;
+            }
+            s.truncate(at);
+            s.push('…');
+        }
+        s
+    };
+    let at = e.instance_path().to_string();
+    let at = if at.is_empty() {
+        "the top level".to_owned()
+    } else {
+        short(at)
+    };
+    format!(
+        "`{}` fails at {at} ({})",
+        e.kind().keyword(),
+        short(e.masked_with("the value").to_string())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,6 +365,75 @@ mod tests {
             "no piece of the secret survives the cut"
         );
         assert!(text.contains("[truncated: the first 65536 bytes of 65551 bytes]"));
+    }
+
+    fn validator(schema: serde_json::Value) -> jsonschema::Validator {
+        jsonschema::validator_for(&schema).unwrap()
+    }
+
+    #[test]
+    fn an_output_schema_mismatch_names_keyword_and_place_and_shows_the_response_once() {
+        let big = "x".repeat(100_000);
+        let body = json!({"items": [1, "two"], "note": "hello", "big": big}).to_string();
+        let r = raw(200, Some("application/json"), body.as_bytes());
+        let schema = validator(json!({"properties": {"items": {"items": {"type": "integer"}}}}));
+        let result = r.tool_result(false, Some(&schema), &Redactor::default());
+        assert!(result.is_error);
+        let [Content::Text { text, .. }] = result.content.as_slice() else {
+            panic!("one text: {:?}", result.content);
+        };
+        let (head, response) = text.split_once("\n\n").unwrap();
+        assert_eq!(
+            head,
+            "The upstream call succeeded (HTTP 200 OK) but its response does not match the tool's output schema: `type` fails at /items/1 (the value is not of type \"integer\"). The response follows."
+        );
+        assert_eq!(text.matches("hello").count(), 1, "the response, once");
+        assert!(response.starts_with(r#"{"items":[1,"two"],"note":"hello","big":"xxx"#));
+        assert!(response.ends_with(&format!(
+            "xxx\n[truncated: the first {ERROR_BODY_LIMIT} bytes of {} bytes]",
+            body.len()
+        )));
+        assert!(text.len() < ERROR_BODY_LIMIT + 400, "{}", text.len());
+    }
+
+    #[test]
+    fn schema_problems_never_quote_the_instance() {
+        let secretless = json!({"a": "value-that-must-not-show", "b": "z".repeat(1000)});
+        let r = raw(
+            200,
+            Some("application/json"),
+            secretless.to_string().as_bytes(),
+        );
+        for (schema, problem) in [
+            (
+                json!({"type": "array"}),
+                "`type` fails at the top level (the value is not of type \"array\")",
+            ),
+            (
+                json!({"required": ["id"]}),
+                "`required` fails at the top level (\"id\" is a required property)",
+            ),
+            (
+                json!({"properties": {"a": {"enum": ["x", "y"]}}}),
+                "`enum` fails at /a (the value is not one of \"x\" or \"y\")",
+            ),
+            (
+                json!({"properties": {"b": {"maxLength": 3}}}),
+                "`maxLength` fails at /b (the value is longer than 3 characters)",
+            ),
+        ] {
+            let result = r.tool_result(false, Some(&validator(schema)), &Redactor::default());
+            let Content::Text { text, .. } = &result.content[0] else {
+                panic!()
+            };
+            let head = text.split_once("\n\n").unwrap().0;
+            assert!(
+                head.contains(&format!(": {problem}. The response")),
+                "{head}"
+            );
+            assert!(!head.contains("value-that-must-not-show") && !head.contains("zzz"));
+            assert_eq!(text.matches("value-that-must-not-show").count(), 1);
+        }
     }
 
     #[test]
