@@ -138,13 +138,15 @@ impl RequestContext {
                 "cannot send {method}: the client can no longer answer"
             )));
         };
+        // Forget the request however this future ends, also when the handler
+        // drops it (its own timeout, an abort after cancellation).
+        let _forget = Forget(&self.session, id.clone());
         let msg = Message::Request(Request {
-            id: id.clone(),
+            id,
             method: method.to_owned(),
             params: Some(params),
         });
         if !self.out.send(msg) {
-            self.session.forget_outgoing(&id);
             return Err(McpError::internal("the client connection is closed"));
         }
         let outcome = tokio::select! {
@@ -152,7 +154,15 @@ impl RequestContext {
             _ = self.cancel.cancelled() => Err(McpError::internal("request cancelled")),
             _ = tokio::time::sleep(CLIENT_REQUEST_TIMEOUT) => Err(McpError::internal(format!("the client did not answer {method} in time"))),
         };
-        self.session.forget_outgoing(&id);
         outcome?.map_err(McpError)
+    }
+}
+
+/// Removes a server→client request from the session's pending table on drop.
+struct Forget<'a>(&'a Session, RequestId);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.0.forget_outgoing(&self.1);
     }
 }

@@ -198,7 +198,13 @@ impl Server {
             );
             return Some(respond(id, Err(e)));
         }
-        let cancel = session.begin_request(&id);
+        let Some(cancel) = session.begin_request(&id) else {
+            let e = McpError::new(
+                crate::jsonrpc::INVALID_REQUEST,
+                format!("a request with id {id} is already in flight"),
+            );
+            return Some(respond(id, Err(e)));
+        };
         let ctx = RequestContext {
             server: self.clone(),
             session: session.clone(),
@@ -227,7 +233,12 @@ impl Server {
                 if !inner.resources.exists(&uri) {
                     return Err(McpError::resource_not_found(&uri));
                 }
-                ctx.session.subscribe(&uri);
+                if !ctx.session.subscribe(&uri) {
+                    return Err(McpError::invalid_params(format!(
+                        "a session may hold at most {} subscriptions",
+                        crate::session::MAX_SUBSCRIPTIONS
+                    )));
+                }
                 Ok(json!({}))
             }
             "resources/unsubscribe" => {

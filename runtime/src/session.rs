@@ -66,6 +66,9 @@ struct State {
 
 type Pending = oneshot::Sender<Result<Value, ErrorObject>>;
 
+/// Resource subscriptions one session may hold.
+pub const MAX_SUBSCRIPTIONS: usize = 1024;
+
 #[derive(Default)]
 struct PendingRequests {
     waiting: HashMap<RequestId, Pending>,
@@ -156,8 +159,14 @@ impl Session {
         lock(&self.state).log_level = Some(level);
     }
 
-    pub(crate) fn subscribe(&self, uri: &str) {
-        lock(&self.state).subscriptions.insert(uri.to_owned());
+    /// False when the session already holds MAX_SUBSCRIPTIONS others.
+    pub(crate) fn subscribe(&self, uri: &str) -> bool {
+        let mut state = lock(&self.state);
+        if state.subscriptions.len() >= MAX_SUBSCRIPTIONS && !state.subscriptions.contains(uri) {
+            return false;
+        }
+        state.subscriptions.insert(uri.to_owned());
+        true
     }
 
     pub(crate) fn unsubscribe(&self, uri: &str) {
@@ -183,10 +192,16 @@ impl Session {
         }
     }
 
-    pub(crate) fn begin_request(&self, id: &RequestId) -> CancellationToken {
+    /// None when a request with this id is already running: ids must be
+    /// unique among a session's requests in flight.
+    pub(crate) fn begin_request(&self, id: &RequestId) -> Option<CancellationToken> {
+        let mut in_flight = lock(&self.in_flight);
+        if in_flight.contains_key(id) {
+            return None;
+        }
         let token = self.closed.child_token();
-        lock(&self.in_flight).insert(id.clone(), token.clone());
-        token
+        in_flight.insert(id.clone(), token.clone());
+        Some(token)
     }
 
     pub(crate) fn end_request(&self, id: &RequestId) {

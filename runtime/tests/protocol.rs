@@ -353,3 +353,64 @@ async fn a_second_initialize_is_refused() {
         .await;
     assert_eq!(r["error"]["code"], -32600);
 }
+
+#[tokio::test]
+async fn a_request_id_already_in_flight_is_refused() {
+    let mut s = Stdio::initialized().await;
+    let nap =
+        r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"nap","arguments":{}}}"#;
+    s.send_raw(nap).await;
+    s.send_raw(nap).await;
+    let first = s.recv().await;
+    assert_eq!(
+        first["error"]["code"], -32600,
+        "the duplicate is refused at once: {first}"
+    );
+    let second = s.recv().await;
+    assert_eq!(
+        second["result"]["content"][0]["text"], "rested",
+        "the original runs on"
+    );
+}
+
+#[tokio::test]
+async fn uris_and_subscriptions_are_bounded() {
+    let mut s = Stdio::initialized().await;
+    let long = format!(
+        "test://users/{}",
+        "9".repeat(mcpgen_runtime::resources::MAX_URI_BYTES)
+    );
+    let r = s.request(1, "resources/read", json!({"uri": long})).await;
+    assert_eq!(r["error"]["code"], -32602);
+    let max = mcpgen_runtime::session::MAX_SUBSCRIPTIONS;
+    for i in 0..max {
+        let r = s
+            .request(
+                10 + i as i64,
+                "resources/subscribe",
+                json!({"uri": format!("test://users/{i}")}),
+            )
+            .await;
+        assert_eq!(r["result"], json!({}), "subscription {i}");
+    }
+    let r = s
+        .request(
+            9999,
+            "resources/subscribe",
+            json!({"uri": "test://users/one-too-many"}),
+        )
+        .await;
+    assert_eq!(r["error"]["code"], -32602);
+    let again = s
+        .request(
+            10000,
+            "resources/subscribe",
+            json!({"uri": "test://users/0"}),
+        )
+        .await;
+    assert_eq!(
+        again["result"],
+        json!({}),
+        "re-subscribing to a held URI is fine"
+    );
+}

@@ -127,10 +127,19 @@ impl Registry {
     }
 }
 
+/// Longest URI accepted in a request: far above any real resource URI, and
+/// small enough that matching and storing one costs nothing.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
 pub(crate) fn uri_param(params: Option<&Value>) -> Result<String, McpError> {
-    params
+    let uri = params
         .and_then(|p| p.get("uri"))
         .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| McpError::invalid_params("missing string parameter `uri`"))
+        .ok_or_else(|| McpError::invalid_params("missing string parameter `uri`"))?;
+    if uri.len() > MAX_URI_BYTES {
+        return Err(McpError::invalid_params(format!(
+            "uri is longer than {MAX_URI_BYTES} bytes"
+        )));
+    }
+    Ok(uri.to_owned())
 }

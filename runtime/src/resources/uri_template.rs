@@ -94,7 +94,22 @@ fn match_parts(parts: &[Part], input: &str, out: &mut BTreeMap<String, String>) 
                 _ => false,
             };
             let limit = input.find(stop).unwrap_or(input.len());
-            for end in (0..=limit).filter(|i| input.is_char_boundary(*i)) {
+            // Only ends that the next part can follow from: the end of the
+            // input, or a place where the next literal starts. Trying every
+            // end would make matching a long URI quadratic or worse.
+            let ends: Vec<usize> = match rest.first() {
+                None if limit == input.len() => vec![limit],
+                None => vec![],
+                Some(Part::Literal(lit)) => input
+                    .match_indices(lit.as_str())
+                    .map(|(i, _)| i)
+                    .take_while(|i| *i <= limit)
+                    .collect(),
+                Some(Part::Expr { .. }) => {
+                    (0..=limit).filter(|i| input.is_char_boundary(*i)).collect()
+                }
+            };
+            for end in ends {
                 let mut vals = BTreeMap::new();
                 if expression(*op, vars, &input[..end], &mut vals) {
                     let mut trial = out.clone();
@@ -246,6 +261,17 @@ mod tests {
         assert!(UriTemplate::parse("a://{x").is_err());
         assert!(UriTemplate::parse("a://x}").is_err());
         assert!(UriTemplate::parse("a://{}").is_err());
+    }
+
+    #[test]
+    fn long_uris_match_in_linear_time() {
+        let t = UriTemplate::parse("test://template/{id}/data").unwrap();
+        let long = format!("test://template/{}", "x".repeat(1 << 20));
+        let started = std::time::Instant::now();
+        assert!(t.matches(&long).is_none());
+        assert!(t.matches(&format!("{long}/data")).is_some());
+        // Generous bound: the old every-split-point search took minutes here.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

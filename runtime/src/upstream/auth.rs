@@ -410,9 +410,15 @@ impl OAuthClient {
             .await
             .map_err(|e| fail(super::call::describe(&e.without_url())))?;
         if !status.is_success() {
-            let text = String::from_utf8_lossy(&body[..body.len().min(1024)]).into_owned();
+            // Only the RFC 6749 error code: some providers echo the request
+            // (client id, secret) in the rest of the body.
+            let code = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|j| j.get("error").and_then(Value::as_str).map(str::to_owned))
+                .filter(|c| c.len() <= 64 && c.bytes().all(|b| b.is_ascii_graphic()));
+            let detail = code.map(|c| format!(" ({c})")).unwrap_or_default();
             return Err(fail(format!(
-                "the token endpoint answered HTTP {status}: {text}"
+                "the token endpoint answered HTTP {status}{detail}"
             )));
         }
         let json: Value = serde_json::from_slice(&body)

@@ -53,7 +53,11 @@ pub async fn execute(
     let mut refreshed = false;
     loop {
         let applied = auth::apply(&creds, &settings.client, Some(base), settings.timeout).await?;
-        secrets.extend(applied.tokens.iter().cloned());
+        for token in &applied.tokens {
+            if !secrets.contains(token) {
+                secrets.push(token.clone());
+            }
+        }
         let request = build(settings, base, &prepared, &applied, forwarded.as_ref())?;
         let started = Instant::now();
         let outcome = send(settings, request).await;

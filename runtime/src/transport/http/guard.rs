@@ -59,13 +59,18 @@ impl Allow<'_> {
 
     /// Err carries the reason for the 403.
     pub fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), String> {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| uri.authority().map(|a| a.as_str()));
-        if let Some(host) = host
-            && !self.host_ok(host)
-        {
+        // Fail closed: a request whose Host cannot be read is not checked
+        // as allowed.
+        let host = match headers.get(header::HOST) {
+            Some(h) => h
+                .to_str()
+                .map_err(|_| "the Host header is not valid ASCII".to_string())?,
+            None => uri
+                .authority()
+                .map(|a| a.as_str())
+                .ok_or_else(|| "the request has no Host".to_string())?,
+        };
+        if !self.host_ok(host) {
             return Err(format!("Host {host:?} is not allowed"));
         }
         if let Some(origin) = headers.get(header::ORIGIN) {
@@ -133,6 +138,23 @@ mod tests {
             Some("127.0.0.1"),
             Some("http://127.0.0.1.evil.com")
         ));
+    }
+
+    #[test]
+    fn a_missing_or_unreadable_host_is_rejected() {
+        assert!(!check(&[], &[], None, None));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::HOST,
+            axum::http::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        );
+        let allow = Allow {
+            hosts: &[],
+            origins: &[],
+        };
+        assert!(allow.check(&h, &Uri::from_static("/mcp")).is_err());
+        let with_authority = Uri::from_static("http://127.0.0.1:8000/mcp");
+        assert!(allow.check(&HeaderMap::new(), &with_authority).is_ok());
     }
 
     #[test]

@@ -499,7 +499,13 @@ fn sse(st: &AppState, session: &Arc<Session>, rx: mpsc::UnboundedReceiver<Bytes>
     let stream = futures::stream::unfold((rx, session), move |(mut rx, session)| async move {
         let closed = session.upgrade()?.closed_token();
         tokio::select! {
-            item = rx.recv() => item.map(|b| (Ok::<_, std::convert::Infallible>(b), (rx, session))),
+            item = rx.recv() => {
+                // A client listening to a busy stream is active.
+                if let Some(s) = session.upgrade() {
+                    s.touch();
+                }
+                item.map(|b| (Ok::<_, std::convert::Infallible>(b), (rx, session)))
+            }
             _ = closed.cancelled() => None,
             _ = tokio::time::sleep(every) => {
                 if let Some(s) = session.upgrade() {

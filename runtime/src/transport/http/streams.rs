@@ -169,7 +169,9 @@ impl Streams {
         let Some(s) = inner.streams.get_mut(&stream) else {
             return Resume::UnknownEvent;
         };
-        if seq >= s.next_seq {
+        // Unknown, or so old that events after it were dropped: replaying
+        // from later on would lose messages without the client knowing.
+        if seq >= s.next_seq || s.events.front().is_some_and(|e| e.seq > seq + 1) {
             return Resume::UnknownEvent;
         }
         let (tx, rx) = mpsc::unbounded_channel();
@@ -250,6 +252,21 @@ mod tests {
             streams.open_standalone(None).is_some(),
             "a dropped connection frees the slot"
         );
+    }
+
+    #[test]
+    fn resuming_past_dropped_events_is_refused() {
+        let streams = Streams::default();
+        let (id, _rx) = streams.open(None);
+        for _ in 0..MAX_EVENTS_PER_STREAM + 10 {
+            streams.push(id, "{}".into());
+        }
+        assert!(matches!(
+            streams.resume(&format!("{id}_0")),
+            Resume::UnknownEvent
+        ));
+        let recent = format!("{id}_{}", MAX_EVENTS_PER_STREAM + 5);
+        assert!(matches!(streams.resume(&recent), Resume::Attached(_)));
     }
 
     #[test]
