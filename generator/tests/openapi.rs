@@ -539,3 +539,48 @@ fn accept_follows_the_success_responses_in_openapi3() {
     assert_eq!(accept(&all, "delete_report"), None);
     assert_eq!(accept(&all, "any"), None);
 }
+
+/// Runs `load_ir` on `path` on another thread; fails if it takes too long
+/// (a hang would otherwise stall the test run).
+fn load_bounded(path: PathBuf) -> Result<LoadedIr, Error> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(mcpgen::load_ir(&Options::new(&path)));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("load_ir did not finish (or panicked)")
+}
+
+#[test]
+fn long_explicit_names_on_one_path_do_not_hang() {
+    let e = match load_bounded(fixture("long-explicit-names.yaml")) {
+        Ok(_) => panic!("duplicate explicit names should not load"),
+        Err(e) => mcpgen::cli::render_error(&e),
+    };
+    for method in ["get", "post", "put"] {
+        assert!(
+            e.contains(&format!(
+                "is used twice; choose another name (at #/paths/~1things/{method})"
+            )),
+            "{e}"
+        );
+    }
+    assert!(!e.contains("cannot find a unique tool name"), "{e}");
+}
+
+#[test]
+fn non_ascii_explicit_names_are_reported_not_a_panic() {
+    let e = match load_bounded(fixture("non-ascii-names.yaml")) {
+        Ok(_) => panic!("invalid explicit names should not load"),
+        Err(e) => mcpgen::cli::render_error(&e),
+    };
+    for (line, path) in [(7, "one"), (11, "two")] {
+        assert!(
+            e.contains(&format!(
+                "non-ascii-names.yaml:{line}:7: error: tool name \"{}\" is invalid",
+                "é".repeat(40)
+            )) && e.contains(&format!("(at #/paths/~1{path}/get)")),
+            "{e}"
+        );
+    }
+}

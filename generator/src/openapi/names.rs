@@ -6,6 +6,9 @@ use heck::{ToShoutySnakeCase, ToSnakeCase};
 /// Longest tool name produced.
 pub const MAX_TOOL_NAME: usize = 64;
 
+/// How much of a name [`disambiguate`] keeps before its hash suffix.
+pub const DISAMBIGUATE_ROOM: usize = MAX_TOOL_NAME - 7;
+
 /// FNV-1a, 64 bits: a small stable hash (never changes between releases).
 pub fn stable_hash(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -143,27 +146,67 @@ pub fn shorten(name: &str, max: usize) -> String {
         return abbreviated;
     }
     let suffix = format!("_{:08x}", stable_hash(&name) as u32);
-    let mut cut = abbreviated[..max - suffix.len()].to_string();
+    let mut cut = prefix(&abbreviated, max - suffix.len()).to_string();
     while cut.ends_with('_') {
         cut.pop();
     }
     cut + &suffix
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends on a char
+/// boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// `name` with a short hash of `identity` appended (within the length limit),
 /// for names that would otherwise collide.
 pub fn disambiguate(name: &str, identity: &str) -> String {
     let suffix = format!("_{:06x}", stable_hash(identity) & 0x00ff_ffff);
-    let room = MAX_TOOL_NAME - suffix.len();
-    let mut base = if name.len() > room {
-        name[..room].to_string()
-    } else {
-        name.to_string()
-    };
+    let room = DISAMBIGUATE_ROOM;
+    debug_assert_eq!(room, MAX_TOOL_NAME - suffix.len());
+    let mut base = prefix(name, room).to_string();
     while base.ends_with('_') {
         base.pop();
     }
     base + &suffix
+}
+
+/// How many numbered names [`numbered`] tries before giving up.
+const MAX_NAME_TRIES: usize = 1000;
+
+/// A name for the operation `method path` that is not in `used`, from
+/// `base_2`, `base_3`, … (each given a hash suffix when too long), or `None`
+/// after [`MAX_NAME_TRIES`] tries.
+pub fn numbered(
+    base: &str,
+    method: &str,
+    path: &str,
+    used: &std::collections::HashSet<String>,
+) -> Option<String> {
+    for n in 2..MAX_NAME_TRIES + 2 {
+        let numbered = format!("{base}_{n}");
+        let name = disambiguate(&numbered, path);
+        if !used.contains(&name) {
+            return Some(name);
+        }
+        // The number may have been cut off: hash it in too, so that every
+        // try gives a new name.
+        if numbered.len() > DISAMBIGUATE_ROOM {
+            let name = disambiguate(&numbered, &format!("{method} {path} {n}"));
+            if !used.contains(&name) {
+                return Some(name);
+            }
+        }
+    }
+    None
 }
 
 /// A tool argument name for a parameter: snake case (`petId` → `pet_id`,
@@ -199,6 +242,35 @@ pub fn shouty(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbered_names_end_even_when_the_number_is_cut_off() {
+        let base = "a".repeat(60);
+        let mut used = std::collections::HashSet::from([base.clone()]);
+        for method in ["POST", "PUT", "PATCH"] {
+            let name = numbered(&base, method, "/things", &used).expect("a name");
+            assert!(name.len() <= MAX_TOOL_NAME, "{name}");
+            assert!(used.insert(name));
+        }
+        assert_eq!(used.len(), 4);
+        // Short names keep their number.
+        let used = std::collections::HashSet::from(["x".to_string()]);
+        assert!(
+            numbered("x", "GET", "/", &used)
+                .unwrap()
+                .starts_with("x_2_")
+        );
+    }
+
+    #[test]
+    fn truncation_never_splits_a_character() {
+        let long = "é".repeat(40);
+        let d = disambiguate(&long, "GET /x");
+        assert!(d.len() <= MAX_TOOL_NAME, "{d}");
+        assert!(d.starts_with('é'));
+        let s = shorten(&long, MAX_TOOL_NAME);
+        assert!(s.len() <= MAX_TOOL_NAME, "{s}");
+    }
 
     #[test]
     fn names() {

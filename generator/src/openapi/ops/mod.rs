@@ -202,10 +202,14 @@ impl<'a> Builder<'a> {
                     ),
                 );
             }
-            let mut n = 2;
-            while used.contains(&name) {
-                name = names::disambiguate(&format!("{}_{n}", d.base_name), &d.path);
-                n += 1;
+            if used.contains(&name) {
+                match names::numbered(&d.base_name, &d.method, &d.path, &used) {
+                    Some(n) => name = n,
+                    None => self.f.error(
+                        &d.loc,
+                        format!("cannot find a unique tool name for {:?}", d.base_name),
+                    ),
+                }
             }
             used.insert(name.clone());
             finals.push(name);

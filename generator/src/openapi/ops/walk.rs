@@ -454,15 +454,19 @@ impl Builder<'_> {
                     && n.len() <= 128
                     && n.chars()
                         .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-                if !valid {
+                if valid {
+                    n
+                } else {
                     self.f.error(
                         loc,
                         format!(
                             "tool name {n:?} is invalid: 1-128 characters of A-Z a-z 0-9 _ - ."
                         ),
                     );
+                    // Carry on with a derived name so that later steps
+                    // (uniqueness, truncation) only ever see valid names.
+                    names::tool_name(s(op, "operationId"), method, path)
                 }
-                n
             }
             None => {
                 let id = s(op, "operationId");
