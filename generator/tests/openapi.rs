@@ -584,3 +584,13 @@ fn non_ascii_explicit_names_are_reported_not_a_panic() {
         );
     }
 }
+
+#[test]
+fn percent_encoded_absolute_refs_are_refused() {
+    let e = error_text(&fixture("encoded-absolute-ref.yaml"));
+    assert!(
+        e.contains("$ref \"%2Fetc%2Fhostname#/a\" is an absolute path or URI"),
+        "{e}"
+    );
+    assert!(!e.contains("points to nothing"), "{e}");
+}

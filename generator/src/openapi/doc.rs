@@ -206,13 +206,26 @@ fn split_ref(r: &str) -> RefTarget {
     let fragment = percent_decode(fragment);
     let lower = uri.to_ascii_lowercase();
     if uri.is_empty() {
-        RefTarget::Local(fragment)
-    } else if lower.starts_with("http://") || lower.starts_with("https://") {
-        RefTarget::Remote(uri.to_string(), fragment)
-    } else if lower.starts_with("file:") || Path::new(uri).is_absolute() || uri.contains("://") {
+        return RefTarget::Local(fragment);
+    }
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return RefTarget::Remote(uri.to_string(), fragment);
+    }
+    // Classify the decoded path: `%2Fetc%2Fpasswd` is as absolute as
+    // `/etc/passwd`.
+    let decoded = percent_decode(uri);
+    let decoded_lower = decoded.to_ascii_lowercase();
+    let absolute = |u: &str, l: &str| {
+        l.starts_with("file:") || Path::new(u).is_absolute() || u.contains("://")
+    };
+    if absolute(uri, &lower)
+        || absolute(&decoded, &decoded_lower)
+        || decoded.starts_with('/')
+        || decoded.starts_with('\\')
+    {
         RefTarget::Absolute
     } else {
-        RefTarget::File(PathBuf::from(percent_decode(uri)), fragment)
+        RefTarget::File(PathBuf::from(decoded), fragment)
     }
 }
 
