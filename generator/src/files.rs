@@ -265,6 +265,24 @@ impl GeneratedCrate {
         options: &WriteOptions,
     ) -> Result<Vec<(PathBuf, WriteAction)>, Error> {
         let plan = self.plan_with(dir, options)?;
+        if !options.force {
+            // A file at a generated path that lost its header was written or
+            // edited by hand: never overwrite it silently. (`--check` still
+            // shows the difference, from `plan_with`.)
+            for change in &plan.changes {
+                if let FileChange::Update { path, old, .. } = change {
+                    if !is_generated(old) {
+                        return Err(Error::NotGenerated {
+                            dir: dir.to_path_buf(),
+                            reason: format!(
+                                "{} has no `{GENERATED_MARKER}` header: it was written or edited by hand, and mcpgen will not overwrite it",
+                                dir.join(path).display()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
         let mut actions = Vec::new();
         for file in &self.files {
             let change = plan.changes.iter().find(|c| c.path() == file.path);
