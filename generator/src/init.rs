@@ -44,14 +44,27 @@ pub fn init(options: &InitOptions) -> Result<PathBuf, Error> {
         path: options.dir.clone(),
         source,
     })?;
-    std::fs::write(&path, text).map_err(|source| Error::Write {
-        path: path.clone(),
+    // Write next to the final file (relative references resolve the same),
+    // validate, and only then replace: an existing spec (with --force)
+    // survives a starter that does not validate.
+    let temp = options
+        .dir
+        .join(format!(".{SPEC_FILE}.{}.tmp", std::process::id()));
+    std::fs::write(&temp, text).map_err(|source| Error::Write {
+        path: temp.clone(),
         source,
     })?;
     // A starter that does not validate is a bug: leave nothing behind.
-    if let Err(e) = crate::load_ir(&crate::Options::new(&path)) {
-        let _ = std::fs::remove_file(&path);
+    if let Err(e) = crate::load_ir(&crate::Options::new(&temp)) {
+        let _ = std::fs::remove_file(&temp);
         return Err(e);
+    }
+    if let Err(source) = std::fs::rename(&temp, &path) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::Write {
+            path: path.clone(),
+            source,
+        });
     }
     Ok(path)
 }

@@ -143,3 +143,25 @@ fn init_from_openapi_imports_the_description() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(!dir.join("x/mcpgen.yaml").exists());
 }
+
+#[test]
+fn init_force_with_a_broken_import_keeps_the_existing_spec() {
+    let dir = tmp("force-broken");
+    let spec = dir.join("mcpgen.yaml");
+    let original = b"# mine\nserver: {name: mine, version: 0.1.0}\ntools:\n  - name: ping\n";
+    std::fs::write(&spec, original).unwrap();
+    std::fs::write(dir.join("broken.json"), "{ this is not json").unwrap();
+    let out = mcpgen(
+        &["init", ".", "--from-openapi", "broken.json", "--force"],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(std::fs::read(&spec).unwrap(), original);
+    // Nothing else is left behind.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["broken.json", "mcpgen.yaml"]);
+}
