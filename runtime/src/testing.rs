@@ -160,6 +160,55 @@ impl TestClient {
         })
     }
 
+    /// The `field` of every entry of a paginated list, as text (e.g. the
+    /// names from `tools/list`): what a generated test compares with the spec.
+    pub async fn list_field(
+        &self,
+        method: &str,
+        key: &str,
+        field: &str,
+    ) -> Result<Vec<String>, TestError> {
+        let all = self.list_all(method, key).await?;
+        Ok(all
+            .iter()
+            .map(|e| {
+                e[field]
+                    .as_str()
+                    .map_or_else(|| e[field].to_string(), str::to_owned)
+            })
+            .collect())
+    }
+
+    /// Every problem with the listed tools' schemas: each `inputSchema` and
+    /// `outputSchema` must have root `type: object` and be valid, compilable
+    /// JSON Schema 2020-12. Empty when all is well.
+    pub async fn tool_schema_problems(&self) -> Result<Vec<String>, TestError> {
+        let mut problems = Vec::new();
+        for tool in self.list_all("tools/list", "tools").await? {
+            let name = &tool["name"];
+            for (which, schema) in [
+                ("inputSchema", tool.get("inputSchema")),
+                ("outputSchema", tool.get("outputSchema")),
+            ] {
+                let Some(schema) = schema else {
+                    if which == "inputSchema" {
+                        problems.push(format!("tool {name}: no inputSchema"));
+                    }
+                    continue;
+                };
+                if schema["type"] != "object" {
+                    problems.push(format!(
+                        "tool {name}: the {which} root must be `type: object`"
+                    ));
+                }
+                if let Err(e) = check_json_schema(schema) {
+                    problems.push(format!("tool {name}: {which}: {e}"));
+                }
+            }
+        }
+        Ok(problems)
+    }
+
     /// `tools/call`: the `CallToolResult` (a tool execution error is a
     /// result with `isError: true`, not an `Err`).
     pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<Value, TestError> {
@@ -245,6 +294,26 @@ mod tests {
     }
 
     #[test]
+    fn tool_schema_problems_are_named() {
+        block_on(async {
+            let server = Server::builder(r#"{"name":"t","version":"1"}"#)
+                .tool(
+                    r#"{"name":"bad","inputSchema":{"type":"object","properties":{"a":{"type":"objekt"}}},"outputSchema":{"type":"array"}}"#,
+                    |_ctx, _args: Value| async move { Ok(crate::model::CallToolResult::text("x")) },
+                )
+                .build()
+                .map_err(|e| e.to_string())?;
+            let client = TestClient::connect(server).await.map_err(|e| e.to_string())?;
+            let problems = client.tool_schema_problems().await.map_err(|e| e.to_string())?;
+            assert_eq!(problems.len(), 2, "{problems:?}");
+            assert!(problems[0].contains("inputSchema") && problems[0].contains("not a valid JSON Schema"), "{problems:?}");
+            assert!(problems[1].contains("outputSchema root must be `type: object`"), "{problems:?}");
+            Ok::<(), String>(())
+        })
+        .unwrap();
+    }
+
+    #[test]
     fn lists_and_calls_in_process() {
         block_on(async {
             let server = Server::builder(r#"{"name":"t","version":"1"}"#)
@@ -267,6 +336,9 @@ mod tests {
             let tools = client.list_all("tools/list", "tools").await.map_err(|e| e.to_string())?;
             let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
             assert_eq!(names, ["echo", "other"]);
+            let listed = client.list_field("tools/list", "tools", "name").await.map_err(|e| e.to_string())?;
+            assert_eq!(listed, ["echo", "other"]);
+            assert!(client.tool_schema_problems().await.map_err(|e| e.to_string())?.is_empty());
             let r = client.call_tool("echo", json!({"text": "hi"})).await.map_err(|e| e.to_string())?;
             assert_eq!(r["content"][0]["text"], "hi");
             let e = client.request("nope/nope", json!({})).await.unwrap_err();

@@ -8,8 +8,7 @@
 #[rustfmt::skip]
 #[allow(clippy::all)]
 mod generated_server {
-    use mcpgen_runtime::serde_json::Value;
-    use mcpgen_runtime::testing::{block_on, check_json_schema, TestClient};
+    use mcpgen_runtime::testing::{block_on, TestClient};
 
     async fn connect() -> TestClient {
         let server = notes::server(notes::handlers::ServerHandlers::default())
@@ -19,22 +18,14 @@ mod generated_server {
             .unwrap_or_else(|e| panic!("initialize failed: {e}"))
     }
 
-    /// Every `key` of the entries of a paginated list.
+    /// The `field` of every entry of a paginated list.
     async fn list(
         client: &TestClient,
         method: &str,
-        entries: &str,
         key: &str,
-    ) -> Vec<Value> {
-        let all = client
-            .list_all(method, entries)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        all.iter().map(|entry| entry[key].clone()).collect()
-    }
-
-    fn strings(expected: &[&str]) -> Vec<Value> {
-        expected.iter().map(|s| Value::from(*s)).collect()
+        field: &str,
+    ) -> Vec<String> {
+        client.list_field(method, key, field).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -58,9 +49,7 @@ mod generated_server {
                 "delete-note",
                 "count_notes",
             ];
-            assert_eq!(
-                list(& client, "tools/list", "tools", "name"). await, strings(expected)
-            );
+            assert_eq!(list(& client, "tools/list", "tools", "name"). await, expected);
         });
     }
 
@@ -68,30 +57,11 @@ mod generated_server {
     fn tool_schemas_are_valid_json_schema_2020_12() {
         block_on(async {
             let client = connect().await;
-            for tool in client
-                .list_all("tools/list", "tools")
+            let problems = client
+                .tool_schema_problems()
                 .await
-                .unwrap_or_else(|e| panic!("{e}"))
-            {
-                let name = &tool["name"];
-                let input = &tool["inputSchema"];
-                assert_eq!(
-                    input["type"], "object",
-                    "tool {name}: the inputSchema root must be `type: object`"
-                );
-                if let Err(e) = check_json_schema(input) {
-                    panic!("tool {name}: inputSchema: {e}");
-                }
-                if let Some(output) = tool.get("outputSchema") {
-                    assert_eq!(
-                        output["type"], "object",
-                        "tool {name}: the outputSchema root must be `type: object`"
-                    );
-                    if let Err(e) = check_json_schema(output) {
-                        panic!("tool {name}: outputSchema: {e}");
-                    }
-                }
-            }
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(problems.is_empty(), "{}", problems.join("\n"));
         });
     }
 
@@ -107,8 +77,7 @@ mod generated_server {
                 "notes://stats",
             ];
             assert_eq!(
-                list(& client, "resources/list", "resources", "uri"). await,
-                strings(expected)
+                list(& client, "resources/list", "resources", "uri"). await, expected
             );
         });
     }
@@ -123,7 +92,7 @@ mod generated_server {
             ];
             assert_eq!(
                 list(& client, "resources/templates/list", "resourceTemplates",
-                "uriTemplate"). await, strings(expected)
+                "uriTemplate"). await, expected
             );
         });
     }
@@ -134,8 +103,7 @@ mod generated_server {
             let client = connect().await;
             let expected: &[&str] = &["summarize", "brand", "review_note"];
             assert_eq!(
-                list(& client, "prompts/list", "prompts", "name"). await,
-                strings(expected)
+                list(& client, "prompts/list", "prompts", "name"). await, expected
             );
         });
     }
