@@ -23,6 +23,9 @@ set -euo pipefail
 cd "$ROOT"
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Each build happens once here, so incremental caches (~2 GB) are pure cost on
+# a disk that CI keeps small. Debug-info settings are in .cargo/config.toml.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 T0=$SECONDS
 step_names=()
 step_times=()
@@ -50,6 +53,8 @@ summary() {
     for i in "${!step_names[@]}"; do
         printf '  %-14s %5ss\n' "${step_names[$i]}" "${step_times[$i]}" >&2
     done
+    # Disk is the resource CI has least of: show what the run used.
+    echo "target dir: $(du -sh "$ROOT/target" 2>/dev/null | cut -f1); free: $(df -h "$ROOT" | awk 'NR==2 {print $4}')" >&2
 }
 
 step setup 1200 scripts/setup.sh
