@@ -12,7 +12,7 @@
 #   9. scripts/e2e.sh                    the generated OpenAPI servers (examples/httpbin,
 #                                        examples/petstore) against a real httpbin, through
 #                                        the Python SDK client, stdio + HTTP
-#  10. cargo test -p mcpgen -- --ignored  a generated crate of hostile spec text compiles
+#  10. cargo test --test generate -- --ignored  a generated crate of hostile spec text compiles
 #  11. scripts/openapi-corpus.sh         every shared OpenAPI document → a crate that compiles
 #
 # Everything shares one Cargo target directory; every binary is built once
@@ -80,7 +80,9 @@ MCPGEN_BIN="$TARGET_DIR/debug/mcpgen"
 export HTTPBIN_SERVER_BIN PETSTORE_SERVER_BIN MCPGEN_BIN
 step e2e 900 scripts/e2e.sh
 # A generated crate full of keywords and injection-style strings compiles.
-step tricky 900 cargo test -p mcpgen --test generate -- --ignored
+# --workspace, not -p mcpgen: the same feature resolution as the test step, so
+# no dependency is built a second time.
+step tricky 900 cargo test --workspace --test generate -- --ignored
 # Every document of the shared OpenAPI corpus generates a crate that compiles,
 # starts and lists its tools (skipped with a note when ../shared is absent).
 step corpus 2400 scripts/openapi-corpus.sh

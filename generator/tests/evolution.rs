@@ -174,7 +174,11 @@ fn evolve(v1: &str) -> String {
 
 #[test]
 fn a_spec_evolves_and_the_user_code_survives() {
-    let root = std::env::temp_dir().join(format!("mcpgen-evolution-{}", std::process::id()));
+    // Under target/ rather than /tmp: the repository's .cargo/config.toml
+    // (the dev profile the shared dependencies were built with) must apply,
+    // or every dependency is compiled a second time.
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("mcpgen-evolution-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
     let krate = root.join("evo");
