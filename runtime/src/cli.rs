@@ -47,6 +47,9 @@ pub struct Args {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long, default_value_t = 4 * 1024 * 1024, env = "MCP_MAX_BODY_BYTES")]
     pub max_body_bytes: usize,
+    /// HTTP sessions open at once; further `initialize` requests get 503.
+    #[arg(long, default_value_t = 10_000, env = "MCP_MAX_SESSIONS")]
+    pub max_sessions: usize,
     #[command(flatten)]
     pub upstream: UpstreamArgs,
 }
@@ -125,6 +128,7 @@ impl Args {
             allowed_hosts: self.allowed_hosts.clone(),
             session_idle_timeout: Duration::from_secs(self.session_idle_timeout.max(1)),
             max_body_bytes: self.max_body_bytes,
+            max_sessions: self.max_sessions,
             ..HttpConfig::default()
         }
     }

@@ -98,6 +98,16 @@ impl Server {
         session
     }
 
+    /// Like [`Server::create_session`], but `None` when the store already
+    /// holds `max` sessions.
+    pub fn try_create_session(&self, max: usize) -> Option<Arc<Session>> {
+        let session = Arc::new(Session::new(new_session_id()));
+        self.0
+            .sessions
+            .insert_bounded(session.clone(), max)
+            .then_some(session)
+    }
+
     /// End a session: it is removed from the store and its handlers cancelled.
     pub fn close_session(&self, id: &str) -> bool {
         match self.0.sessions.remove(id) {

@@ -303,6 +303,16 @@ pub fn new_session_id() -> String {
 /// default; a shared store (e.g. Redis) implements the same trait.
 pub trait SessionStore: Send + Sync + 'static {
     fn insert(&self, session: Arc<Session>);
+    /// Insert unless the store already holds `max` sessions. Stores that can
+    /// should check and insert in one step, so that concurrent initializes
+    /// cannot overshoot the limit.
+    fn insert_bounded(&self, session: Arc<Session>, max: usize) -> bool {
+        if self.len() >= max {
+            return false;
+        }
+        self.insert(session);
+        true
+    }
     /// Look a session up and mark it active.
     fn get(&self, id: &str) -> Option<Arc<Session>>;
     fn remove(&self, id: &str) -> Option<Arc<Session>>;
@@ -323,6 +333,14 @@ pub struct InMemorySessionStore {
 impl SessionStore for InMemorySessionStore {
     fn insert(&self, session: Arc<Session>) {
         lock(&self.sessions).insert(session.id().to_owned(), session);
+    }
+    fn insert_bounded(&self, session: Arc<Session>, max: usize) -> bool {
+        let mut map = lock(&self.sessions);
+        if map.len() >= max {
+            return false;
+        }
+        map.insert(session.id().to_owned(), session);
+        true
     }
     fn get(&self, id: &str) -> Option<Arc<Session>> {
         let s = lock(&self.sessions).get(id).cloned();
@@ -374,6 +392,18 @@ mod tests {
         assert_eq!(gone.len(), 1);
         assert!(store.get("a").is_none());
         assert!(store.is_empty());
+    }
+
+    #[test]
+    fn bounded_insert_stops_at_the_limit() {
+        let store = InMemorySessionStore::default();
+        assert!(store.insert_bounded(Arc::new(Session::new("a".into())), 2));
+        assert!(store.insert_bounded(Arc::new(Session::new("b".into())), 2));
+        assert!(!store.insert_bounded(Arc::new(Session::new("c".into())), 2));
+        assert_eq!(store.len(), 2);
+        assert!(store.get("c").is_none());
+        store.remove("a");
+        assert!(store.insert_bounded(Arc::new(Session::new("c".into())), 2));
     }
 
     #[tokio::test]

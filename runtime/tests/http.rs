@@ -194,6 +194,41 @@ async fn idle_sessions_expire_and_are_freed() {
 }
 
 #[tokio::test]
+async fn sessions_beyond_the_limit_get_503_until_one_ends() {
+    let t = start(HttpConfig {
+        max_sessions: 2,
+        ..Default::default()
+    })
+    .await;
+    let a = Session::open(&t.url).await;
+    let _b = Session::open(&t.url).await;
+    let r = raw_post(&t.url)
+        .body(init_body(7).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "5");
+    assert!(r.headers().get("mcp-session-id").is_none());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["id"], 7);
+    assert_eq!(body["error"]["code"], -32000);
+    assert_eq!(t.server.sessions().len(), 2, "no session was created");
+    // Existing sessions are unaffected.
+    assert_eq!(a.result(1, "ping", json!({})).await["result"], json!({}));
+
+    let del = client()
+        .delete(&t.url)
+        .header("mcp-session-id", &a.id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 200);
+    let _c = Session::open(&t.url).await;
+    assert_eq!(t.server.sessions().len(), 2);
+}
+
+#[tokio::test]
 async fn protocol_version_header_is_validated() {
     let t = start(HttpConfig::default()).await;
     let s = Session::open(&t.url).await;

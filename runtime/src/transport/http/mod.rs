@@ -31,6 +31,8 @@ pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
 
 /// Session-not-found, as the reference implementations answer it.
 const SESSION_NOT_FOUND: i64 = -32001;
+/// Implementation-defined server error: the session limit is reached.
+const TOO_MANY_SESSIONS: i64 = -32000;
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -44,6 +46,9 @@ pub struct HttpConfig {
     pub session_idle_timeout: Duration,
     /// Larger bodies get 413.
     pub max_body_bytes: usize,
+    /// Sessions open at once; an `initialize` beyond this gets 503 with
+    /// `Retry-After`, so unauthenticated clients cannot exhaust memory.
+    pub max_sessions: usize,
     /// Reconnection delay suggested to clients in SSE `retry` fields.
     pub sse_retry: Duration,
     /// Interval of SSE keep-alive comments.
@@ -58,6 +63,7 @@ impl Default for HttpConfig {
             allowed_hosts: vec![],
             session_idle_timeout: Duration::from_secs(30 * 60),
             max_body_bytes: 4 * 1024 * 1024,
+            max_sessions: 10_000,
             sse_retry: Duration::from_millis(1000),
             keep_alive: Duration::from_secs(15),
         }
@@ -362,7 +368,21 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
 }
 
 async fn initialize(st: &AppState, req: Request) -> HttpResponse {
-    let session = st.server.create_session();
+    let Some(session) = st.server.try_create_session(st.config.max_sessions) else {
+        tracing::warn!(
+            max_sessions = st.config.max_sessions,
+            "initialize refused: too many open sessions"
+        );
+        let mut r = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(req.id),
+            TOO_MANY_SESSIONS,
+            "Too many open sessions; try again later",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return r;
+    };
     let (out, _rx) = Outbound::channel();
     let Some(resp) = st.server.handle(&session, Message::Request(req), out).await else {
         st.server.close_session(session.id());
