@@ -8,7 +8,7 @@
 #   5. mcpgen generate --check           examples/conformance is up to date with specs/conformance.yaml
 #   6. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
 #   7. scripts/interop.sh python         the Python SDK clients (mcp 2.x and 1.x), stdio + HTTP
-#   8. scripts/interop.sh ts             the TypeScript SDK client, stdio + HTTP
+#   8. scripts/interop.sh ts             the TypeScript SDK client and the MCP Inspector CLI, stdio + HTTP
 #   9. scripts/e2e.sh                    the generated OpenAPI servers (examples/httpbin,
 #                                        examples/petstore) against a real httpbin, through
 #                                        the Python SDK client, stdio + HTTP
