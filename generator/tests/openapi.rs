@@ -373,6 +373,24 @@ fn file_uploads_are_binary_fields() {
                 schema
             };
             assert_eq!(file["oneOf"][0]["contentEncoding"], "base64", "{d}");
+            // Exactly the three shapes the runtime takes (docs/upstream.md).
+            let v = jsonschema::validator_for(file).unwrap();
+            for ok in [
+                json!("aGk="),
+                json!({"data": "aGk=", "filename": "a.txt"}),
+                json!({"uri": "test://a", "name": "a.txt", "mimeType": "text/plain"}),
+                json!({"type": "resource_link", "uri": "test://a"}),
+            ] {
+                assert!(v.is_valid(&ok), "{ok} rejected by {file}");
+            }
+            for bad in [
+                json!({}),
+                json!({"uri": 5}),
+                json!({"type": "text", "uri": "test://a"}),
+                json!(42),
+            ] {
+                assert!(!v.is_valid(&bad), "{bad} accepted by {file}");
+            }
         }
     }
 }

@@ -108,6 +108,17 @@ impl Server {
             .then_some(session)
     }
 
+    /// Read one of this server's resources as `resources/read` would; files
+    /// given to upstream calls as resource links are read this way.
+    pub(crate) async fn read_resource(
+        &self,
+        ctx: RequestContext,
+        uri: &str,
+    ) -> Result<Value, McpError> {
+        let params = json!({ "uri": uri });
+        self.0.resources.read(ctx, Some(&params)).await
+    }
+
     /// End a session: it is removed from the store and its handlers cancelled.
     pub fn close_session(&self, id: &str) -> bool {
         match self.0.sessions.remove(id) {

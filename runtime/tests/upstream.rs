@@ -528,8 +528,21 @@ fn bodies_server() -> Server {
             &json!({"method": "POST", "path": format!("/{name}"), "body": body}).to_string(),
         );
     }
-    b.build().unwrap()
+    // Files that resource links in file arguments point at.
+    b.resource_blob(
+        r#"{"uri": "test://files/logo.png", "name": "logo", "mimeType": "image/png"}"#,
+        LINKED_PNG_B64,
+    )
+    .resource_text(
+        r#"{"uri": "test://notes/readme.txt", "name": "readme", "mimeType": "text/plain"}"#,
+        "hello from a resource",
+    )
+    .build()
+    .unwrap()
 }
+
+/// Base64 of the bytes 0x89 'P' 'N' 'G' 0x00 0xff.
+const LINKED_PNG_B64: &str = "iVBORwD/";
 
 async fn bodies() -> (Mcp, Upstream) {
     let server = bodies_server();
@@ -664,6 +677,83 @@ async fn multipart_bodies_carry_files_as_bytes() {
         is_error(&r) && text(&r).contains("`file`") && text(&r).contains("base64"),
         "{r}"
     );
+}
+
+#[tokio::test]
+async fn file_arguments_may_be_resource_links_to_this_servers_resources() {
+    let (mcp, upstream) = bodies().await;
+    let r = mcp
+        .call(
+            "multipart",
+            json!({"body": {
+                "file": {"type": "resource_link", "uri": "test://files/logo.png"},
+                "more": [
+                    {"uri": "test://notes/readme.txt", "name": "notes.txt"},
+                    {"uri": "test://notes/readme.txt", "mimeType": "text/markdown"}
+                ]
+            }}),
+        )
+        .await;
+    assert!(!is_error(&r), "{r}");
+    let c = upstream.last();
+    let ct = c.header("content-type").unwrap();
+    let boundary = ct.strip_prefix("multipart/form-data; boundary=").expect(ct);
+    let parts: Vec<&[u8]> = split(&c.body, format!("--{boundary}").as_bytes());
+    assert_eq!(parts.len(), 5, "{}", String::from_utf8_lossy(&c.body));
+    let part = |i: usize| -> (String, Vec<u8>) {
+        let p = parts[i];
+        let at = find(p, b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&p[..at]).to_lowercase();
+        (head, p[at + 4..p.len() - 2].to_vec())
+    };
+    // The blob's bytes, its MIME type, and the URI's last segment as name.
+    let (h, b) = part(1);
+    assert!(
+        h.contains(r#"name="file"; filename="logo.png""#) && h.contains("content-type: image/png"),
+        "{h}"
+    );
+    assert_eq!(b, [0x89, b'P', b'N', b'G', 0, 0xff]);
+    // Text resources are sent as their UTF-8 bytes; the link's own name and
+    // mimeType win over the resource's.
+    let (h, b) = part(2);
+    assert!(
+        h.contains(r#"name="more"; filename="notes.txt""#)
+            && h.contains("content-type: text/plain"),
+        "{h}"
+    );
+    assert_eq!(b, b"hello from a resource");
+    let (h, b) = part(3);
+    assert!(
+        h.contains(r#"filename="readme.txt""#) && h.contains("content-type: text/markdown"),
+        "{h}"
+    );
+    assert_eq!(b, b"hello from a resource");
+
+    // Only this server's resources: no files, no hosts.
+    upstream.clear();
+    for uri in [
+        "file:///etc/passwd",
+        "http://127.0.0.1:1/secret",
+        "test://files/none.png",
+    ] {
+        let r = mcp
+            .call("multipart", json!({"body": {"file": {"uri": uri}}}))
+            .await;
+        assert!(
+            is_error(&r) && text(&r).contains("`file`") && text(&r).contains(uri),
+            "{uri}: {r}"
+        );
+    }
+    assert_eq!(upstream.count(), 0, "nothing was sent upstream");
+
+    // A whole binary body may be a link too.
+    let r = mcp
+        .call("octets", json!({"body": {"uri": "test://files/logo.png"}}))
+        .await;
+    assert!(!is_error(&r), "{r}");
+    let c = upstream.last();
+    assert_eq!(c.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(c.body, [0x89, b'P', b'N', b'G', 0, 0xff]);
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -144,6 +144,38 @@ impl BodySpec {
         self.arg.as_deref().unwrap_or("body")
     }
 
+    /// JSON pointers into `args` of the file values given as resource links
+    /// (`{"uri": …}`), which the caller reads and replaces before the body
+    /// is prepared: multipart file fields, and a whole binary body.
+    pub fn file_links(&self, args: &Value) -> Vec<String> {
+        let base = match &self.arg {
+            Some(a) => format!("/{}", pointer_token(a)),
+            None => String::new(),
+        };
+        let candidates: Vec<String> = match self.kind() {
+            Kind::Binary if self.arg.is_some() => vec![base],
+            Kind::Multipart => self
+                .binary_fields
+                .iter()
+                .map(|f| format!("{base}/{}", pointer_token(f)))
+                .collect(),
+            _ => vec![],
+        };
+        let mut links = vec![];
+        for ptr in candidates {
+            match args.pointer(&ptr) {
+                Some(v) if is_link(v) => links.push(ptr),
+                Some(Value::Array(items)) => links.extend(
+                    (0..items.len())
+                        .filter(|i| is_link(&items[*i]))
+                        .map(|i| format!("{ptr}/{i}")),
+                ),
+                _ => {}
+            }
+        }
+        links
+    }
+
     pub fn check(&self) -> Result<(), String> {
         let e = essence(&self.media_type);
         if e.split('/').filter(|s| !s.is_empty()).count() != 2
@@ -336,6 +368,15 @@ impl BodySpec {
         }
         Ok(parts)
     }
+}
+
+/// A resource link given for a file: an object with a `uri` and no `data`.
+pub fn is_link(v: &Value) -> bool {
+    v.get("uri").is_some_and(Value::is_string) && v.get("data").is_none()
+}
+
+fn pointer_token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
 }
 
 pub struct File {

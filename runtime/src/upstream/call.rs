@@ -10,6 +10,7 @@ use super::redact::header_secrets;
 use super::response::{ERROR_BODY_LIMIT, RawResponse};
 use crate::context::RequestContext;
 use crate::model::LogLevel;
+use base64::Engine;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
@@ -30,6 +31,14 @@ pub async fn execute(
     name: &str,
     secrets: &mut Vec<String>,
 ) -> Result<RawResponse, CallError> {
+    let linked;
+    let args = match op.file_links(args) {
+        links if links.is_empty() => args,
+        links => {
+            linked = resolve_links(ctx, args, &links).await?;
+            &linked
+        }
+    };
     let prepared = op.prepare(args)?;
     let base = settings.base_url.as_ref().ok_or_else(|| {
         CallError::NoBaseUrl(
@@ -114,6 +123,64 @@ pub async fn execute(
         );
         tokio::time::sleep(delay).await;
     }
+}
+
+/// Replace each file given as a resource link with the contents of that
+/// resource, read from this server as `resources/read` would: only the
+/// server's own resources, so a link cannot reach a local file or a host.
+async fn resolve_links(
+    ctx: &RequestContext,
+    args: &Value,
+    links: &[String],
+) -> Result<Value, CallError> {
+    let mut args = args.clone();
+    for ptr in links {
+        // Errors name the file field (`/body/file/0` → `file`).
+        let arg = ptr
+            .rsplit('/')
+            .find(|t| !t.is_empty() && t.parse::<usize>().is_err())
+            .unwrap_or("body")
+            .replace("~1", "/")
+            .replace("~0", "~");
+        let Some(slot) = args.pointer_mut(ptr) else {
+            continue;
+        };
+        let link = std::mem::take(slot);
+        let uri = link.get("uri").and_then(Value::as_str).unwrap_or_default();
+        let read = ctx
+            .server()
+            .read_resource(ctx.clone(), uri)
+            .await
+            .map_err(|e| {
+                CallError::invalid(&arg, format!("resource link {uri}: {}", e.0.message))
+            })?;
+        let contents = read.get("contents").and_then(|c| c.get(0));
+        let data = match contents {
+            Some(c) if c.get("blob").is_some_and(Value::is_string) => c["blob"].clone(),
+            Some(c) if c.get("text").is_some_and(Value::is_string) => Value::String(
+                base64::engine::general_purpose::STANDARD
+                    .encode(c["text"].as_str().unwrap_or_default()),
+            ),
+            _ => {
+                return Err(CallError::invalid(
+                    &arg,
+                    format!("resource link {uri}: the resource has no contents"),
+                ));
+            }
+        };
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let filename = text(link.get("name")).or_else(|| {
+            let path = uri.split(['?', '#']).next().unwrap_or(uri);
+            path.rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        });
+        let content_type =
+            text(link.get("mimeType")).or_else(|| text(contents.and_then(|c| c.get("mimeType"))));
+        *slot = json!({"data": data, "filename": filename, "contentType": content_type});
+    }
+    Ok(args)
 }
 
 fn retryable_status(s: StatusCode) -> bool {

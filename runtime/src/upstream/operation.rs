@@ -180,6 +180,13 @@ impl Operation {
     }
 
     /// Turn validated tool arguments into the parts of a request.
+    /// Where `args` give files as resource links (see `BodySpec::file_links`).
+    pub fn file_links(&self, args: &Value) -> Vec<String> {
+        self.body
+            .as_ref()
+            .map_or_else(Vec::new, |b| b.file_links(args))
+    }
+
     pub fn prepare(&self, args: &Value) -> Result<Prepared, CallError> {
         let get = |p: &Parameter| args.get(&p.arg).filter(|v| !v.is_null());
         for p in &self.params {

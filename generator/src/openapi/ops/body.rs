@@ -117,14 +117,20 @@ impl Builder<'_> {
             });
         let file_schema = |description: Option<&Value>| {
             let mut v = json!({
-                "description": "File contents: base64 text (or a data: URL), or an object {\"data\": base64, \"filename\": …, \"contentType\": …}.",
+                "description": "File contents: base64 text (or a data: URL), an object {\"data\": base64, \"filename\": …, \"contentType\": …}, or a resource link {\"uri\": …} to one of this server's resources.",
                 "oneOf": [
                     {"type": "string", "contentEncoding": "base64"},
                     {"type": "object", "properties": {
                         "data": {"type": "string", "contentEncoding": "base64"},
                         "filename": {"type": "string"},
                         "contentType": {"type": "string"}
-                    }, "required": ["data"]}
+                    }, "required": ["data"]},
+                    {"type": "object", "properties": {
+                        "type": {"const": "resource_link"},
+                        "uri": {"type": "string"},
+                        "name": {"type": "string"},
+                        "mimeType": {"type": "string"}
+                    }, "required": ["uri"], "not": {"required": ["data"]}}
                 ]
             });
             if let Some(Value::String(d)) = description {
