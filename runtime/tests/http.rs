@@ -141,20 +141,10 @@ async fn unknown_and_deleted_sessions_are_404() {
     assert_eq!(r.status(), 404);
     assert_eq!(s.result(1, "ping", json!({})).await["result"], json!({}));
 
-    let del = client()
-        .delete(&t.url)
-        .header("mcp-session-id", &s.id)
-        .send()
-        .await
-        .unwrap();
+    let del = s.delete().await;
     assert_eq!(del.status(), 200);
     assert_eq!(s.post(ping.clone()).await.status(), 404);
-    let del = client()
-        .delete(&t.url)
-        .header("mcp-session-id", &s.id)
-        .send()
-        .await
-        .unwrap();
+    let del = s.delete().await;
     assert_eq!(del.status(), 404);
     let del = client().delete(&t.url).send().await.unwrap();
     assert_eq!(del.status(), 400);
@@ -217,12 +207,7 @@ async fn sessions_beyond_the_limit_get_503_until_one_ends() {
     // Existing sessions are unaffected.
     assert_eq!(a.result(1, "ping", json!({})).await["result"], json!({}));
 
-    let del = client()
-        .delete(&t.url)
-        .header("mcp-session-id", &a.id)
-        .send()
-        .await
-        .unwrap();
+    let del = a.delete().await;
     assert_eq!(del.status(), 200);
     let _c = Session::open(&t.url).await;
     assert_eq!(t.server.sessions().len(), 2);

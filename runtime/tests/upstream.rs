@@ -630,17 +630,9 @@ async fn multipart_bodies_carry_files_as_bytes() {
         .await;
     assert!(!is_error(&r), "{r}");
     let c = upstream.last();
-    let ct = c.header("content-type").unwrap();
-    let boundary = ct.strip_prefix("multipart/form-data; boundary=").expect(ct);
-    let parts: Vec<&[u8]> = split(&c.body, format!("--{boundary}").as_bytes());
-    // preamble, 5 parts, epilogue
-    assert_eq!(parts.len(), 7, "{}", String::from_utf8_lossy(&c.body));
-    let part = |i: usize| -> (String, Vec<u8>) {
-        let p = parts[i];
-        let at = find(p, b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&p[..at]).to_lowercase();
-        (head, p[at + 4..p.len() - 2].to_vec())
-    };
+    let parts = multipart_parts(&c);
+    assert_eq!(parts.len(), 5, "{}", String::from_utf8_lossy(&c.body));
+    let part = |i: usize| parts[i - 1].clone();
     let (h, b) = part(1);
     assert!(
         h.contains(r#"name="title""#) && !h.contains("filename"),
@@ -696,16 +688,9 @@ async fn file_arguments_may_be_resource_links_to_this_servers_resources() {
         .await;
     assert!(!is_error(&r), "{r}");
     let c = upstream.last();
-    let ct = c.header("content-type").unwrap();
-    let boundary = ct.strip_prefix("multipart/form-data; boundary=").expect(ct);
-    let parts: Vec<&[u8]> = split(&c.body, format!("--{boundary}").as_bytes());
-    assert_eq!(parts.len(), 5, "{}", String::from_utf8_lossy(&c.body));
-    let part = |i: usize| -> (String, Vec<u8>) {
-        let p = parts[i];
-        let at = find(p, b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&p[..at]).to_lowercase();
-        (head, p[at + 4..p.len() - 2].to_vec())
-    };
+    let parts = multipart_parts(&c);
+    assert_eq!(parts.len(), 3, "{}", String::from_utf8_lossy(&c.body));
+    let part = |i: usize| parts[i - 1].clone();
     // The blob's bytes, its MIME type, and the URI's last segment as name.
     let (h, b) = part(1);
     assert!(
@@ -754,6 +739,22 @@ async fn file_arguments_may_be_resource_links_to_this_servers_resources() {
     let c = upstream.last();
     assert_eq!(c.header("content-type"), Some("application/octet-stream"));
     assert_eq!(c.body, [0x89, b'P', b'N', b'G', 0, 0xff]);
+}
+
+/// The parts of a captured multipart body, as (lower-cased head, bytes).
+fn multipart_parts(c: &Captured) -> Vec<(String, Vec<u8>)> {
+    let ct = c.header("content-type").unwrap();
+    let boundary = ct.strip_prefix("multipart/form-data; boundary=").expect(ct);
+    let pieces = split(&c.body, format!("--{boundary}").as_bytes());
+    // Between the preamble and the epilogue.
+    pieces[1..pieces.len().saturating_sub(1).max(1)]
+        .iter()
+        .map(|p| {
+            let at = find(p, b"\r\n\r\n").unwrap();
+            let head = String::from_utf8_lossy(&p[..at]).to_lowercase();
+            (head, p[at + 4..p.len() - 2].to_vec())
+        })
+        .collect()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -210,6 +210,16 @@ impl Session {
             .unwrap()
     }
 
+    /// End the session with DELETE.
+    pub async fn delete(&self) -> reqwest::Response {
+        self.http
+            .delete(&self.url)
+            .header("mcp-session-id", &self.id)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Send a request and collect every message of its answer, JSON or SSE.
     pub async fn call(&self, id: i64, method: &str, params: Value) -> Vec<Value> {
         let r = self
