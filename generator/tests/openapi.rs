@@ -612,3 +612,70 @@ fn percent_encoded_absolute_refs_are_refused() {
     );
     assert!(!e.contains("points to nothing"), "{e}");
 }
+
+#[test]
+fn operations_and_path_items_keep_their_own_servers() {
+    let path = fixture("servers-oas31.yaml");
+    let l = load(&path);
+    let all = tools(&l);
+    let base = |name: &str| tool(&all, name).1.get("baseUrl").cloned();
+    assert_eq!(base("list_pets"), None);
+    // The path item's server, its variable at its default.
+    assert_eq!(
+        base("upload"),
+        Some(json!("https://eu.uploads.example.com/v2"))
+    );
+    // The operation's own wins; relative to the document's server.
+    assert_eq!(
+        base("list_uploads"),
+        Some(json!("https://api.example.com/archive"))
+    );
+    // The document's server again: nothing to say.
+    assert_eq!(base("same"), None);
+    assert_eq!(base("odd"), None);
+    assert_eq!(base("creds"), None, "the runtime would refuse it");
+    let text: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|w| w.contains("relative/path") && w.contains("/paths/~1odd/get/servers/0/url")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|w| w.contains("not a plain http(s) URL") && w.contains("/paths/~1creds/get")),
+        "{text:?}"
+    );
+
+    // A base URL given at generation replaces every server.
+    let l = load_with(
+        &path,
+        OpenApiOptions {
+            base_url: Some("http://127.0.0.1:9/api".into()),
+            ..Default::default()
+        },
+    );
+    assert!(tools(&l).iter().all(|(_, o)| o.get("baseUrl").is_none()));
+
+    // As resources, they are named by their own server.
+    let l = load_with(
+        &path,
+        OpenApiOptions {
+            get_as_resources: true,
+            ..Default::default()
+        },
+    );
+    let up = l.server.upstream.as_ref().unwrap();
+    let uris: Vec<&str> = up
+        .resources
+        .iter()
+        .filter_map(|r| r.uri.as_deref())
+        .collect();
+    assert!(
+        uris.contains(&"https://api.example.com/archive/uploads"),
+        "{uris:?}"
+    );
+    assert!(
+        uris.contains(&"https://api.example.com/v1/pets"),
+        "{uris:?}"
+    );
+}

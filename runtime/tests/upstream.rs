@@ -5,6 +5,7 @@
 mod upstream_support;
 
 use mcpgen_runtime::prelude::*;
+use mcpgen_runtime::upstream::UpstreamOverrides;
 use upstream_support::*;
 
 /// The table's `color` values: empty string, string, array, object.
@@ -854,4 +855,59 @@ async fn a_relative_server_url_needs_a_base_url() {
     configure(&server, &format!("{}/api/v3/", upstream.url), &[]);
     assert!(!is_error(&mcp.call("op", json!({})).await));
     assert_eq!(upstream.one().target, "/api/v3/x");
+}
+
+#[tokio::test]
+async fn operations_with_a_server_of_their_own_call_it_unless_the_operator_overrides() {
+    let main = Upstream::ok().await;
+    let other = Upstream::ok().await;
+    let server = Server::builder(INFO)
+        .upstream(&upstream_json(json!({"baseUrl": main.url})))
+        .upstream_tool(
+            &tool("own"),
+            &json!({"method": "GET", "path": "/files", "baseUrl": format!("{}/v9", other.url)})
+                .to_string(),
+        )
+        .upstream_tool(
+            &tool("doc"),
+            &json!({"method": "GET", "path": "/pets"}).to_string(),
+        )
+        .build()
+        .unwrap();
+    server
+        .configure_upstream(&UpstreamOverrides::default())
+        .unwrap();
+    let mcp = Mcp::start(server.clone()).await;
+    assert!(!is_error(&mcp.call("own", json!({})).await));
+    assert_eq!(other.one().path(), "/v9/files");
+    assert_eq!(main.count(), 0);
+    assert!(!is_error(&mcp.call("doc", json!({})).await));
+    assert_eq!(main.one().path(), "/pets");
+
+    // --base-url replaces every server of the spec, so a run against a mock
+    // never reaches the operation's own host.
+    main.clear();
+    other.clear();
+    configure(&server, &main.url, &[]);
+    assert!(!is_error(&mcp.call("own", json!({})).await));
+    assert_eq!(main.one().path(), "/files");
+    assert_eq!(other.count(), 0);
+}
+
+#[test]
+fn an_operation_server_must_be_a_plain_http_url() {
+    for bad in [
+        "ftp://files.example.com",
+        "https://u:p@x.example.com",
+        "/relative",
+    ] {
+        let built = Server::builder(INFO)
+            .upstream(&upstream_json(json!({})))
+            .upstream_tool(
+                &tool("own"),
+                &json!({"method": "GET", "path": "/f", "baseUrl": bad}).to_string(),
+            )
+            .build();
+        assert!(built.is_err(), "{bad} accepted");
+    }
 }

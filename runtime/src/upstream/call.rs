@@ -40,7 +40,11 @@ pub async fn execute(
         }
     };
     let prepared = op.prepare(args)?;
-    let base = settings.base_url.as_ref().ok_or_else(|| {
+    let own = op
+        .base_url
+        .as_ref()
+        .filter(|_| !settings.base_url_overridden);
+    let base = own.or(settings.base_url.as_ref()).ok_or_else(|| {
         CallError::NoBaseUrl(
             settings
                 .config
@@ -61,7 +65,9 @@ pub async fn execute(
     let mut retry = 0;
     let mut refreshed = false;
     loop {
-        let applied = auth::apply(&creds, &settings.client, Some(base), settings.timeout).await?;
+        // Relative token URLs are the document's, not an operation's server's.
+        let doc_base = settings.base_url.as_ref().or(Some(base));
+        let applied = auth::apply(&creds, &settings.client, doc_base, settings.timeout).await?;
         for token in &applied.tokens {
             if !secrets.contains(token) {
                 secrets.push(token.clone());

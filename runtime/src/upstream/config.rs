@@ -112,6 +112,10 @@ impl UpstreamOverrides {
 pub struct Settings {
     pub config: Arc<Config>,
     pub base_url: Option<Url>,
+    /// The operator gave the base URL (`--base-url`): it then replaces every
+    /// server of the spec, operations' own servers included, so that a run
+    /// against a mock or staging host never reaches another one.
+    pub base_url_overridden: bool,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub forward_authorization: bool,
     pub timeout: Duration,
@@ -169,6 +173,7 @@ impl Settings {
         Ok(Settings {
             config,
             base_url,
+            base_url_overridden: overrides.base_url.is_some(),
             headers,
             forward_authorization: overrides.forward_authorization,
             timeout,
@@ -227,7 +232,7 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
     })
 }
 
-fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+pub(crate) fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
     let bad = |reason: &str| ConfigError::BaseUrl {
         url: raw.to_owned(),
         reason: reason.to_owned(),

@@ -5,8 +5,8 @@
 use super::body::{self, BodySpec, PreparedBody};
 use super::error::CallError;
 use super::serialize::{self, Style};
-use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
+use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -30,6 +30,9 @@ struct Descriptor {
     /// The Accept header; defaults to preferring JSON.
     #[serde(default)]
     accept: Option<String>,
+    /// The operation's own server, when the spec gives it one.
+    #[serde(default)]
+    base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -112,6 +115,8 @@ pub struct Operation {
     pub idempotent: bool,
     pub wrapped: bool,
     accept: HeaderValue,
+    /// The operation's own server; `--base-url` replaces it too.
+    pub base_url: Option<Url>,
 }
 
 /// Headers OpenAPI says to ignore as parameters, plus those that would
@@ -158,7 +163,14 @@ impl Operation {
         let accept =
             HeaderValue::from_str(d.accept.as_deref().unwrap_or("application/json, */*;q=0.8"))
                 .map_err(|_| "invalid `accept`".to_owned())?;
+        let base_url = d
+            .base_url
+            .as_deref()
+            .map(super::config::parse_base_url)
+            .transpose()
+            .map_err(|e| e.to_string())?;
         Ok(Operation {
+            base_url,
             method,
             path: d.path,
             segments,
@@ -179,7 +191,6 @@ impl Operation {
         self.body.as_ref().is_some_and(|b| b.required)
     }
 
-    /// Turn validated tool arguments into the parts of a request.
     /// Where `args` give files as resource links (see `BodySpec::file_links`).
     pub fn file_links(&self, args: &Value) -> Vec<String> {
         self.body
@@ -187,6 +198,7 @@ impl Operation {
             .map_or_else(Vec::new, |b| b.file_links(args))
     }
 
+    /// Turn validated tool arguments into the parts of a request.
     pub fn prepare(&self, args: &Value) -> Result<Prepared, CallError> {
         let get = |p: &Parameter| args.get(&p.arg).filter(|v| !v.is_null());
         for p in &self.params {

@@ -79,6 +79,8 @@ pub struct Builder<'a> {
     root: Loc,
     prefix: String,
     uri_base: String,
+    /// The document's base URL as built in (after --base-url).
+    doc_base: Option<String>,
     matched: HashSet<String>,
 }
 
@@ -121,6 +123,7 @@ impl<'a> Builder<'a> {
             },
             prefix,
             uri_base: String::new(),
+            doc_base: None,
             matched: HashSet::new(),
         }
     }
@@ -166,6 +169,7 @@ impl<'a> Builder<'a> {
                 "" => b,
                 trimmed => trimmed.to_string(),
             });
+        self.doc_base = api.base_url.clone();
         self.uri_base = match &api.base_url {
             Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.clone(),
             _ => format!("openapi://{package}"),
@@ -175,6 +179,21 @@ impl<'a> Builder<'a> {
         api.notes = notes;
 
         let drafts = self.operations(&schemes);
+        let mut own: Vec<&str> = drafts
+            .iter()
+            .filter_map(|d| d.operation.get("baseUrl")?.as_str())
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        if !own.is_empty() {
+            api.notes.push(format!(
+                "Some operations call servers of their own ({}); `--base-url` replaces those too.",
+                own.iter()
+                    .map(|u| format!("`{u}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         self.schemas.drain(self.docs, self.f);
         self.schemas.finish();
 
@@ -359,6 +378,13 @@ impl<'a> Builder<'a> {
         let servers = root.get("servers").and_then(Value::as_array)?;
         let server = servers.first()?;
         let loc = self.root.at("servers").idx(0);
+        self.server_url(server, &loc)
+    }
+
+    /// A Server Object's URL with its variables substituted by their
+    /// defaults (or first enum value); None, with a warning, when one has
+    /// neither.
+    fn server_url(&mut self, server: &Value, loc: &Loc) -> Option<String> {
         let mut url = s(server, "url")?.to_string();
         if let Some(Value::Object(vars)) = server.get("variables") {
             for (name, var) in vars {
@@ -386,6 +412,68 @@ impl<'a> Builder<'a> {
         }
         Some(url)
     }
+
+    /// The server an operation names itself (OpenAPI 3.x: the operation's
+    /// `servers`, else its path item's) when it differs from the document's;
+    /// None otherwise. A base URL given at generation replaces every
+    /// server, these included, as `--base-url` does at run time.
+    pub(super) fn operation_server(
+        &mut self,
+        op: (&Value, &Loc),
+        item: (&Value, &Loc),
+    ) -> Option<String> {
+        if self.version == Version::Swagger2 || self.opts.base_url.is_some() {
+            return None;
+        }
+        let (server, loc) = [op, item].into_iter().find_map(|(v, loc)| {
+            let first = v.get("servers")?.as_array()?.first()?;
+            Some((first.clone(), loc.at("servers").idx(0)))
+        })?;
+        let url = self.server_url(&server, &loc)?;
+        let url = url.trim_end_matches('/');
+        let url = if url.starts_with("http://") || url.starts_with("https://") {
+            url.to_string()
+        } else {
+            // Relative: resolved against the document's server, as the
+            // document's own relative URL would be.
+            let origin = self.doc_base.as_deref().and_then(origin);
+            match (url.starts_with('/'), origin) {
+                (true, Some(o)) => format!("{o}{url}"),
+                _ => {
+                    self.f.warn(
+                        &loc.at("url"),
+                        format!("server URL {url:?} cannot be resolved against the document's; this operation uses the document's base URL"),
+                    );
+                    return None;
+                }
+            }
+        };
+        // What the runtime would refuse at start-up is refused here.
+        let usable = reqwest::Url::parse(&url).is_ok_and(|u| {
+            u.host_str().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.query().is_none()
+                && u.fragment().is_none()
+        });
+        if !usable {
+            self.f.warn(
+                &loc.at("url"),
+                format!("server URL {url:?} is not a plain http(s) URL; this operation uses the document's base URL"),
+            );
+            return None;
+        }
+        (Some(url.as_str()) != self.doc_base.as_deref()).then_some(url)
+    }
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL.
+fn origin(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some(&url[..url.len() - rest.len() + end])
 }
 
 fn is_token(s: &str) -> bool {

@@ -407,6 +407,9 @@ impl Builder<'_> {
         let mut operation = Map::new();
         operation.insert("method".into(), method.into());
         operation.insert("path".into(), path.into());
+        if let Some(url) = self.operation_server((op, loc), (ctx.item, ctx.item_loc)) {
+            operation.insert("baseUrl".into(), url.into());
+        }
         operation.insert("parameters".into(), Value::Array(op_params));
         if let Some(b) = body {
             let descriptor = self.body(b, &args, &mut properties, &mut required);
@@ -580,7 +583,11 @@ impl Builder<'_> {
         if params.iter().any(|p| p.required && p.location != "path") {
             return None;
         }
-        let mut uri = self.uri_base.trim_end_matches('/').to_string();
+        // An operation on a server of its own is a resource of that server.
+        let mut uri = match operation.get("baseUrl").and_then(Value::as_str) {
+            Some(own) => own.to_string(),
+            None => self.uri_base.trim_end_matches('/').to_string(),
+        };
         let mut rest = path;
         while let Some(open) = rest.find('{') {
             uri.push_str(&rest[..open]);
