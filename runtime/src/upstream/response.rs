@@ -184,6 +184,19 @@ impl RawResponse {
         output: Option<&jsonschema::Validator>,
         red: &Redactor,
     ) -> CallToolResult {
+        if self.status == StatusCode::NOT_MODIFIED {
+            // The answer to a conditional request the model made: not a
+            // failure. With an output schema there is no structured content
+            // to give, so MCP leaves only a tool error.
+            let text = format!(
+                "{}: unchanged since the version the request's conditions (If-None-Match, If-Modified-Since) name; no body is sent.",
+                self.status_line()
+            );
+            return match output {
+                Some(_) => CallToolResult::error(text),
+                None => CallToolResult::text(text),
+            };
+        }
         if !self.status.is_success() {
             return CallToolResult::error(self.error_text(red));
         }
@@ -369,6 +382,18 @@ mod tests {
 
     fn validator(schema: serde_json::Value) -> jsonschema::Validator {
         jsonschema::validator_for(&schema).unwrap()
+    }
+
+    #[test]
+    fn not_modified_is_an_answer_not_a_failure() {
+        let r = raw(304, None, b"");
+        let plain = r.tool_result(false, None, &Redactor::default());
+        assert!(!plain.is_error);
+        let text = serde_json::to_string(&plain).unwrap();
+        assert!(text.contains("HTTP 304 Not Modified: unchanged"), "{text}");
+        let schema = validator(serde_json::json!({"type": "object"}));
+        let typed = r.tool_result(false, Some(&schema), &Redactor::default());
+        assert!(typed.is_error && typed.structured_content.is_none());
     }
 
     #[test]
