@@ -203,8 +203,17 @@ impl RawResponse {
         if let Some(encoding) = self.undecodable() {
             return CallToolResult::error(self.undecodable_text(encoding, red));
         }
+        // Where a created (or accepted) thing lives: often the only place
+        // an API puts the new id.
+        let location = self
+            .location
+            .as_deref()
+            .map(|l| format!("Location: {}", red.text(l)));
         let mut result = match self.payload(red) {
-            Payload::Empty => CallToolResult::text(self.status_line()),
+            Payload::Empty => CallToolResult::text(match &location {
+                Some(l) => format!("{}\n{l}", self.status_line()),
+                None => self.status_line(),
+            }),
             Payload::Json(v) => {
                 let text = v.to_string();
                 let structured = match v {
@@ -237,6 +246,11 @@ impl RawResponse {
                 )),
             ]),
         };
+        if let Some(l) = location
+            && !self.body.is_empty()
+        {
+            result.content.push(Content::text(l));
+        }
         if let Some(schema) = output {
             let problem = match &result.structured_content {
                 None => Some("it is not a JSON object".to_owned()),
@@ -382,6 +396,25 @@ mod tests {
 
     fn validator(schema: serde_json::Value) -> jsonschema::Validator {
         jsonschema::validator_for(&schema).unwrap()
+    }
+
+    #[test]
+    fn a_location_header_reaches_the_model() {
+        let mut r = raw(201, None, b"");
+        r.location = Some("https://api.example.com/pets/42?key=s3cret-value".into());
+        let red = Redactor::new(["s3cret-value"]);
+        let empty = serde_json::to_value(r.tool_result(false, None, &red)).unwrap();
+        let text = empty["content"][0]["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("HTTP 201 Created\nLocation: https://api.example.com/pets/42?key="),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret-value"), "{text}");
+        let mut r = raw(201, Some("application/json"), br#"{"id": 42}"#);
+        r.location = Some("/pets/42".into());
+        let json = serde_json::to_value(r.tool_result(false, None, &red)).unwrap();
+        assert_eq!(json["structuredContent"], serde_json::json!({"id": 42}));
+        assert_eq!(json["content"][1]["text"], "Location: /pets/42");
     }
 
     #[test]
