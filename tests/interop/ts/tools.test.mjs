@@ -154,20 +154,34 @@ for (const transport of TRANSPORTS) {
       }));
 
     it('sends progress notifications before the result', () =>
-      run(async ({ client }) => {
+      run(async ({ client, transport }) => {
+        // What reaches the SDK's transport, in order.
+        const wire = [];
+        const deliver = transport.onmessage;
+        transport.onmessage = (message, extra) => {
+          wire.push(message);
+          deliver(message, extra);
+        };
         const progress = [];
         const result = await client.callTool({ name: 'test_tool_with_progress', arguments: {} }, undefined, {
           ...opts,
           onprogress: (p) => progress.push(p),
         });
-        assert.deepEqual(
-          progress.map((p) => [p.progress, p.total]),
-          [
-            [0, 100],
-            [50, 100],
-            [100, 100],
-          ],
-        );
+        const sent = wire
+          .filter((m) => m.method === 'notifications/progress' || m.result)
+          .map((m) => (m.result ? 'result' : [m.params.progress, m.params.total]));
+        assert.deepEqual(sent, [[0, 100], [50, 100], [100, 100], 'result']);
+        // The SDK runs notification handlers in a microtask but handles a
+        // response at once, dropping the request's progress handler: a last
+        // notification read in the same chunk as the result never reaches
+        // onprogress (sdk/dist/esm/shared/protocol.js, _onnotification and
+        // _onresponse). The earlier ones, a step apart, always do.
+        const seen = progress.map((p) => [p.progress, p.total]);
+        assert.deepEqual(seen.slice(0, 2), [
+          [0, 100],
+          [50, 100],
+        ]);
+        assert.ok(seen.length === 2 || (seen.length === 3 && seen[2][0] === 100), JSON.stringify(seen));
         // The tool answers with the progress token it received (the SDK uses the request id).
         assert.match(result.content[0].text, /^\d+$/);
       }));
