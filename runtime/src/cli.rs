@@ -47,8 +47,10 @@ pub struct Args {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long, default_value_t = 4 * 1024 * 1024, env = "MCP_MAX_BODY_BYTES")]
     pub max_body_bytes: usize,
-    /// HTTP sessions open at once; further `initialize` requests get 503.
-    #[arg(long, default_value_t = 10_000, env = "MCP_MAX_SESSIONS")]
+    /// HTTP sessions open at once; at the limit the longest-idle one that is
+    /// not busy is ended for a new one, and when all are busy `initialize`
+    /// gets 503.
+    #[arg(long, default_value_t = 10_000, env = "MCP_MAX_SESSIONS", value_parser = parse_positive)]
     pub max_sessions: usize,
     #[command(flatten)]
     pub upstream: UpstreamArgs,
@@ -118,6 +120,13 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
             Ok(Duration::from_secs_f64(secs))
         }
         _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
+fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{s}` is not a positive whole number")),
     }
 }
 
@@ -233,5 +242,18 @@ mod tests {
         }
         let a = Args::try_parse_from(["bin"]).unwrap();
         assert!(!a.upstream.forward_authorization);
+    }
+
+    #[test]
+    fn the_session_limit_is_positive() {
+        let a = Args::try_parse_from(["bin", "--max-sessions", "3"]).unwrap();
+        assert_eq!(a.http_config().max_sessions, 3);
+        assert_eq!(Args::try_parse_from(["bin"]).unwrap().max_sessions, 10_000);
+        for bad in ["0", "-1", "many"] {
+            assert!(
+                Args::try_parse_from(["bin", "--max-sessions", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -6,7 +6,7 @@ use crate::context::RequestContext;
 use crate::error::McpError;
 use crate::jsonrpc::{Message, Notification, Request, RequestId, Response};
 use crate::model::LogLevel;
-use crate::session::{Outbound, Session, SessionStore, new_session_id};
+use crate::session::{Admission, Outbound, Session, SessionStore, new_session_id};
 use crate::{lifecycle, prompts, resources, tools};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
@@ -98,14 +98,23 @@ impl Server {
         session
     }
 
-    /// Like [`Server::create_session`], but `None` when the store already
-    /// holds `max` sessions.
+    /// Like [`Server::create_session`], within `max` sessions: at the limit
+    /// the longest-idle session that is not busy is ended to make room;
+    /// `None` when every session is busy.
     pub fn try_create_session(&self, max: usize) -> Option<Arc<Session>> {
         let session = Arc::new(Session::new(new_session_id()));
-        self.0
-            .sessions
-            .insert_bounded(session.clone(), max)
-            .then_some(session)
+        match self.0.sessions.insert_bounded(session.clone(), max) {
+            Admission::Inserted => Some(session),
+            Admission::Evicted(old) => {
+                tracing::debug!(
+                    session = old.id(),
+                    "session ended to make room for a new one"
+                );
+                old.close();
+                Some(session)
+            }
+            Admission::Full => None,
+        }
     }
 
     /// Read one of this server's resources as `resources/read` would; files

@@ -299,19 +299,48 @@ pub fn new_session_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What [`SessionStore::insert_bounded`] did with a new session.
+pub enum Admission {
+    Inserted,
+    /// Inserted in place of this one, which the caller should close.
+    Evicted(Arc<Session>),
+    /// Not inserted: the store is full and every session is busy.
+    Full,
+}
+
+/// The session that makes room in a full store: idle longest, with no
+/// request in flight.
+fn eviction_candidate<'a>(
+    sessions: impl Iterator<Item = &'a Arc<Session>>,
+) -> Option<Arc<Session>> {
+    sessions
+        .filter(|s| s.requests_in_flight() == 0)
+        .max_by_key(|s| s.idle_for())
+        .cloned()
+}
+
 /// The one interface behind which sessions live. The in-memory store is the
 /// default; a shared store (e.g. Redis) implements the same trait.
 pub trait SessionStore: Send + Sync + 'static {
     fn insert(&self, session: Arc<Session>);
-    /// Insert unless the store already holds `max` sessions. Stores that can
-    /// should check and insert in one step, so that concurrent initializes
+    /// Insert while the store holds fewer than `max` sessions; at the limit
+    /// the session idle longest with no request in flight makes room, so a
+    /// flood of `initialize` requests cannot lock real clients out (theirs
+    /// get 404 and initialize again, as the protocol says). Stores that can
+    /// should decide and insert in one step, so that concurrent initializes
     /// cannot overshoot the limit.
-    fn insert_bounded(&self, session: Arc<Session>, max: usize) -> bool {
-        if self.len() >= max {
-            return false;
+    fn insert_bounded(&self, session: Arc<Session>, max: usize) -> Admission {
+        if self.len() < max {
+            self.insert(session);
+            return Admission::Inserted;
         }
+        let all = self.all();
+        let Some(victim) = eviction_candidate(all.iter()) else {
+            return Admission::Full;
+        };
+        self.remove(victim.id());
         self.insert(session);
-        true
+        Admission::Evicted(victim)
     }
     /// Look a session up and mark it active.
     fn get(&self, id: &str) -> Option<Arc<Session>>;
@@ -334,13 +363,21 @@ impl SessionStore for InMemorySessionStore {
     fn insert(&self, session: Arc<Session>) {
         lock(&self.sessions).insert(session.id().to_owned(), session);
     }
-    fn insert_bounded(&self, session: Arc<Session>, max: usize) -> bool {
+    fn insert_bounded(&self, session: Arc<Session>, max: usize) -> Admission {
         let mut map = lock(&self.sessions);
-        if map.len() >= max {
-            return false;
-        }
+        let admission = if map.len() < max {
+            Admission::Inserted
+        } else {
+            match eviction_candidate(map.values()) {
+                Some(victim) => {
+                    map.remove(victim.id());
+                    Admission::Evicted(victim)
+                }
+                None => return Admission::Full,
+            }
+        };
         map.insert(session.id().to_owned(), session);
-        true
+        admission
     }
     fn get(&self, id: &str) -> Option<Arc<Session>> {
         let s = lock(&self.sessions).get(id).cloned();
@@ -395,15 +432,33 @@ mod tests {
     }
 
     #[test]
-    fn bounded_insert_stops_at_the_limit() {
+    fn a_full_store_evicts_the_longest_idle_session_that_is_not_busy() {
         let store = InMemorySessionStore::default();
-        assert!(store.insert_bounded(Arc::new(Session::new("a".into())), 2));
-        assert!(store.insert_bounded(Arc::new(Session::new("b".into())), 2));
-        assert!(!store.insert_bounded(Arc::new(Session::new("c".into())), 2));
+        let new = |id: &str| Arc::new(Session::new(id.into()));
+        assert!(matches!(
+            store.insert_bounded(new("a"), 2),
+            Admission::Inserted
+        ));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(matches!(
+            store.insert_bounded(new("b"), 2),
+            Admission::Inserted
+        ));
+        // `a` is idle longest but busy: `b` goes.
+        let a = store.get("a").unwrap();
+        assert!(a.begin_request(&RequestId::Number(1)).is_some());
+        match store.insert_bounded(new("c"), 2) {
+            Admission::Evicted(v) => assert_eq!(v.id(), "b"),
+            _ => panic!("expected an eviction"),
+        }
         assert_eq!(store.len(), 2);
-        assert!(store.get("c").is_none());
-        store.remove("a");
-        assert!(store.insert_bounded(Arc::new(Session::new("c".into())), 2));
+        assert!(store.get("b").is_none() && store.get("c").is_some());
+        // Every session busy: nothing is evicted and the newcomer is refused.
+        let c = store.get("c").unwrap();
+        assert!(c.begin_request(&RequestId::Number(1)).is_some());
+        assert!(matches!(store.insert_bounded(new("d"), 2), Admission::Full));
+        assert!(store.get("d").is_none());
+        assert_eq!(store.len(), 2);
     }
 
     #[tokio::test]

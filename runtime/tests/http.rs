@@ -184,14 +184,49 @@ async fn idle_sessions_expire_and_are_freed() {
 }
 
 #[tokio::test]
-async fn sessions_beyond_the_limit_get_503_until_one_ends() {
+async fn at_the_session_limit_the_longest_idle_session_makes_room_and_busy_ones_stay() {
     let t = start(HttpConfig {
         max_sessions: 2,
         ..Default::default()
     })
     .await;
     let a = Session::open(&t.url).await;
-    let _b = Session::open(&t.url).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let b = Session::open(&t.url).await;
+    // A third client gets in; `a`, idle longest, is ended for it.
+    let c = Session::open(&t.url).await;
+    assert_eq!(t.server.sessions().len(), 2);
+    let ping = json!({"jsonrpc":"2.0","id":1,"method":"ping"});
+    assert_eq!(a.post(ping.clone()).await.status(), 404);
+    assert_eq!(b.result(2, "ping", json!({})).await["result"], json!({}));
+
+    // With every session busy, nobody is ended and the newcomer gets 503.
+    for s in [&b, &c] {
+        let body = json!({"jsonrpc":"2.0","id":9,"method":"tools/call",
+            "params":{"name":"wait_for_cancel","arguments":{}}});
+        let req = s
+            .http
+            .post(&s.url)
+            .header("accept", ACCEPT_BOTH)
+            .header("mcp-session-id", &s.id)
+            .header("mcp-protocol-version", "2025-11-25")
+            .json(&body);
+        tokio::spawn(req.send());
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while t
+        .server
+        .sessions()
+        .all()
+        .iter()
+        .any(|s| s.requests_in_flight() == 0)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "calls never started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let r = raw_post(&t.url)
         .body(init_body(7).to_string())
         .send()
@@ -204,13 +239,7 @@ async fn sessions_beyond_the_limit_get_503_until_one_ends() {
     assert_eq!(body["id"], 7);
     assert_eq!(body["error"]["code"], -32000);
     assert_eq!(t.server.sessions().len(), 2, "no session was created");
-    // Existing sessions are unaffected.
-    assert_eq!(a.result(1, "ping", json!({})).await["result"], json!({}));
-
-    let del = a.delete().await;
-    assert_eq!(del.status(), 200);
-    let _c = Session::open(&t.url).await;
-    assert_eq!(t.server.sessions().len(), 2);
+    assert!(t.server.sessions().get(&b.id).is_some() && t.server.sessions().get(&c.id).is_some());
 }
 
 #[tokio::test]

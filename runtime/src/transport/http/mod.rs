@@ -46,8 +46,10 @@ pub struct HttpConfig {
     pub session_idle_timeout: Duration,
     /// Larger bodies get 413.
     pub max_body_bytes: usize,
-    /// Sessions open at once; an `initialize` beyond this gets 503 with
-    /// `Retry-After`, so unauthenticated clients cannot exhaust memory.
+    /// Sessions open at once, so unauthenticated clients cannot exhaust
+    /// memory. At the limit the longest-idle session that is not busy is
+    /// ended for a new one (its client gets 404 and initializes again); when
+    /// every session is busy, `initialize` gets 503 with `Retry-After`.
     pub max_sessions: usize,
     /// Reconnection delay suggested to clients in SSE `retry` fields.
     pub sse_retry: Duration,
