@@ -632,18 +632,30 @@ fn operations_and_path_items_keep_their_own_servers() {
     );
     // The document's server again: nothing to say.
     assert_eq!(base("same"), None);
+    // Protocol-relative: the document's scheme.
+    assert_eq!(base("cdn"), Some(json!("https://cdn.example.com/v1")));
     assert_eq!(base("odd"), None);
+    assert_eq!(base("odd_put"), None);
     assert_eq!(base("creds"), None, "the runtime would refuse it");
     let text: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
-    assert!(
-        text.iter()
-            .any(|w| w.contains("relative/path") && w.contains("/paths/~1odd/get/servers/0/url")),
-        "{text:?}"
+    let odd: Vec<&String> = text
+        .iter()
+        .filter(|w| w.contains("ftp://files.example.com"))
+        .collect();
+    assert_eq!(
+        odd.len(),
+        1,
+        "one warning for the path item, not one per operation: {text:?}"
     );
+    assert!(odd[0].contains("/paths/~1odd/servers/0/url"), "{odd:?}");
+    let creds: Vec<&String> = text
+        .iter()
+        .filter(|w| w.contains("/paths/~1creds/get"))
+        .collect();
+    assert_eq!(creds.len(), 1, "{text:?}");
     assert!(
-        text.iter()
-            .any(|w| w.contains("not a plain http(s) URL") && w.contains("/paths/~1creds/get")),
-        "{text:?}"
+        creds[0].contains("https://files.example.com") && !creds[0].contains("secret"),
+        "credentials stay out of diagnostics: {creds:?}"
     );
 
     // A base URL given at generation replaces every server.

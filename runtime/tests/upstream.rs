@@ -875,14 +875,25 @@ async fn operations_with_a_server_of_their_own_call_it_unless_the_operator_overr
         .build()
         .unwrap();
     server
-        .configure_upstream(&UpstreamOverrides::default())
+        .configure_upstream(&UpstreamOverrides {
+            headers: vec!["X-Operator: for-the-api".into()],
+            ..Default::default()
+        })
         .unwrap();
     let mcp = Mcp::start(server.clone()).await;
     assert!(!is_error(&mcp.call("own", json!({})).await));
-    assert_eq!(other.one().path(), "/v9/files");
+    let got = other.one();
+    assert_eq!(got.path(), "/v9/files");
+    assert_eq!(
+        got.header("x-operator"),
+        None,
+        "--header values stay with the document's origin"
+    );
     assert_eq!(main.count(), 0);
     assert!(!is_error(&mcp.call("doc", json!({})).await));
-    assert_eq!(main.one().path(), "/pets");
+    let got = main.one();
+    assert_eq!(got.path(), "/pets");
+    assert_eq!(got.header("x-operator"), Some("for-the-api"));
 
     // --base-url replaces every server of the spec, so a run against a mock
     // never reaches the operation's own host.

@@ -11,7 +11,7 @@ use super::response::{ERROR_BODY_LIMIT, RawResponse};
 use crate::context::RequestContext;
 use crate::model::LogLevel;
 use base64::Engine;
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant, SystemTime};
@@ -44,6 +44,15 @@ pub async fn execute(
         .base_url
         .as_ref()
         .filter(|_| !settings.base_url_overridden);
+    // The operator's --header values and a forwarded Authorization were given
+    // for the document's API: an operation on another origin gets neither.
+    // (Security schemes apply wherever the spec applies them.)
+    let foreign = own.is_some_and(|o| {
+        settings
+            .base_url
+            .as_ref()
+            .is_none_or(|d| d.origin() != o.origin())
+    });
     let base = own.or(settings.base_url.as_ref()).ok_or_else(|| {
         CallError::NoBaseUrl(
             settings
@@ -55,8 +64,7 @@ pub async fn execute(
     })?;
     let creds = settings.credentials.select(&op.security, name);
     // The client's own credentials stay here unless the operator opted in.
-    let forwarded = settings
-        .forward_authorization
+    let forwarded = (settings.forward_authorization && !foreign)
         .then(|| ctx.http_headers()?.get(header::AUTHORIZATION).cloned())
         .flatten();
     if let Some(v) = forwarded.as_ref().and_then(|v| v.to_str().ok()) {
@@ -73,7 +81,19 @@ pub async fn execute(
                 secrets.push(token.clone());
             }
         }
-        let request = build(settings, base, &prepared, &applied, forwarded.as_ref())?;
+        let extra = if foreign {
+            &[][..]
+        } else {
+            &settings.headers[..]
+        };
+        let request = build(
+            settings,
+            base,
+            &prepared,
+            &applied,
+            extra,
+            forwarded.as_ref(),
+        )?;
         let started = Instant::now();
         let outcome = send(settings, request).await;
         tracing::debug!(
@@ -209,6 +229,7 @@ fn build(
     base: &Url,
     p: &Prepared,
     a: &auth::Applied,
+    extra: &[(HeaderName, HeaderValue)],
     forwarded: Option<&HeaderValue>,
 ) -> Result<reqwest::Request, CallError> {
     let base_path = base.path().trim_end_matches('/');
@@ -232,7 +253,7 @@ fn build(
         headers.append(n.clone(), v.clone());
     }
     let mut cookies: Vec<String> = vec![];
-    for (n, v) in &settings.headers {
+    for (n, v) in extra {
         if n == header::COOKIE {
             cookies.extend(v.to_str().ok().map(str::to_owned));
         } else {

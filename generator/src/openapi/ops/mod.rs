@@ -81,6 +81,8 @@ pub struct Builder<'a> {
     uri_base: String,
     /// The document's base URL as built in (after --base-url).
     doc_base: Option<String>,
+    /// Operation servers already resolved, by the place of their Server Object.
+    server_cache: HashMap<Loc, Option<String>>,
     matched: HashSet<String>,
 }
 
@@ -124,6 +126,7 @@ impl<'a> Builder<'a> {
             prefix,
             uri_base: String::new(),
             doc_base: None,
+            server_cache: HashMap::new(),
             matched: HashSet::new(),
         }
     }
@@ -378,13 +381,13 @@ impl<'a> Builder<'a> {
         let servers = root.get("servers").and_then(Value::as_array)?;
         let server = servers.first()?;
         let loc = self.root.at("servers").idx(0);
-        self.server_url(server, &loc)
+        self.server_url(server, &loc, true)
     }
 
     /// A Server Object's URL with its variables substituted by their
     /// defaults (or first enum value); None, with a warning, when one has
     /// neither.
-    fn server_url(&mut self, server: &Value, loc: &Loc) -> Option<String> {
+    fn server_url(&mut self, server: &Value, loc: &Loc, document: bool) -> Option<String> {
         let mut url = s(server, "url")?.to_string();
         if let Some(Value::Object(vars)) = server.get("variables") {
             for (name, var) in vars {
@@ -404,9 +407,16 @@ impl<'a> Builder<'a> {
             }
         }
         if url.contains('{') {
+            let consequence = match document {
+                true => "no base URL is built in (pass --base-url)",
+                false => "this operation uses the document's base URL",
+            };
             self.f.warn(
                 &loc.at("url"),
-                format!("server URL {url:?} has variables without defaults; no base URL is built in (pass --base-url)"),
+                format!(
+                    "server URL {:?} has variables without defaults; {consequence}",
+                    without_userinfo(&url)
+                ),
             );
             return None;
         }
@@ -429,51 +439,60 @@ impl<'a> Builder<'a> {
             let first = v.get("servers")?.as_array()?.first()?;
             Some((first.clone(), loc.at("servers").idx(0)))
         })?;
-        let url = self.server_url(&server, &loc)?;
-        let url = url.trim_end_matches('/');
-        let url = if url.starts_with("http://") || url.starts_with("https://") {
-            url.to_string()
-        } else {
-            // Relative: resolved against the document's server, as the
-            // document's own relative URL would be.
-            let origin = self.doc_base.as_deref().and_then(origin);
-            match (url.starts_with('/'), origin) {
-                (true, Some(o)) => format!("{o}{url}"),
-                _ => {
-                    self.f.warn(
-                        &loc.at("url"),
-                        format!("server URL {url:?} cannot be resolved against the document's; this operation uses the document's base URL"),
-                    );
-                    return None;
-                }
-            }
-        };
+        // A path item's servers are judged (and warned about) once, not
+        // once per operation.
+        if let Some(known) = self.server_cache.get(&loc) {
+            return known.clone();
+        }
+        let resolved = self.resolve_operation_server(&server, &loc);
+        self.server_cache.insert(loc, resolved.clone());
+        resolved
+    }
+
+    fn resolve_operation_server(&mut self, server: &Value, loc: &Loc) -> Option<String> {
+        let raw = self.server_url(server, loc, false)?;
+        // Relative URLs (`/v2`, `//uploads.example.com`, `v2`) resolve
+        // against the document's server, as URL references do.
+        let url = reqwest::Url::parse(&raw).ok().or_else(|| {
+            let base = reqwest::Url::parse(self.doc_base.as_deref()?).ok()?;
+            base.join(&raw).ok()
+        });
         // What the runtime would refuse at start-up is refused here.
-        let usable = reqwest::Url::parse(&url).is_ok_and(|u| {
-            u.host_str().is_some()
+        let url = url.filter(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some()
                 && u.username().is_empty()
                 && u.password().is_none()
                 && u.query().is_none()
                 && u.fragment().is_none()
         });
-        if !usable {
+        let Some(url) = url else {
             self.f.warn(
                 &loc.at("url"),
-                format!("server URL {url:?} is not a plain http(s) URL; this operation uses the document's base URL"),
+                format!(
+                    "server URL {:?} is not an http(s) URL this operation can call; it uses the document's base URL",
+                    without_userinfo(&raw)
+                ),
             );
             return None;
-        }
+        };
+        let url = url.as_str().trim_end_matches('/').to_string();
         (Some(url.as_str()) != self.doc_base.as_deref()).then_some(url)
     }
 }
 
-/// `scheme://host[:port]` of an absolute http(s) URL.
-fn origin(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    Some(&url[..url.len() - rest.len() + end])
+/// A URL as it may be shown in a diagnostic: any `user:password@` removed.
+fn without_userinfo(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
+        None => url.to_owned(),
+    }
 }
 
 fn is_token(s: &str) -> bool {
