@@ -538,6 +538,17 @@ fn bodies_server() -> Server {
         r#"{"uri": "test://notes/readme.txt", "name": "readme", "mimeType": "text/plain"}"#,
         "hello from a resource",
     )
+    .resource(
+        r#"{"uri": "test://files/pair", "name": "pair"}"#,
+        |_ctx, uri| async move {
+            Ok(ReadResourceResult {
+                contents: vec![
+                    ResourceContents::text(&uri, None, "a"),
+                    ResourceContents::text(&uri, None, "b"),
+                ],
+            })
+        },
+    )
     .build()
     .unwrap()
 }
@@ -730,6 +741,21 @@ async fn file_arguments_may_be_resource_links_to_this_servers_resources() {
             "{uri}: {r}"
         );
     }
+    let r = mcp
+        .call(
+            "multipart",
+            json!({"body": {"file": {"uri": "test://files/none.png"}}}),
+        )
+        .await;
+    assert!(text(&r).contains("no such resource"), "{r}");
+    // A file is one piece of content, never the first of several.
+    let r = mcp
+        .call(
+            "multipart",
+            json!({"body": {"file": {"uri": "test://files/pair"}}}),
+        )
+        .await;
+    assert!(is_error(&r) && text(&r).contains("2 parts"), "{r}");
     assert_eq!(upstream.count(), 0, "nothing was sent upstream");
 
     // A whole binary body may be a link too.

@@ -178,9 +178,25 @@ async fn resolve_links(
             .read_resource(ctx.clone(), uri)
             .await
             .map_err(|e| {
-                CallError::invalid(&arg, format!("resource link {uri}: {}", e.0.message))
+                let why = match e.code() {
+                    crate::jsonrpc::RESOURCE_NOT_FOUND => "this server has no such resource".into(),
+                    _ => e.0.message,
+                };
+                CallError::invalid(&arg, format!("resource link {uri}: {why}"))
             })?;
-        let contents = read.get("contents").and_then(|c| c.get(0));
+        let contents = match read.get("contents").and_then(Value::as_array) {
+            Some(c) if c.len() > 1 => {
+                return Err(CallError::invalid(
+                    &arg,
+                    format!(
+                        "resource link {uri}: the resource has {} parts; a file is one",
+                        c.len()
+                    ),
+                ));
+            }
+            Some(c) => c.first(),
+            None => None,
+        };
         let data = match contents {
             Some(c) if c.get("blob").is_some_and(Value::is_string) => c["blob"].clone(),
             Some(c) if c.get("text").is_some_and(Value::is_string) => Value::String(

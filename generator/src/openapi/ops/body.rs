@@ -180,7 +180,8 @@ impl Builder<'_> {
                 {
                     json!({"type": "string"})
                 } else {
-                    json!({"type": "string", "contentEncoding": "base64", "description": "The request body, base64-encoded."})
+                    // Sent as bytes: the same file shapes as a multipart field.
+                    file_schema(Some(&json!("The request body")))
                 }
             } else if !binary_fields.is_empty() {
                 // Rewrite file fields of a form body kept whole.
