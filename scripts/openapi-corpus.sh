@@ -26,6 +26,7 @@ else
   cargo build -q -p mcpgen || exit 1
   mcpgen="$root/target/debug/mcpgen"
 fi
+echo "mcpgen: $mcpgen"
 mkdir -p "$out"
 
 docs=()

@@ -205,6 +205,12 @@ fn a_spec_evolves_and_the_user_code_survives() {
     ];
     status(&mcpgen(&generate, &root), 0);
     std::fs::copy(repo().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    // The crate is its own workspace wherever the target dir is (below the
+    // marker, where regeneration keeps what the user wrote).
+    let manifest = krate.join("Cargo.toml");
+    let mut toml = std::fs::read_to_string(&manifest).unwrap();
+    toml.push_str("\n[workspace]\n");
+    std::fs::write(&manifest, &toml).unwrap();
     let user_files = [
         ("src/handlers.rs", HANDLERS_V1),
         ("src/text.rs", USER_MODULE),
@@ -276,6 +282,12 @@ fn a_spec_evolves_and_the_user_code_survives() {
             "{path} changed"
         );
     }
+    assert!(
+        std::fs::read_to_string(&manifest)
+            .unwrap()
+            .ends_with("\n[workspace]\n"),
+        "what the user wrote below the marker in Cargo.toml survives"
+    );
     status(&mcpgen(&check, &root), 0);
 
     // 4. The compiler names what to add and what to remove.
