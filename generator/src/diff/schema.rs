@@ -277,6 +277,28 @@ struct Resolved {
 }
 
 impl Comparer<'_> {
+    /// The new schema accepts less here (reported at its new place).
+    fn tightened(&mut self, place: &Place, message: String) {
+        self.push(
+            Code::ConstraintTightened,
+            Effect::Tightened,
+            place,
+            true,
+            message,
+        );
+    }
+
+    /// The new schema accepts more here; `at_new` when the keyword remains.
+    fn loosened(&mut self, place: &Place, at_new: bool, message: String) {
+        self.push(
+            Code::ConstraintLoosened,
+            Effect::Loosened,
+            place,
+            at_new,
+            message,
+        );
+    }
+
     fn push(&mut self, code: Code, effect: Effect, place: &Place, at_new: bool, message: String) {
         self.out.push(SchemaChange {
             code,
@@ -469,23 +491,11 @@ impl Comparer<'_> {
             (a, b) if a == b => {}
             (None, Some(v)) => {
                 let msg = format!("{f} must now be a multiple of {}", show(v));
-                self.push(
-                    Code::ConstraintTightened,
-                    Effect::Tightened,
-                    &here,
-                    true,
-                    msg,
-                );
+                self.tightened(&here, msg);
             }
             (Some(v), None) => {
                 let msg = format!("{f} no longer has to be a multiple of {}", show(v));
-                self.push(
-                    Code::ConstraintLoosened,
-                    Effect::Loosened,
-                    &here,
-                    false,
-                    msg,
-                );
+                self.loosened(&here, false, msg);
             }
             (Some(a), Some(b)) => {
                 let msg = format!("{f} multipleOf changed from {} to {}", show(a), show(b));
@@ -513,23 +523,11 @@ impl Comparer<'_> {
         match (unique(o), unique(n)) {
             (false, true) => {
                 let msg = format!("{f} must now hold unique items");
-                self.push(
-                    Code::ConstraintTightened,
-                    Effect::Tightened,
-                    &here,
-                    true,
-                    msg,
-                );
+                self.tightened(&here, msg);
             }
             (true, false) => {
                 let msg = format!("{f} may now hold duplicate items");
-                self.push(
-                    Code::ConstraintLoosened,
-                    Effect::Loosened,
-                    &here,
-                    false,
-                    msg,
-                );
+                self.loosened(&here, false, msg);
             }
             _ => {}
         }
@@ -544,23 +542,11 @@ impl Comparer<'_> {
                 (a, b) if a == b => {}
                 (None, Some(v)) => {
                     let msg = format!("{f} has a new {what} {}", show(v));
-                    self.push(
-                        Code::ConstraintTightened,
-                        Effect::Tightened,
-                        &here,
-                        true,
-                        msg,
-                    );
+                    self.tightened(&here, msg);
                 }
                 (Some(v), None) => {
                     let msg = format!("{f} no longer has the {what} {}", show(v));
-                    self.push(
-                        Code::ConstraintLoosened,
-                        Effect::Loosened,
-                        &here,
-                        false,
-                        msg,
-                    );
+                    self.loosened(&here, false, msg);
                 }
                 (Some(a), Some(b)) => {
                     let msg = format!("{f} {what} changed from {} to {}", show(a), show(b));
@@ -713,23 +699,11 @@ impl Comparer<'_> {
             }
             (None, Some(_)) => {
                 let msg = format!("{f} now constrains its items");
-                self.push(
-                    Code::ConstraintTightened,
-                    Effect::Tightened,
-                    &place.keyword(&["items"]),
-                    true,
-                    msg,
-                );
+                self.tightened(&place.keyword(&["items"]), msg);
             }
             (Some(_), None) => {
                 let msg = format!("{f} no longer constrains its items");
-                self.push(
-                    Code::ConstraintLoosened,
-                    Effect::Loosened,
-                    &place.keyword(&["items"]),
-                    false,
-                    msg,
-                );
+                self.loosened(&place.keyword(&["items"]), false, msg);
             }
             (None, None) => {}
         }
@@ -752,23 +726,11 @@ impl Comparer<'_> {
                 }
                 (None, Some(_)) => {
                     let msg = format!("{f} constrains item {i} now");
-                    self.push(
-                        Code::ConstraintTightened,
-                        Effect::Tightened,
-                        &here,
-                        true,
-                        msg,
-                    );
+                    self.tightened(&here, msg);
                 }
                 (Some(_), None) => {
                     let msg = format!("{f} no longer constrains item {i}");
-                    self.push(
-                        Code::ConstraintLoosened,
-                        Effect::Loosened,
-                        &here,
-                        false,
-                        msg,
-                    );
+                    self.loosened(&here, false, msg);
                 }
                 (None, None) => {}
             }
@@ -890,18 +852,12 @@ impl Comparer<'_> {
             (Value::Bool(false), Value::Bool(false)) => return,
             (_, Value::Bool(false)) => {
                 let msg = format!("{} no longer accepts any value", subject(&place.field));
-                self.push(
-                    Code::ConstraintTightened,
-                    Effect::Tightened,
-                    place,
-                    true,
-                    msg,
-                );
+                self.tightened(place, msg);
                 return;
             }
             (Value::Bool(false), _) => {
                 let msg = format!("{} now accepts values", subject(&place.field));
-                self.push(Code::ConstraintLoosened, Effect::Loosened, place, true, msg);
+                self.loosened(place, true, msg);
                 return;
             }
             _ => {}
