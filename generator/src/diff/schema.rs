@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
 use super::{Code, Severity};
@@ -338,7 +339,8 @@ impl Comparer<'_> {
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix('#'))
                 .filter(|r| r.is_empty() || r.starts_with('/'))
-                .map(unescape_uri);
+                // `#/$defs/a%20b` → `/$defs/a b`: a fragment is URI-escaped.
+                .map(|r| percent_decode_str(r).decode_utf8_lossy().into_owned());
             match target.and_then(|t| root.pointer(&t).map(|v| (t, v))) {
                 Some((t, next)) => {
                     if siblings.is_none() {
@@ -893,25 +895,6 @@ fn contains_ref(v: &Value) -> bool {
     }
 }
 
-/// `#/$defs/a%20b` → `/$defs/a b` (URI fragment percent-decoding).
-fn unescape_uri(fragment: &str) -> String {
-    let bytes = fragment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&fragment[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn types(m: &Map<String, Value>) -> Option<BTreeSet<String>> {
     match m.get("type")? {
         Value::String(t) => Some(BTreeSet::from([t.clone()])),
@@ -948,4 +931,21 @@ fn required(m: &Map<String, Value>) -> BTreeSet<&str> {
         .flatten()
         .filter_map(Value::as_str)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn escaped_ref_fragments_resolve_and_odd_ones_do_not_panic() {
+        let schema = |max: u64| json!({"$ref": "#/$defs/a%20b", "$defs": {"a b": {"type": "string", "maxLength": max}}});
+        let changes = compare(&schema(5), &schema(3));
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].code, Code::ConstraintTightened);
+        // A `%` before a multi-byte character used to split it and panic.
+        let odd = json!({"$ref": "#/$defs/%€x"});
+        compare(&odd, &json!({"type": "string"}));
+    }
 }
