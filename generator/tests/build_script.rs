@@ -1,22 +1,11 @@
 //! `mcpgen::build` (build.rs mode): what it writes and the `cargo:` lines it
 //! prints. `examples/buildrs` builds and tests a real crate that uses it.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::*;
 
 use mcpgen::build::Builder;
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("build_script")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 #[test]
 fn writes_include_ready_code_and_reruns_on_every_input() {

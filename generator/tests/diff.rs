@@ -2,8 +2,9 @@
 //! text and JSON output for the fixture pairs in `tests/fixtures/diff/`, and
 //! the command's exit codes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use mcpgen::diff::{Code, ItemKind, Report, Severity};
 
@@ -415,11 +416,7 @@ fn snapshots_of_fixture_pairs() {
 }
 
 fn mcpgen(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mcpgen"))
-        .args(args)
-        .current_dir(fixtures())
-        .output()
-        .unwrap()
+    common::mcpgen(args, &fixtures())
 }
 
 #[test]

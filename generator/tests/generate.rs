@@ -1,27 +1,17 @@
 //! Generation: escaping, determinism, the user-owned file, Cargo.toml,
 //! the committed JSON Schema and the checked-in examples.
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
 
 use mcpgen::{GeneratedCrate, Options, WriteAction};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("generate")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn generate(spec: &Path, runtime_path: Option<&str>) -> GeneratedCrate {

@@ -1,14 +1,13 @@
 //! OpenAPI input: messy documents, multi-file references, diagnostics,
 //! the YAML import, and the checked-in OpenAPI examples.
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
 
 use mcpgen::{Error, LoadedIr, OpenApiOptions, Options};
 use serde_json::{Value, json};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
