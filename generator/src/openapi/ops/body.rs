@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Builder, s};
+use super::{Builder, s, strings};
 use crate::openapi::doc::Loc;
 use crate::openapi::schema::Schemas;
 
@@ -75,16 +75,7 @@ impl Builder<'_> {
             resolved.get("additionalProperties"),
             Some(Value::Object(_)) | Some(Value::Bool(true))
         );
-        let body_required: Vec<String> = resolved
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let body_required = strings(&resolved, "required");
         let multipart = e == "multipart/form-data";
         let mut binary_fields = Vec::new();
         if structured && !is_json(&media) {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::body::{Body, essence, media_rank};
 use super::filter::Facts;
 use super::params::Param;
-use super::{Builder, Draft, Version, s};
+use super::{Builder, Draft, Version, s, strings};
 use crate::openapi::doc::Loc;
 use crate::openapi::{Override, names};
 
@@ -70,16 +70,7 @@ impl Builder<'_> {
                     continue;
                 }
                 let operation_id = s(&op, "operationId").map(str::to_string);
-                let tags: Vec<String> = op
-                    .get("tags")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let tags = strings(&op, "tags");
                 let facts = Facts {
                     method: &method,
                     path,
