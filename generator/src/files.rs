@@ -349,15 +349,8 @@ impl GeneratedCrate {
         if has_generated {
             return Ok(());
         }
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => {
-                return Err(Error::Read {
-                    path: dir.to_path_buf(),
-                    source,
-                });
-            }
+        let Some(entries) = read_dir_if_any(dir)? else {
+            return Ok(());
         };
         // The spec (and its bundled files) may live in the crate directory.
         let inputs: Vec<PathBuf> = self
@@ -476,15 +469,8 @@ fn scan_generated(dir: &Path) -> Result<Vec<(PathBuf, String)>, Error> {
         depth: usize,
         out: &mut Vec<(PathBuf, String)>,
     ) -> Result<(), Error> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => {
-                return Err(Error::Read {
-                    path: dir.to_path_buf(),
-                    source,
-                });
-            }
+        let Some(entries) = read_dir_if_any(dir)? else {
+            return Ok(());
         };
         let mut entries: Vec<_> = entries.flatten().collect();
         entries.sort_by_key(|e| e.file_name());
@@ -550,6 +536,18 @@ fn safe_join(dir: &Path, relative: &Path) -> Result<PathBuf, Error> {
         return Err(Error::UnsafePath(relative.to_path_buf()));
     }
     Ok(dir.join(relative))
+}
+
+/// The entries of `dir`; None when it does not exist.
+fn read_dir_if_any(dir: &Path) -> Result<Option<std::fs::ReadDir>, Error> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(Some(entries)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Read {
+            path: dir.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 #[cfg(test)]
