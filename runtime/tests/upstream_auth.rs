@@ -586,3 +586,87 @@ async fn forwarding_the_clients_authorization_header_is_opt_in_and_verbatim() {
     Mcp::start(server).await.call("none", json!({})).await;
     assert_eq!(upstream.one().header("authorization"), None);
 }
+
+/// PHP's `json_encode` with its default flags: `/` as `\/` and every
+/// non-ASCII character as `\uXXXX`; `all` escapes every character.
+fn php_json(v: &Value, all: bool) -> String {
+    let mut out = String::new();
+    for c in v.to_string().chars() {
+        match c {
+            '/' if !all => out.push_str("\\/"),
+            c if all && c.is_ascii_alphanumeric() || !c.is_ascii() => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every string the client can read in a tool result, with JSON found in
+/// its text decoded as well (so an escaped spelling shows as the secret).
+fn readable(result: &Value) -> String {
+    let mut all = String::new();
+    for item in result["content"].as_array().unwrap() {
+        let text = item["text"].as_str().unwrap_or("");
+        all.push_str(text);
+        all.push('\n');
+        if let Some(at) = text.find('{')
+            && let Ok(v) = serde_json::from_str::<Value>(&text[at..])
+        {
+            all.push_str(&v.to_string());
+            all.push('\n');
+        }
+        // A string-escaped JSON document inside a text value.
+        let decoded: String =
+            serde_json::from_str(&format!("\"{}\"", text.replace('"', "\\\""))).unwrap_or_default();
+        all.push_str(&decoded);
+    }
+    all
+}
+
+#[tokio::test]
+async fn secrets_echoed_json_escaped_like_php_are_redacted() {
+    // A key and a Basic token with `/` in them, as base64 and AWS keys have.
+    let server = auth_server();
+    let upstream = Upstream::start(|c, n| {
+        let echo = echo(c);
+        match n % 5 {
+            0 => Reply::status(500).typed("application/json", php_json(&echo, false).into()),
+            1 => Reply::status(200).typed("text/plain", php_json(&echo, true).into()),
+            2 => Reply::status(400).typed("text/html", php_json(&echo, true).into()),
+            // JSON that fails to parse is shown as text.
+            3 => Reply::status(200).typed(
+                "application/json",
+                format!("{}!", php_json(&echo, false)).into(),
+            ),
+            _ => Reply::status(201)
+                .header(
+                    "location",
+                    &format!("/items?k={}", php_json(&echo["headers"], false)),
+                )
+                .typed("application/json", b"{}".to_vec()),
+        }
+    })
+    .await;
+    configure(&server, &upstream.url, &env());
+    let mcp = Mcp::start(server).await;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    for round in 0..5 {
+        for tool in ["hdr", "basic"] {
+            let r = mcp.call(tool, json!({})).await;
+            let seen = readable(&r);
+            assert!(seen.contains("[REDACTED]"), "round {round} {tool}: {seen}");
+            for s in [KEY, PASSWORD, &basic, "k3y-Hdr", "pa55"] {
+                assert!(
+                    !seen.contains(s),
+                    "round {round} {tool}: {s} leaked: {seen}"
+                );
+            }
+            assert_clean(&r);
+        }
+    }
+}

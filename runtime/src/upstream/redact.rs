@@ -1,6 +1,11 @@
 //! Scrubbing secrets from everything returned to the client. Upstream APIs
 //! echo requests back (httpbin's /headers, error pages quoting the URL), so
 //! the body of a response is as dangerous as our own error messages.
+//!
+//! Text is matched twice: as it is, and with its JSON string escapes
+//! undone (`\/`, `\uXXXX`, `\"`…), so a secret echoed the way PHP's
+//! `json_encode` spells it — in any mix of escapes — is found too; the
+//! escaped span of the original text is what gets replaced.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
@@ -31,7 +36,11 @@ impl Redactor {
             patterns.push(pct);
             patterns.push(form_urlencoded::byte_serialize(s.as_bytes()).collect());
             if let Ok(json) = serde_json::to_string(s) {
-                patterns.push(json[1..json.len() - 1].to_owned());
+                let json = &json[1..json.len() - 1];
+                // Escaped once more (JSON text inside a JSON string), the
+                // decoded view reads `\/` and `\"`.
+                patterns.push(json.replace('/', "\\/"));
+                patterns.push(json.to_owned());
             }
         }
         patterns.sort();
@@ -52,17 +61,37 @@ impl Redactor {
     }
 
     pub fn text(&self, s: &str) -> String {
-        match &self.matcher {
-            Some(m) => m.replace_all(s, &vec![REDACTED; m.patterns_len()]),
+        match self.redact(s.as_bytes()) {
+            // Spans start and end on character boundaries (see `redact`).
+            Some(out) => String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             None => s.to_owned(),
         }
     }
 
     pub fn bytes(&self, b: &[u8]) -> Vec<u8> {
-        match &self.matcher {
-            Some(m) => m.replace_all_bytes(b, &vec![REDACTED.as_bytes(); m.patterns_len()]),
-            None => b.to_vec(),
+        self.redact(b).unwrap_or_else(|| b.to_vec())
+    }
+
+    /// None when nothing is configured.
+    fn redact(&self, hay: &[u8]) -> Option<Vec<u8>> {
+        let m = self.matcher.as_ref()?;
+        let plain = m.replace_all_bytes(hay, &vec![REDACTED.as_bytes(); m.patterns_len()]);
+        if !plain.contains(&b'\\') {
+            return Some(plain);
         }
+        // Match on the un-escaped view and replace the original spans.
+        let view = Unescaped::of(&plain);
+        let mut out = Vec::with_capacity(plain.len());
+        let mut at = 0;
+        for found in m.find_iter(&view.bytes) {
+            let (start, end) = view.original(found.start(), found.end());
+            out.extend_from_slice(&plain[at..start]);
+            out.extend_from_slice(REDACTED.as_bytes());
+            at = end;
+        }
+        out.extend_from_slice(&plain[at..]);
+        Some(out)
     }
 
     /// Redact every string and object key of a JSON value.
@@ -160,6 +189,107 @@ pub fn header_secrets(name: &str, value: &str) -> Vec<String> {
     out
 }
 
+/// Text with its JSON string escapes decoded, and where each escape was, to
+/// map a match back to the original bytes. Backslashes that start no valid
+/// escape (and lone surrogates) are kept as they are.
+struct Unescaped {
+    bytes: Vec<u8>,
+    /// (start in `bytes`, start in the original, decoded length, escape
+    /// length) of every escape, in order; bytes between escapes map 1:1.
+    escapes: Vec<(usize, usize, u8, u8)>,
+}
+
+impl Unescaped {
+    fn of(src: &[u8]) -> Self {
+        let mut u = Unescaped {
+            bytes: Vec::with_capacity(src.len()),
+            escapes: vec![],
+        };
+        let mut i = 0;
+        while i < src.len() {
+            match escape_at(&src[i..]) {
+                Some((c, used)) => {
+                    let mut buf = [0u8; 4];
+                    let c = c.encode_utf8(&mut buf);
+                    u.escapes
+                        .push((u.bytes.len(), i, c.len() as u8, used as u8));
+                    u.bytes.extend_from_slice(c.as_bytes());
+                    i += used;
+                }
+                None => {
+                    u.bytes.push(src[i]);
+                    i += 1;
+                }
+            }
+        }
+        u
+    }
+
+    /// The original span behind decoded bytes `start..end` (non-empty). A
+    /// match starts and ends on character boundaries (its pattern is UTF-8),
+    /// hence on whole escapes.
+    fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        (self.at(start, false), self.at(end - 1, true))
+    }
+
+    /// Where decoded byte `p` came from: the start of its original bytes,
+    /// or (`after`) the end.
+    fn at(&self, p: usize, after: bool) -> usize {
+        let i = self.escapes.partition_point(|e| e.0 <= p);
+        let Some(&(d, o, dlen, olen)) = i.checked_sub(1).and_then(|i| self.escapes.get(i)) else {
+            return p + usize::from(after);
+        };
+        let (dend, oend) = (d + usize::from(dlen), o + usize::from(olen));
+        match (p < dend, after) {
+            (true, false) => o,
+            (true, true) => oend,
+            (false, _) => oend + (p - dend) + usize::from(after),
+        }
+    }
+}
+
+/// The character a JSON escape at the start of `s` stands for, and the
+/// escape's length; None when `s` starts with no valid escape.
+fn escape_at(s: &[u8]) -> Option<(char, usize)> {
+    if s.first() != Some(&b'\\') {
+        return None;
+    }
+    let simple = match *s.get(1)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => return unicode_escape(s),
+        _ => return None,
+    };
+    Some((simple, 2))
+}
+
+/// `\uXXXX`, or a surrogate pair `\uD83D\uDE00`.
+fn unicode_escape(s: &[u8]) -> Option<(char, usize)> {
+    let hex = |at: usize| -> Option<u32> {
+        let h = s.get(at..at + 4)?;
+        if !h.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+    };
+    let first = hex(2)?;
+    if let Some(c) = char::from_u32(first) {
+        return Some((c, 6));
+    }
+    if !(0xD800..0xDC00).contains(&first) || s.get(6..8) != Some(b"\\u") {
+        return None;
+    }
+    let second = hex(8).filter(|l| (0xDC00..0xE000).contains(l))?;
+    let c = char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))?;
+    Some((c, 12))
+}
+
 /// `%2F` → `%2f`: some servers echo percent-encoding in lower case.
 fn lower_hex(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -193,6 +323,38 @@ mod tests {
             json!({"a": ["[REDACTED]"], "[REDACTED]": 1})
         );
         assert_eq!(r.bytes(b"\x00s3cr3t/+ =\"x\xff"), b"\x00[REDACTED]\xff");
+    }
+
+    #[test]
+    fn json_escaped_spellings_are_hidden() {
+        // Base64 and AWS-style keys hold `/`; PHP's json_encode writes `\/`.
+        let r = Redactor::new(["wJalrXUtnFEMI/K7MDENG+bPxRfiCY"]);
+        for echoed in [
+            r#"{"key":"wJalrXUtnFEMI\/K7MDENG+bPxRfiCY"}"#,
+            r#"{"key":"wJalrXUtnFEMI\u002fK7MDENG+bPxRfiCY"}"#,
+            r#"{"key":"wJalrXUtnFEMI\u002FK7MDENG\u002bbPxRfiCY"}"#,
+            r#"{"key":"\u0077JalrXUtnFEMI\/K7MDENG+bPxRfiC\u0059"}"#,
+            r#"{"outer":"{\"key\":\"wJalrXUtnFEMI\\\/K7MDENG+bPxRfiCY\"}"}"#,
+        ] {
+            let out = r.text(&format!("error: {echoed} (end)"));
+            assert!(!out.contains("K7MDENG"), "{echoed} -> {out}");
+            assert!(
+                out.starts_with("error: {") && out.ends_with("} (end)"),
+                "{out}"
+            );
+            assert!(out.contains(REDACTED), "{out}");
+            assert!(
+                !r.bytes(echoed.as_bytes())
+                    .windows(7)
+                    .any(|w| w == b"K7MDENG")
+            );
+        }
+        // Non-ASCII and astral characters through \u escapes and pairs.
+        let r = Redactor::new(["pässwört😀/x"]);
+        let out = r.text(r#"a p\u00e4ssw\u00f6rt\ud83d\ude00\/x b"#);
+        assert_eq!(out, "a [REDACTED] b");
+        // Text that merely holds backslashes is left alone.
+        assert_eq!(r.text(r"C:\dir\u00zz \ud800 \"), r"C:\dir\u00zz \ud800 \");
     }
 
     #[test]
