@@ -1,7 +1,7 @@
 //! DNS-rebinding protection: the Host and Origin of every request must name
 //! this machine (or an allow-listed name). Checked before anything else.
 
-use axum::http::{HeaderMap, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 
 fn is_loopback(host: &str) -> bool {
     let h = host
@@ -57,26 +57,39 @@ impl Allow<'_> {
         !rest.contains('/') && is_loopback(host_name(rest))
     }
 
-    /// Err carries the reason for the 403.
-    pub fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), String> {
-        // Fail closed: a request whose Host cannot be read is not checked
-        // as allowed.
-        let host = match headers.get(header::HOST) {
-            Some(h) => h
+    /// Err carries the status (400 for a malformed request, else 403) and
+    /// the reason.
+    pub fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), (StatusCode, String)> {
+        let forbid = |why: String| (StatusCode::FORBIDDEN, why);
+        // RFC 9112 §3.2: a request with more than one Host is a 400. Two
+        // could otherwise be read differently here and by a proxy.
+        if headers.get_all(header::HOST).iter().nth(1).is_some() {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "more than one Host header".to_string(),
+            ));
+        }
+        // RFC 9112 §3.2.2: the authority of an absolute-form target wins
+        // over Host. Fail closed: a request whose Host cannot be read is
+        // not checked as allowed.
+        let host = match (uri.authority(), headers.get(header::HOST)) {
+            (Some(a), _) => a.as_str(),
+            (None, Some(h)) => h
                 .to_str()
-                .map_err(|_| "the Host header is not valid ASCII".to_string())?,
-            None => uri
-                .authority()
-                .map(|a| a.as_str())
-                .ok_or_else(|| "the request has no Host".to_string())?,
+                .map_err(|_| forbid("the Host header is not valid ASCII".to_string()))?,
+            (None, None) => return Err(forbid("the request has no Host".to_string())),
         };
         if !self.host_ok(host) {
-            return Err(format!("Host {host:?} is not allowed"));
+            return Err(forbid(format!("Host {host:?} is not allowed")));
         }
-        if let Some(origin) = headers.get(header::ORIGIN) {
+        let mut origins = headers.get_all(header::ORIGIN).iter();
+        if let Some(origin) = origins.next() {
+            if origins.next().is_some() {
+                return Err(forbid("more than one Origin header".to_string()));
+            }
             let origin = origin.to_str().unwrap_or("");
             if !self.origin_ok(origin) {
-                return Err(format!("Origin {origin:?} is not allowed"));
+                return Err(forbid(format!("Origin {origin:?} is not allowed")));
             }
         }
         Ok(())
@@ -155,6 +168,42 @@ mod tests {
         assert!(allow.check(&h, &Uri::from_static("/mcp")).is_err());
         let with_authority = Uri::from_static("http://127.0.0.1:8000/mcp");
         assert!(allow.check(&HeaderMap::new(), &with_authority).is_ok());
+    }
+
+    #[test]
+    fn duplicates_and_foreign_absolute_targets_are_refused() {
+        let allow = Allow {
+            hosts: &[],
+            origins: &[],
+        };
+        let local = Uri::from_static("/mcp");
+        let mut h = HeaderMap::new();
+        h.append(header::HOST, "localhost".parse().unwrap());
+        h.append(header::HOST, "evil.example.com".parse().unwrap());
+        assert_eq!(
+            allow.check(&h, &local).unwrap_err().0,
+            StatusCode::BAD_REQUEST
+        );
+        let mut h = HeaderMap::new();
+        h.append(header::HOST, "localhost".parse().unwrap());
+        h.append(header::ORIGIN, "http://localhost".parse().unwrap());
+        h.append(header::ORIGIN, "http://evil.example.com".parse().unwrap());
+        assert_eq!(
+            allow.check(&h, &local).unwrap_err().0,
+            StatusCode::FORBIDDEN
+        );
+        // The target's authority wins over a local Host.
+        let mut h = HeaderMap::new();
+        h.append(header::HOST, "localhost".parse().unwrap());
+        let foreign = Uri::from_static("http://evil.example.com/mcp");
+        assert_eq!(
+            allow.check(&h, &foreign).unwrap_err().0,
+            StatusCode::FORBIDDEN
+        );
+        let local_abs = Uri::from_static("http://localhost:8000/mcp");
+        let mut h = HeaderMap::new();
+        h.append(header::HOST, "evil.example.com".parse().unwrap());
+        assert!(allow.check(&h, &local_abs).is_ok());
     }
 
     #[test]

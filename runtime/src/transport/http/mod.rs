@@ -159,13 +159,14 @@ async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) 
         hosts: &st.config.allowed_hosts,
         origins: &st.config.allowed_origins,
     };
-    if let Err(why) = allow.check(req.headers(), req.uri()) {
+    if let Err((status, why)) = allow.check(req.headers(), req.uri()) {
         tracing::warn!("rejected: {why}");
+        let reason = status.canonical_reason().unwrap_or("Refused");
         return error(
-            StatusCode::FORBIDDEN,
+            status,
             None,
             jsonrpc::INVALID_REQUEST,
-            &format!("Forbidden: {why}"),
+            &format!("{reason}: {why}"),
         );
     }
     match *req.method() {
