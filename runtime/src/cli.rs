@@ -47,6 +47,18 @@ pub struct Args {
     /// Largest accepted HTTP request body, in bytes.
     #[arg(long, default_value_t = 4 * 1024 * 1024, env = "MCP_MAX_BODY_BYTES")]
     pub max_body_bytes: usize,
+    /// Seconds an HTTP request head may take to arrive (fractions allowed).
+    #[arg(long, value_name = "SECS", default_value = "30", env = "MCP_HEADER_READ_TIMEOUT", value_parser = parse_secs)]
+    pub header_read_timeout: Duration,
+    /// Seconds an HTTP request body may take to arrive in full.
+    #[arg(long, value_name = "SECS", default_value = "60", env = "MCP_BODY_READ_TIMEOUT", value_parser = parse_secs)]
+    pub body_read_timeout: Duration,
+    /// Seconds a kept-alive HTTP connection may wait for its next request.
+    #[arg(long, value_name = "SECS", default_value = "60", env = "MCP_IDLE_TIMEOUT", value_parser = parse_secs)]
+    pub idle_timeout: Duration,
+    /// HTTP connections open at once; more wait until one closes.
+    #[arg(long, default_value_t = 512, env = "MCP_MAX_CONNECTIONS", value_parser = parse_positive)]
+    pub max_connections: usize,
     /// HTTP sessions open at once; at the limit the longest-idle one that is
     /// not busy is ended for a new one, and when all are busy `initialize`
     /// gets 503.
@@ -138,6 +150,10 @@ impl Args {
             session_idle_timeout: Duration::from_secs(self.session_idle_timeout.max(1)),
             max_body_bytes: self.max_body_bytes,
             max_sessions: self.max_sessions,
+            header_read_timeout: self.header_read_timeout,
+            body_read_timeout: self.body_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
             ..HttpConfig::default()
         }
     }
@@ -242,6 +258,49 @@ mod tests {
         }
         let a = Args::try_parse_from(["bin"]).unwrap();
         assert!(!a.upstream.forward_authorization);
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_flags() {
+        let c = Args::try_parse_from(["bin"]).unwrap().http_config();
+        let d = HttpConfig::default();
+        assert_eq!(
+            (
+                c.header_read_timeout,
+                c.body_read_timeout,
+                c.idle_timeout,
+                c.max_connections
+            ),
+            (
+                d.header_read_timeout,
+                d.body_read_timeout,
+                d.idle_timeout,
+                d.max_connections
+            )
+        );
+        let a = Args::try_parse_from([
+            "bin",
+            "--header-read-timeout",
+            "0.5",
+            "--body-read-timeout",
+            "2",
+            "--idle-timeout",
+            "3",
+            "--max-connections",
+            "7",
+        ])
+        .unwrap();
+        let c = a.http_config();
+        assert_eq!(c.header_read_timeout, Duration::from_millis(500));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(2));
+        assert_eq!(c.idle_timeout, Duration::from_secs(3));
+        assert_eq!(c.max_connections, 7);
+        for (flag, bad) in [("--idle-timeout", "0"), ("--max-connections", "0")] {
+            assert!(
+                Args::try_parse_from(["bin", flag, bad]).is_err(),
+                "{flag} {bad}"
+            );
+        }
     }
 
     #[test]

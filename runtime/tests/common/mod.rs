@@ -141,8 +141,11 @@ pub async fn start(config: HttpConfig) -> TestServer {
     let server = server(probes.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = http::router(server.clone(), config);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    // The production connection loop, with its limits and timeouts.
+    let served = server.clone();
+    tokio::spawn(async move {
+        http::serve_listener(listener, served, config, std::future::pending()).await
+    });
     TestServer {
         url: format!("http://{addr}/mcp"),
         addr,

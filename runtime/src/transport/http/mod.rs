@@ -1,11 +1,14 @@
 //! Streamable HTTP (MCP 2025-11-25): one endpoint serving POST, GET and
-//! DELETE, as an axum `Router` to mount in any application, plus `serve` for
-//! the standalone binary.
+//! DELETE, as an axum `Router` to mount in any application, plus `serve` /
+//! `serve_listener` for the standalone binary, which add the connection
+//! limits of `conn` (head, body and idle timeouts, a connection cap).
 //!
 //! A request whose handler sends nothing before its result is answered with
 //! plain `application/json`; the first notification or server→client request
 //! upgrades the answer to an SSE stream.
 
+mod body;
+mod conn;
 mod guard;
 mod streams;
 
@@ -55,6 +58,19 @@ pub struct HttpConfig {
     pub sse_retry: Duration,
     /// Interval of SSE keep-alive comments.
     pub keep_alive: Duration,
+    /// A request head (request line and headers) must arrive within this
+    /// long: from accept on a new connection, from its first byte on a
+    /// kept-alive one. Applies to [`serve`] / [`serve_listener`].
+    pub header_read_timeout: Duration,
+    /// A POST body must arrive in full within this long; else 408 and the
+    /// connection is closed.
+    pub body_read_timeout: Duration,
+    /// A kept-alive connection with no request for this long is closed.
+    /// Never applies while a response is being sent (SSE streams stay).
+    pub idle_timeout: Duration,
+    /// Connections open at once; beyond it new ones wait in the kernel's
+    /// backlog until one ends. Applies to [`serve`] / [`serve_listener`].
+    pub max_connections: usize,
 }
 
 impl Default for HttpConfig {
@@ -68,6 +84,10 @@ impl Default for HttpConfig {
             max_sessions: 10_000,
             sse_retry: Duration::from_millis(1000),
             keep_alive: Duration::from_secs(15),
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 512,
         }
     }
 }
@@ -97,9 +117,24 @@ pub async fn serve(server: Server, addr: SocketAddr, config: HttpConfig) -> std:
         listener.local_addr()?,
         config.path
     );
-    axum::serve(listener, router(server, config))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    serve_listener(listener, server, config, shutdown_signal()).await
+}
+
+/// Serve on a bound listener until `shutdown` resolves, with the
+/// connection limits and timeouts of `config` (which [`router`] alone,
+/// mounted in another server, does not apply).
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    server: Server,
+    config: HttpConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let limits = conn::Limits {
+        header_read: config.header_read_timeout,
+        idle: config.idle_timeout,
+        max_connections: config.max_connections,
+    };
+    conn::serve(listener, router(server, config), limits, shutdown).await
 }
 
 async fn shutdown_signal() {
@@ -313,31 +348,15 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
             msg,
         );
     }
-    let bytes = match axum::body::to_bytes(body, st.config.max_body_bytes).await {
+    let declared = body::Declared {
+        length: header_str(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
+        awaits_continue: header_str(headers, header::EXPECT.as_str())
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
+    };
+    let limit = st.config.max_body_bytes;
+    let bytes = match body::read(body, declared, limit, st.config.body_read_timeout).await {
         Ok(b) => b,
-        Err(e) => {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            return if too_large {
-                let msg = format!(
-                    "Payload Too Large: the limit is {} bytes",
-                    st.config.max_body_bytes
-                );
-                error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    None,
-                    jsonrpc::INVALID_REQUEST,
-                    &msg,
-                )
-            } else {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    None,
-                    jsonrpc::PARSE_ERROR,
-                    "could not read the request body",
-                )
-            };
-        }
+        Err(e) => return body_refused(e, limit),
     };
     let msg = match Message::from_slice(&bytes) {
         Ok(m) => m,
@@ -368,6 +387,32 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
             StatusCode::ACCEPTED.into_response()
         }
     }
+}
+
+/// The answer to a body that could not be read; the connection is closed
+/// after it, since the rest of the body may still be on its way.
+fn body_refused(e: body::BodyError, limit: usize) -> HttpResponse {
+    let (status, code, msg) = match e {
+        body::BodyError::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            jsonrpc::INVALID_REQUEST,
+            format!("Payload Too Large: the limit is {limit} bytes"),
+        ),
+        body::BodyError::TimedOut => (
+            StatusCode::REQUEST_TIMEOUT,
+            jsonrpc::INVALID_REQUEST,
+            "Request Timeout: the body did not arrive in time".to_owned(),
+        ),
+        body::BodyError::Broken => (
+            StatusCode::BAD_REQUEST,
+            jsonrpc::PARSE_ERROR,
+            "could not read the request body".to_owned(),
+        ),
+    };
+    let mut r = error(status, None, code, &msg);
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 async fn initialize(st: &AppState, req: Request) -> HttpResponse {

@@ -1,0 +1,93 @@
+//! Reading a POST body under the size limit and the body-read timeout.
+//!
+//! A declared `Content-Length` over the limit is refused before a byte of
+//! the body is read. A refused body is then drained — read and thrown away,
+//! bounded in bytes and time — so that a client that writes its whole body
+//! before reading (Python's `http.client`, curl without `Expect`) gets the
+//! 413 instead of a connection reset.
+
+use axum::body::{Body, Bytes};
+use http_body_util::BodyExt;
+use std::time::Duration;
+
+/// Most bytes read and discarded after a body is refused as too large.
+pub(crate) const DRAIN_BYTES: u64 = 16 * 1024 * 1024;
+/// Longest time spent discarding them.
+pub(crate) const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    TooLarge,
+    TimedOut,
+    /// The connection failed or the framing was invalid.
+    Broken,
+}
+
+/// What the request head says about its body.
+pub(crate) struct Declared {
+    pub length: Option<u64>,
+    /// `Expect: 100-continue`: the client waits for our answer before
+    /// sending the body, so a refusal needs no draining.
+    pub awaits_continue: bool,
+}
+
+/// The whole body, at most `limit` bytes, within `timeout`.
+pub(crate) async fn read(
+    mut body: Body,
+    declared: Declared,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, BodyError> {
+    if declared.length.is_some_and(|n| n > limit as u64) {
+        if !declared.awaits_continue {
+            drain(body, declared.length).await;
+        }
+        return Err(BodyError::TooLarge);
+    }
+    let declared = declared.length;
+    // Sized once when the length is known, so the buffer never doubles.
+    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    let collect = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| BodyError::Broken)?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > limit {
+                    return Err(BodyError::TooLarge);
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(timeout, collect).await {
+        Ok(Ok(())) => Ok(Bytes::from(buf)),
+        Ok(Err(BodyError::TooLarge)) => {
+            drop(buf);
+            drain(body, None).await;
+            Err(BodyError::TooLarge)
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(BodyError::TimedOut),
+    }
+}
+
+/// Read and discard the rest of a refused body, within DRAIN_BYTES and
+/// DRAIN_TIME. A body known to be longer is not worth starting on: the
+/// connection is closed instead.
+async fn drain(mut body: Body, declared: Option<u64>) {
+    if declared.is_some_and(|n| n > DRAIN_BYTES) {
+        return;
+    }
+    let mut seen = 0u64;
+    let discard = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                seen += data.len() as u64;
+                if seen > DRAIN_BYTES {
+                    break;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, discard).await;
+}

@@ -1,0 +1,287 @@
+//! The connection loop of the standalone server: HTTP/1.1 over hyper with
+//! the limits that keep slow or idle clients from holding sockets forever
+//! (slowloris), which `axum::serve` does not offer.
+//!
+//! - at most `max_connections` at once; beyond that, accepting waits (the
+//!   kernel's backlog holds newcomers) until a connection ends;
+//! - a request head must arrive within `header_read_timeout` — from accept
+//!   on a new connection, from its first byte on a kept-alive one;
+//! - a kept-alive connection with no request for `idle_timeout` is closed;
+//! - the body-read timeout is the POST handler's (it reads the body).
+//!
+//! hyper's own `header_read_timeout` runs from the moment the connection
+//! waits for a head, so on a kept-alive connection it would also be the idle
+//! timeout; the two are kept apart here by watching the bytes: the
+//! connection wrapper [`TimedIo`] knows when a request starts (its first
+//! byte) and the service wrapper when its response ends. No timer runs while
+//! a request is being answered, however long (an SSE stream, a slow tool).
+
+use axum::Router;
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker, ready};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::{Instant, Sleep};
+
+/// The per-connection limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub header_read: Duration,
+    pub idle: Duration,
+    pub max_connections: usize,
+}
+
+/// How long connections still answering get after shutdown is asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serve `app` on `listener` until `shutdown` resolves.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p.map_err(io::Error::other)?,
+            _ = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then go on.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let (app, stop) = (app.clone(), stop_rx.clone());
+        connections.spawn(async move {
+            serve_connection(stream, app, limits, stop).await;
+            drop(permit);
+        });
+    }
+    let _ = stop_tx.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
+        tracing::info!("connections still open {SHUTDOWN_GRACE:?} after shutdown were dropped");
+    }
+    Ok(())
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    app: Router,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let state = Arc::new(ConnState::default());
+    let io = TokioIo::new(TimedIo::new(stream, state.clone(), limits));
+    let tower = TowerToHyperService::new(app);
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let guard = Busy::start(state.clone());
+        let call = hyper::service::Service::call(&tower, req);
+        async move {
+            let resp = call.await?;
+            // The request counts as answered when hyper drops the body,
+            // written or not.
+            Ok::<_, std::convert::Infallible>(resp.map(|body| {
+                Body::new(http_body_util::BodyExt::map_frame(body, move |f| {
+                    let _answering = &guard;
+                    f
+                }))
+            }))
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        // Replaced by TimedIo's, which tell idle and slow apart.
+        .header_read_timeout(None)
+        .serve_connection(io, service);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = async { stop.wait_for(|s| *s).await.is_ok() } => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!("connection ended: {e}");
+    }
+}
+
+/// What the connection is doing, shared by its IO and its service.
+#[derive(Default)]
+struct ConnState {
+    /// Requests whose responses are not finished.
+    busy: AtomicUsize,
+    /// Bumped each time the last response finishes: idle from then on.
+    idle_since: AtomicU64,
+    /// The read that found the connection busy: woken when it no longer
+    /// is, to start the idle timer (hyper may not read again by itself).
+    parked: Mutex<Option<Waker>>,
+}
+
+/// Marks a request in progress until dropped.
+struct Busy(Arc<ConnState>);
+
+impl Busy {
+    fn start(state: Arc<ConnState>) -> Busy {
+        state.busy.fetch_add(1, Ordering::SeqCst);
+        Busy(state)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if self.0.busy.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle_since.fetch_add(1, Ordering::SeqCst);
+            let parked = self
+                .0
+                .parked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some(w) = parked {
+                w.wake();
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the first byte of a request head.
+    Idle,
+    /// Some of a head has arrived (or a new connection has sent nothing yet).
+    Head,
+}
+
+/// A socket whose reads fail with `TimedOut` when, with no request being
+/// answered, a head is not complete in time or the connection sits idle.
+struct TimedIo {
+    inner: TcpStream,
+    state: Arc<ConnState>,
+    limits: Limits,
+    phase: Phase,
+    seen_idle: u64,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl TimedIo {
+    fn new(inner: TcpStream, state: Arc<ConnState>, limits: Limits) -> Self {
+        TimedIo {
+            inner,
+            state,
+            limits,
+            // A new connection exists to send a request: its head is due.
+            phase: Phase::Head,
+            seen_idle: 0,
+            deadline: Box::pin(tokio::time::sleep(limits.header_read)),
+        }
+    }
+
+    fn enter(&mut self, phase: Phase) {
+        let limit = match phase {
+            Phase::Idle => self.limits.idle,
+            Phase::Head => self.limits.header_read,
+        };
+        self.phase = phase;
+        self.deadline.as_mut().reset(Instant::now() + limit);
+    }
+}
+
+impl AsyncRead for TimedIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let idle_since = this.state.idle_since.load(Ordering::SeqCst);
+        if idle_since != this.seen_idle {
+            this.seen_idle = idle_since;
+            this.enter(Phase::Idle);
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                let busy = this.state.busy.load(Ordering::SeqCst) > 0;
+                if buf.filled().len() > before && !busy && this.phase == Phase::Idle {
+                    this.enter(Phase::Head);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                if this.state.busy.load(Ordering::SeqCst) > 0 {
+                    let mut parked = this.state.parked.lock().unwrap_or_else(|e| e.into_inner());
+                    *parked = Some(cx.waker().clone());
+                    // Unless the last response ended meanwhile.
+                    if this.state.busy.load(Ordering::SeqCst) > 0 {
+                        return Poll::Pending;
+                    }
+                    drop(parked);
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                ready!(this.deadline.as_mut().poll(cx));
+                let what = match this.phase {
+                    Phase::Idle => "idle connection",
+                    Phase::Head => "request head not received",
+                };
+                Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what)))
+            }
+        }
+    }
+}
+
+impl AsyncWrite for TimedIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
