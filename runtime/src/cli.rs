@@ -44,7 +44,8 @@ pub struct Args {
     /// Seconds of inactivity after which an HTTP session is ended.
     #[arg(long, default_value_t = 1800, env = "MCP_SESSION_IDLE_TIMEOUT")]
     pub session_idle_timeout: u64,
-    /// Largest accepted HTTP request body, in bytes.
+    /// Largest accepted message, in bytes: an HTTP request body, or a line
+    /// on stdio.
     #[arg(long, default_value_t = 4 * 1024 * 1024, env = "MCP_MAX_BODY_BYTES")]
     pub max_body_bytes: usize,
     /// Seconds an HTTP request head may take to arrive (fractions allowed).
@@ -208,7 +209,9 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
     };
     let result = rt.block_on(async {
         match args.transport {
-            Transport::Stdio => crate::transport::stdio::serve(server).await,
+            Transport::Stdio => {
+                crate::transport::stdio::serve_limited(server, args.max_body_bytes).await
+            }
             Transport::Http => {
                 crate::transport::http::serve(server, args.bind, args.http_config()).await
             }

@@ -1,24 +1,63 @@
 //! stdio: newline-delimited JSON-RPC on stdin/stdout. Logs go to stderr only,
 //! so stdout carries nothing but protocol messages.
+//!
+//! The session ends at end of input, and also when stdout is closed under
+//! us (a broken pipe): nobody is left to read the answers.
 
 use crate::jsonrpc::{Message, Response};
 use crate::server::Server;
 use crate::session::{Outbound, Outgoing};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio_util::sync::CancellationToken;
 
 /// How long requests read before end of input may still run.
 const DRAIN_GRACE: Duration = Duration::from_secs(30);
 
-/// A line longer than this is answered with a parse error and skipped.
-pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// The default longest line: larger ones are answered with an error and
+/// skipped (read, never held). The same default as the HTTP body limit.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
 pub async fn serve(server: Server) -> std::io::Result<()> {
-    serve_io(server, tokio::io::stdin(), tokio::io::stdout()).await
+    serve_limited(server, MAX_LINE_BYTES).await
+}
+
+/// [`serve`] with another line limit (`--max-body-bytes`).
+pub async fn serve_limited(server: Server, max_line_bytes: usize) -> std::io::Result<()> {
+    serve_io_limited(
+        server,
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        max_line_bytes,
+    )
+    .await
 }
 
 /// Serve one session over any byte streams (stdin/stdout, a pipe, a test duplex).
-pub async fn serve_io<R, W>(server: Server, reader: R, mut writer: W) -> std::io::Result<()>
+pub async fn serve_io<R, W>(server: Server, reader: R, writer: W) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    serve_io_limited(server, reader, writer, MAX_LINE_BYTES).await
+}
+
+/// Whether a write error means the reader is gone, which ends the session
+/// cleanly, like end of input.
+fn reader_gone(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+    )
+}
+
+/// [`serve_io`] with a line limit.
+pub async fn serve_io_limited<R, W>(
+    server: Server,
+    reader: R,
+    mut writer: W,
+    max_line_bytes: usize,
+) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -27,7 +66,12 @@ where
     let (out, mut rx) = Outbound::channel();
     session.set_notifier(Some(out.clone()));
 
+    // Cancelled when stdout fails: reading on would run requests whose
+    // answers nobody can get.
+    let output_closed = CancellationToken::new();
+    let closed = output_closed.clone();
     let write_task = tokio::spawn(async move {
+        let _closed = closed.drop_guard();
         while let Some(o) = rx.recv().await {
             if let Outgoing::Message(m) = o {
                 let mut line = m.to_json();
@@ -46,14 +90,17 @@ where
         // Reap finished requests so a long session does not accumulate them.
         while in_flight.try_join_next().is_some() {}
         line.clear();
-        let n = read_line_limited(&mut reader, &mut line).await?;
+        let n = tokio::select! {
+            n = read_line_limited(&mut reader, &mut line, max_line_bytes) => n?,
+            _ = output_closed.cancelled() => break,
+        };
         if n == 0 {
             break;
         }
-        if line.len() > MAX_LINE_BYTES {
+        if line.len() > max_line_bytes {
             let e = crate::jsonrpc::ErrorObject::new(
                 crate::jsonrpc::INVALID_REQUEST,
-                "message too large",
+                format!("message too large: the limit is {max_line_bytes} bytes"),
             );
             out.send(Message::Response(Response::err(None, e)));
             continue;
@@ -89,7 +136,11 @@ where
     }
     // End of input: requests already read still get their answers (within a
     // grace period); those waiting on the client cannot, so they fail now.
+    // With stdout gone there is nobody to answer: they are cancelled.
     session.fail_pending();
+    if output_closed.is_cancelled() {
+        in_flight.abort_all();
+    }
     let drained = async { while in_flight.join_next().await.is_some() {} };
     if tokio::time::timeout(DRAIN_GRACE, drained).await.is_err() {
         tracing::warn!("requests still running {DRAIN_GRACE:?} after end of input were cancelled");
@@ -97,15 +148,20 @@ where
     server.close_session(session.id());
     drop(out);
     match tokio::time::timeout(Duration::from_secs(2), write_task).await {
+        Ok(Ok(Err(e))) if reader_gone(&e) => {
+            tracing::debug!("stdout closed by the client: session ended");
+            Ok(())
+        }
         Ok(Ok(r)) => r,
         _ => Ok(()),
     }
 }
 
-/// Read one line, keeping at most MAX_LINE_BYTES + 1 bytes of it.
+/// Read one line, keeping at most `max + 1` bytes of it.
 async fn read_line_limited<R: AsyncBufReadExt + Unpin>(
     r: &mut R,
     buf: &mut Vec<u8>,
+    max: usize,
 ) -> std::io::Result<usize> {
     let mut total = 0;
     loop {
@@ -117,7 +173,7 @@ async fn read_line_limited<R: AsyncBufReadExt + Unpin>(
             Some(i) => (i + 1, true),
             None => (chunk.len(), false),
         };
-        let room = (MAX_LINE_BYTES + 1).saturating_sub(buf.len());
+        let room = (max + 1).saturating_sub(buf.len());
         buf.extend_from_slice(&chunk[..used.min(room)]);
         r.consume(used);
         total += used;
