@@ -149,6 +149,8 @@ impl RequestContext {
         if !self.out.send(msg) {
             return Err(McpError::internal("the client connection is closed"));
         }
+        // Not busy work while nobody can answer (see Session::is_busy).
+        let _awaiting = self.session.awaiting_client();
         let outcome = tokio::select! {
             r = rx => r.map_err(|_| McpError::internal("the session ended before the client answered")),
             _ = self.cancel.cancelled() => Err(McpError::internal("request cancelled")),

@@ -10,7 +10,7 @@ use crate::model::LogLevel;
 use serde_json::Value;
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -86,7 +86,14 @@ pub struct Session {
     notifier: Mutex<Option<Outbound>>,
     closed: CancellationToken,
     transport: OnceLock<Box<dyn Any + Send + Sync>>,
+    /// Server→client requests awaiting their answer.
+    awaiting_client: AtomicUsize,
+    /// Whether some connection could still carry a server→client request
+    /// to the client (set by the transport; unset: assumed yes).
+    reachable: OnceLock<Reachable>,
 }
+
+type Reachable = Box<dyn Fn() -> bool + Send + Sync>;
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,6 +120,8 @@ impl Session {
             notifier: Mutex::new(None),
             closed: CancellationToken::new(),
             transport: OnceLock::new(),
+            awaiting_client: AtomicUsize::new(0),
+            reachable: OnceLock::new(),
         }
     }
 
@@ -223,6 +232,31 @@ impl Session {
         lock(&self.in_flight).len()
     }
 
+    /// Whether the session is doing work that ending it would lose: a
+    /// request in flight that is not merely waiting on a client no
+    /// connection can reach (an unanswered sampling request must not pin
+    /// its session slot until its timeout). Busy sessions are neither
+    /// expired nor evicted.
+    pub fn is_busy(&self) -> bool {
+        let running = self.requests_in_flight();
+        let waiting = self.awaiting_client.load(Ordering::SeqCst);
+        running > waiting
+            || (running > 0
+                && waiting > 0
+                && self.reachable.get().is_none_or(|reachable| reachable()))
+    }
+
+    /// How the transport tells whether the client can still be reached.
+    pub(crate) fn set_reachable(&self, f: impl Fn() -> bool + Send + Sync + 'static) {
+        let _ = self.reachable.set(Box::new(f));
+    }
+
+    /// Count a server→client request as awaited until the guard drops.
+    pub(crate) fn awaiting_client(&self) -> AwaitingClient<'_> {
+        self.awaiting_client.fetch_add(1, Ordering::SeqCst);
+        AwaitingClient(self)
+    }
+
     /// Register a server→client request and get the receiver of its answer.
     /// None when the client can no longer answer.
     pub(crate) fn register_outgoing(
@@ -288,6 +322,15 @@ impl Session {
     }
 }
 
+/// See [`Session::awaiting_client`].
+pub(crate) struct AwaitingClient<'a>(&'a Session);
+
+impl Drop for AwaitingClient<'_> {
+    fn drop(&mut self) {
+        self.0.awaiting_client.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// A fresh session id: 128 bits from the operating system's CSPRNG, as hex
 /// (visible ASCII, as the spec requires).
 pub fn new_session_id() -> String {
@@ -308,13 +351,12 @@ pub enum Admission {
     Full,
 }
 
-/// The session that makes room in a full store: idle longest, with no
-/// request in flight.
+/// The session that makes room in a full store: idle longest, and not busy.
 fn eviction_candidate<'a>(
     sessions: impl Iterator<Item = &'a Arc<Session>>,
 ) -> Option<Arc<Session>> {
     sessions
-        .filter(|s| s.requests_in_flight() == 0)
+        .filter(|s| !s.is_busy())
         .max_by_key(|s| s.idle_for())
         .cloned()
 }
@@ -324,7 +366,7 @@ fn eviction_candidate<'a>(
 pub trait SessionStore: Send + Sync + 'static {
     fn insert(&self, session: Arc<Session>);
     /// Insert while the store holds fewer than `max` sessions; at the limit
-    /// the session idle longest with no request in flight makes room, so a
+    /// the session idle longest that is not busy makes room, so a
     /// flood of `initialize` requests cannot lock real clients out (theirs
     /// get 404 and initialize again, as the protocol says). Stores that can
     /// should decide and insert in one step, so that concurrent initializes
@@ -393,7 +435,7 @@ impl SessionStore for InMemorySessionStore {
         let mut map = lock(&self.sessions);
         let expired: Vec<String> = map
             .iter()
-            .filter(|(_, s)| s.idle_for() > idle && s.requests_in_flight() == 0)
+            .filter(|(_, s)| s.idle_for() > idle && !s.is_busy())
             .map(|(k, _)| k.clone())
             .collect();
         expired.iter().filter_map(|k| map.remove(k)).collect()
@@ -459,6 +501,33 @@ mod tests {
         assert!(matches!(store.insert_bounded(new("d"), 2), Admission::Full));
         assert!(store.get("d").is_none());
         assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn a_request_waiting_on_an_unreachable_client_is_not_busy() {
+        let s = Arc::new(Session::new("s".into()));
+        assert!(!s.is_busy());
+        assert!(s.begin_request(&RequestId::Number(1)).is_some());
+        assert!(s.is_busy());
+        let reachable = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let r = reachable.clone();
+        s.set_reachable(move || r.load(Ordering::SeqCst));
+        {
+            let _waiting = s.awaiting_client();
+            assert!(s.is_busy(), "the client can still answer");
+            reachable.store(false, Ordering::SeqCst);
+            assert!(!s.is_busy(), "nobody can answer: the slot is free");
+            // Another request doing real work keeps it busy.
+            assert!(s.begin_request(&RequestId::Number(2)).is_some());
+            assert!(s.is_busy());
+            s.end_request(&RequestId::Number(2));
+        }
+        assert!(s.is_busy(), "no longer waiting: running again");
+        let store = InMemorySessionStore::default();
+        store.insert(s.clone());
+        let _waiting = s.awaiting_client();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(store.take_idle(Duration::from_millis(10)).len(), 1);
     }
 
     #[tokio::test]

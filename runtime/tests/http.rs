@@ -545,6 +545,63 @@ async fn server_to_client_requests_are_answered_on_a_later_post() {
 }
 
 #[tokio::test]
+async fn unanswered_sampling_with_nobody_listening_does_not_pin_a_session_slot() {
+    let t = start(HttpConfig {
+        max_sessions: 2,
+        keep_alive: Duration::from_millis(50),
+        ..Default::default()
+    })
+    .await;
+    let sample = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"sample","arguments":{}}});
+    // `listening` keeps its stream open; `gone` reads the sampling request
+    // and hangs up without answering.
+    let listening = Session::open(&t.url).await;
+    let mut live = SseReader::new(listening.post(sample.clone()).await);
+    assert_eq!(
+        live.next_message().await.unwrap()["method"],
+        "sampling/createMessage"
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let gone = Session::open(&t.url).await;
+    {
+        let mut sse = SseReader::new(gone.post(sample.clone()).await);
+        assert_eq!(
+            sse.next_message().await.unwrap()["method"],
+            "sampling/createMessage"
+        );
+    }
+    let gone_session = t.server.sessions().get(&gone.id).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while gone_session.is_busy() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the hung-up session stays busy"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        gone_session.requests_in_flight(),
+        1,
+        "its handler still waits"
+    );
+    // A newcomer gets the slot of the unreachable session, though it is the
+    // younger one; the session whose client listens is kept.
+    let newcomer = raw_post(&t.url)
+        .body(init_body(5).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(newcomer.status(), 200);
+    let ping = json!({"jsonrpc":"2.0","id":2,"method":"ping"});
+    assert_eq!(gone.post(ping.clone()).await.status(), 404);
+    assert!(
+        gone_session.is_closed(),
+        "its handler was cancelled with it"
+    );
+    assert_eq!(listening.post(ping).await.status(), 200);
+}
+
+#[tokio::test]
 async fn a_stream_closed_by_the_server_resumes_with_last_event_id() {
     let t = start(HttpConfig::default()).await;
     let s = Session::open(&t.url).await;

@@ -444,6 +444,8 @@ async fn initialize(st: &AppState, req: Request) -> HttpResponse {
     let (notifier, mut rx) = Outbound::channel();
     session.set_notifier(Some(notifier));
     let streams = streams_of(&session);
+    let reach = streams.clone();
+    session.set_reachable(move || reach.any_live());
     tokio::spawn(async move {
         while let Some(o) = rx.recv().await {
             if let Outgoing::Message(m) = o {

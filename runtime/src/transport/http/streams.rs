@@ -189,6 +189,16 @@ impl Streams {
         Resume::Attached(rx)
     }
 
+    /// Whether any stream has a client connected to it: only then can a
+    /// server→client request still reach the client (resuming with
+    /// Last-Event-ID needs a connection too).
+    pub fn any_live(&self) -> bool {
+        self.lock()
+            .streams
+            .values()
+            .any(|s| s.live.as_ref().is_some_and(|tx| !tx.is_closed()))
+    }
+
     /// Drop every live connection (the session ended).
     pub fn close_all(&self) {
         let mut inner = self.lock();
@@ -239,6 +249,21 @@ mod tests {
         for bad in ["nope", "99_0", &format!("{id}_5"), "1-0"] {
             assert!(matches!(streams.resume(bad), Resume::UnknownEvent), "{bad}");
         }
+    }
+
+    #[test]
+    fn live_means_a_connected_receiver() {
+        let streams = Streams::default();
+        assert!(!streams.any_live());
+        let (id, rx) = streams.open(None);
+        assert!(streams.any_live());
+        streams.push(id, "{}".into());
+        drop(rx);
+        assert!(!streams.any_live(), "the client went away");
+        let Resume::Attached(_rx) = streams.resume(&format!("{id}_0")) else {
+            panic!("resume refused")
+        };
+        assert!(streams.any_live());
     }
 
     #[test]
