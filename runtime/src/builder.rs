@@ -57,8 +57,17 @@ fn str_field<'a>(v: &'a Value, key: &str, what: &str) -> Result<&'a str, BuildEr
 }
 
 /// Deserialize handler arguments; a mismatch is the caller's mistake.
-fn args<A: DeserializeOwned>(v: Value) -> Result<A, String> {
-    serde_json::from_value(v).map_err(|e| format!("invalid arguments: {e}"))
+/// Handlers that take the JSON itself get it moved, not rebuilt (which
+/// would hold two copies of a large argument tree at once).
+fn args<A: DeserializeOwned + 'static>(v: Value) -> Result<A, String> {
+    let any: Box<dyn std::any::Any> = Box::new(v);
+    match any.downcast::<A>() {
+        Ok(a) => Ok(*a),
+        Err(any) => match any.downcast::<Value>() {
+            Ok(v) => serde_json::from_value(*v).map_err(|e| format!("invalid arguments: {e}")),
+            Err(_) => Err("invalid arguments".to_owned()),
+        },
+    }
 }
 
 impl ServerBuilder {

@@ -12,6 +12,47 @@ pub const INTERNAL_ERROR: i64 = -32603;
 /// MCP: the requested resource does not exist.
 pub const RESOURCE_NOT_FOUND: i64 = -32002;
 
+/// Values one message may hold when no byte limit says otherwise: one per
+/// 32 bytes of the default 4 MiB message limit ([`values_for_bytes`]).
+pub const DEFAULT_MAX_VALUES: usize = values_for_bytes(4 * 1024 * 1024);
+
+/// The value budget that goes with a byte limit: one value per 32 bytes
+/// (at least 4096). A parsed value costs 70–150 bytes however short its
+/// text, so this keeps a parsed message within a few times the byte limit
+/// whatever its shape (see `scripts/mem-probe.sh`).
+pub const fn values_for_bytes(limit: usize) -> usize {
+    let n = limit / 32;
+    if n < 4096 { 4096 } else { n }
+}
+
+/// An upper bound of the JSON values in `text` (1 + every `{`, `[` and `,`
+/// outside strings), counted without parsing; stops past `stop_after`.
+pub fn count_values(text: &[u8], stop_after: usize) -> usize {
+    let (mut n, mut in_string, mut escaped) = (1usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' | b',' => {
+                n += 1;
+                if n > stop_after {
+                    return n;
+                }
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
 /// A request id: JSON-RPC allows strings and numbers (MCP forbids null).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -98,8 +139,28 @@ impl Message {
     }
 
     /// Parse one message from raw bytes. The error is the response to send
-    /// back (parse error or invalid request).
+    /// back (parse error or invalid request). At most
+    /// [`DEFAULT_MAX_VALUES`] JSON values: see [`Message::from_slice_within`].
     pub fn from_slice(bytes: &[u8]) -> Result<Message, Box<Response>> {
+        Message::from_slice_within(bytes, DEFAULT_MAX_VALUES)
+    }
+
+    /// [`Message::from_slice`] refusing, before parsing, a message of more
+    /// than `max_values` JSON values: a parsed value costs tens of bytes
+    /// whatever its text (`0,` is two bytes), so the count, not the byte
+    /// size, bounds the memory of the tree.
+    pub fn from_slice_within(bytes: &[u8], max_values: usize) -> Result<Message, Box<Response>> {
+        if count_values(bytes, max_values) > max_values {
+            return Err(Box::new(Response::err(
+                None,
+                ErrorObject::new(
+                    INVALID_REQUEST,
+                    format!(
+                        "Invalid Request: the message holds more than {max_values} JSON values"
+                    ),
+                ),
+            )));
+        }
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             Box::new(Response::err(
                 None,
@@ -195,8 +256,50 @@ impl Message {
         Value::Object(obj)
     }
 
+    /// The wire form, serialized from borrowed parts (no copy of params or
+    /// result), keys in the order of [`Message::to_value`].
     pub fn to_json(&self) -> String {
-        self.to_value().to_string()
+        serde_json::to_string(&Wire::Message(self)).unwrap_or_default()
+    }
+}
+
+impl Response {
+    /// The wire form of a response, as [`Message::to_json`].
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&Wire::Response(self)).unwrap_or_default()
+    }
+}
+
+enum Wire<'a> {
+    Message(&'a Message),
+    Response(&'a Response),
+}
+
+impl Serialize for Wire<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = ser.serialize_map(None)?;
+        map.serialize_entry("jsonrpc", "2.0")?;
+        let (method, params) = match self {
+            Wire::Message(Message::Request(r)) => {
+                map.serialize_entry("id", &r.id)?;
+                (&r.method, &r.params)
+            }
+            Wire::Message(Message::Notification(n)) => (&n.method, &n.params),
+            Wire::Message(Message::Response(r)) | &Wire::Response(r) => {
+                map.serialize_entry("id", &r.id)?;
+                match &r.outcome {
+                    Ok(v) => map.serialize_entry("result", v)?,
+                    Err(e) => map.serialize_entry("error", e)?,
+                }
+                return map.end();
+            }
+        };
+        map.serialize_entry("method", method)?;
+        if let Some(p) = params {
+            map.serialize_entry("params", p)?;
+        }
+        map.end()
     }
 }
 
@@ -254,6 +357,45 @@ mod tests {
             assert_eq!(err.id, id, "{text}");
             assert_eq!(err.outcome.unwrap_err().code, INVALID_REQUEST, "{text}");
         }
+    }
+
+    #[test]
+    fn the_wire_form_matches_to_value() {
+        for m in [
+            Message::Request(Request {
+                id: RequestId::Number(1),
+                method: "m".into(),
+                params: Some(json!({"b": 1, "a": [true]})),
+            }),
+            Message::notification("n", json!({})),
+            Message::Notification(Notification {
+                method: "n".into(),
+                params: None,
+            }),
+            Message::Response(Response::ok(RequestId::String("x".into()), json!({"z": 1}))),
+            Message::Response(Response::err(None, ErrorObject::new(PARSE_ERROR, "bad"))),
+        ] {
+            assert_eq!(m.to_json(), m.to_value().to_string());
+            if let Message::Response(r) = &m {
+                assert_eq!(r.to_json(), m.to_json());
+            }
+        }
+    }
+
+    #[test]
+    fn messages_of_too_many_values_are_refused_before_parsing() {
+        assert_eq!(count_values(br#"{"a":[1,2,{"b":"x,[{"}]}"#, 100), 6);
+        assert_eq!(count_values(br#""\\",[,"#, 100), 4);
+        let msg = |n: usize| {
+            let items = vec!["0"; n].join(",");
+            format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{{"a":[{items}]}}}}"#)
+        };
+        // 1 + 3 commas + `{` `{` `[` + the n - 1 commas of the items.
+        assert!(Message::from_slice_within(msg(93).as_bytes(), 99).is_ok());
+        let err = Message::from_slice_within(msg(94).as_bytes(), 99).unwrap_err();
+        assert_eq!(err.outcome.unwrap_err().code, INVALID_REQUEST);
+        assert_eq!(values_for_bytes(4 * 1024 * 1024), 131_072);
+        assert_eq!(values_for_bytes(10), 4096);
     }
 
     #[test]

@@ -137,18 +137,22 @@ impl Registry {
         ctx: RequestContext,
         params: Option<Value>,
     ) -> Result<Value, McpError> {
-        let params = params.unwrap_or(Value::Null);
+        let mut params = params.unwrap_or(Value::Null);
         let name = params
             .get("name")
             .and_then(Value::as_str)
-            .ok_or_else(|| McpError::invalid_params("tools/call needs a string `name`"))?;
+            .ok_or_else(|| McpError::invalid_params("tools/call needs a string `name`"))?
+            .to_owned();
+        let name = name.as_str();
         let tool = self
             .get(name)
             .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {name}")))?;
-        let args = match params.get("arguments") {
+        // Moved out, not copied: the arguments can be the bulk of a message.
+        let args = match params.as_object_mut().and_then(|p| p.remove("arguments")) {
             None | Some(Value::Null) => Value::Object(Default::default()),
-            Some(a) => a.clone(),
+            Some(a) => a,
         };
+        drop(params);
         let problems: Vec<String> = tool
             .input
             .get()?
@@ -188,13 +192,22 @@ impl Registry {
     }
 }
 
-fn to_value(r: CallToolResult) -> Value {
-    serde_json::to_value(r).unwrap_or_else(|e| {
+/// The result as JSON, its structured content moved rather than copied
+/// (it can be as large as an upstream response).
+fn to_value(mut r: CallToolResult) -> Value {
+    let structured = r.structured_content.take();
+    let mut v = serde_json::to_value(r).unwrap_or_else(|e| {
         serde_json::json!({
             "content": [{ "type": "text", "text": format!("unserializable result: {e}") }],
             "isError": true
         })
-    })
+    });
+    if let (Some(s), Some(map)) = (structured, v.as_object_mut()) {
+        // Where serde would have put it: right after `content`.
+        let at = usize::from(map.contains_key("content"));
+        map.shift_insert(at, "structuredContent".into(), s);
+    }
+    v
 }
 
 #[cfg(test)]

@@ -261,3 +261,28 @@ async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_sent() {
         assert!(closed_by_server(&mut s).await);
     }
 }
+
+#[tokio::test]
+async fn a_message_of_too_many_json_values_is_refused_before_parsing() {
+    let t = start(HttpConfig {
+        max_body_bytes: 64 * 1024,
+        ..Default::default()
+    })
+    .await;
+    // 64 KiB allow 4096 values (the floor): 30,000 zeros fit the bytes, not the budget.
+    let zeros = vec!["0"; 30_000].join(",");
+    let body =
+        format!(r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"a":[{zeros}]}}}}"#);
+    assert!(body.len() < 64 * 1024);
+    let mut s = connect(&t).await;
+    s.write_all(post("/mcp", "", &body).as_bytes())
+        .await
+        .unwrap();
+    let (status, answer) = response(&mut s).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.contains("-32600") && answer.contains("4096 JSON values"),
+        "{answer}"
+    );
+    assert_eq!(t.server.sessions().len(), 0);
+}

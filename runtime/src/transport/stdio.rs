@@ -83,6 +83,7 @@ where
         Ok::<_, std::io::Error>(())
     });
 
+    let max_values = crate::jsonrpc::values_for_bytes(max_line_bytes);
     let mut in_flight = tokio::task::JoinSet::new();
     let mut reader = BufReader::new(reader);
     let mut line = Vec::new();
@@ -109,7 +110,7 @@ where
         if text.is_empty() {
             continue;
         }
-        let msg = match Message::from_slice(text) {
+        let msg = match Message::from_slice_within(text, max_values) {
             Ok(m) => m,
             Err(resp) => {
                 out.send(Message::Response(*resp));

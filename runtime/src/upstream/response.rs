@@ -16,6 +16,20 @@ use std::time::Duration;
 /// How much of an error body the client sees.
 pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
+/// Most JSON values an upstream body is parsed into (one per 32 bytes of
+/// the default 16 MiB response limit). A parsed value costs tens of bytes
+/// whatever its text, so a larger document is passed on as text instead,
+/// which costs its size.
+pub const MAX_JSON_VALUES: usize = crate::jsonrpc::values_for_bytes(16 * 1024 * 1024);
+
+/// The body as JSON, unless it is not JSON or holds too many values.
+fn parse_json(body: &[u8]) -> Option<Value> {
+    if crate::jsonrpc::count_values(body, MAX_JSON_VALUES) > MAX_JSON_VALUES {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
+}
+
 /// A response read in full (or, for errors, its first part).
 pub struct RawResponse {
     pub status: StatusCode,
@@ -78,16 +92,16 @@ impl RawResponse {
         let text = || red.text(&String::from_utf8_lossy(&self.body));
         let Some(e) = self.essence() else {
             // No Content-Type: sniff JSON, then text, else bytes.
-            return match serde_json::from_slice::<Value>(&self.body) {
-                Ok(v) => Payload::Json(red.json(v)),
-                Err(_) if std::str::from_utf8(&self.body).is_ok() => Payload::Text(text()),
-                Err(_) => Payload::Binary(b64(&self.body), "application/octet-stream".into()),
+            return match parse_json(&self.body) {
+                Some(v) => Payload::Json(red.json(v)),
+                None if std::str::from_utf8(&self.body).is_ok() => Payload::Text(text()),
+                None => Payload::Binary(b64(&self.body), "application/octet-stream".into()),
             };
         };
         if is_json(&e) {
-            return match serde_json::from_slice::<Value>(&self.body) {
-                Ok(v) => Payload::Json(red.json(v)),
-                Err(_) => Payload::Text(text()),
+            return match parse_json(&self.body) {
+                Some(v) => Payload::Json(red.json(v)),
+                None => Payload::Text(text()),
             };
         }
         if is_text(&e) {
@@ -392,6 +406,23 @@ mod tests {
             "no piece of the secret survives the cut"
         );
         assert!(text.contains("[truncated: the first 65536 bytes of 65551 bytes]"));
+    }
+
+    #[test]
+    fn json_of_too_many_values_is_passed_on_as_text() {
+        let within = format!("[{}0]", "0,".repeat(MAX_JSON_VALUES - 2));
+        let r = raw(200, Some("application/json"), within.as_bytes());
+        let result = r.tool_result(true, None, &Redactor::default());
+        assert!(result.structured_content.is_some(), "parsed");
+        let over = format!("[{}0]", "0,".repeat(MAX_JSON_VALUES - 1));
+        let r = raw(200, Some("application/json"), over.as_bytes());
+        let result = r.tool_result(true, None, &Redactor::default());
+        assert!(result.structured_content.is_none(), "not parsed");
+        assert!(!result.is_error);
+        match &result.content[..] {
+            [Content::Text { text, .. }] => assert_eq!(text, &over),
+            other => panic!("one text item expected: {other:?}"),
+        }
     }
 
     fn validator(schema: serde_json::Value) -> jsonschema::Validator {

@@ -227,7 +227,7 @@ fn error(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) ->
 }
 
 fn json(status: StatusCode, resp: &Response) -> HttpResponse {
-    let body = Message::Response(resp.clone()).to_json();
+    let body = resp.to_json();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -358,7 +358,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         Ok(b) => b,
         Err(e) => return body_refused(e, limit),
     };
-    let msg = match Message::from_slice(&bytes) {
+    let msg = match Message::from_slice_within(&bytes, jsonrpc::values_for_bytes(limit)) {
         Ok(m) => m,
         Err(resp) => return json(StatusCode::BAD_REQUEST, &resp),
     };
