@@ -399,6 +399,17 @@ mod tests {
     }
 
     #[test]
+    fn nesting_deeper_than_128_is_a_parse_error() {
+        let nested = |depth: usize| {
+            let params = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{params}}}"#)
+        };
+        assert!(parse(&nested(100)).is_ok());
+        let err = parse(&nested(10_000)).unwrap_err();
+        assert_eq!(err.outcome.unwrap_err().code, PARSE_ERROR);
+    }
+
+    #[test]
     fn serializes_round_trip() {
         let m = Message::Response(Response::err(
             Some(RequestId::String("x".into())),
