@@ -9,54 +9,21 @@ use super::redact::Redactor;
 use super::serialize::{cookie_octets, encode};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
-use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// One entry of `securitySchemes` in `UPSTREAM_JSON`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum Scheme {
-    #[serde(rename = "apiKey")]
-    ApiKey {
-        #[serde(rename = "in")]
-        location: KeyLocation,
-        name: String,
-        env: String,
-    },
-    #[serde(rename = "http", rename_all = "camelCase")]
-    Http {
-        scheme: String,
-        #[serde(default)]
-        env: Option<String>,
-        #[serde(default)]
-        env_user: Option<String>,
-        #[serde(default)]
-        env_password: Option<String>,
-    },
-    #[serde(rename = "oauth2ClientCredentials", rename_all = "camelCase")]
-    OAuth2 {
-        token_url: String,
-        #[serde(default)]
-        scopes: Vec<String>,
-        env_client_id: String,
-        env_client_secret: String,
-    },
-}
+pub use mcpgen_contract::{KeyLocation, Scheme};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyLocation {
-    Header,
-    Query,
-    Cookie,
-}
-
-impl Scheme {
+/// Checks of a scheme beyond its shape.
+pub(crate) trait CheckScheme {
     /// Problems the generator should never emit; reported by `build()`.
-    pub fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), String>;
+}
+
+impl CheckScheme for Scheme {
+    fn check(&self) -> Result<(), String> {
         match self {
             Scheme::ApiKey { location, name, .. } => {
                 if *location == KeyLocation::Header

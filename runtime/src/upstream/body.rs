@@ -11,43 +11,18 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use reqwest::header::HeaderValue;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 
+/// The body of an operation descriptor (`mcpgen_contract::Body`), with the
+/// behaviour the runtime gives it.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct BodySpec {
-    /// The argument holding the whole body (when not flattened).
-    #[serde(default)]
-    pub arg: Option<String>,
-    #[serde(default)]
-    pub required: bool,
-    /// Body properties lifted into top-level arguments of the same name.
-    #[serde(default)]
-    pub flattened: Vec<String>,
-    pub media_type: String,
-    /// Multipart properties that carry files (base64 or a file object).
-    #[serde(default)]
-    pub binary_fields: Vec<String>,
-    /// The spec's Encoding Object per property (form and multipart bodies).
-    #[serde(default)]
-    pub encoding: BTreeMap<String, Encoding>,
-    /// Whether the whole body is a base64 argument sent as bytes; defaults
-    /// to true for application/octet-stream, image/*, audio/* and video/*.
-    #[serde(default)]
-    pub binary: Option<bool>,
-}
+#[serde(transparent)]
+pub struct BodySpec(pub mcpgen_contract::Body);
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Encoding {
-    #[serde(default)]
-    pub content_type: Option<String>,
-    #[serde(default)]
-    pub style: Option<Style>,
-    #[serde(default)]
-    pub explode: Option<bool>,
-    #[serde(default)]
-    pub allow_reserved: Option<bool>,
+impl std::ops::Deref for BodySpec {
+    type Target = mcpgen_contract::Body;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,6 +4,7 @@
 use super::auth::{Credentials, Scheme};
 use super::error::ConfigError;
 use super::redact::{MIN_PIECE_LEN, header_secrets};
+use mcpgen_contract as contract;
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -11,73 +12,57 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// `UPSTREAM_JSON`: what the generator knows about the API as a whole.
+/// `UPSTREAM_JSON` (`mcpgen_contract::Upstream`) with its defaults applied.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(from = "mcpgen_contract::Upstream")]
 pub struct Config {
     /// `servers[0]` with its variables substituted; may be relative (then
     /// `--base-url` is needed) or absent.
-    #[serde(default)]
     pub base_url: Option<String>,
-    /// Prefix of the environment variables the generator named. Accepted
-    /// for documentation; the runtime reads exactly the names in the schemes.
-    #[serde(default, rename = "envPrefix")]
-    _env_prefix: Option<String>,
-    #[serde(default)]
     pub security_schemes: BTreeMap<String, Scheme>,
-    #[serde(default = "defaults::timeout_ms")]
     pub timeout_ms: u64,
-    #[serde(default = "defaults::connect_timeout_ms")]
     pub connect_timeout_ms: u64,
-    #[serde(default)]
     pub retries: Retries,
     /// Largest successful response body read; larger ones are a tool error.
-    #[serde(default = "defaults::max_response_bytes")]
     pub max_response_bytes: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Retries {
-    #[serde(default = "defaults::retries")]
-    pub max: u32,
-    #[serde(default = "defaults::initial_backoff_ms")]
-    pub initial_backoff_ms: u64,
-    /// Cap of one backoff delay, and the longest Retry-After honoured: a
-    /// server asking for a longer wait gets its error passed on instead.
-    #[serde(default = "defaults::max_backoff_ms")]
-    pub max_backoff_ms: u64,
-}
-
-impl Default for Retries {
-    fn default() -> Self {
-        Retries {
-            max: defaults::retries(),
-            initial_backoff_ms: defaults::initial_backoff_ms(),
-            max_backoff_ms: defaults::max_backoff_ms(),
+impl From<contract::Upstream> for Config {
+    fn from(u: contract::Upstream) -> Self {
+        // `envPrefix` only documents the names the schemes carry.
+        Config {
+            base_url: u.base_url,
+            security_schemes: u.security_schemes,
+            timeout_ms: u.timeout_ms.unwrap_or(contract::DEFAULT_TIMEOUT_MS),
+            connect_timeout_ms: u
+                .connect_timeout_ms
+                .unwrap_or(contract::DEFAULT_CONNECT_TIMEOUT_MS),
+            retries: Retries {
+                max: u.retries.max.unwrap_or(contract::DEFAULT_RETRIES),
+                initial_backoff_ms: u
+                    .retries
+                    .initial_backoff_ms
+                    .unwrap_or(contract::DEFAULT_INITIAL_BACKOFF_MS),
+                max_backoff_ms: u
+                    .retries
+                    .max_backoff_ms
+                    .unwrap_or(contract::DEFAULT_MAX_BACKOFF_MS),
+            },
+            max_response_bytes: u
+                .max_response_bytes
+                .unwrap_or(contract::DEFAULT_MAX_RESPONSE_BYTES),
         }
     }
 }
 
-mod defaults {
-    pub fn timeout_ms() -> u64 {
-        30_000
-    }
-    pub fn connect_timeout_ms() -> u64 {
-        10_000
-    }
-    pub fn max_response_bytes() -> usize {
-        16 * 1024 * 1024
-    }
-    pub fn retries() -> u32 {
-        2
-    }
-    pub fn initial_backoff_ms() -> u64 {
-        200
-    }
-    pub fn max_backoff_ms() -> u64 {
-        10_000
-    }
+/// The retry policy, defaults applied.
+#[derive(Debug, Clone)]
+pub struct Retries {
+    pub max: u32,
+    pub initial_backoff_ms: u64,
+    /// Cap of one backoff delay, and the longest Retry-After honoured: a
+    /// server asking for a longer wait gets its error passed on instead.
+    pub max_backoff_ms: u64,
 }
 
 /// Start-up settings that override the descriptor: the `--base-url`,

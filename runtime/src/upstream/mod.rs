@@ -26,6 +26,7 @@ use crate::error::{BuildError, McpError, ToolError};
 use crate::model::{CallToolResult, ReadResourceResult};
 use crate::resources::UriTemplate;
 use crate::server::Server;
+use auth::CheckScheme;
 use config::{Config, Settings};
 use futures::FutureExt;
 use futures::future::BoxFuture;

@@ -7,80 +7,20 @@ use super::error::CallError;
 use super::serialize::{self, Style};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, Url};
-use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Descriptor {
-    method: String,
-    path: String,
-    #[serde(default)]
-    parameters: Vec<Parameter>,
-    #[serde(default)]
-    body: Option<BodySpec>,
-    #[serde(default)]
-    security: Vec<Vec<String>>,
-    /// Defaults to the method's HTTP idempotency.
-    #[serde(default)]
-    idempotent: Option<bool>,
-    #[serde(default)]
-    success_schema_wrapped: bool,
-    /// The Accept header; defaults to preferring JSON.
-    #[serde(default)]
-    accept: Option<String>,
-    /// The operation's own server, when the spec gives it one.
-    #[serde(default)]
-    base_url: Option<String>,
+pub use mcpgen_contract::{Kind, Location, Parameter};
+
+/// The style, explode and value rules OpenAPI gives a parameter.
+trait ParameterRules {
+    fn style(&self) -> Style;
+    fn explode(&self) -> bool;
+    /// The value to serialize: JSON text for `content: application/json`.
+    fn value(&self, v: &Value) -> Value;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Location {
-    Path,
-    Query,
-    Header,
-    Cookie,
-}
-
-/// What the shape of the value should be; serialization follows the value
-/// actually passed, this only lets the build check style compatibility.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    #[default]
-    Primitive,
-    Array,
-    Object,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Parameter {
-    pub name: String,
-    #[serde(rename = "in")]
-    pub location: Location,
-    /// The tool argument that carries the value.
-    pub arg: String,
-    #[serde(default)]
-    pub style: Option<Style>,
-    #[serde(default)]
-    pub explode: Option<bool>,
-    #[serde(default)]
-    pub required: bool,
-    #[serde(default)]
-    pub kind: Kind,
-    #[serde(default)]
-    pub allow_reserved: bool,
-    /// For parameters described with `content` instead of `schema`: the
-    /// value is serialized in that media type (JSON) and then treated as a
-    /// string.
-    #[serde(default)]
-    pub content_type: Option<String>,
-}
-
-impl Parameter {
+impl ParameterRules for Parameter {
     fn style(&self) -> Style {
         self.style.unwrap_or(match self.location {
             Location::Path | Location::Header => Style::Simple,
@@ -90,7 +30,6 @@ impl Parameter {
     fn explode(&self) -> bool {
         self.explode.unwrap_or(self.style() == Style::Form)
     }
-    /// The value to serialize: JSON text for `content: application/json`.
     fn value(&self, v: &Value) -> Value {
         match &self.content_type {
             Some(ct) if body::is_json(ct) && !v.is_null() => Value::String(v.to_string()),
@@ -134,7 +73,8 @@ const RESERVED_HEADERS: &[&str] = &[
 
 impl Operation {
     pub fn parse(json: &str) -> Result<Operation, String> {
-        let d: Descriptor = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let d: mcpgen_contract::Operation =
+            serde_json::from_str(json).map_err(|e| e.to_string())?;
         let method = Method::from_bytes(d.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| format!("invalid method `{}`", d.method))?;
         let segments = template(&d.path, &d.parameters)?;
@@ -145,7 +85,8 @@ impl Operation {
                 return Err(format!("argument `{}` is used by two parameters", p.arg));
             }
         }
-        if let Some(b) = &d.body {
+        let body = d.body.map(BodySpec);
+        if let Some(b) = &body {
             b.check()?;
             if let Some(a) = b.arg.as_deref().filter(|a| args.contains(a)) {
                 return Err(format!("body argument `{a}` is also a parameter"));
@@ -175,7 +116,7 @@ impl Operation {
             path: d.path,
             segments,
             params: d.parameters,
-            body: d.body,
+            body,
             security: d.security,
             idempotent,
             wrapped: d.success_schema_wrapped,

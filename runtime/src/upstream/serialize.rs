@@ -6,20 +6,9 @@
 //! n/a fall back to `form` with the same `explode`.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Style {
-    Simple,
-    Label,
-    Matrix,
-    Form,
-    SpaceDelimited,
-    PipeDelimited,
-    DeepObject,
-}
+pub use mcpgen_contract::Style;
 
 /// RFC 3986 unreserved characters stay; everything else is encoded, so no
 /// value can smuggle in a `/`, `?`, `#`, `&`, `=` or `%`.

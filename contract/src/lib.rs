@@ -1,0 +1,323 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+//!
+//! Field order is the order of the keys in the serialized JSON: it is the
+//! order mcpgen has always written them, so generated crates stay the same
+//! byte for byte.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `timeoutMs` when absent: one attempt, connect to last body byte.
+pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+/// `connectTimeoutMs` when absent.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
+/// `maxResponseBytes` when absent.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+/// `retries.max` when absent.
+pub const DEFAULT_RETRIES: u32 = 2;
+/// `retries.initialBackoffMs` when absent.
+pub const DEFAULT_INITIAL_BACKOFF_MS: u64 = 200;
+/// `retries.maxBackoffMs` when absent.
+pub const DEFAULT_MAX_BACKOFF_MS: u64 = 10_000;
+
+/// `UPSTREAM_JSON`: what the generator knows about the API as a whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Upstream {
+    /// `servers[0]` with its variables substituted; may be relative (then
+    /// `--base-url` is needed) or absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Prefix of the environment variables the generator named; for
+    /// documentation only (the runtime reads exactly the names in the schemes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_prefix: Option<String>,
+    /// By name, as operations' `security` refers to them.
+    #[serde(default)]
+    pub security_schemes: BTreeMap<String, Scheme>,
+    /// Default [`DEFAULT_TIMEOUT_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Default [`DEFAULT_CONNECT_TIMEOUT_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_timeout_ms: Option<u64>,
+    /// Retries of idempotent calls.
+    #[serde(default)]
+    pub retries: Retries,
+    /// Largest successful response body read; larger ones are a tool
+    /// error. Default [`DEFAULT_MAX_RESPONSE_BYTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_response_bytes: Option<usize>,
+}
+
+/// `retries` of [`Upstream`]; each field has a `DEFAULT_*` constant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Retries {
+    /// Retries after the first attempt. Default [`DEFAULT_RETRIES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+    /// Default [`DEFAULT_INITIAL_BACKOFF_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_backoff_ms: Option<u64>,
+    /// Cap of one backoff delay, and the longest Retry-After honoured.
+    /// Default [`DEFAULT_MAX_BACKOFF_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backoff_ms: Option<u64>,
+}
+
+/// One entry of `securitySchemes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum Scheme {
+    /// An API key in a header, query parameter or cookie.
+    #[serde(rename = "apiKey")]
+    ApiKey {
+        /// Where the key goes.
+        #[serde(rename = "in")]
+        location: KeyLocation,
+        /// The header, parameter or cookie name.
+        name: String,
+        /// The environment variable holding the key.
+        env: String,
+    },
+    /// HTTP `bearer` (with `env`) or `basic` (with `envUser` and `envPassword`).
+    #[serde(rename = "http", rename_all = "camelCase")]
+    Http {
+        /// `bearer` or `basic`, any case.
+        scheme: String,
+        /// The bearer token's environment variable.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        env: Option<String>,
+        /// The basic user name's environment variable.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        env_user: Option<String>,
+        /// The basic password's environment variable.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        env_password: Option<String>,
+    },
+    /// OAuth 2 client credentials: the runtime fetches and caches tokens.
+    #[serde(rename = "oauth2ClientCredentials", rename_all = "camelCase")]
+    OAuth2 {
+        /// May be relative to the base URL.
+        token_url: String,
+        /// Requested scopes.
+        #[serde(default)]
+        scopes: Vec<String>,
+        /// The client id's environment variable.
+        env_client_id: String,
+        /// The client secret's environment variable.
+        env_client_secret: String,
+    },
+}
+
+/// Where an API key goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyLocation {
+    /// A request header.
+    Header,
+    /// A query parameter.
+    Query,
+    /// A cookie.
+    Cookie,
+}
+
+/// `OPERATION_JSON`: how one tool's arguments become an HTTP request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Operation {
+    /// The HTTP method, any case.
+    pub method: String,
+    /// The path template, `/pets/{petId}`, appended to the base URL's path.
+    pub path: String,
+    /// The operation's own server, when the spec gives it one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Path, query, header and cookie parameters.
+    #[serde(default)]
+    pub parameters: Vec<Parameter>,
+    /// The request body, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Body>,
+    /// Alternatives, each a list of schemes (names in
+    /// [`Upstream::security_schemes`]) applied together.
+    #[serde(default)]
+    pub security: Vec<Vec<String>>,
+    /// Whether a failed call may be retried; defaults to the method's HTTP
+    /// idempotency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
+    /// The output schema wraps a non-object result as `{"result": …}`.
+    #[serde(default)]
+    pub success_schema_wrapped: bool,
+    /// The Accept header; defaults to preferring JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<String>,
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    /// A `{name}` of the path template.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+    /// The Cookie header.
+    Cookie,
+}
+
+/// What the shape of the value should be; serialization follows the value
+/// actually passed, this only lets the runtime check style compatibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A string, number or boolean.
+    #[default]
+    Primitive,
+    /// An array.
+    Array,
+    /// An object.
+    Object,
+}
+
+/// OpenAPI `style` of a parameter or encoded body property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Style {
+    /// `simple`
+    Simple,
+    /// `label`
+    Label,
+    /// `matrix`
+    Matrix,
+    /// `form`
+    Form,
+    /// `spaceDelimited`
+    SpaceDelimited,
+    /// `pipeDelimited`
+    PipeDelimited,
+    /// `deepObject`
+    DeepObject,
+}
+
+/// One parameter of an [`Operation`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Parameter {
+    /// The name on the wire; never empty.
+    pub name: String,
+    /// Where it goes.
+    #[serde(rename = "in")]
+    pub location: Location,
+    /// The tool argument that carries the value; each is used once.
+    pub arg: String,
+    /// Defaults per location (path/header `simple`, query/cookie `form`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<Style>,
+    /// Defaults to `style == form`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explode: Option<bool>,
+    /// Path parameters are always required.
+    #[serde(default)]
+    pub required: bool,
+    /// The value's shape.
+    #[serde(default)]
+    pub kind: Kind,
+    /// Query values keep RFC 3986 reserved characters unencoded.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_reserved: bool,
+    /// For parameters described with `content` instead of `schema`: the
+    /// value is serialized in that media type (JSON) and then treated as a
+    /// string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+/// The request body of an [`Operation`]: exactly one of `arg` and a
+/// non-empty `flattened`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Body {
+    /// The argument holding the whole body (when not flattened).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arg: Option<String>,
+    /// Body properties lifted into top-level arguments of the same name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flattened: Vec<String>,
+    /// Whether the body must be sent.
+    #[serde(default)]
+    pub required: bool,
+    /// `type/subtype`, parameters allowed.
+    pub media_type: String,
+    /// Multipart properties that carry files (base64 or a file object).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub binary_fields: Vec<String>,
+    /// The spec's Encoding Object per property (form and multipart bodies).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub encoding: BTreeMap<String, Encoding>,
+    /// Whether the whole body is a base64 argument sent as bytes; defaults
+    /// to true for application/octet-stream, image/*, audio/* and video/*.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary: Option<bool>,
+}
+
+/// The Encoding Object of one body property.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Encoding {
+    /// The part's (multipart) content type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// `form`, `spaceDelimited`, `pipeDelimited` or `deepObject`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<Style>,
+    /// Defaults to `style == form`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explode: Option<bool>,
+    /// Keep RFC 3986 reserved characters unencoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_reserved: Option<bool>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_round_trip_in_the_documented_key_order() {
+        let text = r#"{"method":"POST","path":"/pets/{id}","parameters":[{"name":"id","in":"path","arg":"id","style":"simple","explode":false,"required":true,"kind":"primitive"}],"body":{"flattened":["name"],"required":true,"mediaType":"application/json"},"security":[["key"]],"successSchemaWrapped":false,"accept":"application/json"}"#;
+        let op: Operation = serde_json::from_str(text).unwrap();
+        assert_eq!(op.parameters[0].location, Location::Path);
+        assert_eq!(serde_json::to_string(&op).unwrap(), text);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let bad = r#"{"method":"GET","path":"/","unknown":1}"#;
+        assert!(serde_json::from_str::<Operation>(bad).is_err());
+        let bad = r#"{"retries":{"max":1,"forever":true}}"#;
+        assert!(serde_json::from_str::<Upstream>(bad).is_err());
+    }
+
+    #[test]
+    fn absent_upstream_fields_stay_absent() {
+        let up: Upstream = serde_json::from_str("{}").unwrap();
+        assert_eq!(up, Upstream::default());
+        assert_eq!(
+            serde_json::to_string(&up).unwrap(),
+            r#"{"securitySchemes":{},"retries":{}}"#
+        );
+        let scheme = r#"{"type":"http","scheme":"basic","envUser":"U","envPassword":"P"}"#;
+        let s: Scheme = serde_json::from_str(scheme).unwrap();
+        assert_eq!(serde_json::to_string(&s).unwrap(), scheme);
+    }
+}
