@@ -5,8 +5,11 @@
 //! order mcpgen has always written them, so generated crates stay the same
 //! byte for byte.
 
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::marker::PhantomData;
 
 /// `timeoutMs` when absent: one attempt, connect to last body byte.
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
@@ -35,7 +38,7 @@ pub struct Upstream {
     pub env_prefix: Option<String>,
     /// By name, as operations' `security` refers to them.
     #[serde(default)]
-    pub security_schemes: BTreeMap<String, Scheme>,
+    pub security_schemes: NamedMap<Scheme>,
     /// Default [`DEFAULT_TIMEOUT_MS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
@@ -258,8 +261,8 @@ pub struct Body {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub binary_fields: Vec<String>,
     /// The spec's Encoding Object per property (form and multipart bodies).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub encoding: BTreeMap<String, Encoding>,
+    #[serde(default, skip_serializing_if = "NamedMap::is_empty")]
+    pub encoding: NamedMap<Encoding>,
     /// Whether the whole body is a base64 argument sent as bytes; defaults
     /// to true for application/octet-stream, image/*, audio/* and video/*.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -284,6 +287,114 @@ pub struct Encoding {
     pub allow_reserved: Option<bool>,
 }
 
+/// A JSON object kept in the order its entries were inserted (the order of
+/// the OpenAPI document), so that serialized descriptors follow the
+/// document. A duplicate name is refused when parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedMap<T>(Vec<(String, T)>);
+
+impl<T> Default for NamedMap<T> {
+    fn default() -> Self {
+        NamedMap(Vec::new())
+    }
+}
+
+impl<T> NamedMap<T> {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Add `value` under `name`, replacing (in place) an entry of that name.
+    pub fn insert(&mut self, name: String, value: T) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+    /// The value named `name`.
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+    /// Whether an entry is named `name`.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.0.iter().map(|(n, v)| (n, v))
+    }
+}
+
+impl<T> FromIterator<(String, T)> for NamedMap<T> {
+    fn from_iter<I: IntoIterator<Item = (String, T)>>(iter: I) -> Self {
+        let mut map = NamedMap::new();
+        for (n, v) in iter {
+            map.insert(n, v);
+        }
+        map
+    }
+}
+
+impl<T> IntoIterator for NamedMap<T> {
+    type Item = (String, T);
+    type IntoIter = std::vec::IntoIter<(String, T)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a NamedMap<T> {
+    type Item = (&'a String, &'a T);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, T)>,
+        fn(&'a (String, T)) -> (&'a String, &'a T),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(n, v)| (n, v))
+    }
+}
+
+impl<T: Serialize> Serialize for NamedMap<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (n, v) in &self.0 {
+            map.serialize_entry(n, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for NamedMap<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Entries<T> {
+            type Value = NamedMap<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut out = NamedMap::new();
+                while let Some((name, value)) = access.next_entry::<String, T>()? {
+                    if out.contains_key(&name) {
+                        return Err(serde::de::Error::custom(format!("duplicate name `{name}`")));
+                    }
+                    out.0.push((name, value));
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(Entries(PhantomData))
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -291,6 +402,18 @@ fn is_false(b: &bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_maps_keep_insertion_order() {
+        let text = r#"{"z":{"style":"form"},"a":{"explode":true}}"#;
+        let map: NamedMap<Encoding> = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            map.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            ["z", "a"]
+        );
+        assert_eq!(map.get("a").and_then(|e| e.explode), Some(true));
+        assert_eq!(serde_json::to_string(&map).unwrap(), text);
+    }
 
     #[test]
     fn operations_round_trip_in_the_documented_key_order() {
@@ -316,6 +439,8 @@ mod tests {
             serde_json::to_string(&up).unwrap(),
             r#"{"securitySchemes":{},"retries":{}}"#
         );
+        let dup = r#"{"securitySchemes":{"a":{"type":"http","scheme":"bearer"},"a":{"type":"http","scheme":"bearer"}}}"#;
+        assert!(serde_json::from_str::<Upstream>(dup).is_err());
         let scheme = r#"{"type":"http","scheme":"basic","envUser":"U","envPassword":"P"}"#;
         let s: Scheme = serde_json::from_str(scheme).unwrap();
         assert_eq!(serde_json::to_string(&s).unwrap(), scheme);

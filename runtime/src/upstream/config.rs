@@ -32,7 +32,7 @@ impl From<contract::Upstream> for Config {
         // `envPrefix` only documents the names the schemes carry.
         Config {
             base_url: u.base_url,
-            security_schemes: u.security_schemes,
+            security_schemes: u.security_schemes.into_iter().collect(),
             timeout_ms: u.timeout_ms.unwrap_or(contract::DEFAULT_TIMEOUT_MS),
             connect_timeout_ms: u
                 .connect_timeout_ms
