@@ -63,7 +63,7 @@ fn every_corpus_document_generates() {
         assert_eq!(up.tools.len(), n_ops, "{file}: one tool per operation");
         let mut names = HashSet::new();
         for t in &up.tools {
-            let d: Value = serde_json::from_str(&t.descriptor).unwrap();
+            let d = Value::Object(t.descriptor.clone());
             let name = d["name"].as_str().unwrap();
             assert!(
                 !name.is_empty()
@@ -75,8 +75,7 @@ fn every_corpus_document_generates() {
             );
             assert!(names.insert(name.to_string()), "{file}: duplicate {name}");
             assert_eq!(d["inputSchema"]["type"], "object", "{file}: {name}");
-            let op: Value = serde_json::from_str(&t.operation).unwrap();
-            assert!(op["method"].is_string() && op["path"].is_string());
+            assert!(t.operation.path.starts_with('/'), "{file}: {name}");
         }
         let krate = mcpgen::generate_ir(loaded)
             .unwrap_or_else(|e| panic!("{file}: {}", mcpgen::cli::render_error(&e)));

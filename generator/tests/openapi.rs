@@ -41,8 +41,8 @@ fn tools(l: &LoadedIr) -> Vec<(Value, Value)> {
         .iter()
         .map(|t| {
             (
-                serde_json::from_str(&t.descriptor).unwrap(),
-                serde_json::from_str(&t.operation).unwrap(),
+                Value::Object(t.descriptor.clone()),
+                serde_json::to_value(&t.operation).unwrap(),
             )
         })
         .collect()
@@ -61,7 +61,7 @@ fn tool<'a>(all: &'a [(Value, Value)], name: &str) -> &'a (Value, Value) {
 fn messy_document_is_handled_as_it_is() {
     let l = load(&fixture("messy.yaml"));
     let up = l.server.upstream.as_ref().unwrap();
-    let upstream: Value = serde_json::from_str(&up.json).unwrap();
+    let upstream: Value = serde_json::to_value(&up.config).unwrap();
     // Server variables substituted with their defaults.
     assert_eq!(upstream["baseUrl"], "https://eu.example.com/v1");
     assert_eq!(upstream["envPrefix"], "MESSY_API");
@@ -182,7 +182,7 @@ fn names_are_stable_whatever_else_changes() {
 fn multi_file_swagger_with_parent_refs() {
     let l = load(&fixture("multi/root.json"));
     assert_eq!(l.inputs.len(), 3, "{:?}", l.inputs);
-    let up: Value = serde_json::from_str(&l.server.upstream.as_ref().unwrap().json).unwrap();
+    let up: Value = serde_json::to_value(&l.server.upstream.as_ref().unwrap().config).unwrap();
     assert_eq!(up["baseUrl"], "https://api.example.com/base");
     let all = tools(&l);
     let (d, _) = tool(&all, "get_things");
@@ -252,7 +252,7 @@ fn yaml_spec_imports_an_openapi_description() {
     let l = load(&fixture("import.yaml"));
     assert_eq!(l.server.tools.len(), 1, "the spec's own tool stays");
     let up = l.server.upstream.as_ref().unwrap();
-    let json: Value = serde_json::from_str(&up.json).unwrap();
+    let json: Value = serde_json::to_value(&up.config).unwrap();
     assert_eq!(json["baseUrl"], "https://petstore.example.com/v3");
     assert_eq!(json["envPrefix"], "PETS");
     let all = tools(&l);
@@ -296,7 +296,7 @@ fn unmatched_overrides_are_errors_in_the_spec() {
 fn security_schemes_become_env_vars() {
     let l = load(&repo().join("specs/openapi/security-schemes-oas31.json"));
     let up = l.server.upstream.as_ref().unwrap();
-    let json: Value = serde_json::from_str(&up.json).unwrap();
+    let json: Value = serde_json::to_value(&up.config).unwrap();
     let schemes = json["securitySchemes"].as_object().unwrap();
     assert!(!schemes.contains_key("mutualTLS"));
     assert!(!schemes.contains_key("openIdConnect"));

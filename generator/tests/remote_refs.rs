@@ -106,7 +106,7 @@ fn remote_refs_are_fetched_with_opt_in_including_their_relative_refs() {
         Err(e) => panic!("{}", mcpgen::cli::render_error(&e)),
     };
     let up = loaded.server.upstream.as_ref().expect("upstream tools");
-    let tool: Value = serde_json::from_str(&up.tools[0].descriptor).unwrap();
+    let tool = Value::Object(up.tools[0].descriptor.clone());
     let schema = tool["inputSchema"].to_string();
     assert!(
         schema.contains("\"name\""),

@@ -263,6 +263,12 @@ fn parse(json_text: &str) -> Value {
     serde_json::from_str(json_text).unwrap_or(Value::Null)
 }
 
+/// An upstream operation descriptor as JSON, for comparison. Its types
+/// have string keys and plain values only, so serializing cannot fail.
+fn operation_value(op: &mcpgen_contract::Operation) -> Value {
+    serde_json::to_value(op).unwrap_or_default()
+}
+
 impl Surface {
     /// The surface of a server in IR form.
     pub fn from_ir(server: &ir::Server) -> Surface {
@@ -323,7 +329,7 @@ impl Surface {
         // HTTP method and path, which survives a change of operationId.
         if let Some(up) = &server.upstream {
             let upstream = |kind, u: &ir::UpstreamItem| {
-                let descriptor = parse(&u.descriptor);
+                let descriptor = Value::Object(u.descriptor.clone());
                 let address = match kind {
                     ItemKind::Resource => descriptor.get("uri"),
                     ItemKind::ResourceTemplate => descriptor.get("uriTemplate"),
@@ -338,7 +344,7 @@ impl Surface {
                     address,
                     identity: Some(format!("{} {}", u.method.to_uppercase(), u.path)),
                     descriptor,
-                    contents: json!({"upstream": parse(&u.operation)}),
+                    contents: json!({"upstream": operation_value(&u.operation)}),
                 }
             };
             for (kind, list, out) in [

@@ -2,7 +2,10 @@
 //! files. Everything the templates need is computed here: identifiers
 //! (validated, see [`names`]), Rust types, and every MCP descriptor as
 //! ready-made JSON text (serde_json with `preserve_order`, so key order is the
-//! order we insert in, and output is deterministic).
+//! order we insert in, and output is deterministic). Upstream (OpenAPI)
+//! descriptors are the exception: typed values ([`Upstream`], the
+//! `mcpgen_contract` types) that become JSON text only when `emit` renders
+//! the templates.
 //!
 //! Strings in the IR that come from the spec are *data*: templates only ever
 //! put them into Rust code through the `lit` filter.
@@ -62,11 +65,13 @@ pub struct Server {
 }
 
 /// What an OpenAPI description contributes: descriptor tables only (the
-/// runtime makes the calls, see `docs/upstream.md`).
+/// runtime makes the calls, see `docs/upstream.md`). Descriptors are typed
+/// values (`mcpgen_contract`); templates see them as JSON text.
 #[derive(Debug, Clone, Serialize)]
 pub struct Upstream {
     /// `UPSTREAM_JSON`.
-    pub json: String,
+    #[serde(serialize_with = "json_text")]
+    pub config: mcpgen_contract::Upstream,
     /// The description's file name.
     pub source: String,
     pub base_url: Option<String>,
@@ -74,9 +79,17 @@ pub struct Upstream {
     pub resources: Vec<UpstreamItem>,
     pub templates: Vec<UpstreamItem>,
     /// Environment variables the security schemes read.
-    pub env: Vec<crate::openapi::EnvVar>,
+    pub env: Vec<EnvVar>,
     /// Remarks for the README (skipped security schemes…).
     pub notes: Vec<String>,
+}
+
+/// An environment variable the generated server reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    /// What it holds, for the README.
+    pub what: String,
 }
 
 /// One upstream tool, resource or template.
@@ -86,25 +99,20 @@ pub struct UpstreamItem {
     pub method: String,
     pub path: String,
     pub title: Option<String>,
-    /// MCP descriptor JSON.
-    pub descriptor: String,
+    /// The MCP `Tool`, `Resource` or `ResourceTemplate` object.
+    #[serde(serialize_with = "json_text")]
+    pub descriptor: Map<String, Value>,
     /// `OPERATION_JSON`.
-    pub operation: String,
+    #[serde(serialize_with = "json_text")]
+    pub operation: mcpgen_contract::Operation,
+    /// For resources and templates: the URI (template).
     pub uri: Option<String>,
 }
 
-impl UpstreamItem {
-    pub fn from_built(b: crate::openapi::Built) -> Self {
-        UpstreamItem {
-            name: b.name,
-            method: b.method,
-            path: b.path,
-            title: b.title,
-            descriptor: b.descriptor,
-            operation: b.operation,
-            uri: b.uri,
-        }
-    }
+/// A descriptor as the JSON text the templates put into a string literal.
+fn json_text<T: Serialize, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    let text = serde_json::to_string(value).map_err(serde::ser::Error::custom)?;
+    s.serialize_str(&text)
 }
 
 /// A generated struct (tool arguments, template variables, prompt arguments).

@@ -25,9 +25,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::{Diagnostic, Diagnostics, Error, Problem, Warning};
-use crate::ir::{self, RuntimeDep, Upstream, UpstreamItem};
+use crate::ir::{self, RuntimeDep, Upstream};
 use crate::spec::{self, LoadedSpec, OpenApiImport, ServerInfo, Spec};
-pub use ops::{Api, Built, EnvVar, Version};
+pub use ops::{Api, Version};
 
 /// Which operations to keep. Within a list, any entry may match; an
 /// include filter must match in every list it gives; an exclude filter
@@ -245,7 +245,7 @@ pub fn load(
             } else {
                 prefix
             };
-            ops::Builder::new(&docs, v, opts, &mut findings, prefix).build(&name, taken)
+            ops::ApiLowering::new(&docs, v, opts, &mut findings, prefix).lower(&name, taken)
         }
         _ => Api::default(),
     };
@@ -321,24 +321,12 @@ fn file_name(path: &Path) -> String {
 
 fn upstream(api: Api, source: String) -> Upstream {
     Upstream {
-        json: api.upstream_json,
+        config: api.upstream,
         source,
         base_url: api.base_url,
-        tools: api
-            .tools
-            .into_iter()
-            .map(UpstreamItem::from_built)
-            .collect(),
-        resources: api
-            .resources
-            .into_iter()
-            .map(UpstreamItem::from_built)
-            .collect(),
-        templates: api
-            .templates
-            .into_iter()
-            .map(UpstreamItem::from_built)
-            .collect(),
+        tools: api.tools,
+        resources: api.resources,
+        templates: api.templates,
         env: api.env,
         notes: api.notes,
     }

@@ -1,11 +1,13 @@
 //! Request bodies: media types and their preference, the body descriptor
 //! (JSON, forms, multipart encoding).
 
+use mcpgen_contract::{self as contract, NamedMap, Style};
 use serde_json::{Map, Value, json};
 
-use super::{Builder, s, strings};
+use super::draft::Arguments;
+use super::params::parse_style;
+use super::{ApiLowering, s, strings};
 use crate::openapi::doc::Loc;
-use crate::openapi::schema::Schemas;
 
 pub(super) struct Body {
     pub(super) media_type: String,
@@ -47,23 +49,54 @@ pub(super) fn media_rank(media: &str) -> u8 {
     }
 }
 
-impl Builder<'_> {
+/// What the body's schema allows: lifting its properties into arguments,
+/// and which of them carry files.
+struct Shape {
+    /// The resolved schema.
+    resolved: Value,
+    /// JSON, urlencoded or multipart: a body with properties.
+    structured: bool,
+    /// Its non-empty `properties`.
+    properties: Option<Map<String, Value>>,
+    /// Properties (multipart only) that carry files.
+    binary_fields: Vec<String>,
+    /// Whether its properties become top-level arguments.
+    flatten: bool,
+}
+
+impl ApiLowering<'_> {
     /// The body descriptor; adds the body's arguments to the input schema.
-    pub(super) fn body(
-        &mut self,
-        b: Body,
-        args: &[String],
-        properties: &mut Map<String, Value>,
-        required: &mut Vec<Value>,
-    ) -> Value {
-        let media = b.media_type.clone();
-        let e = essence(&media);
-        let structured = is_json(&media)
+    pub(super) fn body(&mut self, b: Body, args: &[String], out: &mut Arguments) -> contract::Body {
+        let shape = self.shape(&b, args, &out.properties);
+        let (arg, flattened) = if shape.flatten {
+            (None, self.append_flattened(&b, &shape, out))
+        } else {
+            (Some(self.append_whole(&b, &shape, args, out)), Vec::new())
+        };
+        let e = essence(&b.media_type);
+        let encoded = e == "application/x-www-form-urlencoded" || e == "multipart/form-data";
+        let encoding = match encoded {
+            true => self.encoding(&b),
+            false => NamedMap::new(),
+        };
+        contract::Body {
+            arg,
+            flattened,
+            required: b.required,
+            media_type: b.media_type,
+            binary_fields: shape.binary_fields,
+            encoding,
+            binary: None,
+        }
+    }
+
+    fn shape(&self, b: &Body, args: &[String], taken: &Map<String, Value>) -> Shape {
+        let e = essence(&b.media_type);
+        let structured = is_json(&b.media_type)
             || e == "application/x-www-form-urlencoded"
             || e == "multipart/form-data";
-        let mut d = Map::new();
         let resolved = self.schemas.resolve(&b.schema).clone();
-        let object_props = resolved
+        let properties = resolved
             .get("properties")
             .and_then(Value::as_object)
             .filter(|p| !p.is_empty())
@@ -75,165 +108,185 @@ impl Builder<'_> {
             resolved.get("additionalProperties"),
             Some(Value::Object(_)) | Some(Value::Bool(true))
         );
-        let body_required = strings(&resolved, "required");
-        let multipart = e == "multipart/form-data";
         let mut binary_fields = Vec::new();
-        if structured && !is_json(&media) {
-            if let Some(props) = &object_props {
-                for (name, ps) in props {
-                    let r = self.schemas.resolve(ps);
-                    let items = r.get("items").map(|i| self.schemas.resolve(i));
-                    let is_bin = |v: &Value| {
-                        v.get("format") == Some(&Value::from("binary"))
-                            || v.get("contentMediaType").is_some()
-                                && v.get("type") == Some(&Value::from("string"))
-                                && v.get("contentEncoding").is_none()
-                    };
-                    if multipart && (is_bin(r) || items.is_some_and(is_bin)) {
-                        binary_fields.push(name.clone());
-                    }
+        if e == "multipart/form-data"
+            && let Some(props) = &properties
+        {
+            for (name, ps) in props {
+                let r = self.schemas.resolve(ps);
+                let items = r.get("items").map(|i| self.schemas.resolve(i));
+                if is_file(r) || items.is_some_and(is_file) {
+                    binary_fields.push(name.clone());
                 }
             }
         }
-        let readonly = |v: &Value, schemas: &Schemas| {
-            schemas.resolve(v).get("readOnly") == Some(&Value::Bool(true))
-        };
         let flatten = structured
             && !composite
             && !open_map
-            && object_props.as_ref().is_some_and(|props| {
+            && properties.as_ref().is_some_and(|props| {
                 props
                     .keys()
-                    .all(|k| !args.contains(k) && !properties.contains_key(k))
+                    .all(|k| !args.contains(k) && !taken.contains_key(k))
             });
-        let file_schema = |description: Option<&Value>| {
-            let mut v = json!({
-                "description": "File contents: base64 text (or a data: URL), an object {\"data\": base64, \"filename\": …, \"contentType\": …}, or a resource link {\"uri\": …} to one of this server's resources.",
-                "oneOf": [
-                    {"type": "string", "contentEncoding": "base64"},
-                    {"type": "object", "properties": {
-                        "data": {"type": "string", "contentEncoding": "base64"},
-                        "filename": {"type": "string"},
-                        "contentType": {"type": "string"}
-                    }, "required": ["data"]},
-                    {"type": "object", "properties": {
-                        "type": {"const": "resource_link"},
-                        "uri": {"type": "string"},
-                        "name": {"type": "string"},
-                        "mimeType": {"type": "string"}
-                    }, "required": ["uri"], "not": {"required": ["data"]}}
-                ]
-            });
-            if let Some(Value::String(d)) = description {
-                v["description"] = Value::String(format!(
-                    "{d} ({})",
-                    v["description"].as_str().unwrap_or_default()
-                ));
-            }
-            v
-        };
-        let prop_schema = |name: &str, ps: &Value, schemas: &Schemas| -> Value {
-            if binary_fields.iter().any(|f| f == name) {
-                let r = schemas.resolve(ps);
-                if r.get("type") == Some(&Value::from("array")) {
-                    json!({"type": "array", "items": file_schema(ps.get("description"))})
-                } else {
-                    file_schema(ps.get("description"))
-                }
-            } else {
-                ps.clone()
-            }
-        };
-        if flatten {
-            let props = object_props.unwrap_or_default();
-            let mut lifted = Vec::new();
-            for (name, ps) in &props {
-                if readonly(ps, &self.schemas) {
-                    continue;
-                }
-                properties.insert(name.clone(), prop_schema(name, ps, &self.schemas));
-                if b.required && body_required.contains(name) {
-                    required.push(name.clone().into());
-                }
-                lifted.push(Value::from(name.clone()));
-            }
-            d.insert("flattened".into(), Value::Array(lifted));
-        } else {
-            let mut arg = String::from("body");
-            while args.contains(&arg) || properties.contains_key(&arg) {
-                arg = format!("request_{arg}");
-            }
-            let mut schema = if !structured {
-                if e.starts_with("text/")
-                    || e == "application/xml"
-                    || e.ends_with("+xml")
-                    || e.contains("yaml")
-                {
-                    json!({"type": "string"})
-                } else {
-                    // Sent as bytes: the same file shapes as a multipart field.
-                    file_schema(Some(&json!("The request body")))
-                }
-            } else if !binary_fields.is_empty() {
-                // Rewrite file fields of a form body kept whole.
-                let mut r = resolved.clone();
-                if let Some(Value::Object(props)) = r.get_mut("properties") {
-                    for (name, ps) in props.iter_mut() {
-                        *ps = prop_schema(name, ps, &self.schemas);
-                    }
-                }
-                r
-            } else {
-                b.schema.clone()
-            };
-            if let (Some(desc), Value::Object(m)) = (&b.description, &mut schema) {
-                if !m.contains_key("description") {
-                    m.insert("description".into(), desc.clone().into());
-                }
-            }
-            properties.insert(arg.clone(), schema);
-            if b.required {
-                required.push(arg.clone().into());
-            }
-            d.insert("arg".into(), arg.into());
+        Shape {
+            resolved,
+            structured,
+            properties,
+            binary_fields,
+            flatten,
         }
-        d.insert("required".into(), b.required.into());
-        d.insert("mediaType".into(), media.into());
-        if !binary_fields.is_empty() {
-            d.insert(
-                "binaryFields".into(),
-                binary_fields.into_iter().map(Value::from).collect(),
-            );
-        }
-        if !b.encoding.is_empty() && (e == "application/x-www-form-urlencoded" || multipart) {
-            let mut enc = Map::new();
-            for (prop, v) in &b.encoding {
-                let mut o = Map::new();
-                if let Some(ct) = s(v, "contentType") {
-                    o.insert("contentType".into(), ct.into());
-                }
-                if let Some(st) = s(v, "style") {
-                    if matches!(
-                        st,
-                        "form" | "spaceDelimited" | "pipeDelimited" | "deepObject"
-                    ) {
-                        o.insert("style".into(), st.into());
-                    } else {
-                        self.f.warn(&b.loc, format!("encoding style {st:?} of {prop:?} is not allowed in a body; ignored"));
-                    }
-                }
-                if let Some(x) = v.get("explode").and_then(Value::as_bool) {
-                    o.insert("explode".into(), x.into());
-                }
-                if let Some(x) = v.get("allowReserved").and_then(Value::as_bool) {
-                    o.insert("allowReserved".into(), x.into());
-                }
-                enc.insert(prop.clone(), Value::Object(o));
-            }
-            d.insert("encoding".into(), Value::Object(enc));
-        }
-        Value::Object(d)
     }
+
+    fn read_only(&self, schema: &Value) -> bool {
+        self.schemas.resolve(schema).get("readOnly") == Some(&Value::Bool(true))
+    }
+
+    /// The schema of a property as an argument (files as file shapes).
+    fn property_schema(&self, shape: &Shape, name: &str, ps: &Value) -> Value {
+        if !shape.binary_fields.iter().any(|f| f == name) {
+            return ps.clone();
+        }
+        if self.schemas.resolve(ps).get("type") == Some(&Value::from("array")) {
+            json!({"type": "array", "items": file_schema(ps.get("description"))})
+        } else {
+            file_schema(ps.get("description"))
+        }
+    }
+
+    /// Each writable property as a top-level argument; their names.
+    fn append_flattened(&self, b: &Body, shape: &Shape, out: &mut Arguments) -> Vec<String> {
+        let body_required = strings(&shape.resolved, "required");
+        let mut lifted = Vec::new();
+        for (name, ps) in shape.properties.iter().flatten() {
+            if self.read_only(ps) {
+                continue;
+            }
+            out.properties
+                .insert(name.clone(), self.property_schema(shape, name, ps));
+            if b.required && body_required.contains(name) {
+                out.required.push(name.clone().into());
+            }
+            lifted.push(name.clone());
+        }
+        lifted
+    }
+
+    /// The whole body as one argument (`body`, or `request_body`… when that
+    /// is taken); its name.
+    fn append_whole(
+        &self,
+        b: &Body,
+        shape: &Shape,
+        args: &[String],
+        out: &mut Arguments,
+    ) -> String {
+        let mut arg = String::from("body");
+        while args.contains(&arg) || out.properties.contains_key(&arg) {
+            arg = format!("request_{arg}");
+        }
+        let e = essence(&b.media_type);
+        let mut schema = if !shape.structured {
+            if e.starts_with("text/")
+                || e == "application/xml"
+                || e.ends_with("+xml")
+                || e.contains("yaml")
+            {
+                json!({"type": "string"})
+            } else {
+                // Sent as bytes: the same file shapes as a multipart field.
+                file_schema(Some(&json!("The request body")))
+            }
+        } else if !shape.binary_fields.is_empty() {
+            // Rewrite file fields of a form body kept whole.
+            let mut r = shape.resolved.clone();
+            if let Some(Value::Object(props)) = r.get_mut("properties") {
+                for (name, ps) in props.iter_mut() {
+                    *ps = self.property_schema(shape, name, ps);
+                }
+            }
+            r
+        } else {
+            b.schema.clone()
+        };
+        if let (Some(desc), Value::Object(m)) = (&b.description, &mut schema)
+            && !m.contains_key("description")
+        {
+            m.insert("description".into(), desc.clone().into());
+        }
+        out.properties.insert(arg.clone(), schema);
+        if b.required {
+            out.required.push(arg.clone().into());
+        }
+        arg
+    }
+
+    /// The Encoding Objects of a form or multipart body.
+    fn encoding(&mut self, b: &Body) -> NamedMap<contract::Encoding> {
+        let mut enc = NamedMap::new();
+        for (prop, v) in &b.encoding {
+            let mut o = contract::Encoding {
+                content_type: s(v, "contentType").map(str::to_string),
+                explode: v.get("explode").and_then(Value::as_bool),
+                allow_reserved: v.get("allowReserved").and_then(Value::as_bool),
+                ..contract::Encoding::default()
+            };
+            if let Some(st) = s(v, "style") {
+                match parse_style(st) {
+                    Some(
+                        style @ (Style::Form
+                        | Style::SpaceDelimited
+                        | Style::PipeDelimited
+                        | Style::DeepObject),
+                    ) => o.style = Some(style),
+                    _ => self.f.warn(
+                        &b.loc,
+                        format!(
+                            "encoding style {st:?} of {prop:?} is not allowed in a body; ignored"
+                        ),
+                    ),
+                }
+            }
+            enc.insert(prop.clone(), o);
+        }
+        enc
+    }
+}
+
+/// A string that carries a file: `format: binary`, or a media type without
+/// an encoding.
+fn is_file(v: &Value) -> bool {
+    v.get("format") == Some(&Value::from("binary"))
+        || v.get("contentMediaType").is_some()
+            && v.get("type") == Some(&Value::from("string"))
+            && v.get("contentEncoding").is_none()
+}
+
+/// The schema of a file argument: base64, a file object or a resource link.
+fn file_schema(description: Option<&Value>) -> Value {
+    let mut v = json!({
+        "description": "File contents: base64 text (or a data: URL), an object {\"data\": base64, \"filename\": …, \"contentType\": …}, or a resource link {\"uri\": …} to one of this server's resources.",
+        "oneOf": [
+            {"type": "string", "contentEncoding": "base64"},
+            {"type": "object", "properties": {
+                "data": {"type": "string", "contentEncoding": "base64"},
+                "filename": {"type": "string"},
+                "contentType": {"type": "string"}
+            }, "required": ["data"]},
+            {"type": "object", "properties": {
+                "type": {"const": "resource_link"},
+                "uri": {"type": "string"},
+                "name": {"type": "string"},
+                "mimeType": {"type": "string"}
+            }, "required": ["uri"], "not": {"required": ["data"]}}
+        ]
+    });
+    if let Some(Value::String(d)) = description {
+        v["description"] = Value::String(format!(
+            "{d} ({})",
+            v["description"].as_str().unwrap_or_default()
+        ));
+    }
+    v
 }
 
 #[cfg(test)]

@@ -3,14 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::{Map, Value, json};
+use mcpgen_contract as contract;
+use serde_json::{Map, Value};
 
 use super::OpenApiOptions;
 use super::doc::{Docs, Findings, Loc};
 use super::names;
 use super::schema::{Dialect, Schemas};
+use crate::ir::{EnvVar, UpstreamItem};
 
 mod body;
+mod draft;
 mod filter;
 mod params;
 mod responses;
@@ -25,39 +28,18 @@ pub enum Version {
     OpenApi31,
 }
 
-/// One operation, as the rest of the generator needs it.
-#[derive(Debug, Clone)]
-pub struct Built {
-    pub name: String,
-    pub method: String,
-    pub path: String,
-    pub title: Option<String>,
-    /// MCP `Tool`, `Resource` or `ResourceTemplate` JSON.
-    pub descriptor: String,
-    /// `OPERATION_JSON`.
-    pub operation: String,
-    /// For resources and templates: the URI (template).
-    pub uri: Option<String>,
-}
-
-/// An environment variable the generated server reads.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct EnvVar {
-    pub name: String,
-    pub what: String,
-}
-
 /// Everything the OpenAPI description contributes to a server.
 #[derive(Debug, Clone, Default)]
 pub struct Api {
     pub title: Option<String>,
     pub description: Option<String>,
     pub version: Option<String>,
-    pub upstream_json: String,
+    /// `UPSTREAM_JSON`.
+    pub upstream: contract::Upstream,
     pub base_url: Option<String>,
-    pub tools: Vec<Built>,
-    pub resources: Vec<Built>,
-    pub templates: Vec<Built>,
+    pub tools: Vec<UpstreamItem>,
+    pub resources: Vec<UpstreamItem>,
+    pub templates: Vec<UpstreamItem>,
     pub env: Vec<EnvVar>,
     /// Things the README should say (skipped security schemes…).
     pub notes: Vec<String>,
@@ -82,8 +64,9 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Reads the description into an [`Api`].
-pub struct Builder<'a> {
+/// Lowers the operations of a description to upstream tools, resources
+/// and templates: one [`Api`].
+pub struct ApiLowering<'a> {
     docs: &'a Docs,
     version: Version,
     opts: &'a OpenApiOptions,
@@ -109,12 +92,12 @@ struct Draft {
     description: Option<String>,
     input: Value,
     output: Option<Value>,
-    operation: Map<String, Value>,
+    operation: contract::Operation,
     annotations: Map<String, Value>,
     resource: Option<(String, Option<String>, bool)>,
 }
 
-impl<'a> Builder<'a> {
+impl<'a> ApiLowering<'a> {
     pub fn new(
         docs: &'a Docs,
         version: Version,
@@ -126,7 +109,7 @@ impl<'a> Builder<'a> {
             Version::OpenApi31 => Dialect::Modern,
             _ => Dialect::Legacy,
         };
-        Builder {
+        ApiLowering {
             docs,
             version,
             opts,
@@ -158,69 +141,103 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Build everything; `taken` are tool names already used by the spec.
-    pub fn build(mut self, package: &str, taken: &HashSet<String>) -> Api {
-        let mut api = Api::default();
-        let info = self.root().get("info").cloned().unwrap_or(Value::Null);
-        api.title = s(&info, "title").map(str::to_string);
-        api.description = s(&info, "description").map(str::to_string);
-        api.version = match info.get("version") {
-            Some(Value::String(v)) => Some(v.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
+    /// Lower everything; `taken` are tool names already used by the spec.
+    pub fn lower(mut self, package: &str, taken: &HashSet<String>) -> Api {
+        let mut api = self.info();
+        self.reserve_definitions();
+        api.base_url = self.document_base_url();
+        self.doc_base = api.base_url.clone();
+        self.uri_base = match &api.base_url {
+            Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.clone(),
+            _ => format!("openapi://{package}"),
         };
-        if self.version == Version::Swagger2 {
-            self.schemas
-                .reserve(self.docs, &self.root.at("definitions"));
-        } else {
-            self.schemas
-                .reserve(self.docs, &self.root.at("components").at("schemas"));
+        let security = self.security_schemes();
+        api.env = security.env;
+        api.notes = security.notes;
+        let drafts = self.operations(&security.schemes);
+        api.notes.extend(own_servers_note(&drafts));
+        self.schemas.drain(self.docs, self.f);
+        self.schemas.finish();
+        let names = self.unique_names(&drafts, taken);
+        let dropped_outputs = self.append_items(&mut api, drafts, names);
+        api.matched_overrides = std::mem::take(&mut self.matched);
+        if dropped_outputs > 0 {
+            let limit = self.output_limit();
+            self.f.warn(
+                &self.root,
+                format!("{dropped_outputs} tools get no outputSchema: theirs would exceed {limit} bytes (raise --max-output-schema-bytes to keep them)"),
+            );
+            api.notes.push(format!("{dropped_outputs} tools declare no output schema because theirs would exceed {limit} bytes; their results are still returned as structured content."));
         }
-        api.base_url = self
-            .opts
+        api.upstream = contract::Upstream {
+            base_url: api.base_url.clone(),
+            env_prefix: Some(self.prefix.clone()),
+            security_schemes: security.schemes,
+            timeout_ms: Some(contract::DEFAULT_TIMEOUT_MS),
+            retries: contract::Retries {
+                max: Some(contract::DEFAULT_RETRIES),
+                initial_backoff_ms: Some(contract::DEFAULT_INITIAL_BACKOFF_MS),
+                max_backoff_ms: None,
+            },
+            ..contract::Upstream::default()
+        };
+        api
+    }
+
+    /// `info`: title, description and version.
+    fn info(&self) -> Api {
+        let info = self.root().get("info").cloned().unwrap_or(Value::Null);
+        Api {
+            title: s(&info, "title").map(str::to_string),
+            description: s(&info, "description").map(str::to_string),
+            version: match info.get("version") {
+                Some(Value::String(v)) => Some(v.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            },
+            ..Api::default()
+        }
+    }
+
+    /// Names for the document's schema definitions, before any is used.
+    fn reserve_definitions(&mut self) {
+        let at = match self.version {
+            Version::Swagger2 => self.root.at("definitions"),
+            _ => self.root.at("components").at("schemas"),
+        };
+        self.schemas.reserve(self.docs, &at);
+    }
+
+    /// The base URL built in: `--base-url`, else the document's, without a
+    /// trailing `/`.
+    fn document_base_url(&mut self) -> Option<String> {
+        self.opts
             .base_url
             .clone()
             .or_else(|| self.base_url())
             .map(|b| match b.trim_end_matches('/') {
                 "" => b,
                 trimmed => trimmed.to_string(),
-            });
-        self.doc_base = api.base_url.clone();
-        self.uri_base = match &api.base_url {
-            Some(b) if b.starts_with("http://") || b.starts_with("https://") => b.clone(),
-            _ => format!("openapi://{package}"),
-        };
-        let (schemes, env, notes) = self.security_schemes();
-        api.env = env;
-        api.notes = notes;
+            })
+    }
 
-        let drafts = self.operations(&schemes);
-        let mut own: Vec<&str> = drafts
-            .iter()
-            .filter_map(|d| d.operation.get("baseUrl")?.as_str())
-            .collect();
-        own.sort_unstable();
-        own.dedup();
-        if !own.is_empty() {
-            api.notes.push(format!(
-                "Some operations call servers of their own ({}); `--base-url` replaces those too.",
-                own.iter()
-                    .map(|u| format!("`{u}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        self.schemas.drain(self.docs, self.f);
-        self.schemas.finish();
+    fn output_limit(&self) -> usize {
+        self.opts
+            .max_output_schema_bytes
+            .unwrap_or(super::DEFAULT_MAX_OUTPUT_SCHEMA)
+    }
 
-        // Names: unique across the server, independent of document order.
+    /// Tool names, unique across the server and independent of document
+    /// order: a clash is disambiguated by method and path, unless the name
+    /// was chosen explicitly (an error then).
+    fn unique_names(&mut self, drafts: &[Draft], taken: &HashSet<String>) -> Vec<String> {
         let mut counts: HashMap<String, usize> = HashMap::new();
-        for d in &drafts {
+        for d in drafts {
             *counts.entry(d.base_name.clone()).or_default() += 1;
         }
         let mut used: HashSet<String> = taken.clone();
         let mut finals = Vec::new();
-        for d in &drafts {
+        for d in drafts {
             let clash =
                 counts.get(&d.base_name).copied().unwrap_or(0) > 1 || taken.contains(&d.base_name);
             let mut name = if clash && !d.explicit_name {
@@ -249,103 +266,67 @@ impl<'a> Builder<'a> {
             used.insert(name.clone());
             finals.push(name);
         }
+        finals
+    }
 
-        let mut dropped_outputs = 0usize;
-        for (d, name) in drafts.into_iter().zip(finals) {
-            let inline = self.opts.inline_refs;
+    /// Each draft as a tool, resource or template of `api`; returns how
+    /// many tools lost their output schema to the size limit.
+    fn append_items(&mut self, api: &mut Api, drafts: Vec<Draft>, names: Vec<String>) -> usize {
+        let mut dropped_outputs = 0;
+        for (d, name) in drafts.into_iter().zip(names) {
             match d.resource.clone() {
                 Some((uri, mime, is_template)) => {
-                    let mut desc = Map::new();
-                    desc.insert(
-                        if is_template { "uriTemplate" } else { "uri" }.into(),
-                        uri.clone().into(),
-                    );
-                    desc.insert("name".into(), name.clone().into());
-                    if let Some(t) = &d.title {
-                        desc.insert("title".into(), t.clone().into());
-                    }
-                    if let Some(t) = &d.description {
-                        desc.insert("description".into(), t.clone().into());
-                    }
-                    if let Some(m) = mime {
-                        desc.insert("mimeType".into(), m.into());
-                    }
-                    let built = Built {
-                        name,
-                        method: d.method.clone(),
-                        path: d.path.clone(),
-                        title: d.title.clone(),
-                        descriptor: Value::Object(desc).to_string(),
-                        operation: Value::Object(d.operation).to_string(),
-                        uri: Some(uri),
-                    };
-                    if is_template {
-                        api.templates.push(built);
-                    } else {
-                        api.resources.push(built);
+                    let item = resource_item(d, name, uri, mime, is_template);
+                    match is_template {
+                        true => api.templates.push(item),
+                        false => api.resources.push(item),
                     }
                 }
                 None => {
-                    let mut input = d.input;
-                    self.schemas.attach_defs(&mut input, inline);
-                    self.check_schema(&d.loc, &input, "input");
-                    let mut desc = Map::new();
-                    desc.insert("name".into(), name.clone().into());
-                    if let Some(t) = &d.title {
-                        desc.insert("title".into(), t.clone().into());
-                    }
-                    if let Some(t) = &d.description {
-                        desc.insert("description".into(), t.clone().into());
-                    }
-                    desc.insert("inputSchema".into(), input);
-                    if let Some(mut out) = d.output {
-                        self.schemas.attach_defs(&mut out, inline);
-                        let limit = self
-                            .opts
-                            .max_output_schema_bytes
-                            .unwrap_or(super::DEFAULT_MAX_OUTPUT_SCHEMA);
-                        if out.to_string().len() > limit {
-                            dropped_outputs += 1;
-                        } else if self.check_schema(&d.loc, &out, "output") {
-                            desc.insert("outputSchema".into(), out);
-                        }
-                    }
-                    desc.insert("annotations".into(), Value::Object(d.annotations));
-                    api.tools.push(Built {
-                        name,
-                        method: d.method.clone(),
-                        path: d.path.clone(),
-                        title: d.title.clone(),
-                        descriptor: Value::Object(desc).to_string(),
-                        operation: Value::Object(d.operation).to_string(),
-                        uri: None,
-                    });
+                    let (item, dropped) = self.tool_item(d, name);
+                    dropped_outputs += usize::from(dropped);
+                    api.tools.push(item);
                 }
             }
         }
-        api.matched_overrides = std::mem::take(&mut self.matched);
-        if dropped_outputs > 0 {
-            let limit = self
-                .opts
-                .max_output_schema_bytes
-                .unwrap_or(super::DEFAULT_MAX_OUTPUT_SCHEMA);
-            self.f.warn(
-                &self.root,
-                format!("{dropped_outputs} tools get no outputSchema: theirs would exceed {limit} bytes (raise --max-output-schema-bytes to keep them)"),
-            );
-            api.notes.push(format!("{dropped_outputs} tools declare no output schema because theirs would exceed {limit} bytes; their results are still returned as structured content."));
-        }
+        dropped_outputs
+    }
 
-        let mut upstream = Map::new();
-        if let Some(b) = &api.base_url {
-            upstream.insert("baseUrl".into(), b.clone().into());
+    /// A draft as a tool; true when its output schema was too large to keep.
+    fn tool_item(&mut self, d: Draft, name: String) -> (UpstreamItem, bool) {
+        let inline = self.opts.inline_refs;
+        let mut input = d.input;
+        self.schemas.attach_defs(&mut input, inline);
+        self.check_schema(&d.loc, &input, "input");
+        let mut desc = Map::new();
+        desc.insert("name".into(), name.clone().into());
+        if let Some(t) = &d.title {
+            desc.insert("title".into(), t.clone().into());
         }
-        upstream.insert("envPrefix".into(), self.prefix.clone().into());
-        upstream.insert("securitySchemes".into(), Value::Object(schemes));
-        upstream.insert("timeoutMs".into(), 30000.into());
-        upstream.insert("retries".into(), json!({"max": 2, "initialBackoffMs": 200}));
-        api.upstream_json = Value::Object(upstream).to_string();
-        api
+        if let Some(t) = &d.description {
+            desc.insert("description".into(), t.clone().into());
+        }
+        desc.insert("inputSchema".into(), input);
+        let mut dropped = false;
+        if let Some(mut out) = d.output {
+            self.schemas.attach_defs(&mut out, inline);
+            if out.to_string().len() > self.output_limit() {
+                dropped = true;
+            } else if self.check_schema(&d.loc, &out, "output") {
+                desc.insert("outputSchema".into(), out);
+            }
+        }
+        desc.insert("annotations".into(), Value::Object(d.annotations));
+        let item = UpstreamItem {
+            name,
+            method: d.method,
+            path: d.path,
+            title: d.title,
+            descriptor: desc,
+            operation: d.operation,
+            uri: None,
+        };
+        (item, dropped)
     }
 
     /// Whether the runtime's validator will accept `schema`; a generator
@@ -492,6 +473,59 @@ impl<'a> Builder<'a> {
         let url = url.as_str().trim_end_matches('/').to_string();
         (Some(url.as_str()) != self.doc_base.as_deref()).then_some(url)
     }
+}
+
+/// A draft as a resource (`uri`) or resource template (`uriTemplate`).
+fn resource_item(
+    d: Draft,
+    name: String,
+    uri: String,
+    mime: Option<String>,
+    is_template: bool,
+) -> UpstreamItem {
+    let mut desc = Map::new();
+    desc.insert(
+        if is_template { "uriTemplate" } else { "uri" }.into(),
+        uri.clone().into(),
+    );
+    desc.insert("name".into(), name.clone().into());
+    if let Some(t) = &d.title {
+        desc.insert("title".into(), t.clone().into());
+    }
+    if let Some(t) = &d.description {
+        desc.insert("description".into(), t.clone().into());
+    }
+    if let Some(m) = mime {
+        desc.insert("mimeType".into(), m.into());
+    }
+    UpstreamItem {
+        name,
+        method: d.method,
+        path: d.path,
+        title: d.title,
+        descriptor: desc,
+        operation: d.operation,
+        uri: Some(uri),
+    }
+}
+
+/// The README note about operations that call servers of their own.
+fn own_servers_note(drafts: &[Draft]) -> Option<String> {
+    let mut own: Vec<&str> = drafts
+        .iter()
+        .filter_map(|d| d.operation.base_url.as_deref())
+        .collect();
+    own.sort_unstable();
+    own.dedup();
+    (!own.is_empty()).then(|| {
+        format!(
+            "Some operations call servers of their own ({}); `--base-url` replaces those too.",
+            own.iter()
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// A URL as it may be shown in a diagnostic: any `user:password@` removed.

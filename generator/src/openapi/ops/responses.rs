@@ -5,10 +5,10 @@ use std::collections::HashSet;
 use serde_json::{Map, Value, json};
 
 use super::body::{essence, is_json, media_rank};
-use super::{Builder, Version, is_token};
+use super::{ApiLowering, Version, is_token};
 use crate::openapi::doc::Loc;
 
-impl Builder<'_> {
+impl ApiLowering<'_> {
     /// The `Accept` header: the media types the operation documents for its
     /// successful responses (2.0: `produces`, the operation's or else the
     /// document's; 3.x: the content of every 2xx response), JSON types
