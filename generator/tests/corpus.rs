@@ -1,7 +1,10 @@
 //! Every document of the shared OpenAPI corpus (`../shared/corpus/openapi`
 //! next to the workspace) must generate a crate, with one tool per
-//! operation. Skipped, with a note, when the corpus is absent. Compiling the
-//! generated crates is `scripts/openapi-corpus.sh`.
+//! operation, whose descriptors a runtime `Server` accepts. Skipped, with a
+//! note, when the corpus is absent. Compiling the generated crates is
+//! `scripts/openapi-corpus.sh`.
+
+mod common;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -77,6 +80,8 @@ fn every_corpus_document_generates() {
             assert_eq!(d["inputSchema"]["type"], "object", "{file}: {name}");
             assert!(t.operation.path.starts_with('/'), "{file}: {name}");
         }
+        // The server the generated crate would build must start.
+        common::start_upstream(&loaded.server).unwrap_or_else(|e| panic!("{file}: {e}"));
         let krate = mcpgen::generate_ir(loaded)
             .unwrap_or_else(|e| panic!("{file}: {}", mcpgen::cli::render_error(&e)));
         assert!(krate.file("src/generated.rs").is_some());

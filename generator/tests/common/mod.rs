@@ -47,3 +47,25 @@ pub fn status(out: &Output, expected: i32) {
         text(&out.stderr)
     );
 }
+
+/// Build a runtime `Server` from the upstream descriptors of `server`, as
+/// the generated crate does at start-up (where a descriptor the runtime
+/// refuses stops the server), without compiling that crate.
+pub fn start_upstream(server: &mcpgen::ir::Server) -> Result<(), String> {
+    let up = server.upstream.as_ref().ok_or("no upstream")?;
+    let mut b = mcpgen_runtime::Server::builder(&server.info_json).upstream(&json(&up.config));
+    for t in &up.tools {
+        b = b.upstream_tool(&json(&t.descriptor), &json(&t.operation));
+    }
+    for r in &up.resources {
+        b = b.upstream_resource(&json(&r.descriptor), &json(&r.operation));
+    }
+    for t in &up.templates {
+        b = b.upstream_resource_template(&json(&t.descriptor), &json(&t.operation));
+    }
+    b.build().map(drop).map_err(|e| e.to_string())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap()
+}

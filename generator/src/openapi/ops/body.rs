@@ -120,6 +120,9 @@ impl ApiLowering<'_> {
                 }
             }
         }
+        // Only a body with a property to lift is flattened: one whose
+        // properties are all read-only is sent whole (`flattened` may not
+        // be empty).
         let flatten = structured
             && !composite
             && !open_map
@@ -127,6 +130,7 @@ impl ApiLowering<'_> {
                 props
                     .keys()
                     .all(|k| !args.contains(k) && !taken.contains_key(k))
+                    && props.values().any(|ps| !self.read_only(ps))
             });
         Shape {
             resolved,

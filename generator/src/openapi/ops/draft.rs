@@ -180,8 +180,26 @@ impl ApiLowering<'_> {
         let Some(Value::Object(content)) = rb.get("content") else {
             return Some(None);
         };
+        let mut usable = Vec::new();
+        for media in content.keys() {
+            if is_media_type(media) {
+                usable.push(media.clone());
+            } else {
+                self.f.warn(
+                    &rb_loc.at("content").at(media),
+                    format!("{media:?} is not a media type; ignored"),
+                );
+            }
+        }
         let required = rb.get("required") == Some(&Value::Bool(true));
-        let Some(media) = content.keys().min_by_key(|k| media_rank(k)).cloned() else {
+        let Some(media) = usable.into_iter().min_by_key(|k| media_rank(k)) else {
+            if required && !content.is_empty() {
+                self.f.warn(
+                    &rb_loc.at("content"),
+                    "the required request body has no usable media type; the operation is left out",
+                );
+                return None;
+            }
             return Some(None);
         };
         let m = &content[&media];
@@ -493,6 +511,21 @@ fn swagger2_media_type(b: &mut Body, consumes: Option<&Value>) {
     {
         b.media_type = m.to_string();
     }
+}
+
+/// `type/subtype` (wildcards allowed: they become JSON), as the runtime
+/// will want a media type to send.
+fn is_media_type(media: &str) -> bool {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    let e = essence(media);
+    matches!(e.split_once('/'), Some((t, st)) if token(t) && token(st))
+        && media
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 fn valid_tool_name(n: &str) -> bool {

@@ -144,6 +144,13 @@ impl ApiLowering<'_> {
                 .warn(loc, "a parameter needs `name` and `in`; ignored");
             return None;
         };
+        if name.is_empty() {
+            self.f.warn(
+                &loc.at("name"),
+                "a parameter needs a non-empty `name`; ignored",
+            );
+            return None;
+        }
         let required = p.get("required") == Some(&Value::Bool(true));
         let description = s(p, "description").map(str::to_string);
         if location == "body" {

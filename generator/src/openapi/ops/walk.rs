@@ -5,7 +5,7 @@ use mcpgen_contract::{NamedMap, Scheme};
 use serde_json::Value;
 
 use super::filter::Facts;
-use super::{ApiLowering, Draft, s, strings};
+use super::{ApiLowering, Draft, is_token, s, strings};
 use crate::openapi::Override;
 use crate::openapi::doc::Loc;
 
@@ -137,15 +137,21 @@ impl ApiLowering<'_> {
         (!hidden).then_some(Selected { ov, x_mcp })
     }
 
-    /// Warns about a path that does not start with `/`.
+    /// Whether the runtime can call this method and path at all; a warning
+    /// that names the reason leaves the operation out otherwise.
     fn callable(&mut self, r: &OpRef<'_>) -> bool {
-        if !r.path.starts_with('/') {
-            self.f.warn(
-                r.item_loc,
-                format!("path {:?} does not start with `/`", r.path),
-            );
-        }
-        true
+        let reason = if !is_token(r.method) {
+            format!("method {:?} is not an HTTP token", r.method)
+        } else if !r.path.starts_with('/') {
+            format!("path {:?} does not start with `/`", r.path)
+        } else if let Err(e) = template_variables(r.path) {
+            format!("path {:?}: {e}", r.path)
+        } else {
+            return true;
+        };
+        self.f
+            .warn(r.loc, format!("{reason}; the operation is left out"));
+        false
     }
 }
 
