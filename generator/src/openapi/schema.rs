@@ -149,6 +149,139 @@ fn refs_in(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// One keyword of a Schema Object being converted.
+struct Keyword<'a> {
+    key: &'a String,
+    value: &'a Value,
+    /// Where the keyword's value is.
+    at: Loc,
+    /// The Schema Object it belongs to (for keywords that read siblings).
+    parent: &'a Map<String, Value>,
+    /// Whether `items` is a list (2.0/3.0 tuple).
+    tuple: bool,
+}
+
+/// `required`: the property names, each once.
+fn append_required(kw: &Keyword<'_>, out: &mut Map<String, Value>, f: &mut Findings) {
+    match kw.value {
+        Value::Array(items) => {
+            let mut seen = BTreeSet::new();
+            let list: Vec<Value> = items
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|s| seen.insert(*s))
+                .map(|s| Value::String(s.to_string()))
+                .collect();
+            out.insert("required".into(), Value::Array(list));
+        }
+        Value::Bool(_) => f.warn(
+            &kw.at,
+            "`required: true/false` inside a schema has no meaning (list required properties on the parent object); ignored",
+        ),
+        other => f.warn(
+            &kw.at,
+            format!("`required` must be an array, found {}; ignored", kind_name(other)),
+        ),
+    }
+}
+
+/// `example` (unless `examples` is there) and `examples` (a list; OpenAPI
+/// named examples and single values become one).
+fn append_examples(kw: &Keyword<'_>, out: &mut Map<String, Value>) {
+    let list = match (kw.key.as_str(), kw.value) {
+        ("example", _) if kw.parent.contains_key("examples") => return,
+        ("example", value) => vec![value.clone()],
+        (_, Value::Array(list)) => list.clone(),
+        // OpenAPI-style named examples in the wrong place.
+        (_, Value::Object(map)) => map
+            .values()
+            .map(|e| e.get("value").cloned().unwrap_or_else(|| e.clone()))
+            .collect(),
+        (_, other) => vec![other.clone()],
+    };
+    out.insert("examples".into(), Value::Array(list));
+}
+
+/// `exclusiveMinimum`/`exclusiveMaximum`: a number, or (2.0/3.0) `true`
+/// that makes `minimum`/`maximum` exclusive.
+fn append_exclusive(kw: &Keyword<'_>, out: &mut Map<String, Value>, f: &mut Findings) {
+    let k = kw.key.as_str();
+    match kw.value {
+        Value::Number(_) => {
+            out.insert(kw.key.clone(), kw.value.clone());
+        }
+        Value::Bool(true) => {
+            let bound = if k == "exclusiveMinimum" {
+                "minimum"
+            } else {
+                "maximum"
+            };
+            if let Some(n @ Value::Number(_)) = kw.parent.get(bound) {
+                out.insert(kw.key.clone(), n.clone());
+            }
+        }
+        Value::Bool(false) => {}
+        other => f.warn(
+            &kw.at,
+            format!(
+                "`{k}` must be a number, found {}; ignored",
+                kind_name(other)
+            ),
+        ),
+    }
+}
+
+/// `minimum`, `maximum` (left out when a boolean exclusive bound took
+/// them), `multipleOf` (positive).
+fn append_number(kw: &Keyword<'_>, out: &mut Map<String, Value>, f: &mut Findings) {
+    let k = kw.key.as_str();
+    match kw.value {
+        Value::Number(n) if k != "multipleOf" || n.as_f64().is_some_and(|x| x > 0.0) => {
+            let exclusive = match k {
+                "minimum" => kw.parent.get("exclusiveMinimum"),
+                "maximum" => kw.parent.get("exclusiveMaximum"),
+                _ => None,
+            };
+            if exclusive != Some(&Value::Bool(true)) {
+                out.insert(kw.key.clone(), kw.value.clone());
+            }
+        }
+        other => f.warn(
+            &kw.at,
+            format!(
+                "`{k}` must be a {}number, found {}; ignored",
+                if k == "multipleOf" { "positive " } else { "" },
+                kind_name(other)
+            ),
+        ),
+    }
+}
+
+/// `maxLength` and the other counts: non-negative integers (integral
+/// floats accepted).
+fn append_count(kw: &Keyword<'_>, out: &mut Map<String, Value>, f: &mut Findings) {
+    let n = match kw.value {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 9e15)
+                .map(|x| x as u64)
+        }),
+        _ => None,
+    };
+    match n {
+        Some(n) => {
+            out.insert(kw.key.clone(), n.into());
+        }
+        None => f.warn(
+            &kw.at,
+            format!(
+                "`{}` must be a non-negative integer, found {}; ignored",
+                kw.key, kw.value
+            ),
+        ),
+    }
+}
+
 fn kind_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -274,253 +407,237 @@ impl Schemas {
         f: &mut Findings,
     ) -> Value {
         let mut out = Map::new();
-        if let Some(r) = m.get("$ref") {
-            match r {
-                Value::String(r) => match docs.target(loc.file, r) {
-                    Ok(target) if docs.get(&target).is_some() => {
-                        let name = self.def_name(docs, &target);
-                        out.insert("$ref".into(), format!("#/$defs/{name}").into());
-                        if self.dialect == Dialect::Legacy {
-                            // Siblings of `$ref` are ignored in 2.0/3.0; keep
-                            // the harmless annotations people write there.
-                            for key in ["description", "title"] {
-                                if let Some(Value::String(s)) = m.get(key) {
-                                    out.insert(key.into(), s.clone().into());
-                                }
-                            }
-                            return self.finish_nullable(loc, m, out);
-                        }
-                    }
-                    Ok(_) => {
-                        f.error(&loc.at("$ref"), format!("$ref {r:?} points to nothing"));
-                        return json!({});
-                    }
-                    Err(message) => {
-                        f.error(&loc.at("$ref"), message);
-                        return json!({});
-                    }
-                },
-                other => f.warn(
-                    &loc.at("$ref"),
-                    format!(
-                        "`$ref` must be a string, found {}; ignored",
-                        kind_name(other)
-                    ),
-                ),
-            }
+        if let Some(r) = m.get("$ref")
+            && let Some(done) = self.append_ref(docs, loc, m, r, &mut out, f)
+        {
+            return done;
         }
         let tuple = matches!(m.get("items"), Some(Value::Array(_)));
         for (key, value) in m {
-            let at = loc.at(key);
             let k = key.as_str();
             if k == "$ref" || k.starts_with("x-") || DROPPED.contains(&k) {
                 continue;
             }
-            match k {
-                "type" => {
-                    if let Some(t) = self.convert_type(&at, value, &mut out, f) {
-                        out.insert("type".into(), t);
+            let kw = Keyword {
+                key,
+                value,
+                at: loc.at(key),
+                parent: m,
+                tuple,
+            };
+            self.append_keyword(docs, &kw, &mut out, f);
+        }
+        self.finish_nullable(loc, m, out)
+    }
+
+    /// `$ref` → `#/$defs/<name>`. Some(schema) when the conversion ends
+    /// here: 2.0/3.0 ignore `$ref` siblings, and a dangling reference is
+    /// an error.
+    fn append_ref(
+        &mut self,
+        docs: &Docs,
+        loc: &Loc,
+        m: &Map<String, Value>,
+        r: &Value,
+        out: &mut Map<String, Value>,
+        f: &mut Findings,
+    ) -> Option<Value> {
+        let Value::String(r) = r else {
+            f.warn(
+                &loc.at("$ref"),
+                format!("`$ref` must be a string, found {}; ignored", kind_name(r)),
+            );
+            return None;
+        };
+        match docs.target(loc.file, r) {
+            Ok(target) if docs.get(&target).is_some() => {
+                let name = self.def_name(docs, &target);
+                out.insert("$ref".into(), format!("#/$defs/{name}").into());
+                if self.dialect == Dialect::Modern {
+                    return None;
+                }
+                // Siblings of `$ref` are ignored in 2.0/3.0; keep the
+                // harmless annotations people write there.
+                for key in ["description", "title"] {
+                    if let Some(Value::String(s)) = m.get(key) {
+                        out.insert(key.into(), s.clone().into());
                     }
                 }
-                "items" => match value {
-                    Value::Array(items) => {
-                        let list = items
-                            .iter()
-                            .enumerate()
-                            .map(|(i, s)| self.convert(docs, &at.idx(i), s, f))
-                            .collect();
-                        out.insert("prefixItems".into(), Value::Array(list));
-                    }
-                    _ => {
-                        let s = self.convert(docs, &at, value, f);
-                        out.insert("items".into(), s);
-                    }
-                },
-                "additionalItems" => {
-                    if tuple {
-                        let s = self.convert(docs, &at, value, f);
-                        out.insert("items".into(), s);
-                    }
+                Some(self.finish_nullable(loc, m, std::mem::take(out)))
+            }
+            Ok(_) => {
+                f.error(&loc.at("$ref"), format!("$ref {r:?} points to nothing"));
+                Some(json!({}))
+            }
+            Err(message) => {
+                f.error(&loc.at("$ref"), message);
+                Some(json!({}))
+            }
+        }
+    }
+
+    /// One keyword of a Schema Object into `out`: one arm (or `append_*`)
+    /// per kind of keyword.
+    fn append_keyword(
+        &mut self,
+        docs: &Docs,
+        kw: &Keyword<'_>,
+        out: &mut Map<String, Value>,
+        f: &mut Findings,
+    ) {
+        let (key, value, at) = (kw.key, kw.value, &kw.at);
+        match key.as_str() {
+            "type" => {
+                if let Some(t) = self.convert_type(at, value, out, f) {
+                    out.insert("type".into(), t);
                 }
-                k if SCHEMA_KEYWORDS.contains(&k) => {
-                    let s = self.convert(docs, &at, value, f);
-                    out.insert(key.clone(), s);
+            }
+            "items" | "additionalItems" => self.append_items(docs, kw, out, f),
+            k if SCHEMA_KEYWORDS.contains(&k) => {
+                let s = self.convert(docs, at, value, f);
+                out.insert(key.clone(), s);
+            }
+            k if SCHEMA_LIST_KEYWORDS.contains(&k) => self.append_schema_list(docs, kw, out, f),
+            k if SCHEMA_MAP_KEYWORDS.contains(&k) => self.append_schema_map(docs, kw, out, f),
+            "required" => append_required(kw, out, f),
+            "enum" => match value {
+                Value::Array(items) if !items.is_empty() => {
+                    out.insert("enum".into(), value.clone());
                 }
-                k if SCHEMA_LIST_KEYWORDS.contains(&k) => match value {
-                    Value::Array(items) if !items.is_empty() => {
-                        let list = items
-                            .iter()
-                            .enumerate()
-                            .map(|(i, s)| self.convert(docs, &at.idx(i), s, f))
-                            .collect();
-                        out.insert(key.clone(), Value::Array(list));
-                    }
-                    Value::Array(_) => f.warn(&at, format!("empty `{k}` ignored")),
-                    other => f.warn(
-                        &at,
-                        format!("`{k}` must be an array, found {}; ignored", kind_name(other)),
-                    ),
-                },
-                k if SCHEMA_MAP_KEYWORDS.contains(&k) => match value {
-                    Value::Object(props) => {
-                        let mut converted = Map::new();
-                        for (name, s) in props {
-                            if k == "patternProperties" && !self.pattern_ok(name) {
-                                f.warn(
-                                    &at.at(name),
-                                    format!("pattern {name:?} is not a valid regular expression; property pattern dropped"),
-                                );
-                                continue;
-                            }
-                            let s = self.convert(docs, &at.at(name), s, f);
-                            converted.insert(name.clone(), s);
-                        }
-                        out.insert(key.clone(), Value::Object(converted));
-                    }
-                    other => f.warn(
-                        &at,
-                        format!("`{k}` must be an object, found {}; ignored", kind_name(other)),
-                    ),
-                },
-                "required" => match value {
-                    Value::Array(items) => {
-                        let mut seen = BTreeSet::new();
-                        let list: Vec<Value> = items
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .filter(|s| seen.insert(*s))
-                            .map(|s| Value::String(s.to_string()))
-                            .collect();
-                        out.insert("required".into(), Value::Array(list));
-                    }
-                    Value::Bool(_) => f.warn(
-                        &at,
-                        "`required: true/false` inside a schema has no meaning (list required properties on the parent object); ignored",
-                    ),
-                    other => f.warn(
-                        &at,
-                        format!("`required` must be an array, found {}; ignored", kind_name(other)),
-                    ),
-                },
-                "enum" => match value {
-                    Value::Array(items) if !items.is_empty() => {
-                        out.insert("enum".into(), value.clone());
-                        let _ = items;
-                    }
-                    _ => f.warn(&at, "`enum` must be a non-empty array; ignored"),
-                },
-                "example" => {
-                    if !m.contains_key("examples") {
-                        out.insert("examples".into(), Value::Array(vec![value.clone()]));
-                    }
+                _ => f.warn(at, "`enum` must be a non-empty array; ignored"),
+            },
+            "example" | "examples" => append_examples(kw, out),
+            "exclusiveMinimum" | "exclusiveMaximum" => append_exclusive(kw, out, f),
+            k if NUMBER_KEYWORDS.contains(&k) => append_number(kw, out, f),
+            k if UINT_KEYWORDS.contains(&k) => append_count(kw, out, f),
+            "pattern" => match value {
+                Value::String(p) if self.pattern_ok(p) => {
+                    out.insert("pattern".into(), value.clone());
                 }
-                "examples" => match value {
-                    Value::Array(_) => {
-                        out.insert("examples".into(), value.clone());
-                    }
-                    Value::Object(map) => {
-                        // OpenAPI-style named examples in the wrong place.
-                        let list = map
-                            .values()
-                            .map(|e| e.get("value").cloned().unwrap_or_else(|| e.clone()))
-                            .collect();
-                        out.insert("examples".into(), Value::Array(list));
-                    }
-                    other => {
-                        out.insert("examples".into(), Value::Array(vec![other.clone()]));
-                    }
-                },
-                "exclusiveMinimum" | "exclusiveMaximum" => match value {
-                    Value::Number(_) => {
-                        out.insert(key.clone(), value.clone());
-                    }
-                    Value::Bool(true) => {
-                        let bound = if k == "exclusiveMinimum" {
-                            "minimum"
-                        } else {
-                            "maximum"
-                        };
-                        if let Some(n @ Value::Number(_)) = m.get(bound) {
-                            out.insert(key.clone(), n.clone());
-                        }
-                    }
-                    Value::Bool(false) => {}
-                    other => f.warn(
-                        &at,
-                        format!("`{k}` must be a number, found {}; ignored", kind_name(other)),
-                    ),
-                },
-                k if NUMBER_KEYWORDS.contains(&k) => match value {
-                    Value::Number(n) if k != "multipleOf" || n.as_f64().is_some_and(|x| x > 0.0) => {
-                        let exclusive = if k == "minimum" {
-                            m.get("exclusiveMinimum")
-                        } else if k == "maximum" {
-                            m.get("exclusiveMaximum")
-                        } else {
-                            None
-                        };
-                        if exclusive != Some(&Value::Bool(true)) {
-                            out.insert(key.clone(), value.clone());
-                        }
-                    }
-                    other => f.warn(
-                        &at,
-                        format!("`{k}` must be a {}number, found {}; ignored", if k == "multipleOf" { "positive " } else { "" }, kind_name(other)),
-                    ),
-                },
-                k if UINT_KEYWORDS.contains(&k) => {
-                    let n = match value {
-                        Value::Number(n) => n
-                            .as_u64()
-                            .or_else(|| n.as_f64().filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 9e15).map(|x| x as u64)),
-                        _ => None,
-                    };
-                    match n {
-                        Some(n) => {
-                            out.insert(key.clone(), n.into());
-                        }
-                        None => f.warn(
-                            &at,
-                            format!("`{k}` must be a non-negative integer, found {value}; ignored"),
-                        ),
-                    }
-                }
-                "pattern" => match value {
-                    Value::String(p) if self.pattern_ok(p) => {
-                        out.insert("pattern".into(), value.clone());
-                    }
-                    _ => f.warn(
-                        &at,
-                        "`pattern` is not a valid regular expression (ECMA 262); dropped",
-                    ),
-                },
-                "uniqueItems" | "readOnly" | "writeOnly" | "deprecated" => {
-                    if value.is_boolean() {
-                        out.insert(key.clone(), value.clone());
-                    }
-                }
-                "title" | "description" | "format" | "contentMediaType" | "contentEncoding" => {
-                    if value.is_string() {
-                        out.insert(key.clone(), value.clone());
-                    }
-                }
-                "discriminator" => {
-                    let d = self.convert_discriminator(docs, &at, value);
-                    out.insert(key.clone(), d);
-                }
-                "$dynamicRef" | "$recursiveRef" => f.warn(
-                    &at,
-                    format!("`{k}` is not supported; the schema accepts any value there"),
+                _ => f.warn(
+                    at,
+                    "`pattern` is not a valid regular expression (ECMA 262); dropped",
                 ),
-                _ => {
-                    // `default`, `const`, `dependentRequired` and unknown
-                    // keywords: kept as they are (validators ignore unknown
-                    // keywords).
+            },
+            "uniqueItems" | "readOnly" | "writeOnly" | "deprecated" => {
+                if value.is_boolean() {
                     out.insert(key.clone(), value.clone());
                 }
             }
+            "title" | "description" | "format" | "contentMediaType" | "contentEncoding" => {
+                if value.is_string() {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+            "discriminator" => {
+                let d = self.convert_discriminator(docs, at, value);
+                out.insert(key.clone(), d);
+            }
+            k @ ("$dynamicRef" | "$recursiveRef") => f.warn(
+                at,
+                format!("`{k}` is not supported; the schema accepts any value there"),
+            ),
+            _ => {
+                // `default`, `const`, `dependentRequired` and unknown
+                // keywords: kept as they are (validators ignore unknown
+                // keywords).
+                out.insert(key.clone(), value.clone());
+            }
         }
-        self.finish_nullable(loc, m, out)
+    }
+
+    /// `items` (a list of schemas is a tuple: `prefixItems`) and, after a
+    /// tuple, `additionalItems` (→ `items`).
+    fn append_items(
+        &mut self,
+        docs: &Docs,
+        kw: &Keyword<'_>,
+        out: &mut Map<String, Value>,
+        f: &mut Findings,
+    ) {
+        match (kw.key.as_str(), kw.value) {
+            ("items", Value::Array(items)) => {
+                let list = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| self.convert(docs, &kw.at.idx(i), s, f))
+                    .collect();
+                out.insert("prefixItems".into(), Value::Array(list));
+            }
+            ("items", value) => {
+                let s = self.convert(docs, &kw.at, value, f);
+                out.insert("items".into(), s);
+            }
+            (_, value) if kw.tuple => {
+                let s = self.convert(docs, &kw.at, value, f);
+                out.insert("items".into(), s);
+            }
+            _ => {}
+        }
+    }
+
+    /// `allOf`, `anyOf`, `oneOf`, `prefixItems`: non-empty lists of schemas.
+    fn append_schema_list(
+        &mut self,
+        docs: &Docs,
+        kw: &Keyword<'_>,
+        out: &mut Map<String, Value>,
+        f: &mut Findings,
+    ) {
+        let k = kw.key.as_str();
+        match kw.value {
+            Value::Array(items) if !items.is_empty() => {
+                let list = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| self.convert(docs, &kw.at.idx(i), s, f))
+                    .collect();
+                out.insert(kw.key.clone(), Value::Array(list));
+            }
+            Value::Array(_) => f.warn(&kw.at, format!("empty `{k}` ignored")),
+            other => f.warn(
+                &kw.at,
+                format!(
+                    "`{k}` must be an array, found {}; ignored",
+                    kind_name(other)
+                ),
+            ),
+        }
+    }
+
+    /// `properties`, `patternProperties` (valid patterns only),
+    /// `dependentSchemas`: maps of schemas.
+    fn append_schema_map(
+        &mut self,
+        docs: &Docs,
+        kw: &Keyword<'_>,
+        out: &mut Map<String, Value>,
+        f: &mut Findings,
+    ) {
+        let k = kw.key.as_str();
+        let Value::Object(props) = kw.value else {
+            f.warn(
+                &kw.at,
+                format!(
+                    "`{k}` must be an object, found {}; ignored",
+                    kind_name(kw.value)
+                ),
+            );
+            return;
+        };
+        let mut converted = Map::new();
+        for (name, s) in props {
+            if k == "patternProperties" && !self.pattern_ok(name) {
+                f.warn(
+                    &kw.at.at(name),
+                    format!("pattern {name:?} is not a valid regular expression; property pattern dropped"),
+                );
+                continue;
+            }
+            let s = self.convert(docs, &kw.at.at(name), s, f);
+            converted.insert(name.clone(), s);
+        }
+        out.insert(kw.key.clone(), Value::Object(converted));
     }
 
     /// `type`, checked: unknown type names are dropped, `file` (2.0) is a
