@@ -144,7 +144,40 @@ pub fn load(
         ptr: String::new(),
     };
     let root = docs.get(&root_loc).cloned().unwrap_or(Value::Null);
-    let version = match (root.get("swagger"), root.get("openapi")) {
+    let version = version(&root, &root_loc, &mut findings);
+    if let Some(v) = version {
+        warn_unknown_keys(v, &root, &mut findings);
+    }
+    let title = root
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let name = server_name(title.as_deref());
+    let api = match version {
+        Some(v) if !findings.has_errors() => {
+            let prefix = env_prefix(opts, &name);
+            ops::ApiLowering::new(&docs, v, opts, &mut findings, prefix).lower(&name, taken)
+        }
+        _ => Api::default(),
+    };
+    let (errors, warnings) = docs.resolve(findings);
+    if !errors.is_empty() {
+        return Err(Error::Invalid(Diagnostics(errors)));
+    }
+    Ok(Loaded {
+        inputs: docs.files.iter().map(|f| f.path.clone()).collect(),
+        title,
+        version: api.version.clone(),
+        description: api.description.clone(),
+        api,
+        warnings,
+    })
+}
+
+/// The document's version from `swagger` / `openapi`; None, with an
+/// error, when it is missing or unsupported.
+fn version(root: &Value, root_loc: &doc::Loc, findings: &mut doc::Findings) -> Option<Version> {
+    match (root.get("swagger"), root.get("openapi")) {
         (Some(v), _) if version_text(v).starts_with("2.") => Some(Version::Swagger2),
         (_, Some(v)) if version_text(v).starts_with("3.0") => Some(Version::OpenApi30),
         (_, Some(v))
@@ -174,93 +207,83 @@ pub fn load(
         }
         (None, None) => {
             findings.error(
-                &root_loc,
+                root_loc,
                 "not an OpenAPI document: no top-level `openapi` or `swagger` version",
             );
             None
         }
+    }
+}
+
+/// Top-level keys the version does not define (other than `x-`): warned
+/// about and ignored.
+fn warn_unknown_keys(version: Version, root: &Value, findings: &mut doc::Findings) {
+    let known: &[&str] = match version {
+        Version::Swagger2 => &[
+            "swagger",
+            "info",
+            "host",
+            "basePath",
+            "schemes",
+            "consumes",
+            "produces",
+            "paths",
+            "definitions",
+            "parameters",
+            "responses",
+            "securityDefinitions",
+            "security",
+            "tags",
+            "externalDocs",
+        ],
+        _ => &[
+            "openapi",
+            "info",
+            "jsonSchemaDialect",
+            "servers",
+            "paths",
+            "webhooks",
+            "components",
+            "security",
+            "tags",
+            "externalDocs",
+            "$self",
+        ],
     };
-    if let Some(v) = version {
-        let known: &[&str] = match v {
-            Version::Swagger2 => &[
-                "swagger",
-                "info",
-                "host",
-                "basePath",
-                "schemes",
-                "consumes",
-                "produces",
-                "paths",
-                "definitions",
-                "parameters",
-                "responses",
-                "securityDefinitions",
-                "security",
-                "tags",
-                "externalDocs",
-            ],
-            _ => &[
-                "openapi",
-                "info",
-                "jsonSchemaDialect",
-                "servers",
-                "paths",
-                "webhooks",
-                "components",
-                "security",
-                "tags",
-                "externalDocs",
-                "$self",
-            ],
-        };
-        if let Some(map) = root.as_object() {
-            for key in map.keys() {
-                if !key.starts_with("x-") && !known.contains(&key.as_str()) {
-                    findings.warn(
-                        &doc::Loc {
-                            file: 0,
-                            ptr: format!("{}/~key", root_loc.at(key).ptr),
-                        },
-                        format!("unknown top-level key `{key}` ignored"),
-                    );
-                }
-            }
+    let Some(map) = root.as_object() else {
+        return;
+    };
+    let root_loc = doc::Loc {
+        file: 0,
+        ptr: String::new(),
+    };
+    for key in map.keys() {
+        if !key.starts_with("x-") && !known.contains(&key.as_str()) {
+            findings.warn(
+                &doc::Loc {
+                    file: 0,
+                    ptr: format!("{}/~key", root_loc.at(key).ptr),
+                },
+                format!("unknown top-level key `{key}` ignored"),
+            );
         }
     }
-    let title = root
-        .pointer("/info/title")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let name = server_name(title.as_deref());
-    let api = match version {
-        Some(v) if !findings.has_errors() => {
-            let prefix = opts
-                .env_prefix
-                .as_deref()
-                .map(names::shouty)
-                .filter(|p| !p.is_empty())
-                .unwrap_or_else(|| names::shouty(&name));
-            let prefix = if prefix.is_empty() {
-                String::from("API")
-            } else {
-                prefix
-            };
-            ops::ApiLowering::new(&docs, v, opts, &mut findings, prefix).lower(&name, taken)
-        }
-        _ => Api::default(),
-    };
-    let (errors, warnings) = docs.resolve(findings);
-    if !errors.is_empty() {
-        return Err(Error::Invalid(Diagnostics(errors)));
+}
+
+/// The prefix of environment variable names: `--env-prefix`, else the
+/// server name, in SHOUTY_SNAKE_CASE; `API` when that leaves nothing.
+fn env_prefix(opts: &OpenApiOptions, name: &str) -> String {
+    let prefix = opts
+        .env_prefix
+        .as_deref()
+        .map(names::shouty)
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| names::shouty(name));
+    if prefix.is_empty() {
+        String::from("API")
+    } else {
+        prefix
     }
-    Ok(Loaded {
-        inputs: docs.files.iter().map(|f| f.path.clone()).collect(),
-        title,
-        version: api.version.clone(),
-        description: api.description.clone(),
-        api,
-        warnings,
-    })
 }
 
 /// A server lowered to IR from an OpenAPI description (or a spec that
