@@ -97,6 +97,26 @@ fn empty_media_types_are_ignored_and_a_required_body_without_one_drops_the_opera
 }
 
 #[test]
+fn an_empty_token_url_falls_back_to_a_token_from_the_environment() {
+    let l = load("drift.yaml");
+    let up = l.server.upstream.as_ref().expect("upstream");
+    let oauth = up.config.security_schemes.get("oauth");
+    assert!(
+        matches!(
+            oauth,
+            Some(mcpgen_contract::Scheme::Http { scheme, env: Some(e), .. })
+                if scheme == "bearer" && e == "DRIFT_OAUTH_ACCESS_TOKEN"
+        ),
+        "{oauth:?}"
+    );
+    assert!(warned(
+        &l,
+        "/components/securitySchemes/oauth",
+        "empty `tokenUrl`"
+    ));
+}
+
+#[test]
 fn a_path_the_runtime_cannot_call_drops_its_operations() {
     let l = load("drift.yaml");
     assert!(operation(&l, "empty_variable").is_none());

@@ -96,7 +96,7 @@ impl ApiLowering<'_> {
                 };
                 self.http(name, loc, &scheme_name, names)
             }
-            "oauth2" => self.oauth2(name, scheme, names),
+            "oauth2" => self.oauth2(name, loc, scheme, names),
             "openIdConnect" | "mutualTLS" => {
                 self.f.warn(loc, format!("security scheme type {ty:?} is not supported; skipped (operations that require it are called without it)"));
                 Converted::Skipped(Some(format!(
@@ -205,7 +205,7 @@ impl ApiLowering<'_> {
 
     /// Client credentials become `oauth2ClientCredentials`; flows that need
     /// a user become a bearer token obtained elsewhere.
-    fn oauth2(&mut self, name: &str, scheme: &Value, names: &mut EnvNames) -> Converted {
+    fn oauth2(&mut self, name: &str, loc: &Loc, scheme: &Value, names: &mut EnvNames) -> Converted {
         let cc = if self.version == Version::Swagger2 {
             (s(scheme, "flow") == Some("application")).then(|| scheme.clone())
         } else {
@@ -214,7 +214,14 @@ impl ApiLowering<'_> {
                 .and_then(|fl| fl.get("clientCredentials"))
                 .cloned()
         };
-        let Some(token_url) = cc.as_ref().and_then(|c| s(c, "tokenUrl")) else {
+        let token_url = cc.as_ref().and_then(|c| s(c, "tokenUrl"));
+        if token_url == Some("") {
+            self.f.warn(
+                loc,
+                "the client credentials flow has an empty `tokenUrl`; the access token is read from the environment instead",
+            );
+        }
+        let Some(token_url) = token_url.filter(|u| !u.is_empty()) else {
             let e = names.var("ACCESS_TOKEN", name);
             let env = vec![EnvVar {
                 name: e.clone(),
