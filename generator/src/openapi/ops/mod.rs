@@ -1,5 +1,12 @@
 //! Operations → tools (or resources): input schema, operation descriptor,
 //! output schema, annotations, security; and the upstream descriptor.
+//!
+//! [`ApiLowering::lower`] runs the phases: security schemes (`security`),
+//! the walk over paths and methods (`walk`), one draft per operation
+//! (`draft`: parameters from `params`, the body from `body`, output
+//! and `Accept` from `responses`), unique names, then the items of
+//! `ir::Upstream`. Descriptors are built as `mcpgen_contract` values, so
+//! what the runtime cannot read does not compile.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
