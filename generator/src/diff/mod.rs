@@ -325,41 +325,46 @@ impl Surface {
                 })
                 .collect(),
         };
-        // Operations of an upstream (OpenAPI) API: their identity is the
-        // HTTP method and path, which survives a change of operationId.
         if let Some(up) = &server.upstream {
-            let upstream = |kind, u: &ir::UpstreamItem| {
-                let descriptor = Value::Object(u.descriptor.clone());
-                let address = match kind {
-                    ItemKind::Resource => descriptor.get("uri"),
-                    ItemKind::ResourceTemplate => descriptor.get("uriTemplate"),
-                    _ => None,
-                }
-                .and_then(Value::as_str)
-                .unwrap_or(&u.name)
-                .to_string();
-                Item {
-                    kind,
-                    name: u.name.clone(),
-                    address,
-                    identity: Some(format!("{} {}", u.method.to_uppercase(), u.path)),
-                    descriptor,
-                    contents: json!({"upstream": operation_value(&u.operation)}),
-                }
-            };
-            for (kind, list, out) in [
-                (ItemKind::Tool, &up.tools, &mut surface.tools),
-                (ItemKind::Resource, &up.resources, &mut surface.resources),
-                (
-                    ItemKind::ResourceTemplate,
-                    &up.templates,
-                    &mut surface.templates,
-                ),
-            ] {
-                out.extend(list.iter().map(|u| upstream(kind, u)));
-            }
+            surface.append_upstream(up);
         }
         surface
+    }
+}
+
+impl Surface {
+    /// Operations of an upstream (OpenAPI) API: their identity is the
+    /// HTTP method and path, which survives a change of operationId.
+    fn append_upstream(&mut self, up: &ir::Upstream) {
+        let upstream = |kind, u: &ir::UpstreamItem| {
+            let address = match kind {
+                ItemKind::Resource => u.descriptor.get("uri"),
+                ItemKind::ResourceTemplate => u.descriptor.get("uriTemplate"),
+                _ => None,
+            }
+            .and_then(Value::as_str)
+            .unwrap_or(&u.name)
+            .to_string();
+            Item {
+                kind,
+                name: u.name.clone(),
+                address,
+                identity: Some(format!("{} {}", u.method.to_uppercase(), u.path)),
+                descriptor: Value::Object(u.descriptor.clone()),
+                contents: json!({"upstream": operation_value(&u.operation)}),
+            }
+        };
+        for (kind, list, out) in [
+            (ItemKind::Tool, &up.tools, &mut self.tools),
+            (ItemKind::Resource, &up.resources, &mut self.resources),
+            (
+                ItemKind::ResourceTemplate,
+                &up.templates,
+                &mut self.templates,
+            ),
+        ] {
+            out.extend(list.iter().map(|u| upstream(kind, u)));
+        }
     }
 }
 
