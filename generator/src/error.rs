@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::spec::locate::Pos;
+use crate::yaml::{Pos, YamlProblem};
 
 /// Everything that can be wrong with a spec.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -103,6 +103,15 @@ pub enum Problem {
     /// A problem in an OpenAPI document, with the JSON pointer of the node.
     #[error("{message} (at {})", pointer_display(.pointer))]
     OpenApi { pointer: String, message: String },
+}
+
+impl From<YamlProblem> for Problem {
+    fn from(p: YamlProblem) -> Problem {
+        match p {
+            YamlProblem::Syntax(m) => Problem::Yaml(m),
+            YamlProblem::DuplicateKey { key, first } => Problem::DuplicateKey { key, first },
+        }
+    }
 }
 
 /// A JSON pointer as shown in messages: `#/paths/~1pets/get`.

@@ -3,7 +3,7 @@
 //! The pipeline is spec → IR → files:
 //!
 //! * [`spec`]: the YAML format (serde + schemars types), positioned parsing
-//!   ([`spec::locate`]) and semantic checks ([`spec::validate`]); every
+//!   ([`yaml`]) and semantic checks ([`spec::validate`]); every
 //!   problem is reported with its line and column;
 //! * [`ir`]: identifiers, Rust types and MCP descriptor JSON, computed once;
 //! * [`emit`]: minijinja templates → `syn` → `prettyplease`;
@@ -25,6 +25,7 @@ pub mod init;
 pub mod ir;
 pub mod openapi;
 pub mod spec;
+pub mod yaml;
 
 use std::path::{Path, PathBuf};
 

@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Number, Value};
 
 use crate::error::{Diagnostic, Diagnostics, Error, Problem, Warning};
-use crate::spec::locate::{self, Node, NodeKind, Plain, Pos, escape_pointer, resolve_plain};
+use crate::yaml::{self, Node, NodeKind, Plain, Pos, escape_pointer, resolve_plain};
 
 /// Index of a loaded file in [`Docs::files`].
 pub type FileId = usize;
@@ -389,7 +389,7 @@ impl Docs {
         } else {
             text
         };
-        let tree = match locate::parse_yaml_limited(text, MAX_NODES) {
+        let tree = match yaml::parse_yaml_limited(text, MAX_NODES) {
             Ok(Some(tree)) => tree,
             Ok(None) => return Err(diag(Pos { line: 1, column: 1 }, Problem::Empty)),
             Err(problems) => {
@@ -398,7 +398,7 @@ impl Docs {
                     .map(|p| Diagnostic {
                         file: path.to_path_buf(),
                         pos: p.pos,
-                        problem: match p.problem {
+                        problem: match Problem::from(p.problem) {
                             Problem::Yaml(m) if is_json => {
                                 Problem::Yaml(format!("invalid JSON: {m}"))
                             }

@@ -361,7 +361,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
         if let Err(reason) = ir::names::package_name(n) {
             return Err(Error::Invalid(Diagnostics(vec![Diagnostic {
                 file: path.to_path_buf(),
-                pos: crate::spec::locate::Pos { line: 1, column: 1 },
+                pos: crate::yaml::Pos { line: 1, column: 1 },
                 problem: Problem::InvalidCrateName {
                     name: n.clone(),
                     reason,
@@ -474,20 +474,20 @@ pub fn import(
     if !unmatched.is_empty() {
         let tree = std::fs::read_to_string(&loaded.path)
             .ok()
-            .and_then(|t| crate::spec::locate::parse_yaml(&t).ok().flatten());
+            .and_then(|t| crate::yaml::parse_yaml(&t).ok().flatten());
         let list = unmatched
             .into_iter()
             .map(|k| {
                 let ptr = format!(
                     "/openapi/overrides/{}/~key",
-                    crate::spec::locate::escape_pointer(k)
+                    crate::yaml::escape_pointer(k)
                 );
                 Diagnostic {
                     file: loaded.path.clone(),
                     pos: tree
                         .as_ref()
                         .map(|t| t.locate(&ptr))
-                        .unwrap_or(crate::spec::locate::Pos { line: 1, column: 1 }),
+                        .unwrap_or(crate::yaml::Pos { line: 1, column: 1 }),
                     problem: Problem::OpenApi {
                         pointer: ptr.trim_end_matches("/~key").to_string(),
                         message: format!(

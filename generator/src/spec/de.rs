@@ -1,4 +1,4 @@
-//! A serde `Deserializer` over the positioned YAML tree of `spec::locate`.
+//! A serde `Deserializer` over the positioned YAML tree of `crate::yaml`.
 //!
 //! Two things make it better than deserializing the text directly:
 //! * every error is recorded with the position of the innermost node that
@@ -15,8 +15,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::locate::{Node, NodeKind, Plain, Pos, resolve_plain};
 use crate::error::Problem;
+use crate::yaml::{Node, NodeKind, Plain, Pos, resolve_plain};
 
 /// Problems recorded during one deserialization run.
 #[derive(Default)]

@@ -5,11 +5,10 @@
 //! JSON Schema of the format (`specs/mcpgen.schema.json`) is derived from
 //! these types by [`json_schema`].
 //!
-//! Loading ([`load`]) is: YAML text → positioned tree (`locate`) → these types
+//! Loading ([`load`]) is: YAML text → positioned tree (`crate::yaml`) → these types
 //! (`de`, collecting every problem) → semantic checks (`validate`).
 
 pub mod de;
-pub mod locate;
 pub mod validate;
 
 use std::borrow::Cow;
@@ -21,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Diagnostic, Diagnostics, Error, Problem};
+use crate::yaml::{self, Node, NodeKind, Pos};
 use de::{lenient_opt_vec, lenient_vec};
-use locate::{Node, NodeKind, Pos};
 
 /// A server spec: one YAML document describing an MCP server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -695,14 +694,14 @@ pub fn load_str(text: &str, path: &Path, base_dir: &Path) -> Result<LoadedSpec, 
         list.sort_by_key(|d| d.pos);
         Error::Invalid(Diagnostics(list))
     };
-    let root = match locate::parse_yaml(text) {
+    let root = match yaml::parse_yaml(text) {
         Ok(Some(root)) => root,
         Ok(None) => return Err(fail(vec![diag(Pos { line: 1, column: 1 }, Problem::Empty)])),
         Err(problems) => {
             return Err(fail(
                 problems
                     .into_iter()
-                    .map(|p| diag(p.pos, p.problem))
+                    .map(|p| diag(p.pos, p.problem.into()))
                     .collect(),
             ));
         }

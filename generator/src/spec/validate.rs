@@ -11,13 +11,13 @@ use std::path::Path;
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::locate::{Node, Pos, escape_pointer};
 use super::{
     Annotations, Media, Param, ParamType, Prompt, Resource, ResourceTemplate, ServerInfo, Spec,
     Tool,
 };
 use crate::error::Problem;
 use crate::ir::{names, schema};
+use crate::yaml::{Node, Pos, escape_pointer};
 
 /// What validation found.
 #[derive(Debug, Default)]

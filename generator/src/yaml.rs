@@ -1,17 +1,18 @@
-//! Positions: the YAML document as a tree of nodes that remember where they
+//! Positioned YAML: the document as a tree of nodes that remember where they
 //! start, built from `saphyr-parser` events, plus JSON-pointer lookups into it.
 //!
-//! The same tree feeds the deserializer (`spec::de`), so serde errors carry a
-//! position, and semantic checks (`spec::validate`) name the offending node by
-//! a JSON pointer that [`Node::locate`] turns into a line and column.
+//! A leaf module shared by both front ends and by `error`: it imports nothing
+//! from the crate. The same tree feeds the spec deserializer (`spec::de`), so
+//! serde errors carry a position, semantic checks (`spec::validate`) name the
+//! offending node by a JSON pointer that [`Node::locate`] turns into a line
+//! and column, and the OpenAPI reader (`openapi::doc`) reads JSON and YAML
+//! documents with it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
-
-use crate::error::Problem;
 
 /// A 1-based line and column in the spec file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -58,11 +59,32 @@ pub struct Node {
     pub pos: Pos,
 }
 
+/// What can be wrong with the YAML text itself. `error::Problem` converts
+/// from it, so that this module needs nothing from the rest of the crate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum YamlProblem {
+    /// A syntax error, or a document too large or nested too deeply.
+    Syntax(String),
+    /// A mapping key given twice; `first` is where it was first given.
+    DuplicateKey { key: String, first: Pos },
+}
+
+impl fmt::Display for YamlProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            YamlProblem::Syntax(m) => write!(f, "invalid YAML: {m}"),
+            YamlProblem::DuplicateKey { key, first } => {
+                write!(f, "duplicate key `{key}` (first given at {first})")
+            }
+        }
+    }
+}
+
 /// A located problem found while reading the YAML (syntax, duplicate keys…).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located {
     pub pos: Pos,
-    pub problem: Problem,
+    pub problem: YamlProblem,
 }
 
 impl Node {
@@ -270,7 +292,7 @@ pub fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, 
     let mut documents = 0usize;
     let too_big = |pos: Pos, what: &str| Located {
         pos,
-        problem: Problem::Yaml(format!("the document is too large ({what})")),
+        problem: YamlProblem::Syntax(format!("the document is too large ({what})")),
     };
 
     for event in Parser::new_from_str(text) {
@@ -283,7 +305,7 @@ pub fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, 
                         line: m.line(),
                         column: m.col() + 1,
                     },
-                    problem: Problem::Yaml(e.info().to_string()),
+                    problem: YamlProblem::Syntax(e.info().to_string()),
                 });
                 return Err(problems);
             }
@@ -296,7 +318,7 @@ pub fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, 
                 if documents > 1 {
                     problems.push(Located {
                         pos,
-                        problem: Problem::Yaml(
+                        problem: YamlProblem::Syntax(
                             "the spec must be a single YAML document, found a second one".into(),
                         ),
                     });
@@ -317,7 +339,7 @@ pub fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, 
                 None => {
                     problems.push(Located {
                         pos,
-                        problem: Problem::Yaml("unknown anchor".into()),
+                        problem: YamlProblem::Syntax("unknown anchor".into()),
                     });
                     return Err(problems);
                 }
@@ -409,7 +431,7 @@ pub fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, 
                     if !matches!(node.kind, NodeKind::Scalar { .. }) {
                         problems.push(Located {
                             pos: node.pos,
-                            problem: Problem::Yaml("mapping keys must be scalars".into()),
+                            problem: YamlProblem::Syntax("mapping keys must be scalars".into()),
                         });
                     }
                     *key = Some(node);
@@ -421,7 +443,7 @@ pub fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, 
                     {
                         problems.push(Located {
                             pos: k.pos,
-                            problem: Problem::DuplicateKey {
+                            problem: YamlProblem::DuplicateKey {
                                 key: k.as_str().unwrap_or_default().to_string(),
                                 first: first.pos,
                             },
@@ -480,7 +502,7 @@ mod tests {
         let err = parse_yaml("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err[0].pos, Pos { line: 3, column: 1 });
         let err = parse_yaml("a: [1, 2\n").unwrap_err();
-        assert!(matches!(err[0].problem, Problem::Yaml(_)));
+        assert!(matches!(err[0].problem, YamlProblem::Syntax(_)));
         assert_eq!(parse_yaml("").unwrap(), None);
         assert_eq!(parse_yaml("# only a comment\n").unwrap(), None);
     }
