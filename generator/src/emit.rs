@@ -9,7 +9,8 @@ use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 
 use crate::error::Error;
 use crate::files::GeneratedFile;
-use crate::ir::{self, names};
+use crate::ir;
+use crate::names;
 
 /// The templates, compiled into the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[

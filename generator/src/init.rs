@@ -3,7 +3,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::Error;
-use crate::ir::names;
+use crate::names;
 
 /// The spec file `init` writes into its directory.
 pub const SPEC_FILE: &str = "mcpgen.yaml";

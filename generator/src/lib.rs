@@ -4,8 +4,10 @@
 //!
 //! * [`spec`]: the YAML format (serde + schemars types), positioned parsing
 //!   ([`yaml`]) and semantic checks ([`spec::validate`]); every
-//!   problem is reported with its line and column;
-//! * [`ir`]: identifiers, Rust types and MCP descriptor JSON, computed once;
+//!   problem is reported with its line and column; [`spec::lower`] lowers a
+//!   loaded spec to IR;
+//! * [`ir`]: plain types both front ends lower into: identifiers (from
+//!   [`names`]), Rust types and MCP descriptor JSON, computed once;
 //! * [`emit`]: minijinja templates → `syn` → `prettyplease`;
 //! * [`files`]: the crate in memory and the `write` step.
 //!
@@ -23,6 +25,7 @@ pub mod error;
 pub mod files;
 pub mod init;
 pub mod ir;
+pub mod names;
 pub mod openapi;
 pub mod spec;
 pub mod yaml;
@@ -140,7 +143,7 @@ fn load_ir_from(loaded: &LoadedSpec, runtime: RuntimeDep) -> LoadedIr {
     let mut inputs = vec![loaded.path.clone()];
     inputs.extend(loaded.files.keys().map(|f| loaded.base_dir.join(f)));
     LoadedIr {
-        server: ir::build(loaded, runtime),
+        server: spec::lower::lower(loaded, runtime),
         inputs,
         warnings: Vec::new(),
     }

@@ -15,7 +15,7 @@ fn fixtures() -> PathBuf {
 fn ir(yaml: &str) -> mcpgen::ir::Server {
     let loaded = mcpgen::spec::load_str(yaml, Path::new("spec.yaml"), Path::new("."))
         .unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)));
-    mcpgen::ir::build(&loaded, mcpgen::RuntimeDep::Path { path: ".".into() })
+    mcpgen::spec::lower::lower(&loaded, mcpgen::RuntimeDep::Path { path: ".".into() })
 }
 
 fn diff(old: &str, new: &str) -> Report {

@@ -1,9 +1,7 @@
-//! JSON Schema helpers: expanding short-hand `params` and mapping the
-//! properties of an input schema to Rust field types.
+//! JSON Schema helpers: the properties of an input schema and the Rust
+//! field types they map to (pure functions over `serde_json::Value`).
 
-use serde_json::{Map, Value, json};
-
-use crate::spec::{OrderedMap, Param};
+use serde_json::Value;
 
 /// The properties of an object schema, in document order.
 pub fn properties(schema: &Value) -> impl Iterator<Item = (&str, &Value)> {
@@ -24,63 +22,6 @@ pub fn required(schema: &Value) -> Vec<&str> {
         .flatten()
         .filter_map(Value::as_str)
         .collect()
-}
-
-/// Expand short-hand params into a JSON Schema object (`type`,
-/// `properties`, `required`). `additionalProperties` is left open.
-pub fn expand_params(params: &OrderedMap<Param>) -> Value {
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for (name, param) in params.iter() {
-        let (ty, detail) = match param {
-            Param::Type(ty) => (*ty, None),
-            Param::Detailed(d) => (d.ty, Some(d)),
-        };
-        let (json_type, item_type) = ty.json_types();
-        let mut prop = Map::new();
-        prop.insert("type".into(), json_type.into());
-        let mut enum_values = detail.and_then(|d| d.enum_values.clone());
-        if let Some(item) = item_type {
-            let mut items = Map::new();
-            items.insert("type".into(), item.into());
-            // For arrays the allowed values constrain the items.
-            if let Some(values) = enum_values.take() {
-                items.insert("enum".into(), Value::Array(values));
-            }
-            prop.insert("items".into(), Value::Object(items));
-        }
-        if let Some(d) = detail {
-            if let Some(description) = &d.description {
-                prop.insert("description".into(), description.clone().into());
-            }
-            if let Some(values) = enum_values {
-                prop.insert("enum".into(), Value::Array(values));
-            }
-            if let Some(default) = &d.default {
-                prop.insert("default".into(), default.clone());
-            }
-        }
-        let is_required = match detail {
-            None => true,
-            Some(d) => d.required.unwrap_or(d.default.is_none()),
-        };
-        if is_required {
-            required.push(Value::String(name.clone()));
-        }
-        properties.insert(name.clone(), Value::Object(prop));
-    }
-    let mut schema = Map::new();
-    schema.insert("type".into(), "object".into());
-    schema.insert("properties".into(), Value::Object(properties));
-    if !required.is_empty() {
-        schema.insert("required".into(), Value::Array(required));
-    }
-    Value::Object(schema)
-}
-
-/// The input schema of a tool that declares no arguments.
-pub fn empty_object() -> Value {
-    json!({"type": "object", "properties": {}})
 }
 
 /// A Rust type a property maps to.
@@ -219,6 +160,7 @@ pub fn default_expr(ty: &RustType, value: &Value) -> Option<DefaultExpr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn types() {

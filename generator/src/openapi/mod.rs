@@ -307,7 +307,7 @@ fn server_name(explicit: Option<&str>, title: Option<&str>, path: &Path) -> Stri
         .unwrap_or_default();
     [title.unwrap_or(""), stem.as_str()]
         .into_iter()
-        .find_map(|c| ir::names::package_name(c).ok())
+        .find_map(|c| crate::names::package_name(c).ok())
         .unwrap_or_else(|| String::from("openapi-server"))
 }
 
@@ -358,7 +358,7 @@ fn upstream(api: Api, source: String) -> Upstream {
 /// Lower an OpenAPI description at `path` to a server of its own.
 pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<Lowered, Error> {
     if let Some(n) = &opts.name {
-        if let Err(reason) = ir::names::package_name(n) {
+        if let Err(reason) = crate::names::package_name(n) {
             return Err(Error::Invalid(Diagnostics(vec![Diagnostic {
                 file: path.to_path_buf(),
                 pos: crate::yaml::Pos { line: 1, column: 1 },
@@ -396,7 +396,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
         base_dir,
         files: Default::default(),
     };
-    let mut server = ir::build(&spec_loaded, runtime);
+    let mut server = spec::lower::lower(&spec_loaded, runtime);
     server.upstream = Some(upstream(loaded.api, file_name(path)));
     Ok(Lowered {
         server,

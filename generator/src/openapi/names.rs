@@ -1,7 +1,9 @@
 //! Names derived from an OpenAPI description: tool names (snake_case, at
 //! most 64 characters, stable), argument names and environment variables.
 
-use heck::{ToShoutySnakeCase, ToSnakeCase};
+use heck::ToShoutySnakeCase;
+
+use crate::names::snake_splitting_at_symbols;
 
 /// Longest tool name produced.
 pub const MAX_TOOL_NAME: usize = 64;
@@ -17,32 +19,6 @@ pub fn stable_hash(s: &str) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
-}
-
-/// `[a-z0-9_]` words of `s` in snake case, without leading, trailing or
-/// doubled underscores (possibly empty).
-pub fn snake_words(s: &str) -> String {
-    let spaced: String = s
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
-        .collect();
-    let snake = spaced.to_snake_case();
-    let mut out = String::with_capacity(snake.len());
-    for c in snake.chars() {
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            c
-        } else {
-            '_'
-        };
-        if c == '_' && (out.is_empty() || out.ends_with('_')) {
-            continue;
-        }
-        out.push(c);
-    }
-    while out.ends_with('_') {
-        out.pop();
-    }
-    out
 }
 
 /// Whole-word abbreviations used only for names longer than the limit.
@@ -106,11 +82,13 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
 /// abbreviated first, then the name is cut and given a hash of the full
 /// name, so that it stays unique and stable.
 pub fn tool_name(operation_id: Option<&str>, method: &str, path: &str) -> String {
-    let from_id = operation_id.map(snake_words).filter(|s| !s.is_empty());
+    let from_id = operation_id
+        .map(snake_splitting_at_symbols)
+        .filter(|s| !s.is_empty());
     let full = match from_id {
         Some(s) => s,
         None => {
-            let p = snake_words(path);
+            let p = snake_splitting_at_symbols(path);
             let p = if p.is_empty() {
                 String::from("root")
             } else {
@@ -212,7 +190,7 @@ pub fn numbered(
 /// A tool argument name for a parameter: snake case (`petId` → `pet_id`,
 /// `X-Trace` → `x_trace`).
 pub fn arg_name(name: &str) -> String {
-    let s = snake_words(name);
+    let s = snake_splitting_at_symbols(name);
     if s.is_empty() {
         String::from("param")
     } else {

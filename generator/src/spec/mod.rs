@@ -6,9 +6,11 @@
 //! these types by [`json_schema`].
 //!
 //! Loading ([`load`]) is: YAML text → positioned tree (`crate::yaml`) → these types
-//! (`de`, collecting every problem) → semantic checks (`validate`).
+//! (`de`, collecting every problem) → semantic checks (`validate`); [`lower`]
+//! then turns a loaded spec into IR.
 
 pub mod de;
+pub mod lower;
 pub mod validate;
 
 use std::borrow::Cow;

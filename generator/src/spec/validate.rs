@@ -16,7 +16,8 @@ use super::{
     Tool,
 };
 use crate::error::Problem;
-use crate::ir::{names, schema};
+use crate::ir::schema;
+use crate::names;
 use crate::yaml::{Node, Pos, escape_pointer};
 
 /// What validation found.

@@ -1,6 +1,11 @@
-//! Rust identifiers derived from spec names (heck), always valid: ASCII only,
-//! never starting with a digit, keywords made raw (`r#type`) or suffixed
-//! (`self_`). Validation uses the same functions to find collisions.
+//! Naming: Rust identifiers derived from spec names (heck), always valid:
+//! ASCII only, never starting with a digit, keywords made raw (`r#type`) or
+//! suffixed (`self_`); plus the snake-case word splitting the OpenAPI front
+//! end builds tool and argument names from.
+//!
+//! A leaf module (nothing from the crate): the YAML front end, its
+//! validation (to find collisions), the OpenAPI front end and `emit` all use
+//! the same functions.
 
 use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 
@@ -43,9 +48,10 @@ fn finish(mut ident: String, empty: &str, digit_prefix: &str) -> String {
     ident
 }
 
-/// The ASCII `snake_case` words of a name, possibly empty or starting with
-/// a digit (not an identifier by itself).
-fn snake_words(name: &str) -> String {
+/// The `snake_case` words of a name with every non-ASCII character dropped
+/// (`café` → `caf`), possibly empty or starting with a digit (not an
+/// identifier by itself).
+fn snake_dropping_non_ascii(name: &str) -> String {
     let s = ascii_only(&name.to_snake_case(), |c| {
         c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
     });
@@ -55,17 +61,44 @@ fn snake_words(name: &str) -> String {
 /// `snake_case` identifier for methods and fields: `add-note` → `add_note`,
 /// `type` → `r#type`, `self` → `self_`, `2fa` → `_2fa`.
 pub fn snake(name: &str) -> String {
-    finish(snake_words(name), "unnamed", "_")
+    finish(snake_dropping_non_ascii(name), "unnamed", "_")
 }
 
 /// `prefix_<name>` (never a keyword, so never raw): `read_self`.
 fn prefixed(prefix: &str, name: &str) -> String {
-    let words = snake_words(name);
+    let words = snake_dropping_non_ascii(name);
     if words.is_empty() {
         format!("{prefix}_unnamed")
     } else {
         format!("{prefix}_{words}")
     }
+}
+
+/// `[a-z0-9_]` words of `s` in snake case, where every character that is
+/// not an ASCII letter or digit separates words (`café.au` → `caf_au`),
+/// without leading, trailing or doubled underscores (possibly empty).
+pub fn snake_splitting_at_symbols(s: &str) -> String {
+    let spaced: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect();
+    let snake = spaced.to_snake_case();
+    let mut out = String::with_capacity(snake.len());
+    for c in snake.chars() {
+        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            c
+        } else {
+            '_'
+        };
+        if c == '_' && (out.is_empty() || out.ends_with('_')) {
+            continue;
+        }
+        out.push(c);
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
 }
 
 /// `UpperCamelCase` identifier for types: `add-note` → `AddNote`.
@@ -187,6 +220,16 @@ mod tests {
         for s in ["", "a b", "r#foo", "1a", "a-b", "_", "x\"y"] {
             assert!(!is_valid_ident(s), "{s}");
         }
+    }
+
+    #[test]
+    fn the_two_word_splittings_differ_on_non_ascii() {
+        assert_eq!(snake_dropping_non_ascii("café-au lait"), "caf_au_lait");
+        assert_eq!(snake_splitting_at_symbols("café-au lait"), "caf_au_lait");
+        assert_eq!(snake_dropping_non_ascii("naïve"), "nave");
+        assert_eq!(snake_splitting_at_symbols("naïve"), "na_ve");
+        assert_eq!(snake_splitting_at_symbols("page[size]"), "page_size");
+        assert_eq!(snake_splitting_at_symbols("$"), "");
     }
 
     #[test]

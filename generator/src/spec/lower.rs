@@ -1,0 +1,719 @@
+//! The YAML spec front end's lowering: a loaded, validated [`LoadedSpec`]
+//! → [`ir::Server`]. Identifiers come from `crate::names`, Rust types from
+//! `ir::schema`; descriptors are built here, in the order the MCP schema
+//! lists their keys.
+
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+
+use super::validate::{decode_base64, template_variables_presence};
+use super::{Annotations, Icon, LoadedSpec, OrderedMap, Param};
+use crate::ir::schema;
+use crate::ir::{
+    Completion, Contents, DefaultFn, Field, Prompt, Resource, RuntimeDep, Server, Struct, Template,
+    Tool,
+};
+use crate::names;
+use crate::spec;
+
+/// Lower a loaded, validated spec to IR.
+pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
+    let spec = &loaded.spec;
+    let server = &spec.server;
+    // Validation guarantees a usable package name; the fallback is defensive.
+    let package = names::package_name(&server.name).unwrap_or_else(|_| String::from("mcp-server"));
+    let crate_ident = package.replace('-', "_");
+    let spec_file = loaded
+        .path
+        .file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "._-+".contains(*c))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut b = SpecLowering {
+        loaded,
+        structs: Vec::new(),
+        completions: Vec::new(),
+    };
+    let tools = spec.tools.iter().map(|t| b.tool(t)).collect::<Vec<_>>();
+    let resources = spec
+        .resources
+        .iter()
+        .map(|r| b.resource(r))
+        .collect::<Vec<_>>();
+    let templates = spec
+        .resource_templates
+        .iter()
+        .map(|t| b.template(t))
+        .collect::<Vec<_>>();
+    let prompts = spec.prompts.iter().map(|p| b.prompt(p)).collect::<Vec<_>>();
+    let has_handlers = !tools.is_empty()
+        || !templates.is_empty()
+        || resources
+            .iter()
+            .any(|r| matches!(r.contents, Contents::Handler { .. }))
+        || prompts.iter().any(|p| p.method.is_some());
+
+    let mut info = Map::new();
+    info.insert("name".into(), server.name.clone().into());
+    insert_opt(&mut info, "title", &server.title);
+    info.insert("version".into(), server.version.clone().into());
+    insert_opt(&mut info, "description", &server.description);
+    insert_icons(&mut info, &server.icons);
+    insert_opt(&mut info, "websiteUrl", &server.website_url);
+
+    Server {
+        spec_file,
+        name: server.name.clone(),
+        title: server.title.clone(),
+        description: server.description.clone(),
+        package,
+        crate_ident,
+        crate_version: if is_semver(&server.version) {
+            server.version.clone()
+        } else {
+            String::from("0.1.0")
+        },
+        version: server.version.clone(),
+        runtime,
+        info_json: Value::Object(info).to_string(),
+        instructions: server.instructions.clone(),
+        tools,
+        resources,
+        templates,
+        prompts,
+        completions: b.completions,
+        structs: b.structs,
+        has_handlers,
+        upstream: None,
+    }
+}
+
+/// Lowers the spec's items one by one, collecting on the side the argument
+/// structs and completions they declare (in spec order).
+struct SpecLowering<'a> {
+    loaded: &'a LoadedSpec,
+    structs: Vec<Struct>,
+    completions: Vec<Completion>,
+}
+
+impl SpecLowering<'_> {
+    fn tool(&mut self, tool: &spec::Tool) -> Tool {
+        let input_schema = match (&tool.params, &tool.input_schema) {
+            (_, Some(schema)) => schema.clone(),
+            (Some(params), None) => expand_params(params),
+            (None, None) => empty_object(),
+        };
+        let args = names::tool_args(&tool.name);
+        let fields = self.fields_from_schema(&input_schema);
+        let struct_doc = vec![format!(" Arguments of the `{}` tool.", tool.name)];
+        self.structs.push(Struct {
+            ident: args.clone(),
+            doc: struct_doc,
+            fields: fields.0,
+            defaults: fields.1,
+        });
+
+        let mut d = Map::new();
+        d.insert("name".into(), tool.name.clone().into());
+        insert_opt(&mut d, "title", &tool.title);
+        insert_opt(&mut d, "description", &tool.description);
+        d.insert("inputSchema".into(), input_schema);
+        if let Some(output) = &tool.output_schema {
+            d.insert("outputSchema".into(), output.clone());
+        }
+        if let Some(a) = &tool.annotations {
+            let mut m = Map::new();
+            insert_opt(&mut m, "title", &a.title);
+            insert_opt_bool(&mut m, "readOnlyHint", a.read_only_hint);
+            insert_opt_bool(&mut m, "destructiveHint", a.destructive_hint);
+            insert_opt_bool(&mut m, "idempotentHint", a.idempotent_hint);
+            insert_opt_bool(&mut m, "openWorldHint", a.open_world_hint);
+            d.insert("annotations".into(), Value::Object(m));
+        }
+        insert_icons(&mut d, &tool.icons);
+        Tool {
+            name: tool.name.clone(),
+            method: names::tool_method(&tool.name),
+            args,
+            descriptor: Value::Object(d).to_string(),
+            doc: doc_lines(
+                &format!("Tool `{}`", tool.name),
+                tool.description.as_deref(),
+            ),
+        }
+    }
+
+    /// Fields of an arguments struct, from the (expanded) input schema.
+    fn fields_from_schema(&self, schema: &Value) -> (Vec<Field>, Vec<DefaultFn>) {
+        let required = schema::required(schema);
+        let mut fields = Vec::new();
+        let mut defaults = Vec::new();
+        for (name, prop) in schema::properties(schema) {
+            let ident = names::snake(name);
+            let (ty, nullable) = schema::rust_type(prop);
+            let is_required = required.contains(&name);
+            let doc = prop
+                .get("description")
+                .and_then(Value::as_str)
+                .map(|d| doc_lines("", Some(d)))
+                .unwrap_or_default();
+            let declared_default = prop.get("default").filter(|_| !is_required && !nullable);
+            let default = declared_default.and_then(|v| schema::default_expr(&ty, v));
+            let field = if let Some(expr) = default {
+                // An associated function of the struct: field names are
+                // unique within it, so these never collide.
+                let fn_ident = format!("default_{}", ident.trim_start_matches("r#"));
+                defaults.push(DefaultFn {
+                    ident: fn_ident.clone(),
+                    ty: ty.render(),
+                    expr,
+                });
+                Field {
+                    rename: names::serde_rename(&ident, name),
+                    ident,
+                    ty: ty.render(),
+                    default: false,
+                    default_fn: Some(fn_ident),
+                    doc,
+                }
+            } else if is_required && !nullable {
+                Field {
+                    rename: names::serde_rename(&ident, name),
+                    ident,
+                    ty: ty.render(),
+                    default: false,
+                    default_fn: None,
+                    doc,
+                }
+            } else {
+                let ty = format!("Option<{}>", ty.render());
+                Field {
+                    rename: names::serde_rename(&ident, name),
+                    ident,
+                    ty,
+                    default: true,
+                    default_fn: None,
+                    doc,
+                }
+            };
+            fields.push(field);
+        }
+        (fields, defaults)
+    }
+
+    fn resource(&mut self, res: &spec::Resource) -> Resource {
+        let mut mime_type = res.mime_type.clone();
+        let (contents, size) = if let Some(text) = &res.text {
+            (Contents::Text { text: text.clone() }, Some(text.len()))
+        } else if let Some(blob) = &res.blob {
+            let bytes = decode_base64(blob).unwrap_or_default();
+            let size = bytes.len();
+            (
+                Contents::Blob {
+                    base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+                },
+                Some(size),
+            )
+        } else if let Some(file) = &res.file {
+            let bytes = self.loaded.files.get(file).cloned().unwrap_or_default();
+            if mime_type.is_none() {
+                mime_type = guess_mime(file).map(String::from);
+            }
+            let size = bytes.len();
+            let textual = mime_type.as_deref().is_none_or(is_textual_mime);
+            match String::from_utf8(bytes) {
+                Ok(text) if textual => (Contents::Text { text }, Some(size)),
+                Ok(text) => (
+                    Contents::Blob {
+                        base64: base64::engine::general_purpose::STANDARD.encode(text),
+                    },
+                    Some(size),
+                ),
+                Err(e) => {
+                    let base64 = base64::engine::general_purpose::STANDARD.encode(e.into_bytes());
+                    (Contents::Blob { base64 }, Some(size))
+                }
+            }
+        } else {
+            (
+                Contents::Handler {
+                    method: names::resource_method(&res.name),
+                },
+                None,
+            )
+        };
+        let mut d = Map::new();
+        d.insert("uri".into(), res.uri.clone().into());
+        d.insert("name".into(), res.name.clone().into());
+        insert_opt(&mut d, "title", &res.title);
+        insert_opt(&mut d, "description", &res.description);
+        insert_opt(&mut d, "mimeType", &mime_type);
+        insert_annotations(&mut d, &res.annotations);
+        if let Some(size) = size {
+            d.insert("size".into(), size.into());
+        }
+        insert_icons(&mut d, &res.icons);
+        Resource {
+            name: res.name.clone(),
+            uri: res.uri.clone(),
+            descriptor: Value::Object(d).to_string(),
+            contents,
+            doc: doc_lines(
+                &format!("Resource `{}` ({})", res.name, res.uri),
+                res.description.as_deref(),
+            ),
+        }
+    }
+
+    fn template(&mut self, tpl: &spec::ResourceTemplate) -> Template {
+        let params = names::template_params(&tpl.name);
+        let fields = template_variables_presence(&tpl.uri_template)
+            .into_iter()
+            .map(|(v, always)| {
+                let ident = names::snake(&v);
+                let doc = if always {
+                    format!(" The `{v}` variable of the URI template.")
+                } else {
+                    format!(" The `{v}` variable of the URI template (absent when the URI leaves it out).")
+                };
+                Field {
+                    rename: names::serde_rename(&ident, &v),
+                    ident,
+                    ty: String::from(if always { "String" } else { "Option<String>" }),
+                    default: !always,
+                    default_fn: None,
+                    doc: vec![doc],
+                }
+            })
+            .collect();
+        let doc = vec![format!(
+            " Variables of the `{}` resource template.",
+            tpl.name
+        )];
+        self.structs.push(Struct {
+            ident: params.clone(),
+            doc,
+            fields,
+            defaults: Vec::new(),
+        });
+
+        let mut d = Map::new();
+        d.insert("uriTemplate".into(), tpl.uri_template.clone().into());
+        d.insert("name".into(), tpl.name.clone().into());
+        insert_opt(&mut d, "title", &tpl.title);
+        insert_opt(&mut d, "description", &tpl.description);
+        insert_opt(&mut d, "mimeType", &tpl.mime_type);
+        insert_annotations(&mut d, &tpl.annotations);
+        insert_icons(&mut d, &tpl.icons);
+
+        if let Some(complete) = &tpl.complete {
+            let reference =
+                serde_json::json!({"type": "ref/resource", "uri": tpl.uri_template}).to_string();
+            for (variable, values) in complete.iter() {
+                self.completions.push(Completion {
+                    reference: reference.clone(),
+                    argument: variable.clone(),
+                    values: values.clone(),
+                });
+            }
+        }
+        Template {
+            name: tpl.name.clone(),
+            uri_template: tpl.uri_template.clone(),
+            method: names::template_method(&tpl.name),
+            params,
+            descriptor: Value::Object(d).to_string(),
+            doc: doc_lines(
+                &format!("Resource template `{}` ({})", tpl.name, tpl.uri_template),
+                tpl.description.as_deref(),
+            ),
+        }
+    }
+
+    fn prompt(&mut self, prompt: &spec::Prompt) -> Prompt {
+        let mut d = Map::new();
+        d.insert("name".into(), prompt.name.clone().into());
+        insert_opt(&mut d, "title", &prompt.title);
+        insert_opt(&mut d, "description", &prompt.description);
+        if !prompt.arguments.is_empty() {
+            let args = prompt
+                .arguments
+                .iter()
+                .map(|a| {
+                    let mut m = Map::new();
+                    m.insert("name".into(), a.name.clone().into());
+                    insert_opt(&mut m, "title", &a.title);
+                    insert_opt(&mut m, "description", &a.description);
+                    if a.required {
+                        m.insert("required".into(), true.into());
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            d.insert("arguments".into(), Value::Array(args));
+        }
+        insert_icons(&mut d, &prompt.icons);
+
+        let reference = serde_json::json!({"type": "ref/prompt", "name": prompt.name}).to_string();
+        for arg in &prompt.arguments {
+            if let Some(values) = &arg.complete {
+                self.completions.push(Completion {
+                    reference: reference.clone(),
+                    argument: arg.name.clone(),
+                    values: values.clone(),
+                });
+            }
+        }
+
+        let (messages, method, args) = if prompt.handler {
+            let args = names::prompt_args(&prompt.name);
+            let fields = prompt
+                .arguments
+                .iter()
+                .map(|a| {
+                    let ident = names::snake(&a.name);
+                    let (ty, default) = if a.required {
+                        ("String", false)
+                    } else {
+                        ("Option<String>", true)
+                    };
+                    Field {
+                        rename: names::serde_rename(&ident, &a.name),
+                        ident,
+                        ty: ty.into(),
+                        default,
+                        default_fn: None,
+                        doc: a
+                            .description
+                            .as_deref()
+                            .map(|d| doc_lines("", Some(d)))
+                            .unwrap_or_default(),
+                    }
+                })
+                .collect();
+            let doc = vec![format!(" Arguments of the `{}` prompt.", prompt.name)];
+            self.structs.push(Struct {
+                ident: args.clone(),
+                doc,
+                fields,
+                defaults: Vec::new(),
+            });
+            (None, Some(names::prompt_method(&prompt.name)), Some(args))
+        } else {
+            let messages: Vec<Value> = prompt
+                .messages
+                .iter()
+                .flatten()
+                .map(|m| self.message(m))
+                .collect();
+            (Some(Value::Array(messages).to_string()), None, None)
+        };
+        Prompt {
+            name: prompt.name.clone(),
+            descriptor: Value::Object(d).to_string(),
+            messages,
+            method,
+            args,
+            doc: doc_lines(
+                &format!("Prompt `{}`", prompt.name),
+                prompt.description.as_deref(),
+            ),
+        }
+    }
+
+    fn message(&self, m: &spec::PromptMessage) -> Value {
+        let mut content = Map::new();
+        if let Some(text) = &m.text {
+            content.insert("type".into(), "text".into());
+            content.insert("text".into(), text.clone().into());
+        } else if let Some((kind, media)) = m
+            .image
+            .as_ref()
+            .map(|i| ("image", i))
+            .or(m.audio.as_ref().map(|a| ("audio", a)))
+        {
+            content.insert("type".into(), kind.into());
+            content.insert(
+                "data".into(),
+                self.base64_of(media.data.as_deref(), media.file.as_deref())
+                    .into(),
+            );
+            content.insert("mimeType".into(), media.mime_type.clone().into());
+        } else if let Some(r) = &m.resource {
+            let mut res = Map::new();
+            res.insert("uri".into(), r.uri.clone().into());
+            let mut mime_type = r.mime_type.clone();
+            if mime_type.is_none() {
+                mime_type = r.file.as_deref().and_then(guess_mime).map(String::from);
+            }
+            insert_opt(&mut res, "mimeType", &mime_type);
+            if let Some(text) = &r.text {
+                res.insert("text".into(), text.clone().into());
+            } else if let Some(blob) = &r.blob {
+                res.insert("blob".into(), self.base64_of(Some(blob), None).into());
+            } else if let Some(file) = &r.file {
+                let bytes = self.loaded.files.get(file).cloned().unwrap_or_default();
+                let textual = mime_type.as_deref().is_none_or(is_textual_mime);
+                match String::from_utf8(bytes) {
+                    Ok(text) if textual => res.insert("text".into(), text.into()),
+                    Ok(text) => res.insert(
+                        "blob".into(),
+                        base64::engine::general_purpose::STANDARD
+                            .encode(text)
+                            .into(),
+                    ),
+                    Err(e) => res.insert(
+                        "blob".into(),
+                        base64::engine::general_purpose::STANDARD
+                            .encode(e.into_bytes())
+                            .into(),
+                    ),
+                };
+            }
+            content.insert("type".into(), "resource".into());
+            content.insert("resource".into(), Value::Object(res));
+        }
+        let mut msg = Map::new();
+        msg.insert("role".into(), m.role.as_str().into());
+        msg.insert("content".into(), Value::Object(content));
+        Value::Object(msg)
+    }
+
+    /// Canonical base64 of inline data or a bundled file.
+    fn base64_of(&self, data: Option<&str>, file: Option<&str>) -> String {
+        let bytes = match (data, file) {
+            (Some(data), _) => decode_base64(data).unwrap_or_default(),
+            (None, Some(file)) => self.loaded.files.get(file).cloned().unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+}
+
+/// Expand short-hand params into a JSON Schema object (`type`,
+/// `properties`, `required`). `additionalProperties` is left open.
+pub fn expand_params(params: &OrderedMap<Param>) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for (name, param) in params.iter() {
+        let (ty, detail) = match param {
+            Param::Type(ty) => (*ty, None),
+            Param::Detailed(d) => (d.ty, Some(d)),
+        };
+        let (json_type, item_type) = ty.json_types();
+        let mut prop = Map::new();
+        prop.insert("type".into(), json_type.into());
+        let mut enum_values = detail.and_then(|d| d.enum_values.clone());
+        if let Some(item) = item_type {
+            let mut items = Map::new();
+            items.insert("type".into(), item.into());
+            // For arrays the allowed values constrain the items.
+            if let Some(values) = enum_values.take() {
+                items.insert("enum".into(), Value::Array(values));
+            }
+            prop.insert("items".into(), Value::Object(items));
+        }
+        if let Some(d) = detail {
+            if let Some(description) = &d.description {
+                prop.insert("description".into(), description.clone().into());
+            }
+            if let Some(values) = enum_values {
+                prop.insert("enum".into(), Value::Array(values));
+            }
+            if let Some(default) = &d.default {
+                prop.insert("default".into(), default.clone());
+            }
+        }
+        let is_required = match detail {
+            None => true,
+            Some(d) => d.required.unwrap_or(d.default.is_none()),
+        };
+        if is_required {
+            required.push(Value::String(name.clone()));
+        }
+        properties.insert(name.clone(), Value::Object(prop));
+    }
+    let mut schema = Map::new();
+    schema.insert("type".into(), "object".into());
+    schema.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        schema.insert("required".into(), Value::Array(required));
+    }
+    Value::Object(schema)
+}
+
+/// The input schema of a tool that declares no arguments.
+pub fn empty_object() -> Value {
+    json!({"type": "object", "properties": {}})
+}
+
+fn insert_opt(m: &mut Map<String, Value>, key: &str, value: &Option<String>) {
+    if let Some(v) = value {
+        m.insert(key.into(), v.clone().into());
+    }
+}
+
+fn insert_opt_bool(m: &mut Map<String, Value>, key: &str, value: Option<bool>) {
+    if let Some(v) = value {
+        m.insert(key.into(), v.into());
+    }
+}
+
+fn insert_icons(m: &mut Map<String, Value>, icons: &[Icon]) {
+    if icons.is_empty() {
+        return;
+    }
+    let list = icons
+        .iter()
+        .map(|i| {
+            let mut o = Map::new();
+            o.insert("src".into(), i.src.clone().into());
+            insert_opt(&mut o, "mimeType", &i.mime_type);
+            if !i.sizes.is_empty() {
+                o.insert("sizes".into(), i.sizes.clone().into());
+            }
+            if let Some(theme) = i.theme {
+                let theme = match theme {
+                    spec::IconTheme::Light => "light",
+                    spec::IconTheme::Dark => "dark",
+                };
+                o.insert("theme".into(), theme.into());
+            }
+            Value::Object(o)
+        })
+        .collect();
+    m.insert("icons".into(), Value::Array(list));
+}
+
+fn insert_annotations(m: &mut Map<String, Value>, annotations: &Option<Annotations>) {
+    let Some(a) = annotations else { return };
+    let mut o = Map::new();
+    if let Some(audience) = &a.audience {
+        o.insert(
+            "audience".into(),
+            audience.iter().map(|r| Value::from(r.as_str())).collect(),
+        );
+    }
+    if let Some(p) = a.priority {
+        o.insert("priority".into(), p.into());
+    }
+    insert_opt(&mut o, "lastModified", &a.last_modified);
+    m.insert("annotations".into(), Value::Object(o));
+}
+
+/// Doc-comment lines (each starting with a space, `///` style): a heading
+/// and the description's lines. Control characters are dropped.
+fn doc_lines(heading: &str, description: Option<&str>) -> Vec<String> {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_control() || *c == '\t')
+            .collect()
+    };
+    let mut lines = Vec::new();
+    if !heading.is_empty() {
+        lines.push(format!(" {}", clean(heading)));
+    }
+    if let Some(d) = description {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.extend(d.lines().map(|l| format!(" {}", clean(l))));
+    }
+    lines
+}
+
+/// `MAJOR.MINOR.PATCH` with optional `-pre` and `+build` parts.
+fn is_semver(v: &str) -> bool {
+    let core = v.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = |p: &&str| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (p.len() == 1 || !p.starts_with('0'))
+    };
+    let rest_ok = v[core.len()..]
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-+.".contains(c));
+    parts.len() == 3 && parts.iter().all(numeric) && rest_ok && !v.ends_with(['-', '+', '.'])
+}
+
+/// MIME type from a file extension, for bundled files without `mimeType`.
+fn guess_mime(file: &str) -> Option<&'static str> {
+    let ext = file.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "txt" => "text/plain",
+        "md" | "markdown" => "text/markdown",
+        "html" | "htm" => "text/html",
+        "css" => "text/css",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "yaml" | "yml" => "application/yaml",
+        "toml" => "application/toml",
+        "xml" => "application/xml",
+        "js" => "text/javascript",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "wav" => "audio/wav",
+        "mp3" => "audio/mpeg",
+        "ogg" => "audio/ogg",
+        "pdf" => "application/pdf",
+        _ => return None,
+    })
+}
+
+/// Whether contents of this MIME type are text (served as `text` when UTF-8).
+fn is_textual_mime(mime: &str) -> bool {
+    let essence = mime
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("text/")
+        || essence.ends_with("+json")
+        || essence.ends_with("+xml")
+        || matches!(
+            essence.as_str(),
+            "application/json"
+                | "application/xml"
+                | "application/yaml"
+                | "application/x-yaml"
+                | "application/toml"
+                | "application/javascript"
+                | "application/ecmascript"
+                | "application/sql"
+                | "application/graphql"
+                | "image/svg+xml"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semver() {
+        for ok in ["0.1.0", "1.2.3-beta.1", "1.0.0+build.5"] {
+            assert!(is_semver(ok), "{ok}");
+        }
+        for bad in ["1.0", "01.0.0", "1.0.0-", "v1.0.0", ""] {
+            assert!(!is_semver(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mime() {
+        assert!(is_textual_mime("text/markdown; charset=utf-8"));
+        assert!(is_textual_mime("application/ld+json"));
+        assert!(!is_textual_mime("image/png"));
+        assert_eq!(guess_mime("a/b.PNG"), Some("image/png"));
+    }
+}
