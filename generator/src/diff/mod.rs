@@ -259,10 +259,6 @@ pub struct Surface {
     pub prompts: Vec<Item>,
 }
 
-fn parse(json_text: &str) -> Value {
-    serde_json::from_str(json_text).unwrap_or(Value::Null)
-}
-
 /// An upstream operation descriptor as JSON, for comparison. Its types
 /// have string keys and plain values only, so serializing cannot fail.
 fn operation_value(op: &mcpgen_contract::Operation) -> Value {
@@ -272,16 +268,16 @@ fn operation_value(op: &mcpgen_contract::Operation) -> Value {
 impl Surface {
     /// The surface of a server in IR form.
     pub fn from_ir(server: &ir::Server) -> Surface {
-        let item = |kind, name: &str, address: &str, descriptor: &str, contents: Value| Item {
+        let item = |kind, name: &str, address: &str, descriptor: &Value, contents: Value| Item {
             kind,
             name: name.to_string(),
             address: address.to_string(),
             identity: None,
-            descriptor: parse(descriptor),
+            descriptor: descriptor.clone(),
             contents,
         };
         let mut surface = Surface {
-            info: parse(&server.info_json),
+            info: server.info_json.clone(),
             instructions: server.instructions.clone(),
             tools: server
                 .tools
@@ -318,7 +314,7 @@ impl Surface {
                 .iter()
                 .map(|p| {
                     let contents = match &p.messages {
-                        Some(m) => json!({"messages": parse(m)}),
+                        Some(m) => json!({"messages": m}),
                         None => json!({"handler": true}),
                     };
                     item(ItemKind::Prompt, &p.name, &p.name, &p.descriptor, contents)

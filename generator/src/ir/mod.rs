@@ -3,18 +3,17 @@
 //! (`spec::lower`) and the OpenAPI front end (`openapi`) each lower into
 //! them; `emit` and `diff` read them. Everything the templates need is here:
 //! identifiers (validated, see `crate::names`), Rust types, and every MCP
-//! descriptor as ready-made JSON text (serde_json with `preserve_order`, so
-//! key order is the order we insert in, and output is deterministic).
-//! Upstream (OpenAPI) descriptors are the exception: typed values
-//! ([`Upstream`], the `mcpgen_contract` types) that become JSON text only
-//! when `emit` renders the templates.
+//! descriptor (the spec's and upstream ones, typed by `mcpgen_contract`) as
+//! a value (serde_json with `preserve_order`, so key order is the order we
+//! insert in, and output is deterministic). A descriptor becomes text only
+//! when `emit` serialises the IR for the templates (`json_text`).
 //!
 //! Strings in the IR that come from the spec are *data*: templates only ever
 //! put them into Rust code through the `lit` filter.
 
 pub mod schema;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use schema::DefaultExpr;
@@ -47,7 +46,8 @@ pub struct Server {
     pub version: String,
     pub runtime: RuntimeDep,
     /// MCP `Implementation` JSON.
-    pub info_json: String,
+    #[serde(serialize_with = "json_text")]
+    pub info_json: Value,
     pub instructions: Option<String>,
     pub tools: Vec<Tool>,
     pub resources: Vec<Resource>,
@@ -107,8 +107,10 @@ pub struct UpstreamItem {
     pub uri: Option<String>,
 }
 
-/// A descriptor as the JSON text the templates put into a string literal.
-fn json_text<T: Serialize, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+/// A descriptor as the JSON text the templates put into a string literal:
+/// compact, keys in insertion order. The only place IR descriptors become
+/// text.
+fn json_text<T: Serialize, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
     let text = serde_json::to_string(value).map_err(serde::ser::Error::custom)?;
     s.serialize_str(&text)
 }
@@ -149,7 +151,8 @@ pub struct Tool {
     pub name: String,
     pub method: String,
     pub args: String,
-    pub descriptor: String,
+    #[serde(serialize_with = "json_text")]
+    pub descriptor: Value,
     pub doc: Vec<String>,
 }
 
@@ -165,7 +168,8 @@ pub enum Contents {
 pub struct Resource {
     pub name: String,
     pub uri: String,
-    pub descriptor: String,
+    #[serde(serialize_with = "json_text")]
+    pub descriptor: Value,
     pub contents: Contents,
     pub doc: Vec<String>,
 }
@@ -176,16 +180,19 @@ pub struct Template {
     pub uri_template: String,
     pub method: String,
     pub params: String,
-    pub descriptor: String,
+    #[serde(serialize_with = "json_text")]
+    pub descriptor: Value,
     pub doc: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Prompt {
     pub name: String,
-    pub descriptor: String,
+    #[serde(serialize_with = "json_text")]
+    pub descriptor: Value,
     /// Static messages (MCP `PromptMessage[]` JSON) or a handler.
-    pub messages: Option<String>,
+    #[serde(serialize_with = "opt_json_text")]
+    pub messages: Option<Value>,
     pub method: Option<String>,
     pub args: Option<String>,
     pub doc: Vec<String>,
@@ -195,7 +202,16 @@ pub struct Prompt {
 #[derive(Debug, Clone, Serialize)]
 pub struct Completion {
     /// MCP reference JSON (`ref/prompt` or `ref/resource`).
-    pub reference: String,
+    #[serde(serialize_with = "json_text")]
+    pub reference: Value,
     pub argument: String,
     pub values: Vec<String>,
+}
+
+/// [`json_text`] of an optional value (`None` stays none).
+fn opt_json_text<S: Serializer>(value: &Option<Value>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => json_text(v, s),
+        None => s.serialize_none(),
+    }
 }

@@ -80,7 +80,7 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         },
         version: server.version.clone(),
         runtime,
-        info_json: Value::Object(info).to_string(),
+        info_json: Value::Object(info),
         instructions: server.instructions.clone(),
         tools,
         resources,
@@ -140,7 +140,7 @@ impl SpecLowering<'_> {
             name: tool.name.clone(),
             method: names::tool_method(&tool.name),
             args,
-            descriptor: Value::Object(d).to_string(),
+            descriptor: Value::Object(d),
             doc: doc_lines(
                 &format!("Tool `{}`", tool.name),
                 tool.description.as_deref(),
@@ -261,7 +261,7 @@ impl SpecLowering<'_> {
         Resource {
             name: res.name.clone(),
             uri: res.uri.clone(),
-            descriptor: Value::Object(d).to_string(),
+            descriptor: Value::Object(d),
             contents,
             doc: doc_lines(
                 &format!("Resource `{}` ({})", res.name, res.uri),
@@ -312,8 +312,7 @@ impl SpecLowering<'_> {
         insert_icons(&mut d, &tpl.icons);
 
         if let Some(complete) = &tpl.complete {
-            let reference =
-                serde_json::json!({"type": "ref/resource", "uri": tpl.uri_template}).to_string();
+            let reference = serde_json::json!({"type": "ref/resource", "uri": tpl.uri_template});
             for (variable, values) in complete.iter() {
                 self.completions.push(Completion {
                     reference: reference.clone(),
@@ -327,7 +326,7 @@ impl SpecLowering<'_> {
             uri_template: tpl.uri_template.clone(),
             method: names::template_method(&tpl.name),
             params,
-            descriptor: Value::Object(d).to_string(),
+            descriptor: Value::Object(d),
             doc: doc_lines(
                 &format!("Resource template `{}` ({})", tpl.name, tpl.uri_template),
                 tpl.description.as_deref(),
@@ -359,7 +358,7 @@ impl SpecLowering<'_> {
         }
         insert_icons(&mut d, &prompt.icons);
 
-        let reference = serde_json::json!({"type": "ref/prompt", "name": prompt.name}).to_string();
+        let reference = serde_json::json!({"type": "ref/prompt", "name": prompt.name});
         for arg in &prompt.arguments {
             if let Some(values) = &arg.complete {
                 self.completions.push(Completion {
@@ -411,11 +410,11 @@ impl SpecLowering<'_> {
                 .flatten()
                 .map(|m| self.message(m))
                 .collect();
-            (Some(Value::Array(messages).to_string()), None, None)
+            (Some(Value::Array(messages)), None, None)
         };
         Prompt {
             name: prompt.name.clone(),
-            descriptor: Value::Object(d).to_string(),
+            descriptor: Value::Object(d),
             messages,
             method,
             args,

@@ -53,7 +53,8 @@ pub fn status(out: &Output, expected: i32) {
 /// refuses stops the server), without compiling that crate.
 pub fn start_upstream(server: &mcpgen::ir::Server) -> Result<(), String> {
     let up = server.upstream.as_ref().ok_or("no upstream")?;
-    let mut b = mcpgen_runtime::Server::builder(&server.info_json).upstream(&json(&up.config));
+    let mut b =
+        mcpgen_runtime::Server::builder(&json(&server.info_json)).upstream(&json(&up.config));
     for t in &up.tools {
         b = b.upstream_tool(&json(&t.descriptor), &json(&t.operation));
     }
