@@ -4,7 +4,7 @@
 fn main() {
     if let Err(e) = mcpgen::build::Builder::new("specs/greeter.yaml").generate() {
         // Spec problems come out as `file:line:col: error: ...` lines.
-        eprintln!("{}", mcpgen::cli::render_error(&e));
+        eprintln!("{e}");
         std::process::exit(1);
     }
 }

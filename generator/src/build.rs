@@ -9,14 +9,15 @@
 //! mcpgen-runtime = "0.1"
 //!
 //! [build-dependencies]
-//! mcpgen = "0.1"
+//! mcpgen = { version = "0.1", default-features = false }
 //! ```
 //!
 //! ```no_run
 //! // build.rs, in `fn main()`:
 //! mcpgen::build::Builder::new("specs/server.yaml")
 //!     .generate()
-//!     .unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)));
+//!     // An invalid spec shows as `file:line:col: error: ...` lines.
+//!     .unwrap_or_else(|e| panic!("{e}"));
 //! ```
 //!
 //! ```ignore
@@ -167,7 +168,7 @@ pub fn generate_to_out_dir(spec: impl AsRef<Path>) -> Result<Generated, Error> {
 
 /// `generated.rs` as `include!` accepts it: no inner attributes or inner
 /// doc comments; the lints they allowed are allowed on each item instead.
-pub fn include_ready(generated_rs: &str, spec_file: &str) -> Result<String, Error> {
+fn include_ready(generated_rs: &str, spec_file: &str) -> Result<String, Error> {
     let mut file = syn::parse_file(generated_rs).map_err(|e| Error::InvalidRust {
         template: "generated.rs.jinja",
         line: e.span().start().line,

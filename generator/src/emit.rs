@@ -13,7 +13,7 @@ use crate::ir;
 use crate::names;
 
 /// The templates, compiled into the binary.
-pub const TEMPLATES: &[(&str, &str)] = &[
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     (
         "Cargo.toml.jinja",
         include_str!("../../templates/Cargo.toml.jinja"),
@@ -42,12 +42,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// A Rust string literal with full escaping: spec text stays data.
-pub fn rust_literal(s: &str) -> String {
+pub(crate) fn rust_literal(s: &str) -> String {
     proc_macro2::Literal::string(s).to_string()
 }
 
 /// A TOML basic string.
-pub fn toml_string(s: &str) -> String {
+pub(crate) fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -151,7 +151,7 @@ fn render(env: &Environment<'_>, template: &'static str, ctx: &Value) -> Result<
 }
 
 /// Parse and pretty-print Rust, or say where the template went wrong.
-pub fn format_rust(template: &'static str, code: &str) -> Result<String, Error> {
+pub(crate) fn format_rust(template: &'static str, code: &str) -> Result<String, Error> {
     match syn::parse_file(code) {
         Ok(file) => Ok(space_items(&prettyplease::unparse(&file))),
         Err(e) => {
@@ -222,7 +222,7 @@ fn space_items(code: &str) -> String {
 }
 
 /// Render every file of the crate from the IR.
-pub fn emit(server: &ir::Server) -> Result<Vec<GeneratedFile>, Error> {
+pub(crate) fn emit(server: &ir::Server) -> Result<Vec<GeneratedFile>, Error> {
     let env = environment()?;
     let ctx = Value::from(minijinja::value::Serde(server));
     let header = format!(

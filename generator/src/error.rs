@@ -6,103 +6,199 @@ use std::path::PathBuf;
 
 use crate::yaml::{Pos, YamlProblem};
 
-/// Everything that can be wrong with a spec.
+/// Everything that can be wrong with a spec. The `Display` of each variant
+/// is the message shown after `file:line:col: error:`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Problem {
     // --- reading the file ---
+    /// The file is not UTF-8.
     #[error("the spec is not valid UTF-8")]
     NotUtf8,
+    /// The file holds no YAML document.
     #[error("the spec is empty; it must be a YAML mapping with at least a `server` section")]
     Empty,
+    /// The document is not a mapping.
     #[error("the spec must be a YAML mapping (with `server`, `tools`, …), found {found}")]
-    NotAMapping { found: &'static str },
+    NotAMapping {
+        /// What it is instead (`a sequence`, `a string`…).
+        found: &'static str,
+    },
+    /// A YAML syntax error (or a document too large or too deep).
     #[error("invalid YAML: {0}")]
     Yaml(String),
+    /// A mapping key given twice.
     #[error("duplicate key `{key}` (first given at {first})")]
-    DuplicateKey { key: String, first: Pos },
+    DuplicateKey {
+        /// The key.
+        key: String,
+        /// Where it was first given.
+        first: Pos,
+    },
 
     // --- structure (serde) ---
+    /// A key the format does not have.
     #[error("{}", unknown_field_message(.field, .context, .expected))]
     UnknownField {
+        /// The key.
         field: String,
+        /// The mapping it is in (a spec type name), or empty.
         context: &'static str,
+        /// The keys that mapping accepts.
         expected: Vec<&'static str>,
     },
+    /// Any other structural error, as serde words it (reworded for YAML).
     #[error("{}", humanize_serde(.0))]
     Serde(String),
 
     // --- semantics ---
+    /// A tool name MCP does not allow.
     #[error("tool name {name:?} is invalid: {reason}")]
-    InvalidToolName { name: String, reason: &'static str },
+    InvalidToolName {
+        /// The name.
+        name: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// An empty name.
     #[error("{what} name must not be empty")]
-    EmptyName { what: &'static str },
+    EmptyName {
+        /// What is named (`tool`, `prompt`…).
+        what: &'static str,
+    },
+    /// A server name that gives no usable Cargo package name.
     #[error("server name {name:?} cannot be used as a crate name: {reason}")]
-    InvalidCrateName { name: String, reason: String },
+    InvalidCrateName {
+        /// The server name.
+        name: String,
+        /// Why it cannot be a package name.
+        reason: String,
+    },
+    /// Two items with the same name (or URI).
     #[error("duplicate {what} {name:?} (first defined at {first})")]
     Duplicate {
+        /// What kind of item.
         what: &'static str,
+        /// The name or URI.
         name: String,
+        /// Where the first one is.
         first: Pos,
     },
+    /// Two names that become the same Rust identifier.
     #[error(
         "{name} and {other} (at {first}) would both become the {what} `{ident}`; rename one of them"
     )]
     IdentCollision {
+        /// What the identifier is (`method`, `type`).
         what: &'static str,
+        /// The later name.
         name: String,
+        /// The earlier name.
         other: String,
+        /// The identifier both become.
         ident: String,
+        /// Where the earlier name is.
         first: Pos,
     },
+    /// A URI template that is not RFC 6570.
     #[error("invalid URI template {template:?}: {reason}")]
-    InvalidUriTemplate { template: String, reason: String },
+    InvalidUriTemplate {
+        /// The template.
+        template: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A `complete` key that is not a variable of the template.
     #[error("`complete` names {variable:?}, which is not a variable of the URI template (variables: {})", list_or_none(.variables))]
     UnknownTemplateVariable {
+        /// The key.
         variable: String,
+        /// The template's variables.
         variables: Vec<String>,
     },
+    /// A `{{placeholder}}` in a prompt message that is not an argument.
     #[error("placeholder `{{{{{placeholder}}}}}` is not a declared argument of prompt {prompt:?} (arguments: {})", list_or_none(.arguments))]
     UnknownPlaceholder {
+        /// The placeholder's name.
         placeholder: String,
+        /// The prompt.
         prompt: String,
+        /// The prompt's arguments.
         arguments: Vec<String>,
     },
+    /// A bundled file that cannot be read.
     #[error("bundled file {path:?} cannot be read: {reason}")]
-    MissingFile { path: String, reason: String },
+    MissingFile {
+        /// The path as written in the spec.
+        path: String,
+        /// Why it cannot be read.
+        reason: String,
+    },
+    /// Inline data that is not base64.
     #[error("invalid base64 in `{field}`: {reason}")]
-    InvalidBase64 { field: &'static str, reason: String },
+    InvalidBase64 {
+        /// The key holding it.
+        field: &'static str,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// A schema that is not JSON Schema 2020-12.
     #[error("`{field}` is not a valid JSON Schema (2020-12): {reason}")]
-    InvalidSchema { field: &'static str, reason: String },
+    InvalidSchema {
+        /// The key holding it.
+        field: &'static str,
+        /// What the meta-schema check said.
+        reason: String,
+    },
+    /// An input or output schema whose root is not an object.
     #[error("the root of `{field}` must be `type: object`{}", found_suffix(.found))]
     SchemaRootNotObject {
+        /// The key holding it.
         field: &'static str,
+        /// The root's `type`, if it has one.
         found: Option<String>,
     },
+    /// Not exactly one of a set of alternative keys.
     #[error("{what} must have exactly one of {}, found {}", .expected.join(", "), found_list(.found))]
     ExactlyOne {
+        /// What must have them.
         what: &'static str,
+        /// The alternatives.
         expected: Vec<&'static str>,
+        /// The ones given.
         found: Vec<&'static str>,
     },
+    /// A tool with both `params` and `inputSchema`.
     #[error("give either `params` or `inputSchema`, not both")]
     ParamsAndInputSchema,
+    /// A default or enum value that does not fit the parameter's type.
     #[error("{what} {value} does not match the parameter type `{ty}`")]
     ParamValueType {
+        /// `default` or `enum value`.
         what: &'static str,
+        /// The value, as JSON.
         value: String,
+        /// The parameter type.
         ty: String,
     },
+    /// A parameter both required and defaulted.
     #[error("`required: true` contradicts `default`: a parameter with a default is optional")]
     RequiredWithDefault,
+    /// A priority outside 0..=1.
     #[error("priority must be between 0 and 1, found {0}")]
     InvalidPriority(f64),
+    /// A prompt without a handler whose `messages` list is empty.
     #[error("`messages` must not be empty")]
     EmptyMessages,
 
     // --- OpenAPI documents ---
     /// A problem in an OpenAPI document, with the JSON pointer of the node.
     #[error("{message} (at {})", pointer_display(.pointer))]
-    OpenApi { pointer: String, message: String },
+    OpenApi {
+        /// The JSON pointer of the node.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl From<YamlProblem> for Problem {
@@ -115,7 +211,7 @@ impl From<YamlProblem> for Problem {
 }
 
 /// A JSON pointer as shown in messages: `#/paths/~1pets/get`.
-pub fn pointer_display(pointer: &str) -> String {
+pub(crate) fn pointer_display(pointer: &str) -> String {
     format!("#{pointer}")
 }
 
@@ -123,9 +219,13 @@ pub fn pointer_display(pointer: &str) -> String {
 /// shown as `file:line:col: warning: message (at #/pointer)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Warning {
+    /// The file the node is in.
     pub file: PathBuf,
+    /// Where the node starts.
     pub pos: Pos,
+    /// The JSON pointer of the node.
     pub pointer: String,
+    /// What was worked around.
     pub message: String,
 }
 
@@ -276,8 +376,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// A problem at a place in a spec file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
+    /// The file.
     pub file: PathBuf,
+    /// Where the problem is.
     pub pos: Pos,
+    /// What the problem is.
     pub problem: Problem,
 }
 
@@ -316,7 +419,9 @@ pub enum Error {
     /// The spec file could not be read.
     #[error("cannot read {}: {source}", .path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it cannot be read.
         source: std::io::Error,
     },
     /// The spec has problems; every one of them is listed.
@@ -325,7 +430,9 @@ pub enum Error {
     /// A template failed to render (a generator bug).
     #[error("internal error: template `{template}` failed to render: {message}")]
     Template {
+        /// The template.
         template: &'static str,
+        /// minijinja's message.
         message: String,
     },
     /// A template rendered something that is not valid Rust (a generator bug).
@@ -333,16 +440,23 @@ pub enum Error {
         "internal error: template `{template}` produced invalid Rust at {line}:{column}: {message}\n{excerpt}"
     )]
     InvalidRust {
+        /// The template.
         template: &'static str,
+        /// 1-based line in the rendered text.
         line: usize,
+        /// 1-based column in the rendered text.
         column: usize,
+        /// `syn`'s message.
         message: String,
+        /// The rendered lines around the error.
         excerpt: String,
     },
     /// The generated crate could not be written.
     #[error("cannot write {}: {source}", .path.display())]
     Write {
+        /// The file or directory.
         path: PathBuf,
+        /// Why it cannot be written.
         source: std::io::Error,
     },
     /// A generated path would escape the output directory.
@@ -350,7 +464,12 @@ pub enum Error {
     UnsafePath(PathBuf),
     /// The output directory holds something mcpgen did not generate.
     #[error("refusing to generate into {}: {reason}; pass --force to write there anyway", .dir.display())]
-    NotGenerated { dir: PathBuf, reason: String },
+    NotGenerated {
+        /// The output directory.
+        dir: PathBuf,
+        /// What it holds.
+        reason: String,
+    },
     /// A file that would be created exists already.
     #[error("{} already exists; pass --force to overwrite it", .0.display())]
     Exists(PathBuf),

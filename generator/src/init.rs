@@ -6,11 +6,11 @@ use crate::error::Error;
 use crate::names;
 
 /// The spec file `init` writes into its directory.
-pub const SPEC_FILE: &str = "mcpgen.yaml";
+pub(crate) const SPEC_FILE: &str = "mcpgen.yaml";
 
 /// What to start from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InitOptions {
+pub(crate) struct InitOptions {
     /// Directory for the spec (created if needed).
     pub dir: PathBuf,
     /// Server (and package) name; default: the directory's name.
@@ -22,7 +22,7 @@ pub struct InitOptions {
 }
 
 /// Write `<dir>/mcpgen.yaml` and check that it validates; returns its path.
-pub fn init(options: &InitOptions) -> Result<PathBuf, Error> {
+pub(crate) fn init(options: &InitOptions) -> Result<PathBuf, Error> {
     let path = options.dir.join(SPEC_FILE);
     if path.exists() && !options.force {
         return Err(Error::Exists(path));

@@ -1,15 +1,28 @@
-//! mcpgen: generate a complete Rust MCP server crate from a YAML spec.
+//! mcpgen: generate a complete Rust MCP server crate from a YAML spec or
+//! an OpenAPI description.
 //!
-//! The pipeline is spec → IR → files:
+//! The library API:
 //!
-//! * [`spec`]: the YAML format (serde + schemars types), positioned parsing
-//!   ([`yaml`]) and semantic checks ([`spec::validate`]); every
-//!   problem is reported with its line and column; [`spec::lower`] lowers a
-//!   loaded spec to IR;
-//! * [`ir`]: plain types both front ends lower into: identifiers (from
-//!   [`names`]), Rust types and MCP descriptor JSON, computed once;
-//! * [`emit`]: minijinja templates → `syn` → `prettyplease`;
-//! * [`files`]: the crate in memory and the `write` step.
+//! * [`generate`] with [`Options`] makes a [`GeneratedCrate`] in memory;
+//!   [`GeneratedCrate::write`] and [`GeneratedCrate::plan`] put it on disk
+//!   or say what would change;
+//! * [`build::Builder`] does the same from a Cargo build script, into
+//!   `OUT_DIR`;
+//! * [`validate`], [`load_ir`] and [`generate_ir`] are the steps one by one;
+//! * [`diff::compare`] says what changed between two versions of a server
+//!   for its MCP clients;
+//! * every failure is an [`Error`], whose `Display` is the message to show:
+//!   for a spec with problems, one `file:line:col: error: …` line per
+//!   [`Diagnostic`].
+//!
+//! Inside, the pipeline is spec → IR → files (`docs/architecture.md`): the
+//! front ends ([`spec`] for YAML, `openapi`) lower into the types of [`ir`],
+//! `emit` renders the templates, `files` writes the crate.
+//!
+//! Cargo features: `cli` (default) builds the `mcpgen` binary (clap) and
+//! turns on `remote-refs`, fetching OpenAPI `$ref`s on other hosts (blocking
+//! reqwest). A build script depends on mcpgen with `default-features =
+//! false` and compiles neither.
 //!
 //! ```no_run
 //! let crate_ = mcpgen::generate(&mcpgen::Options::new("specs/example.yaml").runtime_path("../../runtime"))?;
@@ -17,26 +30,39 @@
 //! # Ok::<(), mcpgen::Error>(())
 //! ```
 
+// The public API is what the crate root re-exports plus `build` (build
+// scripts), `diff` (`mcpgen diff` as a library), `ir` (the model `diff`
+// compares and `LoadedIr` carries) and `spec` (the YAML format). Everything
+// else is private, so that it can change without breaking users.
 pub mod build;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
 pub mod diff;
-pub mod emit;
-pub mod error;
-pub mod files;
-pub mod init;
+mod emit;
+mod error;
+mod files;
+#[cfg(feature = "cli")]
+mod init;
 pub mod ir;
-pub mod names;
-pub mod openapi;
+mod names;
+// The OpenAPI front end's `pub` items are not narrowed to `pub(crate)` here:
+// that edit belongs to the owners of `openapi/**` (issue 7 split the work
+// so). The module is private either way: only `OpenApiOptions`, `Filter`,
+// `Override` and `DEFAULT_MAX_OUTPUT_SCHEMA` are public, re-exported below.
+#[allow(unreachable_pub)]
+mod openapi;
 pub mod spec;
-pub mod yaml;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 
 pub use error::{Diagnostic, Diagnostics, Error, Problem, Warning};
-pub use files::{GeneratedCrate, GeneratedFile, Plan, WriteAction, WriteOptions};
+pub use files::{FileChange, GeneratedCrate, GeneratedFile, Plan, WriteAction, WriteOptions};
 pub use ir::RuntimeDep;
-pub use openapi::OpenApiOptions;
+pub use openapi::{DEFAULT_MAX_OUTPUT_SCHEMA, Filter, OpenApiOptions, Override};
 pub use spec::{LoadedSpec, Spec};
+pub use yaml::Pos;
 
 /// The version requirement generated crates use for `mcpgen-runtime` when
 /// no path is given.
@@ -56,6 +82,8 @@ pub struct Options {
 }
 
 impl Options {
+    /// Generate from `spec`, depending on the runtime by version, with the
+    /// default OpenAPI options.
     pub fn new(spec: impl Into<PathBuf>) -> Self {
         Options {
             spec: spec.into(),
@@ -64,11 +92,13 @@ impl Options {
         }
     }
 
+    /// How OpenAPI input becomes tools.
     pub fn openapi(mut self, openapi: OpenApiOptions) -> Self {
         self.openapi = openapi;
         self
     }
 
+    /// Depend on the runtime by this path (relative to the generated crate).
     pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
         self.runtime_path = Some(path.into());
         self
@@ -94,18 +124,10 @@ pub fn generate(options: &Options) -> Result<GeneratedCrate, Error> {
     generate_ir(load_ir(options)?)
 }
 
-/// Generate from an already loaded spec.
-pub fn generate_loaded(loaded: &LoadedSpec, runtime: RuntimeDep) -> Result<GeneratedCrate, Error> {
-    let mut ir = load_ir_from(loaded, runtime);
-    let (inputs, warnings) = openapi::import(loaded, &mut ir.server, &OpenApiOptions::default())?;
-    ir.inputs.extend(inputs);
-    ir.warnings = warnings;
-    generate_ir(ir)
-}
-
 /// A spec turned into IR, with every file that was read to make it.
 #[derive(Debug, Clone)]
 pub struct LoadedIr {
+    /// The server, lowered.
     pub server: ir::Server,
     /// The spec first, then every other file read (bundled files; every
     /// file of a multi-file document), as paths usable from the current
@@ -143,7 +165,7 @@ fn load_ir_from(loaded: &LoadedSpec, runtime: RuntimeDep) -> LoadedIr {
     let mut inputs = vec![loaded.path.clone()];
     inputs.extend(loaded.files.keys().map(|f| loaded.base_dir.join(f)));
     LoadedIr {
-        server: spec::lower::lower(loaded, runtime),
+        server: spec::lower(loaded, runtime),
         inputs,
         warnings: Vec::new(),
     }

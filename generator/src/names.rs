@@ -23,7 +23,7 @@ const KEYWORDS: &[&str] = &[
 const NOT_RAW: &[&str] = &["crate", "self", "Self", "super"];
 
 /// Is `s` a Rust keyword (2024 edition)?
-pub fn is_keyword(s: &str) -> bool {
+pub(crate) fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)
 }
 
@@ -60,7 +60,7 @@ fn snake_dropping_non_ascii(name: &str) -> String {
 
 /// `snake_case` identifier for methods and fields: `add-note` → `add_note`,
 /// `type` → `r#type`, `self` → `self_`, `2fa` → `_2fa`.
-pub fn snake(name: &str) -> String {
+pub(crate) fn snake(name: &str) -> String {
     finish(snake_dropping_non_ascii(name), "unnamed", "_")
 }
 
@@ -77,7 +77,7 @@ fn prefixed(prefix: &str, name: &str) -> String {
 /// `[a-z0-9_]` words of `s` in snake case, where every character that is
 /// not an ASCII letter or digit separates words (`café.au` → `caf_au`),
 /// without leading, trailing or doubled underscores (possibly empty).
-pub fn snake_splitting_at_symbols(s: &str) -> String {
+pub(crate) fn snake_splitting_at_symbols(s: &str) -> String {
     let spaced: String = s
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
@@ -102,19 +102,19 @@ pub fn snake_splitting_at_symbols(s: &str) -> String {
 }
 
 /// `UpperCamelCase` identifier for types: `add-note` → `AddNote`.
-pub fn camel(name: &str) -> String {
+pub(crate) fn camel(name: &str) -> String {
     let s = ascii_only(&name.to_upper_camel_case(), |c| c.is_ascii_alphanumeric());
     finish(s, "Unnamed", "N")
 }
 
 /// The name a field's serde attribute must match when `ident` alone would not.
-pub fn serde_rename(ident: &str, name: &str) -> Option<String> {
+pub(crate) fn serde_rename(ident: &str, name: &str) -> Option<String> {
     let plain = ident.strip_prefix("r#").unwrap_or(ident);
     (plain != name).then(|| name.to_string())
 }
 
 /// Kebab-case package name of a server, or why it cannot be one.
-pub fn package_name(server_name: &str) -> Result<String, String> {
+pub(crate) fn package_name(server_name: &str) -> Result<String, String> {
     let kebab = ascii_only(&server_name.to_kebab_case(), |c| {
         c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
     });
@@ -150,7 +150,7 @@ pub fn package_name(server_name: &str) -> Result<String, String> {
 
 /// Is `s` a plain identifier as produced above (what the `ident` template
 /// filter accepts)?
-pub fn is_valid_ident(s: &str) -> bool {
+pub(crate) fn is_valid_ident(s: &str) -> bool {
     let body = s.strip_prefix("r#").unwrap_or(s);
     let mut chars = body.chars();
     let first_ok = chars
@@ -165,31 +165,31 @@ pub fn is_valid_ident(s: &str) -> bool {
 // Names of generated items, one place for all of them.
 
 /// Trait method of a tool.
-pub fn tool_method(name: &str) -> String {
+pub(crate) fn tool_method(name: &str) -> String {
     snake(name)
 }
 /// Arguments struct of a tool.
-pub fn tool_args(name: &str) -> String {
+pub(crate) fn tool_args(name: &str) -> String {
     format!("{}Args", camel(name))
 }
 /// Trait method of a handler-backed resource.
-pub fn resource_method(name: &str) -> String {
+pub(crate) fn resource_method(name: &str) -> String {
     prefixed("read", name)
 }
 /// Trait method of a resource template.
-pub fn template_method(name: &str) -> String {
+pub(crate) fn template_method(name: &str) -> String {
     prefixed("read", name)
 }
 /// Variables struct of a resource template.
-pub fn template_params(name: &str) -> String {
+pub(crate) fn template_params(name: &str) -> String {
     format!("{}Params", camel(name))
 }
 /// Trait method of a handler-backed prompt.
-pub fn prompt_method(name: &str) -> String {
+pub(crate) fn prompt_method(name: &str) -> String {
     prefixed("prompt", name)
 }
 /// Arguments struct of a handler-backed prompt.
-pub fn prompt_args(name: &str) -> String {
+pub(crate) fn prompt_args(name: &str) -> String {
     format!("{}PromptArgs", camel(name))
 }
 

@@ -40,7 +40,7 @@ impl fmt::Display for Pos {
 
 /// What a YAML node holds.
 #[derive(Debug, Clone, PartialEq)]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     /// A scalar; `plain` is false for quoted and block scalars and for scalars
     /// tagged `!!str`, which are always strings.
     Scalar {
@@ -54,7 +54,7 @@ pub enum NodeKind {
 
 /// A YAML node with the position where it starts.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     pub kind: NodeKind,
     pub pos: Pos,
 }
@@ -82,14 +82,14 @@ impl fmt::Display for YamlProblem {
 
 /// A located problem found while reading the YAML (syntax, duplicate keys…).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Located {
+pub(crate) struct Located {
     pub pos: Pos,
     pub problem: YamlProblem,
 }
 
 impl Node {
     /// A short human name of the node's type, for messages.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match &self.kind {
             NodeKind::Scalar { value, plain } => match resolve_plain(value, *plain) {
                 Plain::Null => "null",
@@ -103,7 +103,7 @@ impl Node {
     }
 
     /// Number of nodes in this subtree (map keys included).
-    pub fn size(&self) -> usize {
+    pub(crate) fn size(&self) -> usize {
         1 + match &self.kind {
             NodeKind::Scalar { .. } => 0,
             NodeKind::Seq(items) => items.iter().map(Node::size).sum(),
@@ -112,7 +112,7 @@ impl Node {
     }
 
     /// The map entry for `key`, if this node is a mapping that has it.
-    pub fn get(&self, key: &str) -> Option<&(Node, Node)> {
+    pub(crate) fn get(&self, key: &str) -> Option<&(Node, Node)> {
         match &self.kind {
             NodeKind::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(key)),
             _ => None,
@@ -120,7 +120,7 @@ impl Node {
     }
 
     /// The scalar text, if this is a scalar.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Scalar { value, .. } => Some(value),
             _ => None,
@@ -132,7 +132,7 @@ impl Node {
     /// designates the *key* of the last mapping entry rather than its value.
     /// When the pointer leads nowhere (an absent optional field), the position
     /// of the deepest existing ancestor is returned.
-    pub fn locate(&self, pointer: &str) -> Pos {
+    pub(crate) fn locate(&self, pointer: &str) -> Pos {
         let mut node = self;
         let mut segments = pointer.split('/').skip(1).peekable();
         while let Some(raw) = segments.next() {
@@ -167,7 +167,7 @@ fn unescape_pointer(segment: &str) -> Cow<'_, str> {
 }
 
 /// Escape one JSON-pointer segment.
-pub fn escape_pointer(segment: &str) -> Cow<'_, str> {
+pub(crate) fn escape_pointer(segment: &str) -> Cow<'_, str> {
     if segment.contains(['~', '/']) {
         Cow::Owned(segment.replace('~', "~0").replace('/', "~1"))
     } else {
@@ -177,7 +177,7 @@ pub fn escape_pointer(segment: &str) -> Cow<'_, str> {
 
 /// How a plain scalar resolves under the YAML 1.2 core schema.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Plain {
+pub(crate) enum Plain {
     Null,
     Bool(bool),
     Int(i64),
@@ -187,7 +187,7 @@ pub enum Plain {
 }
 
 /// Resolve a scalar under the YAML 1.2 core schema (quoted scalars are strings).
-pub fn resolve_plain(value: &str, plain: bool) -> Plain {
+pub(crate) fn resolve_plain(value: &str, plain: bool) -> Plain {
     if !plain {
         return Plain::Str;
     }
@@ -275,13 +275,16 @@ const MAX_NODES: usize = 1_000_000;
 ///
 /// Returns every problem it can find: a syntax error stops the parse, but
 /// duplicate keys are all reported. An empty document yields `Ok(None)`.
-pub fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
+pub(crate) fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
     parse_yaml_limited(text, MAX_NODES)
 }
 
 /// [`parse_yaml`] with a different bound on the number of nodes (OpenAPI
 /// documents such as Kubernetes' are far larger than any mcpgen spec).
-pub fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, Vec<Located>> {
+pub(crate) fn parse_yaml_limited(
+    text: &str,
+    max_nodes: usize,
+) -> Result<Option<Node>, Vec<Located>> {
     let mut problems = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     // Anchored nodes with their sizes (in nodes), for aliases.

@@ -15,7 +15,7 @@ fn writes_include_ready_code_and_reruns_on_every_input() {
     let generated = Builder::new(&spec)
         .out_dir(&out)
         .generate_with(&mut cargo)
-        .unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)));
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(generated.path, out.join("mcpgen.rs"));
     let cargo = String::from_utf8(cargo).unwrap();
     let lines: Vec<&str> = cargo.lines().collect();
@@ -79,7 +79,7 @@ fn a_broken_spec_still_asks_cargo_to_rerun_and_reports_positions() {
         String::from_utf8(cargo).unwrap(),
         format!("cargo:rerun-if-changed={}\n", spec.display())
     );
-    let shown = mcpgen::cli::render_error(&err);
+    let shown = err.to_string();
     assert!(
         shown.contains("s.yaml:3:11: error: tool name \"a b\" is invalid"),
         "{shown}"

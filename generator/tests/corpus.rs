@@ -51,12 +51,12 @@ fn every_corpus_document_generates() {
         let loaded = match (mcpgen::load_ir(&options), expected) {
             (Ok(l), None) => l,
             (Err(e), Some((_, fragment))) => {
-                let text = mcpgen::cli::render_error(&e);
+                let text = e.to_string();
                 assert!(text.contains(fragment), "{file}: {text}");
                 continue;
             }
             (Ok(_), Some(_)) => panic!("{file}: expected a diagnostic"),
-            (Err(e), None) => panic!("{file}:\n{}", mcpgen::cli::render_error(&e)),
+            (Err(e), None) => panic!("{file}:\n{e}"),
         };
         let up = loaded
             .server
@@ -82,8 +82,7 @@ fn every_corpus_document_generates() {
         }
         // The server the generated crate would build must start.
         common::start_upstream(&loaded.server).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let krate = mcpgen::generate_ir(loaded)
-            .unwrap_or_else(|e| panic!("{file}: {}", mcpgen::cli::render_error(&e)));
+        let krate = mcpgen::generate_ir(loaded).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(krate.file("src/generated.rs").is_some());
     }
 }

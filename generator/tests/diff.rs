@@ -14,8 +14,8 @@ fn fixtures() -> PathBuf {
 
 fn ir(yaml: &str) -> mcpgen::ir::Server {
     let loaded = mcpgen::spec::load_str(yaml, Path::new("spec.yaml"), Path::new("."))
-        .unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)));
-    mcpgen::spec::lower::lower(&loaded, mcpgen::RuntimeDep::Path { path: ".".into() })
+        .unwrap_or_else(|e| panic!("{e}"));
+    mcpgen::spec::lower(&loaded, mcpgen::RuntimeDep::Path { path: ".".into() })
 }
 
 fn diff(old: &str, new: &str) -> Report {
@@ -400,7 +400,7 @@ fn snapshots_of_fixture_pairs() {
             let name = case.file_name().unwrap().to_string_lossy().into_owned();
             let load = |f: &str| {
                 mcpgen::load_ir(&mcpgen::Options::new(case.join(f)))
-                    .unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)))
+                    .unwrap_or_else(|e| panic!("{e}"))
                     .server
             };
             // A YAML spec or an OpenAPI description, told apart by content.
@@ -475,7 +475,7 @@ fn exit_status_is_1_for_breaking_0_otherwise_2_on_errors() {
 fn openapi_operations_keep_their_identity_across_operation_id_changes() {
     let load = |f: &str| {
         mcpgen::load_ir(&mcpgen::Options::new(fixtures().join("openapi").join(f)))
-            .unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)))
+            .unwrap_or_else(|e| panic!("{e}"))
             .server
     };
     let report = mcpgen::diff::compare(&load("old.yaml"), &load("new.yaml"));

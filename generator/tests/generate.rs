@@ -21,7 +21,7 @@ fn generate(spec: &Path, runtime_path: Option<&str>) -> GeneratedCrate {
     }
     match mcpgen::generate(&options) {
         Ok(c) => c,
-        Err(e) => panic!("{}", mcpgen::cli::render_error(&e)),
+        Err(e) => panic!("{e}"),
     }
 }
 
@@ -299,8 +299,7 @@ fn positioned_loader_agrees_with_serde_yaml() {
     for path in [repo().join("specs/example.yaml"), fixture("tricky.yaml")] {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(&path).unwrap();
-        let ours =
-            mcpgen::validate(&path).unwrap_or_else(|e| panic!("{}", mcpgen::cli::render_error(&e)));
+        let ours = mcpgen::validate(&path).unwrap_or_else(|e| panic!("{e}"));
         let theirs: mcpgen::Spec = serde_yaml::from_str(&text).unwrap();
         assert_eq!(ours.spec, theirs, "{name}");
     }

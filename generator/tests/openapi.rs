@@ -18,7 +18,7 @@ fn fixture(name: &str) -> PathBuf {
 fn load_with(path: &Path, opts: OpenApiOptions) -> LoadedIr {
     match mcpgen::load_ir(&Options::new(path).openapi(opts)) {
         Ok(l) => l,
-        Err(e) => panic!("{}", mcpgen::cli::render_error(&e)),
+        Err(e) => panic!("{e}"),
     }
 }
 
@@ -29,7 +29,7 @@ fn load(path: &Path) -> LoadedIr {
 fn error_text(path: &Path) -> String {
     match mcpgen::load_ir(&Options::new(path)) {
         Ok(_) => panic!("{} should not load", path.display()),
-        Err(e @ Error::Invalid(_)) => mcpgen::cli::render_error(&e),
+        Err(e @ Error::Invalid(_)) => e.to_string(),
         Err(e) => panic!("unexpected error kind: {e}"),
     }
 }
@@ -158,7 +158,7 @@ fn names_are_stable_whatever_else_changes() {
     let filtered = load_with(
         &fixture("messy.yaml"),
         OpenApiOptions {
-            exclude: mcpgen::openapi::Filter {
+            exclude: mcpgen::Filter {
                 methods: vec!["POST".into()],
                 ..Default::default()
             },
@@ -572,7 +572,7 @@ fn load_bounded(path: PathBuf) -> Result<LoadedIr, Error> {
 fn long_explicit_names_on_one_path_do_not_hang() {
     let e = match load_bounded(fixture("long-explicit-names.yaml")) {
         Ok(_) => panic!("duplicate explicit names should not load"),
-        Err(e) => mcpgen::cli::render_error(&e),
+        Err(e) => e.to_string(),
     };
     for method in ["get", "post", "put"] {
         assert!(
@@ -589,7 +589,7 @@ fn long_explicit_names_on_one_path_do_not_hang() {
 fn non_ascii_explicit_names_are_reported_not_a_panic() {
     let e = match load_bounded(fixture("non-ascii-names.yaml")) {
         Ok(_) => panic!("invalid explicit names should not load"),
-        Err(e) => mcpgen::cli::render_error(&e),
+        Err(e) => e.to_string(),
     };
     for (line, path) in [(7, "one"), (11, "two")] {
         assert!(

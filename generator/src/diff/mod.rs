@@ -24,7 +24,7 @@
 //! The JSON form ([`Report::to_json`]) is documented in `generator/README.md`
 //! and versioned by its `format` field.
 
-pub mod schema;
+mod schema;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -42,12 +42,16 @@ pub const JSON_FORMAT: &str = "mcpgen-diff/1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Existing clients break: a call that worked fails or means something else.
     Breaking,
+    /// Calls still work but the server behaves differently.
     Behavioural,
+    /// Nothing an existing client relies on changes.
     Compatible,
 }
 
 impl Severity {
+    /// The name used in output (`breaking`…).
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Breaking => "breaking",
@@ -61,14 +65,20 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
+    /// The server itself (`initialize` result).
     Server,
+    /// A tool.
     Tool,
+    /// A resource.
     Resource,
+    /// A resource template.
     ResourceTemplate,
+    /// A prompt.
     Prompt,
 }
 
 impl ItemKind {
+    /// The name used in messages (`resource template`…).
     pub fn as_str(self) -> &'static str {
         match self {
             ItemKind::Server => "server",
@@ -86,55 +96,95 @@ impl ItemKind {
 #[serde(rename_all = "snake_case")]
 pub enum Code {
     // --- items ---
+    /// The item is new.
     Added,
+    /// The item is gone.
     Removed,
+    /// The item has a new name (same identity or descriptor).
     Renamed,
+    /// A resource's URI or a template's URI template changed.
     UriChanged,
+    /// The title changed.
     TitleChanged,
+    /// The description changed.
     DescriptionChanged,
+    /// The server's `instructions` changed.
     DocumentationChanged,
+    /// A tool annotation (hint) or resource annotation changed.
     AnnotationChanged,
+    /// The MIME type changed.
     MimeTypeChanged,
+    /// A resource's fixed contents, or what serves it, changed.
     ContentsChanged,
+    /// A prompt's fixed messages, or what serves them, changed.
     MessagesChanged,
+    /// A tool gained an output schema.
     OutputSchemaAdded,
+    /// A tool lost its output schema.
     OutputSchemaRemoved,
+    /// A new optional argument.
     ArgumentAdded,
+    /// A new required argument.
     RequiredArgumentAdded,
+    /// An argument is gone.
     ArgumentRemoved,
+    /// An optional argument or property became required.
     BecameRequired,
+    /// A required argument or property became optional.
     BecameOptional,
+    /// Anything else in the server info or a descriptor (version, icons,
+    /// new MCP fields).
     MetadataChanged,
     // --- schemas ---
+    /// A new optional property in a schema.
     PropertyAdded,
+    /// A new required property in a schema.
     RequiredPropertyAdded,
+    /// A property is gone from a schema.
     PropertyRemoved,
+    /// A schema accepts fewer types.
     TypeNarrowed,
+    /// A schema accepts more types.
     TypeWidened,
+    /// A schema's type changed otherwise.
     TypeChanged,
+    /// An `enum` lost values.
     EnumNarrowed,
+    /// An `enum` gained values.
     EnumWidened,
+    /// A bound (length, range, pattern…) became stricter.
     ConstraintTightened,
+    /// A bound became looser.
     ConstraintLoosened,
+    /// A bound changed in a way that is neither (a new `pattern`…).
     ConstraintChanged,
+    /// Extra properties are no longer accepted.
     AdditionalPropertiesClosed,
+    /// Extra properties are now accepted.
     AdditionalPropertiesOpened,
+    /// A `oneOf`/`anyOf` alternative was added.
     AlternativeAdded,
+    /// A `oneOf`/`anyOf` alternative was removed.
     AlternativeRemoved,
+    /// A default value changed.
     DefaultChanged,
+    /// Any other schema keyword changed.
     KeywordChanged,
 }
 
 /// One change between two versions of a server.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
+    /// How much it matters.
     pub severity: Severity,
+    /// What kind of item changed.
     pub kind: ItemKind,
     /// The item's name (in the new version; in the old one when removed).
     pub name: String,
     /// The previous name, for renames.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_name: Option<String>,
+    /// What changed.
     pub change: Code,
     /// For schema changes: the field path (`address.zip`, `tags[]`), empty
     /// for the schema's root.
@@ -152,10 +202,12 @@ pub struct Change {
 /// Every change, in spec order (server, tools, resources, templates, prompts).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
+    /// The changes.
     pub changes: Vec<Change>,
 }
 
 impl Report {
+    /// How many changes have this severity.
     pub fn count(&self, severity: Severity) -> usize {
         self.changes
             .iter()
@@ -163,6 +215,7 @@ impl Report {
             .count()
     }
 
+    /// Whether any change is breaking.
     pub fn is_breaking(&self) -> bool {
         self.count(Severity::Breaking) > 0
     }
@@ -232,6 +285,7 @@ impl Report {
 /// One tool, resource, template or prompt as clients see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
+    /// What kind of item it is.
     pub kind: ItemKind,
     /// The name clients show (and call, for tools and prompts).
     pub name: String,
@@ -251,11 +305,17 @@ pub struct Item {
 /// Everything a client can see of a server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Surface {
+    /// The MCP `Implementation` object.
     pub info: Value,
+    /// The `instructions` of the `initialize` result.
     pub instructions: Option<String>,
+    /// Tools, the server's own and upstream ones.
     pub tools: Vec<Item>,
+    /// Resources.
     pub resources: Vec<Item>,
+    /// Resource templates.
     pub templates: Vec<Item>,
+    /// Prompts.
     pub prompts: Vec<Item>,
 }
 

@@ -24,7 +24,7 @@ use super::{Code, Severity};
 
 /// Who produces the instances of the schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
+pub(super) enum Direction {
     /// The client sends them (tool arguments).
     Input,
     /// The server sends them (structured tool results).
@@ -33,7 +33,7 @@ pub enum Direction {
 
 /// What a difference does to the set of instances the schema accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
+pub(super) enum Effect {
     /// Fewer instances are valid.
     Tightened,
     /// More instances are valid.
@@ -52,7 +52,7 @@ pub enum Effect {
 }
 
 impl Effect {
-    pub fn severity(self, direction: Direction) -> Severity {
+    pub(super) fn severity(self, direction: Direction) -> Severity {
         match (self, direction) {
             (Effect::Tightened, Direction::Input) | (Effect::Loosened, Direction::Output) => {
                 Severity::Breaking
@@ -71,7 +71,7 @@ impl Effect {
 
 /// One difference between two schemas.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SchemaChange {
+pub(super) struct SchemaChange {
     pub code: Code,
     pub effect: Effect,
     /// Logical field path: `address.zip`, `tags[]`, empty for the root.
@@ -83,7 +83,7 @@ pub struct SchemaChange {
 }
 
 /// Compare `old` with `new`; the changes come in document order.
-pub fn compare(old: &Value, new: &Value) -> Vec<SchemaChange> {
+pub(super) fn compare(old: &Value, new: &Value) -> Vec<SchemaChange> {
     let mut c = Comparer {
         old_root: old,
         new_root: new,

@@ -23,9 +23,15 @@ use schema::DefaultExpr;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RuntimeDep {
     /// `mcpgen-runtime = { path = "..." }`, relative to the crate directory.
-    Path { path: String },
+    Path {
+        /// The path, written as given.
+        path: String,
+    },
     /// `mcpgen-runtime = "..."` from crates.io.
-    Version { version: String },
+    Version {
+        /// The version requirement.
+        version: String,
+    },
 }
 
 /// The whole server.
@@ -35,7 +41,9 @@ pub struct Server {
     pub spec_file: String,
     /// The server name as in the spec.
     pub name: String,
+    /// MCP `title`: a display name.
     pub title: Option<String>,
+    /// MCP `description`.
     pub description: Option<String>,
     /// Cargo package (and binary) name.
     pub package: String,
@@ -43,16 +51,24 @@ pub struct Server {
     pub crate_ident: String,
     /// Crate version: the server version if it is semver, else `0.1.0`.
     pub crate_version: String,
+    /// The server version as in the spec.
     pub version: String,
+    /// How the crate depends on the runtime.
     pub runtime: RuntimeDep,
     /// MCP `Implementation` JSON.
     #[serde(serialize_with = "json_text")]
     pub info_json: Value,
+    /// MCP `instructions` sent with the `initialize` result.
     pub instructions: Option<String>,
+    /// Tools backed by a `Handlers` method.
     pub tools: Vec<Tool>,
+    /// Resources with fixed contents or a handler.
     pub resources: Vec<Resource>,
+    /// Resource templates (each read by a handler).
     pub templates: Vec<Template>,
+    /// Prompts with fixed messages or a handler.
     pub prompts: Vec<Prompt>,
+    /// Static completion values of prompt and template arguments.
     pub completions: Vec<Completion>,
     /// Every argument/parameter struct, in spec order.
     pub structs: Vec<Struct>,
@@ -72,9 +88,13 @@ pub struct Upstream {
     pub config: mcpgen_contract::Upstream,
     /// The description's file name.
     pub source: String,
+    /// The API's base URL built into the server, if any.
     pub base_url: Option<String>,
+    /// Operations exposed as tools.
     pub tools: Vec<UpstreamItem>,
+    /// GET operations exposed as resources.
     pub resources: Vec<UpstreamItem>,
+    /// GET operations exposed as resource templates.
     pub templates: Vec<UpstreamItem>,
     /// Environment variables the security schemes read.
     pub env: Vec<EnvVar>,
@@ -85,6 +105,7 @@ pub struct Upstream {
 /// An environment variable the generated server reads.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvVar {
+    /// The variable's name.
     pub name: String,
     /// What it holds, for the README.
     pub what: String,
@@ -93,9 +114,13 @@ pub struct EnvVar {
 /// One upstream tool, resource or template.
 #[derive(Debug, Clone, Serialize)]
 pub struct UpstreamItem {
+    /// The tool, resource or template name.
     pub name: String,
+    /// The operation's HTTP method.
     pub method: String,
+    /// The operation's path template.
     pub path: String,
+    /// MCP `title`.
     pub title: Option<String>,
     /// The MCP `Tool`, `Resource` or `ResourceTemplate` object.
     #[serde(serialize_with = "json_text")]
@@ -118,15 +143,20 @@ fn json_text<T: Serialize, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::E
 /// A generated struct (tool arguments, template variables, prompt arguments).
 #[derive(Debug, Clone, Serialize)]
 pub struct Struct {
+    /// The type's identifier.
     pub ident: String,
+    /// Doc-comment lines.
     pub doc: Vec<String>,
+    /// Fields in declaration order.
     pub fields: Vec<Field>,
     /// Default-value functions used by `#[serde(default = "...")]`.
     pub defaults: Vec<DefaultFn>,
 }
 
+/// A field of a generated struct.
 #[derive(Debug, Clone, Serialize)]
 pub struct Field {
+    /// The field's identifier.
     pub ident: String,
     /// The wire name when it differs from the identifier.
     pub rename: Option<String>,
@@ -136,65 +166,108 @@ pub struct Field {
     pub default: bool,
     /// `#[serde(default = "...")]` function name.
     pub default_fn: Option<String>,
+    /// Doc-comment lines.
     pub doc: Vec<String>,
 }
 
+/// A function returning a field's default value.
 #[derive(Debug, Clone, Serialize)]
 pub struct DefaultFn {
+    /// The function's identifier.
     pub ident: String,
+    /// Its return type as Rust source (fixed vocabulary).
     pub ty: String,
+    /// The value it returns.
     pub expr: DefaultExpr,
 }
 
+/// A tool served by a `Handlers` method.
 #[derive(Debug, Clone, Serialize)]
 pub struct Tool {
+    /// The MCP tool name.
     pub name: String,
+    /// The `Handlers` method.
     pub method: String,
+    /// The arguments struct.
     pub args: String,
+    /// MCP `Tool` descriptor.
     #[serde(serialize_with = "json_text")]
     pub descriptor: Value,
+    /// Doc-comment lines of the method.
     pub doc: Vec<String>,
 }
 
+/// What reading a resource returns.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Contents {
-    Text { text: String },
-    Blob { base64: String },
-    Handler { method: String },
+    /// Fixed text.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// Fixed bytes.
+    Blob {
+        /// The bytes, in canonical base64.
+        base64: String,
+    },
+    /// Whatever a `Handlers` method returns.
+    Handler {
+        /// The method.
+        method: String,
+    },
 }
 
+/// A resource.
 #[derive(Debug, Clone, Serialize)]
 pub struct Resource {
+    /// The MCP resource name.
     pub name: String,
+    /// Its URI.
     pub uri: String,
+    /// MCP `Resource` descriptor.
     #[serde(serialize_with = "json_text")]
     pub descriptor: Value,
+    /// What reading it returns.
     pub contents: Contents,
+    /// Doc-comment lines.
     pub doc: Vec<String>,
 }
 
+/// A resource template, read by a `Handlers` method.
 #[derive(Debug, Clone, Serialize)]
 pub struct Template {
+    /// The MCP template name.
     pub name: String,
+    /// Its URI template (RFC 6570).
     pub uri_template: String,
+    /// The `Handlers` method.
     pub method: String,
+    /// The struct of the template's variables.
     pub params: String,
+    /// MCP `ResourceTemplate` descriptor.
     #[serde(serialize_with = "json_text")]
     pub descriptor: Value,
+    /// Doc-comment lines of the method.
     pub doc: Vec<String>,
 }
 
+/// A prompt: fixed messages or a `Handlers` method.
 #[derive(Debug, Clone, Serialize)]
 pub struct Prompt {
+    /// The MCP prompt name.
     pub name: String,
+    /// MCP `Prompt` descriptor.
     #[serde(serialize_with = "json_text")]
     pub descriptor: Value,
     /// Static messages (MCP `PromptMessage[]` JSON) or a handler.
     #[serde(serialize_with = "opt_json_text")]
     pub messages: Option<Value>,
+    /// The `Handlers` method, for a handler-backed prompt.
     pub method: Option<String>,
+    /// Its arguments struct, for a handler-backed prompt.
     pub args: Option<String>,
+    /// Doc-comment lines.
     pub doc: Vec<String>,
 }
 
@@ -204,7 +277,9 @@ pub struct Completion {
     /// MCP reference JSON (`ref/prompt` or `ref/resource`).
     #[serde(serialize_with = "json_text")]
     pub reference: Value,
+    /// The argument (or template variable) completed.
     pub argument: String,
+    /// The values offered.
     pub values: Vec<String>,
 }
 

@@ -27,11 +27,17 @@ pub fn required(schema: &Value) -> Vec<&str> {
 /// A Rust type a property maps to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RustType {
+    /// `String`.
     String,
+    /// `i64`.
     I64,
+    /// `f64`.
     F64,
+    /// `bool`.
     Bool,
+    /// `Vec<T>`.
     Vec(Box<RustType>),
+    /// `serde_json::Value`: anything the other types do not express.
     Value,
 }
 
@@ -124,11 +130,20 @@ pub fn rust_type(schema: &Value) -> (RustType, bool) {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DefaultExpr {
     /// `String::from(<literal>)`
-    String { value: String },
+    String {
+        /// The string (spec text: rendered as a literal).
+        value: String,
+    },
     /// A numeric or boolean literal rendered by Rust (not spec text).
-    Literal { code: String },
+    Literal {
+        /// The literal, e.g. `1.5_f64`.
+        code: String,
+    },
     /// `vec![...]` of further defaults.
-    Vec { items: Vec<DefaultExpr> },
+    Vec {
+        /// The items.
+        items: Vec<DefaultExpr>,
+    },
 }
 
 /// The Rust default for a property of type `ty`, if `value` fits it.

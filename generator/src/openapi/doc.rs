@@ -230,9 +230,11 @@ impl Source {
 }
 
 /// Largest remote document fetched.
+#[cfg(feature = "remote-refs")]
 const MAX_REMOTE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Fetch a remote document (only with --allow-remote-refs).
+#[cfg(feature = "remote-refs")]
 fn fetch(url: &str) -> Result<String, String> {
     let client = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
@@ -255,6 +257,13 @@ fn fetch(url: &str) -> Result<String, String> {
     String::from_utf8(bytes.to_vec()).map_err(|_| "not UTF-8 text".to_string())
 }
 
+/// Without the `remote-refs` feature (a build-script dependency) nothing is
+/// fetched: the reference is reported instead.
+#[cfg(not(feature = "remote-refs"))]
+fn fetch(_url: &str) -> Result<String, String> {
+    Err("this mcpgen was built without its `remote-refs` feature, so it cannot fetch remote references".into())
+}
+
 impl Docs {
     /// Where `r`, found in file `from`, leads: Ok(None) for a local ref,
     /// Err(message) for one that is not followed. A relative ref inside a
@@ -265,7 +274,7 @@ impl Docs {
             RefTarget::Local(_) => Ok(None),
             RefTarget::File(rel, fragment) => match base_url {
                 Some(base) => {
-                    let joined = reqwest::Url::parse(&base)
+                    let joined = url::Url::parse(&base)
                         .and_then(|b| b.join(&rel.to_string_lossy()))
                         .map_err(|e| format!("$ref {r:?}: {e}"))?;
                     let mut joined = joined;

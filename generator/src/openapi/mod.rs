@@ -35,21 +35,28 @@ pub use ops::{Api, Version};
 /// segment, `**` across segments, `?` one character.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
+    /// Tags (globs).
     pub tags: Vec<String>,
     /// operationIds (or `METHOD /path`).
     pub operations: Vec<String>,
+    /// Paths (globs).
     pub paths: Vec<String>,
+    /// HTTP methods.
     pub methods: Vec<String>,
 }
 
 /// Per-operation changes (from the YAML spec's `openapi.overrides`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Override {
+    /// The tool name.
     pub name: Option<String>,
+    /// The tool title.
     pub title: Option<String>,
+    /// The tool description.
     pub description: Option<String>,
     /// MCP tool annotations (JSON object), merged over the defaults.
     pub annotations: Option<Value>,
+    /// Leave the operation out.
     pub hidden: Option<bool>,
 }
 
@@ -71,7 +78,9 @@ pub struct OpenApiOptions {
     /// Prefix of environment variables (default: the server name in
     /// SHOUTY_SNAKE_CASE).
     pub env_prefix: Option<String>,
+    /// Keep only the operations this matches (an empty filter keeps all).
     pub include: Filter,
+    /// Drop the operations this matches.
     pub exclude: Filter,
     /// operationId (or `METHOD /path`) → override.
     pub overrides: Vec<(String, Override)>,
@@ -396,7 +405,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
         base_dir,
         files: Default::default(),
     };
-    let mut server = spec::lower::lower(&spec_loaded, runtime);
+    let mut server = spec::lower(&spec_loaded, runtime);
     server.upstream = Some(upstream(loaded.api, file_name(path)));
     Ok(Lowered {
         server,

@@ -1055,11 +1055,6 @@ fn recursive_nodes(edges: &HashMap<String, Vec<String>>) -> HashSet<String> {
     result
 }
 
-/// Definitions sorted by name (for deterministic output).
-pub fn sorted<V: Clone>(map: &HashMap<String, V>) -> BTreeMap<String, V> {
-    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

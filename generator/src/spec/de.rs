@@ -20,7 +20,7 @@ use crate::yaml::{Node, NodeKind, Plain, Pos, resolve_plain};
 
 /// Problems recorded during one deserialization run.
 #[derive(Default)]
-pub struct Sink {
+pub(super) struct Sink {
     problems: RefCell<Vec<(Pos, Problem)>>,
 }
 
@@ -31,7 +31,7 @@ impl Sink {
     fn push(&self, pos: Pos, problem: Problem) {
         self.problems.borrow_mut().push((pos, problem));
     }
-    pub fn into_problems(self) -> Vec<(Pos, Problem)> {
+    pub(super) fn into_problems(self) -> Vec<(Pos, Problem)> {
         self.problems.into_inner()
     }
 }
@@ -39,7 +39,7 @@ impl Sink {
 /// The error type seen by serde. `recorded` errors were already written to
 /// the sink and only unwind.
 #[derive(Debug)]
-pub struct DeError {
+pub(super) struct DeError {
     message: String,
     recorded: bool,
 }
@@ -72,7 +72,10 @@ impl DeError {
 
 /// Deserialize `T` from `node`, recording every problem in `sink`.
 /// Returns `None` when anything was recorded.
-pub fn from_node<'de, T: de::Deserialize<'de>>(node: &'de Node, sink: &'de Sink) -> Option<T> {
+pub(super) fn from_node<'de, T: de::Deserialize<'de>>(
+    node: &'de Node,
+    sink: &'de Sink,
+) -> Option<T> {
     let before = sink.len();
     let previous = COLLECTING.replace(true);
     let result = T::deserialize(NodeDe { node, sink });

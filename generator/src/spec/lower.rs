@@ -496,7 +496,7 @@ impl SpecLowering<'_> {
 
 /// Expand short-hand params into a JSON Schema object (`type`,
 /// `properties`, `required`). `additionalProperties` is left open.
-pub fn expand_params(params: &OrderedMap<Param>) -> Value {
+pub(super) fn expand_params(params: &OrderedMap<Param>) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for (name, param) in params.iter() {
@@ -547,7 +547,7 @@ pub fn expand_params(params: &OrderedMap<Param>) -> Value {
 }
 
 /// The input schema of a tool that declares no arguments.
-pub fn empty_object() -> Value {
+pub(super) fn empty_object() -> Value {
     json!({"type": "object", "properties": {}})
 }
 

@@ -9,9 +9,11 @@
 //! (`de`, collecting every problem) → semantic checks (`validate`); [`lower`]
 //! then turns a loaded spec into IR.
 
-pub mod de;
-pub mod lower;
-pub mod validate;
+mod de;
+mod lower;
+pub(crate) mod validate;
+
+pub use lower::lower;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -196,6 +198,9 @@ pub struct Icon {
 }
 
 /// The theme an icon suits.
+// Variants have no doc comments on purpose: schemars would turn them into
+// a `oneOf` in specs/mcpgen.schema.json; the serde names say it all.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum IconTheme {
@@ -291,6 +296,9 @@ impl<'de> Deserialize<'de> for Param {
 }
 
 /// Types available to short-hand parameters.
+// Variants have no doc comments on purpose: schemars would turn them into
+// a `oneOf` in specs/mcpgen.schema.json; the serde names say it all.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ParamType {
     #[serde(rename = "string")]
@@ -407,6 +415,9 @@ pub struct Annotations {
 }
 
 /// A conversation role.
+// Variants have no doc comments on purpose: schemars would turn them into
+// a `oneOf` in specs/mcpgen.schema.json; the serde names say it all.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -415,6 +426,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The MCP role name.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
@@ -577,12 +589,15 @@ pub struct EmbeddedResource {
 pub struct OrderedMap<V>(pub Vec<(String, V)>);
 
 impl<V> OrderedMap<V> {
+    /// The entries in document order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
         self.0.iter().map(|(k, v)| (k, v))
     }
+    /// The number of entries.
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    /// Whether there are no entries.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -648,6 +663,7 @@ pub fn json_schema() -> String {
 /// its text and to find bundled files.
 #[derive(Debug, Clone)]
 pub struct LoadedSpec {
+    /// The spec.
     pub spec: Spec,
     /// Path of the spec file as given (used in messages).
     pub path: PathBuf,

@@ -22,7 +22,7 @@ use crate::yaml::{Node, Pos, escape_pointer};
 
 /// What validation found.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// Problems with the JSON pointer of the node to blame.
     pub problems: Vec<(String, Problem)>,
     /// Bundled files that could be read: spec-relative path → contents.
@@ -39,7 +39,7 @@ struct Checker<'a> {
 /// document. A spec that did not deserialize as a whole still has parts that
 /// did, and their problems belong in the same report.
 #[derive(Debug, Clone, Default)]
-pub struct Sections {
+pub(crate) struct Sections {
     pub server: Option<ServerInfo>,
     pub tools: Vec<(usize, Tool)>,
     pub resources: Vec<(usize, Resource)>,
@@ -48,7 +48,7 @@ pub struct Sections {
 }
 
 impl Sections {
-    pub fn of(spec: &Spec) -> Sections {
+    pub(crate) fn of(spec: &Spec) -> Sections {
         fn indexed<T: Clone>(items: &[T]) -> Vec<(usize, T)> {
             items.iter().cloned().enumerate().collect()
         }
@@ -63,12 +63,12 @@ impl Sections {
 }
 
 /// Check `spec` (deserialized from `root`); bundled files are relative to `base_dir`.
-pub fn validate(spec: &Spec, root: &Node, base_dir: &Path) -> Report {
+pub(crate) fn validate(spec: &Spec, root: &Node, base_dir: &Path) -> Report {
     validate_sections(&Sections::of(spec), root, base_dir)
 }
 
 /// Check the parts of a spec that deserialized.
-pub fn validate_sections(spec: &Sections, root: &Node, base_dir: &Path) -> Report {
+pub(crate) fn validate_sections(spec: &Sections, root: &Node, base_dir: &Path) -> Report {
     let mut c = Checker {
         root,
         base_dir,
@@ -666,7 +666,7 @@ impl Checker<'_> {
 }
 
 /// Names inside `{{name}}` placeholders (surrounding spaces trimmed).
-pub fn placeholders(text: &str) -> Vec<&str> {
+pub(crate) fn placeholders(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -682,7 +682,7 @@ pub fn placeholders(text: &str) -> Vec<&str> {
 }
 
 /// Tool names: 1–128 characters of `A-Z a-z 0-9 _ - .`.
-pub fn check_tool_name(name: &str) -> Result<(), &'static str> {
+pub(crate) fn check_tool_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() {
         return Err("it must not be empty");
     }
@@ -700,7 +700,7 @@ pub fn check_tool_name(name: &str) -> Result<(), &'static str> {
 
 /// Decode base64 (standard alphabet, padding optional), ignoring ASCII
 /// whitespace so long blobs can be wrapped in YAML.
-pub fn decode_base64(data: &str) -> Result<Vec<u8>, base64::DecodeError> {
+pub(crate) fn decode_base64(data: &str) -> Result<Vec<u8>, base64::DecodeError> {
     let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let engine = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
@@ -711,7 +711,7 @@ pub fn decode_base64(data: &str) -> Result<Vec<u8>, base64::DecodeError> {
 }
 
 /// The variables of an RFC 6570 URI template, in order, without repeats.
-pub fn template_variables(template: &str) -> Result<Vec<String>, String> {
+pub(crate) fn template_variables(template: &str) -> Result<Vec<String>, String> {
     let parsed = iri_string::template::UriTemplateStr::new(template).map_err(|e| e.to_string())?;
     let mut vars: Vec<String> = Vec::new();
     for var in parsed.variables() {
@@ -726,7 +726,7 @@ pub fn template_variables(template: &str) -> Result<Vec<String>, String> {
 /// always gives it a value: only a lone variable in a simple (`{id}`) or
 /// reserved (`{+path}`) expression does; query (`{?q}`), fragment, label,
 /// path-segment and multi-variable expressions may leave variables out.
-pub fn template_variables_presence(template: &str) -> Vec<(String, bool)> {
+pub(crate) fn template_variables_presence(template: &str) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {

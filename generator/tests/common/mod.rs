@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The repository root.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .canonicalize()
@@ -14,7 +14,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// A fresh, empty directory for this test file (named after it) and `name`.
-pub fn tmp(name: &str) -> PathBuf {
+pub(crate) fn tmp(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(env!("CARGO_CRATE_NAME"))
         .join(name);
@@ -24,7 +24,7 @@ pub fn tmp(name: &str) -> PathBuf {
 }
 
 /// Run the `mcpgen` binary in `cwd`.
-pub fn mcpgen(args: &[&str], cwd: &Path) -> Output {
+pub(crate) fn mcpgen(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mcpgen"))
         .args(args)
         .current_dir(cwd)
@@ -32,13 +32,13 @@ pub fn mcpgen(args: &[&str], cwd: &Path) -> Output {
         .unwrap()
 }
 
-pub fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Assert the exit status, showing both streams when it is wrong.
 #[track_caller]
-pub fn status(out: &Output, expected: i32) {
+pub(crate) fn status(out: &Output, expected: i32) {
     assert_eq!(
         out.status.code(),
         Some(expected),
@@ -51,7 +51,7 @@ pub fn status(out: &Output, expected: i32) {
 /// Build a runtime `Server` from the upstream descriptors of `server`, as
 /// the generated crate does at start-up (where a descriptor the runtime
 /// refuses stops the server), without compiling that crate.
-pub fn start_upstream(server: &mcpgen::ir::Server) -> Result<(), String> {
+pub(crate) fn start_upstream(server: &mcpgen::ir::Server) -> Result<(), String> {
     let up = server.upstream.as_ref().ok_or("no upstream")?;
     let mut b =
         mcpgen_runtime::Server::builder(&json(&server.info_json)).upstream(&json(&up.config));

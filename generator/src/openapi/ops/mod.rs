@@ -8,7 +8,7 @@
 //! `ir::Upstream`. Descriptors are built as `mcpgen_contract` values, so
 //! what the runtime cannot read does not compile.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use mcpgen_contract as contract;
 use serde_json::{Map, Value};
@@ -38,7 +38,6 @@ pub enum Version {
 /// Everything the OpenAPI description contributes to a server.
 #[derive(Debug, Clone, Default)]
 pub struct Api {
-    pub title: Option<String>,
     pub description: Option<String>,
     pub version: Option<String>,
     /// `UPSTREAM_JSON`.
@@ -191,11 +190,11 @@ impl<'a> ApiLowering<'a> {
         api
     }
 
-    /// `info`: title, description and version.
+    /// `info`: description and version (the title names the server, in
+    /// `openapi::lower`).
     fn info(&self) -> Api {
         let info = self.root().get("info").cloned().unwrap_or(Value::Null);
         Api {
-            title: s(&info, "title").map(str::to_string),
             description: s(&info, "description").map(str::to_string),
             version: match info.get("version") {
                 Some(Value::String(v)) => Some(v.clone()),
@@ -454,8 +453,8 @@ impl<'a> ApiLowering<'a> {
         let raw = self.server_url(server, loc, false)?;
         // Relative URLs (`/v2`, `//uploads.example.com`, `v2`) resolve
         // against the document's server, as URL references do.
-        let url = reqwest::Url::parse(&raw).ok().or_else(|| {
-            let base = reqwest::Url::parse(self.doc_base.as_deref()?).ok()?;
+        let url = url::Url::parse(&raw).ok().or_else(|| {
+            let base = url::Url::parse(self.doc_base.as_deref()?).ok()?;
             base.join(&raw).ok()
         });
         // What the runtime would refuse at start-up is refused here.
@@ -553,9 +552,4 @@ fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// Sorted copy of a map (deterministic iteration for callers).
-pub fn sorted_keys<V>(m: &BTreeMap<String, V>) -> Vec<&String> {
-    m.keys().collect()
 }
