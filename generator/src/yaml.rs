@@ -281,158 +281,175 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
 
 /// [`parse_yaml`] with a different bound on the number of nodes (OpenAPI
 /// documents such as Kubernetes' are far larger than any mcpgen spec).
-pub(crate) fn parse_yaml_limited(
-    text: &str,
-    max_nodes: usize,
-) -> Result<Option<Node>, Vec<Located>> {
-    let mut problems = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    // Anchored nodes with their sizes (in nodes), for aliases.
-    let mut anchors: BTreeMap<usize, (Node, usize)> = BTreeMap::new();
-    // Nodes made so far, aliases counted in full: bounds "billion laughs".
-    let mut budget = max_nodes;
-    let mut root: Option<Node> = None;
-    let mut documents = 0usize;
-    let too_big = |pos: Pos, what: &str| Located {
-        pos,
-        problem: YamlProblem::Syntax(format!("the document is too large ({what})")),
-    };
-
+pub(crate) fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, Vec<Located>> {
+    let mut tree = TreeBuilder::new(max_nodes);
     for event in Parser::new_from_str(text) {
         let (event, span) = match event {
             Ok(ok) => ok,
             Err(e) => {
                 let m = e.marker();
-                problems.push(Located {
-                    pos: Pos {
-                        line: m.line(),
-                        column: m.col() + 1,
-                    },
-                    problem: YamlProblem::Syntax(e.info().to_string()),
-                });
-                return Err(problems);
+                let pos = Pos {
+                    line: m.line(),
+                    column: m.col() + 1,
+                };
+                return Err(tree.fail(pos, YamlProblem::Syntax(e.info().to_string())));
             }
         };
-        let pos = Pos::from_span(&span);
-        let complete: Option<(Node, usize)> = match event {
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => None,
+        if let Some(finished) = tree.event(event, Pos::from_span(&span))? {
+            tree.attach(finished)?;
+        }
+    }
+    if tree.problems.is_empty() {
+        Ok(tree.root)
+    } else {
+        Err(tree.problems)
+    }
+}
+
+/// A node an event completed, with its anchor id (0 when it has none).
+struct Finished {
+    node: Node,
+    anchor: usize,
+}
+
+/// The tree under construction, fed one parser event at a time.
+struct TreeBuilder {
+    /// Problems that do not stop the parse (duplicate keys…).
+    problems: Vec<Located>,
+    /// Open sequences and mappings, innermost last.
+    stack: Vec<Frame>,
+    /// Anchored nodes with their sizes (in nodes), for aliases.
+    anchors: BTreeMap<usize, (Node, usize)>,
+    /// Nodes still allowed, aliases counted in full: bounds "billion laughs".
+    budget: usize,
+    root: Option<Node>,
+    documents: usize,
+}
+
+impl TreeBuilder {
+    fn new(max_nodes: usize) -> TreeBuilder {
+        TreeBuilder {
+            problems: Vec::new(),
+            stack: Vec::new(),
+            anchors: BTreeMap::new(),
+            budget: max_nodes,
+            root: None,
+            documents: 0,
+        }
+    }
+
+    /// Every problem so far plus the one that stops the parse.
+    fn fail(&mut self, pos: Pos, problem: YamlProblem) -> Vec<Located> {
+        let mut problems = std::mem::take(&mut self.problems);
+        problems.push(Located { pos, problem });
+        problems
+    }
+
+    /// A document too large stops the parse with that one problem only.
+    fn too_big(pos: Pos, what: &str) -> Vec<Located> {
+        vec![Located {
+            pos,
+            problem: YamlProblem::Syntax(format!("the document is too large ({what})")),
+        }]
+    }
+
+    /// Apply one event; returns the node it completes, if any.
+    fn event(&mut self, event: Event<'_>, pos: Pos) -> Result<Option<Finished>, Vec<Located>> {
+        let finished = |node: Node, anchor: usize| Ok(Some(Finished { node, anchor }));
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(None),
             Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
-                    problems.push(Located {
-                        pos,
-                        problem: YamlProblem::Syntax(
-                            "the spec must be a single YAML document, found a second one".into(),
-                        ),
-                    });
-                    return Err(problems);
+                self.documents += 1;
+                if self.documents > 1 {
+                    let second = "the spec must be a single YAML document, found a second one";
+                    return Err(self.fail(pos, YamlProblem::Syntax(second.into())));
                 }
-                None
+                Ok(None)
             }
-            Event::Alias(id) => match anchors.get(&id) {
-                Some((node, size)) => {
-                    budget = match budget.checked_sub(*size) {
-                        Some(b) => b,
-                        None => return Err(vec![too_big(pos, "aliases expand to too many nodes")]),
-                    };
-                    let mut node = node.clone();
-                    node.pos = pos;
-                    Some((node, 0))
-                }
-                None => {
-                    problems.push(Located {
-                        pos,
-                        problem: YamlProblem::Syntax("unknown anchor".into()),
-                    });
-                    return Err(problems);
-                }
-            },
+            Event::Alias(id) => {
+                let Some((node, size)) = self.anchors.get(&id) else {
+                    return Err(self.fail(pos, YamlProblem::Syntax("unknown anchor".into())));
+                };
+                self.budget = self
+                    .budget
+                    .checked_sub(*size)
+                    .ok_or_else(|| Self::too_big(pos, "aliases expand to too many nodes"))?;
+                let mut node = node.clone();
+                node.pos = pos;
+                finished(node, 0)
+            }
             Event::Scalar(value, style, anchor, tag) => {
-                let is_str_tag = tag
-                    .as_ref()
-                    .is_some_and(|t| t.handle == "tag:yaml.org,2002:" && t.suffix == "str")
-                    || tag
-                        .as_ref()
-                        .is_some_and(|t| t.handle == "!!" && t.suffix == "str");
+                let is_str_tag = tag.as_ref().is_some_and(|t| {
+                    (t.handle == "tag:yaml.org,2002:" || t.handle == "!!") && t.suffix == "str"
+                });
                 let plain = matches!(style, ScalarStyle::Plain) && !is_str_tag;
-                Some((
-                    Node {
-                        kind: NodeKind::Scalar {
-                            value: value.into_owned(),
-                            plain,
-                        },
-                        pos,
-                    },
-                    anchor,
-                ))
+                let value = value.into_owned();
+                let kind = NodeKind::Scalar { value, plain };
+                finished(Node { kind, pos }, anchor)
             }
             Event::SequenceStart(anchor, _) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(vec![too_big(pos, "nested too deeply")]);
-                }
-                stack.push(Frame::Seq {
-                    pos,
-                    anchor,
-                    items: Vec::new(),
-                });
-                None
+                let items = Vec::new();
+                self.open(Frame::Seq { pos, anchor, items })
             }
             Event::MappingStart(anchor, _) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(vec![too_big(pos, "nested too deeply")]);
-                }
-                stack.push(Frame::Map {
-                    pos,
-                    anchor,
-                    entries: Vec::new(),
-                    key: None,
-                });
-                None
-            }
-            Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq { pos, anchor, items }) => Some((
-                    Node {
-                        kind: NodeKind::Seq(items),
-                        pos,
-                    },
-                    anchor,
-                )),
-                _ => None,
-            },
-            Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map {
+                let (entries, key) = (Vec::new(), None);
+                self.open(Frame::Map {
                     pos,
                     anchor,
                     entries,
-                    ..
-                }) => Some((
-                    Node {
-                        kind: NodeKind::Map(entries),
-                        pos,
-                    },
-                    anchor,
-                )),
-                _ => None,
-            },
+                    key,
+                })
+            }
+            Event::SequenceEnd | Event::MappingEnd => Ok(self.close()),
+        }
+    }
+
+    fn open(&mut self, frame: Frame) -> Result<Option<Finished>, Vec<Located>> {
+        if self.stack.len() >= MAX_DEPTH {
+            let pos = match &frame {
+                Frame::Seq { pos, .. } | Frame::Map { pos, .. } => *pos,
+            };
+            return Err(Self::too_big(pos, "nested too deeply"));
+        }
+        self.stack.push(frame);
+        Ok(None)
+    }
+
+    /// The innermost sequence or mapping, finished.
+    fn close(&mut self) -> Option<Finished> {
+        let (kind, pos, anchor) = match self.stack.pop()? {
+            Frame::Seq { pos, anchor, items } => (NodeKind::Seq(items), pos, anchor),
+            Frame::Map {
+                pos,
+                anchor,
+                entries,
+                ..
+            } => (NodeKind::Map(entries), pos, anchor),
         };
-        let Some((node, anchor)) = complete else {
-            continue;
-        };
-        budget = match budget.checked_sub(1) {
-            Some(b) => b,
-            None => return Err(vec![too_big(node.pos, "too many nodes")]),
-        };
+        Some(Finished {
+            node: Node { kind, pos },
+            anchor,
+        })
+    }
+
+    /// Count a finished node, remember its anchor and put it in its parent
+    /// (as the root, a sequence item, a mapping key or a mapping value).
+    fn attach(&mut self, Finished { node, anchor }: Finished) -> Result<(), Vec<Located>> {
+        self.budget = self
+            .budget
+            .checked_sub(1)
+            .ok_or_else(|| Self::too_big(node.pos, "too many nodes"))?;
         if anchor != 0 {
             let size = node.size();
-            anchors.insert(anchor, (node.clone(), size));
+            self.anchors.insert(anchor, (node.clone(), size));
         }
-        match stack.last_mut() {
-            None => root = Some(node),
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { entries, key, .. }) => match key.take() {
                 None => {
                     if !matches!(node.kind, NodeKind::Scalar { .. }) {
-                        problems.push(Located {
+                        self.problems.push(Located {
                             pos: node.pos,
                             problem: YamlProblem::Syntax("mapping keys must be scalars".into()),
                         });
@@ -440,28 +457,29 @@ pub(crate) fn parse_yaml_limited(
                     *key = Some(node);
                 }
                 Some(k) => {
-                    if let Some((first, _)) = entries
-                        .iter()
-                        .find(|(e, _)| e.as_str().is_some() && e.as_str() == k.as_str())
-                    {
-                        problems.push(Located {
-                            pos: k.pos,
-                            problem: YamlProblem::DuplicateKey {
-                                key: k.as_str().unwrap_or_default().to_string(),
-                                first: first.pos,
-                            },
-                        });
+                    if let Some(problem) = duplicate_key(entries, &k) {
+                        self.problems.push(problem);
                     }
                     entries.push((k, node));
                 }
             },
         }
+        Ok(())
     }
-    if problems.is_empty() {
-        Ok(root)
-    } else {
-        Err(problems)
-    }
+}
+
+/// The problem of a key that `entries` already has.
+fn duplicate_key(entries: &[(Node, Node)], key: &Node) -> Option<Located> {
+    let (first, _) = entries
+        .iter()
+        .find(|(e, _)| e.as_str().is_some() && e.as_str() == key.as_str())?;
+    Some(Located {
+        pos: key.pos,
+        problem: YamlProblem::DuplicateKey {
+            key: key.as_str().unwrap_or_default().to_string(),
+            first: first.pos,
+        },
+    })
 }
 
 #[cfg(test)]
