@@ -1,12 +1,12 @@
 //! The `mcpgen` command line: a thin front end over the library.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::{Error, Options, WriteAction, WriteOptions};
+use crate::{Error, Options, Plan, WriteAction, WriteOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -247,36 +247,7 @@ pub fn render_error(e: &Error) -> String {
 
 fn execute(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
-        Command::Validate { specs, openapi } => {
-            let mut failed = false;
-            for spec in specs {
-                match crate::load_ir(&Options::new(&spec).openapi(openapi.to_options())) {
-                    Ok(loaded) => {
-                        print_warnings(&loaded.warnings);
-                        let s = &loaded.server;
-                        let up =
-                            |f: fn(&crate::ir::Upstream) -> usize| s.upstream.as_ref().map_or(0, f);
-                        println!(
-                            "{}: ok ({} tools, {} resources, {} resource templates, {} prompts)",
-                            spec.display(),
-                            s.tools.len() + up(|u| u.tools.len()),
-                            s.resources.len() + up(|u| u.resources.len()),
-                            s.templates.len() + up(|u| u.templates.len()),
-                            s.prompts.len()
-                        );
-                    }
-                    Err(e) => {
-                        eprintln!("{}", render_error(&e));
-                        failed = true;
-                    }
-                }
-            }
-            Ok(if failed {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Command::Validate { specs, openapi } => Ok(validate(&specs, &openapi)),
         Command::Generate {
             spec,
             openapi,
@@ -286,136 +257,208 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             force,
         } => {
             let options = Options {
-                spec: spec.clone(),
-                runtime_path: runtime_path.clone(),
+                spec,
+                runtime_path,
                 openapi: openapi.to_options(),
             };
-            let loaded = crate::load_ir(&options)?;
-            print_warnings(&loaded.warnings);
-            let generated = crate::generate_ir(loaded)?;
-            let write_options = WriteOptions { force };
-            if check {
-                let plan = generated.plan_with(&output, &write_options)?;
-                if plan.is_empty() {
-                    println!("{}: up to date with {}", output.display(), spec.display());
-                    return Ok(ExitCode::SUCCESS);
-                }
-                print!("{}", plan.unified_diff(&output));
-                let mut command =
-                    format!("mcpgen generate {} -o {}", spec.display(), output.display());
-                if let Some(path) = &runtime_path {
-                    command.push_str(&format!(" --runtime-path {path}"));
-                }
-                eprintln!(
-                    "error: {} is out of date with {}:",
-                    output.display(),
-                    spec.display()
-                );
-                for line in plan.summary(&output) {
-                    eprintln!("  {line}");
-                }
-                eprintln!("run `{command}` to update it");
-                return Ok(ExitCode::FAILURE);
-            }
-            for (path, action) in generated.write_with(&output, &write_options)? {
-                let what = match action {
-                    WriteAction::Written => "wrote",
-                    WriteAction::Unchanged => "unchanged",
-                    WriteAction::KeptUserFile => "kept (yours)",
-                    WriteAction::Removed => "removed",
-                };
-                println!("{what:>12} {}", output.join(path).display());
-            }
-            Ok(ExitCode::SUCCESS)
+            generate(&options, &output, check, &WriteOptions { force })
         }
         Command::Init {
             dir,
             name,
             from_openapi,
             force,
-        } => {
-            let spec = crate::init::init(&crate::init::InitOptions {
-                dir: dir.clone(),
-                name,
-                from_openapi,
-                force,
-            })?;
-            println!("wrote {}", spec.display());
-            println!("next:");
-            println!("  mcpgen generate {} -o {}", spec.display(), dir.display());
-            println!("  cd {} && cargo run -- --transport stdio", dir.display());
-            Ok(ExitCode::SUCCESS)
-        }
+        } => init(&crate::init::InitOptions {
+            dir,
+            name,
+            from_openapi,
+            force,
+        }),
         Command::Diff {
             old,
             new,
             format,
             fail_on,
             openapi,
-        } => {
-            let load =
-                |spec: &PathBuf| crate::load_ir(&Options::new(spec).openapi(openapi.to_options()));
-            let (old_ir, new_ir) = (load(&old)?, load(&new)?);
-            let report = crate::diff::compare(&old_ir.server, &new_ir.server);
-            let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
-            let text = match format {
-                DiffFormat::Text => report.to_text(&old_name, &new_name),
-                DiffFormat::Json => {
-                    let mut t = serde_json::to_string_pretty(&report.to_json(&old_name, &new_name))
-                        .unwrap_or_default();
-                    t.push('\n');
-                    t
-                }
-            };
-            std::io::stdout()
-                .lock()
-                .write_all(text.as_bytes())
-                .map_err(|source| Error::Write {
-                    path: PathBuf::from("<stdout>"),
-                    source,
-                })?;
-            let fail = match fail_on {
-                FailOn::Breaking => report.has_at_least(crate::diff::Severity::Breaking),
-                FailOn::Behavioural => report.has_at_least(crate::diff::Severity::Behavioural),
-                FailOn::Any => !report.changes.is_empty(),
-                FailOn::Never => false,
-            };
-            Ok(if fail {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-        Command::Schema { output, check } => {
-            let schema = crate::spec::json_schema();
-            match (output, check) {
-                (None, _) => {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(schema.as_bytes())
-                        .map_err(|source| Error::Write {
-                            path: PathBuf::from("<stdout>"),
-                            source,
-                        })?;
-                }
-                (Some(path), true) => {
-                    if std::fs::read_to_string(&path).ok().as_deref() != Some(schema.as_str()) {
-                        eprintln!(
-                            "{} is out of date; run `mcpgen schema -o {}`",
-                            path.display(),
-                            path.display()
-                        );
-                        return Ok(ExitCode::FAILURE);
-                    }
-                    println!("{}: up to date", path.display());
-                }
-                (Some(path), false) => {
-                    std::fs::write(&path, &schema).map_err(|source| Error::Write {
-                        path: path.clone(),
-                        source,
-                    })?;
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+        } => diff(&old, &new, format, fail_on, &openapi),
+        Command::Schema { output, check } => schema(output, check),
+    }
+}
+
+/// 0 when nothing failed, 1 when the check found something.
+fn exit(failed: bool) -> ExitCode {
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn write_stdout(text: &str) -> Result<(), Error> {
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|source| Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source,
+        })
+}
+
+/// What a server offers, upstream (OpenAPI) items included.
+struct Counts {
+    tools: usize,
+    resources: usize,
+    templates: usize,
+    prompts: usize,
+}
+
+impl Counts {
+    fn of(s: &crate::ir::Server) -> Counts {
+        let up = |f: fn(&crate::ir::Upstream) -> usize| s.upstream.as_ref().map_or(0, f);
+        Counts {
+            tools: s.tools.len() + up(|u| u.tools.len()),
+            resources: s.resources.len() + up(|u| u.resources.len()),
+            templates: s.templates.len() + up(|u| u.templates.len()),
+            prompts: s.prompts.len(),
         }
     }
+}
+
+/// `mcpgen validate`: every spec is checked, even after one fails.
+fn validate(specs: &[PathBuf], openapi: &OpenApiArgs) -> ExitCode {
+    let mut failed = false;
+    for spec in specs {
+        match crate::load_ir(&Options::new(spec).openapi(openapi.to_options())) {
+            Ok(loaded) => {
+                print_warnings(&loaded.warnings);
+                let c = Counts::of(&loaded.server);
+                println!(
+                    "{}: ok ({} tools, {} resources, {} resource templates, {} prompts)",
+                    spec.display(),
+                    c.tools,
+                    c.resources,
+                    c.templates,
+                    c.prompts
+                );
+            }
+            Err(e) => {
+                eprintln!("{}", render_error(&e));
+                failed = true;
+            }
+        }
+    }
+    exit(failed)
+}
+
+/// `mcpgen generate`: write the crate, or with `--check` compare it.
+fn generate(
+    options: &Options,
+    output: &Path,
+    check: bool,
+    write_options: &WriteOptions,
+) -> Result<ExitCode, Error> {
+    let loaded = crate::load_ir(options)?;
+    print_warnings(&loaded.warnings);
+    let generated = crate::generate_ir(loaded)?;
+    if check {
+        let plan = generated.plan_with(output, write_options)?;
+        return Ok(report_check(&plan, options, output));
+    }
+    for (path, action) in generated.write_with(output, write_options)? {
+        let what = match action {
+            WriteAction::Written => "wrote",
+            WriteAction::Unchanged => "unchanged",
+            WriteAction::KeptUserFile => "kept (yours)",
+            WriteAction::Removed => "removed",
+        };
+        println!("{what:>12} {}", output.join(path).display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--check`: up to date, or a unified diff and the command that updates.
+fn report_check(plan: &Plan, options: &Options, output: &Path) -> ExitCode {
+    let spec = options.spec.display();
+    if plan.is_empty() {
+        println!("{}: up to date with {spec}", output.display());
+        return ExitCode::SUCCESS;
+    }
+    print!("{}", plan.unified_diff(output));
+    let mut command = format!("mcpgen generate {spec} -o {}", output.display());
+    if let Some(path) = &options.runtime_path {
+        command.push_str(&format!(" --runtime-path {path}"));
+    }
+    eprintln!("error: {} is out of date with {spec}:", output.display());
+    for line in plan.summary(output) {
+        eprintln!("  {line}");
+    }
+    eprintln!("run `{command}` to update it");
+    ExitCode::FAILURE
+}
+
+/// `mcpgen init`: a starter spec, and what to run next.
+fn init(options: &crate::init::InitOptions) -> Result<ExitCode, Error> {
+    let spec = crate::init::init(options)?;
+    let dir = options.dir.display();
+    println!("wrote {}", spec.display());
+    println!("next:");
+    println!("  mcpgen generate {} -o {dir}", spec.display());
+    println!("  cd {dir} && cargo run -- --transport stdio");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mcpgen diff`: the report, and 1 when a change is as severe as `fail_on`.
+fn diff(
+    old: &Path,
+    new: &Path,
+    format: DiffFormat,
+    fail_on: FailOn,
+    openapi: &OpenApiArgs,
+) -> Result<ExitCode, Error> {
+    let load = |spec: &Path| crate::load_ir(&Options::new(spec).openapi(openapi.to_options()));
+    let (old_ir, new_ir) = (load(old)?, load(new)?);
+    let report = crate::diff::compare(&old_ir.server, &new_ir.server);
+    let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
+    let text = match format {
+        DiffFormat::Text => report.to_text(&old_name, &new_name),
+        DiffFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&report.to_json(&old_name, &new_name))
+                .unwrap_or_default();
+            t.push('\n');
+            t
+        }
+    };
+    write_stdout(&text)?;
+    Ok(exit(match fail_on {
+        FailOn::Breaking => report.has_at_least(crate::diff::Severity::Breaking),
+        FailOn::Behavioural => report.has_at_least(crate::diff::Severity::Behavioural),
+        FailOn::Any => !report.changes.is_empty(),
+        FailOn::Never => false,
+    }))
+}
+
+/// `mcpgen schema`: print, write or check the spec format's JSON Schema.
+fn schema(output: Option<PathBuf>, check: bool) -> Result<ExitCode, Error> {
+    let schema = crate::spec::json_schema();
+    match (output, check) {
+        (None, _) => write_stdout(&schema)?,
+        (Some(path), true) => {
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(schema.as_str()) {
+                eprintln!(
+                    "{} is out of date; run `mcpgen schema -o {}`",
+                    path.display(),
+                    path.display()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("{}: up to date", path.display());
+        }
+        (Some(path), false) => {
+            std::fs::write(&path, &schema).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -281,7 +281,10 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Option<Node>, Vec<Located>> {
 
 /// [`parse_yaml`] with a different bound on the number of nodes (OpenAPI
 /// documents such as Kubernetes' are far larger than any mcpgen spec).
-pub(crate) fn parse_yaml_limited(text: &str, max_nodes: usize) -> Result<Option<Node>, Vec<Located>> {
+pub(crate) fn parse_yaml_limited(
+    text: &str,
+    max_nodes: usize,
+) -> Result<Option<Node>, Vec<Located>> {
     let mut tree = TreeBuilder::new(max_nodes);
     for event in Parser::new_from_str(text) {
         let (event, span) = match event {
