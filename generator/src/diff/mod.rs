@@ -26,7 +26,6 @@
 
 mod schema;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -325,61 +324,62 @@ fn operation_value(op: &mcpgen_contract::Operation) -> Value {
     serde_json::to_value(op).unwrap_or_default()
 }
 
-impl Surface {
-    /// The surface of a server in IR form.
-    pub fn from_ir(server: &ir::Server) -> Surface {
-        let item = |kind, name: &str, address: &str, descriptor: &Value, contents: Value| Item {
+impl Item {
+    /// An item the server serves itself (no identity beyond its name).
+    fn own(kind: ItemKind, name: &str, address: &str, descriptor: &Value, contents: Value) -> Item {
+        Item {
             kind,
             name: name.to_string(),
             address: address.to_string(),
             identity: None,
             descriptor: descriptor.clone(),
             contents,
+        }
+    }
+
+    fn tool(t: &ir::Tool) -> Item {
+        Item::own(ItemKind::Tool, &t.name, &t.name, &t.descriptor, Value::Null)
+    }
+
+    fn resource(r: &ir::Resource) -> Item {
+        let contents = match &r.contents {
+            ir::Contents::Text { text } => json!({"text": text}),
+            ir::Contents::Blob { base64 } => json!({"blob": base64}),
+            ir::Contents::Handler { .. } => json!({"handler": true}),
         };
+        Item::own(ItemKind::Resource, &r.name, &r.uri, &r.descriptor, contents)
+    }
+
+    fn template(t: &ir::Template) -> Item {
+        let (name, uri) = (&t.name, &t.uri_template);
+        Item::own(
+            ItemKind::ResourceTemplate,
+            name,
+            uri,
+            &t.descriptor,
+            Value::Null,
+        )
+    }
+
+    fn prompt(p: &ir::Prompt) -> Item {
+        let contents = match &p.messages {
+            Some(m) => json!({"messages": m}),
+            None => json!({"handler": true}),
+        };
+        Item::own(ItemKind::Prompt, &p.name, &p.name, &p.descriptor, contents)
+    }
+}
+
+impl Surface {
+    /// The surface of a server in IR form.
+    pub fn from_ir(server: &ir::Server) -> Surface {
         let mut surface = Surface {
             info: server.info_json.clone(),
             instructions: server.instructions.clone(),
-            tools: server
-                .tools
-                .iter()
-                .map(|t| item(ItemKind::Tool, &t.name, &t.name, &t.descriptor, Value::Null))
-                .collect(),
-            resources: server
-                .resources
-                .iter()
-                .map(|r| {
-                    let contents = match &r.contents {
-                        ir::Contents::Text { text } => json!({"text": text}),
-                        ir::Contents::Blob { base64 } => json!({"blob": base64}),
-                        ir::Contents::Handler { .. } => json!({"handler": true}),
-                    };
-                    item(ItemKind::Resource, &r.name, &r.uri, &r.descriptor, contents)
-                })
-                .collect(),
-            templates: server
-                .templates
-                .iter()
-                .map(|t| {
-                    item(
-                        ItemKind::ResourceTemplate,
-                        &t.name,
-                        &t.uri_template,
-                        &t.descriptor,
-                        Value::Null,
-                    )
-                })
-                .collect(),
-            prompts: server
-                .prompts
-                .iter()
-                .map(|p| {
-                    let contents = match &p.messages {
-                        Some(m) => json!({"messages": m}),
-                        None => json!({"handler": true}),
-                    };
-                    item(ItemKind::Prompt, &p.name, &p.name, &p.descriptor, contents)
-                })
-                .collect(),
+            tools: server.tools.iter().map(Item::tool).collect(),
+            resources: server.resources.iter().map(Item::resource).collect(),
+            templates: server.templates.iter().map(Item::template).collect(),
+            prompts: server.prompts.iter().map(Item::prompt).collect(),
         };
         if let Some(up) = &server.upstream {
             surface.append_upstream(up);
@@ -602,6 +602,36 @@ impl Differ {
 
     fn pair_changes(&mut self, kind: ItemKind, old: &Item, new: &Item, how: Pairing) {
         let name = new.name.as_str();
+        self.address_change(kind, old, new, how);
+        if old.name != new.name && matches!(kind, ItemKind::Resource | ItemKind::ResourceTemplate) {
+            self.changes.push(Change {
+                severity: Severity::Compatible,
+                kind,
+                name: name.to_string(),
+                old_name: Some(old.name.clone()),
+                change: Code::Renamed,
+                field: None,
+                pointer: Some(String::from("/name")),
+                message: format!("renamed from `{}` ({} is unchanged)", old.name, new.address),
+            });
+        }
+        let empty = Map::new();
+        let o = old.descriptor.as_object().unwrap_or(&empty);
+        let n = new.descriptor.as_object().unwrap_or(&empty);
+        self.text_changes(kind, name, o, n);
+        match kind {
+            ItemKind::Tool => self.tool(new, o, n),
+            ItemKind::Resource | ItemKind::ResourceTemplate => self.resource(kind, name, o, n),
+            ItemKind::Prompt => self.prompt(name, o, n),
+            ItemKind::Server => {}
+        }
+        self.contents_change(kind, name, old, new);
+        self.metadata_changes(kind, name, o, n);
+    }
+
+    /// A tool or prompt renamed (breaking), a resource's URI changed.
+    fn address_change(&mut self, kind: ItemKind, old: &Item, new: &Item, how: Pairing) {
+        let name = new.name.as_str();
         if old.address != new.address {
             match kind {
                 ItemKind::Tool | ItemKind::Prompt => {
@@ -656,21 +686,16 @@ impl Differ {
                 ItemKind::Server => {}
             }
         }
-        if old.name != new.name && matches!(kind, ItemKind::Resource | ItemKind::ResourceTemplate) {
-            self.changes.push(Change {
-                severity: Severity::Compatible,
-                kind,
-                name: name.to_string(),
-                old_name: Some(old.name.clone()),
-                change: Code::Renamed,
-                field: None,
-                pointer: Some(String::from("/name")),
-                message: format!("renamed from `{}` ({} is unchanged)", old.name, new.address),
-            });
-        }
-        let empty = Map::new();
-        let o = old.descriptor.as_object().unwrap_or(&empty);
-        let n = new.descriptor.as_object().unwrap_or(&empty);
+    }
+
+    /// Title and description.
+    fn text_changes(
+        &mut self,
+        kind: ItemKind,
+        name: &str,
+        o: &Map<String, Value>,
+        n: &Map<String, Value>,
+    ) {
         for key in ["title", "description"] {
             if o.get(key) != n.get(key) {
                 let code = if key == "title" {
@@ -688,12 +713,10 @@ impl Differ {
                 );
             }
         }
-        match kind {
-            ItemKind::Tool => self.tool(new, o, n),
-            ItemKind::Resource | ItemKind::ResourceTemplate => self.resource(kind, name, o, n),
-            ItemKind::Prompt => self.prompt(name, o, n),
-            ItemKind::Server => {}
-        }
+    }
+
+    /// Resource contents or prompt messages (fixed, handler, upstream).
+    fn contents_change(&mut self, kind: ItemKind, name: &str, old: &Item, new: &Item) {
         if old.contents != new.contents {
             let (code, what) = match kind {
                 ItemKind::Prompt => (Code::MessagesChanged, "messages"),
@@ -714,7 +737,16 @@ impl Differ {
             };
             self.push(Severity::Compatible, kind, name, code, None, message);
         }
-        // Anything else in the descriptor (icons, new MCP fields).
+    }
+
+    /// Anything else in the descriptor (icons, new MCP fields).
+    fn metadata_changes(
+        &mut self,
+        kind: ItemKind,
+        name: &str,
+        o: &Map<String, Value>,
+        n: &Map<String, Value>,
+    ) {
         let known = [
             "name",
             "title",
@@ -808,37 +840,6 @@ impl Differ {
 
     /// MCP tool hints, with the protocol's defaults for absent ones.
     fn annotations(&mut self, name: &str, old: Option<&Value>, new: Option<&Value>) {
-        // (hint, default, the value that is the riskier one, what the risky value means)
-        const HINTS: &[(&str, bool, bool, &str, &str)] = &[
-            (
-                "readOnlyHint",
-                false,
-                false,
-                "may now modify its environment",
-                "no longer modifies its environment",
-            ),
-            (
-                "destructiveHint",
-                true,
-                true,
-                "may now perform destructive updates",
-                "no longer performs destructive updates",
-            ),
-            (
-                "idempotentHint",
-                false,
-                false,
-                "is no longer idempotent: repeating a call may have further effects",
-                "is now idempotent",
-            ),
-            (
-                "openWorldHint",
-                true,
-                true,
-                "now interacts with an open world of external entities",
-                "no longer interacts with external entities",
-            ),
-        ];
         let get =
             |v: Option<&Value>, key: &str| v.and_then(|a| a.get(key)).and_then(Value::as_bool);
         let read_only = |v: Option<&Value>| get(v, "readOnlyHint").unwrap_or(false);
@@ -923,95 +924,124 @@ impl Differ {
     }
 
     fn prompt(&mut self, name: &str, o: &Map<String, Value>, n: &Map<String, Value>) {
-        let args = |m: &Map<String, Value>| -> Vec<(String, bool, Value)> {
-            m.get("arguments")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|a| {
-                    (
-                        a.get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                        a.get("required").and_then(Value::as_bool).unwrap_or(false),
-                        a.clone(),
-                    )
-                })
-                .collect()
-        };
-        let (old, new) = (args(o), args(n));
-        let old_map: BTreeMap<&str, (bool, &Value)> =
-            old.iter().map(|(k, r, v)| (k.as_str(), (*r, v))).collect();
-        let new_map: BTreeMap<&str, (bool, &Value)> =
-            new.iter().map(|(k, r, v)| (k.as_str(), (*r, v))).collect();
-        for (arg, required, value) in &new {
-            let ptr = Some(format!("/arguments/{}", escape(arg)));
-            match old_map.get(arg.as_str()) {
-                None if *required => self.push(
-                    Severity::Breaking,
-                    ItemKind::Prompt,
-                    name,
-                    Code::RequiredArgumentAdded,
-                    ptr,
-                    format!("new required argument `{arg}`"),
-                ),
-                None => self.push(
-                    Severity::Compatible,
-                    ItemKind::Prompt,
-                    name,
-                    Code::ArgumentAdded,
-                    ptr,
-                    format!("new optional argument `{arg}`"),
-                ),
-                Some((was_required, old_value)) => {
-                    if *required && !was_required {
-                        self.push(
-                            Severity::Breaking,
-                            ItemKind::Prompt,
-                            name,
-                            Code::BecameRequired,
-                            ptr.clone(),
-                            format!("argument `{arg}` is now required"),
-                        );
-                    } else if !required && *was_required {
-                        self.push(
-                            Severity::Compatible,
-                            ItemKind::Prompt,
-                            name,
-                            Code::BecameOptional,
-                            ptr.clone(),
-                            format!("argument `{arg}` is no longer required"),
-                        );
-                    }
-                    let doc = |v: &Value| (v.get("title").cloned(), v.get("description").cloned());
-                    if doc(old_value) != doc(value) {
-                        self.push(
-                            Severity::Compatible,
-                            ItemKind::Prompt,
-                            name,
-                            Code::DescriptionChanged,
-                            ptr,
-                            format!("argument `{arg}` description changed"),
-                        );
-                    }
-                }
-            }
+        let (old, new) = (PromptArg::all(o), PromptArg::all(n));
+        for arg in &new {
+            let before = old.iter().find(|a| a.name == arg.name);
+            self.prompt_argument(name, arg, before);
         }
-        for (arg, _, _) in &old {
-            if !new_map.contains_key(arg.as_str()) {
+        for arg in &old {
+            if !new.iter().any(|a| a.name == arg.name) {
                 self.push(
                     Severity::Breaking,
                     ItemKind::Prompt,
                     name,
                     Code::ArgumentRemoved,
-                    Some(format!("/arguments/{}", escape(arg))),
-                    format!("argument `{arg}` was removed"),
+                    Some(format!("/arguments/{}", escape(&arg.name))),
+                    format!("argument `{}` was removed", arg.name),
                 );
             }
         }
     }
+
+    /// One argument of the new version against the old one of that name.
+    fn prompt_argument(&mut self, name: &str, new: &PromptArg, old: Option<&PromptArg>) {
+        let arg = &new.name;
+        let ptr = Some(format!("/arguments/{}", escape(arg)));
+        let Some(old) = old else {
+            let (severity, code, what) = if new.required {
+                (Severity::Breaking, Code::RequiredArgumentAdded, "required")
+            } else {
+                (Severity::Compatible, Code::ArgumentAdded, "optional")
+            };
+            let message = format!("new {what} argument `{arg}`");
+            self.push(severity, ItemKind::Prompt, name, code, ptr, message);
+            return;
+        };
+        if new.required != old.required {
+            let (severity, code, message) = if new.required {
+                let m = format!("argument `{arg}` is now required");
+                (Severity::Breaking, Code::BecameRequired, m)
+            } else {
+                let m = format!("argument `{arg}` is no longer required");
+                (Severity::Compatible, Code::BecameOptional, m)
+            };
+            self.push(severity, ItemKind::Prompt, name, code, ptr.clone(), message);
+        }
+        let doc = |v: &Value| (v.get("title").cloned(), v.get("description").cloned());
+        if doc(&old.value) != doc(&new.value) {
+            let message = format!("argument `{arg}` description changed");
+            let code = Code::DescriptionChanged;
+            self.push(
+                Severity::Compatible,
+                ItemKind::Prompt,
+                name,
+                code,
+                ptr,
+                message,
+            );
+        }
+    }
 }
+
+/// A prompt argument as a descriptor lists it.
+struct PromptArg {
+    name: String,
+    required: bool,
+    /// The whole argument object (title and description included).
+    value: Value,
+}
+
+impl PromptArg {
+    fn all(descriptor: &Map<String, Value>) -> Vec<PromptArg> {
+        let arguments = descriptor.get("arguments").and_then(Value::as_array);
+        arguments
+            .into_iter()
+            .flatten()
+            .map(|a| PromptArg {
+                name: a
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                required: a.get("required").and_then(Value::as_bool).unwrap_or(false),
+                value: a.clone(),
+            })
+            .collect()
+    }
+}
+
+/// MCP tool hints: (hint, default, the value that is the riskier one, what
+/// the risky value means, what the other one means).
+const HINTS: &[(&str, bool, bool, &str, &str)] = &[
+    (
+        "readOnlyHint",
+        false,
+        false,
+        "may now modify its environment",
+        "no longer modifies its environment",
+    ),
+    (
+        "destructiveHint",
+        true,
+        true,
+        "may now perform destructive updates",
+        "no longer performs destructive updates",
+    ),
+    (
+        "idempotentHint",
+        false,
+        false,
+        "is no longer idempotent: repeating a call may have further effects",
+        "is now idempotent",
+    ),
+    (
+        "openWorldHint",
+        true,
+        true,
+        "now interacts with an open world of external entities",
+        "no longer interacts with external entities",
+    ),
+];
 
 fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")

@@ -453,6 +453,13 @@ impl Comparer<'_> {
     }
 
     fn bounds(&mut self, o: &Map<String, Value>, n: &Map<String, Value>, place: &Place) {
+        self.limits(o, n, place);
+        self.multiple_of(o, n, place);
+        self.unique_items(o, n, place);
+    }
+
+    /// Upper and lower bounds (`maximum`, `maxLength`, `minItems`…).
+    fn limits(&mut self, o: &Map<String, Value>, n: &Map<String, Value>, place: &Place) {
         let f = subject(&place.field);
         for (list, upper) in [(UPPER, true), (LOWER, false)] {
             for (key, what) in list {
@@ -486,7 +493,11 @@ impl Comparer<'_> {
                 self.push(code, effect, &here, new.is_some(), msg);
             }
         }
-        // multipleOf: a multiple of the old step accepts less.
+    }
+
+    /// `multipleOf`: a multiple of the old step accepts less.
+    fn multiple_of(&mut self, o: &Map<String, Value>, n: &Map<String, Value>, place: &Place) {
+        let f = subject(&place.field);
         let here = place.keyword(&["multipleOf"]);
         match (o.get("multipleOf"), n.get("multipleOf")) {
             (None, None) => {}
@@ -515,7 +526,11 @@ impl Comparer<'_> {
                 self.push(code, effect, &here, true, msg);
             }
         }
-        // uniqueItems
+    }
+
+    /// `uniqueItems`.
+    fn unique_items(&mut self, o: &Map<String, Value>, n: &Map<String, Value>, place: &Place) {
+        let f = subject(&place.field);
         let unique = |m: &Map<String, Value>| {
             m.get("uniqueItems")
                 .and_then(Value::as_bool)
