@@ -12,8 +12,8 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::{
-    Annotations, Media, Param, ParamType, Prompt, Resource, ResourceTemplate, ServerInfo, Spec,
-    Tool,
+    Annotations, EmbeddedResource, Media, Param, ParamType, Prompt, PromptMessage, Resource,
+    ResourceTemplate, ServerInfo, Spec, Tool,
 };
 use crate::error::Problem;
 use crate::ir::schema;
@@ -27,6 +27,13 @@ pub(crate) struct Report {
     pub problems: Vec<(String, Problem)>,
     /// Bundled files that could be read: spec-relative path → contents.
     pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// What `{{placeholders}}` in a prompt's text may name.
+struct PromptText<'a> {
+    prompt: &'a Prompt,
+    /// The prompt's argument names.
+    declared: &'a [String],
 }
 
 struct Checker<'a> {
@@ -77,78 +84,84 @@ pub(crate) fn validate_sections(spec: &Sections, root: &Node, base_dir: &Path) -
     if let Some(server) = &spec.server {
         c.server(server);
     }
+    // One namespace for every section: a tool and a prompt must not both
+    // become the same handler method.
     let mut idents = Idents {
         methods: Names::new("handler method"),
         types: Names::new("generated type"),
     };
-    let mut tool_names = Names::new("tool");
-    for (i, tool) in &spec.tools {
-        let at = format!("/tools/{i}");
-        c.tool(tool, &at);
-        let name_at = format!("{at}/name");
-        if c.unique(&mut tool_names, &tool.name, &tool.name, &name_at) {
-            let method = names::tool_method(&tool.name);
-            let ty = names::tool_args(&tool.name);
-            c.idents(
-                &mut idents,
-                &method,
-                Some(&ty),
-                &format!("tool {:?}", tool.name),
-                &name_at,
-            );
-        }
-    }
-    let mut resource_names = Names::new("resource name");
-    let mut uris = Names::new("resource URI");
-    for (i, res) in &spec.resources {
-        let at = format!("/resources/{i}");
-        c.resource(res, &at);
-        let _ = c.unique(&mut uris, &res.uri, &res.uri, &format!("{at}/uri"));
-        let name_at = format!("{at}/name");
-        if c.unique(&mut resource_names, &res.name, &res.name, &name_at) && res.handler {
-            let method = names::resource_method(&res.name);
-            c.idents(
-                &mut idents,
-                &method,
-                None,
-                &format!("resource {:?}", res.name),
-                &name_at,
-            );
-        }
-    }
-    let mut template_names = Names::new("resource template name");
-    let mut templates = Names::new("URI template");
-    for (i, tpl) in &spec.resource_templates {
-        let at = format!("/resourceTemplates/{i}");
-        c.template(tpl, &at);
-        let uri_at = format!("{at}/uriTemplate");
-        let _ = c.unique(
-            &mut templates,
-            &tpl.uri_template,
-            &tpl.uri_template,
-            &uri_at,
-        );
-        let name_at = format!("{at}/name");
-        if c.unique(&mut template_names, &tpl.name, &tpl.name, &name_at) {
-            let method = names::template_method(&tpl.name);
-            let ty = names::template_params(&tpl.name);
-            let what = format!("resource template {:?}", tpl.name);
-            c.idents(&mut idents, &method, Some(&ty), &what, &name_at);
-        }
-    }
-    let mut prompt_names = Names::new("prompt");
-    for (i, prompt) in &spec.prompts {
-        let at = format!("/prompts/{i}");
-        c.prompt(prompt, &at);
-        let name_at = format!("{at}/name");
-        if c.unique(&mut prompt_names, &prompt.name, &prompt.name, &name_at) && prompt.handler {
-            let method = names::prompt_method(&prompt.name);
-            let ty = names::prompt_args(&prompt.name);
-            let what = format!("prompt {:?}", prompt.name);
-            c.idents(&mut idents, &method, Some(&ty), &what, &name_at);
-        }
-    }
+    c.tools(&spec.tools, &mut idents);
+    c.resources(&spec.resources, &mut idents);
+    c.templates(&spec.resource_templates, &mut idents);
+    c.prompts(&spec.prompts, &mut idents);
     c.report
+}
+
+impl Checker<'_> {
+    fn tools(&mut self, tools: &[(usize, Tool)], idents: &mut Idents) {
+        let mut tool_names = Names::new("tool");
+        for (i, tool) in tools {
+            let at = format!("/tools/{i}");
+            self.tool(tool, &at);
+            let name_at = format!("{at}/name");
+            if self.unique(&mut tool_names, &tool.name, &tool.name, &name_at) {
+                let method = names::tool_method(&tool.name);
+                let ty = names::tool_args(&tool.name);
+                let what = format!("tool {:?}", tool.name);
+                self.idents(idents, &method, Some(&ty), &what, &name_at);
+            }
+        }
+    }
+
+    fn resources(&mut self, resources: &[(usize, Resource)], idents: &mut Idents) {
+        let mut resource_names = Names::new("resource name");
+        let mut uris = Names::new("resource URI");
+        for (i, res) in resources {
+            let at = format!("/resources/{i}");
+            self.resource(res, &at);
+            let _ = self.unique(&mut uris, &res.uri, &res.uri, &format!("{at}/uri"));
+            let name_at = format!("{at}/name");
+            if self.unique(&mut resource_names, &res.name, &res.name, &name_at) && res.handler {
+                let method = names::resource_method(&res.name);
+                let what = format!("resource {:?}", res.name);
+                self.idents(idents, &method, None, &what, &name_at);
+            }
+        }
+    }
+
+    fn templates(&mut self, templates: &[(usize, ResourceTemplate)], idents: &mut Idents) {
+        let mut template_names = Names::new("resource template name");
+        let mut uri_templates = Names::new("URI template");
+        for (i, tpl) in templates {
+            let at = format!("/resourceTemplates/{i}");
+            self.template(tpl, &at);
+            let uri = &tpl.uri_template;
+            let _ = self.unique(&mut uri_templates, uri, uri, &format!("{at}/uriTemplate"));
+            let name_at = format!("{at}/name");
+            if self.unique(&mut template_names, &tpl.name, &tpl.name, &name_at) {
+                let method = names::template_method(&tpl.name);
+                let ty = names::template_params(&tpl.name);
+                let what = format!("resource template {:?}", tpl.name);
+                self.idents(idents, &method, Some(&ty), &what, &name_at);
+            }
+        }
+    }
+
+    fn prompts(&mut self, prompts: &[(usize, Prompt)], idents: &mut Idents) {
+        let mut prompt_names = Names::new("prompt");
+        for (i, prompt) in prompts {
+            let at = format!("/prompts/{i}");
+            self.prompt(prompt, &at);
+            let name_at = format!("{at}/name");
+            let unique = self.unique(&mut prompt_names, &prompt.name, &prompt.name, &name_at);
+            if unique && prompt.handler {
+                let method = names::prompt_method(&prompt.name);
+                let ty = names::prompt_args(&prompt.name);
+                let what = format!("prompt {:?}", prompt.name);
+                self.idents(idents, &method, Some(&ty), &what, &name_at);
+            }
+        }
+    }
 }
 
 /// Generated identifiers that share a namespace across the whole spec.
@@ -528,22 +541,7 @@ impl Checker<'_> {
     }
 
     fn prompt(&mut self, prompt: &Prompt, at: &str) {
-        self.non_empty(&prompt.name, "prompt", &format!("{at}/name"));
-        let mut arg_names = Names::new("prompt argument");
-        for (i, arg) in prompt.arguments.iter().enumerate() {
-            let name_at = format!("{at}/arguments/{i}/name");
-            self.non_empty(&arg.name, "prompt argument", &name_at);
-            let _ = self.unique(&mut arg_names, &arg.name, &arg.name, &name_at);
-        }
-        if prompt.handler {
-            let keys: Vec<(String, String)> = prompt
-                .arguments
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (a.name.clone(), format!("{at}/arguments/{i}/name")))
-                .collect();
-            self.fields(&keys, "prompt argument");
-        }
+        self.prompt_arguments(prompt, at);
         match (&prompt.messages, prompt.handler) {
             (Some(_), true) | (None, false) => {
                 let found = match prompt.handler {
@@ -570,59 +568,93 @@ impl Checker<'_> {
         }
         let declared: Vec<String> = prompt.arguments.iter().map(|a| a.name.clone()).collect();
         for (i, message) in messages.iter().enumerate() {
-            let m_at = format!("{at}/messages/{i}");
-            let mut found = Vec::new();
-            if let Some(text) = &message.text {
-                found.push("text");
-                self.placeholders(text, prompt, &declared, &format!("{m_at}/text"));
-            }
-            if let Some(media) = &message.image {
-                found.push("image");
-                self.media(media, &format!("{m_at}/image"));
-            }
-            if let Some(media) = &message.audio {
-                found.push("audio");
-                self.media(media, &format!("{m_at}/audio"));
-            }
-            if let Some(res) = &message.resource {
-                found.push("resource");
-                let r_at = format!("{m_at}/resource");
-                let mut content = Vec::new();
-                if let Some(text) = &res.text {
-                    content.push("text");
-                    self.placeholders(text, prompt, &declared, &format!("{r_at}/text"));
-                }
-                if let Some(blob) = &res.blob {
-                    content.push("blob");
-                    self.base64(blob, "blob", &format!("{r_at}/blob"));
-                }
-                if let Some(file) = &res.file {
-                    content.push("file");
-                    self.file(file, &format!("{r_at}/file"));
-                }
-                if content.len() != 1 {
-                    let expected = vec!["text", "blob", "file"];
-                    self.problem(
-                        r_at,
-                        Problem::ExactlyOne {
-                            what: "an embedded resource",
-                            expected,
-                            found: content,
-                        },
-                    );
-                }
-            }
-            if found.len() != 1 {
-                let expected = vec!["text", "image", "audio", "resource"];
-                self.problem(
-                    m_at,
-                    Problem::ExactlyOne {
-                        what: "a prompt message",
-                        expected,
-                        found,
-                    },
-                );
-            }
+            let text = PromptText {
+                prompt,
+                declared: &declared,
+            };
+            self.prompt_message(message, &text, &format!("{at}/messages/{i}"));
+        }
+    }
+
+    /// Argument names: present, unique, and distinct as Rust fields when a
+    /// handler gets them as a struct.
+    fn prompt_arguments(&mut self, prompt: &Prompt, at: &str) {
+        self.non_empty(&prompt.name, "prompt", &format!("{at}/name"));
+        let mut arg_names = Names::new("prompt argument");
+        for (i, arg) in prompt.arguments.iter().enumerate() {
+            let name_at = format!("{at}/arguments/{i}/name");
+            self.non_empty(&arg.name, "prompt argument", &name_at);
+            let _ = self.unique(&mut arg_names, &arg.name, &arg.name, &name_at);
+        }
+        if prompt.handler {
+            let keys: Vec<(String, String)> = prompt
+                .arguments
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.name.clone(), format!("{at}/arguments/{i}/name")))
+                .collect();
+            self.fields(&keys, "prompt argument");
+        }
+    }
+
+    /// One message: exactly one kind of content, placeholders declared.
+    fn prompt_message(&mut self, message: &PromptMessage, text: &PromptText<'_>, m_at: &str) {
+        let (prompt, declared) = (text.prompt, text.declared);
+        let mut found = Vec::new();
+        if let Some(text) = &message.text {
+            found.push("text");
+            self.placeholders(text, prompt, declared, &format!("{m_at}/text"));
+        }
+        if let Some(media) = &message.image {
+            found.push("image");
+            self.media(media, &format!("{m_at}/image"));
+        }
+        if let Some(media) = &message.audio {
+            found.push("audio");
+            self.media(media, &format!("{m_at}/audio"));
+        }
+        if let Some(res) = &message.resource {
+            found.push("resource");
+            self.embedded_resource(res, text, &format!("{m_at}/resource"));
+        }
+        if found.len() != 1 {
+            let expected = vec!["text", "image", "audio", "resource"];
+            self.problem(
+                m_at,
+                Problem::ExactlyOne {
+                    what: "a prompt message",
+                    expected,
+                    found,
+                },
+            );
+        }
+    }
+
+    /// An embedded resource: exactly one of text, blob, file.
+    fn embedded_resource(&mut self, res: &EmbeddedResource, text: &PromptText<'_>, r_at: &str) {
+        let mut content = Vec::new();
+        if let Some(t) = &res.text {
+            content.push("text");
+            self.placeholders(t, text.prompt, text.declared, &format!("{r_at}/text"));
+        }
+        if let Some(blob) = &res.blob {
+            content.push("blob");
+            self.base64(blob, "blob", &format!("{r_at}/blob"));
+        }
+        if let Some(file) = &res.file {
+            content.push("file");
+            self.file(file, &format!("{r_at}/file"));
+        }
+        if content.len() != 1 {
+            let expected = vec!["text", "blob", "file"];
+            self.problem(
+                r_at,
+                Problem::ExactlyOne {
+                    what: "an embedded resource",
+                    expected,
+                    found: content,
+                },
+            );
         }
     }
 
