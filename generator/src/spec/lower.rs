@@ -335,73 +335,10 @@ impl SpecLowering<'_> {
     }
 
     fn prompt(&mut self, prompt: &spec::Prompt) -> Prompt {
-        let mut d = Map::new();
-        d.insert("name".into(), prompt.name.clone().into());
-        insert_opt(&mut d, "title", &prompt.title);
-        insert_opt(&mut d, "description", &prompt.description);
-        if !prompt.arguments.is_empty() {
-            let args = prompt
-                .arguments
-                .iter()
-                .map(|a| {
-                    let mut m = Map::new();
-                    m.insert("name".into(), a.name.clone().into());
-                    insert_opt(&mut m, "title", &a.title);
-                    insert_opt(&mut m, "description", &a.description);
-                    if a.required {
-                        m.insert("required".into(), true.into());
-                    }
-                    Value::Object(m)
-                })
-                .collect();
-            d.insert("arguments".into(), Value::Array(args));
-        }
-        insert_icons(&mut d, &prompt.icons);
-
-        let reference = serde_json::json!({"type": "ref/prompt", "name": prompt.name});
-        for arg in &prompt.arguments {
-            if let Some(values) = &arg.complete {
-                self.completions.push(Completion {
-                    reference: reference.clone(),
-                    argument: arg.name.clone(),
-                    values: values.clone(),
-                });
-            }
-        }
-
+        let descriptor = prompt_descriptor(prompt);
+        self.prompt_completions(prompt);
         let (messages, method, args) = if prompt.handler {
-            let args = names::prompt_args(&prompt.name);
-            let fields = prompt
-                .arguments
-                .iter()
-                .map(|a| {
-                    let ident = names::snake(&a.name);
-                    let (ty, default) = if a.required {
-                        ("String", false)
-                    } else {
-                        ("Option<String>", true)
-                    };
-                    Field {
-                        rename: names::serde_rename(&ident, &a.name),
-                        ident,
-                        ty: ty.into(),
-                        default,
-                        default_fn: None,
-                        doc: a
-                            .description
-                            .as_deref()
-                            .map(|d| doc_lines("", Some(d)))
-                            .unwrap_or_default(),
-                    }
-                })
-                .collect();
-            let doc = vec![format!(" Arguments of the `{}` prompt.", prompt.name)];
-            self.structs.push(Struct {
-                ident: args.clone(),
-                doc,
-                fields,
-                defaults: Vec::new(),
-            });
+            let args = self.prompt_args_struct(prompt);
             (None, Some(names::prompt_method(&prompt.name)), Some(args))
         } else {
             let messages: Vec<Value> = prompt
@@ -414,7 +351,7 @@ impl SpecLowering<'_> {
         };
         Prompt {
             name: prompt.name.clone(),
-            descriptor: Value::Object(d),
+            descriptor,
             messages,
             method,
             args,
@@ -423,6 +360,57 @@ impl SpecLowering<'_> {
                 prompt.description.as_deref(),
             ),
         }
+    }
+
+    /// Static completion values of the prompt's arguments.
+    fn prompt_completions(&mut self, prompt: &spec::Prompt) {
+        let reference = serde_json::json!({"type": "ref/prompt", "name": prompt.name});
+        for arg in &prompt.arguments {
+            if let Some(values) = &arg.complete {
+                self.completions.push(Completion {
+                    reference: reference.clone(),
+                    argument: arg.name.clone(),
+                    values: values.clone(),
+                });
+            }
+        }
+    }
+
+    /// The arguments struct of a handler-backed prompt; returns its name.
+    fn prompt_args_struct(&mut self, prompt: &spec::Prompt) -> String {
+        let args = names::prompt_args(&prompt.name);
+        let fields = prompt
+            .arguments
+            .iter()
+            .map(|a| {
+                let ident = names::snake(&a.name);
+                let (ty, default) = if a.required {
+                    ("String", false)
+                } else {
+                    ("Option<String>", true)
+                };
+                Field {
+                    rename: names::serde_rename(&ident, &a.name),
+                    ident,
+                    ty: ty.into(),
+                    default,
+                    default_fn: None,
+                    doc: a
+                        .description
+                        .as_deref()
+                        .map(|d| doc_lines("", Some(d)))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        let doc = vec![format!(" Arguments of the `{}` prompt.", prompt.name)];
+        self.structs.push(Struct {
+            ident: args.clone(),
+            doc,
+            fields,
+            defaults: Vec::new(),
+        });
+        args
     }
 
     fn message(&self, m: &spec::PromptMessage) -> Value {
@@ -549,6 +537,34 @@ pub(super) fn expand_params(params: &OrderedMap<Param>) -> Value {
 /// The input schema of a tool that declares no arguments.
 pub(super) fn empty_object() -> Value {
     json!({"type": "object", "properties": {}})
+}
+
+/// MCP `Prompt` descriptor.
+fn prompt_descriptor(prompt: &spec::Prompt) -> Value {
+    let mut d = Map::new();
+    d.insert("name".into(), prompt.name.clone().into());
+    insert_opt(&mut d, "title", &prompt.title);
+    insert_opt(&mut d, "description", &prompt.description);
+    if !prompt.arguments.is_empty() {
+        let args = prompt
+            .arguments
+            .iter()
+            .map(|a| {
+                let mut m = Map::new();
+                m.insert("name".into(), a.name.clone().into());
+                insert_opt(&mut m, "title", &a.title);
+                insert_opt(&mut m, "description", &a.description);
+                if a.required {
+                    m.insert("required".into(), true.into());
+                }
+                Value::Object(m)
+            })
+            .collect();
+        d.insert("arguments".into(), Value::Array(args));
+    }
+    insert_icons(&mut d, &prompt.icons);
+
+    Value::Object(d)
 }
 
 fn insert_opt(m: &mut Map<String, Value>, key: &str, value: &Option<String>) {
