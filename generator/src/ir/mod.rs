@@ -11,12 +11,12 @@
 //! Strings in the IR that come from the spec are *data*: templates only ever
 //! put them into Rust code through the `lit` filter.
 
-pub mod schema;
+pub(crate) mod schema;
 
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use schema::DefaultExpr;
+pub use schema::DefaultExpr;
 
 /// How the generated crate depends on the runtime.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The properties of an object schema, in document order.
-pub fn properties(schema: &Value) -> impl Iterator<Item = (&str, &Value)> {
+pub(crate) fn properties(schema: &Value) -> impl Iterator<Item = (&str, &Value)> {
     schema
         .get("properties")
         .and_then(Value::as_object)
@@ -14,7 +14,7 @@ pub fn properties(schema: &Value) -> impl Iterator<Item = (&str, &Value)> {
 }
 
 /// The names an object schema lists as `required`.
-pub fn required(schema: &Value) -> Vec<&str> {
+pub(crate) fn required(schema: &Value) -> Vec<&str> {
     schema
         .get("required")
         .and_then(Value::as_array)
@@ -26,7 +26,7 @@ pub fn required(schema: &Value) -> Vec<&str> {
 
 /// A Rust type a property maps to.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RustType {
+pub(crate) enum RustType {
     /// `String`.
     String,
     /// `i64`.
@@ -43,7 +43,7 @@ pub enum RustType {
 
 impl RustType {
     /// The type as Rust source (a fixed vocabulary, never spec text).
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         match self {
             RustType::String => "String".into(),
             RustType::I64 => "i64".into(),
@@ -100,7 +100,7 @@ fn simple_type(schema: &Value) -> Option<(&str, bool)> {
 }
 
 /// Map a property schema to a Rust type; the flag says `null` is allowed.
-pub fn rust_type(schema: &Value) -> (RustType, bool) {
+pub(crate) fn rust_type(schema: &Value) -> (RustType, bool) {
     if is_composite(schema) {
         return (RustType::Value, false);
     }
@@ -147,7 +147,7 @@ pub enum DefaultExpr {
 }
 
 /// The Rust default for a property of type `ty`, if `value` fits it.
-pub fn default_expr(ty: &RustType, value: &Value) -> Option<DefaultExpr> {
+pub(crate) fn default_expr(ty: &RustType, value: &Value) -> Option<DefaultExpr> {
     match (ty, value) {
         (RustType::String, Value::String(s)) => Some(DefaultExpr::String { value: s.clone() }),
         (RustType::I64, Value::Number(n)) => n.as_i64().map(|i| DefaultExpr::Literal {
