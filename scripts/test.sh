@@ -14,6 +14,10 @@
 #                                        the Python SDK client, stdio + HTTP
 #  10. cargo test --test generate -- --ignored  a generated crate of hostile spec text compiles
 #  11. scripts/openapi-corpus.sh         every shared OpenAPI document → a crate that compiles
+#  12. scripts/bench.sh --smoke          the benchmark suite, short: every compared server
+#                                        (generated, rmcp, TypeScript SDK, bare hyper) answers
+#                                        a few hundred checked calls; fails on errors, never
+#                                        on timings
 #
 # Everything shares one Cargo target directory; every binary is built once
 # (debug profile) and the later steps use it as built.
@@ -86,6 +90,9 @@ step tricky 900 cargo test --workspace --test generate -- --ignored
 # Every document of the shared OpenAPI corpus generates a crate that compiles,
 # starts and lists its tools (skipped with a note when ../shared is absent).
 step corpus 2400 scripts/openapi-corpus.sh
+# The benchmark suite's smoke run (docs/benchmarks.md): debug builds, no
+# timing asserted; only a wrong answer, an error or a crash fails it.
+step bench 600 scripts/bench.sh --smoke
 
 summary
 log "all checks passed"

@@ -1,0 +1,300 @@
+//! The printed report: markdown tables of ratios (medians of per-round
+//! ratios, measured in the same run) and of the raw medians.
+
+use crate::generator::{CorpusDoc, Measured};
+use crate::proxy::ProxyRound;
+use crate::suite::{PerCall, median};
+use std::fmt::Write;
+use std::time::Duration;
+
+/// Everything a run collected, per figure, per round.
+#[derive(Default)]
+pub struct Results {
+    pub header: String,
+    /// Per contender: (name, has sessions, one entry per round).
+    pub per_call: Vec<(String, Vec<PerCall>)>,
+    /// Index into `per_call` of the floor (bare hyper), if it ran.
+    pub floor: Option<usize>,
+    pub idle: Vec<(String, Vec<f64>)>,
+    pub idle_sessions: usize,
+    pub startup: Vec<(String, usize, Vec<Duration>)>,
+    pub proxy: Vec<ProxyRound>,
+    pub proxy_calls: u64,
+    pub generate: Vec<(CorpusDoc, Vec<Measured>)>,
+    pub cold: Vec<(String, Measured)>,
+    pub notes: Vec<String>,
+}
+
+impl Results {
+    /// Calls that failed their check, with the first message of each server.
+    pub fn errors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, rounds) in &self.per_call {
+            for r in rounds.iter().filter(|r| r.errors > 0) {
+                out.push(format!(
+                    "{name}: {} errors, first: {}",
+                    r.errors,
+                    r.first_error.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        for r in self.proxy.iter().filter(|r| r.errors > 0) {
+            out.push(format!(
+                "proxy: {} errors, first: {}",
+                r.errors,
+                r.first_error.as_deref().unwrap_or("?")
+            ));
+        }
+        out
+    }
+
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "{}\n", self.header);
+        self.per_call_tables(&mut s);
+        self.idle_table(&mut s);
+        self.startup_table(&mut s);
+        self.proxy_table(&mut s);
+        self.generator_tables(&mut s);
+        self.targets(&mut s);
+        for n in &self.notes {
+            let _ = writeln!(s, "note: {n}");
+        }
+        s
+    }
+
+    /// Median over rounds of contender `i`'s figure `f` divided by the
+    /// floor's in the same round.
+    fn ratio(&self, i: usize, f: fn(&PerCall) -> f64) -> f64 {
+        let Some(base) = self.floor.map(|b| &self.per_call[b].1) else {
+            return f64::NAN;
+        };
+        let rounds = &self.per_call[i].1;
+        let ratios: Vec<f64> = rounds.iter().zip(base).map(|(r, b)| f(r) / f(b)).collect();
+        median(&ratios)
+    }
+
+    fn raw(&self, i: usize, f: fn(&PerCall) -> f64) -> f64 {
+        median(&self.per_call[i].1.iter().map(f).collect::<Vec<_>>())
+    }
+
+    fn per_call_tables(&self, s: &mut String) {
+        if self.per_call.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            s,
+            "### tools/call: ratios to bare hyper (median of per-round ratios)\n"
+        );
+        let _ = writeln!(
+            s,
+            "| server | req/s | CPU per call | p50 | p99 |\n|---|---|---|---|---|"
+        );
+        for (i, (name, _)) in self.per_call.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} | {} | {} |",
+                times(self.ratio(i, |r| r.rps)),
+                times(self.ratio(i, |r| r.cpu_us)),
+                times(self.ratio(i, |r| r.p50_us)),
+                times(self.ratio(i, |r| r.p99_us)),
+            );
+        }
+        let _ = writeln!(s, "\n### tools/call: raw figures (medians over rounds)\n");
+        let _ = writeln!(
+            s,
+            "| server | req/s | CPU per call µs | p50 µs | p99 µs | calls per round | errors |\n|---|---|---|---|---|---|---|"
+        );
+        for (i, (name, rounds)) in self.per_call.iter().enumerate() {
+            let errors: u64 = rounds.iter().map(|r| r.errors).sum();
+            let _ = writeln!(
+                s,
+                "| {name} | {:.0} | {:.1} | {:.0} | {:.0} | {:.0} | {errors} |",
+                self.raw(i, |r| r.rps),
+                self.raw(i, |r| r.cpu_us),
+                self.raw(i, |r| r.p50_us),
+                self.raw(i, |r| r.p99_us),
+                self.raw(i, |r| r.calls as f64),
+            );
+        }
+        let _ = writeln!(s);
+    }
+
+    fn idle_table(&self, s: &mut String) {
+        if self.idle.is_empty() {
+            return;
+        }
+        let base = self
+            .idle
+            .first()
+            .map(|(_, v)| median(v))
+            .unwrap_or(f64::NAN);
+        let _ = writeln!(
+            s,
+            "### RSS per idle session ({} sessions; (RSS after − RSS before) / sessions)\n",
+            self.idle_sessions
+        );
+        let _ = writeln!(
+            s,
+            "| server | KiB per session | ratio to {} |\n|---|---|---|",
+            self.idle[0].0
+        );
+        for (name, rounds) in &self.idle {
+            let m = median(rounds);
+            let _ = writeln!(s, "| {name} | {m:.2} | {} |", times(m / base));
+        }
+        let _ = writeln!(s);
+    }
+
+    fn startup_table(&self, s: &mut String) {
+        if self.startup.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "### Start-up: spawn to the first answered tools/list\n");
+        let _ = writeln!(
+            s,
+            "| server | tools | median ms | rounds |\n|---|---|---|---|"
+        );
+        for (name, tools, rounds) in &self.startup {
+            let ms: Vec<f64> = rounds.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+            let _ = writeln!(
+                s,
+                "| {name} | {tools} | {:.1} | {} |",
+                median(&ms),
+                rounds.len()
+            );
+        }
+        let _ = writeln!(s);
+    }
+
+    fn proxy_table(&self, s: &mut String) {
+        if self.proxy.is_empty() {
+            return;
+        }
+        let m = |f: fn(&ProxyRound) -> f64| median(&self.proxy.iter().map(f).collect::<Vec<_>>());
+        let _ = writeln!(
+            s,
+            "### Upstream proxy overhead (1 worker, {} calls per round; medians over rounds)\n",
+            self.proxy_calls
+        );
+        let _ = writeln!(
+            s,
+            "| | p50 µs | p99 µs | server CPU per call µs |\n|---|---|---|---|"
+        );
+        let _ = writeln!(
+            s,
+            "| upstream called directly | {:.0} | {:.0} | – |",
+            m(|r| r.direct_p50),
+            m(|r| r.direct_p99)
+        );
+        let _ = writeln!(
+            s,
+            "| tools/call through the generated server | {:.0} | {:.0} | {:.1} |",
+            m(|r| r.proxied_p50),
+            m(|r| r.proxied_p99),
+            m(|r| r.cpu_us)
+        );
+        let _ = writeln!(
+            s,
+            "| added by the generated server | {:.0} | {:.0} | |\n",
+            m(|r| r.proxied_p50 - r.direct_p50),
+            m(|r| r.proxied_p99 - r.direct_p99)
+        );
+    }
+
+    fn generator_tables(&self, s: &mut String) {
+        if !self.generate.is_empty() {
+            let _ = writeln!(
+                s,
+                "### mcpgen generate on the largest corpus documents (medians)\n"
+            );
+            let _ = writeln!(
+                s,
+                "| document | operations | wall s | peak RSS MiB |\n|---|---|---|---|"
+            );
+            for (doc, runs) in &self.generate {
+                let wall: Vec<f64> = runs.iter().map(|m| m.wall.as_secs_f64()).collect();
+                let peak: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|m| m.peak_kib)
+                    .map(|k| k as f64 / 1024.0)
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {:.2} | {:.1} |",
+                    doc.name,
+                    doc.operations,
+                    median(&wall),
+                    median(&peak)
+                );
+            }
+            let _ = writeln!(s);
+        }
+        if !self.cold.is_empty() {
+            let _ = writeln!(
+                s,
+                "### Cold build of a generated crate (`cargo build`, empty target dir)\n"
+            );
+            let _ = writeln!(s, "| crate | wall s | peak RSS MiB |\n|---|---|---|");
+            for (name, m) in &self.cold {
+                let peak = m
+                    .peak_kib
+                    .map(|k| format!("{:.0}", k as f64 / 1024.0))
+                    .unwrap_or("–".into());
+                let _ = writeln!(s, "| {name} | {:.1} | {peak} |", m.wall.as_secs_f64());
+            }
+            let _ = writeln!(s);
+        }
+    }
+
+    /// The issue's targets, as informational lines (never a failure).
+    fn targets(&self, s: &mut String) {
+        let Some(gen_i) = self
+            .per_call
+            .iter()
+            .position(|(n, _)| n.starts_with("generated"))
+        else {
+            return;
+        };
+        let _ = writeln!(
+            s,
+            "### Issue 9 targets (informational, never fails the run)\n"
+        );
+        let _ = writeln!(
+            s,
+            "- CPU per tools/call, generated ÷ bare hyper: {} (target ≤ 1.2×)",
+            times(self.ratio(gen_i, |r| r.cpu_us))
+        );
+        let _ = writeln!(
+            s,
+            "- p99, generated ÷ bare hyper: {} (target ≤ 1.2×)",
+            times(self.ratio(gen_i, |r| r.p99_us))
+        );
+        if let Some((_, v)) = self.idle.iter().find(|(n, _)| n.starts_with("generated")) {
+            let _ = writeln!(
+                s,
+                "- RSS per idle session: {:.2} KiB (target ≤ 2 KiB)",
+                median(v)
+            );
+        }
+        if !self.proxy.is_empty() {
+            let added = median(
+                &self
+                    .proxy
+                    .iter()
+                    .map(|r| r.proxied_p50 - r.direct_p50)
+                    .collect::<Vec<_>>(),
+            );
+            let _ = writeln!(s, "- proxy overhead p50: {added:.0} µs (target ≤ 50 µs)");
+        }
+        let _ = writeln!(s);
+    }
+}
+
+fn times(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}×")
+    } else {
+        "–".into()
+    }
+}
