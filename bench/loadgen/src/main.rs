@@ -8,7 +8,7 @@
 //!                [--sessions N] [--idle-sessions N] [--proxy-calls N]
 //!                [--server-core N] [--client-core N] [--corpus DIR] [--cold-build]
 //! mcpbench load --addr HOST:PORT [--path /mcp] [--workers N] [--sessions N] [--calls N]
-//!               [--seconds S] [--tool NAME] [--expect TEXT] [--version REV]
+//!               [--seconds S] [--tool NAME] [--expect TEXT] [--version REV] [--bare]
 //! mcpbench corpus-largest DIR      # prints the entry file of the largest document
 //! ```
 
@@ -63,7 +63,7 @@ pub struct Opts {
 }
 
 /// Options that take no value.
-const FLAGS: [&str; 2] = ["--smoke", "--cold-build"];
+const FLAGS: [&str; 3] = ["--smoke", "--cold-build", "--bare"];
 
 impl Opts {
     fn parse(args: &[String]) -> Result<Opts, Error> {

@@ -60,6 +60,7 @@ impl Results {
         for n in &self.notes {
             let _ = writeln!(s, "note: {n}");
         }
+        let _ = writeln!(s, "load average at the end: {}", crate::run::load_average());
         s
     }
 
@@ -153,7 +154,7 @@ impl Results {
         let _ = writeln!(s, "### Start-up: spawn to the first answered tools/list\n");
         let _ = writeln!(
             s,
-            "| server | tools | median ms | rounds |\n|---|---|---|---|"
+            "| server | tools on the first page | median ms | rounds |\n|---|---|---|---|"
         );
         for (name, tools, rounds) in &self.startup {
             let ms: Vec<f64> = rounds.iter().map(|d| d.as_secs_f64() * 1e3).collect();

@@ -166,7 +166,8 @@ fn core(o: &Opts, key: &str, default: usize) -> Result<Option<usize>, Error> {
 fn header(suite: &Suite, profile: &str) -> String {
     let s = &suite.sizes;
     format!(
-        "mcpbench ({profile} build): {} rounds; per run {} workers over {} sessions, {} calls or {:?} (after {} warm-up calls); servers on CPU {}, load generator on CPU {}{}",
+        "mcpbench ({profile} build, load average {}): {} rounds; per run {} workers over {} sessions, {} calls or {:?} (after {} warm-up calls); servers on CPU {}, load generator on CPU {}{}",
+        load_average(),
         s.rounds,
         s.workers,
         s.sessions,
@@ -181,6 +182,13 @@ fn header(suite: &Suite, profile: &str) -> String {
             " (no taskset: NOT pinned)"
         },
     )
+}
+
+/// /proc/loadavg's 1, 5 and 15 minute figures: how busy the shared machine was.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn cpu(core: Option<usize>) -> String {
@@ -393,11 +401,18 @@ pub async fn load(o: Opts) -> Result<(), Error> {
         addr,
         path: o.str("--path").unwrap_or("/mcp").into(),
     };
-    let workload = Workload::Mcp {
-        version: o.str("--version").unwrap_or(REVISION_2025).into(),
-        tool: o.str("--tool").unwrap_or("test_simple_text").into(),
-        arguments: json!({}),
-        expect: Expect::Contains(o.str("--expect").unwrap_or(SIMPLE_TEXT).into()),
+    let tool: String = o.str("--tool").unwrap_or("test_simple_text").into();
+    let expect = Expect::Contains(o.str("--expect").unwrap_or(SIMPLE_TEXT).into());
+    // --bare: no handshake, for the hyper floor (bench/servers hyper-echo).
+    let workload = if o.flag("--bare") {
+        Workload::Bare { tool, expect }
+    } else {
+        Workload::Mcp {
+            version: o.str("--version").unwrap_or(REVISION_2025).into(),
+            tool,
+            arguments: json!({}),
+            expect,
+        }
     };
     let workers = load::prepare(
         &target,
