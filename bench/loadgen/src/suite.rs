@@ -95,14 +95,22 @@ pub struct PerCall {
 }
 
 impl Suite {
-    /// Start `launch` on the server core, logging to logs/`name`.log.
+    /// Start `launch` on `core`, logging to logs/`name`.log. The free port
+    /// is picked before the server binds it, so on a shared machine another
+    /// process may take it first: a server that exits at once is started
+    /// again on a new port, three times at most.
     pub fn start(&self, name: &str, launch: &Launch, core: Option<usize>) -> Result<Server, Error> {
         let log = self.logs.join(format!("{name}.log"));
-        let mut server = Server::start(launch, core, &log)?;
-        server
-            .wait_port(Duration::from_secs(60))
-            .map_err(|e| Error::new(format!("{name}: {e} (log: {})", log.display())))?;
-        Ok(server)
+        let mut last = None;
+        for _ in 0..3 {
+            let mut server = Server::start(launch, core, &log)?;
+            match server.wait_port(Duration::from_secs(60)) {
+                Ok(()) => return Ok(server),
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = last.map(|e| e.to_string()).unwrap_or_default();
+        Err(Error::new(format!("{name}: {e} (log: {})", log.display())))
     }
 
     /// Round `round`'s order of the contenders: rotated by one each round.
