@@ -6,7 +6,12 @@
 //! ```toml
 //! # Cargo.toml
 //! [dependencies]
+//! # Add `features = ["upstream"]` when the spec imports an OpenAPI document.
 //! mcpgen-runtime = "0.1"
+//!
+//! [dev-dependencies]
+//! # `mcpgen_runtime::testing`, the in-process client, for your tests.
+//! mcpgen-runtime = { version = "0.1", features = ["testing"] }
 //!
 //! [build-dependencies]
 //! mcpgen = { version = "0.1", default-features = false }

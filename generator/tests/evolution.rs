@@ -112,7 +112,7 @@ impl Handlers for ServerHandlers {
 
 const USER_MODULE: &str = "pub fn greeting(name: &str, excited: bool) -> String {\n    format!(\"Hello, {name}{}\", if excited { \"!\" } else { \".\" })\n}\n";
 
-const USER_TEST: &str = r#"use mcpgen_runtime::serde_json::json;
+const USER_TEST: &str = r#"use mcpgen_runtime::prelude::json;
 use mcpgen_runtime::testing::{TestClient, block_on};
 
 #[test]

@@ -130,7 +130,7 @@ fn keywords_and_odd_names_become_valid_identifiers() {
         "pub crate_: Vec<f64>",
         "vec![1.0_f64, 2.5_f64]",
         "pub r#loop: Option<Vec<String>>",
-        "pub nested: mcpgen_runtime::serde_json::Value",
+        "pub nested: mcpgen_runtime::prelude::Value",
         "pub maybe: Option<i64>",
         "fn r#type(",
         "fn fn_async_await(",
@@ -198,8 +198,24 @@ fn generated_crate_layout_and_cargo_toml() {
         "mcpgen_runtime::cli::run(|| notes::server(\n        notes::handlers::ServerHandlers::default(),\n    ))"
     ) || main.contains("notes::server(notes::handlers::ServerHandlers::default())"), "{main}");
 
+    // A YAML-only server does not compile the runtime's HTTP client; its
+    // tests get the in-process client.
+    assert!(!cargo.contains("upstream"), "{cargo}");
+    assert!(
+        cargo.contains("[dev-dependencies]\n# The in-process test client")
+            && cargo.contains(
+                "mcpgen-runtime = { path = \"../../runtime\", features = [\"testing\"] }"
+            ),
+        "{cargo}"
+    );
+
     let by_version = generate(&spec, None);
-    assert!(contents(&by_version, "Cargo.toml").contains("mcpgen-runtime = \"0.1\"\n"));
+    let cargo = contents(&by_version, "Cargo.toml");
+    assert!(cargo.contains("mcpgen-runtime = \"0.1\"\n"), "{cargo}");
+    assert!(
+        cargo.contains("mcpgen-runtime = { version = \"0.1\", features = [\"testing\"] }"),
+        "{cargo}"
+    );
     let handlers = contents(&by_version, "src/handlers.rs");
     assert!(!handlers.contains("todo!") && !handlers.contains("unimplemented!"));
     assert!(handlers.contains("is not implemented yet"));
@@ -318,8 +334,17 @@ fn checked_in_examples_match_the_generator() {
         let dir = repo().join(dir);
         for f in c.files.iter().filter(|f| !f.user_owned) {
             let on_disk = std::fs::read_to_string(dir.join(&f.path)).unwrap_or_default();
+            // What the user added below the keep line (the example's own
+            // dependencies) survives regeneration, so it is no difference.
+            let keeps = f
+                .contents
+                .contains("mcpgen keeps everything below this line");
+            let ours = match on_disk.get(..f.contents.len()) {
+                Some(head) if keeps && on_disk.starts_with(&f.contents) => head,
+                _ => on_disk.as_str(),
+            };
             assert!(
-                on_disk == f.contents,
+                ours == f.contents,
                 "{}/{} is out of date: run `cargo run -p mcpgen -- generate {spec} -o {} --runtime-path {runtime}`",
                 dir.display(),
                 f.path.display(),

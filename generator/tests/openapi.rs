@@ -318,6 +318,13 @@ fn security_schemes_become_env_vars() {
     );
     assert!(readme.contains("--base-url"));
     assert!(readme.contains("mutualTLS"));
+    // The crate calls an API, so it turns on the runtime's HTTP client.
+    let cargo = &c.file("Cargo.toml").unwrap().contents;
+    assert!(cargo.contains("features = [\"upstream\"] }"), "{cargo}");
+    assert!(
+        cargo.contains("features = [\"upstream\", \"testing\"] }"),
+        "{cargo}"
+    );
 }
 
 #[test]

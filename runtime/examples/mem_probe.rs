@@ -48,10 +48,9 @@ fn server(upstream: Option<&str>) -> Server {
     }
     let server = b.build().expect("server builds");
     if let Some(url) = upstream {
-        let o = UpstreamOverrides {
-            base_url: Some(url.to_owned()),
-            ..Default::default()
-        };
+        // Not a struct literal: `UpstreamOverrides` is non-exhaustive now.
+        let mut o = UpstreamOverrides::default();
+        o.base_url = Some(url.to_owned());
         server.configure_upstream(&o).expect("upstream configured");
     }
     server

@@ -5,6 +5,7 @@
 use crate::completion::{self, Ref};
 use crate::context::RequestContext;
 use crate::error::{BuildError, McpError, ToolError};
+use crate::extension::Extension;
 use crate::model::{CallToolResult, GetPromptResult, ReadResourceResult};
 use crate::pagination::DEFAULT_PAGE_SIZE;
 use crate::prompts::{self, Prompt};
@@ -12,15 +13,18 @@ use crate::resources::{self, Resource, Template, UriTemplate};
 use crate::server::Server;
 use crate::session::{InMemorySessionStore, SessionStore};
 use crate::tools::{self, Tool};
-use crate::upstream::UpstreamBuilder;
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+/// Describes a server: its descriptor tables and handlers. Made by
+/// [`Server::builder`]; every method returns the builder, and problems are
+/// reported together by [`ServerBuilder::build`], never by a panic.
 pub struct ServerBuilder {
     info: Value,
     instructions: Option<String>,
@@ -32,7 +36,8 @@ pub struct ServerBuilder {
     page_size: usize,
     check_schemas: bool,
     sessions: Option<Arc<dyn SessionStore>>,
-    upstream: Option<UpstreamBuilder>,
+    /// Plug-ins (`extension.rs`), in order of first use.
+    extensions: Vec<Box<dyn Extension>>,
     errors: Vec<BuildError>,
 }
 
@@ -93,9 +98,34 @@ impl ServerBuilder {
             page_size: DEFAULT_PAGE_SIZE,
             check_schemas: false,
             sessions: None,
-            upstream: None,
+            extensions: vec![],
             errors,
         }
+    }
+
+    /// The plug-in state of type `E`, made on first use.
+    #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
+    pub(crate) fn extension<E: Extension + Default>(&mut self) -> &mut E {
+        let at = self
+            .extensions
+            .iter()
+            .position(|e| (e.as_ref() as &dyn Any).is::<E>())
+            .unwrap_or_else(|| {
+                self.extensions.push(Box::new(E::default()));
+                self.extensions.len() - 1
+            });
+        // Found or pushed by type just above, so the downcast succeeds.
+        match (self.extensions[at].as_mut() as &mut dyn Any).downcast_mut::<E>() {
+            Some(e) => e,
+            None => unreachable!("extension {at} has the type it was found by"),
+        }
+    }
+
+    /// Record a problem, reported by `build()`.
+    #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
+    pub(crate) fn with_error(mut self, e: BuildError) -> Self {
+        self.errors.push(e);
+        self
     }
 
     fn record<T>(mut self, r: Result<T, BuildError>, add: impl FnOnce(&mut Self, T)) -> Self {
@@ -106,12 +136,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Instructions for the client's model, sent in the `initialize` result.
     pub fn instructions(mut self, text: &str) -> Self {
         self.instructions = Some(text.to_owned());
         self
     }
 
-    /// Items per page of every list method.
     /// Compile every tool schema in `build()` and report invalid ones there.
     /// Off by default: schemas are compiled on first use, so a server with
     /// thousands of tools starts at once (the generator checks them already).
@@ -120,16 +150,23 @@ impl ServerBuilder {
         self
     }
 
+    /// Items per page of every list method (at least 1; 100 by default).
     pub fn page_size(mut self, n: usize) -> Self {
         self.page_size = n.max(1);
         self
     }
 
+    /// Where sessions live (in memory by default). Part of the
+    /// transport-level API, which is not stable yet.
+    #[doc(hidden)]
     pub fn session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
         self.sessions = Some(store);
         self
     }
 
+    /// A tool: `descriptor_json` is its MCP `Tool` object (`name`,
+    /// `inputSchema` of type object…); `handler` gets the arguments,
+    /// checked against `inputSchema` and deserialized into `A`.
     pub fn tool<A, F, Fut>(self, descriptor_json: &str, handler: F) -> Self
     where
         A: DeserializeOwned + Send + 'static,
@@ -185,6 +222,8 @@ impl ServerBuilder {
         self.record(r, |b, r| b.resources.push(r))
     }
 
+    /// A resource whose contents are this text; `descriptor_json` is its MCP
+    /// `Resource` object (`uri`, `name`…).
     pub fn resource_text(self, descriptor_json: &str, text: &str) -> Self {
         self.add_resource(descriptor_json, || resources::Body::Text(text.to_owned()))
     }
@@ -194,6 +233,8 @@ impl ServerBuilder {
         self.add_resource(descriptor_json, || resources::Body::Blob(base64.to_owned()))
     }
 
+    /// A resource whose contents `handler` reads on each `resources/read`;
+    /// it gets the URI.
     pub fn resource<F, Fut>(self, descriptor_json: &str, handler: F) -> Self
     where
         F: Fn(RequestContext, String) -> Fut + Send + Sync + 'static,
@@ -204,6 +245,9 @@ impl ServerBuilder {
         })
     }
 
+    /// A resource template (`uriTemplate`, RFC 6570 levels 1-3): `handler` gets
+    /// the URI read and its variables, deserialized into `A` (one `String`
+    /// field per variable).
     pub fn resource_template<A, F, Fut>(self, descriptor_json: &str, handler: F) -> Self
     where
         A: DeserializeOwned + Send + 'static,
@@ -257,6 +301,8 @@ impl ServerBuilder {
         self.add_prompt(descriptor_json, body)
     }
 
+    /// A prompt whose messages `handler` makes from the arguments,
+    /// deserialized into `A`.
     pub fn prompt_handler<A, F, Fut>(self, descriptor_json: &str, handler: F) -> Self
     where
         A: DeserializeOwned + Send + 'static,
@@ -287,65 +333,6 @@ impl ServerBuilder {
         })
     }
 
-    fn upstream_builder(&mut self) -> &mut UpstreamBuilder {
-        self.upstream.get_or_insert_with(UpstreamBuilder::default)
-    }
-
-    /// The API that upstream tools and resources call (`UPSTREAM_JSON`:
-    /// base URL, security schemes, timeouts, retries; docs/upstream.md).
-    pub fn upstream(mut self, upstream_json: &str) -> Self {
-        let r = self.upstream_builder().config(upstream_json);
-        self.record(r, |_, ()| {})
-    }
-
-    /// A tool without a handler: calling it sends the HTTP request that
-    /// `operation_json` describes and returns the upstream response.
-    pub fn upstream_tool(mut self, descriptor_json: &str, operation_json: &str) -> Self {
-        match self
-            .upstream_builder()
-            .tool(descriptor_json, operation_json)
-        {
-            Ok(handler) => self.tool(descriptor_json, handler),
-            Err(e) => {
-                self.errors.push(e);
-                self
-            }
-        }
-    }
-
-    /// A resource read by a parameterless GET operation.
-    pub fn upstream_resource(mut self, descriptor_json: &str, operation_json: &str) -> Self {
-        match self
-            .upstream_builder()
-            .resource(descriptor_json, operation_json)
-        {
-            Ok(handler) => self.resource(descriptor_json, handler),
-            Err(e) => {
-                self.errors.push(e);
-                self
-            }
-        }
-    }
-
-    /// A resource template read by a GET operation; each URI variable is
-    /// the argument of the same name.
-    pub fn upstream_resource_template(
-        mut self,
-        descriptor_json: &str,
-        operation_json: &str,
-    ) -> Self {
-        match self
-            .upstream_builder()
-            .template(descriptor_json, operation_json)
-        {
-            Ok(handler) => self.resource_template(descriptor_json, handler),
-            Err(e) => {
-                self.errors.push(e);
-                self
-            }
-        }
-    }
-
     fn check_unique(&mut self) {
         let mut dupes = vec![];
         let mut seen = HashSet::new();
@@ -371,16 +358,17 @@ impl ServerBuilder {
         }
     }
 
+    /// Check everything declared and build the server; the error lists every
+    /// problem found.
     pub fn build(mut self) -> Result<Server, BuildError> {
         self.check_unique();
-        let upstream = match self.upstream.take().map(|u| u.finish(&self.info)) {
-            Some(Ok(u)) => Some(u),
-            Some(Err(errors)) => {
-                self.errors.extend(errors);
-                None
+        let mut extensions = vec![];
+        for e in std::mem::take(&mut self.extensions) {
+            match e.finish(&self.info) {
+                Ok(state) => extensions.push(state),
+                Err(errors) => self.errors.extend(errors),
             }
-            None => None,
-        };
+        }
         for (r, _) in self.completions.keys() {
             let known = match r {
                 Ref::Prompt(n) => self.prompts.iter().any(|p| &p.name == n),
@@ -438,7 +426,7 @@ impl ServerBuilder {
             prompts,
             completions,
             sessions,
-            upstream,
+            extensions,
         ))
     }
 }

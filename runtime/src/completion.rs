@@ -14,7 +14,7 @@ pub(crate) enum Ref {
 }
 
 impl Ref {
-    pub fn from_value(v: &Value) -> Result<Ref, String> {
+    pub(crate) fn from_value(v: &Value) -> Result<Ref, String> {
         match v.get("type").and_then(Value::as_str) {
             Some("ref/prompt") => v
                 .get("name")
@@ -37,15 +37,15 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub fn new(values: HashMap<(Ref, String), Vec<String>>) -> Self {
+    pub(crate) fn new(values: HashMap<(Ref, String), Vec<String>>) -> Self {
         Registry { values }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
-    pub fn complete(
+    pub(crate) fn complete(
         &self,
         params: Option<&Value>,
         known: impl Fn(&Ref) -> bool,

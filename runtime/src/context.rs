@@ -6,7 +6,7 @@ use crate::jsonrpc::{Message, Request, RequestId};
 use crate::model::LogLevel;
 use crate::server::Server;
 use crate::session::{Outbound, Outgoing, Session};
-use axum::http::HeaderMap;
+use http::HeaderMap;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +15,9 @@ use tokio_util::sync::CancellationToken;
 /// How long a server→client request may wait for its answer.
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// What a handler gets besides its arguments: the request's session and
+/// id, and ways to talk back to the client while it runs (progress, logs,
+/// sampling, elicitation, roots). Cheap to clone.
 #[derive(Clone)]
 pub struct RequestContext {
     pub(crate) server: Server,
@@ -27,9 +30,11 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// The id of the session this request belongs to.
     pub fn session_id(&self) -> &str {
         self.session.id()
     }
+    /// The JSON-RPC id of this request.
     pub fn request_id(&self) -> &RequestId {
         &self.request_id
     }
@@ -42,6 +47,7 @@ impl RequestContext {
     pub fn http_headers(&self) -> Option<&HeaderMap> {
         self.http_headers.as_deref()
     }
+    /// The server handling the request.
     pub fn server(&self) -> &Server {
         &self.server
     }
@@ -52,10 +58,12 @@ impl RequestContext {
             .map(|c| c.capabilities)
             .unwrap_or(Value::Null)
     }
+    /// The protocol version negotiated in `initialize`.
     pub fn protocol_version(&self) -> Option<String> {
         self.session.protocol_version()
     }
 
+    /// Whether the client cancelled the request (or the session ended).
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
     }
@@ -87,6 +95,7 @@ impl RequestContext {
         }
         self.out.send(crate::logging::message(level, logger, data));
     }
+    /// Send an `info` log message (see [`RequestContext::log`]).
     pub fn info(&self, data: impl Into<Value>) {
         self.log(LogLevel::Info, None, data.into())
     }

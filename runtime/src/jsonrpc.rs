@@ -1,13 +1,22 @@
 //! JSON-RPC 2.0 framing. MCP 2025-06-18 and later forbid batches, so a
 //! message is always a single object.
+//!
+//! Handlers meet [`RequestId`] (`RequestContext::request_id`), [`ErrorObject`]
+//! (inside `McpError`) and the error codes (`McpError::new`). The message
+//! types are for transports and are not part of the stable API.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+/// JSON-RPC: The message is not valid JSON.
 pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC: The JSON is not a valid request, or not one allowed now.
 pub const INVALID_REQUEST: i64 = -32600;
+/// JSON-RPC: No such method.
 pub const METHOD_NOT_FOUND: i64 = -32601;
+/// JSON-RPC: The parameters are wrong.
 pub const INVALID_PARAMS: i64 = -32602;
+/// JSON-RPC: The server failed.
 pub const INTERNAL_ERROR: i64 = -32603;
 /// MCP: the requested resource does not exist.
 pub const RESOURCE_NOT_FOUND: i64 = -32002;
@@ -57,7 +66,9 @@ pub fn count_values(text: &[u8], stop_after: usize) -> usize {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum RequestId {
+    /// A numeric id.
     Number(i64),
+    /// A string id.
     String(String),
 }
 
@@ -70,15 +81,20 @@ impl std::fmt::Display for RequestId {
     }
 }
 
+/// The `error` member of a JSON-RPC error response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorObject {
+    /// One of the codes of this module, or another implementation-defined one.
     pub code: i64,
+    /// A short description for people.
     pub message: String,
+    /// Anything more the client may use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
 }
 
 impl ErrorObject {
+    /// An error with no `data`.
     pub fn new(code: i64, message: impl Into<String>) -> Self {
         ErrorObject {
             code,
@@ -88,6 +104,7 @@ impl ErrorObject {
     }
 }
 
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     pub id: RequestId,
@@ -95,12 +112,14 @@ pub struct Request {
     pub params: Option<Value>,
 }
 
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
     pub method: String,
     pub params: Option<Value>,
 }
 
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     /// `None` only for errors about a message whose id could not be read.
@@ -123,6 +142,7 @@ impl Response {
     }
 }
 
+#[doc(hidden)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Request(Request),

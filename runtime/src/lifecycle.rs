@@ -4,18 +4,18 @@ use crate::error::McpError;
 use crate::session::{ClientInfo, Session};
 use serde_json::{Map, Value};
 
-pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
+pub(crate) const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
 /// Newest first.
-pub const SUPPORTED_PROTOCOL_VERSIONS: &[&str] =
+pub(crate) const SUPPORTED_PROTOCOL_VERSIONS: &[&str] =
     &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
-pub fn is_supported(version: &str) -> bool {
+pub(crate) fn is_supported(version: &str) -> bool {
     SUPPORTED_PROTOCOL_VERSIONS.contains(&version)
 }
 
 /// The client's version if we speak it, else our latest (the client then
 /// decides whether to go on).
-pub fn negotiate(requested: &str) -> &'static str {
+pub(crate) fn negotiate(requested: &str) -> &'static str {
     SUPPORTED_PROTOCOL_VERSIONS
         .iter()
         .find(|v| **v == requested)

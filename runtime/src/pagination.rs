@@ -4,10 +4,10 @@
 use crate::error::McpError;
 use serde_json::{Map, Value};
 
-pub const DEFAULT_PAGE_SIZE: usize = 100;
+pub(crate) const DEFAULT_PAGE_SIZE: usize = 100;
 
 /// Split `items` into list results `{key: [...], nextCursor?}`.
-pub fn paginate(items: &[Value], key: &str, page_size: usize) -> Vec<Value> {
+pub(crate) fn paginate(items: &[Value], key: &str, page_size: usize) -> Vec<Value> {
     let size = page_size.max(1);
     let chunks: Vec<&[Value]> = if items.is_empty() {
         vec![&[]]
@@ -34,7 +34,7 @@ fn cursor(page: usize) -> String {
 }
 
 /// The page a cursor points at; an unknown cursor is invalid params.
-pub fn select(pages: &[Value], params: Option<&Value>) -> Result<Value, McpError> {
+pub(crate) fn select(pages: &[Value], params: Option<&Value>) -> Result<Value, McpError> {
     let cursor = params.and_then(|p| p.get("cursor"));
     let index = match cursor {
         None | Some(Value::Null) => 0,

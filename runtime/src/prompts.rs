@@ -37,7 +37,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub fn new(prompts: Vec<Prompt>, page_size: usize) -> Self {
+    pub(crate) fn new(prompts: Vec<Prompt>, page_size: usize) -> Self {
         let listed: Vec<Value> = prompts.iter().map(|p| p.descriptor.clone()).collect();
         Registry {
             pages: pagination::paginate(&listed, "prompts", page_size),
@@ -45,19 +45,19 @@ impl Registry {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
 
-    pub fn contains(&self, name: &str) -> bool {
+    pub(crate) fn contains(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
     }
 
-    pub fn list(&self, params: Option<&Value>) -> Result<Value, McpError> {
+    pub(crate) fn list(&self, params: Option<&Value>) -> Result<Value, McpError> {
         pagination::select(&self.pages, params)
     }
 
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         ctx: RequestContext,
         params: Option<&Value>,

@@ -8,8 +8,9 @@ use crate::jsonrpc::{Message, Notification, Request, RequestId, Response};
 use crate::model::LogLevel;
 use crate::session::{Admission, Outbound, Session, SessionStore, new_session_id};
 use crate::{lifecycle, prompts, resources, tools};
-use axum::http::HeaderMap;
+use http::HeaderMap;
 use serde_json::{Value, json};
+use std::any::Any;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -27,7 +28,8 @@ struct Inner {
     prompts: prompts::Registry,
     completions: completion::Registry,
     sessions: Arc<dyn SessionStore>,
-    upstream: Option<crate::upstream::Upstream>,
+    /// What plug-ins keep (`extension.rs`), found by type.
+    extensions: Vec<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Server {
@@ -47,7 +49,7 @@ impl Server {
         prompts: prompts::Registry,
         completions: completion::Registry,
         sessions: Arc<dyn SessionStore>,
-        upstream: Option<crate::upstream::Upstream>,
+        extensions: Vec<Arc<dyn Any + Send + Sync>>,
     ) -> Server {
         let mut capabilities = json!({ "logging": {} });
         if !tools.is_empty() {
@@ -71,26 +73,32 @@ impl Server {
             prompts,
             completions,
             sessions,
-            upstream,
+            extensions,
         }))
     }
 
+    /// The MCP `Implementation` object (name, version…) the server was built with.
     pub fn info(&self) -> &Value {
         &self.0.info
     }
 
+    /// The capabilities announced in the `initialize` result.
     pub fn capabilities(&self) -> &Value {
         &self.0.capabilities
     }
 
+    #[doc(hidden)]
     pub fn sessions(&self) -> &Arc<dyn SessionStore> {
         &self.0.sessions
     }
 
-    pub(crate) fn upstream(&self) -> Option<&crate::upstream::Upstream> {
-        self.0.upstream.as_ref()
+    /// The state a plug-in of type `T` kept, if it was used.
+    #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
+    pub(crate) fn extension<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.0.extensions.iter().find_map(|e| e.downcast_ref::<T>())
     }
 
+    #[doc(hidden)]
     /// A new session with a fresh random id, registered in the store.
     pub fn create_session(&self) -> Arc<Session> {
         let session = Arc::new(Session::new(new_session_id()));
@@ -98,6 +106,7 @@ impl Server {
         session
     }
 
+    #[doc(hidden)]
     /// Like [`Server::create_session`], within `max` sessions: at the limit
     /// the longest-idle session that is not busy is ended to make room;
     /// `None` when every session is busy.
@@ -119,6 +128,7 @@ impl Server {
 
     /// Read one of this server's resources as `resources/read` would; files
     /// given to upstream calls as resource links are read this way.
+    #[cfg(feature = "upstream")]
     pub(crate) async fn read_resource(
         &self,
         ctx: RequestContext,
@@ -128,6 +138,7 @@ impl Server {
         self.0.resources.read(ctx, Some(&params)).await
     }
 
+    #[doc(hidden)]
     /// End a session: it is removed from the store and its handlers cancelled.
     pub fn close_session(&self, id: &str) -> bool {
         match self.0.sessions.remove(id) {
@@ -139,6 +150,7 @@ impl Server {
         }
     }
 
+    #[doc(hidden)]
     /// Handle one message from the client. Traffic it causes goes to `out`;
     /// the return value is the response to a request (None for notifications,
     /// responses, and requests the client cancelled).
@@ -151,6 +163,7 @@ impl Server {
         self.handle_with(session, msg, out, None).await
     }
 
+    #[doc(hidden)]
     /// `handle`, with the headers of the HTTP request that carried the
     /// message, for handlers that need them (`RequestContext::http_headers`).
     pub async fn handle_with(

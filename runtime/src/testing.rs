@@ -1,16 +1,27 @@
 //! Testing a server in-process: no transport, no child process.
 //!
 //! Generated crates ship a test (`tests/generated_server.rs`) built on this
-//! module, and your own tests can use it too:
+//! module, and turn on the `testing` feature of this crate in their
+//! `[dev-dependencies]` (it is off otherwise, so server binaries do not carry
+//! it). Your own tests can use it too:
 //!
-//! ```ignore
+//! ```
+//! use mcpgen_runtime::prelude::*;
 //! use mcpgen_runtime::testing::{TestClient, block_on};
+//!
+//! // In a generated crate: `my_crate::server(ServerHandlers::default())?`.
+//! let server = Server::builder(r#"{"name": "demo", "version": "0.1.0"}"#)
+//!     .resource_text(r#"{"uri": "demo://greeting", "name": "greeting"}"#, "hello")
+//!     .build()?;
 //! block_on(async {
-//!     let client = TestClient::connect(my_server::server(Default::default())?).await?;
-//!     let tools = client.list_all("tools/list", "tools").await?;
-//!     let result = client.call_tool("echo", serde_json::json!({"text": "hi"})).await?;
+//!     let client = TestClient::connect(server).await?;
+//!     let uris = client.list_field("resources/list", "resources", "uri").await?;
+//!     assert_eq!(uris, ["demo://greeting"]);
+//!     let read = client.read_resource("demo://greeting").await?;
+//!     assert_eq!(read["contents"][0]["text"], "hello");
 //!     Ok::<_, Box<dyn std::error::Error>>(())
-//! })
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::future::Future;
@@ -32,16 +43,34 @@ pub const PROTOCOL_VERSION: &str = "2025-11-25";
 pub enum TestError {
     /// The server answered with a JSON-RPC error.
     #[error("{method} failed: {} (code {})", .error.message, .error.code)]
-    Rpc { method: String, error: ErrorObject },
+    Rpc {
+        /// The method called.
+        method: String,
+        /// The error the server answered with.
+        error: ErrorObject,
+    },
     /// The server sent no response to a request.
     #[error("{method}: the server sent no response")]
-    NoResponse { method: String },
+    NoResponse {
+        /// The method called.
+        method: String,
+    },
     /// A list result had no array under the expected key.
     #[error("{method}: the result has no `{key}` array")]
-    Malformed { method: String, key: String },
+    Malformed {
+        /// The method called.
+        method: String,
+        /// The key the list was expected under.
+        key: String,
+    },
     /// A paginated list did not end.
     #[error("{method}: more than {pages} pages; is `nextCursor` ever absent?")]
-    EndlessPagination { method: String, pages: usize },
+    EndlessPagination {
+        /// The method called.
+        method: String,
+        /// How many pages were read before giving up.
+        pages: usize,
+    },
 }
 
 /// A client session with a server, in the same process. Notifications and

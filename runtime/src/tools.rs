@@ -26,7 +26,7 @@ pub(crate) struct Tool {
 }
 
 /// Valid tool names per 2025-11-25: 1-128 of A-Z a-z 0-9 _ - .
-pub fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
         && name
             .bytes()
@@ -48,7 +48,7 @@ pub(crate) struct LazySchema {
 }
 
 impl LazySchema {
-    pub fn new(what: &'static str, schema: Value) -> Self {
+    pub(crate) fn new(what: &'static str, schema: Value) -> Self {
         LazySchema {
             what,
             schema,
@@ -56,7 +56,7 @@ impl LazySchema {
         }
     }
 
-    pub fn get(&self) -> Result<&jsonschema::Validator, McpError> {
+    pub(crate) fn get(&self) -> Result<&jsonschema::Validator, McpError> {
         self.compiled
             .get_or_init(|| compile(&self.schema, self.what))
             .as_ref()
@@ -64,7 +64,7 @@ impl LazySchema {
     }
 
     /// Compile now; the error names what is wrong.
-    pub fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         self.get().map(|_| ()).map_err(|e| e.0.message)
     }
 }
@@ -78,7 +78,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub fn new(tools: Vec<Tool>, page_size: usize) -> Self {
+    pub(crate) fn new(tools: Vec<Tool>, page_size: usize) -> Self {
         let order: Vec<Arc<Tool>> = tools.into_iter().map(Arc::new).collect();
         let by_name = order
             .iter()
@@ -94,7 +94,7 @@ impl Registry {
         r
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.order.is_empty()
     }
 
@@ -109,13 +109,13 @@ impl Registry {
         *self.pages.write().unwrap_or_else(|e| e.into_inner()) = pages;
     }
 
-    pub fn list(&self, params: Option<&Value>) -> Result<Value, McpError> {
+    pub(crate) fn list(&self, params: Option<&Value>) -> Result<Value, McpError> {
         let pages = self.pages.read().unwrap_or_else(|e| e.into_inner()).clone();
         pagination::select(&pages, params)
     }
 
     /// Returns whether anything changed.
-    pub fn set_enabled(&self, name: &str, enabled: bool) -> bool {
+    pub(crate) fn set_enabled(&self, name: &str, enabled: bool) -> bool {
         let Some(tool) = self.by_name.get(name) else {
             return false;
         };
@@ -132,7 +132,7 @@ impl Registry {
             .filter(|t| t.enabled.load(Ordering::Relaxed))
     }
 
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         ctx: RequestContext,
         params: Option<Value>,

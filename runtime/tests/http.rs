@@ -157,9 +157,11 @@ async fn unknown_and_deleted_sessions_are_404() {
 
 #[tokio::test]
 async fn idle_sessions_expire_and_are_freed() {
-    let t = start(HttpConfig {
-        session_idle_timeout: Duration::from_millis(150),
-        ..Default::default()
+    let t = start({
+        // `HttpConfig` is non-exhaustive: start from the default.
+        let mut config = HttpConfig::default();
+        config.session_idle_timeout = Duration::from_millis(150);
+        config
     })
     .await;
     let s = Session::open(&t.url).await;
@@ -185,9 +187,11 @@ async fn idle_sessions_expire_and_are_freed() {
 
 #[tokio::test]
 async fn at_the_session_limit_the_longest_idle_session_makes_room_and_busy_ones_stay() {
-    let t = start(HttpConfig {
-        max_sessions: 2,
-        ..Default::default()
+    let t = start({
+        // `HttpConfig` is non-exhaustive: start from the default.
+        let mut config = HttpConfig::default();
+        config.max_sessions = 2;
+        config
     })
     .await;
     let a = Session::open(&t.url).await;
@@ -263,9 +267,11 @@ async fn protocol_version_header_is_validated() {
 
 #[tokio::test]
 async fn foreign_origin_or_host_is_403() {
-    let t = start(HttpConfig {
-        allowed_origins: vec!["https://app.example.com".into()],
-        ..Default::default()
+    let t = start({
+        // `HttpConfig` is non-exhaustive: start from the default.
+        let mut config = HttpConfig::default();
+        config.allowed_origins = vec!["https://app.example.com".into()];
+        config
     })
     .await;
     let init = init_body(1).to_string();
@@ -354,9 +360,11 @@ async fn malformed_bodies_get_jsonrpc_errors() {
 
 #[tokio::test]
 async fn oversized_bodies_are_413() {
-    let t = start(HttpConfig {
-        max_body_bytes: 1024,
-        ..Default::default()
+    let t = start({
+        // `HttpConfig` is non-exhaustive: start from the default.
+        let mut config = HttpConfig::default();
+        config.max_body_bytes = 1024;
+        config
     })
     .await;
     let s = Session::open(&t.url).await;
@@ -546,10 +554,12 @@ async fn server_to_client_requests_are_answered_on_a_later_post() {
 
 #[tokio::test]
 async fn unanswered_sampling_with_nobody_listening_does_not_pin_a_session_slot() {
-    let t = start(HttpConfig {
-        max_sessions: 2,
-        keep_alive: Duration::from_millis(50),
-        ..Default::default()
+    let t = start({
+        // `HttpConfig` is non-exhaustive: start from the default.
+        let mut config = HttpConfig::default();
+        config.max_sessions = 2;
+        config.keep_alive = Duration::from_millis(50);
+        config
     })
     .await;
     let sample = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"sample","arguments":{}}});

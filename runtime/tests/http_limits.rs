@@ -68,22 +68,27 @@ fn post(target: &str, extra_headers: &str, body: &str) -> String {
     )
 }
 
+/// `base` with some fields changed (`HttpConfig` is non-exhaustive, so no
+/// struct literal outside the runtime).
+fn with(mut base: HttpConfig, change: impl FnOnce(&mut HttpConfig)) -> HttpConfig {
+    change(&mut base);
+    base
+}
+
 /// Short timeouts, for tests to override one by one.
 fn quick() -> HttpConfig {
-    HttpConfig {
-        header_read_timeout: Duration::from_millis(300),
-        body_read_timeout: Duration::from_millis(300),
-        idle_timeout: Duration::from_millis(300),
-        ..Default::default()
-    }
+    with(HttpConfig::default(), |c| {
+        c.header_read_timeout = Duration::from_millis(300);
+        c.body_read_timeout = Duration::from_millis(300);
+        c.idle_timeout = Duration::from_millis(300);
+    })
 }
 
 #[tokio::test]
 async fn slow_or_missing_request_heads_are_dropped() {
-    let t = start(HttpConfig {
-        idle_timeout: Duration::from_secs(60),
-        ..quick()
-    })
+    let t = start(with(quick(), |c| {
+        c.idle_timeout = Duration::from_secs(60);
+    }))
     .await;
     // Headers that never finish.
     let mut s = connect(&t).await;
@@ -122,11 +127,10 @@ async fn a_body_shorter_than_its_content_length_gets_408_and_is_dropped() {
 
 #[tokio::test]
 async fn idle_connections_are_closed_but_busy_ones_are_not() {
-    let t = start(HttpConfig {
-        header_read_timeout: Duration::from_secs(60),
-        idle_timeout: Duration::from_millis(100),
-        ..quick()
-    })
+    let t = start(with(quick(), |c| {
+        c.header_read_timeout = Duration::from_secs(60);
+        c.idle_timeout = Duration::from_millis(100);
+    }))
     .await;
     let session = Session::open(&t.url).await;
     let mut s = connect(&t).await;
@@ -145,10 +149,9 @@ async fn idle_connections_are_closed_but_busy_ones_are_not() {
 
 #[tokio::test]
 async fn connections_over_the_cap_wait_for_a_free_slot() {
-    let t = start(HttpConfig {
-        max_connections: 2,
-        ..Default::default()
-    })
+    let t = start(with(HttpConfig::default(), |c| {
+        c.max_connections = 2;
+    }))
     .await;
     let mut held = vec![connect(&t).await, connect(&t).await];
     for s in &mut held {
@@ -209,10 +212,9 @@ async fn duplicate_host_is_400_and_duplicate_origin_or_foreign_target_is_403() {
 
 #[tokio::test]
 async fn an_oversized_body_written_in_full_before_reading_still_gets_413() {
-    let t = start(HttpConfig {
-        max_body_bytes: 1024,
-        ..Default::default()
-    })
+    let t = start(with(HttpConfig::default(), |c| {
+        c.max_body_bytes = 1024;
+    }))
     .await;
     let big = format!(
         r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#,
@@ -246,10 +248,9 @@ async fn an_oversized_body_written_in_full_before_reading_still_gets_413() {
 
 #[tokio::test]
 async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_sent() {
-    let t = start(HttpConfig {
-        max_body_bytes: 1024,
-        ..Default::default()
-    })
+    let t = start(with(HttpConfig::default(), |c| {
+        c.max_body_bytes = 1024;
+    }))
     .await;
     for extra in ["", "expect: 100-continue\r\n"] {
         let mut s = connect(&t).await;
@@ -264,10 +265,9 @@ async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_sent() {
 
 #[tokio::test]
 async fn a_message_of_too_many_json_values_is_refused_before_parsing() {
-    let t = start(HttpConfig {
-        max_body_bytes: 64 * 1024,
-        ..Default::default()
-    })
+    let t = start(with(HttpConfig::default(), |c| {
+        c.max_body_bytes = 64 * 1024;
+    }))
     .await;
     // 64 KiB allow 4096 values (the floor): 30,000 zeros fit the bytes, not the budget.
     let zeros = vec!["0"; 30_000].join(",");

@@ -378,7 +378,8 @@ async fn uris_and_subscriptions_are_bounded() {
     let mut s = Stdio::initialized().await;
     let long = format!(
         "test://users/{}",
-        "9".repeat(mcpgen_runtime::resources::MAX_URI_BYTES)
+        // The runtime's URI limit: 8 KiB.
+        "9".repeat(8 * 1024)
     );
     let r = s.request(1, "resources/read", json!({"uri": long})).await;
     assert_eq!(r["error"]["code"], -32602);

@@ -901,9 +901,10 @@ async fn operations_with_a_server_of_their_own_call_it_unless_the_operator_overr
         .build()
         .unwrap();
     server
-        .configure_upstream(&UpstreamOverrides {
-            headers: vec!["X-Operator: for-the-api".into()],
-            ..Default::default()
+        .configure_upstream(&{
+            let mut o = UpstreamOverrides::default();
+            o.headers = vec!["X-Operator: for-the-api".into()];
+            o
         })
         .unwrap();
     let mcp = Mcp::start(server.clone()).await;

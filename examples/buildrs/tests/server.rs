@@ -1,6 +1,6 @@
 //! The build-time generated server works end to end, in-process.
 
-use mcpgen_runtime::serde_json::json;
+use mcpgen_runtime::prelude::json;
 use mcpgen_runtime::testing::{TestClient, block_on, check_json_schema};
 
 #[test]

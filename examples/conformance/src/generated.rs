@@ -10,12 +10,12 @@ use mcpgen_runtime::prelude::*;
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestSimpleTextArgs {}
 
 /// Arguments of the `test_image_content` tool.
@@ -23,12 +23,12 @@ pub struct TestSimpleTextArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestImageContentArgs {}
 
 /// Arguments of the `test_audio_content` tool.
@@ -36,12 +36,12 @@ pub struct TestImageContentArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestAudioContentArgs {}
 
 /// Arguments of the `test_embedded_resource` tool.
@@ -49,12 +49,12 @@ pub struct TestAudioContentArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestEmbeddedResourceArgs {}
 
 /// Arguments of the `test_multiple_content_types` tool.
@@ -62,12 +62,12 @@ pub struct TestEmbeddedResourceArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestMultipleContentTypesArgs {}
 
 /// Arguments of the `test_tool_with_logging` tool.
@@ -75,12 +75,12 @@ pub struct TestMultipleContentTypesArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestToolWithLoggingArgs {}
 
 /// Arguments of the `test_error_handling` tool.
@@ -88,12 +88,12 @@ pub struct TestToolWithLoggingArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestErrorHandlingArgs {}
 
 /// Arguments of the `test_tool_with_progress` tool.
@@ -101,12 +101,12 @@ pub struct TestErrorHandlingArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestToolWithProgressArgs {}
 
 /// Arguments of the `test_sampling` tool.
@@ -114,12 +114,12 @@ pub struct TestToolWithProgressArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestSamplingArgs {
     /// The prompt to send to the LLM
     pub prompt: String,
@@ -130,12 +130,12 @@ pub struct TestSamplingArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestElicitationArgs {
     /// The message to show the user
     pub message: String,
@@ -146,12 +146,12 @@ pub struct TestElicitationArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestElicitationSep1034DefaultsArgs {}
 
 /// Arguments of the `test_elicitation_sep1330_enums` tool.
@@ -159,12 +159,12 @@ pub struct TestElicitationSep1034DefaultsArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestElicitationSep1330EnumsArgs {}
 
 /// Arguments of the `json_schema_2020_12_tool` tool.
@@ -172,17 +172,17 @@ pub struct TestElicitationSep1330EnumsArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct JsonSchema202012ToolArgs {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
-    pub address: Option<mcpgen_runtime::serde_json::Value>,
+    pub address: Option<mcpgen_runtime::prelude::Value>,
 }
 
 /// Arguments of the `test_reconnection` tool.
@@ -190,12 +190,12 @@ pub struct JsonSchema202012ToolArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestReconnectionArgs {}
 
 /// Arguments of the `test_list_roots` tool.
@@ -203,12 +203,12 @@ pub struct TestReconnectionArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestListRootsArgs {}
 
 /// Arguments of the `test_add` tool.
@@ -216,12 +216,12 @@ pub struct TestListRootsArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestAddArgs {
     /// First addend
     pub a: f64,
@@ -234,12 +234,12 @@ pub struct TestAddArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestTouchResourceArgs {
     /// URI of the resource that changed
     pub uri: String,
@@ -250,12 +250,12 @@ pub struct TestTouchResourceArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestSlowOperationArgs {
     /// How long to wait
     pub seconds: f64,
@@ -266,12 +266,12 @@ pub struct TestSlowOperationArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TemplateParams {
     /// The `id` variable of the URI template.
     pub id: String,
@@ -282,12 +282,12 @@ pub struct TemplateParams {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestPromptWithEmbeddedResourcePromptArgs {
     /// URI of the resource to embed
     #[serde(rename = "resourceUri")]

@@ -8,9 +8,9 @@
 
 use crate::generated::*;
 use mcpgen_runtime::prelude::*;
-use mcpgen_runtime::tokio::time::sleep;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::time::sleep;
 
 /// A 1x1 red PNG.
 pub const PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
@@ -303,7 +303,7 @@ impl Handlers for ServerHandlers {
         _ctx: RequestContext,
         args: JsonSchema202012ToolArgs,
     ) -> Result<CallToolResult, ToolError> {
-        let args = mcpgen_runtime::serde_json::to_value(&args)?;
+        let args = serde_json::to_value(&args)?;
         Ok(CallToolResult::text(format!("Received: {args}")))
     }
 
@@ -361,7 +361,7 @@ impl Handlers for ServerHandlers {
         let wait = Duration::try_from_secs_f64(args.seconds.max(0.0))
             .unwrap_or(MAX_SLOW)
             .min(MAX_SLOW);
-        mcpgen_runtime::tokio::select! {
+        tokio::select! {
             _ = sleep(wait) => Ok(CallToolResult::text(format!("Completed after {} s", wait.as_secs_f64()))),
             _ = ctx.cancelled() => {
                 self.cancelled_calls.fetch_add(1, Ordering::SeqCst);

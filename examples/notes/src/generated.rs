@@ -10,12 +10,12 @@ use mcpgen_runtime::prelude::*;
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct CreateNoteArgs {
     pub title: String,
     /// The text of the note (Markdown is fine).
@@ -39,12 +39,12 @@ impl CreateNoteArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct SearchNotesArgs {
     /// Text to look for (case-insensitive); empty matches every note.
     pub query: String,
@@ -73,18 +73,18 @@ impl SearchNotesArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct NotesTagArgs {
     pub ids: Vec<i64>,
     #[serde(default)]
-    pub add: Option<mcpgen_runtime::serde_json::Value>,
+    pub add: Option<mcpgen_runtime::prelude::Value>,
     #[serde(default)]
-    pub remove: Option<mcpgen_runtime::serde_json::Value>,
+    pub remove: Option<mcpgen_runtime::prelude::Value>,
     /// Report what would change without changing it.
     #[serde(rename = "dryRun")]
     #[serde(default)]
@@ -96,12 +96,12 @@ pub struct NotesTagArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct DeleteNoteArgs {
     pub id: i64,
 }
@@ -111,12 +111,12 @@ pub struct DeleteNoteArgs {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct CountNotesArgs {}
 
 /// Variables of the `note` resource template.
@@ -124,12 +124,12 @@ pub struct CountNotesArgs {}
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct NoteParams {
     /// The `id` variable of the URI template.
     pub id: String,
@@ -140,12 +140,12 @@ pub struct NoteParams {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TaggedParams {
     /// The `tag` variable of the URI template.
     pub tag: String,
@@ -159,12 +159,12 @@ pub struct TaggedParams {
     Debug,
     Clone,
     PartialEq,
-    mcpgen_runtime::serde::Serialize,
-    mcpgen_runtime::serde::Deserialize,
-    mcpgen_runtime::schemars::JsonSchema
+    mcpgen_runtime::__private::serde::Serialize,
+    mcpgen_runtime::__private::serde::Deserialize,
+    mcpgen_runtime::__private::schemars::JsonSchema
 )]
-#[serde(crate = "mcpgen_runtime::serde")]
-#[schemars(crate = "mcpgen_runtime::schemars")]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct ReviewNotePromptArgs {
     /// The note to review.
     pub id: String,

@@ -274,7 +274,7 @@ impl Handlers for ServerHandlers {
         let strings = |v: Option<Value>| -> Result<Vec<String>, ToolError> {
             match v {
                 None | Some(Value::Null) => Ok(Vec::new()),
-                Some(v) => Ok(mcpgen_runtime::serde_json::from_value(v)?),
+                Some(v) => Ok(serde_json::from_value(v)?),
             }
         };
         let add = strings(args.add)?;

@@ -50,7 +50,7 @@ impl RustType {
             RustType::F64 => "f64".into(),
             RustType::Bool => "bool".into(),
             RustType::Vec(inner) => format!("Vec<{}>", inner.render()),
-            RustType::Value => "mcpgen_runtime::serde_json::Value".into(),
+            RustType::Value => "mcpgen_runtime::prelude::Value".into(),
         }
     }
 

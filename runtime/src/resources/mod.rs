@@ -1,7 +1,7 @@
 //! `resources/*`: static resources, handler-backed resources, templates and
 //! subscriptions.
 
-pub mod uri_template;
+pub(crate) mod uri_template;
 
 use crate::context::RequestContext;
 use crate::error::McpError;
@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-pub use uri_template::UriTemplate;
+pub(crate) use uri_template::UriTemplate;
 
 pub(crate) type ResourceFn = Arc<
     dyn Fn(RequestContext, String) -> BoxFuture<'static, Result<ReadResourceResult, McpError>>
@@ -54,7 +54,11 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub fn new(resources: Vec<Resource>, templates: Vec<Template>, page_size: usize) -> Self {
+    pub(crate) fn new(
+        resources: Vec<Resource>,
+        templates: Vec<Template>,
+        page_size: usize,
+    ) -> Self {
         let listed: Vec<Value> = resources.iter().map(|r| r.descriptor.clone()).collect();
         let listed_templates: Vec<Value> = templates.iter().map(|t| t.descriptor.clone()).collect();
         Registry {
@@ -65,31 +69,31 @@ impl Registry {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.by_uri.is_empty() && self.templates.is_empty()
     }
 
-    pub fn has_templates(&self) -> bool {
+    pub(crate) fn has_templates(&self) -> bool {
         !self.templates.is_empty()
     }
 
-    pub fn list(&self, params: Option<&Value>) -> Result<Value, McpError> {
+    pub(crate) fn list(&self, params: Option<&Value>) -> Result<Value, McpError> {
         pagination::select(&self.pages, params)
     }
 
-    pub fn list_templates(&self, params: Option<&Value>) -> Result<Value, McpError> {
+    pub(crate) fn list_templates(&self, params: Option<&Value>) -> Result<Value, McpError> {
         pagination::select(&self.template_pages, params)
     }
 
     /// The template a completion reference names, by its uriTemplate.
-    pub fn knows_template(&self, uri_template: &str) -> bool {
+    pub(crate) fn knows_template(&self, uri_template: &str) -> bool {
         self.templates
             .iter()
             .any(|t| t.descriptor.get("uriTemplate").and_then(Value::as_str) == Some(uri_template))
     }
 
     /// Whether `uri` names something this server can read.
-    pub fn exists(&self, uri: &str) -> bool {
+    pub(crate) fn exists(&self, uri: &str) -> bool {
         self.by_uri.contains_key(uri)
             || self
                 .templates
@@ -97,7 +101,7 @@ impl Registry {
                 .any(|t| t.template.matches(uri).is_some())
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         &self,
         ctx: RequestContext,
         params: Option<&Value>,
@@ -129,7 +133,7 @@ impl Registry {
 
 /// Longest URI accepted in a request: far above any real resource URI, and
 /// small enough that matching and storing one costs nothing.
-pub const MAX_URI_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_URI_BYTES: usize = 8 * 1024;
 
 pub(crate) fn uri_param(params: Option<&Value>) -> Result<String, McpError> {
     let uri = params

@@ -11,12 +11,12 @@ enum Part {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct UriTemplate {
+pub(crate) struct UriTemplate {
     parts: Vec<Part>,
 }
 
 impl UriTemplate {
-    pub fn parse(template: &str) -> Result<Self, String> {
+    pub(crate) fn parse(template: &str) -> Result<Self, String> {
         let mut parts = vec![];
         let mut rest = template;
         while let Some(open) = rest.find('{') {
@@ -62,7 +62,9 @@ impl UriTemplate {
         Ok(UriTemplate { parts })
     }
 
-    pub fn variables(&self) -> impl Iterator<Item = &str> {
+    /// The names of the variables, in order (upstream templates map them to arguments).
+    #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
+    pub(crate) fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().flat_map(|p| match p {
             Part::Expr { vars, .. } => vars.iter().map(String::as_str).collect::<Vec<_>>(),
             Part::Literal(_) => vec![],
@@ -70,7 +72,7 @@ impl UriTemplate {
     }
 
     /// The variables of `uri`, or None when it does not fit the template.
-    pub fn matches(&self, uri: &str) -> Option<BTreeMap<String, String>> {
+    pub(crate) fn matches(&self, uri: &str) -> Option<BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
         match_parts(&self.parts, uri, &mut out).then_some(out)
     }

@@ -18,6 +18,7 @@ const DRAIN_GRACE: Duration = Duration::from_secs(30);
 /// skipped (read, never held). The same default as the HTTP body limit.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Serve on stdin/stdout (one JSON-RPC message per line) until stdin closes.
 pub async fn serve(server: Server) -> std::io::Result<()> {
     serve_limited(server, MAX_LINE_BYTES).await
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use mcpgen_contract::{KeyLocation, Scheme};
+pub(super) use mcpgen_contract::{KeyLocation, Scheme};
 
 /// Checks of a scheme beyond its shape.
 pub(crate) trait CheckScheme {
@@ -56,7 +56,7 @@ impl CheckScheme for Scheme {
 }
 
 /// A configured credential: every environment variable it needs was set.
-pub enum Credential {
+pub(super) enum Credential {
     ApiKey {
         location: KeyLocation,
         name: String,
@@ -71,14 +71,14 @@ pub enum Credential {
     OAuth2(Arc<OAuthClient>),
 }
 
-pub struct Credentials {
+pub(super) struct Credentials {
     by_scheme: BTreeMap<String, Credential>,
     /// Scheme name → the environment variables it reads, for the debug hint.
     wanted: BTreeMap<String, Vec<String>>,
 }
 
 impl Credentials {
-    pub fn resolve(
+    pub(super) fn resolve(
         schemes: &BTreeMap<String, Scheme>,
         var: impl Fn(&str) -> Option<String>,
     ) -> Credentials {
@@ -154,7 +154,7 @@ impl Credentials {
 
     /// Every secret value, for the redactor. Usernames and client ids are
     /// identifiers, not secrets; the Basic token covers the pair.
-    pub fn secrets(&self) -> Vec<String> {
+    pub(super) fn secrets(&self) -> Vec<String> {
         let mut out = vec![];
         for c in self.by_scheme.values() {
             match c {
@@ -174,7 +174,7 @@ impl Credentials {
     /// alternative (OpenAPI's `{}`, "no auth") never wins over a configured
     /// one; with none configured the request goes out without credentials,
     /// because many specs declare auth that is optional in practice.
-    pub fn select(&self, security: &[Vec<String>], operation: &str) -> Vec<&Credential> {
+    pub(super) fn select(&self, security: &[Vec<String>], operation: &str) -> Vec<&Credential> {
         for alt in security.iter().filter(|a| !a.is_empty()) {
             let creds: Option<Vec<&Credential>> =
                 alt.iter().map(|s| self.by_scheme.get(s)).collect();
@@ -210,7 +210,7 @@ impl Credentials {
 
 /// What the chosen credentials add to one request.
 #[derive(Default)]
-pub struct Applied {
+pub(super) struct Applied {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub query: Vec<String>,
     pub cookies: Vec<String>,
@@ -219,7 +219,7 @@ pub struct Applied {
     pub oauth: Vec<Arc<OAuthClient>>,
 }
 
-pub async fn apply(
+pub(super) async fn apply(
     creds: &[&Credential],
     client: &reqwest::Client,
     base: Option<&Url>,
@@ -281,7 +281,7 @@ fn sensitive(v: &str) -> Result<HeaderValue, CallError> {
 }
 
 /// A client-credentials grant (RFC 6749 §4.4) and its cached token.
-pub struct OAuthClient {
+pub(super) struct OAuthClient {
     scheme: String,
     token_url: String,
     scopes: Vec<String>,
@@ -319,7 +319,7 @@ impl OAuthClient {
 
     /// Drop the cached token if it is still `rejected`, so the next call
     /// fetches a fresh one (another call may already have).
-    pub async fn invalidate(&self, rejected: &str) {
+    pub(super) async fn invalidate(&self, rejected: &str) {
         let mut cache = self.cache.lock().await;
         if cache.as_ref().is_some_and(|t| t.value == rejected) {
             *cache = None;

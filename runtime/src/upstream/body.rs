@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 /// behaviour the runtime gives it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(transparent)]
-pub struct BodySpec(pub mcpgen_contract::Body);
+pub(super) struct BodySpec(pub mcpgen_contract::Body);
 
 impl std::ops::Deref for BodySpec {
     type Target = mcpgen_contract::Body;
@@ -36,13 +36,13 @@ enum Kind {
 }
 
 /// `application/json`, `application/problem+json`, … (parameters ignored).
-pub fn is_json(media_type: &str) -> bool {
+pub(super) fn is_json(media_type: &str) -> bool {
     let e = essence(media_type);
     e == "application/json" || e.ends_with("+json")
 }
 
 /// The media type without parameters, lower-cased.
-pub fn essence(media_type: &str) -> String {
+pub(super) fn essence(media_type: &str) -> String {
     media_type
         .split(';')
         .next()
@@ -52,14 +52,14 @@ pub fn essence(media_type: &str) -> String {
 }
 
 /// One multipart part.
-pub struct Part {
+pub(super) struct Part {
     name: String,
     data: Vec<u8>,
     filename: Option<String>,
     content_type: Option<String>,
 }
 
-pub enum PreparedBody {
+pub(super) enum PreparedBody {
     Bytes {
         content_type: HeaderValue,
         data: Vec<u8>,
@@ -69,7 +69,7 @@ pub enum PreparedBody {
 }
 
 impl PreparedBody {
-    pub fn attach(
+    pub(super) fn attach(
         &self,
         rb: reqwest::RequestBuilder,
     ) -> Result<reqwest::RequestBuilder, CallError> {
@@ -122,7 +122,7 @@ impl BodySpec {
     /// JSON pointers into `args` of the file values given as resource links
     /// (`{"uri": …}`), which the caller reads and replaces before the body
     /// is prepared: multipart file fields, and a whole binary body.
-    pub fn file_links(&self, args: &Value) -> Vec<String> {
+    pub(super) fn file_links(&self, args: &Value) -> Vec<String> {
         let base = match &self.arg {
             Some(a) => format!("/{}", pointer_token(a)),
             None => String::new(),
@@ -151,7 +151,7 @@ impl BodySpec {
         links
     }
 
-    pub fn check(&self) -> Result<(), String> {
+    pub(super) fn check(&self) -> Result<(), String> {
         let e = essence(&self.media_type);
         if e.split('/').filter(|s| !s.is_empty()).count() != 2
             || HeaderValue::from_str(&self.media_type).is_err()
@@ -181,7 +181,7 @@ impl BodySpec {
     }
 
     /// The body for these arguments; None when it is optional and absent.
-    pub fn prepare(&self, args: &Value) -> Result<Option<PreparedBody>, CallError> {
+    pub(super) fn prepare(&self, args: &Value) -> Result<Option<PreparedBody>, CallError> {
         let value = if self.flattened.is_empty() {
             self.arg
                 .as_ref()
@@ -346,7 +346,7 @@ impl BodySpec {
 }
 
 /// A resource link given for a file: an object with a `uri` and no `data`.
-pub fn is_link(v: &Value) -> bool {
+pub(super) fn is_link(v: &Value) -> bool {
     v.get("uri").is_some_and(Value::is_string) && v.get("data").is_none()
 }
 
@@ -354,7 +354,7 @@ fn pointer_token(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
-pub struct File {
+pub(super) struct File {
     pub data: Vec<u8>,
     pub filename: Option<String>,
     pub content_type: Option<String>,
@@ -362,7 +362,7 @@ pub struct File {
 
 /// A file argument: base64 text, a `data:` URL, or
 /// `{"data": base64, "filename": …, "contentType": …}`.
-pub fn file(arg: &str, v: &Value) -> Result<File, CallError> {
+pub(super) fn file(arg: &str, v: &Value) -> Result<File, CallError> {
     let shape =
         "expected base64 text or an object {\"data\": base64, \"filename\": …, \"contentType\": …}";
     let text = |key: &str, m: &Map<String, Value>| -> Result<Option<String>, CallError> {
@@ -400,7 +400,7 @@ pub fn file(arg: &str, v: &Value) -> Result<File, CallError> {
 
 /// Standard or URL-safe alphabet, padded or not, line breaks allowed:
 /// models and clients produce all of these.
-pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
+pub(super) fn decode_base64(s: &str) -> Option<Vec<u8>> {
     let clean: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let config =
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);

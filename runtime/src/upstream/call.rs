@@ -23,7 +23,7 @@ const ERROR_BODY_SLACK: usize = 4096;
 /// Run the call. Secrets obtained on the way (OAuth tokens, a forwarded
 /// Authorization header) are pushed to `secrets` for the redactor, even
 /// when the call then fails.
-pub async fn execute(
+pub(super) async fn execute(
     settings: &Settings,
     op: &Operation,
     ctx: &RequestContext,
@@ -407,7 +407,7 @@ fn classify(e: reqwest::Error, origin: &str, timeout: Duration) -> CallError {
 /// An error and its causes, `a: b: c`, without repeats or the generic
 /// wrappers of reqwest and hyper: the useful part (refused, DNS, TLS) is
 /// underneath them.
-pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     const GENERIC: &[&str] = &["error sending request", "client error ("];
     let mut parts: Vec<String> = vec![];
     let mut next = Some(e);

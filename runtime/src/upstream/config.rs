@@ -15,7 +15,7 @@ use std::time::Duration;
 /// `UPSTREAM_JSON` (`mcpgen_contract::Upstream`) with its defaults applied.
 #[derive(Debug, Deserialize)]
 #[serde(from = "mcpgen_contract::Upstream")]
-pub struct Config {
+pub(super) struct Config {
     /// `servers[0]` with its variables substituted; may be relative (then
     /// `--base-url` is needed) or absent.
     pub base_url: Option<String>,
@@ -57,7 +57,7 @@ impl From<contract::Upstream> for Config {
 
 /// The retry policy, defaults applied.
 #[derive(Debug, Clone)]
-pub struct Retries {
+pub(super) struct Retries {
     pub max: u32,
     pub initial_backoff_ms: u64,
     /// Cap of one backoff delay, and the longest Retry-After honoured: a
@@ -67,15 +67,20 @@ pub struct Retries {
 
 /// Start-up settings that override the descriptor: the `--base-url`,
 /// `--header`, `--forward-authorization`, `--upstream-timeout-secs` and
-/// `--upstream-retries` flags of generated binaries (see `cli`).
+/// `--upstream-retries` flags of generated binaries (see `cli`). Start from
+/// `UpstreamOverrides::default()` (nothing overridden) and set the fields.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct UpstreamOverrides {
+    /// Base URL replacing the description's server URL.
     pub base_url: Option<String>,
     /// `Name: value` lines, sent with every upstream request.
     pub headers: Vec<String>,
     /// Forward the MCP client's own `Authorization` header upstream.
     pub forward_authorization: bool,
+    /// Timeout of one upstream request.
     pub timeout: Option<Duration>,
+    /// Retries of idempotent requests after transient failures.
     pub max_retries: Option<u32>,
     /// Values consulted before the process environment when reading the
     /// secrets the security schemes name (for embedding and tests).
@@ -94,7 +99,7 @@ impl UpstreamOverrides {
 
 /// Everything a call needs, resolved once at start-up (and again whenever
 /// `Server::configure_upstream` runs).
-pub struct Settings {
+pub(super) struct Settings {
     pub config: Arc<Config>,
     pub base_url: Option<Url>,
     /// The operator gave the base URL (`--base-url`): it then replaces every
@@ -112,7 +117,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(
+    pub(super) fn resolve(
         config: Arc<Config>,
         overrides: &UpstreamOverrides,
         user_agent: &str,
@@ -171,7 +176,7 @@ impl Settings {
 
     /// Said once per start-up (not per resolve): short secrets make
     /// redaction replace innocent text too.
-    pub fn warn_about_short_secrets(&self) {
+    pub(super) fn warn_about_short_secrets(&self) {
         // Pieces shorter than this were never registered (see
         // `header_secrets`): only whole credentials can warn here.
         if self.secrets.iter().any(|s| s.len() < MIN_PIECE_LEN) {
@@ -244,7 +249,7 @@ pub(crate) fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
 
 /// `Name: value` → a header, refusing names that are not HTTP tokens and
 /// values with control characters (header injection).
-pub fn parse_header_line(line: &str) -> Result<(HeaderName, HeaderValue), ConfigError> {
+pub(super) fn parse_header_line(line: &str) -> Result<(HeaderName, HeaderValue), ConfigError> {
     let bad = |header: &str, reason: &str| ConfigError::Header {
         header: header.to_owned(),
         reason: reason.to_owned(),
@@ -271,7 +276,7 @@ pub fn parse_header_line(line: &str) -> Result<(HeaderName, HeaderValue), Config
 /// Split `MCP_UPSTREAM_HEADERS`: one header per line, or several on a line
 /// separated by commas — but only at a comma followed by `Name:`, so values
 /// that contain commas (`Accept: a, b`) survive.
-pub fn split_header_list(raw: &str) -> Vec<String> {
+pub(crate) fn split_header_list(raw: &str) -> Vec<String> {
     let mut out = vec![];
     for line in raw.lines() {
         let mut current = String::new();

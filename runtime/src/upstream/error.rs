@@ -8,7 +8,7 @@ use std::time::Duration;
 /// Why one upstream call produced no usable HTTP response. Becomes a tool
 /// result with `isError: true`, never a protocol error.
 #[derive(Debug, thiserror::Error)]
-pub enum CallError {
+pub(crate) enum CallError {
     #[error("missing required parameter `{0}`")]
     MissingParameter(String),
     #[error("missing required request body `{0}`")]
@@ -54,16 +54,32 @@ impl CallError {
 
 /// Why start-up settings (CLI flags, environment) were refused.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
+    /// The server has no upstream API to configure.
     #[error("this server calls no upstream API, so upstream settings do not apply")]
     NoUpstream,
+    /// The base URL is not an absolute http(s) URL.
     #[error("invalid upstream base URL `{url}`: {reason}")]
-    BaseUrl { url: String, reason: String },
+    BaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An extra header is not `Name: value`, or not a valid header.
     /// The value is never shown: extra headers usually carry credentials.
     #[error("invalid upstream header {header}: {reason}")]
-    Header { header: String, reason: String },
+    Header {
+        /// The header's name (or its position when it has none).
+        header: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The timeout is not a positive duration.
     #[error("invalid upstream timeout: {0}")]
     Timeout(String),
+    /// The HTTP client could not be created.
     #[error("cannot create the HTTP client: {0}")]
     Client(String),
 }

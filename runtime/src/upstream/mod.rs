@@ -1,8 +1,11 @@
 //! OpenAPI operations as tools (and resources) that call the real API.
 //!
-//! The generated crate registers descriptors only (`ServerBuilder::upstream`,
-//! `upstream_tool`, `upstream_resource`, `upstream_resource_template`); this
-//! module turns arguments into HTTP requests and responses into MCP results.
+//! Compiled with the `upstream` feature, which generated crates that call an
+//! API turn on. The core knows nothing of this module: its builder methods
+//! (`ServerBuilder::upstream`, `upstream_tool`, `upstream_resource`,
+//! `upstream_resource_template`) register ordinary tool and resource handlers
+//! and keep the shared state as a plug-in (`crate::extension`). This module
+//! turns arguments into HTTP requests and responses into MCP results.
 //! The JSON contract is docs/upstream.md. Start-up settings (base URL, extra
 //! headers, Authorization forwarding, timeout) arrive through
 //! `Server::configure_upstream`, which `cli::run` calls.
@@ -17,12 +20,15 @@ mod redact;
 mod response;
 mod serialize;
 
-pub use config::{UpstreamOverrides, split_header_list};
-pub use error::{CallError, ConfigError};
-pub use redact::REDACTED;
+pub use config::UpstreamOverrides;
+pub(crate) use config::split_header_list;
+pub(crate) use error::CallError;
+pub use error::ConfigError;
 
+use crate::builder::ServerBuilder;
 use crate::context::RequestContext;
 use crate::error::{BuildError, McpError, ToolError};
+use crate::extension::Extension;
 use crate::model::{CallToolResult, ReadResourceResult};
 use crate::resources::UriTemplate;
 use crate::server::Server;
@@ -33,6 +39,7 @@ use futures::future::BoxFuture;
 use operation::Operation;
 use redact::Redactor;
 use serde_json::{Map, Value};
+use std::any::Any;
 use std::sync::{Arc, RwLock};
 
 /// The upstream state every upstream tool of one server shares. Handlers
@@ -67,16 +74,60 @@ impl Upstream {
 impl Server {
     /// Whether this server calls an upstream API.
     pub fn has_upstream(&self) -> bool {
-        self.upstream().is_some()
+        self.extension::<Upstream>().is_some()
     }
 
     /// Apply start-up settings (CLI flags, environment) to the upstream
     /// API. Secrets are read from the environment again. Refused settings
     /// leave the previous ones in place.
     pub fn configure_upstream(&self, overrides: &UpstreamOverrides) -> Result<(), ConfigError> {
-        self.upstream()
+        self.extension::<Upstream>()
             .ok_or(ConfigError::NoUpstream)?
             .reconfigure(overrides)
+    }
+}
+
+impl ServerBuilder {
+    /// The API that upstream tools and resources call (`UPSTREAM_JSON`:
+    /// base URL, security schemes, timeouts, retries; docs/upstream.md).
+    pub fn upstream(mut self, upstream_json: &str) -> Self {
+        match self.extension::<UpstreamBuilder>().config(upstream_json) {
+            Ok(()) => self,
+            Err(e) => self.with_error(e),
+        }
+    }
+
+    /// A tool without a handler: calling it sends the HTTP request that
+    /// `operation_json` describes and returns the upstream response.
+    pub fn upstream_tool(mut self, descriptor_json: &str, operation_json: &str) -> Self {
+        let upstream = self.extension::<UpstreamBuilder>();
+        match upstream.tool(descriptor_json, operation_json) {
+            Ok(handler) => self.tool(descriptor_json, handler),
+            Err(e) => self.with_error(e),
+        }
+    }
+
+    /// A resource read by a parameterless GET operation.
+    pub fn upstream_resource(mut self, descriptor_json: &str, operation_json: &str) -> Self {
+        let upstream = self.extension::<UpstreamBuilder>();
+        match upstream.resource(descriptor_json, operation_json) {
+            Ok(handler) => self.resource(descriptor_json, handler),
+            Err(e) => self.with_error(e),
+        }
+    }
+
+    /// A resource template read by a GET operation; each URI variable is
+    /// the argument of the same name.
+    pub fn upstream_resource_template(
+        mut self,
+        descriptor_json: &str,
+        operation_json: &str,
+    ) -> Self {
+        let upstream = self.extension::<UpstreamBuilder>();
+        match upstream.template(descriptor_json, operation_json) {
+            Ok(handler) => self.resource_template(descriptor_json, handler),
+            Err(e) => self.with_error(e),
+        }
     }
 }
 
@@ -117,7 +168,7 @@ type TemplateHandler = Box<
 >;
 
 impl UpstreamBuilder {
-    pub fn config(&mut self, json: &str) -> Result<(), BuildError> {
+    pub(crate) fn config(&mut self, json: &str) -> Result<(), BuildError> {
         if self.config.is_some() {
             return Err(invalid("upstream", "declared twice"));
         }
@@ -141,7 +192,7 @@ impl UpstreamBuilder {
         Ok(op)
     }
 
-    pub fn tool(
+    pub(crate) fn tool(
         &mut self,
         descriptor_json: &str,
         operation_json: &str,
@@ -166,7 +217,7 @@ impl UpstreamBuilder {
         }))
     }
 
-    pub fn resource(
+    pub(crate) fn resource(
         &mut self,
         descriptor_json: &str,
         operation_json: &str,
@@ -183,7 +234,7 @@ impl UpstreamBuilder {
         }))
     }
 
-    pub fn template(
+    pub(crate) fn template(
         &mut self,
         descriptor_json: &str,
         operation_json: &str,
@@ -205,7 +256,7 @@ impl UpstreamBuilder {
 
     /// Check every operation against the configuration and resolve the
     /// settings (secrets from the environment, the HTTP client).
-    pub fn finish(self, info: &Value) -> Result<Upstream, Vec<BuildError>> {
+    pub(crate) fn finish(self, info: &Value) -> Result<Upstream, Vec<BuildError>> {
         let Some(config) = self.config else {
             return Err(vec![invalid(
                 "upstream",
@@ -246,6 +297,16 @@ impl UpstreamBuilder {
                 Err(errors)
             }
         }
+    }
+}
+
+impl Extension for UpstreamBuilder {
+    fn finish(
+        self: Box<Self>,
+        info: &Value,
+    ) -> Result<Arc<dyn Any + Send + Sync>, Vec<BuildError>> {
+        let upstream: Arc<dyn Any + Send + Sync> = Arc::new(UpstreamBuilder::finish(*self, info)?);
+        Ok(upstream)
     }
 }
 

@@ -10,7 +10,7 @@ use reqwest::{Method, Url};
 use serde_json::Value;
 use std::collections::HashSet;
 
-pub use mcpgen_contract::{Kind, Location, Parameter};
+pub(super) use mcpgen_contract::{Kind, Location, Parameter};
 
 /// The style, explode and value rules OpenAPI gives a parameter.
 trait ParameterRules {
@@ -43,7 +43,7 @@ enum Segment {
     Param(usize),
 }
 
-pub struct Operation {
+pub(super) struct Operation {
     pub method: Method,
     /// The path template as the spec wrote it, for logs.
     pub path: String,
@@ -72,7 +72,7 @@ const RESERVED_HEADERS: &[&str] = &[
 ];
 
 impl Operation {
-    pub fn parse(json: &str) -> Result<Operation, String> {
+    pub(super) fn parse(json: &str) -> Result<Operation, String> {
         let d: mcpgen_contract::Operation =
             serde_json::from_str(json).map_err(|e| e.to_string())?;
         let method = Method::from_bytes(d.method.to_ascii_uppercase().as_bytes())
@@ -124,23 +124,23 @@ impl Operation {
         })
     }
 
-    pub fn parameters(&self) -> &[Parameter] {
+    pub(super) fn parameters(&self) -> &[Parameter] {
         &self.params
     }
 
-    pub fn body_required(&self) -> bool {
+    pub(super) fn body_required(&self) -> bool {
         self.body.as_ref().is_some_and(|b| b.required)
     }
 
     /// Where `args` give files as resource links (see `BodySpec::file_links`).
-    pub fn file_links(&self, args: &Value) -> Vec<String> {
+    pub(super) fn file_links(&self, args: &Value) -> Vec<String> {
         self.body
             .as_ref()
             .map_or_else(Vec::new, |b| b.file_links(args))
     }
 
     /// Turn validated tool arguments into the parts of a request.
-    pub fn prepare(&self, args: &Value) -> Result<Prepared, CallError> {
+    pub(super) fn prepare(&self, args: &Value) -> Result<Prepared, CallError> {
         let get = |p: &Parameter| args.get(&p.arg).filter(|v| !v.is_null());
         for p in &self.params {
             if (p.required || p.location == Location::Path) && get(p).is_none() {
@@ -219,7 +219,7 @@ impl Operation {
 }
 
 /// The parts of one request before credentials and start-up headers.
-pub struct Prepared {
+pub(super) struct Prepared {
     pub method: Method,
     /// Percent-encoded, starting with `/`; appended to the base URL's path.
     pub path: String,

@@ -11,18 +11,18 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
 use serde_json::Value;
 
-pub const REDACTED: &str = "[REDACTED]";
+pub(super) const REDACTED: &str = "[REDACTED]";
 
 /// Replaces every configured secret, and the encodings under which it may
 /// come back (percent-encoded in an echoed URL, escaped inside JSON text),
 /// with `[REDACTED]`.
 #[derive(Clone, Default)]
-pub struct Redactor {
+pub(super) struct Redactor {
     matcher: Option<AhoCorasick>,
 }
 
 impl Redactor {
-    pub fn new<S: AsRef<str>>(secrets: impl IntoIterator<Item = S>) -> Self {
+    pub(super) fn new<S: AsRef<str>>(secrets: impl IntoIterator<Item = S>) -> Self {
         let mut patterns: Vec<String> = vec![];
         for s in secrets {
             let s = s.as_ref();
@@ -56,11 +56,11 @@ impl Redactor {
 
     /// What HTTP Basic credentials look like on the wire: an echo endpoint
     /// shows the base64 of `user:password`, not the password.
-    pub fn basic_token(user: &str, password: &str) -> String {
+    pub(super) fn basic_token(user: &str, password: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
     }
 
-    pub fn text(&self, s: &str) -> String {
+    pub(super) fn text(&self, s: &str) -> String {
         match self.redact(s.as_bytes()) {
             // Spans start and end on character boundaries (see `redact`).
             Some(out) => String::from_utf8(out)
@@ -69,7 +69,7 @@ impl Redactor {
         }
     }
 
-    pub fn bytes(&self, b: &[u8]) -> Vec<u8> {
+    pub(super) fn bytes(&self, b: &[u8]) -> Vec<u8> {
         self.redact(b).unwrap_or_else(|| b.to_vec())
     }
 
@@ -95,7 +95,7 @@ impl Redactor {
     }
 
     /// Redact every string and object key of a JSON value.
-    pub fn json(&self, v: Value) -> Value {
+    pub(super) fn json(&self, v: Value) -> Value {
         if self.matcher.is_none() {
             return v;
         }
@@ -112,7 +112,10 @@ impl Redactor {
     }
 
     /// A copy that also hides `extra` (a token obtained or forwarded for one call).
-    pub fn with<S: AsRef<str>>(secrets: &[String], extra: impl IntoIterator<Item = S>) -> Self {
+    pub(super) fn with<S: AsRef<str>>(
+        secrets: &[String],
+        extra: impl IntoIterator<Item = S>,
+    ) -> Self {
         let mut all: Vec<String> = secrets.to_vec();
         all.extend(extra.into_iter().map(|s| s.as_ref().to_owned()));
         Redactor::new(all)
@@ -127,7 +130,7 @@ impl Redactor {
 /// redacted only from this length on: `lang=en` or `consent=1` are no
 /// secrets, and redacting every `en` or `1` would mangle all output, while a
 /// session value under 8 characters protects nothing anyway.
-pub const MIN_PIECE_LEN: usize = 8;
+pub(super) const MIN_PIECE_LEN: usize = 8;
 
 /// The secrets in the value of a credential-looking header (`--header`, or
 /// the MCP client's forwarded Authorization): the whole value, plus
@@ -137,7 +140,7 @@ pub const MIN_PIECE_LEN: usize = 8;
 ///   `user:password` and the password; for other schemes each auth-param
 ///   value (`Signature=…`) as a piece;
 /// - any other header: the part after the first space, as a piece.
-pub fn header_secrets(name: &str, value: &str) -> Vec<String> {
+pub(super) fn header_secrets(name: &str, value: &str) -> Vec<String> {
     let value = value.trim();
     let mut out = vec![value.to_owned()];
     let mut piece = |p: &str| {

@@ -14,13 +14,13 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// How much of an error body the client sees.
-pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+pub(super) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// Most JSON values an upstream body is parsed into (one per 32 bytes of
 /// the default 16 MiB response limit). A parsed value costs tens of bytes
 /// whatever its text, so a larger document is passed on as text instead,
 /// which costs its size.
-pub const MAX_JSON_VALUES: usize = crate::jsonrpc::values_for_bytes(16 * 1024 * 1024);
+pub(super) const MAX_JSON_VALUES: usize = crate::jsonrpc::values_for_bytes(16 * 1024 * 1024);
 
 /// The body as JSON, unless it is not JSON or holds too many values.
 fn parse_json(body: &[u8]) -> Option<Value> {
@@ -31,7 +31,7 @@ fn parse_json(body: &[u8]) -> Option<Value> {
 }
 
 /// A response read in full (or, for errors, its first part).
-pub struct RawResponse {
+pub(super) struct RawResponse {
     pub status: StatusCode,
     pub content_type: Option<String>,
     /// A Content-Encoding the client did not decode (not gzip, deflate, br
@@ -73,7 +73,7 @@ fn is_text(essence: &str) -> bool {
 }
 
 impl RawResponse {
-    pub fn status_line(&self) -> String {
+    pub(super) fn status_line(&self) -> String {
         let reason = self.status.canonical_reason().unwrap_or("");
         format!("HTTP {} {reason}", self.status.as_u16())
             .trim_end()
@@ -192,7 +192,7 @@ impl RawResponse {
 
     /// The tool result. `output` is the tool's outputSchema: structured
     /// content that does not satisfy it is reported, not passed on.
-    pub fn tool_result(
+    pub(super) fn tool_result(
         &self,
         wrapped: bool,
         output: Option<&jsonschema::Validator>,
@@ -300,7 +300,7 @@ impl RawResponse {
     }
 
     /// The result of `resources/read` for an upstream-backed resource.
-    pub fn resource_result(
+    pub(super) fn resource_result(
         &self,
         uri: &str,
         red: &Redactor,

@@ -8,7 +8,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-pub use mcpgen_contract::Style;
+pub(super) use mcpgen_contract::Style;
 
 /// RFC 3986 unreserved characters stay; everything else is encoded, so no
 /// value can smuggle in a `/`, `?`, `#`, `&`, `=` or `%`.
@@ -18,7 +18,7 @@ const VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-pub fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     utf8_percent_encode(s, VALUE).to_string()
 }
 
@@ -32,7 +32,7 @@ const COOKIE: &AsciiSet = &percent_encoding::CONTROLS
     .add(b'\\')
     .add(b'%');
 
-pub fn cookie_octets(s: &str) -> String {
+pub(super) fn cookie_octets(s: &str) -> String {
     utf8_percent_encode(s, COOKIE).to_string()
 }
 
@@ -66,7 +66,7 @@ fn encode_reserved(s: &str) -> String {
 
 /// A value's text when it stands alone: strings verbatim, numbers and
 /// booleans as JSON writes them, anything nested as JSON text.
-pub fn scalar(v: &Value) -> String {
+pub(super) fn scalar(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -123,7 +123,7 @@ fn matrix_pair(name: &str, value: &str) -> String {
 
 /// The text that replaces `{name}` in the path, already percent-encoded.
 /// None when the value is undefined.
-pub fn path(name: &str, v: &Value, style: Style, explode: bool) -> Option<String> {
+pub(super) fn path(name: &str, v: &Value, style: Style, explode: bool) -> Option<String> {
     let n = encode(name);
     Some(match (style, shape(v)?) {
         (Style::Label, Shape::Primitive(s)) => format!(".{}", encode(&s)),
@@ -162,7 +162,7 @@ pub fn path(name: &str, v: &Value, style: Style, explode: bool) -> Option<String
 
 /// `name=value` pieces of a query string (or form body), percent-encoded,
 /// to be joined with `&`.
-pub fn query(
+pub(super) fn query(
     name: &str,
     v: &Value,
     style: Style,
@@ -239,7 +239,7 @@ fn deep_object(
 
 /// A header value (`simple`). Not percent-encoded: headers are not URIs.
 /// The caller still refuses control characters.
-pub fn header(v: &Value, explode: bool) -> Option<String> {
+pub(super) fn header(v: &Value, explode: bool) -> Option<String> {
     Some(match shape(v)? {
         Shape::Primitive(s) => s,
         Shape::Array(items) => items.join(","),
@@ -250,7 +250,7 @@ pub fn header(v: &Value, explode: bool) -> Option<String> {
 
 /// `name=value` pairs for the Cookie header (`form`), joined with `; ` by
 /// the caller: cookies separate pairs with `;`, never `&` (Appendix D).
-pub fn cookie(name: &str, v: &Value, explode: bool) -> Vec<String> {
+pub(super) fn cookie(name: &str, v: &Value, explode: bool) -> Vec<String> {
     let n = encode(name);
     match shape(v) {
         None => vec![],

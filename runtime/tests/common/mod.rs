@@ -12,30 +12,30 @@ use std::time::Duration;
 use tokio::sync::Barrier;
 
 #[derive(Deserialize)]
-pub struct EchoArgs {
+pub(crate) struct EchoArgs {
     pub text: String,
 }
 
 #[derive(Deserialize)]
-pub struct NoArgs {}
+pub(crate) struct NoArgs {}
 
 #[derive(Deserialize)]
-pub struct UserParams {
+pub(crate) struct UserParams {
     pub id: String,
 }
 
 #[derive(Default)]
-pub struct Probes {
+pub(crate) struct Probes {
     pub cancelled: AtomicBool,
 }
 
-pub const OBJECT: &str = r#"{"type":"object"}"#;
+pub(crate) const OBJECT: &str = r#"{"type":"object"}"#;
 
 fn tool(name: &str, schema: &str) -> String {
     format!(r#"{{"name":"{name}","description":"test tool {name}","inputSchema":{schema}}}"#)
 }
 
-pub fn server(probes: Arc<Probes>) -> Server {
+pub(crate) fn server(probes: Arc<Probes>) -> Server {
     let barrier = Arc::new(Barrier::new(2));
     Server::builder(r#"{"name":"test-server","version":"1.0.0"}"#)
         .instructions("test instructions")
@@ -129,14 +129,14 @@ pub fn server(probes: Arc<Probes>) -> Server {
         .expect("test server builds")
 }
 
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub url: String,
     pub addr: std::net::SocketAddr,
     pub server: Server,
     pub probes: Arc<Probes>,
 }
 
-pub async fn start(config: HttpConfig) -> TestServer {
+pub(crate) async fn start(config: HttpConfig) -> TestServer {
     let probes = Arc::new(Probes::default());
     let server = server(probes.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -154,16 +154,16 @@ pub async fn start(config: HttpConfig) -> TestServer {
     }
 }
 
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap()
 }
 
-pub const ACCEPT_BOTH: &str = "application/json, text/event-stream";
+pub(crate) const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 
-pub fn init_body(id: i64) -> Value {
+pub(crate) fn init_body(id: i64) -> Value {
     json!({"jsonrpc":"2.0","id":id,"method":"initialize","params":{
         "protocolVersion":"2025-11-25",
         "capabilities":{"sampling":{},"elicitation":{},"roots":{}},
@@ -171,14 +171,14 @@ pub fn init_body(id: i64) -> Value {
 }
 
 /// A client session: initialize + initialized, then JSON-RPC over POST.
-pub struct Session {
+pub(crate) struct Session {
     pub http: reqwest::Client,
     pub url: String,
     pub id: String,
 }
 
 impl Session {
-    pub async fn open(url: &str) -> Session {
+    pub(crate) async fn open(url: &str) -> Session {
         let http = client();
         let r = http
             .post(url)
@@ -201,7 +201,7 @@ impl Session {
         s
     }
 
-    pub async fn post(&self, body: Value) -> reqwest::Response {
+    pub(crate) async fn post(&self, body: Value) -> reqwest::Response {
         self.http
             .post(&self.url)
             .header("accept", ACCEPT_BOTH)
@@ -214,7 +214,7 @@ impl Session {
     }
 
     /// End the session with DELETE.
-    pub async fn delete(&self) -> reqwest::Response {
+    pub(crate) async fn delete(&self) -> reqwest::Response {
         self.http
             .delete(&self.url)
             .header("mcp-session-id", &self.id)
@@ -224,7 +224,7 @@ impl Session {
     }
 
     /// Send a request and collect every message of its answer, JSON or SSE.
-    pub async fn call(&self, id: i64, method: &str, params: Value) -> Vec<Value> {
+    pub(crate) async fn call(&self, id: i64, method: &str, params: Value) -> Vec<Value> {
         let r = self
             .post(json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}))
             .await;
@@ -233,7 +233,7 @@ impl Session {
     }
 
     /// The final response of a request.
-    pub async fn result(&self, id: i64, method: &str, params: Value) -> Value {
+    pub(crate) async fn result(&self, id: i64, method: &str, params: Value) -> Value {
         let msgs = self.call(id, method, params).await;
         msgs.into_iter()
             .find(|m| m["id"] == json!(id) && m.get("method").is_none())
@@ -241,14 +241,14 @@ impl Session {
     }
 }
 
-pub fn content_type(r: &reqwest::Response) -> String {
+pub(crate) fn content_type(r: &reqwest::Response) -> String {
     r.headers()
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
 }
 
-pub async fn read_messages(r: reqwest::Response) -> Vec<Value> {
+pub(crate) async fn read_messages(r: reqwest::Response) -> Vec<Value> {
     if content_type(&r).starts_with("application/json") {
         return vec![r.json().await.unwrap()];
     }
@@ -260,7 +260,7 @@ pub async fn read_messages(r: reqwest::Response) -> Vec<Value> {
 }
 
 /// (id, data) of every SSE event.
-pub fn parse_sse(text: &str) -> Vec<(Option<String>, String)> {
+pub(crate) fn parse_sse(text: &str) -> Vec<(Option<String>, String)> {
     text.split("\n\n")
         .filter_map(|block| {
             let mut id = None;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 /// One request as the upstream saw it.
 #[derive(Debug, Clone)]
-pub struct Captured {
+pub(crate) struct Captured {
     pub method: String,
     /// Path and raw query exactly as sent (`/a/b?x=1`).
     pub target: String,
@@ -30,22 +30,22 @@ pub struct Captured {
 }
 
 impl Captured {
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("")
     }
-    pub fn query(&self) -> Option<&str> {
+    pub(crate) fn query(&self) -> Option<&str> {
         self.target.split_once('?').map(|(_, q)| q)
     }
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.body.clone()).unwrap()
     }
 }
 
 /// What the upstream answers.
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -53,7 +53,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn status(status: u16) -> Reply {
+    pub(crate) fn status(status: u16) -> Reply {
         Reply {
             status,
             headers: vec![],
@@ -61,23 +61,23 @@ impl Reply {
             delay: Duration::ZERO,
         }
     }
-    pub fn json(status: u16, v: Value) -> Reply {
+    pub(crate) fn json(status: u16, v: Value) -> Reply {
         Reply::status(status).typed("application/json", v.to_string().into_bytes())
     }
-    pub fn text(status: u16, t: &str) -> Reply {
+    pub(crate) fn text(status: u16, t: &str) -> Reply {
         Reply::status(status).typed("text/plain; charset=utf-8", t.as_bytes().to_vec())
     }
-    pub fn typed(mut self, content_type: &str, body: Vec<u8>) -> Reply {
+    pub(crate) fn typed(mut self, content_type: &str, body: Vec<u8>) -> Reply {
         self.headers
             .push(("content-type".into(), content_type.into()));
         self.body = body;
         self
     }
-    pub fn header(mut self, name: &str, value: &str) -> Reply {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.into(), value.into()));
         self
     }
-    pub fn after(mut self, delay: Duration) -> Reply {
+    pub(crate) fn after(mut self, delay: Duration) -> Reply {
         self.delay = delay;
         self
     }
@@ -86,7 +86,7 @@ impl Reply {
 type Script = Arc<dyn Fn(&Captured, usize) -> Reply + Send + Sync>;
 
 /// The in-process upstream API.
-pub struct Upstream {
+pub(crate) struct Upstream {
     pub addr: SocketAddr,
     pub url: String,
     pub requests: Arc<Mutex<Vec<Captured>>>,
@@ -94,7 +94,7 @@ pub struct Upstream {
 
 impl Upstream {
     /// `script` gets each request and how many came before it.
-    pub async fn start(
+    pub(crate) async fn start(
         script: impl Fn(&Captured, usize) -> Reply + Send + Sync + 'static,
     ) -> Upstream {
         let requests: Arc<Mutex<Vec<Captured>>> = Arc::default();
@@ -145,18 +145,18 @@ impl Upstream {
     }
 
     /// Answers every request with `{"ok": true}`.
-    pub async fn ok() -> Upstream {
+    pub(crate) async fn ok() -> Upstream {
         Upstream::start(|_, _| Reply::json(200, json!({"ok": true}))).await
     }
 
-    pub fn all(&self) -> Vec<Captured> {
+    pub(crate) fn all(&self) -> Vec<Captured> {
         self.requests.lock().unwrap().clone()
     }
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.requests.lock().unwrap().len()
     }
     /// The only request, or a panic.
-    pub fn one(&self) -> Captured {
+    pub(crate) fn one(&self) -> Captured {
         let all = self.all();
         assert_eq!(
             all.len(),
@@ -166,31 +166,31 @@ impl Upstream {
         all[0].clone()
     }
     /// The latest request.
-    pub fn last(&self) -> Captured {
+    pub(crate) fn last(&self) -> Captured {
         self.all().pop().expect("an upstream request")
     }
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.requests.lock().unwrap().clear();
     }
 }
 
 /// A port with nothing listening on it.
-pub async fn closed_port() -> u16 {
+pub(crate) async fn closed_port() -> u16 {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     l.local_addr().unwrap().port()
 }
 
-pub const INFO: &str = r#"{"name":"upstream-test","version":"1.0.0"}"#;
+pub(crate) const INFO: &str = r#"{"name":"upstream-test","version":"1.0.0"}"#;
 
 /// A tool descriptor accepting any arguments.
-pub fn tool(name: &str) -> String {
+pub(crate) fn tool(name: &str) -> String {
     json!({"name": name, "description": "upstream test tool", "inputSchema": {"type": "object"}})
         .to_string()
 }
 
 /// Upstream settings for tests: no retries and a short timeout unless the
 /// test says otherwise.
-pub fn upstream_json(extra: Value) -> String {
+pub(crate) fn upstream_json(extra: Value) -> String {
     let mut u = json!({"baseUrl": "http://placeholder.invalid", "timeoutMs": 5000, "retries": {"max": 0, "initialBackoffMs": 1}});
     for (k, v) in extra.as_object().cloned().unwrap_or_default() {
         u[k] = v;
@@ -199,25 +199,24 @@ pub fn upstream_json(extra: Value) -> String {
 }
 
 /// Point the server at `upstream` with these environment values.
-pub fn configure(server: &Server, base: &str, env: &[(&str, &str)]) {
+pub(crate) fn configure(server: &Server, base: &str, env: &[(&str, &str)]) {
     server
         .configure_upstream(&overrides(base, env))
         .expect("upstream settings accepted");
 }
 
-pub fn overrides(base: &str, env: &[(&str, &str)]) -> UpstreamOverrides {
-    UpstreamOverrides {
-        base_url: Some(base.to_owned()),
-        env: env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect::<BTreeMap<_, _>>(),
-        ..Default::default()
-    }
+pub(crate) fn overrides(base: &str, env: &[(&str, &str)]) -> UpstreamOverrides {
+    let mut o = UpstreamOverrides::default();
+    o.base_url = Some(base.to_owned());
+    o.env = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect::<BTreeMap<_, _>>();
+    o
 }
 
 /// A server with one upstream tool `op` for `operation`.
-pub fn single(operation: Value, upstream_extra: Value) -> Server {
+pub(crate) fn single(operation: Value, upstream_extra: Value) -> Server {
     Server::builder(INFO)
         .upstream(&upstream_json(upstream_extra))
         .upstream_tool(&tool("op"), &operation.to_string())
@@ -226,14 +225,14 @@ pub fn single(operation: Value, upstream_extra: Value) -> Server {
 }
 
 /// An initialized MCP session driven through `Server::handle`.
-pub struct Mcp {
+pub(crate) struct Mcp {
     pub server: Server,
     pub session: Arc<Session>,
     next_id: AtomicI64,
 }
 
 impl Mcp {
-    pub async fn start(server: Server) -> Mcp {
+    pub(crate) async fn start(server: Server) -> Mcp {
         let session = server.create_session();
         let mcp = Mcp {
             server,
@@ -252,7 +251,7 @@ impl Mcp {
         mcp
     }
 
-    pub async fn send(&self, msg: Value) -> Option<Value> {
+    pub(crate) async fn send(&self, msg: Value) -> Option<Value> {
         let (out, _rx) = Outbound::channel();
         let msg = Message::from_value(msg).expect("valid message");
         self.server
@@ -261,12 +260,12 @@ impl Mcp {
             .map(|r| Message::Response(r).to_value())
     }
 
-    pub fn next_id(&self) -> i64 {
+    pub(crate) fn next_id(&self) -> i64 {
         self.next_id.fetch_add(1, Ordering::SeqCst)
     }
 
     /// The whole JSON-RPC response.
-    pub async fn request(&self, method: &str, params: Value) -> Value {
+    pub(crate) async fn request(&self, method: &str, params: Value) -> Value {
         let id = self.next_id();
         let r = tokio::time::timeout(
             Duration::from_secs(20),
@@ -278,7 +277,7 @@ impl Mcp {
     }
 
     /// The `result` of tools/call; a protocol error fails the test.
-    pub async fn call(&self, tool: &str, args: Value) -> Value {
+    pub(crate) async fn call(&self, tool: &str, args: Value) -> Value {
         let r = self
             .request("tools/call", json!({"name": tool, "arguments": args}))
             .await;
@@ -291,15 +290,15 @@ impl Mcp {
 }
 
 /// The text of the first content item.
-pub fn text(result: &Value) -> &str {
+pub(crate) fn text(result: &Value) -> &str {
     result["content"][0]["text"].as_str().unwrap_or("")
 }
 
-pub fn is_error(result: &Value) -> bool {
+pub(crate) fn is_error(result: &Value) -> bool {
     result["isError"] == json!(true)
 }
 
 /// The whole result, to search it for anything that must not be there.
-pub fn dump(result: &Value) -> String {
+pub(crate) fn dump(result: &Value) -> String {
     result.to_string()
 }

@@ -59,7 +59,7 @@ impl Allow<'_> {
 
     /// Err carries the status (400 for a malformed request, else 403) and
     /// the reason.
-    pub fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), (StatusCode, String)> {
+    pub(super) fn check(&self, headers: &HeaderMap, uri: &Uri) -> Result<(), (StatusCode, String)> {
         let forbid = |why: String| (StatusCode::FORBIDDEN, why);
         // RFC 9112 §3.2: a request with more than one Host is a 400. Two
         // could otherwise be read differently here and by a proxy.

@@ -28,8 +28,12 @@ use std::time::Duration;
 use streams::{Resume, STANDALONE, Streams};
 use tokio::sync::mpsc;
 
+/// The header carrying the session id (`Mcp-Session-Id`); a browser
+/// client behind CORS needs it exposed.
 pub const SESSION_HEADER: &str = "mcp-session-id";
+/// The header carrying the negotiated protocol version.
 pub const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
+/// The header a client resumes an SSE stream with.
 pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
 
 /// Session-not-found, as the reference implementations answer it.
@@ -37,7 +41,10 @@ const SESSION_NOT_FOUND: i64 = -32001;
 /// Implementation-defined server error: the session limit is reached.
 const TOO_MANY_SESSIONS: i64 = -32000;
 
+/// Settings of the HTTP transport. `HttpConfig::default()` gives the
+/// endpoint `/mcp` accepting localhost only; change the fields you need.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HttpConfig {
     /// Path of the MCP endpoint.
     pub path: String,

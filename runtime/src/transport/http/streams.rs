@@ -91,7 +91,7 @@ impl Streams {
     /// A new request stream with a live connection. With `prime`, an empty
     /// event carrying an id and a retry hint goes first, so the client can
     /// reconnect even before any real event.
-    pub fn open(&self, prime: Option<Duration>) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
+    pub(super) fn open(&self, prime: Option<Duration>) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
         let mut inner = self.lock();
         inner.next_id += 1;
         let id = inner.next_id;
@@ -108,7 +108,7 @@ impl Streams {
     }
 
     /// Attach a new standalone (GET) connection, unless one is still live.
-    pub fn open_standalone(
+    pub(super) fn open_standalone(
         &self,
         prime: Option<Duration>,
     ) -> Option<mpsc::UnboundedReceiver<Bytes>> {
@@ -125,7 +125,7 @@ impl Streams {
         Some(rx)
     }
 
-    pub fn push(&self, id: u64, data: String) {
+    pub(super) fn push(&self, id: u64, data: String) {
         let mut inner = self.lock();
         if let Some(stream) = inner.streams.get_mut(&id) {
             stream.record(id, data, None);
@@ -133,7 +133,7 @@ impl Streams {
     }
 
     /// End the live connection but keep the stream open for resumption.
-    pub fn disconnect(&self, id: u64, retry: Duration) {
+    pub(super) fn disconnect(&self, id: u64, retry: Duration) {
         let mut inner = self.lock();
         if let Some(stream) = inner.streams.get_mut(&id) {
             stream.send_live(Bytes::from(format!("retry: {}\n\n", retry.as_millis())));
@@ -142,7 +142,7 @@ impl Streams {
     }
 
     /// The stream's last event is written: close it.
-    pub fn finish(&self, id: u64) {
+    pub(super) fn finish(&self, id: u64) {
         let mut inner = self.lock();
         if let Some(stream) = inner.streams.get_mut(&id) {
             stream.finished = true;
@@ -158,7 +158,7 @@ impl Streams {
 
     /// Replay what followed `last_event_id` and, if its stream is still
     /// running, attach the new connection to it.
-    pub fn resume(&self, last_event_id: &str) -> Resume {
+    pub(super) fn resume(&self, last_event_id: &str) -> Resume {
         let Some((stream, seq)) = last_event_id
             .split_once('_')
             .and_then(|(s, q)| Some((s.parse::<u64>().ok()?, q.parse::<u64>().ok()?)))
@@ -192,7 +192,7 @@ impl Streams {
     /// Whether any stream has a client connected to it: only then can a
     /// server→client request still reach the client (resuming with
     /// Last-Event-ID needs a connection too).
-    pub fn any_live(&self) -> bool {
+    pub(super) fn any_live(&self) -> bool {
         self.lock()
             .streams
             .values()
@@ -200,7 +200,7 @@ impl Streams {
     }
 
     /// Drop every live connection (the session ended).
-    pub fn close_all(&self) {
+    pub(super) fn close_all(&self) {
         let mut inner = self.lock();
         inner.streams.clear();
         inner.finished.clear();
