@@ -3,18 +3,21 @@
 #
 #   1. scripts/setup.sh                  pinned Node 22 / npm packages / Python venv in .tools/
 #   2. cargo fmt --all -- --check
-#   3. cargo clippy --workspace --all-targets -- -D warnings
-#   4. cargo build --workspace --all-targets, then cargo test --workspace
-#   5. mcpgen generate --check           examples/conformance is up to date with specs/conformance.yaml
-#   6. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
-#   7. scripts/interop.sh python         the Python SDK clients (mcp 2.x and 1.x), stdio + HTTP
-#   8. scripts/interop.sh ts             the TypeScript SDK client and the MCP Inspector CLI, stdio + HTTP
-#   9. scripts/e2e.sh                    the generated OpenAPI servers (examples/httpbin,
+#   3. cargo clippy --workspace --all-targets -- -D warnings, and the runtime
+#      alone without features (what a YAML-only server compiles)
+#   4. cargo doc --no-deps of the library crates, warnings denied
+#   5. scripts/msrv.sh                   `rust-version` is true (dependencies, language features)
+#   6. cargo build --workspace --all-targets, then cargo test --workspace
+#   7. mcpgen generate --check           examples/conformance is up to date with specs/conformance.yaml
+#   8. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
+#   9. scripts/interop.sh python         the Python SDK clients (mcp 2.x and 1.x), stdio + HTTP
+#  10. scripts/interop.sh ts             the TypeScript SDK client and the MCP Inspector CLI, stdio + HTTP
+#  11. scripts/e2e.sh                    the generated OpenAPI servers (examples/httpbin,
 #                                        examples/petstore) against a real httpbin, through
 #                                        the Python SDK client, stdio + HTTP
-#  10. cargo test --test generate -- --ignored  a generated crate of hostile spec text compiles
-#  11. scripts/openapi-corpus.sh         every shared OpenAPI document → a crate that compiles
-#  12. scripts/bench.sh --smoke          the benchmark suite, short: every compared server
+#  12. cargo test --test generate -- --ignored  a generated crate of hostile spec text compiles
+#  13. scripts/openapi-corpus.sh         every shared OpenAPI document → a crate that compiles
+#  14. scripts/bench.sh --smoke          the benchmark suite, short: every compared server
 #                                        (generated, rmcp, TypeScript SDK, bare hyper) answers
 #                                        a few hundred checked calls; fails on errors, never
 #                                        on timings
@@ -64,6 +67,14 @@ summary() {
 step setup 1200 scripts/setup.sh
 step fmt 300 cargo fmt --all -- --check
 step clippy 2400 cargo clippy --workspace --all-targets -- -D warnings
+# In the workspace the examples turn on every runtime feature; a YAML-only
+# server builds the runtime with none, so check that build too.
+step clippy-core 1200 cargo clippy -p mcpgen-runtime --lib -- -D warnings
+# Broken intra-doc links and invalid doc markup fail the build; the runtime is
+# documented with every feature so that `testing` and `upstream` are checked.
+step doc 1200 env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p mcpgen \
+    -p mcpgen-runtime --features mcpgen-runtime/testing,mcpgen-runtime/upstream
+step msrv 600 scripts/msrv.sh
 # One build of every target with the same feature set as `cargo test` (dev-
 # dependencies included), so the test run and the binaries used below
 # (mcpgen, conformance-server) need no further compilation.

@@ -162,7 +162,7 @@ const MAX_NAME_TRIES: usize = 1000;
 
 /// A name for the operation `method path` that is not in `used`, from
 /// `base_2`, `base_3`, … (each given a hash suffix when too long), or `None`
-/// after [`MAX_NAME_TRIES`] tries.
+/// after `MAX_NAME_TRIES` tries.
 pub fn numbered(
     base: &str,
     method: &str,
