@@ -23,20 +23,20 @@ pub const RESOURCE_NOT_FOUND: i64 = -32002;
 
 /// Values one message may hold when no byte limit says otherwise: one per
 /// 32 bytes of the default 4 MiB message limit ([`values_for_bytes`]).
-pub const DEFAULT_MAX_VALUES: usize = values_for_bytes(4 * 1024 * 1024);
+pub(crate) const DEFAULT_MAX_VALUES: usize = values_for_bytes(4 * 1024 * 1024);
 
 /// The value budget that goes with a byte limit: one value per 32 bytes
 /// (at least 4096). A parsed value costs 70–150 bytes however short its
 /// text, so this keeps a parsed message within a few times the byte limit
 /// whatever its shape (see `scripts/mem-probe.sh`).
-pub const fn values_for_bytes(limit: usize) -> usize {
+pub(crate) const fn values_for_bytes(limit: usize) -> usize {
     let n = limit / 32;
     if n < 4096 { 4096 } else { n }
 }
 
 /// An upper bound of the JSON values in `text` (1 + every `{`, `[` and `,`
 /// outside strings), counted without parsing; stops past `stop_after`.
-pub fn count_values(text: &[u8], stop_after: usize) -> usize {
+pub(crate) fn count_values(text: &[u8], stop_after: usize) -> usize {
     let (mut n, mut in_string, mut escaped) = (1usize, false, false);
     for &b in text {
         if in_string {
