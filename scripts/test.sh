@@ -72,7 +72,7 @@ step clippy 2400 cargo clippy --workspace --all-targets -- -D warnings
 step clippy-core 1200 cargo clippy -p mcpgen-runtime --lib -- -D warnings
 # Broken intra-doc links and invalid doc markup fail the build; the runtime is
 # documented with every feature so that `testing` and `upstream` are checked.
-step doc 1200 env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p mcpgen \
+step doc 1200 env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p mcpgen -p mcpgen-contract \
     -p mcpgen-runtime --features mcpgen-runtime/testing,mcpgen-runtime/upstream
 step msrv 600 scripts/msrv.sh
 # One build of every target with the same feature set as `cargo test` (dev-
