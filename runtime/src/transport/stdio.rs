@@ -6,9 +6,11 @@
 
 use crate::jsonrpc::{Message, Response};
 use crate::server::Server;
-use crate::session::{Outbound, Outgoing};
+use crate::session::{Outbound, Outgoing, Session};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// How long requests read before end of input may still run.
@@ -56,7 +58,7 @@ fn reader_gone(e: &std::io::Error) -> bool {
 pub async fn serve_io_limited<R, W>(
     server: Server,
     reader: R,
-    mut writer: W,
+    writer: W,
     max_line_bytes: usize,
 ) -> std::io::Result<()>
 where
@@ -64,28 +66,15 @@ where
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let session = server.create_session();
-    let (out, mut rx) = Outbound::channel();
+    let (out, rx) = Outbound::channel();
     session.set_notifier(Some(out.clone()));
-
     // Cancelled when stdout fails: reading on would run requests whose
     // answers nobody can get.
     let output_closed = CancellationToken::new();
-    let closed = output_closed.clone();
-    let write_task = tokio::spawn(async move {
-        let _closed = closed.drop_guard();
-        while let Some(o) = rx.recv().await {
-            if let Outgoing::Message(m) = o {
-                let mut line = m.to_json();
-                line.push('\n');
-                writer.write_all(line.as_bytes()).await?;
-                writer.flush().await?;
-            }
-        }
-        Ok::<_, std::io::Error>(())
-    });
+    let write_task = spawn_writer(writer, rx, output_closed.clone());
 
     let max_values = crate::jsonrpc::values_for_bytes(max_line_bytes);
-    let mut in_flight = tokio::task::JoinSet::new();
+    let mut in_flight = JoinSet::new();
     let mut reader = BufReader::new(reader);
     let mut line = Vec::new();
     loop {
@@ -99,41 +88,8 @@ where
         if n == 0 {
             break;
         }
-        if line.len() > max_line_bytes {
-            let e = crate::jsonrpc::ErrorObject::new(
-                crate::jsonrpc::INVALID_REQUEST,
-                format!("message too large: the limit is {max_line_bytes} bytes"),
-            );
-            out.send(Message::Response(Response::err(None, e)));
-            continue;
-        }
-        let text = trim_ascii(&line);
-        if text.is_empty() {
-            continue;
-        }
-        let msg = match Message::from_slice_within(text, max_values) {
-            Ok(m) => m,
-            Err(resp) => {
-                out.send(Message::Response(*resp));
-                continue;
-            }
-        };
-        match msg {
-            // Requests run concurrently; notifications and responses are
-            // handled in order, so `initialized` and cancellations apply at once.
-            Message::Request(ref r) if r.method != "initialize" => {
-                let (server, session, out) = (server.clone(), session.clone(), out.clone());
-                in_flight.spawn(async move {
-                    if let Some(resp) = server.handle(&session, msg, out.clone()).await {
-                        out.send(Message::Response(resp));
-                    }
-                });
-            }
-            other => {
-                if let Some(resp) = server.handle(&session, other, out.clone()).await {
-                    out.send(Message::Response(resp));
-                }
-            }
+        if let Some(msg) = parse_line(&line, max_line_bytes, max_values, &out) {
+            dispatch(&server, &session, msg, &out, &mut in_flight).await;
         }
     }
     // End of input: requests already read still get their answers (within a
@@ -156,6 +112,85 @@ where
         }
         Ok(Ok(r)) => r,
         _ => Ok(()),
+    }
+}
+
+/// Write every outgoing message as one line; `closed` is cancelled when
+/// the task ends, for whatever reason.
+fn spawn_writer<W>(
+    mut writer: W,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
+    closed: CancellationToken,
+) -> tokio::task::JoinHandle<std::io::Result<()>>
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let _closed = closed.drop_guard();
+        while let Some(o) = rx.recv().await {
+            if let Outgoing::Message(m) = o {
+                let mut line = m.to_json();
+                line.push('\n');
+                writer.write_all(line.as_bytes()).await?;
+                writer.flush().await?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// One line as a message; what cannot be one is answered with an error
+/// (or skipped, when blank) and gives `None`.
+fn parse_line(
+    line: &[u8],
+    max_line_bytes: usize,
+    max_values: usize,
+    out: &Outbound,
+) -> Option<Message> {
+    if line.len() > max_line_bytes {
+        let e = crate::jsonrpc::ErrorObject::new(
+            crate::jsonrpc::INVALID_REQUEST,
+            format!("message too large: the limit is {max_line_bytes} bytes"),
+        );
+        out.send(Message::Response(Response::err(None, e)));
+        return None;
+    }
+    let text = line.trim_ascii();
+    if text.is_empty() {
+        return None;
+    }
+    match Message::from_slice_within(text, max_values) {
+        Ok(m) => Some(m),
+        Err(resp) => {
+            out.send(Message::Response(*resp));
+            None
+        }
+    }
+}
+
+/// Requests run concurrently; notifications and responses are handled in
+/// order, so `initialized` and cancellations apply at once.
+async fn dispatch(
+    server: &Server,
+    session: &Arc<Session>,
+    msg: Message,
+    out: &Outbound,
+    in_flight: &mut JoinSet<()>,
+) {
+    match msg {
+        Message::Request(ref r) if r.method != "initialize" => {
+            let (server, session, out) = (server.clone(), session.clone(), out.clone());
+            in_flight.spawn(async move {
+                if let Some(resp) = server.handle(&session, msg, out.clone()).await {
+                    out.send(Message::Response(resp));
+                }
+            });
+        }
+        other => {
+            if let Some(resp) = server.handle(session, other, out.clone()).await {
+                out.send(Message::Response(resp));
+            }
+        }
     }
 }
 
@@ -183,8 +218,4 @@ async fn read_line_limited<R: AsyncBufReadExt + Unpin>(
             return Ok(total);
         }
     }
-}
-
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    b.trim_ascii()
 }

@@ -40,59 +40,34 @@ pub(super) async fn execute(
         }
     };
     let prepared = op.prepare(args)?;
-    let own = op
-        .base_url
-        .as_ref()
-        .filter(|_| !settings.base_url_overridden);
-    // The operator's --header values and a forwarded Authorization were given
-    // for the document's API: an operation on another origin gets neither.
-    // (Security schemes apply wherever the spec applies them.)
-    let foreign = own.is_some_and(|o| {
-        settings
-            .base_url
-            .as_ref()
-            .is_none_or(|d| d.origin() != o.origin())
-    });
-    let base = own.or(settings.base_url.as_ref()).ok_or_else(|| {
-        CallError::NoBaseUrl(
-            settings
-                .config
-                .base_url
-                .clone()
-                .unwrap_or_else(|| "none".into()),
-        )
-    })?;
+    let target = Target::choose(settings, op, ctx)?;
     let creds = settings.credentials.select(&op.security, name);
-    // The client's own credentials stay here unless the operator opted in.
-    let forwarded = (settings.forward_authorization && !foreign)
-        .then(|| ctx.http_headers()?.get(header::AUTHORIZATION).cloned())
-        .flatten();
-    if let Some(v) = forwarded.as_ref().and_then(|v| v.to_str().ok()) {
+    if let Some(v) = target.forwarded.as_ref().and_then(|v| v.to_str().ok()) {
         secrets.extend(header_secrets("authorization", v));
     }
     let mut retry = 0;
     let mut refreshed = false;
     loop {
         // Relative token URLs are the document's, not an operation's server's.
-        let doc_base = settings.base_url.as_ref().or(Some(base));
+        let doc_base = settings.base_url.as_ref().or(Some(target.base));
         let applied = auth::apply(&creds, &settings.client, doc_base, settings.timeout).await?;
         for token in &applied.tokens {
             if !secrets.contains(token) {
                 secrets.push(token.clone());
             }
         }
-        let extra = if foreign {
+        let extra = if target.foreign {
             &[][..]
         } else {
             &settings.headers[..]
         };
         let request = build(
             settings,
-            base,
+            target.base,
             &prepared,
             &applied,
             extra,
-            forwarded.as_ref(),
+            target.forwarded.as_ref(),
         )?;
         let started = Instant::now();
         let outcome = send(settings, request).await;
@@ -106,12 +81,9 @@ pub(super) async fn execute(
             "upstream call"
         );
         let may_retry = op.idempotent && retry < settings.retries.max;
-        let delay = match &outcome {
-            Ok(r)
-                if r.status == StatusCode::UNAUTHORIZED
-                    && !applied.oauth.is_empty()
-                    && !refreshed =>
-            {
+        let delay = match next_step(settings, &outcome, &applied, refreshed, may_retry, retry) {
+            Next::Done => return outcome,
+            Next::Refresh => {
                 // The token may have been revoked early: fetch a new one and
                 // try once more (safe for any method: the request was refused).
                 refreshed = true;
@@ -120,35 +92,123 @@ pub(super) async fn execute(
                 }
                 continue;
             }
-            Ok(r) if may_retry && retryable_status(r.status) => match r.retry_after {
-                Some(wait) if wait > Duration::from_millis(settings.retries.max_backoff_ms) => None,
-                Some(wait) => Some(wait),
-                None => Some(backoff(&settings.retries, retry)),
-            },
-            Err(CallError::Connect { .. } | CallError::Timeout { .. }) if may_retry => {
-                Some(backoff(&settings.retries, retry))
-            }
-            _ => None,
-        };
-        let Some(delay) = delay else {
-            return outcome;
+            Next::RetryIn(delay) => delay,
         };
         retry += 1;
-        let why = match &outcome {
-            Ok(r) => r.status_line(),
-            Err(_) => "connection failed or timed out".into(),
-        };
-        ctx.log(
-            LogLevel::Debug,
-            Some("upstream"),
-            json!(format!(
-                "{name}: {why}; retry {retry} of {} in {} ms",
-                settings.retries.max,
-                delay.as_millis()
-            )),
-        );
+        log_retry(ctx, settings, name, &outcome, retry, delay);
         tokio::time::sleep(delay).await;
     }
+}
+
+/// Where a call goes, and whether the operator's credentials go with it.
+struct Target<'a> {
+    base: &'a Url,
+    /// The operation names a server of another origin than the document's.
+    foreign: bool,
+    /// The client's Authorization header, when the operator opted in.
+    forwarded: Option<HeaderValue>,
+}
+
+impl<'a> Target<'a> {
+    fn choose(
+        settings: &'a Settings,
+        op: &'a Operation,
+        ctx: &RequestContext,
+    ) -> Result<Self, CallError> {
+        let own = op
+            .base_url
+            .as_ref()
+            .filter(|_| !settings.base_url_overridden);
+        // The operator's --header values and a forwarded Authorization were given
+        // for the document's API: an operation on another origin gets neither.
+        // (Security schemes apply wherever the spec applies them.)
+        let foreign = own.is_some_and(|o| {
+            settings
+                .base_url
+                .as_ref()
+                .is_none_or(|d| d.origin() != o.origin())
+        });
+        let base = own.or(settings.base_url.as_ref()).ok_or_else(|| {
+            CallError::NoBaseUrl(
+                settings
+                    .config
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| "none".into()),
+            )
+        })?;
+        // The client's own credentials stay here unless the operator opted in.
+        let forwarded = (settings.forward_authorization && !foreign)
+            .then(|| ctx.http_headers()?.get(header::AUTHORIZATION).cloned())
+            .flatten();
+        Ok(Target {
+            base,
+            foreign,
+            forwarded,
+        })
+    }
+}
+
+/// What to do after an attempt.
+enum Next {
+    /// Hand the outcome back.
+    Done,
+    /// Fetch fresh OAuth tokens and try again at once.
+    Refresh,
+    /// Try again after this long.
+    RetryIn(Duration),
+}
+
+fn next_step(
+    settings: &Settings,
+    outcome: &Result<RawResponse, CallError>,
+    applied: &auth::Applied,
+    refreshed: bool,
+    may_retry: bool,
+    retry: u32,
+) -> Next {
+    match outcome {
+        Ok(r)
+            if r.status == StatusCode::UNAUTHORIZED && !applied.oauth.is_empty() && !refreshed =>
+        {
+            Next::Refresh
+        }
+        Ok(r) if may_retry && retryable_status(r.status) => match r.retry_after {
+            // A server that asks for a longer wait than we allow gets its answer back.
+            Some(wait) if wait > Duration::from_millis(settings.retries.max_backoff_ms) => {
+                Next::Done
+            }
+            Some(wait) => Next::RetryIn(wait),
+            None => Next::RetryIn(backoff(&settings.retries, retry)),
+        },
+        Err(CallError::Connect { .. } | CallError::Timeout { .. }) if may_retry => {
+            Next::RetryIn(backoff(&settings.retries, retry))
+        }
+        _ => Next::Done,
+    }
+}
+
+fn log_retry(
+    ctx: &RequestContext,
+    settings: &Settings,
+    name: &str,
+    outcome: &Result<RawResponse, CallError>,
+    retry: u32,
+    delay: Duration,
+) {
+    let why = match outcome {
+        Ok(r) => r.status_line(),
+        Err(_) => "connection failed or timed out".into(),
+    };
+    ctx.log(
+        LogLevel::Debug,
+        Some("upstream"),
+        json!(format!(
+            "{name}: {why}; retry {retry} of {} in {} ms",
+            settings.retries.max,
+            delay.as_millis()
+        )),
+    );
 }
 
 /// Replace each file given as a resource link with the contents of that
