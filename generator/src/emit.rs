@@ -274,10 +274,30 @@ fn lib_context(server: &ir::Server) -> Value {
     Value::from(minijinja::value::Serde(&lib_ctx))
 }
 
+/// The IR as the templates see it: upstream tools share one definitions
+/// table (`upstream.defs`, see `ir::defs`) instead of a copy per tool.
+fn context(server: &ir::Server) -> serde_json::Value {
+    let mut ctx = serde_json::to_value(server).unwrap_or_default();
+    let Some(up) = &server.upstream else {
+        return ctx;
+    };
+    let shared = up.shared();
+    if let Some(u) = ctx.get_mut("upstream").and_then(|u| u.as_object_mut()) {
+        let table = serde_json::Value::Object(shared.table);
+        u.insert("defs".into(), table.to_string().into());
+        if let Some(serde_json::Value::Array(tools)) = u.get_mut("tools") {
+            for (t, d) in tools.iter_mut().zip(shared.tools) {
+                t["descriptor"] = serde_json::Value::Object(d).to_string().into();
+            }
+        }
+    }
+    ctx
+}
+
 /// Render every file of the crate from the IR.
 pub(crate) fn emit(server: &ir::Server) -> Result<Vec<GeneratedFile>, Error> {
     let env = environment()?;
-    let ctx = Value::from(minijinja::value::Serde(server));
+    let ctx = Value::from(minijinja::value::Serde(&context(server)));
     let lib_ctx = lib_context(server);
     let h = Headers::of(server);
     let generated = |path: &str, contents: String| GeneratedFile {

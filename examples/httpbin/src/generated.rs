@@ -15,6 +15,10 @@ pub const SERVER_INFO: &str = "{\"name\":\"httpbin\",\"title\":\"httpbin.org\",\
 /// The upstream API these tools call (`UPSTREAM_JSON`, see mcpgen's docs/upstream.md).
 pub const UPSTREAM: &str = "{\"baseUrl\":\"https://httpbin.org\",\"envPrefix\":\"HTTPBIN\",\"securitySchemes\":{},\"timeoutMs\":30000,\"retries\":{\"max\":2,\"initialBackoffMs\":200}}";
 
+/// Schema definitions shared by the tools below: each tool's `inputSchema`
+/// and `outputSchema` gets the ones it reaches as `$defs` at start-up.
+pub const UPSTREAM_DEFS: &str = "{}";
+
 /// Tools that call the upstream API: (MCP tool descriptor, operation descriptor).
 pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
     (
@@ -340,7 +344,9 @@ pub const UPSTREAM_RESOURCE_TEMPLATES: &[(&str, &str)] = &[];
 /// Build the server around `handlers`.
 pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
     let _ = handlers;
-    let mut builder = Server::builder(SERVER_INFO).upstream(UPSTREAM);
+    let mut builder = Server::builder(SERVER_INFO)
+        .upstream(UPSTREAM)
+        .upstream_defs(UPSTREAM_DEFS);
     for (tool, operation) in UPSTREAM_TOOLS {
         builder = builder.upstream_tool(tool, operation);
     }

@@ -11,6 +11,7 @@
 //! Strings in the IR that come from the spec are *data*: templates only ever
 //! put them into Rust code through the `lit` filter.
 
+pub mod defs;
 pub(crate) mod schema;
 
 use serde::{Serialize, Serializer};

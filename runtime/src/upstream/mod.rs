@@ -97,10 +97,31 @@ impl ServerBuilder {
         }
     }
 
+    /// The schema definitions the upstream tools share (a JSON object, name →
+    /// schema). Each later `upstream_tool` whose `inputSchema` or
+    /// `outputSchema` has no `$defs` gets those it reaches, sorted by name:
+    /// clients see self-contained schemas while the generated crate holds
+    /// each definition once.
+    pub fn upstream_defs(mut self, defs_json: &str) -> Self {
+        match serde_json::from_str::<Value>(defs_json) {
+            Ok(Value::Object(m)) => {
+                self.extension::<UpstreamBuilder>().defs.extend(m);
+                self
+            }
+            Ok(_) => self.with_error(invalid("upstream defs", "must be a JSON object")),
+            Err(e) => self.with_error(invalid("upstream defs", e.to_string())),
+        }
+    }
+
     /// A tool without a handler: calling it sends the HTTP request that
     /// `operation_json` describes and returns the upstream response.
     pub fn upstream_tool(mut self, descriptor_json: &str, operation_json: &str) -> Self {
         let upstream = self.extension::<UpstreamBuilder>();
+        let assembled = match upstream.with_defs(descriptor_json) {
+            Ok(a) => a,
+            Err(e) => return self.with_error(e),
+        };
+        let descriptor_json = assembled.as_deref().unwrap_or(descriptor_json);
         match upstream.tool(descriptor_json, operation_json) {
             Ok(handler) => self.tool(descriptor_json, handler),
             Err(e) => self.with_error(e),
@@ -138,6 +159,30 @@ pub(crate) struct UpstreamBuilder {
     config: Option<Config>,
     /// (what, operation) of everything registered, checked in `finish`.
     operations: Vec<(String, Arc<Operation>)>,
+    /// The document's shared schema definitions (`upstream_defs`).
+    defs: Map<String, Value>,
+}
+
+impl UpstreamBuilder {
+    /// `descriptor_json` with its schemas' shared `$defs` attached, or
+    /// `None` when there is no table.
+    fn with_defs(&self, descriptor_json: &str) -> Result<Option<String>, BuildError> {
+        if self.defs.is_empty() {
+            return Ok(None);
+        }
+        let mut d: Value =
+            serde_json::from_str(descriptor_json).map_err(|source| BuildError::Descriptor {
+                what: "tool".to_owned(),
+                source,
+            })?;
+        for key in ["inputSchema", "outputSchema"] {
+            if let Some(schema) = d.get_mut(key) {
+                crate::tools::attach_shared_defs(schema, &self.defs)
+                    .map_err(|m| invalid(&format!("tool {key}"), m))?;
+            }
+        }
+        Ok(Some(d.to_string()))
+    }
 }
 
 fn invalid(what: &str, message: impl Into<String>) -> BuildError {

@@ -1,0 +1,181 @@
+//! One definitions table per document. An OpenAPI tool's input and output
+//! schemas each carry the `$defs` they reach, so a document whose operations
+//! share many schemas would repeat them once per tool (output growing as
+//! operations × schemas). [`Upstream::shared`] moves those bodies into one
+//! table, keyed by definition name; the runtime puts them back at start-up
+//! (`ServerBuilder::upstream_defs`), so clients still see self-contained
+//! schemas. A schema is only shared when [`assemble`] (the same rule as the
+//! runtime's) gives it back byte for byte; otherwise it stays whole.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::{Upstream, UpstreamItem};
+
+/// The upstream tables with schemas sharing one definitions table.
+#[derive(Debug, Clone, Default)]
+pub struct SharedDefs {
+    /// Definition name → body, in the order first met.
+    pub table: Map<String, Value>,
+    /// The tools' descriptors, in order, with shared `$defs` removed.
+    pub tools: Vec<Map<String, Value>>,
+}
+
+impl Upstream {
+    /// The tool descriptors with their `$defs` moved into one table.
+    pub fn shared(&self) -> SharedDefs {
+        let mut shared = SharedDefs::default();
+        for t in &self.tools {
+            let d = share_item(t, &mut shared.table);
+            shared.tools.push(d);
+        }
+        shared
+    }
+}
+
+fn share_item(t: &UpstreamItem, table: &mut Map<String, Value>) -> Map<String, Value> {
+    let mut d = t.descriptor.clone();
+    for key in ["inputSchema", "outputSchema"] {
+        if let Some(schema) = d.get_mut(key) {
+            share_schema(schema, table);
+        }
+    }
+    d
+}
+
+/// Move `schema`'s `$defs` into `table` when that loses nothing.
+fn share_schema(schema: &mut Value, table: &mut Map<String, Value>) {
+    let Some(Value::Object(defs)) = schema.get("$defs") else {
+        return;
+    };
+    // A name the table already holds with another body stays local.
+    if defs
+        .iter()
+        .any(|(n, body)| table.get(n).is_some_and(|b| b != body))
+    {
+        return;
+    }
+    let mut bare = schema.clone();
+    if let Value::Object(m) = &mut bare {
+        m.shift_remove("$defs");
+    }
+    // The schema's own `$defs` agree with the table on every shared name,
+    // so assembling from them is assembling from the table.
+    let mut rebuilt = bare.clone();
+    if assemble(&mut rebuilt, defs).is_err() || !same_text(&rebuilt, schema) {
+        return;
+    }
+    for (n, body) in defs {
+        if !table.contains_key(n) {
+            table.insert(n.clone(), body.clone());
+        }
+    }
+    *schema = bare;
+}
+
+/// Equal as JSON text: `Value`'s `==` ignores key order, which clients see.
+fn same_text(a: &Value, b: &Value) -> bool {
+    serde_json::to_vec(a).ok() == serde_json::to_vec(b).ok()
+}
+
+/// Every `#/$defs/<name>` referenced in `v`, outside nested `$defs`.
+fn refs_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if k == "$ref" {
+                    if let Some(name) = child.as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+                        out.push(name.to_owned());
+                    }
+                } else if k != "$defs" {
+                    refs_in(child, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| refs_in(i, out)),
+        _ => {}
+    }
+}
+
+/// Give `schema` the definitions of `table` it reaches, sorted by name, as
+/// `$defs` (its last key). The runtime's `tools::attach_shared_defs` applies
+/// the same rule; an unknown name is an error.
+pub fn assemble(schema: &mut Value, table: &Map<String, Value>) -> Result<(), String> {
+    if !schema.is_object() || schema.get("$defs").is_some() {
+        return Ok(());
+    }
+    let mut stack = Vec::new();
+    refs_in(schema, &mut stack);
+    if stack.is_empty() {
+        return Ok(());
+    }
+    let mut seen = BTreeSet::new();
+    while let Some(name) = stack.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        let body = table
+            .get(&name)
+            .ok_or_else(|| format!("no shared definition {name:?}"))?;
+        refs_in(body, &mut stack);
+        seen.insert(name);
+    }
+    let defs: Map<String, Value> = seen
+        .into_iter()
+        .filter_map(|n| table.get(&n).map(|b| (n, b.clone())))
+        .collect();
+    if let Value::Object(m) = schema {
+        m.insert("$defs".into(), Value::Object(defs));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema(defs: Value) -> Value {
+        json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}}, "$defs": defs})
+    }
+
+    #[test]
+    fn a_name_with_two_bodies_stays_in_its_schema() {
+        let mut table = Map::new();
+        let mut first = schema(json!({"A": {"type": "string"}}));
+        let mut second = schema(json!({"A": {"type": "integer"}}));
+        share_schema(&mut first, &mut table);
+        share_schema(&mut second, &mut table);
+        assert!(first.get("$defs").is_none(), "{first}");
+        assert_eq!(second["$defs"], json!({"A": {"type": "integer"}}));
+        assert_eq!(Value::Object(table), json!({"A": {"type": "string"}}));
+    }
+
+    #[test]
+    fn defs_that_the_rule_would_not_give_back_stay() {
+        // `B` is not reachable from the schema: assembling would drop it.
+        let mut table = Map::new();
+        let original = schema(json!({"A": {"type": "string"}, "B": {"type": "null"}}));
+        let mut s = original.clone();
+        share_schema(&mut s, &mut table);
+        assert_eq!(s.to_string(), original.to_string());
+        assert!(table.is_empty());
+    }
+
+    #[test]
+    fn assembling_follows_references_and_sorts() {
+        let table: Map<String, Value> = serde_json::from_value(json!({
+            "Z": {"$ref": "#/$defs/A"}, "A": {"type": "string"}, "Unused": {}
+        }))
+        .unwrap();
+        let mut s = json!({"type": "object", "properties": {"z": {"$ref": "#/$defs/Z"}}});
+        assemble(&mut s, &table).unwrap();
+        assert_eq!(
+            s["$defs"].to_string(),
+            r##"{"A":{"type":"string"},"Z":{"$ref":"#/$defs/A"}}"##
+        );
+        let mut dangling = json!({"$ref": "#/$defs/Nope"});
+        assert!(assemble(&mut dangling, &table).is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! One definitions table per document (`ir::defs`): a server built from the
+//! shared table lists exactly the tools, byte for byte, that it lists from
+//! the per-tool `$defs` the front end produces, for the repository's OpenAPI
+//! descriptions and, when the shared corpus is on this machine, a few of its
+//! documents (Figma, Kubernetes, Twilio).
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::repo;
+use mcpgen::Options;
+use mcpgen_runtime::{Server, ServerBuilder, testing::TestClient};
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap()
+}
+
+/// The server of `ir`, its tools either as the front end made them or
+/// through the shared table, as the generated crate registers them.
+fn server(ir: &mcpgen::ir::Server, shared: bool) -> Server {
+    let up = ir.upstream.as_ref().unwrap();
+    let mut b: ServerBuilder = Server::builder(&json(&ir.info_json)).upstream(&json(&up.config));
+    if shared {
+        let s = up.shared();
+        b = b.upstream_defs(&json(&s.table));
+        for (t, d) in up.tools.iter().zip(&s.tools) {
+            b = b.upstream_tool(&json(d), &json(&t.operation));
+        }
+    } else {
+        for t in &up.tools {
+            b = b.upstream_tool(&json(&t.descriptor), &json(&t.operation));
+        }
+    }
+    b.build().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn tools_list(server: Server) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = TestClient::connect(server).await.unwrap();
+        json(&client.list_all("tools/list", "tools").await.unwrap())
+    })
+}
+
+/// Descriptor bytes of the tools with and without the shared table.
+fn sizes(ir: &mcpgen::ir::Server) -> (usize, usize) {
+    let up = ir.upstream.as_ref().unwrap();
+    let whole: usize = up.tools.iter().map(|t| json(&t.descriptor).len()).sum();
+    let s = up.shared();
+    let shared = json(&s.table).len() + s.tools.iter().map(|d| json(d).len()).sum::<usize>();
+    (whole, shared)
+}
+
+fn documents() -> Vec<PathBuf> {
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(repo().join("specs/openapi"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "json")
+            )
+        })
+        .collect();
+    docs.push(repo().join("specs/openapi/petstore-multifile/spec/openapi.yaml"));
+    docs.sort();
+    // Worktrees sit one level deeper than the main checkout.
+    let corpus = [
+        repo().join("../shared/corpus/openapi"),
+        repo().join("../../shared/corpus/openapi"),
+    ]
+    .into_iter()
+    .find(|d| d.is_dir());
+    match corpus {
+        Some(dir) => {
+            for f in [
+                "A12_figma_oas31.yaml",
+                "A13_kubernetes_swagger20.yaml",
+                "A15_twilio_api_oas301.json",
+            ] {
+                docs.push(dir.join(f));
+            }
+        }
+        None => {
+            eprintln!("note: no shared OpenAPI corpus; checking the repository's descriptions only")
+        }
+    }
+    docs
+}
+
+#[test]
+fn shared_definitions_give_clients_the_same_tools_list() {
+    let mut shrunk = 0;
+    for path in documents() {
+        let ir = mcpgen::load_ir(&Options::new(&path))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if ir.server.upstream.is_none() {
+            continue;
+        }
+        let before = tools_list(server(&ir.server, false));
+        let after = tools_list(server(&ir.server, true));
+        assert!(
+            before == after,
+            "{}: tools/list differs with the shared table",
+            path.display()
+        );
+        let (whole, shared) = sizes(&ir.server);
+        // An empty table (`{}`) is all a document without definitions adds.
+        assert!(
+            shared <= whole + 2,
+            "{}: {shared} > {whole} bytes",
+            path.display()
+        );
+        shrunk += usize::from(shared < whole);
+        eprintln!("{}: descriptors {whole} -> {shared} bytes", path.display());
+    }
+    // The repository's descriptions with shared schemas (petstore, circular…).
+    assert!(shrunk >= 3, "only {shrunk} documents got smaller");
+}
+
+#[test]
+fn a_missing_shared_definition_stops_the_server() {
+    let path = repo().join("specs/openapi/petstore-oas30.json");
+    let ir = mcpgen::load_ir(&Options::new(&path)).unwrap().server;
+    let up = ir.upstream.as_ref().unwrap();
+    let mut s = up.shared();
+    let name = s
+        .table
+        .keys()
+        .next()
+        .cloned()
+        .expect("petstore shares definitions");
+    s.table.shift_remove(&name);
+    let mut b = Server::builder(&json(&ir.info_json))
+        .upstream(&json(&up.config))
+        .upstream_defs(&json(&s.table));
+    for (t, d) in up.tools.iter().zip(&s.tools) {
+        b = b.upstream_tool(&json(d), &json(&t.operation));
+    }
+    let err = b.build().err().expect("a dangling reference is refused");
+    let want = format!("no shared definition {name:?}");
+    assert!(err.to_string().contains(&want), "{err}");
+}
