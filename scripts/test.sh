@@ -21,6 +21,7 @@
 #                                        (generated, rmcp, TypeScript SDK, bare hyper) answers
 #                                        a few hundred checked calls; fails on errors, never
 #                                        on timings
+#  13. scripts/bench-scale.sh            the scale benchmark on a small document (fails on errors, not timings)
 #
 # Everything shares one Cargo target directory; every binary is built once
 # (debug profile) and the later steps use it as built.
@@ -104,6 +105,9 @@ step corpus 2400 scripts/openapi-corpus.sh
 # The benchmark suite's smoke run (docs/benchmarks.md): debug builds, no
 # timing asserted; only a wrong answer, an error or a crash fails it.
 step bench 600 scripts/bench.sh --smoke
+# The scale benchmark runs end to end on a small document: its figures are
+# printed, only an error (no crate, no build, no start) fails the step.
+step scale 900 env BENCH_PROFILE=debug scripts/bench-scale.sh specs/openapi/petstore-oas30.json
 
 summary
 log "all checks passed"
