@@ -46,6 +46,35 @@ pub(crate) fn rust_literal(s: &str) -> String {
     proc_macro2::Literal::string(s).to_string()
 }
 
+/// JSON text (a descriptor) as a raw string literal of the same JSON, pretty
+/// printed so people can read it. Spec text stays data: the delimiter has
+/// one `#` more than any `"#…` run inside, and every character that is
+/// neither printable ASCII nor alphanumeric (bidi controls, line separators,
+/// which rustc refuses or hides in literals) becomes a JSON `\u` escape,
+/// legal because such characters occur only inside JSON strings.
+pub(crate) fn json_literal(json: &str) -> Result<String, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("not JSON text: {e}"))?;
+    let pretty = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+    let mut body = String::with_capacity(pretty.len());
+    for c in pretty.chars() {
+        if c == '\n' || (' '..='~').contains(&c) || (!c.is_ascii() && c.is_alphanumeric()) {
+            body.push(c);
+        } else {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                body.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    let mut longest = 0;
+    for (i, _) in body.match_indices('"') {
+        let run = body[i + 1..].bytes().take_while(|b| *b == b'#').count();
+        longest = longest.max(run);
+    }
+    let hashes = "#".repeat(longest + 1);
+    Ok(format!("r{hashes}\"{body}\"{hashes}"))
+}
+
 /// A TOML basic string.
 pub(crate) fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -88,6 +117,15 @@ fn environment() -> Result<Environment<'static>, Error> {
             Some(s) => Ok(rust_literal(s)),
             None => Err(filter_error(format!(
                 "`lit` expects a string, got {}",
+                value.kind()
+            ))),
+        }
+    });
+    env.add_filter("json", |value: Value| -> Result<String, minijinja::Error> {
+        match value.as_str() {
+            Some(s) => json_literal(s).map_err(filter_error),
+            None => Err(filter_error(format!(
+                "`json` expects JSON text, got {}",
                 value.kind()
             ))),
         }
@@ -177,7 +215,9 @@ pub(crate) fn format_rust(template: &'static str, code: &str) -> Result<String, 
 
 /// prettyplease puts no blank lines between items; add one before every item
 /// (at the top level and one level in) that follows the end of another. Safe
-/// because string literals never span lines (`lit` escapes newlines).
+/// because only `json` literals span lines, and their lines open with JSON
+/// (`{`, `}`, `[`, `]`, `"`, a number, `true`, `false`, `null`), never with
+/// an item keyword.
 fn space_items(code: &str) -> String {
     let mut out = String::with_capacity(code.len() + code.len() / 16);
     let mut prev: Option<&str> = None;
@@ -346,6 +386,25 @@ mod tests {
         let lit = rust_literal(nasty);
         let parsed: syn::LitStr = syn::parse_str(&lit).unwrap();
         assert_eq!(parsed.value(), nasty);
+    }
+
+    #[test]
+    fn json_literals_keep_the_json_and_close_after_every_hash_run() {
+        let text = r####"{"$ref":"#/$defs/A","d":"\"## x \"### \u202e\u2028 é 😀 \n","n":[1,2.5,null]}"####;
+        let lit = json_literal(text).unwrap();
+        assert!(lit.starts_with("r####\""), "{lit}");
+        // rustc refuses bidi controls in literals: they stay escaped.
+        assert!(
+            !lit.contains('\u{202e}') && !lit.contains('\u{2028}'),
+            "{lit}"
+        );
+        assert!(lit.contains("\\u202e") && lit.contains('é'), "{lit}");
+        let parsed: syn::LitStr = syn::parse_str(&lit).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&parsed.value()).unwrap();
+        let want: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(back.to_string(), want.to_string());
+        assert!(parsed.value().lines().count() > 3, "pretty printed");
+        assert!(json_literal("{oops").is_err());
     }
 
     #[test]
