@@ -192,10 +192,68 @@ pub(crate) fn prompt_method(name: &str) -> String {
 pub(crate) fn prompt_args(name: &str) -> String {
     format!("{}PromptArgs", camel(name))
 }
+/// Enum type of a field's string `enum`: `search_notes` + `sort` →
+/// `SearchNotesSort` (the caller makes it unique among the generated types).
+pub(crate) fn field_enum(owner: &str, field: &str) -> String {
+    format!("{}{}", camel(owner), camel(field))
+}
+
+/// `base`, or `base2`, `base3`, … : the first that `taken` does not hold.
+pub(crate) fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut candidate = base.to_string();
+    let mut n = 2u32;
+    while taken(&candidate) {
+        candidate = format!("{base}{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// Variant identifiers of a string enum, one per value, valid and unique
+/// whatever the text: `new-est` → `NewEst`, `""` → `Empty`, `1st` → `N1st`,
+/// `Self` → `Self_`, and `a_b` after `aB` → `AB2`.
+pub(crate) fn enum_variants(values: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(values.len());
+    for v in values {
+        let base = if v.is_empty() {
+            String::from("Empty")
+        } else {
+            camel(v)
+        };
+        let ident = unique(&base, |c| out.iter().any(|o| o == c));
+        out.push(ident);
+    }
+    out
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enum_variants_are_valid_and_unique_for_hostile_values() {
+        let values = [
+            "newest", "", "1st", "Self", "self", "type", "aB", "a_b", "a-b", "café", "é", "a b2",
+        ];
+        let got = enum_variants(&values);
+        assert_eq!(
+            got,
+            [
+                "Newest", "Empty", "N1st", "Self_", "Self_2", "Type", "AB", "AB2", "AB3", "Caf",
+                "Unnamed", "AB22"
+            ]
+        );
+        for v in &got {
+            assert!(is_valid_ident(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn unique_appends_the_first_free_number() {
+        let taken = ["Sort", "Sort2"];
+        assert_eq!(unique("Sort", |c| taken.contains(&c)), "Sort3");
+        assert_eq!(unique("Order", |c| taken.contains(&c)), "Order");
+    }
 
     #[test]
     fn identifiers() {

@@ -92,7 +92,11 @@ pub struct ServerHandlers {}
 
 impl Handlers for ServerHandlers {
     async fn greet(&self, _ctx: RequestContext, args: GreetArgs) -> Result<CallToolResult, ToolError> {
-        let greeting = format!("[{}] {}", args.language, text::greeting(&args.name, args.excited));
+        let language = match args.language {
+            GreetLanguage::En => "en",
+            GreetLanguage::Fr => "fr",
+        };
+        let greeting = format!("[{language}] {}", text::greeting(&args.name, args.excited));
         Ok(CallToolResult::structured(json!({ "greeting": greeting })))
     }
 

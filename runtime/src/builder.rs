@@ -41,6 +41,37 @@ pub struct ServerBuilder {
     errors: Vec<BuildError>,
 }
 
+/// A handler of the builder's `(ctx, input)` shape from a closure that gets
+/// its own clone of the shared `handlers` too: generated `server()` functions
+/// register each `Handlers` method with one call of this (tools, resources,
+/// prompts) instead of cloning the `Arc` by hand twice.
+#[doc(hidden)]
+pub fn bind<H, I, F, Fut>(
+    handlers: &Arc<H>,
+    f: F,
+) -> impl Fn(RequestContext, I) -> Fut + Send + Sync + 'static
+where
+    H: ?Sized + Send + Sync + 'static,
+    F: Fn(Arc<H>, RequestContext, I) -> Fut + Send + Sync + 'static,
+{
+    let handlers = Arc::clone(handlers);
+    move |ctx, input| f(Arc::clone(&handlers), ctx, input)
+}
+
+/// [`bind`] for resource templates, whose handlers get `(ctx, uri, params)`.
+#[doc(hidden)]
+pub fn bind_template<H, P, F, Fut>(
+    handlers: &Arc<H>,
+    f: F,
+) -> impl Fn(RequestContext, String, P) -> Fut + Send + Sync + 'static
+where
+    H: ?Sized + Send + Sync + 'static,
+    F: Fn(Arc<H>, RequestContext, String, P) -> Fut + Send + Sync + 'static,
+{
+    let handlers = Arc::clone(handlers);
+    move |ctx, uri, params| f(Arc::clone(&handlers), ctx, uri, params)
+}
+
 fn parse(what: &str, json: &str) -> Result<Value, BuildError> {
     serde_json::from_str(json).map_err(|source| BuildError::Descriptor {
         what: what.to_owned(),

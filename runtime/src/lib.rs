@@ -43,11 +43,13 @@ pub mod prelude {
     pub use serde_json::{Value, json};
 }
 
-/// Paths only generated code uses: the derive macros of its argument
+/// Paths only generated code uses: `bind` / `bind_template` (the glue of
+/// `server()`), and the derive macros of its argument
 /// structs need the crates themselves (`#[serde(crate = "…")]`), and a
 /// generated crate depends on this crate alone. Not a stable API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::builder::{bind, bind_template};
     pub use schemars;
     pub use serde;
 }

@@ -64,7 +64,8 @@ mod generated_server {
                 "test_touch_resource",
                 "test_slow_operation",
             ];
-            assert_eq!(list(& client, "tools/list", "tools", "name"). await, expected);
+            let tools = list(&client, "tools/list", "tools", "name").await;
+            assert_eq!(tools, expected);
         });
     }
 
@@ -90,9 +91,8 @@ mod generated_server {
                 "test://watched-resource",
                 "test://stats",
             ];
-            assert_eq!(
-                list(& client, "resources/list", "resources", "uri"). await, expected
-            );
+            let resources = list(&client, "resources/list", "resources", "uri").await;
+            assert_eq!(resources, expected);
         });
     }
 
@@ -101,10 +101,10 @@ mod generated_server {
         block_on(async {
             let client = connect().await;
             let expected: &[&str] = &["test://template/{id}/data"];
-            assert_eq!(
-                list(& client, "resources/templates/list", "resourceTemplates",
-                "uriTemplate"). await, expected
-            );
+            let method = "resources/templates/list";
+            let templates = list(&client, method, "resourceTemplates", "uriTemplate")
+                .await;
+            assert_eq!(templates, expected);
         });
     }
 
@@ -118,9 +118,8 @@ mod generated_server {
                 "test_prompt_with_embedded_resource",
                 "test_prompt_with_image",
             ];
-            assert_eq!(
-                list(& client, "prompts/list", "prompts", "name"). await, expected
-            );
+            let prompts = list(&client, "prompts/list", "prompts", "name").await;
+            assert_eq!(prompts, expected);
         });
     }
 }

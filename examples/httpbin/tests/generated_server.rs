@@ -122,7 +122,8 @@ mod generated_server {
                 "get_uuid",
                 "get_xml",
             ];
-            assert_eq!(list(& client, "tools/list", "tools", "name"). await, expected);
+            let tools = list(&client, "tools/list", "tools", "name").await;
+            assert_eq!(tools, expected);
         });
     }
 
@@ -143,9 +144,8 @@ mod generated_server {
         block_on(async {
             let client = connect().await;
             let expected: &[&str] = &[];
-            assert_eq!(
-                list(& client, "resources/list", "resources", "uri"). await, expected
-            );
+            let resources = list(&client, "resources/list", "resources", "uri").await;
+            assert_eq!(resources, expected);
         });
     }
 
@@ -154,10 +154,10 @@ mod generated_server {
         block_on(async {
             let client = connect().await;
             let expected: &[&str] = &[];
-            assert_eq!(
-                list(& client, "resources/templates/list", "resourceTemplates",
-                "uriTemplate"). await, expected
-            );
+            let method = "resources/templates/list";
+            let templates = list(&client, method, "resourceTemplates", "uriTemplate")
+                .await;
+            assert_eq!(templates, expected);
         });
     }
 
@@ -166,9 +166,8 @@ mod generated_server {
         block_on(async {
             let client = connect().await;
             let expected: &[&str] = &[];
-            assert_eq!(
-                list(& client, "prompts/list", "prompts", "name"). await, expected
-            );
+            let prompts = list(&client, "prompts/list", "prompts", "name").await;
+            assert_eq!(prompts, expected);
         });
     }
 }

@@ -4,16 +4,12 @@
 #![allow(clippy::all, unused_imports)]
 
 use mcpgen_runtime::prelude::*;
+use mcpgen_runtime::__private::schemars::JsonSchema;
+use mcpgen_runtime::__private::serde::{Deserialize, Serialize};
+use mcpgen_runtime::__private::{bind, bind_template};
 
 /// Arguments of the `create_note` tool.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    mcpgen_runtime::__private::serde::Serialize,
-    mcpgen_runtime::__private::serde::Deserialize,
-    mcpgen_runtime::__private::schemars::JsonSchema
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct CreateNoteArgs {
@@ -24,25 +20,26 @@ pub struct CreateNoteArgs {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     /// Pinned notes come first in searches.
-    #[serde(default = "CreateNoteArgs::default_pinned")]
+    #[serde(default)]
     pub pinned: bool,
 }
 
-impl CreateNoteArgs {
-    fn default_pinned() -> bool {
-        false
-    }
+/// Values of `sort` of `search_notes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub enum SearchNotesSort {
+    #[serde(rename = "newest")]
+    #[default]
+    Newest,
+    #[serde(rename = "oldest")]
+    Oldest,
+    #[serde(rename = "title")]
+    Title,
 }
 
 /// Arguments of the `search_notes` tool.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    mcpgen_runtime::__private::serde::Serialize,
-    mcpgen_runtime::__private::serde::Deserialize,
-    mcpgen_runtime::__private::schemars::JsonSchema
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct SearchNotesArgs {
@@ -54,37 +51,26 @@ pub struct SearchNotesArgs {
     /// At most this many results.
     #[serde(default = "SearchNotesArgs::default_limit")]
     pub limit: i64,
-    #[serde(default = "SearchNotesArgs::default_sort")]
-    pub sort: String,
+    #[serde(default)]
+    pub sort: SearchNotesSort,
 }
 
 impl SearchNotesArgs {
     fn default_limit() -> i64 {
         10_i64
     }
-
-    fn default_sort() -> String {
-        String::from("newest")
-    }
 }
 
 /// Arguments of the `notes.tag` tool.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    mcpgen_runtime::__private::serde::Serialize,
-    mcpgen_runtime::__private::serde::Deserialize,
-    mcpgen_runtime::__private::schemars::JsonSchema
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct NotesTagArgs {
     pub ids: Vec<i64>,
     #[serde(default)]
-    pub add: Option<mcpgen_runtime::prelude::Value>,
+    pub add: Option<Vec<String>>,
     #[serde(default)]
-    pub remove: Option<mcpgen_runtime::prelude::Value>,
+    pub remove: Option<Vec<String>>,
     /// Report what would change without changing it.
     #[serde(rename = "dryRun")]
     #[serde(default)]
@@ -92,14 +78,7 @@ pub struct NotesTagArgs {
 }
 
 /// Arguments of the `delete-note` tool.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    mcpgen_runtime::__private::serde::Serialize,
-    mcpgen_runtime::__private::serde::Deserialize,
-    mcpgen_runtime::__private::schemars::JsonSchema
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct DeleteNoteArgs {
@@ -107,27 +86,13 @@ pub struct DeleteNoteArgs {
 }
 
 /// Arguments of the `count_notes` tool.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    mcpgen_runtime::__private::serde::Serialize,
-    mcpgen_runtime::__private::serde::Deserialize,
-    mcpgen_runtime::__private::schemars::JsonSchema
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct CountNotesArgs {}
 
 /// Variables of the `note` resource template.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    mcpgen_runtime::__private::serde::Serialize,
-    mcpgen_runtime::__private::serde::Deserialize,
-    mcpgen_runtime::__private::schemars::JsonSchema
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct NoteParams {
@@ -136,14 +101,7 @@ pub struct NoteParams {
 }
 
 /// Variables of the `tagged` resource template.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    mcpgen_runtime::__private::serde::Serialize,
-    mcpgen_runtime::__private::serde::Deserialize,
-    mcpgen_runtime::__private::schemars::JsonSchema
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TaggedParams {
@@ -155,14 +113,7 @@ pub struct TaggedParams {
 }
 
 /// Arguments of the `review_note` prompt.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    mcpgen_runtime::__private::serde::Serialize,
-    mcpgen_runtime::__private::serde::Deserialize,
-    mcpgen_runtime::__private::schemars::JsonSchema
-)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct ReviewNotePromptArgs {
@@ -261,23 +212,7 @@ pub trait Handlers: Send + Sync + 'static {
 }
 
 /// The server's descriptor JSON (MCP `Implementation`).
-pub const SERVER_INFO: &str = r#"{
-  "name": "notes",
-  "title": "Notes",
-  "version": "0.1.0",
-  "description": "Keeps short text notes in memory: create, search, tag, read and delete them.\n",
-  "icons": [
-    {
-      "src": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR42mP4dUIDjhiI4wAAKcEeoR3lZiwAAAAASUVORK5CYII=",
-      "mimeType": "image/png",
-      "sizes": [
-        "4x4"
-      ],
-      "theme": "light"
-    }
-  ],
-  "websiteUrl": "https://github.com/mcpgen/mcpgen"
-}"#;
+pub const SERVER_INFO: &str = "{\"name\":\"notes\",\"title\":\"Notes\",\"version\":\"0.1.0\",\"description\":\"Keeps short text notes in memory: create, search, tag, read and delete them.\\n\",\"icons\":[{\"src\":\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR42mP4dUIDjhiI4wAAKcEeoR3lZiwAAAAASUVORK5CYII=\",\"mimeType\":\"image/png\",\"sizes\":[\"4x4\"],\"theme\":\"light\"}],\"websiteUrl\":\"https://github.com/mcpgen/mcpgen\"}";
 
 /// Build the server around `handlers`.
 pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
@@ -287,397 +222,77 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             "Use `create_note` to store something worth remembering and `search_notes` to find it again. Notes are also readable as resources at notes://notes/{id}.",
         )
         .tool(
-            r#"{
-  "name": "create_note",
-  "title": "Create note",
-  "description": "Store a new note and return its id.",
-  "inputSchema": {
-    "type": "object",
-    "properties": {
-      "title": {
-        "type": "string"
-      },
-      "body": {
-        "type": "string",
-        "description": "The text of the note (Markdown is fine)."
-      },
-      "tags": {
-        "type": "array",
-        "items": {
-          "type": "string"
-        },
-        "description": "Lower-case words to file the note under."
-      },
-      "pinned": {
-        "type": "boolean",
-        "description": "Pinned notes come first in searches.",
-        "default": false
-      }
-    },
-    "required": [
-      "title",
-      "body"
-    ]
-  },
-  "outputSchema": {
-    "type": "object",
-    "properties": {
-      "id": {
-        "type": "integer"
-      }
-    },
-    "required": [
-      "id"
-    ]
-  },
-  "annotations": {
-    "readOnlyHint": false,
-    "destructiveHint": false,
-    "idempotentHint": false,
-    "openWorldHint": false
-  }
-}"#,
-            {
-                let h = h.clone();
-                move |ctx, args: CreateNoteArgs| {
-                    let h = h.clone();
-                    async move { <H as Handlers>::create_note(&h, ctx, args).await }
-                }
-            },
+            "{\"name\":\"create_note\",\"title\":\"Create note\",\"description\":\"Store a new note and return its id.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\"},\"body\":{\"type\":\"string\",\"description\":\"The text of the note (Markdown is fine).\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Lower-case words to file the note under.\"},\"pinned\":{\"type\":\"boolean\",\"description\":\"Pinned notes come first in searches.\",\"default\":false}},\"required\":[\"title\",\"body\"]},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"}},\"required\":[\"id\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":false}}",
+            bind(&h, |h, ctx, args| async move { H::create_note(&h, ctx, args).await }),
         )
         .tool(
-            r#"{
-  "name": "search_notes",
-  "title": "Search notes",
-  "description": "Find notes whose title or body contains the query.",
-  "inputSchema": {
-    "type": "object",
-    "properties": {
-      "query": {
-        "type": "string",
-        "description": "Text to look for (case-insensitive); empty matches every note."
-      },
-      "tag": {
-        "type": "string",
-        "description": "Only notes with this tag."
-      },
-      "limit": {
-        "type": "integer",
-        "description": "At most this many results.",
-        "default": 10
-      },
-      "sort": {
-        "type": "string",
-        "enum": [
-          "newest",
-          "oldest",
-          "title"
-        ],
-        "default": "newest"
-      }
-    },
-    "required": [
-      "query"
-    ]
-  },
-  "annotations": {
-    "readOnlyHint": true,
-    "openWorldHint": false
-  },
-  "icons": [
-    {
-      "src": "https://example.com/icons/search.svg",
-      "mimeType": "image/svg+xml",
-      "sizes": [
-        "any"
-      ]
-    }
-  ]
-}"#,
-            {
-                let h = h.clone();
-                move |ctx, args: SearchNotesArgs| {
-                    let h = h.clone();
-                    async move { <H as Handlers>::search_notes(&h, ctx, args).await }
-                }
-            },
+            "{\"name\":\"search_notes\",\"title\":\"Search notes\",\"description\":\"Find notes whose title or body contains the query.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"description\":\"Text to look for (case-insensitive); empty matches every note.\"},\"tag\":{\"type\":\"string\",\"description\":\"Only notes with this tag.\"},\"limit\":{\"type\":\"integer\",\"description\":\"At most this many results.\",\"default\":10},\"sort\":{\"type\":\"string\",\"enum\":[\"newest\",\"oldest\",\"title\"],\"default\":\"newest\"}},\"required\":[\"query\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":false},\"icons\":[{\"src\":\"https://example.com/icons/search.svg\",\"mimeType\":\"image/svg+xml\",\"sizes\":[\"any\"]}]}",
+            bind(&h, |h, ctx, args| async move { H::search_notes(&h, ctx, args).await }),
         )
         .tool(
-            r##"{
-  "name": "notes.tag",
-  "title": "Tag notes",
-  "description": "Add and remove tags on several notes at once.",
-  "inputSchema": {
-    "type": "object",
-    "$defs": {
-      "tag": {
-        "type": "string",
-        "pattern": "^[a-z0-9-]+$"
-      }
-    },
-    "properties": {
-      "ids": {
-        "type": "array",
-        "items": {
-          "type": "integer"
-        },
-        "minItems": 1
-      },
-      "add": {
-        "type": "array",
-        "items": {
-          "$ref": "#/$defs/tag"
-        }
-      },
-      "remove": {
-        "type": "array",
-        "items": {
-          "$ref": "#/$defs/tag"
-        }
-      },
-      "dryRun": {
-        "type": "boolean",
-        "description": "Report what would change without changing it."
-      }
-    },
-    "required": [
-      "ids"
-    ]
-  },
-  "annotations": {
-    "idempotentHint": true
-  }
-}"##,
-            {
-                let h = h.clone();
-                move |ctx, args: NotesTagArgs| {
-                    let h = h.clone();
-                    async move { <H as Handlers>::notes_tag(&h, ctx, args).await }
-                }
-            },
+            "{\"name\":\"notes.tag\",\"title\":\"Tag notes\",\"description\":\"Add and remove tags on several notes at once.\",\"inputSchema\":{\"type\":\"object\",\"$defs\":{\"tag\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9-]+$\"}},\"properties\":{\"ids\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":1},\"add\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/tag\"}},\"remove\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/tag\"}},\"dryRun\":{\"type\":\"boolean\",\"description\":\"Report what would change without changing it.\"}},\"required\":[\"ids\"]},\"annotations\":{\"idempotentHint\":true}}",
+            bind(&h, |h, ctx, args| async move { H::notes_tag(&h, ctx, args).await }),
         )
         .tool(
-            r#"{
-  "name": "delete-note",
-  "title": "Delete note",
-  "description": "Delete a note for good.",
-  "inputSchema": {
-    "type": "object",
-    "properties": {
-      "id": {
-        "type": "integer"
-      }
-    },
-    "required": [
-      "id"
-    ]
-  },
-  "annotations": {
-    "destructiveHint": true,
-    "idempotentHint": true
-  }
-}"#,
-            {
-                let h = h.clone();
-                move |ctx, args: DeleteNoteArgs| {
-                    let h = h.clone();
-                    async move { <H as Handlers>::delete_note(&h, ctx, args).await }
-                }
-            },
+            "{\"name\":\"delete-note\",\"title\":\"Delete note\",\"description\":\"Delete a note for good.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"}},\"required\":[\"id\"]},\"annotations\":{\"destructiveHint\":true,\"idempotentHint\":true}}",
+            bind(&h, |h, ctx, args| async move { H::delete_note(&h, ctx, args).await }),
         )
         .tool(
-            r#"{
-  "name": "count_notes",
-  "title": "Count notes",
-  "description": "How many notes there are.",
-  "inputSchema": {
-    "type": "object",
-    "properties": {}
-  },
-  "outputSchema": {
-    "type": "object",
-    "properties": {
-      "count": {
-        "type": "integer",
-        "minimum": 0
-      }
-    },
-    "required": [
-      "count"
-    ]
-  },
-  "annotations": {
-    "readOnlyHint": true
-  }
-}"#,
-            {
-                let h = h.clone();
-                move |ctx, args: CountNotesArgs| {
-                    let h = h.clone();
-                    async move { <H as Handlers>::count_notes(&h, ctx, args).await }
-                }
-            },
+            "{\"name\":\"count_notes\",\"title\":\"Count notes\",\"description\":\"How many notes there are.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"count\":{\"type\":\"integer\",\"minimum\":0}},\"required\":[\"count\"]},\"annotations\":{\"readOnlyHint\":true}}",
+            bind(&h, |h, ctx, args| async move { H::count_notes(&h, ctx, args).await }),
         )
         .resource_text(
-            r#"{
-  "uri": "notes://guide",
-  "name": "guide",
-  "title": "Guide",
-  "description": "How to use this server.",
-  "mimeType": "text/markdown",
-  "annotations": {
-    "audience": [
-      "user",
-      "assistant"
-    ],
-    "priority": 0.8
-  },
-  "size": 243
-}"#,
+            "{\"uri\":\"notes://guide\",\"name\":\"guide\",\"title\":\"Guide\",\"description\":\"How to use this server.\",\"mimeType\":\"text/markdown\",\"annotations\":{\"audience\":[\"user\",\"assistant\"],\"priority\":0.8},\"size\":243}",
             "# Notes server guide\n\nNotes have an id, a title, a body and tags. Use `create_note` to add one,\n`search_notes` to find them and `notes://notes/{id}` to read one.\n\nTips:\n- Tags are free-form lowercase words.\n- Deleting a note cannot be undone.\n",
         )
         .resource_blob(
-            r#"{
-  "uri": "notes://logo.png",
-  "name": "logo",
-  "title": "Logo",
-  "mimeType": "image/png",
-  "size": 74
-}"#,
+            "{\"uri\":\"notes://logo.png\",\"name\":\"logo\",\"title\":\"Logo\",\"mimeType\":\"image/png\",\"size\":74}",
             "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR42mP4dUIDjhiI4wAAKcEeoR3lZiwAAAAASUVORK5CYII=",
         )
         .resource_text(
-            r#"{
-  "uri": "notes://about",
-  "name": "about",
-  "mimeType": "text/plain",
-  "size": 60
-}"#,
+            "{\"uri\":\"notes://about\",\"name\":\"about\",\"mimeType\":\"text/plain\",\"size\":60}",
             "notes 0.1.0: an in-memory notes server generated by mcpgen.\n",
         )
         .resource_blob(
-            r#"{
-  "uri": "notes://pixel.png",
-  "name": "pixel",
-  "description": "A one-pixel PNG, inline.",
-  "mimeType": "image/png",
-  "size": 70
-}"#,
+            "{\"uri\":\"notes://pixel.png\",\"name\":\"pixel\",\"description\":\"A one-pixel PNG, inline.\",\"mimeType\":\"image/png\",\"size\":70}",
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
         )
         .resource(
-            r#"{
-  "uri": "notes://stats",
-  "name": "stats",
-  "title": "Statistics",
-  "description": "Live counts of notes and tags, as JSON.",
-  "mimeType": "application/json",
-  "icons": [
-    {
-      "src": "https://example.com/icons/stats.png",
-      "mimeType": "image/png"
-    }
-  ]
-}"#,
-            {
-                let h = h.clone();
-                move |ctx, uri| {
-                    let h = h.clone();
-                    async move { <H as Handlers>::read_stats(&h, ctx, uri).await }
-                }
-            },
+            "{\"uri\":\"notes://stats\",\"name\":\"stats\",\"title\":\"Statistics\",\"description\":\"Live counts of notes and tags, as JSON.\",\"mimeType\":\"application/json\",\"icons\":[{\"src\":\"https://example.com/icons/stats.png\",\"mimeType\":\"image/png\"}]}",
+            bind(&h, |h, ctx, uri| async move { H::read_stats(&h, ctx, uri).await }),
         )
         .resource_template(
-            r#"{
-  "uriTemplate": "notes://notes/{id}",
-  "name": "note",
-  "title": "Note",
-  "description": "One note as Markdown.",
-  "mimeType": "text/markdown"
-}"#,
-            {
-                let h = h.clone();
-                move |ctx, uri, params: NoteParams| {
-                    let h = h.clone();
-                    async move { <H as Handlers>::read_note(&h, ctx, uri, params).await }
-                }
-            },
+            "{\"uriTemplate\":\"notes://notes/{id}\",\"name\":\"note\",\"title\":\"Note\",\"description\":\"One note as Markdown.\",\"mimeType\":\"text/markdown\"}",
+            bind_template(
+                &h,
+                |h, ctx, uri, params| async move {
+                    H::read_note(&h, ctx, uri, params).await
+                },
+            ),
         )
         .resource_template(
-            r#"{
-  "uriTemplate": "notes://tags/{tag}{?limit}",
-  "name": "tagged",
-  "title": "Notes by tag",
-  "description": "The notes carrying a tag, as a Markdown list.",
-  "mimeType": "text/markdown",
-  "annotations": {
-    "audience": [
-      "assistant"
-    ]
-  }
-}"#,
-            {
-                let h = h.clone();
-                move |ctx, uri, params: TaggedParams| {
-                    let h = h.clone();
-                    async move {
-                        <H as Handlers>::read_tagged(&h, ctx, uri, params).await
-                    }
-                }
-            },
+            "{\"uriTemplate\":\"notes://tags/{tag}{?limit}\",\"name\":\"tagged\",\"title\":\"Notes by tag\",\"description\":\"The notes carrying a tag, as a Markdown list.\",\"mimeType\":\"text/markdown\",\"annotations\":{\"audience\":[\"assistant\"]}}",
+            bind_template(
+                &h,
+                |h, ctx, uri, params| async move {
+                    H::read_tagged(&h, ctx, uri, params).await
+                },
+            ),
         )
         .prompt(
-            r#"{
-  "name": "summarize",
-  "title": "Summarize notes",
-  "description": "Ask the model to summarize the notes on a topic.",
-  "arguments": [
-    {
-      "name": "topic",
-      "description": "What the summary should be about.",
-      "required": true
-    },
-    {
-      "name": "style",
-      "description": "bullet points or prose"
-    }
-  ]
-}"#,
+            "{\"name\":\"summarize\",\"title\":\"Summarize notes\",\"description\":\"Ask the model to summarize the notes on a topic.\",\"arguments\":[{\"name\":\"topic\",\"description\":\"What the summary should be about.\",\"required\":true},{\"name\":\"style\",\"description\":\"bullet points or prose\"}]}",
             "[{\"role\":\"user\",\"content\":{\"type\":\"text\",\"text\":\"Summarize my notes about {{topic}} as {{style}}. Use search_notes first.\"}},{\"role\":\"assistant\",\"content\":{\"type\":\"text\",\"text\":\"I'll search your notes about {{topic}} and summarize them.\"}},{\"role\":\"user\",\"content\":{\"type\":\"resource\",\"resource\":{\"uri\":\"notes://guide\",\"mimeType\":\"text/markdown\",\"text\":\"Remember how this server works: tags are lowercase. Topic: {{topic}}.\"}}}]",
         )
         .prompt(
-            r#"{
-  "name": "brand",
-  "description": "Show the logo and play the chime, to check media support."
-}"#,
+            "{\"name\":\"brand\",\"description\":\"Show the logo and play the chime, to check media support.\"}",
             "[{\"role\":\"user\",\"content\":{\"type\":\"image\",\"data\":\"iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR42mP4dUIDjhiI4wAAKcEeoR3lZiwAAAAASUVORK5CYII=\",\"mimeType\":\"image/png\"}},{\"role\":\"user\",\"content\":{\"type\":\"audio\",\"data\":\"UklGRkwAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YSgAAABEU2JxgI+erURTYnGAj56tRFNicYCPnq1EU2JxgI+erURTYnGAj56t\",\"mimeType\":\"audio/wav\"}},{\"role\":\"user\",\"content\":{\"type\":\"image\",\"data\":\"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==\",\"mimeType\":\"image/png\"}}]",
         )
         .prompt_handler(
-            r#"{
-  "name": "review_note",
-  "title": "Review a note",
-  "description": "Built at run time from the note's current text.",
-  "arguments": [
-    {
-      "name": "id",
-      "description": "The note to review.",
-      "required": true
-    },
-    {
-      "name": "focus",
-      "description": "What to look at."
-    }
-  ]
-}"#,
-            {
-                let h = h.clone();
-                move |ctx, args: ReviewNotePromptArgs| {
-                    let h = h.clone();
-                    async move {
-                        <H as Handlers>::prompt_review_note(&h, ctx, args).await
-                    }
-                }
-            },
+            "{\"name\":\"review_note\",\"title\":\"Review a note\",\"description\":\"Built at run time from the note's current text.\",\"arguments\":[{\"name\":\"id\",\"description\":\"The note to review.\",\"required\":true},{\"name\":\"focus\",\"description\":\"What to look at.\"}]}",
+            bind(
+                &h,
+                |h, ctx, args| async move { H::prompt_review_note(&h, ctx, args).await },
+            ),
         )
         .completion(
             "{\"type\":\"ref/resource\",\"uri\":\"notes://tags/{tag}{?limit}\"}",

@@ -9,6 +9,9 @@ use std::sync::Mutex;
 use mcpgen_runtime::prelude::*;
 
 use crate::generated::*;
+// How search results are ordered (pinned notes always come first): the
+// spec's `sort` enum, parsed by serde before a handler runs.
+use crate::generated::SearchNotesSort as Sort;
 
 /// One note.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,27 +48,6 @@ impl Note {
 pub struct Store {
     next_id: u64,
     notes: BTreeMap<u64, Note>,
-}
-
-/// How search results are ordered (pinned notes always come first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    Newest,
-    Oldest,
-    Title,
-}
-
-impl Sort {
-    fn parse(s: &str) -> Result<Sort, String> {
-        match s {
-            "newest" => Ok(Sort::Newest),
-            "oldest" => Ok(Sort::Oldest),
-            "title" => Ok(Sort::Title),
-            other => Err(format!(
-                "unknown sort order {other:?}; use newest, oldest or title"
-            )),
-        }
-    }
 }
 
 /// Tags are lower-case words of letters, digits and `-`.
@@ -248,7 +230,7 @@ impl Handlers for ServerHandlers {
         _ctx: RequestContext,
         args: SearchNotesArgs,
     ) -> Result<CallToolResult, ToolError> {
-        let sort = Sort::parse(&args.sort)?;
+        let sort = args.sort;
         let limit = usize::try_from(args.limit.max(0)).unwrap_or(usize::MAX);
         let text = self.with_store(|s| {
             let hits = s.search(&args.query, args.tag.as_deref(), sort, limit);
@@ -269,16 +251,8 @@ impl Handlers for ServerHandlers {
         _ctx: RequestContext,
         args: NotesTagArgs,
     ) -> Result<CallToolResult, ToolError> {
-        // `add` and `remove` are `$ref`-typed in the schema, hence JSON values;
-        // the runtime has already checked them against the schema.
-        let strings = |v: Option<Value>| -> Result<Vec<String>, ToolError> {
-            match v {
-                None | Some(Value::Null) => Ok(Vec::new()),
-                Some(v) => Ok(serde_json::from_value(v)?),
-            }
-        };
-        let add = strings(args.add)?;
-        let remove = strings(args.remove)?;
+        let add = args.add.unwrap_or_default();
+        let remove = args.remove.unwrap_or_default();
         let dry_run = args.dry_run.unwrap_or(false);
         let report = self.with_store(|s| s.retag(&args.ids, &add, &remove, dry_run))?;
         let mut text = if report.is_empty() {

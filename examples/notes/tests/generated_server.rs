@@ -49,7 +49,8 @@ mod generated_server {
                 "delete-note",
                 "count_notes",
             ];
-            assert_eq!(list(& client, "tools/list", "tools", "name"). await, expected);
+            let tools = list(&client, "tools/list", "tools", "name").await;
+            assert_eq!(tools, expected);
         });
     }
 
@@ -76,9 +77,8 @@ mod generated_server {
                 "notes://pixel.png",
                 "notes://stats",
             ];
-            assert_eq!(
-                list(& client, "resources/list", "resources", "uri"). await, expected
-            );
+            let resources = list(&client, "resources/list", "resources", "uri").await;
+            assert_eq!(resources, expected);
         });
     }
 
@@ -90,10 +90,10 @@ mod generated_server {
                 "notes://notes/{id}",
                 "notes://tags/{tag}{?limit}",
             ];
-            assert_eq!(
-                list(& client, "resources/templates/list", "resourceTemplates",
-                "uriTemplate"). await, expected
-            );
+            let method = "resources/templates/list";
+            let templates = list(&client, method, "resourceTemplates", "uriTemplate")
+                .await;
+            assert_eq!(templates, expected);
         });
     }
 
@@ -102,9 +102,8 @@ mod generated_server {
         block_on(async {
             let client = connect().await;
             let expected: &[&str] = &["summarize", "brand", "review_note"];
-            assert_eq!(
-                list(& client, "prompts/list", "prompts", "name"). await, expected
-            );
+            let prompts = list(&client, "prompts/list", "prompts", "name").await;
+            assert_eq!(prompts, expected);
         });
     }
 }

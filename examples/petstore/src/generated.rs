@@ -4,6 +4,8 @@
 #![allow(clippy::all, unused_imports)]
 
 use mcpgen_runtime::prelude::*;
+use mcpgen_runtime::__private::schemars::JsonSchema;
+use mcpgen_runtime::__private::serde::{Deserialize, Serialize};
 
 /// The server's behaviour: one method per tool, handler-backed resource,
 /// resource template and handler-backed prompt. Implement it in `handlers.rs`.

@@ -64,7 +64,8 @@ mod generated_server {
                 "update_user",
                 "delete_user",
             ];
-            assert_eq!(list(& client, "tools/list", "tools", "name"). await, expected);
+            let tools = list(&client, "tools/list", "tools", "name").await;
+            assert_eq!(tools, expected);
         });
     }
 
@@ -85,9 +86,8 @@ mod generated_server {
         block_on(async {
             let client = connect().await;
             let expected: &[&str] = &[];
-            assert_eq!(
-                list(& client, "resources/list", "resources", "uri"). await, expected
-            );
+            let resources = list(&client, "resources/list", "resources", "uri").await;
+            assert_eq!(resources, expected);
         });
     }
 
@@ -96,10 +96,10 @@ mod generated_server {
         block_on(async {
             let client = connect().await;
             let expected: &[&str] = &[];
-            assert_eq!(
-                list(& client, "resources/templates/list", "resourceTemplates",
-                "uriTemplate"). await, expected
-            );
+            let method = "resources/templates/list";
+            let templates = list(&client, method, "resourceTemplates", "uriTemplate")
+                .await;
+            assert_eq!(templates, expected);
         });
     }
 
@@ -108,9 +108,8 @@ mod generated_server {
         block_on(async {
             let client = connect().await;
             let expected: &[&str] = &[];
-            assert_eq!(
-                list(& client, "prompts/list", "prompts", "name"). await, expected
-            );
+            let prompts = list(&client, "prompts/list", "prompts", "name").await;
+            assert_eq!(prompts, expected);
         });
     }
 }

@@ -152,6 +152,33 @@ pub struct Struct {
     pub fields: Vec<Field>,
     /// Default-value functions used by `#[serde(default = "...")]`.
     pub defaults: Vec<DefaultFn>,
+    /// The string enums its fields use, emitted just before it.
+    pub enums: Vec<Enum>,
+}
+
+/// A spec `enum` of strings as a Rust enum: one variant per value, renamed
+/// by serde to the value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enum {
+    /// The type's identifier (unique among the generated types).
+    pub ident: String,
+    /// Doc-comment lines.
+    pub doc: Vec<String>,
+    /// Variants in spec order.
+    pub variants: Vec<Variant>,
+    /// Whether one variant is `#[default]` (then the enum derives `Default`).
+    pub has_default: bool,
+}
+
+/// A variant of an [`Enum`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Variant {
+    /// The variant's identifier (valid and unique within the enum).
+    pub ident: String,
+    /// The spec value (spec text: rendered as a literal).
+    pub value: String,
+    /// The field's declared default.
+    pub default: bool,
 }
 
 /// A field of a generated struct.

@@ -124,6 +124,44 @@ pub(crate) fn rust_type(schema: &Value) -> (RustType, bool) {
     (RustType::Value, false)
 }
 
+/// Like [`rust_type`], but a local `$ref` (`#/$defs/…`, `#/definitions/…`)
+/// of the property or of its array items is first resolved in `root`, the
+/// input schema: `items: {$ref: "#/$defs/tag"}` with a string `tag` is
+/// `Vec<String>`, not `Value`.
+pub(crate) fn rust_type_in(schema: &Value, root: &Value) -> (RustType, bool) {
+    let resolved = resolve_local(schema, root);
+    let Some(items) = resolved.get("items").filter(|i| i.get("$ref").is_some()) else {
+        return rust_type(resolved);
+    };
+    let mut copy = resolved.clone();
+    if let Some(obj) = copy.as_object_mut() {
+        obj.insert("items".into(), resolve_local(items, root).clone());
+    }
+    rust_type(&copy)
+}
+
+/// The schema a local `$ref` points to (one level, only when `$ref` is the
+/// only keyword besides annotations), else `schema` itself.
+fn resolve_local<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
+    let Some(target) = schema.get("$ref").and_then(Value::as_str) else {
+        return schema;
+    };
+    let only_ref = schema.as_object().is_some_and(|o| {
+        o.keys()
+            .all(|k| matches!(k.as_str(), "$ref" | "description" | "title"))
+    });
+    let found = ["#/$defs/", "#/definitions/"].iter().find_map(|prefix| {
+        let name = target.strip_prefix(prefix)?;
+        let section = &prefix[2..prefix.len() - 1];
+        root.get(section)?.get(name)
+    });
+    match found {
+        // A target that is itself a reference stays `Value`.
+        Some(t) if only_ref && t.get("$ref").is_none() => t,
+        _ => schema,
+    }
+}
+
 /// A default value as a Rust expression, when it fits `ty` exactly.
 /// Strings are returned separately so that the template can make literals.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -144,6 +182,20 @@ pub enum DefaultExpr {
         /// The items.
         items: Vec<DefaultExpr>,
     },
+}
+
+impl DefaultExpr {
+    /// Is this what `Default::default()` gives (false, 0, "", empty)?
+    /// Then `#[serde(default)]` says it without a function.
+    pub fn is_type_default(&self) -> bool {
+        match self {
+            DefaultExpr::String { value } => value.is_empty(),
+            DefaultExpr::Literal { code } => {
+                matches!(code.as_str(), "false" | "0_i64" | "0.0_f64")
+            }
+            DefaultExpr::Vec { items } => items.is_empty(),
+        }
+    }
 }
 
 /// The Rust default for a property of type `ty`, if `value` fits it.
@@ -198,6 +250,43 @@ mod tests {
         assert_eq!(rust_type(&json!({"type": "object"})).0, RustType::Value);
         assert_eq!(rust_type(&json!({"$ref": "#/$defs/x"})).0, RustType::Value);
         assert_eq!(rust_type(&json!({})).0, RustType::Value);
+    }
+
+    #[test]
+    fn local_refs_of_items_resolve_to_typed_vecs() {
+        let root = json!({"$defs": {"tag": {"type": "string"}, "obj": {"type": "object"},
+            "loop": {"$ref": "#/$defs/tag"}}});
+        let items = |r: &str| json!({"type": "array", "items": {"$ref": r}});
+        assert_eq!(
+            rust_type_in(&items("#/$defs/tag"), &root).0,
+            RustType::Vec(Box::new(RustType::String))
+        );
+        assert_eq!(
+            rust_type_in(&items("#/$defs/obj"), &root).0,
+            RustType::Value
+        );
+        assert_eq!(
+            rust_type_in(&items("#/$defs/loop"), &root).0,
+            RustType::Value
+        );
+        assert_eq!(
+            rust_type_in(&items("#/$defs/missing"), &root).0,
+            RustType::Value
+        );
+        assert_eq!(
+            rust_type_in(&json!({"$ref": "#/$defs/tag"}), &root).0,
+            RustType::String
+        );
+    }
+
+    #[test]
+    fn type_defaults_are_recognised() {
+        assert!(default_expr(&RustType::Bool, &json!(false)).is_some_and(|d| d.is_type_default()));
+        assert!(default_expr(&RustType::I64, &json!(0)).is_some_and(|d| d.is_type_default()));
+        assert!(default_expr(&RustType::F64, &json!(0)).is_some_and(|d| d.is_type_default()));
+        assert!(default_expr(&RustType::String, &json!("")).is_some_and(|d| d.is_type_default()));
+        assert!(!default_expr(&RustType::I64, &json!(10)).is_some_and(|d| d.is_type_default()));
+        assert!(!default_expr(&RustType::Bool, &json!(true)).is_some_and(|d| d.is_type_default()));
     }
 
     #[test]

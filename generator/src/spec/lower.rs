@@ -5,13 +5,14 @@
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
+use std::collections::HashSet;
 
 use super::validate::{decode_base64, template_variables_presence};
 use super::{Annotations, Icon, LoadedSpec, OrderedMap, Param};
 use crate::ir::schema;
 use crate::ir::{
-    Completion, Contents, DefaultFn, Field, Prompt, Resource, RuntimeDep, Server, Struct, Template,
-    Tool,
+    Completion, Contents, DefaultFn, Enum, Field, Prompt, Resource, RuntimeDep, Server, Struct,
+    Template, Tool, Variant,
 };
 use crate::names;
 use crate::spec;
@@ -34,10 +35,24 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         })
         .unwrap_or_default();
 
+    // Struct names first: an enum named after a tool's field must not take
+    // the name of a later tool's arguments struct.
+    let type_names = IMPORTED_TYPES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(spec.tools.iter().map(|t| names::tool_args(&t.name)))
+        .chain(
+            spec.resource_templates
+                .iter()
+                .map(|t| names::template_params(&t.name)),
+        )
+        .chain(spec.prompts.iter().map(|p| names::prompt_args(&p.name)))
+        .collect();
     let mut b = SpecLowering {
         loaded,
         structs: Vec::new(),
         completions: Vec::new(),
+        type_names,
     };
     let tools = spec.tools.iter().map(|t| b.tool(t)).collect::<Vec<_>>();
     let resources = spec
@@ -99,7 +114,44 @@ struct SpecLowering<'a> {
     loaded: &'a LoadedSpec,
     structs: Vec<Struct>,
     completions: Vec<Completion>,
+    /// Every generated type name so far (and the names generated code
+    /// imports), so that enum names never collide with them.
+    type_names: HashSet<String>,
 }
+
+/// The fields of an arguments struct and what they need beside it.
+#[derive(Default)]
+struct FieldsOf {
+    fields: Vec<Field>,
+    defaults: Vec<DefaultFn>,
+    enums: Vec<Enum>,
+}
+
+/// Names in scope in `generated.rs` besides its own types.
+const IMPORTED_TYPES: &[&str] = &[
+    "Serialize",
+    "Deserialize",
+    "JsonSchema",
+    "Handlers",
+    "Server",
+    "ServerBuilder",
+    "RequestContext",
+    "BuildError",
+    "McpError",
+    "ToolError",
+    "CallToolResult",
+    "Content",
+    "GetPromptResult",
+    "LogLevel",
+    "PromptMessage",
+    "ReadResourceResult",
+    "ResourceContents",
+    "Role",
+    "Value",
+    "String",
+    "Vec",
+    "Option",
+];
 
 impl SpecLowering<'_> {
     fn tool(&mut self, tool: &spec::Tool) -> Tool {
@@ -109,13 +161,14 @@ impl SpecLowering<'_> {
             (None, None) => empty_object(),
         };
         let args = names::tool_args(&tool.name);
-        let fields = self.fields_from_schema(&input_schema);
+        let fields = self.fields_from_schema(&tool.name, &input_schema);
         let struct_doc = vec![format!(" Arguments of the `{}` tool.", tool.name)];
         self.structs.push(Struct {
             ident: args.clone(),
             doc: struct_doc,
-            fields: fields.0,
-            defaults: fields.1,
+            fields: fields.fields,
+            defaults: fields.defaults,
+            enums: fields.enums,
         });
 
         let mut d = Map::new();
@@ -148,62 +201,118 @@ impl SpecLowering<'_> {
         }
     }
 
-    /// Fields of an arguments struct, from the (expanded) input schema.
-    fn fields_from_schema(&self, schema: &Value) -> (Vec<Field>, Vec<DefaultFn>) {
+    /// Fields of an arguments struct, from the (expanded) input schema;
+    /// `owner` (the tool's name) prefixes the names of its enums.
+    fn fields_from_schema(&mut self, owner: &str, schema: &Value) -> FieldsOf {
         let required = schema::required(schema);
-        let mut fields = Vec::new();
-        let mut defaults = Vec::new();
+        let mut out = FieldsOf::default();
         for (name, prop) in schema::properties(schema) {
             let ident = names::snake(name);
-            let (ty, nullable) = schema::rust_type(prop);
             let is_required = required.contains(&name);
             let doc = prop
                 .get("description")
                 .and_then(Value::as_str)
                 .map(|d| doc_lines("", Some(d)))
                 .unwrap_or_default();
-            let declared_default = prop.get("default").filter(|_| !is_required && !nullable);
-            let default = declared_default.and_then(|v| schema::default_expr(&ty, v));
-            let field = if let Some(expr) = default {
-                // An associated function of the struct: field names are
-                // unique within it, so these never collide.
-                let fn_ident = format!("default_{}", ident.trim_start_matches("r#"));
-                defaults.push(DefaultFn {
-                    ident: fn_ident.clone(),
-                    ty: ty.render(),
-                    expr,
-                });
-                Field {
-                    rename: names::serde_rename(&ident, name),
-                    ident,
-                    ty: ty.render(),
-                    default: false,
-                    default_fn: Some(fn_ident),
-                    doc,
-                }
-            } else if is_required && !nullable {
-                Field {
-                    rename: names::serde_rename(&ident, name),
-                    ident,
-                    ty: ty.render(),
-                    default: false,
-                    default_fn: None,
-                    doc,
-                }
-            } else {
-                let ty = format!("Option<{}>", ty.render());
-                Field {
-                    rename: names::serde_rename(&ident, name),
-                    ident,
-                    ty,
-                    default: true,
-                    default_fn: None,
-                    doc,
-                }
+            let rename = names::serde_rename(&ident, name);
+            let field = |ty: String, default: bool, default_fn: Option<String>| Field {
+                ident: ident.clone(),
+                rename: rename.clone(),
+                ty,
+                default,
+                default_fn,
+                doc: doc.clone(),
             };
-            fields.push(field);
+            let declared_default = prop.get("default").filter(|_| !is_required);
+            if let Some((e, ty)) = self.string_enum(owner, name, prop, declared_default) {
+                let field = match (e.has_default, is_required) {
+                    (true, _) => field(ty, true, None),
+                    (false, true) => field(ty, false, None),
+                    (false, false) => field(format!("Option<{ty}>"), true, None),
+                };
+                out.enums.push(e);
+                out.fields.push(field);
+                continue;
+            }
+            let (ty, nullable) = schema::rust_type_in(prop, schema);
+            let declared_default = declared_default.filter(|_| !nullable);
+            let default = declared_default.and_then(|v| schema::default_expr(&ty, v));
+            let field = match default {
+                // `#[serde(default)]` gives false, 0 and empty already.
+                Some(expr) if expr.is_type_default() => field(ty.render(), true, None),
+                Some(expr) => {
+                    // An associated function of the struct: field names are
+                    // unique within it, so these never collide.
+                    let fn_ident = format!("default_{}", ident.trim_start_matches("r#"));
+                    out.defaults.push(DefaultFn {
+                        ident: fn_ident.clone(),
+                        ty: ty.render(),
+                        expr,
+                    });
+                    field(ty.render(), false, Some(fn_ident))
+                }
+                None if is_required && !nullable => field(ty.render(), false, None),
+                None => field(format!("Option<{}>", ty.render()), true, None),
+            };
+            out.fields.push(field);
         }
-        (fields, defaults)
+        out
+    }
+
+    /// A property whose values are a non-empty list of strings becomes an
+    /// enum (or `Vec` of one, for an array whose items are): the enum and
+    /// the field's type. A declared default that is one of the values
+    /// becomes the enum's `#[default]` variant.
+    fn string_enum(
+        &mut self,
+        owner: &str,
+        field: &str,
+        prop: &Value,
+        default: Option<&Value>,
+    ) -> Option<(Enum, String)> {
+        let (values_of, in_vec) = match prop.get("type").and_then(Value::as_str)? {
+            "string" => (prop, false),
+            "array" => (prop.get("items")?, true),
+            _ => return None,
+        };
+        if in_vec && values_of.get("type").and_then(Value::as_str) != Some("string") {
+            return None;
+        }
+        let values = values_of
+            .get("enum")?
+            .as_array()?
+            .iter()
+            .map(Value::as_str)
+            .collect::<Option<Vec<&str>>>()
+            .filter(|v| !v.is_empty())?;
+        let default = default.and_then(Value::as_str).filter(|_| !in_vec);
+        let ident = names::unique(&names::field_enum(owner, field), |c| {
+            self.type_names.contains(c)
+        });
+        self.type_names.insert(ident.clone());
+        let variants: Vec<Variant> = names::enum_variants(&values)
+            .into_iter()
+            .zip(&values)
+            .map(|(ident, value)| Variant {
+                ident,
+                value: (*value).to_string(),
+                default: default == Some(*value),
+            })
+            .collect();
+        let has_default = variants.iter().any(|v| v.default);
+        let doc = vec![format!(" Values of `{field}` of `{owner}`.")];
+        let ty = if in_vec {
+            format!("Vec<{ident}>")
+        } else {
+            ident.clone()
+        };
+        let e = Enum {
+            ident,
+            doc,
+            variants,
+            has_default,
+        };
+        Some((e, ty))
     }
 
     fn resource(&mut self, res: &spec::Resource) -> Resource {
@@ -300,6 +409,7 @@ impl SpecLowering<'_> {
             doc,
             fields,
             defaults: Vec::new(),
+            enums: Vec::new(),
         });
 
         let mut d = Map::new();
@@ -409,6 +519,7 @@ impl SpecLowering<'_> {
             doc,
             fields,
             defaults: Vec::new(),
+            enums: Vec::new(),
         });
         args
     }
