@@ -40,9 +40,15 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
         /// Depend on mcpgen-runtime by this path (relative to the output
-        /// directory) instead of by version.
-        #[arg(long)]
+        /// directory). Default: the runtime sources this mcpgen was built
+        /// from, when they still exist (the runtime is not on crates.io
+        /// yet), else the registry version.
+        #[arg(long, conflicts_with = "runtime_version")]
         runtime_path: Option<String>,
+        /// Depend on this crates.io version of mcpgen-runtime (e.g. `0.1`)
+        /// instead of a path.
+        #[arg(long, value_name = "VERSION")]
+        runtime_version: Option<String>,
         /// Write nothing; exit 1 and print a unified diff when the crate on
         /// disk is not what generating would make of the spec (for CI).
         #[arg(long)]
@@ -253,15 +259,22 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
             openapi,
             output,
             runtime_path,
+            runtime_version,
             check,
             force,
         } => {
+            // Without either option: (the default runtime, what to say of it).
+            let (runtime_path, note) = match (runtime_path, &runtime_version) {
+                (None, None) => default_runtime(),
+                (path, _) => (path, None),
+            };
             let options = Options {
                 spec,
                 runtime_path,
+                runtime_version,
                 openapi: openapi.to_options(),
             };
-            generate(&options, &output, check, &WriteOptions { force })
+            generate(&options, &output, check, &WriteOptions { force }, note)
         }
         Command::Init {
             dir,
@@ -283,6 +296,41 @@ fn execute(cli: Cli) -> Result<ExitCode, Error> {
         } => diff(&old, &new, format, fail_on, &openapi),
         Command::Schema { output, check } => schema(output, check),
     }
+}
+
+/// The runtime a crate depends on when no option says: the runtime sources
+/// this mcpgen was built from (`<repo>/runtime`, an absolute path) while
+/// they exist, so that `cargo install --path generator` then `mcpgen
+/// generate` makes a crate that builds although mcpgen-runtime is not on
+/// crates.io yet; else the registry version. With the note that says which.
+fn default_runtime() -> (Option<String>, Option<String>) {
+    match built_from_runtime() {
+        Some(path) => {
+            let note = format!(
+                "note: the crate depends on mcpgen-runtime at {path} (the sources this mcpgen was \
+                 built from; the runtime is not on crates.io yet); use --runtime-path DIR for \
+                 another copy or --runtime-version VERSION for a registry version"
+            );
+            (Some(path), Some(note))
+        }
+        None => {
+            let version = crate::RUNTIME_VERSION;
+            let note =
+                format!("note: the crate depends on mcpgen-runtime {version} from crates.io");
+            (None, Some(note))
+        }
+    }
+}
+
+/// `<repo>/runtime` of the build, if it still holds mcpgen-runtime (`None`
+/// for a build from a registry package).
+fn built_from_runtime() -> Option<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+    if !manifest.contains("name = \"mcpgen-runtime\"") {
+        return None;
+    }
+    Some(dir.canonicalize().ok()?.to_str()?.to_string())
 }
 
 /// 0 when nothing failed, 1 when the check found something.
@@ -356,13 +404,15 @@ fn generate(
     output: &Path,
     check: bool,
     write_options: &WriteOptions,
+    runtime_note: Option<String>,
 ) -> Result<ExitCode, Error> {
     let loaded = crate::load_ir(options)?;
     print_warnings(&loaded.warnings);
+    let name_note = derived_name_note(options, &loaded.server);
     let generated = crate::generate_ir(loaded)?;
     if check {
         let plan = generated.plan_with(output, write_options)?;
-        return Ok(report_check(&plan, options, output));
+        return Ok(report_check(&plan, options, output, runtime_note.is_some()));
     }
     for (path, action) in generated.write_with(output, write_options)? {
         let what = match action {
@@ -373,11 +423,38 @@ fn generate(
         };
         println!("{what:>12} {}", output.join(path).display());
     }
+    for note in name_note.iter().chain(&runtime_note) {
+        eprintln!("{note}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
+/// An OpenAPI description names no server: say which name was derived and
+/// how to choose another (a YAML spec's name is the user's own).
+fn derived_name_note(options: &Options, server: &crate::ir::Server) -> Option<String> {
+    let text = std::fs::read(&options.spec).unwrap_or_default();
+    if options.openapi.name.is_some() || !crate::openapi::sniff(&String::from_utf8_lossy(&text)) {
+        return None;
+    }
+    let from = match &server.title {
+        Some(title) => format!("from the title {title:?}"),
+        None => String::from("from the file name"),
+    };
+    Some(format!(
+        "note: named the server and package `{}` ({from}); pass --name NAME to choose another",
+        server.package
+    ))
+}
+
 /// `--check`: up to date, or a unified diff and the command that updates.
-fn report_check(plan: &Plan, options: &Options, output: &Path) -> ExitCode {
+/// `runtime_defaulted`: the runtime options were not given, so the command
+/// leaves them out too.
+fn report_check(
+    plan: &Plan,
+    options: &Options,
+    output: &Path,
+    runtime_defaulted: bool,
+) -> ExitCode {
     let spec = options.spec.display();
     if plan.is_empty() {
         println!("{}: up to date with {spec}", output.display());
@@ -385,9 +462,13 @@ fn report_check(plan: &Plan, options: &Options, output: &Path) -> ExitCode {
     }
     print!("{}", plan.unified_diff(output));
     let mut command = format!("mcpgen generate {spec} -o {}", output.display());
-    if let Some(path) = &options.runtime_path {
-        command.push_str(&format!(" --runtime-path {path}"));
-    }
+    let runtime_flag = match (&options.runtime_path, &options.runtime_version) {
+        _ if runtime_defaulted => None,
+        (Some(path), _) => Some(format!(" --runtime-path {path}")),
+        (None, Some(version)) => Some(format!(" --runtime-version {version}")),
+        (None, None) => None,
+    };
+    command.extend(runtime_flag);
     eprintln!("error: {} is out of date with {spec}:", output.display());
     for line in plan.summary(output) {
         eprintln!("  {line}");

@@ -81,6 +81,9 @@ pub struct Options {
     /// Depend on the runtime by this path (relative to the generated crate's
     /// directory, written as given) instead of by version.
     pub runtime_path: Option<String>,
+    /// The registry version requirement of the runtime when no path is
+    /// given (default: [`RUNTIME_VERSION`]).
+    pub runtime_version: Option<String>,
     /// How OpenAPI input (a description given as the spec, or a spec's
     /// `openapi` import) becomes tools.
     pub openapi: OpenApiOptions,
@@ -93,6 +96,7 @@ impl Options {
         Options {
             spec: spec.into(),
             runtime_path: None,
+            runtime_version: None,
             openapi: OpenApiOptions::default(),
         }
     }
@@ -109,11 +113,20 @@ impl Options {
         self
     }
 
+    /// Depend on this registry version of the runtime (when no path is set).
+    pub fn runtime_version(mut self, version: impl Into<String>) -> Self {
+        self.runtime_version = Some(version.into());
+        self
+    }
+
     fn runtime(&self) -> RuntimeDep {
         match &self.runtime_path {
             Some(path) => RuntimeDep::Path { path: path.clone() },
             None => RuntimeDep::Version {
-                version: RUNTIME_VERSION.to_string(),
+                version: self
+                    .runtime_version
+                    .clone()
+                    .unwrap_or_else(|| RUNTIME_VERSION.to_string()),
             },
         }
     }

@@ -148,6 +148,80 @@ pub(crate) fn package_name(server_name: &str) -> Result<String, String> {
     Ok(kebab)
 }
 
+/// Words of a document title that say nothing about which API it is: the
+/// name ends before the first one (after leading ones are skipped).
+const FILLER: &[&str] = &[
+    "official",
+    "unofficial",
+    "spec",
+    "specs",
+    "specification",
+    "openapi",
+    "swagger",
+    "api",
+    "apis",
+    "rest",
+    "restful",
+    "extension",
+    "extensions",
+    "definition",
+    "definitions",
+    "description",
+    "document",
+    "documentation",
+    "version",
+    "public",
+    "org",
+    "com",
+    "io",
+    "net",
+];
+
+/// Small words a name neither starts nor ends with.
+const GLUE: &[&str] = &[
+    "a", "an", "the", "of", "for", "and", "with", "to", "in", "on", "v",
+];
+
+/// A short package name people would choose for an API from its document
+/// title: `GitHub's official OpenAPI spec + Octokit extension` → `github`,
+/// `Swagger Petstore - OpenAPI 3.0` → `petstore`, `OpenAI API` → `openai`.
+/// Words are split at spaces and punctuation only, so brand words written
+/// in one piece (GitHub, OpenAI) stay whole; possessives, versions and
+/// [`FILLER`] words end the name, which is the first run of other words (at
+/// most five, without [`GLUE`] words at either end). `None` when nothing
+/// usable is left.
+pub(crate) fn short_name(title: &str) -> Option<String> {
+    let apostrophe = |c: char| c == '\'' || c == '\u{2019}';
+    let words: Vec<String> = title
+        .split(|c: char| !(c.is_alphanumeric() || apostrophe(c)))
+        .map(|w| {
+            let w = w.trim_matches(apostrophe);
+            let w = w
+                .strip_suffix("'s")
+                .or_else(|| w.strip_suffix("\u{2019}s"))
+                .unwrap_or(w);
+            ascii_only(&w.to_lowercase(), |c| c.is_ascii_alphanumeric())
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let is_version = |w: &str| {
+        let digits = w.strip_prefix('v').unwrap_or(w);
+        !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+    };
+    let is_noise = |w: &&str| is_version(w) || FILLER.contains(w) || GLUE.contains(w);
+    let mut run: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .skip_while(is_noise)
+        .take_while(|w| !is_version(w) && !FILLER.contains(w))
+        .take(5)
+        .collect();
+    while run.last().is_some_and(|w| GLUE.contains(w)) {
+        run.pop();
+    }
+    package_name(&run.join("-")).ok()
+}
+
 /// Is `s` a plain identifier as produced above (what the `ident` template
 /// filter accepts)?
 pub(crate) fn is_valid_ident(s: &str) -> bool {
@@ -245,6 +319,38 @@ mod tests {
         );
         for v in &got {
             assert!(is_valid_ident(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn short_names_from_document_titles() {
+        let cases = [
+            (
+                "GitHub's official OpenAPI spec + Octokit extension",
+                Some("github"),
+            ),
+            ("Swagger Petstore - OpenAPI 3.0", Some("petstore")),
+            ("Swagger Petstore", Some("petstore")),
+            ("OpenAI API", Some("openai")),
+            ("httpbin.org", Some("httpbin")),
+            (
+                "The Jira Cloud platform REST API",
+                Some("jira-cloud-platform"),
+            ),
+            ("Stripe API v1", Some("stripe")),
+            ("API definition with circular $refs", Some("circular-refs")),
+            (
+                "Support for different security types",
+                Some("support-for-different-security-types"),
+            ),
+            ("Messy API", Some("messy")),
+            ("Caf\u{e9} Ordering API", Some("caf-ordering")),
+            ("API v2", None),
+            ("self", None),
+            ("", None),
+        ];
+        for (title, want) in cases {
+            assert_eq!(short_name(title).as_deref(), want, "{title:?}");
         }
     }
 

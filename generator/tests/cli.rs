@@ -40,6 +40,105 @@ fn validate_ok_and_unreadable() {
     assert!(text(&out.stderr).starts_with("error: cannot read missing.yaml"));
 }
 
+/// Without runtime options the crate builds against the runtime sources this
+/// mcpgen was built from (here: this checkout), and says so; a registry
+/// version can be pinned instead.
+#[test]
+fn generate_defaults_to_the_runtime_it_was_built_from() {
+    let dir = tmp("runtime-default");
+    std::fs::write(dir.join("s.yaml"), "server: {name: demo, version: 0.1.0}\n").unwrap();
+    let out = mcpgen(&["generate", "s.yaml", "-o", "out"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let runtime = repo().join("runtime").canonicalize().unwrap();
+    let runtime = runtime.to_str().unwrap();
+    let cargo = std::fs::read_to_string(dir.join("out/Cargo.toml")).unwrap();
+    assert!(
+        cargo.contains(&format!("mcpgen-runtime = {{ path = \"{runtime}\" }}")),
+        "{cargo}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "note: the crate depends on mcpgen-runtime at {runtime}"
+        )),
+        "{stderr}"
+    );
+
+    let out = mcpgen(
+        &[
+            "generate",
+            "s.yaml",
+            "-o",
+            "pinned",
+            "--runtime-version",
+            "0.3",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cargo = std::fs::read_to_string(dir.join("pinned/Cargo.toml")).unwrap();
+    assert!(cargo.contains("mcpgen-runtime = \"0.3\""), "{cargo}");
+    assert!(!text(&out.stderr).contains("note:"));
+
+    let both = [
+        "generate",
+        "s.yaml",
+        "-o",
+        "x",
+        "--runtime-path",
+        "a",
+        "--runtime-version",
+        "1",
+    ];
+    assert_eq!(mcpgen(&both, &dir).status.code(), Some(2));
+}
+
+/// An OpenAPI description's title gives a short default name, and the CLI
+/// says which and how to change it.
+#[test]
+fn openapi_title_gives_a_short_name_and_a_note() {
+    let dir = tmp("short-name");
+    std::fs::write(
+        dir.join("api.json"),
+        r#"{"openapi": "3.0.3", "info": {"title": "GitHub's official OpenAPI spec + Octokit extension", "version": "1.1.4"}, "paths": {}}"#,
+    )
+    .unwrap();
+    let out = mcpgen(
+        &[
+            "generate",
+            "api.json",
+            "-o",
+            "out",
+            "--runtime-version",
+            "0.1",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cargo = std::fs::read_to_string(dir.join("out/Cargo.toml")).unwrap();
+    assert!(cargo.contains("name = \"github\""), "{cargo}");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("note: named the server and package `github` (from the title \"GitHub's official OpenAPI spec + Octokit extension\"); pass --name NAME to choose another"),
+        "{stderr}"
+    );
+    let out = mcpgen(
+        &[
+            "generate",
+            "api.json",
+            "-o",
+            "named",
+            "--runtime-version",
+            "0.1",
+            "--name",
+            "octo",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("note: named"));
+}
+
 #[test]
 fn generate_then_check() {
     let dir = tmp("generate");

@@ -64,8 +64,8 @@ fn messy_document_is_handled_as_it_is() {
     let upstream: Value = serde_json::to_value(&up.config).unwrap();
     // Server variables substituted with their defaults.
     assert_eq!(upstream["baseUrl"], "https://eu.example.com/v1");
-    assert_eq!(upstream["envPrefix"], "MESSY_API");
-    assert_eq!(l.server.package, "messy-api");
+    assert_eq!(upstream["envPrefix"], "MESSY");
+    assert_eq!(l.server.package, "messy");
 
     let all = tools(&l);
     assert_eq!(all.len(), 4);

@@ -304,8 +304,9 @@ pub struct Lowered {
     pub warnings: Vec<Warning>,
 }
 
-/// The server name for a description: `--name`, else `info.title`, else the
-/// file name, kebab-cased into a valid package name.
+/// The server name for a description: `--name`, else a short name from
+/// `info.title` (`names::short_name`), else the title or the file name,
+/// kebab-cased into a valid package name.
 fn server_name(explicit: Option<&str>, title: Option<&str>, path: &Path) -> String {
     if let Some(n) = explicit {
         return n.to_string();
@@ -314,9 +315,14 @@ fn server_name(explicit: Option<&str>, title: Option<&str>, path: &Path) -> Stri
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    [title.unwrap_or(""), stem.as_str()]
+    let title = title.unwrap_or("");
+    let kebab = [title, stem.as_str()]
         .into_iter()
-        .find_map(|c| crate::names::package_name(c).ok())
+        .filter_map(|c| crate::names::package_name(c).ok());
+    crate::names::short_name(title)
+        .into_iter()
+        .chain(kebab)
+        .next()
         .unwrap_or_else(|| String::from("openapi-server"))
 }
 
