@@ -338,44 +338,6 @@ fn positioned_loader_agrees_with_serde_yaml() {
     }
 }
 
-/// (spec, checked-in crate, runtime path as written in its Cargo.toml).
-/// Add `("specs/conformance.yaml", "examples/conformance", "../../runtime")`
-/// once that crate is regenerated with this generator.
-const EXAMPLES: &[(&str, &str, &str)] =
-    &[("specs/example.yaml", "examples/notes", "../../runtime")];
-
-#[test]
-fn checked_in_examples_match_the_generator() {
-    for (spec, dir, runtime) in EXAMPLES {
-        let c = generate(&repo().join(spec), Some(runtime));
-        let dir = repo().join(dir);
-        for f in c.files.iter().filter(|f| !f.user_owned) {
-            let on_disk = std::fs::read_to_string(dir.join(&f.path)).unwrap_or_default();
-            // What the user added below the keep line (the example's own
-            // dependencies) survives regeneration, so it is no difference.
-            let keeps = f
-                .contents
-                .contains("mcpgen keeps everything below this line");
-            let ours = match on_disk.get(..f.contents.len()) {
-                Some(head) if keeps && on_disk.starts_with(&f.contents) => head,
-                _ => on_disk.as_str(),
-            };
-            assert!(
-                ours == f.contents,
-                "{}/{} is out of date: run `cargo run -p mcpgen -- generate {spec} -o {} --runtime-path {runtime}`",
-                dir.display(),
-                f.path.display(),
-                dir.display(),
-            );
-        }
-        assert!(
-            dir.join("src/handlers.rs").is_file(),
-            "{} has no handlers.rs",
-            dir.display()
-        );
-    }
-}
-
 /// The tricky fixture's generated crate must also *compile* (keywords,
 /// `clone`/`default` methods, defaults, renames). Slow (a separate cargo
 /// build), so opt-in: `cargo test -p mcpgen -- --ignored`.
