@@ -2,7 +2,5 @@
 
 #[rustfmt::skip]
 fn main() -> std::process::ExitCode {
-    mcpgen_runtime::cli::run(|| httpbin::server(
-        httpbin::handlers::ServerHandlers::default(),
-    ))
+    mcpgen_runtime::cli::run(httpbin::server)
 }

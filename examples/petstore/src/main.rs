@@ -2,7 +2,5 @@
 
 #[rustfmt::skip]
 fn main() -> std::process::ExitCode {
-    mcpgen_runtime::cli::run(|| petstore::server(
-        petstore::handlers::ServerHandlers::default(),
-    ))
+    mcpgen_runtime::cli::run(petstore::server)
 }
