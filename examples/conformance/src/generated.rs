@@ -352,7 +352,12 @@ pub trait Handlers: Send + Sync + 'static {
 }
 
 /// The server's descriptor JSON (MCP `Implementation`).
-pub const SERVER_INFO: &str = "{\"name\":\"conformance-server\",\"title\":\"mcpgen conformance server\",\"version\":\"0.1.0\",\"description\":\"Implements every tool, resource and prompt the MCP conformance suite exercises.\"}";
+pub const SERVER_INFO: &str = r#"{
+  "name": "conformance-server",
+  "title": "mcpgen conformance server",
+  "version": "0.1.0",
+  "description": "Implements every tool, resource and prompt the MCP conformance suite exercises."
+}"#;
 
 /// Build the server around `handlers`.
 pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
@@ -362,28 +367,72 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             "Test server for the MCP conformance suite and interop tests. Its tools return fixed content, exercise logging, progress, sampling, elicitation and roots, and one (test_reconnection) drops its SSE stream on purpose.",
         )
         .tool(
-            "{\"name\":\"test_simple_text\",\"title\":\"Simple text\",\"description\":\"Returns a simple text response.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true}}",
+            r#"{
+  "name": "test_simple_text",
+  "title": "Simple text",
+  "description": "Returns a simple text response.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_simple_text(&h, ctx, args).await },
             ),
         )
         .tool(
-            "{\"name\":\"test_image_content\",\"title\":\"Image content\",\"description\":\"Returns a 1x1 PNG image.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true}}",
+            r#"{
+  "name": "test_image_content",
+  "title": "Image content",
+  "description": "Returns a 1x1 PNG image.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_image_content(&h, ctx, args).await },
             ),
         )
         .tool(
-            "{\"name\":\"test_audio_content\",\"title\":\"Audio content\",\"description\":\"Returns a short WAV audio clip.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true}}",
+            r#"{
+  "name": "test_audio_content",
+  "title": "Audio content",
+  "description": "Returns a short WAV audio clip.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_audio_content(&h, ctx, args).await },
             ),
         )
         .tool(
-            "{\"name\":\"test_embedded_resource\",\"title\":\"Embedded resource\",\"description\":\"Returns an embedded text resource.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true}}",
+            r#"{
+  "name": "test_embedded_resource",
+  "title": "Embedded resource",
+  "description": "Returns an embedded text resource.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move {
@@ -392,7 +441,18 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .tool(
-            "{\"name\":\"test_multiple_content_types\",\"title\":\"Mixed content\",\"description\":\"Returns text, an image and an embedded resource in one result.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true}}",
+            r#"{
+  "name": "test_multiple_content_types",
+  "title": "Mixed content",
+  "description": "Returns text, an image and an embedded resource in one result.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move {
@@ -401,7 +461,15 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .tool(
-            "{\"name\":\"test_tool_with_logging\",\"title\":\"Logging\",\"description\":\"Sends three info log messages while it runs, 50 ms apart.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}}}",
+            r#"{
+  "name": "test_tool_with_logging",
+  "title": "Logging",
+  "description": "Sends three info log messages while it runs, 50 ms apart.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move {
@@ -410,14 +478,30 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .tool(
-            "{\"name\":\"test_error_handling\",\"title\":\"Error result\",\"description\":\"Always fails with a tool execution error (isError true).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}}}",
+            r#"{
+  "name": "test_error_handling",
+  "title": "Error result",
+  "description": "Always fails with a tool execution error (isError true).",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_error_handling(&h, ctx, args).await },
             ),
         )
         .tool(
-            "{\"name\":\"test_tool_with_progress\",\"title\":\"Progress\",\"description\":\"Reports progress 0, 50 and 100 out of 100, 50 ms apart, then returns the progress token.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}}}",
+            r#"{
+  "name": "test_tool_with_progress",
+  "title": "Progress",
+  "description": "Reports progress 0, 50 and 100 out of 100, 50 ms apart, then returns the progress token.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move {
@@ -426,18 +510,58 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .tool(
-            "{\"name\":\"test_sampling\",\"title\":\"Sampling\",\"description\":\"Asks the client's LLM to complete the prompt (sampling/createMessage) and returns its answer.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"prompt\":{\"type\":\"string\",\"description\":\"The prompt to send to the LLM\"}},\"required\":[\"prompt\"]}}",
+            r#"{
+  "name": "test_sampling",
+  "title": "Sampling",
+  "description": "Asks the client's LLM to complete the prompt (sampling/createMessage) and returns its answer.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "prompt": {
+        "type": "string",
+        "description": "The prompt to send to the LLM"
+      }
+    },
+    "required": [
+      "prompt"
+    ]
+  }
+}"#,
             bind(&h, |h, ctx, args| async move { H::test_sampling(&h, ctx, args).await }),
         )
         .tool(
-            "{\"name\":\"test_elicitation\",\"title\":\"Elicitation\",\"description\":\"Asks the user for a username and an email address (elicitation/create) and returns the answer.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\",\"description\":\"The message to show the user\"}},\"required\":[\"message\"]}}",
+            r#"{
+  "name": "test_elicitation",
+  "title": "Elicitation",
+  "description": "Asks the user for a username and an email address (elicitation/create) and returns the answer.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "message": {
+        "type": "string",
+        "description": "The message to show the user"
+      }
+    },
+    "required": [
+      "message"
+    ]
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_elicitation(&h, ctx, args).await },
             ),
         )
         .tool(
-            "{\"name\":\"test_elicitation_sep1034_defaults\",\"title\":\"Elicitation with defaults\",\"description\":\"Elicits a form whose string, integer, number, enum and boolean fields have defaults (SEP-1034).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}}}",
+            r#"{
+  "name": "test_elicitation_sep1034_defaults",
+  "title": "Elicitation with defaults",
+  "description": "Elicits a form whose string, integer, number, enum and boolean fields have defaults (SEP-1034).",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move {
@@ -446,7 +570,15 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .tool(
-            "{\"name\":\"test_elicitation_sep1330_enums\",\"title\":\"Elicitation with enums\",\"description\":\"Elicits a form with titled, untitled, legacy and multi-select enum fields (SEP-1330).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}}}",
+            r#"{
+  "name": "test_elicitation_sep1330_enums",
+  "title": "Elicitation with enums",
+  "description": "Elicits a form with titled, untitled, legacy and multi-select enum fields (SEP-1330).",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move {
@@ -455,7 +587,37 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .tool(
-            "{\"name\":\"json_schema_2020_12_tool\",\"title\":\"JSON Schema 2020-12\",\"description\":\"Tool with JSON Schema 2020-12 features\",\"inputSchema\":{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\",\"$defs\":{\"address\":{\"type\":\"object\",\"properties\":{\"street\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"}}}},\"properties\":{\"name\":{\"type\":\"string\"},\"address\":{\"$ref\":\"#/$defs/address\"}},\"additionalProperties\":false}}",
+            r##"{
+  "name": "json_schema_2020_12_tool",
+  "title": "JSON Schema 2020-12",
+  "description": "Tool with JSON Schema 2020-12 features",
+  "inputSchema": {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {
+      "address": {
+        "type": "object",
+        "properties": {
+          "street": {
+            "type": "string"
+          },
+          "city": {
+            "type": "string"
+          }
+        }
+      }
+    },
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "address": {
+        "$ref": "#/$defs/address"
+      }
+    },
+    "additionalProperties": false
+  }
+}"##,
             bind(
                 &h,
                 |h, ctx, args| async move {
@@ -464,55 +626,176 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .tool(
-            "{\"name\":\"test_reconnection\",\"title\":\"SSE reconnection\",\"description\":\"Closes its SSE stream before answering, so the client must reconnect with Last-Event-ID to get the result.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}}}",
+            r#"{
+  "name": "test_reconnection",
+  "title": "SSE reconnection",
+  "description": "Closes its SSE stream before answering, so the client must reconnect with Last-Event-ID to get the result.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_reconnection(&h, ctx, args).await },
             ),
         )
         .tool(
-            "{\"name\":\"test_list_roots\",\"title\":\"List roots\",\"description\":\"Asks the client for its roots (roots/list) and returns them as JSON text.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true}}",
+            r#"{
+  "name": "test_list_roots",
+  "title": "List roots",
+  "description": "Asks the client for its roots (roots/list) and returns them as JSON text.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_list_roots(&h, ctx, args).await },
             ),
         )
         .tool(
-            "{\"name\":\"test_add\",\"title\":\"Add two numbers\",\"description\":\"Adds two numbers and returns the sum as structured content.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\",\"description\":\"First addend\"},\"b\":{\"type\":\"number\",\"description\":\"Second addend\"}},\"required\":[\"a\",\"b\"]},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"sum\":{\"type\":\"number\"}},\"required\":[\"sum\"]},\"annotations\":{\"readOnlyHint\":true,\"idempotentHint\":true,\"openWorldHint\":false}}",
+            r#"{
+  "name": "test_add",
+  "title": "Add two numbers",
+  "description": "Adds two numbers and returns the sum as structured content.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "a": {
+        "type": "number",
+        "description": "First addend"
+      },
+      "b": {
+        "type": "number",
+        "description": "Second addend"
+      }
+    },
+    "required": [
+      "a",
+      "b"
+    ]
+  },
+  "outputSchema": {
+    "type": "object",
+    "properties": {
+      "sum": {
+        "type": "number"
+      }
+    },
+    "required": [
+      "sum"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "idempotentHint": true,
+    "openWorldHint": false
+  }
+}"#,
             bind(&h, |h, ctx, args| async move { H::test_add(&h, ctx, args).await }),
         )
         .tool(
-            "{\"name\":\"test_touch_resource\",\"title\":\"Touch a resource\",\"description\":\"Reports the resource as updated, so its subscribers get notifications/resources/updated.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"uri\":{\"type\":\"string\",\"description\":\"URI of the resource that changed\"}},\"required\":[\"uri\"]}}",
+            r#"{
+  "name": "test_touch_resource",
+  "title": "Touch a resource",
+  "description": "Reports the resource as updated, so its subscribers get notifications/resources/updated.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "uri": {
+        "type": "string",
+        "description": "URI of the resource that changed"
+      }
+    },
+    "required": [
+      "uri"
+    ]
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_touch_resource(&h, ctx, args).await },
             ),
         )
         .tool(
-            "{\"name\":\"test_slow_operation\",\"title\":\"Slow operation\",\"description\":\"Waits the given number of seconds (at most 30) unless cancelled first; cancellations are counted in test://stats.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"seconds\":{\"type\":\"number\",\"description\":\"How long to wait\"}},\"required\":[\"seconds\"]}}",
+            r#"{
+  "name": "test_slow_operation",
+  "title": "Slow operation",
+  "description": "Waits the given number of seconds (at most 30) unless cancelled first; cancellations are counted in test://stats.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "seconds": {
+        "type": "number",
+        "description": "How long to wait"
+      }
+    },
+    "required": [
+      "seconds"
+    ]
+  }
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_slow_operation(&h, ctx, args).await },
             ),
         )
         .resource_text(
-            "{\"uri\":\"test://static-text\",\"name\":\"static-text\",\"title\":\"Static text\",\"description\":\"A static text resource.\",\"mimeType\":\"text/plain\",\"size\":48}",
+            r#"{
+  "uri": "test://static-text",
+  "name": "static-text",
+  "title": "Static text",
+  "description": "A static text resource.",
+  "mimeType": "text/plain",
+  "size": 48
+}"#,
             "This is the content of the static text resource.",
         )
         .resource_blob(
-            "{\"uri\":\"test://static-binary\",\"name\":\"static-binary\",\"title\":\"Static binary\",\"description\":\"A static binary resource (a 1x1 PNG).\",\"mimeType\":\"image/png\",\"size\":70}",
+            r#"{
+  "uri": "test://static-binary",
+  "name": "static-binary",
+  "title": "Static binary",
+  "description": "A static binary resource (a 1x1 PNG).",
+  "mimeType": "image/png",
+  "size": 70
+}"#,
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==",
         )
         .resource_text(
-            "{\"uri\":\"test://watched-resource\",\"name\":\"watched-resource\",\"title\":\"Watched resource\",\"description\":\"A resource clients can subscribe to.\",\"mimeType\":\"text/plain\",\"size\":24}",
+            r#"{
+  "uri": "test://watched-resource",
+  "name": "watched-resource",
+  "title": "Watched resource",
+  "description": "A resource clients can subscribe to.",
+  "mimeType": "text/plain",
+  "size": 24
+}"#,
             "Watched resource content",
         )
         .resource(
-            "{\"uri\":\"test://stats\",\"name\":\"stats\",\"title\":\"Server statistics\",\"description\":\"Counters kept by the server, as JSON: cancelledCalls.\",\"mimeType\":\"application/json\"}",
+            r#"{
+  "uri": "test://stats",
+  "name": "stats",
+  "title": "Server statistics",
+  "description": "Counters kept by the server, as JSON: cancelledCalls.",
+  "mimeType": "application/json"
+}"#,
             bind(&h, |h, ctx, uri| async move { H::read_stats(&h, ctx, uri).await }),
         )
         .resource_template(
-            "{\"uriTemplate\":\"test://template/{id}/data\",\"name\":\"template\",\"title\":\"Template data\",\"description\":\"JSON data for an id.\",\"mimeType\":\"application/json\"}",
+            r#"{
+  "uriTemplate": "test://template/{id}/data",
+  "name": "template",
+  "title": "Template data",
+  "description": "JSON data for an id.",
+  "mimeType": "application/json"
+}"#,
             bind_template(
                 &h,
                 |h, ctx, uri, params| async move {
@@ -521,15 +804,46 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .prompt(
-            "{\"name\":\"test_simple_prompt\",\"title\":\"Simple prompt\",\"description\":\"A simple prompt without arguments.\"}",
+            r#"{
+  "name": "test_simple_prompt",
+  "title": "Simple prompt",
+  "description": "A simple prompt without arguments."
+}"#,
             "[{\"role\":\"user\",\"content\":{\"type\":\"text\",\"text\":\"This is a simple prompt for testing.\"}}]",
         )
         .prompt(
-            "{\"name\":\"test_prompt_with_arguments\",\"title\":\"Prompt with arguments\",\"description\":\"A prompt with two required arguments.\",\"arguments\":[{\"name\":\"arg1\",\"description\":\"First test argument\",\"required\":true},{\"name\":\"arg2\",\"description\":\"Second test argument\",\"required\":true}]}",
+            r#"{
+  "name": "test_prompt_with_arguments",
+  "title": "Prompt with arguments",
+  "description": "A prompt with two required arguments.",
+  "arguments": [
+    {
+      "name": "arg1",
+      "description": "First test argument",
+      "required": true
+    },
+    {
+      "name": "arg2",
+      "description": "Second test argument",
+      "required": true
+    }
+  ]
+}"#,
             "[{\"role\":\"user\",\"content\":{\"type\":\"text\",\"text\":\"Prompt with arguments: arg1='{{arg1}}', arg2='{{arg2}}'\"}}]",
         )
         .prompt_handler(
-            "{\"name\":\"test_prompt_with_embedded_resource\",\"title\":\"Prompt with embedded resource\",\"description\":\"A prompt that embeds the resource named by its argument.\",\"arguments\":[{\"name\":\"resourceUri\",\"description\":\"URI of the resource to embed\",\"required\":true}]}",
+            r#"{
+  "name": "test_prompt_with_embedded_resource",
+  "title": "Prompt with embedded resource",
+  "description": "A prompt that embeds the resource named by its argument.",
+  "arguments": [
+    {
+      "name": "resourceUri",
+      "description": "URI of the resource to embed",
+      "required": true
+    }
+  ]
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move {
@@ -538,7 +852,11 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .prompt(
-            "{\"name\":\"test_prompt_with_image\",\"title\":\"Prompt with image\",\"description\":\"A prompt with an image.\"}",
+            r#"{
+  "name": "test_prompt_with_image",
+  "title": "Prompt with image",
+  "description": "A prompt with an image."
+}"#,
             "[{\"role\":\"user\",\"content\":{\"type\":\"image\",\"data\":\"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==\",\"mimeType\":\"image/png\"}},{\"role\":\"user\",\"content\":{\"type\":\"text\",\"text\":\"Please analyze the image above.\"}}]",
         )
         .completion(

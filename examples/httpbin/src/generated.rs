@@ -6,324 +6,2878 @@
 use mcpgen_runtime::prelude::*;
 
 /// The server's descriptor JSON (MCP `Implementation`).
-pub const SERVER_INFO: &str = "{\"name\":\"httpbin\",\"title\":\"httpbin.org\",\"version\":\"0.10.4\",\"description\":\"A simple HTTP Request & Response Service.<br/> A <a href='http://kennethreitz.com/'>Kenneth Reitz</a> project.<br/> <br/> <b>Run locally: </b> <br/> <code>$ docker pull ghcr.io/psf/httpbin</code> <br/><code>$ docker run -p 80:8080 ghcr.io/psf/httpbin</code>\"}";
+pub const SERVER_INFO: &str = r#"{
+  "name": "httpbin",
+  "title": "httpbin.org",
+  "version": "0.10.4",
+  "description": "A simple HTTP Request & Response Service.<br/> A <a href='http://kennethreitz.com/'>Kenneth Reitz</a> project.<br/> <br/> <b>Run locally: </b> <br/> <code>$ docker pull ghcr.io/psf/httpbin</code> <br/><code>$ docker run -p 80:8080 ghcr.io/psf/httpbin</code>"
+}"#;
 
 /// The upstream API these tools call (`UPSTREAM_JSON`, see mcpgen's docs/upstream.md).
-pub const UPSTREAM: &str = "{\"baseUrl\":\"https://httpbin.org\",\"envPrefix\":\"HTTPBIN\",\"securitySchemes\":{},\"timeoutMs\":30000,\"retries\":{\"max\":2,\"initialBackoffMs\":200}}";
+pub const UPSTREAM: &str = r#"{
+  "baseUrl": "https://httpbin.org",
+  "envPrefix": "HTTPBIN",
+  "securitySchemes": {},
+  "timeoutMs": 30000,
+  "retries": {
+    "max": 2,
+    "initialBackoffMs": 200
+  }
+}"#;
+
+/// Schema definitions shared by the tools below: each tool's `inputSchema`
+/// and `outputSchema` gets the ones it reaches as `$defs` at start-up.
+pub const UPSTREAM_DEFS: &str = r#"{}"#;
 
 /// Tools that call the upstream API: (MCP tool descriptor, operation descriptor).
 pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
     (
-        "{\"name\":\"get_absolute_redirect_n\",\"title\":\"Absolutely 302 Redirects n times.\",\"description\":\"Absolutely 302 Redirects n times.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/absolute-redirect/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"get_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/anything\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"put_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"PUT\",\"path\":\"/anything\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"post_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/anything\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"delete_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"DELETE\",\"path\":\"/anything\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"patch_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"PATCH\",\"path\":\"/anything\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"trace_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"TRACE\",\"path\":\"/anything\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_anything_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"anything\":{\"type\":\"string\"}},\"required\":[\"anything\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/anything/{anything}\",\"parameters\":[{\"name\":\"anything\",\"in\":\"path\",\"arg\":\"anything\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"put_anything_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"anything\":{\"type\":\"string\"}},\"required\":[\"anything\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"PUT\",\"path\":\"/anything/{anything}\",\"parameters\":[{\"name\":\"anything\",\"in\":\"path\",\"arg\":\"anything\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"post_anything_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"anything\":{\"type\":\"string\"}},\"required\":[\"anything\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/anything/{anything}\",\"parameters\":[{\"name\":\"anything\",\"in\":\"path\",\"arg\":\"anything\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"delete_anything_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"anything\":{\"type\":\"string\"}},\"required\":[\"anything\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"DELETE\",\"path\":\"/anything/{anything}\",\"parameters\":[{\"name\":\"anything\",\"in\":\"path\",\"arg\":\"anything\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"patch_anything_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"anything\":{\"type\":\"string\"}},\"required\":[\"anything\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"PATCH\",\"path\":\"/anything/{anything}\",\"parameters\":[{\"name\":\"anything\",\"in\":\"path\",\"arg\":\"anything\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"trace_anything_anything\",\"title\":\"Returns anything passed in request data.\",\"description\":\"Returns anything passed in request data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"anything\":{\"type\":\"string\"}},\"required\":[\"anything\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"TRACE\",\"path\":\"/anything/{anything}\",\"parameters\":[{\"name\":\"anything\",\"in\":\"path\",\"arg\":\"anything\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_base64_value\",\"title\":\"Decodes base64url-encoded string.\",\"description\":\"Decodes base64url-encoded string.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"value\":{\"default\":\"SFRUUEJJTiBpcyBhd2Vzb21l\",\"type\":\"string\"}},\"required\":[\"value\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/base64/{value}\",\"parameters\":[{\"name\":\"value\",\"in\":\"path\",\"arg\":\"value\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"get_basic_auth_user_passwd\",\"title\":\"Prompts the user for authorization using HTTP Basic Auth.\",\"description\":\"Prompts the user for authorization using HTTP Basic Auth.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},\"passwd\":{\"type\":\"string\"}},\"required\":[\"user\",\"passwd\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/basic-auth/{user}/{passwd}\",\"parameters\":[{\"name\":\"user\",\"in\":\"path\",\"arg\":\"user\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"passwd\",\"in\":\"path\",\"arg\":\"passwd\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_bearer\",\"title\":\"Prompts the user for authorization using bearer authentication.\",\"description\":\"Prompts the user for authorization using bearer authentication.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/bearer\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_brotli\",\"title\":\"Returns Brotli-encoded data.\",\"description\":\"Returns Brotli-encoded data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/brotli\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_bytes_n\",\"title\":\"Returns n random bytes generated with given seed\",\"description\":\"Returns n random bytes generated with given seed\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/bytes/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/octet-stream\"}",
-    ),
-    (
-        "{\"name\":\"get_cache\",\"title\":\"Returns a 304 if an If-Modified-Since header or If-None-Match is present. Returns the same as a GET otherwise.\",\"description\":\"Returns a 304 if an If-Modified-Since header or If-None-Match is present. Returns the same as a GET otherwise.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"if_modified_since\":{},\"if_none_match\":{}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/cache\",\"parameters\":[{\"name\":\"If-Modified-Since\",\"in\":\"header\",\"arg\":\"if_modified_since\",\"style\":\"simple\",\"explode\":false,\"required\":false,\"kind\":\"primitive\"},{\"name\":\"If-None-Match\",\"in\":\"header\",\"arg\":\"if_none_match\",\"style\":\"simple\",\"explode\":false,\"required\":false,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_cache_value\",\"title\":\"Sets a Cache-Control header for n seconds.\",\"description\":\"Sets a Cache-Control header for n seconds.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"value\":{\"type\":\"integer\"}},\"required\":[\"value\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/cache/{value}\",\"parameters\":[{\"name\":\"value\",\"in\":\"path\",\"arg\":\"value\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_cookies\",\"title\":\"Returns cookie data.\",\"description\":\"Returns cookie data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/cookies\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_cookies_delete\",\"title\":\"Deletes cookie(s) as provided by the query string and redirects to cookie list.\",\"description\":\"Deletes cookie(s) as provided by the query string and redirects to cookie list.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"freeform\":{\"additionalProperties\":{\"type\":\"string\"},\"type\":\"object\"}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/cookies/delete\",\"parameters\":[{\"name\":\"freeform\",\"in\":\"query\",\"arg\":\"freeform\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"object\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"get_cookies_set\",\"title\":\"Sets cookie(s) as provided by the query string and redirects to cookie list.\",\"description\":\"Sets cookie(s) as provided by the query string and redirects to cookie list.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"freeform\":{\"additionalProperties\":{\"type\":\"string\"},\"type\":\"object\"}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/cookies/set\",\"parameters\":[{\"name\":\"freeform\",\"in\":\"query\",\"arg\":\"freeform\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"object\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"get_cookies_set_name_value\",\"title\":\"Sets a cookie and redirects to cookie list.\",\"description\":\"Sets a cookie and redirects to cookie list.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"value\":{\"type\":\"string\"}},\"required\":[\"name\",\"value\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/cookies/set/{name}/{value}\",\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"arg\":\"name\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"value\",\"in\":\"path\",\"arg\":\"value\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"get_deflate\",\"title\":\"Returns Deflate-encoded data.\",\"description\":\"Returns Deflate-encoded data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/deflate\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"put_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"PUT\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"post_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"delete_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"DELETE\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"patch_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"PATCH\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"trace_delay_delay\",\"title\":\"Returns a delayed response (max of 10 seconds).\",\"description\":\"Returns a delayed response (max of 10 seconds).\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"delay\":{\"type\":\"integer\"}},\"required\":[\"delay\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"TRACE\",\"path\":\"/delay/{delay}\",\"parameters\":[{\"name\":\"delay\",\"in\":\"path\",\"arg\":\"delay\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"delete_delete\",\"title\":\"The request's DELETE parameters.\",\"description\":\"The request's DELETE parameters.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"DELETE\",\"path\":\"/delete\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_deny\",\"title\":\"Returns page denied by robots.txt rules.\",\"description\":\"Returns page denied by robots.txt rules.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/deny\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"get_digest_auth_qop_user_passwd\",\"title\":\"Prompts the user for authorization using Digest Auth.\",\"description\":\"Prompts the user for authorization using Digest Auth.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"qop\":{\"type\":\"string\",\"description\":\"auth or auth-int\"},\"user\":{\"type\":\"string\"},\"passwd\":{\"type\":\"string\"}},\"required\":[\"qop\",\"user\",\"passwd\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/digest-auth/{qop}/{user}/{passwd}\",\"parameters\":[{\"name\":\"qop\",\"in\":\"path\",\"arg\":\"qop\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"user\",\"in\":\"path\",\"arg\":\"user\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"passwd\",\"in\":\"path\",\"arg\":\"passwd\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_digest_auth_qop_user_passwd_algorithm\",\"title\":\"Prompts the user for authorization using Digest Auth + Algorithm.\",\"description\":\"Prompts the user for authorization using Digest Auth + Algorithm.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"qop\":{\"type\":\"string\",\"description\":\"auth or auth-int\"},\"user\":{\"type\":\"string\"},\"passwd\":{\"type\":\"string\"},\"algorithm\":{\"default\":\"MD5\",\"type\":\"string\",\"description\":\"MD5, SHA-256, SHA-512\"}},\"required\":[\"qop\",\"user\",\"passwd\",\"algorithm\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/digest-auth/{qop}/{user}/{passwd}/{algorithm}\",\"parameters\":[{\"name\":\"qop\",\"in\":\"path\",\"arg\":\"qop\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"user\",\"in\":\"path\",\"arg\":\"user\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"passwd\",\"in\":\"path\",\"arg\":\"passwd\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"algorithm\",\"in\":\"path\",\"arg\":\"algorithm\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_digest_auth_qop_user_passwd_algorithm_stale_after\",\"title\":\"Prompts the user for authorization using Digest Auth + Algorithm.\",\"description\":\"Prompts the user for authorization using Digest Auth + Algorithm.\\n\\nallow settings the stale_after argument.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"qop\":{\"type\":\"string\",\"description\":\"auth or auth-int\"},\"user\":{\"type\":\"string\"},\"passwd\":{\"type\":\"string\"},\"algorithm\":{\"default\":\"MD5\",\"type\":\"string\",\"description\":\"MD5, SHA-256, SHA-512\"},\"stale_after\":{\"default\":\"never\",\"type\":\"string\"}},\"required\":[\"qop\",\"user\",\"passwd\",\"algorithm\",\"stale_after\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/digest-auth/{qop}/{user}/{passwd}/{algorithm}/{stale_after}\",\"parameters\":[{\"name\":\"qop\",\"in\":\"path\",\"arg\":\"qop\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"user\",\"in\":\"path\",\"arg\":\"user\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"passwd\",\"in\":\"path\",\"arg\":\"passwd\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"algorithm\",\"in\":\"path\",\"arg\":\"algorithm\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"stale_after\",\"in\":\"path\",\"arg\":\"stale_after\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_drip\",\"title\":\"Drips data over a duration after an optional initial delay.\",\"description\":\"Drips data over a duration after an optional initial delay.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"duration\":{\"default\":2,\"type\":\"number\",\"description\":\"The amount of time (in seconds) over which to drip each byte\"},\"numbytes\":{\"default\":10,\"type\":\"integer\",\"description\":\"The number of bytes to respond with\"},\"code\":{\"default\":200,\"type\":\"integer\",\"description\":\"The response code that will be returned\"},\"delay\":{\"default\":2,\"type\":\"number\",\"description\":\"The amount of time (in seconds) to delay before responding\"}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/drip\",\"parameters\":[{\"name\":\"duration\",\"in\":\"query\",\"arg\":\"duration\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"primitive\"},{\"name\":\"numbytes\",\"in\":\"query\",\"arg\":\"numbytes\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"primitive\"},{\"name\":\"code\",\"in\":\"query\",\"arg\":\"code\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"primitive\"},{\"name\":\"delay\",\"in\":\"query\",\"arg\":\"delay\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/octet-stream\"}",
-    ),
-    (
-        "{\"name\":\"get_encoding_utf8\",\"title\":\"Returns a UTF-8 encoded body.\",\"description\":\"Returns a UTF-8 encoded body.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/encoding/utf8\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"get_etag_etag\",\"title\":\"Assumes the resource has the given etag and responds to If-None-Match and If-Match headers appropriately.\",\"description\":\"Assumes the resource has the given etag and responds to If-None-Match and If-Match headers appropriately.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"if_none_match\":{},\"if_match\":{},\"etag\":{\"type\":\"string\"}},\"required\":[\"etag\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/etag/{etag}\",\"parameters\":[{\"name\":\"If-None-Match\",\"in\":\"header\",\"arg\":\"if_none_match\",\"style\":\"simple\",\"explode\":false,\"required\":false,\"kind\":\"primitive\"},{\"name\":\"If-Match\",\"in\":\"header\",\"arg\":\"if_match\",\"style\":\"simple\",\"explode\":false,\"required\":false,\"kind\":\"primitive\"},{\"name\":\"etag\",\"in\":\"path\",\"arg\":\"etag\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_get\",\"title\":\"The request's query parameters.\",\"description\":\"The request's query parameters.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/get\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_gzip\",\"title\":\"Returns GZip-encoded data.\",\"description\":\"Returns GZip-encoded data.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/gzip\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_headers\",\"title\":\"Return the incoming request's HTTP headers.\",\"description\":\"Return the incoming request's HTTP headers.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/headers\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_hidden_basic_auth_user_passwd\",\"title\":\"Prompts the user for authorization using HTTP Basic Auth.\",\"description\":\"Prompts the user for authorization using HTTP Basic Auth.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},\"passwd\":{\"type\":\"string\"}},\"required\":[\"user\",\"passwd\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/hidden-basic-auth/{user}/{passwd}\",\"parameters\":[{\"name\":\"user\",\"in\":\"path\",\"arg\":\"user\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"passwd\",\"in\":\"path\",\"arg\":\"passwd\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_html\",\"title\":\"Returns a simple HTML document.\",\"description\":\"Returns a simple HTML document.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/html\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"get_image\",\"title\":\"Returns a simple image of the type suggest by the Accept header.\",\"description\":\"Returns a simple image of the type suggest by the Accept header.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/image\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"image/webp, image/svg+xml, image/jpeg, image/png, image/*\"}",
-    ),
-    (
-        "{\"name\":\"get_image_jpeg\",\"title\":\"Returns a simple JPEG image.\",\"description\":\"Returns a simple JPEG image.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/image/jpeg\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"image/jpeg\"}",
-    ),
-    (
-        "{\"name\":\"get_image_png\",\"title\":\"Returns a simple PNG image.\",\"description\":\"Returns a simple PNG image.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/image/png\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"image/png\"}",
-    ),
-    (
-        "{\"name\":\"get_image_svg\",\"title\":\"Returns a simple SVG image.\",\"description\":\"Returns a simple SVG image.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/image/svg\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"image/svg+xml\"}",
-    ),
-    (
-        "{\"name\":\"get_image_webp\",\"title\":\"Returns a simple WEBP image.\",\"description\":\"Returns a simple WEBP image.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/image/webp\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"image/webp\"}",
-    ),
-    (
-        "{\"name\":\"get_ip\",\"title\":\"Returns the requester's IP Address.\",\"description\":\"Returns the requester's IP Address.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/ip\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_json\",\"title\":\"Returns a simple JSON document.\",\"description\":\"Returns a simple JSON document.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/json\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_links_n_offset\",\"title\":\"Generate a page containing n links to other pages which do the same.\",\"description\":\"Generate a page containing n links to other pages which do the same.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"},\"offset\":{\"type\":\"integer\"}},\"required\":[\"n\",\"offset\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/links/{n}/{offset}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"offset\",\"in\":\"path\",\"arg\":\"offset\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"patch_patch\",\"title\":\"The request's PATCH parameters.\",\"description\":\"The request's PATCH parameters.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"PATCH\",\"path\":\"/patch\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"post_post\",\"title\":\"The request's POST parameters.\",\"description\":\"The request's POST parameters.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/post\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"put_put\",\"title\":\"The request's PUT parameters.\",\"description\":\"The request's PUT parameters.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"PUT\",\"path\":\"/put\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_range_numbytes\",\"title\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"description\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"numbytes\":{\"type\":\"integer\"}},\"required\":[\"numbytes\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/range/{numbytes}\",\"parameters\":[{\"name\":\"numbytes\",\"in\":\"path\",\"arg\":\"numbytes\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/octet-stream\"}",
-    ),
-    (
-        "{\"name\":\"get_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},\"status_code\":{\"type\":\"integer\"}},\"required\":[\"url\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/redirect-to\",\"parameters\":[{\"name\":\"url\",\"in\":\"query\",\"arg\":\"url\",\"style\":\"form\",\"explode\":true,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"status_code\",\"in\":\"query\",\"arg\":\"status_code\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"put_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},\"status_code\":{\"type\":\"integer\"}},\"required\":[\"url\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"PUT\",\"path\":\"/redirect-to\",\"parameters\":[],\"body\":{\"flattened\":[\"url\",\"status_code\"],\"required\":true,\"mediaType\":\"application/x-www-form-urlencoded\"},\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"post_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},\"status_code\":{\"type\":\"integer\"}},\"required\":[\"url\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/redirect-to\",\"parameters\":[],\"body\":{\"flattened\":[\"url\",\"status_code\"],\"required\":true,\"mediaType\":\"application/x-www-form-urlencoded\"},\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"delete_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"DELETE\",\"path\":\"/redirect-to\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"patch_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"PATCH\",\"path\":\"/redirect-to\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"trace_redirect_to\",\"title\":\"302/3XX Redirects to the given URL.\",\"description\":\"302/3XX Redirects to the given URL.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"TRACE\",\"path\":\"/redirect-to\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"get_redirect_n\",\"title\":\"302 Redirects n times.\",\"description\":\"302 Redirects n times.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/redirect/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"get_relative_redirect_n\",\"title\":\"Relatively 302 Redirects n times.\",\"description\":\"Relatively 302 Redirects n times.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/relative-redirect/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/html\"}",
-    ),
-    (
-        "{\"name\":\"get_response_headers\",\"title\":\"Returns a set of response headers from the query string.\",\"description\":\"Returns a set of response headers from the query string.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"freeform\":{\"additionalProperties\":{\"type\":\"string\"},\"type\":\"object\"}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/response-headers\",\"parameters\":[{\"name\":\"freeform\",\"in\":\"query\",\"arg\":\"freeform\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"object\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"post_response_headers\",\"title\":\"Returns a set of response headers from the query string.\",\"description\":\"Returns a set of response headers from the query string.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"freeform\":{\"additionalProperties\":{\"type\":\"string\"},\"type\":\"object\"}}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/response-headers\",\"parameters\":[{\"name\":\"freeform\",\"in\":\"query\",\"arg\":\"freeform\",\"style\":\"form\",\"explode\":true,\"required\":false,\"kind\":\"object\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_robots_txt\",\"title\":\"Returns some robots.txt rules.\",\"description\":\"Returns some robots.txt rules.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/robots.txt\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"get_status_codes\",\"title\":\"Return status code or random status code if more than one are given\",\"description\":\"Return status code or random status code if more than one are given\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"codes\":{}},\"required\":[\"codes\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/status/{codes}\",\"parameters\":[{\"name\":\"codes\",\"in\":\"path\",\"arg\":\"codes\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"put_status_codes\",\"title\":\"Return status code or random status code if more than one are given\",\"description\":\"Return status code or random status code if more than one are given\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"codes\":{}},\"required\":[\"codes\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"PUT\",\"path\":\"/status/{codes}\",\"parameters\":[{\"name\":\"codes\",\"in\":\"path\",\"arg\":\"codes\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"post_status_codes\",\"title\":\"Return status code or random status code if more than one are given\",\"description\":\"Return status code or random status code if more than one are given\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"codes\":{}},\"required\":[\"codes\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/status/{codes}\",\"parameters\":[{\"name\":\"codes\",\"in\":\"path\",\"arg\":\"codes\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"delete_status_codes\",\"title\":\"Return status code or random status code if more than one are given\",\"description\":\"Return status code or random status code if more than one are given\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"codes\":{}},\"required\":[\"codes\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"DELETE\",\"path\":\"/status/{codes}\",\"parameters\":[{\"name\":\"codes\",\"in\":\"path\",\"arg\":\"codes\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"patch_status_codes\",\"title\":\"Return status code or random status code if more than one are given\",\"description\":\"Return status code or random status code if more than one are given\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"codes\":{}},\"required\":[\"codes\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"PATCH\",\"path\":\"/status/{codes}\",\"parameters\":[{\"name\":\"codes\",\"in\":\"path\",\"arg\":\"codes\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"trace_status_codes\",\"title\":\"Return status code or random status code if more than one are given\",\"description\":\"Return status code or random status code if more than one are given\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"codes\":{}},\"required\":[\"codes\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"TRACE\",\"path\":\"/status/{codes}\",\"parameters\":[{\"name\":\"codes\",\"in\":\"path\",\"arg\":\"codes\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"text/plain\"}",
-    ),
-    (
-        "{\"name\":\"get_stream_bytes_n\",\"title\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"description\":\"Streams n random bytes generated with given seed, at given chunk size per packet.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/stream-bytes/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/octet-stream\"}",
-    ),
-    (
-        "{\"name\":\"get_stream_n\",\"title\":\"Stream n JSON responses\",\"description\":\"Stream n JSON responses\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/stream/{n}\",\"parameters\":[{\"name\":\"n\",\"in\":\"path\",\"arg\":\"n\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_user_agent\",\"title\":\"Return the incoming requests's User-Agent header.\",\"description\":\"Return the incoming requests's User-Agent header.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/user-agent\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_uuid\",\"title\":\"Return a UUID4.\",\"description\":\"Return a UUID4.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/uuid\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
-    ),
-    (
-        "{\"name\":\"get_xml\",\"title\":\"Returns a simple XML document.\",\"description\":\"Returns a simple XML document.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/xml\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/xml\"}",
+        r#"{
+  "name": "get_absolute_redirect_n",
+  "title": "Absolutely 302 Redirects n times.",
+  "description": "Absolutely 302 Redirects n times.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "n": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "n"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/absolute-redirect/{n}",
+  "parameters": [
+    {
+      "name": "n",
+      "in": "path",
+      "arg": "n",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/anything",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "put_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PUT",
+  "path": "/anything",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "post_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "POST",
+  "path": "/anything",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "delete_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": true,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "DELETE",
+  "path": "/anything",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "patch_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PATCH",
+  "path": "/anything",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "trace_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "TRACE",
+  "path": "/anything",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_anything_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "anything": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "anything"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/anything/{anything}",
+  "parameters": [
+    {
+      "name": "anything",
+      "in": "path",
+      "arg": "anything",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "put_anything_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "anything": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "anything"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PUT",
+  "path": "/anything/{anything}",
+  "parameters": [
+    {
+      "name": "anything",
+      "in": "path",
+      "arg": "anything",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "post_anything_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "anything": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "anything"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "POST",
+  "path": "/anything/{anything}",
+  "parameters": [
+    {
+      "name": "anything",
+      "in": "path",
+      "arg": "anything",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "delete_anything_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "anything": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "anything"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": true,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "DELETE",
+  "path": "/anything/{anything}",
+  "parameters": [
+    {
+      "name": "anything",
+      "in": "path",
+      "arg": "anything",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "patch_anything_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "anything": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "anything"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PATCH",
+  "path": "/anything/{anything}",
+  "parameters": [
+    {
+      "name": "anything",
+      "in": "path",
+      "arg": "anything",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "trace_anything_anything",
+  "title": "Returns anything passed in request data.",
+  "description": "Returns anything passed in request data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "anything": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "anything"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "TRACE",
+  "path": "/anything/{anything}",
+  "parameters": [
+    {
+      "name": "anything",
+      "in": "path",
+      "arg": "anything",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_base64_value",
+  "title": "Decodes base64url-encoded string.",
+  "description": "Decodes base64url-encoded string.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "value": {
+        "default": "SFRUUEJJTiBpcyBhd2Vzb21l",
+        "type": "string"
+      }
+    },
+    "required": [
+      "value"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/base64/{value}",
+  "parameters": [
+    {
+      "name": "value",
+      "in": "path",
+      "arg": "value",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_basic_auth_user_passwd",
+  "title": "Prompts the user for authorization using HTTP Basic Auth.",
+  "description": "Prompts the user for authorization using HTTP Basic Auth.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "user": {
+        "type": "string"
+      },
+      "passwd": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "user",
+      "passwd"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/basic-auth/{user}/{passwd}",
+  "parameters": [
+    {
+      "name": "user",
+      "in": "path",
+      "arg": "user",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "passwd",
+      "in": "path",
+      "arg": "passwd",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_bearer",
+  "title": "Prompts the user for authorization using bearer authentication.",
+  "description": "Prompts the user for authorization using bearer authentication.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/bearer",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_brotli",
+  "title": "Returns Brotli-encoded data.",
+  "description": "Returns Brotli-encoded data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/brotli",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_bytes_n",
+  "title": "Returns n random bytes generated with given seed",
+  "description": "Returns n random bytes generated with given seed",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "n": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "n"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/bytes/{n}",
+  "parameters": [
+    {
+      "name": "n",
+      "in": "path",
+      "arg": "n",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/octet-stream"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_cache",
+  "title": "Returns a 304 if an If-Modified-Since header or If-None-Match is present. Returns the same as a GET otherwise.",
+  "description": "Returns a 304 if an If-Modified-Since header or If-None-Match is present. Returns the same as a GET otherwise.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "if_modified_since": {},
+      "if_none_match": {}
+    }
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/cache",
+  "parameters": [
+    {
+      "name": "If-Modified-Since",
+      "in": "header",
+      "arg": "if_modified_since",
+      "style": "simple",
+      "explode": false,
+      "required": false,
+      "kind": "primitive"
+    },
+    {
+      "name": "If-None-Match",
+      "in": "header",
+      "arg": "if_none_match",
+      "style": "simple",
+      "explode": false,
+      "required": false,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_cache_value",
+  "title": "Sets a Cache-Control header for n seconds.",
+  "description": "Sets a Cache-Control header for n seconds.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "value": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "value"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/cache/{value}",
+  "parameters": [
+    {
+      "name": "value",
+      "in": "path",
+      "arg": "value",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_cookies",
+  "title": "Returns cookie data.",
+  "description": "Returns cookie data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/cookies",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_cookies_delete",
+  "title": "Deletes cookie(s) as provided by the query string and redirects to cookie list.",
+  "description": "Deletes cookie(s) as provided by the query string and redirects to cookie list.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "freeform": {
+        "additionalProperties": {
+          "type": "string"
+        },
+        "type": "object"
+      }
+    }
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/cookies/delete",
+  "parameters": [
+    {
+      "name": "freeform",
+      "in": "query",
+      "arg": "freeform",
+      "style": "form",
+      "explode": true,
+      "required": false,
+      "kind": "object"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_cookies_set",
+  "title": "Sets cookie(s) as provided by the query string and redirects to cookie list.",
+  "description": "Sets cookie(s) as provided by the query string and redirects to cookie list.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "freeform": {
+        "additionalProperties": {
+          "type": "string"
+        },
+        "type": "object"
+      }
+    }
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/cookies/set",
+  "parameters": [
+    {
+      "name": "freeform",
+      "in": "query",
+      "arg": "freeform",
+      "style": "form",
+      "explode": true,
+      "required": false,
+      "kind": "object"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_cookies_set_name_value",
+  "title": "Sets a cookie and redirects to cookie list.",
+  "description": "Sets a cookie and redirects to cookie list.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "value": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "name",
+      "value"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/cookies/set/{name}/{value}",
+  "parameters": [
+    {
+      "name": "name",
+      "in": "path",
+      "arg": "name",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "value",
+      "in": "path",
+      "arg": "value",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_deflate",
+  "title": "Returns Deflate-encoded data.",
+  "description": "Returns Deflate-encoded data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/deflate",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_delay_delay",
+  "title": "Returns a delayed response (max of 10 seconds).",
+  "description": "Returns a delayed response (max of 10 seconds).",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "delay": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "delay"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/delay/{delay}",
+  "parameters": [
+    {
+      "name": "delay",
+      "in": "path",
+      "arg": "delay",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "put_delay_delay",
+  "title": "Returns a delayed response (max of 10 seconds).",
+  "description": "Returns a delayed response (max of 10 seconds).",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "delay": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "delay"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PUT",
+  "path": "/delay/{delay}",
+  "parameters": [
+    {
+      "name": "delay",
+      "in": "path",
+      "arg": "delay",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "post_delay_delay",
+  "title": "Returns a delayed response (max of 10 seconds).",
+  "description": "Returns a delayed response (max of 10 seconds).",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "delay": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "delay"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "POST",
+  "path": "/delay/{delay}",
+  "parameters": [
+    {
+      "name": "delay",
+      "in": "path",
+      "arg": "delay",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "delete_delay_delay",
+  "title": "Returns a delayed response (max of 10 seconds).",
+  "description": "Returns a delayed response (max of 10 seconds).",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "delay": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "delay"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": true,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "DELETE",
+  "path": "/delay/{delay}",
+  "parameters": [
+    {
+      "name": "delay",
+      "in": "path",
+      "arg": "delay",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "patch_delay_delay",
+  "title": "Returns a delayed response (max of 10 seconds).",
+  "description": "Returns a delayed response (max of 10 seconds).",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "delay": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "delay"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PATCH",
+  "path": "/delay/{delay}",
+  "parameters": [
+    {
+      "name": "delay",
+      "in": "path",
+      "arg": "delay",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "trace_delay_delay",
+  "title": "Returns a delayed response (max of 10 seconds).",
+  "description": "Returns a delayed response (max of 10 seconds).",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "delay": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "delay"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "TRACE",
+  "path": "/delay/{delay}",
+  "parameters": [
+    {
+      "name": "delay",
+      "in": "path",
+      "arg": "delay",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "delete_delete",
+  "title": "The request's DELETE parameters.",
+  "description": "The request's DELETE parameters.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": true,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "DELETE",
+  "path": "/delete",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_deny",
+  "title": "Returns page denied by robots.txt rules.",
+  "description": "Returns page denied by robots.txt rules.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/deny",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_digest_auth_qop_user_passwd",
+  "title": "Prompts the user for authorization using Digest Auth.",
+  "description": "Prompts the user for authorization using Digest Auth.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "qop": {
+        "type": "string",
+        "description": "auth or auth-int"
+      },
+      "user": {
+        "type": "string"
+      },
+      "passwd": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "qop",
+      "user",
+      "passwd"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/digest-auth/{qop}/{user}/{passwd}",
+  "parameters": [
+    {
+      "name": "qop",
+      "in": "path",
+      "arg": "qop",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "user",
+      "in": "path",
+      "arg": "user",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "passwd",
+      "in": "path",
+      "arg": "passwd",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_digest_auth_qop_user_passwd_algorithm",
+  "title": "Prompts the user for authorization using Digest Auth + Algorithm.",
+  "description": "Prompts the user for authorization using Digest Auth + Algorithm.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "qop": {
+        "type": "string",
+        "description": "auth or auth-int"
+      },
+      "user": {
+        "type": "string"
+      },
+      "passwd": {
+        "type": "string"
+      },
+      "algorithm": {
+        "default": "MD5",
+        "type": "string",
+        "description": "MD5, SHA-256, SHA-512"
+      }
+    },
+    "required": [
+      "qop",
+      "user",
+      "passwd",
+      "algorithm"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/digest-auth/{qop}/{user}/{passwd}/{algorithm}",
+  "parameters": [
+    {
+      "name": "qop",
+      "in": "path",
+      "arg": "qop",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "user",
+      "in": "path",
+      "arg": "user",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "passwd",
+      "in": "path",
+      "arg": "passwd",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "algorithm",
+      "in": "path",
+      "arg": "algorithm",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_digest_auth_qop_user_passwd_algorithm_stale_after",
+  "title": "Prompts the user for authorization using Digest Auth + Algorithm.",
+  "description": "Prompts the user for authorization using Digest Auth + Algorithm.\n\nallow settings the stale_after argument.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "qop": {
+        "type": "string",
+        "description": "auth or auth-int"
+      },
+      "user": {
+        "type": "string"
+      },
+      "passwd": {
+        "type": "string"
+      },
+      "algorithm": {
+        "default": "MD5",
+        "type": "string",
+        "description": "MD5, SHA-256, SHA-512"
+      },
+      "stale_after": {
+        "default": "never",
+        "type": "string"
+      }
+    },
+    "required": [
+      "qop",
+      "user",
+      "passwd",
+      "algorithm",
+      "stale_after"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/digest-auth/{qop}/{user}/{passwd}/{algorithm}/{stale_after}",
+  "parameters": [
+    {
+      "name": "qop",
+      "in": "path",
+      "arg": "qop",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "user",
+      "in": "path",
+      "arg": "user",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "passwd",
+      "in": "path",
+      "arg": "passwd",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "algorithm",
+      "in": "path",
+      "arg": "algorithm",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "stale_after",
+      "in": "path",
+      "arg": "stale_after",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_drip",
+  "title": "Drips data over a duration after an optional initial delay.",
+  "description": "Drips data over a duration after an optional initial delay.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "duration": {
+        "default": 2,
+        "type": "number",
+        "description": "The amount of time (in seconds) over which to drip each byte"
+      },
+      "numbytes": {
+        "default": 10,
+        "type": "integer",
+        "description": "The number of bytes to respond with"
+      },
+      "code": {
+        "default": 200,
+        "type": "integer",
+        "description": "The response code that will be returned"
+      },
+      "delay": {
+        "default": 2,
+        "type": "number",
+        "description": "The amount of time (in seconds) to delay before responding"
+      }
+    }
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/drip",
+  "parameters": [
+    {
+      "name": "duration",
+      "in": "query",
+      "arg": "duration",
+      "style": "form",
+      "explode": true,
+      "required": false,
+      "kind": "primitive"
+    },
+    {
+      "name": "numbytes",
+      "in": "query",
+      "arg": "numbytes",
+      "style": "form",
+      "explode": true,
+      "required": false,
+      "kind": "primitive"
+    },
+    {
+      "name": "code",
+      "in": "query",
+      "arg": "code",
+      "style": "form",
+      "explode": true,
+      "required": false,
+      "kind": "primitive"
+    },
+    {
+      "name": "delay",
+      "in": "query",
+      "arg": "delay",
+      "style": "form",
+      "explode": true,
+      "required": false,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/octet-stream"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_encoding_utf8",
+  "title": "Returns a UTF-8 encoded body.",
+  "description": "Returns a UTF-8 encoded body.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/encoding/utf8",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_etag_etag",
+  "title": "Assumes the resource has the given etag and responds to If-None-Match and If-Match headers appropriately.",
+  "description": "Assumes the resource has the given etag and responds to If-None-Match and If-Match headers appropriately.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "if_none_match": {},
+      "if_match": {},
+      "etag": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "etag"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/etag/{etag}",
+  "parameters": [
+    {
+      "name": "If-None-Match",
+      "in": "header",
+      "arg": "if_none_match",
+      "style": "simple",
+      "explode": false,
+      "required": false,
+      "kind": "primitive"
+    },
+    {
+      "name": "If-Match",
+      "in": "header",
+      "arg": "if_match",
+      "style": "simple",
+      "explode": false,
+      "required": false,
+      "kind": "primitive"
+    },
+    {
+      "name": "etag",
+      "in": "path",
+      "arg": "etag",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_get",
+  "title": "The request's query parameters.",
+  "description": "The request's query parameters.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/get",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_gzip",
+  "title": "Returns GZip-encoded data.",
+  "description": "Returns GZip-encoded data.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/gzip",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_headers",
+  "title": "Return the incoming request's HTTP headers.",
+  "description": "Return the incoming request's HTTP headers.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/headers",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_hidden_basic_auth_user_passwd",
+  "title": "Prompts the user for authorization using HTTP Basic Auth.",
+  "description": "Prompts the user for authorization using HTTP Basic Auth.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "user": {
+        "type": "string"
+      },
+      "passwd": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "user",
+      "passwd"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/hidden-basic-auth/{user}/{passwd}",
+  "parameters": [
+    {
+      "name": "user",
+      "in": "path",
+      "arg": "user",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "passwd",
+      "in": "path",
+      "arg": "passwd",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_html",
+  "title": "Returns a simple HTML document.",
+  "description": "Returns a simple HTML document.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/html",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_image",
+  "title": "Returns a simple image of the type suggest by the Accept header.",
+  "description": "Returns a simple image of the type suggest by the Accept header.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/image",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "image/webp, image/svg+xml, image/jpeg, image/png, image/*"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_image_jpeg",
+  "title": "Returns a simple JPEG image.",
+  "description": "Returns a simple JPEG image.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/image/jpeg",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "image/jpeg"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_image_png",
+  "title": "Returns a simple PNG image.",
+  "description": "Returns a simple PNG image.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/image/png",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "image/png"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_image_svg",
+  "title": "Returns a simple SVG image.",
+  "description": "Returns a simple SVG image.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/image/svg",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "image/svg+xml"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_image_webp",
+  "title": "Returns a simple WEBP image.",
+  "description": "Returns a simple WEBP image.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/image/webp",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "image/webp"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_ip",
+  "title": "Returns the requester's IP Address.",
+  "description": "Returns the requester's IP Address.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/ip",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_json",
+  "title": "Returns a simple JSON document.",
+  "description": "Returns a simple JSON document.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/json",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_links_n_offset",
+  "title": "Generate a page containing n links to other pages which do the same.",
+  "description": "Generate a page containing n links to other pages which do the same.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "n": {
+        "type": "integer"
+      },
+      "offset": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "n",
+      "offset"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/links/{n}/{offset}",
+  "parameters": [
+    {
+      "name": "n",
+      "in": "path",
+      "arg": "n",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "offset",
+      "in": "path",
+      "arg": "offset",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "patch_patch",
+  "title": "The request's PATCH parameters.",
+  "description": "The request's PATCH parameters.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PATCH",
+  "path": "/patch",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "post_post",
+  "title": "The request's POST parameters.",
+  "description": "The request's POST parameters.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "POST",
+  "path": "/post",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "put_put",
+  "title": "The request's PUT parameters.",
+  "description": "The request's PUT parameters.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PUT",
+  "path": "/put",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_range_numbytes",
+  "title": "Streams n random bytes generated with given seed, at given chunk size per packet.",
+  "description": "Streams n random bytes generated with given seed, at given chunk size per packet.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "numbytes": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "numbytes"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/range/{numbytes}",
+  "parameters": [
+    {
+      "name": "numbytes",
+      "in": "path",
+      "arg": "numbytes",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/octet-stream"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_redirect_to",
+  "title": "302/3XX Redirects to the given URL.",
+  "description": "302/3XX Redirects to the given URL.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "url": {
+        "type": "string"
+      },
+      "status_code": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "url"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/redirect-to",
+  "parameters": [
+    {
+      "name": "url",
+      "in": "query",
+      "arg": "url",
+      "style": "form",
+      "explode": true,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "status_code",
+      "in": "query",
+      "arg": "status_code",
+      "style": "form",
+      "explode": true,
+      "required": false,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "put_redirect_to",
+  "title": "302/3XX Redirects to the given URL.",
+  "description": "302/3XX Redirects to the given URL.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "url": {
+        "type": "string"
+      },
+      "status_code": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "url"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PUT",
+  "path": "/redirect-to",
+  "parameters": [],
+  "body": {
+    "flattened": [
+      "url",
+      "status_code"
+    ],
+    "required": true,
+    "mediaType": "application/x-www-form-urlencoded"
+  },
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "post_redirect_to",
+  "title": "302/3XX Redirects to the given URL.",
+  "description": "302/3XX Redirects to the given URL.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "url": {
+        "type": "string"
+      },
+      "status_code": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "url"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "POST",
+  "path": "/redirect-to",
+  "parameters": [],
+  "body": {
+    "flattened": [
+      "url",
+      "status_code"
+    ],
+    "required": true,
+    "mediaType": "application/x-www-form-urlencoded"
+  },
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "delete_redirect_to",
+  "title": "302/3XX Redirects to the given URL.",
+  "description": "302/3XX Redirects to the given URL.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": true,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "DELETE",
+  "path": "/redirect-to",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "patch_redirect_to",
+  "title": "302/3XX Redirects to the given URL.",
+  "description": "302/3XX Redirects to the given URL.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PATCH",
+  "path": "/redirect-to",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "trace_redirect_to",
+  "title": "302/3XX Redirects to the given URL.",
+  "description": "302/3XX Redirects to the given URL.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "TRACE",
+  "path": "/redirect-to",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_redirect_n",
+  "title": "302 Redirects n times.",
+  "description": "302 Redirects n times.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "n": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "n"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/redirect/{n}",
+  "parameters": [
+    {
+      "name": "n",
+      "in": "path",
+      "arg": "n",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_relative_redirect_n",
+  "title": "Relatively 302 Redirects n times.",
+  "description": "Relatively 302 Redirects n times.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "n": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "n"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/relative-redirect/{n}",
+  "parameters": [
+    {
+      "name": "n",
+      "in": "path",
+      "arg": "n",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/html"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_response_headers",
+  "title": "Returns a set of response headers from the query string.",
+  "description": "Returns a set of response headers from the query string.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "freeform": {
+        "additionalProperties": {
+          "type": "string"
+        },
+        "type": "object"
+      }
+    }
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/response-headers",
+  "parameters": [
+    {
+      "name": "freeform",
+      "in": "query",
+      "arg": "freeform",
+      "style": "form",
+      "explode": true,
+      "required": false,
+      "kind": "object"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "post_response_headers",
+  "title": "Returns a set of response headers from the query string.",
+  "description": "Returns a set of response headers from the query string.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "freeform": {
+        "additionalProperties": {
+          "type": "string"
+        },
+        "type": "object"
+      }
+    }
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "POST",
+  "path": "/response-headers",
+  "parameters": [
+    {
+      "name": "freeform",
+      "in": "query",
+      "arg": "freeform",
+      "style": "form",
+      "explode": true,
+      "required": false,
+      "kind": "object"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_robots_txt",
+  "title": "Returns some robots.txt rules.",
+  "description": "Returns some robots.txt rules.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/robots.txt",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_status_codes",
+  "title": "Return status code or random status code if more than one are given",
+  "description": "Return status code or random status code if more than one are given",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "codes": {}
+    },
+    "required": [
+      "codes"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/status/{codes}",
+  "parameters": [
+    {
+      "name": "codes",
+      "in": "path",
+      "arg": "codes",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "put_status_codes",
+  "title": "Return status code or random status code if more than one are given",
+  "description": "Return status code or random status code if more than one are given",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "codes": {}
+    },
+    "required": [
+      "codes"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PUT",
+  "path": "/status/{codes}",
+  "parameters": [
+    {
+      "name": "codes",
+      "in": "path",
+      "arg": "codes",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "post_status_codes",
+  "title": "Return status code or random status code if more than one are given",
+  "description": "Return status code or random status code if more than one are given",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "codes": {}
+    },
+    "required": [
+      "codes"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "POST",
+  "path": "/status/{codes}",
+  "parameters": [
+    {
+      "name": "codes",
+      "in": "path",
+      "arg": "codes",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "delete_status_codes",
+  "title": "Return status code or random status code if more than one are given",
+  "description": "Return status code or random status code if more than one are given",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "codes": {}
+    },
+    "required": [
+      "codes"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": true,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "DELETE",
+  "path": "/status/{codes}",
+  "parameters": [
+    {
+      "name": "codes",
+      "in": "path",
+      "arg": "codes",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "patch_status_codes",
+  "title": "Return status code or random status code if more than one are given",
+  "description": "Return status code or random status code if more than one are given",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "codes": {}
+    },
+    "required": [
+      "codes"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "PATCH",
+  "path": "/status/{codes}",
+  "parameters": [
+    {
+      "name": "codes",
+      "in": "path",
+      "arg": "codes",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "trace_status_codes",
+  "title": "Return status code or random status code if more than one are given",
+  "description": "Return status code or random status code if more than one are given",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "codes": {}
+    },
+    "required": [
+      "codes"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "TRACE",
+  "path": "/status/{codes}",
+  "parameters": [
+    {
+      "name": "codes",
+      "in": "path",
+      "arg": "codes",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "text/plain"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_stream_bytes_n",
+  "title": "Streams n random bytes generated with given seed, at given chunk size per packet.",
+  "description": "Streams n random bytes generated with given seed, at given chunk size per packet.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "n": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "n"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/stream-bytes/{n}",
+  "parameters": [
+    {
+      "name": "n",
+      "in": "path",
+      "arg": "n",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/octet-stream"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_stream_n",
+  "title": "Stream n JSON responses",
+  "description": "Stream n JSON responses",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "n": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "n"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/stream/{n}",
+  "parameters": [
+    {
+      "name": "n",
+      "in": "path",
+      "arg": "n",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_user_agent",
+  "title": "Return the incoming requests's User-Agent header.",
+  "description": "Return the incoming requests's User-Agent header.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/user-agent",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_uuid",
+  "title": "Return a UUID4.",
+  "description": "Return a UUID4.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/uuid",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
+    ),
+    (
+        r#"{
+  "name": "get_xml",
+  "title": "Returns a simple XML document.",
+  "description": "Returns a simple XML document.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/xml",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/xml"
+}"#,
     ),
 ];
 
@@ -335,7 +2889,9 @@ pub const UPSTREAM_RESOURCE_TEMPLATES: &[(&str, &str)] = &[];
 
 /// Build the server (the spec declares nothing a handler implements).
 pub fn server() -> Result<Server, BuildError> {
-    let mut builder = Server::builder(SERVER_INFO).upstream(UPSTREAM);
+    let mut builder = Server::builder(SERVER_INFO)
+        .upstream(UPSTREAM)
+        .upstream_defs(UPSTREAM_DEFS);
     for (tool, operation) in UPSTREAM_TOOLS {
         builder = builder.upstream_tool(tool, operation);
     }

@@ -212,7 +212,23 @@ pub trait Handlers: Send + Sync + 'static {
 }
 
 /// The server's descriptor JSON (MCP `Implementation`).
-pub const SERVER_INFO: &str = "{\"name\":\"notes\",\"title\":\"Notes\",\"version\":\"0.1.0\",\"description\":\"Keeps short text notes in memory: create, search, tag, read and delete them.\\n\",\"icons\":[{\"src\":\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR42mP4dUIDjhiI4wAAKcEeoR3lZiwAAAAASUVORK5CYII=\",\"mimeType\":\"image/png\",\"sizes\":[\"4x4\"],\"theme\":\"light\"}],\"websiteUrl\":\"https://github.com/mcpgen/mcpgen\"}";
+pub const SERVER_INFO: &str = r#"{
+  "name": "notes",
+  "title": "Notes",
+  "version": "0.1.0",
+  "description": "Keeps short text notes in memory: create, search, tag, read and delete them.\n",
+  "icons": [
+    {
+      "src": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR42mP4dUIDjhiI4wAAKcEeoR3lZiwAAAAASUVORK5CYII=",
+      "mimeType": "image/png",
+      "sizes": [
+        "4x4"
+      ],
+      "theme": "light"
+    }
+  ],
+  "websiteUrl": "https://github.com/mcpgen/mcpgen"
+}"#;
 
 /// Build the server around `handlers`.
 pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
@@ -222,47 +238,278 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             "Use `create_note` to store something worth remembering and `search_notes` to find it again. Notes are also readable as resources at notes://notes/{id}.",
         )
         .tool(
-            "{\"name\":\"create_note\",\"title\":\"Create note\",\"description\":\"Store a new note and return its id.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\"},\"body\":{\"type\":\"string\",\"description\":\"The text of the note (Markdown is fine).\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Lower-case words to file the note under.\"},\"pinned\":{\"type\":\"boolean\",\"description\":\"Pinned notes come first in searches.\",\"default\":false}},\"required\":[\"title\",\"body\"]},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"}},\"required\":[\"id\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":false}}",
+            r#"{
+  "name": "create_note",
+  "title": "Create note",
+  "description": "Store a new note and return its id.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "title": {
+        "type": "string"
+      },
+      "body": {
+        "type": "string",
+        "description": "The text of the note (Markdown is fine)."
+      },
+      "tags": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "Lower-case words to file the note under."
+      },
+      "pinned": {
+        "type": "boolean",
+        "description": "Pinned notes come first in searches.",
+        "default": false
+      }
+    },
+    "required": [
+      "title",
+      "body"
+    ]
+  },
+  "outputSchema": {
+    "type": "object",
+    "properties": {
+      "id": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "id"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": false
+  }
+}"#,
             bind(&h, |h, ctx, args| async move { H::create_note(&h, ctx, args).await }),
         )
         .tool(
-            "{\"name\":\"search_notes\",\"title\":\"Search notes\",\"description\":\"Find notes whose title or body contains the query.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"description\":\"Text to look for (case-insensitive); empty matches every note.\"},\"tag\":{\"type\":\"string\",\"description\":\"Only notes with this tag.\"},\"limit\":{\"type\":\"integer\",\"description\":\"At most this many results.\",\"default\":10},\"sort\":{\"type\":\"string\",\"enum\":[\"newest\",\"oldest\",\"title\"],\"default\":\"newest\"}},\"required\":[\"query\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":false},\"icons\":[{\"src\":\"https://example.com/icons/search.svg\",\"mimeType\":\"image/svg+xml\",\"sizes\":[\"any\"]}]}",
+            r#"{
+  "name": "search_notes",
+  "title": "Search notes",
+  "description": "Find notes whose title or body contains the query.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "query": {
+        "type": "string",
+        "description": "Text to look for (case-insensitive); empty matches every note."
+      },
+      "tag": {
+        "type": "string",
+        "description": "Only notes with this tag."
+      },
+      "limit": {
+        "type": "integer",
+        "description": "At most this many results.",
+        "default": 10
+      },
+      "sort": {
+        "type": "string",
+        "enum": [
+          "newest",
+          "oldest",
+          "title"
+        ],
+        "default": "newest"
+      }
+    },
+    "required": [
+      "query"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": false
+  },
+  "icons": [
+    {
+      "src": "https://example.com/icons/search.svg",
+      "mimeType": "image/svg+xml",
+      "sizes": [
+        "any"
+      ]
+    }
+  ]
+}"#,
             bind(&h, |h, ctx, args| async move { H::search_notes(&h, ctx, args).await }),
         )
         .tool(
-            "{\"name\":\"notes.tag\",\"title\":\"Tag notes\",\"description\":\"Add and remove tags on several notes at once.\",\"inputSchema\":{\"type\":\"object\",\"$defs\":{\"tag\":{\"type\":\"string\",\"pattern\":\"^[a-z0-9-]+$\"}},\"properties\":{\"ids\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":1},\"add\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/tag\"}},\"remove\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/tag\"}},\"dryRun\":{\"type\":\"boolean\",\"description\":\"Report what would change without changing it.\"}},\"required\":[\"ids\"]},\"annotations\":{\"idempotentHint\":true}}",
+            r##"{
+  "name": "notes.tag",
+  "title": "Tag notes",
+  "description": "Add and remove tags on several notes at once.",
+  "inputSchema": {
+    "type": "object",
+    "$defs": {
+      "tag": {
+        "type": "string",
+        "pattern": "^[a-z0-9-]+$"
+      }
+    },
+    "properties": {
+      "ids": {
+        "type": "array",
+        "items": {
+          "type": "integer"
+        },
+        "minItems": 1
+      },
+      "add": {
+        "type": "array",
+        "items": {
+          "$ref": "#/$defs/tag"
+        }
+      },
+      "remove": {
+        "type": "array",
+        "items": {
+          "$ref": "#/$defs/tag"
+        }
+      },
+      "dryRun": {
+        "type": "boolean",
+        "description": "Report what would change without changing it."
+      }
+    },
+    "required": [
+      "ids"
+    ]
+  },
+  "annotations": {
+    "idempotentHint": true
+  }
+}"##,
             bind(&h, |h, ctx, args| async move { H::notes_tag(&h, ctx, args).await }),
         )
         .tool(
-            "{\"name\":\"delete-note\",\"title\":\"Delete note\",\"description\":\"Delete a note for good.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"}},\"required\":[\"id\"]},\"annotations\":{\"destructiveHint\":true,\"idempotentHint\":true}}",
+            r#"{
+  "name": "delete-note",
+  "title": "Delete note",
+  "description": "Delete a note for good.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "id": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "id"
+    ]
+  },
+  "annotations": {
+    "destructiveHint": true,
+    "idempotentHint": true
+  }
+}"#,
             bind(&h, |h, ctx, args| async move { H::delete_note(&h, ctx, args).await }),
         )
         .tool(
-            "{\"name\":\"count_notes\",\"title\":\"Count notes\",\"description\":\"How many notes there are.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"count\":{\"type\":\"integer\",\"minimum\":0}},\"required\":[\"count\"]},\"annotations\":{\"readOnlyHint\":true}}",
+            r#"{
+  "name": "count_notes",
+  "title": "Count notes",
+  "description": "How many notes there are.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "outputSchema": {
+    "type": "object",
+    "properties": {
+      "count": {
+        "type": "integer",
+        "minimum": 0
+      }
+    },
+    "required": [
+      "count"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true
+  }
+}"#,
             bind(&h, |h, ctx, args| async move { H::count_notes(&h, ctx, args).await }),
         )
         .resource_text(
-            "{\"uri\":\"notes://guide\",\"name\":\"guide\",\"title\":\"Guide\",\"description\":\"How to use this server.\",\"mimeType\":\"text/markdown\",\"annotations\":{\"audience\":[\"user\",\"assistant\"],\"priority\":0.8},\"size\":243}",
+            r#"{
+  "uri": "notes://guide",
+  "name": "guide",
+  "title": "Guide",
+  "description": "How to use this server.",
+  "mimeType": "text/markdown",
+  "annotations": {
+    "audience": [
+      "user",
+      "assistant"
+    ],
+    "priority": 0.8
+  },
+  "size": 243
+}"#,
             "# Notes server guide\n\nNotes have an id, a title, a body and tags. Use `create_note` to add one,\n`search_notes` to find them and `notes://notes/{id}` to read one.\n\nTips:\n- Tags are free-form lowercase words.\n- Deleting a note cannot be undone.\n",
         )
         .resource_blob(
-            "{\"uri\":\"notes://logo.png\",\"name\":\"logo\",\"title\":\"Logo\",\"mimeType\":\"image/png\",\"size\":74}",
+            r#"{
+  "uri": "notes://logo.png",
+  "name": "logo",
+  "title": "Logo",
+  "mimeType": "image/png",
+  "size": 74
+}"#,
             "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR42mP4dUIDjhiI4wAAKcEeoR3lZiwAAAAASUVORK5CYII=",
         )
         .resource_text(
-            "{\"uri\":\"notes://about\",\"name\":\"about\",\"mimeType\":\"text/plain\",\"size\":60}",
+            r#"{
+  "uri": "notes://about",
+  "name": "about",
+  "mimeType": "text/plain",
+  "size": 60
+}"#,
             "notes 0.1.0: an in-memory notes server generated by mcpgen.\n",
         )
         .resource_blob(
-            "{\"uri\":\"notes://pixel.png\",\"name\":\"pixel\",\"description\":\"A one-pixel PNG, inline.\",\"mimeType\":\"image/png\",\"size\":70}",
+            r#"{
+  "uri": "notes://pixel.png",
+  "name": "pixel",
+  "description": "A one-pixel PNG, inline.",
+  "mimeType": "image/png",
+  "size": 70
+}"#,
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
         )
         .resource(
-            "{\"uri\":\"notes://stats\",\"name\":\"stats\",\"title\":\"Statistics\",\"description\":\"Live counts of notes and tags, as JSON.\",\"mimeType\":\"application/json\",\"icons\":[{\"src\":\"https://example.com/icons/stats.png\",\"mimeType\":\"image/png\"}]}",
+            r#"{
+  "uri": "notes://stats",
+  "name": "stats",
+  "title": "Statistics",
+  "description": "Live counts of notes and tags, as JSON.",
+  "mimeType": "application/json",
+  "icons": [
+    {
+      "src": "https://example.com/icons/stats.png",
+      "mimeType": "image/png"
+    }
+  ]
+}"#,
             bind(&h, |h, ctx, uri| async move { H::read_stats(&h, ctx, uri).await }),
         )
         .resource_template(
-            "{\"uriTemplate\":\"notes://notes/{id}\",\"name\":\"note\",\"title\":\"Note\",\"description\":\"One note as Markdown.\",\"mimeType\":\"text/markdown\"}",
+            r#"{
+  "uriTemplate": "notes://notes/{id}",
+  "name": "note",
+  "title": "Note",
+  "description": "One note as Markdown.",
+  "mimeType": "text/markdown"
+}"#,
             bind_template(
                 &h,
                 |h, ctx, uri, params| async move {
@@ -271,7 +518,18 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .resource_template(
-            "{\"uriTemplate\":\"notes://tags/{tag}{?limit}\",\"name\":\"tagged\",\"title\":\"Notes by tag\",\"description\":\"The notes carrying a tag, as a Markdown list.\",\"mimeType\":\"text/markdown\",\"annotations\":{\"audience\":[\"assistant\"]}}",
+            r#"{
+  "uriTemplate": "notes://tags/{tag}{?limit}",
+  "name": "tagged",
+  "title": "Notes by tag",
+  "description": "The notes carrying a tag, as a Markdown list.",
+  "mimeType": "text/markdown",
+  "annotations": {
+    "audience": [
+      "assistant"
+    ]
+  }
+}"#,
             bind_template(
                 &h,
                 |h, ctx, uri, params| async move {
@@ -280,15 +538,48 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             ),
         )
         .prompt(
-            "{\"name\":\"summarize\",\"title\":\"Summarize notes\",\"description\":\"Ask the model to summarize the notes on a topic.\",\"arguments\":[{\"name\":\"topic\",\"description\":\"What the summary should be about.\",\"required\":true},{\"name\":\"style\",\"description\":\"bullet points or prose\"}]}",
+            r#"{
+  "name": "summarize",
+  "title": "Summarize notes",
+  "description": "Ask the model to summarize the notes on a topic.",
+  "arguments": [
+    {
+      "name": "topic",
+      "description": "What the summary should be about.",
+      "required": true
+    },
+    {
+      "name": "style",
+      "description": "bullet points or prose"
+    }
+  ]
+}"#,
             "[{\"role\":\"user\",\"content\":{\"type\":\"text\",\"text\":\"Summarize my notes about {{topic}} as {{style}}. Use search_notes first.\"}},{\"role\":\"assistant\",\"content\":{\"type\":\"text\",\"text\":\"I'll search your notes about {{topic}} and summarize them.\"}},{\"role\":\"user\",\"content\":{\"type\":\"resource\",\"resource\":{\"uri\":\"notes://guide\",\"mimeType\":\"text/markdown\",\"text\":\"Remember how this server works: tags are lowercase. Topic: {{topic}}.\"}}}]",
         )
         .prompt(
-            "{\"name\":\"brand\",\"description\":\"Show the logo and play the chime, to check media support.\"}",
+            r#"{
+  "name": "brand",
+  "description": "Show the logo and play the chime, to check media support."
+}"#,
             "[{\"role\":\"user\",\"content\":{\"type\":\"image\",\"data\":\"iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEUlEQVR42mP4dUIDjhiI4wAAKcEeoR3lZiwAAAAASUVORK5CYII=\",\"mimeType\":\"image/png\"}},{\"role\":\"user\",\"content\":{\"type\":\"audio\",\"data\":\"UklGRkwAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YSgAAABEU2JxgI+erURTYnGAj56tRFNicYCPnq1EU2JxgI+erURTYnGAj56t\",\"mimeType\":\"audio/wav\"}},{\"role\":\"user\",\"content\":{\"type\":\"image\",\"data\":\"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==\",\"mimeType\":\"image/png\"}}]",
         )
         .prompt_handler(
-            "{\"name\":\"review_note\",\"title\":\"Review a note\",\"description\":\"Built at run time from the note's current text.\",\"arguments\":[{\"name\":\"id\",\"description\":\"The note to review.\",\"required\":true},{\"name\":\"focus\",\"description\":\"What to look at.\"}]}",
+            r#"{
+  "name": "review_note",
+  "title": "Review a note",
+  "description": "Built at run time from the note's current text.",
+  "arguments": [
+    {
+      "name": "id",
+      "description": "The note to review.",
+      "required": true
+    },
+    {
+      "name": "focus",
+      "description": "What to look at."
+    }
+  ]
+}"#,
             bind(
                 &h,
                 |h, ctx, args| async move { H::prompt_review_note(&h, ctx, args).await },

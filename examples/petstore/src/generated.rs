@@ -6,92 +6,1344 @@
 use mcpgen_runtime::prelude::*;
 
 /// The server's descriptor JSON (MCP `Implementation`).
-pub const SERVER_INFO: &str = "{\"name\":\"petstore\",\"title\":\"Swagger Petstore\",\"version\":\"1.0.0\",\"description\":\"This is a sample server Petstore server. You can find out more about Swagger at [http://swagger.io](http://swagger.io) or on [irc.freenode.net, #swagger](http://swagger.io/irc/). For this sample, you can use the api key `special-key` to test the authorization filters.\"}";
+pub const SERVER_INFO: &str = r#"{
+  "name": "petstore",
+  "title": "Swagger Petstore",
+  "version": "1.0.0",
+  "description": "This is a sample server Petstore server. You can find out more about Swagger at [http://swagger.io](http://swagger.io) or on [irc.freenode.net, #swagger](http://swagger.io/irc/). For this sample, you can use the api key `special-key` to test the authorization filters."
+}"#;
 
 /// The upstream API these tools call (`UPSTREAM_JSON`, see mcpgen's docs/upstream.md).
-pub const UPSTREAM: &str = "{\"baseUrl\":\"http://petstore.swagger.io/v2\",\"envPrefix\":\"PETSTORE\",\"securitySchemes\":{\"petstore_auth\":{\"type\":\"http\",\"scheme\":\"bearer\",\"env\":\"PETSTORE_PETSTORE_AUTH_ACCESS_TOKEN\"},\"api_key\":{\"type\":\"apiKey\",\"in\":\"header\",\"name\":\"api_key\",\"env\":\"PETSTORE_API_KEY\"}},\"timeoutMs\":30000,\"retries\":{\"max\":2,\"initialBackoffMs\":200}}";
+pub const UPSTREAM: &str = r#"{
+  "baseUrl": "http://petstore.swagger.io/v2",
+  "envPrefix": "PETSTORE",
+  "securitySchemes": {
+    "petstore_auth": {
+      "type": "http",
+      "scheme": "bearer",
+      "env": "PETSTORE_PETSTORE_AUTH_ACCESS_TOKEN"
+    },
+    "api_key": {
+      "type": "apiKey",
+      "in": "header",
+      "name": "api_key",
+      "env": "PETSTORE_API_KEY"
+    }
+  },
+  "timeoutMs": 30000,
+  "retries": {
+    "max": 2,
+    "initialBackoffMs": 200
+  }
+}"#;
+
+/// Schema definitions shared by the tools below: each tool's `inputSchema`
+/// and `outputSchema` gets the ones it reaches as `$defs` at start-up.
+pub const UPSTREAM_DEFS: &str = r##"{
+  "Category": {
+    "type": "object",
+    "properties": {
+      "id": {
+        "type": "integer",
+        "format": "int64"
+      },
+      "name": {
+        "type": "string"
+      }
+    }
+  },
+  "Tag": {
+    "type": "object",
+    "properties": {
+      "id": {
+        "type": "integer",
+        "format": "int64"
+      },
+      "name": {
+        "type": "string"
+      }
+    }
+  },
+  "Pet": {
+    "type": "object",
+    "required": [
+      "name",
+      "photoUrls"
+    ],
+    "properties": {
+      "id": {
+        "type": "integer",
+        "format": "int64",
+        "readOnly": true,
+        "default": 40,
+        "examples": [
+          25
+        ]
+      },
+      "category": {
+        "$ref": "#/$defs/Category"
+      },
+      "name": {
+        "type": "string",
+        "examples": [
+          "doggie"
+        ]
+      },
+      "photoUrls": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "examples": [
+            "https://example.com/photo.png"
+          ]
+        }
+      },
+      "tags": {
+        "type": "array",
+        "items": {
+          "$ref": "#/$defs/Tag"
+        }
+      },
+      "status": {
+        "type": "string",
+        "description": "pet status in the store",
+        "enum": [
+          "available",
+          "pending",
+          "sold"
+        ]
+      }
+    }
+  },
+  "ApiResponse": {
+    "type": "object",
+    "properties": {
+      "code": {
+        "type": "integer",
+        "format": "int32"
+      },
+      "type": {
+        "type": "string"
+      },
+      "message": {
+        "type": "string"
+      }
+    }
+  },
+  "Order": {
+    "type": "object",
+    "properties": {
+      "id": {
+        "type": "integer",
+        "format": "int64"
+      },
+      "petId": {
+        "type": "integer",
+        "format": "int64"
+      },
+      "quantity": {
+        "type": "integer",
+        "format": "int32"
+      },
+      "shipDate": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "status": {
+        "type": "string",
+        "description": "Order Status",
+        "enum": [
+          "placed",
+          "approved",
+          "delivered"
+        ]
+      },
+      "complete": {
+        "type": "boolean",
+        "default": false
+      }
+    }
+  },
+  "User": {
+    "type": "object",
+    "properties": {
+      "id": {
+        "type": "integer",
+        "format": "int64"
+      },
+      "username": {
+        "type": "string"
+      },
+      "firstName": {
+        "type": "string"
+      },
+      "lastName": {
+        "type": "string"
+      },
+      "email": {
+        "type": "string"
+      },
+      "password": {
+        "type": "string"
+      },
+      "phone": {
+        "type": "string"
+      },
+      "userStatus": {
+        "type": "integer",
+        "format": "int32",
+        "description": "User Status"
+      }
+    }
+  }
+}"##;
 
 /// Tools that call the upstream API: (MCP tool descriptor, operation descriptor).
 pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
     (
-        "{\"name\":\"update_pet\",\"title\":\"Update an existing pet\",\"description\":\"Update an existing pet\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"category\":{\"$ref\":\"#/$defs/Category\"},\"name\":{\"type\":\"string\",\"examples\":[\"doggie\"]},\"photoUrls\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"examples\":[\"https://example.com/photo.png\"]}},\"tags\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Tag\"}},\"status\":{\"type\":\"string\",\"description\":\"pet status in the store\",\"enum\":[\"available\",\"pending\",\"sold\"]}},\"required\":[\"name\",\"photoUrls\"],\"$defs\":{\"Category\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}},\"Tag\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}}}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"PUT\",\"path\":\"/pet\",\"parameters\":[],\"body\":{\"flattened\":[\"category\",\"name\",\"photoUrls\",\"tags\",\"status\"],\"required\":true,\"mediaType\":\"application/json\"},\"security\":[[\"petstore_auth\"]],\"successSchemaWrapped\":false}",
+        r##"{
+  "name": "update_pet",
+  "title": "Update an existing pet",
+  "description": "Update an existing pet",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "category": {
+        "$ref": "#/$defs/Category"
+      },
+      "name": {
+        "type": "string",
+        "examples": [
+          "doggie"
+        ]
+      },
+      "photoUrls": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "examples": [
+            "https://example.com/photo.png"
+          ]
+        }
+      },
+      "tags": {
+        "type": "array",
+        "items": {
+          "$ref": "#/$defs/Tag"
+        }
+      },
+      "status": {
+        "type": "string",
+        "description": "pet status in the store",
+        "enum": [
+          "available",
+          "pending",
+          "sold"
+        ]
+      }
+    },
+    "required": [
+      "name",
+      "photoUrls"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "PUT",
+  "path": "/pet",
+  "parameters": [],
+  "body": {
+    "flattened": [
+      "category",
+      "name",
+      "photoUrls",
+      "tags",
+      "status"
+    ],
+    "required": true,
+    "mediaType": "application/json"
+  },
+  "security": [
+    [
+      "petstore_auth"
+    ]
+  ],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"add_pet\",\"title\":\"Add a new pet to the store\",\"description\":\"Add a new pet to the store\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"category\":{\"$ref\":\"#/$defs/Category\"},\"name\":{\"type\":\"string\",\"examples\":[\"doggie\"]},\"photoUrls\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"examples\":[\"https://example.com/photo.png\"]}},\"tags\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Tag\"}},\"status\":{\"type\":\"string\",\"description\":\"pet status in the store\",\"enum\":[\"available\",\"pending\",\"sold\"]}},\"required\":[\"name\",\"photoUrls\"],\"$defs\":{\"Category\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}},\"Tag\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}}}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/pet\",\"parameters\":[],\"body\":{\"flattened\":[\"category\",\"name\",\"photoUrls\",\"tags\",\"status\"],\"required\":true,\"mediaType\":\"application/json\"},\"security\":[[\"petstore_auth\"]],\"successSchemaWrapped\":false}",
+        r##"{
+  "name": "add_pet",
+  "title": "Add a new pet to the store",
+  "description": "Add a new pet to the store",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "category": {
+        "$ref": "#/$defs/Category"
+      },
+      "name": {
+        "type": "string",
+        "examples": [
+          "doggie"
+        ]
+      },
+      "photoUrls": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "examples": [
+            "https://example.com/photo.png"
+          ]
+        }
+      },
+      "tags": {
+        "type": "array",
+        "items": {
+          "$ref": "#/$defs/Tag"
+        }
+      },
+      "status": {
+        "type": "string",
+        "description": "pet status in the store",
+        "enum": [
+          "available",
+          "pending",
+          "sold"
+        ]
+      }
+    },
+    "required": [
+      "name",
+      "photoUrls"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "POST",
+  "path": "/pet",
+  "parameters": [],
+  "body": {
+    "flattened": [
+      "category",
+      "name",
+      "photoUrls",
+      "tags",
+      "status"
+    ],
+    "required": true,
+    "mediaType": "application/json"
+  },
+  "security": [
+    [
+      "petstore_auth"
+    ]
+  ],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"find_pets_by_status\",\"title\":\"Finds Pets by status\",\"description\":\"Finds Pets by status\\n\\nMultiple status values can be provided with comma separated strings\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"status\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"available\",\"pending\",\"sold\"],\"default\":\"available\"},\"description\":\"Status values that need to be considered for filter\"}},\"required\":[\"status\"]},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"result\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Pet\"}}},\"required\":[\"result\"],\"$defs\":{\"Category\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}},\"Pet\":{\"type\":\"object\",\"required\":[\"name\",\"photoUrls\"],\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\",\"readOnly\":true,\"default\":40,\"examples\":[25]},\"category\":{\"$ref\":\"#/$defs/Category\"},\"name\":{\"type\":\"string\",\"examples\":[\"doggie\"]},\"photoUrls\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"examples\":[\"https://example.com/photo.png\"]}},\"tags\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Tag\"}},\"status\":{\"type\":\"string\",\"description\":\"pet status in the store\",\"enum\":[\"available\",\"pending\",\"sold\"]}}},\"Tag\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/pet/findByStatus\",\"parameters\":[{\"name\":\"status\",\"in\":\"query\",\"arg\":\"status\",\"style\":\"form\",\"explode\":true,\"required\":true,\"kind\":\"array\"}],\"security\":[[\"petstore_auth\"]],\"successSchemaWrapped\":true,\"accept\":\"application/json, application/xml\"}",
+        r##"{
+  "name": "find_pets_by_status",
+  "title": "Finds Pets by status",
+  "description": "Finds Pets by status\n\nMultiple status values can be provided with comma separated strings",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "status": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "enum": [
+            "available",
+            "pending",
+            "sold"
+          ],
+          "default": "available"
+        },
+        "description": "Status values that need to be considered for filter"
+      }
+    },
+    "required": [
+      "status"
+    ]
+  },
+  "outputSchema": {
+    "type": "object",
+    "properties": {
+      "result": {
+        "type": "array",
+        "items": {
+          "$ref": "#/$defs/Pet"
+        }
+      }
+    },
+    "required": [
+      "result"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "GET",
+  "path": "/pet/findByStatus",
+  "parameters": [
+    {
+      "name": "status",
+      "in": "query",
+      "arg": "status",
+      "style": "form",
+      "explode": true,
+      "required": true,
+      "kind": "array"
+    }
+  ],
+  "security": [
+    [
+      "petstore_auth"
+    ]
+  ],
+  "successSchemaWrapped": true,
+  "accept": "application/json, application/xml"
+}"#,
     ),
     (
-        "{\"name\":\"find_pets_by_tags\",\"title\":\"Finds Pets by tags\",\"description\":\"Deprecated.\\n\\nFinds Pets by tags\\n\\nMuliple tags can be provided with comma separated strings. Use tag1, tag2, tag3 for testing.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Tags to filter by\"}},\"required\":[\"tags\"]},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"result\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Pet\"}}},\"required\":[\"result\"],\"$defs\":{\"Category\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}},\"Pet\":{\"type\":\"object\",\"required\":[\"name\",\"photoUrls\"],\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\",\"readOnly\":true,\"default\":40,\"examples\":[25]},\"category\":{\"$ref\":\"#/$defs/Category\"},\"name\":{\"type\":\"string\",\"examples\":[\"doggie\"]},\"photoUrls\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"examples\":[\"https://example.com/photo.png\"]}},\"tags\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Tag\"}},\"status\":{\"type\":\"string\",\"description\":\"pet status in the store\",\"enum\":[\"available\",\"pending\",\"sold\"]}}},\"Tag\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/pet/findByTags\",\"parameters\":[{\"name\":\"tags\",\"in\":\"query\",\"arg\":\"tags\",\"style\":\"form\",\"explode\":true,\"required\":true,\"kind\":\"array\"}],\"security\":[[\"petstore_auth\"]],\"successSchemaWrapped\":true,\"accept\":\"application/json, application/xml\"}",
+        r##"{
+  "name": "find_pets_by_tags",
+  "title": "Finds Pets by tags",
+  "description": "Deprecated.\n\nFinds Pets by tags\n\nMuliple tags can be provided with comma separated strings. Use tag1, tag2, tag3 for testing.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "tags": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "Tags to filter by"
+      }
+    },
+    "required": [
+      "tags"
+    ]
+  },
+  "outputSchema": {
+    "type": "object",
+    "properties": {
+      "result": {
+        "type": "array",
+        "items": {
+          "$ref": "#/$defs/Pet"
+        }
+      }
+    },
+    "required": [
+      "result"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "GET",
+  "path": "/pet/findByTags",
+  "parameters": [
+    {
+      "name": "tags",
+      "in": "query",
+      "arg": "tags",
+      "style": "form",
+      "explode": true,
+      "required": true,
+      "kind": "array"
+    }
+  ],
+  "security": [
+    [
+      "petstore_auth"
+    ]
+  ],
+  "successSchemaWrapped": true,
+  "accept": "application/json, application/xml"
+}"#,
     ),
     (
-        "{\"name\":\"get_pet_by_id\",\"title\":\"Find pet by ID\",\"description\":\"Find pet by ID\\n\\nReturns a single pet\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"pet_id\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"ID of pet to return\"}},\"required\":[\"pet_id\"]},\"outputSchema\":{\"$ref\":\"#/$defs/Pet\",\"type\":\"object\",\"$defs\":{\"Category\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}},\"Pet\":{\"type\":\"object\",\"required\":[\"name\",\"photoUrls\"],\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\",\"readOnly\":true,\"default\":40,\"examples\":[25]},\"category\":{\"$ref\":\"#/$defs/Category\"},\"name\":{\"type\":\"string\",\"examples\":[\"doggie\"]},\"photoUrls\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"examples\":[\"https://example.com/photo.png\"]}},\"tags\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Tag\"}},\"status\":{\"type\":\"string\",\"description\":\"pet status in the store\",\"enum\":[\"available\",\"pending\",\"sold\"]}}},\"Tag\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"name\":{\"type\":\"string\"}}}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/pet/{petId}\",\"parameters\":[{\"name\":\"petId\",\"in\":\"path\",\"arg\":\"pet_id\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[[\"api_key\"]],\"successSchemaWrapped\":false,\"accept\":\"application/json, application/xml\"}",
+        r##"{
+  "name": "get_pet_by_id",
+  "title": "Find pet by ID",
+  "description": "Find pet by ID\n\nReturns a single pet",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "pet_id": {
+        "type": "integer",
+        "format": "int64",
+        "description": "ID of pet to return"
+      }
+    },
+    "required": [
+      "pet_id"
+    ]
+  },
+  "outputSchema": {
+    "$ref": "#/$defs/Pet",
+    "type": "object"
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "GET",
+  "path": "/pet/{petId}",
+  "parameters": [
+    {
+      "name": "petId",
+      "in": "path",
+      "arg": "pet_id",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [
+    [
+      "api_key"
+    ]
+  ],
+  "successSchemaWrapped": false,
+  "accept": "application/json, application/xml"
+}"#,
     ),
     (
-        "{\"name\":\"update_pet_with_form\",\"title\":\"Updates a pet in the store with form data\",\"description\":\"Updates a pet in the store with form data\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"pet_id\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"ID of pet that needs to be updated\"},\"name\":{\"description\":\"Updated name of the pet\",\"type\":\"string\"},\"status\":{\"description\":\"Updated status of the pet\",\"type\":\"string\"}},\"required\":[\"pet_id\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/pet/{petId}\",\"parameters\":[{\"name\":\"petId\",\"in\":\"path\",\"arg\":\"pet_id\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"body\":{\"flattened\":[\"name\",\"status\"],\"required\":false,\"mediaType\":\"application/x-www-form-urlencoded\"},\"security\":[[\"petstore_auth\"]],\"successSchemaWrapped\":false}",
+        r#"{
+  "name": "update_pet_with_form",
+  "title": "Updates a pet in the store with form data",
+  "description": "Updates a pet in the store with form data",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "pet_id": {
+        "type": "integer",
+        "format": "int64",
+        "description": "ID of pet that needs to be updated"
+      },
+      "name": {
+        "description": "Updated name of the pet",
+        "type": "string"
+      },
+      "status": {
+        "description": "Updated status of the pet",
+        "type": "string"
+      }
+    },
+    "required": [
+      "pet_id"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "POST",
+  "path": "/pet/{petId}",
+  "parameters": [
+    {
+      "name": "petId",
+      "in": "path",
+      "arg": "pet_id",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "body": {
+    "flattened": [
+      "name",
+      "status"
+    ],
+    "required": false,
+    "mediaType": "application/x-www-form-urlencoded"
+  },
+  "security": [
+    [
+      "petstore_auth"
+    ]
+  ],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"delete_pet\",\"title\":\"Deletes a pet\",\"description\":\"Deletes a pet\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"api_key\":{\"type\":\"string\"},\"pet_id\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Pet id to delete\"}},\"required\":[\"pet_id\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"DELETE\",\"path\":\"/pet/{petId}\",\"parameters\":[{\"name\":\"api_key\",\"in\":\"header\",\"arg\":\"api_key\",\"style\":\"simple\",\"explode\":false,\"required\":false,\"kind\":\"primitive\"},{\"name\":\"petId\",\"in\":\"path\",\"arg\":\"pet_id\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[[\"petstore_auth\"]],\"successSchemaWrapped\":false}",
+        r#"{
+  "name": "delete_pet",
+  "title": "Deletes a pet",
+  "description": "Deletes a pet",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "api_key": {
+        "type": "string"
+      },
+      "pet_id": {
+        "type": "integer",
+        "format": "int64",
+        "description": "Pet id to delete"
+      }
+    },
+    "required": [
+      "pet_id"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": true,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "DELETE",
+  "path": "/pet/{petId}",
+  "parameters": [
+    {
+      "name": "api_key",
+      "in": "header",
+      "arg": "api_key",
+      "style": "simple",
+      "explode": false,
+      "required": false,
+      "kind": "primitive"
+    },
+    {
+      "name": "petId",
+      "in": "path",
+      "arg": "pet_id",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [
+    [
+      "petstore_auth"
+    ]
+  ],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"upload_file\",\"title\":\"Uploads an image\",\"description\":\"Uploads an image\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"pet_id\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"ID of pet to update\"},\"additionalMetadata\":{\"description\":\"Additional data to pass to server\",\"type\":\"string\"},\"file\":{\"description\":\"file to upload (File contents: base64 text (or a data: URL), an object {\\\"data\\\": base64, \\\"filename\\\": …, \\\"contentType\\\": …}, or a resource link {\\\"uri\\\": …} to one of this server's resources.)\",\"oneOf\":[{\"type\":\"string\",\"contentEncoding\":\"base64\"},{\"type\":\"object\",\"properties\":{\"data\":{\"type\":\"string\",\"contentEncoding\":\"base64\"},\"filename\":{\"type\":\"string\"},\"contentType\":{\"type\":\"string\"}},\"required\":[\"data\"]},{\"type\":\"object\",\"properties\":{\"type\":{\"const\":\"resource_link\"},\"uri\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"mimeType\":{\"type\":\"string\"}},\"required\":[\"uri\"],\"not\":{\"required\":[\"data\"]}}]}},\"required\":[\"pet_id\"]},\"outputSchema\":{\"$ref\":\"#/$defs/ApiResponse\",\"type\":\"object\",\"$defs\":{\"ApiResponse\":{\"type\":\"object\",\"properties\":{\"code\":{\"type\":\"integer\",\"format\":\"int32\"},\"type\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"}}}}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/pet/{petId}/uploadImage\",\"parameters\":[{\"name\":\"petId\",\"in\":\"path\",\"arg\":\"pet_id\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"body\":{\"flattened\":[\"additionalMetadata\",\"file\"],\"required\":false,\"mediaType\":\"multipart/form-data\",\"binaryFields\":[\"file\"]},\"security\":[[\"petstore_auth\"]],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
+        r##"{
+  "name": "upload_file",
+  "title": "Uploads an image",
+  "description": "Uploads an image",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "pet_id": {
+        "type": "integer",
+        "format": "int64",
+        "description": "ID of pet to update"
+      },
+      "additionalMetadata": {
+        "description": "Additional data to pass to server",
+        "type": "string"
+      },
+      "file": {
+        "description": "file to upload (File contents: base64 text (or a data: URL), an object {\"data\": base64, \"filename\": \u2026, \"contentType\": \u2026}, or a resource link {\"uri\": \u2026} to one of this server's resources.)",
+        "oneOf": [
+          {
+            "type": "string",
+            "contentEncoding": "base64"
+          },
+          {
+            "type": "object",
+            "properties": {
+              "data": {
+                "type": "string",
+                "contentEncoding": "base64"
+              },
+              "filename": {
+                "type": "string"
+              },
+              "contentType": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "data"
+            ]
+          },
+          {
+            "type": "object",
+            "properties": {
+              "type": {
+                "const": "resource_link"
+              },
+              "uri": {
+                "type": "string"
+              },
+              "name": {
+                "type": "string"
+              },
+              "mimeType": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "uri"
+            ],
+            "not": {
+              "required": [
+                "data"
+              ]
+            }
+          }
+        ]
+      }
+    },
+    "required": [
+      "pet_id"
+    ]
+  },
+  "outputSchema": {
+    "$ref": "#/$defs/ApiResponse",
+    "type": "object"
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "POST",
+  "path": "/pet/{petId}/uploadImage",
+  "parameters": [
+    {
+      "name": "petId",
+      "in": "path",
+      "arg": "pet_id",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "body": {
+    "flattened": [
+      "additionalMetadata",
+      "file"
+    ],
+    "required": false,
+    "mediaType": "multipart/form-data",
+    "binaryFields": [
+      "file"
+    ]
+  },
+  "security": [
+    [
+      "petstore_auth"
+    ]
+  ],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
     ),
     (
-        "{\"name\":\"get_inventory\",\"title\":\"Returns pet inventories by status\",\"description\":\"Returns pet inventories by status\\n\\nReturns a map of status codes to quantities\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"outputSchema\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"integer\",\"format\":\"int32\"}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/store/inventory\",\"parameters\":[],\"security\":[[\"api_key\"]],\"successSchemaWrapped\":false,\"accept\":\"application/json\"}",
+        r#"{
+  "name": "get_inventory",
+  "title": "Returns pet inventories by status",
+  "description": "Returns pet inventories by status\n\nReturns a map of status codes to quantities",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "outputSchema": {
+    "type": "object",
+    "additionalProperties": {
+      "type": "integer",
+      "format": "int32"
+    }
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/store/inventory",
+  "parameters": [],
+  "security": [
+    [
+      "api_key"
+    ]
+  ],
+  "successSchemaWrapped": false,
+  "accept": "application/json"
+}"#,
     ),
     (
-        "{\"name\":\"place_order\",\"title\":\"Place an order for a pet\",\"description\":\"Place an order for a pet\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"petId\":{\"type\":\"integer\",\"format\":\"int64\"},\"quantity\":{\"type\":\"integer\",\"format\":\"int32\"},\"shipDate\":{\"type\":\"string\",\"format\":\"date-time\"},\"status\":{\"type\":\"string\",\"description\":\"Order Status\",\"enum\":[\"placed\",\"approved\",\"delivered\"]},\"complete\":{\"type\":\"boolean\",\"default\":false}}},\"outputSchema\":{\"$ref\":\"#/$defs/Order\",\"type\":\"object\",\"$defs\":{\"Order\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"petId\":{\"type\":\"integer\",\"format\":\"int64\"},\"quantity\":{\"type\":\"integer\",\"format\":\"int32\"},\"shipDate\":{\"type\":\"string\",\"format\":\"date-time\"},\"status\":{\"type\":\"string\",\"description\":\"Order Status\",\"enum\":[\"placed\",\"approved\",\"delivered\"]},\"complete\":{\"type\":\"boolean\",\"default\":false}}}}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/store/order\",\"parameters\":[],\"body\":{\"flattened\":[\"id\",\"petId\",\"quantity\",\"shipDate\",\"status\",\"complete\"],\"required\":true,\"mediaType\":\"application/json\"},\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json, application/xml\"}",
+        r##"{
+  "name": "place_order",
+  "title": "Place an order for a pet",
+  "description": "Place an order for a pet",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "id": {
+        "type": "integer",
+        "format": "int64"
+      },
+      "petId": {
+        "type": "integer",
+        "format": "int64"
+      },
+      "quantity": {
+        "type": "integer",
+        "format": "int32"
+      },
+      "shipDate": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "status": {
+        "type": "string",
+        "description": "Order Status",
+        "enum": [
+          "placed",
+          "approved",
+          "delivered"
+        ]
+      },
+      "complete": {
+        "type": "boolean",
+        "default": false
+      }
+    }
+  },
+  "outputSchema": {
+    "$ref": "#/$defs/Order",
+    "type": "object"
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "POST",
+  "path": "/store/order",
+  "parameters": [],
+  "body": {
+    "flattened": [
+      "id",
+      "petId",
+      "quantity",
+      "shipDate",
+      "status",
+      "complete"
+    ],
+    "required": true,
+    "mediaType": "application/json"
+  },
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json, application/xml"
+}"#,
     ),
     (
-        "{\"name\":\"get_order_by_id\",\"title\":\"Find purchase order by ID\",\"description\":\"Find purchase order by ID\\n\\nFor valid response try integer IDs with value >= 1 and <= 10. Other values will generated exceptions\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"order_id\":{\"type\":\"integer\",\"format\":\"int64\",\"minimum\":1,\"maximum\":10,\"description\":\"ID of pet that needs to be fetched\"}},\"required\":[\"order_id\"]},\"outputSchema\":{\"$ref\":\"#/$defs/Order\",\"type\":\"object\",\"$defs\":{\"Order\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"petId\":{\"type\":\"integer\",\"format\":\"int64\"},\"quantity\":{\"type\":\"integer\",\"format\":\"int32\"},\"shipDate\":{\"type\":\"string\",\"format\":\"date-time\"},\"status\":{\"type\":\"string\",\"description\":\"Order Status\",\"enum\":[\"placed\",\"approved\",\"delivered\"]},\"complete\":{\"type\":\"boolean\",\"default\":false}}}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/store/order/{orderId}\",\"parameters\":[{\"name\":\"orderId\",\"in\":\"path\",\"arg\":\"order_id\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json, application/xml\"}",
+        r##"{
+  "name": "get_order_by_id",
+  "title": "Find purchase order by ID",
+  "description": "Find purchase order by ID\n\nFor valid response try integer IDs with value >= 1 and <= 10. Other values will generated exceptions",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "order_id": {
+        "type": "integer",
+        "format": "int64",
+        "minimum": 1,
+        "maximum": 10,
+        "description": "ID of pet that needs to be fetched"
+      }
+    },
+    "required": [
+      "order_id"
+    ]
+  },
+  "outputSchema": {
+    "$ref": "#/$defs/Order",
+    "type": "object"
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "GET",
+  "path": "/store/order/{orderId}",
+  "parameters": [
+    {
+      "name": "orderId",
+      "in": "path",
+      "arg": "order_id",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json, application/xml"
+}"#,
     ),
     (
-        "{\"name\":\"delete_order\",\"title\":\"Delete purchase order by ID\",\"description\":\"Delete purchase order by ID\\n\\nFor valid response try integer IDs with positive integer value. Negative or non-integer values will generate API errors\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"order_id\":{\"type\":\"integer\",\"format\":\"int64\",\"minimum\":1,\"description\":\"ID of the order that needs to be deleted\"}},\"required\":[\"order_id\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"DELETE\",\"path\":\"/store/order/{orderId}\",\"parameters\":[{\"name\":\"orderId\",\"in\":\"path\",\"arg\":\"order_id\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
+        r#"{
+  "name": "delete_order",
+  "title": "Delete purchase order by ID",
+  "description": "Delete purchase order by ID\n\nFor valid response try integer IDs with positive integer value. Negative or non-integer values will generate API errors",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "order_id": {
+        "type": "integer",
+        "format": "int64",
+        "minimum": 1,
+        "description": "ID of the order that needs to be deleted"
+      }
+    },
+    "required": [
+      "order_id"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": true,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "DELETE",
+  "path": "/store/order/{orderId}",
+  "parameters": [
+    {
+      "name": "orderId",
+      "in": "path",
+      "arg": "order_id",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"create_user\",\"title\":\"Create user\",\"description\":\"Create user\\n\\nThis can only be done by the logged in user.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"username\":{\"type\":\"string\"},\"firstName\":{\"type\":\"string\"},\"lastName\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"password\":{\"type\":\"string\"},\"phone\":{\"type\":\"string\"},\"userStatus\":{\"type\":\"integer\",\"format\":\"int32\",\"description\":\"User Status\"}}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/user\",\"parameters\":[],\"body\":{\"flattened\":[\"id\",\"username\",\"firstName\",\"lastName\",\"email\",\"password\",\"phone\",\"userStatus\"],\"required\":true,\"mediaType\":\"application/json\"},\"security\":[],\"successSchemaWrapped\":false}",
+        r#"{
+  "name": "create_user",
+  "title": "Create user",
+  "description": "Create user\n\nThis can only be done by the logged in user.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "id": {
+        "type": "integer",
+        "format": "int64"
+      },
+      "username": {
+        "type": "string"
+      },
+      "firstName": {
+        "type": "string"
+      },
+      "lastName": {
+        "type": "string"
+      },
+      "email": {
+        "type": "string"
+      },
+      "password": {
+        "type": "string"
+      },
+      "phone": {
+        "type": "string"
+      },
+      "userStatus": {
+        "type": "integer",
+        "format": "int32",
+        "description": "User Status"
+      }
+    }
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "POST",
+  "path": "/user",
+  "parameters": [],
+  "body": {
+    "flattened": [
+      "id",
+      "username",
+      "firstName",
+      "lastName",
+      "email",
+      "password",
+      "phone",
+      "userStatus"
+    ],
+    "required": true,
+    "mediaType": "application/json"
+  },
+  "security": [],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"create_users_with_array_input\",\"title\":\"Creates list of users with given input array\",\"description\":\"Creates list of users with given input array\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"body\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/User\"},\"description\":\"List of user object\"}},\"required\":[\"body\"],\"$defs\":{\"User\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"username\":{\"type\":\"string\"},\"firstName\":{\"type\":\"string\"},\"lastName\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"password\":{\"type\":\"string\"},\"phone\":{\"type\":\"string\"},\"userStatus\":{\"type\":\"integer\",\"format\":\"int32\",\"description\":\"User Status\"}}}}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/user/createWithArray\",\"parameters\":[],\"body\":{\"arg\":\"body\",\"required\":true,\"mediaType\":\"application/json\"},\"security\":[],\"successSchemaWrapped\":false}",
+        r##"{
+  "name": "create_users_with_array_input",
+  "title": "Creates list of users with given input array",
+  "description": "Creates list of users with given input array",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "body": {
+        "type": "array",
+        "items": {
+          "$ref": "#/$defs/User"
+        },
+        "description": "List of user object"
+      }
+    },
+    "required": [
+      "body"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "POST",
+  "path": "/user/createWithArray",
+  "parameters": [],
+  "body": {
+    "arg": "body",
+    "required": true,
+    "mediaType": "application/json"
+  },
+  "security": [],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"create_users_with_list_input\",\"title\":\"Creates list of users with given input array\",\"description\":\"Creates list of users with given input array\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"body\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/User\"},\"description\":\"List of user object\"}},\"required\":[\"body\"],\"$defs\":{\"User\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"username\":{\"type\":\"string\"},\"firstName\":{\"type\":\"string\"},\"lastName\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"password\":{\"type\":\"string\"},\"phone\":{\"type\":\"string\"},\"userStatus\":{\"type\":\"integer\",\"format\":\"int32\",\"description\":\"User Status\"}}}}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":false,\"openWorldHint\":true}}",
-        "{\"method\":\"POST\",\"path\":\"/user/createWithList\",\"parameters\":[],\"body\":{\"arg\":\"body\",\"required\":true,\"mediaType\":\"application/json\"},\"security\":[],\"successSchemaWrapped\":false}",
+        r##"{
+  "name": "create_users_with_list_input",
+  "title": "Creates list of users with given input array",
+  "description": "Creates list of users with given input array",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "body": {
+        "type": "array",
+        "items": {
+          "$ref": "#/$defs/User"
+        },
+        "description": "List of user object"
+      }
+    },
+    "required": [
+      "body"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": false,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "POST",
+  "path": "/user/createWithList",
+  "parameters": [],
+  "body": {
+    "arg": "body",
+    "required": true,
+    "mediaType": "application/json"
+  },
+  "security": [],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"login_user\",\"title\":\"Logs user into the system\",\"description\":\"Logs user into the system\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"username\":{\"type\":\"string\",\"description\":\"The user name for login\"},\"password\":{\"type\":\"string\",\"description\":\"The password for login in clear text\"}},\"required\":[\"username\",\"password\"]},\"outputSchema\":{\"type\":\"object\",\"properties\":{\"result\":{\"type\":\"string\"}},\"required\":[\"result\"]},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/user/login\",\"parameters\":[{\"name\":\"username\",\"in\":\"query\",\"arg\":\"username\",\"style\":\"form\",\"explode\":true,\"required\":true,\"kind\":\"primitive\"},{\"name\":\"password\",\"in\":\"query\",\"arg\":\"password\",\"style\":\"form\",\"explode\":true,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":true,\"accept\":\"application/json, application/xml\"}",
+        r#"{
+  "name": "login_user",
+  "title": "Logs user into the system",
+  "description": "Logs user into the system",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "username": {
+        "type": "string",
+        "description": "The user name for login"
+      },
+      "password": {
+        "type": "string",
+        "description": "The password for login in clear text"
+      }
+    },
+    "required": [
+      "username",
+      "password"
+    ]
+  },
+  "outputSchema": {
+    "type": "object",
+    "properties": {
+      "result": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "result"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/user/login",
+  "parameters": [
+    {
+      "name": "username",
+      "in": "query",
+      "arg": "username",
+      "style": "form",
+      "explode": true,
+      "required": true,
+      "kind": "primitive"
+    },
+    {
+      "name": "password",
+      "in": "query",
+      "arg": "password",
+      "style": "form",
+      "explode": true,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": true,
+  "accept": "application/json, application/xml"
+}"#,
     ),
     (
-        "{\"name\":\"logout_user\",\"title\":\"Logs out current logged in user session\",\"description\":\"Logs out current logged in user session\",\"inputSchema\":{\"type\":\"object\",\"properties\":{}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/user/logout\",\"parameters\":[],\"security\":[],\"successSchemaWrapped\":false}",
+        r#"{
+  "name": "logout_user",
+  "title": "Logs out current logged in user session",
+  "description": "Logs out current logged in user session",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "GET",
+  "path": "/user/logout",
+  "parameters": [],
+  "security": [],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"get_user_by_name\",\"title\":\"Get user by user name\",\"description\":\"Get user by user name\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"username\":{\"type\":\"string\",\"description\":\"The name that needs to be fetched. Use user1 for testing. \"}},\"required\":[\"username\"]},\"outputSchema\":{\"$ref\":\"#/$defs/User\",\"type\":\"object\",\"$defs\":{\"User\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"username\":{\"type\":\"string\"},\"firstName\":{\"type\":\"string\"},\"lastName\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"password\":{\"type\":\"string\"},\"phone\":{\"type\":\"string\"},\"userStatus\":{\"type\":\"integer\",\"format\":\"int32\",\"description\":\"User Status\"}}}}},\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"GET\",\"path\":\"/user/{username}\",\"parameters\":[{\"name\":\"username\",\"in\":\"path\",\"arg\":\"username\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false,\"accept\":\"application/json, application/xml\"}",
+        r##"{
+  "name": "get_user_by_name",
+  "title": "Get user by user name",
+  "description": "Get user by user name",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "username": {
+        "type": "string",
+        "description": "The name that needs to be fetched. Use user1 for testing. "
+      }
+    },
+    "required": [
+      "username"
+    ]
+  },
+  "outputSchema": {
+    "$ref": "#/$defs/User",
+    "type": "object"
+  },
+  "annotations": {
+    "readOnlyHint": true,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "GET",
+  "path": "/user/{username}",
+  "parameters": [
+    {
+      "name": "username",
+      "in": "path",
+      "arg": "username",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false,
+  "accept": "application/json, application/xml"
+}"#,
     ),
     (
-        "{\"name\":\"update_user\",\"title\":\"Updated user\",\"description\":\"Updated user\\n\\nThis can only be done by the logged in user.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"username\":{\"type\":\"string\",\"description\":\"name that need to be updated\"},\"body\":{\"$ref\":\"#/$defs/User\",\"description\":\"Updated user object\"}},\"required\":[\"username\",\"body\"],\"$defs\":{\"User\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\",\"format\":\"int64\"},\"username\":{\"type\":\"string\"},\"firstName\":{\"type\":\"string\"},\"lastName\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"password\":{\"type\":\"string\"},\"phone\":{\"type\":\"string\"},\"userStatus\":{\"type\":\"integer\",\"format\":\"int32\",\"description\":\"User Status\"}}}}},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":false,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"PUT\",\"path\":\"/user/{username}\",\"parameters\":[{\"name\":\"username\",\"in\":\"path\",\"arg\":\"username\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"body\":{\"arg\":\"body\",\"required\":true,\"mediaType\":\"application/json\"},\"security\":[],\"successSchemaWrapped\":false}",
+        r##"{
+  "name": "update_user",
+  "title": "Updated user",
+  "description": "Updated user\n\nThis can only be done by the logged in user.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "username": {
+        "type": "string",
+        "description": "name that need to be updated"
+      },
+      "body": {
+        "$ref": "#/$defs/User",
+        "description": "Updated user object"
+      }
+    },
+    "required": [
+      "username",
+      "body"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": false,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"##,
+        r#"{
+  "method": "PUT",
+  "path": "/user/{username}",
+  "parameters": [
+    {
+      "name": "username",
+      "in": "path",
+      "arg": "username",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "body": {
+    "arg": "body",
+    "required": true,
+    "mediaType": "application/json"
+  },
+  "security": [],
+  "successSchemaWrapped": false
+}"#,
     ),
     (
-        "{\"name\":\"delete_user\",\"title\":\"Delete user\",\"description\":\"Delete user\\n\\nThis can only be done by the logged in user.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{\"username\":{\"type\":\"string\",\"description\":\"The name that needs to be deleted\"}},\"required\":[\"username\"]},\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true,\"openWorldHint\":true}}",
-        "{\"method\":\"DELETE\",\"path\":\"/user/{username}\",\"parameters\":[{\"name\":\"username\",\"in\":\"path\",\"arg\":\"username\",\"style\":\"simple\",\"explode\":false,\"required\":true,\"kind\":\"primitive\"}],\"security\":[],\"successSchemaWrapped\":false}",
+        r#"{
+  "name": "delete_user",
+  "title": "Delete user",
+  "description": "Delete user\n\nThis can only be done by the logged in user.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "username": {
+        "type": "string",
+        "description": "The name that needs to be deleted"
+      }
+    },
+    "required": [
+      "username"
+    ]
+  },
+  "annotations": {
+    "readOnlyHint": false,
+    "destructiveHint": true,
+    "idempotentHint": true,
+    "openWorldHint": true
+  }
+}"#,
+        r#"{
+  "method": "DELETE",
+  "path": "/user/{username}",
+  "parameters": [
+    {
+      "name": "username",
+      "in": "path",
+      "arg": "username",
+      "style": "simple",
+      "explode": false,
+      "required": true,
+      "kind": "primitive"
+    }
+  ],
+  "security": [],
+  "successSchemaWrapped": false
+}"#,
     ),
 ];
 
@@ -103,7 +1355,9 @@ pub const UPSTREAM_RESOURCE_TEMPLATES: &[(&str, &str)] = &[];
 
 /// Build the server (the spec declares nothing a handler implements).
 pub fn server() -> Result<Server, BuildError> {
-    let mut builder = Server::builder(SERVER_INFO).upstream(UPSTREAM);
+    let mut builder = Server::builder(SERVER_INFO)
+        .upstream(UPSTREAM)
+        .upstream_defs(UPSTREAM_DEFS);
     for (tool, operation) in UPSTREAM_TOOLS {
         builder = builder.upstream_tool(tool, operation);
     }
