@@ -39,6 +39,26 @@ for bin in "$HTTPBIN_SERVER_BIN" "$PETSTORE_SERVER_BIN" "$MCPGEN_BIN"; do
 done
 export HTTPBIN_SERVER_BIN PETSTORE_SERVER_BIN MCPGEN_BIN
 
+# --- a server whose upstream does not keep to its document ------------------
+# tests/e2e/deviating.yaml, generated now (its crate is not an example) into
+# target/e2e with the workspace's Cargo.lock and target dir, so dependencies
+# are not built again. DEVIATING_SERVER_BIN=path skips this.
+if ! reuse DEVIATING_SERVER_BIN; then
+    gen="$(target_dir)/e2e"
+    rm -rf "$gen/deviating"
+    mkdir -p "$gen"
+    "$MCPGEN_BIN" generate "$ROOT/tests/e2e/deviating.yaml" -o "$gen/deviating" \
+        --name e2e-deviating --runtime-path "$ROOT/runtime" >"$gen/deviating.log" 2>&1 ||
+        die "mcpgen generate tests/e2e/deviating.yaml failed: $(cat "$gen/deviating.log")"
+    printf '[workspace]\nresolver = "3"\nmembers = ["deviating"]\n' >"$gen/Cargo.toml"
+    cp "$ROOT/Cargo.lock" "$gen/Cargo.lock"
+    log "e2e: cargo build -p e2e-deviating"
+    (cd "$gen" && CARGO_TARGET_DIR="$(target_dir)" timeout 900 cargo build --quiet -p e2e-deviating >&2) ||
+        die "cargo build of the deviating server failed"
+    DEVIATING_SERVER_BIN="$(target_dir)/debug/e2e-deviating"
+fi
+export DEVIATING_SERVER_BIN
+
 # --- httpbin ------------------------------------------------------------------
 RESULTS="$ROOT/results/e2e"
 mkdir -p "$RESULTS"
@@ -98,5 +118,11 @@ log "e2e: Python SDK $("$PY" -c 'from importlib.metadata import version; print("
 rc=0
 (cd "$ROOT/tests/e2e" &&
     timeout --kill-after=10 600 "$PY" -m pytest -p no:cacheprovider -ra --timeout=60 "$@" </dev/null) || rc=$?
+# The TypeScript SDK validates structuredContent against a declared
+# outputSchema: the same deviating upstream through it.
+log "e2e: TypeScript SDK against the deviating server"
+(cd "$ROOT/tests/e2e" &&
+    MCP_SDK_DIR="$NPM_DIR/node_modules/@modelcontextprotocol/sdk" timeout --kill-after=10 300 "$NODE" --test --test-reporter=spec \
+        --test-timeout=90000 deviations.test.mjs </dev/null) || rc=$?
 stop_httpbin
 exit "$rc"

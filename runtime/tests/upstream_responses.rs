@@ -127,17 +127,42 @@ async fn wrapped_output_and_output_schema_mismatches() {
     let r = mcp.call("list", json!({})).await;
     assert_eq!(r["structuredContent"], json!({"result": [1, 2]}));
     assert!(!is_error(&r));
-    // The API broke its own spec: the model sees that and the data, and
-    // the client gets no protocol error.
+    // The API broke its own document: still a success carrying all the
+    // data, with a one-line note saying where it departs.
     let r = mcp.call("list", json!({})).await;
-    assert!(is_error(&r));
-    // What is wrong is said in a few words; the response follows once.
+    assert!(!is_error(&r), "{r}");
+    assert_eq!(r["structuredContent"], json!({"result": ["x"]}));
+    assert_eq!(r["content"][0]["text"], r#"["x"]"#);
     assert_eq!(
-        text(&r),
-        "The upstream call succeeded (HTTP 200 OK) but its response does not match the tool's output schema: `type` fails at /result/0 (the value is not of type \"integer\"). The response follows.\n\n[\"x\"]"
+        r["content"][1]["text"],
+        "Note: the response departs from the API's own description (`type` fails at /result/0 (the value is not of type \"integer\")); it is passed on as received."
     );
     let r = mcp.call("list", json!({})).await;
-    assert!(is_error(&r) && text(&r).contains("not json"), "{r}");
+    assert!(!is_error(&r) && text(&r).contains("not json"), "{r}");
+    assert_eq!(r["structuredContent"], json!({}));
+}
+
+#[tokio::test]
+async fn the_declared_output_schema_accepts_what_real_apis_send() {
+    let out = json!({"type": "object", "required": ["id"], "additionalProperties": false,
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string", "format": "email"}}});
+    let server = Server::builder(INFO)
+        .upstream(&upstream_json(json!({})))
+        .upstream_tool(
+            &json!({"name": "get", "inputSchema": {"type": "object"}, "outputSchema": out})
+                .to_string(),
+            r#"{"method":"GET","path":"/get"}"#,
+        )
+        .build()
+        .unwrap();
+    let mcp = Mcp::start(server).await;
+    let list = mcp.request("tools/list", json!({})).await;
+    let declared = &list["result"]["tools"][0]["outputSchema"];
+    assert_eq!(
+        declared,
+        &json!({"type": "object", "properties": {"id": {}, "name": {}}}),
+        "the shape stays, the assertions go"
+    );
 }
 
 #[tokio::test]

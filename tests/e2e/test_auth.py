@@ -80,8 +80,8 @@ async def test_declared_security_schemes_from_the_environment(connect, upstream)
         result = await mcp.call("get_pet_by_id", {"pet_id": 5})
         [got] = await upstream.wait_for(mark, lambda r: r.target == "/anything/pet/5")
         assert (got.api_key, got.authorization) == (api_key, None)
-        # The echo is no Pet: an output-schema error that carries the (redacted) response.
-        assert result["isError"] is True
+        # The echo is no Pet: a success carrying the (redacted) response, and a note.
+        assert result.get("isError", False) is False, result
         text = result["content"][0]["text"]
         assert '"Api-Key":"[REDACTED]"' in text
         assert api_key not in text
@@ -101,24 +101,22 @@ async def test_declared_security_schemes_from_the_environment(connect, upstream)
         assert (got.authorization, got.api_key) == (None, None)
 
 
-async def test_secrets_are_redacted_inside_output_schema_errors(connect, upstream):
-    """find_pets_by_tags expects a list of Pets; the schema error says in one short line
-    what is wrong, never quoting the value, then shows the echoed response (headers
-    included) once, with the token hidden."""
+async def test_secrets_are_redacted_in_responses_that_depart_from_the_document(connect, upstream):
+    """find_pets_by_tags promises a list of Pets and gets httpbin's echo: a success with
+    the echo (token hidden) under `result`, and a one-line note that never quotes it."""
     token = secret()
     async with connect(binary="petstore", env={"PETSTORE_PETSTORE_AUTH_ACCESS_TOKEN": token}) as mcp:
         mark = upstream.mark()
         result = await mcp.call("find_pets_by_tags", {"tags": ["x"]})
         [got] = await upstream.wait_for(mark, lambda r: r.path == "/anything/pet/findByTags")
         assert got.authorization == f"Bearer {token}"
-        assert result["isError"] is True
-        text = result["content"][0]["text"]
-        assert "does not match the tool's output schema" in text
-        problem, response = text.split("\n\n", 1)
-        assert " fails at " in problem and len(problem) < 300, problem
-        assert '"Authorization":"Bearer [REDACTED]"' in response
-        assert text.count('"Authorization":"Bearer [REDACTED]"') == 1
-        assert token not in text
+        assert result.get("isError", False) is False, result
+        assert result["structuredContent"]["result"]["headers"]["Authorization"] == "Bearer [REDACTED]"
+        data, note = result["content"][0]["text"], result["content"][-1]["text"]
+        assert '"Authorization":"Bearer [REDACTED]"' in data
+        assert note.startswith("Note: the response departs from the API's own description (`type` fails at /result")
+        assert len(note) < 300 and "REDACTED" not in note, note
+        assert token not in json.dumps(result)
 
 
 async def test_unconfigured_schemes_send_no_credentials(connect, upstream):

@@ -15,6 +15,7 @@ mod body;
 mod call;
 mod config;
 mod error;
+mod lenient;
 mod operation;
 mod redact;
 mod response;
@@ -123,7 +124,7 @@ impl ServerBuilder {
         };
         let descriptor_json = assembled.as_deref().unwrap_or(descriptor_json);
         match upstream.tool(descriptor_json, operation_json) {
-            Ok(handler) => self.tool(descriptor_json, handler),
+            Ok((handler, declared)) => self.tool(&declared, handler),
             Err(e) => self.with_error(e),
         }
     }
@@ -237,14 +238,17 @@ impl UpstreamBuilder {
         Ok(op)
     }
 
+    /// The tool's handler, and its descriptor as clients see it: the
+    /// outputSchema relaxed (`lenient`), since a real API does not keep to
+    /// its document and a validating client must not refuse what it sends.
     pub(crate) fn tool(
         &mut self,
         descriptor_json: &str,
         operation_json: &str,
-    ) -> Result<ToolHandler, BuildError> {
+    ) -> Result<(ToolHandler, String), BuildError> {
         // The descriptor itself is checked (and its errors reported) by
         // `ServerBuilder::tool`; here only its name and outputSchema matter.
-        let d: Value = serde_json::from_str(descriptor_json).unwrap_or_default();
+        let mut d: Value = serde_json::from_str(descriptor_json).unwrap_or_default();
         let name = d
             .get("name")
             .and_then(Value::as_str)
@@ -254,12 +258,20 @@ impl UpstreamBuilder {
         let output = d
             .get("outputSchema")
             .map(|s| crate::tools::LazySchema::new("outputSchema", s.clone()));
+        let declared = match d.get_mut("outputSchema") {
+            Some(schema) => {
+                *schema = lenient::relax_output_schema(schema);
+                d.to_string()
+            }
+            None => descriptor_json.to_owned(),
+        };
         let binding = Arc::new(ToolBinding { name, op, output });
         let handle = self.handle.clone();
-        Ok(Box::new(move |ctx, args| {
+        let handler: ToolHandler = Box::new(move |ctx, args| {
             let (handle, binding) = (handle.clone(), binding.clone());
             async move { Ok(call_tool(&handle, &binding, ctx, args).await) }.boxed()
-        }))
+        });
+        Ok((handler, declared))
     }
 
     pub(crate) fn resource(
@@ -383,6 +395,8 @@ fn check_readable(op: &Operation, what: &str, variables: &[String]) -> Result<()
 struct ToolBinding {
     name: String,
     op: Arc<Operation>,
+    /// The document's own response schema (not the relaxed one clients
+    /// see): a response that departs from it gets a note.
     output: Option<crate::tools::LazySchema>,
 }
 

@@ -190,8 +190,10 @@ impl RawResponse {
         )
     }
 
-    /// The tool result. `output` is the tool's outputSchema: structured
-    /// content that does not satisfy it is reported, not passed on.
+    /// The tool result. `output` is the document's response schema, when
+    /// the tool declares one (relaxed, see `lenient`): then there is always
+    /// structured content, and a response that departs from the document
+    /// is still a success, with a note saying where.
     pub(super) fn tool_result(
         &self,
         wrapped: bool,
@@ -223,6 +225,8 @@ impl RawResponse {
             .location
             .as_deref()
             .map(|l| format!("Location: {}", red.text(l)));
+        // A bare array or scalar where the document promised an object.
+        let mut not_object = false;
         let mut result = match self.payload(red) {
             Payload::Empty => CallToolResult::text(match &location {
                 Some(l) => format!("{}\n{l}", self.status_line()),
@@ -233,6 +237,12 @@ impl RawResponse {
                 let structured = match v {
                     v if wrapped => Some(json!({ "result": v })),
                     v @ Value::Object(_) => Some(v),
+                    // The document promised an object: the declared
+                    // (relaxed) schema accepts the value wrapped.
+                    v if output.is_some() => {
+                        not_object = true;
+                        Some(json!({ "result": v }))
+                    }
                     // MCP structured content is an object; a bare array or
                     // scalar without a wrapping schema travels as text only.
                     _ => None,
@@ -266,35 +276,7 @@ impl RawResponse {
             result.content.push(Content::text(l));
         }
         if let Some(schema) = output {
-            let problem = match &result.structured_content {
-                None => Some("it is not a JSON object".to_owned()),
-                Some(s) => schema.iter_errors(s).next().map(|e| schema_problem(&e)),
-            };
-            if let Some(problem) = problem {
-                // Not a protocol error: the call itself worked, the model
-                // should see what came back — once, and cut like an error
-                // body (it is already redacted).
-                let mut text = format!(
-                    "The upstream call succeeded ({}) but its response does not match the tool's output schema: {problem}. The response follows.",
-                    self.status_line()
-                );
-                let mut response = result
-                    .content
-                    .iter()
-                    .filter_map(|c| match c {
-                        Content::Text { text, .. } => Some(text.as_str()),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n\n");
-                if response.len() > ERROR_BODY_LIMIT {
-                    let total = format!("{} bytes", response.len());
-                    cut(&mut response, ERROR_BODY_LIMIT, &total);
-                }
-                text.push_str("\n\n");
-                text.push_str(&response);
-                result = CallToolResult::error(text);
-            }
+            add_schema_note(&mut result, schema, not_object);
         }
         result
     }
@@ -331,6 +313,24 @@ impl RawResponse {
         Ok(ReadResourceResult {
             contents: vec![contents],
         })
+    }
+}
+
+/// With an output schema: structured content is required (clients refuse a
+/// result without it), so a body that is not JSON gets an empty object and
+/// stays in the text; a departure from the document's schema is named in a
+/// last text block, in one line that never quotes the value.
+fn add_schema_note(result: &mut CallToolResult, schema: &jsonschema::Validator, not_object: bool) {
+    let problem = match &result.structured_content {
+        None => Some("it is not JSON".to_owned()),
+        Some(_) if not_object => Some("it is not a JSON object; `result` holds it".to_owned()),
+        Some(s) => schema.iter_errors(s).next().map(|e| schema_problem(&e)),
+    };
+    result.structured_content.get_or_insert_with(|| json!({}));
+    if let Some(problem) = problem {
+        result.content.push(Content::text(format!(
+            "Note: the response departs from the API's own description ({problem}); it is passed on as received."
+        )));
     }
 }
 
@@ -461,28 +461,59 @@ mod tests {
     }
 
     #[test]
-    fn an_output_schema_mismatch_names_keyword_and_place_and_shows_the_response_once() {
+    fn a_response_that_departs_from_the_document_is_a_success_with_all_its_data_and_a_note() {
         let big = "x".repeat(100_000);
-        let body = json!({"items": [1, "two"], "note": "hello", "big": big}).to_string();
-        let r = raw(200, Some("application/json"), body.as_bytes());
+        let value = json!({"items": [1, "two"], "note": "hello", "big": big});
+        let r = raw(200, Some("application/json"), value.to_string().as_bytes());
         let schema = validator(json!({"properties": {"items": {"items": {"type": "integer"}}}}));
         let result = r.tool_result(false, Some(&schema), &Redactor::default());
-        assert!(result.is_error);
-        let [Content::Text { text, .. }] = result.content.as_slice() else {
-            panic!("one text: {:?}", result.content);
+        assert!(!result.is_error);
+        assert_eq!(result.structured_content.as_ref(), Some(&value));
+        let [
+            Content::Text { text: data, .. },
+            Content::Text { text: note, .. },
+        ] = result.content.as_slice()
+        else {
+            panic!("data and note: {:?}", result.content);
         };
-        let (head, response) = text.split_once("\n\n").unwrap();
+        assert_eq!(data, &value.to_string(), "the whole response, uncut");
         assert_eq!(
-            head,
-            "The upstream call succeeded (HTTP 200 OK) but its response does not match the tool's output schema: `type` fails at /items/1 (the value is not of type \"integer\"). The response follows."
+            note,
+            "Note: the response departs from the API's own description (`type` fails at /items/1 (the value is not of type \"integer\")); it is passed on as received."
         );
-        assert_eq!(text.matches("hello").count(), 1, "the response, once");
-        assert!(response.starts_with(r#"{"items":[1,"two"],"note":"hello","big":"xxx"#));
-        assert!(response.ends_with(&format!(
-            "xxx\n[truncated: the first {ERROR_BODY_LIMIT} bytes of {} bytes]",
-            body.len()
-        )));
-        assert!(text.len() < ERROR_BODY_LIMIT + 400, "{}", text.len());
+    }
+
+    #[test]
+    fn with_an_output_schema_there_is_always_structured_content() {
+        let schema = validator(json!({"type": "object", "required": ["id"]}));
+        let red = Redactor::default();
+        let bare =
+            raw(200, Some("application/json"), b"[1,2]").tool_result(false, Some(&schema), &red);
+        assert!(!bare.is_error);
+        assert_eq!(bare.structured_content, Some(json!({"result": [1, 2]})));
+        let text = raw(200, Some("text/plain"), b"hi").tool_result(false, Some(&schema), &red);
+        assert!(!text.is_error);
+        assert_eq!(text.structured_content, Some(json!({})));
+        let texts: Vec<_> = text
+            .content
+            .iter()
+            .filter_map(|c| match c {
+                Content::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts[0], "hi");
+        assert!(texts[1].contains("(it is not JSON)"), "{texts:?}");
+        let fine = raw(200, Some("application/json"), br#"{"id":1}"#).tool_result(
+            false,
+            Some(&schema),
+            &red,
+        );
+        assert_eq!(
+            fine.content.len(),
+            1,
+            "no note when the response keeps to the document"
+        );
     }
 
     #[test]
@@ -512,16 +543,11 @@ mod tests {
             ),
         ] {
             let result = r.tool_result(false, Some(&validator(schema)), &Redactor::default());
-            let Content::Text { text, .. } = &result.content[0] else {
-                panic!()
+            let Some(Content::Text { text: note, .. }) = result.content.get(1) else {
+                panic!("{:?}", result.content)
             };
-            let head = text.split_once("\n\n").unwrap().0;
-            assert!(
-                head.contains(&format!(": {problem}. The response")),
-                "{head}"
-            );
-            assert!(!head.contains("value-that-must-not-show") && !head.contains("zzz"));
-            assert_eq!(text.matches("value-that-must-not-show").count(), 1);
+            assert!(note.contains(&format!("({problem});")), "{note}");
+            assert!(!note.contains("value-that-must-not-show") && !note.contains("zzz"));
         }
     }
 
