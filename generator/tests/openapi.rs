@@ -653,3 +653,37 @@ fn operations_and_path_items_keep_their_own_servers() {
         "{uris:?}"
     );
 }
+
+#[test]
+fn refs_inside_examples_are_data() {
+    let l = load(&fixture("example-refs.yaml"));
+    let all = tools(&l);
+    let (d, _) = tool(&all, "create_item");
+    // The property named `example` is a real schema, followed.
+    assert_eq!(
+        d["outputSchema"]["properties"]["example"]["$ref"],
+        json!("#/$defs/Item"),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_real_ref_next_to_examples_is_still_checked() {
+    let path = tmp("example-refs").join("doc.yaml");
+    let text = std::fs::read_to_string(fixture("example-refs.yaml"))
+        .unwrap()
+        .replace(
+            "$ref: \"#/components/examples/Shared\"",
+            "$ref: \"gone.yaml#/Shared\"",
+        );
+    std::fs::write(&path, text).unwrap();
+    let text = error_text(&path);
+    assert!(
+        text.contains("$ref \"gone.yaml#/Shared\": file") && text.contains("does not exist"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("missing-file.json") && !text.contains("nowhere.json"),
+        "{text}"
+    );
+}

@@ -549,30 +549,73 @@ fn pointer_or_root(ptr: &str) -> String {
     format!("#{ptr}")
 }
 
-/// Every `$ref` string in `value`, with its holder's pointer.
+/// Maps whose keys are names chosen by the document's author (a property
+/// may well be called `example`), not fields of an object.
+const NAME_MAPS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "definitions",
+    "$defs",
+    "dependentSchemas",
+    "schemas",
+    "parameters",
+    "responses",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "securityDefinitions",
+    "links",
+    "callbacks",
+    "pathItems",
+];
+
+/// Every `$ref` string in `value`, with its holder's pointer. Examples are
+/// data, not references (GitHub's descriptions hold `{"$ref": …}` in
+/// them): an `example`, `default`, `enum` or `const` value, a list of
+/// `examples`, and the `value` of an Example Object are not searched; a named Example Object may itself be a
+/// `$ref` to `components/examples`.
 fn collect_refs(value: &Value, ptr: &mut String, out: &mut Vec<(String, String)>) {
+    collect_refs_in(value, false, ptr, out);
+}
+
+fn collect_refs_in(value: &Value, names: bool, ptr: &mut String, out: &mut Vec<(String, String)>) {
+    let descend = |v: &Value, key: &str, names: bool, ptr: &mut String, out: &mut Vec<_>| {
+        let len = ptr.len();
+        ptr.push('/');
+        ptr.push_str(&escape_pointer(key));
+        collect_refs_in(v, names, ptr, out);
+        ptr.truncate(len);
+    };
     match value {
         Value::Object(map) => {
-            if let Some(Value::String(r)) = map.get("$ref") {
+            if !names && let Some(Value::String(r)) = map.get("$ref") {
                 out.push((ptr.clone(), r.clone()));
             }
             for (k, v) in map {
-                if matches!(v, Value::Object(_) | Value::Array(_)) {
-                    let len = ptr.len();
-                    ptr.push('/');
-                    ptr.push_str(&escape_pointer(k));
-                    collect_refs(v, ptr, out);
-                    ptr.truncate(len);
+                if !matches!(v, Value::Object(_) | Value::Array(_)) {
+                    continue;
+                }
+                match (names, k.as_str(), v) {
+                    (false, "example" | "default" | "enum" | "const", _)
+                    | (false, "examples", Value::Array(_)) => {}
+                    (false, "examples", Value::Object(named)) => {
+                        for (name, example) in named {
+                            if let Some(Value::String(r)) = example.get("$ref") {
+                                let len = ptr.len();
+                                ptr.push_str("/examples/");
+                                ptr.push_str(&escape_pointer(name));
+                                out.push((ptr.clone(), r.clone()));
+                                ptr.truncate(len);
+                            }
+                        }
+                    }
+                    _ => descend(v, k, !names && NAME_MAPS.contains(&k.as_str()), ptr, out),
                 }
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                let len = ptr.len();
-                ptr.push('/');
-                ptr.push_str(&i.to_string());
-                collect_refs(v, ptr, out);
-                ptr.truncate(len);
+                descend(v, &i.to_string(), false, ptr, out);
             }
         }
         _ => {}
