@@ -6,13 +6,16 @@
 //! serde errors carry a position, semantic checks (`spec::validate`) name the
 //! offending node by a JSON pointer that [`Node::locate`] turns into a line
 //! and column, and the OpenAPI reader (`openapi::doc`) reads JSON and YAML
-//! documents with it.
+//! documents with it. Flow collections indented less than YAML asks, which
+//! libyaml and js-yaml read, are read too (`flow`).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+mod flow;
 
 /// A 1-based line and column in the spec file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -21,15 +24,6 @@ pub struct Pos {
     pub line: usize,
     /// 1-based column, counted in characters.
     pub column: usize,
-}
-
-impl Pos {
-    fn from_span(span: &Span) -> Pos {
-        Pos {
-            line: span.start.line(),
-            column: span.start.col() + 1,
-        }
-    }
 }
 
 impl fmt::Display for Pos {
@@ -285,20 +279,55 @@ pub(crate) fn parse_yaml_limited(
     text: &str,
     max_nodes: usize,
 ) -> Result<Option<Node>, Vec<Located>> {
+    let strict = parse_events(text, max_nodes, &[]);
+    let on_indentation = |problems: &[Located]| {
+        problems
+            .iter()
+            .any(|p| matches!(&p.problem, YamlProblem::Syntax(m) if m.contains("indentation")))
+    };
+    match strict {
+        // libyaml and js-yaml accept flow collections indented less than
+        // YAML asks; read them the same way (see `flow`).
+        Err(problems) if on_indentation(&problems) => match flow::reindent(text) {
+            Some(padded) => {
+                parse_events(&padded.text, max_nodes, &padded.added).map_err(|_| problems)
+            }
+            None => Err(problems),
+        },
+        other => other,
+    }
+}
+
+/// Build the tree of `text`; `added[line]` spaces were put in front of that
+/// (0-based) line and are taken off the columns reported.
+fn parse_events(
+    text: &str,
+    max_nodes: usize,
+    added: &[usize],
+) -> Result<Option<Node>, Vec<Located>> {
+    // Lines are 1-based, columns 0-based here.
+    let original = |line: usize, col: usize| {
+        let padding = line
+            .checked_sub(1)
+            .and_then(|l| added.get(l))
+            .map_or(0, |&n| n.min(col));
+        Pos {
+            line,
+            column: col - padding + 1,
+        }
+    };
     let mut tree = TreeBuilder::new(max_nodes);
     for event in Parser::new_from_str(text) {
         let (event, span) = match event {
             Ok(ok) => ok,
             Err(e) => {
                 let m = e.marker();
-                let pos = Pos {
-                    line: m.line(),
-                    column: m.col() + 1,
-                };
+                let pos = original(m.line(), m.col());
                 return Err(tree.fail(pos, YamlProblem::Syntax(e.info().to_string())));
             }
         };
-        if let Some(finished) = tree.event(event, Pos::from_span(&span))? {
+        let pos = original(span.start.line(), span.start.col());
+        if let Some(finished) = tree.event(event, pos)? {
             tree.attach(finished)?;
         }
     }
@@ -549,5 +578,76 @@ mod tests {
         let root = parse_yaml("a: &x [1, 2]\nb: *x\n").unwrap().unwrap();
         let (_, b) = root.get("b").unwrap();
         assert!(matches!(&b.kind, NodeKind::Seq(items) if items.len() == 2));
+    }
+
+    /// What libyaml and js-yaml read and real documents write (Docker
+    /// Engine's swagger.yaml): flow collections whose closing bracket sits
+    /// at, or left of, the indentation of the key that holds them.
+    #[test]
+    fn flow_collections_as_real_documents_write_them() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/flow-style.yaml"
+        ))
+        .unwrap();
+        let root = match parse_yaml(&text) {
+            Ok(Some(root)) => root,
+            other => panic!("{other:?}"),
+        };
+        let expected: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/flow-style.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(to_json(&root), expected);
+        // Positions point into the text as written, padded lines included.
+        let port = root.locate("/definitions/Port/example/PublicPort");
+        assert_eq!(
+            port,
+            Pos {
+                line: 8,
+                column: 19
+            }
+        );
+        let under_indented = root.locate("/definitions/Mount/x-closing-left/a");
+        assert_eq!(
+            under_indented,
+            Pos {
+                line: 13,
+                column: 6
+            }
+        );
+        let flush_left = root.locate("/definitions/Mount/x-closing-left/b/0");
+        assert_eq!(
+            flush_left,
+            Pos {
+                line: 15,
+                column: 1
+            }
+        );
+    }
+
+    fn to_json(node: &Node) -> serde_json::Value {
+        use serde_json::Value;
+        match &node.kind {
+            NodeKind::Scalar { value, plain } => match resolve_plain(value, *plain) {
+                Plain::Null => Value::Null,
+                Plain::Bool(b) => Value::Bool(b),
+                Plain::Int(i) => Value::from(i),
+                Plain::UInt(u) => Value::from(u),
+                Plain::Float(f) => Value::from(f),
+                Plain::Str => Value::String(value.clone()),
+            },
+            NodeKind::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
+            NodeKind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_owned(), to_json(v)))
+                    .collect(),
+            ),
+        }
     }
 }

@@ -687,3 +687,15 @@ fn a_real_ref_next_to_examples_is_still_checked() {
         "{text}"
     );
 }
+
+#[test]
+fn flow_mappings_closed_at_the_parents_indentation_are_read() {
+    let l = load(&fixture("docker-flow.yaml"));
+    let all = tools(&l);
+    let (d, op) = tool(&all, "container_inspect");
+    assert_eq!(op["path"], "/containers/{id}/json");
+    assert_eq!(
+        d["outputSchema"]["properties"]["Id"]["type"], "string",
+        "{d}"
+    );
+}
