@@ -138,6 +138,11 @@ pub struct Operation {
     /// The operation's own server, when the spec gives it one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// Query pieces sent on every call, percent-encoded `name=value` (a
+    /// document that writes a fixed query into its path:
+    /// `/#Action=DescribeInstances`, `/expire_password?tempPassword=true`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed_query: Vec<String>,
     /// Path, query, header and cookie parameters.
     #[serde(default)]
     pub parameters: Vec<Parameter>,

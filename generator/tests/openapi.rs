@@ -699,3 +699,72 @@ fn flow_mappings_closed_at_the_parents_indentation_are_read() {
         "{d}"
     );
 }
+
+#[test]
+fn a_query_written_into_the_path_becomes_a_fixed_query_with_a_warning() {
+    let l = load(&fixture("requests-as-asked.yaml"));
+    let all = tools(&l);
+    let (_, op) = tool(&all, "describe_instances");
+    assert_eq!(op["path"], "/");
+    assert_eq!(op["fixedQuery"], json!(["Action=DescribeInstances"]));
+    let (_, op) = tool(&all, "stop_instances");
+    assert_eq!(
+        op["fixedQuery"],
+        json!(["Action=StopInstances", "Force=true"])
+    );
+    let (_, op) = tool(&all, "expire_password");
+    assert_eq!(op["path"], "/users/{userId}/lifecycle/expire_password");
+    assert_eq!(op["fixedQuery"], json!(["tempPassword=true"]));
+    let warned: Vec<String> = l.warnings.iter().map(|w| w.message.clone()).collect();
+    assert!(
+        warned.iter().any(|w| w.contains(
+            "writes a query into the path; sent as the query `tempPassword=true` of `/users/{userId}/lifecycle/expire_password`"
+        )),
+        "{warned:?}"
+    );
+}
+
+#[test]
+fn a_required_body_property_missing_from_properties_is_a_free_form_required_argument() {
+    let l = load(&fixture("requests-as-asked.yaml"));
+    let all = tools(&l);
+    let (d, op) = tool(&all, "put_webhook");
+    let input = &d["inputSchema"];
+    assert!(input["properties"]["team_id"].is_object(), "{input}");
+    assert!(
+        input["properties"]["team_id"].get("type").is_none(),
+        "free-form"
+    );
+    let required = input["required"].as_array().unwrap();
+    assert!(required.contains(&json!("team_id")) && required.contains(&json!("endpoint")));
+    assert_eq!(
+        op["body"]["flattened"],
+        json!(["event_type", "endpoint", "description", "team_id"])
+    );
+    assert!(
+        l.warnings.iter().any(|w| w
+            .message
+            .contains("required body property `team_id` is missing")),
+        "{:?}",
+        l.warnings
+    );
+}
+
+#[test]
+fn a_swagger2_operation_s_own_consumes_sets_the_body_media_type() {
+    let l = load(&fixture("consumes-octet.yaml"));
+    let all = tools(&l);
+    let (d, op) = tool(&all, "upload_deploy_file");
+    assert_eq!(op["body"]["mediaType"], "application/octet-stream");
+    assert!(
+        d["inputSchema"]["properties"]["body"]["oneOf"].is_array(),
+        "a file: {d}"
+    );
+    let (_, op) = tool(&all, "create_site");
+    assert_eq!(
+        op["body"]["mediaType"], "application/json",
+        "the document's consumes"
+    );
+    let (_, op) = tool(&all, "create_note");
+    assert_eq!(op["body"]["mediaType"], "text/plain", "wildcards skipped");
+}

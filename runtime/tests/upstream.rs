@@ -949,3 +949,31 @@ fn an_operation_server_must_be_a_plain_http_url() {
         assert!(built.is_err(), "{bad} accepted");
     }
 }
+
+#[tokio::test]
+async fn a_fixed_query_goes_first_and_is_sent_as_written() {
+    let server = single(
+        json!({"method": "GET", "path": "/", "fixedQuery": ["Action=DescribeInstances", "Version=2016-11-15"],
+               "parameters": [{"name": "MaxResults", "in": "query", "arg": "max"}]}),
+        json!({}),
+    );
+    let upstream = Upstream::ok().await;
+    configure(&server, &upstream.url, &[]);
+    let mcp = Mcp::start(server).await;
+    let r = mcp.call("op", json!({"max": 5})).await;
+    assert!(!is_error(&r), "{r}");
+    assert_eq!(
+        upstream.one().target,
+        "/?Action=DescribeInstances&Version=2016-11-15&MaxResults=5"
+    );
+    for bad in ["a&b=1", "x#y", "=1", "", "a b", "%zz"] {
+        let refused = Server::builder(INFO)
+            .upstream(&upstream_json(json!({})))
+            .upstream_tool(
+                &tool("op"),
+                &json!({"method": "GET", "path": "/", "fixedQuery": [bad]}).to_string(),
+            )
+            .build();
+        assert!(refused.is_err(), "{bad:?} must be refused");
+    }
+}

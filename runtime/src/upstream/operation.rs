@@ -48,6 +48,7 @@ pub(super) struct Operation {
     /// The path template as the spec wrote it, for logs.
     pub path: String,
     segments: Vec<Segment>,
+    fixed_query: Vec<String>,
     params: Vec<Parameter>,
     body: Option<BodySpec>,
     pub security: Vec<Vec<String>>,
@@ -85,6 +86,9 @@ impl Operation {
                 return Err(format!("argument `{}` is used by two parameters", p.arg));
             }
         }
+        for piece in &d.fixed_query {
+            check_fixed_query(piece)?;
+        }
         let body = d.body.map(BodySpec);
         if let Some(b) = &body {
             b.check()?;
@@ -115,6 +119,7 @@ impl Operation {
             method,
             path: d.path,
             segments,
+            fixed_query: d.fixed_query,
             params: d.parameters,
             body,
             security: d.security,
@@ -179,7 +184,7 @@ impl Operation {
         let mut prepared = Prepared {
             method: self.method.clone(),
             path,
-            query: vec![],
+            query: self.fixed_query.clone(),
             headers: vec![(reqwest::header::ACCEPT, self.accept.clone())],
             cookies: vec![],
             body: None,
@@ -229,6 +234,24 @@ pub(super) struct Prepared {
     /// Percent-encoded `name=value` pieces of the Cookie header.
     pub cookies: Vec<String>,
     pub body: Option<PreparedBody>,
+}
+
+/// A fixed query piece is sent as written: it must already be encoded,
+/// `name=value` or `name`, with nothing that ends or splits a query.
+fn check_fixed_query(piece: &str) -> Result<(), String> {
+    let bytes = piece.as_bytes();
+    let encoded = bytes.iter().enumerate().all(|(i, &b)| match b {
+        b'%' => {
+            bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        }
+        b'&' | b'#' => false,
+        b => b.is_ascii_alphanumeric() || b"-._~!$'()*+,;=:@/?".contains(&b),
+    });
+    if piece.is_empty() || piece.starts_with('=') || !encoded {
+        return Err(format!("invalid fixed query piece {piece:?}"));
+    }
+    Ok(())
 }
 
 /// `.` and `..` segments, also percent-encoded: URL parsers resolve

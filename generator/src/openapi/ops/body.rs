@@ -123,13 +123,13 @@ impl ApiLowering<'_> {
         // Only a body with a property to lift is flattened: one whose
         // properties are all read-only is sent whole (`flattened` may not
         // be empty).
+        let free = |k: &String| !args.contains(k) && !taken.contains_key(k);
         let flatten = structured
             && !composite
             && !open_map
             && properties.as_ref().is_some_and(|props| {
-                props
-                    .keys()
-                    .all(|k| !args.contains(k) && !taken.contains_key(k))
+                props.keys().all(free)
+                    && strings(&resolved, "required").iter().all(free)
                     && props.values().any(|ps| !self.read_only(ps))
             });
         Shape {
@@ -158,7 +158,7 @@ impl ApiLowering<'_> {
     }
 
     /// Each writable property as a top-level argument; their names.
-    fn append_flattened(&self, b: &Body, shape: &Shape, out: &mut Arguments) -> Vec<String> {
+    fn append_flattened(&mut self, b: &Body, shape: &Shape, out: &mut Arguments) -> Vec<String> {
         let body_required = strings(&shape.resolved, "required");
         let mut lifted = Vec::new();
         for (name, ps) in shape.properties.iter().flatten() {
@@ -171,6 +171,26 @@ impl ApiLowering<'_> {
                 out.required.push(name.clone().into());
             }
             lifted.push(name.clone());
+        }
+        // Required but not described (Figma's putWebhook `team_id`):
+        // dropping it would make every call fail, so it is kept, free-form.
+        let props = shape.properties.as_ref();
+        for name in body_required {
+            if props.is_some_and(|p| p.contains_key(&name)) || lifted.contains(&name) {
+                continue;
+            }
+            self.f.warn(
+                &b.loc,
+                format!("required body property `{name}` is missing from `properties`; kept as a free-form argument"),
+            );
+            out.properties.insert(
+                name.clone(),
+                json!({"description": "Required by the API; its description gives no schema."}),
+            );
+            if b.required {
+                out.required.push(name.clone().into());
+            }
+            lifted.push(name);
         }
         lifted
     }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::body::{Body, essence, media_rank};
 use super::params::{Param, ParamList};
-use super::walk::{Globals, OpRef, Selected, template_variables};
+use super::walk::{Globals, OpRef, Selected, split_fixed_query, template_variables};
 use super::{ApiLowering, Draft, Version, s};
 use crate::openapi::doc::Loc;
 use crate::openapi::{Override, names};
@@ -59,9 +59,21 @@ impl ApiLowering<'_> {
         let body = body.map(|b| self.body(b, &args, &mut arguments));
         let security = self.operation_security(r, globals);
         let output = self.output(r, globals);
+        let (path, fixed_query) = split_fixed_query(r.path);
+        if !fixed_query.is_empty() {
+            self.f.warn(
+                r.loc,
+                format!(
+                    "path {:?} writes a query into the path; sent as the query `{}` of `{path}`",
+                    r.path,
+                    fixed_query.join("&")
+                ),
+            );
+        }
         let operation = contract::Operation {
             method: r.method.to_string(),
-            path: r.path.to_string(),
+            path: path.to_string(),
+            fixed_query,
             base_url,
             parameters: arguments.parameters,
             body,
@@ -498,18 +510,19 @@ fn location(l: &str) -> Option<Location> {
     }
 }
 
-/// 2.0: the body's media type from `consumes` (a JSON type only).
+/// 2.0: the body's media type from `consumes` (the operation's, else the
+/// document's): the preferred concrete type, JSON first, so an upload that
+/// consumes only `application/octet-stream` sends raw bytes (Netlify).
+/// Form types are for `formData` parameters, not a body: skipped.
 fn swagger2_media_type(b: &mut Body, consumes: Option<&Value>) {
     let best = consumes.and_then(Value::as_array).and_then(|list| {
         list.iter()
             .filter_map(Value::as_str)
+            .filter(|m| !m.contains('*') && is_media_type(m) && !matches!(media_rank(m), 3 | 4))
             .min_by_key(|m| media_rank(m))
     });
-    if let Some(m) = best
-        && !m.contains('*')
-        && media_rank(m) <= 2
-    {
-        b.media_type = m.to_string();
+    if let Some(m) = best {
+        b.media_type = m.trim().to_string();
     }
 }
 

@@ -146,6 +146,15 @@ impl ApiLowering<'_> {
             format!("path {:?} does not start with `/`", r.path)
         } else if let Err(e) = template_variables(r.path) {
             format!("path {:?}: {e}", r.path)
+        } else if split_fixed_query(r.path)
+            .1
+            .iter()
+            .any(|q| q.contains("%7B"))
+        {
+            format!(
+                "path {:?} has a variable in the query it writes after `?` or `#`",
+                r.path
+            )
         } else {
             return true;
         };
@@ -172,6 +181,40 @@ fn methods(item: &Value, item_loc: &Loc) -> Vec<(String, Loc)> {
         }
     }
     ops
+}
+
+/// A path template split where a fixed query written into it starts (`?`
+/// or `#`: AWS documents converted from their own format use
+/// `/#Action=DescribeInstances`, Okta `…/expire_password?tempPassword=true`),
+/// and that query as percent-encoded `name=value` pieces.
+pub(super) fn split_fixed_query(path: &str) -> (&str, Vec<String>) {
+    let Some(at) = path.find(['?', '#']) else {
+        return (path, Vec::new());
+    };
+    let pieces = path[at + 1..]
+        .split(['&', '?', '#'])
+        .filter(|p| !p.is_empty())
+        .map(encode_query_piece)
+        .collect();
+    (&path[..at], pieces)
+}
+
+/// Keep what a query may hold as it is (valid `%XX` escapes included),
+/// percent-encode the rest.
+fn encode_query_piece(piece: &str) -> String {
+    let bytes = piece.as_bytes();
+    let mut out = String::with_capacity(piece.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = b == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        if escape || b.is_ascii_alphanumeric() || b"-._~!$'()*+,;=:@/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The `{name}`s of a path template; an error for `{}`, nested or
