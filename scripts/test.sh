@@ -23,6 +23,8 @@
 #                                        a few hundred checked calls; fails on errors, never
 #                                        on timings
 #  13. scripts/bench-scale.sh            the scale benchmark on a small document (fails on errors, not timings)
+#  16. scripts/prism-check.sh            requests checked by Prism mocking small fixtures
+#                                        (the whole corpus is a run by hand)
 #
 # Everything shares one Cargo target directory; every binary is built once
 # (debug profile) and the later steps use it as built.
@@ -106,6 +108,12 @@ step bench 600 scripts/bench.sh --smoke
 # The scale benchmark runs end to end on a small document: its figures are
 # printed, only an error (no crate, no build, no start) fails the step.
 step scale 900 env BENCH_PROFILE=debug scripts/bench-scale.sh specs/openapi/petstore-oas30.json
+# Every tool of small fixtures called through Prism, which refuses requests
+# that do not match the document (2.0 consumes, a required property
+# without a schema).
+step prism 600 env PRISM_CHECK_STRICT=1 scripts/prism-check.sh \
+    generator/tests/fixtures/openapi/consumes-octet.yaml \
+    generator/tests/fixtures/openapi/prism-webhook.yaml
 
 summary
 log "all checks passed"
