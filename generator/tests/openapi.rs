@@ -715,7 +715,17 @@ fn a_query_written_into_the_path_becomes_a_fixed_query_with_a_warning() {
     let (_, op) = tool(&all, "expire_password");
     assert_eq!(op["path"], "/users/{userId}/lifecycle/expire_password");
     assert_eq!(op["fixedQuery"], json!(["tempPassword=true"]));
+    // A bare label after `#` only tells path keys apart: not sent.
+    let (_, op) = tool(&all, "cookies_form_exploded");
+    assert_eq!(op["path"], "/cookies");
+    assert!(op.get("fixedQuery").is_none(), "{op}");
     let warned: Vec<String> = l.warnings.iter().map(|w| w.message.clone()).collect();
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.contains("ends in a fragment; called as `/cookies`")),
+        "{warned:?}"
+    );
     assert!(
         warned.iter().any(|w| w.contains(
             "writes a query into the path; sent as the query `tempPassword=true` of `/users/{userId}/lifecycle/expire_password`"

@@ -60,15 +60,16 @@ impl ApiLowering<'_> {
         let security = self.operation_security(r, globals);
         let output = self.output(r, globals);
         let (path, fixed_query) = split_fixed_query(r.path);
-        if !fixed_query.is_empty() {
-            self.f.warn(
-                r.loc,
-                format!(
+        if path != r.path {
+            let message = match fixed_query.is_empty() {
+                true => format!("path {:?} ends in a fragment; called as `{path}`", r.path),
+                false => format!(
                     "path {:?} writes a query into the path; sent as the query `{}` of `{path}`",
                     r.path,
                     fixed_query.join("&")
                 ),
-            );
+            };
+            self.f.warn(r.loc, message);
         }
         let operation = contract::Operation {
             method: r.method.to_string(),

@@ -186,16 +186,26 @@ fn methods(item: &Value, item_loc: &Loc) -> Vec<(String, Loc)> {
 /// A path template split where a fixed query written into it starts (`?`
 /// or `#`: AWS documents converted from their own format use
 /// `/#Action=DescribeInstances`, Okta `…/expire_password?tempPassword=true`),
-/// and that query as percent-encoded `name=value` pieces.
+/// and that query as percent-encoded `name=value` pieces. After `#` only
+/// `name=value` pieces count: a bare `#label` only tells two path keys
+/// apart (`/cookies#formExploded`), and a fragment is never sent.
 pub(super) fn split_fixed_query(path: &str) -> (&str, Vec<String>) {
     let Some(at) = path.find(['?', '#']) else {
         return (path, Vec::new());
     };
-    let pieces = path[at + 1..]
-        .split(['&', '?', '#'])
-        .filter(|p| !p.is_empty())
-        .map(encode_query_piece)
-        .collect();
+    let mut pieces = Vec::new();
+    let mut in_fragment = false;
+    let mut rest = &path[at..];
+    while let Some(mark) = rest.chars().next() {
+        in_fragment |= mark == '#';
+        let end = rest[1..].find(['?', '#']).map_or(rest.len(), |e| e + 1);
+        for piece in rest[1..end].split('&').filter(|p| !p.is_empty()) {
+            if !in_fragment || piece.contains('=') {
+                pieces.push(encode_query_piece(piece));
+            }
+        }
+        rest = &rest[end..];
+    }
     (&path[..at], pieces)
 }
 
