@@ -105,7 +105,57 @@ def resolve(schema, root: dict, depth: int = 0):
     return schema if isinstance(schema, (dict, bool)) else {}
 
 
+def from_pattern(pattern: str) -> str | None:
+    """A string matching a simple regular expression (literals, classes,
+    escapes, groups without alternation, ? * + {n} {n,m}); None when the
+    pattern is beyond that."""
+    out, i = [], 0
+    body = pattern.removeprefix("^").removesuffix("$")
+    while i < len(body):
+        c = body[i]
+        if c == "[":
+            end = body.find("]", i + 1)
+            if end < 0:
+                return None
+            cls = body[i + 1 : end]
+            if cls.startswith("^"):
+                return None
+            atom = "a" if "a-z" in cls else "A" if "A-Z" in cls else "0" if "0-9" in cls else cls[0]
+            i = end + 1
+        elif c == "\\" and i + 1 < len(body):
+            atom = {"d": "0", "w": "a", "s": " "}.get(body[i + 1], body[i + 1])
+            i += 2
+        elif c in "()":
+            i += 1
+            continue
+        elif c in "|.":
+            return None
+        else:
+            atom, i = c, i + 1
+        count = 1
+        if i < len(body) and body[i] in "?*":
+            count, i = 0 if body[i] == "*" else 1, i + 1
+            count = 0 if body[i - 1] == "?" else count
+        elif i < len(body) and body[i] == "+":
+            i += 1
+        elif i < len(body) and body[i] == "{":
+            end = body.find("}", i)
+            if end < 0:
+                return None
+            try:
+                count = int(body[i + 1 : end].split(",")[0] or 0)
+            except ValueError:
+                return None
+            i = end + 1
+        out.append(atom * count)
+    return "".join(out)
+
+
 def string_for(s: dict) -> str:
+    if isinstance(s.get("pattern"), str):
+        matched = from_pattern(s["pattern"])
+        if matched is not None and re.search(s["pattern"], matched):
+            return matched
     fmt = s.get("format", "")
     if s.get("contentEncoding") == "base64" or fmt in ("binary", "byte"):
         return FILE_B64

@@ -104,7 +104,8 @@ for d in "${docs[@]}"; do
     setsid timeout --kill-after=5 900 "$NODE" "$PRISM_JS" mock --errors -h 127.0.0.1 -p "$port" "$entry" \
         >"$out/$short.prism.log" 2>&1 </dev/null &
     prism_pid=$!
-    if ! wait_for_port "$port" "$prism_pid" 60; then
+    # Prism reads and dereferences the whole document first: minutes for a big one.
+    if ! wait_for_port "$port" "$prism_pid" 300; then
         printf '%-8s %s\n' "$name" "Prism did not start (see $out/$short.prism.log)"
         stop_prism
         continue
