@@ -5,6 +5,8 @@
 //! order mcpgen has always written them, so generated crates stay the same
 //! byte for byte.
 
+pub mod defs;
+
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

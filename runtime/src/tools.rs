@@ -6,8 +6,8 @@ use crate::error::{McpError, ToolError};
 use crate::model::CallToolResult;
 use crate::pagination;
 use futures::future::BoxFuture;
-use serde_json::{Map, Value};
-use std::collections::{BTreeSet, HashMap};
+use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -31,64 +31,6 @@ pub(crate) fn is_valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-}
-
-/// Give `schema` the definitions of `table` it reaches through
-/// `#/$defs/<name>` references, sorted by name, as `$defs` (its last key);
-/// a schema that has `$defs` already is left alone. The generator shares a
-/// schema's definitions only when this rule gives them back byte for byte
-/// (mcpgen's `ir::defs`).
-#[cfg_attr(not(feature = "upstream"), allow(dead_code))]
-pub(crate) fn attach_shared_defs(
-    schema: &mut Value,
-    table: &Map<String, Value>,
-) -> Result<(), String> {
-    if !schema.is_object() || schema.get("$defs").is_some() {
-        return Ok(());
-    }
-    let mut stack = Vec::new();
-    refs_in(schema, &mut stack);
-    let mut seen = BTreeSet::new();
-    while let Some(name) = stack.pop() {
-        if seen.contains(&name) {
-            continue;
-        }
-        let body = table
-            .get(&name)
-            .ok_or_else(|| format!("no shared definition {name:?}"))?;
-        refs_in(body, &mut stack);
-        seen.insert(name);
-    }
-    if seen.is_empty() {
-        return Ok(());
-    }
-    let defs: Map<String, Value> = seen
-        .into_iter()
-        .filter_map(|n| table.get(&n).map(|b| (n, b.clone())))
-        .collect();
-    if let Value::Object(m) = schema {
-        m.insert("$defs".into(), Value::Object(defs));
-    }
-    Ok(())
-}
-
-/// Every `#/$defs/<name>` referenced in `v`, outside nested `$defs`.
-fn refs_in(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                if k == "$ref" {
-                    if let Some(name) = child.as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
-                        out.push(name.to_owned());
-                    }
-                } else if k != "$defs" {
-                    refs_in(child, out);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| refs_in(i, out)),
-        _ => {}
-    }
 }
 
 pub(crate) fn compile(schema: &Value, what: &str) -> Result<jsonschema::Validator, String> {

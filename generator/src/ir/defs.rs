@@ -7,8 +7,7 @@
 //! schemas. A schema is only shared when [`assemble`] (the same rule as the
 //! runtime's) gives it back byte for byte; otherwise it stays whole.
 
-use std::collections::BTreeSet;
-
+use mcpgen_contract::defs::attach_shared_defs;
 use serde_json::{Map, Value};
 
 use super::{Upstream, UpstreamItem};
@@ -79,56 +78,10 @@ fn same_text(a: &Value, b: &Value) -> bool {
     serde_json::to_vec(a).ok() == serde_json::to_vec(b).ok()
 }
 
-/// Every `#/$defs/<name>` referenced in `v`, outside nested `$defs`.
-fn refs_in(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                if k == "$ref" {
-                    if let Some(name) = child.as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
-                        out.push(name.to_owned());
-                    }
-                } else if k != "$defs" {
-                    refs_in(child, out);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| refs_in(i, out)),
-        _ => {}
-    }
-}
-
-/// Give `schema` the definitions of `table` it reaches, sorted by name, as
-/// `$defs` (its last key). The runtime's `tools::attach_shared_defs` applies
-/// the same rule; an unknown name is an error.
+/// Give `schema` the definitions of `table` it reaches: the runtime's rule
+/// (`mcpgen_contract::defs`), so sharing is checked against what it does.
 pub fn assemble(schema: &mut Value, table: &Map<String, Value>) -> Result<(), String> {
-    if !schema.is_object() || schema.get("$defs").is_some() {
-        return Ok(());
-    }
-    let mut stack = Vec::new();
-    refs_in(schema, &mut stack);
-    if stack.is_empty() {
-        return Ok(());
-    }
-    let mut seen = BTreeSet::new();
-    while let Some(name) = stack.pop() {
-        if seen.contains(&name) {
-            continue;
-        }
-        let body = table
-            .get(&name)
-            .ok_or_else(|| format!("no shared definition {name:?}"))?;
-        refs_in(body, &mut stack);
-        seen.insert(name);
-    }
-    let defs: Map<String, Value> = seen
-        .into_iter()
-        .filter_map(|n| table.get(&n).map(|b| (n, b.clone())))
-        .collect();
-    if let Value::Object(m) = schema {
-        m.insert("$defs".into(), Value::Object(defs));
-    }
-    Ok(())
+    attach_shared_defs(schema, table).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

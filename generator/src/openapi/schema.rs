@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use mcpgen_contract::defs::refs_in;
 use serde_json::{Map, Value, json};
 
 use super::doc::{Docs, Findings, Loc};
@@ -128,25 +129,6 @@ fn clean_name(raw: &str) -> String {
 
 fn unescape(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
-}
-
-/// Every `#/$defs/<name>` referenced in `v`.
-fn refs_in(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                if k == "$ref" {
-                    if let Some(name) = child.as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
-                        out.push(name.to_string());
-                    }
-                } else if k != "$defs" {
-                    refs_in(child, out);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| refs_in(i, out)),
-        _ => {}
-    }
 }
 
 /// One keyword of a Schema Object being converted.

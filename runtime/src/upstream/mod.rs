@@ -178,8 +178,8 @@ impl UpstreamBuilder {
             })?;
         for key in ["inputSchema", "outputSchema"] {
             if let Some(schema) = d.get_mut(key) {
-                crate::tools::attach_shared_defs(schema, &self.defs)
-                    .map_err(|m| invalid(&format!("tool {key}"), m))?;
+                mcpgen_contract::defs::attach_shared_defs(schema, &self.defs)
+                    .map_err(|e| invalid(&format!("tool {key}"), e.to_string()))?;
             }
         }
         Ok(Some(d.to_string()))
