@@ -286,16 +286,16 @@ impl GeneratedCrate {
             // edited by hand: never overwrite it silently. (`--check` still
             // shows the difference, from `plan_with`.)
             for change in &plan.changes {
-                if let FileChange::Update { path, old, .. } = change {
-                    if !is_generated(old) {
-                        return Err(Error::NotGenerated {
-                            dir: dir.to_path_buf(),
-                            reason: format!(
-                                "{} has no `{GENERATED_MARKER}` header: it was written or edited by hand, and mcpgen will not overwrite it",
-                                dir.join(path).display()
-                            ),
-                        });
-                    }
+                if let FileChange::Update { path, old, .. } = change
+                    && !is_generated(old)
+                {
+                    return Err(Error::NotGenerated {
+                        dir: dir.to_path_buf(),
+                        reason: format!(
+                            "{} has no `{GENERATED_MARKER}` header: it was written or edited by hand, and mcpgen will not overwrite it",
+                            dir.join(path).display()
+                        ),
+                    });
                 }
             }
         }
@@ -508,12 +508,11 @@ fn scan_generated(dir: &Path) -> Result<Vec<(PathBuf, String)>, Error> {
                 {
                     walk(root, &path, depth + 1, out)?;
                 }
-            } else if kind.is_file() {
-                if let Some(text) = read_if_generated(&path) {
-                    if let Ok(relative) = path.strip_prefix(root) {
-                        out.push((relative.to_path_buf(), text));
-                    }
-                }
+            } else if kind.is_file()
+                && let Some(text) = read_if_generated(&path)
+                && let Ok(relative) = path.strip_prefix(root)
+            {
+                out.push((relative.to_path_buf(), text));
             }
         }
         Ok(())

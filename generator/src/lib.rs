@@ -30,11 +30,6 @@
 //! # Ok::<(), mcpgen::Error>(())
 //! ```
 
-// With rust-version 1.88 clippy wants nested `if let`s collapsed into let
-// chains. That is a mechanical `cargo clippy --fix`, left until the function
-// splits of issue 7 (§1, §2) land in these same files, to spare them conflicts.
-#![allow(clippy::collapsible_if)]
-
 // The public API is what the crate root re-exports plus `build` (build
 // scripts), `diff` (`mcpgen diff` as a library), `ir` (the model `diff`
 // compares and `LoadedIr` carries) and `spec` (the YAML format). Everything

@@ -202,27 +202,25 @@ pub(crate) fn resolve_plain(value: &str, plain: bool) -> Plain {
         if let Ok(i) = value.parse::<i64>() {
             return Plain::Int(i);
         }
-        if !negative {
-            if let Ok(u) = unsigned.parse::<u64>() {
-                return Plain::UInt(u);
-            }
+        if !negative && let Ok(u) = unsigned.parse::<u64>() {
+            return Plain::UInt(u);
         }
         return value.parse::<f64>().map_or(Plain::Str, Plain::Float);
     }
-    if let Some(hex) = value.strip_prefix("0x") {
-        if let Ok(u) = u64::from_str_radix(hex, 16) {
-            return i64::try_from(u).map_or(Plain::UInt(u), Plain::Int);
-        }
+    if let Some(hex) = value.strip_prefix("0x")
+        && let Ok(u) = u64::from_str_radix(hex, 16)
+    {
+        return i64::try_from(u).map_or(Plain::UInt(u), Plain::Int);
     }
-    if let Some(oct) = value.strip_prefix("0o") {
-        if let Ok(u) = u64::from_str_radix(oct, 8) {
-            return i64::try_from(u).map_or(Plain::UInt(u), Plain::Int);
-        }
+    if let Some(oct) = value.strip_prefix("0o")
+        && let Ok(u) = u64::from_str_radix(oct, 8)
+    {
+        return i64::try_from(u).map_or(Plain::UInt(u), Plain::Int);
     }
-    if is_core_float(unsigned) {
-        if let Ok(f) = value.parse::<f64>() {
-            return Plain::Float(f);
-        }
+    if is_core_float(unsigned)
+        && let Ok(f) = value.parse::<f64>()
+    {
+        return Plain::Float(f);
     }
     Plain::Str
 }

@@ -115,10 +115,10 @@ pub(crate) fn rust_type(schema: &Value) -> (RustType, bool) {
             .get("items")
             .filter(|i| !is_composite(i))
             .and_then(simple_type);
-        if let Some((item_type, false)) = item {
-            if let Some(scalar) = RustType::scalar(item_type) {
-                return (RustType::Vec(Box::new(scalar)), nullable);
-            }
+        if let Some((item_type, false)) = item
+            && let Some(scalar) = RustType::scalar(item_type)
+        {
+            return (RustType::Vec(Box::new(scalar)), nullable);
         }
     }
     (RustType::Value, false)

@@ -372,17 +372,17 @@ fn upstream(api: Api, source: String) -> Upstream {
 
 /// Lower an OpenAPI description at `path` to a server of its own.
 pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<Lowered, Error> {
-    if let Some(n) = &opts.name {
-        if let Err(reason) = crate::names::package_name(n) {
-            return Err(Error::Invalid(Diagnostics(vec![Diagnostic {
-                file: path.to_path_buf(),
-                pos: crate::yaml::Pos { line: 1, column: 1 },
-                problem: Problem::InvalidCrateName {
-                    name: n.clone(),
-                    reason,
-                },
-            }])));
-        }
+    if let Some(n) = &opts.name
+        && let Err(reason) = crate::names::package_name(n)
+    {
+        return Err(Error::Invalid(Diagnostics(vec![Diagnostic {
+            file: path.to_path_buf(),
+            pos: crate::yaml::Pos { line: 1, column: 1 },
+            problem: Problem::InvalidCrateName {
+                name: n.clone(),
+                reason,
+            },
+        }])));
     }
     let name_of = |title: Option<&str>| server_name(opts.name.as_deref(), title, path);
     let loaded = load(path, opts, &name_of, &HashSet::new())?;

@@ -684,10 +684,10 @@ impl Schemas {
             return Value::Object(out);
         }
         let add_null_to_enum = |out: &mut Map<String, Value>| {
-            if let Some(Value::Array(values)) = out.get_mut("enum") {
-                if !values.contains(&Value::Null) {
-                    values.push(Value::Null);
-                }
+            if let Some(Value::Array(values)) = out.get_mut("enum")
+                && !values.contains(&Value::Null)
+            {
+                values.push(Value::Null);
             }
         };
         match out.get_mut("type") {
@@ -735,19 +735,16 @@ impl Schemas {
         let mut d = value.clone();
         if let Some(Value::Object(mapping)) = d.get_mut("mapping") {
             for v in mapping.values_mut() {
-                if let Some(r) = v.as_str() {
-                    if r.contains('#')
+                if let Some(r) = v.as_str()
+                    && (r.contains('#')
                         || r.contains('/')
                         || r.contains(".yaml")
-                        || r.contains(".json")
-                    {
-                        if let Ok(target) = docs.target(at.file, r) {
-                            if docs.get(&target).is_some() {
-                                let name = self.def_name(docs, &target);
-                                *v = Value::String(format!("#/$defs/{name}"));
-                            }
-                        }
-                    }
+                        || r.contains(".json"))
+                    && let Ok(target) = docs.target(at.file, r)
+                    && docs.get(&target).is_some()
+                {
+                    let name = self.def_name(docs, &target);
+                    *v = Value::String(format!("#/$defs/{name}"));
                 }
             }
         }
@@ -849,10 +846,10 @@ impl Schemas {
         let mut seen = BTreeSet::new();
         let mut stack = roots;
         while let Some(n) = stack.pop() {
-            if seen.insert(n.clone()) {
-                if let Some(next) = self.edges.get(&n) {
-                    stack.extend(next.iter().cloned());
-                }
+            if seen.insert(n.clone())
+                && let Some(next) = self.edges.get(&n)
+            {
+                stack.extend(next.iter().cloned());
             }
         }
         seen
@@ -904,36 +901,36 @@ impl Schemas {
                     .get("$ref")
                     .and_then(Value::as_str)
                     .and_then(|r| r.strip_prefix("#/$defs/"))
+                    && !self.recursive.contains(name)
+                    && self.defs.contains_key(name)
                 {
-                    if !self.recursive.contains(name) && self.defs.contains_key(name) {
-                        let name = name.to_string();
-                        let body = self.inlined_def(&name);
-                        let siblings: Vec<(&String, &Value)> =
-                            m.iter().filter(|(k, _)| *k != "$ref").collect();
-                        if siblings.is_empty() {
-                            return body;
-                        }
-                        let only_annotations = siblings
-                            .iter()
-                            .all(|(k, _)| ANNOTATIONS.contains(&k.as_str()));
-                        return match body {
-                            Value::Object(mut b) if only_annotations => {
-                                for (k, v) in siblings {
-                                    b.insert(k.clone(), v.clone());
-                                }
-                                Value::Object(b)
-                            }
-                            other => {
-                                let mut o = Map::new();
-                                o.insert("allOf".into(), json!([other]));
-                                for (k, v) in siblings {
-                                    let v = self.inline(v);
-                                    o.insert(k.clone(), v);
-                                }
-                                Value::Object(o)
-                            }
-                        };
+                    let name = name.to_string();
+                    let body = self.inlined_def(&name);
+                    let siblings: Vec<(&String, &Value)> =
+                        m.iter().filter(|(k, _)| *k != "$ref").collect();
+                    if siblings.is_empty() {
+                        return body;
                     }
+                    let only_annotations = siblings
+                        .iter()
+                        .all(|(k, _)| ANNOTATIONS.contains(&k.as_str()));
+                    return match body {
+                        Value::Object(mut b) if only_annotations => {
+                            for (k, v) in siblings {
+                                b.insert(k.clone(), v.clone());
+                            }
+                            Value::Object(b)
+                        }
+                        other => {
+                            let mut o = Map::new();
+                            o.insert("allOf".into(), json!([other]));
+                            for (k, v) in siblings {
+                                let v = self.inline(v);
+                                o.insert(k.clone(), v);
+                            }
+                            Value::Object(o)
+                        }
+                    };
                 }
                 let mut out = Map::new();
                 for (k, child) in m {

@@ -243,10 +243,10 @@ impl Checker<'_> {
         what: &str,
         at: &str,
     ) {
-        if self.ident(&mut idents.methods, method, what, at) {
-            if let Some(ty) = ty {
-                let _ = self.ident(&mut idents.types, ty, what, at);
-            }
+        if self.ident(&mut idents.methods, method, what, at)
+            && let Some(ty) = ty
+        {
+            let _ = self.ident(&mut idents.types, ty, what, at);
         }
     }
 
@@ -416,13 +416,13 @@ impl Checker<'_> {
     }
 
     fn annotations(&mut self, annotations: &Option<Annotations>, at: &str) {
-        if let Some(p) = annotations.as_ref().and_then(|a| a.priority) {
-            if !(0.0..=1.0).contains(&p) {
-                self.problem(
-                    format!("{at}/annotations/priority"),
-                    Problem::InvalidPriority(p),
-                );
-            }
+        if let Some(p) = annotations.as_ref().and_then(|a| a.priority)
+            && !(0.0..=1.0).contains(&p)
+        {
+            self.problem(
+                format!("{at}/annotations/priority"),
+                Problem::InvalidPriority(p),
+            );
         }
     }
 
