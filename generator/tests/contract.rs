@@ -8,7 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{repo, start_upstream};
+use common::{openapi_documents, repo, start_upstream};
 use mcpgen::{LoadedIr, Options};
 use mcpgen_contract::{Location, Operation};
 
@@ -135,18 +135,7 @@ fn every_openapi_description_in_the_repository_starts() {
     ];
     let mut started = 0;
     for dir in dirs {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "json")
-                )
-            })
-            .collect();
-        files.sort();
-        for path in files {
+        for path in openapi_documents(&dir) {
             // Fixtures of load errors (broken, dangling…) stop earlier.
             let Ok(l) = mcpgen::load_ir(&Options::new(&path)) else {
                 continue;

@@ -7,14 +7,10 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mcpgen::Options;
 use serde_json::Value;
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/openapi")
-}
 
 /// `file` → number of operations, from SOURCES.tsv.
 fn sources(dir: &Path) -> Vec<(String, usize)> {
@@ -34,14 +30,10 @@ const EXPECTED_DIAGNOSTICS: &[(&str, &str)] = &[];
 
 #[test]
 fn every_corpus_document_generates() {
-    let dir = corpus();
-    if !dir.is_dir() {
-        eprintln!(
-            "note: no OpenAPI corpus at {}; skipping the corpus test",
-            dir.display()
-        );
+    let Some(dir) = common::corpus() else {
+        eprintln!("note: no OpenAPI corpus next to the workspace; skipping the corpus test");
         return;
-    }
+    };
     let docs = sources(&dir);
     assert!(!docs.is_empty(), "SOURCES.tsv lists no documents");
     for (file, n_ops) in docs {

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::repo;
+use common::{corpus, openapi_documents, repo};
 use mcpgen::Options;
 use mcpgen_runtime::{Server, ServerBuilder, testing::TestClient};
 
@@ -56,25 +56,10 @@ fn sizes(ir: &mcpgen::ir::Server) -> (usize, usize) {
 }
 
 fn documents() -> Vec<PathBuf> {
-    let mut docs: Vec<PathBuf> = std::fs::read_dir(repo().join("specs/openapi"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "json")
-            )
-        })
-        .collect();
+    let mut docs = openapi_documents(&repo().join("specs/openapi"));
     docs.push(repo().join("specs/openapi/petstore-multifile/spec/openapi.yaml"));
     docs.sort();
-    // Worktrees sit one level deeper than the main checkout.
-    let corpus = [
-        repo().join("../shared/corpus/openapi"),
-        repo().join("../../shared/corpus/openapi"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir());
+    let corpus = corpus();
     match corpus {
         Some(dir) => {
             for f in [

@@ -13,6 +13,28 @@ pub(crate) fn repo() -> PathBuf {
         .unwrap()
 }
 
+/// The shared OpenAPI corpus (`../shared/corpus/openapi` next to the
+/// workspace), where one exists.
+pub(crate) fn corpus() -> Option<PathBuf> {
+    Some(repo().join("../shared/corpus/openapi")).filter(|d| d.is_dir())
+}
+
+/// The OpenAPI descriptions (`.yaml`, `.json`) directly in `dir`, sorted.
+pub(crate) fn openapi_documents(dir: &Path) -> Vec<PathBuf> {
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "json")
+            )
+        })
+        .collect();
+    docs.sort();
+    docs
+}
+
 /// A fresh, empty directory for this test file (named after it) and `name`.
 pub(crate) fn tmp(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
