@@ -135,6 +135,11 @@ pub struct OpenApiArgs {
     /// 0 leaves out every output schema).
     #[arg(long, value_name = "BYTES")]
     pub max_output_schema_bytes: Option<usize>,
+    /// Keep descriptions as written (by default HTML becomes text, a
+    /// summary repeated by the description is said once and large example
+    /// blobs are left out).
+    #[arg(long)]
+    pub raw_descriptions: bool,
     /// Keep only operations with this tag (glob; repeatable).
     #[arg(long = "include-tag", value_name = "GLOB")]
     pub include_tags: Vec<String>,
@@ -184,6 +189,7 @@ impl OpenApiArgs {
             },
             overrides: Vec::new(),
             max_output_schema_bytes: self.max_output_schema_bytes,
+            raw_descriptions: self.raw_descriptions,
         }
     }
 }

@@ -778,3 +778,36 @@ fn a_swagger2_operation_s_own_consumes_sets_the_body_media_type() {
     let (_, op) = tool(&all, "create_note");
     assert_eq!(op["body"]["mediaType"], "text/plain", "wildcards skipped");
 }
+
+#[test]
+fn descriptions_are_cleaned_unless_raw_is_asked_for() {
+    let cleaned = tools(&load(&fixture("descriptions.yaml")));
+    let (d, _) = tool(&cleaned, "get_webhook");
+    assert_eq!(
+        d["description"],
+        "Get a webhook by ID.\nSee [the webhook guide](https://example.com/docs/webhooks) for \"events\"."
+    );
+    assert_eq!(d["title"], "Get a webhook");
+    assert_eq!(
+        d["inputSchema"]["properties"]["id"]["description"],
+        "The webhook's `id` (not its URL)."
+    );
+    let raw_text = "Get a webhook by ID.<br/>See <a href=\"https://example.com/docs/webhooks\">the webhook guide</a>   for &quot;events&quot;.";
+    let param_text = "The webhook's <code>id</code>&nbsp;(not its URL).  ";
+    let opts = OpenApiOptions {
+        raw_descriptions: true,
+        ..Default::default()
+    };
+    for raw in [
+        tools(&load_with(&fixture("descriptions.yaml"), opts)),
+        // The spec's `openapi.rawDescriptions`.
+        tools(&load(&fixture("descriptions-raw.yaml"))),
+    ] {
+        let (d, _) = tool(&raw, "get_webhook");
+        assert_eq!(d["description"], format!("Get a webhook\n\n{raw_text}"));
+        assert_eq!(
+            d["inputSchema"]["properties"]["id"]["description"],
+            param_text
+        );
+    }
+}

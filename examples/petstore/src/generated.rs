@@ -1216,7 +1216,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
     "properties": {
       "username": {
         "type": "string",
-        "description": "The name that needs to be fetched. Use user1 for testing. "
+        "description": "The name that needs to be fetched. Use user1 for testing."
       }
     },
     "required": [

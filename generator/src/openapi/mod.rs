@@ -8,12 +8,15 @@
 //! * [`schema`]: Schema Objects → JSON Schema 2020-12 with shared `$defs`;
 //! * [`ops`]: operations → tool / resource descriptors and operation
 //!   descriptors, security schemes → the upstream descriptor;
-//! * [`names`]: tool, argument and environment variable names.
+//! * [`names`]: tool, argument and environment variable names;
+//! * `describe`: descriptions cleaned for a model (HTML, repeated
+//!   summaries, example blobs), unless `raw_descriptions`.
 //!
 //! Nothing here panics on input: problems whose meaning is clear are
 //! warnings (generation goes on), the others are errors with file, line,
 //! column and JSON pointer.
 
+mod describe;
 pub mod doc;
 pub mod names;
 pub mod ops;
@@ -87,6 +90,10 @@ pub struct OpenApiOptions {
     /// Output schemas larger than this (in bytes of JSON, `$defs` included)
     /// are left out; default [`DEFAULT_MAX_OUTPUT_SCHEMA`].
     pub max_output_schema_bytes: Option<usize>,
+    /// Keep operation and parameter descriptions as written; by default
+    /// HTML becomes text, a summary repeated by the description is said
+    /// once and large example blobs are left out.
+    pub raw_descriptions: bool,
 }
 
 /// Default bound on one tool's output schema: huge ones (a Kubernetes
@@ -433,6 +440,7 @@ fn import_options(import: &OpenApiImport, cli: &OpenApiOptions) -> OpenApiOption
     }
     o.get_as_resources |= import.get_as_resources;
     o.inline_refs |= import.inline_refs;
+    o.raw_descriptions |= import.raw_descriptions;
     o.allow_remote_refs |= import.allow_remote_refs;
     let extend = |f: &mut Filter, s: &Option<spec::OperationFilter>| {
         if let Some(s) = s {

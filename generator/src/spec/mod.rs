@@ -109,6 +109,11 @@ pub struct OpenApiImport {
     /// Follow `$ref`s to other hosts.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_remote_refs: bool,
+    /// Keep descriptions as written: by default HTML becomes text, a
+    /// summary repeated by the description is said once and large example
+    /// blobs are left out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw_descriptions: bool,
 }
 
 /// Operations to keep or drop. Globs: `*` within a path segment, `**`

@@ -147,6 +147,15 @@ impl<'a> ApiLowering<'a> {
         }
     }
 
+    /// A parameter's or body's description as the tool shows it: cleaned
+    /// for a model (`describe::clean`) unless `raw_descriptions`.
+    fn describe(&self, text: Option<&str>) -> Option<String> {
+        match self.opts.raw_descriptions {
+            true => text.map(str::to_string),
+            false => text.map(super::describe::clean).filter(|t| !t.is_empty()),
+        }
+    }
+
     /// Lower everything; `taken` are tool names already used by the spec.
     pub fn lower(mut self, package: &str, taken: &HashSet<String>) -> Api {
         let mut api = self.info();
