@@ -312,10 +312,12 @@ async function main() {
   const compact = await surface(bin, 'compact', env, tools);
   if (compact) {
     try {
-      // The operation in the middle of the list with a summary, else the
-      // middle one: a typical operation, the same on every run.
+      // The operation in the middle of the list with a summary (else with
+      // a description of its own, not `METHOD /path`; else any): a typical
+      // operation, the same on every run.
       const titled = tools.filter((t) => t.title);
-      const pool = titled.length ? titled : tools;
+      const described = tools.filter((t) => t.description && !/^[A-Z]+ \//.test(t.description));
+      const pool = titled.length ? titled : described.length ? described : tools;
       const target = pool[Math.floor(pool.length / 2)];
       const list = measure(compact.tools);
       const r = await round(compact.session, target);
