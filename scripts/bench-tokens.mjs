@@ -56,6 +56,8 @@ class Session {
     this.nextId = 1;
     this.stderr = '';
     this.exited = null;
+    // Resolved once the process has exited and its output is all read.
+    this.closed = new Promise((resolve) => this.child.on('close', resolve));
     let buf = '';
     this.child.stdout.setEncoding('utf8');
     this.child.stdout.on('data', (chunk) => {
@@ -134,12 +136,13 @@ class Session {
   }
 
   async close() {
-    if (this.exited) return;
-    const done = new Promise((resolve) => this.child.on('exit', resolve));
-    this.child.stdin.end();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await done;
-    clearTimeout(timer);
+    if (!this.exited) {
+      this.child.stdin.end();
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      await this.closed;
+      clearTimeout(timer);
+    }
+    await this.closed;
   }
 }
 
@@ -166,7 +169,8 @@ function descriptionTokens(tools) {
   return descriptions(tools).reduce((n, d) => n + countTokens(d), 0);
 }
 
-/** Start BIN with ARGS; null when it refuses them or does not start. */
+/** Start BIN with ARGS; null when it refuses the flag in ARGS (a server
+ * from before tool surfaces); any other failure to start is an error. */
 async function start(bin, args, env) {
   const s = new Session(bin, args, env);
   try {
@@ -174,8 +178,8 @@ async function start(bin, args, env) {
     return s;
   } catch (e) {
     await s.close();
-    if (args.length) return null;
-    throw new Error(`${bin} does not start: ${e.message}\n${s.stderr.slice(0, 2000)}`);
+    if (args.length && /unexpected argument '--tool-surface'/.test(s.stderr)) return null;
+    throw new Error(`${bin} ${args.join(' ')} does not start: ${e.message}\n${s.stderr.slice(0, 2000)}`);
   }
 }
 
