@@ -28,8 +28,8 @@ pub const EXAMPLE_LIMIT: usize = 300;
 
 /// The tool description of an operation: `Deprecated.`, the summary and
 /// the description, each once; `fallback` (`METHOD /path`) when there is
-/// neither. With `raw`, the texts are joined as they are (only an
-/// identical description is left out).
+/// neither. With `raw`, the texts are joined as they are (a description
+/// identical to the summary is said once), as before the clean-up.
 pub fn compose(
     deprecated: bool,
     summary: Option<&str>,
@@ -61,9 +61,7 @@ pub fn compose(
     {
         parts.push(s);
     }
-    if let Some(d) = description
-        && !(raw && parts.last() == Some(&d))
-    {
+    if let Some(d) = description {
         parts.push(d);
     }
     if parts.is_empty() || parts == ["Deprecated."] {
