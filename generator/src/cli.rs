@@ -171,6 +171,7 @@ impl OpenApiArgs {
         crate::OpenApiOptions {
             allow_remote_refs: self.allow_remote_refs,
             inline_refs: self.inline_refs,
+            self_contained_schemas: false,
             get_as_resources: self.get_as_resources,
             base_url: self.base_url.clone(),
             name: self.name.clone(),

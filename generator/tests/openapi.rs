@@ -34,14 +34,15 @@ fn error_text(path: &Path) -> String {
     }
 }
 
-/// (tool descriptor, operation descriptor) of every upstream tool.
+/// (tool descriptor as clients receive it, operation descriptor) of every
+/// upstream tool.
 fn tools(l: &LoadedIr) -> Vec<(Value, Value)> {
     let up = l.server.upstream.as_ref().expect("upstream");
     up.tools
         .iter()
         .map(|t| {
             (
-                Value::Object(t.descriptor.clone()),
+                Value::Object(up.whole_descriptor(t)),
                 serde_json::to_value(&t.operation).unwrap(),
             )
         })

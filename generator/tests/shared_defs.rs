@@ -1,15 +1,15 @@
 //! One definitions table per document (`ir::defs`): a server built from the
 //! shared table lists exactly the tools, byte for byte, that it lists from
-//! the per-tool `$defs` the front end produces, for the repository's OpenAPI
-//! descriptions and, when the shared corpus is on this machine, a few of its
-//! documents (Figma, Kubernetes, Twilio).
+//! per-tool `$defs` (the front end's `self_contained_schemas`), for the
+//! repository's OpenAPI descriptions and, when the shared corpus is on this
+//! machine, a few of its documents (Figma, Kubernetes, Twilio).
 
 mod common;
 
 use std::path::PathBuf;
 
 use common::{corpus, openapi_documents, repo};
-use mcpgen::Options;
+use mcpgen::{OpenApiOptions, Options};
 use mcpgen_runtime::{Server, ServerBuilder, testing::TestClient};
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -46,11 +46,12 @@ fn tools_list(server: Server) -> String {
     })
 }
 
-/// Descriptor bytes of the tools with and without the shared table.
-fn sizes(ir: &mcpgen::ir::Server) -> (usize, usize) {
-    let up = ir.upstream.as_ref().unwrap();
+/// Descriptor bytes of the tools without (`whole`, each schema with its
+/// own `$defs`) and with the shared table.
+fn sizes(whole: &mcpgen::ir::Server, ir: &mcpgen::ir::Server) -> (usize, usize) {
+    let up = whole.upstream.as_ref().unwrap();
     let whole: usize = up.tools.iter().map(|t| json(&t.descriptor).len()).sum();
-    let s = up.shared();
+    let s = ir.upstream.as_ref().unwrap().shared();
     let shared = json(&s.table).len() + s.tools.iter().map(|d| json(d).len()).sum::<usize>();
     (whole, shared)
 }
@@ -86,14 +87,33 @@ fn shared_definitions_give_clients_the_same_tools_list() {
         if ir.server.upstream.is_none() {
             continue;
         }
-        let before = tools_list(server(&ir.server, false));
+        let self_contained = OpenApiOptions {
+            self_contained_schemas: true,
+            ..OpenApiOptions::default()
+        };
+        let whole = mcpgen::load_ir(&Options::new(&path).openapi(self_contained))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            whole.server.upstream.as_ref().unwrap().defs.is_empty(),
+            "{}: self-contained schemas need no table",
+            path.display()
+        );
+        // The table is the one moving every tool's own `$defs` into one
+        // gives, in the same order: generated crates do not change.
+        assert_eq!(
+            json(&whole.server.upstream.as_ref().unwrap().shared().table),
+            json(&ir.server.upstream.as_ref().unwrap().shared().table),
+            "{}: another table",
+            path.display()
+        );
+        let before = tools_list(server(&whole.server, false));
         let after = tools_list(server(&ir.server, true));
         assert!(
             before == after,
             "{}: tools/list differs with the shared table",
             path.display()
         );
-        let (whole, shared) = sizes(&ir.server);
+        let (whole, shared) = sizes(&whole.server, &ir.server);
         // An empty table (`{}`) is all a document without definitions adds.
         assert!(
             shared <= whole + 2,

@@ -91,8 +91,16 @@ pub struct Upstream {
     pub source: String,
     /// The API's base URL built into the server, if any.
     pub base_url: Option<String>,
-    /// Operations exposed as tools.
+    /// Operations exposed as tools. Their schemas name definitions by
+    /// `#/$defs/<name>` and carry no `$defs` of their own: those are in
+    /// `defs` ([`Upstream::whole_descriptor`] attaches them).
     pub tools: Vec<UpstreamItem>,
+    /// The schema definitions the tools share, in the order first met; the
+    /// runtime gives each tool schema the ones it reaches, as `$defs`, at
+    /// start-up (`ir::defs`). Empty when every schema carries its own
+    /// (`OpenApiOptions::inline_refs`, `self_contained_schemas`).
+    #[serde(skip)]
+    pub defs: Map<String, Value>,
     /// GET operations exposed as resources.
     pub resources: Vec<UpstreamItem>,
     /// GET operations exposed as resource templates.

@@ -71,6 +71,11 @@ pub struct OpenApiOptions {
     pub allow_remote_refs: bool,
     /// Inline non-recursive `$ref`s in tool schemas.
     pub inline_refs: bool,
+    /// Give every tool schema its own `$defs` in the IR, as clients receive
+    /// it, instead of naming definitions in one shared table
+    /// (`ir::Upstream::defs`). Costs memory as tools × definitions; for
+    /// comparing the two (`tests/shared_defs.rs`).
+    pub self_contained_schemas: bool,
     /// Expose GET operations without required non-path inputs as resources
     /// and resource templates.
     pub get_as_resources: bool,
@@ -370,6 +375,7 @@ fn upstream(api: Api, source: String) -> Upstream {
         source,
         base_url: api.base_url,
         tools: api.tools,
+        defs: api.defs,
         resources: api.resources,
         templates: api.templates,
         env: api.env,

@@ -44,6 +44,8 @@ pub struct Api {
     pub upstream: contract::Upstream,
     pub base_url: Option<String>,
     pub tools: Vec<UpstreamItem>,
+    /// The definitions the tools' schemas share (see `ir::Upstream::defs`).
+    pub defs: Map<String, Value>,
     pub resources: Vec<UpstreamItem>,
     pub templates: Vec<UpstreamItem>,
     pub env: Vec<EnvVar>,
@@ -175,6 +177,7 @@ impl<'a> ApiLowering<'a> {
         self.schemas.finish();
         let names = self.unique_names(&drafts, taken);
         let dropped_outputs = self.append_items(&mut api, drafts, names);
+        api.defs = std::mem::take(&mut self.schemas.shared);
         api.matched_overrides = std::mem::take(&mut self.matched);
         if dropped_outputs > 0 {
             let limit = self.output_limit();
@@ -308,11 +311,20 @@ impl<'a> ApiLowering<'a> {
     }
 
     /// A draft as a tool; true when its output schema was too large to keep.
+    /// Its schemas name definitions by `#/$defs/<name>` and those go to the
+    /// shared table ([`Schemas::share`]); with `inline_refs` or
+    /// `self_contained_schemas` each schema carries its own `$defs`
+    /// instead ([`Schemas::attach_defs`]).
     fn tool_item(&mut self, d: Draft, name: String) -> (UpstreamItem, bool) {
+        let whole = self.opts.inline_refs || self.opts.self_contained_schemas;
         let inline = self.opts.inline_refs;
         let mut input = d.input;
-        self.schemas.attach_defs(&mut input, inline);
-        self.check_schema(&d.loc, &input, "input");
+        if whole {
+            self.schemas.attach_defs(&mut input, inline);
+        }
+        if self.check_schema(&d.loc, &input, "input", whole) && !whole {
+            self.schemas.share(&input);
+        }
         let mut desc = Map::new();
         desc.insert("name".into(), name.clone().into());
         if let Some(t) = &d.title {
@@ -324,10 +336,19 @@ impl<'a> ApiLowering<'a> {
         desc.insert("inputSchema".into(), input);
         let mut dropped = false;
         if let Some(mut out) = d.output {
-            self.schemas.attach_defs(&mut out, inline);
-            if out.to_string().len() > self.output_limit() {
+            let limit = self.output_limit();
+            let too_large = if whole {
+                self.schemas.attach_defs(&mut out, inline);
+                out.to_string().len() > limit
+            } else {
+                self.schemas.whole_len_exceeds(&out, limit)
+            };
+            if too_large {
                 dropped = true;
-            } else if self.check_schema(&d.loc, &out, "output") {
+            } else if self.check_schema(&d.loc, &out, "output", whole) {
+                if !whole {
+                    self.schemas.share(&out);
+                }
                 desc.insert("outputSchema".into(), out);
             }
         }
@@ -344,24 +365,28 @@ impl<'a> ApiLowering<'a> {
         (item, dropped)
     }
 
-    /// Whether the runtime's validator will accept `schema`; a generator
+    /// Whether the runtime's validator will accept `schema` (`whole`: with
+    /// its own `$defs`; else with the definitions it reaches); a generator
     /// bug or an unusual document otherwise.
-    fn check_schema(&mut self, loc: &Loc, schema: &Value, what: &str) -> bool {
-        match jsonschema::validator_for(schema) {
-            Ok(_) => true,
-            Err(e) => {
-                let message = format!(
-                    "the {what} schema of this operation is not a valid JSON Schema 2020-12 ({e})"
-                );
-                if what == "output" {
-                    self.f
-                        .warn(loc, format!("{message}; no outputSchema emitted"));
-                } else {
-                    self.f.error(loc, message);
-                }
-                false
-            }
+    fn check_schema(&mut self, loc: &Loc, schema: &Value, what: &str, whole: bool) -> bool {
+        let problem = match whole {
+            true => jsonschema::validator_for(schema)
+                .err()
+                .map(|e| e.to_string()),
+            false => self.schemas.problem(schema),
+        };
+        let Some(e) = problem else {
+            return true;
+        };
+        let message =
+            format!("the {what} schema of this operation is not a valid JSON Schema 2020-12 ({e})");
+        if what == "output" {
+            self.f
+                .warn(loc, format!("{message}; no outputSchema emitted"));
+        } else {
+            self.f.error(loc, message);
         }
+        false
     }
 
     /// `servers[0]` (3.x) or `schemes`/`host`/`basePath` (2.0), variables
