@@ -340,6 +340,7 @@ fn context(server: &ir::Server) -> serde_json::Value {
 pub(crate) fn emit(server: &ir::Server) -> Result<Vec<GeneratedFile>, Error> {
     let env = environment()?;
     let ctx = Value::from(minijinja::value::Serde(&context(server)));
+    crate::tick("template context");
     let lib_ctx = lib_context(server);
     let h = Headers::of(server);
     let generated = |path: &str, contents: String| GeneratedFile {
@@ -349,7 +350,9 @@ pub(crate) fn emit(server: &ir::Server) -> Result<Vec<GeneratedFile>, Error> {
     };
     let rust = |template: &'static str, ctx: &Value, header: &str| -> Result<String, Error> {
         let code = render(&env, template, ctx)?;
+        crate::tick(&format!("{template} rendered"));
         let formatted = format_rust(template, &code)?;
+        crate::tick(&format!("{template} formatted"));
         Ok(format!("{header}{formatted}"))
     };
     let cargo_toml = render(&env, "Cargo.toml.jinja", &ctx)?;

@@ -159,15 +159,17 @@ pub fn load(
     taken: &HashSet<String>,
 ) -> Result<Loaded, Error> {
     let mut findings = doc::Findings::default();
+    crate::tick("reading the description");
     let docs = doc::Docs::load(path, opts.allow_remote_refs, &mut findings)?;
+    crate::tick("description read");
     let root_loc = doc::Loc {
         file: 0,
         ptr: String::new(),
     };
-    let root = docs.get(&root_loc).cloned().unwrap_or(Value::Null);
-    let version = version(&root, &root_loc, &mut findings);
+    let root = docs.get(&root_loc).unwrap_or(&Value::Null);
+    let version = version(root, &root_loc, &mut findings);
     if let Some(v) = version {
-        warn_unknown_keys(v, &root, &mut findings);
+        warn_unknown_keys(v, root, &mut findings);
     }
     let title = root
         .pointer("/info/title")

@@ -172,11 +172,14 @@ impl<'a> ApiLowering<'a> {
         api.env = security.env;
         api.notes = security.notes;
         let drafts = self.operations(&security.schemes);
+        crate::tick("operations read");
         api.notes.extend(own_servers_note(&drafts));
         self.schemas.drain(self.docs, self.f);
         self.schemas.finish();
+        crate::tick("definitions converted");
         let names = self.unique_names(&drafts, taken);
         let dropped_outputs = self.append_items(&mut api, drafts, names);
+        crate::tick("tools built");
         api.defs = std::mem::take(&mut self.schemas.shared);
         api.matched_overrides = std::mem::take(&mut self.matched);
         if dropped_outputs > 0 {
@@ -392,7 +395,7 @@ impl<'a> ApiLowering<'a> {
     /// `servers[0]` (3.x) or `schemes`/`host`/`basePath` (2.0), variables
     /// substituted with their defaults.
     fn base_url(&mut self) -> Option<String> {
-        let root = self.root().clone();
+        let root = self.root();
         if self.version == Version::Swagger2 {
             let host = s(&root, "host");
             let base = s(&root, "basePath").unwrap_or("");
@@ -412,10 +415,9 @@ impl<'a> ApiLowering<'a> {
                 None => None,
             };
         }
-        let servers = root.get("servers").and_then(Value::as_array)?;
-        let server = servers.first()?;
+        let server = root.get("servers")?.as_array()?.first()?.clone();
         let loc = self.root.at("servers").idx(0);
-        self.server_url(server, &loc, true)
+        self.server_url(&server, &loc, true)
     }
 
     /// A Server Object's URL with its variables substituted by their

@@ -43,7 +43,14 @@ impl ApiLowering<'_> {
     pub(super) fn operations(&mut self, schemes: &NamedMap<Scheme>) -> Vec<Draft> {
         let mut drafts = Vec::new();
         let paths_loc = self.root.at("paths");
-        let Some(Value::Object(paths)) = self.docs.get(&paths_loc).cloned() else {
+        // The path names only: the whole `paths` object is most of a large
+        // document, and each operation is read where it is.
+        let Some(paths) = self
+            .docs
+            .get(&paths_loc)
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect::<Vec<String>>())
+        else {
             if self.docs.get(&paths_loc).is_none() {
                 self.f
                     .warn(&self.root, "the document has no `paths`: no tools");
@@ -56,7 +63,7 @@ impl ApiLowering<'_> {
             produces: self.root().get("produces").cloned(),
             schemes,
         };
-        for (path, _) in &paths {
+        for path in &paths {
             let Some((item_loc, item)) = self.path_item(&paths_loc, path) else {
                 continue;
             };
