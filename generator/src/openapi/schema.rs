@@ -1183,6 +1183,79 @@ fn recursive_nodes(edges: &HashMap<String, Vec<String>>) -> HashSet<String> {
 mod tests {
     use super::*;
 
+    fn schemas(defs: Value) -> Schemas {
+        let mut s = Schemas::new(Dialect::Modern);
+        for (k, v) in defs.as_object().unwrap() {
+            s.defs.insert(k.clone(), v.clone());
+        }
+        s.finish();
+        s
+    }
+
+    fn refs(names: &[&str]) -> Value {
+        let props: Map<String, Value> = names
+            .iter()
+            .map(|n| (n.to_lowercase(), json!({"$ref": format!("#/$defs/{n}")})))
+            .collect();
+        json!({"type": "object", "properties": props})
+    }
+
+    #[test]
+    fn the_shared_table_grows_in_sorted_batches_of_new_names() {
+        let mut s = schemas(json!({
+            "A": {"type": "string"},
+            "B": {"type": "integer"},
+            "C": {"items": {"$ref": "#/$defs/B"}},
+            "D": {"items": {"$ref": "#/$defs/C"}},
+            "E": {"items": {"$ref": "#/$defs/E"}},
+        }));
+        s.share(&refs(&["C"]));
+        s.share(&refs(&["A", "D"]));
+        s.share(&refs(&["E", "B"]));
+        s.share(&json!({"type": "string"}));
+        let names: Vec<&String> = s.shared.keys().collect();
+        assert_eq!(names, ["B", "C", "A", "D", "E"]);
+        assert_eq!(s.shared["C"], s.defs["C"]);
+    }
+
+    #[test]
+    fn the_output_limit_counts_the_bytes_clients_receive() {
+        let mut s = schemas(json!({
+            "A": {"type": "string", "description": "a \"quoted\" é"},
+            "B": {"items": {"$ref": "#/$defs/A"}},
+            "Loop": {"items": {"$ref": "#/$defs/Loop"}},
+        }));
+        for schema in [
+            refs(&["B"]),
+            refs(&["Loop", "A"]),
+            json!({"$ref": "#/$defs/B"}),
+            json!({"type": "object"}),
+        ] {
+            let mut whole = schema.clone();
+            s.attach_defs(&mut whole, false);
+            let len = whole.to_string().len();
+            assert!(!s.whole_len_exceeds(&schema, len), "{whole}");
+            assert!(s.whole_len_exceeds(&schema, len - 1), "{whole}");
+        }
+    }
+
+    #[test]
+    fn a_schema_reaching_an_invalid_definition_is_invalid() {
+        let mut s = schemas(json!({
+            "Bad": {"type": 5},
+            "UsesBad": {"items": {"$ref": "#/$defs/Bad"}},
+            "Fine": {"type": "string"},
+        }));
+        assert_eq!(s.problem(&refs(&["Fine"])), None);
+        let e = s.problem(&refs(&["Fine", "UsesBad"])).unwrap();
+        assert!(e.contains("\"Bad\""), "{e}");
+        assert!(s.problem(&json!({"type": 5})).is_some());
+        assert!(
+            s.problem(&json!({"type": "object", "properties": {"x": {"type": 5}}}))
+                .is_some()
+        );
+    }
+
     #[test]
     fn cycles() {
         let mut edges = HashMap::new();

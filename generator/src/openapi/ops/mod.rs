@@ -397,8 +397,8 @@ impl<'a> ApiLowering<'a> {
     fn base_url(&mut self) -> Option<String> {
         let root = self.root();
         if self.version == Version::Swagger2 {
-            let host = s(&root, "host");
-            let base = s(&root, "basePath").unwrap_or("");
+            let host = s(root, "host");
+            let base = s(root, "basePath").unwrap_or("");
             let schemes: Vec<&str> = root
                 .get("schemes")
                 .and_then(Value::as_array)
