@@ -574,6 +574,9 @@ mod tests {
             .collect();
         assert!(want.len() > 2);
         assert_eq!(tools.lines().skip(1).collect::<Vec<_>>(), want);
+        let readme = file(&large, "README.md").unwrap();
+        assert!(readme.contains("`src/upstream/*.jsonl`"), "{readme}");
+        assert!(!file(&small, "README.md").unwrap().contains("src/upstream"));
         for path in [
             "src/upstream/resources.jsonl",
             "src/upstream/templates.jsonl",
