@@ -449,7 +449,7 @@ impl ServerBuilder {
         let sessions = self
             .sessions
             .unwrap_or_else(|| Arc::new(InMemorySessionStore::default()));
-        Ok(Server::from_parts(
+        let server = Server::from_parts(
             self.info,
             self.instructions,
             tools,
@@ -458,6 +458,10 @@ impl ServerBuilder {
             completions,
             sessions,
             extensions,
-        ))
+        );
+        // The declared tool surface hides what it does not list.
+        #[cfg(feature = "surface")]
+        crate::surface::start(&server)?;
+        Ok(server)
     }
 }

@@ -72,6 +72,42 @@ pub(crate) struct Args {
     #[cfg(feature = "upstream")]
     #[command(flatten)]
     pub(crate) upstream: UpstreamArgs,
+    #[cfg(feature = "surface")]
+    #[command(flatten)]
+    pub(crate) surface: SurfaceArgs,
+}
+
+/// Which tools `tools/list` shows (docs/surfaces.md).
+#[cfg(feature = "surface")]
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct SurfaceArgs {
+    /// Tool surface, replacing the one chosen at generation: every tool
+    /// (all), the tools of the toolsets switched on (toolsets), or
+    /// search/describe/call meta-tools (compact).
+    #[arg(long, value_name = "SURFACE", env = "MCP_TOOL_SURFACE", value_enum)]
+    pub(crate) tool_surface: Option<crate::surface::ToolSurface>,
+    /// Toolsets switched on, comma-separated (`all` for every one); by
+    /// default all of them, except under `--tool-surface toolsets`, where
+    /// the model switches them on with `enable_toolset`.
+    #[arg(long, value_name = "A,B", env = "MCP_TOOLSETS", value_delimiter = ',')]
+    pub(crate) toolsets: Option<Vec<String>>,
+}
+
+/// Apply the surface flags, or warn that they do not apply.
+#[cfg(feature = "surface")]
+fn configure_surface(
+    server: &Server,
+    args: &SurfaceArgs,
+) -> Result<(), crate::surface::SurfaceError> {
+    if args.tool_surface.is_none() && args.toolsets.is_none() {
+        return Ok(());
+    }
+    if server.has_tool_surface() {
+        server.configure_tool_surface(args.tool_surface, args.toolsets.as_deref())
+    } else {
+        tracing::warn!("--tool-surface and --toolsets ignored: this server has no tool surface");
+        Ok(())
+    }
 }
 
 /// Settings for the API that OpenAPI-generated tools call.
@@ -217,6 +253,11 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
+    #[cfg(feature = "surface")]
+    if let Err(e) = configure_surface(&server, &args.surface) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -282,6 +323,28 @@ mod tests {
         }
         let a = Args::try_parse_from(["bin"]).unwrap();
         assert!(!a.upstream.forward_authorization);
+    }
+
+    #[cfg(feature = "surface")]
+    #[test]
+    fn surface_flags_parse() {
+        use crate::surface::ToolSurface;
+        let a = Args::try_parse_from([
+            "bin",
+            "--tool-surface",
+            "compact",
+            "--toolsets",
+            "pets,store",
+        ])
+        .unwrap();
+        assert_eq!(a.surface.tool_surface, Some(ToolSurface::Compact));
+        assert_eq!(
+            a.surface.toolsets.as_deref(),
+            Some(&["pets".to_owned(), "store".to_owned()][..])
+        );
+        let a = Args::try_parse_from(["bin"]).unwrap();
+        assert_eq!((a.surface.tool_surface, a.surface.toolsets), (None, None));
+        assert!(Args::try_parse_from(["bin", "--tool-surface", "auto"]).is_err());
     }
 
     #[test]

@@ -77,6 +77,12 @@ impl Server {
         }))
     }
 
+    /// The tool registry (tool surfaces reach tools through it).
+    #[cfg(feature = "surface")]
+    pub(crate) fn tools(&self) -> &tools::Registry {
+        &self.0.tools
+    }
+
     /// The MCP `Implementation` object (name, version…) the server was built with.
     pub fn info(&self) -> &Value {
         &self.0.info
