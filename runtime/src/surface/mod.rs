@@ -22,6 +22,7 @@ use crate::builder::ServerBuilder;
 use crate::context::RequestContext;
 use crate::error::{BuildError, McpError, ToolError};
 use crate::extension::Extension;
+use crate::jsonrpc::Message;
 use crate::model::CallToolResult;
 use crate::server::Server;
 use serde::Deserialize;
@@ -462,9 +463,23 @@ async fn meta(
             };
             s.mode.write().unwrap_or_else(|e| e.into_inner()).on[i] = true;
             if s.show(&server) {
-                server.notify_list_changed("tools");
+                tools_changed(&ctx, &server);
             }
             structured(json!({ "enabled": name, "tools": s.sets[i].tools }))
+        }
+    }
+}
+
+/// `notifications/tools/list_changed` to every session: the caller's on
+/// this request's own stream (over HTTP, the POST's SSE stream, which a
+/// client reads whether or not it keeps a GET stream open), the others on
+/// theirs.
+fn tools_changed(ctx: &RequestContext, server: &Server) {
+    let msg = Message::notification("notifications/tools/list_changed", json!({}));
+    ctx.out.send(msg.clone());
+    for s in server.sessions().all() {
+        if s.id() != ctx.session_id() {
+            s.notify(msg.clone());
         }
     }
 }
@@ -657,10 +672,13 @@ mod tests {
         block_on(async {
             let c = TestClient::connect(server("toolsets")).await.unwrap();
             assert_eq!(names(&c).await, ["own", LIST_SETS, ENABLE_SET]);
+            // Another session hears of it on its own stream.
+            let other = TestClient::connect(c.server().clone()).await.unwrap();
             let (out, mut rx) = Outbound::channel();
             for s in c.server().sessions().all() {
                 s.set_notifier(Some(out.clone()));
             }
+            c.drain_outgoing();
             let sets = c.call_tool(LIST_SETS, json!({})).await.unwrap();
             assert_eq!(
                 sets["structuredContent"]["toolsets"],
@@ -680,18 +698,29 @@ mod tests {
                 names(&c).await,
                 ["own", "get_pet", "add_pet", LIST_SETS, ENABLE_SET]
             );
-            match rx.try_recv() {
-                Ok(Outgoing::Message(m)) => {
-                    let text = m.to_value().to_string();
-                    assert!(text.contains("notifications/tools/list_changed"), "{text}");
+            let is_list_changed = |o: &Outgoing| match o {
+                Outgoing::Message(m) => {
+                    m.to_value()["method"] == "notifications/tools/list_changed"
                 }
-                other => panic!("expected list_changed, got {other:?}"),
-            }
+                _ => false,
+            };
+            // The caller on its request's stream, once; the other session on its own.
+            let mine = c.drain_outgoing();
+            assert_eq!(
+                mine.iter().filter(|o| is_list_changed(o)).count(),
+                1,
+                "{mine:?}"
+            );
+            let theirs = rx.try_recv().expect("the other session is told");
+            assert!(is_list_changed(&theirs), "{theirs:?}");
+            assert!(rx.try_recv().is_err(), "once");
+            drop(other);
             // Enabling it again changes nothing and says nothing.
             c.call_tool(ENABLE_SET, json!({"name": "pet"}))
                 .await
                 .unwrap();
             assert!(rx.try_recv().is_err());
+            assert!(!c.drain_outgoing().iter().any(is_list_changed));
             let r = c
                 .call_tool(ENABLE_SET, json!({"name": "nope"}))
                 .await
