@@ -60,7 +60,9 @@ use std::path::{Path, PathBuf};
 pub use error::{Diagnostic, Diagnostics, Error, Problem, Warning};
 pub use files::{FileChange, GeneratedCrate, GeneratedFile, Plan, WriteAction, WriteOptions};
 pub use ir::RuntimeDep;
-pub use openapi::{DEFAULT_MAX_OUTPUT_SCHEMA, Filter, OpenApiOptions, Override};
+pub use openapi::{
+    DEFAULT_MAX_OUTPUT_SCHEMA, Filter, OpenApiOptions, Override, ToolSurface, Toolset,
+};
 pub use spec::{LoadedSpec, Spec};
 pub use yaml::Pos;
 

@@ -109,6 +109,25 @@ pub struct Upstream {
     pub env: Vec<EnvVar>,
     /// Remarks for the README (skipped security schemes…).
     pub notes: Vec<String>,
+    /// How `tools/list` presents the tools (docs/surfaces.md).
+    pub surface: Surface,
+}
+
+/// The tool surface a server starts with, the toolset of every upstream
+/// tool, and why it was chosen.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Surface {
+    /// `all`, `toolsets` or `compact`.
+    pub surface: String,
+    /// Why, for `mcpgen generate`'s message.
+    pub reason: String,
+    /// Estimated tokens of `tools/list` with every tool listed.
+    pub estimated_tokens: usize,
+    /// `TOOL_SURFACE`: the surface and the toolsets (`ServerBuilder::tool_surface`).
+    #[serde(serialize_with = "json_text")]
+    pub config: Value,
+    /// The upstream tools and meta-tools `tools/list` shows at start, in order.
+    pub listed: Vec<String>,
 }
 
 /// An environment variable the generated server reads.
@@ -139,6 +158,9 @@ pub struct UpstreamItem {
     pub operation: mcpgen_contract::Operation,
     /// For resources and templates: the URI (template).
     pub uri: Option<String>,
+    /// For tools: the toolset it belongs to (its first tag, or the spec's
+    /// grouping).
+    pub toolset: Option<String>,
 }
 
 /// A descriptor as the JSON text the templates put into a string literal:

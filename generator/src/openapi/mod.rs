@@ -21,6 +21,7 @@ pub mod doc;
 pub mod names;
 pub mod ops;
 pub mod schema;
+pub mod surface;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -29,6 +30,7 @@ use serde_json::Value;
 
 use crate::error::{Diagnostic, Diagnostics, Error, Problem, Warning};
 use crate::ir::{self, RuntimeDep, Upstream};
+pub use crate::spec::ToolSurface;
 use crate::spec::{self, LoadedSpec, OpenApiImport, ServerInfo, Spec};
 pub use ops::{Api, Version};
 
@@ -99,6 +101,21 @@ pub struct OpenApiOptions {
     /// HTML becomes text, a summary repeated by the description is said
     /// once and large example blobs are left out.
     pub raw_descriptions: bool,
+    /// How `tools/list` presents the operations (default: `auto`).
+    pub tool_surface: ToolSurface,
+    /// Toolsets of the spec's own, in order (default: one per tag).
+    pub toolsets: Vec<Toolset>,
+}
+
+/// A toolset defined in a spec: the operations `filter` selects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Toolset {
+    /// Its name (as `--toolsets` and `enable_toolset` take it).
+    pub name: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// The operations it holds (an empty filter holds none).
+    pub filter: Filter,
 }
 
 /// Default bound on one tool's output schema: huge ones (a Kubernetes
@@ -371,8 +388,15 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn upstream(api: Api, source: String) -> Upstream {
+fn upstream(api: Api, source: String, opts: &OpenApiOptions) -> Upstream {
+    let surface = surface::choose(
+        &api.tools,
+        opts.tool_surface,
+        &opts.toolsets,
+        &api.tag_descriptions,
+    );
     Upstream {
+        surface,
         config: api.upstream,
         source,
         base_url: api.base_url,
@@ -427,7 +451,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
         files: Default::default(),
     };
     let mut server = spec::lower(&spec_loaded, runtime);
-    server.upstream = Some(upstream(loaded.api, file_name(path)));
+    server.upstream = Some(upstream(loaded.api, file_name(path), opts));
     Ok(Lowered {
         server,
         inputs: loaded.inputs,
@@ -445,6 +469,24 @@ fn import_options(import: &OpenApiImport, cli: &OpenApiOptions) -> OpenApiOption
     }
     if import.env_prefix.is_some() {
         o.env_prefix = import.env_prefix.clone();
+    }
+    if let Some(s) = import.tool_surface {
+        o.tool_surface = s;
+    }
+    if let Some(sets) = &import.toolsets {
+        o.toolsets = sets
+            .iter()
+            .map(|(name, t)| Toolset {
+                name: name.clone(),
+                description: t.description.clone(),
+                filter: Filter {
+                    tags: t.tags.clone(),
+                    operations: t.operations.clone(),
+                    paths: t.paths.clone(),
+                    methods: t.methods.clone(),
+                },
+            })
+            .collect();
     }
     o.get_as_resources |= import.get_as_resources;
     o.inline_refs |= import.inline_refs;
@@ -531,7 +573,7 @@ pub fn import(
             .collect();
         return Err(Error::Invalid(Diagnostics(list)));
     }
-    server.upstream = Some(upstream(result.api, file_name(&path)));
+    server.upstream = Some(upstream(result.api, file_name(&path), &opts));
     Ok((result.inputs, result.warnings))
 }
 

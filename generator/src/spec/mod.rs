@@ -114,6 +114,67 @@ pub struct OpenApiImport {
     /// blobs are left out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub raw_descriptions: bool,
+    /// How `tools/list` presents the operations: `auto` (the default:
+    /// `all` when they fit a model's budget, else `toolsets` or `compact`),
+    /// `all`, `toolsets` or `compact` (docs/surfaces.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_surface: Option<ToolSurface>,
+    /// Toolsets of your own, by name, instead of one per tag: an operation
+    /// belongs to the first whose filter matches, else to `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toolsets: Option<OrderedMap<ToolsetSpec>>,
+}
+
+/// How a server presents an API's operations as tools.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum ToolSurface {
+    /// `all` when the tool list fits about 25,000 tokens, else `toolsets`
+    /// when every toolset does, else `compact`.
+    #[default]
+    Auto,
+    /// One tool per operation.
+    All,
+    /// The operations of the toolsets switched on (`--toolsets`, or the
+    /// model's `enable_toolset`).
+    Toolsets,
+    /// Three meta-tools: `search_tools`, `describe_tool`, `call_tool`.
+    Compact,
+}
+
+impl ToolSurface {
+    /// The name as written in specs and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolSurface::Auto => "auto",
+            ToolSurface::All => "all",
+            ToolSurface::Toolsets => "toolsets",
+            ToolSurface::Compact => "compact",
+        }
+    }
+}
+
+/// A toolset of your own: the operations its filter matches (every list
+/// given must match; globs as in `include`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ToolsetSpec {
+    /// What the toolset is for, shown by `list_toolsets`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Tags (globs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// operationIds or `METHOD /path` (globs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<String>,
+    /// Paths (globs), e.g. `/pets/**`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// HTTP methods, e.g. `GET`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
 }
 
 /// Operations to keep or drop. Globs: `*` within a path segment, `**`

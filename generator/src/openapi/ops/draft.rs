@@ -109,6 +109,7 @@ impl ApiLowering<'_> {
             operation,
             annotations,
             resource,
+            toolset: selected.toolset.clone(),
         })
     }
 

@@ -53,6 +53,8 @@ pub struct Api {
     pub notes: Vec<String>,
     /// Keys of `overrides` that matched an operation.
     pub matched_overrides: HashSet<String>,
+    /// The document's tags with a description (`tags`), for toolsets.
+    pub tag_descriptions: Vec<(String, String)>,
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -103,6 +105,7 @@ struct Draft {
     operation: contract::Operation,
     annotations: Map<String, Value>,
     resource: Option<(String, Option<String>, bool)>,
+    toolset: String,
 }
 
 impl<'a> ApiLowering<'a> {
@@ -177,7 +180,10 @@ impl<'a> ApiLowering<'a> {
         self.schemas.drain(self.docs, self.f);
         self.schemas.finish();
         crate::tick("definitions converted");
-        let names = self.unique_names(&drafts, taken);
+        // The runtime's meta-tools keep their names.
+        let mut taken = taken.clone();
+        taken.extend(super::surface::META_TOOLS.iter().map(|m| (*m).to_owned()));
+        let names = self.unique_names(&drafts, &taken);
         let dropped_outputs = self.append_items(&mut api, drafts, names);
         crate::tick("tools built");
         api.defs = std::mem::take(&mut self.schemas.shared);
@@ -209,7 +215,19 @@ impl<'a> ApiLowering<'a> {
     /// `openapi::lower`).
     fn info(&self) -> Api {
         let info = self.root().get("info").cloned().unwrap_or(Value::Null);
+        let tag_descriptions = self
+            .root()
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| {
+                let d = super::surface::tag_description(s(t, "description")?)?;
+                Some((s(t, "name")?.to_owned(), d))
+            })
+            .collect();
         Api {
+            tag_descriptions,
             description: s(&info, "description").map(str::to_string),
             version: match info.get("version") {
                 Some(Value::String(v)) => Some(v.clone()),
@@ -364,6 +382,7 @@ impl<'a> ApiLowering<'a> {
             descriptor: desc,
             operation: d.operation,
             uri: None,
+            toolset: Some(d.toolset),
         };
         (item, dropped)
     }
@@ -548,6 +567,7 @@ fn resource_item(
         descriptor: desc,
         operation: d.operation,
         uri: Some(uri),
+        toolset: None,
     }
 }
 

@@ -37,6 +37,8 @@ pub(super) struct OpRef<'a> {
 pub(super) struct Selected {
     pub(super) ov: Option<Override>,
     pub(super) x_mcp: Value,
+    /// The toolset the operation belongs to (`super::super::surface`).
+    pub(super) toolset: String,
 }
 
 impl ApiLowering<'_> {
@@ -141,7 +143,29 @@ impl ApiLowering<'_> {
             Some(h) => h,
             None => x_mcp.get("hidden") == Some(&Value::Bool(true)),
         };
-        (!hidden).then_some(Selected { ov, x_mcp })
+        let toolset = self.toolset_of(&facts);
+        (!hidden).then_some(Selected { ov, x_mcp, toolset })
+    }
+
+    /// The first toolset of the spec's `toolsets` that matches (`other` when
+    /// none does); without them, the operation's first tag in snake case
+    /// (`other` for an untagged one).
+    fn toolset_of(&self, facts: &Facts<'_>) -> String {
+        const OTHER: &str = "other";
+        if !self.opts.toolsets.is_empty() {
+            return self
+                .opts
+                .toolsets
+                .iter()
+                .find(|t| t.filter.selects(facts))
+                .map_or_else(|| OTHER.to_owned(), |t| t.name.clone());
+        }
+        facts
+            .tags
+            .first()
+            .map(|t| crate::names::snake_splitting_at_symbols(t))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| OTHER.to_owned())
     }
 
     /// Whether the runtime can call this method and path at all; a warning
