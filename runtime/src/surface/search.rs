@@ -15,44 +15,62 @@ const STOP_WORDS: &[&str] = &[
 ];
 
 /// Splits on anything but letters and digits, and at camelCase humps;
-/// lower-cases, drops stop words, and folds a plural `s` (`pets` → `pet`,
-/// `policies` → `policy`) so that query and document words meet.
+/// lower-cases, drops stop words, and folds plurals and `-ed` (`pets` →
+/// `pet`, `policies` → `policy`, `namespaced` → `namespace`) so that query
+/// and document words meet. An identifier also gives each two neighbouring
+/// words joined (`stateful_set` → `statefulset`).
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Words;
 
 impl Tokenizer for Words {
     fn tokenize(&self, text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        let mut word = String::new();
-        let mut prev_lower = false;
-        let flush = |word: &mut String, out: &mut Vec<String>| {
-            if !word.is_empty() {
-                let w = fold(&word.to_lowercase());
+        // An identifier (`stateful_set`, `listPets`) is its parts, and also
+        // each two neighbours joined, so `statefulset` finds `stateful_set`.
+        for chunk in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')) {
+            let parts = parts(chunk);
+            for p in &parts {
+                let w = fold(p);
                 if !STOP_WORDS.contains(&w.as_str()) {
                     out.push(w);
                 }
-                word.clear();
             }
-        };
-        for c in text.chars() {
-            if c.is_alphanumeric() {
-                if c.is_uppercase() && prev_lower {
-                    flush(&mut word, &mut out);
-                }
-                prev_lower = c.is_lowercase() || c.is_ascii_digit();
-                word.push(c);
-            } else {
-                prev_lower = false;
-                flush(&mut word, &mut out);
+            for pair in parts.windows(2) {
+                out.push(fold(&format!("{}{}", pair[0], pair[1])));
             }
         }
-        flush(&mut word, &mut out);
         out
     }
 }
 
-/// A light English plural fold: enough for `pets`/`pet`, `addresses`,
-/// `policies`; not a stemmer.
+/// The lower-cased words of an identifier: split at `_`, `-` and
+/// camelCase humps.
+fn parts(chunk: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in chunk.chars() {
+        if c.is_alphanumeric() {
+            if c.is_uppercase() && prev_lower && !word.is_empty() {
+                parts.push(std::mem::take(&mut word).to_lowercase());
+            }
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+            word.push(c);
+        } else {
+            prev_lower = false;
+            if !word.is_empty() {
+                parts.push(std::mem::take(&mut word).to_lowercase());
+            }
+        }
+    }
+    if !word.is_empty() {
+        parts.push(word.to_lowercase());
+    }
+    parts
+}
+
+/// A light English fold of plurals and `-ed`: enough for `pets`/`pet`,
+/// `addresses`, `policies`, `namespaced`/`namespace`; not a stemmer.
 fn fold(w: &str) -> String {
     if w.len() > 4
         && let Some(stem) = w.strip_suffix("ies")
@@ -63,6 +81,13 @@ fn fold(w: &str) -> String {
         && let Some(stem) = w.strip_suffix("sses")
     {
         return format!("{stem}ss");
+    }
+    // `namespaced`, `created`, `required`: the verb or noun they come from.
+    if w.len() > 5
+        && let Some(stem) = w.strip_suffix('d')
+        && stem.ends_with('e')
+    {
+        return stem.to_owned();
     }
     if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") {
         return w[..w.len() - 1].to_owned();
@@ -137,8 +162,23 @@ mod tests {
     #[test]
     fn words_split_case_and_punctuation_and_fold_plurals() {
         assert_eq!(
-            Words.tokenize("listPetsByOwner the_Addresses, GET /v1/policies"),
-            ["list", "pet", "owner", "address", "get", "v1", "policy"]
+            Words.tokenize("the Addresses, GET /v1/policies namespaced"),
+            ["address", "get", "v1", "policy", "namespace"]
+        );
+        // Identifiers: their words, and each two neighbours joined.
+        assert_eq!(
+            Words.tokenize("listPetsByOwner stateful_set"),
+            [
+                "list",
+                "pet",
+                "owner",
+                "listpet",
+                "petsby",
+                "byowner",
+                "stateful",
+                "set",
+                "statefulset"
+            ]
         );
     }
 
