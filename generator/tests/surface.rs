@@ -105,6 +105,26 @@ fn a_spec_groups_operations_into_its_own_toolsets() {
     );
 }
 
+#[test]
+fn a_toolset_name_the_server_flags_cannot_take_is_an_error() {
+    let dir = tmp("bad-toolset");
+    let petstore = repo().join("specs/openapi/petstore-oas31.yaml");
+    std::fs::copy(&petstore, dir.join("petstore.yaml")).unwrap();
+    std::fs::write(
+        dir.join("spec.yaml"),
+        "server: {name: pets, version: 1.0.0}\n\
+         openapi:\n  path: petstore.yaml\n  toolsets:\n    \
+         \"a,b\": {methods: [GET]}\n    all: {methods: [POST]}\n    ok: {methods: [PUT]}\n",
+    )
+    .unwrap();
+    let e = mcpgen::load_ir(&mcpgen::Options::new(dir.join("spec.yaml"))).expect_err("an error");
+    let text = e.to_string();
+    assert!(text.contains("spec.yaml:5:"), "{text}");
+    assert!(text.contains("toolset name \"a,b\" must be"), "{text}");
+    assert!(text.contains("toolset name \"all\" must be"), "{text}");
+    assert!(!text.contains("\"ok\""), "{text}");
+}
+
 fn tools_of(set: &Value) -> Vec<&str> {
     set["tools"]
         .as_array()

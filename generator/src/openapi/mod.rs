@@ -533,6 +533,26 @@ pub fn import(
         return Ok((Vec::new(), Vec::new()));
     };
     let opts = import_options(import, cli);
+    let bad_toolsets: Vec<(String, String)> = opts
+        .toolsets
+        .iter()
+        .filter(|t| !is_toolset_name(&t.name))
+        .map(|t| {
+            (
+                format!(
+                    "/openapi/toolsets/{}/~key",
+                    crate::yaml::escape_pointer(&t.name)
+                ),
+                format!(
+                    "toolset name {:?} must be 1-64 characters of A-Z a-z 0-9 _ - . and not `all`",
+                    t.name
+                ),
+            )
+        })
+        .collect();
+    if !bad_toolsets.is_empty() {
+        return Err(spec_errors(loaded, bad_toolsets));
+    }
     let path = loaded.base_dir.join(&import.path);
     let taken: HashSet<String> = server.tools.iter().map(|t| t.name.clone()).collect();
     let name = loaded.spec.server.name.clone();
@@ -545,36 +565,56 @@ pub fn import(
         .filter(|k| !result.api.matched_overrides.contains(*k))
         .collect();
     if !unmatched.is_empty() {
-        let tree = std::fs::read_to_string(&loaded.path)
-            .ok()
-            .and_then(|t| crate::yaml::parse_yaml(&t).ok().flatten());
-        let list = unmatched
+        let problems = unmatched
             .into_iter()
             .map(|k| {
                 let ptr = format!(
                     "/openapi/overrides/{}/~key",
                     crate::yaml::escape_pointer(k)
                 );
-                Diagnostic {
-                    file: loaded.path.clone(),
-                    pos: tree
-                        .as_ref()
-                        .map(|t| t.locate(&ptr))
-                        .unwrap_or(crate::yaml::Pos { line: 1, column: 1 }),
-                    problem: Problem::OpenApi {
-                        pointer: ptr.trim_end_matches("/~key").to_string(),
-                        message: format!(
-                            "override {k:?} matches no operation of {} (give an operationId or `METHOD /path`)",
-                            path.display()
-                        ),
-                    },
-                }
+                let message = format!(
+                    "override {k:?} matches no operation of {} (give an operationId or `METHOD /path`)",
+                    path.display()
+                );
+                (ptr, message)
             })
             .collect();
-        return Err(Error::Invalid(Diagnostics(list)));
+        return Err(spec_errors(loaded, problems));
     }
     server.upstream = Some(upstream(result.api, file_name(&path), &opts));
     Ok((result.inputs, result.warnings))
+}
+
+/// What `--toolsets` and `enable_toolset` can name.
+fn is_toolset_name(name: &str) -> bool {
+    name != "all"
+        && (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+/// Problems of the spec itself, `(JSON pointer, message)`, located in its
+/// file.
+fn spec_errors(loaded: &LoadedSpec, problems: Vec<(String, String)>) -> Error {
+    let tree = std::fs::read_to_string(&loaded.path)
+        .ok()
+        .and_then(|t| crate::yaml::parse_yaml(&t).ok().flatten());
+    let list = problems
+        .into_iter()
+        .map(|(ptr, message)| Diagnostic {
+            file: loaded.path.clone(),
+            pos: tree
+                .as_ref()
+                .map(|t| t.locate(&ptr))
+                .unwrap_or(crate::yaml::Pos { line: 1, column: 1 }),
+            problem: Problem::OpenApi {
+                pointer: ptr.trim_end_matches("/~key").to_string(),
+                message,
+            },
+        })
+        .collect();
+    Error::Invalid(Diagnostics(list))
 }
 
 fn version_text(v: &Value) -> String {
