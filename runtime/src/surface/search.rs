@@ -69,6 +69,34 @@ fn parts(chunk: &str) -> Vec<String> {
     parts
 }
 
+/// Verbs APIs name one action by: a query word of a group also finds
+/// operations named with the others (`get node status` finds
+/// `read_core_v1_node_status`).
+const SYNONYMS: &[&[&str]] = &[
+    &[
+        "get", "read", "fetch", "retrieve", "show", "find", "describe",
+    ],
+    &["create", "add", "new", "insert", "make"],
+    &["delete", "remove", "destroy", "erase"],
+    &["update", "patch", "modify", "change", "edit", "replace"],
+];
+
+/// `query` with the synonyms of its verbs added.
+fn expand(query: &str) -> String {
+    let mut words = Words.tokenize(query);
+    let extra: Vec<String> = words
+        .iter()
+        .filter_map(|w| SYNONYMS.iter().find(|g| g.contains(&w.as_str())))
+        .flat_map(|g| g.iter().map(|s| (*s).to_owned()))
+        .collect();
+    for e in extra {
+        if !words.contains(&e) {
+            words.push(e);
+        }
+    }
+    words.join(" ")
+}
+
 /// A light English fold of plurals and `-ed`: enough for `pets`/`pet`,
 /// `addresses`, `policies`, `namespaced`/`namespace`; not a stemmer.
 fn fold(w: &str) -> String {
@@ -140,7 +168,7 @@ impl Index {
         limit: usize,
         keep: impl Fn(usize) -> bool,
     ) -> Vec<(usize, f32)> {
-        let q = self.embedder.embed(query);
+        let q = self.embedder.embed(&expand(query));
         let mut hits: Vec<(usize, f32)> = self
             .scorer
             .matches(&q)
@@ -191,6 +219,34 @@ mod tests {
             "name": name, "title": title, "description": description,
             "inputSchema": {"type": "object", "properties": props}
         })
+    }
+
+    #[test]
+    fn verbs_find_their_synonyms() {
+        assert_eq!(
+            expand("get node status"),
+            "get node status read fetch retrieve show find describe"
+        );
+        assert_eq!(expand("node"), "node");
+    }
+
+    #[test]
+    fn a_verbs_synonym_finds_the_operation() {
+        let tools = vec![
+            tool("delete_widget", "Delete widget", "Drops it.", &[]),
+            tool(
+                "read_widget",
+                "Read widget",
+                "Shows one widget with its size, colour, owner, history and labels.",
+                &["widget_id", "fields"],
+            ),
+        ];
+        let docs: Vec<String> = tools.iter().map(|t| document(t, None)).collect();
+        let index = Index::new(&docs);
+        // The noun alone: the shorter document wins.
+        assert_eq!(names(&index, &tools, "widget")[0], "delete_widget");
+        // Nothing is named "get": its synonym "read" decides.
+        assert_eq!(names(&index, &tools, "get widget")[0], "read_widget");
     }
 
     fn names(index: &Index, tools: &[Value], q: &str) -> Vec<String> {
