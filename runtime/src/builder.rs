@@ -442,6 +442,9 @@ impl ServerBuilder {
                 return Err(BuildError::Many(n, list));
             }
         }
+        // The declared tool surface's flags before the pages are built.
+        #[cfg(feature = "surface")]
+        crate::surface::preset(&extensions, &self.tools);
         let tools = tools::Registry::new(self.tools, self.page_size);
         let resources = resources::Registry::new(self.resources, self.templates, self.page_size);
         let prompts = prompts::Registry::new(self.prompts, self.page_size);

@@ -241,6 +241,26 @@ pub(crate) struct Surface {
     index: OnceLock<(Vec<String>, search::Index)>,
 }
 
+/// Set the `enabled` flag of every tool as the declared surface lists it,
+/// before the registry builds its pages (so they are built once).
+pub(crate) fn preset(extensions: &[Arc<dyn Any + Send + Sync>], tools: &[crate::tools::Tool]) {
+    let Some(s) = extensions.iter().find_map(|e| e.downcast_ref::<Surface>()) else {
+        return;
+    };
+    let mode = s.mode();
+    for t in tools {
+        let name = t
+            .descriptor
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if let Some(listed) = s.listed(&mode, name) {
+            t.enabled
+                .store(listed, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
 /// Check the toolsets against the built server's tools and show what the
 /// declared surface shows; `ServerBuilder::build` calls this.
 pub(crate) fn start(server: &Server) -> Result<(), BuildError> {
@@ -320,18 +340,26 @@ impl Surface {
         names.join(", ")
     }
 
+    /// Whether `mode` lists the tool `name`; None for a tool the surface
+    /// does not manage (always listed).
+    fn listed(&self, mode: &Mode, name: &str) -> Option<bool> {
+        if let Some((_, surface)) = META.iter().find(|(m, _)| *m == name) {
+            return Some(*surface == mode.surface);
+        }
+        let &set = self.set_of.get(name)?;
+        Some(mode.surface != ToolSurface::Compact && mode.on[set])
+    }
+
     /// Enable exactly the tools the current mode lists; true if that changed
     /// the list.
     fn show(&self, server: &Server) -> bool {
         let mode = self.mode();
-        let managed = self.set_of.iter().map(|(tool, &set)| {
-            let listed = mode.surface != ToolSurface::Compact && mode.on[set];
-            (tool.as_str(), listed)
-        });
-        let meta = META
-            .iter()
-            .map(|(name, surface)| (*name, *surface == mode.surface));
-        server.tools().set_enabled_many(managed.chain(meta))
+        let names = self.set_of.keys().map(String::as_str);
+        let all = names.chain(META.iter().map(|(m, _)| *m));
+        let changes: Vec<(&str, bool)> = all
+            .filter_map(|n| Some((n, self.listed(&mode, n)?)))
+            .collect();
+        server.tools().set_enabled_many(changes)
     }
 
     /// Whether `call_tool` and `describe_tool` may reach `name` now.
