@@ -393,6 +393,7 @@ impl ServerBuilder {
     /// problem found.
     pub fn build(mut self) -> Result<Server, BuildError> {
         self.check_unique();
+        self.with_rate_limiter();
         let mut extensions = vec![];
         for e in std::mem::take(&mut self.extensions) {
             match e.finish(&self.info) {

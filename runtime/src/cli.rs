@@ -75,6 +75,8 @@ pub(crate) struct Args {
     #[cfg(feature = "surface")]
     #[command(flatten)]
     pub(crate) surface: SurfaceArgs,
+    #[command(flatten)]
+    pub(crate) rate_limits: crate::ratelimit::RateLimitArgs,
 }
 
 /// Which tools `tools/list` shows (docs/surfaces.md).
@@ -255,6 +257,10 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
     }
     #[cfg(feature = "surface")]
     if let Err(e) = configure_surface(&server, &args.surface) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    if let Err(e) = args.rate_limits.apply(&server) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }

@@ -12,6 +12,7 @@ mod logging;
 pub mod model;
 mod pagination;
 mod prompts;
+pub mod ratelimit;
 mod resources;
 mod server;
 #[cfg(feature = "surface")]

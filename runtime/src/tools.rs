@@ -214,6 +214,9 @@ impl Registry {
         name: &str,
         args: Value,
     ) -> Result<Value, McpError> {
+        if let Err(text) = ctx.server.check_tool_rate(name).await {
+            return Ok(to_value(CallToolResult::error(text)));
+        }
         let problems: Vec<String> = tool
             .input
             .get()?

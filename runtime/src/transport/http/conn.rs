@@ -61,9 +61,9 @@ pub(crate) async fn serve(
             p = permits.clone().acquire_owned() => p.map_err(io::Error::other)?,
             _ = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: wait, then go on.
                     tracing::warn!("accept failed: {e}");
@@ -75,7 +75,7 @@ pub(crate) async fn serve(
         };
         let (app, stop) = (app.clone(), stop_rx.clone());
         connections.spawn(async move {
-            serve_connection(stream, app, limits, stop).await;
+            serve_connection(stream, peer, app, limits, stop).await;
             drop(permit);
         });
     }
@@ -89,6 +89,7 @@ pub(crate) async fn serve(
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     app: Router,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
@@ -97,7 +98,10 @@ async fn serve_connection(
     let state = Arc::new(ConnState::default());
     let io = TokioIo::new(TimedIo::new(stream, state.clone(), limits));
     let tower = TowerToHyperService::new(app);
-    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        // The client's address, as axum's `into_make_service_with_connect_info` gives it.
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         let guard = Busy::start(state.clone());
         let call = hyper::service::Service::call(&tower, req);
         async move {

@@ -10,6 +10,7 @@
 mod body;
 mod conn;
 mod guard;
+mod rate;
 mod streams;
 
 use crate::jsonrpc::{self, ErrorObject, Message, Request, RequestId, Response};
@@ -210,6 +211,9 @@ async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) 
             jsonrpc::INVALID_REQUEST,
             &format!("{reason}: {why}"),
         );
+    }
+    if let Some(refused) = rate::check(&st.server, rate::principal(&req)).await {
+        return refused;
     }
     match *req.method() {
         Method::POST => post(st, req).await,
