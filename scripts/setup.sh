@@ -11,8 +11,12 @@
 #   .tools/venv-mcp1   the same with requirements-mcp1.txt (mcp 1.x)
 #   .tools/venv-httpbin  httpbin + gunicorn (tests/e2e/requirements-httpbin.txt), the
 #                      upstream API of the end-to-end tests (scripts/e2e.sh)
+#   redis-server  the Debian package, system-wide (the rate-limit tests start
+#                 their own on a free port); installed with apt-get only when
+#                 missing, as root or through sudo
 #
-# Only the package registries (npm, PyPI) are used, through npm and pip.
+# Only the package registries (npm, PyPI, Debian's) are used, through npm,
+# pip and apt-get.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -75,3 +79,21 @@ install_venv() {
 install_venv "$VENV" "$INTEROP/python/requirements.txt"
 install_venv "$VENV_MCP1" "$INTEROP/python/requirements-mcp1.txt"
 install_venv "$VENV_HTTPBIN" "$ROOT/tests/e2e/requirements-httpbin.txt" 'import httpbin, gunicorn, flask'
+
+# --- redis-server ---------------------------------------------------------------
+# runtime/tests/ratelimit.rs starts redis-server on 127.0.0.1 with a temp dir.
+if ! command -v redis-server >/dev/null; then
+    if [[ "$(id -u)" == 0 ]]; then
+        as_root=()
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        as_root=(sudo -n)
+    else
+        die "redis-server is missing: install the Debian package redis-server (apt-get install redis-server) as root, then run scripts/setup.sh again"
+    fi
+    command -v apt-get >/dev/null || die "redis-server is missing and there is no apt-get to install it with"
+    log "setup: installing redis-server (Debian package)"
+    timeout 600 "${as_root[@]}" apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive timeout 900 "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
+        redis-server >/dev/null || die "apt-get install redis-server failed"
+    command -v redis-server >/dev/null || die "apt-get installed redis-server but it is not on PATH"
+fi
