@@ -421,3 +421,58 @@ fn cli_format_of_diagnostics() {
         "specs/x.yaml:1:1: error: missing required key `server`\n1 error found"
     );
 }
+
+#[test]
+fn rate_limits_are_checked_where_written() {
+    expect(
+        &spec("tools:\n  - name: a\n    rateLimit: 10/1w\n"),
+        &[("6:16", "`1w` is not an interval")],
+    );
+    expect(
+        &spec("rateLimits:\n  server: lots\n"),
+        &[("5:11", "`lots` is not a rate limit")],
+    );
+    expect(
+        &spec("rateLimits:\n  perClient: {limit: 0, interval: 1m}\n"),
+        &[("5:14", "the limit must be a whole number from 1")],
+    );
+    expect(
+        &spec("rateLimits:\n  global: {limit: 5, interval: 1m, burst: 3}\n"),
+        &[("5:36", "unknown key `burst`")],
+    );
+    expect(
+        &spec("rateLimits:\n  perIp: 5/1m\n"),
+        &[("5:3", "unknown key `perIp`")],
+    );
+}
+
+#[test]
+fn rate_limits_lower_to_the_runtime_form() {
+    let yaml = spec(
+        "tools:\n  - name: a\n    rateLimit: {limit: 3, interval: 90s}\n  - name: b\n\
+         rateLimits:\n  perClient: 10/s\n  server: 100/60s\n  global: 7/1500ms\n  \
+         tools: {a: 1/1m, b: 2/1h}\n",
+    );
+    let loaded = load_str(&yaml, Path::new("t.yaml"), Path::new(".")).unwrap();
+    let ir = mcpgen::spec::lower(
+        &loaded,
+        mcpgen::ir::RuntimeDep::Version {
+            version: "0.1".into(),
+        },
+    );
+    assert_eq!(
+        ir.rate_limits.as_deref(),
+        Some(
+            r#"{"perClient":"10/1s","server":"100/1m","global":"7/1500ms","tools":{"a":"3/90s","b":"2/1h"}}"#
+        )
+    );
+    let plain = load_str(SERVER, Path::new("t.yaml"), Path::new(".")).unwrap();
+    let ir = mcpgen::spec::lower(
+        &plain,
+        mcpgen::ir::RuntimeDep::Version {
+            version: "0.1".into(),
+        },
+    );
+    assert_eq!(ir.rate_limits, None);
+    assert!(ir.rate_limit_rows.is_empty());
+}

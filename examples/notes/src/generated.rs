@@ -230,6 +230,15 @@ pub const SERVER_INFO: &str = r#"{
   "websiteUrl": "https://github.com/mcpgen/mcpgen"
 }"#;
 
+/// The spec's rate limits (`rateLimits:`, tools' `rateLimit:`; see mcpgen's docs/rate-limits.md).
+pub const RATE_LIMITS: &str = r#"{
+  "perClient": "600/1m",
+  "server": "6000/1m",
+  "tools": {
+    "create_note": "60/1m"
+  }
+}"#;
+
 /// Build the server around `handlers`.
 pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
     let h = std::sync::Arc::new(handlers);
@@ -237,6 +246,7 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
         .instructions(
             "Use `create_note` to store something worth remembering and `search_notes` to find it again. Notes are also readable as resources at notes://notes/{id}.",
         )
+        .rate_limits(RATE_LIMITS)
         .tool(
             r#"{
   "name": "create_note",

@@ -77,6 +77,11 @@ pub struct Server {
     pub has_handlers: bool,
     /// Tools, resources and templates that call an upstream API (OpenAPI).
     pub upstream: Option<Upstream>,
+    /// `RATE_LIMITS`: the declared rate limits as the runtime reads them
+    /// (`ServerBuilder::rate_limits`), when there are any.
+    pub rate_limits: Option<String>,
+    /// The declared rate limits for the README: (what, `100/1m`).
+    pub rate_limit_rows: Vec<(String, String)>,
 }
 
 /// What an OpenAPI description contributes: descriptor tables only (the

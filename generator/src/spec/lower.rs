@@ -81,6 +81,7 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
     insert_icons(&mut info, &server.icons);
     insert_opt(&mut info, "websiteUrl", &server.website_url);
 
+    let (rate_limits, rate_limit_rows) = rate_limits(spec);
     Server {
         spec_file,
         name: server.name.clone(),
@@ -105,7 +106,66 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         structs: b.structs,
         has_handlers,
         upstream: None,
+        rate_limits,
+        rate_limit_rows,
     }
+}
+
+/// The declared rate limits as `RATE_LIMITS` JSON (`ServerBuilder::
+/// rate_limits`) and as README rows; a tool's own `rateLimit` wins over
+/// `rateLimits.tools`. Loading has checked every limit.
+fn rate_limits(spec: &spec::Spec) -> (Option<String>, Vec<(String, String)>) {
+    let mut json = Map::new();
+    let mut rows = vec![];
+    let mut level = |key: &str, what: &str, r: Option<&spec::RateLimit>| {
+        if let Some(rate) = r.and_then(|r| r.canonical().ok()) {
+            rows.push((what.to_owned(), rate.clone()));
+            json.insert(key.to_owned(), rate.into());
+        }
+    };
+    let declared = spec.rate_limits.clone().unwrap_or_default();
+    level(
+        "perClient",
+        "HTTP requests per client",
+        declared.per_client.as_ref(),
+    );
+    level(
+        "server",
+        "HTTP requests to this server",
+        declared.server.as_ref(),
+    );
+    level(
+        "global",
+        "HTTP requests to all servers sharing the store",
+        declared.global.as_ref(),
+    );
+    let mut tools = Map::new();
+    let own = spec
+        .tools
+        .iter()
+        .filter_map(|t| Some((t.name.clone(), t.rate_limit.clone()?)));
+    for (name, r) in declared
+        .tools
+        .map(|m| m.0)
+        .unwrap_or_default()
+        .into_iter()
+        .chain(own)
+    {
+        if let Ok(rate) = r.canonical() {
+            tools.insert(name, rate.into());
+        }
+    }
+    for (name, rate) in &tools {
+        rows.push((
+            format!("calls of tool `{name}`"),
+            rate.as_str().unwrap_or("").to_owned(),
+        ));
+    }
+    if !tools.is_empty() {
+        json.insert("tools".into(), Value::Object(tools));
+    }
+    let text = (!json.is_empty()).then(|| Value::Object(json).to_string());
+    (text, rows)
 }
 
 /// Lowers the spec's items one by one, collecting on the side the argument

@@ -73,6 +73,135 @@ pub struct Spec {
     /// operations become tools that call the API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openapi: Option<OpenApiImport>,
+    /// Rate limits (off unless given; docs/rate-limits.md). Flags of the
+    /// generated binary replace them level by level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<RateLimits>,
+}
+
+/// Limits per client, per server and global (HTTP requests), and per tool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimits {
+    /// HTTP requests of one client: its IP address, or its authenticated
+    /// principal once authentication exists. Over it: 429 + `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_client: Option<RateLimit>,
+    /// Every HTTP request to this server (all instances sharing the store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<RateLimit>,
+    /// Every HTTP request to every server sharing the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global: Option<RateLimit>,
+    /// Calls of a tool by name, all callers (also for tools made from
+    /// OpenAPI operations); a tool's own `rateLimit` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<OrderedMap<RateLimit>>,
+}
+
+/// `LIMIT/INTERVAL` such as `100/1m` (units ms, s, m, h, d; `10/s` is ten
+/// a second), or the same as `{limit, interval}`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RateLimit {
+    /// E.g. `100/1m`.
+    Short(String),
+    /// E.g. `{limit: 100, interval: 1m}`.
+    Detailed(RateLimitDetail),
+}
+
+/// A rate limit as a mapping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitDetail {
+    /// Calls allowed per interval (at least 1).
+    pub limit: u64,
+    /// The interval: a number and a unit (ms, s, m, h, d), e.g. `1m`.
+    pub interval: String,
+}
+
+impl RateLimit {
+    /// The limit as the runtime reads it (`100/1m`), or what is wrong.
+    pub fn canonical(&self) -> Result<String, String> {
+        let (limit, interval) = match self {
+            RateLimit::Short(s) => s
+                .split_once('/')
+                .map(|(l, i)| (l.trim().parse::<u64>().ok(), i))
+                .ok_or_else(|| {
+                    format!("`{s}` is not a rate limit (LIMIT/INTERVAL, e.g. 100/1m)")
+                })?,
+            RateLimit::Detailed(d) => (Some(d.limit), d.interval.as_str()),
+        };
+        let limit = limit
+            .filter(|&n| n > 0 && n <= u64::from(u32::MAX))
+            .ok_or("the limit must be a whole number from 1")?;
+        let i = interval.trim();
+        let digits = i.find(|c: char| !c.is_ascii_digit()).unwrap_or(i.len());
+        let (n, unit) = i.split_at(digits);
+        let n: u64 = if n.is_empty() {
+            1
+        } else {
+            n.parse().map_err(|_| "the interval is too large")?
+        };
+        let unit_ms: u64 = match unit.trim() {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => {
+                return Err(format!(
+                    "`{i}` is not an interval (a number and ms, s, m, h or d, e.g. 1m)"
+                ));
+            }
+        };
+        match n.checked_mul(unit_ms) {
+            Some(ms) if ms > 0 && ms <= 366 * 86_400_000 => {
+                let (n, unit) = [
+                    (86_400_000, "d"),
+                    (3_600_000, "h"),
+                    (60_000, "m"),
+                    (1000, "s"),
+                ]
+                .into_iter()
+                .find(|(u, _)| ms.is_multiple_of(*u))
+                .map_or((ms, "ms"), |(u, unit)| (ms / u, unit));
+                Ok(format!("{limit}/{n}{unit}"))
+            }
+            _ => Err(format!("`{i}`: an interval is from 1ms to 366d")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RateLimit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RateVisitor;
+        impl<'de> serde::de::Visitor<'de> for RateVisitor {
+            type Value = RateLimit;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a rate limit such as `100/1m`, or a mapping with `limit` and `interval`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RateLimit, E> {
+                let r = RateLimit::Short(v.to_owned());
+                r.canonical().map_err(E::custom)?;
+                Ok(r)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RateLimit, A::Error> {
+                let d = RateLimitDetail::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                let r = RateLimit::Detailed(d);
+                r.canonical().map_err(serde::de::Error::custom)?;
+                Ok(r)
+            }
+        }
+        d.deserialize_any(RateVisitor)
+    }
 }
 
 /// Import of an OpenAPI description: every operation becomes a tool (or,
@@ -307,6 +436,10 @@ pub struct Tool {
         deserialize_with = "lenient_vec"
     )]
     pub icons: Vec<Icon>,
+    /// Calls of this tool allowed per interval, all callers (`5/1m`); over
+    /// it the call gets a tool error naming the limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Behaviour hints (MCP `ToolAnnotations`).
