@@ -305,6 +305,12 @@ async fn redis_down_follows_the_fail_mode_within_bounded_time() {
             .expect("no hang while Redis is down");
         assert_eq!(r.status(), status, "{fail:?}");
         assert!(began.elapsed() < HANG);
+        if fail == FailMode::Closed {
+            assert_eq!(retry_after(&r), 1);
+            let body: serde_json::Value = r.json().await.unwrap();
+            let msg = body["error"]["message"].as_str().unwrap();
+            assert!(msg.contains("rate limit not checked"), "{msg}");
+        }
     }
 }
 

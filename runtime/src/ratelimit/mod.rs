@@ -291,6 +291,9 @@ pub struct Exceeded {
     pub rate: Rate,
     /// How long until a call would pass.
     pub retry_after: Duration,
+    /// The limit could not be checked: the store is unavailable and the
+    /// fail mode is closed.
+    pub unchecked: bool,
 }
 
 impl Exceeded {
@@ -302,6 +305,15 @@ impl Exceeded {
 
 impl fmt::Display for Exceeded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.unchecked {
+            return write!(
+                f,
+                "rate limit not checked: the {} limit of {} could not be read from the rate-limit store (unavailable; fail closed); retry after {} s",
+                self.level,
+                self.rate,
+                self.retry_after_secs()
+            );
+        }
         write!(
             f,
             "rate limit exceeded: the {} limit of {}; retry after {} s",
@@ -426,6 +438,7 @@ impl RateLimiter {
                 level,
                 rate,
                 retry_after,
+                unchecked: false,
             }),
             Err(e) => {
                 self.log_store_error(&e, a.fail);
@@ -435,6 +448,7 @@ impl RateLimiter {
                         level,
                         rate,
                         retry_after: Duration::from_secs(1),
+                        unchecked: true,
                     }),
                 }
             }

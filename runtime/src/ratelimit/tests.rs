@@ -110,6 +110,7 @@ fn exceeded_names_the_limit_and_rounds_the_wait_up() {
         level: Level::Tool,
         rate: rate("5/1m"),
         retry_after: Duration::from_millis(11_200),
+        unchecked: false,
     };
     assert_eq!(e.retry_after_secs(), 12);
     assert_eq!(
@@ -225,8 +226,16 @@ async fn a_failed_store_follows_the_fail_mode() {
             fail,
             ..Default::default()
         });
-        assert_eq!(l.check_request(&Principal::Unknown).await.is_ok(), passes);
-        assert_eq!(l.check_tool("t").await.is_ok(), passes);
+        let request = l.check_request(&Principal::Unknown).await;
+        let tool = l.check_tool("t").await;
+        assert_eq!((request.is_ok(), tool.is_ok()), (passes, passes));
+        if let Err(e) = tool {
+            assert_eq!(
+                e.to_string(),
+                "rate limit not checked: the tool limit of 100/1s could not be read from \
+                 the rate-limit store (unavailable; fail closed); retry after 1 s"
+            );
+        }
     }
 }
 

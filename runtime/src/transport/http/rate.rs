@@ -27,7 +27,8 @@ pub(super) fn principal(req: &axum::extract::Request) -> Principal {
 pub(super) async fn check(server: &Server, principal: Principal) -> Option<HttpResponse> {
     let limiter = server.rate_limiter()?;
     let exceeded = limiter.check_request(&principal).await.err()?;
-    tracing::info!("429: {exceeded}");
+    // Debug, not info: a client hammering the server must not flood the log.
+    tracing::debug!("429: {exceeded}");
     let mut r = super::error(
         StatusCode::TOO_MANY_REQUESTS,
         None,
