@@ -192,6 +192,7 @@ pub fn load_ir(options: &Options) -> Result<LoadedIr, Error> {
     let loaded = spec::load(&options.spec)?;
     let mut ir = load_ir_from(&loaded, options.runtime());
     let (inputs, warnings) = openapi::import(&loaded, &mut ir.server, &options.openapi)?;
+    openapi::check_rate_limit_tools(&loaded, &ir.server)?;
     ir.inputs.extend(inputs);
     ir.warnings = warnings;
     Ok(ir)

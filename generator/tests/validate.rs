@@ -476,3 +476,32 @@ fn rate_limits_lower_to_the_runtime_form() {
     assert_eq!(ir.rate_limits, None);
     assert!(ir.rate_limit_rows.is_empty());
 }
+
+#[test]
+fn rate_limits_name_tools_of_the_spec_or_its_openapi_import() {
+    let d = dir("rate_limit_tools");
+    let petstore =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/openapi/petstore-oas30.json");
+    let write = |tools: &str| {
+        let yaml = format!(
+            "{SERVER}tools:\n  - name: hello\nopenapi:\n  path: {}\nrateLimits:\n  tools: {tools}\n",
+            petstore.display()
+        );
+        let path = d.join("t.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        mcpgen::load_ir(&mcpgen::Options::new(&path))
+    };
+    let ir = write("{hello: 1/1s, add_pet: 2/1m}").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ir.server.rate_limits.as_deref(),
+        Some(r#"{"tools":{"hello":"1/1s","add_pet":"2/1m"}}"#)
+    );
+    let e = write("{hello: 1/1s, ad_pet: 2/1m}")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("rate limit for \"ad_pet\", which is no tool of this server"),
+        "{e}"
+    );
+}

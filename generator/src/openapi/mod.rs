@@ -586,6 +586,52 @@ pub fn import(
     Ok((result.inputs, result.warnings))
 }
 
+/// Every tool named in the spec's `rateLimits.tools` must exist (a spec
+/// tool, or one made from an imported operation): a misspelt name would
+/// otherwise limit nothing.
+pub(crate) fn check_rate_limit_tools(
+    loaded: &LoadedSpec,
+    server: &ir::Server,
+) -> Result<(), Error> {
+    let Some(tools) = loaded
+        .spec
+        .rate_limits
+        .as_ref()
+        .and_then(|r| r.tools.as_ref())
+    else {
+        return Ok(());
+    };
+    let upstream = server
+        .upstream
+        .as_ref()
+        .map(|u| u.tools.as_slice())
+        .unwrap_or_default();
+    let known: HashSet<&str> = server
+        .tools
+        .iter()
+        .map(|t| t.name.as_str())
+        .chain(upstream.iter().map(|t| t.name.as_str()))
+        .collect();
+    let problems: Vec<(String, String)> = tools
+        .iter()
+        .filter(|(name, _)| !known.contains(name.as_str()))
+        .map(|(name, _)| {
+            (
+                format!(
+                    "/rateLimits/tools/{}/~key",
+                    crate::yaml::escape_pointer(name)
+                ),
+                format!("rate limit for {name:?}, which is no tool of this server"),
+            )
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(spec_errors(loaded, problems))
+    }
+}
+
 /// What `--toolsets` and `enable_toolset` can name.
 fn is_toolset_name(name: &str) -> bool {
     name != "all"
