@@ -6,7 +6,7 @@ use crate::error::BuildError;
 use crate::server::Server;
 use crate::transport::http::HttpConfig;
 #[cfg(feature = "upstream")]
-use crate::upstream::{UpstreamOverrides, split_header_list};
+use crate::upstream::{TlsOverrides, UpstreamOverrides, split_header_list};
 #[cfg(feature = "upstream")]
 use clap::ArgAction;
 #[cfg(feature = "upstream")]
@@ -136,6 +136,21 @@ pub(crate) struct UpstreamArgs {
     /// timeouts and HTTP 429/502/503/504.
     #[arg(long, value_name = "N", env = "MCP_UPSTREAM_RETRIES")]
     pub(crate) upstream_retries: Option<u32>,
+    /// PEM file of the CA certificate(s) to trust for the upstream API, instead of the system's roots.
+    #[arg(long, value_name = "PATH", env = "MCP_UPSTREAM_CA_CERT")]
+    pub(crate) upstream_ca_cert: Option<std::path::PathBuf>,
+    /// PEM file of the client certificate for mutual TLS (may also hold the key).
+    #[arg(long, value_name = "PATH", env = "MCP_UPSTREAM_CLIENT_CERT")]
+    pub(crate) upstream_client_cert: Option<std::path::PathBuf>,
+    /// PEM file of the client certificate's private key.
+    #[arg(long, value_name = "PATH", env = "MCP_UPSTREAM_CLIENT_KEY")]
+    pub(crate) upstream_client_key: Option<std::path::PathBuf>,
+    /// DANGEROUS: do not verify the upstream API's TLS certificate (warns at start-up).
+    #[arg(long, env = "MCP_UPSTREAM_INSECURE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub(crate) upstream_insecure: bool,
+    /// Accept an upstream certificate signed by --upstream-ca-cert for another host name (warns at start-up).
+    #[arg(long, env = "MCP_UPSTREAM_ACCEPT_INVALID_HOSTNAMES", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub(crate) upstream_accept_invalid_hostnames: bool,
 }
 
 #[cfg(feature = "upstream")]
@@ -157,6 +172,13 @@ impl UpstreamArgs {
             timeout: self.upstream_timeout_secs,
             max_retries: self.upstream_retries,
             env: Default::default(),
+            tls: TlsOverrides {
+                ca_cert: self.upstream_ca_cert.clone(),
+                client_cert: self.upstream_client_cert.clone(),
+                client_key: self.upstream_client_key.clone(),
+                insecure: self.upstream_insecure,
+                accept_invalid_hostnames: self.upstream_accept_invalid_hostnames,
+            },
         }
     }
 
@@ -167,6 +189,7 @@ impl UpstreamArgs {
             || o.forward_authorization
             || o.timeout.is_some()
             || o.max_retries.is_some()
+            || o.tls.any_set()
     }
 }
 
