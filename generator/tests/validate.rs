@@ -213,6 +213,36 @@ fn uri_templates_and_completions() {
 }
 
 #[test]
+fn upstream_settings_templates_and_headers_are_checked_with_positions() {
+    expect(
+        &spec(concat!(
+            "openapi:\n",
+            "  path: api.yaml\n",
+            "  baseUrl: 'https://{{ env.HOST }}/v1'\n",
+            "  headers:\n",
+            "    X-Tenant: '{{env.TENANT}}'\n",
+            "    Bad Name: x\n",
+            "    X-Literal: '\\{{ not a template'\n",
+            "  tls:\n",
+            "    caCert: '{{ env.DIR }/ca.pem'\n",
+            "    clientCert: '{{ HOME }}/c.pem'\n",
+            "    verify: false\n",
+        )),
+        &[
+            ("9:5", "header name \"Bad Name\" is not an HTTP token"),
+            (
+                "12:13",
+                "invalid template in `tls.caCert`: `{{` is not closed by `}}`",
+            ),
+            (
+                "13:17",
+                "invalid template in `tls.clientCert`: malformed template `{{ HOME }}`: expected `{{ env.NAME }}`",
+            ),
+        ],
+    );
+}
+
+#[test]
 fn prompt_placeholders_and_shape() {
     expect(
         &spec(

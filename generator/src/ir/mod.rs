@@ -111,6 +111,9 @@ pub struct Upstream {
     pub notes: Vec<String>,
     /// How `tools/list` presents the tools (docs/surfaces.md).
     pub surface: Surface,
+    /// Environment variables the `{{ env.NAME }}` templates of `config`
+    /// read at start-up (base URL, headers, TLS paths).
+    pub settings_env: Vec<EnvVar>,
 }
 
 /// The tool surface a server starts with, the toolset of every upstream
