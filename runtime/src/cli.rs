@@ -346,6 +346,33 @@ mod tests {
         }
         let a = Args::try_parse_from(["bin"]).unwrap();
         assert!(!a.upstream.forward_authorization);
+        assert!(
+            !a.upstream.overrides().tls.any_set(),
+            "TLS is off by default"
+        );
+    }
+
+    #[cfg(feature = "upstream")]
+    #[test]
+    fn upstream_tls_flags_parse() {
+        let a = Args::try_parse_from([
+            "bin",
+            "--upstream-ca-cert",
+            "certs/ca.pem",
+            "--upstream-client-cert",
+            "certs/client.pem",
+            "--upstream-client-key",
+            "certs/client.key",
+            "--upstream-insecure",
+            "--upstream-accept-invalid-hostnames",
+        ])
+        .unwrap();
+        let t = a.upstream.overrides().tls;
+        assert_eq!(t.ca_cert.as_deref(), Some("certs/ca.pem".as_ref()));
+        assert_eq!(t.client_cert.as_deref(), Some("certs/client.pem".as_ref()));
+        assert_eq!(t.client_key.as_deref(), Some("certs/client.key".as_ref()));
+        assert!(t.insecure && t.accept_invalid_hostnames);
+        assert!(a.upstream.any_set());
     }
 
     #[cfg(feature = "surface")]

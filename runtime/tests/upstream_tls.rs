@@ -438,8 +438,17 @@ async fn env_templates_are_rendered_at_start_up() {
         e.contains("`TLS_TEST_DIR`") && e.contains("tls.caCert"),
         "{e}"
     );
-    let r = call(server_with(upstream)).await;
+    let r = call(server_with(upstream.clone())).await;
     assert!(is_error(&r), "{r}");
     assert!(text(&r).contains("`TLS_TEST_PORT`"), "{r}");
     assert!(text(&r).contains("baseUrl"), "{r}");
+
+    // What a flag replaces is not rendered, so its variables need not exist.
+    let server = server_with(upstream);
+    let mut o4 = overrides(&url, &[]);
+    o4.headers = vec!["X-Tenant: flag".into()];
+    o4.tls.ca_cert = Some(pki.path("ca.pem"));
+    server.configure_upstream(&o4).unwrap();
+    let r = call(server).await;
+    assert_eq!(r["structuredContent"]["tenant"], "flag", "{r}");
 }

@@ -156,9 +156,10 @@ impl Settings {
         overrides: &UpstreamOverrides,
         user_agent: &str,
     ) -> Result<Settings, ConfigError> {
-        let spec_base = match &config.base_url {
-            Some(u) => Some(overrides.render(u, "baseUrl")?),
-            None => None,
+        // What a flag replaces is not rendered: its variables need not exist.
+        let spec_base = match (&overrides.base_url, &config.base_url) {
+            (None, Some(u)) => Some(overrides.render(u, "baseUrl")?),
+            _ => None,
         };
         let base_url = match (&overrides.base_url, &spec_base) {
             (Some(u), _) => Some(parse_base_url(u)?),
@@ -178,23 +179,29 @@ impl Settings {
             let name = line
                 .split_once(':')
                 .map_or(line.as_str(), |(n, _)| n.trim());
-            let (n, v) = parse_header_line(&overrides.render(line, &format!("header `{name}`"))?)?;
-            if !flag_headers.iter().any(|(f, _)| *f == n) {
-                headers.push((n, v));
+            let replaced = flag_headers
+                .iter()
+                .any(|(f, _)| f.as_str().eq_ignore_ascii_case(name));
+            if !replaced {
+                let rendered = overrides.render(line, &format!("header `{name}`"))?;
+                headers.push(parse_header_line(&rendered)?);
             }
         }
         headers.extend(flag_headers);
         let spec_tls = match &config.tls {
             Some(t) => {
-                let path = |p: &Option<String>, field: &str| {
-                    p.as_deref()
+                let o = &overrides.tls;
+                let path = |p: &Option<String>, field: &str, flag: &Option<_>| match flag {
+                    Some(_) => Ok(None),
+                    None => p
+                        .as_deref()
                         .map(|p| overrides.render(p, &format!("tls.{field}")))
-                        .transpose()
+                        .transpose(),
                 };
                 Some(contract::Tls {
-                    ca_cert: path(&t.ca_cert, "caCert")?,
-                    client_cert: path(&t.client_cert, "clientCert")?,
-                    client_key: path(&t.client_key, "clientKey")?,
+                    ca_cert: path(&t.ca_cert, "caCert", &o.ca_cert)?,
+                    client_cert: path(&t.client_cert, "clientCert", &o.client_cert)?,
+                    client_key: path(&t.client_key, "clientKey", &o.client_key)?,
                     ..t.clone()
                 })
             }
