@@ -486,7 +486,7 @@ fn import_settings(import: &OpenApiImport, up: &mut Upstream) {
         }
         if !parts.is_empty() {
             up.notes.push(format!(
-                "TLS, as the spec sets it: the server {}. The `--upstream-*` flags below replace each setting.",
+                "TLS, as the spec sets it: the server {}. The `--upstream-*` flags above replace each setting.",
                 parts.join("; ")
             ));
         }
