@@ -74,8 +74,9 @@ pub(super) struct Retries {
 }
 
 /// Start-up settings that override the descriptor: the `--base-url`,
-/// `--header`, `--forward-authorization`, `--upstream-timeout-secs` and
-/// `--upstream-retries` flags of generated binaries (see `cli`). Start from
+/// `--header`, `--forward-authorization`, `--upstream-timeout-secs`,
+/// `--upstream-retries` and `--upstream-*` TLS flags of generated binaries
+/// (see `cli`). Start from
 /// `UpstreamOverrides::default()` (nothing overridden) and set the fields.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
