@@ -204,6 +204,21 @@ impl ServerBuilder {
         F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
     {
+        self.tool_hooked(descriptor_json, handler, true)
+    }
+
+    /// [`ServerBuilder::tool`], wrapped by the tool-call hook or not.
+    pub(crate) fn tool_hooked<A, F, Fut>(
+        self,
+        descriptor_json: &str,
+        handler: F,
+        hooked: bool,
+    ) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+    {
         let handler = Arc::new(handler);
         let erased: tools::ToolFn = Arc::new(move |ctx, v| match args::<A>(v) {
             Ok(a) => handler(ctx, a).boxed(),
@@ -235,6 +250,7 @@ impl ServerBuilder {
                 output,
                 handler: erased,
                 enabled: AtomicBool::new(true),
+                hooked,
             })
         })();
         self.record(r, |b, t| b.tools.push(t))

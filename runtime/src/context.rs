@@ -27,6 +27,7 @@ pub struct RequestContext {
     pub(crate) out: Outbound,
     pub(crate) cancel: CancellationToken,
     pub(crate) http_headers: Option<Arc<HeaderMap>>,
+    pub(crate) extensions: http::Extensions,
 }
 
 impl RequestContext {
@@ -46,6 +47,16 @@ impl RequestContext {
     /// The runtime never forwards them anywhere by itself.
     pub fn http_headers(&self) -> Option<&HeaderMap> {
         self.http_headers.as_deref()
+    }
+    /// Per-request values by type (`http::Extensions`), empty when the
+    /// request arrives: a tool-call hook puts values here (a tenant, a user)
+    /// for the handler to read with `ctx.extensions().get::<T>()`.
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
+    }
+    /// The per-request values, to change (see [`RequestContext::extensions`]).
+    pub fn extensions_mut(&mut self) -> &mut http::Extensions {
+        &mut self.extensions
     }
     /// The server handling the request.
     pub fn server(&self) -> &Server {

@@ -6,6 +6,7 @@ mod completion;
 mod context;
 mod error;
 mod extension;
+pub mod hook;
 pub mod jsonrpc;
 mod lifecycle;
 mod logging;
@@ -39,6 +40,7 @@ pub mod prelude {
     pub use crate::builder::ServerBuilder;
     pub use crate::context::RequestContext;
     pub use crate::error::{BuildError, McpError, ToolError};
+    pub use crate::hook::{Next, ToolCall};
     pub use crate::model::{
         CallToolResult, Content, GetPromptResult, LogLevel, PromptMessage, ReadResourceResult,
         ResourceContents, Role,

@@ -262,6 +262,7 @@ impl Server {
             out,
             cancel: cancel.clone(),
             http_headers,
+            extensions: http::Extensions::new(),
         };
         let outcome = run_guarded(self.clone(), ctx, req, cancel).await;
         session.end_request(&id);

@@ -23,6 +23,9 @@ pub(crate) struct Tool {
     pub output: Option<LazySchema>,
     pub handler: ToolFn,
     pub enabled: AtomicBool,
+    /// Whether the tool-call hook wraps it (not the compact surface's
+    /// `call_tool`: the hook sees the tool that one calls).
+    pub hooked: bool,
 }
 
 /// Valid tool names per 2025-11-25: 1-128 of A-Z a-z 0-9 _ - .
@@ -209,29 +212,16 @@ impl Registry {
     }
 
     async fn run(
-        tool: &Tool,
+        tool: &Arc<Tool>,
         ctx: RequestContext,
         name: &str,
         args: Value,
     ) -> Result<Value, McpError> {
-        let problems: Vec<String> = tool
-            .input
-            .get()?
-            .iter_errors(&args)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                if at.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{at}: {e}")
-                }
-            })
-            .collect();
-        if !problems.is_empty() {
-            let text = format!("Invalid arguments for tool {name}: {}", problems.join("; "));
+        if let Some(text) = invalid_arguments(tool, name, &args)? {
             return Ok(to_value(CallToolResult::error(text)));
         }
-        let result = match (tool.handler)(ctx, args).await {
+        // The tool-call hook, if the server has one, around the handler.
+        let result = match crate::hook::call(tool, ctx, name, args).await {
             Ok(r) => r,
             Err(e) => CallToolResult::error(e.message),
         };
@@ -251,6 +241,30 @@ impl Registry {
         }
         Ok(to_value(result))
     }
+}
+
+/// What is wrong with `args` for `tool`, as the model reads it; None when
+/// they are valid.
+pub(crate) fn invalid_arguments(
+    tool: &Tool,
+    name: &str,
+    args: &Value,
+) -> Result<Option<String>, McpError> {
+    let problems: Vec<String> = tool
+        .input
+        .get()?
+        .iter_errors(args)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            if at.is_empty() {
+                e.to_string()
+            } else {
+                format!("{at}: {e}")
+            }
+        })
+        .collect();
+    Ok((!problems.is_empty())
+        .then(|| format!("Invalid arguments for tool {name}: {}", problems.join("; "))))
 }
 
 /// The result as JSON, its structured content moved rather than copied

@@ -130,9 +130,13 @@ impl ServerBuilder {
             return self.with_error(e);
         }
         for (name, _) in META {
-            self = self.tool(descriptor(name), move |ctx, args: Value| {
-                meta(ctx, name, args)
-            });
+            // `call_tool` is not wrapped by the tool-call hook itself: the
+            // hook sees the tool it calls (`Registry::call_by_name`).
+            self = self.tool_hooked(
+                descriptor(name),
+                move |ctx, args: Value| meta(ctx, name, args),
+                name != CALL,
+            );
         }
         self
     }
