@@ -131,6 +131,11 @@ fn tool_names() {
         &spec("tools:\n  - name: ''\n"),
         &[("5:11", "must not be empty")],
     );
+    // The `Handlers` trait's tool-call hook owns this method name.
+    expect(
+        &spec("tools:\n  - name: wrap-tool-call\n"),
+        &[("5:11", "would be `wrap_tool_call`, the tool-call hook")],
+    );
 }
 
 #[test]

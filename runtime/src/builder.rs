@@ -41,18 +41,19 @@ pub struct ServerBuilder {
     errors: Vec<BuildError>,
 }
 
-/// A handler of the builder's `(ctx, input)` shape from a closure that gets
-/// its own clone of the shared `handlers` too: generated `server()` functions
-/// register each `Handlers` method with one call of this (tools, resources,
-/// prompts) instead of cloning the `Arc` by hand twice.
+/// A handler of the builder's `(ctx, input)` shape (or the tool-call
+/// hook's `(call, next)`) from a closure that gets its own clone of the
+/// shared `handlers` too: generated `server()` functions register each
+/// `Handlers` method with one call of this (tools, resources, prompts, the
+/// hook) instead of cloning the `Arc` by hand twice.
 #[doc(hidden)]
-pub fn bind<H, I, F, Fut>(
+pub fn bind<H, C, I, F, Fut>(
     handlers: &Arc<H>,
     f: F,
-) -> impl Fn(RequestContext, I) -> Fut + Send + Sync + 'static
+) -> impl Fn(C, I) -> Fut + Send + Sync + 'static
 where
     H: ?Sized + Send + Sync + 'static,
-    F: Fn(Arc<H>, RequestContext, I) -> Fut + Send + Sync + 'static,
+    F: Fn(Arc<H>, C, I) -> Fut + Send + Sync + 'static,
 {
     let handlers = Arc::clone(handlers);
     move |ctx, input| f(Arc::clone(&handlers), ctx, input)

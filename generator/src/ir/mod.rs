@@ -73,7 +73,10 @@ pub struct Server {
     pub completions: Vec<Completion>,
     /// Every argument/parameter struct, in spec order.
     pub structs: Vec<Struct>,
-    /// Whether any `Handlers` method exists (otherwise `handlers` is unused).
+    /// Whether the spec has anything a `Handlers` method implements (tools,
+    /// handler-backed resources, templates, prompts). A server with an
+    /// upstream API has the trait too, for its tool-call hook
+    /// (`wrap_tool_call`, emit).
     pub has_handlers: bool,
     /// Tools, resources and templates that call an upstream API (OpenAPI).
     pub upstream: Option<Upstream>,

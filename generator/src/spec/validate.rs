@@ -332,7 +332,14 @@ impl Checker<'_> {
     }
 
     fn tool(&mut self, tool: &Tool, at: &str) {
-        if let Err(reason) = check_tool_name(&tool.name) {
+        // The `Handlers` trait's tool-call hook owns one method name.
+        let checked = match check_tool_name(&tool.name) {
+            Ok(()) if names::tool_method(&tool.name) == names::HOOK_METHOD => Err(
+                "its handler method would be `wrap_tool_call`, the tool-call hook of the `Handlers` trait",
+            ),
+            other => other,
+        };
+        if let Err(reason) = checked {
             self.problem(
                 format!("{at}/name"),
                 Problem::InvalidToolName {
