@@ -227,10 +227,18 @@ async fn a_second_hook_is_a_build_error() {
 /// A local "API" for the upstream tool: GET /uuid.
 async fn api() -> String {
     use axum::routing::get;
-    let app = axum::Router::new().route(
-        "/uuid",
-        get(|| async { axum::Json(json!({"uuid": "1234"})) }),
-    );
+    let app = axum::Router::new()
+        .route(
+            "/uuid",
+            get(|| async { axum::Json(json!({"uuid": "1234"})) }),
+        )
+        .route(
+            "/whoami",
+            get(|h: axum::http::HeaderMap| async move {
+                let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                axum::Json(json!({"tenant": get("x-tenant"), "token": get("x-token")}))
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -356,4 +364,36 @@ async fn a_tower_layer_on_the_router_and_the_hook_work_together() {
         body["result"]["structuredContent"]["tenant"], "acme",
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn upstream_headers_the_hook_sets_reach_the_api_and_secrets_stay_redacted() {
+    use axum::http::{HeaderMap, HeaderValue};
+    use mcpgen_runtime::upstream::UpstreamHeaders;
+    let base = api().await;
+    let server = Server::builder(r#"{"name":"t","version":"1"}"#)
+        .upstream(&json!({"baseUrl": base, "envPrefix": "T", "securitySchemes": {}}).to_string())
+        .upstream_tool(
+            r#"{"name":"whoami","inputSchema":{"type":"object","properties":{}}}"#,
+            r#"{"method":"GET","path":"/whoami","parameters":[],"security":[],"successSchemaWrapped":false,"accept":"application/json"}"#,
+        )
+        .tool_call_hook(|mut call: ToolCall, next: Next| async move {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-tenant", HeaderValue::from_static("acme"));
+            let mut token = HeaderValue::from_static("tenant-secret-0123456789");
+            token.set_sensitive(true);
+            headers.insert("x-token", token);
+            call.context_mut()
+                .extensions_mut()
+                .insert(UpstreamHeaders(headers));
+            next.run(call).await
+        })
+        .build()
+        .unwrap();
+    let c = TestClient::connect(server).await.unwrap();
+    let r = c.call_tool("whoami", json!({})).await.unwrap();
+    assert_eq!(r["structuredContent"]["tenant"], "acme", "{r}");
+    // The API got the token (it echoed something back), the model does not see it.
+    assert!(r["structuredContent"]["token"].is_string(), "{r}");
+    assert!(!r.to_string().contains("tenant-secret-0123456789"), "{r}");
 }

@@ -28,6 +28,16 @@ pub(crate) use error::CallError;
 pub use error::ConfigError;
 pub use tls::TlsOverrides;
 
+/// Headers for the upstream requests of one tool call, set by a tool-call
+/// hook: `call.context_mut().extensions_mut().insert(UpstreamHeaders(map))`
+/// (a tenant's header, a per-user token). They win over `--header` values
+/// and lose to the credentials of the operation's security schemes and a
+/// forwarded Authorization; like `--header` values they are not sent to an
+/// operation's server on another host. Values marked sensitive
+/// (`HeaderValue::set_sensitive`) are redacted from the tool's output.
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamHeaders(pub http::HeaderMap);
+
 use crate::builder::ServerBuilder;
 use crate::context::RequestContext;
 use crate::error::{BuildError, McpError, ToolError};
