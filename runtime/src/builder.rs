@@ -20,7 +20,6 @@ use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 /// Describes a server: its descriptor tables and handlers. Made by
 /// [`Server::builder`]; every method returns the builder, and problems are
@@ -173,9 +172,11 @@ impl ServerBuilder {
         self
     }
 
-    /// Compile every tool schema in `build()` and report invalid ones there.
-    /// Off by default: schemas are compiled on first use, so a server with
-    /// thousands of tools starts at once (the generator checks them already).
+    /// Assemble every tool descriptor (shared `$defs` attached) and compile
+    /// its schemas in `build()`, reporting invalid ones there. Off by
+    /// default: a tool is assembled when first listed or called and its
+    /// schemas compiled on first use, so a server with thousands of tools
+    /// starts at once (the generator checks them already).
     pub fn check_schemas(mut self, yes: bool) -> Self {
         self.check_schemas = yes;
         self
@@ -204,39 +205,28 @@ impl ServerBuilder {
         F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
     {
+        self.tool_prepared(descriptor_json, None, handler)
+    }
+
+    /// [`ServerBuilder::tool`], with what turns the descriptor into the one
+    /// clients see when the tool is first listed or called.
+    pub(crate) fn tool_prepared<A, F, Fut>(
+        self,
+        descriptor_json: &str,
+        prepare: Option<tools::Prepare>,
+        handler: F,
+    ) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+    {
         let handler = Arc::new(handler);
         let erased: tools::ToolFn = Arc::new(move |ctx, v| match args::<A>(v) {
             Ok(a) => handler(ctx, a).boxed(),
             Err(e) => futures::future::ready(Err(ToolError::new(e))).boxed(),
         });
-        let r = (|| {
-            let d = parse("tool", descriptor_json)?;
-            let name = str_field(&d, "name", "tool")?;
-            let what = format!("tool {name}");
-            if !tools::is_valid_name(name) {
-                return Err(invalid(
-                    &what,
-                    "name must be 1-128 characters of A-Z a-z 0-9 _ - .",
-                ));
-            }
-            let schema = d
-                .get("inputSchema")
-                .ok_or_else(|| invalid(&what, "missing inputSchema"))?;
-            if schema.get("type").and_then(Value::as_str) != Some("object") {
-                return Err(invalid(&what, "inputSchema must have type \"object\""));
-            }
-            let input = tools::LazySchema::new("inputSchema", schema.clone());
-            let output = d
-                .get("outputSchema")
-                .map(|s| tools::LazySchema::new("outputSchema", s.clone()));
-            Ok(Tool {
-                descriptor: d,
-                input,
-                output,
-                handler: erased,
-                enabled: AtomicBool::new(true),
-            })
-        })();
+        let r = Tool::new(descriptor_json, prepare, erased);
         self.record(r, |b, t| b.tools.push(t))
     }
 
@@ -368,10 +358,8 @@ impl ServerBuilder {
         let mut dupes = vec![];
         let mut seen = HashSet::new();
         for t in &self.tools {
-            if let Some(n) = t.descriptor.get("name").and_then(Value::as_str)
-                && !seen.insert(("tool", n.to_owned()))
-            {
-                dupes.push(format!("tool {n}"));
+            if !seen.insert(("tool", t.name().to_owned())) {
+                dupes.push(format!("tool {}", t.name()));
             }
         }
         for r in &self.resources {
@@ -417,15 +405,8 @@ impl ServerBuilder {
         }
         if self.check_schemas {
             for t in &self.tools {
-                let name = t
-                    .descriptor
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
-                for schema in std::iter::once(&t.input).chain(t.output.as_ref()) {
-                    if let Err(e) = schema.check() {
-                        self.errors.push(invalid(format!("tool {name}"), e));
-                    }
+                if let Err(e) = t.check() {
+                    self.errors.push(invalid(format!("tool {}", t.name()), e));
                 }
             }
         }

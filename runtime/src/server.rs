@@ -4,7 +4,7 @@ use crate::builder::ServerBuilder;
 use crate::completion::{self, Ref};
 use crate::context::RequestContext;
 use crate::error::McpError;
-use crate::jsonrpc::{Message, Notification, Request, RequestId, Response};
+use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Response};
 use crate::model::LogLevel;
 use crate::session::{Admission, Outbound, Session, SessionStore, new_session_id};
 use crate::{lifecycle, prompts, resources, tools};
@@ -229,7 +229,7 @@ impl Server {
                     &inner.capabilities,
                     inner.instructions.as_deref(),
                 );
-                return Some(respond(id, r));
+                return Some(respond(id, r.map(Payload::Value)));
             }
             "ping" => return Some(Response::ok(id, json!({}))),
             _ => {}
@@ -248,6 +248,9 @@ impl Server {
             );
             return Some(respond(id, Err(e)));
         };
+        // Also when the transport drops this future (its client went away):
+        // the handler's task runs on, but the id is free again.
+        let _end = EndRequest(session, &id);
         let ctx = RequestContext {
             server: self.clone(),
             session: session.clone(),
@@ -258,16 +261,16 @@ impl Server {
             http_headers,
         };
         let outcome = run_guarded(self.clone(), ctx, req, cancel).await;
-        session.end_request(&id);
-        outcome.map(|r| respond(id, r))
+        outcome.map(|r| respond(id.clone(), r))
     }
 
-    async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Value, McpError> {
+    async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Payload, McpError> {
         let p = req.params.as_ref();
         let inner = &self.0;
-        match req.method.as_str() {
-            "tools/list" => inner.tools.list(p),
-            "tools/call" => inner.tools.call(ctx, req.params).await,
+        let value = match req.method.as_str() {
+            // Answered with JSON text serialized ahead (pages) or at once.
+            "tools/list" => return inner.tools.list(p),
+            "tools/call" => return inner.tools.call(ctx, req.params).await,
             "resources/list" => inner.resources.list(p),
             "resources/templates/list" => inner.resources.list_templates(p),
             "resources/read" => inner.resources.read(ctx, p).await,
@@ -304,7 +307,8 @@ impl Server {
                 Ok(json!({}))
             }
             other => Err(McpError::method_not_found(other)),
-        }
+        };
+        value.map(Payload::Value)
     }
 
     /// Tell every session subscribed to `uri` that it changed.
@@ -335,7 +339,16 @@ impl Server {
     }
 }
 
-fn respond(id: RequestId, r: Result<Value, McpError>) -> Response {
+/// Ends a request's bookkeeping in its session however `handle_request` ends.
+struct EndRequest<'a>(&'a Session, &'a RequestId);
+
+impl Drop for EndRequest<'_> {
+    fn drop(&mut self) {
+        self.0.end_request(self.1);
+    }
+}
+
+fn respond(id: RequestId, r: Result<Payload, McpError>) -> Response {
     match r {
         Ok(v) => Response::ok(id, v),
         Err(e) => Response::err(Some(id), e.0),
@@ -352,7 +365,7 @@ async fn run_guarded(
     ctx: RequestContext,
     req: Request,
     cancel: CancellationToken,
-) -> Option<Result<Value, McpError>> {
+) -> Option<Result<Payload, McpError>> {
     let method = req.method.clone();
     let task = tokio::spawn(async move { server.dispatch(ctx, req).await });
     let abort = task.abort_handle();
@@ -378,11 +391,12 @@ async fn run_guarded(
 }
 
 /// A panicking tool is a failed tool call (`isError`); elsewhere an internal error.
-fn panic_outcome(method: &str) -> Result<Value, McpError> {
+fn panic_outcome(method: &str) -> Result<Payload, McpError> {
     let message = format!("internal error: the handler for {method} panicked");
     if method == "tools/call" {
-        serde_json::to_value(crate::model::CallToolResult::error(message))
-            .map_err(|e| McpError::internal(e.to_string()))
+        Ok(tools::serialize(&crate::model::CallToolResult::error(
+            message,
+        )))
     } else {
         Err(McpError::internal(message))
     }

@@ -5,7 +5,7 @@
 //! flight in both directions. Transports keep their own per-session data in
 //! [`Session::transport_state`], so it is freed together with the session.
 
-use crate::jsonrpc::{ErrorObject, Message, RequestId, Response};
+use crate::jsonrpc::{ErrorObject, Message, Payload, RequestId, Response};
 use crate::model::LogLevel;
 use serde_json::Value;
 use std::any::Any;
@@ -289,7 +289,7 @@ impl Session {
     pub fn resolve(&self, response: Response) -> bool {
         let Some(id) = response.id else { return false };
         match lock(&self.pending).waiting.remove(&id) {
-            Some(tx) => tx.send(response.outcome).is_ok(),
+            Some(tx) => tx.send(response.outcome.map(Payload::into_value)).is_ok(),
             None => false,
         }
     }

@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::jsonrpc::{ErrorObject, Message, Notification, Request, RequestId};
+use crate::jsonrpc::{ErrorObject, Message, Notification, Payload, Request, RequestId};
 use crate::server::Server;
 use crate::session::{Outbound, Outgoing, Session};
 
@@ -138,10 +138,13 @@ impl TestClient {
             .ok_or_else(|| TestError::NoResponse {
                 method: method.to_string(),
             })?;
-        response.outcome.map_err(|error| TestError::Rpc {
-            method: method.to_string(),
-            error,
-        })
+        response
+            .outcome
+            .map(Payload::into_value)
+            .map_err(|error| TestError::Rpc {
+                method: method.to_string(),
+                error,
+            })
     }
 
     /// Send a notification.

@@ -18,6 +18,7 @@ mod error;
 mod lenient;
 mod operation;
 mod redact;
+mod refs;
 mod response;
 mod serialize;
 
@@ -33,6 +34,7 @@ use crate::extension::Extension;
 use crate::model::{CallToolResult, ReadResourceResult};
 use crate::resources::UriTemplate;
 use crate::server::Server;
+use crate::tools::Prepare;
 use auth::CheckScheme;
 use config::{Config, Settings};
 use futures::FutureExt;
@@ -41,7 +43,7 @@ use operation::Operation;
 use redact::Redactor;
 use serde_json::{Map, Value};
 use std::any::Any;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// The upstream state every upstream tool of one server shares. Handlers
 /// are created before `build()` knows the configuration, so they hold this
@@ -126,7 +128,9 @@ impl ServerBuilder {
     pub fn upstream_defs(mut self, defs_json: &str) -> Self {
         match serde_json::from_str::<Value>(defs_json) {
             Ok(Value::Object(m)) => {
-                self.extension::<UpstreamBuilder>().defs.extend(m);
+                let upstream = self.extension::<UpstreamBuilder>();
+                Arc::make_mut(&mut upstream.defs).extend(m);
+                upstream.checked.clear();
                 self
             }
             Ok(_) => self.with_error(invalid("upstream defs", "must be a JSON object")),
@@ -136,15 +140,14 @@ impl ServerBuilder {
 
     /// A tool without a handler: calling it sends the HTTP request that
     /// `operation_json` describes and returns the upstream response.
+    ///
+    /// The descriptor is assembled (shared `$defs` attached, `outputSchema`
+    /// relaxed) when the tool is first listed or called, not here: start-up
+    /// does no per-tool schema work (`check_schemas` does it all in `build`).
     pub fn upstream_tool(mut self, descriptor_json: &str, operation_json: &str) -> Self {
         let upstream = self.extension::<UpstreamBuilder>();
-        let assembled = match upstream.with_defs(descriptor_json) {
-            Ok(a) => a,
-            Err(e) => return self.with_error(e),
-        };
-        let descriptor_json = assembled.as_deref().unwrap_or(descriptor_json);
         match upstream.tool(descriptor_json, operation_json) {
-            Ok((handler, declared)) => self.tool(&declared, handler),
+            Ok((handler, prepare)) => self.tool_prepared(descriptor_json, Some(prepare), handler),
             Err(e) => self.with_error(e),
         }
     }
@@ -180,30 +183,11 @@ pub(crate) struct UpstreamBuilder {
     config: Option<Config>,
     /// (what, operation) of everything registered, checked in `finish`.
     operations: Vec<(String, Arc<Operation>)>,
-    /// The document's shared schema definitions (`upstream_defs`).
-    defs: Map<String, Value>,
-}
-
-impl UpstreamBuilder {
-    /// `descriptor_json` with its schemas' shared `$defs` attached, or
-    /// `None` when there is no table.
-    fn with_defs(&self, descriptor_json: &str) -> Result<Option<String>, BuildError> {
-        if self.defs.is_empty() {
-            return Ok(None);
-        }
-        let mut d: Value =
-            serde_json::from_str(descriptor_json).map_err(|source| BuildError::Descriptor {
-                what: "tool".to_owned(),
-                source,
-            })?;
-        for key in ["inputSchema", "outputSchema"] {
-            if let Some(schema) = d.get_mut(key) {
-                mcpgen_contract::defs::attach_shared_defs(schema, &self.defs)
-                    .map_err(|e| invalid(&format!("tool {key}"), e.to_string()))?;
-            }
-        }
-        Ok(Some(d.to_string()))
-    }
+    /// The document's shared schema definitions (`upstream_defs`), shared
+    /// by the tools registered after them.
+    defs: Arc<Map<String, Value>>,
+    /// Definitions known to be in `defs`, with all they reach.
+    checked: refs::Checked,
 }
 
 fn invalid(what: &str, message: impl Into<String>) -> BuildError {
@@ -258,40 +242,58 @@ impl UpstreamBuilder {
         Ok(op)
     }
 
-    /// The tool's handler, and its descriptor as clients see it: the
+    /// The tool's handler, and what makes its descriptor the one clients
+    /// see: the shared `$defs` attached to its schemas, and the
     /// outputSchema relaxed (`lenient`), since a real API does not keep to
     /// its document and a validating client must not refuse what it sends.
     pub(crate) fn tool(
         &mut self,
         descriptor_json: &str,
         operation_json: &str,
-    ) -> Result<(ToolHandler, String), BuildError> {
+    ) -> Result<(ToolHandler, Prepare), BuildError> {
         // The descriptor itself is checked (and its errors reported) by
-        // `ServerBuilder::tool`; here only its name and outputSchema matter.
-        let mut d: Value = serde_json::from_str(descriptor_json).unwrap_or_default();
-        let name = d
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned();
+        // `ServerBuilder::tool`; here only its name matters.
+        let name = crate::tools::descriptor_name(descriptor_json).unwrap_or_else(|| "?".into());
+        if !self.defs.is_empty()
+            && let Ok(names) = refs::schema_refs(descriptor_json)
+        {
+            // Checked now, attached on first use: a dangling reference
+            // still stops the server at start-up.
+            self.checked
+                .check(&self.defs, names)
+                .map_err(|e| invalid(&format!("tool {name}"), e.to_string()))?;
+        }
         let op = self.operation(format!("upstream tool {name} operation"), operation_json)?;
-        let output = d
-            .get("outputSchema")
-            .map(|s| crate::tools::LazySchema::new("outputSchema", s.clone()));
-        let declared = match d.get_mut("outputSchema") {
-            Some(schema) => {
-                *schema = lenient::relax_output_schema(schema);
-                d.to_string()
+        let binding = Arc::new(ToolBinding {
+            name,
+            op,
+            output: OnceLock::new(),
+        });
+        let defs = self.defs.clone();
+        let assembled = binding.clone();
+        let prepare: Prepare = Arc::new(move |d: &mut Value| {
+            if !defs.is_empty() {
+                for key in ["inputSchema", "outputSchema"] {
+                    if let Some(schema) = d.get_mut(key) {
+                        mcpgen_contract::defs::attach_shared_defs(schema, &defs)
+                            .map_err(|e| format!("{key}: {e}"))?;
+                    }
+                }
             }
-            None => descriptor_json.to_owned(),
-        };
-        let binding = Arc::new(ToolBinding { name, op, output });
+            let output = d.get_mut("outputSchema").map(|schema| {
+                let own = std::mem::replace(schema, Value::Null);
+                *schema = lenient::relax_output_schema(&own);
+                crate::tools::LazySchema::new("outputSchema", own)
+            });
+            let _ = assembled.output.set(output);
+            Ok(())
+        });
         let handle = self.handle.clone();
         let handler: ToolHandler = Box::new(move |ctx, args| {
             let (handle, binding) = (handle.clone(), binding.clone());
             async move { Ok(call_tool(&handle, &binding, ctx, args).await) }.boxed()
         });
-        Ok((handler, declared))
+        Ok((handler, prepare))
     }
 
     pub(crate) fn resource(
@@ -413,8 +415,9 @@ struct ToolBinding {
     name: String,
     op: Arc<Operation>,
     /// The document's own response schema (not the relaxed one clients
-    /// see): a response that departs from it gets a note.
-    output: Option<crate::tools::LazySchema>,
+    /// see): a response that departs from it gets a note. Set when the
+    /// descriptor is assembled, which a call's argument check does first.
+    output: OnceLock<Option<crate::tools::LazySchema>>,
 }
 
 /// Every outcome is a tool result: upstream failures are for the model to
@@ -439,7 +442,10 @@ async fn call_tool(
         None => CallToolResult::error("cancelled"),
         Some(Ok(response)) => response.tool_result(
             b.op.wrapped,
-            b.output.as_ref().and_then(|s| s.get().ok()),
+            b.output
+                .get()
+                .and_then(Option::as_ref)
+                .and_then(|s| s.get().ok()),
             &red,
         ),
         Some(Err(e)) => CallToolResult::error(red.text(&e.to_string())),
