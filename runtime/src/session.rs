@@ -83,7 +83,7 @@ pub struct Session {
     in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
     pending: Mutex<PendingRequests>,
     next_id: AtomicI64,
-    notifier: Mutex<Option<Outbound>>,
+    notifier: Mutex<Option<Notifier>>,
     closed: CancellationToken,
     transport: OnceLock<Box<dyn Any + Send + Sync>>,
     /// Server→client requests awaiting their answer.
@@ -94,6 +94,14 @@ pub struct Session {
 }
 
 type Reachable = Box<dyn Fn() -> bool + Send + Sync>;
+
+/// Where notifications not tied to a request go.
+enum Notifier {
+    Channel(Outbound),
+    /// Handed straight to the transport (no channel and task per session:
+    /// most sessions never get such a notification).
+    Sink(Box<dyn Fn(Message) -> bool + Send + Sync>),
+}
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -189,14 +197,21 @@ impl Session {
     /// The channel for notifications not tied to a request (the stdio stream,
     /// or the HTTP GET stream while one is open).
     pub fn set_notifier(&self, out: Option<Outbound>) {
-        *lock(&self.notifier) = out;
+        *lock(&self.notifier) = out.map(Notifier::Channel);
+    }
+
+    /// Like [`Session::set_notifier`], with a function that takes each
+    /// notification at once (false: it could not).
+    pub(crate) fn set_notify_sink(&self, sink: impl Fn(Message) -> bool + Send + Sync + 'static) {
+        *lock(&self.notifier) = Some(Notifier::Sink(Box::new(sink)));
     }
 
     /// Send a notification not tied to any request. Returns false when no
     /// channel is open to carry it.
     pub fn notify(&self, msg: Message) -> bool {
         match &*lock(&self.notifier) {
-            Some(out) => out.send(msg),
+            Some(Notifier::Channel(out)) => out.send(msg),
+            Some(Notifier::Sink(sink)) => sink(msg),
             None => false,
         }
     }

@@ -447,18 +447,14 @@ async fn initialize(st: &AppState, req: Request) -> HttpResponse {
         st.server.close_session(session.id());
         return json(StatusCode::OK, &resp);
     }
-    // Notifications not tied to a request go to the standalone stream.
-    let (notifier, mut rx) = Outbound::channel();
-    session.set_notifier(Some(notifier));
+    // Notifications not tied to a request go to the standalone stream,
+    // pushed there at once (no channel and task per session).
     let streams = streams_of(&session);
     let reach = streams.clone();
     session.set_reachable(move || reach.any_live());
-    tokio::spawn(async move {
-        while let Some(o) = rx.recv().await {
-            if let Outgoing::Message(m) = o {
-                streams.push(STANDALONE, m.to_json());
-            }
-        }
+    session.set_notify_sink(move |m| {
+        streams.push(STANDALONE, m.to_json());
+        true
     });
     let mut r = json(StatusCode::OK, &resp);
     if let Ok(v) = HeaderValue::from_str(session.id()) {
@@ -475,7 +471,10 @@ async fn request(
 ) -> HttpResponse {
     let (out, mut rx) = Outbound::channel();
     let (server, s) = (st.server.clone(), session.clone());
-    let mut task = tokio::spawn(async move {
+    // Polled here, in the connection's task; moved to a task of its own only
+    // when the answer becomes an SSE stream. (The handler runs on its own
+    // task either way, see `server::run_guarded`.)
+    let mut handling = Box::pin(async move {
         server
             .handle_with(&s, Message::Request(req), out, Some(headers))
             .await
@@ -485,8 +484,7 @@ async fn request(
     let first = tokio::select! {
         biased;
         o = rx.recv() => o,
-        done = &mut task => {
-            let resp = finished(done);
+        resp = &mut handling => {
             match rx.try_recv() {
                 Err(_) => return match resp {
                     Some(r) => json(StatusCode::OK, &r),
@@ -507,7 +505,7 @@ async fn request(
     };
     let Some(first) = first else {
         // Every sender is gone, so the handler has returned.
-        return match finished(task.await) {
+        return match handling.await {
             Some(r) => json(StatusCode::OK, &r),
             None => StatusCode::ACCEPTED.into_response(),
         };
@@ -526,27 +524,17 @@ async fn request(
                     Some(o) => forward(&streams, id, o),
                     None => open = false,
                 },
-                done = &mut task => {
+                resp = &mut handling => {
                     while let Ok(o) = rx.try_recv() {
                         forward(&streams, id, o);
                     }
-                    complete(&streams, id, finished(done));
+                    complete(&streams, id, resp);
                     break;
                 }
             }
         }
     });
     sse(&st, &session, body)
-}
-
-fn finished(done: Result<Option<Response>, tokio::task::JoinError>) -> Option<Response> {
-    match done {
-        Ok(r) => r,
-        Err(_) => Some(Response::err(
-            None,
-            ErrorObject::new(jsonrpc::INTERNAL_ERROR, "internal error"),
-        )),
-    }
 }
 
 fn open_stream(st: &AppState, session: &Session) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
