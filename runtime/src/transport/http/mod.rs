@@ -386,7 +386,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         return r.into_response();
     }
     match msg {
-        Message::Request(r) => request(st, session, r, Arc::new(parts.headers.clone())).await,
+        Message::Request(r) => request(st, session, r, Arc::new(parts.headers)).await,
         other => {
             // Notifications and responses are acknowledged, not answered.
             let (out, _rx) = Outbound::channel();
