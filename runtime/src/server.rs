@@ -213,7 +213,7 @@ impl Server {
     ) -> Option<Response> {
         let id = req.id.clone();
         match req.method.as_str() {
-            "initialize" if session.client().is_some() => {
+            "initialize" if session.has_client() => {
                 let e = McpError::new(
                     crate::jsonrpc::INVALID_REQUEST,
                     "the session is already initialized",
@@ -234,7 +234,7 @@ impl Server {
             "ping" => return Some(Response::ok(id, json!({}))),
             _ => {}
         }
-        if session.client().is_none() {
+        if !session.has_client() {
             let e = McpError::new(
                 crate::jsonrpc::INVALID_REQUEST,
                 "the session is not initialized: send initialize first",

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 /// Server→client traffic, as handed to a transport.
@@ -28,23 +28,47 @@ pub enum Outgoing {
 }
 
 /// Where the server sends traffic caused by one client message.
+///
+/// One is made per request, and most requests send nothing through it: the
+/// channel allocates per message, not up front (tokio's unbounded channel
+/// allocated a block of 32 slots, ≈ 3.5 KiB, on creation).
 #[derive(Debug, Clone)]
-pub struct Outbound(mpsc::UnboundedSender<Outgoing>);
+pub struct Outbound(futures::channel::mpsc::UnboundedSender<Outgoing>);
+
+/// The receiving end of an [`Outbound`].
+#[derive(Debug)]
+pub struct Inbox(futures::channel::mpsc::UnboundedReceiver<Outgoing>);
+
+/// Nothing to take from an [`Inbox`] now (empty, or every sender gone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Empty;
 
 impl Outbound {
-    pub fn channel() -> (Outbound, mpsc::UnboundedReceiver<Outgoing>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Outbound(tx), rx)
+    pub fn channel() -> (Outbound, Inbox) {
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        (Outbound(tx), Inbox(rx))
     }
     /// False when the receiving side is gone.
     pub fn send(&self, msg: Message) -> bool {
-        self.0.send(Outgoing::Message(msg)).is_ok()
+        self.0.unbounded_send(Outgoing::Message(msg)).is_ok()
     }
     pub fn send_outgoing(&self, o: Outgoing) -> bool {
-        self.0.send(o).is_ok()
+        self.0.unbounded_send(o).is_ok()
     }
     pub fn is_closed(&self) -> bool {
         self.0.is_closed()
+    }
+}
+
+impl Inbox {
+    /// The next message; None once every sender is gone and all is taken.
+    /// Cancel-safe (nothing is lost when the future is dropped).
+    pub async fn recv(&mut self) -> Option<Outgoing> {
+        futures::StreamExt::next(&mut self.0).await
+    }
+    /// A message already sent, without waiting.
+    pub fn try_recv(&mut self) -> Result<Outgoing, Empty> {
+        self.0.try_recv().map_err(|_| Empty)
     }
 }
 
@@ -147,6 +171,11 @@ impl Session {
 
     pub fn client(&self) -> Option<ClientInfo> {
         lock(&self.state).client.clone()
+    }
+
+    /// Whether `initialize` was answered (no copy of what the client sent).
+    pub(crate) fn has_client(&self) -> bool {
+        lock(&self.state).client.is_some()
     }
 
     pub(crate) fn set_client(&self, client: ClientInfo) {

@@ -6,7 +6,7 @@
 
 use crate::jsonrpc::{Message, Response};
 use crate::server::Server;
-use crate::session::{Outbound, Outgoing, Session};
+use crate::session::{Inbox, Outbound, Outgoing, Session};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -119,7 +119,7 @@ where
 /// the task ends, for whatever reason.
 fn spawn_writer<W>(
     mut writer: W,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
+    mut rx: Inbox,
     closed: CancellationToken,
 ) -> tokio::task::JoinHandle<std::io::Result<()>>
 where
