@@ -8,9 +8,13 @@ use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Respons
 use crate::model::LogLevel;
 use crate::session::{Admission, Outbound, Session, SessionStore, new_session_id};
 use crate::{lifecycle, prompts, resources, tools};
+use futures::FutureExt;
 use http::HeaderMap;
 use serde_json::{Value, json};
 use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -357,9 +361,17 @@ fn respond(id: RequestId, r: Result<Payload, McpError>) -> Response {
 
 const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Run a request on its own task so that requests of one session run
-/// concurrently, a panic becomes an error instead of killing the session, and
-/// a cancellation stops the work. A cancelled request gets no response.
+/// Run a request so that a panic becomes an error instead of killing the
+/// session, and a cancellation stops the work. A cancelled request gets no
+/// response.
+///
+/// The handler is polled by the caller's task (a task per request cost a
+/// spawn per call; transports already run each message on a task of its
+/// own). It moves to a task of its own when it must outlive the caller:
+/// cancelled (cooperative first: the handler sees `ctx.cancelled()` and may
+/// clean up; one that ignores it is dropped after a grace period), or
+/// dropped by its transport (the client went away: it runs to its end, as
+/// it would have on its own task).
 async fn run_guarded(
     server: Server,
     ctx: RequestContext,
@@ -367,26 +379,56 @@ async fn run_guarded(
     cancel: CancellationToken,
 ) -> Option<Result<Payload, McpError>> {
     let method = req.method.clone();
-    let task = tokio::spawn(async move { server.dispatch(ctx, req).await });
-    let abort = task.abort_handle();
-    tokio::select! {
-        joined = task => Some(match joined {
-            Ok(r) => r,
-            Err(e) if e.is_panic() => {
-                tracing::error!(%method, "handler panicked");
-                panic_outcome(&method)
-            }
-            Err(_) => Err(McpError::internal("request aborted")),
-        }),
-        _ = cancel.cancelled() => {
-            // Cooperative first: the handler sees ctx.cancelled() and may
-            // clean up; one that ignores it is aborted after a grace period.
-            tokio::spawn(async move {
-                tokio::time::sleep(CANCEL_GRACE).await;
-                abort.abort();
-            });
-            None
-        }
+    let work = AssertUnwindSafe(async move { server.dispatch(ctx, req).await }).catch_unwind();
+    let mut work = RunOn(Some(Box::pin(work)));
+    let done = match work.0.as_mut() {
+        // Cancellation first: the handler sees the same token and may
+        // finish in the same poll, but a cancelled request gets no answer.
+        Some(fut) => tokio::select! {
+            biased;
+            _ = cancel.cancelled() => None,
+            done = fut => Some(done),
+        },
+        None => None,
+    };
+    let Some(done) = done else {
+        work.detach(Some(CANCEL_GRACE));
+        return None;
+    };
+    work.0 = None;
+    Some(done.unwrap_or_else(|_| {
+        tracing::error!(%method, "handler panicked");
+        panic_outcome(&method)
+    }))
+}
+
+type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpError>>> + Send>>;
+
+/// A handler's future that, if dropped before it finished, runs on on a
+/// task of its own.
+struct RunOn(Option<Work>);
+
+impl RunOn {
+    fn detach(&mut self, limit: Option<std::time::Duration>) {
+        let Some(work) = self.0.take() else { return };
+        // No runtime (it is shutting down): nothing can run it any more.
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        match limit {
+            Some(limit) => rt.spawn(async move {
+                let _ = tokio::time::timeout(limit, work).await;
+            }),
+            None => rt.spawn(async move {
+                let _ = work.await;
+            }),
+        };
+    }
+}
+
+impl Drop for RunOn {
+    fn drop(&mut self) {
+        self.detach(None);
     }
 }
 
@@ -399,5 +441,62 @@ fn panic_outcome(method: &str) -> Result<Payload, McpError> {
         )))
     } else {
         Err(McpError::internal(message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CallToolResult;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+    use tokio::sync::Notify;
+
+    fn message(v: Value) -> Message {
+        match Message::from_value(v) {
+            Ok(m) => m,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_handler_its_transport_drops_runs_to_its_end() {
+        let started = Arc::new(Notify::new());
+        let finished = Arc::new(AtomicBool::new(false));
+        let (s, f) = (started.clone(), finished.clone());
+        let server = Server::builder(r#"{"name":"t","version":"1"}"#)
+            .tool(
+                r#"{"name":"slow","inputSchema":{"type":"object"}}"#,
+                move |_ctx, _: Value| {
+                    let (s, f) = (s.clone(), f.clone());
+                    async move {
+                        s.notify_one();
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        f.store(true, Ordering::SeqCst);
+                        Ok(CallToolResult::text("done"))
+                    }
+                },
+            )
+            .build()
+            .unwrap();
+        let session = server.create_session();
+        let (out, _rx) = Outbound::channel();
+        let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "c", "version": "1"}}});
+        let r = server.handle(&session, message(init), out.clone()).await;
+        assert!(r.is_some_and(|r| r.outcome.is_ok()));
+        let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "slow", "arguments": {}}});
+        tokio::select! {
+            _ = server.handle(&session, message(call), out) => panic!("answered too early"),
+            _ = started.notified() => {}
+        }
+        assert_eq!(session.requests_in_flight(), 0, "the id is free again");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !finished.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(finished.load(Ordering::SeqCst), "the handler ran on");
     }
 }
