@@ -19,7 +19,7 @@ use crate::session::{Outbound, Outgoing, Session};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::any;
 use std::net::SocketAddr;
@@ -238,12 +238,18 @@ fn json(status: StatusCode, resp: &Response) -> HttpResponse {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The headers this transport reads, as names: looking one up by `&str`
+/// parses and hashes the string on every request.
+const SESSION: HeaderName = HeaderName::from_static(SESSION_HEADER);
+const PROTOCOL_VERSION: HeaderName = HeaderName::from_static(PROTOCOL_VERSION_HEADER);
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static(LAST_EVENT_ID_HEADER);
+
+fn header_str(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn accepts(headers: &HeaderMap, mime: &str) -> bool {
-    let Some(accept) = header_str(headers, header::ACCEPT.as_str()) else {
+    let Some(accept) = header_str(headers, header::ACCEPT) else {
         return true;
     };
     accept.split(',').any(|part| {
@@ -262,7 +268,7 @@ fn find_session(
     headers: &HeaderMap,
     id: Option<RequestId>,
 ) -> Result<Arc<Session>, Refusal> {
-    let Some(sid) = header_str(headers, SESSION_HEADER) else {
+    let Some(sid) = header_str(headers, SESSION) else {
         let message = "Bad Request: the Mcp-Session-Id header is required (initialize first)";
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
@@ -284,7 +290,7 @@ fn find_session(
 
 /// Any supported version is tolerated inside a session; an unknown one is 400.
 fn check_version(headers: &HeaderMap, id: Option<RequestId>) -> Result<(), Refusal> {
-    match header_str(headers, PROTOCOL_VERSION_HEADER) {
+    match header_str(headers, PROTOCOL_VERSION) {
         Some(v) if !lifecycle::is_supported(v) => {
             let message = format!(
                 "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
@@ -345,7 +351,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
             msg,
         );
     }
-    let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or("");
+    let content_type = header_str(headers, header::CONTENT_TYPE).unwrap_or("");
     if content_type.split(';').next().map(str::trim) != Some("application/json") {
         let msg = "Unsupported Media Type: the body must be application/json";
         return error(
@@ -356,8 +362,8 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         );
     }
     let declared = body::Declared {
-        length: header_str(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
-        awaits_continue: header_str(headers, header::EXPECT.as_str())
+        length: header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+        awaits_continue: header_str(headers, header::EXPECT)
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
     };
     let limit = st.config.max_body_bytes;
@@ -609,7 +615,7 @@ fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
         return r.into_response();
     }
     let streams = streams_of(&session);
-    if let Some(last) = header_str(headers, LAST_EVENT_ID_HEADER) {
+    if let Some(last) = header_str(headers, LAST_EVENT_ID) {
         return match streams.resume(last) {
             Resume::Attached(rx) => sse(&st, &session, rx),
             Resume::UnknownEvent => {
