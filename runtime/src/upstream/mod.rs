@@ -253,16 +253,20 @@ impl UpstreamBuilder {
     ) -> Result<(ToolHandler, Prepare), BuildError> {
         // The descriptor itself is checked (and its errors reported) by
         // `ServerBuilder::tool`; here only its name matters.
-        let name = crate::tools::descriptor_name(descriptor_json).unwrap_or_else(|| "?".into());
-        if !self.defs.is_empty()
-            && let Ok(names) = refs::schema_refs(descriptor_json)
-        {
-            // Checked now, attached on first use: a dangling reference
-            // still stops the server at start-up.
-            self.checked
-                .check(&self.defs, names)
-                .map_err(|e| invalid(&format!("tool {name}"), e.to_string()))?;
-        }
+        let scanned = match self.defs.is_empty() {
+            true => None,
+            false => refs::scan(descriptor_json).ok(),
+        };
+        let (name, refs) = match scanned {
+            Some((name, refs)) => (name, refs),
+            None => (crate::tools::descriptor_name(descriptor_json), vec![]),
+        };
+        let name = name.unwrap_or_else(|| "?".into());
+        // Checked now, attached on first use: a dangling reference still
+        // stops the server at start-up.
+        self.checked
+            .check(&self.defs, refs)
+            .map_err(|e| invalid(&format!("tool {name}"), e.to_string()))?;
         let op = self.operation(format!("upstream tool {name} operation"), operation_json)?;
         let binding = Arc::new(ToolBinding {
             name,

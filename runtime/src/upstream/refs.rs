@@ -10,24 +10,35 @@ use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::fmt;
 
-/// The `#/$defs/<name>` references of a descriptor's `inputSchema` and
-/// `outputSchema` that `attach_shared_defs` would follow: outside nested
-/// `$defs`, in schemas that are objects without `$defs` of their own.
-pub(super) fn schema_refs(descriptor_json: &str) -> Result<Vec<String>, serde_json::Error> {
+/// A descriptor's name (if it is a string) and the `#/$defs/<name>`
+/// references of its `inputSchema` and `outputSchema` that
+/// `attach_shared_defs` would follow: outside nested `$defs`, in schemas
+/// that are objects without `$defs` of their own. One pass over the text.
+pub(super) fn scan(
+    descriptor_json: &str,
+) -> Result<(Option<String>, Vec<String>), serde_json::Error> {
     #[derive(Deserialize)]
     struct Schemas {
+        #[serde(default)]
+        name: Option<Value>,
         #[serde(rename = "inputSchema", default)]
         input: Option<Schema>,
         #[serde(rename = "outputSchema", default)]
         output: Option<Schema>,
     }
     let s: Schemas = serde_json::from_str(descriptor_json)?;
-    Ok(s.input
+    let name = match s.name {
+        Some(Value::String(n)) => Some(n),
+        _ => None,
+    };
+    let refs = s
+        .input
         .into_iter()
         .chain(s.output)
         .filter(|s| s.object && !s.has_defs)
         .flat_map(|s| s.refs)
-        .collect())
+        .collect();
+    Ok((name, refs))
 }
 
 /// One schema, as far as its references go.
@@ -226,7 +237,9 @@ mod tests {
             json!({"name": "t", "inputSchema": {"type": "object"}}),
         ] {
             let text = serde_json::to_string_pretty(&d).unwrap();
-            assert_eq!(schema_refs(&text).unwrap(), by_value(&d), "{d}");
+            let (name, refs) = scan(&text).unwrap();
+            assert_eq!(name.as_deref(), Some("t"));
+            assert_eq!(refs, by_value(&d), "{d}");
         }
     }
 
