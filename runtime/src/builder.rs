@@ -34,6 +34,7 @@ pub struct ServerBuilder {
     prompts: Vec<Prompt>,
     completions: HashMap<(Ref, String), Vec<String>>,
     page_size: usize,
+    cache: crate::modern::CacheHints,
     check_schemas: bool,
     sessions: Option<Arc<dyn SessionStore>>,
     /// Plug-ins (`extension.rs`), in order of first use.
@@ -127,6 +128,7 @@ impl ServerBuilder {
             prompts: vec![],
             completions: HashMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
+            cache: crate::modern::CacheHints::default(),
             check_schemas: false,
             sessions: None,
             extensions: vec![],
@@ -184,6 +186,21 @@ impl ServerBuilder {
     /// Items per page of every list method (at least 1; 100 by default).
     pub fn page_size(mut self, n: usize) -> Self {
         self.page_size = n.max(1);
+        self
+    }
+
+    /// The caching hints of MCP 2026-07-28 results (`server/discover`, the
+    /// lists, `resources/read`) whose handler set none: `ttl_ms`
+    /// milliseconds, `scope` `"public"` or `"private"` (by default 0 and
+    /// `"private"`: stale at once, not shared across users).
+    pub fn cache_hints(mut self, ttl_ms: u64, scope: &str) -> Self {
+        match crate::modern::CacheHints::new(ttl_ms, scope) {
+            Some(hints) => self.cache = hints,
+            None => self.errors.push(invalid(
+                "cache hints",
+                format!("scope must be \"public\" or \"private\", not {scope:?}"),
+            )),
+        }
         self
     }
 
@@ -461,6 +478,7 @@ impl ServerBuilder {
             completions,
             sessions,
             extensions,
+            self.cache,
         );
         // The declared tool surface hides what it does not list.
         #[cfg(feature = "surface")]

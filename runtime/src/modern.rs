@@ -31,9 +31,39 @@ pub(crate) const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 
 /// Caching hints put on cacheable results whose handler set none: stale at
 /// once (lists can change at run time) and private (a result may depend on
-/// who asks). The spec lets any value through; these are the safe ones.
+/// who asks) unless the server says otherwise (`ServerBuilder::cache_hints`,
+/// `server.cache` in the YAML spec).
 pub(crate) const DEFAULT_TTL_MS: u64 = 0;
 pub(crate) const DEFAULT_CACHE_SCOPE: &str = "private";
+
+/// The `ttlMs` / `cacheScope` a server puts on cacheable results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheHints {
+    pub ttl_ms: u64,
+    /// `"public"` or `"private"`.
+    pub scope: &'static str,
+}
+
+impl Default for CacheHints {
+    fn default() -> Self {
+        CacheHints {
+            ttl_ms: DEFAULT_TTL_MS,
+            scope: DEFAULT_CACHE_SCOPE,
+        }
+    }
+}
+
+impl CacheHints {
+    /// Hints from a scope name; None unless it is `public` or `private`.
+    pub fn new(ttl_ms: u64, scope: &str) -> Option<CacheHints> {
+        let scope = match scope {
+            "public" => "public",
+            "private" => "private",
+            _ => return None,
+        };
+        Some(CacheHints { ttl_ms, scope })
+    }
+}
 
 /// The methods the modern path serves. Everything else, including the
 /// session-era `initialize`, `ping`, `logging/setLevel` and
@@ -226,7 +256,7 @@ pub(crate) fn discover(legacy_capabilities: &Value, instructions: Option<&str>) 
 /// The modern envelope of a result: `resultType`, the server's identity in
 /// `_meta`, and caching hints on cacheable results (the handler's own
 /// values win).
-pub(crate) fn finish(method: &str, result: Value, server_info: &Value) -> Value {
+pub(crate) fn finish(method: &str, result: Value, server_info: &Value, cache: CacheHints) -> Value {
     let mut map = match result {
         Value::Object(m) => m,
         // Every MCP result is an object; anything else is wrapped so the
@@ -240,9 +270,9 @@ pub(crate) fn finish(method: &str, result: Value, server_info: &Value) -> Value 
     map.entry("resultType")
         .or_insert_with(|| Value::String("complete".into()));
     if CACHEABLE.contains(&method) {
-        map.entry("ttlMs").or_insert_with(|| json!(DEFAULT_TTL_MS));
+        map.entry("ttlMs").or_insert_with(|| json!(cache.ttl_ms));
         map.entry("cacheScope")
-            .or_insert_with(|| Value::String(DEFAULT_CACHE_SCOPE.into()));
+            .or_insert_with(|| Value::String(cache.scope.into()));
     }
     let meta = map
         .entry("_meta")
@@ -340,7 +370,8 @@ mod tests {
     #[test]
     fn results_get_the_envelope_and_keep_handler_values() {
         let info = json!({"name": "s", "version": "1"});
-        let r = finish("tools/list", json!({"tools": []}), &info);
+        let d = CacheHints::default();
+        let r = finish("tools/list", json!({"tools": []}), &info, d);
         assert_eq!(r["resultType"], "complete");
         assert_eq!(r["ttlMs"], 0);
         assert_eq!(r["cacheScope"], "private");
@@ -349,14 +380,21 @@ mod tests {
             "resources/read",
             json!({"contents": [], "ttlMs": 60000, "cacheScope": "public", "_meta": {"k": 1}}),
             &info,
+            d,
         );
         assert_eq!(r["ttlMs"], 60000);
         assert_eq!(r["cacheScope"], "public");
         assert_eq!(r["_meta"]["k"], 1);
         assert_eq!(r["_meta"][META_SERVER_INFO], info);
-        let r = finish("tools/call", json!({"content": []}), &info);
+        let r = finish("tools/call", json!({"content": []}), &info, d);
         assert_eq!(r["resultType"], "complete");
         assert!(r.get("ttlMs").is_none() && r.get("cacheScope").is_none());
+        // The server's own defaults.
+        let hints = CacheHints::new(60_000, "public").unwrap();
+        let r = finish("prompts/list", json!({"prompts": []}), &info, hints);
+        assert_eq!(r["ttlMs"], 60_000);
+        assert_eq!(r["cacheScope"], "public");
+        assert!(CacheHints::new(1, "shared").is_none());
     }
 
     #[test]

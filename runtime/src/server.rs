@@ -33,6 +33,8 @@ struct Inner {
     /// Whether MCP 2026-07-28 requests are served (`modern.rs`); off by
     /// default until the modern path can ask the client for input.
     protocol_2026: std::sync::atomic::AtomicBool,
+    /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
+    cache: modern::CacheHints,
 }
 
 impl Server {
@@ -53,6 +55,7 @@ impl Server {
         completions: completion::Registry,
         sessions: Arc<dyn SessionStore>,
         extensions: Vec<Arc<dyn Any + Send + Sync>>,
+        cache: modern::CacheHints,
     ) -> Server {
         let mut capabilities = json!({ "logging": {} });
         if !tools.is_empty() {
@@ -78,6 +81,7 @@ impl Server {
             sessions,
             extensions,
             protocol_2026: std::sync::atomic::AtomicBool::new(false),
+            cache,
         }))
     }
 
@@ -335,7 +339,7 @@ impl Server {
         let inner = &self.0;
         if method == "server/discover" {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
-            return Some(Ok(modern::finish(&method, body, &inner.info)));
+            return Some(Ok(modern::finish(&method, body, &inner.info, inner.cache)));
         }
         // Not in the store: no notification reaches it and it ends with
         // the request.
@@ -366,7 +370,7 @@ impl Server {
             // answer, even if it turned the failure into a tool result.
             return Some(Err(e.clone()));
         }
-        Some(outcome.map(|v| modern::finish(&method, v, &inner.info)))
+        Some(outcome.map(|v| modern::finish(&method, v, &inner.info, inner.cache)))
     }
 
     async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Value, McpError> {

@@ -517,3 +517,47 @@ async fn switched_off_a_modern_request_gets_the_session_era_answer() {
     let r: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(r["error"]["code"], -32600, "{r}");
 }
+
+#[tokio::test]
+async fn cache_hints_of_the_server_replace_the_defaults() {
+    use mcpgen_runtime::prelude::*;
+    let built = Server::builder(r#"{"name":"cached","version":"1.0.0"}"#)
+        .resource_text(r#"{"uri":"test://a","name":"a"}"#, "A")
+        .cache_hints(60_000, "public")
+        .build()
+        .unwrap();
+    built.set_protocol_2026(true);
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (server_read, server_write) = tokio::io::split(server_end);
+    tokio::spawn(mcpgen_runtime::transport::stdio::serve_io(
+        built,
+        server_read,
+        server_write,
+    ));
+    let (client_read, mut client_write) = tokio::io::split(client_end);
+    let mut lines = BufReader::new(client_read).lines();
+    for (id, method, params) in [
+        (1, "resources/list", json!({})),
+        (2, "resources/read", json!({"uri": "test://a"})),
+        (3, "server/discover", json!({})),
+    ] {
+        let msg = body(id, method, with_meta(params));
+        client_write
+            .write_all(format!("{msg}\n").as_bytes())
+            .await
+            .unwrap();
+        let r: Value =
+            serde_json::from_str(&lines.next_line().await.unwrap().expect("an answer")).unwrap();
+        assert_eq!(r["result"]["ttlMs"], 60_000, "{method}: {r}");
+        assert_eq!(r["result"]["cacheScope"], "public", "{method}");
+    }
+
+    let refused = Server::builder(r#"{"name":"cached","version":"1.0.0"}"#)
+        .cache_hints(1, "shared")
+        .build();
+    let message = refused
+        .err()
+        .expect("an invalid scope is refused")
+        .to_string();
+    assert!(message.contains("public"), "{message}");
+}
