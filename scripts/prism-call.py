@@ -32,7 +32,9 @@ FILE_B64 = "aGVsbG8="  # "hello"
 class Server:
     def __init__(self, binary: str, base_url: str, env: dict[str, str]):
         self.p = subprocess.Popen(
-            [binary, "--transport", "stdio", "--base-url", base_url, "--upstream-retries", "0"],
+            # Every operation listed as a tool, whatever surface the
+            # generator chose for a big document (docs/surfaces.md).
+            [binary, "--transport", "stdio", "--base-url", base_url, "--upstream-retries", "0", "--tool-surface", "all"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

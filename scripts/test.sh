@@ -23,6 +23,7 @@
 #                                        a few hundred checked calls; fails on errors, never
 #                                        on timings
 #  13. scripts/bench-scale.sh            the scale benchmark on a small document (fails on errors, not timings)
+#  14. scripts/bench-tokens.sh           the token benchmark on the same document (fails on errors only)
 #  16. scripts/prism-check.sh            requests checked by Prism mocking small fixtures
 #                                        (the whole corpus is a run by hand)
 #
@@ -108,6 +109,9 @@ step bench 600 scripts/bench.sh --smoke
 # The scale benchmark runs end to end on a small document: its figures are
 # printed, only an error (no crate, no build, no start) fails the step.
 step scale 900 env BENCH_PROFILE=debug scripts/bench-scale.sh specs/openapi/petstore-oas30.json
+# The token benchmark likewise (docs/tokens.md): tools/list tokens per tool
+# surface, a compact-mode round, descriptions raw and cleaned.
+step tokens 900 scripts/bench-tokens.sh specs/openapi/petstore-oas30.json
 # Every tool of small fixtures called through Prism, which refuses requests
 # that do not match the document (2.0 consumes, a required property
 # without a schema).

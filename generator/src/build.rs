@@ -44,7 +44,8 @@
 //!
 //! The included code is what `src/generated.rs` holds in a generated crate
 //! (argument structs, the `Handlers` trait, `server()`), without inner
-//! attributes so that `include!` accepts it. A change to the spec that adds
+//! attributes so that `include!` accepts it; upstream descriptors over
+//! 1 MiB are data files in `upstream/` next to it, as in a crate's `src/`. A change to the spec that adds
 //! or removes a handler method is a compile error in your `impl` naming it.
 
 use std::io::Write;
@@ -158,6 +159,24 @@ impl Builder {
         };
         let path = dir.join(&self.file_name);
         write_if_changed(&path, &code)?;
+        // Large upstream descriptors are data files that the code reads
+        // with `include_str!("upstream/…")`, relative to itself.
+        let base = path.parent().unwrap_or(&dir);
+        for f in &files {
+            let Ok(relative) = f.path.strip_prefix("src") else {
+                continue;
+            };
+            if relative.starts_with("upstream") {
+                let target = base.join(relative);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                        path: parent.to_path_buf(),
+                        source,
+                    })?;
+                }
+                write_if_changed(&target, &f.contents)?;
+            }
+        }
         Ok(Generated {
             path,
             inputs: loaded.inputs,

@@ -135,6 +135,11 @@ pub struct OpenApiArgs {
     /// 0 leaves out every output schema).
     #[arg(long, value_name = "BYTES")]
     pub max_output_schema_bytes: Option<usize>,
+    /// Keep descriptions as written (by default HTML becomes text, a
+    /// summary repeated by the description is said once and large example
+    /// blobs are left out).
+    #[arg(long)]
+    pub raw_descriptions: bool,
     /// Keep only operations with this tag (glob; repeatable).
     #[arg(long = "include-tag", value_name = "GLOB")]
     pub include_tags: Vec<String>,
@@ -159,6 +164,12 @@ pub struct OpenApiArgs {
     /// Drop operations with this HTTP method (repeatable).
     #[arg(long = "exclude-method", value_name = "METHOD")]
     pub exclude_methods: Vec<String>,
+    /// How tools/list presents the operations: every one (all), by toolset
+    /// (toolsets), search/describe/call meta-tools (compact), or the first
+    /// that keeps the list within about 25,000 tokens (auto). The server's
+    /// --tool-surface flag overrides it at start-up.
+    #[arg(long, value_enum, value_name = "SURFACE", default_value = "auto")]
+    pub tool_surface: crate::spec::ToolSurface,
 }
 
 impl OpenApiArgs {
@@ -166,6 +177,7 @@ impl OpenApiArgs {
         crate::OpenApiOptions {
             allow_remote_refs: self.allow_remote_refs,
             inline_refs: self.inline_refs,
+            self_contained_schemas: false,
             get_as_resources: self.get_as_resources,
             base_url: self.base_url.clone(),
             name: self.name.clone(),
@@ -184,6 +196,9 @@ impl OpenApiArgs {
             },
             overrides: Vec::new(),
             max_output_schema_bytes: self.max_output_schema_bytes,
+            raw_descriptions: self.raw_descriptions,
+            tool_surface: self.tool_surface,
+            toolsets: Vec::new(),
         }
     }
 }
@@ -409,6 +424,12 @@ fn generate(
     let loaded = crate::load_ir(options)?;
     print_warnings(&loaded.warnings);
     let name_note = derived_name_note(options, &loaded.server);
+    let surface_note = loaded.server.upstream.as_ref().map(|u| {
+        format!(
+            "note: tool surface `{}`: {} (the server's --tool-surface overrides it)",
+            u.surface.surface, u.surface.reason
+        )
+    });
     let generated = crate::generate_ir(loaded)?;
     if check {
         let plan = generated.plan_with(output, write_options)?;
@@ -423,7 +444,7 @@ fn generate(
         };
         println!("{what:>12} {}", output.join(path).display());
     }
-    for note in name_note.iter().chain(&runtime_note) {
+    for note in name_note.iter().chain(&runtime_note).chain(&surface_note) {
         eprintln!("{note}");
     }
     Ok(ExitCode::SUCCESS)

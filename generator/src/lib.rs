@@ -60,7 +60,9 @@ use std::path::{Path, PathBuf};
 pub use error::{Diagnostic, Diagnostics, Error, Problem, Warning};
 pub use files::{FileChange, GeneratedCrate, GeneratedFile, Plan, WriteAction, WriteOptions};
 pub use ir::RuntimeDep;
-pub use openapi::{DEFAULT_MAX_OUTPUT_SCHEMA, Filter, OpenApiOptions, Override};
+pub use openapi::{
+    DEFAULT_MAX_OUTPUT_SCHEMA, Filter, OpenApiOptions, Override, ToolSurface, Toolset,
+};
 pub use spec::{LoadedSpec, Spec};
 pub use yaml::Pos;
 
@@ -127,6 +129,27 @@ impl Options {
     }
 }
 
+/// With `MCPGEN_TIMINGS` set, print on stderr how long generation has run
+/// and its resident memory (Linux) when it reaches `phase`: a profile of
+/// large documents (docs/scale.md).
+pub(crate) fn tick(phase: &str) {
+    use std::sync::OnceLock;
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    let start = START.get_or_init(std::time::Instant::now);
+    if std::env::var_os("MCPGEN_TIMINGS").is_none() {
+        return;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .map_or(String::new(), |r| format!(", {} resident", r.trim()));
+    eprintln!(
+        "mcpgen: {:.3} s{rss}: {phase}",
+        start.elapsed().as_secs_f64()
+    );
+}
+
 /// Load and validate a spec; every problem is in the error.
 pub fn validate(spec: &Path) -> Result<LoadedSpec, Error> {
     spec::load(spec)
@@ -186,6 +209,7 @@ fn load_ir_from(loaded: &LoadedSpec, runtime: RuntimeDep) -> LoadedIr {
 
 /// Emit the crate for already lowered IR.
 pub fn generate_ir(loaded: LoadedIr) -> Result<GeneratedCrate, Error> {
+    tick("IR ready");
     let files = emit::emit(&loaded.server)?;
     Ok(GeneratedCrate {
         package: loaded.server.package,

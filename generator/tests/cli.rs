@@ -229,3 +229,27 @@ fn schema_to_stdout_file_and_check() {
         Some(1)
     );
 }
+
+/// `--raw-descriptions` keeps an operation's description as written; by
+/// default its HTML becomes text.
+#[test]
+fn raw_descriptions_flag_keeps_descriptions_as_written() {
+    let dir = tmp("raw-descriptions");
+    let fixture = repo().join("generator/tests/fixtures/openapi/descriptions.yaml");
+    let fixture = fixture.to_str().unwrap();
+    for (out_dir, raw) in [("cleaned", false), ("raw", true)] {
+        let mut args = vec!["generate", fixture, "-o", out_dir];
+        if raw {
+            args.push("--raw-descriptions");
+        }
+        let out = mcpgen(&args, &dir);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let code = std::fs::read_to_string(dir.join(out_dir).join("src/generated.rs")).unwrap();
+        assert_eq!(code.contains("&quot;events&quot;"), raw, "{out_dir}");
+        assert_eq!(
+            code.contains("[the webhook guide](https://example.com/docs/webhooks)"),
+            !raw,
+            "{out_dir}"
+        );
+    }
+}

@@ -34,14 +34,15 @@ fn error_text(path: &Path) -> String {
     }
 }
 
-/// (tool descriptor, operation descriptor) of every upstream tool.
+/// (tool descriptor as clients receive it, operation descriptor) of every
+/// upstream tool.
 fn tools(l: &LoadedIr) -> Vec<(Value, Value)> {
     let up = l.server.upstream.as_ref().expect("upstream");
     up.tools
         .iter()
         .map(|t| {
             (
-                Value::Object(t.descriptor.clone()),
+                Value::Object(up.whole_descriptor(t)),
                 serde_json::to_value(&t.operation).unwrap(),
             )
         })
@@ -777,4 +778,104 @@ fn a_swagger2_operation_s_own_consumes_sets_the_body_media_type() {
     );
     let (_, op) = tool(&all, "create_note");
     assert_eq!(op["body"]["mediaType"], "text/plain", "wildcards skipped");
+}
+
+#[test]
+fn descriptions_are_cleaned_unless_raw_is_asked_for() {
+    let cleaned = tools(&load(&fixture("descriptions.yaml")));
+    let (d, _) = tool(&cleaned, "get_webhook");
+    assert_eq!(
+        d["description"],
+        "Get a webhook by ID.\nSee [the webhook guide](https://example.com/docs/webhooks) for \"events\"."
+    );
+    assert_eq!(d["title"], "Get a webhook");
+    assert_eq!(
+        d["inputSchema"]["properties"]["id"]["description"],
+        "The webhook's `id` (not its URL)."
+    );
+    let raw_text = "Get a webhook by ID.<br/>See <a href=\"https://example.com/docs/webhooks\">the webhook guide</a>   for &quot;events&quot;.";
+    let param_text = "The webhook's <code>id</code>&nbsp;(not its URL).  ";
+    let opts = OpenApiOptions {
+        raw_descriptions: true,
+        ..Default::default()
+    };
+    for raw in [
+        tools(&load_with(&fixture("descriptions.yaml"), opts)),
+        // The spec's `openapi.rawDescriptions`.
+        tools(&load(&fixture("descriptions-raw.yaml"))),
+    ] {
+        let (d, _) = tool(&raw, "get_webhook");
+        assert_eq!(d["description"], format!("Get a webhook\n\n{raw_text}"));
+        assert_eq!(
+            d["inputSchema"]["properties"]["id"]["description"],
+            param_text
+        );
+    }
+}
+
+#[test]
+fn import_headers_tls_and_env_templates_reach_the_runtime_as_written() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi-import-tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("spec.yaml");
+    let doc = repo().join("specs/openapi/petstore-oas30.json");
+    std::fs::write(
+        &spec,
+        format!(
+            "server: {{name: pets, version: 1.0.0}}\nopenapi:\n  path: {}\n  baseUrl: 'https://{{{{ env.PETS_HOST }}}}/v3'\n  headers:\n    X-Tenant: '{{{{env.PETS_TENANT}}}}'\n    X-Literal: '\\{{{{ kept'\n  tls:\n    caCert: '{{{{ env.PETS_CERTS }}}}/ca.pem'\n    clientCert: certs/client.pem\n    clientKey: '{{{{ env.PETS_CERTS }}}}/client.key'\n    verify: false\n",
+            doc.display()
+        ),
+    )
+    .unwrap();
+    let l = load(&spec);
+    let up = l.server.upstream.as_ref().unwrap();
+    let json: Value = serde_json::to_value(&up.config).unwrap();
+    assert_eq!(json["baseUrl"], "https://{{ env.PETS_HOST }}/v3");
+    assert_eq!(
+        json["headers"],
+        json!(["X-Tenant: {{env.PETS_TENANT}}", "X-Literal: \\{{ kept"])
+    );
+    assert_eq!(
+        json["tls"],
+        json!({"caCert": "{{ env.PETS_CERTS }}/ca.pem", "clientCert": "certs/client.pem",
+               "clientKey": "{{ env.PETS_CERTS }}/client.key", "verify": false})
+    );
+    let vars: Vec<(&str, &str)> = up
+        .settings_env
+        .iter()
+        .map(|e| (e.name.as_str(), e.what.as_str()))
+        .collect();
+    assert_eq!(
+        vars,
+        [
+            (
+                "PETS_HOST",
+                "substituted into the base URL at start-up (required)"
+            ),
+            (
+                "PETS_TENANT",
+                "substituted into header `X-Tenant` at start-up (required)"
+            ),
+            (
+                "PETS_CERTS",
+                "substituted into `tls.caCert`, `tls.clientKey` at start-up (required)"
+            ),
+        ]
+    );
+    let c = mcpgen::generate_ir(l).unwrap();
+    let code = &c.file("src/generated.rs").unwrap().contents;
+    assert!(
+        code.contains(r#""baseUrl": "https://{{ env.PETS_HOST }}/v3""#),
+        "kept as a template"
+    );
+    let readme = &c.file("README.md").unwrap().contents;
+    for needle in [
+        "| `PETS_CERTS` | substituted into `tls.caCert`, `tls.clientKey` at start-up (required) |",
+        "Base URL: `https://{{ env.PETS_HOST }}/v3`, its `{{ env.NAME }}` parts read",
+        "does NOT verify the API's certificate",
+        "`--upstream-ca-cert PATH`",
+        "`--upstream-insecure`",
+    ] {
+        assert!(readme.contains(needle), "{needle:?} in\n{readme}");
+    }
 }

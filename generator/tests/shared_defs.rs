@@ -1,15 +1,15 @@
 //! One definitions table per document (`ir::defs`): a server built from the
 //! shared table lists exactly the tools, byte for byte, that it lists from
-//! the per-tool `$defs` the front end produces, for the repository's OpenAPI
-//! descriptions and, when the shared corpus is on this machine, a few of its
-//! documents (Figma, Kubernetes, Twilio).
+//! per-tool `$defs` (the front end's `self_contained_schemas`), for the
+//! repository's OpenAPI descriptions and, when the shared corpus is on this
+//! machine, a few of its documents (Figma, Kubernetes, Twilio).
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{corpus, openapi_documents, repo};
-use mcpgen::Options;
+use mcpgen::{OpenApiOptions, Options};
 use mcpgen_runtime::{Server, ServerBuilder, testing::TestClient};
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -35,6 +35,26 @@ fn server(ir: &mcpgen::ir::Server, shared: bool) -> Server {
     b.build().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The server of a generated crate whose upstream descriptors are data
+/// files (`src/upstream/*.jsonl`), read as its `server()` reads them; None
+/// when the crate has its descriptors in `generated.rs`.
+fn data_file_server(ir: &mcpgen::ir::Server, generated: &mcpgen::GeneratedCrate) -> Option<Server> {
+    let file = |path: &str| {
+        let f = generated.files.iter().find(|f| f.path == Path::new(path))?;
+        Some(f.contents.as_str())
+    };
+    let defs = file("src/upstream/defs.jsonl")?.lines().nth(1)?;
+    let up = ir.upstream.as_ref().unwrap();
+    let mut b = Server::builder(&json(&ir.info_json))
+        .upstream(&json(&up.config))
+        .upstream_defs(defs);
+    let mut lines = file("src/upstream/tools.jsonl")?.lines().skip(1);
+    while let (Some(tool), Some(operation)) = (lines.next(), lines.next()) {
+        b = b.upstream_tool(tool, operation);
+    }
+    Some(b.build().unwrap_or_else(|e| panic!("{e}")))
+}
+
 fn tools_list(server: Server) -> String {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -46,11 +66,12 @@ fn tools_list(server: Server) -> String {
     })
 }
 
-/// Descriptor bytes of the tools with and without the shared table.
-fn sizes(ir: &mcpgen::ir::Server) -> (usize, usize) {
-    let up = ir.upstream.as_ref().unwrap();
+/// Descriptor bytes of the tools without (`whole`, each schema with its
+/// own `$defs`) and with the shared table.
+fn sizes(whole: &mcpgen::ir::Server, ir: &mcpgen::ir::Server) -> (usize, usize) {
+    let up = whole.upstream.as_ref().unwrap();
     let whole: usize = up.tools.iter().map(|t| json(&t.descriptor).len()).sum();
-    let s = up.shared();
+    let s = ir.upstream.as_ref().unwrap().shared();
     let shared = json(&s.table).len() + s.tools.iter().map(|d| json(d).len()).sum::<usize>();
     (whole, shared)
 }
@@ -80,20 +101,50 @@ fn documents() -> Vec<PathBuf> {
 #[test]
 fn shared_definitions_give_clients_the_same_tools_list() {
     let mut shrunk = 0;
+    let mut data_files = 0;
     for path in documents() {
         let ir = mcpgen::load_ir(&Options::new(&path))
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if ir.server.upstream.is_none() {
             continue;
         }
-        let before = tools_list(server(&ir.server, false));
+        let self_contained = OpenApiOptions {
+            self_contained_schemas: true,
+            ..OpenApiOptions::default()
+        };
+        let whole = mcpgen::load_ir(&Options::new(&path).openapi(self_contained))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            whole.server.upstream.as_ref().unwrap().defs.is_empty(),
+            "{}: self-contained schemas need no table",
+            path.display()
+        );
+        // The table is the one moving every tool's own `$defs` into one
+        // gives, in the same order: generated crates do not change.
+        assert_eq!(
+            json(&whole.server.upstream.as_ref().unwrap().shared().table),
+            json(&ir.server.upstream.as_ref().unwrap().shared().table),
+            "{}: another table",
+            path.display()
+        );
+        let before = tools_list(server(&whole.server, false));
         let after = tools_list(server(&ir.server, true));
         assert!(
             before == after,
             "{}: tools/list differs with the shared table",
             path.display()
         );
-        let (whole, shared) = sizes(&ir.server);
+        let generated =
+            mcpgen::generate_ir(ir.clone()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if let Some(server) = data_file_server(&ir.server, &generated) {
+            assert!(
+                tools_list(server) == before,
+                "{}: tools/list differs with the data files",
+                path.display()
+            );
+            data_files += 1;
+        }
+        let (whole, shared) = sizes(&whole.server, &ir.server);
         // An empty table (`{}`) is all a document without definitions adds.
         assert!(
             shared <= whole + 2,
@@ -105,6 +156,10 @@ fn shared_definitions_give_clients_the_same_tools_list() {
     }
     // The repository's descriptions with shared schemas (petstore, circular…).
     assert!(shrunk >= 3, "only {shrunk} documents got smaller");
+    // Kubernetes' descriptors are larger than `generated.rs` takes.
+    if corpus().is_some() {
+        assert!(data_files >= 1, "no crate with upstream data files");
+    }
 }
 
 #[test]

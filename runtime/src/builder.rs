@@ -33,6 +33,7 @@ pub struct ServerBuilder {
     prompts: Vec<Prompt>,
     completions: HashMap<(Ref, String), Vec<String>>,
     page_size: usize,
+    cache: crate::modern::CacheHints,
     check_schemas: bool,
     sessions: Option<Arc<dyn SessionStore>>,
     /// Plug-ins (`extension.rs`), in order of first use.
@@ -126,6 +127,7 @@ impl ServerBuilder {
             prompts: vec![],
             completions: HashMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
+            cache: crate::modern::CacheHints::default(),
             check_schemas: false,
             sessions: None,
             extensions: vec![],
@@ -185,6 +187,21 @@ impl ServerBuilder {
     /// Items per page of every list method (at least 1; 100 by default).
     pub fn page_size(mut self, n: usize) -> Self {
         self.page_size = n.max(1);
+        self
+    }
+
+    /// The caching hints of MCP 2026-07-28 results (`server/discover`, the
+    /// lists, `resources/read`) whose handler set none: `ttl_ms`
+    /// milliseconds, `scope` `"public"` or `"private"` (by default 0 and
+    /// `"private"`: stale at once, not shared across users).
+    pub fn cache_hints(mut self, ttl_ms: u64, scope: &str) -> Self {
+        match crate::modern::CacheHints::new(ttl_ms, scope) {
+            Some(hints) => self.cache = hints,
+            None => self.errors.push(invalid(
+                "cache hints",
+                format!("scope must be \"public\" or \"private\", not {scope:?}"),
+            )),
+        }
         self
     }
 
@@ -423,6 +440,9 @@ impl ServerBuilder {
                 return Err(BuildError::Many(n, list));
             }
         }
+        // The declared tool surface's flags before the pages are built.
+        #[cfg(feature = "surface")]
+        crate::surface::preset(&extensions, &self.tools);
         let tools = tools::Registry::new(self.tools, self.page_size);
         let resources = resources::Registry::new(self.resources, self.templates, self.page_size);
         let prompts = prompts::Registry::new(self.prompts, self.page_size);
@@ -430,7 +450,7 @@ impl ServerBuilder {
         let sessions = self
             .sessions
             .unwrap_or_else(|| Arc::new(InMemorySessionStore::default()));
-        Ok(Server::from_parts(
+        let server = Server::from_parts(
             self.info,
             self.instructions,
             tools,
@@ -439,6 +459,11 @@ impl ServerBuilder {
             completions,
             sessions,
             extensions,
-        ))
+            self.cache,
+        );
+        // The declared tool surface hides what it does not list.
+        #[cfg(feature = "surface")]
+        crate::surface::start(&server)?;
+        Ok(server)
     }
 }

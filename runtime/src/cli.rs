@@ -6,7 +6,7 @@ use crate::error::BuildError;
 use crate::server::Server;
 use crate::transport::http::HttpConfig;
 #[cfg(feature = "upstream")]
-use crate::upstream::{UpstreamOverrides, split_header_list};
+use crate::upstream::{TlsOverrides, UpstreamOverrides, split_header_list};
 #[cfg(feature = "upstream")]
 use clap::ArgAction;
 #[cfg(feature = "upstream")]
@@ -69,9 +69,50 @@ pub(crate) struct Args {
     /// gets 503.
     #[arg(long, default_value_t = 10_000, env = "MCP_MAX_SESSIONS", value_parser = parse_positive)]
     pub(crate) max_sessions: usize,
+    /// Also serve MCP 2026-07-28 (stateless requests) beside 2025-11-25.
+    /// Off by default: the modern path cannot ask the client for input yet
+    /// (docs/protocol-2026.md), and dual-era clients would pick it.
+    #[arg(long, env = "MCP_PROTOCOL_2026")]
+    pub(crate) protocol_2026: bool,
     #[cfg(feature = "upstream")]
     #[command(flatten)]
     pub(crate) upstream: UpstreamArgs,
+    #[cfg(feature = "surface")]
+    #[command(flatten)]
+    pub(crate) surface: SurfaceArgs,
+}
+
+/// Which tools `tools/list` shows (docs/surfaces.md).
+#[cfg(feature = "surface")]
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct SurfaceArgs {
+    /// Tool surface, replacing the one chosen at generation: every tool
+    /// (all), the tools of the toolsets switched on (toolsets), or
+    /// search/describe/call meta-tools (compact).
+    #[arg(long, value_name = "SURFACE", env = "MCP_TOOL_SURFACE", value_enum)]
+    pub(crate) tool_surface: Option<crate::surface::ToolSurface>,
+    /// Toolsets switched on, comma-separated (`all` for every one); by
+    /// default all of them, except under `--tool-surface toolsets`, where
+    /// the model switches them on with `enable_toolset`.
+    #[arg(long, value_name = "A,B", env = "MCP_TOOLSETS", value_delimiter = ',')]
+    pub(crate) toolsets: Option<Vec<String>>,
+}
+
+/// Apply the surface flags, or warn that they do not apply.
+#[cfg(feature = "surface")]
+fn configure_surface(
+    server: &Server,
+    args: &SurfaceArgs,
+) -> Result<(), crate::surface::SurfaceError> {
+    if args.tool_surface.is_none() && args.toolsets.is_none() {
+        return Ok(());
+    }
+    if server.has_tool_surface() {
+        server.configure_tool_surface(args.tool_surface, args.toolsets.as_deref())
+    } else {
+        tracing::warn!("--tool-surface and --toolsets ignored: this server has no tool surface");
+        Ok(())
+    }
 }
 
 /// Settings for the API that OpenAPI-generated tools call.
@@ -100,6 +141,21 @@ pub(crate) struct UpstreamArgs {
     /// timeouts and HTTP 429/502/503/504.
     #[arg(long, value_name = "N", env = "MCP_UPSTREAM_RETRIES")]
     pub(crate) upstream_retries: Option<u32>,
+    /// PEM file of the CA certificate(s) to trust for the upstream API, instead of the system's roots.
+    #[arg(long, value_name = "PATH", env = "MCP_UPSTREAM_CA_CERT")]
+    pub(crate) upstream_ca_cert: Option<std::path::PathBuf>,
+    /// PEM file of the client certificate for mutual TLS (may also hold the key).
+    #[arg(long, value_name = "PATH", env = "MCP_UPSTREAM_CLIENT_CERT")]
+    pub(crate) upstream_client_cert: Option<std::path::PathBuf>,
+    /// PEM file of the client certificate's private key.
+    #[arg(long, value_name = "PATH", env = "MCP_UPSTREAM_CLIENT_KEY")]
+    pub(crate) upstream_client_key: Option<std::path::PathBuf>,
+    /// DANGEROUS: do not verify the upstream API's TLS certificate (warns at start-up).
+    #[arg(long, env = "MCP_UPSTREAM_INSECURE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub(crate) upstream_insecure: bool,
+    /// Accept an upstream certificate signed by --upstream-ca-cert for another host name (warns at start-up).
+    #[arg(long, env = "MCP_UPSTREAM_ACCEPT_INVALID_HOSTNAMES", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub(crate) upstream_accept_invalid_hostnames: bool,
 }
 
 #[cfg(feature = "upstream")]
@@ -121,6 +177,13 @@ impl UpstreamArgs {
             timeout: self.upstream_timeout_secs,
             max_retries: self.upstream_retries,
             env: Default::default(),
+            tls: TlsOverrides {
+                ca_cert: self.upstream_ca_cert.clone(),
+                client_cert: self.upstream_client_cert.clone(),
+                client_key: self.upstream_client_key.clone(),
+                insecure: self.upstream_insecure,
+                accept_invalid_hostnames: self.upstream_accept_invalid_hostnames,
+            },
         }
     }
 
@@ -131,6 +194,7 @@ impl UpstreamArgs {
             || o.forward_authorization
             || o.timeout.is_some()
             || o.max_retries.is_some()
+            || o.tls.any_set()
     }
 }
 
@@ -212,8 +276,14 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    server.set_protocol_2026(args.protocol_2026);
     #[cfg(feature = "upstream")]
     if let Err(e) = configure_upstream(&server, &args.upstream) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    #[cfg(feature = "surface")]
+    if let Err(e) = configure_surface(&server, &args.surface) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
@@ -282,6 +352,55 @@ mod tests {
         }
         let a = Args::try_parse_from(["bin"]).unwrap();
         assert!(!a.upstream.forward_authorization);
+        assert!(
+            !a.upstream.overrides().tls.any_set(),
+            "TLS is off by default"
+        );
+    }
+
+    #[cfg(feature = "upstream")]
+    #[test]
+    fn upstream_tls_flags_parse() {
+        let a = Args::try_parse_from([
+            "bin",
+            "--upstream-ca-cert",
+            "certs/ca.pem",
+            "--upstream-client-cert",
+            "certs/client.pem",
+            "--upstream-client-key",
+            "certs/client.key",
+            "--upstream-insecure",
+            "--upstream-accept-invalid-hostnames",
+        ])
+        .unwrap();
+        let t = a.upstream.overrides().tls;
+        assert_eq!(t.ca_cert.as_deref(), Some("certs/ca.pem".as_ref()));
+        assert_eq!(t.client_cert.as_deref(), Some("certs/client.pem".as_ref()));
+        assert_eq!(t.client_key.as_deref(), Some("certs/client.key".as_ref()));
+        assert!(t.insecure && t.accept_invalid_hostnames);
+        assert!(a.upstream.any_set());
+    }
+
+    #[cfg(feature = "surface")]
+    #[test]
+    fn surface_flags_parse() {
+        use crate::surface::ToolSurface;
+        let a = Args::try_parse_from([
+            "bin",
+            "--tool-surface",
+            "compact",
+            "--toolsets",
+            "pets,store",
+        ])
+        .unwrap();
+        assert_eq!(a.surface.tool_surface, Some(ToolSurface::Compact));
+        assert_eq!(
+            a.surface.toolsets.as_deref(),
+            Some(&["pets".to_owned(), "store".to_owned()][..])
+        );
+        let a = Args::try_parse_from(["bin"]).unwrap();
+        assert_eq!((a.surface.tool_surface, a.surface.toolsets), (None, None));
+        assert!(Args::try_parse_from(["bin", "--tool-surface", "auto"]).is_err());
     }
 
     #[test]

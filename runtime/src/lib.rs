@@ -10,10 +10,16 @@ pub mod jsonrpc;
 mod lifecycle;
 mod logging;
 pub mod model;
+// MCP 2026-07-28: the stateless request path (era detection, `_meta`,
+// result envelope, error codes).
+#[doc(hidden)]
+pub mod modern;
 mod pagination;
 mod prompts;
 mod resources;
 mod server;
+#[cfg(feature = "surface")]
+mod surface;
 // The transport-level API (`Server::handle`, sessions, session stores): used
 // by the transports and the runtime's own tests, not a stable interface yet.
 #[doc(hidden)]
@@ -29,6 +35,8 @@ pub use builder::ServerBuilder;
 pub use context::RequestContext;
 pub use error::{BuildError, McpError, ToolError};
 pub use server::Server;
+#[cfg(feature = "surface")]
+pub use surface::{SurfaceError, ToolSurface};
 
 /// Everything a handler module needs: `use mcpgen_runtime::prelude::*;`.
 pub mod prelude {

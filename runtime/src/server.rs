@@ -6,8 +6,8 @@ use crate::context::RequestContext;
 use crate::error::McpError;
 use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Response};
 use crate::model::LogLevel;
-use crate::session::{Admission, Outbound, Session, SessionStore, new_session_id};
-use crate::{lifecycle, prompts, resources, tools};
+use crate::session::{Admission, ClientInfo, Outbound, Session, SessionStore, new_session_id};
+use crate::{lifecycle, modern, prompts, resources, tools};
 use futures::FutureExt;
 use http::HeaderMap;
 use serde_json::{Value, json};
@@ -34,6 +34,11 @@ struct Inner {
     sessions: Arc<dyn SessionStore>,
     /// What plug-ins keep (`extension.rs`), found by type.
     extensions: Vec<Arc<dyn Any + Send + Sync>>,
+    /// Whether MCP 2026-07-28 requests are served (`modern.rs`); off by
+    /// default until the modern path can ask the client for input.
+    protocol_2026: std::sync::atomic::AtomicBool,
+    /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
+    cache: modern::CacheHints,
 }
 
 impl Server {
@@ -54,6 +59,7 @@ impl Server {
         completions: completion::Registry,
         sessions: Arc<dyn SessionStore>,
         extensions: Vec<Arc<dyn Any + Send + Sync>>,
+        cache: modern::CacheHints,
     ) -> Server {
         let mut capabilities = json!({ "logging": {} });
         if !tools.is_empty() {
@@ -78,7 +84,36 @@ impl Server {
             completions,
             sessions,
             extensions,
+            protocol_2026: std::sync::atomic::AtomicBool::new(false),
+            cache,
         }))
+    }
+
+    /// Serve MCP 2026-07-28 (stateless requests with the modern `_meta`)
+    /// beside 2025-11-25, or not (the default, and then a modern request
+    /// gets the session era's answer, so dual-era clients fall back to
+    /// `initialize`). Off by default because the modern path cannot yet ask
+    /// the client for input (elicitation, sampling, roots) nor deliver change
+    /// notifications, which a dual-era client choosing it would lose; see
+    /// docs/protocol-2026.md. Binaries: `--protocol-2026`.
+    pub fn set_protocol_2026(&self, on: bool) {
+        self.0
+            .protocol_2026
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether MCP 2026-07-28 requests are served (see
+    /// [`Server::set_protocol_2026`]).
+    pub fn serves_protocol_2026(&self) -> bool {
+        self.0
+            .protocol_2026
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The tool registry (tool surfaces reach tools through it).
+    #[cfg(feature = "surface")]
+    pub(crate) fn tools(&self) -> &tools::Registry {
+        &self.0.tools
     }
 
     /// The MCP `Implementation` object (name, version…) the server was built with.
@@ -263,9 +298,85 @@ impl Server {
             out,
             cancel: cancel.clone(),
             http_headers,
+            stateless: false,
+            refusal: None,
         };
         let outcome = run_guarded(self.clone(), ctx, req, cancel).await;
         outcome.map(|r| respond(id.clone(), r))
+    }
+
+    #[doc(hidden)]
+    /// Serve one MCP 2026-07-28 request statelessly (see `modern.rs`): its
+    /// `_meta` is validated, and the handler sees a throwaway session that
+    /// holds what the request declared; nothing outlives the request.
+    /// `cancel` is the transport's signal that the client gave up (a closed
+    /// HTTP response, `notifications/cancelled` on stdio). None when
+    /// cancelled.
+    pub async fn handle_stateless(
+        &self,
+        req: Request,
+        out: Outbound,
+        cancel: CancellationToken,
+        http_headers: Option<Arc<HeaderMap>>,
+    ) -> Option<Response> {
+        let id = req.id.clone();
+        self.stateless_outcome(req, out, cancel, http_headers)
+            .await
+            .map(|r| respond(id, r.map(Payload::Value).map_err(modern::finish_error)))
+    }
+
+    async fn stateless_outcome(
+        &self,
+        req: Request,
+        out: Outbound,
+        cancel: CancellationToken,
+        http_headers: Option<Arc<HeaderMap>>,
+    ) -> Option<Result<Value, McpError>> {
+        let meta = match modern::parse_meta(req.params.as_ref())
+            .and_then(|m| modern::check_version(&m).map(|()| m))
+        {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
+        };
+        let method = req.method.clone();
+        if !modern::serves(&method) {
+            return Some(Err(McpError::method_not_found(&method)));
+        }
+        let inner = &self.0;
+        if method == "server/discover" {
+            let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
+            return Some(Ok(modern::finish(&method, body, &inner.info, inner.cache)));
+        }
+        // Not in the store: no notification reaches it and it ends with
+        // the request.
+        let session = Arc::new(Session::new(String::new()));
+        session.set_client(ClientInfo {
+            protocol_version: meta.protocol_version,
+            capabilities: meta.capabilities,
+            info: meta.client_info,
+        });
+        if let Some(level) = meta.log_level {
+            session.set_log_level(level);
+        }
+        let refusal = Arc::new(std::sync::OnceLock::new());
+        let ctx = RequestContext {
+            server: self.clone(),
+            session,
+            request_id: req.id.clone(),
+            meta: req.params.as_ref().and_then(|p| p.get("_meta")).cloned(),
+            out,
+            cancel: cancel.clone(),
+            http_headers,
+            stateless: true,
+            refusal: Some(refusal.clone()),
+        };
+        let outcome = run_guarded(self.clone(), ctx, req, cancel).await?;
+        if let Some(e) = refusal.get() {
+            // The handler needed an undeclared capability: that is the
+            // answer, even if it turned the failure into a tool result.
+            return Some(Err(e.clone()));
+        }
+        Some(outcome.map(|p| modern::finish(&method, p.into_value(), &inner.info, inner.cache)))
     }
 
     async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Payload, McpError> {

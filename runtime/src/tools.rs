@@ -387,6 +387,76 @@ impl Registry {
             Some(a) => a,
         };
         drop(params);
+        Self::run(tool, ctx, name, args).await
+    }
+
+    /// `tools/call` of the tool `name` whether it is listed or not (the
+    /// `call_tool` meta-tool of the compact surface): the same checks,
+    /// errors and result as a direct call.
+    #[cfg(feature = "surface")]
+    pub(crate) async fn call_by_name(
+        &self,
+        ctx: RequestContext,
+        name: &str,
+        args: Value,
+    ) -> Result<Payload, McpError> {
+        let tool = self
+            .by_name
+            .get(name)
+            .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {name}")))?;
+        let args = match args {
+            Value::Null => Value::Object(Default::default()),
+            a => a,
+        };
+        Self::run(tool, ctx, name, args).await
+    }
+
+    /// A tool's descriptor as clients see it, listed or not (assembled
+    /// now if it was not yet).
+    #[cfg(feature = "surface")]
+    pub(crate) fn descriptor(&self, name: &str) -> Option<Value> {
+        let json = self.by_name.get(name)?.descriptor_json().ok()?;
+        serde_json::from_str(json.get()).ok()
+    }
+
+    /// Whether the server has a tool `name`, listed or not (nothing is
+    /// assembled).
+    #[cfg(feature = "surface")]
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// Whether `name` is a tool that `tools/list` shows.
+    #[cfg(feature = "surface")]
+    pub(crate) fn is_enabled(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// [`Registry::set_enabled`] for many tools, the pages rebuilt once;
+    /// returns whether anything changed.
+    #[cfg(feature = "surface")]
+    pub(crate) fn set_enabled_many<'a>(
+        &self,
+        changes: impl IntoIterator<Item = (&'a str, bool)>,
+    ) -> bool {
+        let mut changed = false;
+        for (name, enabled) in changes {
+            if let Some(tool) = self.by_name.get(name) {
+                changed |= tool.enabled.swap(enabled, Ordering::Relaxed) != enabled;
+            }
+        }
+        if changed {
+            *self.pages.write().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        changed
+    }
+
+    async fn run(
+        tool: &Tool,
+        ctx: RequestContext,
+        name: &str,
+        args: Value,
+    ) -> Result<Payload, McpError> {
         let problems: Vec<String> = tool
             .input()?
             .iter_errors(&args)

@@ -284,29 +284,35 @@ async def open_session(
     args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     client_headers: dict[str, str] | None = None,
+    message_handler: Callable[[Any], Any] | None = None,
 ) -> AsyncIterator[Session]:
-    """Connect the SDK client to a generated server over ``transport``."""
+    """Connect the SDK client to a generated server over ``transport``;
+    ``message_handler`` gets the server's notifications."""
     info = mcp.types.Implementation(name="mcpgen-e2e", version="1.0.0")
+    extra: dict[str, Any] = {"message_handler": message_handler} if message_handler else {}
     if transport == "stdio":
         assert client_headers is None, "stdio has no HTTP headers"
         target: Any = StdioServerParameters(
             command=BINARIES[binary], args=["--transport", "stdio", *server_args(binary, args)], env=server_env(env)
         )
-        async with mcp.Client(target, read_timeout_seconds=REQUEST_TIMEOUT, client_info=info) as client:
+        async with mcp.Client(target, read_timeout_seconds=REQUEST_TIMEOUT, client_info=info, **extra) as client:
             yield Session(client, transport)
         return
     url = http_servers.url(binary, args, env)
     timeout = httpx2.Timeout(REQUEST_TIMEOUT, read=REQUEST_TIMEOUT)
     async with httpx2.AsyncClient(headers=client_headers or {}, timeout=timeout) as http:
         async with mcp.Client(
-            streamable_http_client(url, http_client=http), read_timeout_seconds=REQUEST_TIMEOUT, client_info=info
+            streamable_http_client(url, http_client=http),
+            read_timeout_seconds=REQUEST_TIMEOUT,
+            client_info=info,
+            **extra,
         ) as client:
             yield Session(client, transport)
 
 
 @pytest.fixture
 def connect(transport: str, http_servers: HttpServers) -> Callable[..., contextlib.AbstractAsyncContextManager[Session]]:
-    """``async with connect(binary="httpbin", args=(), env=None, client_headers=None) as session``."""
+    """``async with connect(binary="httpbin", args=(), env=None, client_headers=None, message_handler=None) as session``."""
 
     def _connect(**kwargs: Any) -> contextlib.AbstractAsyncContextManager[Session]:
         return open_session(transport, http_servers, **kwargs)

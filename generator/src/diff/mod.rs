@@ -406,7 +406,7 @@ impl Surface {
                 name: u.name.clone(),
                 address,
                 identity: Some(format!("{} {}", u.method.to_uppercase(), u.path)),
-                descriptor: Value::Object(u.descriptor.clone()),
+                descriptor: Value::Object(up.whole_descriptor(u)),
                 contents: json!({"upstream": operation_value(&u.operation)}),
             }
         };

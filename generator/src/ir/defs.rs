@@ -1,11 +1,13 @@
-//! One definitions table per document. An OpenAPI tool's input and output
-//! schemas each carry the `$defs` they reach, so a document whose operations
-//! share many schemas would repeat them once per tool (output growing as
-//! operations × schemas). [`Upstream::shared`] moves those bodies into one
-//! table, keyed by definition name; the runtime puts them back at start-up
+//! One definitions table per document. Clients receive each OpenAPI tool's
+//! input and output schema with the `$defs` it reaches; repeating them in
+//! every tool would make output grow as operations × schemas. The OpenAPI
+//! front end names definitions by `#/$defs/<name>` and collects them once,
+//! in [`Upstream::defs`]; the runtime puts them back at start-up
 //! (`ServerBuilder::upstream_defs`), so clients still see self-contained
-//! schemas. A schema is only shared when [`assemble`] (the same rule as the
-//! runtime's) gives it back byte for byte; otherwise it stays whole.
+//! schemas. Schemas that do carry their own `$defs` (`inline_refs`) are
+//! moved into the table by [`Upstream::shared`] only when [`assemble`] (the
+//! same rule as the runtime's) gives them back byte for byte; otherwise
+//! they stay whole.
 
 use mcpgen_contract::defs::attach_shared_defs;
 use serde_json::{Map, Value};
@@ -22,14 +24,35 @@ pub struct SharedDefs {
 }
 
 impl Upstream {
-    /// The tool descriptors with their `$defs` moved into one table.
+    /// The tool descriptors with their `$defs` moved into one table (the
+    /// front end's [`Upstream::defs`] first).
     pub fn shared(&self) -> SharedDefs {
-        let mut shared = SharedDefs::default();
+        let mut shared = SharedDefs {
+            table: self.defs.clone(),
+            tools: Vec::with_capacity(self.tools.len()),
+        };
         for t in &self.tools {
             let d = share_item(t, &mut shared.table);
             shared.tools.push(d);
         }
         shared
+    }
+
+    /// `item`'s descriptor as clients receive it: each schema with the
+    /// definitions of [`Upstream::defs`] it reaches as `$defs` (the
+    /// runtime's rule). A name missing from the table leaves that schema
+    /// as it is.
+    pub fn whole_descriptor(&self, item: &UpstreamItem) -> Map<String, Value> {
+        let mut d = item.descriptor.clone();
+        for key in ["inputSchema", "outputSchema"] {
+            if let Some(schema) = d.get_mut(key) {
+                let mut whole = schema.clone();
+                if assemble(&mut whole, &self.defs).is_ok() {
+                    *schema = whole;
+                }
+            }
+        }
+        d
     }
 }
 

@@ -61,6 +61,9 @@ pub struct Server {
     pub info_json: Value,
     /// MCP `instructions` sent with the `initialize` result.
     pub instructions: Option<String>,
+    /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results, when the
+    /// spec sets them (else the runtime's defaults).
+    pub cache: Option<CacheHints>,
     /// Tools backed by a `Handlers` method.
     pub tools: Vec<Tool>,
     /// Resources with fixed contents or a handler.
@@ -91,8 +94,16 @@ pub struct Upstream {
     pub source: String,
     /// The API's base URL built into the server, if any.
     pub base_url: Option<String>,
-    /// Operations exposed as tools.
+    /// Operations exposed as tools. Their schemas name definitions by
+    /// `#/$defs/<name>` and carry no `$defs` of their own: those are in
+    /// `defs` ([`Upstream::whole_descriptor`] attaches them).
     pub tools: Vec<UpstreamItem>,
+    /// The schema definitions the tools share, in the order first met; the
+    /// runtime gives each tool schema the ones it reaches, as `$defs`, at
+    /// start-up (`ir::defs`). Empty when every schema carries its own
+    /// (`OpenApiOptions::inline_refs`, `self_contained_schemas`).
+    #[serde(skip)]
+    pub defs: Map<String, Value>,
     /// GET operations exposed as resources.
     pub resources: Vec<UpstreamItem>,
     /// GET operations exposed as resource templates.
@@ -101,6 +112,28 @@ pub struct Upstream {
     pub env: Vec<EnvVar>,
     /// Remarks for the README (skipped security schemes…).
     pub notes: Vec<String>,
+    /// How `tools/list` presents the tools (docs/surfaces.md).
+    pub surface: Surface,
+    /// Environment variables the `{{ env.NAME }}` templates of `config`
+    /// read at start-up (base URL, headers, TLS paths).
+    pub settings_env: Vec<EnvVar>,
+}
+
+/// The tool surface a server starts with, the toolset of every upstream
+/// tool, and why it was chosen.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Surface {
+    /// `all`, `toolsets` or `compact`.
+    pub surface: String,
+    /// Why, for `mcpgen generate`'s message.
+    pub reason: String,
+    /// Estimated tokens of `tools/list` with every tool listed.
+    pub estimated_tokens: usize,
+    /// `TOOL_SURFACE`: the surface and the toolsets (`ServerBuilder::tool_surface`).
+    #[serde(serialize_with = "json_text")]
+    pub config: Value,
+    /// The upstream tools and meta-tools `tools/list` shows at start, in order.
+    pub listed: Vec<String>,
 }
 
 /// An environment variable the generated server reads.
@@ -131,6 +164,9 @@ pub struct UpstreamItem {
     pub operation: mcpgen_contract::Operation,
     /// For resources and templates: the URI (template).
     pub uri: Option<String>,
+    /// For tools: the toolset it belongs to (its first tag, or the spec's
+    /// grouping).
+    pub toolset: Option<String>,
 }
 
 /// A descriptor as the JSON text the templates put into a string literal:
@@ -317,4 +353,13 @@ fn opt_json_text<S: Serializer>(value: &Option<Value>, s: S) -> Result<S::Ok, S:
         Some(v) => json_text(v, s),
         None => s.serialize_none(),
     }
+}
+
+/// `ServerBuilder::cache_hints` arguments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheHints {
+    /// Milliseconds.
+    pub ttl_ms: u64,
+    /// `public` or `private`.
+    pub scope: String,
 }

@@ -1,7 +1,10 @@
 //! Reading OpenAPI documents: JSON or YAML (told apart by content), one file
 //! or several joined by relative `$ref`s, each kept with its positioned
 //! tree so that every problem is reported as `file:line:col` plus a JSON
-//! pointer.
+//! pointer. JSON text is read without positions first (serde_json, refusing
+//! duplicate keys, as many nodes as YAML allows); its tree is built only
+//! when a problem needs a position. Text that this fast reading refuses
+//! goes through the positioned parser, which reports why.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -56,7 +59,126 @@ pub struct DocFile {
     /// Set when the document was fetched (relative refs resolve against it).
     pub url: Option<String>,
     pub value: Value,
-    tree: Node,
+    /// The positioned tree: parsed with the value (YAML), or from `json` the
+    /// first time a position is asked for (None if that fails).
+    tree: std::cell::OnceCell<Option<Node>>,
+    /// The text of a JSON document read without positions.
+    json: Option<String>,
+}
+
+impl DocFile {
+    /// The position of `ptr` in this file.
+    fn locate(&self, ptr: &str) -> Pos {
+        let first = Pos { line: 1, column: 1 };
+        if ptr.is_empty()
+            && let Some(text) = &self.json
+        {
+            // The root: where the text starts, no tree needed.
+            let start = text.len() - text.trim_start().len();
+            let line = text[..start].matches('\n').count() + 1;
+            let column = start - text[..start].rfind('\n').map_or(0, |i| i + 1) + 1;
+            return Pos { line, column };
+        }
+        let tree = self.tree.get_or_init(|| {
+            let text = self.json.as_deref()?;
+            yaml::parse_yaml_limited(text, MAX_NODES).ok().flatten()
+        });
+        tree.as_ref().map_or(first, |t| t.locate(ptr))
+    }
+}
+
+/// JSON text as a value, without positions: None when it is not plain
+/// JSON, holds a duplicate key or more than [`MAX_NODES`] nodes (keys
+/// counted, as the positioned parser counts them), so that the positioned
+/// parser reads it and says what is wrong.
+fn fast_json(text: &str) -> Option<Value> {
+    use serde::de::DeserializeSeed;
+    let nodes = std::cell::Cell::new(0);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Strict { nodes: &nodes }.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+/// Deserializes a JSON value refusing duplicate keys and counting nodes.
+struct Strict<'a> {
+    nodes: &'a std::cell::Cell<usize>,
+}
+
+impl Strict<'_> {
+    fn count<E: serde::de::Error>(&self) -> Result<(), E> {
+        self.nodes.set(self.nodes.get() + 1);
+        match self.nodes.get() > MAX_NODES {
+            true => Err(E::custom("too many nodes")),
+            false => Ok(()),
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
+        self.count()?;
+        Ok(Value::Null)
+    }
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Value, E> {
+        self.count()?;
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Value, E> {
+        self.count()?;
+        Ok(Value::Number(n.into()))
+    }
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Value, E> {
+        self.count()?;
+        Ok(Value::Number(n.into()))
+    }
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Value, E> {
+        self.count()?;
+        Number::from_f64(n)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("not a finite number"))
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
+        self.count()?;
+        Ok(Value::String(s.to_owned()))
+    }
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Value, E> {
+        self.count()?;
+        Ok(Value::String(s))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        self.count()?;
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Strict { nodes: self.nodes })? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde::de::Error as _;
+        self.count()?;
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            self.count()?;
+            if out.contains_key(&key) {
+                return Err(A::Error::custom("duplicate key"));
+            }
+            let v = map.next_value_seed(Strict { nodes: self.nodes })?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// Problems found so far; errors stop generation at the end of the run,
@@ -398,6 +520,16 @@ impl Docs {
         } else {
             text
         };
+        if is_json && let Some(value) = fast_json(text) {
+            let file = DocFile {
+                path: path.to_path_buf(),
+                url,
+                value,
+                tree: std::cell::OnceCell::new(),
+                json: Some(text.to_owned()),
+            };
+            return Ok(self.push_file(file));
+        }
         let tree = match yaml::parse_yaml_limited(text, MAX_NODES) {
             Ok(Some(tree)) => tree,
             Ok(None) => return Err(diag(Pos { line: 1, column: 1 }, Problem::Empty)),
@@ -421,19 +553,25 @@ impl Docs {
         };
         let id = self.files.len();
         let value = to_value(&tree, &mut String::new(), id, findings);
-        let path = if url.is_some() {
-            path.to_path_buf()
-        } else {
-            normalize(path)
-        };
-        self.by_path.insert(path.clone(), id);
-        self.files.push(DocFile {
-            path,
+        let file = DocFile {
+            path: path.to_path_buf(),
             url,
             value,
-            tree,
-        });
-        Ok(id)
+            tree: std::cell::OnceCell::from(Some(tree)),
+            json: None,
+        };
+        Ok(self.push_file(file))
+    }
+
+    /// Add a read file (its path normalised unless fetched); its id.
+    fn push_file(&mut self, mut file: DocFile) -> FileId {
+        let id = self.files.len();
+        if file.url.is_none() {
+            file.path = normalize(&file.path);
+        }
+        self.by_path.insert(file.path.clone(), id);
+        self.files.push(file);
+        id
     }
 
     /// The value at `loc`.
@@ -493,7 +631,7 @@ impl Docs {
     pub fn pos(&self, loc: &Loc) -> Pos {
         self.files
             .get(loc.file)
-            .map(|f| f.tree.locate(&loc.ptr))
+            .map(|f| f.locate(&loc.ptr))
             .unwrap_or(Pos { line: 1, column: 1 })
     }
 
@@ -645,5 +783,81 @@ mod tests {
         assert!(
             matches!(split_ref("../s/Pet.yaml#/Pet"), RefTarget::File(p, f) if p == Path::new("../s/Pet.yaml") && f == "/Pet")
         );
+    }
+
+    /// The JSON documents of the repository and, where it is, the shared
+    /// corpus (with Microsoft Graph beta when unpacked next to it).
+    fn json_documents() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut dirs = vec![
+            root.join("specs/openapi"),
+            root.join("generator/tests/fixtures"),
+            root.join("generator/tests/fixtures/openapi"),
+            root.join("../shared/corpus/openapi"),
+        ];
+        dirs.retain(|d| d.is_dir());
+        let mut docs: Vec<PathBuf> = dirs
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        docs.sort();
+        docs
+    }
+
+    #[test]
+    fn json_read_fast_is_json_read_positioned() {
+        let docs = json_documents();
+        let mut checked = 0;
+        for path in &docs {
+            let text = std::fs::read_to_string(path).unwrap().replace('\t', " ");
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            let Some(fast) = fast_json(text) else {
+                eprintln!("{}: not read fast", path.display());
+                continue;
+            };
+            let tree = yaml::parse_yaml_limited(text, MAX_NODES).unwrap().unwrap();
+            let mut f = Findings::default();
+            let slow = to_value(&tree, &mut String::new(), 0, &mut f);
+            assert!(
+                f.warnings.is_empty() && f.errors.is_empty(),
+                "{}",
+                path.display()
+            );
+            // As text: `Value`'s `==` ignores key order.
+            let (fast_text, slow_text) = (fast.to_string(), slow.to_string());
+            assert!(fast_text == slow_text, "{}: another value", path.display());
+            let file = DocFile {
+                path: path.clone(),
+                url: None,
+                value: fast,
+                tree: std::cell::OnceCell::new(),
+                json: Some(text.to_owned()),
+            };
+            assert_eq!(file.locate(""), tree.locate(""), "{}", path.display());
+            assert!(file.tree.get().is_none(), "the root needs no tree");
+            assert_eq!(file.locate("/info"), tree.locate("/info"));
+            checked += 1;
+        }
+        assert!(checked >= 5, "only {checked} of {docs:?}");
+    }
+
+    #[test]
+    fn fast_json_leaves_what_it_cannot_read_to_the_positioned_parser() {
+        assert!(fast_json(r#"{"a": 1, "b": [true, null, 2.5, -3, "x"]}"#).is_some());
+        assert!(fast_json(r#"{"a": 1, "a": 2}"#).is_none(), "duplicate key");
+        assert!(fast_json(r#"{"a": 1} x"#).is_none(), "trailing text");
+        assert!(fast_json(r#"{"a": "\ud800"}"#).is_none(), "lone surrogate");
+        assert!(fast_json("{a: 1}").is_none(), "YAML flow style");
+        let root = "  \n {\"a\": 1}";
+        let file = DocFile {
+            path: PathBuf::new(),
+            url: None,
+            value: fast_json(root).unwrap(),
+            tree: std::cell::OnceCell::new(),
+            json: Some(root.to_owned()),
+        };
+        assert_eq!(file.locate(""), Pos { line: 2, column: 2 });
+        assert_eq!(file.locate("/a"), Pos { line: 2, column: 8 });
     }
 }

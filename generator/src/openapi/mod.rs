@@ -8,16 +8,20 @@
 //! * [`schema`]: Schema Objects → JSON Schema 2020-12 with shared `$defs`;
 //! * [`ops`]: operations → tool / resource descriptors and operation
 //!   descriptors, security schemes → the upstream descriptor;
-//! * [`names`]: tool, argument and environment variable names.
+//! * [`names`]: tool, argument and environment variable names;
+//! * `describe`: descriptions cleaned for a model (HTML, repeated
+//!   summaries, example blobs), unless `raw_descriptions`.
 //!
 //! Nothing here panics on input: problems whose meaning is clear are
 //! warnings (generation goes on), the others are errors with file, line,
 //! column and JSON pointer.
 
+mod describe;
 pub mod doc;
 pub mod names;
 pub mod ops;
 pub mod schema;
+pub mod surface;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -25,7 +29,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::{Diagnostic, Diagnostics, Error, Problem, Warning};
-use crate::ir::{self, RuntimeDep, Upstream};
+use crate::ir::{self, EnvVar, RuntimeDep, Upstream};
+pub use crate::spec::ToolSurface;
 use crate::spec::{self, LoadedSpec, OpenApiImport, ServerInfo, Spec};
 pub use ops::{Api, Version};
 
@@ -68,6 +73,11 @@ pub struct OpenApiOptions {
     pub allow_remote_refs: bool,
     /// Inline non-recursive `$ref`s in tool schemas.
     pub inline_refs: bool,
+    /// Give every tool schema its own `$defs` in the IR, as clients receive
+    /// it, instead of naming definitions in one shared table
+    /// (`ir::Upstream::defs`). Costs memory as tools × definitions; for
+    /// comparing the two (`tests/shared_defs.rs`).
+    pub self_contained_schemas: bool,
     /// Expose GET operations without required non-path inputs as resources
     /// and resource templates.
     pub get_as_resources: bool,
@@ -87,6 +97,25 @@ pub struct OpenApiOptions {
     /// Output schemas larger than this (in bytes of JSON, `$defs` included)
     /// are left out; default [`DEFAULT_MAX_OUTPUT_SCHEMA`].
     pub max_output_schema_bytes: Option<usize>,
+    /// Keep operation and parameter descriptions as written; by default
+    /// HTML becomes text, a summary repeated by the description is said
+    /// once and large example blobs are left out.
+    pub raw_descriptions: bool,
+    /// How `tools/list` presents the operations (default: `auto`).
+    pub tool_surface: ToolSurface,
+    /// Toolsets of the spec's own, in order (default: one per tag).
+    pub toolsets: Vec<Toolset>,
+}
+
+/// A toolset defined in a spec: the operations `filter` selects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Toolset {
+    /// Its name (as `--toolsets` and `enable_toolset` take it).
+    pub name: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// The operations it holds (an empty filter holds none).
+    pub filter: Filter,
 }
 
 /// Default bound on one tool's output schema: huge ones (a Kubernetes
@@ -147,15 +176,17 @@ pub fn load(
     taken: &HashSet<String>,
 ) -> Result<Loaded, Error> {
     let mut findings = doc::Findings::default();
+    crate::tick("reading the description");
     let docs = doc::Docs::load(path, opts.allow_remote_refs, &mut findings)?;
+    crate::tick("description read");
     let root_loc = doc::Loc {
         file: 0,
         ptr: String::new(),
     };
-    let root = docs.get(&root_loc).cloned().unwrap_or(Value::Null);
-    let version = version(&root, &root_loc, &mut findings);
+    let root = docs.get(&root_loc).unwrap_or(&Value::Null);
+    let version = version(root, &root_loc, &mut findings);
     if let Some(v) = version {
-        warn_unknown_keys(v, &root, &mut findings);
+        warn_unknown_keys(v, root, &mut findings);
     }
     let title = root
         .pointer("/info/title")
@@ -357,16 +388,108 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn upstream(api: Api, source: String) -> Upstream {
+fn upstream(api: Api, source: String, opts: &OpenApiOptions) -> Upstream {
+    let surface = surface::choose(
+        &api.tools,
+        opts.tool_surface,
+        &opts.toolsets,
+        &api.tag_descriptions,
+    );
     Upstream {
+        surface,
         config: api.upstream,
         source,
         base_url: api.base_url,
         tools: api.tools,
+        defs: api.defs,
         resources: api.resources,
         templates: api.templates,
         env: api.env,
         notes: api.notes,
+        settings_env: Vec::new(),
+    }
+}
+
+/// The import's headers and TLS, carried to the runtime as written
+/// (`{{ env.NAME }}` templates included: the runtime substitutes them at
+/// start-up), and for the README the variables the templates read.
+fn import_settings(import: &OpenApiImport, up: &mut Upstream) {
+    up.config.headers = import
+        .headers
+        .iter()
+        .flat_map(|h| h.iter())
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect();
+    up.config.tls = import.tls.as_ref().map(|t| mcpgen_contract::Tls {
+        ca_cert: t.ca_cert.clone(),
+        client_cert: t.client_cert.clone(),
+        client_key: t.client_key.clone(),
+        verify: t.verify,
+        accept_invalid_hostnames: t.accept_invalid_hostnames,
+    });
+    let mut places: Vec<(String, String)> = Vec::new();
+    if let Some(b) = &up.config.base_url {
+        places.push((b.clone(), "the base URL".into()));
+    }
+    for (name, value) in import.headers.iter().flat_map(|h| h.iter()) {
+        places.push((value.clone(), format!("header `{name}`")));
+    }
+    if let Some(t) = &up.config.tls {
+        for (v, field) in [
+            (&t.ca_cert, "caCert"),
+            (&t.client_cert, "clientCert"),
+            (&t.client_key, "clientKey"),
+        ] {
+            if let Some(v) = v {
+                places.push((v.clone(), format!("`tls.{field}`")));
+            }
+        }
+    }
+    let mut vars: Vec<(String, Vec<String>)> = Vec::new();
+    for (text, place) in places {
+        for name in mcpgen_contract::template::variables(&text).unwrap_or_default() {
+            match vars.iter_mut().find(|(n, _)| n == name) {
+                Some((_, used)) => used.push(place.clone()),
+                None => vars.push((name.to_owned(), vec![place.clone()])),
+            }
+        }
+    }
+    up.settings_env = vars
+        .into_iter()
+        .map(|(name, used)| EnvVar {
+            name,
+            what: format!(
+                "substituted into {} at start-up (required)",
+                used.join(", ")
+            ),
+        })
+        .collect();
+    if let Some(t) = &up.config.tls {
+        let mut parts = Vec::new();
+        if let Some(ca) = &t.ca_cert {
+            parts.push(format!(
+                "trusts the CA certificate(s) in `{ca}` instead of the system's roots"
+            ));
+        }
+        if let Some(cert) = &t.client_cert {
+            let key = t
+                .client_key
+                .as_ref()
+                .map(|k| format!(" with the key in `{k}`"))
+                .unwrap_or_default();
+            parts.push(format!("presents the client certificate in `{cert}`{key}"));
+        }
+        if t.verify == Some(false) {
+            parts.push("does NOT verify the API's certificate (it warns at every start-up)".into());
+        } else if t.accept_invalid_hostnames {
+            parts.push("does not check the host name of the API's certificate (it warns at every start-up)".into());
+        }
+        if !parts.is_empty() {
+            up.notes.push(format!(
+                "TLS, as the spec sets it: the server {}. The `--upstream-*` flags above replace each setting.",
+                parts.join("; ")
+            ));
+        }
     }
 }
 
@@ -397,6 +520,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
             instructions: None,
             icons: Vec::new(),
             website_url: None,
+            cache: None,
         },
         tools: Vec::new(),
         resources: Vec::new(),
@@ -412,7 +536,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
         files: Default::default(),
     };
     let mut server = spec::lower(&spec_loaded, runtime);
-    server.upstream = Some(upstream(loaded.api, file_name(path)));
+    server.upstream = Some(upstream(loaded.api, file_name(path), opts));
     Ok(Lowered {
         server,
         inputs: loaded.inputs,
@@ -431,8 +555,27 @@ fn import_options(import: &OpenApiImport, cli: &OpenApiOptions) -> OpenApiOption
     if import.env_prefix.is_some() {
         o.env_prefix = import.env_prefix.clone();
     }
+    if let Some(s) = import.tool_surface {
+        o.tool_surface = s;
+    }
+    if let Some(sets) = &import.toolsets {
+        o.toolsets = sets
+            .iter()
+            .map(|(name, t)| Toolset {
+                name: name.clone(),
+                description: t.description.clone(),
+                filter: Filter {
+                    tags: t.tags.clone(),
+                    operations: t.operations.clone(),
+                    paths: t.paths.clone(),
+                    methods: t.methods.clone(),
+                },
+            })
+            .collect();
+    }
     o.get_as_resources |= import.get_as_resources;
     o.inline_refs |= import.inline_refs;
+    o.raw_descriptions |= import.raw_descriptions;
     o.allow_remote_refs |= import.allow_remote_refs;
     let extend = |f: &mut Filter, s: &Option<spec::OperationFilter>| {
         if let Some(s) = s {
@@ -475,6 +618,26 @@ pub fn import(
         return Ok((Vec::new(), Vec::new()));
     };
     let opts = import_options(import, cli);
+    let bad_toolsets: Vec<(String, String)> = opts
+        .toolsets
+        .iter()
+        .filter(|t| !is_toolset_name(&t.name))
+        .map(|t| {
+            (
+                format!(
+                    "/openapi/toolsets/{}/~key",
+                    crate::yaml::escape_pointer(&t.name)
+                ),
+                format!(
+                    "toolset name {:?} must be 1-64 characters of A-Z a-z 0-9 _ - . and not `all`",
+                    t.name
+                ),
+            )
+        })
+        .collect();
+    if !bad_toolsets.is_empty() {
+        return Err(spec_errors(loaded, bad_toolsets));
+    }
     let path = loaded.base_dir.join(&import.path);
     let taken: HashSet<String> = server.tools.iter().map(|t| t.name.clone()).collect();
     let name = loaded.spec.server.name.clone();
@@ -487,36 +650,58 @@ pub fn import(
         .filter(|k| !result.api.matched_overrides.contains(*k))
         .collect();
     if !unmatched.is_empty() {
-        let tree = std::fs::read_to_string(&loaded.path)
-            .ok()
-            .and_then(|t| crate::yaml::parse_yaml(&t).ok().flatten());
-        let list = unmatched
+        let problems = unmatched
             .into_iter()
             .map(|k| {
                 let ptr = format!(
                     "/openapi/overrides/{}/~key",
                     crate::yaml::escape_pointer(k)
                 );
-                Diagnostic {
-                    file: loaded.path.clone(),
-                    pos: tree
-                        .as_ref()
-                        .map(|t| t.locate(&ptr))
-                        .unwrap_or(crate::yaml::Pos { line: 1, column: 1 }),
-                    problem: Problem::OpenApi {
-                        pointer: ptr.trim_end_matches("/~key").to_string(),
-                        message: format!(
-                            "override {k:?} matches no operation of {} (give an operationId or `METHOD /path`)",
-                            path.display()
-                        ),
-                    },
-                }
+                let message = format!(
+                    "override {k:?} matches no operation of {} (give an operationId or `METHOD /path`)",
+                    path.display()
+                );
+                (ptr, message)
             })
             .collect();
-        return Err(Error::Invalid(Diagnostics(list)));
+        return Err(spec_errors(loaded, problems));
     }
-    server.upstream = Some(upstream(result.api, file_name(&path)));
+    let mut up = upstream(result.api, file_name(&path), &opts);
+    import_settings(import, &mut up);
+    server.upstream = Some(up);
     Ok((result.inputs, result.warnings))
+}
+
+/// What `--toolsets` and `enable_toolset` can name.
+fn is_toolset_name(name: &str) -> bool {
+    name != "all"
+        && (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+/// Problems of the spec itself, `(JSON pointer, message)`, located in its
+/// file.
+fn spec_errors(loaded: &LoadedSpec, problems: Vec<(String, String)>) -> Error {
+    let tree = std::fs::read_to_string(&loaded.path)
+        .ok()
+        .and_then(|t| crate::yaml::parse_yaml(&t).ok().flatten());
+    let list = problems
+        .into_iter()
+        .map(|(ptr, message)| Diagnostic {
+            file: loaded.path.clone(),
+            pos: tree
+                .as_ref()
+                .map(|t| t.locate(&ptr))
+                .unwrap_or(crate::yaml::Pos { line: 1, column: 1 }),
+            problem: Problem::OpenApi {
+                pointer: ptr.trim_end_matches("/~key").to_string(),
+                message,
+            },
+        })
+        .collect();
+    Error::Invalid(Diagnostics(list))
 }
 
 fn version_text(v: &Value) -> String {

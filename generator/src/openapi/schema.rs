@@ -105,6 +105,14 @@ pub struct Schemas {
     edges: HashMap<String, Vec<String>>,
     recursive: HashSet<String>,
     inlined: HashMap<String, Value>,
+    /// The definitions tool schemas share ([`Schemas::share`]), in the
+    /// order first met.
+    pub shared: Map<String, Value>,
+    /// Bytes of each definition's compact JSON text.
+    text_len: HashMap<String, usize>,
+    /// Why a definition is not a valid schema, or reaches one that is not
+    /// (filled once, on first use).
+    problems: Option<HashMap<String, String>>,
 }
 
 /// Sanitise a definition name so that `#/$defs/<name>` is a plain URI
@@ -287,6 +295,9 @@ impl Schemas {
             edges: HashMap::new(),
             recursive: HashSet::new(),
             inlined: HashMap::new(),
+            shared: Map::new(),
+            text_len: HashMap::new(),
+            problems: None,
         }
     }
 
@@ -894,6 +905,125 @@ impl Schemas {
         }
     }
 
+    /// Add the definitions `schema` reaches to [`Schemas::shared`], the
+    /// table the runtime gives each schema its `$defs` from at start-up
+    /// (`mcpgen_contract::defs`). Each schema's new names go in sorted, so
+    /// the table's order is what per-tool `$defs` moved into one table
+    /// would give. A name already in the table brought everything it
+    /// reaches with it, so the walk stops there: the work is linear in the
+    /// definitions, not in tools × definitions.
+    pub fn share(&mut self, schema: &Value) {
+        let mut stack = Vec::new();
+        refs_in(schema, &mut stack);
+        let mut new = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if self.shared.contains_key(&n) || new.contains(&n) {
+                continue;
+            }
+            if let Some(next) = self.edges.get(&n) {
+                stack.extend(next.iter().cloned());
+            }
+            new.insert(n);
+        }
+        for n in new {
+            let body = self.defs.get(&n).cloned().unwrap_or(json!({}));
+            self.shared.insert(n, body);
+        }
+    }
+
+    /// Whether `schema` with the `$defs` it reaches attached (what a client
+    /// receives) is longer than `limit` bytes of compact JSON. The walk
+    /// stops as soon as the answer is yes.
+    pub fn whole_len_exceeds(&mut self, schema: &Value, limit: usize) -> bool {
+        let bare = schema.to_string().len();
+        let mut stack = Vec::new();
+        refs_in(schema, &mut stack);
+        if stack.is_empty() || !schema.is_object() {
+            return bare > limit;
+        }
+        // `{…,"$defs":{"A":…,"B":…}}`: the bare object's closing brace
+        // moves after the table; a comma unless the object was empty.
+        let mut total = bare + usize::from(bare > 2) + "\"$defs\":{}".len();
+        let mut seen = HashSet::new();
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n.clone()) {
+                continue;
+            }
+            let body = match self.text_len.get(&n) {
+                Some(len) => *len,
+                None => {
+                    let len = self.defs.get(&n).map_or(2, |b| b.to_string().len());
+                    self.text_len.insert(n.clone(), len);
+                    len
+                }
+            };
+            let key = Value::from(n.as_str()).to_string().len();
+            total += key + 1 + body + usize::from(seen.len() > 1);
+            if total > limit {
+                return true;
+            }
+            if let Some(next) = self.edges.get(&n) {
+                stack.extend(next.iter().cloned());
+            }
+        }
+        false
+    }
+
+    /// Why `schema`, with the definitions it reaches, would not be a valid
+    /// JSON Schema 2020-12 for the runtime's validator; None when it is.
+    /// The schema is checked alone (each name it reaches stands in as
+    /// `{}`) and every definition once, so a large document is not
+    /// compiled once per tool.
+    pub fn problem(&mut self, schema: &Value) -> Option<String> {
+        let mut roots = Vec::new();
+        refs_in(schema, &mut roots);
+        if let Err(e) = check_alone(schema, &roots) {
+            return Some(e);
+        }
+        if roots.is_empty() {
+            return None;
+        }
+        if self.problems.is_none() {
+            self.problems = Some(self.definition_problems());
+        }
+        let problems = self.problems.as_ref()?;
+        roots.sort();
+        roots.iter().find_map(|r| problems.get(r).cloned())
+    }
+
+    /// Every definition that is not a valid schema or reaches one that is
+    /// not, with the first such definition's error.
+    fn definition_problems(&self) -> HashMap<String, String> {
+        let mut names: Vec<&String> = self.defs.keys().collect();
+        names.sort();
+        let mut users: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (from, to) in &self.edges {
+            for t in to {
+                users.entry(t.as_str()).or_default().push(from.as_str());
+            }
+        }
+        let mut problems: HashMap<String, String> = HashMap::new();
+        for name in names {
+            let mut refs = Vec::new();
+            refs_in(&self.defs[name], &mut refs);
+            let Err(e) = check_alone(&self.defs[name], &refs) else {
+                continue;
+            };
+            let message = format!("{e}, in definition {name:?}");
+            let mut stack = vec![name.as_str()];
+            while let Some(n) = stack.pop() {
+                if problems.contains_key(n) {
+                    continue;
+                }
+                problems.insert(n.to_string(), message.clone());
+                if let Some(u) = users.get(n) {
+                    stack.extend(u.iter().copied());
+                }
+            }
+        }
+        problems
+    }
+
     fn inline(&mut self, v: &Value) -> Value {
         match v {
             Value::Object(m) => {
@@ -957,6 +1087,21 @@ impl Schemas {
         self.inlined.insert(name.to_string(), v.clone());
         v
     }
+}
+
+/// Whether the runtime's validator accepts `schema` on its own, each
+/// definition it names (`refs`) standing in as `{}`.
+fn check_alone(schema: &Value, refs: &[String]) -> Result<(), String> {
+    let result = match schema {
+        Value::Object(m) if !refs.is_empty() => {
+            let mut m = m.clone();
+            let stubs: Map<String, Value> = refs.iter().map(|r| (r.clone(), json!({}))).collect();
+            m.insert("$defs".into(), Value::Object(stubs));
+            jsonschema::validator_for(&Value::Object(m)).map(drop)
+        }
+        _ => jsonschema::validator_for(schema).map(drop),
+    };
+    result.map_err(|e| e.to_string())
 }
 
 /// Nodes on a cycle of `edges` (Tarjan's strongly connected components,
@@ -1037,6 +1182,79 @@ fn recursive_nodes(edges: &HashMap<String, Vec<String>>) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn schemas(defs: Value) -> Schemas {
+        let mut s = Schemas::new(Dialect::Modern);
+        for (k, v) in defs.as_object().unwrap() {
+            s.defs.insert(k.clone(), v.clone());
+        }
+        s.finish();
+        s
+    }
+
+    fn refs(names: &[&str]) -> Value {
+        let props: Map<String, Value> = names
+            .iter()
+            .map(|n| (n.to_lowercase(), json!({"$ref": format!("#/$defs/{n}")})))
+            .collect();
+        json!({"type": "object", "properties": props})
+    }
+
+    #[test]
+    fn the_shared_table_grows_in_sorted_batches_of_new_names() {
+        let mut s = schemas(json!({
+            "A": {"type": "string"},
+            "B": {"type": "integer"},
+            "C": {"items": {"$ref": "#/$defs/B"}},
+            "D": {"items": {"$ref": "#/$defs/C"}},
+            "E": {"items": {"$ref": "#/$defs/E"}},
+        }));
+        s.share(&refs(&["C"]));
+        s.share(&refs(&["A", "D"]));
+        s.share(&refs(&["E", "B"]));
+        s.share(&json!({"type": "string"}));
+        let names: Vec<&String> = s.shared.keys().collect();
+        assert_eq!(names, ["B", "C", "A", "D", "E"]);
+        assert_eq!(s.shared["C"], s.defs["C"]);
+    }
+
+    #[test]
+    fn the_output_limit_counts_the_bytes_clients_receive() {
+        let mut s = schemas(json!({
+            "A": {"type": "string", "description": "a \"quoted\" é"},
+            "B": {"items": {"$ref": "#/$defs/A"}},
+            "Loop": {"items": {"$ref": "#/$defs/Loop"}},
+        }));
+        for schema in [
+            refs(&["B"]),
+            refs(&["Loop", "A"]),
+            json!({"$ref": "#/$defs/B"}),
+            json!({"type": "object"}),
+        ] {
+            let mut whole = schema.clone();
+            s.attach_defs(&mut whole, false);
+            let len = whole.to_string().len();
+            assert!(!s.whole_len_exceeds(&schema, len), "{whole}");
+            assert!(s.whole_len_exceeds(&schema, len - 1), "{whole}");
+        }
+    }
+
+    #[test]
+    fn a_schema_reaching_an_invalid_definition_is_invalid() {
+        let mut s = schemas(json!({
+            "Bad": {"type": 5},
+            "UsesBad": {"items": {"$ref": "#/$defs/Bad"}},
+            "Fine": {"type": "string"},
+        }));
+        assert_eq!(s.problem(&refs(&["Fine"])), None);
+        let e = s.problem(&refs(&["Fine", "UsesBad"])).unwrap();
+        assert!(e.contains("\"Bad\""), "{e}");
+        assert!(s.problem(&json!({"type": 5})).is_some());
+        assert!(
+            s.problem(&json!({"type": "object", "properties": {"x": {"type": 5}}}))
+                .is_some()
+        );
+    }
 
     #[test]
     fn cycles() {

@@ -75,10 +75,12 @@ pub(crate) fn status(out: &Output, expected: i32) {
 /// refuses stops the server), without compiling that crate.
 pub(crate) fn start_upstream(server: &mcpgen::ir::Server) -> Result<(), String> {
     let up = server.upstream.as_ref().ok_or("no upstream")?;
-    let mut b =
-        mcpgen_runtime::Server::builder(&json(&server.info_json)).upstream(&json(&up.config));
-    for t in &up.tools {
-        b = b.upstream_tool(&json(&t.descriptor), &json(&t.operation));
+    let shared = up.shared();
+    let mut b = mcpgen_runtime::Server::builder(&json(&server.info_json))
+        .upstream(&json(&up.config))
+        .upstream_defs(&json(&shared.table));
+    for (t, d) in up.tools.iter().zip(&shared.tools) {
+        b = b.upstream_tool(&json(d), &json(&t.operation));
     }
     for r in &up.resources {
         b = b.upstream_resource(&json(&r.descriptor), &json(&r.operation));

@@ -178,6 +178,31 @@ async fn dispatch(
     in_flight: &mut JoinSet<()>,
 ) {
     match msg {
+        // MCP 2026-07-28: served statelessly beside the session (which
+        // only lends its cancellation bookkeeping: notifications/cancelled).
+        Message::Request(r)
+            if r.method != "initialize"
+                && server.serves_protocol_2026()
+                && crate::modern::is_modern(&r) =>
+        {
+            let (server, session, out) = (server.clone(), session.clone(), out.clone());
+            in_flight.spawn(async move {
+                let id = r.id.clone();
+                let Some(cancel) = session.begin_request(&id) else {
+                    let e = crate::jsonrpc::ErrorObject::new(
+                        crate::jsonrpc::INVALID_REQUEST,
+                        format!("a request with id {id} is already in flight"),
+                    );
+                    out.send(Message::Response(Response::err(Some(id), e)));
+                    return;
+                };
+                let resp = server.handle_stateless(r, out.clone(), cancel, None).await;
+                session.end_request(&id);
+                if let Some(resp) = resp {
+                    out.send(Message::Response(resp));
+                }
+            });
+        }
         Message::Request(ref r) if r.method != "initialize" => {
             let (server, session, out) = (server.clone(), session.clone(), out.clone());
             in_flight.spawn(async move {

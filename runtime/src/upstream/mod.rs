@@ -21,11 +21,13 @@ mod redact;
 mod refs;
 mod response;
 mod serialize;
+mod tls;
 
 pub use config::UpstreamOverrides;
 pub(crate) use config::split_header_list;
 pub(crate) use error::CallError;
 pub use error::ConfigError;
+pub use tls::TlsOverrides;
 
 use crate::builder::ServerBuilder;
 use crate::context::RequestContext;
@@ -85,6 +87,7 @@ impl Upstream {
         let s = state.as_mut().ok_or(ConfigError::NoUpstream)?;
         let settings = Settings::resolve(s.config.clone(), overrides, &s.user_agent)?;
         settings.warn_about_short_secrets();
+        settings.warn_about_tls();
         *s = State::new(
             s.config.clone(),
             std::mem::take(&mut s.user_agent),
@@ -365,7 +368,8 @@ impl UpstreamBuilder {
             env!("CARGO_PKG_VERSION")
         );
         let config = Arc::new(config);
-        match Settings::resolve(config.clone(), &UpstreamOverrides::default(), &user_agent) {
+        match Settings::resolve_or_defer(config.clone(), &UpstreamOverrides::default(), &user_agent)
+        {
             Ok(settings) if errors.is_empty() => {
                 *self.handle.0.write().unwrap_or_else(|e| e.into_inner()) =
                     Some(State::new(config, user_agent, settings));
@@ -436,6 +440,9 @@ async fn call_tool(
     let Some((settings, red)) = handle.settings() else {
         return CallToolResult::error(CallError::NotConfigured.to_string());
     };
+    if let Some(pending) = &settings.pending {
+        return CallToolResult::error(pending.clone());
+    }
     let mut secrets = vec![];
     let outcome = tokio::select! {
         r = call::execute(&settings, &b.op, &ctx, &args, &b.name, &mut secrets) => Some(r),
@@ -466,6 +473,9 @@ async fn read(
     let (settings, red) = handle
         .settings()
         .ok_or_else(|| McpError::internal(CallError::NotConfigured.to_string()))?;
+    if let Some(pending) = &settings.pending {
+        return Err(McpError::internal(pending.clone()));
+    }
     let mut secrets = vec![];
     let outcome = tokio::select! {
         r = call::execute(&settings, op, &ctx, &args, &uri, &mut secrets) => r,

@@ -10,7 +10,7 @@ use super::params::{Param, ParamList};
 use super::walk::{Globals, OpRef, Selected, split_fixed_query, template_variables};
 use super::{ApiLowering, Draft, Version, s};
 use crate::openapi::doc::Loc;
-use crate::openapi::{Override, names};
+use crate::openapi::{Override, describe, names};
 
 /// The inputs of an operation: parameters and request body.
 struct Inputs {
@@ -109,6 +109,7 @@ impl ApiLowering<'_> {
             operation,
             annotations,
             resource,
+            toolset: selected.toolset.clone(),
         })
     }
 
@@ -235,7 +236,7 @@ impl ApiLowering<'_> {
             media_type: media,
             schema,
             required,
-            description: s(&rb, "description").map(str::to_string),
+            description: self.describe(s(&rb, "description")),
             encoding,
             loc: rb_loc.clone(),
         }))
@@ -402,7 +403,7 @@ impl ApiLowering<'_> {
         let description = ov
             .and_then(|o| o.description.clone())
             .or_else(|| s(x_mcp, "description").map(str::to_string))
-            .or_else(|| Some(description(r, summary.as_ref())));
+            .or_else(|| Some(description(r, summary.as_ref(), self.opts.raw_descriptions)));
         Text {
             base_name,
             explicit_name,
@@ -550,27 +551,15 @@ fn valid_tool_name(n: &str) -> bool {
 }
 
 /// The description from the operation: `Deprecated.`, summary and
-/// description, else `METHOD /path`.
-fn description(r: &OpRef<'_>, summary: Option<&String>) -> String {
-    let d = s(r.op, "description")
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    let mut parts: Vec<String> = Vec::new();
-    if r.op.get("deprecated") == Some(&Value::Bool(true)) {
-        parts.push("Deprecated.".into());
-    }
-    if let Some(sm) = summary {
-        parts.push(sm.clone());
-    }
-    if let Some(d) = d
-        && Some(&d) != summary
-    {
-        parts.push(d);
-    }
-    if parts.is_empty() || parts == ["Deprecated."] {
-        parts.push(format!("{} {}", r.method, r.path));
-    }
-    parts.join("\n\n")
+/// description, else `METHOD /path` (`describe::compose`).
+fn description(r: &OpRef<'_>, summary: Option<&String>, raw: bool) -> String {
+    describe::compose(
+        r.op.get("deprecated") == Some(&Value::Bool(true)),
+        summary.map(String::as_str),
+        s(r.op, "description"),
+        &format!("{} {}", r.method, r.path),
+        raw,
+    )
 }
 
 /// Annotations from the method, then `x-mcp`, then overrides.

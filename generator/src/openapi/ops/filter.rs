@@ -36,6 +36,11 @@ pub(super) struct Facts<'a> {
 }
 
 impl Filter {
+    /// Whether a filter that says something matches (an empty one selects
+    /// nothing): toolsets of the spec.
+    pub(super) fn selects(&self, f: &Facts<'_>) -> bool {
+        !self.is_empty() && self.includes(f)
+    }
     fn is_empty(&self) -> bool {
         self.tags.is_empty()
             && self.operations.is_empty()

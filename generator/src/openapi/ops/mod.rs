@@ -44,6 +44,8 @@ pub struct Api {
     pub upstream: contract::Upstream,
     pub base_url: Option<String>,
     pub tools: Vec<UpstreamItem>,
+    /// The definitions the tools' schemas share (see `ir::Upstream::defs`).
+    pub defs: Map<String, Value>,
     pub resources: Vec<UpstreamItem>,
     pub templates: Vec<UpstreamItem>,
     pub env: Vec<EnvVar>,
@@ -51,6 +53,8 @@ pub struct Api {
     pub notes: Vec<String>,
     /// Keys of `overrides` that matched an operation.
     pub matched_overrides: HashSet<String>,
+    /// The document's tags with a description (`tags`), for toolsets.
+    pub tag_descriptions: Vec<(String, String)>,
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -101,6 +105,7 @@ struct Draft {
     operation: contract::Operation,
     annotations: Map<String, Value>,
     resource: Option<(String, Option<String>, bool)>,
+    toolset: String,
 }
 
 impl<'a> ApiLowering<'a> {
@@ -147,6 +152,15 @@ impl<'a> ApiLowering<'a> {
         }
     }
 
+    /// A parameter's or body's description as the tool shows it: cleaned
+    /// for a model (`describe::clean`) unless `raw_descriptions`.
+    fn describe(&self, text: Option<&str>) -> Option<String> {
+        match self.opts.raw_descriptions {
+            true => text.map(str::to_string),
+            false => text.map(super::describe::clean).filter(|t| !t.is_empty()),
+        }
+    }
+
     /// Lower everything; `taken` are tool names already used by the spec.
     pub fn lower(mut self, package: &str, taken: &HashSet<String>) -> Api {
         let mut api = self.info();
@@ -161,11 +175,18 @@ impl<'a> ApiLowering<'a> {
         api.env = security.env;
         api.notes = security.notes;
         let drafts = self.operations(&security.schemes);
+        crate::tick("operations read");
         api.notes.extend(own_servers_note(&drafts));
         self.schemas.drain(self.docs, self.f);
         self.schemas.finish();
-        let names = self.unique_names(&drafts, taken);
+        crate::tick("definitions converted");
+        // The runtime's meta-tools keep their names.
+        let mut taken = taken.clone();
+        taken.extend(super::surface::META_TOOLS.iter().map(|m| (*m).to_owned()));
+        let names = self.unique_names(&drafts, &taken);
         let dropped_outputs = self.append_items(&mut api, drafts, names);
+        crate::tick("tools built");
+        api.defs = std::mem::take(&mut self.schemas.shared);
         api.matched_overrides = std::mem::take(&mut self.matched);
         if dropped_outputs > 0 {
             let limit = self.output_limit();
@@ -194,7 +215,19 @@ impl<'a> ApiLowering<'a> {
     /// `openapi::lower`).
     fn info(&self) -> Api {
         let info = self.root().get("info").cloned().unwrap_or(Value::Null);
+        let tag_descriptions = self
+            .root()
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| {
+                let d = super::surface::tag_description(s(t, "description")?)?;
+                Some((s(t, "name")?.to_owned(), d))
+            })
+            .collect();
         Api {
+            tag_descriptions,
             description: s(&info, "description").map(str::to_string),
             version: match info.get("version") {
                 Some(Value::String(v)) => Some(v.clone()),
@@ -299,11 +332,20 @@ impl<'a> ApiLowering<'a> {
     }
 
     /// A draft as a tool; true when its output schema was too large to keep.
+    /// Its schemas name definitions by `#/$defs/<name>` and those go to the
+    /// shared table ([`Schemas::share`]); with `inline_refs` or
+    /// `self_contained_schemas` each schema carries its own `$defs`
+    /// instead ([`Schemas::attach_defs`]).
     fn tool_item(&mut self, d: Draft, name: String) -> (UpstreamItem, bool) {
+        let whole = self.opts.inline_refs || self.opts.self_contained_schemas;
         let inline = self.opts.inline_refs;
         let mut input = d.input;
-        self.schemas.attach_defs(&mut input, inline);
-        self.check_schema(&d.loc, &input, "input");
+        if whole {
+            self.schemas.attach_defs(&mut input, inline);
+        }
+        if self.check_schema(&d.loc, &input, "input", whole) && !whole {
+            self.schemas.share(&input);
+        }
         let mut desc = Map::new();
         desc.insert("name".into(), name.clone().into());
         if let Some(t) = &d.title {
@@ -315,10 +357,19 @@ impl<'a> ApiLowering<'a> {
         desc.insert("inputSchema".into(), input);
         let mut dropped = false;
         if let Some(mut out) = d.output {
-            self.schemas.attach_defs(&mut out, inline);
-            if out.to_string().len() > self.output_limit() {
+            let limit = self.output_limit();
+            let too_large = if whole {
+                self.schemas.attach_defs(&mut out, inline);
+                out.to_string().len() > limit
+            } else {
+                self.schemas.whole_len_exceeds(&out, limit)
+            };
+            if too_large {
                 dropped = true;
-            } else if self.check_schema(&d.loc, &out, "output") {
+            } else if self.check_schema(&d.loc, &out, "output", whole) {
+                if !whole {
+                    self.schemas.share(&out);
+                }
                 desc.insert("outputSchema".into(), out);
             }
         }
@@ -331,37 +382,42 @@ impl<'a> ApiLowering<'a> {
             descriptor: desc,
             operation: d.operation,
             uri: None,
+            toolset: Some(d.toolset),
         };
         (item, dropped)
     }
 
-    /// Whether the runtime's validator will accept `schema`; a generator
+    /// Whether the runtime's validator will accept `schema` (`whole`: with
+    /// its own `$defs`; else with the definitions it reaches); a generator
     /// bug or an unusual document otherwise.
-    fn check_schema(&mut self, loc: &Loc, schema: &Value, what: &str) -> bool {
-        match jsonschema::validator_for(schema) {
-            Ok(_) => true,
-            Err(e) => {
-                let message = format!(
-                    "the {what} schema of this operation is not a valid JSON Schema 2020-12 ({e})"
-                );
-                if what == "output" {
-                    self.f
-                        .warn(loc, format!("{message}; no outputSchema emitted"));
-                } else {
-                    self.f.error(loc, message);
-                }
-                false
-            }
+    fn check_schema(&mut self, loc: &Loc, schema: &Value, what: &str, whole: bool) -> bool {
+        let problem = match whole {
+            true => jsonschema::validator_for(schema)
+                .err()
+                .map(|e| e.to_string()),
+            false => self.schemas.problem(schema),
+        };
+        let Some(e) = problem else {
+            return true;
+        };
+        let message =
+            format!("the {what} schema of this operation is not a valid JSON Schema 2020-12 ({e})");
+        if what == "output" {
+            self.f
+                .warn(loc, format!("{message}; no outputSchema emitted"));
+        } else {
+            self.f.error(loc, message);
         }
+        false
     }
 
     /// `servers[0]` (3.x) or `schemes`/`host`/`basePath` (2.0), variables
     /// substituted with their defaults.
     fn base_url(&mut self) -> Option<String> {
-        let root = self.root().clone();
+        let root = self.root();
         if self.version == Version::Swagger2 {
-            let host = s(&root, "host");
-            let base = s(&root, "basePath").unwrap_or("");
+            let host = s(root, "host");
+            let base = s(root, "basePath").unwrap_or("");
             let schemes: Vec<&str> = root
                 .get("schemes")
                 .and_then(Value::as_array)
@@ -378,10 +434,9 @@ impl<'a> ApiLowering<'a> {
                 None => None,
             };
         }
-        let servers = root.get("servers").and_then(Value::as_array)?;
-        let server = servers.first()?;
+        let server = root.get("servers")?.as_array()?.first()?.clone();
         let loc = self.root.at("servers").idx(0);
-        self.server_url(server, &loc, true)
+        self.server_url(&server, &loc, true)
     }
 
     /// A Server Object's URL with its variables substituted by their
@@ -512,6 +567,7 @@ fn resource_item(
         descriptor: desc,
         operation: d.operation,
         uri: Some(uri),
+        toolset: None,
     }
 }
 

@@ -152,7 +152,7 @@ impl ApiLowering<'_> {
             return None;
         }
         let required = p.get("required") == Some(&Value::Bool(true));
-        let description = s(p, "description").map(str::to_string);
+        let description = self.describe(s(p, "description"));
         if location == "body" {
             let schema = match p.get("schema") {
                 Some(v) => self

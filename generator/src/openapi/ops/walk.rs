@@ -37,13 +37,22 @@ pub(super) struct OpRef<'a> {
 pub(super) struct Selected {
     pub(super) ov: Option<Override>,
     pub(super) x_mcp: Value,
+    /// The toolset the operation belongs to (`super::super::surface`).
+    pub(super) toolset: String,
 }
 
 impl ApiLowering<'_> {
     pub(super) fn operations(&mut self, schemes: &NamedMap<Scheme>) -> Vec<Draft> {
         let mut drafts = Vec::new();
         let paths_loc = self.root.at("paths");
-        let Some(Value::Object(paths)) = self.docs.get(&paths_loc).cloned() else {
+        // The path names only: the whole `paths` object is most of a large
+        // document, and each operation is read where it is.
+        let Some(paths) = self
+            .docs
+            .get(&paths_loc)
+            .and_then(Value::as_object)
+            .map(|m| m.keys().cloned().collect::<Vec<String>>())
+        else {
             if self.docs.get(&paths_loc).is_none() {
                 self.f
                     .warn(&self.root, "the document has no `paths`: no tools");
@@ -56,7 +65,7 @@ impl ApiLowering<'_> {
             produces: self.root().get("produces").cloned(),
             schemes,
         };
-        for (path, _) in &paths {
+        for path in &paths {
             let Some((item_loc, item)) = self.path_item(&paths_loc, path) else {
                 continue;
             };
@@ -134,7 +143,29 @@ impl ApiLowering<'_> {
             Some(h) => h,
             None => x_mcp.get("hidden") == Some(&Value::Bool(true)),
         };
-        (!hidden).then_some(Selected { ov, x_mcp })
+        let toolset = self.toolset_of(&facts);
+        (!hidden).then_some(Selected { ov, x_mcp, toolset })
+    }
+
+    /// The first toolset of the spec's `toolsets` that matches (`other` when
+    /// none does); without them, the operation's first tag in snake case
+    /// (`other` for an untagged one).
+    fn toolset_of(&self, facts: &Facts<'_>) -> String {
+        const OTHER: &str = "other";
+        if !self.opts.toolsets.is_empty() {
+            return self
+                .opts
+                .toolsets
+                .iter()
+                .find(|t| t.filter.selects(facts))
+                .map_or_else(|| OTHER.to_owned(), |t| t.name.clone());
+        }
+        facts
+            .tags
+            .first()
+            .map(|t| crate::names::snake_splitting_at_symbols(t))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| OTHER.to_owned())
     }
 
     /// Whether the runtime can call this method and path at all; a warning

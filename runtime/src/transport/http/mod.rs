@@ -10,6 +10,7 @@
 mod body;
 mod conn;
 mod guard;
+pub mod modern;
 mod streams;
 
 use crate::jsonrpc::{self, ErrorObject, Message, Request, RequestId, Response};
@@ -211,6 +212,21 @@ async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) 
             &format!("{reason}: {why}"),
         );
     }
+    if matches!(*req.method(), Method::GET | Method::DELETE)
+        && st.server.serves_protocol_2026()
+        && modern::is_modern_stream_request(req.headers())
+    {
+        // MCP 2026-07-28 has no GET stream and no session to delete.
+        let mut r = error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            jsonrpc::INVALID_REQUEST,
+            "Method Not Allowed: MCP 2026-07-28 serves POST only",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
     match *req.method() {
         Method::POST => post(st, req).await,
         Method::GET => get(st, req.headers()),
@@ -379,10 +395,26 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         Message::Request(r) => Some(r.id.clone()),
         _ => None,
     };
-    if let Message::Request(r) = &msg
-        && r.method == "initialize"
-    {
-        return initialize(&st, r.clone()).await;
+    // MCP 2026-07-28: stateless, no session involved.
+    let msg = match msg {
+        Message::Request(r) if modern::wants(&st, headers, &r) => {
+            return modern::post(&st, headers, r).await;
+        }
+        other => other,
+    };
+    match &msg {
+        Message::Request(r) if r.method == "initialize" => {
+            return initialize(&st, r.clone()).await;
+        }
+        // 2026-07-28 defines no client notifications over HTTP: accepted, ignored.
+        Message::Notification(n)
+            if st.server.serves_protocol_2026()
+                && !headers.contains_key(SESSION_HEADER)
+                && crate::modern::has_modern_meta(n.params.as_ref()) =>
+        {
+            return StatusCode::ACCEPTED.into_response();
+        }
+        _ => {}
     }
     let session = match find_session(&st, headers, request_id.clone()) {
         Ok(s) => s,
