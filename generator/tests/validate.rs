@@ -117,6 +117,21 @@ fn type_errors_carry_positions() {
 }
 
 #[test]
+fn cache_hints_are_checked() {
+    let ok =
+        "server:\n  name: demo\n  version: 1.0.0\n  cache:\n    ttlMs: 60000\n    scope: public\n";
+    assert!(load_str(ok, Path::new("t.yaml"), Path::new(".")).is_ok());
+    expect(
+        "server:\n  name: demo\n  version: 1.0.0\n  cache:\n    ttlMs: 5\n    scope: shared\n",
+        &[("6:12", "unknown variant `shared`")],
+    );
+    expect(
+        "server:\n  name: demo\n  version: 1.0.0\n  cache:\n    ttlMs: -1\n    scope: public\n",
+        &[("5:12", "invalid value")],
+    );
+}
+
+#[test]
 fn tool_names() {
     expect(
         &spec("tools:\n  - name: a b\n"),

@@ -69,6 +69,11 @@ pub(crate) struct Args {
     /// gets 503.
     #[arg(long, default_value_t = 10_000, env = "MCP_MAX_SESSIONS", value_parser = parse_positive)]
     pub(crate) max_sessions: usize,
+    /// Also serve MCP 2026-07-28 (stateless requests) beside 2025-11-25.
+    /// Off by default: the modern path cannot ask the client for input yet
+    /// (docs/protocol-2026.md), and dual-era clients would pick it.
+    #[arg(long, env = "MCP_PROTOCOL_2026")]
+    pub(crate) protocol_2026: bool,
     #[cfg(feature = "upstream")]
     #[command(flatten)]
     pub(crate) upstream: UpstreamArgs,
@@ -271,6 +276,7 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    server.set_protocol_2026(args.protocol_2026);
     #[cfg(feature = "upstream")]
     if let Err(e) = configure_upstream(&server, &args.upstream) {
         eprintln!("error: {e}");

@@ -11,6 +11,10 @@ pub mod jsonrpc;
 mod lifecycle;
 mod logging;
 pub mod model;
+// MCP 2026-07-28: the stateless request path (era detection, `_meta`,
+// result envelope, error codes).
+#[doc(hidden)]
+pub mod modern;
 mod pagination;
 mod prompts;
 mod resources;

@@ -138,6 +138,24 @@ pub struct TestSlowOperationArgs {
     pub seconds: f64,
 }
 
+/// Arguments of the `test_missing_capability` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestMissingCapabilityArgs {}
+
+/// Arguments of the `test_streaming_elicitation` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestStreamingElicitationArgs {}
+
+/// Arguments of the `test_logging_tool` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestLoggingToolArgs {}
+
 /// Variables of the `template` resource template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
@@ -335,6 +353,33 @@ pub trait Handlers: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         args: TestSlowOperationArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_missing_capability`
+    ///
+    /// Asks the client's model for a completion (sampling/createMessage), so a request that did not declare the sampling capability is refused.
+    fn test_missing_capability(
+        &self,
+        ctx: RequestContext,
+        args: TestMissingCapabilityArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_streaming_elicitation`
+    ///
+    /// Reports progress, then asks the user for input (elicitation/create) and returns the answer.
+    fn test_streaming_elicitation(
+        &self,
+        ctx: RequestContext,
+        args: TestStreamingElicitationArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_logging_tool`
+    ///
+    /// Sends info log messages, which reach the client only at the level it asked for.
+    fn test_logging_tool(
+        &self,
+        ctx: RequestContext,
+        args: TestLoggingToolArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
 
     /// Resource `stats` (test://stats)
@@ -764,6 +809,55 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_slow_operation(&h, ctx, args).await },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_missing_capability",
+  "title": "Needs sampling",
+  "description": "Asks the client's model for a completion (sampling/createMessage), so a request that did not declare the sampling capability is refused.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_missing_capability(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_streaming_elicitation",
+  "title": "Elicitation on a stream",
+  "description": "Reports progress, then asks the user for input (elicitation/create) and returns the answer.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_streaming_elicitation(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_logging_tool",
+  "title": "Logging only when asked",
+  "description": "Sends info log messages, which reach the client only at the level it asked for.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move { H::test_logging_tool(&h, ctx, args).await },
             ),
         )
         .resource_text(

@@ -47,6 +47,158 @@ pub const UPSTREAM: &str = r#"{
   }
 }"#;
 
+/// How `tools/list` presents the tools and the toolset of each tool
+/// (docs/surfaces.md); `--tool-surface` and `--toolsets` override it at start-up.
+pub const TOOL_SURFACE: &str = r#"{
+  "surface": "all",
+  "toolsets": [
+    {
+      "name": "redirects",
+      "description": "Returns different redirect responses",
+      "tools": [
+        "get_absolute_redirect_n",
+        "get_redirect_to",
+        "put_redirect_to",
+        "post_redirect_to",
+        "delete_redirect_to",
+        "patch_redirect_to",
+        "trace_redirect_to",
+        "get_redirect_n",
+        "get_relative_redirect_n"
+      ]
+    },
+    {
+      "name": "anything",
+      "description": "Returns anything that is passed to request",
+      "tools": [
+        "get_anything",
+        "put_anything",
+        "post_anything",
+        "delete_anything",
+        "patch_anything",
+        "trace_anything",
+        "get_anything_anything",
+        "put_anything_anything",
+        "post_anything_anything",
+        "delete_anything_anything",
+        "patch_anything_anything",
+        "trace_anything_anything"
+      ]
+    },
+    {
+      "name": "dynamic_data",
+      "description": "Generates random and dynamic data",
+      "tools": [
+        "get_base64_value",
+        "get_bytes_n",
+        "get_delay_delay",
+        "put_delay_delay",
+        "post_delay_delay",
+        "delete_delay_delay",
+        "patch_delay_delay",
+        "trace_delay_delay",
+        "get_drip",
+        "get_links_n_offset",
+        "get_range_numbytes",
+        "get_stream_bytes_n",
+        "get_stream_n",
+        "get_uuid"
+      ]
+    },
+    {
+      "name": "auth",
+      "description": "Auth methods",
+      "tools": [
+        "get_basic_auth_user_passwd",
+        "get_bearer",
+        "get_digest_auth_qop_user_passwd",
+        "get_digest_auth_qop_user_passwd_algorithm",
+        "get_digest_auth_qop_user_passwd_algorithm_stale_after",
+        "get_hidden_basic_auth_user_passwd"
+      ]
+    },
+    {
+      "name": "response_formats",
+      "description": "Returns responses in different data formats",
+      "tools": [
+        "get_brotli",
+        "get_deflate",
+        "get_deny",
+        "get_encoding_utf8",
+        "get_gzip",
+        "get_html",
+        "get_json",
+        "get_robots_txt",
+        "get_xml"
+      ]
+    },
+    {
+      "name": "response_inspection",
+      "description": "Inspect the response data like caching and headers",
+      "tools": [
+        "get_cache",
+        "get_cache_value",
+        "get_etag_etag",
+        "get_response_headers",
+        "post_response_headers"
+      ]
+    },
+    {
+      "name": "cookies",
+      "description": "Creates, reads and deletes Cookies",
+      "tools": [
+        "get_cookies",
+        "get_cookies_delete",
+        "get_cookies_set",
+        "get_cookies_set_name_value"
+      ]
+    },
+    {
+      "name": "http_methods",
+      "description": "Testing different HTTP verbs",
+      "tools": [
+        "delete_delete",
+        "get_get",
+        "patch_patch",
+        "post_post",
+        "put_put"
+      ]
+    },
+    {
+      "name": "request_inspection",
+      "description": "Inspect the request data",
+      "tools": [
+        "get_headers",
+        "get_ip",
+        "get_user_agent"
+      ]
+    },
+    {
+      "name": "images",
+      "description": "Returns different image formats",
+      "tools": [
+        "get_image",
+        "get_image_jpeg",
+        "get_image_png",
+        "get_image_svg",
+        "get_image_webp"
+      ]
+    },
+    {
+      "name": "status_codes",
+      "description": "Generates responses with given status code",
+      "tools": [
+        "get_status_codes",
+        "put_status_codes",
+        "post_status_codes",
+        "delete_status_codes",
+        "patch_status_codes",
+        "trace_status_codes"
+      ]
+    }
+  ]
+}"#;
+
 /// Schema definitions shared by the tools below: each tool's `inputSchema`
 /// and `outputSchema` gets the ones it reaches as `$defs` at start-up.
 pub const UPSTREAM_DEFS: &str = r#"{}"#;
@@ -2905,158 +3057,6 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 
 /// Resources read from the upstream API: (MCP resource descriptor, operation descriptor).
 pub const UPSTREAM_RESOURCES: &[(&str, &str)] = &[];
-
-/// How `tools/list` presents the tools and the toolset of each tool
-/// (docs/surfaces.md); `--tool-surface` and `--toolsets` override it at start-up.
-pub const TOOL_SURFACE: &str = r#"{
-  "surface": "all",
-  "toolsets": [
-    {
-      "name": "redirects",
-      "description": "Returns different redirect responses",
-      "tools": [
-        "get_absolute_redirect_n",
-        "get_redirect_to",
-        "put_redirect_to",
-        "post_redirect_to",
-        "delete_redirect_to",
-        "patch_redirect_to",
-        "trace_redirect_to",
-        "get_redirect_n",
-        "get_relative_redirect_n"
-      ]
-    },
-    {
-      "name": "anything",
-      "description": "Returns anything that is passed to request",
-      "tools": [
-        "get_anything",
-        "put_anything",
-        "post_anything",
-        "delete_anything",
-        "patch_anything",
-        "trace_anything",
-        "get_anything_anything",
-        "put_anything_anything",
-        "post_anything_anything",
-        "delete_anything_anything",
-        "patch_anything_anything",
-        "trace_anything_anything"
-      ]
-    },
-    {
-      "name": "dynamic_data",
-      "description": "Generates random and dynamic data",
-      "tools": [
-        "get_base64_value",
-        "get_bytes_n",
-        "get_delay_delay",
-        "put_delay_delay",
-        "post_delay_delay",
-        "delete_delay_delay",
-        "patch_delay_delay",
-        "trace_delay_delay",
-        "get_drip",
-        "get_links_n_offset",
-        "get_range_numbytes",
-        "get_stream_bytes_n",
-        "get_stream_n",
-        "get_uuid"
-      ]
-    },
-    {
-      "name": "auth",
-      "description": "Auth methods",
-      "tools": [
-        "get_basic_auth_user_passwd",
-        "get_bearer",
-        "get_digest_auth_qop_user_passwd",
-        "get_digest_auth_qop_user_passwd_algorithm",
-        "get_digest_auth_qop_user_passwd_algorithm_stale_after",
-        "get_hidden_basic_auth_user_passwd"
-      ]
-    },
-    {
-      "name": "response_formats",
-      "description": "Returns responses in different data formats",
-      "tools": [
-        "get_brotli",
-        "get_deflate",
-        "get_deny",
-        "get_encoding_utf8",
-        "get_gzip",
-        "get_html",
-        "get_json",
-        "get_robots_txt",
-        "get_xml"
-      ]
-    },
-    {
-      "name": "response_inspection",
-      "description": "Inspect the response data like caching and headers",
-      "tools": [
-        "get_cache",
-        "get_cache_value",
-        "get_etag_etag",
-        "get_response_headers",
-        "post_response_headers"
-      ]
-    },
-    {
-      "name": "cookies",
-      "description": "Creates, reads and deletes Cookies",
-      "tools": [
-        "get_cookies",
-        "get_cookies_delete",
-        "get_cookies_set",
-        "get_cookies_set_name_value"
-      ]
-    },
-    {
-      "name": "http_methods",
-      "description": "Testing different HTTP verbs",
-      "tools": [
-        "delete_delete",
-        "get_get",
-        "patch_patch",
-        "post_post",
-        "put_put"
-      ]
-    },
-    {
-      "name": "request_inspection",
-      "description": "Inspect the request data",
-      "tools": [
-        "get_headers",
-        "get_ip",
-        "get_user_agent"
-      ]
-    },
-    {
-      "name": "images",
-      "description": "Returns different image formats",
-      "tools": [
-        "get_image",
-        "get_image_jpeg",
-        "get_image_png",
-        "get_image_svg",
-        "get_image_webp"
-      ]
-    },
-    {
-      "name": "status_codes",
-      "description": "Generates responses with given status code",
-      "tools": [
-        "get_status_codes",
-        "put_status_codes",
-        "post_status_codes",
-        "delete_status_codes",
-        "patch_status_codes",
-        "trace_status_codes"
-      ]
-    }
-  ]
-}"#;
 
 /// Resource templates read from the upstream API: (MCP template descriptor, operation descriptor).
 pub const UPSTREAM_RESOURCE_TEMPLATES: &[(&str, &str)] = &[];

@@ -258,6 +258,7 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
         .instructions(
             "Use `create_note` to store something worth remembering and `search_notes` to find it again. Notes are also readable as resources at notes://notes/{id}.",
         )
+        .cache_hints(30000, "private")
         .tool(
             r#"{
   "name": "create_note",

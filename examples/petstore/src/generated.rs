@@ -59,6 +59,52 @@ pub const UPSTREAM: &str = r#"{
   }
 }"#;
 
+/// How `tools/list` presents the tools and the toolset of each tool
+/// (docs/surfaces.md); `--tool-surface` and `--toolsets` override it at start-up.
+pub const TOOL_SURFACE: &str = r#"{
+  "surface": "all",
+  "toolsets": [
+    {
+      "name": "pet",
+      "description": "Everything about your Pets",
+      "tools": [
+        "update_pet",
+        "add_pet",
+        "find_pets_by_status",
+        "find_pets_by_tags",
+        "get_pet_by_id",
+        "update_pet_with_form",
+        "delete_pet",
+        "upload_file"
+      ]
+    },
+    {
+      "name": "store",
+      "description": "Access to Petstore orders",
+      "tools": [
+        "get_inventory",
+        "place_order",
+        "get_order_by_id",
+        "delete_order"
+      ]
+    },
+    {
+      "name": "user",
+      "description": "Operations about user",
+      "tools": [
+        "create_user",
+        "create_users_with_array_input",
+        "create_users_with_list_input",
+        "login_user",
+        "logout_user",
+        "get_user_by_name",
+        "update_user",
+        "delete_user"
+      ]
+    }
+  ]
+}"#;
+
 /// Schema definitions shared by the tools below: each tool's `inputSchema`
 /// and `outputSchema` gets the ones it reaches as `$defs` at start-up.
 pub const UPSTREAM_DEFS: &str = r##"{
@@ -1371,52 +1417,6 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 
 /// Resources read from the upstream API: (MCP resource descriptor, operation descriptor).
 pub const UPSTREAM_RESOURCES: &[(&str, &str)] = &[];
-
-/// How `tools/list` presents the tools and the toolset of each tool
-/// (docs/surfaces.md); `--tool-surface` and `--toolsets` override it at start-up.
-pub const TOOL_SURFACE: &str = r#"{
-  "surface": "all",
-  "toolsets": [
-    {
-      "name": "pet",
-      "description": "Everything about your Pets",
-      "tools": [
-        "update_pet",
-        "add_pet",
-        "find_pets_by_status",
-        "find_pets_by_tags",
-        "get_pet_by_id",
-        "update_pet_with_form",
-        "delete_pet",
-        "upload_file"
-      ]
-    },
-    {
-      "name": "store",
-      "description": "Access to Petstore orders",
-      "tools": [
-        "get_inventory",
-        "place_order",
-        "get_order_by_id",
-        "delete_order"
-      ]
-    },
-    {
-      "name": "user",
-      "description": "Operations about user",
-      "tools": [
-        "create_user",
-        "create_users_with_array_input",
-        "create_users_with_list_input",
-        "login_user",
-        "logout_user",
-        "get_user_by_name",
-        "update_user",
-        "delete_user"
-      ]
-    }
-  ]
-}"#;
 
 /// Resource templates read from the upstream API: (MCP template descriptor, operation descriptor).
 pub const UPSTREAM_RESOURCE_TEMPLATES: &[(&str, &str)] = &[];

@@ -61,6 +61,9 @@ pub struct Server {
     pub info_json: Value,
     /// MCP `instructions` sent with the `initialize` result.
     pub instructions: Option<String>,
+    /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results, when the
+    /// spec sets them (else the runtime's defaults).
+    pub cache: Option<CacheHints>,
     /// Tools backed by a `Handlers` method.
     pub tools: Vec<Tool>,
     /// Resources with fixed contents or a handler.
@@ -353,4 +356,13 @@ fn opt_json_text<S: Serializer>(value: &Option<Value>, s: S) -> Result<S::Ok, S:
         Some(v) => json_text(v, s),
         None => s.serialize_none(),
     }
+}
+
+/// `ServerBuilder::cache_hints` arguments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheHints {
+    /// Milliseconds.
+    pub ttl_ms: u64,
+    /// `public` or `private`.
+    pub scope: String,
 }

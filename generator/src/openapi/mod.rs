@@ -520,6 +520,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
             instructions: None,
             icons: Vec::new(),
             website_url: None,
+            cache: None,
         },
         tools: Vec::new(),
         resources: Vec::new(),

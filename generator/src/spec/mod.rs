@@ -278,6 +278,42 @@ pub struct ServerInfo {
     /// The server's website.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_url: Option<String>,
+    /// Caching hints of MCP 2026-07-28 results (`server/discover`, the lists,
+    /// `resources/read`) whose handler sets none. Without it: `ttlMs` 0 and
+    /// `cacheScope` private.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheHints>,
+}
+
+/// `ttlMs` and `cacheScope` put on cacheable MCP 2026-07-28 results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CacheHints {
+    /// How long (milliseconds) a client may use a result before fetching it again.
+    pub ttl_ms: u64,
+    /// `public`: no user-specific data, any cache may share it; `private`:
+    /// reuse only within the same authorization context.
+    pub scope: CacheScope,
+}
+
+/// Who may share a cached result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheScope {
+    /// Any client or intermediary, across authorization contexts.
+    Public,
+    /// Only within the same authorization context.
+    Private,
+}
+
+impl CacheScope {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheScope::Public => "public",
+            CacheScope::Private => "private",
+        }
+    }
 }
 
 /// An icon (MCP `Icon`).
