@@ -3,24 +3,34 @@
 # pinned in tests/interop/package-lock.json) against the conformance server
 # (examples/conformance) over Streamable HTTP.
 #
-#   scripts/conformance.sh                 # --suite all
-#   scripts/conformance.sh --scenario X    # one scenario, checks printed in full
+#   scripts/conformance.sh                 # all three runs below
+#   scripts/conformance.sh --scenario X    # one 0.1.16 scenario, checks printed in full
 #
-# The suite runs with an empty --expected-failures baseline, so a scenario
-# that produces any FAILURE *or WARNING* fails the run. Per-check results are
-# kept in results/conformance/ (git-ignored). Exit status: 0 only for
-# 0 failed and 0 warnings.
+# The runs, against one server:
+#   1. 0.1.16 --suite all, with an empty --expected-failures baseline, so a
+#      scenario that produces any FAILURE *or WARNING* fails the run;
+#   2. 0.2.0-alpha.12 --requirements 2025-11-25: every scored scenario must
+#      pass, with no failed check and no warning in any scenario;
+#   3. 0.2.0-alpha.12 --requirements 2026-07-28: fails only if fewer scored
+#      scenarios pass than MIN_2026_PASSES (what the server reaches today;
+#      the rest need MRTR, see docs/protocol-2026.md). The counts are printed.
+# Per-check results are kept in results/conformance/ (git-ignored).
 #
 # Environment: SERVER_BIN=path skips the build; CONFORMANCE_PORT picks the port.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-[[ -x "$NODE" && -f "$CONFORMANCE_JS" ]] || "$ROOT/scripts/setup.sh"
+[[ -x "$NODE" && -f "$CONFORMANCE_JS" && -f "$CONFORMANCE02_JS" ]] || "$ROOT/scripts/setup.sh"
+
+# Scored 2026-07-28 scenarios passing today (of 37): raise it as more pass.
+MIN_2026_PASSES=27
 
 select=(--suite all)
+only_016=""
 if [[ $# -gt 0 ]]; then
     select=("$@")
+    only_016=1
 fi
 
 bin="$(build_server)"
@@ -48,7 +58,8 @@ trap 'exit 130' INT TERM
 port=""
 for attempt in 1 2 3; do
     port="${CONFORMANCE_PORT:-$(free_port)}"
-    MCP_LOG="${MCP_LOG:-info}" "$bin" --transport http --bind "127.0.0.1:$port" \
+    # Both eras on one endpoint: every run below goes to this one server.
+    MCP_LOG="${MCP_LOG:-info}" "$bin" --transport http --bind "127.0.0.1:$port" --protocol-2026 \
         </dev/null >"$out/server.log" 2>&1 &
     pid=$!
     if wait_for_port "$port" "$pid" 30; then
@@ -63,22 +74,9 @@ for attempt in 1 2 3; do
 done
 url="http://127.0.0.1:$port/mcp"
 
-log "conformance: $("$NODE" "$CONFORMANCE_JS" --version) ${select[*]} against $url"
-set +e
-timeout 900 "$NODE" "$CONFORMANCE_JS" server --url "$url" "${select[@]}" \
-    --expected-failures "$baseline" -o "$out" </dev/null >"$out/conformance.log" 2>&1
-rc=$?
-set -e
-
-if [[ " ${select[*]} " == *" --scenario "* ]]; then
-    cat "$out/conformance.log"
-else
-    # The suite's own summary: one line per scenario, the totals, the baseline verdict.
-    sed -n '/=== SUMMARY ===/,$p' "$out/conformance.log"
-fi
-
-# Every non-SUCCESS, non-INFO check, with its message (suite mode prints none of them).
-bad="$("$(host_python)" - "$out" <<'PY'
+# Every non-SUCCESS, non-INFO check of a run, with its message.
+bad_checks() {
+    "$(host_python)" - "$1" <<'PY'
 import json, pathlib, sys
 for path in sorted(pathlib.Path(sys.argv[1]).glob("*/checks.json")):
     for c in json.loads(path.read_text()):
@@ -86,20 +84,95 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob("*/checks.json")):
             msg = f" -- {c['errorMessage']}" if c.get("errorMessage") else ""
             print(f"  {c['status']} [{c.get('id')}] {c.get('description', '')}{msg}")
 PY
-)"
+}
+
+server_log_tail() {
+    echo "--- last lines of the server log ---" >&2
+    tail -n 30 "$out/server.log" >&2
+}
+
+# --- 1. 0.1.16 --suite all ----------------------------------------------------
+run="$out/0.1.16"
+mkdir -p "$run"
+log "conformance: $("$NODE" "$CONFORMANCE_JS" --version) ${select[*]} against $url"
+set +e
+timeout 900 "$NODE" "$CONFORMANCE_JS" server --url "$url" "${select[@]}" \
+    --expected-failures "$baseline" -o "$run" </dev/null >"$run/conformance.log" 2>&1
+rc=$?
+set -e
+
+if [[ -n "$only_016" ]]; then
+    cat "$run/conformance.log"
+else
+    # The suite's own summary: one line per scenario, the totals, the baseline verdict.
+    sed -n '/=== SUMMARY ===/,$p' "$run/conformance.log"
+fi
+
+bad="$(bad_checks "$run")"
 warnings="$(printf '%s' "$bad" | grep -c '^  WARNING' || true)"
 failures="$(printf '%s' "$bad" | grep -c '^  FAILURE' || true)"
-scenarios="$(find "$out" -name checks.json | wc -l)"
+scenarios="$(find "$run" -name checks.json | wc -l)"
 
 if [[ -n "$bad" ]]; then
     printf '\nChecks that did not pass:\n%s\n' "$bad"
 fi
 if [[ $rc -eq 124 ]]; then
-    die "the conformance suite timed out (log: $out/conformance.log, server log: $out/server.log)"
+    die "the conformance suite timed out (log: $run/conformance.log, server log: $out/server.log)"
 fi
-echo "conformance: $scenarios scenarios, $failures failed checks, $warnings warnings (details: results/conformance/)"
+echo "conformance 0.1.16: $scenarios scenarios, $failures failed checks, $warnings warnings (details: results/conformance/0.1.16/)"
 if [[ $rc -ne 0 || $failures -ne 0 || $warnings -ne 0 || $scenarios -eq 0 ]]; then
-    echo "--- last lines of the server log ---" >&2
-    tail -n 30 "$out/server.log" >&2
-    die "conformance suite failed (exit $rc, $failures failed checks, $warnings warnings)"
+    server_log_tail
+    die "conformance suite 0.1.16 failed (exit $rc, $failures failed checks, $warnings warnings)"
+fi
+[[ -n "$only_016" ]] && exit 0
+
+# --- 0.2: the frozen requirement sets of each revision -----------------------
+# Prints "scored_passed scored_total" from a --requirements run's log: the
+# summary lists every scenario, the "Not scored" block the unscored ones.
+scored_counts() {
+    "$(host_python)" - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+summary = text.split("=== SUMMARY ===", 1)[-1]
+scored_part, _, unscored_part = summary.partition("Not scored")
+line = re.compile(r"^\s*([\u2713\u2717])\s+([^\s:(]+)", re.M)
+unscored = {m.group(2) for m in line.finditer(unscored_part)}
+results = {m.group(2): m.group(1) == "\u2713" for m in line.finditer(scored_part)}
+scored = {k: v for k, v in results.items() if k not in unscored}
+print(sum(scored.values()), len(scored))
+PY
+}
+
+run_requirements() {
+    local revision="$1" run="$out/0.2-$1"
+    mkdir -p "$run"
+    log "conformance: $("$NODE" "$CONFORMANCE02_JS" --version) --requirements $revision against $url"
+    set +e
+    timeout 900 "$NODE" "$CONFORMANCE02_JS" server --url "$url" --requirements "$revision" \
+        -o "$run" </dev/null >"$run/conformance.log" 2>&1
+    req_rc=$?
+    set -e
+    [[ $req_rc -eq 124 ]] && die "the 0.2 suite timed out (log: $run/conformance.log)"
+    sed -n '/=== SUMMARY ===/,$p' "$run/conformance.log"
+    read -r req_passed req_total < <(scored_counts "$run/conformance.log")
+}
+
+# --- 2. --requirements 2025-11-25: all must pass -----------------------------
+run_requirements 2025-11-25
+bad="$(bad_checks "$out/0.2-2025-11-25")"
+if [[ -n "$bad" ]]; then
+    printf '\nChecks that did not pass:\n%s\n' "$bad"
+fi
+echo "conformance 0.2 --requirements 2025-11-25: $req_passed of $req_total scored scenarios pass"
+if [[ $req_rc -ne 0 || -n "$bad" || $req_total -eq 0 || $req_passed -ne $req_total ]]; then
+    server_log_tail
+    die "conformance 0.2 --requirements 2025-11-25 failed (exit $req_rc)"
+fi
+
+# --- 3. --requirements 2026-07-28: no fewer passes than today ----------------
+run_requirements 2026-07-28
+echo "conformance 0.2 --requirements 2026-07-28: $req_passed of $req_total scored scenarios pass (at least $MIN_2026_PASSES required)"
+if [[ $req_total -eq 0 || $req_passed -lt $MIN_2026_PASSES ]]; then
+    server_log_tail
+    die "conformance 0.2 --requirements 2026-07-28: $req_passed scored passes, fewer than $MIN_2026_PASSES"
 fi

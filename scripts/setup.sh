@@ -30,7 +30,7 @@ stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 # --- Node 22 + npm packages -------------------------------------------------
 command -v npm >/dev/null || die "npm is required (it installs the pinned Node 22 from the npm registry)"
 npm_hash="$(cat "$SELF" "$INTEROP/package.json" "$INTEROP/package-lock.json" | sha256sum | cut -d' ' -f1)"
-if ! stamp_ok "$TOOLS/.npm.stamp" "$npm_hash" || [[ ! -x "$NODE" || ! -f "$CONFORMANCE_JS" ]]; then
+if ! stamp_ok "$TOOLS/.npm.stamp" "$npm_hash" || [[ ! -x "$NODE" || ! -f "$CONFORMANCE_JS" || ! -f "$CONFORMANCE02_JS" ]]; then
     log "setup: installing Node 22 and npm packages into .tools/npm"
     rm -f "$TOOLS/.npm.stamp"
     rm -rf "$NPM_DIR"
@@ -43,6 +43,7 @@ if ! stamp_ok "$TOOLS/.npm.stamp" "$npm_hash" || [[ ! -x "$NODE" || ! -f "$CONFO
     "$NODE" -e 'process.exit(+process.versions.node.split(".")[0] >= 22 ? 0 : 1)' ||
         die "$NODE is not Node >= 22"
     [[ -f "$CONFORMANCE_JS" ]] || die "conformance CLI missing at $CONFORMANCE_JS"
+    [[ -f "$CONFORMANCE02_JS" ]] || die "conformance 0.2 CLI missing at $CONFORMANCE02_JS"
     echo "$npm_hash" >"$TOOLS/.npm.stamp"
 fi
 # The TS tests (tests/interop/ts/*.mjs) resolve their imports from here.

@@ -6,6 +6,7 @@
 //! byte for byte.
 
 pub mod defs;
+pub mod template;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -54,6 +55,38 @@ pub struct Upstream {
     /// error. Default [`DEFAULT_MAX_RESPONSE_BYTES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_response_bytes: Option<usize>,
+    /// Extra headers (`Name: value`) sent with every request; the
+    /// operator's `--header` with the same name replaces one. Values may
+    /// hold `{{ env.NAME }}` templates ([`template`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<String>,
+    /// How to secure the connection to the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
+}
+
+/// `tls` of [`Upstream`]: trust, client certificate and verification.
+/// Paths are PEM files, relative to the server's working directory, and
+/// may hold `{{ env.NAME }}` templates ([`template`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tls {
+    /// CA certificate(s) to trust *instead of* the system's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
+    /// Client certificate (chain) for mutual TLS; may also hold the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    /// The client certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
+    /// Verify the API's certificate (default true). `false` accepts any
+    /// certificate, and the server warns at every start-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<bool>,
+    /// Accept a certificate, signed by `caCert`, for another host name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accept_invalid_hostnames: bool,
 }
 
 /// `retries` of [`Upstream`]; each field has a `DEFAULT_*` constant.

@@ -189,6 +189,17 @@ pub enum Problem {
     /// A prompt without a handler whose `messages` list is empty.
     #[error("`messages` must not be empty")]
     EmptyMessages,
+    /// A malformed `{{ env.NAME }}` template in an upstream setting.
+    #[error("invalid template in `{field}`: {message}")]
+    InvalidEnvTemplate {
+        /// The setting (`baseUrl`, `headers.X-Tenant`, `tls.caCert`).
+        field: String,
+        /// What is wrong, quoting the bad part.
+        message: String,
+    },
+    /// An upstream setting of the `openapi` import that cannot work.
+    #[error("{0}")]
+    UpstreamSetting(String),
 
     // --- OpenAPI documents ---
     /// A problem in an OpenAPI document, with the JSON pointer of the node.

@@ -239,9 +239,13 @@ pub(crate) fn is_valid_ident(s: &str) -> bool {
 // Names of generated items, one place for all of them.
 
 /// Trait method of a tool.
+///
+/// Never [`HOOK_METHOD`]: validation refuses a tool named so.
 pub(crate) fn tool_method(name: &str) -> String {
     snake(name)
 }
+/// The `Handlers` method wrapping every tool call (the tool-call hook).
+pub(crate) const HOOK_METHOD: &str = "wrap_tool_call";
 /// Arguments struct of a tool.
 pub(crate) fn tool_args(name: &str) -> String {
     format!("{}Args", camel(name))

@@ -812,3 +812,70 @@ fn descriptions_are_cleaned_unless_raw_is_asked_for() {
         );
     }
 }
+
+#[test]
+fn import_headers_tls_and_env_templates_reach_the_runtime_as_written() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi-import-tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("spec.yaml");
+    let doc = repo().join("specs/openapi/petstore-oas30.json");
+    std::fs::write(
+        &spec,
+        format!(
+            "server: {{name: pets, version: 1.0.0}}\nopenapi:\n  path: {}\n  baseUrl: 'https://{{{{ env.PETS_HOST }}}}/v3'\n  headers:\n    X-Tenant: '{{{{env.PETS_TENANT}}}}'\n    X-Literal: '\\{{{{ kept'\n  tls:\n    caCert: '{{{{ env.PETS_CERTS }}}}/ca.pem'\n    clientCert: certs/client.pem\n    clientKey: '{{{{ env.PETS_CERTS }}}}/client.key'\n    verify: false\n",
+            doc.display()
+        ),
+    )
+    .unwrap();
+    let l = load(&spec);
+    let up = l.server.upstream.as_ref().unwrap();
+    let json: Value = serde_json::to_value(&up.config).unwrap();
+    assert_eq!(json["baseUrl"], "https://{{ env.PETS_HOST }}/v3");
+    assert_eq!(
+        json["headers"],
+        json!(["X-Tenant: {{env.PETS_TENANT}}", "X-Literal: \\{{ kept"])
+    );
+    assert_eq!(
+        json["tls"],
+        json!({"caCert": "{{ env.PETS_CERTS }}/ca.pem", "clientCert": "certs/client.pem",
+               "clientKey": "{{ env.PETS_CERTS }}/client.key", "verify": false})
+    );
+    let vars: Vec<(&str, &str)> = up
+        .settings_env
+        .iter()
+        .map(|e| (e.name.as_str(), e.what.as_str()))
+        .collect();
+    assert_eq!(
+        vars,
+        [
+            (
+                "PETS_HOST",
+                "substituted into the base URL at start-up (required)"
+            ),
+            (
+                "PETS_TENANT",
+                "substituted into header `X-Tenant` at start-up (required)"
+            ),
+            (
+                "PETS_CERTS",
+                "substituted into `tls.caCert`, `tls.clientKey` at start-up (required)"
+            ),
+        ]
+    );
+    let c = mcpgen::generate_ir(l).unwrap();
+    let code = &c.file("src/generated.rs").unwrap().contents;
+    assert!(
+        code.contains(r#""baseUrl": "https://{{ env.PETS_HOST }}/v3""#),
+        "kept as a template"
+    );
+    let readme = &c.file("README.md").unwrap().contents;
+    for needle in [
+        "| `PETS_CERTS` | substituted into `tls.caCert`, `tls.clientKey` at start-up (required) |",
+        "Base URL: `https://{{ env.PETS_HOST }}/v3`, its `{{ env.NAME }}` parts read",
+        "does NOT verify the API's certificate",
+        "`--upstream-ca-cert PATH`",
+        "`--upstream-insecure`",
+    ] {
+        assert!(readme.contains(needle), "{needle:?} in\n{readme}");
+    }
+}

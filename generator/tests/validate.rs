@@ -117,6 +117,21 @@ fn type_errors_carry_positions() {
 }
 
 #[test]
+fn cache_hints_are_checked() {
+    let ok =
+        "server:\n  name: demo\n  version: 1.0.0\n  cache:\n    ttlMs: 60000\n    scope: public\n";
+    assert!(load_str(ok, Path::new("t.yaml"), Path::new(".")).is_ok());
+    expect(
+        "server:\n  name: demo\n  version: 1.0.0\n  cache:\n    ttlMs: 5\n    scope: shared\n",
+        &[("6:12", "unknown variant `shared`")],
+    );
+    expect(
+        "server:\n  name: demo\n  version: 1.0.0\n  cache:\n    ttlMs: -1\n    scope: public\n",
+        &[("5:12", "invalid value")],
+    );
+}
+
+#[test]
 fn tool_names() {
     expect(
         &spec("tools:\n  - name: a b\n"),
@@ -130,6 +145,11 @@ fn tool_names() {
     expect(
         &spec("tools:\n  - name: ''\n"),
         &[("5:11", "must not be empty")],
+    );
+    // The `Handlers` trait's tool-call hook owns this method name.
+    expect(
+        &spec("tools:\n  - name: wrap-tool-call\n"),
+        &[("5:11", "would be `wrap_tool_call`, the tool-call hook")],
     );
 }
 
@@ -209,6 +229,36 @@ fn uri_templates_and_completions() {
             "9:7",
             "`complete` names \"nope\", which is not a variable of the URI template (variables: `id`, `q`)",
         )],
+    );
+}
+
+#[test]
+fn upstream_settings_templates_and_headers_are_checked_with_positions() {
+    expect(
+        &spec(concat!(
+            "openapi:\n",
+            "  path: api.yaml\n",
+            "  baseUrl: 'https://{{ env.HOST }}/v1'\n",
+            "  headers:\n",
+            "    X-Tenant: '{{env.TENANT}}'\n",
+            "    Bad Name: x\n",
+            "    X-Literal: '\\{{ not a template'\n",
+            "  tls:\n",
+            "    caCert: '{{ env.DIR }/ca.pem'\n",
+            "    clientCert: '{{ HOME }}/c.pem'\n",
+            "    verify: false\n",
+        )),
+        &[
+            ("9:5", "header name \"Bad Name\" is not an HTTP token"),
+            (
+                "12:13",
+                "invalid template in `tls.caCert`: `{{` is not closed by `}}`",
+            ),
+            (
+                "13:17",
+                "invalid template in `tls.clientCert`: malformed template `{{ HOME }}`: expected `{{ env.NAME }}`",
+            ),
+        ],
     );
 }
 

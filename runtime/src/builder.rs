@@ -20,7 +20,6 @@ use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 /// Describes a server: its descriptor tables and handlers. Made by
 /// [`Server::builder`]; every method returns the builder, and problems are
@@ -34,6 +33,7 @@ pub struct ServerBuilder {
     prompts: Vec<Prompt>,
     completions: HashMap<(Ref, String), Vec<String>>,
     page_size: usize,
+    cache: crate::modern::CacheHints,
     check_schemas: bool,
     sessions: Option<Arc<dyn SessionStore>>,
     /// Plug-ins (`extension.rs`), in order of first use.
@@ -41,18 +41,19 @@ pub struct ServerBuilder {
     errors: Vec<BuildError>,
 }
 
-/// A handler of the builder's `(ctx, input)` shape from a closure that gets
-/// its own clone of the shared `handlers` too: generated `server()` functions
-/// register each `Handlers` method with one call of this (tools, resources,
-/// prompts) instead of cloning the `Arc` by hand twice.
+/// A handler of the builder's `(ctx, input)` shape (or the tool-call
+/// hook's `(call, next)`) from a closure that gets its own clone of the
+/// shared `handlers` too: generated `server()` functions register each
+/// `Handlers` method with one call of this (tools, resources, prompts, the
+/// hook) instead of cloning the `Arc` by hand twice.
 #[doc(hidden)]
-pub fn bind<H, I, F, Fut>(
+pub fn bind<H, C, I, F, Fut>(
     handlers: &Arc<H>,
     f: F,
-) -> impl Fn(RequestContext, I) -> Fut + Send + Sync + 'static
+) -> impl Fn(C, I) -> Fut + Send + Sync + 'static
 where
     H: ?Sized + Send + Sync + 'static,
-    F: Fn(Arc<H>, RequestContext, I) -> Fut + Send + Sync + 'static,
+    F: Fn(Arc<H>, C, I) -> Fut + Send + Sync + 'static,
 {
     let handlers = Arc::clone(handlers);
     move |ctx, input| f(Arc::clone(&handlers), ctx, input)
@@ -127,6 +128,7 @@ impl ServerBuilder {
             prompts: vec![],
             completions: HashMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
+            cache: crate::modern::CacheHints::default(),
             check_schemas: false,
             sessions: None,
             extensions: vec![],
@@ -173,9 +175,11 @@ impl ServerBuilder {
         self
     }
 
-    /// Compile every tool schema in `build()` and report invalid ones there.
-    /// Off by default: schemas are compiled on first use, so a server with
-    /// thousands of tools starts at once (the generator checks them already).
+    /// Assemble every tool descriptor (shared `$defs` attached) and compile
+    /// its schemas in `build()`, reporting invalid ones there. Off by
+    /// default: a tool is assembled when first listed or called and its
+    /// schemas compiled on first use, so a server with thousands of tools
+    /// starts at once (the generator checks them already).
     pub fn check_schemas(mut self, yes: bool) -> Self {
         self.check_schemas = yes;
         self
@@ -184,6 +188,21 @@ impl ServerBuilder {
     /// Items per page of every list method (at least 1; 100 by default).
     pub fn page_size(mut self, n: usize) -> Self {
         self.page_size = n.max(1);
+        self
+    }
+
+    /// The caching hints of MCP 2026-07-28 results (`server/discover`, the
+    /// lists, `resources/read`) whose handler set none: `ttl_ms`
+    /// milliseconds, `scope` `"public"` or `"private"` (by default 0 and
+    /// `"private"`: stale at once, not shared across users).
+    pub fn cache_hints(mut self, ttl_ms: u64, scope: &str) -> Self {
+        match crate::modern::CacheHints::new(ttl_ms, scope) {
+            Some(hints) => self.cache = hints,
+            None => self.errors.push(invalid(
+                "cache hints",
+                format!("scope must be \"public\" or \"private\", not {scope:?}"),
+            )),
+        }
         self
     }
 
@@ -204,39 +223,61 @@ impl ServerBuilder {
         F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
     {
+        self.tool_with(descriptor_json, None, handler, true)
+    }
+
+    /// [`ServerBuilder::tool`], wrapped by the tool-call hook or not.
+    pub(crate) fn tool_hooked<A, F, Fut>(
+        self,
+        descriptor_json: &str,
+        handler: F,
+        hooked: bool,
+    ) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+    {
+        self.tool_with(descriptor_json, None, handler, hooked)
+    }
+
+    /// [`ServerBuilder::tool`], with what turns the descriptor into the one
+    /// clients see when the tool is first listed or called.
+    pub(crate) fn tool_prepared<A, F, Fut>(
+        self,
+        descriptor_json: &str,
+        prepare: Option<tools::Prepare>,
+        handler: F,
+    ) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+    {
+        self.tool_with(descriptor_json, prepare, handler, true)
+    }
+
+    fn tool_with<A, F, Fut>(
+        self,
+        descriptor_json: &str,
+        prepare: Option<tools::Prepare>,
+        handler: F,
+        hooked: bool,
+    ) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+    {
         let handler = Arc::new(handler);
         let erased: tools::ToolFn = Arc::new(move |ctx, v| match args::<A>(v) {
             Ok(a) => handler(ctx, a).boxed(),
             Err(e) => futures::future::ready(Err(ToolError::new(e))).boxed(),
         });
-        let r = (|| {
-            let d = parse("tool", descriptor_json)?;
-            let name = str_field(&d, "name", "tool")?;
-            let what = format!("tool {name}");
-            if !tools::is_valid_name(name) {
-                return Err(invalid(
-                    &what,
-                    "name must be 1-128 characters of A-Z a-z 0-9 _ - .",
-                ));
-            }
-            let schema = d
-                .get("inputSchema")
-                .ok_or_else(|| invalid(&what, "missing inputSchema"))?;
-            if schema.get("type").and_then(Value::as_str) != Some("object") {
-                return Err(invalid(&what, "inputSchema must have type \"object\""));
-            }
-            let input = tools::LazySchema::new("inputSchema", schema.clone());
-            let output = d
-                .get("outputSchema")
-                .map(|s| tools::LazySchema::new("outputSchema", s.clone()));
-            Ok(Tool {
-                descriptor: d,
-                input,
-                output,
-                handler: erased,
-                enabled: AtomicBool::new(true),
-            })
-        })();
+        let r = Tool::new(descriptor_json, prepare, erased).map(|mut t| {
+            t.hooked = hooked;
+            t
+        });
         self.record(r, |b, t| b.tools.push(t))
     }
 
@@ -368,10 +409,8 @@ impl ServerBuilder {
         let mut dupes = vec![];
         let mut seen = HashSet::new();
         for t in &self.tools {
-            if let Some(n) = t.descriptor.get("name").and_then(Value::as_str)
-                && !seen.insert(("tool", n.to_owned()))
-            {
-                dupes.push(format!("tool {n}"));
+            if !seen.insert(("tool", t.name().to_owned())) {
+                dupes.push(format!("tool {}", t.name()));
             }
         }
         for r in &self.resources {
@@ -418,15 +457,8 @@ impl ServerBuilder {
         }
         if self.check_schemas {
             for t in &self.tools {
-                let name = t
-                    .descriptor
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?");
-                for schema in std::iter::once(&t.input).chain(t.output.as_ref()) {
-                    if let Err(e) = schema.check() {
-                        self.errors.push(invalid(format!("tool {name}"), e));
-                    }
+                if let Err(e) = t.check() {
+                    self.errors.push(invalid(format!("tool {}", t.name()), e));
                 }
             }
         }
@@ -462,6 +494,7 @@ impl ServerBuilder {
             completions,
             sessions,
             extensions,
+            self.cache,
         );
         // The declared tool surface hides what it does not list.
         #[cfg(feature = "surface")]

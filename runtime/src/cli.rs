@@ -6,7 +6,7 @@ use crate::error::BuildError;
 use crate::server::Server;
 use crate::transport::http::HttpConfig;
 #[cfg(feature = "upstream")]
-use crate::upstream::{UpstreamOverrides, split_header_list};
+use crate::upstream::{TlsOverrides, UpstreamOverrides, split_header_list};
 #[cfg(feature = "upstream")]
 use clap::ArgAction;
 #[cfg(feature = "upstream")]
@@ -69,6 +69,11 @@ pub(crate) struct Args {
     /// gets 503.
     #[arg(long, default_value_t = 10_000, env = "MCP_MAX_SESSIONS", value_parser = parse_positive)]
     pub(crate) max_sessions: usize,
+    /// Also serve MCP 2026-07-28 (stateless requests) beside 2025-11-25.
+    /// Off by default: the modern path cannot ask the client for input yet
+    /// (docs/protocol-2026.md), and dual-era clients would pick it.
+    #[arg(long, env = "MCP_PROTOCOL_2026")]
+    pub(crate) protocol_2026: bool,
     #[cfg(feature = "upstream")]
     #[command(flatten)]
     pub(crate) upstream: UpstreamArgs,
@@ -138,6 +143,21 @@ pub(crate) struct UpstreamArgs {
     /// timeouts and HTTP 429/502/503/504.
     #[arg(long, value_name = "N", env = "MCP_UPSTREAM_RETRIES")]
     pub(crate) upstream_retries: Option<u32>,
+    /// PEM file of the CA certificate(s) to trust for the upstream API, instead of the system's roots.
+    #[arg(long, value_name = "PATH", env = "MCP_UPSTREAM_CA_CERT")]
+    pub(crate) upstream_ca_cert: Option<std::path::PathBuf>,
+    /// PEM file of the client certificate for mutual TLS (may also hold the key).
+    #[arg(long, value_name = "PATH", env = "MCP_UPSTREAM_CLIENT_CERT")]
+    pub(crate) upstream_client_cert: Option<std::path::PathBuf>,
+    /// PEM file of the client certificate's private key.
+    #[arg(long, value_name = "PATH", env = "MCP_UPSTREAM_CLIENT_KEY")]
+    pub(crate) upstream_client_key: Option<std::path::PathBuf>,
+    /// DANGEROUS: do not verify the upstream API's TLS certificate (warns at start-up).
+    #[arg(long, env = "MCP_UPSTREAM_INSECURE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub(crate) upstream_insecure: bool,
+    /// Accept an upstream certificate signed by --upstream-ca-cert for another host name (warns at start-up).
+    #[arg(long, env = "MCP_UPSTREAM_ACCEPT_INVALID_HOSTNAMES", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub(crate) upstream_accept_invalid_hostnames: bool,
 }
 
 #[cfg(feature = "upstream")]
@@ -159,6 +179,13 @@ impl UpstreamArgs {
             timeout: self.upstream_timeout_secs,
             max_retries: self.upstream_retries,
             env: Default::default(),
+            tls: TlsOverrides {
+                ca_cert: self.upstream_ca_cert.clone(),
+                client_cert: self.upstream_client_cert.clone(),
+                client_key: self.upstream_client_key.clone(),
+                insecure: self.upstream_insecure,
+                accept_invalid_hostnames: self.upstream_accept_invalid_hostnames,
+            },
         }
     }
 
@@ -169,6 +196,7 @@ impl UpstreamArgs {
             || o.forward_authorization
             || o.timeout.is_some()
             || o.max_retries.is_some()
+            || o.tls.any_set()
     }
 }
 
@@ -250,6 +278,7 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    server.set_protocol_2026(args.protocol_2026);
     #[cfg(feature = "upstream")]
     if let Err(e) = configure_upstream(&server, &args.upstream) {
         eprintln!("error: {e}");
@@ -329,6 +358,33 @@ mod tests {
         }
         let a = Args::try_parse_from(["bin"]).unwrap();
         assert!(!a.upstream.forward_authorization);
+        assert!(
+            !a.upstream.overrides().tls.any_set(),
+            "TLS is off by default"
+        );
+    }
+
+    #[cfg(feature = "upstream")]
+    #[test]
+    fn upstream_tls_flags_parse() {
+        let a = Args::try_parse_from([
+            "bin",
+            "--upstream-ca-cert",
+            "certs/ca.pem",
+            "--upstream-client-cert",
+            "certs/client.pem",
+            "--upstream-client-key",
+            "certs/client.key",
+            "--upstream-insecure",
+            "--upstream-accept-invalid-hostnames",
+        ])
+        .unwrap();
+        let t = a.upstream.overrides().tls;
+        assert_eq!(t.ca_cert.as_deref(), Some("certs/ca.pem".as_ref()));
+        assert_eq!(t.client_cert.as_deref(), Some("certs/client.pem".as_ref()));
+        assert_eq!(t.client_key.as_deref(), Some("certs/client.key".as_ref()));
+        assert!(t.insecure && t.accept_invalid_hostnames);
+        assert!(a.upstream.any_set());
     }
 
     #[cfg(feature = "surface")]

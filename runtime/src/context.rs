@@ -8,7 +8,7 @@ use crate::server::Server;
 use crate::session::{Outbound, Outgoing, Session};
 use http::HeaderMap;
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -27,10 +27,19 @@ pub struct RequestContext {
     pub(crate) out: Outbound,
     pub(crate) cancel: CancellationToken,
     pub(crate) http_headers: Option<Arc<HeaderMap>>,
+    pub(crate) extensions: http::Extensions,
+    /// An MCP 2026-07-28 request: no session, capabilities and log level
+    /// from its own `_meta`, no server→client requests (yet).
+    pub(crate) stateless: bool,
+    /// Stateless requests only: a protocol error that must answer the
+    /// request whatever the handler returns (a client capability it needed
+    /// and the request did not declare: -32021).
+    pub(crate) refusal: Option<Arc<OnceLock<McpError>>>,
 }
 
 impl RequestContext {
-    /// The id of the session this request belongs to.
+    /// The id of the session this request belongs to (empty for a
+    /// stateless MCP 2026-07-28 request, which has none).
     pub fn session_id(&self) -> &str {
         self.session.id()
     }
@@ -47,18 +56,30 @@ impl RequestContext {
     pub fn http_headers(&self) -> Option<&HeaderMap> {
         self.http_headers.as_deref()
     }
+    /// Per-request values by type (`http::Extensions`), empty when the
+    /// request arrives: a tool-call hook puts values here (a tenant, a user)
+    /// for the handler to read with `ctx.extensions().get::<T>()`.
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
+    }
+    /// The per-request values, to change (see [`RequestContext::extensions`]).
+    pub fn extensions_mut(&mut self) -> &mut http::Extensions {
+        &mut self.extensions
+    }
     /// The server handling the request.
     pub fn server(&self) -> &Server {
         &self.server
     }
-    /// The capabilities the client declared in `initialize`.
+    /// The capabilities the client declared in `initialize` (or, on a
+    /// stateless request, in its `_meta`).
     pub fn client_capabilities(&self) -> Value {
         self.session
             .client()
             .map(|c| c.capabilities)
             .unwrap_or(Value::Null)
     }
-    /// The protocol version negotiated in `initialize`.
+    /// The protocol version negotiated in `initialize` (or declared in the
+    /// `_meta` of a stateless request).
     pub fn protocol_version(&self) -> Option<String> {
         self.session.protocol_version()
     }
@@ -89,7 +110,11 @@ impl RequestContext {
     }
 
     /// Send a log message, if the client's level lets it through.
+    /// A stateless request gets none unless its `_meta` asked for a level.
     pub fn log(&self, level: LogLevel, logger: Option<&str>, data: Value) {
+        if self.stateless && self.session.log_level().is_none() {
+            return;
+        }
         if !crate::logging::enabled(&self.session, level) {
             return;
         }
@@ -129,6 +154,23 @@ impl RequestContext {
     }
 
     fn require_capability(&self, name: &str) -> Result<(), McpError> {
+        if self.stateless {
+            // MCP 2026-07-28: -32021 when the request did not declare it;
+            // when it did, the answer needs MRTR (SEP-2322), not built yet.
+            if self.client_capabilities().get(name).is_none() {
+                let e = crate::modern::missing_capability(name);
+                if let Some(refusal) = &self.refusal {
+                    let _ = refusal.set(e.clone());
+                }
+                return Err(e);
+            }
+            return Err(McpError::new(
+                crate::jsonrpc::INVALID_REQUEST,
+                format!(
+                    "asking the client for `{name}` input is not supported yet on a stateless MCP 2026-07-28 request (multi round-trip requests are not built); use a 2025-11-25 session"
+                ),
+            ));
+        }
         if self.client_capabilities().get(name).is_some() {
             Ok(())
         } else {
@@ -142,6 +184,14 @@ impl RequestContext {
     /// Send any request to the client and await its answer, which arrives
     /// later on its own (a separate POST over HTTP) and is matched by id.
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, McpError> {
+        if self.stateless {
+            return Err(McpError::new(
+                crate::jsonrpc::INVALID_REQUEST,
+                format!(
+                    "cannot send {method}: a stateless MCP 2026-07-28 request has no channel for server-to-client requests"
+                ),
+            ));
+        }
         let Some((id, rx)) = self.session.register_outgoing() else {
             return Err(McpError::internal(format!(
                 "cannot send {method}: the client can no longer answer"

@@ -5,8 +5,10 @@
 //! (inside `McpError`) and the error codes (`McpError::new`). The message
 //! types are for transports and are not part of the stable API.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 /// JSON-RPC: The message is not valid JSON.
 pub const PARSE_ERROR: i64 = -32700;
@@ -119,19 +121,82 @@ pub struct Notification {
     pub params: Option<Value>,
 }
 
+/// The `result` of a response: a JSON value, or JSON text serialized ahead
+/// of time (a `tools/list` page, a tool result), which transports write as
+/// it is.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub enum Payload {
+    Value(Value),
+    Json(Arc<RawValue>),
+}
+
+impl Payload {
+    /// `value` serialized now (no `Value` tree is built).
+    pub fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<Payload, serde_json::Error> {
+        serde_json::value::to_raw_value(value).map(|raw| Payload::Json(Arc::from(raw)))
+    }
+
+    /// As a `Value` (JSON text is parsed: for tests and in-process clients).
+    pub fn into_value(self) -> Value {
+        match self {
+            Payload::Value(v) => v,
+            Payload::Json(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        self.clone().into_value()
+    }
+}
+
+impl From<Value> for Payload {
+    fn from(v: Value) -> Self {
+        Payload::Value(v)
+    }
+}
+
+impl Serialize for Payload {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Payload::Value(v) => v.serialize(ser),
+            Payload::Json(raw) => raw.serialize(ser),
+        }
+    }
+}
+
+/// Equal when the JSON values are, however they are held.
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        match (self, other) {
+            (Payload::Value(a), Payload::Value(b)) => a == b,
+            _ => self.to_value() == other.to_value(),
+        }
+    }
+}
+
+impl PartialEq<Value> for Payload {
+    fn eq(&self, other: &Value) -> bool {
+        match self {
+            Payload::Value(v) => v == other,
+            Payload::Json(_) => &self.to_value() == other,
+        }
+    }
+}
+
 #[doc(hidden)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     /// `None` only for errors about a message whose id could not be read.
     pub id: Option<RequestId>,
-    pub outcome: Result<Value, ErrorObject>,
+    pub outcome: Result<Payload, ErrorObject>,
 }
 
 impl Response {
-    pub fn ok(id: RequestId, result: Value) -> Self {
+    pub fn ok(id: RequestId, result: impl Into<Payload>) -> Self {
         Response {
             id: Some(id),
-            outcome: Ok(result),
+            outcome: Ok(result.into()),
         }
     }
     pub fn err(id: Option<RequestId>, error: ErrorObject) -> Self {
@@ -181,6 +246,14 @@ impl Message {
                 ),
             )));
         }
+        // The members read straight into their places (no map of the
+        // envelope); anything unusual (not an object, a repeated member)
+        // takes the general path, which also words the errors.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+            && let Ok(parts) = serde_json::from_slice::<Parts>(bytes)
+        {
+            return Message::from_parts(parts);
+        }
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             Box::new(Response::err(
                 None,
@@ -205,22 +278,46 @@ impl Message {
             };
             return Err(invalid(None, why));
         };
-        let id = match obj.remove("id") {
-            None => None,
-            Some(raw) => match serde_json::from_value::<RequestId>(raw) {
-                Ok(id) => Some(id),
-                Err(_) => return Err(invalid(None, "id must be a string or an integer")),
-            },
+        Message::from_parts(Parts {
+            jsonrpc: obj.remove("jsonrpc"),
+            id: obj.remove("id"),
+            method: obj.remove("method"),
+            params: obj.remove("params"),
+            result: obj.remove("result"),
+            error: obj.remove("error"),
+        })
+    }
+
+    fn from_parts(parts: Parts) -> Result<Message, Box<Response>> {
+        let invalid = |id: Option<RequestId>, why: &str| {
+            Box::new(Response::err(
+                id,
+                ErrorObject::new(INVALID_REQUEST, format!("Invalid Request: {why}")),
+            ))
         };
-        if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        let Parts {
+            jsonrpc,
+            id,
+            method,
+            params,
+            result,
+            error,
+        } = parts;
+        let id = match id {
+            None => None,
+            Some(Value::String(s)) => Some(RequestId::String(s)),
+            Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().map(RequestId::Number),
+            Some(_) => return Err(invalid(None, "id must be a string or an integer")),
+        };
+        if jsonrpc.as_ref().and_then(Value::as_str) != Some("2.0") {
             return Err(invalid(id, "\"jsonrpc\" must be \"2.0\""));
         }
-        let params = match obj.remove("params") {
+        let params = match params {
             None => None,
             Some(p @ (Value::Object(_) | Value::Array(_))) => Some(p),
             Some(_) => return Err(invalid(id, "params must be an object or an array")),
         };
-        match obj.remove("method") {
+        match method {
             Some(Value::String(method)) => Ok(match id {
                 Some(id) => Message::Request(Request { id, method, params }),
                 None => Message::Notification(Notification { method, params }),
@@ -230,7 +327,7 @@ impl Message {
                 let Some(id) = id else {
                     return Err(invalid(None, "a message needs a method or an id"));
                 };
-                match (obj.remove("result"), obj.remove("error")) {
+                match (result, error) {
                     (Some(result), None) => Ok(Message::Response(Response::ok(id, result))),
                     (None, Some(error)) => match serde_json::from_value::<ErrorObject>(error) {
                         Ok(e) => Ok(Message::Response(Response::err(Some(id), e))),
@@ -268,7 +365,7 @@ impl Message {
                     r.id.as_ref().map_or(Value::Null, |id| json!(id)),
                 );
                 match &r.outcome {
-                    Ok(v) => obj.insert("result".into(), v.clone()),
+                    Ok(v) => obj.insert("result".into(), v.to_value()),
                     Err(e) => obj.insert("error".into(), json!(e)),
                 };
             }
@@ -288,6 +385,28 @@ impl Response {
     pub fn to_json(&self) -> String {
         serde_json::to_string(&Wire::Response(self)).unwrap_or_default()
     }
+}
+
+/// The members of a message, as read from its text: a member given as
+/// `null` is `Some(Value::Null)`, not absent.
+#[derive(Deserialize)]
+struct Parts {
+    #[serde(default, deserialize_with = "present")]
+    jsonrpc: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    method: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    params: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    result: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    error: Option<Value>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 enum Wire<'a> {
@@ -427,6 +546,48 @@ mod tests {
         assert!(parse(&nested(100)).is_ok());
         let err = parse(&nested(10_000)).unwrap_err();
         assert_eq!(err.outcome.unwrap_err().code, PARSE_ERROR);
+    }
+
+    #[test]
+    fn the_direct_reading_agrees_with_the_value_tree() {
+        for text in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"x":[1,{"y":null}]}}}"#,
+            r#"  {"method":"m","jsonrpc":"2.0","extra":{"a":[1]}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":9223372036854775808,"method":"m"}"#,
+            r#"{"jsonrpc":"2.0","id":"s","method":"m","params":null}"#,
+            r#"{"jsonrpc":"2.0","id":2,"method":"m","method":"n"}"#,
+            r#"{"jsonrpc":"2.0","id":3,"result":{"a":1}}"#,
+            r#"{"jsonrpc":"2.0","id":3,"error":{"code":1,"message":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":3,"result":{},"error":{"code":1,"message":"x"}}"#,
+            r#"{"jsonrpc":2,"id":3,"method":"m"}"#,
+            r#"{"id":3,"method":"m"}"#,
+        ] {
+            let tree = serde_json::from_str::<Value>(text)
+                .map_err(|e| e.to_string())
+                .map(Message::from_value);
+            let direct = Message::from_slice(text.as_bytes());
+            match (tree, direct) {
+                (Ok(a), b) => assert_eq!(a, b, "{text}"),
+                (Err(e), b) => panic!("{text}: {e} / {b:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn prepared_json_is_written_as_it_is_and_compares_as_a_value() {
+        let raw = Payload::serialize(&json!({"tools": [{"name": "a"}]})).unwrap();
+        let r = Response::ok(RequestId::Number(1), raw.clone());
+        assert_eq!(
+            r.to_json(),
+            r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a"}]}}"#
+        );
+        assert_eq!(raw, json!({"tools": [{"name": "a"}]}));
+        assert_eq!(raw, Payload::Value(json!({"tools": [{"name": "a"}]})));
+        assert_ne!(raw, json!({"tools": []}));
+        let m = Message::Response(r);
+        assert_eq!(m.to_json(), m.to_value().to_string());
     }
 
     #[test]

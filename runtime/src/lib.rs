@@ -6,10 +6,15 @@ mod completion;
 mod context;
 mod error;
 mod extension;
+pub mod hook;
 pub mod jsonrpc;
 mod lifecycle;
 mod logging;
 pub mod model;
+// MCP 2026-07-28: the stateless request path (era detection, `_meta`,
+// result envelope, error codes).
+#[doc(hidden)]
+pub mod modern;
 mod pagination;
 mod prompts;
 pub mod ratelimit;
@@ -40,6 +45,7 @@ pub mod prelude {
     pub use crate::builder::ServerBuilder;
     pub use crate::context::RequestContext;
     pub use crate::error::{BuildError, McpError, ToolError};
+    pub use crate::hook::{Next, ToolCall};
     pub use crate::model::{
         CallToolResult, Content, GetPromptResult, LogLevel, PromptMessage, ReadResourceResult,
         ResourceContents, Role,

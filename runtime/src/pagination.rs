@@ -1,8 +1,13 @@
 //! Cursor pagination for the list methods. Pages are built once, when the
-//! server is built or a list changes, so serving a page is a lookup.
+//! server is built or a list changes (tools: on first request, as
+//! serialized JSON), so serving a page is a lookup.
 
 use crate::error::McpError;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 pub(crate) const DEFAULT_PAGE_SIZE: usize = 100;
 
@@ -33,22 +38,52 @@ fn cursor(page: usize) -> String {
     format!("page-{page}")
 }
 
-/// The page a cursor points at; an unknown cursor is invalid params.
-pub(crate) fn select(pages: &[Value], params: Option<&Value>) -> Result<Value, McpError> {
-    let cursor = params.and_then(|p| p.get("cursor"));
-    let index = match cursor {
-        None | Some(Value::Null) => 0,
+/// The index of the page a cursor points at, among `count` pages; an
+/// unknown cursor is invalid params.
+pub(crate) fn page_index(params: Option<&Value>, count: usize) -> Result<usize, McpError> {
+    match params.and_then(|p| p.get("cursor")) {
+        None | Some(Value::Null) => Ok(0),
         Some(Value::String(c)) => c
             .strip_prefix("page-")
             .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n < pages.len())
-            .ok_or_else(|| McpError::invalid_params(format!("invalid cursor: {c:?}")))?,
-        Some(_) => return Err(McpError::invalid_params("cursor must be a string")),
-    };
+            .filter(|n| *n < count)
+            .ok_or_else(|| McpError::invalid_params(format!("invalid cursor: {c:?}"))),
+        Some(_) => Err(McpError::invalid_params("cursor must be a string")),
+    }
+}
+
+/// The page a cursor points at; an unknown cursor is invalid params.
+pub(crate) fn select(pages: &[Value], params: Option<&Value>) -> Result<Value, McpError> {
+    let index = page_index(params, pages.len())?;
     pages
         .get(index)
         .cloned()
         .ok_or_else(|| McpError::invalid_params("invalid cursor"))
+}
+
+/// A list result `{key: [...], nextCursor?}` of serialized items, itself
+/// serialized: the same text as the `Value` page of [`paginate`].
+pub(crate) fn page_json(
+    key: &str,
+    items: &[&RawValue],
+    next: Option<usize>,
+) -> Result<Arc<RawValue>, serde_json::Error> {
+    struct Page<'a> {
+        key: &'a str,
+        items: &'a [&'a RawValue],
+        next: Option<usize>,
+    }
+    impl Serialize for Page<'_> {
+        fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+            let mut map = ser.serialize_map(None)?;
+            map.serialize_entry(self.key, self.items)?;
+            if let Some(n) = self.next {
+                map.serialize_entry("nextCursor", &cursor(n))?;
+            }
+            map.end()
+        }
+    }
+    serde_json::value::to_raw_value(&Page { key, items, next }).map(Arc::from)
 }
 
 #[cfg(test)]
@@ -80,6 +115,28 @@ mod tests {
             let e = select(&pages, Some(&json!({ "cursor": c }))).unwrap_err();
             assert_eq!(e.code(), crate::jsonrpc::INVALID_PARAMS);
         }
+    }
+
+    #[test]
+    fn serialized_pages_are_the_text_of_the_value_pages() {
+        let items: Vec<Value> = (0..5)
+            .map(|i| json!({"name": format!("t{i}"), "inputSchema": {"type": "object", "z": [1, "é\n"]}}))
+            .collect();
+        let raw: Vec<Box<RawValue>> = items
+            .iter()
+            .map(|v| serde_json::value::to_raw_value(v).unwrap())
+            .collect();
+        let refs: Vec<&RawValue> = raw.iter().map(|r| &**r).collect();
+        for (i, page) in paginate(&items, "tools", 2).iter().enumerate() {
+            let chunk = &refs[i * 2..(i * 2 + 2).min(refs.len())];
+            let next = (i < 2).then_some(i + 1);
+            let text = page_json("tools", chunk, next).unwrap();
+            assert_eq!(text.get(), page.to_string());
+        }
+        assert_eq!(
+            page_json("tools", &[], None).unwrap().get(),
+            r#"{"tools":[]}"#
+        );
     }
 
     #[test]

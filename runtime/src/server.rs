@@ -4,13 +4,17 @@ use crate::builder::ServerBuilder;
 use crate::completion::{self, Ref};
 use crate::context::RequestContext;
 use crate::error::McpError;
-use crate::jsonrpc::{Message, Notification, Request, RequestId, Response};
+use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Response};
 use crate::model::LogLevel;
-use crate::session::{Admission, Outbound, Session, SessionStore, new_session_id};
-use crate::{lifecycle, prompts, resources, tools};
+use crate::session::{Admission, ClientInfo, Outbound, Session, SessionStore, new_session_id};
+use crate::{lifecycle, modern, prompts, resources, tools};
+use futures::FutureExt;
 use http::HeaderMap;
 use serde_json::{Value, json};
 use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +34,11 @@ struct Inner {
     sessions: Arc<dyn SessionStore>,
     /// What plug-ins keep (`extension.rs`), found by type.
     extensions: Vec<Arc<dyn Any + Send + Sync>>,
+    /// Whether MCP 2026-07-28 requests are served (`modern.rs`); off by
+    /// default until the modern path can ask the client for input.
+    protocol_2026: std::sync::atomic::AtomicBool,
+    /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
+    cache: modern::CacheHints,
 }
 
 impl Server {
@@ -50,6 +59,7 @@ impl Server {
         completions: completion::Registry,
         sessions: Arc<dyn SessionStore>,
         extensions: Vec<Arc<dyn Any + Send + Sync>>,
+        cache: modern::CacheHints,
     ) -> Server {
         let mut capabilities = json!({ "logging": {} });
         if !tools.is_empty() {
@@ -74,7 +84,30 @@ impl Server {
             completions,
             sessions,
             extensions,
+            protocol_2026: std::sync::atomic::AtomicBool::new(false),
+            cache,
         }))
+    }
+
+    /// Serve MCP 2026-07-28 (stateless requests with the modern `_meta`)
+    /// beside 2025-11-25, or not (the default, and then a modern request
+    /// gets the session era's answer, so dual-era clients fall back to
+    /// `initialize`). Off by default because the modern path cannot yet ask
+    /// the client for input (elicitation, sampling, roots) nor deliver change
+    /// notifications, which a dual-era client choosing it would lose; see
+    /// docs/protocol-2026.md. Binaries: `--protocol-2026`.
+    pub fn set_protocol_2026(&self, on: bool) {
+        self.0
+            .protocol_2026
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether MCP 2026-07-28 requests are served (see
+    /// [`Server::set_protocol_2026`]).
+    pub fn serves_protocol_2026(&self) -> bool {
+        self.0
+            .protocol_2026
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The tool registry (tool surfaces reach tools through it).
@@ -219,7 +252,7 @@ impl Server {
     ) -> Option<Response> {
         let id = req.id.clone();
         match req.method.as_str() {
-            "initialize" if session.client().is_some() => {
+            "initialize" if session.has_client() => {
                 let e = McpError::new(
                     crate::jsonrpc::INVALID_REQUEST,
                     "the session is already initialized",
@@ -235,12 +268,12 @@ impl Server {
                     &inner.capabilities,
                     inner.instructions.as_deref(),
                 );
-                return Some(respond(id, r));
+                return Some(respond(id, r.map(Payload::Value)));
             }
             "ping" => return Some(Response::ok(id, json!({}))),
             _ => {}
         }
-        if session.client().is_none() {
+        if !session.has_client() {
             let e = McpError::new(
                 crate::jsonrpc::INVALID_REQUEST,
                 "the session is not initialized: send initialize first",
@@ -254,6 +287,9 @@ impl Server {
             );
             return Some(respond(id, Err(e)));
         };
+        // Also when the transport drops this future (its client went away):
+        // the handler's task runs on, but the id is free again.
+        let _end = EndRequest(session, &id);
         let ctx = RequestContext {
             server: self.clone(),
             session: session.clone(),
@@ -262,18 +298,96 @@ impl Server {
             out,
             cancel: cancel.clone(),
             http_headers,
+            extensions: http::Extensions::new(),
+            stateless: false,
+            refusal: None,
         };
         let outcome = run_guarded(self.clone(), ctx, req, cancel).await;
-        session.end_request(&id);
-        outcome.map(|r| respond(id, r))
+        outcome.map(|r| respond(id.clone(), r))
     }
 
-    async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Value, McpError> {
+    #[doc(hidden)]
+    /// Serve one MCP 2026-07-28 request statelessly (see `modern.rs`): its
+    /// `_meta` is validated, and the handler sees a throwaway session that
+    /// holds what the request declared; nothing outlives the request.
+    /// `cancel` is the transport's signal that the client gave up (a closed
+    /// HTTP response, `notifications/cancelled` on stdio). None when
+    /// cancelled.
+    pub async fn handle_stateless(
+        &self,
+        req: Request,
+        out: Outbound,
+        cancel: CancellationToken,
+        http_headers: Option<Arc<HeaderMap>>,
+    ) -> Option<Response> {
+        let id = req.id.clone();
+        self.stateless_outcome(req, out, cancel, http_headers)
+            .await
+            .map(|r| respond(id, r.map(Payload::Value).map_err(modern::finish_error)))
+    }
+
+    async fn stateless_outcome(
+        &self,
+        req: Request,
+        out: Outbound,
+        cancel: CancellationToken,
+        http_headers: Option<Arc<HeaderMap>>,
+    ) -> Option<Result<Value, McpError>> {
+        let meta = match modern::parse_meta(req.params.as_ref())
+            .and_then(|m| modern::check_version(&m).map(|()| m))
+        {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
+        };
+        let method = req.method.clone();
+        if !modern::serves(&method) {
+            return Some(Err(McpError::method_not_found(&method)));
+        }
+        let inner = &self.0;
+        if method == "server/discover" {
+            let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
+            return Some(Ok(modern::finish(&method, body, &inner.info, inner.cache)));
+        }
+        // Not in the store: no notification reaches it and it ends with
+        // the request.
+        let session = Arc::new(Session::new(String::new()));
+        session.set_client(ClientInfo {
+            protocol_version: meta.protocol_version,
+            capabilities: meta.capabilities,
+            info: meta.client_info,
+        });
+        if let Some(level) = meta.log_level {
+            session.set_log_level(level);
+        }
+        let refusal = Arc::new(std::sync::OnceLock::new());
+        let ctx = RequestContext {
+            server: self.clone(),
+            session,
+            request_id: req.id.clone(),
+            meta: req.params.as_ref().and_then(|p| p.get("_meta")).cloned(),
+            out,
+            cancel: cancel.clone(),
+            http_headers,
+            extensions: http::Extensions::new(),
+            stateless: true,
+            refusal: Some(refusal.clone()),
+        };
+        let outcome = run_guarded(self.clone(), ctx, req, cancel).await?;
+        if let Some(e) = refusal.get() {
+            // The handler needed an undeclared capability: that is the
+            // answer, even if it turned the failure into a tool result.
+            return Some(Err(e.clone()));
+        }
+        Some(outcome.map(|p| modern::finish(&method, p.into_value(), &inner.info, inner.cache)))
+    }
+
+    async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Payload, McpError> {
         let p = req.params.as_ref();
         let inner = &self.0;
-        match req.method.as_str() {
-            "tools/list" => inner.tools.list(p),
-            "tools/call" => inner.tools.call(ctx, req.params).await,
+        let value = match req.method.as_str() {
+            // Answered with JSON text serialized ahead (pages) or at once.
+            "tools/list" => return inner.tools.list(p),
+            "tools/call" => return inner.tools.call(ctx, req.params).await,
             "resources/list" => inner.resources.list(p),
             "resources/templates/list" => inner.resources.list_templates(p),
             "resources/read" => inner.resources.read(ctx, p).await,
@@ -310,7 +424,8 @@ impl Server {
                 Ok(json!({}))
             }
             other => Err(McpError::method_not_found(other)),
-        }
+        };
+        value.map(Payload::Value)
     }
 
     /// Tell every session subscribed to `uri` that it changed.
@@ -341,7 +456,16 @@ impl Server {
     }
 }
 
-fn respond(id: RequestId, r: Result<Value, McpError>) -> Response {
+/// Ends a request's bookkeeping in its session however `handle_request` ends.
+struct EndRequest<'a>(&'a Session, &'a RequestId);
+
+impl Drop for EndRequest<'_> {
+    fn drop(&mut self) {
+        self.0.end_request(self.1);
+    }
+}
+
+fn respond(id: RequestId, r: Result<Payload, McpError>) -> Response {
     match r {
         Ok(v) => Response::ok(id, v),
         Err(e) => Response::err(Some(id), e.0),
@@ -350,46 +474,142 @@ fn respond(id: RequestId, r: Result<Value, McpError>) -> Response {
 
 const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Run a request on its own task so that requests of one session run
-/// concurrently, a panic becomes an error instead of killing the session, and
-/// a cancellation stops the work. A cancelled request gets no response.
+/// Run a request so that a panic becomes an error instead of killing the
+/// session, and a cancellation stops the work. A cancelled request gets no
+/// response.
+///
+/// The handler is polled by the caller's task (a task per request cost a
+/// spawn per call; transports already run each message on a task of its
+/// own). It moves to a task of its own when it must outlive the caller:
+/// cancelled (cooperative first: the handler sees `ctx.cancelled()` and may
+/// clean up; one that ignores it is dropped after a grace period), or
+/// dropped by its transport (the client went away: it runs to its end, as
+/// it would have on its own task).
 async fn run_guarded(
     server: Server,
     ctx: RequestContext,
     req: Request,
     cancel: CancellationToken,
-) -> Option<Result<Value, McpError>> {
+) -> Option<Result<Payload, McpError>> {
     let method = req.method.clone();
-    let task = tokio::spawn(async move { server.dispatch(ctx, req).await });
-    let abort = task.abort_handle();
-    tokio::select! {
-        joined = task => Some(match joined {
-            Ok(r) => r,
-            Err(e) if e.is_panic() => {
-                tracing::error!(%method, "handler panicked");
-                panic_outcome(&method)
-            }
-            Err(_) => Err(McpError::internal("request aborted")),
-        }),
-        _ = cancel.cancelled() => {
-            // Cooperative first: the handler sees ctx.cancelled() and may
-            // clean up; one that ignores it is aborted after a grace period.
-            tokio::spawn(async move {
-                tokio::time::sleep(CANCEL_GRACE).await;
-                abort.abort();
-            });
-            None
-        }
+    let work = AssertUnwindSafe(async move { server.dispatch(ctx, req).await }).catch_unwind();
+    let mut work = RunOn(Some(Box::pin(work)));
+    let done = match work.0.as_mut() {
+        // Cancellation first: the handler sees the same token and may
+        // finish in the same poll, but a cancelled request gets no answer.
+        Some(fut) => tokio::select! {
+            biased;
+            _ = cancel.cancelled() => None,
+            done = fut => Some(done),
+        },
+        None => None,
+    };
+    let Some(done) = done else {
+        work.detach(Some(CANCEL_GRACE));
+        return None;
+    };
+    work.0 = None;
+    Some(done.unwrap_or_else(|_| {
+        tracing::error!(%method, "handler panicked");
+        panic_outcome(&method)
+    }))
+}
+
+type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpError>>> + Send>>;
+
+/// A handler's future that, if dropped before it finished, runs on on a
+/// task of its own.
+struct RunOn(Option<Work>);
+
+impl RunOn {
+    fn detach(&mut self, limit: Option<std::time::Duration>) {
+        let Some(work) = self.0.take() else { return };
+        // No runtime (it is shutting down): nothing can run it any more.
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        match limit {
+            Some(limit) => rt.spawn(async move {
+                let _ = tokio::time::timeout(limit, work).await;
+            }),
+            None => rt.spawn(async move {
+                let _ = work.await;
+            }),
+        };
+    }
+}
+
+impl Drop for RunOn {
+    fn drop(&mut self) {
+        self.detach(None);
     }
 }
 
 /// A panicking tool is a failed tool call (`isError`); elsewhere an internal error.
-fn panic_outcome(method: &str) -> Result<Value, McpError> {
+fn panic_outcome(method: &str) -> Result<Payload, McpError> {
     let message = format!("internal error: the handler for {method} panicked");
     if method == "tools/call" {
-        serde_json::to_value(crate::model::CallToolResult::error(message))
-            .map_err(|e| McpError::internal(e.to_string()))
+        Ok(tools::serialize(&crate::model::CallToolResult::error(
+            message,
+        )))
     } else {
         Err(McpError::internal(message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CallToolResult;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+    use tokio::sync::Notify;
+
+    fn message(v: Value) -> Message {
+        match Message::from_value(v) {
+            Ok(m) => m,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_handler_its_transport_drops_runs_to_its_end() {
+        let started = Arc::new(Notify::new());
+        let finished = Arc::new(AtomicBool::new(false));
+        let (s, f) = (started.clone(), finished.clone());
+        let server = Server::builder(r#"{"name":"t","version":"1"}"#)
+            .tool(
+                r#"{"name":"slow","inputSchema":{"type":"object"}}"#,
+                move |_ctx, _: Value| {
+                    let (s, f) = (s.clone(), f.clone());
+                    async move {
+                        s.notify_one();
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        f.store(true, Ordering::SeqCst);
+                        Ok(CallToolResult::text("done"))
+                    }
+                },
+            )
+            .build()
+            .unwrap();
+        let session = server.create_session();
+        let (out, _rx) = Outbound::channel();
+        let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "c", "version": "1"}}});
+        let r = server.handle(&session, message(init), out.clone()).await;
+        assert!(r.is_some_and(|r| r.outcome.is_ok()));
+        let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "slow", "arguments": {}}});
+        tokio::select! {
+            _ = server.handle(&session, message(call), out) => panic!("answered too early"),
+            _ = started.notified() => {}
+        }
+        assert_eq!(session.requests_in_flight(), 0, "the id is free again");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !finished.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(finished.load(Ordering::SeqCst), "the handler ran on");
     }
 }

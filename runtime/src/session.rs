@@ -5,7 +5,7 @@
 //! flight in both directions. Transports keep their own per-session data in
 //! [`Session::transport_state`], so it is freed together with the session.
 
-use crate::jsonrpc::{ErrorObject, Message, RequestId, Response};
+use crate::jsonrpc::{ErrorObject, Message, Payload, RequestId, Response};
 use crate::model::LogLevel;
 use serde_json::Value;
 use std::any::Any;
@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 /// Server→client traffic, as handed to a transport.
@@ -28,23 +28,47 @@ pub enum Outgoing {
 }
 
 /// Where the server sends traffic caused by one client message.
+///
+/// One is made per request, and most requests send nothing through it: the
+/// channel allocates per message, not up front (tokio's unbounded channel
+/// allocated a block of 32 slots, ≈ 3.5 KiB, on creation).
 #[derive(Debug, Clone)]
-pub struct Outbound(mpsc::UnboundedSender<Outgoing>);
+pub struct Outbound(futures::channel::mpsc::UnboundedSender<Outgoing>);
+
+/// The receiving end of an [`Outbound`].
+#[derive(Debug)]
+pub struct Inbox(futures::channel::mpsc::UnboundedReceiver<Outgoing>);
+
+/// Nothing to take from an [`Inbox`] now (empty, or every sender gone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Empty;
 
 impl Outbound {
-    pub fn channel() -> (Outbound, mpsc::UnboundedReceiver<Outgoing>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Outbound(tx), rx)
+    pub fn channel() -> (Outbound, Inbox) {
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        (Outbound(tx), Inbox(rx))
     }
     /// False when the receiving side is gone.
     pub fn send(&self, msg: Message) -> bool {
-        self.0.send(Outgoing::Message(msg)).is_ok()
+        self.0.unbounded_send(Outgoing::Message(msg)).is_ok()
     }
     pub fn send_outgoing(&self, o: Outgoing) -> bool {
-        self.0.send(o).is_ok()
+        self.0.unbounded_send(o).is_ok()
     }
     pub fn is_closed(&self) -> bool {
         self.0.is_closed()
+    }
+}
+
+impl Inbox {
+    /// The next message; None once every sender is gone and all is taken.
+    /// Cancel-safe (nothing is lost when the future is dropped).
+    pub async fn recv(&mut self) -> Option<Outgoing> {
+        futures::StreamExt::next(&mut self.0).await
+    }
+    /// A message already sent, without waiting.
+    pub fn try_recv(&mut self) -> Result<Outgoing, Empty> {
+        self.0.try_recv().map_err(|_| Empty)
     }
 }
 
@@ -83,7 +107,7 @@ pub struct Session {
     in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
     pending: Mutex<PendingRequests>,
     next_id: AtomicI64,
-    notifier: Mutex<Option<Outbound>>,
+    notifier: Mutex<Option<Notifier>>,
     closed: CancellationToken,
     transport: OnceLock<Box<dyn Any + Send + Sync>>,
     /// Server→client requests awaiting their answer.
@@ -94,6 +118,14 @@ pub struct Session {
 }
 
 type Reachable = Box<dyn Fn() -> bool + Send + Sync>;
+
+/// Where notifications not tied to a request go.
+enum Notifier {
+    Channel(Outbound),
+    /// Handed straight to the transport (no channel and task per session:
+    /// most sessions never get such a notification).
+    Sink(Box<dyn Fn(Message) -> bool + Send + Sync>),
+}
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -139,6 +171,11 @@ impl Session {
 
     pub fn client(&self) -> Option<ClientInfo> {
         lock(&self.state).client.clone()
+    }
+
+    /// Whether `initialize` was answered (no copy of what the client sent).
+    pub(crate) fn has_client(&self) -> bool {
+        lock(&self.state).client.is_some()
     }
 
     pub(crate) fn set_client(&self, client: ClientInfo) {
@@ -189,14 +226,21 @@ impl Session {
     /// The channel for notifications not tied to a request (the stdio stream,
     /// or the HTTP GET stream while one is open).
     pub fn set_notifier(&self, out: Option<Outbound>) {
-        *lock(&self.notifier) = out;
+        *lock(&self.notifier) = out.map(Notifier::Channel);
+    }
+
+    /// Like [`Session::set_notifier`], with a function that takes each
+    /// notification at once (false: it could not).
+    pub(crate) fn set_notify_sink(&self, sink: impl Fn(Message) -> bool + Send + Sync + 'static) {
+        *lock(&self.notifier) = Some(Notifier::Sink(Box::new(sink)));
     }
 
     /// Send a notification not tied to any request. Returns false when no
     /// channel is open to carry it.
     pub fn notify(&self, msg: Message) -> bool {
         match &*lock(&self.notifier) {
-            Some(out) => out.send(msg),
+            Some(Notifier::Channel(out)) => out.send(msg),
+            Some(Notifier::Sink(sink)) => sink(msg),
             None => false,
         }
     }
@@ -289,7 +333,7 @@ impl Session {
     pub fn resolve(&self, response: Response) -> bool {
         let Some(id) = response.id else { return false };
         match lock(&self.pending).waiting.remove(&id) {
-            Some(tx) => tx.send(response.outcome).is_ok(),
+            Some(tx) => tx.send(response.outcome.map(Payload::into_value)).is_ok(),
             None => false,
         }
     }

@@ -29,11 +29,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde_json::{Value, json};
-use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::jsonrpc::{ErrorObject, Message, Notification, Request, RequestId};
+use crate::jsonrpc::{ErrorObject, Message, Notification, Payload, Request, RequestId};
 use crate::server::Server;
-use crate::session::{Outbound, Outgoing, Session};
+use crate::session::{Inbox, Outbound, Outgoing, Session};
 
 /// The protocol version [`TestClient::connect`] asks for.
 pub const PROTOCOL_VERSION: &str = "2025-11-25";
@@ -80,7 +79,7 @@ pub struct TestClient {
     server: Server,
     session: Arc<Session>,
     out: Outbound,
-    outgoing: std::sync::Mutex<UnboundedReceiver<Outgoing>>,
+    outgoing: std::sync::Mutex<Inbox>,
     next_id: AtomicI64,
     initialize: Value,
 }
@@ -138,10 +137,13 @@ impl TestClient {
             .ok_or_else(|| TestError::NoResponse {
                 method: method.to_string(),
             })?;
-        response.outcome.map_err(|error| TestError::Rpc {
-            method: method.to_string(),
-            error,
-        })
+        response
+            .outcome
+            .map(Payload::into_value)
+            .map_err(|error| TestError::Rpc {
+                method: method.to_string(),
+                error,
+            })
     }
 
     /// Send a notification.

@@ -2,11 +2,14 @@
 //! schema before the handler runs; structured output against the output schema.
 
 use crate::context::RequestContext;
-use crate::error::{McpError, ToolError};
+use crate::error::{BuildError, McpError, ToolError};
+use crate::jsonrpc::Payload;
 use crate::model::CallToolResult;
 use crate::pagination;
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -17,12 +20,204 @@ pub(crate) type ToolFn = Arc<
         + Sync,
 >;
 
+/// What turns a registered descriptor into the one clients see (an
+/// upstream tool gets its shared `$defs` and a relaxed `outputSchema`). Runs
+/// once per tool, when the tool is first listed or called.
+pub(crate) type Prepare = Arc<dyn Fn(&mut Value) -> Result<(), String> + Send + Sync>;
+
+/// A tool. Its descriptor is kept as the JSON text it was registered with
+/// and assembled on first need (its page of `tools/list` is asked for, or
+/// it is called): parsed, prepared, serialized once. A server of thousands
+/// of tools thus does no per-tool schema work at start-up; registration
+/// only checks the name and the `inputSchema` type.
 pub(crate) struct Tool {
-    pub descriptor: Value,
-    pub input: LazySchema,
-    pub output: Option<LazySchema>,
+    name: String,
+    source: Box<str>,
+    prepare: Option<Prepare>,
+    assembled: OnceLock<Result<Assembled, String>>,
     pub handler: ToolFn,
     pub enabled: AtomicBool,
+    /// Whether the tool-call hook wraps it (not the compact surface's
+    /// `call_tool`: the hook sees the tool that one calls).
+    pub hooked: bool,
+}
+
+/// A descriptor as clients see it; its schemas are compiled from it on
+/// first use.
+struct Assembled {
+    json: Box<RawValue>,
+    input: OnceLock<Result<jsonschema::Validator, String>>,
+    output: Option<OnceLock<Result<jsonschema::Validator, String>>>,
+}
+
+/// The members of a descriptor that registration checks, read without
+/// building the rest.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(default)]
+    name: Option<Value>,
+    #[serde(rename = "inputSchema", default)]
+    input_schema: Option<SchemaHead>,
+}
+
+#[derive(Deserialize)]
+struct SchemaHead {
+    #[serde(rename = "type", default)]
+    ty: Option<Value>,
+}
+
+fn invalid(what: &str, message: &str) -> BuildError {
+    BuildError::Invalid {
+        what: what.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// The `name` of a tool descriptor, read without building the rest.
+#[cfg_attr(not(feature = "upstream"), allow(dead_code))]
+pub(crate) fn descriptor_name(descriptor_json: &str) -> Option<String> {
+    let name = match serde_json::from_str::<Head>(descriptor_json) {
+        Ok(h) => h.name,
+        Err(_) => serde_json::from_str::<Value>(descriptor_json)
+            .ok()?
+            .get_mut("name")
+            .map(Value::take),
+    };
+    match name {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+impl Tool {
+    /// A tool from its descriptor: the name must be valid and the
+    /// `inputSchema` of type object; the rest waits for first use.
+    pub(crate) fn new(
+        descriptor_json: &str,
+        prepare: Option<Prepare>,
+        handler: ToolFn,
+    ) -> Result<Tool, BuildError> {
+        let (name, schema_type) = match serde_json::from_str::<Head>(descriptor_json) {
+            Ok(h) => (h.name, h.input_schema.map(|s| s.ty)),
+            // Not the usual shape (or a repeated member): as a whole, which
+            // also words a syntax error.
+            Err(_) => {
+                let d: Value = serde_json::from_str(descriptor_json).map_err(|source| {
+                    BuildError::Descriptor {
+                        what: "tool".to_owned(),
+                        source,
+                    }
+                })?;
+                let schema_type = d
+                    .get("inputSchema")
+                    .map(|s| s.get("type").cloned().filter(|t| !t.is_null()));
+                (d.get("name").cloned(), schema_type)
+            }
+        };
+        let Some(Value::String(name)) = name else {
+            return Err(invalid("tool", "missing string field `name`"));
+        };
+        let what = format!("tool {name}");
+        if !is_valid_name(&name) {
+            return Err(invalid(
+                &what,
+                "name must be 1-128 characters of A-Z a-z 0-9 _ - .",
+            ));
+        }
+        match schema_type {
+            None => return Err(invalid(&what, "missing inputSchema")),
+            Some(t) if t.as_ref().and_then(Value::as_str) != Some("object") => {
+                return Err(invalid(&what, "inputSchema must have type \"object\""));
+            }
+            Some(_) => {}
+        }
+        Ok(Tool {
+            name,
+            source: descriptor_json.into(),
+            prepare,
+            assembled: OnceLock::new(),
+            handler,
+            enabled: AtomicBool::new(true),
+            hooked: true,
+        })
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn assembled(&self) -> Result<&Assembled, McpError> {
+        self.try_assembled()
+            .map_err(|e| McpError::internal(format!("tool {}: {e}", self.name)))
+    }
+
+    fn try_assembled(&self) -> Result<&Assembled, &String> {
+        self.assembled.get_or_init(|| self.assemble()).as_ref()
+    }
+
+    fn assemble(&self) -> Result<Assembled, String> {
+        let mut d: Value = serde_json::from_str(&self.source).map_err(|e| e.to_string())?;
+        if let Some(prepare) = &self.prepare {
+            prepare(&mut d)?;
+        }
+        let output = d.get("outputSchema").map(|_| OnceLock::new());
+        let json = serde_json::value::to_raw_value(&d).map_err(|e| e.to_string())?;
+        Ok(Assembled {
+            json,
+            input: OnceLock::new(),
+            output,
+        })
+    }
+
+    /// The descriptor as clients see it.
+    pub(crate) fn descriptor_json(&self) -> Result<&RawValue, McpError> {
+        self.assembled().map(|a| &*a.json)
+    }
+
+    /// The compiled `inputSchema` of the assembled descriptor.
+    pub(crate) fn input(&self) -> Result<&jsonschema::Validator, McpError> {
+        let a = self.assembled()?;
+        a.validator("inputSchema", &a.input)
+    }
+
+    /// The compiled `outputSchema`, if the tool declares one.
+    pub(crate) fn output(&self) -> Result<Option<&jsonschema::Validator>, McpError> {
+        let a = self.assembled()?;
+        match &a.output {
+            Some(cell) => a.validator("outputSchema", cell).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Assemble and compile now; the error names what is wrong
+    /// (`ServerBuilder::check_schemas`).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let a = self.try_assembled().map_err(Clone::clone)?;
+        a.validator("inputSchema", &a.input)
+            .and_then(|_| match &a.output {
+                Some(cell) => a.validator("outputSchema", cell).map(|_| ()),
+                None => Ok(()),
+            })
+            .map_err(|e| e.0.message)
+    }
+}
+
+impl Assembled {
+    fn validator<'a>(
+        &self,
+        key: &'static str,
+        cell: &'a OnceLock<Result<jsonschema::Validator, String>>,
+    ) -> Result<&'a jsonschema::Validator, McpError> {
+        cell.get_or_init(|| {
+            // Read back from the text: only compiled schemas stay in memory
+            // as trees.
+            let mut d: Value = serde_json::from_str(self.json.get()).map_err(|e| e.to_string())?;
+            let schema = d.get_mut(key).map(Value::take).unwrap_or(Value::Null);
+            compile(&schema, key)
+        })
+        .as_ref()
+        .map_err(|e| McpError::internal(e.clone()))
+    }
 }
 
 /// Valid tool names per 2025-11-25: 1-128 of A-Z a-z 0-9 _ - .
@@ -41,12 +236,14 @@ pub(crate) fn compile(schema: &Value, what: &str) -> Result<jsonschema::Validato
 /// start-up (Kubernetes: 1,067 tools) would delay the first answer by
 /// seconds; the generator has already checked them, and `ServerBuilder::
 /// check_schemas` compiles them all up front for those who want it.
+#[cfg_attr(not(feature = "upstream"), allow(dead_code))]
 pub(crate) struct LazySchema {
     what: &'static str,
     schema: Value,
     compiled: OnceLock<Result<jsonschema::Validator, String>>,
 }
 
+#[cfg_attr(not(feature = "upstream"), allow(dead_code))]
 impl LazySchema {
     pub(crate) fn new(what: &'static str, schema: Value) -> Self {
         LazySchema {
@@ -62,10 +259,46 @@ impl LazySchema {
             .as_ref()
             .map_err(|e| McpError::internal(e.clone()))
     }
+}
 
-    /// Compile now; the error names what is wrong.
-    pub(crate) fn check(&self) -> Result<(), String> {
-        self.get().map(|_| ()).map_err(|e| e.0.message)
+/// The listed tools of one moment, cut into pages that are serialized on
+/// first request and kept until the list changes.
+struct Pages {
+    tools: Vec<Arc<Tool>>,
+    size: usize,
+    built: Vec<OnceLock<Arc<RawValue>>>,
+}
+
+impl Pages {
+    fn new(tools: Vec<Arc<Tool>>, size: usize) -> Self {
+        let size = size.max(1);
+        let count = tools.len().div_ceil(size).max(1);
+        Pages {
+            tools,
+            size,
+            built: (0..count).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    fn page(&self, index: usize) -> Result<Arc<RawValue>, McpError> {
+        let cell = self
+            .built
+            .get(index)
+            .ok_or_else(|| McpError::invalid_params("invalid cursor"))?;
+        if let Some(page) = cell.get() {
+            return Ok(page.clone());
+        }
+        let start = (index * self.size).min(self.tools.len());
+        let end = (start + self.size).min(self.tools.len());
+        let items = self.tools[start..end]
+            .iter()
+            .map(|t| t.descriptor_json())
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = (index + 1 < self.built.len()).then_some(index + 1);
+        let page = pagination::page_json("tools", &items, next)
+            .map_err(|e| McpError::internal(e.to_string()))?;
+        // Two first requests may both build it; either result is the same.
+        Ok(cell.get_or_init(|| page).clone())
     }
 }
 
@@ -73,48 +306,53 @@ impl LazySchema {
 pub(crate) struct Registry {
     order: Vec<Arc<Tool>>,
     by_name: HashMap<String, Arc<Tool>>,
-    pages: RwLock<Arc<Vec<Value>>>,
+    /// None after a change: made again on the next `tools/list`.
+    pages: RwLock<Option<Arc<Pages>>>,
     page_size: usize,
 }
 
 impl Registry {
     pub(crate) fn new(tools: Vec<Tool>, page_size: usize) -> Self {
         let order: Vec<Arc<Tool>> = tools.into_iter().map(Arc::new).collect();
-        let by_name = order
-            .iter()
-            .filter_map(|t| Some((t.descriptor.get("name")?.as_str()?.to_owned(), t.clone())))
-            .collect();
-        let r = Registry {
+        let by_name = order.iter().map(|t| (t.name.clone(), t.clone())).collect();
+        Registry {
             order,
             by_name,
             pages: RwLock::default(),
             page_size,
-        };
-        r.rebuild_pages();
-        r
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.order.is_empty()
     }
 
-    fn rebuild_pages(&self) {
-        let items: Vec<Value> = self
-            .order
-            .iter()
-            .filter(|t| t.enabled.load(Ordering::Relaxed))
-            .map(|t| t.descriptor.clone())
-            .collect();
-        let pages = Arc::new(pagination::paginate(&items, "tools", self.page_size));
-        *self.pages.write().unwrap_or_else(|e| e.into_inner()) = pages;
+    fn pages(&self) -> Arc<Pages> {
+        if let Some(p) = &*self.pages.read().unwrap_or_else(|e| e.into_inner()) {
+            return p.clone();
+        }
+        let mut slot = self.pages.write().unwrap_or_else(|e| e.into_inner());
+        slot.get_or_insert_with(|| {
+            let listed = self
+                .order
+                .iter()
+                .filter(|t| t.enabled.load(Ordering::Relaxed))
+                .cloned()
+                .collect();
+            Arc::new(Pages::new(listed, self.page_size))
+        })
+        .clone()
     }
 
-    pub(crate) fn list(&self, params: Option<&Value>) -> Result<Value, McpError> {
-        let pages = self.pages.read().unwrap_or_else(|e| e.into_inner()).clone();
-        pagination::select(&pages, params)
+    /// The page the request's cursor points at, as serialized JSON.
+    pub(crate) fn list(&self, params: Option<&Value>) -> Result<Payload, McpError> {
+        let pages = self.pages();
+        let index = pagination::page_index(params, pages.built.len())?;
+        pages.page(index).map(Payload::Json)
     }
 
-    /// Returns whether anything changed.
+    /// Returns whether anything changed. Cheap: the pages are made again
+    /// on the next `tools/list`, so many changes in a row cost one rebuild.
     pub(crate) fn set_enabled(&self, name: &str, enabled: bool) -> bool {
         let Some(tool) = self.by_name.get(name) else {
             return false;
@@ -122,7 +360,7 @@ impl Registry {
         if tool.enabled.swap(enabled, Ordering::Relaxed) == enabled {
             return false;
         }
-        self.rebuild_pages();
+        *self.pages.write().unwrap_or_else(|e| e.into_inner()) = None;
         true
     }
 
@@ -136,7 +374,7 @@ impl Registry {
         &self,
         ctx: RequestContext,
         params: Option<Value>,
-    ) -> Result<Value, McpError> {
+    ) -> Result<Payload, McpError> {
         let mut params = params.unwrap_or(Value::Null);
         let name = params
             .get("name")
@@ -165,7 +403,7 @@ impl Registry {
         ctx: RequestContext,
         name: &str,
         args: Value,
-    ) -> Result<Value, McpError> {
+    ) -> Result<Payload, McpError> {
         let tool = self
             .by_name
             .get(name)
@@ -177,10 +415,19 @@ impl Registry {
         Self::run(tool, ctx, name, args).await
     }
 
-    /// A tool's descriptor, listed or not.
+    /// A tool's descriptor as clients see it, listed or not (assembled
+    /// now if it was not yet).
     #[cfg(feature = "surface")]
-    pub(crate) fn descriptor(&self, name: &str) -> Option<&Value> {
-        self.by_name.get(name).map(|t| &t.descriptor)
+    pub(crate) fn descriptor(&self, name: &str) -> Option<Value> {
+        let json = self.by_name.get(name)?.descriptor_json().ok()?;
+        serde_json::from_str(json.get()).ok()
+    }
+
+    /// Whether the server has a tool `name`, listed or not (nothing is
+    /// assembled).
+    #[cfg(feature = "surface")]
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
     }
 
     /// Whether `name` is a tool that `tools/list` shows.
@@ -203,42 +450,29 @@ impl Registry {
             }
         }
         if changed {
-            self.rebuild_pages();
+            *self.pages.write().unwrap_or_else(|e| e.into_inner()) = None;
         }
         changed
     }
 
     async fn run(
-        tool: &Tool,
+        tool: &Arc<Tool>,
         ctx: RequestContext,
         name: &str,
         args: Value,
-    ) -> Result<Value, McpError> {
+    ) -> Result<Payload, McpError> {
         if let Err(text) = ctx.server.check_tool_rate(name).await {
-            return Ok(to_value(CallToolResult::error(text)));
+            return Ok(serialize(&CallToolResult::error(text)));
         }
-        let problems: Vec<String> = tool
-            .input
-            .get()?
-            .iter_errors(&args)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                if at.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{at}: {e}")
-                }
-            })
-            .collect();
-        if !problems.is_empty() {
-            let text = format!("Invalid arguments for tool {name}: {}", problems.join("; "));
-            return Ok(to_value(CallToolResult::error(text)));
+        if let Some(text) = invalid_arguments(tool, name, &args)? {
+            return Ok(serialize(&CallToolResult::error(text)));
         }
-        let result = match (tool.handler)(ctx, args).await {
+        // The tool-call hook, if the server has one, around the handler.
+        let result = match crate::hook::call(tool, ctx, name, args).await {
             Ok(r) => r,
             Err(e) => CallToolResult::error(e.message),
         };
-        if let Some(output) = &tool.output
+        if let Some(output) = tool.output()?
             && !result.is_error
         {
             let Some(structured) = &result.structured_content else {
@@ -246,37 +480,199 @@ impl Registry {
                     "tool {name} declares an outputSchema but returned no structuredContent"
                 )));
             };
-            if let Some(e) = output.get()?.iter_errors(structured).next() {
+            if let Some(e) = output.iter_errors(structured).next() {
                 return Err(McpError::internal(format!(
                     "tool {name} returned structuredContent that does not match its outputSchema: {e}"
                 )));
             }
         }
-        Ok(to_value(result))
+        Ok(serialize(&result))
     }
 }
 
-/// The result as JSON, its structured content moved rather than copied
-/// (it can be as large as an upstream response).
-fn to_value(mut r: CallToolResult) -> Value {
-    let structured = r.structured_content.take();
-    let mut v = serde_json::to_value(r).unwrap_or_else(|e| {
-        serde_json::json!({
+/// What is wrong with `args` for `tool`, as the model reads it; None when
+/// they are valid.
+pub(crate) fn invalid_arguments(
+    tool: &Tool,
+    name: &str,
+    args: &Value,
+) -> Result<Option<String>, McpError> {
+    let problems: Vec<String> = tool
+        .input()?
+        .iter_errors(args)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            if at.is_empty() {
+                e.to_string()
+            } else {
+                format!("{at}: {e}")
+            }
+        })
+        .collect();
+    Ok((!problems.is_empty())
+        .then(|| format!("Invalid arguments for tool {name}: {}", problems.join("; "))))
+}
+
+/// The result as JSON text, written into the response as it is (no `Value`
+/// tree of a result that can be as large as an upstream response).
+pub(crate) fn serialize(r: &CallToolResult) -> Payload {
+    Payload::serialize(r).unwrap_or_else(|e| {
+        Payload::Value(serde_json::json!({
             "content": [{ "type": "text", "text": format!("unserializable result: {e}") }],
             "isError": true
-        })
-    });
-    if let (Some(s), Some(map)) = (structured, v.as_object_mut()) {
-        // Where serde would have put it: right after `content`.
-        let at = usize::from(map.contains_key("content"));
-        map.shift_insert(at, "structuredContent".into(), s);
-    }
-    v
+        }))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use std::sync::atomic::AtomicUsize;
+
+    fn handler() -> ToolFn {
+        Arc::new(|_, _| Box::pin(async { Ok(CallToolResult::text("ok")) }))
+    }
+
+    /// Tools t0…t{n-1}; preparing one counts and makes `x` required.
+    fn registry(n: usize, page_size: usize, prepared: &Arc<AtomicUsize>) -> Registry {
+        let tools = (0..n)
+            .map(|i| {
+                let count = prepared.clone();
+                let prepare: Prepare = Arc::new(move |d: &mut Value| {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    d["inputSchema"]["required"] = json!(["x"]);
+                    Ok(())
+                });
+                let text = format!(
+                    "{{\n  \"name\": \"t{i}\",\n  \"description\": \"é \\u2028\",\n  \"inputSchema\": {{ \"type\": \"object\" }}\n}}"
+                );
+                Tool::new(&text, Some(prepare), handler()).unwrap()
+            })
+            .collect();
+        Registry::new(tools, page_size)
+    }
+
+    fn page(r: &Registry, cursor: Option<&str>) -> Value {
+        let params = cursor.map(|c| json!({ "cursor": c }));
+        r.list(params.as_ref()).unwrap().into_value()
+    }
+
+    #[test]
+    fn tools_are_assembled_when_their_page_is_first_asked_for() {
+        let prepared = Arc::new(AtomicUsize::new(0));
+        let r = registry(5, 2, &prepared);
+        assert_eq!(prepared.load(Ordering::SeqCst), 0, "nothing at start-up");
+        let first = page(&r, None);
+        assert_eq!(prepared.load(Ordering::SeqCst), 2, "the first page only");
+        assert_eq!(first["nextCursor"], "page-1");
+        assert_eq!(first["tools"][1]["inputSchema"]["required"], json!(["x"]));
+        assert_eq!(page(&r, None), first);
+        assert_eq!(prepared.load(Ordering::SeqCst), 2, "kept, not rebuilt");
+        let last = page(&r, Some("page-2"));
+        assert_eq!(last["tools"].as_array().unwrap().len(), 1);
+        assert!(last.get("nextCursor").is_none());
+        assert_eq!(prepared.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_page_is_the_text_of_its_descriptors_as_values() {
+        let prepared = Arc::new(AtomicUsize::new(0));
+        let r = registry(3, 2, &prepared);
+        let Payload::Json(text) = r.list(None).unwrap() else {
+            panic!("pages are serialized")
+        };
+        let mut want = json!({ "tools": [], "nextCursor": "page-1" });
+        for i in 0..2 {
+            let mut d = json!({ "name": format!("t{i}"), "description": "é \u{2028}",
+                "inputSchema": { "type": "object" } });
+            d["inputSchema"]["required"] = json!(["x"]);
+            want["tools"].as_array_mut().unwrap().push(d);
+        }
+        assert_eq!(text.get(), want.to_string());
+    }
+
+    #[test]
+    fn enabling_and_disabling_changes_the_pages_and_not_the_descriptors() {
+        let prepared = Arc::new(AtomicUsize::new(0));
+        let r = registry(3, 2, &prepared);
+        assert!(r.set_enabled("t0", false));
+        assert!(!r.set_enabled("t0", false), "no change");
+        assert!(r.set_enabled("t1", false));
+        let names = |v: &Value| -> Vec<String> {
+            v["tools"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let only = page(&r, None);
+        assert_eq!(names(&only), ["t2"]);
+        assert!(only.get("nextCursor").is_none());
+        assert!(r.set_enabled("t0", true));
+        assert_eq!(names(&page(&r, None)), ["t0", "t2"]);
+        assert_eq!(
+            prepared.load(Ordering::SeqCst),
+            2,
+            "each tool assembled once"
+        );
+        assert!(r.get("t1").is_none() && r.get("t2").is_some());
+    }
+
+    #[test]
+    fn validation_uses_the_prepared_schema() {
+        let prepared = Arc::new(AtomicUsize::new(0));
+        let r = registry(1, 10, &prepared);
+        let tool = r.get("t0").unwrap();
+        let input = tool.input().unwrap();
+        assert!(!input.is_valid(&json!({})), "x is required after preparing");
+        assert!(input.is_valid(&json!({ "x": 1 })));
+        assert!(tool.output().unwrap().is_none());
+        assert_eq!(prepared.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn registration_reads_only_what_it_checks() {
+        let t = |text: &str| Tool::new(text, None, handler()).map(|t| t.name().to_owned());
+        assert_eq!(
+            t(r#"{"inputSchema":{"type":"object","properties":{"a":{}}},"name":"a"}"#).unwrap(),
+            "a"
+        );
+        // A repeated member takes the general path (the last one counts).
+        assert_eq!(
+            t(r#"{"name":"a","name":"b","inputSchema":{"type":"object"}}"#).unwrap(),
+            "b"
+        );
+        for (text, want) in [
+            (
+                r#"{"name":"a","inputSchema":{"type":"string"}}"#,
+                "inputSchema must have type",
+            ),
+            (
+                r#"{"name":"a","inputSchema":true}"#,
+                "inputSchema must have type",
+            ),
+            (r#"{"name":"a"}"#, "missing inputSchema"),
+            (
+                r#"{"name":7,"inputSchema":{"type":"object"}}"#,
+                "missing string field `name`",
+            ),
+            (
+                r#"{"name":"a b","inputSchema":{"type":"object"}}"#,
+                "name must be",
+            ),
+            (r#"{"name":"a","#, "tool"),
+        ] {
+            let e = t(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
+        assert_eq!(
+            descriptor_name(r#"{"name":"n","x":[1,2]}"#).as_deref(),
+            Some("n")
+        );
+        assert_eq!(descriptor_name(r#"{"x":1}"#), None);
+    }
 
     #[test]
     fn tool_name_rules() {

@@ -113,6 +113,23 @@ async fn slow_or_missing_request_heads_are_dropped() {
 }
 
 #[tokio::test]
+async fn a_connection_in_use_outlives_its_first_deadlines() {
+    // Requests every 150 ms for 1.2 s, with head and idle timeouts of
+    // 300 ms: each phase moves the deadline on, and the timer set at
+    // accept must not end the connection when it fires.
+    let t = start(quick()).await;
+    let mut s = connect(&t).await;
+    for i in 0..8 {
+        s.write_all(post("/mcp", "", &init_body(i).to_string()).as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(response(&mut s).await.0, 200, "request {i}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert!(closed_by_server(&mut s).await, "idle at last, closed");
+}
+
+#[tokio::test]
 async fn a_body_shorter_than_its_content_length_gets_408_and_is_dropped() {
     let t = start(quick()).await;
     let mut s = connect(&t).await;

@@ -138,6 +138,24 @@ pub struct TestSlowOperationArgs {
     pub seconds: f64,
 }
 
+/// Arguments of the `test_missing_capability` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestMissingCapabilityArgs {}
+
+/// Arguments of the `test_streaming_elicitation` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestStreamingElicitationArgs {}
+
+/// Arguments of the `test_logging_tool` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestLoggingToolArgs {}
+
 /// Variables of the `template` resource template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
@@ -158,8 +176,23 @@ pub struct TestPromptWithEmbeddedResourcePromptArgs {
 }
 
 /// The server's behaviour: one method per tool, handler-backed resource,
-/// resource template and handler-backed prompt. Implement it in `handlers.rs`.
+/// resource template and handler-backed prompt, and the tool-call hook
+/// `wrap_tool_call`. Implement it in `handlers.rs`.
 pub trait Handlers: Send + Sync + 'static {
+    /// The tool-call hook: wraps every tool call after its arguments were
+    /// checked against the input schema. `call` has the tool's name,
+    /// arguments and context, `next.run(call)` runs the tool. Override it to
+    /// put per-request values in `call.context_mut().extensions_mut()` (a
+    /// tenant), refuse (return without `next.run`), map errors or audit.
+    /// By default it runs the tool.
+    fn wrap_tool_call(
+        &self,
+        call: mcpgen_runtime::hook::ToolCall,
+        next: mcpgen_runtime::hook::Next,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send {
+        next.run(call)
+    }
+
     /// Tool `test_simple_text`
     ///
     /// Returns a simple text response.
@@ -322,6 +355,33 @@ pub trait Handlers: Send + Sync + 'static {
         args: TestSlowOperationArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
 
+    /// Tool `test_missing_capability`
+    ///
+    /// Asks the client's model for a completion (sampling/createMessage), so a request that did not declare the sampling capability is refused.
+    fn test_missing_capability(
+        &self,
+        ctx: RequestContext,
+        args: TestMissingCapabilityArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_streaming_elicitation`
+    ///
+    /// Reports progress, then asks the user for input (elicitation/create) and returns the answer.
+    fn test_streaming_elicitation(
+        &self,
+        ctx: RequestContext,
+        args: TestStreamingElicitationArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_logging_tool`
+    ///
+    /// Sends info log messages, which reach the client only at the level it asked for.
+    fn test_logging_tool(
+        &self,
+        ctx: RequestContext,
+        args: TestLoggingToolArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Resource `stats` (test://stats)
     ///
     /// Counters kept by the server, as JSON: cancelledCalls.
@@ -363,6 +423,12 @@ pub const SERVER_INFO: &str = r#"{
 pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
     let h = std::sync::Arc::new(handlers);
     Server::builder(SERVER_INFO)
+        .tool_call_hook(
+            bind(
+                &h,
+                |h, call, next| async move { H::wrap_tool_call(&h, call, next).await },
+            ),
+        )
         .instructions(
             "Test server for the MCP conformance suite and interop tests. Its tools return fixed content, exercise logging, progress, sampling, elicitation and roots, and one (test_reconnection) drops its SSE stream on purpose.",
         )
@@ -743,6 +809,55 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_slow_operation(&h, ctx, args).await },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_missing_capability",
+  "title": "Needs sampling",
+  "description": "Asks the client's model for a completion (sampling/createMessage), so a request that did not declare the sampling capability is refused.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_missing_capability(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_streaming_elicitation",
+  "title": "Elicitation on a stream",
+  "description": "Reports progress, then asks the user for input (elicitation/create) and returns the answer.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_streaming_elicitation(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_logging_tool",
+  "title": "Logging only when asked",
+  "description": "Sends info log messages, which reach the client only at the level it asked for.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move { H::test_logging_tool(&h, ctx, args).await },
             ),
         )
         .resource_text(

@@ -331,6 +331,50 @@ impl Handlers for ServerHandlers {
         Ok(CallToolResult::text(json!({ "roots": roots }).to_string()))
     }
 
+    async fn test_missing_capability(
+        &self,
+        ctx: RequestContext,
+        _args: TestMissingCapabilityArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let result = ctx
+            .create_message(json!({
+                "messages": [{"role": "user", "content": {"type": "text", "text": "Say hello"}}],
+                "maxTokens": 20
+            }))
+            .await?;
+        Ok(CallToolResult::text(sampled_text(&result)))
+    }
+
+    async fn test_streaming_elicitation(
+        &self,
+        ctx: RequestContext,
+        _args: TestStreamingElicitationArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        ctx.progress(0.0, Some(1.0), Some("asking the user"));
+        let result = ctx
+            .elicit(json!({
+                "message": "Please provide your name",
+                "requestedSchema": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}},
+                    "required": ["name"]
+                }
+            }))
+            .await?;
+        Ok(CallToolResult::text(elicited(&result)))
+    }
+
+    async fn test_logging_tool(
+        &self,
+        ctx: RequestContext,
+        _args: TestLoggingToolArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        ctx.info("Logging tool started");
+        sleep(STEP).await;
+        ctx.info("Logging tool completed");
+        Ok(CallToolResult::text("Logging tool executed"))
+    }
+
     async fn test_add(
         &self,
         _ctx: RequestContext,

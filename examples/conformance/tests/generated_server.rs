@@ -63,6 +63,9 @@ mod generated_server {
                 "test_add",
                 "test_touch_resource",
                 "test_slow_operation",
+                "test_missing_capability",
+                "test_streaming_elicitation",
+                "test_logging_tool",
             ];
             let tools = list(&client, "tools/list", "tools", "name").await;
             assert_eq!(tools, expected);

@@ -2,5 +2,7 @@
 
 #[rustfmt::skip]
 fn main() -> std::process::ExitCode {
-    mcpgen_runtime::cli::run(httpbin::server)
+    mcpgen_runtime::cli::run(|| httpbin::server(
+        httpbin::handlers::ServerHandlers::default(),
+    ))
 }

@@ -125,8 +125,23 @@ pub struct ReviewNotePromptArgs {
 }
 
 /// The server's behaviour: one method per tool, handler-backed resource,
-/// resource template and handler-backed prompt. Implement it in `handlers.rs`.
+/// resource template and handler-backed prompt, and the tool-call hook
+/// `wrap_tool_call`. Implement it in `handlers.rs`.
 pub trait Handlers: Send + Sync + 'static {
+    /// The tool-call hook: wraps every tool call after its arguments were
+    /// checked against the input schema. `call` has the tool's name,
+    /// arguments and context, `next.run(call)` runs the tool. Override it to
+    /// put per-request values in `call.context_mut().extensions_mut()` (a
+    /// tenant), refuse (return without `next.run`), map errors or audit.
+    /// By default it runs the tool.
+    fn wrap_tool_call(
+        &self,
+        call: mcpgen_runtime::hook::ToolCall,
+        next: mcpgen_runtime::hook::Next,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send {
+        next.run(call)
+    }
+
     /// Tool `create_note`
     ///
     /// Store a new note and return its id.
@@ -243,10 +258,17 @@ pub const RATE_LIMITS: &str = r#"{
 pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
     let h = std::sync::Arc::new(handlers);
     Server::builder(SERVER_INFO)
+        .tool_call_hook(
+            bind(
+                &h,
+                |h, call, next| async move { H::wrap_tool_call(&h, call, next).await },
+            ),
+        )
         .instructions(
             "Use `create_note` to store something worth remembering and `search_notes` to find it again. Notes are also readable as resources at notes://notes/{id}.",
         )
         .rate_limits(RATE_LIMITS)
+        .cache_hints(30000, "private")
         .tool(
             r#"{
   "name": "create_note",

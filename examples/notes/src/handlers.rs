@@ -196,9 +196,23 @@ impl Store {
 #[derive(Debug, Default)]
 pub struct ServerHandlers {
     store: Mutex<Store>,
+    /// Refuse every call that would change the notes (see `wrap_tool_call`).
+    read_only: bool,
 }
 
+/// The tools that change notes (`notes.tag` only without `dryRun`).
+const WRITES: [&str; 3] = ["create_note", "notes.tag", "delete-note"];
+
 impl ServerHandlers {
+    /// A server whose notes cannot be changed: the tool-call hook refuses
+    /// the calls that would.
+    pub fn read_only() -> Self {
+        ServerHandlers {
+            read_only: true,
+            ..Default::default()
+        }
+    }
+
     /// Run `f` on the store. A poisoned lock (a panic elsewhere while holding
     /// it) still holds consistent data: every update is a single step.
     fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
@@ -213,6 +227,23 @@ fn parse_id(raw: &str, uri: &str) -> Result<u64, McpError> {
 }
 
 impl Handlers for ServerHandlers {
+    /// Around every tool call: a read-only server refuses the calls that
+    /// would change a note (a dry run of `notes.tag` is fine).
+    async fn wrap_tool_call(
+        &self,
+        call: ToolCall,
+        next: Next,
+    ) -> Result<CallToolResult, ToolError> {
+        let dry_run = call.arguments()["dryRun"] == true;
+        if self.read_only && WRITES.contains(&call.name()) && !dry_run {
+            return Err(ToolError::new(format!(
+                "`{}` is refused: this notes server is read-only",
+                call.name()
+            )));
+        }
+        next.run(call).await
+    }
+
     async fn create_note(
         &self,
         ctx: RequestContext,

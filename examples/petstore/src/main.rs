@@ -2,5 +2,7 @@
 
 #[rustfmt::skip]
 fn main() -> std::process::ExitCode {
-    mcpgen_runtime::cli::run(petstore::server)
+    mcpgen_runtime::cli::run(|| petstore::server(
+        petstore::handlers::ServerHandlers::default(),
+    ))
 }

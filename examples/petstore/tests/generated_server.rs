@@ -11,7 +11,7 @@ mod generated_server {
     use mcpgen_runtime::testing::{block_on, TestClient};
 
     async fn connect() -> TestClient {
-        let server = petstore::server()
+        let server = petstore::server(petstore::handlers::ServerHandlers::default())
             .unwrap_or_else(|e| panic!("the server does not build: {e}"));
         TestClient::connect(server)
             .await

@@ -61,6 +61,9 @@ pub struct Server {
     pub info_json: Value,
     /// MCP `instructions` sent with the `initialize` result.
     pub instructions: Option<String>,
+    /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results, when the
+    /// spec sets them (else the runtime's defaults).
+    pub cache: Option<CacheHints>,
     /// Tools backed by a `Handlers` method.
     pub tools: Vec<Tool>,
     /// Resources with fixed contents or a handler.
@@ -73,7 +76,10 @@ pub struct Server {
     pub completions: Vec<Completion>,
     /// Every argument/parameter struct, in spec order.
     pub structs: Vec<Struct>,
-    /// Whether any `Handlers` method exists (otherwise `handlers` is unused).
+    /// Whether the spec has anything a `Handlers` method implements (tools,
+    /// handler-backed resources, templates, prompts). A server with an
+    /// upstream API has the trait too, for its tool-call hook
+    /// (`wrap_tool_call`, emit).
     pub has_handlers: bool,
     /// Tools, resources and templates that call an upstream API (OpenAPI).
     pub upstream: Option<Upstream>,
@@ -116,6 +122,9 @@ pub struct Upstream {
     pub notes: Vec<String>,
     /// How `tools/list` presents the tools (docs/surfaces.md).
     pub surface: Surface,
+    /// Environment variables the `{{ env.NAME }}` templates of `config`
+    /// read at start-up (base URL, headers, TLS paths).
+    pub settings_env: Vec<EnvVar>,
 }
 
 /// The tool surface a server starts with, the toolset of every upstream
@@ -352,4 +361,13 @@ fn opt_json_text<S: Serializer>(value: &Option<Value>, s: S) -> Result<S::Ok, S:
         Some(v) => json_text(v, s),
         None => s.serialize_none(),
     }
+}
+
+/// `ServerBuilder::cache_hints` arguments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheHints {
+    /// Milliseconds.
+    pub ttl_ms: u64,
+    /// `public` or `private`.
+    pub scope: String,
 }

@@ -29,7 +29,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::{Diagnostic, Diagnostics, Error, Problem, Warning};
-use crate::ir::{self, RuntimeDep, Upstream};
+use crate::ir::{self, EnvVar, RuntimeDep, Upstream};
 pub use crate::spec::ToolSurface;
 use crate::spec::{self, LoadedSpec, OpenApiImport, ServerInfo, Spec};
 pub use ops::{Api, Version};
@@ -406,6 +406,90 @@ fn upstream(api: Api, source: String, opts: &OpenApiOptions) -> Upstream {
         templates: api.templates,
         env: api.env,
         notes: api.notes,
+        settings_env: Vec::new(),
+    }
+}
+
+/// The import's headers and TLS, carried to the runtime as written
+/// (`{{ env.NAME }}` templates included: the runtime substitutes them at
+/// start-up), and for the README the variables the templates read.
+fn import_settings(import: &OpenApiImport, up: &mut Upstream) {
+    up.config.headers = import
+        .headers
+        .iter()
+        .flat_map(|h| h.iter())
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect();
+    up.config.tls = import.tls.as_ref().map(|t| mcpgen_contract::Tls {
+        ca_cert: t.ca_cert.clone(),
+        client_cert: t.client_cert.clone(),
+        client_key: t.client_key.clone(),
+        verify: t.verify,
+        accept_invalid_hostnames: t.accept_invalid_hostnames,
+    });
+    let mut places: Vec<(String, String)> = Vec::new();
+    if let Some(b) = &up.config.base_url {
+        places.push((b.clone(), "the base URL".into()));
+    }
+    for (name, value) in import.headers.iter().flat_map(|h| h.iter()) {
+        places.push((value.clone(), format!("header `{name}`")));
+    }
+    if let Some(t) = &up.config.tls {
+        for (v, field) in [
+            (&t.ca_cert, "caCert"),
+            (&t.client_cert, "clientCert"),
+            (&t.client_key, "clientKey"),
+        ] {
+            if let Some(v) = v {
+                places.push((v.clone(), format!("`tls.{field}`")));
+            }
+        }
+    }
+    let mut vars: Vec<(String, Vec<String>)> = Vec::new();
+    for (text, place) in places {
+        for name in mcpgen_contract::template::variables(&text).unwrap_or_default() {
+            match vars.iter_mut().find(|(n, _)| n == name) {
+                Some((_, used)) => used.push(place.clone()),
+                None => vars.push((name.to_owned(), vec![place.clone()])),
+            }
+        }
+    }
+    up.settings_env = vars
+        .into_iter()
+        .map(|(name, used)| EnvVar {
+            name,
+            what: format!(
+                "substituted into {} at start-up (required)",
+                used.join(", ")
+            ),
+        })
+        .collect();
+    if let Some(t) = &up.config.tls {
+        let mut parts = Vec::new();
+        if let Some(ca) = &t.ca_cert {
+            parts.push(format!(
+                "trusts the CA certificate(s) in `{ca}` instead of the system's roots"
+            ));
+        }
+        if let Some(cert) = &t.client_cert {
+            let key = t
+                .client_key
+                .as_ref()
+                .map(|k| format!(" with the key in `{k}`"))
+                .unwrap_or_default();
+            parts.push(format!("presents the client certificate in `{cert}`{key}"));
+        }
+        if t.verify == Some(false) {
+            parts.push("does NOT verify the API's certificate (it warns at every start-up)".into());
+        } else if t.accept_invalid_hostnames {
+            parts.push("does not check the host name of the API's certificate (it warns at every start-up)".into());
+        }
+        if !parts.is_empty() {
+            up.notes.push(format!(
+                "TLS, as the spec sets it: the server {}. The `--upstream-*` flags above replace each setting.",
+                parts.join("; ")
+            ));
+        }
     }
 }
 
@@ -436,6 +520,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
             instructions: None,
             icons: Vec::new(),
             website_url: None,
+            cache: None,
         },
         tools: Vec::new(),
         resources: Vec::new(),
@@ -582,7 +667,9 @@ pub fn import(
             .collect();
         return Err(spec_errors(loaded, problems));
     }
-    server.upstream = Some(upstream(result.api, file_name(&path), &opts));
+    let mut up = upstream(result.api, file_name(&path), &opts);
+    import_settings(import, &mut up);
+    server.upstream = Some(up);
     Ok((result.inputs, result.warnings))
 }
 

@@ -98,6 +98,10 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         runtime,
         info_json: Value::Object(info),
         instructions: server.instructions.clone(),
+        cache: server.cache.as_ref().map(|c| crate::ir::CacheHints {
+            ttl_ms: c.ttl_ms,
+            scope: c.scope.as_str().to_owned(),
+        }),
         tools,
         resources,
         templates,

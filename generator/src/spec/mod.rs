@@ -252,6 +252,15 @@ pub struct OpenApiImport {
     /// belongs to the first whose filter matches, else to `other`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toolsets: Option<OrderedMap<ToolsetSpec>>,
+    /// Headers sent with every request to the API, name → value; an
+    /// operator's `--header` of the same name replaces one. Values may
+    /// hold `{{ env.NAME }}`, substituted at start-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<OrderedMap<String>>,
+    /// TLS of the connection to the API (default: the system's roots, no
+    /// client certificate, full verification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<UpstreamTls>,
 }
 
 /// How a server presents an API's operations as tools.
@@ -304,6 +313,31 @@ pub struct ToolsetSpec {
     /// HTTP methods, e.g. `GET`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub methods: Vec<String>,
+}
+
+/// TLS of the connection to an imported API. Paths are PEM files on the
+/// machine the server runs on, relative to its working directory; they may
+/// hold `{{ env.NAME }}`. The server's `--upstream-*` flags replace each.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpstreamTls {
+    /// CA certificate(s) trusted instead of the system's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
+    /// Client certificate (chain) for mutual TLS; may also hold the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    /// The client certificate's private key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
+    /// Verify the API's certificate (default true); `false` accepts any
+    /// certificate and warns at every start-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<bool>,
+    /// Accept a certificate signed by `caCert` for another host name
+    /// (warns at every start-up).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accept_invalid_hostnames: bool,
 }
 
 /// Operations to keep or drop. Globs: `*` within a path segment, `**`
@@ -373,6 +407,42 @@ pub struct ServerInfo {
     /// The server's website.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_url: Option<String>,
+    /// Caching hints of MCP 2026-07-28 results (`server/discover`, the lists,
+    /// `resources/read`) whose handler sets none. Without it: `ttlMs` 0 and
+    /// `cacheScope` private.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheHints>,
+}
+
+/// `ttlMs` and `cacheScope` put on cacheable MCP 2026-07-28 results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CacheHints {
+    /// How long (milliseconds) a client may use a result before fetching it again.
+    pub ttl_ms: u64,
+    /// `public`: no user-specific data, any cache may share it; `private`:
+    /// reuse only within the same authorization context.
+    pub scope: CacheScope,
+}
+
+/// Who may share a cached result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheScope {
+    /// Any client or intermediary, across authorization contexts.
+    Public,
+    /// Only within the same authorization context.
+    Private,
+}
+
+impl CacheScope {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheScope::Public => "public",
+            CacheScope::Private => "private",
+        }
+    }
 }
 
 /// An icon (MCP `Icon`).
@@ -993,5 +1063,8 @@ fn partial_sections(root: &Node) -> validate::Sections {
         resources: list(root, "resources"),
         resource_templates: list(root, "resourceTemplates"),
         prompts: list(root, "prompts"),
+        openapi: root
+            .get("openapi")
+            .and_then(|(_, n)| one::<OpenApiImport>(n)),
     }
 }

@@ -12,8 +12,8 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::{
-    Annotations, EmbeddedResource, Media, Param, ParamType, Prompt, PromptMessage, Resource,
-    ResourceTemplate, ServerInfo, Spec, Tool,
+    Annotations, EmbeddedResource, Media, OpenApiImport, Param, ParamType, Prompt, PromptMessage,
+    Resource, ResourceTemplate, ServerInfo, Spec, Tool,
 };
 use crate::error::Problem;
 use crate::ir::schema;
@@ -52,6 +52,7 @@ pub(crate) struct Sections {
     pub resources: Vec<(usize, Resource)>,
     pub resource_templates: Vec<(usize, ResourceTemplate)>,
     pub prompts: Vec<(usize, Prompt)>,
+    pub openapi: Option<OpenApiImport>,
 }
 
 impl Sections {
@@ -65,6 +66,7 @@ impl Sections {
             resources: indexed(&spec.resources),
             resource_templates: indexed(&spec.resource_templates),
             prompts: indexed(&spec.prompts),
+            openapi: spec.openapi.clone(),
         }
     }
 }
@@ -94,10 +96,70 @@ pub(crate) fn validate_sections(spec: &Sections, root: &Node, base_dir: &Path) -
     c.resources(&spec.resources, &mut idents);
     c.templates(&spec.resource_templates, &mut idents);
     c.prompts(&spec.prompts, &mut idents);
+    if let Some(import) = &spec.openapi {
+        c.openapi(import);
+    }
     c.report
 }
 
 impl Checker<'_> {
+    /// The import's settings that reach the runtime: `{{ env.NAME }}`
+    /// syntax, header names and values. TLS combinations are the
+    /// runtime's to judge: start-up flags may complete them.
+    fn openapi(&mut self, import: &OpenApiImport) {
+        if let Some(url) = &import.base_url {
+            self.env_template(url, "baseUrl", "/openapi/baseUrl");
+        }
+        for (name, value) in import.headers.iter().flat_map(|h| h.iter()) {
+            let at = ptr("/openapi/headers", name);
+            let is_token = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !is_token {
+                self.problem(
+                    format!("{at}/~key"),
+                    Problem::UpstreamSetting(format!("header name {name:?} is not an HTTP token")),
+                );
+            }
+            if value.chars().any(|c| c.is_control() && c != '\t') {
+                self.problem(
+                    at.clone(),
+                    Problem::UpstreamSetting(format!(
+                        "the value of header {name:?} contains a control character"
+                    )),
+                );
+            }
+            self.env_template(value, &format!("headers.{name}"), &at);
+        }
+        let Some(tls) = &import.tls else {
+            return;
+        };
+        for (value, field) in [
+            (&tls.ca_cert, "caCert"),
+            (&tls.client_cert, "clientCert"),
+            (&tls.client_key, "clientKey"),
+        ] {
+            if let Some(v) = value {
+                let at = format!("/openapi/tls/{field}");
+                self.non_empty(v, "TLS file path", &at);
+                self.env_template(v, &format!("tls.{field}"), &at);
+            }
+        }
+    }
+
+    fn env_template(&mut self, text: &str, field: &str, at: &str) {
+        if let Err(e) = mcpgen_contract::template::parse(text) {
+            self.problem(
+                at,
+                Problem::InvalidEnvTemplate {
+                    field: field.to_owned(),
+                    message: e.message,
+                },
+            );
+        }
+    }
+
     fn tools(&mut self, tools: &[(usize, Tool)], idents: &mut Idents) {
         let mut tool_names = Names::new("tool");
         for (i, tool) in tools {
@@ -270,7 +332,14 @@ impl Checker<'_> {
     }
 
     fn tool(&mut self, tool: &Tool, at: &str) {
-        if let Err(reason) = check_tool_name(&tool.name) {
+        // The `Handlers` trait's tool-call hook owns one method name.
+        let checked = match check_tool_name(&tool.name) {
+            Ok(()) if names::tool_method(&tool.name) == names::HOOK_METHOD => Err(
+                "its handler method would be `wrap_tool_call`, the tool-call hook of the `Handlers` trait",
+            ),
+            other => other,
+        };
+        if let Err(reason) = checked {
             self.problem(
                 format!("{at}/name"),
                 Problem::InvalidToolName {

@@ -130,9 +130,13 @@ impl ServerBuilder {
             return self.with_error(e);
         }
         for (name, _) in META {
-            self = self.tool(descriptor(name), move |ctx, args: Value| {
-                meta(ctx, name, args)
-            });
+            // `call_tool` is not wrapped by the tool-call hook itself: the
+            // hook sees the tool it calls (`Registry::call_by_name`).
+            self = self.tool_hooked(
+                descriptor(name),
+                move |ctx, args: Value| meta(ctx, name, args),
+                name != CALL,
+            );
         }
         self
     }
@@ -249,11 +253,7 @@ pub(crate) fn preset(extensions: &[Arc<dyn Any + Send + Sync>], tools: &[crate::
     };
     let mode = s.mode();
     for t in tools {
-        let name = t
-            .descriptor
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let name = t.name();
         if let Some(listed) = s.listed(&mode, name) {
             t.enabled
                 .store(listed, std::sync::atomic::Ordering::Relaxed);
@@ -270,7 +270,7 @@ pub(crate) fn start(server: &Server) -> Result<(), BuildError> {
     let mut missing: Vec<&str> = s
         .set_of
         .keys()
-        .filter(|t| server.tools().descriptor(t).is_none())
+        .filter(|t| !server.tools().has(t))
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
@@ -380,7 +380,7 @@ impl Surface {
             for set in &self.sets {
                 for tool in &set.tools {
                     if let Some(d) = server.tools().descriptor(tool) {
-                        docs.push(search::document(d, Some(&set.name)));
+                        docs.push(search::document(&d, Some(&set.name)));
                         names.push(tool.clone());
                     }
                 }
@@ -433,7 +433,7 @@ async fn meta(
             for name in args["names"].as_array().into_iter().flatten() {
                 let name = name.as_str().unwrap_or_default();
                 match server.tools().descriptor(name) {
-                    Some(d) if s.reachable(&server, name) => tools.push(d.clone()),
+                    Some(d) if s.reachable(&server, name) => tools.push(d),
                     _ => unknown.push(name.to_owned()),
                 }
             }
@@ -458,7 +458,8 @@ async fn meta(
             let arguments = args.get("arguments").cloned().unwrap_or(Value::Null);
             drop(args);
             match server.tools().call_by_name(ctx, &name, arguments).await {
-                Ok(v) => serde_json::from_value::<CallToolResult>(v).map_err(ToolError::from),
+                Ok(p) => serde_json::from_value::<CallToolResult>(p.into_value())
+                    .map_err(ToolError::from),
                 Err(McpError(e)) => Ok(CallToolResult::error(e.message)),
             }
         }

@@ -6,7 +6,7 @@
 
 use crate::jsonrpc::{Message, Response};
 use crate::server::Server;
-use crate::session::{Outbound, Outgoing, Session};
+use crate::session::{Inbox, Outbound, Outgoing, Session};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -119,7 +119,7 @@ where
 /// the task ends, for whatever reason.
 fn spawn_writer<W>(
     mut writer: W,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
+    mut rx: Inbox,
     closed: CancellationToken,
 ) -> tokio::task::JoinHandle<std::io::Result<()>>
 where
@@ -178,6 +178,31 @@ async fn dispatch(
     in_flight: &mut JoinSet<()>,
 ) {
     match msg {
+        // MCP 2026-07-28: served statelessly beside the session (which
+        // only lends its cancellation bookkeeping: notifications/cancelled).
+        Message::Request(r)
+            if r.method != "initialize"
+                && server.serves_protocol_2026()
+                && crate::modern::is_modern(&r) =>
+        {
+            let (server, session, out) = (server.clone(), session.clone(), out.clone());
+            in_flight.spawn(async move {
+                let id = r.id.clone();
+                let Some(cancel) = session.begin_request(&id) else {
+                    let e = crate::jsonrpc::ErrorObject::new(
+                        crate::jsonrpc::INVALID_REQUEST,
+                        format!("a request with id {id} is already in flight"),
+                    );
+                    out.send(Message::Response(Response::err(Some(id), e)));
+                    return;
+                };
+                let resp = server.handle_stateless(r, out.clone(), cancel, None).await;
+                session.end_request(&id);
+                if let Some(resp) = resp {
+                    out.send(Message::Response(resp));
+                }
+            });
+        }
         Message::Request(ref r) if r.method != "initialize" => {
             let (server, session, out) = (server.clone(), session.clone(), out.clone());
             in_flight.spawn(async move {

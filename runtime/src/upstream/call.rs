@@ -45,6 +45,17 @@ pub(super) async fn execute(
     if let Some(v) = target.forwarded.as_ref().and_then(|v| v.to_str().ok()) {
         secrets.extend(header_secrets("authorization", v));
     }
+    // The tool-call hook's headers for this call; like --header, never
+    // sent to another host.
+    let per_call = ctx
+        .extensions()
+        .get::<super::UpstreamHeaders>()
+        .filter(|_| !target.foreign);
+    for (n, v) in per_call.iter().flat_map(|h| h.0.iter()) {
+        if let (true, Ok(v)) = (v.is_sensitive(), v.to_str()) {
+            secrets.extend(header_secrets(n.as_str(), v));
+        }
+    }
     let mut retry = 0;
     let mut refreshed = false;
     loop {
@@ -67,6 +78,7 @@ pub(super) async fn execute(
             &prepared,
             &applied,
             extra,
+            per_call.map(|h| &h.0),
             target.forwarded.as_ref(),
         )?;
         let started = Instant::now();
@@ -306,6 +318,7 @@ fn build(
     p: &Prepared,
     a: &auth::Applied,
     extra: &[(HeaderName, HeaderValue)],
+    per_call: Option<&HeaderMap>,
     forwarded: Option<&HeaderValue>,
 ) -> Result<reqwest::Request, CallError> {
     let base_path = base.path().trim_end_matches('/');
@@ -323,13 +336,18 @@ fn build(
             "URL normalization would change the request path".into(),
         ));
     }
-    // Later layers win: parameters < --header < credentials < forwarded.
+    // Later layers win: parameters < --header < the hook's
+    // `UpstreamHeaders` < credentials < forwarded.
     let mut headers = HeaderMap::new();
     for (n, v) in &p.headers {
         headers.append(n.clone(), v.clone());
     }
     let mut cookies: Vec<String> = vec![];
-    for (n, v) in extra {
+    for (n, v) in extra
+        .iter()
+        .map(|(n, v)| (n, v))
+        .chain(per_call.into_iter().flatten())
+    {
         if n == header::COOKIE {
             cookies.extend(v.to_str().ok().map(str::to_owned));
         } else {

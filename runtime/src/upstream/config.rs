@@ -4,7 +4,9 @@
 use super::auth::{Credentials, Scheme};
 use super::error::ConfigError;
 use super::redact::{MIN_PIECE_LEN, header_secrets};
+use super::tls::{TlsOverrides, TlsSettings, chain};
 use mcpgen_contract as contract;
+use mcpgen_contract::template::{self, RenderError};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -25,6 +27,10 @@ pub(super) struct Config {
     pub retries: Retries,
     /// Largest successful response body read; larger ones are a tool error.
     pub max_response_bytes: usize,
+    /// `Name: value` lines of the spec, `{{ env.NAME }}` templates unrendered.
+    pub headers: Vec<String>,
+    /// TLS of the spec, paths unrendered.
+    pub tls: Option<contract::Tls>,
 }
 
 impl From<contract::Upstream> for Config {
@@ -51,6 +57,8 @@ impl From<contract::Upstream> for Config {
             max_response_bytes: u
                 .max_response_bytes
                 .unwrap_or(contract::DEFAULT_MAX_RESPONSE_BYTES),
+            headers: u.headers,
+            tls: u.tls,
         }
     }
 }
@@ -66,8 +74,9 @@ pub(super) struct Retries {
 }
 
 /// Start-up settings that override the descriptor: the `--base-url`,
-/// `--header`, `--forward-authorization`, `--upstream-timeout-secs` and
-/// `--upstream-retries` flags of generated binaries (see `cli`). Start from
+/// `--header`, `--forward-authorization`, `--upstream-timeout-secs`,
+/// `--upstream-retries` and `--upstream-*` TLS flags of generated binaries
+/// (see `cli`). Start from
 /// `UpstreamOverrides::default()` (nothing overridden) and set the fields.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -83,8 +92,11 @@ pub struct UpstreamOverrides {
     /// Retries of idempotent requests after transient failures.
     pub max_retries: Option<u32>,
     /// Values consulted before the process environment when reading the
-    /// secrets the security schemes name (for embedding and tests).
+    /// secrets the security schemes name and the `{{ env.NAME }}`
+    /// templates of the descriptor (for embedding and tests).
     pub env: BTreeMap<String, String>,
+    /// TLS of the upstream connection, over the descriptor's `tls`.
+    pub tls: TlsOverrides,
 }
 
 impl UpstreamOverrides {
@@ -94,6 +106,24 @@ impl UpstreamOverrides {
             .cloned()
             .or_else(|| std::env::var(name).ok())
             .filter(|v| !v.is_empty())
+    }
+
+    /// `text` with its `{{ env.NAME }}` templates substituted; `used_in`
+    /// names the place for the error.
+    fn render(&self, text: &str, used_in: &str) -> Result<String, ConfigError> {
+        if !template::is_template(text) {
+            return Ok(text.to_owned());
+        }
+        template::render(text, |n| self.var(n)).map_err(|e| match e {
+            RenderError::Missing(name) => ConfigError::Env {
+                name,
+                used_in: used_in.to_owned(),
+            },
+            RenderError::Syntax(e) => ConfigError::Template {
+                used_in: used_in.to_owned(),
+                reason: e.message,
+            },
+        })
     }
 }
 
@@ -114,6 +144,11 @@ pub(super) struct Settings {
     /// Static secrets: credential values and extra header values.
     pub secrets: Vec<String>,
     pub client: reqwest::Client,
+    /// Said on stderr at every start-up: weakened TLS verification.
+    pub tls_warnings: Vec<String>,
+    /// Why these settings cannot call the API yet: a variable or TLS file
+    /// missing when the server was built (see [`Settings::resolve_or_defer`]).
+    pub pending: Option<String>,
 }
 
 impl Settings {
@@ -122,17 +157,58 @@ impl Settings {
         overrides: &UpstreamOverrides,
         user_agent: &str,
     ) -> Result<Settings, ConfigError> {
-        let base_url = match (&overrides.base_url, &config.base_url) {
+        // What a flag replaces is not rendered: its variables need not exist.
+        let spec_base = match (&overrides.base_url, &config.base_url) {
+            (None, Some(u)) => Some(overrides.render(u, "baseUrl")?),
+            _ => None,
+        };
+        let base_url = match (&overrides.base_url, &spec_base) {
             (Some(u), _) => Some(parse_base_url(u)?),
             // A relative server URL waits for --base-url; calls say so.
             (None, Some(u)) if Url::parse(u).is_ok() => Some(parse_base_url(u)?),
             _ => None,
         };
-        let headers = overrides
+        let flag_headers = overrides
             .headers
             .iter()
             .map(|l| parse_header_line(l))
             .collect::<Result<Vec<_>, _>>()?;
+        // The spec's headers first; an operator's header of the same name
+        // replaces the spec's.
+        let mut headers = vec![];
+        for line in &config.headers {
+            let name = line
+                .split_once(':')
+                .map_or(line.as_str(), |(n, _)| n.trim());
+            let replaced = flag_headers
+                .iter()
+                .any(|(f, _)| f.as_str().eq_ignore_ascii_case(name));
+            if !replaced {
+                let rendered = overrides.render(line, &format!("header `{name}`"))?;
+                headers.push(parse_header_line(&rendered)?);
+            }
+        }
+        headers.extend(flag_headers);
+        let spec_tls = match &config.tls {
+            Some(t) => {
+                let o = &overrides.tls;
+                let path = |p: &Option<String>, field: &str, flag: &Option<_>| match flag {
+                    Some(_) => Ok(None),
+                    None => p
+                        .as_deref()
+                        .map(|p| overrides.render(p, &format!("tls.{field}")))
+                        .transpose(),
+                };
+                Some(contract::Tls {
+                    ca_cert: path(&t.ca_cert, "caCert", &o.ca_cert)?,
+                    client_cert: path(&t.client_cert, "clientCert", &o.client_cert)?,
+                    client_key: path(&t.client_key, "clientKey", &o.client_key)?,
+                    ..t.clone()
+                })
+            }
+            None => None,
+        };
+        let tls = TlsSettings::resolve(spec_tls.as_ref(), &overrides.tls)?;
         let timeout = match overrides.timeout {
             Some(t) if t.is_zero() => return Err(ConfigError::Timeout("must be positive".into())),
             Some(t) => t,
@@ -151,15 +227,11 @@ impl Settings {
                 secrets.extend(header_secrets(n.as_str(), v));
             }
         }
-        let client = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .redirect(same_origin_redirects())
-            // A Referer would repeat the previous URL, query (API key) included.
-            .referer(false)
-            .build()
-            .map_err(|e| ConfigError::Client(e.to_string()))?;
+        let client = client_builder(&config, timeout, user_agent);
+        let client = tls.apply(client).build().map_err(|e| {
+            tls.blame(user_agent)
+                .unwrap_or_else(|| ConfigError::Client(chain(&e)))
+        })?;
         Ok(Settings {
             config,
             base_url,
@@ -171,7 +243,52 @@ impl Settings {
             credentials,
             secrets,
             client,
+            tls_warnings: tls.warnings(),
+            pending: None,
         })
+    }
+
+    /// [`Settings::resolve`] at `build()`: a missing variable or TLS file
+    /// (`ConfigError::is_environmental`) does not stop the build, since the
+    /// operator's flags and environment come later (`configure_upstream`,
+    /// which refuses them); until then every call fails with that error
+    /// instead of reaching the API half-configured.
+    pub(super) fn resolve_or_defer(
+        config: Arc<Config>,
+        overrides: &UpstreamOverrides,
+        user_agent: &str,
+    ) -> Result<Settings, ConfigError> {
+        match Settings::resolve(config.clone(), overrides, user_agent) {
+            Err(e) if e.is_environmental() => {
+                let timeout = Duration::from_millis(config.timeout_ms.max(1));
+                let client = client_builder(&config, timeout, user_agent)
+                    .build()
+                    .map_err(|e| ConfigError::Client(chain(&e)))?;
+                Ok(Settings {
+                    base_url: None,
+                    base_url_overridden: false,
+                    headers: vec![],
+                    forward_authorization: false,
+                    timeout,
+                    retries: config.retries.clone(),
+                    credentials: Credentials::resolve(&BTreeMap::new(), |_| None),
+                    secrets: vec![],
+                    client,
+                    tls_warnings: vec![],
+                    pending: Some(e.to_string()),
+                    config,
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// Said at every start-up: weakened TLS verification, on stderr
+    /// whatever the log level.
+    pub(super) fn warn_about_tls(&self) {
+        for w in &self.tls_warnings {
+            eprintln!("{w}");
+        }
     }
 
     /// Said once per start-up (not per resolve): short secrets make
@@ -185,6 +302,16 @@ impl Settings {
             );
         }
     }
+}
+
+fn client_builder(config: &Config, timeout: Duration, user_agent: &str) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .redirect(same_origin_redirects())
+        // A Referer would repeat the previous URL, query (API key) included.
+        .referer(false)
 }
 
 /// Extra headers whose values are redacted from output like configured

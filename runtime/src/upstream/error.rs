@@ -82,6 +82,50 @@ pub enum ConfigError {
     /// The HTTP client could not be created.
     #[error("cannot create the HTTP client: {0}")]
     Client(String),
+    /// A `{{ env.NAME }}` template names a variable that is unset or empty.
+    #[error(
+        "environment variable `{name}` is not set; the upstream {used_in} uses it (`{{{{ env.{name} }}}}`)"
+    )]
+    Env {
+        /// The variable.
+        name: String,
+        /// Where the template is (`baseUrl`, `header X-Tenant`, `tls.caCert`).
+        used_in: String,
+    },
+    /// A `{{ … }}` template is malformed.
+    #[error("invalid template in the upstream {used_in}: {reason}")]
+    Template {
+        /// Where the template is.
+        used_in: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A TLS file (CA, client certificate or key) is unreadable or invalid.
+    #[error("upstream TLS {what} `{file}`: {reason}")]
+    TlsFile {
+        /// The file's path.
+        file: String,
+        /// `CA certificate`, `client certificate` or `client key`.
+        what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// TLS settings that do not go together.
+    #[error("upstream TLS: {0}")]
+    Tls(String),
+}
+
+impl ConfigError {
+    /// Errors that depend on the machine the server starts on (variables,
+    /// files): `build()` defers them to start-up (`configure_upstream`)
+    /// and to each call, so that a server builds, and its generated tests
+    /// run, where they are not set up.
+    pub(crate) fn is_environmental(&self) -> bool {
+        matches!(
+            self,
+            ConfigError::Env { .. } | ConfigError::TlsFile { .. } | ConfigError::Tls(_)
+        )
+    }
 }
 
 /// "30 s", "0.25 s": timeouts are configured in ms or s, shown in s.

@@ -18,13 +18,26 @@ mod error;
 mod lenient;
 mod operation;
 mod redact;
+mod refs;
 mod response;
 mod serialize;
+mod tls;
 
 pub use config::UpstreamOverrides;
 pub(crate) use config::split_header_list;
 pub(crate) use error::CallError;
 pub use error::ConfigError;
+pub use tls::TlsOverrides;
+
+/// Headers for the upstream requests of one tool call, set by a tool-call
+/// hook: `call.context_mut().extensions_mut().insert(UpstreamHeaders(map))`
+/// (a tenant's header, a per-user token). They win over `--header` values
+/// and lose to the credentials of the operation's security schemes and a
+/// forwarded Authorization; like `--header` values they are not sent to an
+/// operation's server on another host. Values marked sensitive
+/// (`HeaderValue::set_sensitive`) are redacted from the tool's output.
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamHeaders(pub http::HeaderMap);
 
 use crate::builder::ServerBuilder;
 use crate::context::RequestContext;
@@ -33,6 +46,7 @@ use crate::extension::Extension;
 use crate::model::{CallToolResult, ReadResourceResult};
 use crate::resources::UriTemplate;
 use crate::server::Server;
+use crate::tools::Prepare;
 use auth::CheckScheme;
 use config::{Config, Settings};
 use futures::FutureExt;
@@ -41,7 +55,7 @@ use operation::Operation;
 use redact::Redactor;
 use serde_json::{Map, Value};
 use std::any::Any;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// The upstream state every upstream tool of one server shares. Handlers
 /// are created before `build()` knows the configuration, so they hold this
@@ -53,12 +67,28 @@ struct State {
     config: Arc<Config>,
     user_agent: String,
     settings: Arc<Settings>,
+    /// The redactor of the static secrets, built with the settings (its
+    /// automaton takes ≈ 15 µs to build: not once per call).
+    redactor: Redactor,
+}
+
+impl State {
+    fn new(config: Arc<Config>, user_agent: String, settings: Settings) -> Self {
+        State {
+            config,
+            user_agent,
+            redactor: Redactor::new(&settings.secrets),
+            settings: Arc::new(settings),
+        }
+    }
 }
 
 impl Upstream {
-    fn settings(&self) -> Option<Arc<Settings>> {
+    fn settings(&self) -> Option<(Arc<Settings>, Redactor)> {
         let state = self.0.read().unwrap_or_else(|e| e.into_inner());
-        state.as_ref().map(|s| s.settings.clone())
+        state
+            .as_ref()
+            .map(|s| (s.settings.clone(), s.redactor.clone()))
     }
 
     /// Re-resolve the settings (re-reading secrets from the environment).
@@ -67,7 +97,12 @@ impl Upstream {
         let s = state.as_mut().ok_or(ConfigError::NoUpstream)?;
         let settings = Settings::resolve(s.config.clone(), overrides, &s.user_agent)?;
         settings.warn_about_short_secrets();
-        s.settings = Arc::new(settings);
+        settings.warn_about_tls();
+        *s = State::new(
+            s.config.clone(),
+            std::mem::take(&mut s.user_agent),
+            settings,
+        );
         Ok(())
     }
 }
@@ -106,7 +141,9 @@ impl ServerBuilder {
     pub fn upstream_defs(mut self, defs_json: &str) -> Self {
         match serde_json::from_str::<Value>(defs_json) {
             Ok(Value::Object(m)) => {
-                self.extension::<UpstreamBuilder>().defs.extend(m);
+                let upstream = self.extension::<UpstreamBuilder>();
+                Arc::make_mut(&mut upstream.defs).extend(m);
+                upstream.checked.clear();
                 self
             }
             Ok(_) => self.with_error(invalid("upstream defs", "must be a JSON object")),
@@ -116,15 +153,14 @@ impl ServerBuilder {
 
     /// A tool without a handler: calling it sends the HTTP request that
     /// `operation_json` describes and returns the upstream response.
+    ///
+    /// The descriptor is assembled (shared `$defs` attached, `outputSchema`
+    /// relaxed) when the tool is first listed or called, not here: start-up
+    /// does no per-tool schema work (`check_schemas` does it all in `build`).
     pub fn upstream_tool(mut self, descriptor_json: &str, operation_json: &str) -> Self {
         let upstream = self.extension::<UpstreamBuilder>();
-        let assembled = match upstream.with_defs(descriptor_json) {
-            Ok(a) => a,
-            Err(e) => return self.with_error(e),
-        };
-        let descriptor_json = assembled.as_deref().unwrap_or(descriptor_json);
         match upstream.tool(descriptor_json, operation_json) {
-            Ok((handler, declared)) => self.tool(&declared, handler),
+            Ok((handler, prepare)) => self.tool_prepared(descriptor_json, Some(prepare), handler),
             Err(e) => self.with_error(e),
         }
     }
@@ -160,30 +196,11 @@ pub(crate) struct UpstreamBuilder {
     config: Option<Config>,
     /// (what, operation) of everything registered, checked in `finish`.
     operations: Vec<(String, Arc<Operation>)>,
-    /// The document's shared schema definitions (`upstream_defs`).
-    defs: Map<String, Value>,
-}
-
-impl UpstreamBuilder {
-    /// `descriptor_json` with its schemas' shared `$defs` attached, or
-    /// `None` when there is no table.
-    fn with_defs(&self, descriptor_json: &str) -> Result<Option<String>, BuildError> {
-        if self.defs.is_empty() {
-            return Ok(None);
-        }
-        let mut d: Value =
-            serde_json::from_str(descriptor_json).map_err(|source| BuildError::Descriptor {
-                what: "tool".to_owned(),
-                source,
-            })?;
-        for key in ["inputSchema", "outputSchema"] {
-            if let Some(schema) = d.get_mut(key) {
-                mcpgen_contract::defs::attach_shared_defs(schema, &self.defs)
-                    .map_err(|e| invalid(&format!("tool {key}"), e.to_string()))?;
-            }
-        }
-        Ok(Some(d.to_string()))
-    }
+    /// The document's shared schema definitions (`upstream_defs`), shared
+    /// by the tools registered after them.
+    defs: Arc<Map<String, Value>>,
+    /// Definitions known to be in `defs`, with all they reach.
+    checked: refs::Checked,
 }
 
 fn invalid(what: &str, message: impl Into<String>) -> BuildError {
@@ -238,40 +255,62 @@ impl UpstreamBuilder {
         Ok(op)
     }
 
-    /// The tool's handler, and its descriptor as clients see it: the
+    /// The tool's handler, and what makes its descriptor the one clients
+    /// see: the shared `$defs` attached to its schemas, and the
     /// outputSchema relaxed (`lenient`), since a real API does not keep to
     /// its document and a validating client must not refuse what it sends.
     pub(crate) fn tool(
         &mut self,
         descriptor_json: &str,
         operation_json: &str,
-    ) -> Result<(ToolHandler, String), BuildError> {
+    ) -> Result<(ToolHandler, Prepare), BuildError> {
         // The descriptor itself is checked (and its errors reported) by
-        // `ServerBuilder::tool`; here only its name and outputSchema matter.
-        let mut d: Value = serde_json::from_str(descriptor_json).unwrap_or_default();
-        let name = d
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned();
-        let op = self.operation(format!("upstream tool {name} operation"), operation_json)?;
-        let output = d
-            .get("outputSchema")
-            .map(|s| crate::tools::LazySchema::new("outputSchema", s.clone()));
-        let declared = match d.get_mut("outputSchema") {
-            Some(schema) => {
-                *schema = lenient::relax_output_schema(schema);
-                d.to_string()
-            }
-            None => descriptor_json.to_owned(),
+        // `ServerBuilder::tool`; here only its name matters.
+        let scanned = match self.defs.is_empty() {
+            true => None,
+            false => refs::scan(descriptor_json).ok(),
         };
-        let binding = Arc::new(ToolBinding { name, op, output });
+        let (name, refs) = match scanned {
+            Some((name, refs)) => (name, refs),
+            None => (crate::tools::descriptor_name(descriptor_json), vec![]),
+        };
+        let name = name.unwrap_or_else(|| "?".into());
+        // Checked now, attached on first use: a dangling reference still
+        // stops the server at start-up.
+        self.checked
+            .check(&self.defs, refs)
+            .map_err(|e| invalid(&format!("tool {name}"), e.to_string()))?;
+        let op = self.operation(format!("upstream tool {name} operation"), operation_json)?;
+        let binding = Arc::new(ToolBinding {
+            name,
+            op,
+            output: OnceLock::new(),
+        });
+        let defs = self.defs.clone();
+        let assembled = binding.clone();
+        let prepare: Prepare = Arc::new(move |d: &mut Value| {
+            if !defs.is_empty() {
+                for key in ["inputSchema", "outputSchema"] {
+                    if let Some(schema) = d.get_mut(key) {
+                        mcpgen_contract::defs::attach_shared_defs(schema, &defs)
+                            .map_err(|e| format!("{key}: {e}"))?;
+                    }
+                }
+            }
+            let output = d.get_mut("outputSchema").map(|schema| {
+                let own = std::mem::replace(schema, Value::Null);
+                *schema = lenient::relax_output_schema(&own);
+                crate::tools::LazySchema::new("outputSchema", own)
+            });
+            let _ = assembled.output.set(output);
+            Ok(())
+        });
         let handle = self.handle.clone();
         let handler: ToolHandler = Box::new(move |ctx, args| {
             let (handle, binding) = (handle.clone(), binding.clone());
             async move { Ok(call_tool(&handle, &binding, ctx, args).await) }.boxed()
         });
-        Ok((handler, declared))
+        Ok((handler, prepare))
     }
 
     pub(crate) fn resource(
@@ -339,13 +378,11 @@ impl UpstreamBuilder {
             env!("CARGO_PKG_VERSION")
         );
         let config = Arc::new(config);
-        match Settings::resolve(config.clone(), &UpstreamOverrides::default(), &user_agent) {
+        match Settings::resolve_or_defer(config.clone(), &UpstreamOverrides::default(), &user_agent)
+        {
             Ok(settings) if errors.is_empty() => {
-                *self.handle.0.write().unwrap_or_else(|e| e.into_inner()) = Some(State {
-                    config,
-                    user_agent,
-                    settings: Arc::new(settings),
-                });
+                *self.handle.0.write().unwrap_or_else(|e| e.into_inner()) =
+                    Some(State::new(config, user_agent, settings));
                 Ok(self.handle)
             }
             Ok(_) => Err(errors),
@@ -396,8 +433,9 @@ struct ToolBinding {
     name: String,
     op: Arc<Operation>,
     /// The document's own response schema (not the relaxed one clients
-    /// see): a response that departs from it gets a note.
-    output: Option<crate::tools::LazySchema>,
+    /// see): a response that departs from it gets a note. Set when the
+    /// descriptor is assembled, which a call's argument check does first.
+    output: OnceLock<Option<crate::tools::LazySchema>>,
 }
 
 /// Every outcome is a tool result: upstream failures are for the model to
@@ -409,20 +447,26 @@ async fn call_tool(
     ctx: RequestContext,
     args: Value,
 ) -> CallToolResult {
-    let Some(settings) = handle.settings() else {
+    let Some((settings, red)) = handle.settings() else {
         return CallToolResult::error(CallError::NotConfigured.to_string());
     };
+    if let Some(pending) = &settings.pending {
+        return CallToolResult::error(pending.clone());
+    }
     let mut secrets = vec![];
     let outcome = tokio::select! {
         r = call::execute(&settings, &b.op, &ctx, &args, &b.name, &mut secrets) => Some(r),
         _ = ctx.cancelled() => None,
     };
-    let red = Redactor::with(&settings.secrets, &secrets);
+    let red = red.with(&settings.secrets, &secrets);
     match outcome {
         None => CallToolResult::error("cancelled"),
         Some(Ok(response)) => response.tool_result(
             b.op.wrapped,
-            b.output.as_ref().and_then(|s| s.get().ok()),
+            b.output
+                .get()
+                .and_then(Option::as_ref)
+                .and_then(|s| s.get().ok()),
             &red,
         ),
         Some(Err(e)) => CallToolResult::error(red.text(&e.to_string())),
@@ -436,15 +480,18 @@ async fn read(
     uri: String,
     args: Value,
 ) -> Result<ReadResourceResult, McpError> {
-    let settings = handle
+    let (settings, red) = handle
         .settings()
         .ok_or_else(|| McpError::internal(CallError::NotConfigured.to_string()))?;
+    if let Some(pending) = &settings.pending {
+        return Err(McpError::internal(pending.clone()));
+    }
     let mut secrets = vec![];
     let outcome = tokio::select! {
         r = call::execute(&settings, op, &ctx, &args, &uri, &mut secrets) => r,
         _ = ctx.cancelled() => return Err(McpError::internal("cancelled")),
     };
-    let red = Redactor::with(&settings.secrets, &secrets);
+    let red = red.with(&settings.secrets, &secrets);
     match outcome {
         Ok(response) => response.resource_result(&uri, &red),
         Err(e) => Err(McpError::internal(red.text(&e.to_string()))),

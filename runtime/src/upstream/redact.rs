@@ -43,6 +43,9 @@ impl Redactor {
                 patterns.push(json.to_owned());
             }
         }
+        if patterns.is_empty() {
+            return Redactor::default();
+        }
         patterns.sort();
         patterns.dedup();
         // Longest first, so a secret that contains another is replaced whole.
@@ -111,14 +114,14 @@ impl Redactor {
         }
     }
 
-    /// A copy that also hides `extra` (a token obtained or forwarded for one call).
-    pub(super) fn with<S: AsRef<str>>(
-        secrets: &[String],
-        extra: impl IntoIterator<Item = S>,
-    ) -> Self {
-        let mut all: Vec<String> = secrets.to_vec();
-        all.extend(extra.into_iter().map(|s| s.as_ref().to_owned()));
-        Redactor::new(all)
+    /// This redactor of `secrets`, or, when a call brought `extra` ones (a
+    /// token obtained or forwarded for it), a new one hiding both. Most
+    /// calls bring none and reuse the automaton built at start-up.
+    pub(super) fn with(self, secrets: &[String], extra: &[String]) -> Self {
+        if extra.is_empty() {
+            return self;
+        }
+        Redactor::new(secrets.iter().chain(extra))
     }
 }
 

@@ -32,6 +32,9 @@ EXPECTED_TOOLS = {
     "test_add",
     "test_touch_resource",
     "test_slow_operation",
+    "test_missing_capability",
+    "test_streaming_elicitation",
+    "test_logging_tool",
 }
 
 

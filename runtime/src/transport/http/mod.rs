@@ -10,6 +10,7 @@
 mod body;
 mod conn;
 mod guard;
+pub mod modern;
 mod rate;
 mod streams;
 
@@ -20,7 +21,7 @@ use crate::session::{Outbound, Outgoing, Session};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::any;
 use std::net::SocketAddr;
@@ -215,6 +216,21 @@ async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) 
     if let Some(refused) = rate::check(&st.server, rate::principal(&req)).await {
         return refused;
     }
+    if matches!(*req.method(), Method::GET | Method::DELETE)
+        && st.server.serves_protocol_2026()
+        && modern::is_modern_stream_request(req.headers())
+    {
+        // MCP 2026-07-28 has no GET stream and no session to delete.
+        let mut r = error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            jsonrpc::INVALID_REQUEST,
+            "Method Not Allowed: MCP 2026-07-28 serves POST only",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
     match *req.method() {
         Method::POST => post(st, req).await,
         Method::GET => get(st, req.headers()),
@@ -242,12 +258,18 @@ fn json(status: StatusCode, resp: &Response) -> HttpResponse {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The headers this transport reads, as names: looking one up by `&str`
+/// parses and hashes the string on every request.
+const SESSION: HeaderName = HeaderName::from_static(SESSION_HEADER);
+const PROTOCOL_VERSION: HeaderName = HeaderName::from_static(PROTOCOL_VERSION_HEADER);
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static(LAST_EVENT_ID_HEADER);
+
+fn header_str(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn accepts(headers: &HeaderMap, mime: &str) -> bool {
-    let Some(accept) = header_str(headers, header::ACCEPT.as_str()) else {
+    let Some(accept) = header_str(headers, header::ACCEPT) else {
         return true;
     };
     accept.split(',').any(|part| {
@@ -266,7 +288,7 @@ fn find_session(
     headers: &HeaderMap,
     id: Option<RequestId>,
 ) -> Result<Arc<Session>, Refusal> {
-    let Some(sid) = header_str(headers, SESSION_HEADER) else {
+    let Some(sid) = header_str(headers, SESSION) else {
         let message = "Bad Request: the Mcp-Session-Id header is required (initialize first)";
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
@@ -288,7 +310,7 @@ fn find_session(
 
 /// Any supported version is tolerated inside a session; an unknown one is 400.
 fn check_version(headers: &HeaderMap, id: Option<RequestId>) -> Result<(), Refusal> {
-    match header_str(headers, PROTOCOL_VERSION_HEADER) {
+    match header_str(headers, PROTOCOL_VERSION) {
         Some(v) if !lifecycle::is_supported(v) => {
             let message = format!(
                 "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
@@ -349,7 +371,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
             msg,
         );
     }
-    let content_type = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or("");
+    let content_type = header_str(headers, header::CONTENT_TYPE).unwrap_or("");
     if content_type.split(';').next().map(str::trim) != Some("application/json") {
         let msg = "Unsupported Media Type: the body must be application/json";
         return error(
@@ -360,8 +382,8 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         );
     }
     let declared = body::Declared {
-        length: header_str(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse().ok()),
-        awaits_continue: header_str(headers, header::EXPECT.as_str())
+        length: header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+        awaits_continue: header_str(headers, header::EXPECT)
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
     };
     let limit = st.config.max_body_bytes;
@@ -377,10 +399,26 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         Message::Request(r) => Some(r.id.clone()),
         _ => None,
     };
-    if let Message::Request(r) = &msg
-        && r.method == "initialize"
-    {
-        return initialize(&st, r.clone()).await;
+    // MCP 2026-07-28: stateless, no session involved.
+    let msg = match msg {
+        Message::Request(r) if modern::wants(&st, headers, &r) => {
+            return modern::post(&st, headers, r).await;
+        }
+        other => other,
+    };
+    match &msg {
+        Message::Request(r) if r.method == "initialize" => {
+            return initialize(&st, r.clone()).await;
+        }
+        // 2026-07-28 defines no client notifications over HTTP: accepted, ignored.
+        Message::Notification(n)
+            if st.server.serves_protocol_2026()
+                && !headers.contains_key(SESSION_HEADER)
+                && crate::modern::has_modern_meta(n.params.as_ref()) =>
+        {
+            return StatusCode::ACCEPTED.into_response();
+        }
+        _ => {}
     }
     let session = match find_session(&st, headers, request_id.clone()) {
         Ok(s) => s,
@@ -390,7 +428,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         return r.into_response();
     }
     match msg {
-        Message::Request(r) => request(st, session, r, Arc::new(parts.headers.clone())).await,
+        Message::Request(r) => request(st, session, r, Arc::new(parts.headers)).await,
         other => {
             // Notifications and responses are acknowledged, not answered.
             let (out, _rx) = Outbound::channel();
@@ -451,18 +489,14 @@ async fn initialize(st: &AppState, req: Request) -> HttpResponse {
         st.server.close_session(session.id());
         return json(StatusCode::OK, &resp);
     }
-    // Notifications not tied to a request go to the standalone stream.
-    let (notifier, mut rx) = Outbound::channel();
-    session.set_notifier(Some(notifier));
+    // Notifications not tied to a request go to the standalone stream,
+    // pushed there at once (no channel and task per session).
     let streams = streams_of(&session);
     let reach = streams.clone();
     session.set_reachable(move || reach.any_live());
-    tokio::spawn(async move {
-        while let Some(o) = rx.recv().await {
-            if let Outgoing::Message(m) = o {
-                streams.push(STANDALONE, m.to_json());
-            }
-        }
+    session.set_notify_sink(move |m| {
+        streams.push(STANDALONE, m.to_json());
+        true
     });
     let mut r = json(StatusCode::OK, &resp);
     if let Ok(v) = HeaderValue::from_str(session.id()) {
@@ -479,7 +513,10 @@ async fn request(
 ) -> HttpResponse {
     let (out, mut rx) = Outbound::channel();
     let (server, s) = (st.server.clone(), session.clone());
-    let mut task = tokio::spawn(async move {
+    // Polled here, in the connection's task; moved to a task of its own only
+    // when the answer becomes an SSE stream. (The handler runs on its own
+    // task either way, see `server::run_guarded`.)
+    let mut handling = Box::pin(async move {
         server
             .handle_with(&s, Message::Request(req), out, Some(headers))
             .await
@@ -489,8 +526,7 @@ async fn request(
     let first = tokio::select! {
         biased;
         o = rx.recv() => o,
-        done = &mut task => {
-            let resp = finished(done);
+        resp = &mut handling => {
             match rx.try_recv() {
                 Err(_) => return match resp {
                     Some(r) => json(StatusCode::OK, &r),
@@ -511,7 +547,7 @@ async fn request(
     };
     let Some(first) = first else {
         // Every sender is gone, so the handler has returned.
-        return match finished(task.await) {
+        return match handling.await {
             Some(r) => json(StatusCode::OK, &r),
             None => StatusCode::ACCEPTED.into_response(),
         };
@@ -530,27 +566,17 @@ async fn request(
                     Some(o) => forward(&streams, id, o),
                     None => open = false,
                 },
-                done = &mut task => {
+                resp = &mut handling => {
                     while let Ok(o) = rx.try_recv() {
                         forward(&streams, id, o);
                     }
-                    complete(&streams, id, finished(done));
+                    complete(&streams, id, resp);
                     break;
                 }
             }
         }
     });
     sse(&st, &session, body)
-}
-
-fn finished(done: Result<Option<Response>, tokio::task::JoinError>) -> Option<Response> {
-    match done {
-        Ok(r) => r,
-        Err(_) => Some(Response::err(
-            None,
-            ErrorObject::new(jsonrpc::INTERNAL_ERROR, "internal error"),
-        )),
-    }
 }
 
 fn open_stream(st: &AppState, session: &Session) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
@@ -625,7 +651,7 @@ fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
         return r.into_response();
     }
     let streams = streams_of(&session);
-    if let Some(last) = header_str(headers, LAST_EVENT_ID_HEADER) {
+    if let Some(last) = header_str(headers, LAST_EVENT_ID) {
         return match streams.resume(last) {
             Resume::Attached(rx) => sse(&st, &session, rx),
             Resume::UnknownEvent => {

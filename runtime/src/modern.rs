@@ -1,0 +1,417 @@
+//! MCP 2026-07-28 ("modern"): stateless requests that carry their protocol
+//! version and client capabilities in `_meta`, served beside the 2025-11-25
+//! session protocol on the same endpoint (see docs/protocol-2026.md).
+//!
+//! Everything here is transport-agnostic: era detection, validation of the
+//! per-request `_meta`, the methods the modern path serves, and the result
+//! envelope (`resultType`, `serverInfo` in `_meta`, caching hints). Nothing
+//! is kept between requests.
+
+use crate::error::McpError;
+use crate::jsonrpc::{self, Request};
+use crate::model::LogLevel;
+use serde_json::{Map, Value, json};
+
+/// The modern revisions served statelessly, newest first.
+pub const MODERN_PROTOCOL_VERSIONS: &[&str] = &["2026-07-28"];
+
+/// `HeaderMismatch`: an HTTP header does not match the body, or a required
+/// one is missing or malformed.
+pub const HEADER_MISMATCH: i64 = -32020;
+/// `MissingRequiredClientCapabilityError`.
+pub const MISSING_CLIENT_CAPABILITY: i64 = -32021;
+/// `UnsupportedProtocolVersionError` (data: `supported`, `requested`).
+pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+
+pub(crate) const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+pub(crate) const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+pub(crate) const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+pub(crate) const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+pub(crate) const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+
+/// Caching hints put on cacheable results whose handler set none: stale at
+/// once (lists can change at run time) and private (a result may depend on
+/// who asks) unless the server says otherwise (`ServerBuilder::cache_hints`,
+/// `server.cache` in the YAML spec).
+pub(crate) const DEFAULT_TTL_MS: u64 = 0;
+pub(crate) const DEFAULT_CACHE_SCOPE: &str = "private";
+
+/// The `ttlMs` / `cacheScope` a server puts on cacheable results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheHints {
+    pub ttl_ms: u64,
+    /// `"public"` or `"private"`.
+    pub scope: &'static str,
+}
+
+impl Default for CacheHints {
+    fn default() -> Self {
+        CacheHints {
+            ttl_ms: DEFAULT_TTL_MS,
+            scope: DEFAULT_CACHE_SCOPE,
+        }
+    }
+}
+
+impl CacheHints {
+    /// Hints from a scope name; None unless it is `public` or `private`.
+    pub fn new(ttl_ms: u64, scope: &str) -> Option<CacheHints> {
+        let scope = match scope {
+            "public" => "public",
+            "private" => "private",
+            _ => return None,
+        };
+        Some(CacheHints { ttl_ms, scope })
+    }
+}
+
+/// The methods the modern path serves. Everything else, including the
+/// session-era `initialize`, `ping`, `logging/setLevel` and
+/// `resources/(un)subscribe`, is "Method not found".
+const SERVED: &[&str] = &[
+    "server/discover",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+];
+
+/// Results that carry `ttlMs` and `cacheScope` (`CacheableResult`).
+const CACHEABLE: &[&str] = &[
+    "server/discover",
+    "tools/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+];
+
+pub(crate) fn serves(method: &str) -> bool {
+    SERVED.contains(&method)
+}
+
+/// Whether a request is a modern one: `server/discover`, or a `_meta` with
+/// one of the modern per-request keys. Over HTTP the headers can also say
+/// so (see the transport).
+pub fn is_modern(req: &Request) -> bool {
+    req.method == "server/discover" || has_modern_meta(req.params.as_ref())
+}
+
+/// Whether `params._meta` has one of the modern per-request keys.
+pub fn has_modern_meta(params: Option<&Value>) -> bool {
+    params
+        .and_then(|p| p.get("_meta"))
+        .and_then(Value::as_object)
+        .is_some_and(|m| {
+            m.contains_key(META_PROTOCOL_VERSION) || m.contains_key(META_CLIENT_CAPABILITIES)
+        })
+}
+
+/// What one modern request declares about its client.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub protocol_version: String,
+    pub capabilities: Value,
+    pub client_info: Value,
+    pub log_level: Option<LogLevel>,
+}
+
+/// The per-request `_meta` of a modern request, checked for shape only
+/// (`-32602` when it is missing or malformed). The version is checked by
+/// [`check_version`], after the transport compared it with its headers.
+pub fn parse_meta(params: Option<&Value>) -> Result<RequestMeta, McpError> {
+    let meta = params.and_then(|p| p.get("_meta")).ok_or_else(|| {
+        McpError::invalid_params(
+            "params._meta is required (MCP 2026-07-28); a 2025-11-25 client sends initialize first",
+        )
+    })?;
+    let meta = meta
+        .as_object()
+        .ok_or_else(|| McpError::invalid_params("params._meta must be an object"))?;
+    let protocol_version = match meta.get(META_PROTOCOL_VERSION) {
+        Some(Value::String(v)) => v.clone(),
+        Some(_) => {
+            return Err(McpError::invalid_params(format!(
+                "_meta.{META_PROTOCOL_VERSION} must be a string"
+            )));
+        }
+        None => {
+            return Err(McpError::invalid_params(format!(
+                "_meta.{META_PROTOCOL_VERSION} is required"
+            )));
+        }
+    };
+    let capabilities = match meta.get(META_CLIENT_CAPABILITIES) {
+        Some(c @ Value::Object(_)) => c.clone(),
+        Some(_) => {
+            return Err(McpError::invalid_params(format!(
+                "_meta.{META_CLIENT_CAPABILITIES} must be an object"
+            )));
+        }
+        None => {
+            return Err(McpError::invalid_params(format!(
+                "_meta.{META_CLIENT_CAPABILITIES} is required"
+            )));
+        }
+    };
+    let client_info = match meta.get(META_CLIENT_INFO) {
+        None => Value::Null,
+        Some(i @ Value::Object(o))
+            if o.get("name").is_some_and(Value::is_string)
+                && o.get("version").is_some_and(Value::is_string) =>
+        {
+            i.clone()
+        }
+        Some(_) => {
+            return Err(McpError::invalid_params(format!(
+                "_meta.{META_CLIENT_INFO} must be an Implementation object (name, version)"
+            )));
+        }
+    };
+    let log_level = match meta.get(META_LOG_LEVEL) {
+        None => None,
+        Some(l) => Some(serde_json::from_value::<LogLevel>(l.clone()).map_err(|_| {
+            McpError::invalid_params(format!(
+                "_meta.{META_LOG_LEVEL} must be one of debug, info, notice, warning, error, critical, alert, emergency"
+            ))
+        })?),
+    };
+    Ok(RequestMeta {
+        protocol_version,
+        capabilities,
+        client_info,
+        log_level,
+    })
+}
+
+/// `-32022` unless the declared version is one the modern path serves.
+pub fn check_version(meta: &RequestMeta) -> Result<(), McpError> {
+    if MODERN_PROTOCOL_VERSIONS.contains(&meta.protocol_version.as_str()) {
+        return Ok(());
+    }
+    Err(unsupported_version(&meta.protocol_version))
+}
+
+pub(crate) fn unsupported_version(requested: &str) -> McpError {
+    McpError::new(
+        UNSUPPORTED_PROTOCOL_VERSION,
+        format!(
+            "Unsupported protocol version {requested:?} (supported: {})",
+            MODERN_PROTOCOL_VERSIONS.join(", ")
+        ),
+    )
+    .with_data(json!({ "supported": MODERN_PROTOCOL_VERSIONS, "requested": requested }))
+}
+
+/// `-32021` naming the capability the client must declare.
+pub fn missing_capability(name: &str) -> McpError {
+    McpError::new(
+        MISSING_CLIENT_CAPABILITY,
+        format!(
+            "this request needs the client capability `{name}`, which the request did not declare"
+        ),
+    )
+    .with_data(json!({ "requiredCapabilities": { name: {} } }))
+}
+
+/// `-32020` with a message saying what did not match.
+pub fn header_mismatch(message: impl Into<String>) -> McpError {
+    McpError::new(
+        HEADER_MISMATCH,
+        format!("Header mismatch: {}", message.into()),
+    )
+}
+
+/// The capabilities announced to modern clients: what the session era
+/// announces, less the change notifications, which need
+/// `subscriptions/listen` (not built yet).
+pub(crate) fn capabilities(legacy: &Value) -> Value {
+    let mut caps = legacy.clone();
+    if let Some(map) = caps.as_object_mut() {
+        for (_, v) in map.iter_mut() {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("listChanged");
+                o.remove("subscribe");
+            }
+        }
+    }
+    caps
+}
+
+/// The `server/discover` result body (before [`finish`]).
+pub(crate) fn discover(legacy_capabilities: &Value, instructions: Option<&str>) -> Value {
+    let mut result = Map::new();
+    result.insert("supportedVersions".into(), json!(MODERN_PROTOCOL_VERSIONS));
+    result.insert("capabilities".into(), capabilities(legacy_capabilities));
+    if let Some(i) = instructions {
+        result.insert("instructions".into(), Value::String(i.to_owned()));
+    }
+    Value::Object(result)
+}
+
+/// The modern envelope of a result: `resultType`, the server's identity in
+/// `_meta`, and caching hints on cacheable results (the handler's own
+/// values win).
+pub(crate) fn finish(method: &str, result: Value, server_info: &Value, cache: CacheHints) -> Value {
+    let mut map = match result {
+        Value::Object(m) => m,
+        // Every MCP result is an object; anything else is wrapped so the
+        // envelope stays valid.
+        other => {
+            let mut m = Map::new();
+            m.insert("value".into(), other);
+            m
+        }
+    };
+    map.entry("resultType")
+        .or_insert_with(|| Value::String("complete".into()));
+    if CACHEABLE.contains(&method) {
+        map.entry("ttlMs").or_insert_with(|| json!(cache.ttl_ms));
+        map.entry("cacheScope")
+            .or_insert_with(|| Value::String(cache.scope.into()));
+    }
+    let meta = map
+        .entry("_meta")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Some(meta) = meta.as_object_mut() {
+        meta.entry(META_SERVER_INFO)
+            .or_insert_with(|| server_info.clone());
+    }
+    Value::Object(map)
+}
+
+/// Errors in the new revision's terms: an unknown resource is `-32602`
+/// (SEP-2164) instead of the session era's `-32002`.
+pub(crate) fn finish_error(e: McpError) -> McpError {
+    if e.code() == jsonrpc::RESOURCE_NOT_FOUND {
+        let mut e = e;
+        e.0.code = jsonrpc::INVALID_PARAMS;
+        return e;
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonrpc::RequestId;
+
+    fn valid() -> Value {
+        json!({"_meta": {
+            META_PROTOCOL_VERSION: "2026-07-28",
+            META_CLIENT_CAPABILITIES: {},
+        }})
+    }
+
+    fn req(method: &str, params: Option<Value>) -> Request {
+        Request {
+            id: RequestId::Number(1),
+            method: method.into(),
+            params,
+        }
+    }
+
+    #[test]
+    fn detects_the_era_from_meta_or_discover() {
+        assert!(is_modern(&req("tools/list", Some(valid()))));
+        assert!(is_modern(&req("server/discover", None)));
+        let only_caps = json!({"_meta": {META_CLIENT_CAPABILITIES: {}}});
+        assert!(is_modern(&req("tools/list", Some(only_caps))));
+        assert!(!is_modern(&req(
+            "tools/list",
+            Some(json!({"_meta": {"progressToken": 1}}))
+        )));
+        assert!(!is_modern(&req(
+            "initialize",
+            Some(json!({"protocolVersion": "2025-11-25"}))
+        )));
+    }
+
+    #[test]
+    fn meta_must_carry_version_and_capabilities() {
+        let m = parse_meta(Some(&valid())).unwrap();
+        assert_eq!(m.protocol_version, "2026-07-28");
+        assert!(m.log_level.is_none() && m.client_info.is_null());
+        for bad in [
+            json!({}),
+            json!({"_meta": []}),
+            json!({"_meta": {META_CLIENT_CAPABILITIES: {}}}),
+            json!({"_meta": {META_PROTOCOL_VERSION: 2026, META_CLIENT_CAPABILITIES: {}}}),
+            json!({"_meta": {META_PROTOCOL_VERSION: "2026-07-28"}}),
+            json!({"_meta": {META_PROTOCOL_VERSION: "2026-07-28", META_CLIENT_CAPABILITIES: []}}),
+            json!({"_meta": {META_PROTOCOL_VERSION: "2026-07-28", META_CLIENT_CAPABILITIES: {}, META_LOG_LEVEL: "loud"}}),
+            json!({"_meta": {META_PROTOCOL_VERSION: "2026-07-28", META_CLIENT_CAPABILITIES: {}, META_CLIENT_INFO: {"name": "x"}}}),
+        ] {
+            let e = parse_meta(Some(&bad)).unwrap_err();
+            assert_eq!(e.code(), jsonrpc::INVALID_PARAMS, "{bad}");
+        }
+        assert_eq!(
+            parse_meta(None).unwrap_err().code(),
+            jsonrpc::INVALID_PARAMS
+        );
+    }
+
+    #[test]
+    fn an_unknown_version_is_refused_with_the_supported_list() {
+        let mut p = valid();
+        p["_meta"][META_PROTOCOL_VERSION] = json!("2025-11-25");
+        let e = check_version(&parse_meta(Some(&p)).unwrap()).unwrap_err();
+        assert_eq!(e.code(), UNSUPPORTED_PROTOCOL_VERSION);
+        let data = e.0.data.unwrap();
+        assert_eq!(data["supported"], json!(["2026-07-28"]));
+        assert_eq!(data["requested"], "2025-11-25");
+        assert!(check_version(&parse_meta(Some(&valid())).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn results_get_the_envelope_and_keep_handler_values() {
+        let info = json!({"name": "s", "version": "1"});
+        let d = CacheHints::default();
+        let r = finish("tools/list", json!({"tools": []}), &info, d);
+        assert_eq!(r["resultType"], "complete");
+        assert_eq!(r["ttlMs"], 0);
+        assert_eq!(r["cacheScope"], "private");
+        assert_eq!(r["_meta"][META_SERVER_INFO], info);
+        let r = finish(
+            "resources/read",
+            json!({"contents": [], "ttlMs": 60000, "cacheScope": "public", "_meta": {"k": 1}}),
+            &info,
+            d,
+        );
+        assert_eq!(r["ttlMs"], 60000);
+        assert_eq!(r["cacheScope"], "public");
+        assert_eq!(r["_meta"]["k"], 1);
+        assert_eq!(r["_meta"][META_SERVER_INFO], info);
+        let r = finish("tools/call", json!({"content": []}), &info, d);
+        assert_eq!(r["resultType"], "complete");
+        assert!(r.get("ttlMs").is_none() && r.get("cacheScope").is_none());
+        // The server's own defaults.
+        let hints = CacheHints::new(60_000, "public").unwrap();
+        let r = finish("prompts/list", json!({"prompts": []}), &info, hints);
+        assert_eq!(r["ttlMs"], 60_000);
+        assert_eq!(r["cacheScope"], "public");
+        assert!(CacheHints::new(1, "shared").is_none());
+    }
+
+    #[test]
+    fn capabilities_drop_change_notifications() {
+        let legacy = json!({"tools": {"listChanged": true}, "resources": {"subscribe": true, "listChanged": true}, "logging": {}});
+        assert_eq!(
+            capabilities(&legacy),
+            json!({"tools": {}, "resources": {}, "logging": {}})
+        );
+    }
+
+    #[test]
+    fn resource_not_found_becomes_invalid_params() {
+        let e = finish_error(McpError::resource_not_found("x://y"));
+        assert_eq!(e.code(), jsonrpc::INVALID_PARAMS);
+        assert_eq!(e.0.data.unwrap()["uri"], "x://y");
+        let e = finish_error(McpError::internal("z"));
+        assert_eq!(e.code(), jsonrpc::INTERNAL_ERROR);
+    }
+}

@@ -1,0 +1,439 @@
+//! Streamable HTTP as MCP 2026-07-28 has it: every POST stands alone (no
+//! session, no GET stream, no resumption). The request headers mirror the
+//! body (SEP-2243: `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`) and
+//! are checked against it; errors map to the revision's HTTP statuses.
+//! The protocol itself is `crate::modern`, reached through
+//! `Server::handle_stateless`.
+
+use super::{AppState, PROTOCOL_VERSION_HEADER, SESSION_HEADER, header_str};
+use crate::error::McpError;
+use crate::jsonrpc::{self, Message, Request, Response};
+use crate::modern::{self, RequestMeta};
+use crate::session::{Outbound, Outgoing};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use base64::Engine;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// The header mirroring the JSON-RPC method.
+pub const METHOD_HEADER: &str = "mcp-method";
+/// The header mirroring `params.name` / `params.uri`.
+pub const NAME_HEADER: &str = "mcp-name";
+
+/// Whether a POSTed request takes the modern path: it is `server/discover`
+/// or carries the modern `_meta`, or it has no session and a modern
+/// `MCP-Protocol-Version` header. Anything else (`initialize`, session
+/// traffic, a request that names neither era) is the session era's.
+pub(super) fn wants(st: &AppState, headers: &HeaderMap, req: &Request) -> bool {
+    if !st.server.serves_protocol_2026() {
+        return false;
+    }
+    modern::is_modern(req) || (req.method != "initialize" && is_modern_stream_request(headers))
+}
+
+/// Whether a request comes from a modern client by its headers: no
+/// session, a modern `MCP-Protocol-Version`. A GET or DELETE from one is
+/// answered 405, as the revision says.
+pub(super) fn is_modern_stream_request(headers: &HeaderMap) -> bool {
+    !headers.contains_key(SESSION_HEADER)
+        && header_str(headers, super::PROTOCOL_VERSION)
+            .is_some_and(|v| modern::MODERN_PROTOCOL_VERSIONS.contains(&v))
+}
+
+/// The HTTP status of a modern answer: 404 for an unknown method, 400 for
+/// the errors the revision says are bad requests, else 200.
+pub(super) fn status_of(resp: &Response) -> StatusCode {
+    match &resp.outcome {
+        Ok(_) => StatusCode::OK,
+        Err(e) => match e.code {
+            jsonrpc::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
+            modern::HEADER_MISMATCH
+            | modern::MISSING_CLIENT_CAPABILITY
+            | modern::UNSUPPORTED_PROTOCOL_VERSION
+            | jsonrpc::INVALID_REQUEST
+            | jsonrpc::PARSE_ERROR => StatusCode::BAD_REQUEST,
+            _ => StatusCode::OK,
+        },
+    }
+}
+
+/// The `Mcp-Name` source of a request: `params.name` of `tools/call` and
+/// `prompts/get`, `params.uri` of `resources/read`. `Err` for the other
+/// methods, which have none.
+fn name_source(req: &Request) -> Result<Option<&str>, ()> {
+    let field = match req.method.as_str() {
+        "tools/call" | "prompts/get" => "name",
+        "resources/read" => "uri",
+        _ => return Err(()),
+    };
+    Ok(req
+        .params
+        .as_ref()
+        .and_then(|p| p.get(field))
+        .and_then(|v| v.as_str()))
+}
+
+/// A header value as the client meant it: plain visible ASCII, or the
+/// `=?base64?…?=` sentinel form of a UTF-8 value.
+pub fn decode_header_value(raw: &str) -> Result<String, String> {
+    match raw
+        .strip_prefix("=?base64?")
+        .and_then(|r| r.strip_suffix("?="))
+    {
+        Some(encoded) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|e| format!("invalid base64 ({e})"))?;
+            String::from_utf8(bytes).map_err(|_| "base64 value is not UTF-8".to_owned())
+        }
+        None => Ok(raw.to_owned()),
+    }
+}
+
+/// One header as text; a value that is not visible ASCII is malformed.
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, McpError> {
+    let mut values = headers.get_all(name).iter();
+    let Some(v) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(modern::header_mismatch(format!(
+            "the {name} header is given more than once"
+        )));
+    }
+    v.to_str().map(Some).map_err(|_| {
+        modern::header_mismatch(format!(
+            "the {name} header has characters that are not visible ASCII (use the =?base64?…?= form)"
+        ))
+    })
+}
+
+/// SEP-2243: the standard headers must be present and match the body.
+pub fn check_headers(
+    headers: &HeaderMap,
+    req: &Request,
+    meta: &RequestMeta,
+) -> Result<(), McpError> {
+    match header_text(headers, PROTOCOL_VERSION_HEADER)? {
+        None => {
+            return Err(modern::header_mismatch(
+                "the MCP-Protocol-Version header is required",
+            ));
+        }
+        Some(v) if v != meta.protocol_version => {
+            return Err(modern::header_mismatch(format!(
+                "MCP-Protocol-Version header {v:?} does not match _meta protocolVersion {:?}",
+                meta.protocol_version
+            )));
+        }
+        Some(_) => {}
+    }
+    match header_text(headers, METHOD_HEADER)? {
+        None => return Err(modern::header_mismatch("the Mcp-Method header is required")),
+        Some(m) if m != req.method => {
+            return Err(modern::header_mismatch(format!(
+                "Mcp-Method header {m:?} does not match body method {:?}",
+                req.method
+            )));
+        }
+        Some(_) => {}
+    }
+    let Ok(body_name) = name_source(req) else {
+        return Ok(());
+    };
+    let header_name = match header_text(headers, NAME_HEADER)? {
+        Some(raw) => Some(decode_header_value(raw).map_err(|why| {
+            modern::header_mismatch(format!("the Mcp-Name header is malformed: {why}"))
+        })?),
+        None => None,
+    };
+    match (body_name, header_name) {
+        (Some(b), Some(h)) if b == h => Ok(()),
+        (Some(b), Some(h)) => Err(modern::header_mismatch(format!(
+            "Mcp-Name header value {h:?} does not match body value {b:?}"
+        ))),
+        (Some(_), None) => Err(modern::header_mismatch(format!(
+            "the Mcp-Name header is required for {}",
+            req.method
+        ))),
+        (None, Some(h)) => Err(modern::header_mismatch(format!(
+            "Mcp-Name header value {h:?} given, but the body has none"
+        ))),
+        (None, None) => Ok(()),
+    }
+}
+
+fn json(status: StatusCode, resp: &Response) -> HttpResponse {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        resp.to_json(),
+    )
+        .into_response()
+}
+
+fn refuse(req: &Request, e: McpError) -> HttpResponse {
+    json(
+        StatusCode::BAD_REQUEST,
+        &Response::err(Some(req.id.clone()), e.0),
+    )
+}
+
+/// Serve one modern request: checks, then the handler; plain JSON unless
+/// the handler sends something (progress, logs) before its result, which
+/// upgrades the answer to an SSE stream. Closing that stream cancels the
+/// request.
+pub(super) async fn post(st: &AppState, headers: &HeaderMap, req: Request) -> HttpResponse {
+    let meta = match modern::parse_meta(req.params.as_ref()) {
+        Ok(m) => m,
+        Err(e) => return refuse(&req, e),
+    };
+    if let Err(e) = check_headers(headers, &req, &meta) {
+        return refuse(&req, e);
+    }
+    let (out, mut rx) = Outbound::channel();
+    let cancel = CancellationToken::new();
+    // The client going away cancels the request: while we wait here (the
+    // guard drops with this future) and, later, while it reads the stream.
+    let guard = cancel.clone().drop_guard();
+    let server = st.server.clone();
+    let token = cancel.clone();
+    let shared = Arc::new(headers.clone());
+    let mut task =
+        tokio::spawn(async move { server.handle_stateless(req, out, token, Some(shared)).await });
+    let first = tokio::select! {
+        biased;
+        o = rx.recv() => o,
+        done = &mut task => {
+            let resp = finished(done);
+            // What the handler sent was queued before it finished, and the
+            // biased select takes the queue first: normally nothing is left.
+            let mut pending = vec![];
+            while let Ok(o) = rx.try_recv() {
+                pending.push(event(o));
+            }
+            if pending.is_empty() {
+                return match resp {
+                    Some(r) => json(status_of(&r), &r),
+                    None => StatusCode::ACCEPTED.into_response(),
+                };
+            }
+            pending.extend(resp.map(|r| message_event(&Message::Response(r))));
+            return sse(futures::stream::iter(pending.into_iter().map(Ok)));
+        }
+    };
+    let Some(first) = first else {
+        return match finished(task.await) {
+            Some(r) => json(status_of(&r), &r),
+            None => StatusCode::ACCEPTED.into_response(),
+        };
+    };
+    // The stream: what the handler sent, then its response. Dropping the
+    // body (the client closed the connection) cancels the request.
+    let (body_tx, body_rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let _ = body_tx.send(event(first));
+    tokio::spawn(async move {
+        let mut open = true;
+        loop {
+            tokio::select! {
+                biased;
+                o = rx.recv(), if open => match o {
+                    Some(o) => {
+                        let _ = body_tx.send(event(o));
+                    }
+                    None => open = false,
+                },
+                done = &mut task => {
+                    while let Ok(o) = rx.try_recv() {
+                        let _ = body_tx.send(event(o));
+                    }
+                    if let Some(r) = finished(done) {
+                        let _ = body_tx.send(message_event(&Message::Response(r)));
+                    }
+                    break;
+                }
+            }
+        }
+    });
+    let stream = futures::stream::unfold((body_rx, guard), |(mut rx, guard)| async move {
+        let bytes = rx.recv().await?;
+        Some((Ok(bytes), (rx, guard)))
+    });
+    sse(stream)
+}
+
+/// A 200 answer streaming `events` as SSE.
+fn sse(
+    events: impl futures::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static,
+) -> HttpResponse {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(events),
+    )
+        .into_response()
+}
+
+/// The handler task's answer; a task that panicked past the server's own
+/// guard is an internal error.
+fn finished(done: Result<Option<Response>, tokio::task::JoinError>) -> Option<Response> {
+    match done {
+        Ok(r) => r,
+        Err(_) => Some(Response::err(
+            None,
+            jsonrpc::ErrorObject::new(jsonrpc::INTERNAL_ERROR, "internal error"),
+        )),
+    }
+}
+
+fn event(o: Outgoing) -> Bytes {
+    match o {
+        Outgoing::Message(m) => message_event(&m),
+        // Streams are not resumable in this revision: nothing to close early.
+        Outgoing::CloseStream { .. } => Bytes::new(),
+    }
+}
+
+fn message_event(m: &Message) -> Bytes {
+    Bytes::from(format!("event: message\ndata: {}\n\n", m.to_json()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonrpc::RequestId;
+    use axum::http::HeaderValue;
+    use serde_json::json;
+
+    fn req(method: &str, params: serde_json::Value) -> Request {
+        Request {
+            id: RequestId::Number(1),
+            method: method.into(),
+            params: Some(params),
+        }
+    }
+
+    fn meta() -> RequestMeta {
+        RequestMeta {
+            protocol_version: "2026-07-28".into(),
+            capabilities: json!({}),
+            client_info: serde_json::Value::Null,
+            log_level: None,
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn code(r: Result<(), McpError>) -> Option<i64> {
+        r.err().map(|e| e.code())
+    }
+
+    #[test]
+    fn base64_sentinel_values_are_decoded() {
+        assert_eq!(decode_header_value("plain").unwrap(), "plain");
+        assert_eq!(
+            decode_header_value("=?base64?SGVsbG8sIOS4lueVjA==?=").unwrap(),
+            "Hello, 世界"
+        );
+        assert_eq!(
+            decode_header_value("=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=").unwrap(),
+            "=?base64?literal?="
+        );
+        assert!(decode_header_value("=?base64?!!!?=").is_err());
+        assert!(decode_header_value("=?base64?/w==?=").is_err(), "not UTF-8");
+    }
+
+    #[test]
+    fn standard_headers_must_match_the_body() {
+        let call = req("tools/call", json!({"name": "get_weather"}));
+        let ok = [
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "get_weather"),
+        ];
+        assert_eq!(code(check_headers(&headers(&ok), &call, &meta())), None);
+        let mismatch = Some(modern::HEADER_MISMATCH);
+        for broken in [
+            &ok[1..],            // no version
+            &[ok[0], ok[2]][..], // no method
+            &ok[..2],            // no name
+            &[("mcp-protocol-version", "2025-11-25"), ok[1], ok[2]][..],
+            &[ok[0], ("mcp-method", "tools/list"), ok[2]][..],
+            &[ok[0], ok[1], ("mcp-name", "other")][..],
+            &[ok[0], ok[1], ("mcp-name", "=?base64?bm9w?=")][..], // "nop"
+            &[ok[0], ok[1], ("mcp-name", "=?base64?***?=")][..],
+            &[ok[0], ok[1], ok[2], ("mcp-name", "get_weather")][..], // twice
+        ] {
+            assert_eq!(
+                code(check_headers(&headers(broken), &call, &meta())),
+                mismatch,
+                "{broken:?}"
+            );
+        }
+        // Non-ASCII names travel base64-encoded.
+        let unicode = req("prompts/get", json!({"name": "grüße"}));
+        let h = headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "prompts/get"),
+            ("mcp-name", "=?base64?Z3LDvMOfZQ==?="),
+        ]);
+        assert_eq!(code(check_headers(&h, &unicode, &meta())), None);
+        let mut raw = h.clone();
+        raw.insert(
+            "mcp-name",
+            HeaderValue::from_bytes("grüße".as_bytes()).unwrap(),
+        );
+        assert_eq!(code(check_headers(&raw, &unicode, &meta())), mismatch);
+        // resources/read names its uri; other methods need no Mcp-Name.
+        let read = req("resources/read", json!({"uri": "file:///a b"}));
+        let h = headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "resources/read"),
+            ("mcp-name", "=?base64?ZmlsZTovLy9hIGI=?="),
+        ]);
+        assert_eq!(code(check_headers(&h, &read, &meta())), None);
+        let list = req("tools/list", json!({}));
+        let h = headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/list"),
+        ]);
+        assert_eq!(code(check_headers(&h, &list, &meta())), None);
+    }
+
+    #[test]
+    fn statuses_follow_the_revision() {
+        let err = |code| {
+            Response::err(
+                Some(RequestId::Number(1)),
+                jsonrpc::ErrorObject::new(code, "x"),
+            )
+        };
+        assert_eq!(
+            status_of(&err(jsonrpc::METHOD_NOT_FOUND)),
+            StatusCode::NOT_FOUND
+        );
+        for c in [
+            modern::HEADER_MISMATCH,
+            modern::MISSING_CLIENT_CAPABILITY,
+            modern::UNSUPPORTED_PROTOCOL_VERSION,
+        ] {
+            assert_eq!(status_of(&err(c)), StatusCode::BAD_REQUEST);
+        }
+        assert_eq!(status_of(&err(jsonrpc::INTERNAL_ERROR)), StatusCode::OK);
+        assert_eq!(
+            status_of(&Response::ok(RequestId::Number(1), json!({}))),
+            StatusCode::OK
+        );
+    }
+}

@@ -1,0 +1,563 @@
+//! MCP 2026-07-28 beside 2025-11-25 on one endpoint: stateless requests
+//! over HTTP and stdio, each rule and error code of the new revision, and
+//! the session era left as it was.
+
+mod common;
+
+use common::*;
+use mcpgen_runtime::transport::http::HttpConfig;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const V: &str = "2026-07-28";
+
+/// The test server with MCP 2026-07-28 switched on.
+async fn start_modern() -> TestServer {
+    let t = start(HttpConfig::default()).await;
+    t.server.set_protocol_2026(true);
+    t
+}
+
+fn meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": V,
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {}
+    })
+}
+
+/// `params` with the modern `_meta` added (unless it has one).
+fn with_meta(mut params: Value) -> Value {
+    if params.get("_meta").is_none() {
+        params["_meta"] = meta();
+    }
+    params
+}
+
+fn body(id: i64, method: &str, params: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+}
+
+/// The conformant headers of a modern POST, then `overrides` (None removes).
+fn modern_post(
+    url: &str,
+    method: &str,
+    params: &Value,
+    overrides: &[(&str, Option<&str>)],
+) -> reqwest::RequestBuilder {
+    let mut headers: Vec<(String, String)> = vec![
+        ("accept".into(), ACCEPT_BOTH.into()),
+        ("content-type".into(), "application/json".into()),
+        ("mcp-protocol-version".into(), V.into()),
+        ("mcp-method".into(), method.into()),
+    ];
+    let name = match method {
+        "tools/call" | "prompts/get" => params.get("name"),
+        "resources/read" => params.get("uri"),
+        _ => None,
+    };
+    if let Some(Value::String(n)) = name {
+        headers.push(("mcp-name".into(), n.clone()));
+    }
+    for (k, v) in overrides {
+        headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
+        if let Some(v) = v {
+            headers.push(((*k).into(), (*v).into()));
+        }
+    }
+    let mut b = client().post(url);
+    for (k, v) in headers {
+        b = b.header(k, v);
+    }
+    b
+}
+
+/// Status and every message of the answer.
+async fn send(
+    url: &str,
+    id: i64,
+    method: &str,
+    params: Value,
+    overrides: &[(&str, Option<&str>)],
+) -> (u16, Vec<Value>) {
+    let r = modern_post(url, method, &params, overrides)
+        .body(body(id, method, params.clone()).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("mcp-session-id").is_none(), "no session");
+    let status = r.status().as_u16();
+    (status, read_messages(r).await)
+}
+
+/// Status and the response (the message with the request's id).
+async fn call(url: &str, id: i64, method: &str, params: Value) -> (u16, Value) {
+    let (status, msgs) = send(url, id, method, with_meta(params), &[]).await;
+    (status, response(msgs, id))
+}
+
+fn response(msgs: Vec<Value>, id: i64) -> Value {
+    msgs.into_iter()
+        .find(|m| m["id"] == json!(id) && m.get("method").is_none())
+        .expect("a response")
+}
+
+#[tokio::test]
+async fn discover_describes_the_server_without_a_session() {
+    let t = start_modern().await;
+    let (status, r) = call(&t.url, 1, "server/discover", json!({})).await;
+    assert_eq!(status, 200, "{r}");
+    let result = &r["result"];
+    assert_eq!(result["supportedVersions"], json!([V]));
+    assert_eq!(result["resultType"], "complete");
+    assert_eq!(result["ttlMs"], 0);
+    assert_eq!(result["cacheScope"], "private");
+    assert_eq!(result["instructions"], "test instructions");
+    assert_eq!(
+        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "test-server"
+    );
+    // Change notifications need subscriptions/listen, not built: not announced.
+    assert_eq!(result["capabilities"]["tools"], json!({}));
+    assert_eq!(result["capabilities"]["resources"], json!({}));
+    assert!(t.server.sessions().is_empty(), "no session was made");
+}
+
+#[tokio::test]
+async fn requests_without_the_modern_meta_get_invalid_params_400() {
+    let t = start_modern().await;
+    let no_version = json!({"_meta": {"io.modelcontextprotocol/clientCapabilities": {}}});
+    let no_caps = json!({"_meta": {"io.modelcontextprotocol/protocolVersion": V}});
+    for (i, params) in [json!({}), no_version, no_caps].into_iter().enumerate() {
+        let id = 10 + i as i64;
+        let (status, msgs) = send(&t.url, id, "server/discover", params.clone(), &[]).await;
+        let r = response(msgs, id);
+        assert_eq!(status, 400, "{params}");
+        assert_eq!(r["error"]["code"], -32602, "{params}");
+    }
+    // A request with neither a session nor `_meta` is answered the same way
+    // (a dual-era client recognizes the modern error).
+    let (status, msgs) = send(&t.url, 20, "tools/list", json!({}), &[]).await;
+    assert_eq!(status, 400);
+    assert_eq!(response(msgs, 20)["error"]["code"], -32602);
+}
+
+#[tokio::test]
+async fn an_unsupported_version_gets_32022_with_the_supported_list() {
+    let t = start_modern().await;
+    let mut m = meta();
+    m["io.modelcontextprotocol/protocolVersion"] = json!("v999.0.0");
+    let (status, msgs) = send(
+        &t.url,
+        3,
+        "server/discover",
+        json!({"_meta": m}),
+        &[("mcp-protocol-version", Some("v999.0.0"))],
+    )
+    .await;
+    let r = response(msgs, 3);
+    assert_eq!(status, 400);
+    assert_eq!(r["error"]["code"], -32022);
+    assert_eq!(r["error"]["data"]["supported"], json!([V]));
+    assert_eq!(r["error"]["data"]["requested"], "v999.0.0");
+}
+
+#[tokio::test]
+async fn headers_that_do_not_match_the_body_get_32020() {
+    let t = start_modern().await;
+    let echo = json!({"name": "echo", "arguments": {"text": "hi"}});
+    let cases: &[&[(&str, Option<&str>)]] = &[
+        &[("mcp-protocol-version", None)],
+        &[("mcp-protocol-version", Some("2025-11-25"))],
+        &[("mcp-method", None)],
+        &[("mcp-method", Some("tools/list"))],
+        &[("mcp-name", None)],
+        &[("mcp-name", Some("other"))],
+        &[("mcp-name", Some("=?base64?b3RoZXI=?="))], // "other"
+        &[("mcp-name", Some("=?base64?not base64?="))],
+    ];
+    for (i, overrides) in cases.iter().enumerate() {
+        let id = 30 + i as i64;
+        let (status, msgs) =
+            send(&t.url, id, "tools/call", with_meta(echo.clone()), overrides).await;
+        let r = response(msgs, id);
+        assert_eq!(status, 400, "{overrides:?}: {r}");
+        assert_eq!(r["error"]["code"], -32020, "{overrides:?}: {r}");
+    }
+    // The base64 form of the right name is accepted.
+    let (status, msgs) = send(
+        &t.url,
+        40,
+        "tools/call",
+        with_meta(echo),
+        &[("mcp-name", Some("=?base64?ZWNobw==?="))], // "echo"
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(response(msgs, 40)["result"]["content"][0]["text"], "hi");
+}
+
+#[tokio::test]
+async fn unknown_and_session_era_methods_are_404_method_not_found() {
+    let t = start_modern().await;
+    for (i, method) in [
+        "initialize",
+        "ping",
+        "logging/setLevel",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "unknown/method",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = 50 + i as i64;
+        let (status, r) = call(&t.url, id, method, json!({})).await;
+        assert_eq!(status, 404, "{method}");
+        assert_eq!(r["error"]["code"], -32601, "{method}");
+        assert_eq!(r["id"], id, "{method}: the id is echoed");
+    }
+}
+
+#[tokio::test]
+async fn get_and_delete_from_a_modern_client_are_405() {
+    let t = start_modern().await;
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let r = client()
+            .request(method.clone(), &t.url)
+            .header("accept", "text/event-stream")
+            .header("mcp-protocol-version", V)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405, "{method}");
+        assert_eq!(r.headers()["allow"], "POST");
+    }
+}
+
+#[tokio::test]
+async fn tools_resources_prompts_and_completion_are_served_statelessly() {
+    let t = start_modern().await;
+    let (_, first) = call(&t.url, 1, "tools/list", json!({})).await;
+    let (_, again) = call(&t.url, 2, "tools/list", json!({})).await;
+    let names = |r: &Value| -> Vec<String> {
+        r["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&first), ["echo", "progress", "rendezvous", "panics"]);
+    assert_eq!(names(&first), names(&again), "the order is stable");
+    assert_eq!(first["result"]["resultType"], "complete");
+    assert_eq!(first["result"]["ttlMs"], 0);
+    assert_eq!(first["result"]["cacheScope"], "private");
+    assert!(first["result"]["nextCursor"].is_string());
+
+    let (status, r) = call(
+        &t.url,
+        3,
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": "hi"}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(r["result"]["content"][0]["text"], "hi");
+    assert_eq!(r["result"]["resultType"], "complete");
+    assert!(
+        r["result"].get("ttlMs").is_none(),
+        "tools/call is not cacheable"
+    );
+    assert_eq!(
+        r["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["version"],
+        "1.0.0"
+    );
+
+    let (_, r) = call(&t.url, 4, "resources/read", json!({"uri": "test://text"})).await;
+    assert_eq!(r["result"]["contents"][0]["text"], "hello");
+    assert_eq!(r["result"]["cacheScope"], "private");
+    let (_, r) = call(&t.url, 5, "resources/templates/list", json!({})).await;
+    assert_eq!(r["result"]["ttlMs"], 0);
+    let (status, r) = call(&t.url, 6, "resources/read", json!({"uri": "test://nope"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(r["error"]["code"], -32602, "SEP-2164: unknown resource");
+
+    let (_, r) = call(
+        &t.url,
+        7,
+        "prompts/get",
+        json!({"name": "greet", "arguments": {"name": "Ann"}}),
+    )
+    .await;
+    assert_eq!(r["result"]["messages"][0]["content"]["text"], "Hello Ann!");
+    assert_eq!(r["result"]["resultType"], "complete");
+    let (_, r) = call(
+        &t.url,
+        8,
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "greet"}, "argument": {"name": "name", "value": "al"}}),
+    )
+    .await;
+    assert_eq!(
+        r["result"]["completion"]["values"],
+        json!(["alice", "albert"])
+    );
+    assert!(t.server.sessions().is_empty(), "no session was made");
+}
+
+#[tokio::test]
+async fn progress_streams_and_logs_only_when_the_request_asks() {
+    let t = start_modern().await;
+    let mut params = with_meta(json!({"name": "progress", "arguments": {}}));
+    params["_meta"]["progressToken"] = json!("p");
+    let (status, msgs) = send(&t.url, 1, "tools/call", params.clone(), &[]).await;
+    assert_eq!(status, 200);
+    let methods: Vec<&str> = msgs.iter().filter_map(|m| m["method"].as_str()).collect();
+    assert_eq!(
+        methods, ["notifications/progress"; 3],
+        "no logs without logLevel"
+    );
+    assert_eq!(response(msgs, 1)["result"]["content"][0]["text"], "done");
+
+    params["_meta"]["io.modelcontextprotocol/logLevel"] = json!("info");
+    let (_, msgs) = send(&t.url, 2, "tools/call", params, &[]).await;
+    let logs = msgs
+        .iter()
+        .filter(|m| m["method"] == "notifications/message")
+        .count();
+    assert_eq!(logs, 3);
+}
+
+#[tokio::test]
+async fn a_capability_the_request_did_not_declare_is_32021() {
+    let t = start_modern().await;
+    let (status, r) = call(
+        &t.url,
+        1,
+        "tools/call",
+        json!({"name": "sample", "arguments": {}}),
+    )
+    .await;
+    assert_eq!(status, 400, "{r}");
+    assert_eq!(r["error"]["code"], -32021);
+    assert_eq!(
+        r["error"]["data"]["requiredCapabilities"],
+        json!({"sampling": {}})
+    );
+
+    // Declared: the answer needs multi round-trip requests, not built yet,
+    // which the tool reports as its error.
+    let mut params = with_meta(json!({"name": "sample", "arguments": {}}));
+    params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({"sampling": {}});
+    let (status, msgs) = send(&t.url, 2, "tools/call", params, &[]).await;
+    let r = response(msgs, 2);
+    assert_eq!(status, 200);
+    assert_eq!(r["result"]["isError"], true);
+    let text = r["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("not supported yet"), "{text}");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_a_tool_error_on_the_modern_path_too() {
+    let t = start_modern().await;
+    let (status, r) = call(
+        &t.url,
+        1,
+        "tools/call",
+        json!({"name": "panics", "arguments": {}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(r["result"]["isError"], true);
+    assert_eq!(r["result"]["resultType"], "complete");
+}
+
+#[tokio::test]
+async fn the_session_era_is_unchanged_beside_it() {
+    let t = start_modern().await;
+    let s = Session::open(&t.url).await;
+    let r = s
+        .result(
+            1,
+            "tools/call",
+            json!({"name": "echo", "arguments": {"text": "old"}}),
+        )
+        .await;
+    assert_eq!(r["result"]["content"][0]["text"], "old");
+    assert!(r["result"].get("resultType").is_none());
+    assert!(r["result"].get("_meta").is_none());
+    let r = s.result(2, "ping", json!({})).await;
+    assert_eq!(r["result"], json!({}));
+    // The modern path meanwhile makes no session of its own.
+    let (status, _) = call(&t.url, 3, "tools/list", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(t.server.sessions().len(), 1);
+}
+
+#[tokio::test]
+async fn stdio_serves_both_eras_and_never_exits_before_initialize() {
+    let server = server(Arc::default());
+    server.set_protocol_2026(true);
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (server_read, server_write) = tokio::io::split(server_end);
+    let serving = tokio::spawn(mcpgen_runtime::transport::stdio::serve_io(
+        server,
+        server_read,
+        server_write,
+    ));
+    let (client_read, mut client_write) = tokio::io::split(client_end);
+    let mut lines = BufReader::new(client_read).lines();
+    let mut ask = async |msg: Value| -> Value {
+        client_write
+            .write_all(format!("{msg}\n").as_bytes())
+            .await
+            .unwrap();
+        loop {
+            let line = lines.next_line().await.unwrap().expect("an answer");
+            let v: Value = serde_json::from_str(&line).unwrap();
+            if v.get("id") == msg.get("id") && v.get("method").is_none() {
+                return v;
+            }
+        }
+    };
+    let r = ask(body(1, "server/discover", json!({"_meta": meta()}))).await;
+    assert_eq!(r["result"]["supportedVersions"], json!([V]));
+    let r = ask(body(2, "server/discover", json!({}))).await;
+    assert_eq!(r["error"]["code"], -32602);
+    let r = ask(body(
+        3,
+        "tools/call",
+        with_meta(json!({"name": "echo", "arguments": {"text": "x"}})),
+    ))
+    .await;
+    assert_eq!(r["result"]["content"][0]["text"], "x");
+    assert_eq!(r["result"]["resultType"], "complete");
+    let r = ask(body(4, "ping", json!({"_meta": meta()}))).await;
+    assert_eq!(r["error"]["code"], -32601);
+    // Still serving: the session era starts with initialize as before.
+    let r = ask(init_body(5)).await;
+    assert_eq!(r["result"]["protocolVersion"], "2025-11-25");
+    let r = ask(body(6, "tools/list", json!({}))).await;
+    assert!(r["result"].get("resultType").is_none());
+    assert!(!serving.is_finished());
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_cancels_its_request() {
+    let t = start_modern().await;
+    for (id, log_level) in [(1, None), (2, Some("info"))] {
+        t.probes
+            .cancelled
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let mut params = with_meta(json!({"name": "wait_for_cancel", "arguments": {}}));
+        if let Some(level) = log_level {
+            // The handler's log line turns the answer into a stream first.
+            params["_meta"]["io.modelcontextprotocol/logLevel"] = json!(level);
+        }
+        let request = modern_post(&t.url, "tools/call", &params, &[])
+            .body(body(id, "tools/call", params.clone()).to_string())
+            .send();
+        match tokio::time::timeout(std::time::Duration::from_millis(300), request).await {
+            Err(_) => {}               // gave up while waiting for the answer
+            Ok(r) => drop(r.unwrap()), // gave up reading the stream
+        }
+        // The handler sees the cancellation long before its own 10 s end.
+        let mut seen = false;
+        for _ in 0..80 {
+            if t.probes.cancelled.load(std::sync::atomic::Ordering::SeqCst) {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(seen, "request {id} was not cancelled");
+    }
+}
+
+#[tokio::test]
+async fn switched_off_a_modern_request_gets_the_session_era_answer() {
+    let t = start(HttpConfig::default()).await;
+    assert!(!t.server.serves_protocol_2026(), "off by default");
+    let (status, r) = call(&t.url, 1, "server/discover", json!({})).await;
+    assert_eq!(status, 400);
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Mcp-Session-Id"), "{message}");
+    let r = client()
+        .get(&t.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-protocol-version", V)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "GET is the session era's again");
+
+    // stdio: not initialized, a non-modern error (dual-era clients fall back).
+    let server = server(Arc::default());
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (server_read, server_write) = tokio::io::split(server_end);
+    tokio::spawn(mcpgen_runtime::transport::stdio::serve_io(
+        server,
+        server_read,
+        server_write,
+    ));
+    let (client_read, mut client_write) = tokio::io::split(client_end);
+    let discover = body(2, "server/discover", json!({"_meta": meta()}));
+    client_write
+        .write_all(format!("{discover}\n").as_bytes())
+        .await
+        .unwrap();
+    let line = BufReader::new(client_read)
+        .lines()
+        .next_line()
+        .await
+        .unwrap()
+        .expect("an answer");
+    let r: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+}
+
+#[tokio::test]
+async fn cache_hints_of_the_server_replace_the_defaults() {
+    use mcpgen_runtime::prelude::*;
+    let built = Server::builder(r#"{"name":"cached","version":"1.0.0"}"#)
+        .resource_text(r#"{"uri":"test://a","name":"a"}"#, "A")
+        .cache_hints(60_000, "public")
+        .build()
+        .unwrap();
+    built.set_protocol_2026(true);
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (server_read, server_write) = tokio::io::split(server_end);
+    tokio::spawn(mcpgen_runtime::transport::stdio::serve_io(
+        built,
+        server_read,
+        server_write,
+    ));
+    let (client_read, mut client_write) = tokio::io::split(client_end);
+    let mut lines = BufReader::new(client_read).lines();
+    for (id, method, params) in [
+        (1, "resources/list", json!({})),
+        (2, "resources/read", json!({"uri": "test://a"})),
+        (3, "server/discover", json!({})),
+    ] {
+        let msg = body(id, method, with_meta(params));
+        client_write
+            .write_all(format!("{msg}\n").as_bytes())
+            .await
+            .unwrap();
+        let r: Value =
+            serde_json::from_str(&lines.next_line().await.unwrap().expect("an answer")).unwrap();
+        assert_eq!(r["result"]["ttlMs"], 60_000, "{method}: {r}");
+        assert_eq!(r["result"]["cacheScope"], "public", "{method}");
+    }
+
+    let refused = Server::builder(r#"{"name":"cached","version":"1.0.0"}"#)
+        .cache_hints(1, "shared")
+        .build();
+    let message = refused
+        .err()
+        .expect("an invalid scope is refused")
+        .to_string();
+    assert!(message.contains("public"), "{message}");
+}
