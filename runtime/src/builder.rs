@@ -227,6 +227,7 @@ impl ServerBuilder {
     }
 
     /// [`ServerBuilder::tool`], wrapped by the tool-call hook or not.
+    #[cfg(feature = "surface")]
     pub(crate) fn tool_hooked<A, F, Fut>(
         self,
         descriptor_json: &str,
@@ -243,6 +244,7 @@ impl ServerBuilder {
 
     /// [`ServerBuilder::tool`], with what turns the descriptor into the one
     /// clients see when the tool is first listed or called.
+    #[cfg(feature = "upstream")]
     pub(crate) fn tool_prepared<A, F, Fut>(
         self,
         descriptor_json: &str,
