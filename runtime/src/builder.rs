@@ -176,9 +176,10 @@ impl ServerBuilder {
     }
 
     /// Assemble every tool descriptor (shared `$defs` attached) and compile
-    /// its schemas in `build()`, reporting invalid ones there. Off by
-    /// default: a tool is assembled when first listed or called and its
-    /// schemas compiled on first use, so a server with thousands of tools
+    /// its schemas, and parse every upstream tool's operation descriptor, in
+    /// `build()`, reporting invalid ones there. Off by default: a tool is
+    /// assembled when first listed or called, its schemas compiled and its
+    /// operation parsed on first use, so a server with thousands of tools
     /// starts at once (the generator checks them already).
     pub fn check_schemas(mut self, yes: bool) -> Self {
         self.check_schemas = yes;
@@ -435,6 +436,16 @@ impl ServerBuilder {
     pub fn build(mut self) -> Result<Server, BuildError> {
         self.check_unique();
         self.with_rate_limiter();
+        // Upstream tools' operations are parsed on first call unless asked.
+        #[cfg(feature = "upstream")]
+        if self.check_schemas {
+            for e in &mut self.extensions {
+                let e = e.as_mut() as &mut dyn Any;
+                if let Some(u) = e.downcast_mut::<crate::upstream::UpstreamBuilder>() {
+                    u.check_operations = true;
+                }
+            }
+        }
         let mut extensions = vec![];
         for e in std::mem::take(&mut self.extensions) {
             match e.finish(&self.info) {

@@ -830,6 +830,7 @@ async fn binary_text_and_other_bodies() {
 #[tokio::test]
 async fn bad_descriptors_fail_the_build_with_their_names() {
     let e = Server::builder(INFO)
+        .check_schemas(true)
         .upstream_tool(&tool("a"), r#"{"method":"GET","path":"/x/{id}"}"#)
         .upstream_tool(
             &tool("b"),
@@ -845,6 +846,7 @@ async fn bad_descriptors_fail_the_build_with_their_names() {
     );
     assert!(e.contains("need `.upstream("), "{e}");
     let e = Server::builder(INFO)
+        .check_schemas(true)
         .upstream(&upstream_json(json!({})))
         .upstream_tool(
             &tool("b"),
@@ -856,12 +858,40 @@ async fn bad_descriptors_fail_the_build_with_their_names() {
         .to_string();
     assert!(e.contains("unknown scheme `nope`"), "{e}");
     let e = Server::builder(INFO)
+        .check_schemas(true)
         .upstream(r#"{"securitySchemes":{"d":{"type":"http","scheme":"digest"}}}"#)
         .build()
         .err()
         .unwrap()
         .to_string();
     assert!(e.contains("digest"), "{e}");
+}
+
+#[tokio::test]
+async fn without_check_schemas_a_bad_operation_fails_its_first_call_by_name() {
+    // Operations are parsed on first call (start-up stays fast); the build
+    // checks them only with `check_schemas(true)` (see above).
+    let server = Server::builder(INFO)
+        .upstream(&upstream_json(json!({})))
+        .upstream_tool(
+            &tool("b"),
+            r#"{"method":"GET","path":"/","security":[["nope"]]}"#,
+        )
+        .upstream_tool(&tool("a"), r#"{"method":"GET","path":"/x/{id}"}"#)
+        .build()
+        .unwrap_or_else(|e| panic!("builds without check_schemas: {e}"));
+    let mcp = Mcp::start(server).await;
+    let r = mcp.call("b", json!({})).await;
+    assert!(
+        is_error(&r)
+            && text(&r).contains("upstream tool b operation: security names unknown scheme `nope`"),
+        "{r}"
+    );
+    let r = mcp.call("a", json!({})).await;
+    assert!(
+        is_error(&r) && text(&r).contains("upstream tool a operation") && text(&r).contains("{id}"),
+        "{r}"
+    );
 }
 
 #[tokio::test]
@@ -940,6 +970,7 @@ fn an_operation_server_must_be_a_plain_http_url() {
         "/relative",
     ] {
         let built = Server::builder(INFO)
+            .check_schemas(true)
             .upstream(&upstream_json(json!({})))
             .upstream_tool(
                 &tool("own"),
@@ -968,6 +999,7 @@ async fn a_fixed_query_goes_first_and_is_sent_as_written() {
     );
     for bad in ["a&b=1", "x#y", "=1", "", "a b", "%zz"] {
         let refused = Server::builder(INFO)
+            .check_schemas(true)
             .upstream(&upstream_json(json!({})))
             .upstream_tool(
                 &tool("op"),

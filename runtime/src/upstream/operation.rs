@@ -1,5 +1,6 @@
 //! `OPERATION_JSON`: how one tool's arguments become an HTTP request. The
-//! descriptor is checked once at build time; `prepare` then turns arguments
+//! descriptor is checked once, when parsed (a tool's on its first call, or
+//! at build time with `check_schemas`); `prepare` then turns arguments
 //! into a method, a path and query, headers, cookies and a body.
 
 use super::body::{self, BodySpec, PreparedBody};
