@@ -2,12 +2,14 @@
 """Start an MCP server binary over stdio and time, from the spawn, its answer
 to `initialize` and to the first `tools/list` page; print the figures and the
 size of that page and of the whole list. Used by scripts/bench-scale.sh.
+Arguments after the binary are passed to the server
+(`bench-startup.py BINARY --tool-surface all`).
 Measures only; a server that does not answer is an error (exit 1)."""
 import json, subprocess, sys, time
 
 binary = sys.argv[1]
 t0 = time.monotonic()
-p = subprocess.Popen([binary, "--transport", "stdio"], stdin=subprocess.PIPE,
+p = subprocess.Popen([binary, "--transport", "stdio", *sys.argv[2:]], stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -175,7 +175,10 @@ fn a_missing_shared_definition_stops_the_server() {
         .cloned()
         .expect("petstore shares definitions");
     s.table.shift_remove(&name);
+    // References are checked when a tool is assembled: all of them in
+    // `build()` with `check_schemas` (a dangling one is refused there).
     let mut b = Server::builder(&json(&ir.info_json))
+        .check_schemas(true)
         .upstream(&json(&up.config))
         .upstream_defs(&json(&s.table));
     for (t, d) in up.tools.iter().zip(&s.tools) {

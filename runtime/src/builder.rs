@@ -154,6 +154,18 @@ impl ServerBuilder {
         }
     }
 
+    /// How many tools are registered.
+    #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
+    pub(crate) fn tool_count(&self) -> usize {
+        self.tools.len()
+    }
+
+    /// The name of the tool registered at `index`.
+    #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
+    pub(crate) fn tool_name(&self, index: usize) -> Option<&str> {
+        self.tools.get(index).map(Tool::name)
+    }
+
     /// Record a problem, reported by `build()`.
     #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
     pub(crate) fn with_error(mut self, e: BuildError) -> Self {

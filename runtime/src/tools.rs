@@ -73,22 +73,6 @@ fn invalid(what: &str, message: &str) -> BuildError {
     }
 }
 
-/// The `name` of a tool descriptor, read without building the rest.
-#[cfg_attr(not(feature = "upstream"), allow(dead_code))]
-pub(crate) fn descriptor_name(descriptor_json: &str) -> Option<String> {
-    let name = match serde_json::from_str::<Head>(descriptor_json) {
-        Ok(h) => h.name,
-        Err(_) => serde_json::from_str::<Value>(descriptor_json)
-            .ok()?
-            .get_mut("name")
-            .map(Value::take),
-    };
-    match name {
-        Some(Value::String(s)) => Some(s),
-        _ => None,
-    }
-}
-
 impl Tool {
     /// A tool from its descriptor: the name must be valid and the
     /// `inputSchema` of type object; the rest waits for first use.
@@ -667,11 +651,6 @@ mod tests {
             let e = t(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text}: {e}");
         }
-        assert_eq!(
-            descriptor_name(r#"{"name":"n","x":[1,2]}"#).as_deref(),
-            Some("n")
-        );
-        assert_eq!(descriptor_name(r#"{"x":1}"#), None);
     }
 
     #[test]

@@ -894,6 +894,23 @@ async fn without_check_schemas_a_bad_operation_fails_its_first_call_by_name() {
     );
 }
 
+#[test]
+fn shared_definitions_that_are_no_object_fail_the_build_with_check_schemas() {
+    let e = Server::builder(INFO)
+        .check_schemas(true)
+        .upstream(&upstream_json(json!({})))
+        .upstream_defs("[1]")
+        .upstream_tool(&tool("a"), r#"{"method":"GET","path":"/"}"#)
+        .build()
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("upstream defs") && e.contains("must be a JSON object"),
+        "{e}"
+    );
+}
+
 #[tokio::test]
 async fn a_relative_server_url_needs_a_base_url() {
     let server = single(

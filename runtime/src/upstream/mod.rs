@@ -18,7 +18,6 @@ mod error;
 mod lenient;
 mod operation;
 mod redact;
-mod refs;
 mod response;
 mod serialize;
 mod tls;
@@ -138,17 +137,20 @@ impl ServerBuilder {
     /// `outputSchema` has no `$defs` gets those it reaches, sorted by name:
     /// clients see self-contained schemas while the generated crate holds
     /// each definition once.
+    ///
+    /// The text is kept and parsed when the first tool that may use it is
+    /// assembled (Microsoft Graph's 3 MB took a tenth of its start-up); a
+    /// text that is not a JSON object then fails those tools' assembly,
+    /// and `build()` with `check_schemas(true)`.
     pub fn upstream_defs(mut self, defs_json: &str) -> Self {
-        match serde_json::from_str::<Value>(defs_json) {
-            Ok(Value::Object(m)) => {
-                let upstream = self.extension::<UpstreamBuilder>();
-                Arc::make_mut(&mut upstream.defs).extend(m);
-                upstream.checked.clear();
-                self
-            }
-            Ok(_) => self.with_error(invalid("upstream defs", "must be a JSON object")),
-            Err(e) => self.with_error(invalid("upstream defs", e.to_string())),
-        }
+        let upstream = self.extension::<UpstreamBuilder>();
+        let mut texts = upstream.defs.texts.clone();
+        texts.push(defs_json.into());
+        upstream.defs = Arc::new(SharedDefs {
+            texts,
+            parsed: OnceLock::new(),
+        });
+        self
     }
 
     /// A tool without a handler: calling it sends the HTTP request that
@@ -161,10 +163,14 @@ impl ServerBuilder {
     /// `build`).
     pub fn upstream_tool(mut self, descriptor_json: &str, operation_json: &str) -> Self {
         let upstream = self.extension::<UpstreamBuilder>();
-        match upstream.tool(descriptor_json, operation_json) {
-            Ok((handler, prepare)) => self.tool_prepared(descriptor_json, Some(prepare), handler),
-            Err(e) => self.with_error(e),
+        let (handler, prepare, binding) = upstream.tool(operation_json);
+        let before = self.tool_count();
+        self = self.tool_prepared(descriptor_json, Some(prepare), handler);
+        // The name registration read (`Tool::new`); none if it was refused.
+        if let Some(name) = self.tool_name(before) {
+            let _ = binding.name.set(name.into());
         }
+        self
     }
 
     /// A resource read by a parameterless GET operation.
@@ -205,9 +211,7 @@ pub(crate) struct UpstreamBuilder {
     pub(crate) check_operations: bool,
     /// The document's shared schema definitions (`upstream_defs`), shared
     /// by the tools registered after them.
-    defs: Arc<Map<String, Value>>,
-    /// Definitions known to be in `defs`, with all they reach.
-    checked: refs::Checked,
+    defs: Arc<SharedDefs>,
 }
 
 fn invalid(what: &str, message: impl Into<String>) -> BuildError {
@@ -268,29 +272,16 @@ impl UpstreamBuilder {
     /// its document and a validating client must not refuse what it sends.
     pub(crate) fn tool(
         &mut self,
-        descriptor_json: &str,
         operation_json: &str,
-    ) -> Result<(ToolHandler, Prepare), BuildError> {
-        // The descriptor itself is checked (and its errors reported) by
-        // `ServerBuilder::tool`; here only its name matters.
-        let scanned = match self.defs.is_empty() {
-            true => None,
-            false => refs::scan(descriptor_json).ok(),
-        };
-        let (name, refs) = match scanned {
-            Some((name, refs)) => (name, refs),
-            None => (crate::tools::descriptor_name(descriptor_json), vec![]),
-        };
-        let name = name.unwrap_or_else(|| "?".into());
-        // Checked now, attached on first use: a dangling reference still
-        // stops the server at start-up.
-        self.checked
-            .check(&self.defs, refs)
-            .map_err(|e| invalid(&format!("tool {name}"), e.to_string()))?;
-        // Kept as text, parsed (and its security schemes checked) on first
-        // call: parsing 22,361 operations took a third of Graph's start-up.
+    ) -> (ToolHandler, Prepare, Arc<ToolBinding>) {
+        // The operation is kept as text, parsed (and its security schemes
+        // checked) on first call: parsing 22,361 operations took a third of
+        // Graph's start-up. The descriptor's `$defs` references are checked
+        // when it is assembled (first listed or called; all of them in
+        // `build()` with `check_schemas`): the generator emits none that
+        // dangle, and scanning every descriptor for them took a tenth.
         let binding = Arc::new(ToolBinding {
-            name,
+            name: OnceLock::new(),
             op: LazyOperation {
                 source: operation_json.into(),
                 parsed: OnceLock::new(),
@@ -301,10 +292,11 @@ impl UpstreamBuilder {
         let defs = self.defs.clone();
         let assembled = binding.clone();
         let prepare: Prepare = Arc::new(move |d: &mut Value| {
-            if !defs.is_empty() {
+            let table = defs.get().map_err(|e| format!("upstream defs: {e}"))?;
+            if !table.is_empty() {
                 for key in ["inputSchema", "outputSchema"] {
                     if let Some(schema) = d.get_mut(key) {
-                        mcpgen_contract::defs::attach_shared_defs(schema, &defs)
+                        mcpgen_contract::defs::attach_shared_defs(schema, table)
                             .map_err(|e| format!("{key}: {e}"))?;
                     }
                 }
@@ -318,11 +310,12 @@ impl UpstreamBuilder {
             Ok(())
         });
         let handle = self.handle.clone();
+        let called = binding.clone();
         let handler: ToolHandler = Box::new(move |ctx, args| {
-            let (handle, binding) = (handle.clone(), binding.clone());
+            let (handle, binding) = (handle.clone(), called.clone());
             async move { Ok(call_tool(&handle, &binding, ctx, args).await) }.boxed()
         });
-        Ok((handler, prepare))
+        (handler, prepare, binding)
     }
 
     pub(crate) fn resource(
@@ -366,6 +359,11 @@ impl UpstreamBuilder {
     /// settings (secrets from the environment, the HTTP client).
     pub(crate) fn finish(self, info: &Value) -> Result<Upstream, Vec<BuildError>> {
         let mut errors = vec![];
+        if self.check_operations
+            && let Err(m) = self.defs.get()
+        {
+            errors.push(invalid("upstream defs", m.clone()));
+        }
         if self.check_operations {
             for b in &self.tools {
                 let checked = match &self.config {
@@ -373,7 +371,7 @@ impl UpstreamBuilder {
                     None => Operation::parse(&b.op.source).map(|_| ()),
                 };
                 if let Err(m) = checked {
-                    errors.push(invalid(&format!("upstream tool {} operation", b.name), m));
+                    errors.push(invalid(&format!("upstream tool {} operation", b.name()), m));
                 }
             }
         }
@@ -448,6 +446,32 @@ fn check_readable(op: &Operation, what: &str, variables: &[String]) -> Result<()
     Ok(())
 }
 
+/// The shared definitions declared so far (`upstream_defs`), kept as text
+/// and parsed once, when a tool that may use them is first assembled.
+#[derive(Default)]
+struct SharedDefs {
+    texts: Vec<Arc<str>>,
+    parsed: OnceLock<Result<Map<String, Value>, String>>,
+}
+
+impl SharedDefs {
+    fn get(&self) -> Result<&Map<String, Value>, &String> {
+        self.parsed
+            .get_or_init(|| {
+                let mut table = Map::new();
+                for text in &self.texts {
+                    match serde_json::from_str::<Value>(text) {
+                        Ok(Value::Object(m)) => table.extend(m),
+                        Ok(_) => return Err("must be a JSON object".to_owned()),
+                        Err(e) => return Err(e.to_string()),
+                    }
+                }
+                Ok(table)
+            })
+            .as_ref()
+    }
+}
+
 /// Every security scheme an operation names must be declared.
 fn check_security(op: &Operation, config: &Config) -> Result<(), String> {
     match op
@@ -469,6 +493,12 @@ struct LazyOperation {
     parsed: OnceLock<Result<Operation, String>>,
 }
 
+impl ToolBinding {
+    fn name(&self) -> &str {
+        self.name.get().map_or("?", |n| n)
+    }
+}
+
 impl LazyOperation {
     fn get(&self, config: &Config) -> Result<&Operation, &String> {
         self.parsed
@@ -481,8 +511,9 @@ impl LazyOperation {
     }
 }
 
-struct ToolBinding {
-    name: String,
+pub(crate) struct ToolBinding {
+    /// Set right after registration, from the descriptor `Tool::new` read.
+    name: OnceLock<Box<str>>,
     op: LazyOperation,
     /// The document's own response schema (not the relaxed one clients
     /// see): a response that departs from it gets a note. Set when the
@@ -507,11 +538,13 @@ async fn call_tool(
     }
     let op = match b.op.get(&settings.config) {
         Ok(op) => op,
-        Err(m) => return CallToolResult::error(format!("upstream tool {} operation: {m}", b.name)),
+        Err(m) => {
+            return CallToolResult::error(format!("upstream tool {} operation: {m}", b.name()));
+        }
     };
     let mut secrets = vec![];
     let outcome = tokio::select! {
-        r = call::execute(&settings, op, &ctx, &args, &b.name, &mut secrets) => Some(r),
+        r = call::execute(&settings, op, &ctx, &args, b.name(), &mut secrets) => Some(r),
         _ = ctx.cancelled() => None,
     };
     let red = red.with(&settings.secrets, &secrets);
