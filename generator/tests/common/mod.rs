@@ -71,12 +71,16 @@ pub(crate) fn status(out: &Output, expected: i32) {
 }
 
 /// Build a runtime `Server` from the upstream descriptors of `server`, as
-/// the generated crate does at start-up (where a descriptor the runtime
-/// refuses stops the server), without compiling that crate.
+/// the generated crate does at start-up, without compiling that crate.
+/// With `check_schemas`: every tool assembled (shared `$defs` attached,
+/// references checked, schemas compiled) and every operation parsed, which
+/// the generated server leaves to first use; a descriptor the runtime
+/// refuses fails here.
 pub(crate) fn start_upstream(server: &mcpgen::ir::Server) -> Result<(), String> {
     let up = server.upstream.as_ref().ok_or("no upstream")?;
     let shared = up.shared();
     let mut b = mcpgen_runtime::Server::builder(&json(&server.info_json))
+        .check_schemas(true)
         .upstream(&json(&up.config))
         .upstream_defs(&json(&shared.table));
     for (t, d) in up.tools.iter().zip(&shared.tools) {
