@@ -109,13 +109,13 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float) ->
     raise RuntimeError(f"conformance-server did not listen on 127.0.0.1:{port} within {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def http_url() -> Iterator[str]:
-    """One HTTP server for the whole session; each test opens its own MCP session on it."""
-    log = tempfile.NamedTemporaryFile(prefix="conformance-server-http-", suffix=".log", delete=False)
+@contextlib.contextmanager
+def serve_http(*extra_args: str, log_prefix: str = "conformance-server-http-") -> Iterator[str]:
+    """The conformance server on a free port over HTTP (with `extra_args`); yields its MCP URL."""
+    log = tempfile.NamedTemporaryFile(prefix=log_prefix, suffix=".log", delete=False)
     port = _free_port()
     proc = subprocess.Popen(
-        [SERVER_BIN, "--transport", "http", "--bind", f"127.0.0.1:{port}"],
+        [SERVER_BIN, "--transport", "http", "--bind", f"127.0.0.1:{port}", *extra_args],
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=log,
@@ -131,6 +131,13 @@ def http_url() -> Iterator[str]:
             proc.kill()
             proc.wait(timeout=5)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def http_url() -> Iterator[str]:
+    """One HTTP server for the whole session; each test opens its own MCP session on it."""
+    with serve_http() as url:
+        yield url
 
 
 @pytest.fixture(params=["stdio", "http"])

@@ -9,8 +9,6 @@ not built on the modern path yet; the other test files cover them on a
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +16,7 @@ import mcp
 import pytest
 from mcp import StdioServerParameters, types
 
-from conftest import REQUEST_TIMEOUT, SDK_V2, SERVER_BIN, _free_port, _wait_listening, wire
+from conftest import REQUEST_TIMEOUT, SDK_V2, SERVER_BIN, serve_http, wire
 
 pytestmark = [
     pytest.mark.anyio,
@@ -30,25 +28,8 @@ MODERN = "2026-07-28"
 
 @pytest.fixture(scope="module")
 def modern_http_url() -> Iterator[str]:
-    log = tempfile.NamedTemporaryFile(prefix="conformance-server-modern-", suffix=".log", delete=False)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [SERVER_BIN, "--transport", "http", "--bind", f"127.0.0.1:{port}", "--protocol-2026"],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        _wait_listening(port, proc, 30)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
+    with serve_http("--protocol-2026", log_prefix="conformance-server-modern-") as url:
+        yield url
 
 
 @pytest.fixture(params=["stdio", "http"])
