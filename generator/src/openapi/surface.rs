@@ -130,52 +130,8 @@ pub fn choose(
     } else {
         "of the spec"
     };
-    let over = format!(
-        "estimated tools/list {} tokens > {}",
-        num(all),
-        num(TOKEN_BUDGET)
-    );
     let (surface, reason) = match requested {
-        ToolSurface::Auto if all <= TOKEN_BUDGET => (
-            ToolSurface::All,
-            format!(
-                "estimated tools/list {} tokens <= {}",
-                num(all),
-                num(TOKEN_BUDGET)
-            ),
-        ),
-        ToolSurface::Auto => match largest {
-            Some((name, n))
-                if sets.len() >= 2 && sets.len() <= MAX_TOOLSETS && n <= TOKEN_BUDGET =>
-            {
-                (
-                    ToolSurface::Toolsets,
-                    format!(
-                        "{over}; its {} toolsets ({by}) each fit, the largest `{name}` {} tokens",
-                        sets.len(),
-                        num(n)
-                    ),
-                )
-            }
-            Some((name, n)) if sets.len() >= 2 && sets.len() <= MAX_TOOLSETS => (
-                ToolSurface::Compact,
-                format!(
-                    "{over}, and toolsets ({by}) do not fit: `{name}` alone is {} tokens",
-                    num(n)
-                ),
-            ),
-            _ if sets.len() > MAX_TOOLSETS => (
-                ToolSurface::Compact,
-                format!(
-                    "{over}, and {} toolsets ({by}) are too many to list",
-                    sets.len()
-                ),
-            ),
-            _ => (
-                ToolSurface::Compact,
-                format!("{over}, and the operations form one toolset ({by})"),
-            ),
-        },
+        ToolSurface::Auto => auto(all, sets.len(), largest, by),
         chosen => (
             chosen,
             format!(
@@ -189,8 +145,65 @@ pub fn choose(
         ToolSurface::Compact => META_TOOLS[..3].iter().map(|s| (*s).to_owned()).collect(),
         _ => tools.iter().map(|t| t.name.clone()).collect(),
     };
-    let toolsets: Vec<Value> = sets
-        .iter()
+    Surface {
+        surface: surface.as_str().to_owned(),
+        reason,
+        estimated_tokens: all,
+        config: json!({ "surface": surface.as_str(), "toolsets": toolsets_json(&sets, tools) }),
+        listed,
+    }
+}
+
+/// What `auto` picks, and why: `all` within the budget, else `toolsets`
+/// when 2 to `MAX_TOOLSETS` sets each fit, else `compact`. `largest` is the
+/// largest set's name and estimated tokens.
+fn auto(
+    all: usize,
+    set_count: usize,
+    largest: Option<(&str, usize)>,
+    by: &str,
+) -> (ToolSurface, String) {
+    if all <= TOKEN_BUDGET {
+        return (
+            ToolSurface::All,
+            format!(
+                "estimated tools/list {} tokens <= {}",
+                num(all),
+                num(TOKEN_BUDGET)
+            ),
+        );
+    }
+    let over = format!(
+        "estimated tools/list {} tokens > {}",
+        num(all),
+        num(TOKEN_BUDGET)
+    );
+    let listable = (2..=MAX_TOOLSETS).contains(&set_count);
+    let reason = match largest {
+        Some((name, n)) if listable && n <= TOKEN_BUDGET => {
+            return (
+                ToolSurface::Toolsets,
+                format!(
+                    "{over}; its {set_count} toolsets ({by}) each fit, the largest `{name}` {} tokens",
+                    num(n)
+                ),
+            );
+        }
+        Some((name, n)) if listable => format!(
+            "{over}, and toolsets ({by}) do not fit: `{name}` alone is {} tokens",
+            num(n)
+        ),
+        _ if set_count > MAX_TOOLSETS => {
+            format!("{over}, and {set_count} toolsets ({by}) are too many to list")
+        }
+        _ => format!("{over}, and the operations form one toolset ({by})"),
+    };
+    (ToolSurface::Compact, reason)
+}
+
+/// The toolsets as `TOOL_SURFACE` carries them: name, description, tools.
+fn toolsets_json(sets: &[Set], tools: &[UpstreamItem]) -> Vec<Value> {
+    sets.iter()
         .map(|s| {
             let mut v = Map::new();
             v.insert("name".into(), s.name.clone().into());
@@ -201,14 +214,7 @@ pub fn choose(
             v.insert("tools".into(), json!(names));
             Value::Object(v)
         })
-        .collect();
-    Surface {
-        surface: surface.as_str().to_owned(),
-        reason,
-        estimated_tokens: all,
-        config: json!({ "surface": surface.as_str(), "toolsets": toolsets }),
-        listed,
-    }
+        .collect()
 }
 
 /// The first paragraph of a tag's description, at most 200 characters.
