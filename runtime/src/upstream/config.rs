@@ -168,46 +168,8 @@ impl Settings {
             (None, Some(u)) if Url::parse(u).is_ok() => Some(parse_base_url(u)?),
             _ => None,
         };
-        let flag_headers = overrides
-            .headers
-            .iter()
-            .map(|l| parse_header_line(l))
-            .collect::<Result<Vec<_>, _>>()?;
-        // The spec's headers first; an operator's header of the same name
-        // replaces the spec's.
-        let mut headers = vec![];
-        for line in &config.headers {
-            let name = line
-                .split_once(':')
-                .map_or(line.as_str(), |(n, _)| n.trim());
-            let replaced = flag_headers
-                .iter()
-                .any(|(f, _)| f.as_str().eq_ignore_ascii_case(name));
-            if !replaced {
-                let rendered = overrides.render(line, &format!("header `{name}`"))?;
-                headers.push(parse_header_line(&rendered)?);
-            }
-        }
-        headers.extend(flag_headers);
-        let spec_tls = match &config.tls {
-            Some(t) => {
-                let o = &overrides.tls;
-                let path = |p: &Option<String>, field: &str, flag: &Option<_>| match flag {
-                    Some(_) => Ok(None),
-                    None => p
-                        .as_deref()
-                        .map(|p| overrides.render(p, &format!("tls.{field}")))
-                        .transpose(),
-                };
-                Some(contract::Tls {
-                    ca_cert: path(&t.ca_cert, "caCert", &o.ca_cert)?,
-                    client_cert: path(&t.client_cert, "clientCert", &o.client_cert)?,
-                    client_key: path(&t.client_key, "clientKey", &o.client_key)?,
-                    ..t.clone()
-                })
-            }
-            None => None,
-        };
+        let headers = resolve_headers(&config, overrides)?;
+        let spec_tls = spec_tls(&config, overrides)?;
         let tls = TlsSettings::resolve(spec_tls.as_ref(), &overrides.tls)?;
         let timeout = match overrides.timeout {
             Some(t) if t.is_zero() => return Err(ConfigError::Timeout("must be positive".into())),
@@ -317,6 +279,64 @@ fn client_builder(config: &Config, timeout: Duration, user_agent: &str) -> reqwe
 /// Extra headers whose values are redacted from output like configured
 /// secrets. Not every header: redacting `Accept-Language: en` would
 /// mangle every `en` in every response.
+/// The spec's headers (templates rendered), then the operator's; an
+/// operator's header replaces the spec's of the same name, whose template is
+/// then not rendered (its variables need not exist).
+fn resolve_headers(
+    config: &Config,
+    overrides: &UpstreamOverrides,
+) -> Result<Vec<(HeaderName, HeaderValue)>, ConfigError> {
+    let flag_headers = overrides
+        .headers
+        .iter()
+        .map(|l| parse_header_line(l))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The spec's headers first; an operator's header of the same name
+    // replaces the spec's.
+    let mut headers = vec![];
+    for line in &config.headers {
+        let name = line
+            .split_once(':')
+            .map_or(line.as_str(), |(n, _)| n.trim());
+        let replaced = flag_headers
+            .iter()
+            .any(|(f, _)| f.as_str().eq_ignore_ascii_case(name));
+        if !replaced {
+            let rendered = overrides.render(line, &format!("header `{name}`"))?;
+            headers.push(parse_header_line(&rendered)?);
+        }
+    }
+    headers.extend(flag_headers);
+    Ok(headers)
+}
+
+/// The spec's TLS settings with their paths rendered, except those a flag
+/// replaces (their variables need not exist).
+fn spec_tls(
+    config: &Config,
+    overrides: &UpstreamOverrides,
+) -> Result<Option<contract::Tls>, ConfigError> {
+    Ok(match &config.tls {
+        Some(t) => {
+            let o = &overrides.tls;
+            let path = |p: &Option<String>, field: &str, flag: &Option<_>| match flag {
+                Some(_) => Ok(None),
+                None => p
+                    .as_deref()
+                    .map(|p| overrides.render(p, &format!("tls.{field}")))
+                    .transpose(),
+            };
+            Some(contract::Tls {
+                ca_cert: path(&t.ca_cert, "caCert", &o.ca_cert)?,
+                client_cert: path(&t.client_cert, "clientCert", &o.client_cert)?,
+                client_key: path(&t.client_key, "clientKey", &o.client_key)?,
+                ..t.clone()
+            })
+        }
+        None => None,
+    })
+}
+
 fn is_credential_header(name: &HeaderName) -> bool {
     const HINTS: &[&str] = &[
         "auth",
