@@ -407,6 +407,15 @@ impl Registry {
         serde_json::from_str(json.get()).ok()
     }
 
+    /// A tool's descriptor as registered: name, title, description and
+    /// argument names as clients see them, but its schemas not yet given
+    /// their shared `$defs`. For search, which reads every tool: assembling
+    /// them all would cost what lazy assembly saves (Graph: a gigabyte).
+    #[cfg(feature = "surface")]
+    pub(crate) fn registered_descriptor(&self, name: &str) -> Option<Value> {
+        serde_json::from_str(&self.by_name.get(name)?.source).ok()
+    }
+
     /// Whether the server has a tool `name`, listed or not (nothing is
     /// assembled).
     #[cfg(feature = "surface")]
@@ -540,6 +549,22 @@ mod tests {
     fn page(r: &Registry, cursor: Option<&str>) -> Value {
         let params = cursor.map(|c| json!({ "cursor": c }));
         r.list(params.as_ref()).unwrap().into_value()
+    }
+
+    #[cfg(feature = "surface")]
+    #[test]
+    fn search_reads_registered_descriptors_without_assembling() {
+        let prepared = Arc::new(AtomicUsize::new(0));
+        let r = registry(3, 2, &prepared);
+        let d = r.registered_descriptor("t1").unwrap();
+        assert_eq!(d["name"], "t1");
+        assert_eq!(d["description"], "é \u{2028}");
+        assert_eq!(d["inputSchema"].get("required"), None, "as registered");
+        assert_eq!(prepared.load(Ordering::SeqCst), 0, "nothing assembled");
+        assert_eq!(r.registered_descriptor("nope"), None);
+        let full = r.descriptor("t1").unwrap();
+        assert_eq!(full["inputSchema"]["required"], json!(["x"]));
+        assert_eq!(prepared.load(Ordering::SeqCst), 1, "describe assembles");
     }
 
     #[test]

@@ -379,7 +379,7 @@ impl Surface {
             let mut docs = vec![];
             for set in &self.sets {
                 for tool in &set.tools {
-                    if let Some(d) = server.tools().descriptor(tool) {
+                    if let Some(d) = server.tools().registered_descriptor(tool) {
                         docs.push(search::document(&d, Some(&set.name)));
                         names.push(tool.clone());
                     }
@@ -516,7 +516,7 @@ fn tools_changed(ctx: &RequestContext, server: &Server) {
 /// A search hit as the model sees it: name, title, the start of the
 /// description, toolset.
 fn summary(server: &Server, s: &Surface, name: &str) -> Option<Value> {
-    let d = server.tools().descriptor(name)?;
+    let d = server.tools().registered_descriptor(name)?;
     let mut v = Map::new();
     v.insert("name".into(), name.into());
     if let Some(t) = d.get("title") {
