@@ -74,6 +74,12 @@ pub(crate) struct Args {
     /// (docs/protocol-2026.md), and dual-era clients would pick it.
     #[arg(long, env = "MCP_PROTOCOL_2026")]
     pub(crate) protocol_2026: bool,
+    /// Key sealing the requestState of MCP 2026-07-28 multi round-trip
+    /// requests: base64 of 32 random bytes (`openssl rand -base64 32`).
+    /// Instances behind one load balancer must share it; by default each
+    /// process makes its own.
+    #[arg(long, value_name = "BASE64", env = "MCP_STATE_KEY", hide_env_values = true, value_parser = parse_state_key)]
+    pub(crate) state_key: Option<crate::modern::StateKey>,
     #[cfg(feature = "upstream")]
     #[command(flatten)]
     pub(crate) upstream: UpstreamArgs,
@@ -98,6 +104,10 @@ pub(crate) struct SurfaceArgs {
     /// the model switches them on with `enable_toolset`.
     #[arg(long, value_name = "A,B", env = "MCP_TOOLSETS", value_delimiter = ',')]
     pub(crate) toolsets: Option<Vec<String>>,
+}
+
+fn parse_state_key(text: &str) -> Result<crate::modern::StateKey, String> {
+    crate::modern::StateKey::from_base64(text)
 }
 
 /// Apply the surface flags, or warn that they do not apply.
@@ -279,6 +289,9 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
         }
     };
     server.set_protocol_2026(args.protocol_2026);
+    if let Some(key) = args.state_key.clone() {
+        server.set_state_key(key);
+    }
     #[cfg(feature = "upstream")]
     if let Err(e) = configure_upstream(&server, &args.upstream) {
         eprintln!("error: {e}");

@@ -6,6 +6,7 @@ use crate::context::RequestContext;
 use crate::error::McpError;
 use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Response};
 use crate::model::LogLevel;
+use crate::modern::mrtr;
 use crate::session::{Admission, ClientInfo, Outbound, Session, SessionStore, new_session_id};
 use crate::{lifecycle, modern, prompts, resources, tools};
 use futures::FutureExt;
@@ -39,6 +40,8 @@ struct Inner {
     protocol_2026: std::sync::atomic::AtomicBool,
     /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
     cache: modern::CacheHints,
+    /// Seals MRTR `requestState`s; random unless set before first use.
+    state_key: std::sync::OnceLock<modern::StateKey>,
 }
 
 impl Server {
@@ -86,6 +89,7 @@ impl Server {
             extensions,
             protocol_2026: std::sync::atomic::AtomicBool::new(false),
             cache,
+            state_key: std::sync::OnceLock::new(),
         }))
     }
 
@@ -301,6 +305,7 @@ impl Server {
             extensions: http::Extensions::new(),
             stateless: false,
             refusal: None,
+            mrtr: None,
         };
         let outcome = run_guarded(self.clone(), ctx, req, cancel).await;
         outcome.map(|r| respond(id.clone(), r))
@@ -348,21 +353,14 @@ impl Server {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
             return Some(Ok(modern::finish(&method, body, &inner.info, inner.cache)));
         }
-        // Not in the store: no notification reaches it and it ends with
-        // the request.
-        let session = Arc::new(Session::new(String::new()));
-        session.set_client(ClientInfo {
-            protocol_version: meta.protocol_version,
-            capabilities: meta.capabilities,
-            info: meta.client_info,
-        });
-        if let Some(level) = meta.log_level {
-            session.set_log_level(level);
-        }
+        let round = match self.open_round(&method, req.params.as_ref()) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
         let refusal = Arc::new(std::sync::OnceLock::new());
         let ctx = RequestContext {
             server: self.clone(),
-            session,
+            session: stateless_session(meta),
             request_id: req.id.clone(),
             meta: req.params.as_ref().and_then(|p| p.get("_meta")).cloned(),
             out,
@@ -371,6 +369,7 @@ impl Server {
             extensions: http::Extensions::new(),
             stateless: true,
             refusal: Some(refusal.clone()),
+            mrtr: round.as_ref().map(|(_, r)| r.clone()),
         };
         let outcome = run_guarded(self.clone(), ctx, req, cancel).await?;
         if let Some(e) = refusal.get() {
@@ -378,7 +377,73 @@ impl Server {
             // answer, even if it turned the failure into a tool result.
             return Some(Err(e.clone()));
         }
+        let outcome = match round {
+            Some((binding, round)) => self.end_round(binding, round).unwrap_or(outcome),
+            None => outcome,
+        };
         Some(outcome.map(|p| modern::finish(&method, p.into_value(), &inner.info, inner.cache)))
+    }
+
+    /// The answers a stateless request brings for its handler's asks
+    /// (MRTR): its `inputResponses` and those in its `requestState`, which
+    /// must be intact, this request's and unexpired (-32602 otherwise).
+    /// None for methods that cannot ask.
+    #[allow(clippy::type_complexity)]
+    fn open_round(
+        &self,
+        method: &str,
+        params: Option<&Value>,
+    ) -> Result<Option<(mrtr::Binding, Arc<std::sync::Mutex<mrtr::Round>>)>, McpError> {
+        if !mrtr::METHODS.contains(&method) {
+            return Ok(None);
+        }
+        let incoming = mrtr::incoming(params)?;
+        // Authorization will bind states to its principal here.
+        let binding = mrtr::Binding::of(method, params, None);
+        let mut answers = match &incoming.state {
+            Some(state) => mrtr::open_state(self.state_key(), state, &binding, mrtr::now_secs())?,
+            None => serde_json::Map::new(),
+        };
+        answers.extend(incoming.responses);
+        let round = Arc::new(std::sync::Mutex::new(mrtr::Round::new(answers)));
+        Ok(Some((binding, round)))
+    }
+
+    /// What a round of MRTR makes of the handler's outcome: None when its
+    /// own result stands; an `InputRequiredResult` when it asked for input
+    /// it did not get (whatever it returned after the failed ask); -32602
+    /// when an answer had the wrong shape.
+    fn end_round(
+        &self,
+        binding: mrtr::Binding,
+        round: Arc<std::sync::Mutex<mrtr::Round>>,
+    ) -> Option<Result<Payload, McpError>> {
+        let round = match Arc::try_unwrap(round) {
+            Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
+            // A handler that kept a clone of its context: read a copy.
+            Err(shared) => std::mem::take(&mut *shared.lock().unwrap_or_else(|p| p.into_inner())),
+        };
+        match round.ending() {
+            mrtr::Ending::Complete => None,
+            mrtr::Ending::Invalid(e) => Some(Err(e)),
+            mrtr::Ending::InputRequired { asked, used } => {
+                let state = mrtr::seal_state(self.state_key(), &binding, used, mrtr::now_secs());
+                Some(Ok(Payload::Value(mrtr::input_required(asked, state))))
+            }
+        }
+    }
+
+    /// The key that seals MRTR `requestState`s: the one set with
+    /// [`Server::set_state_key`], or a random one for this process.
+    fn state_key(&self) -> &modern::StateKey {
+        self.0.state_key.get_or_init(modern::StateKey::random)
+    }
+
+    /// Seal MRTR `requestState`s with this key (`--state-key`): every
+    /// instance behind one load balancer must share it, or a state issued by
+    /// one is refused by another. False when a key is already in use.
+    pub fn set_state_key(&self, key: modern::StateKey) -> bool {
+        self.0.state_key.set(key).is_ok()
     }
 
     async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Payload, McpError> {
@@ -454,6 +519,21 @@ impl Server {
         }
         changed
     }
+}
+
+/// A throwaway session holding what a stateless request declared; it is not
+/// in the store, so no notification reaches it, and it ends with the request.
+fn stateless_session(meta: modern::RequestMeta) -> Arc<Session> {
+    let session = Arc::new(Session::new(String::new()));
+    session.set_client(ClientInfo {
+        protocol_version: meta.protocol_version,
+        capabilities: meta.capabilities,
+        info: meta.client_info,
+    });
+    if let Some(level) = meta.log_level {
+        session.set_log_level(level);
+    }
+    session
 }
 
 /// Ends a request's bookkeeping in its session however `handle_request` ends.

@@ -347,16 +347,13 @@ async fn a_capability_the_request_did_not_declare_is_32021() {
         json!({"sampling": {}})
     );
 
-    // Declared: the answer needs multi round-trip requests, not built yet,
-    // which the tool reports as its error.
+    // Declared: the request ends with an InputRequiredResult (MRTR).
     let mut params = with_meta(json!({"name": "sample", "arguments": {}}));
     params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({"sampling": {}});
     let (status, msgs) = send(&t.url, 2, "tools/call", params, &[]).await;
     let r = response(msgs, 2);
     assert_eq!(status, 200);
-    assert_eq!(r["result"]["isError"], true);
-    let text = r["result"]["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains("not supported yet"), "{text}");
+    assert_eq!(r["result"]["resultType"], "input_required", "{r}");
 }
 
 #[tokio::test]
@@ -560,4 +557,177 @@ async fn cache_hints_of_the_server_replace_the_defaults() {
         .expect("an invalid scope is refused")
         .to_string();
     assert!(message.contains("public"), "{message}");
+}
+
+/// A `tools/call` of `interview` declaring elicitation and sampling, with
+/// the MRTR fields given.
+fn interview(topic: &str, responses: Option<Value>, state: Option<&str>) -> Value {
+    let mut params = with_meta(json!({"name": "interview", "arguments": {"topic": topic}}));
+    params["_meta"]["io.modelcontextprotocol/clientCapabilities"] =
+        json!({"elicitation": {}, "sampling": {}});
+    if let Some(r) = responses {
+        params["inputResponses"] = r;
+    }
+    if let Some(s) = state {
+        params["requestState"] = json!(s);
+    }
+    params
+}
+
+async fn round(url: &str, id: i64, params: Value) -> (u16, Value) {
+    let (status, msgs) = send(url, id, "tools/call", params, &[]).await;
+    (status, response(msgs, id))
+}
+
+#[tokio::test]
+async fn a_handler_asking_for_input_runs_again_with_the_answers() {
+    let t = start_modern().await;
+    let (status, r1) = round(&t.url, 1, interview("rust", None, None)).await;
+    assert_eq!(status, 200);
+    let res = &r1["result"];
+    assert_eq!(res["resultType"], "input_required", "{r1}");
+    assert_eq!(
+        res["inputRequests"]["input-1"]["method"],
+        "elicitation/create"
+    );
+    assert_eq!(res["inputRequests"].as_object().unwrap().len(), 1);
+    assert!(res.get("ttlMs").is_none() && res.get("content").is_none());
+    assert!(res["_meta"]["io.modelcontextprotocol/serverInfo"].is_object());
+    let state1 = res["requestState"].as_str().unwrap().to_owned();
+    assert!(
+        !state1.contains("input-1"),
+        "the state is sealed, not readable"
+    );
+
+    let name = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+    let (_, r2) = round(&t.url, 2, interview("rust", Some(name), Some(&state1))).await;
+    let res = &r2["result"];
+    assert_eq!(res["resultType"], "input_required", "{r2}");
+    assert_eq!(
+        res["inputRequests"]["input-2"]["method"],
+        "sampling/createMessage"
+    );
+    assert_eq!(
+        res["inputRequests"]["input-2"]["params"]["messages"][0]["content"]["text"],
+        "rust"
+    );
+    let state2 = res["requestState"].as_str().unwrap().to_owned();
+    assert_ne!(state1, state2);
+
+    // The second round answers only the new input: the first answer comes
+    // back from the state.
+    let said = json!({"input-2": {"role": "assistant", "content": {"type": "text", "text": "fast"}, "model": "m"}});
+    let (_, r3) = round(&t.url, 3, interview("rust", Some(said), Some(&state2))).await;
+    assert_eq!(r3["result"]["resultType"], "complete", "{r3}");
+    assert_eq!(r3["result"]["content"][0]["text"], "Ada on rust: fast");
+    assert!(t.server.sessions().is_empty(), "no session was made");
+}
+
+#[tokio::test]
+async fn a_tampered_request_state_is_invalid_params() {
+    let t = start_modern().await;
+    let (_, r1) = round(&t.url, 1, interview("rust", None, None)).await;
+    let state = r1["result"]["requestState"].as_str().unwrap().to_owned();
+    let name = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+    let mut flipped = state.clone().into_bytes();
+    let i = flipped.len() / 2;
+    flipped[i] = if flipped[i] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    for bad in [format!("{state}-TAMPERED"), flipped, "".into()] {
+        let (status, r) = round(&t.url, 2, interview("rust", Some(name.clone()), Some(&bad))).await;
+        assert_eq!(status, 200);
+        assert_eq!(r["error"]["code"], -32602, "{r}");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("integrity"), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_state_from_another_request_is_invalid_params() {
+    let t = start_modern().await;
+    let (_, r1) = round(&t.url, 1, interview("rust", None, None)).await;
+    let state = r1["result"]["requestState"].as_str().unwrap().to_owned();
+    let name = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+    // Other arguments.
+    let (_, r) = round(&t.url, 2, interview("go", Some(name.clone()), Some(&state))).await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("another request")
+    );
+    // Another tool.
+    let mut params = with_meta(json!({"name": "sample", "arguments": {}, "requestState": state}));
+    params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({"sampling": {}});
+    let (_, r) = round(&t.url, 3, params).await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    // A state issued by a server with another key.
+    let other = start_modern().await;
+    let (_, r) = round(&other.url, 4, interview("rust", Some(name), Some(&state))).await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("integrity")
+    );
+}
+
+#[tokio::test]
+async fn instances_sharing_a_state_key_accept_each_others_states() {
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let (a, b) = (start_modern().await, start_modern().await);
+    for t in [&a, &b] {
+        let k = mcpgen_runtime::modern::StateKey::from_base64(&key).unwrap();
+        assert!(t.server.set_state_key(k));
+    }
+    let (_, r1) = round(&a.url, 1, interview("rust", None, None)).await;
+    let state = r1["result"]["requestState"].as_str().unwrap().to_owned();
+    let name = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+    let (_, r2) = round(&b.url, 2, interview("rust", Some(name), Some(&state))).await;
+    assert_eq!(r2["result"]["resultType"], "input_required", "{r2}");
+    assert!(r2["result"]["inputRequests"]["input-2"].is_object());
+}
+
+#[tokio::test]
+async fn malformed_input_responses_are_invalid_params() {
+    let t = start_modern().await;
+    for bad in [
+        json!(null),
+        json!([]),
+        json!({"input-1": 12345}),
+        json!({"input-1": {"action": "perhaps"}}),
+    ] {
+        let (status, r) = round(&t.url, 1, interview("rust", Some(bad.clone()), None)).await;
+        assert_eq!(status, 200);
+        assert_eq!(r["error"]["code"], -32602, "{bad}: {r}");
+    }
+    // Answers to inputs the handler never asks for are ignored.
+    let extra =
+        json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}, "other": {"x": 1}});
+    let (_, r) = round(&t.url, 2, interview("rust", Some(extra), None)).await;
+    assert_eq!(r["result"]["resultType"], "input_required", "{r}");
+    assert_eq!(r["result"]["inputRequests"].as_object().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_session_client_still_gets_real_requests_from_the_same_handler() {
+    let t = start_modern().await;
+    let s = Session::open(&t.url).await;
+    let call = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "interview", "arguments": {"topic": "rust"}}});
+    let mut sse = SseReader::new(s.post(call).await);
+    let ask = sse.next_message().await.unwrap();
+    assert_eq!(ask["method"], "elicitation/create");
+    let answer = json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": {"name": "Ada"}}});
+    assert_eq!(s.post(answer).await.status(), 202);
+    let ask = sse.next_message().await.unwrap();
+    assert_eq!(ask["method"], "sampling/createMessage");
+    let answer = json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"role": "assistant", "content": {"type": "text", "text": "fast"}, "model": "m"}});
+    assert_eq!(s.post(answer).await.status(), 202);
+    let r = sse.next_message().await.unwrap();
+    assert_eq!(r["result"]["content"][0]["text"], "Ada on rust: fast");
+    assert!(r["result"].get("resultType").is_none());
 }

@@ -7,6 +7,12 @@
 //! envelope (`resultType`, `serverInfo` in `_meta`, caching hints). Nothing
 //! is kept between requests.
 
+pub(crate) mod mrtr;
+mod seal;
+
+pub use mrtr::STATE_TTL;
+pub use seal::StateKey;
+
 use crate::error::McpError;
 use crate::jsonrpc::{self, Request};
 use crate::model::LogLevel;
@@ -267,9 +273,11 @@ pub(crate) fn finish(method: &str, result: Value, server_info: &Value, cache: Ca
             m
         }
     };
-    map.entry("resultType")
+    let kind = map
+        .entry("resultType")
         .or_insert_with(|| Value::String("complete".into()));
-    if CACHEABLE.contains(&method) {
+    // An InputRequiredResult is not the method's result: nothing to cache.
+    if CACHEABLE.contains(&method) && kind == "complete" {
         map.entry("ttlMs").or_insert_with(|| json!(cache.ttl_ms));
         map.entry("cacheScope")
             .or_insert_with(|| Value::String(cache.scope.into()));
