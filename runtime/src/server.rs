@@ -6,7 +6,7 @@ use crate::context::RequestContext;
 use crate::error::McpError;
 use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Response};
 use crate::model::LogLevel;
-use crate::modern::mrtr;
+use crate::modern::{listen, mrtr};
 use crate::session::{Admission, ClientInfo, Outbound, Session, SessionStore, new_session_id};
 use crate::{lifecycle, modern, prompts, resources, tools};
 use futures::FutureExt;
@@ -42,6 +42,8 @@ struct Inner {
     cache: modern::CacheHints,
     /// Seals MRTR `requestState`s; random unless set before first use.
     state_key: std::sync::OnceLock<modern::StateKey>,
+    /// Open `subscriptions/listen` requests (MCP 2026-07-28).
+    listeners: listen::Listeners,
 }
 
 impl Server {
@@ -90,6 +92,7 @@ impl Server {
             protocol_2026: std::sync::atomic::AtomicBool::new(false),
             cache,
             state_key: std::sync::OnceLock::new(),
+            listeners: listen::Listeners::new(),
         }))
     }
 
@@ -353,6 +356,12 @@ impl Server {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
             return Some(Ok(modern::finish(&method, body, &inner.info, inner.cache)));
         }
+        if method == "subscriptions/listen" {
+            let ended = self
+                .listen(&req.id, req.params.as_ref(), &out, &cancel)
+                .await?;
+            return Some(ended.map(|r| modern::finish(&method, r, &inner.info, inner.cache)));
+        }
         let round = match self.open_round(&method, req.params.as_ref()) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
@@ -382,6 +391,72 @@ impl Server {
             None => outcome,
         };
         Some(outcome.map(|p| modern::finish(&method, p.into_value(), &inner.info, inner.cache)))
+    }
+
+    /// Serve `subscriptions/listen`: acknowledge, then deliver every change
+    /// the filter accepts, tagged with the request's id, until the client
+    /// goes away (None: no response) or the source closes (the result).
+    async fn listen(
+        &self,
+        id: &RequestId,
+        params: Option<&Value>,
+        out: &Outbound,
+        cancel: &CancellationToken,
+    ) -> Option<Result<Value, McpError>> {
+        let inner = &self.0;
+        let filter = {
+            let exists = |uri: &str| inner.resources.exists(uri);
+            let offer = listen::Offer {
+                tools: !inner.tools.is_empty(),
+                resources: !inner.resources.is_empty(),
+                prompts: !inner.prompts.is_empty(),
+                resource_exists: &exists,
+            };
+            listen::filter(params, &offer)
+        };
+        let filter = match filter {
+            Ok(f) => f,
+            Err(e) => return Some(Err(e)),
+        };
+        // Subscribed before the acknowledgment: no change after it is missed.
+        let mut changes = inner.listeners.subscribe();
+        if !out.send(listen::acknowledged(&filter, id)) {
+            return None;
+        }
+        loop {
+            let batch = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return None,
+                c = changes.recv() => match c {
+                    Ok(c) => vec![c],
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::debug!(missed = n, "a listener fell behind: resynchronized");
+                        filter.resync()
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        return Some(Ok(listen::ended(id)));
+                    }
+                },
+            };
+            for c in batch.iter().filter(|c| filter.accepts(c)) {
+                if !out.send(listen::notification(c, id)) {
+                    return None;
+                }
+            }
+        }
+    }
+
+    #[doc(hidden)]
+    /// How many `subscriptions/listen` requests are open.
+    pub fn listener_count(&self) -> usize {
+        self.0.listeners.count()
+    }
+
+    /// The one place changes reach MCP 2026-07-28 listeners
+    /// (`subscriptions/listen`); the session era's notifications are sent
+    /// beside it. A shared fan-out (several instances) plugs in here.
+    pub fn notify_listeners(&self, change: listen::Change) {
+        self.0.listeners.publish(change);
     }
 
     /// The answers a stateless request brings for its handler's asks
@@ -493,8 +568,10 @@ impl Server {
         value.map(Payload::Value)
     }
 
-    /// Tell every session subscribed to `uri` that it changed.
+    /// Tell every session subscribed to `uri` that it changed, and the
+    /// listeners that asked for it.
     pub fn notify_resource_updated(&self, uri: &str) {
+        self.notify_listeners(listen::Change::ResourceUpdated(uri.to_owned()));
         let msg = Message::notification("notifications/resources/updated", json!({ "uri": uri }));
         for s in self.0.sessions.all() {
             if s.is_subscribed(uri) {
@@ -503,10 +580,16 @@ impl Server {
         }
     }
 
-    /// Broadcast `notifications/{tools,resources,prompts}/list_changed`.
+    /// Broadcast `notifications/{tools,resources,prompts}/list_changed`
+    /// to every session and to the listeners that asked for it.
     pub fn notify_list_changed(&self, list: &str) {
+        if let Some(kind) = listen::ListKind::from_name(list) {
+            self.notify_listeners(listen::Change::ListChanged(kind));
+        }
         let msg = Message::notification(&format!("notifications/{list}/list_changed"), json!({}));
-        for s in self.0.sessions.all() {
+        // Not a session that has not initialized: on stdio that is a
+        // modern client's channel, which gets only what it listens for.
+        for s in self.0.sessions.all().into_iter().filter(|s| s.has_client()) {
             s.notify(msg.clone());
         }
     }

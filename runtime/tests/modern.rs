@@ -118,9 +118,15 @@ async fn discover_describes_the_server_without_a_session() {
         result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
         "test-server"
     );
-    // Change notifications need subscriptions/listen, not built: not announced.
-    assert_eq!(result["capabilities"]["tools"], json!({}));
-    assert_eq!(result["capabilities"]["resources"], json!({}));
+    // Change notifications reach modern clients through subscriptions/listen.
+    assert_eq!(
+        result["capabilities"]["tools"],
+        json!({"listChanged": true})
+    );
+    assert_eq!(
+        result["capabilities"]["resources"],
+        json!({"subscribe": true, "listChanged": true})
+    );
     assert!(t.server.sessions().is_empty(), "no session was made");
 }
 
@@ -730,4 +736,164 @@ async fn a_session_client_still_gets_real_requests_from_the_same_handler() {
     let r = sse.next_message().await.unwrap();
     assert_eq!(r["result"]["content"][0]["text"], "Ada on rust: fast");
     assert!(r["result"].get("resultType").is_none());
+}
+
+/// Open a `subscriptions/listen` with `notifications`; the stream, after
+/// its acknowledgment (returned too).
+async fn listen(url: &str, id: i64, notifications: Value) -> (SseReader, Value) {
+    let params = with_meta(json!({ "notifications": notifications }));
+    let r = modern_post(url, "subscriptions/listen", &params, &[])
+        .body(body(id, "subscriptions/listen", params.clone()).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(content_type(&r).starts_with("text/event-stream"));
+    let mut sse = SseReader::new(r);
+    let ack = sse.next_message().await.expect("an acknowledgment");
+    (sse, ack)
+}
+
+const SUB_ID: &str = "io.modelcontextprotocol/subscriptionId";
+
+#[tokio::test]
+async fn listen_acknowledges_first_then_delivers_only_what_was_asked() {
+    let t = start_modern().await;
+    let asked =
+        json!({"toolsListChanged": true, "resourceSubscriptions": ["test://text", "nope://x"]});
+    let (mut sse, ack) = listen(&t.url, 41, asked).await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(ack["params"]["_meta"][SUB_ID], 41);
+    // What the server can deliver: not the unknown resource.
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"toolsListChanged": true, "resourceSubscriptions": ["test://text"]})
+    );
+    assert_eq!(t.server.listener_count(), 1);
+    // Not asked for, sent first: they must not arrive.
+    t.server.notify_list_changed("prompts");
+    t.server.notify_resource_updated("test://blob");
+    t.server.notify_list_changed("tools");
+    t.server.notify_resource_updated("test://text");
+    let n = sse.next_message().await.unwrap();
+    assert_eq!(n["method"], "notifications/tools/list_changed");
+    assert_eq!(n["params"]["_meta"][SUB_ID], 41);
+    let n = sse.next_message().await.unwrap();
+    assert_eq!(n["method"], "notifications/resources/updated");
+    assert_eq!(n["params"]["uri"], "test://text");
+    assert_eq!(n["params"]["_meta"][SUB_ID], 41);
+    // Closing the stream ends the subscription.
+    drop(sse);
+    let mut open = t.server.listener_count();
+    for _ in 0..100 {
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        open = t.server.listener_count();
+    }
+    assert_eq!(open, 0, "the listener is gone");
+}
+
+#[tokio::test]
+async fn a_malformed_listen_filter_is_invalid_params() {
+    let t = start_modern().await;
+    for bad in [json!({}), json!({"notifications": {"toolsListChanged": 1}})] {
+        let (status, r) = call(&t.url, 1, "subscriptions/listen", bad.clone()).await;
+        assert_eq!(status, 200, "{bad}");
+        assert_eq!(r["error"]["code"], -32602, "{bad}: {r}");
+    }
+    assert_eq!(t.server.listener_count(), 0);
+}
+
+#[tokio::test]
+async fn changes_reach_listeners_and_sessions_alike() {
+    let t = start_modern().await;
+    // The session era: resources/subscribe, and the GET stream.
+    let s = Session::open(&t.url).await;
+    let r = s
+        .result(1, "resources/subscribe", json!({"uri": "test://text"}))
+        .await;
+    assert!(r.get("result").is_some(), "{r}");
+    let get = client()
+        .get(&t.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &s.id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    let mut legacy = SseReader::new(get);
+    // The modern era: a listen stream.
+    let asked = json!({"promptsListChanged": true, "resourceSubscriptions": ["test://text"]});
+    let (mut modern, _) = listen(&t.url, 7, asked).await;
+    // A modern client changes the resource, a session client announces a
+    // prompt list change: both eras hear of both.
+    let (_, r) = call(
+        &t.url,
+        2,
+        "tools/call",
+        json!({"name": "touch", "arguments": {"uri": "test://text"}}),
+    )
+    .await;
+    assert_eq!(r["result"]["content"][0]["text"], "touched", "{r}");
+    t.server.notify_list_changed("prompts");
+    let mut seen_legacy = vec![];
+    while seen_legacy.len() < 2 {
+        let m = legacy.next_message().await.unwrap();
+        seen_legacy.push(m["method"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        seen_legacy,
+        [
+            "notifications/resources/updated",
+            "notifications/prompts/list_changed"
+        ]
+    );
+    let m = modern.next_message().await.unwrap();
+    assert_eq!(m["method"], "notifications/resources/updated");
+    assert_eq!(m["params"]["uri"], "test://text");
+    let m = modern.next_message().await.unwrap();
+    assert_eq!(m["method"], "notifications/prompts/list_changed");
+    assert_eq!(m["params"]["_meta"][SUB_ID], 7);
+}
+
+#[tokio::test]
+async fn stdio_listens_until_end_of_input() {
+    let server = server(Arc::default());
+    server.set_protocol_2026(true);
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (server_read, server_write) = tokio::io::split(server_end);
+    let serving = tokio::spawn(mcpgen_runtime::transport::stdio::serve_io(
+        server.clone(),
+        server_read,
+        server_write,
+    ));
+    let (client_read, mut client_write) = tokio::io::split(client_end);
+    let mut lines = BufReader::new(client_read).lines();
+    let listen = body(
+        3,
+        "subscriptions/listen",
+        with_meta(json!({"notifications": {"toolsListChanged": true}})),
+    );
+    client_write
+        .write_all(format!("{listen}\n").as_bytes())
+        .await
+        .unwrap();
+    let mut next = async || -> Value {
+        let line = lines.next_line().await.unwrap().expect("a message");
+        serde_json::from_str(&line).unwrap()
+    };
+    let ack = next().await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(ack["params"]["_meta"][SUB_ID], 3);
+    server.notify_list_changed("tools");
+    let n = next().await;
+    assert_eq!(n["method"], "notifications/tools/list_changed");
+    assert_eq!(n["params"]["_meta"][SUB_ID], 3);
+    // End of input ends the listen at once, not after the drain grace.
+    client_write.shutdown().await.unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), serving).await;
+    assert!(ended.is_ok(), "stdio ended promptly");
 }

@@ -156,6 +156,18 @@ pub struct TestStreamingElicitationArgs {}
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestLoggingToolArgs {}
 
+/// Arguments of the `test_trigger_tool_change` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestTriggerToolChangeArgs {}
+
+/// Arguments of the `test_trigger_prompt_change` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestTriggerPromptChangeArgs {}
+
 /// Arguments of the `test_input_required_result_elicitation` tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
@@ -434,6 +446,24 @@ pub trait Handlers: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         args: TestLoggingToolArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_trigger_tool_change`
+    ///
+    /// Tells every client that the tool list changed (notifications/tools/list_changed), on sessions and subscriptions/listen streams alike.
+    fn test_trigger_tool_change(
+        &self,
+        ctx: RequestContext,
+        args: TestTriggerToolChangeArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_trigger_prompt_change`
+    ///
+    /// Tells every client that the prompt list changed (notifications/prompts/list_changed), on sessions and subscriptions/listen streams alike.
+    fn test_trigger_prompt_change(
+        &self,
+        ctx: RequestContext,
+        args: TestTriggerPromptChangeArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
 
     /// Tool `test_input_required_result_elicitation`
@@ -993,6 +1023,40 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             bind(
                 &h,
                 |h, ctx, args| async move { H::test_logging_tool(&h, ctx, args).await },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_trigger_tool_change",
+  "title": "Announce a tool list change",
+  "description": "Tells every client that the tool list changed (notifications/tools/list_changed), on sessions and subscriptions/listen streams alike.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_trigger_tool_change(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_trigger_prompt_change",
+  "title": "Announce a prompt list change",
+  "description": "Tells every client that the prompt list changed (notifications/prompts/list_changed), on sessions and subscriptions/listen streams alike.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_trigger_prompt_change(&h, ctx, args).await
+                },
             ),
         )
         .tool(

@@ -416,6 +416,24 @@ impl Handlers for ServerHandlers {
         Ok(CallToolResult::text("Logging tool executed"))
     }
 
+    async fn test_trigger_tool_change(
+        &self,
+        ctx: RequestContext,
+        _args: TestTriggerToolChangeArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        ctx.server().notify_list_changed("tools");
+        Ok(CallToolResult::text("Announced a tool list change"))
+    }
+
+    async fn test_trigger_prompt_change(
+        &self,
+        ctx: RequestContext,
+        _args: TestTriggerPromptChangeArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        ctx.server().notify_list_changed("prompts");
+        Ok(CallToolResult::text("Announced a prompt list change"))
+    }
+
     async fn test_input_required_result_elicitation(
         &self,
         ctx: RequestContext,
