@@ -59,8 +59,8 @@ trap 'exit 130' INT TERM
 port=""
 for attempt in 1 2 3; do
     port="${CONFORMANCE_PORT:-$(free_port)}"
-    # Both eras on one endpoint: every run below goes to this one server.
-    MCP_LOG="${MCP_LOG:-info}" "$bin" --transport http --bind "127.0.0.1:$port" --protocol-2026 \
+    # Both eras on one endpoint (the default): every run below goes to this one server.
+    MCP_LOG="${MCP_LOG:-info}" "$bin" --transport http --bind "127.0.0.1:$port" \
         </dev/null >"$out/server.log" 2>&1 &
     pid=$!
     if wait_for_port "$port" "$pid" 30; then

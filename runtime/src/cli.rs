@@ -69,10 +69,20 @@ pub(crate) struct Args {
     /// gets 503.
     #[arg(long, default_value_t = 10_000, env = "MCP_MAX_SESSIONS", value_parser = parse_positive)]
     pub(crate) max_sessions: usize,
-    /// Also serve MCP 2026-07-28 (stateless requests) beside 2025-11-25.
-    /// Off by default: the modern path cannot ask the client for input yet
-    /// (docs/protocol-2026.md), and dual-era clients would pick it.
-    #[arg(long, env = "MCP_PROTOCOL_2026")]
+    /// Also serve MCP 2026-07-28 (stateless requests) beside 2025-11-25 (on
+    /// by default); `--protocol-2026=false` serves the session era only, so
+    /// dual-era clients fall back to `initialize`.
+    #[arg(
+        long,
+        env = "MCP_PROTOCOL_2026",
+        value_name = "BOOL",
+        default_value = "true",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub(crate) protocol_2026: bool,
     /// Key sealing the requestState of MCP 2026-07-28 multi round-trip
     /// requests: base64 of 32 random bytes (`openssl rand -base64 32`).
@@ -420,6 +430,17 @@ mod tests {
         let a = Args::try_parse_from(["bin"]).unwrap();
         assert_eq!((a.surface.tool_surface, a.surface.toolsets), (None, None));
         assert!(Args::try_parse_from(["bin", "--tool-surface", "auto"]).is_err());
+    }
+
+    #[test]
+    fn protocol_2026_is_on_unless_switched_off() {
+        let on = |args: &[&str]| Args::try_parse_from(args).map(|a| a.protocol_2026);
+        assert!(on(&["bin"]).unwrap());
+        assert!(on(&["bin", "--protocol-2026"]).unwrap());
+        assert!(on(&["bin", "--protocol-2026=true"]).unwrap());
+        assert!(!on(&["bin", "--protocol-2026=false"]).unwrap());
+        assert!(!on(&["bin", "--protocol-2026=off"]).unwrap());
+        assert!(on(&["bin", "--protocol-2026=maybe"]).is_err());
     }
 
     #[test]

@@ -35,8 +35,8 @@ struct Inner {
     sessions: Arc<dyn SessionStore>,
     /// What plug-ins keep (`extension.rs`), found by type.
     extensions: Vec<Arc<dyn Any + Send + Sync>>,
-    /// Whether MCP 2026-07-28 requests are served (`modern.rs`); off by
-    /// default until the modern path can ask the client for input.
+    /// Whether MCP 2026-07-28 requests are served (`modern/`); on by
+    /// default.
     protocol_2026: std::sync::atomic::AtomicBool,
     /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
     cache: modern::CacheHints,
@@ -89,7 +89,7 @@ impl Server {
             completions,
             sessions,
             extensions,
-            protocol_2026: std::sync::atomic::AtomicBool::new(false),
+            protocol_2026: std::sync::atomic::AtomicBool::new(true),
             cache,
             state_key: std::sync::OnceLock::new(),
             listeners: listen::Listeners::new(),
@@ -97,12 +97,10 @@ impl Server {
     }
 
     /// Serve MCP 2026-07-28 (stateless requests with the modern `_meta`)
-    /// beside 2025-11-25, or not (the default, and then a modern request
-    /// gets the session era's answer, so dual-era clients fall back to
-    /// `initialize`). Off by default because the modern path cannot yet ask
-    /// the client for input (elicitation, sampling, roots) nor deliver change
-    /// notifications, which a dual-era client choosing it would lose; see
-    /// docs/protocol-2026.md. Binaries: `--protocol-2026`.
+    /// beside 2025-11-25 (the default), or not: then a modern request gets
+    /// the session era's answer, so dual-era clients fall back to
+    /// `initialize`. See docs/protocol-2026.md. Binaries:
+    /// `--protocol-2026=false`.
     pub fn set_protocol_2026(&self, on: bool) {
         self.0
             .protocol_2026

@@ -482,7 +482,8 @@ async fn a_client_that_goes_away_cancels_its_request() {
 #[tokio::test]
 async fn switched_off_a_modern_request_gets_the_session_era_answer() {
     let t = start(HttpConfig::default()).await;
-    assert!(!t.server.serves_protocol_2026(), "off by default");
+    assert!(t.server.serves_protocol_2026(), "on by default");
+    t.server.set_protocol_2026(false);
     let (status, r) = call(&t.url, 1, "server/discover", json!({})).await;
     assert_eq!(status, 400);
     let message = r["error"]["message"].as_str().unwrap();
@@ -498,6 +499,7 @@ async fn switched_off_a_modern_request_gets_the_session_era_answer() {
 
     // stdio: not initialized, a non-modern error (dual-era clients fall back).
     let server = server(Arc::default());
+    server.set_protocol_2026(false);
     let (client_end, server_end) = tokio::io::duplex(1 << 16);
     let (server_read, server_write) = tokio::io::split(server_end);
     tokio::spawn(mcpgen_runtime::transport::stdio::serve_io(
