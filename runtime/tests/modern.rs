@@ -899,3 +899,29 @@ async fn stdio_listens_until_end_of_input() {
     let ended = tokio::time::timeout(std::time::Duration::from_secs(5), serving).await;
     assert!(ended.is_ok(), "stdio ended promptly");
 }
+
+#[tokio::test]
+async fn a_quiet_listen_stream_gets_keep_alive_comments() {
+    let mut config = HttpConfig::default();
+    config.keep_alive = std::time::Duration::from_millis(100);
+    let t = start(config).await;
+    let params = with_meta(json!({"notifications": {"toolsListChanged": true}}));
+    let mut r = modern_post(&t.url, "subscriptions/listen", &params, &[])
+        .body(body(1, "subscriptions/listen", params.clone()).to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !text.contains(": keep-alive") && tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(std::time::Duration::from_secs(1), r.chunk()).await {
+            Ok(Ok(Some(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            _ => break,
+        }
+    }
+    assert!(
+        text.contains("notifications/subscriptions/acknowledged"),
+        "{text}"
+    );
+    assert!(text.contains(": keep-alive"), "{text}");
+}
