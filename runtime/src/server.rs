@@ -44,7 +44,11 @@ struct Inner {
     state_key: std::sync::OnceLock<modern::StateKey>,
     /// Open `subscriptions/listen` requests (MCP 2026-07-28).
     listeners: listen::Listeners,
+    /// Tasks of the tasks extension; in memory unless set before first use.
+    tasks: std::sync::OnceLock<modern::tasks::Tasks>,
 }
+
+mod tasks;
 
 impl Server {
     /// Start describing a server; `info_json` is the MCP `Implementation`
@@ -93,6 +97,7 @@ impl Server {
             cache,
             state_key: std::sync::OnceLock::new(),
             listeners: listen::Listeners::new(),
+            tasks: std::sync::OnceLock::new(),
         }))
     }
 
@@ -308,7 +313,7 @@ impl Server {
             refusal: None,
             mrtr: None,
         };
-        let outcome = run_guarded(self.clone(), ctx, req, cancel).await;
+        let outcome = run_guarded(self.clone(), ctx, req, cancel, false).await;
         outcome.map(|r| respond(id.clone(), r))
     }
 
@@ -360,6 +365,40 @@ impl Server {
                 .await?;
             return Some(ended.map(|r| modern::finish(&method, r, &inner.info, inner.cache)));
         }
+        let declared = modern::tasks::declared(&meta.capabilities);
+        if method.starts_with("tasks/") {
+            let r = self
+                .task_method(&method, req.params.as_ref(), declared)
+                .await;
+            return Some(r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)));
+        }
+        if method == "tools/call" {
+            match self.maybe_create_task(req.params.as_ref(), declared).await {
+                Ok(None) => {}
+                Ok(Some(v)) => {
+                    return Some(Ok(modern::finish(&method, v, &inner.info, inner.cache)));
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        self.stateless_call(req, meta, out, cancel, http_headers, false)
+            .await
+            .map(|r| r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)))
+    }
+
+    /// A modern request past its checks: run it (with its MRTR round) on a
+    /// throwaway session. `in_task`: a panic fails the call instead of
+    /// becoming a tool error, since a task reports it as `failed`.
+    async fn stateless_call(
+        &self,
+        req: Request,
+        meta: modern::RequestMeta,
+        out: Outbound,
+        cancel: CancellationToken,
+        http_headers: Option<Arc<HeaderMap>>,
+        in_task: bool,
+    ) -> Option<Result<Value, McpError>> {
+        let method = req.method.clone();
         let round = match self.open_round(&method, req.params.as_ref()) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
@@ -378,7 +417,7 @@ impl Server {
             refusal: Some(refusal.clone()),
             mrtr: round.as_ref().map(|(_, r)| r.clone()),
         };
-        let outcome = run_guarded(self.clone(), ctx, req, cancel).await?;
+        let outcome = run_guarded(self.clone(), ctx, req, cancel, in_task).await?;
         if let Some(e) = refusal.get() {
             // The handler needed an undeclared capability: that is the
             // answer, even if it turned the failure into a tool result.
@@ -388,7 +427,7 @@ impl Server {
             Some((binding, round)) => self.end_round(binding, round).unwrap_or(outcome),
             None => outcome,
         };
-        Some(outcome.map(|p| modern::finish(&method, p.into_value(), &inner.info, inner.cache)))
+        Some(outcome.map(Payload::into_value))
     }
 
     /// Serve `subscriptions/listen`: acknowledge, then deliver every change
@@ -651,6 +690,7 @@ async fn run_guarded(
     ctx: RequestContext,
     req: Request,
     cancel: CancellationToken,
+    panic_fails: bool,
 ) -> Option<Result<Payload, McpError>> {
     let method = req.method.clone();
     let work = AssertUnwindSafe(async move { server.dispatch(ctx, req).await }).catch_unwind();
@@ -672,6 +712,11 @@ async fn run_guarded(
     work.0 = None;
     Some(done.unwrap_or_else(|_| {
         tracing::error!(%method, "handler panicked");
+        if panic_fails {
+            return Err(McpError::internal(format!(
+                "internal error: the handler for {method} panicked"
+            )));
+        }
         panic_outcome(&method)
     }))
 }

@@ -354,6 +354,19 @@ impl Registry {
             .filter(|t| t.enabled.load(Ordering::Relaxed))
     }
 
+    /// Whether `name` runs as a task: its descriptor's
+    /// `execution.taskSupport` (MCP 2026-07-28 tasks extension).
+    pub(crate) fn task_support(&self, name: &str) -> crate::modern::tasks::TaskSupport {
+        use crate::modern::tasks::TaskSupport;
+        match self.get(name) {
+            // Most tools have none: skip the parse.
+            Some(t) if t.source.contains("taskSupport") => serde_json::from_str::<Value>(&t.source)
+                .map(|d| TaskSupport::of(&d))
+                .unwrap_or(TaskSupport::Forbidden),
+            _ => TaskSupport::Forbidden,
+        }
+    }
+
     pub(crate) async fn call(
         &self,
         ctx: RequestContext,

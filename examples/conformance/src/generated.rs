@@ -216,6 +216,52 @@ pub struct TestInputRequiredResultTamperedStateArgs {}
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestInputRequiredResultCapabilitiesArgs {}
 
+/// Arguments of the `greet` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct GreetArgs {
+    pub name: String,
+}
+
+/// Arguments of the `slow_compute` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct SlowComputeArgs {
+    /// How long to wait
+    pub seconds: f64,
+    /// A label echoed in the result
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// Arguments of the `failing_job` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct FailingJobArgs {}
+
+/// Arguments of the `protocol_error_job` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct ProtocolErrorJobArgs {}
+
+/// Arguments of the `confirm_delete` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct ConfirmDeleteArgs {
+    pub filename: String,
+}
+
+/// Arguments of the `multi_input` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct MultiInputArgs {}
+
 /// Variables of the `template` resource template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
@@ -536,6 +582,60 @@ pub trait Handlers: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         args: TestInputRequiredResultCapabilitiesArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `greet`
+    ///
+    /// Says hello; an ordinary call, never a task.
+    fn greet(
+        &self,
+        ctx: RequestContext,
+        args: GreetArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `slow_compute`
+    ///
+    /// Waits the given number of seconds (at most 120) as a task, unless cancelled first.
+    fn slow_compute(
+        &self,
+        ctx: RequestContext,
+        args: SlowComputeArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `failing_job`
+    ///
+    /// A task that reports a tool error after about a second.
+    fn failing_job(
+        &self,
+        ctx: RequestContext,
+        args: FailingJobArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `protocol_error_job`
+    ///
+    /// A task whose handler fails (panics), so the task fails with a protocol error.
+    fn protocol_error_job(
+        &self,
+        ctx: RequestContext,
+        args: ProtocolErrorJobArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `confirm_delete`
+    ///
+    /// A task that asks the user to confirm deleting a file (elicitation), then reports what it did.
+    fn confirm_delete(
+        &self,
+        ctx: RequestContext,
+        args: ConfirmDeleteArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `multi_input`
+    ///
+    /// A task that asks the user two questions in parallel, then reports both answers.
+    fn multi_input(
+        &self,
+        ctx: RequestContext,
+        args: MultiInputArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
 
     /// Resource `stats` (test://stats)
@@ -1194,6 +1294,125 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
                     H::test_input_required_result_capabilities(&h, ctx, args).await
                 },
             ),
+        )
+        .tool(
+            r#"{
+  "name": "greet",
+  "title": "Greet",
+  "description": "Says hello; an ordinary call, never a task.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "name": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "name"
+    ]
+  }
+}"#,
+            bind(&h, |h, ctx, args| async move { H::greet(&h, ctx, args).await }),
+        )
+        .tool(
+            r#"{
+  "name": "slow_compute",
+  "title": "Slow computation",
+  "description": "Waits the given number of seconds (at most 120) as a task, unless cancelled first.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "seconds": {
+        "type": "number",
+        "description": "How long to wait"
+      },
+      "label": {
+        "type": "string",
+        "description": "A label echoed in the result"
+      }
+    },
+    "required": [
+      "seconds"
+    ]
+  },
+  "execution": {
+    "taskSupport": "optional"
+  }
+}"#,
+            bind(&h, |h, ctx, args| async move { H::slow_compute(&h, ctx, args).await }),
+        )
+        .tool(
+            r#"{
+  "name": "failing_job",
+  "title": "Failing job",
+  "description": "A task that reports a tool error after about a second.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "execution": {
+    "taskSupport": "required"
+  }
+}"#,
+            bind(&h, |h, ctx, args| async move { H::failing_job(&h, ctx, args).await }),
+        )
+        .tool(
+            r#"{
+  "name": "protocol_error_job",
+  "title": "Protocol error job",
+  "description": "A task whose handler fails (panics), so the task fails with a protocol error.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "execution": {
+    "taskSupport": "optional"
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move { H::protocol_error_job(&h, ctx, args).await },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "confirm_delete",
+  "title": "Confirm a deletion",
+  "description": "A task that asks the user to confirm deleting a file (elicitation), then reports what it did.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "filename": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "filename"
+    ]
+  },
+  "execution": {
+    "taskSupport": "optional"
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move { H::confirm_delete(&h, ctx, args).await },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "multi_input",
+  "title": "Two questions at once",
+  "description": "A task that asks the user two questions in parallel, then reports both answers.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "execution": {
+    "taskSupport": "optional"
+  }
+}"#,
+            bind(&h, |h, ctx, args| async move { H::multi_input(&h, ctx, args).await }),
         )
         .resource_text(
             r#"{

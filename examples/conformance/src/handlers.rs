@@ -20,6 +20,8 @@ pub const WAV_BASE64: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZG
 /// Pause between the steps of the logging and progress tools.
 const STEP: Duration = Duration::from_millis(50);
 
+/// The longest `slow_compute` task.
+const MAX_TASK: Duration = Duration::from_secs(120);
 /// The longest `test_slow_operation` waits.
 const MAX_SLOW: Duration = Duration::from_secs(30);
 
@@ -605,6 +607,97 @@ impl Handlers for ServerHandlers {
                 Err(ToolError::new("cancelled"))
             }
         }
+    }
+
+    async fn greet(
+        &self,
+        _ctx: RequestContext,
+        args: GreetArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        Ok(CallToolResult::text(format!("Hello, {}!", args.name)))
+    }
+
+    async fn slow_compute(
+        &self,
+        ctx: RequestContext,
+        args: SlowComputeArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let wait = Duration::try_from_secs_f64(args.seconds.max(0.0))
+            .unwrap_or(MAX_TASK)
+            .min(MAX_TASK);
+        let label = args.label.unwrap_or_default();
+        tokio::select! {
+            _ = sleep(wait) => Ok(CallToolResult::text(format!(
+                "Computed {label} after {} s",
+                wait.as_secs_f64()
+            ))),
+            // A cancelled task settles as cancelled whatever this returns.
+            _ = ctx.cancelled() => Err(ToolError::new("cancelled")),
+        }
+    }
+
+    async fn failing_job(
+        &self,
+        _ctx: RequestContext,
+        _args: FailingJobArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        sleep(Duration::from_secs(1)).await;
+        Err(ToolError::new("failing_job always fails"))
+    }
+
+    async fn protocol_error_job(
+        &self,
+        _ctx: RequestContext,
+        _args: ProtocolErrorJobArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        // On purpose: the suite checks that a task whose handler dies
+        // reports `failed` with a JSON-RPC error.
+        panic!("protocol_error_job fails on purpose")
+    }
+
+    async fn confirm_delete(
+        &self,
+        ctx: RequestContext,
+        args: ConfirmDeleteArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let message = format!("Delete {}?", args.filename);
+        let answer = ctx
+            .elicit_as(
+                "confirm",
+                json!({
+                    "message": message,
+                    "requestedSchema": {
+                        "type": "object",
+                        "properties": {"confirm": {"type": "boolean"}},
+                        "required": ["confirm"]
+                    }
+                }),
+            )
+            .await?;
+        let done = answer["action"] == "accept" && answer["content"]["confirm"] == true;
+        Ok(CallToolResult::text(if done {
+            format!("Deleted {}", args.filename)
+        } else {
+            format!("Kept {}", args.filename)
+        }))
+    }
+
+    async fn multi_input(
+        &self,
+        ctx: RequestContext,
+        _args: MultiInputArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        // Asked together, so both are pending at once.
+        let (first, second) = tokio::join!(
+            ctx.elicit_as("first", ask_name("First name?")),
+            ctx.elicit_as("second", ask_name("Second name?")),
+        );
+        let (first, second) = (first?, second?);
+        Ok(CallToolResult::text(format!(
+            "{} and {}",
+            field(&first, "name"),
+            field(&second, "name")
+        )))
     }
 
     async fn read_stats(

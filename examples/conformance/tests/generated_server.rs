@@ -76,6 +76,12 @@ mod generated_server {
                 "test_input_required_result_multi_round",
                 "test_input_required_result_tampered_state",
                 "test_input_required_result_capabilities",
+                "greet",
+                "slow_compute",
+                "failing_job",
+                "protocol_error_job",
+                "confirm_delete",
+                "multi_input",
             ];
             let tools = list(&client, "tools/list", "tools", "name").await;
             assert_eq!(tools, expected);

@@ -253,6 +253,14 @@ impl SpecLowering<'_> {
             d.insert("annotations".into(), Value::Object(m));
         }
         insert_icons(&mut d, &tool.icons);
+        let task = match (tool.task, tool.long_running) {
+            (Some(t), _) => Some(t),
+            (None, Some(true)) => Some(crate::spec::TaskSupport::Optional),
+            (None, _) => None,
+        };
+        if let Some(t) = task.filter(|t| *t != crate::spec::TaskSupport::Forbidden) {
+            d.insert("execution".into(), json!({ "taskSupport": t.as_str() }));
+        }
         Tool {
             name: tool.name.clone(),
             method: names::tool_method(&tool.name),

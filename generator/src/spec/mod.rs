@@ -510,6 +510,37 @@ pub struct Tool {
     /// it the call gets a tool error naming the limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// Run calls as tasks (MCP 2026-07-28 tasks extension) that clients
+    /// poll and cancel: `optional` (a task when the client supports them)
+    /// or `required` (clients that do not are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskSupport>,
+    /// `true` is short for `task: optional`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long_running: Option<bool>,
+}
+
+/// How a tool runs as a task (MCP `execution.taskSupport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskSupport {
+    /// Never (the default).
+    Forbidden,
+    /// When the client declares the tasks extension; else an ordinary call.
+    Optional,
+    /// Always; a client without the tasks extension gets error -32021.
+    Required,
+}
+
+impl TaskSupport {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskSupport::Forbidden => "forbidden",
+            TaskSupport::Optional => "optional",
+            TaskSupport::Required => "required",
+        }
+    }
 }
 
 /// Behaviour hints (MCP `ToolAnnotations`).

@@ -10,6 +10,7 @@
 pub mod listen;
 pub(crate) mod mrtr;
 mod seal;
+pub mod tasks;
 
 pub use mrtr::STATE_TTL;
 pub use seal::StateKey;
@@ -86,6 +87,9 @@ const SERVED: &[&str] = &[
     "prompts/get",
     "completion/complete",
     "subscriptions/listen",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
 ];
 
 /// Results that carry `ttlMs` and `cacheScope` (`CacheableResult`).
@@ -240,7 +244,12 @@ pub(crate) fn discover(legacy_capabilities: &Value, instructions: Option<&str>) 
     result.insert("supportedVersions".into(), json!(MODERN_PROTOCOL_VERSIONS));
     // The same as the session era's: list changes and resource updates
     // reach modern clients through `subscriptions/listen`.
-    result.insert("capabilities".into(), legacy_capabilities.clone());
+    let mut capabilities = legacy_capabilities.clone();
+    // Only the modern path serves the tasks extension.
+    if capabilities.get("tools").is_some() {
+        capabilities["extensions"] = json!({ tasks::EXTENSION: {} });
+    }
+    result.insert("capabilities".into(), capabilities);
     if let Some(i) = instructions {
         result.insert("instructions".into(), Value::String(i.to_owned()));
     }

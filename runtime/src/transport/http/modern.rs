@@ -66,6 +66,8 @@ fn name_source(req: &Request) -> Result<Option<&str>, ()> {
     let field = match req.method.as_str() {
         "tools/call" | "prompts/get" => "name",
         "resources/read" => "uri",
+        // The tasks extension names the task (SEP-2663).
+        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
         _ => return Err(()),
     };
     Ok(req

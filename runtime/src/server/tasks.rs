@@ -1,0 +1,202 @@
+//! The server side of the tasks extension (`modern/tasks.rs`): task
+//! creation on `tools/call`, the `tasks/*` methods and the background
+//! rounds that run a task's tool.
+
+use super::Server;
+use crate::error::McpError;
+use crate::jsonrpc::{Request, RequestId};
+use crate::modern::{self, tasks};
+use crate::session::Outbound;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tasks::{TaskRecord, TaskStatus, TaskStore, TaskSupport, Tasks};
+use tokio_util::sync::CancellationToken;
+
+impl Server {
+    fn tasks(&self) -> &Tasks {
+        self.0.tasks.get_or_init(|| {
+            Tasks::new(
+                Arc::new(tasks::MemoryTaskStore::new()),
+                tasks::DEFAULT_TASK_TTL,
+            )
+        })
+    }
+
+    /// Keep task records in `store`, each readable for `ttl` after its last
+    /// change. False when tasks are already in use (set it before serving).
+    pub fn set_task_store(&self, store: Arc<dyn TaskStore>, ttl: Duration) -> bool {
+        self.0.tasks.set(Tasks::new(store, ttl)).is_ok()
+    }
+
+    /// A `tools/call` of a task-supporting tool from a client that declared
+    /// the extension: the task is stored, its first round started, and the
+    /// `CreateTaskResult` returned. None: an ordinary call. -32021 when the
+    /// tool needs a task and the client did not declare the extension.
+    pub(super) async fn maybe_create_task(
+        &self,
+        params: Option<&Value>,
+        declared: bool,
+    ) -> Result<Option<Value>, McpError> {
+        let Some(name) = params.and_then(|p| p.get("name")).and_then(Value::as_str) else {
+            return Ok(None);
+        };
+        match (self.0.tools.task_support(name), declared) {
+            (TaskSupport::Forbidden, _) | (TaskSupport::Optional, false) => return Ok(None),
+            (TaskSupport::Required, false) => return Err(tasks::missing_extension()),
+            (_, true) => {}
+        }
+        let mut call = params.cloned().unwrap_or(Value::Null);
+        if let Some(p) = call.as_object_mut() {
+            // A legacy v1 `task` hint is tolerated and ignored.
+            p.remove("task");
+            p.remove("inputResponses");
+            p.remove("requestState");
+        }
+        let record = TaskRecord::new(call, self.tasks().ttl);
+        // Durable before it is announced: a tasks/get right after resolves.
+        self.tasks().store.create(record.clone()).await?;
+        let created = record.create_result();
+        self.spawn_round(record);
+        Ok(Some(created))
+    }
+
+    /// `tasks/get`, `tasks/update`, `tasks/cancel` (-32021 unless the
+    /// request declared the extension; -32602 for an unknown task).
+    pub(super) async fn task_method(
+        &self,
+        method: &str,
+        params: Option<&Value>,
+        declared: bool,
+    ) -> Result<Value, McpError> {
+        if !declared {
+            return Err(tasks::missing_extension());
+        }
+        let id = tasks::task_id(params)?;
+        let tasks = self.tasks();
+        let mut record = tasks.find(&id).await?;
+        match method {
+            "tasks/get" => return Ok(record.detailed()),
+            "tasks/cancel" => {
+                // Cancelling a finished task is acknowledged and changes nothing.
+                if !record.status.is_terminal() {
+                    record.status = TaskStatus::Cancelled;
+                    record.input_requests.clear();
+                    record.touch();
+                    tasks.store.advance(record).await?;
+                }
+                tasks.stop(&id);
+            }
+            "tasks/update" => self.update_task(record, params).await?,
+            other => return Err(McpError::method_not_found(other)),
+        }
+        // An empty ack: the new state is seen on the next tasks/get.
+        Ok(json!({}))
+    }
+
+    /// Take a `tasks/update`'s answers; once nothing is pending, run the
+    /// tool again with every answer.
+    async fn update_task(
+        &self,
+        mut record: TaskRecord,
+        params: Option<&Value>,
+    ) -> Result<(), McpError> {
+        if record.status != TaskStatus::InputRequired {
+            return Err(McpError::invalid_params(format!(
+                "task {} is not waiting for input",
+                record.id
+            )));
+        }
+        tasks::take_answers(&mut record, params)?;
+        let ready = record.input_requests.is_empty();
+        if ready {
+            record.status = TaskStatus::Working;
+        }
+        record.touch();
+        if !self.tasks().store.advance(record.clone()).await? {
+            return Err(McpError::invalid_params(format!(
+                "task {} is no longer waiting for input",
+                record.id
+            )));
+        }
+        if ready {
+            self.spawn_round(record);
+        }
+        Ok(())
+    }
+
+    /// Run a round of the task's tool on a task of its own.
+    fn spawn_round(&self, record: TaskRecord) {
+        let cancel = self.tasks().start(&record.id);
+        let server = self.clone();
+        tokio::spawn(async move { server.run_round(record, cancel).await });
+    }
+
+    /// One round: the stored call, with the answers gathered so far, run as
+    /// a modern `tools/call`; its outcome settles the record (unless the
+    /// task was cancelled meanwhile).
+    async fn run_round(self, mut record: TaskRecord, cancel: CancellationToken) {
+        let mut params = record.call.clone();
+        if let Some(p) = params.as_object_mut() {
+            let answers = std::mem::take(&mut record.answers);
+            if !answers.is_empty() {
+                p.insert("inputResponses".into(), Value::Object(answers));
+            }
+            if let Some(state) = record.request_state.take() {
+                p.insert("requestState".into(), Value::String(state));
+            }
+        }
+        let outcome = match modern::parse_meta(Some(&params)) {
+            Ok(meta) => {
+                let req = Request {
+                    id: RequestId::String(format!("task-{}", record.id)),
+                    method: "tools/call".into(),
+                    params: Some(params),
+                };
+                // Nobody listens to a task's notifications: they go nowhere.
+                let (out, _inbox) = Outbound::channel();
+                self.stateless_call(req, meta, out, cancel, None, true)
+                    .await
+            }
+            Err(e) => Some(Err(e)),
+        };
+        self.tasks().finish(&record.id);
+        settle(&mut record, outcome);
+        record.touch();
+        if let Err(e) = self.tasks().store.advance(record).await {
+            tracing::warn!(error = %e.0.message, "a task's outcome could not be stored");
+        }
+    }
+}
+
+/// What a round's outcome makes of the record: parked on input, completed
+/// (a tool error too: `result.isError`), failed (a protocol error) or
+/// cancelled (no outcome).
+fn settle(record: &mut TaskRecord, outcome: Option<Result<Value, McpError>>) {
+    match outcome {
+        None => record.status = TaskStatus::Cancelled,
+        Some(Ok(mut v))
+            if v.get("resultType").and_then(Value::as_str) == Some("input_required") =>
+        {
+            record.status = TaskStatus::InputRequired;
+            record.request_state = v
+                .get("requestState")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            record.input_requests = match v.get_mut("inputRequests").map(Value::take) {
+                Some(Value::Object(m)) => m,
+                _ => Default::default(),
+            };
+        }
+        Some(Ok(v)) => {
+            record.status = TaskStatus::Completed;
+            record.result = Some(v);
+        }
+        Some(Err(e)) => {
+            record.status = TaskStatus::Failed;
+            record.error = Some(serde_json::to_value(&e.0).unwrap_or_else(
+                |_| json!({"code": crate::jsonrpc::INTERNAL_ERROR, "message": e.0.message}),
+            ));
+        }
+    }
+}
