@@ -12,9 +12,10 @@
 #   2. 0.2.0-alpha.12 --requirements 2025-11-25: every scored scenario must
 #      pass, with no failed check and no warning in any scenario;
 #   3. 0.2.0-alpha.12 --requirements 2026-07-28: fails if fewer scored
-#      scenarios pass than MIN_2026_PASSES (all 37), or if a scored scenario
-#      has a failed check or a warning. The counts are printed; the unscored
-#      ones (tasks extension, pending) are reported, not judged.
+#      scenarios pass than MIN_2026_PASSES (all 37), if a scored scenario
+#      has a failed check or a warning, or if fewer tasks-extension
+#      scenarios (tasks-*, unscored) pass than MIN_TASKS_PASSES. The other
+#      unscored ones (pending) are reported, not judged.
 # Per-check results are kept in results/conformance/ (git-ignored).
 #
 # Environment: SERVER_BIN=path skips the build; CONFORMANCE_PORT picks the port.
@@ -26,6 +27,8 @@ set -euo pipefail
 
 # Scored 2026-07-28 scenarios that must pass (all 37 of the frozen set).
 MIN_2026_PASSES=37
+# Tasks-extension scenarios (tasks-*, not scored by the suite) that must pass.
+MIN_TASKS_PASSES=9
 
 select=(--suite all)
 only_016=""
@@ -195,7 +198,22 @@ bad="$(scored_bad_checks "$out/0.2-2026-07-28")"
 if [[ -n "$bad" ]]; then
     printf '\nChecks of scored scenarios that did not pass:\n%s\n' "$bad"
 fi
+# Passing and run tasks-* scenarios (the extension's, which the suite does not score).
+read -r tasks_passed tasks_total < <("$(host_python)" - "$out/0.2-2026-07-28/conformance.log" <<'PY'
+import re, sys
+summary = open(sys.argv[1], encoding="utf-8").read().split("=== SUMMARY ===", 1)[-1]
+scored_part = summary.partition("Not scored")[0]
+line = re.compile(r"^\s*([\u2713\u2717])\s+(tasks-[^\s:(]+)", re.M)
+results = {m.group(2): m.group(1) == "\u2713" for m in line.finditer(scored_part)}
+print(sum(results.values()), len(results))
+PY
+)
 echo "conformance 0.2 --requirements 2026-07-28: $req_passed of $req_total scored scenarios pass (at least $MIN_2026_PASSES required)"
+echo "conformance 0.2 tasks extension: $tasks_passed of $tasks_total tasks-* scenarios pass (at least $MIN_TASKS_PASSES required)"
+if [[ $tasks_passed -lt $MIN_TASKS_PASSES ]]; then
+    server_log_tail
+    die "conformance 0.2 tasks extension: $tasks_passed tasks-* scenarios pass (at least $MIN_TASKS_PASSES required)"
+fi
 if [[ $req_total -eq 0 || $req_passed -lt $MIN_2026_PASSES || -n "$bad" ]]; then
     server_log_tail
     die "conformance 0.2 --requirements 2026-07-28: $req_passed scored passes (at least $MIN_2026_PASSES required), or a scored check failed or warned"
