@@ -879,3 +879,47 @@ fn import_headers_tls_and_env_templates_reach_the_runtime_as_written() {
         assert!(readme.contains(needle), "{needle:?} in\n{readme}");
     }
 }
+
+/// A document of its own in a fresh directory, for one test.
+fn write_doc(test: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mcpgen-openapi-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("api.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const TASK_DOC: &str = r#"
+openapi: 3.1.0
+info: {title: jobs, version: "1"}
+servers: [{url: "https://jobs.example.com"}]
+paths:
+  /reports:
+    post:
+      operationId: render_report
+      x-mcp: {task: required}
+      responses: {"200": {description: ok}}
+  /exports:
+    post:
+      operationId: export_all
+      x-mcp: {longRunning: true}
+      responses: {"200": {description: ok}}
+  /ping:
+    get:
+      operationId: ping
+      responses: {"200": {description: ok}}
+"#;
+
+#[test]
+fn x_mcp_marks_operations_as_tasks() {
+    let l = load(&write_doc("tasks", TASK_DOC));
+    let all = tools(&l);
+    let support = |n: &str| tool(&all, n).0["execution"]["taskSupport"].clone();
+    assert_eq!(support("render_report"), "required");
+    assert_eq!(support("export_all"), "optional");
+    assert!(tool(&all, "ping").0.get("execution").is_none());
+    let bad = TASK_DOC.replace("{task: required}", "{task: sometimes}");
+    let e = error_text(&write_doc("tasks-bad", &bad));
+    assert!(e.contains("x-mcp task must be one of"), "{e}");
+    assert!(e.contains("x-mcp"), "the location is named: {e}");
+}

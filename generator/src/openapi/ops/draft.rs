@@ -91,6 +91,7 @@ impl ApiLowering<'_> {
         }
         let text = self.text(r, &selected);
         let annotations = annotations(r.method, &selected);
+        let task = self.task(r, &selected);
         let resource = if self.opts.get_as_resources && r.method == "GET" {
             self.as_resource(r.path, &params, &args, &operation, output.mime)
         } else {
@@ -108,9 +109,41 @@ impl ApiLowering<'_> {
             output: output.schema,
             operation,
             annotations,
+            task,
             resource,
             toolset: selected.toolset.clone(),
         })
+    }
+
+    /// Whether the operation runs as a task (MCP 2026-07-28 tasks
+    /// extension): `x-mcp: {task: optional|required}`, or
+    /// `x-mcp: {longRunning: true}` for `optional`.
+    fn task(&mut self, r: &OpRef<'_>, selected: &Selected) -> Option<&'static str> {
+        let x = &selected.x_mcp;
+        match x.get("task") {
+            Some(Value::String(t)) if t == "optional" => return Some("optional"),
+            Some(Value::String(t)) if t == "required" => return Some("required"),
+            Some(Value::String(t)) if t == "forbidden" => return None,
+            Some(_) => {
+                self.f.error(
+                    &r.loc.at("x-mcp").at("task"),
+                    "x-mcp task must be one of forbidden, optional, required",
+                );
+                return None;
+            }
+            None => {}
+        }
+        match x.get("longRunning") {
+            Some(Value::Bool(true)) => Some("optional"),
+            Some(Value::Bool(false)) | None => None,
+            Some(_) => {
+                self.f.error(
+                    &r.loc.at("x-mcp").at("longRunning"),
+                    "x-mcp longRunning must be true or false",
+                );
+                None
+            }
+        }
     }
 
     /// Parameters (path item's, replaced by the operation's by name and

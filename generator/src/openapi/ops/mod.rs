@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use mcpgen_contract as contract;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::OpenApiOptions;
 use super::doc::{Docs, Findings, Loc};
@@ -104,6 +104,8 @@ struct Draft {
     output: Option<Value>,
     operation: contract::Operation,
     annotations: Map<String, Value>,
+    /// `execution.taskSupport` from `x-mcp` (`task`, `longRunning`).
+    task: Option<&'static str>,
     resource: Option<(String, Option<String>, bool)>,
     toolset: String,
 }
@@ -374,6 +376,9 @@ impl<'a> ApiLowering<'a> {
             }
         }
         desc.insert("annotations".into(), Value::Object(d.annotations));
+        if let Some(t) = d.task {
+            desc.insert("execution".into(), json!({ "taskSupport": t }));
+        }
         let item = UpstreamItem {
             name,
             method: d.method,
