@@ -45,6 +45,13 @@ EXPECTED_TOOLS = {
     "test_input_required_result_multi_round",
     "test_input_required_result_tampered_state",
     "test_input_required_result_capabilities",
+    # The tasks extension's fixtures (tasks-* conformance scenarios).
+    "greet",
+    "slow_compute",
+    "failing_job",
+    "protocol_error_job",
+    "confirm_delete",
+    "multi_input",
 }
 
 

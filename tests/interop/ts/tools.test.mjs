@@ -8,7 +8,13 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { PNG_B64, TRANSPORTS, WAV_B64, opts, startHttpServer, withClient } from './helpers.mjs';
 
 const EXPECTED_TOOLS = [
+  'confirm_delete',
+  'failing_job',
+  'greet',
   'json_schema_2020_12_tool',
+  'multi_input',
+  'protocol_error_job',
+  'slow_compute',
   'test_add',
   'test_audio_content',
   'test_elicitation',
