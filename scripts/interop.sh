@@ -4,7 +4,7 @@
 #
 #   scripts/interop.sh            # both suites
 #   scripts/interop.sh python     # tests/interop/python (pytest; the `mcp` Python SDK 2.x, then 1.x)
-#   scripts/interop.sh ts         # tests/interop/ts (node --test, @modelcontextprotocol/sdk)
+#   scripts/interop.sh ts         # tests/interop/ts (node --test, @modelcontextprotocol/sdk; auth.test.mjs with npm oidc-provider)
 #
 # Extra arguments after the suite name go to the test runner, e.g.
 #   scripts/interop.sh python -k sampling
@@ -38,7 +38,16 @@ run_python() {
     run_pytest "$PY_MCP1" "$@"
 }
 
+# The server of tests/interop/ts/auth.test.mjs (runtime/examples/auth_server.rs).
+build_auth_server() {
+    (cd "$ROOT" && timeout 1800 cargo build --quiet -p mcpgen-runtime --features auth --example auth_server >&2) ||
+        die "cargo build --example auth_server failed"
+    printf '%s\n' "$(target_dir)/debug/examples/auth_server"
+}
+
 run_ts() {
+    AUTH_SERVER_BIN="$(build_auth_server)"
+    export AUTH_SERVER_BIN
     log "interop: TypeScript SDK ($("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/sdk/package.json").version'), MCP Inspector CLI $("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/inspector-cli/package.json").version'), node $("$NODE" --version))"
     local files=("$ROOT"/tests/interop/ts/*.test.mjs)
     [[ -e "${files[0]}" ]] || die "no tests in tests/interop/ts"

@@ -448,6 +448,8 @@ impl ServerBuilder {
     pub fn build(mut self) -> Result<Server, BuildError> {
         self.check_unique();
         self.with_rate_limiter();
+        #[cfg(feature = "auth")]
+        self.with_authorizer();
         // Upstream tools' operations are parsed on first call unless asked.
         #[cfg(feature = "upstream")]
         if self.check_schemas {

@@ -82,6 +82,9 @@ pub(crate) struct Args {
     pub(crate) surface: SurfaceArgs,
     #[command(flatten)]
     pub(crate) rate_limits: crate::ratelimit::RateLimitArgs,
+    #[cfg(feature = "auth")]
+    #[command(flatten)]
+    pub(crate) auth: crate::auth::AuthArgs,
 }
 
 /// Which tools `tools/list` shows (docs/surfaces.md).
@@ -292,6 +295,11 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
     if let Err(e) = args.rate_limits.apply(&server) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
+    }
+    #[cfg(feature = "auth")]
+    if args.transport == Transport::Http {
+        let endpoint = format!("http://{}{}", args.bind, HttpConfig::default().path);
+        args.auth.apply(&server, endpoint);
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "auth")]
+pub mod auth;
 mod builder;
 pub mod cli;
 mod completion;

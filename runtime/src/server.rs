@@ -212,8 +212,28 @@ impl Server {
         out: Outbound,
         http_headers: Option<Arc<HeaderMap>>,
     ) -> Option<Response> {
+        let extensions = http::Extensions::new();
+        self.handle_with_extensions(session, msg, out, http_headers, extensions)
+            .await
+    }
+
+    #[doc(hidden)]
+    /// `handle_with`, with per-request values the transport established
+    /// (the caller's `AuthInfo`), which the handler finds in
+    /// `RequestContext::extensions`.
+    pub async fn handle_with_extensions(
+        &self,
+        session: &Arc<Session>,
+        msg: Message,
+        out: Outbound,
+        http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
+    ) -> Option<Response> {
         match msg {
-            Message::Request(req) => self.handle_request(session, req, out, http_headers).await,
+            Message::Request(req) => {
+                self.handle_request(session, req, out, http_headers, extensions)
+                    .await
+            }
             Message::Notification(n) => {
                 self.handle_notification(session, n);
                 None
@@ -249,6 +269,7 @@ impl Server {
         req: Request,
         out: Outbound,
         http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
     ) -> Option<Response> {
         let id = req.id.clone();
         match req.method.as_str() {
@@ -298,7 +319,7 @@ impl Server {
             out,
             cancel: cancel.clone(),
             http_headers,
-            extensions: http::Extensions::new(),
+            extensions,
             stateless: false,
             refusal: None,
         };
@@ -386,7 +407,12 @@ impl Server {
         let inner = &self.0;
         let value = match req.method.as_str() {
             // Answered with JSON text serialized ahead (pages) or at once.
-            "tools/list" => return inner.tools.list(p),
+            "tools/list" => {
+                let page = inner.tools.list(p)?;
+                #[cfg(feature = "auth")]
+                let page = crate::auth::filter_tools(&ctx, page);
+                return Ok(page);
+            }
             "tools/call" => return inner.tools.call(ctx, req.params).await,
             "resources/list" => inner.resources.list(p),
             "resources/templates/list" => inner.resources.list_templates(p),

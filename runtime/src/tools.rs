@@ -454,6 +454,10 @@ impl Registry {
         name: &str,
         args: Value,
     ) -> Result<Payload, McpError> {
+        #[cfg(feature = "auth")]
+        if let Err(text) = crate::auth::check_tool_scopes(&ctx, name) {
+            return Ok(serialize(&CallToolResult::error(text)));
+        }
         if let Err(text) = ctx.server.check_tool_rate(name).await {
             return Ok(serialize(&CallToolResult::error(text)));
         }

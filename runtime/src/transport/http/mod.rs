@@ -7,6 +7,8 @@
 //! plain `application/json`; the first notification or server→client request
 //! upgrades the answer to an SSE stream.
 
+#[cfg(feature = "auth")]
+mod auth;
 mod body;
 mod conn;
 mod guard;
@@ -115,7 +117,10 @@ pub fn router(server: Server, config: HttpConfig) -> Router {
         config,
         sweeper: Once::new(),
     });
-    Router::new().route(&path, any(endpoint)).with_state(state)
+    let r = Router::new().route(&path, any(endpoint));
+    #[cfg(feature = "auth")]
+    let r = auth::mount(r);
+    r.with_state(state)
 }
 
 /// Bind `addr` and serve until Ctrl-C or SIGTERM.
@@ -197,7 +202,10 @@ fn streams_of(session: &Session) -> Arc<Streams> {
         .clone()
 }
 
-async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) -> HttpResponse {
+async fn endpoint(
+    State(st): State<Arc<AppState>>,
+    #[cfg_attr(not(feature = "auth"), allow(unused_mut))] mut req: axum::extract::Request,
+) -> HttpResponse {
     st.start_sweeper();
     let allow = guard::Allow {
         hosts: &st.config.allowed_hosts,
@@ -212,6 +220,10 @@ async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) 
             jsonrpc::INVALID_REQUEST,
             &format!("{reason}: {why}"),
         );
+    }
+    #[cfg(feature = "auth")]
+    if let Some(refused) = auth::authenticate(&st, &mut req).await {
+        return refused;
     }
     if let Some(refused) = rate::check(&st.server, rate::principal(&req)).await {
         return refused;
@@ -399,6 +411,10 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         Message::Request(r) => Some(r.id.clone()),
         _ => None,
     };
+    #[cfg(feature = "auth")]
+    if let Some(refused) = auth::check_call(&st, &parts.extensions, &msg) {
+        return refused;
+    }
     // MCP 2026-07-28: stateless, no session involved.
     let msg = match msg {
         Message::Request(r) if modern::wants(&st, headers, &r) => {
@@ -428,7 +444,10 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         return r.into_response();
     }
     match msg {
-        Message::Request(r) => request(st, session, r, Arc::new(parts.headers)).await,
+        Message::Request(r) => {
+            let headers = Arc::new(parts.headers);
+            request(st, session, r, headers, parts.extensions).await
+        }
         other => {
             // Notifications and responses are acknowledged, not answered.
             let (out, _rx) = Outbound::channel();
@@ -510,15 +529,19 @@ async fn request(
     session: Arc<Session>,
     req: Request,
     headers: Arc<HeaderMap>,
+    extensions: axum::http::Extensions,
 ) -> HttpResponse {
     let (out, mut rx) = Outbound::channel();
+    // What the handler may see of the request's extensions (the caller's
+    // `AuthInfo`); nothing else crosses over.
+    let extensions = handler_extensions(extensions);
     let (server, s) = (st.server.clone(), session.clone());
     // Polled here, in the connection's task; moved to a task of its own only
     // when the answer becomes an SSE stream. (The handler runs on its own
     // task either way, see `server::run_guarded`.)
     let mut handling = Box::pin(async move {
         server
-            .handle_with(&s, Message::Request(req), out, Some(headers))
+            .handle_with_extensions(&s, Message::Request(req), out, Some(headers), extensions)
             .await
     });
 
@@ -577,6 +600,20 @@ async fn request(
         }
     });
     sse(&st, &session, body)
+}
+
+#[cfg(feature = "auth")]
+fn handler_extensions(from: axum::http::Extensions) -> axum::http::Extensions {
+    let mut e = axum::http::Extensions::new();
+    if let Some(info) = from.get::<crate::auth::AuthInfo>() {
+        e.insert(info.clone());
+    }
+    e
+}
+
+#[cfg(not(feature = "auth"))]
+fn handler_extensions(_: axum::http::Extensions) -> axum::http::Extensions {
+    axum::http::Extensions::new()
 }
 
 fn open_stream(st: &AppState, session: &Session) -> (u64, mpsc::UnboundedReceiver<Bytes>) {

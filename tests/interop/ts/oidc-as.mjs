@@ -1,0 +1,155 @@
+// A real OAuth 2.1 authorization server for the auth tests: npm
+// `oidc-provider` on 127.0.0.1, with dynamic client registration, the
+// client_credentials grant (headless) and resource indicators (RFC 8707).
+// Access tokens for our MCP server's resource URI are JWTs signed with the
+// RSA key made here (so the tests can also sign tokens the AS would never
+// issue: expired, for another audience...), except for clients registered
+// with the name "opaque", which get opaque tokens (RFC 7662 introspection).
+
+import { generateKeyPairSync, createSign, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import Provider from 'oidc-provider';
+
+const b64url = (x) => Buffer.from(x).toString('base64url');
+
+/** An RSA signing key: { kid, privateKey, publicJwk }. */
+export function rsaKey(kid = randomUUID()) {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+  const privateJwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+  return { kid, privateKey, publicKey, publicJwk, privateJwk };
+}
+
+/** A compact JWS with RS256 (or the raw header given). */
+export function signJwt(claims, key, header = { alg: 'RS256', typ: 'at+jwt', kid: key.kid }) {
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+  const sig = createSign('RSA-SHA256').update(input).sign(key.privateKey);
+  return `${input}.${b64url(sig)}`;
+}
+
+/**
+ * Start the AS on a free port. `resource` is the MCP server's resource URI;
+ * `scopes` the scopes it may grant for it. Resolves to
+ * { issuer, key, stop() }.
+ */
+export async function startAuthServer({ resource, scopes }) {
+  const key = rsaKey();
+  const http = createServer();
+  await new Promise((r) => http.listen(0, '127.0.0.1', r));
+  const issuer = `http://127.0.0.1:${http.address().port}`;
+  const provider = new Provider(issuer, {
+    jwks: { keys: [key.privateJwk] },
+    scopes: ['openid', 'offline_access', ...scopes],
+    clientDefaults: { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] },
+    // Any login name is an account (the dev login form takes no password).
+    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
+    cookies: { keys: [randomUUID()] },
+    // No per-client scope allow-list: the SDK registers with the scope of
+    // the first challenge, and step-up asks for more later.
+    extraClientMetadata: {
+      properties: ['software_statement_unused'],
+      validator: (_ctx, _key, _value, metadata) => {
+        delete metadata.scope;
+      },
+    },
+    features: {
+      devInteractions: { enabled: true },
+      clientCredentials: { enabled: true },
+      registration: { enabled: true },
+      introspection: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => resource,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator, client) => {
+          if (indicator !== resource) throw new Provider.errors.InvalidTarget();
+          const opaque = client.clientName === 'opaque';
+          return {
+            scope: scopes.join(' '),
+            audience: resource,
+            accessTokenTTL: 300,
+            accessTokenFormat: opaque ? 'opaque' : 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+  });
+  provider.on('server_error', (_ctx, err) => console.error('oidc-provider:', err));
+  http.on('request', provider.callback());
+  return {
+    issuer,
+    key,
+    provider,
+    stop: () => new Promise((r) => http.close(r)),
+  };
+}
+
+/** Register a client_credentials client (RFC 7591) and get a token for `resource`. */
+export async function clientCredentialsToken(issuer, { resource, scope, name = 'test' }) {
+  const reg = await fetch(`${issuer}/reg`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: name,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    }),
+  });
+  if (!reg.ok) throw new Error(`registration: ${reg.status} ${await reg.text()}`);
+  const client = await reg.json();
+  const basic = Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64');
+  const body = new URLSearchParams({ grant_type: 'client_credentials', resource, scope });
+  const tok = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+  if (!tok.ok) throw new Error(`token: ${tok.status} ${await tok.text()}`);
+  return { client, token: (await tok.json()).access_token };
+}
+
+/**
+ * Drive an authorization request headless, as a user at the dev login and
+ * consent pages would: follow the AS's redirects (with its cookies), log in
+ * as `login`, consent, and resolve to the code sent to `redirectUri`.
+ */
+export async function authorizeHeadless(authorizationUrl, redirectUri, login = 'alice') {
+  const jar = new Map();
+  const remember = (r) => {
+    for (const c of r.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      jar.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  let next = new URL(authorizationUrl);
+  for (let hop = 0; hop < 20; hop += 1) {
+    if (next.href.startsWith(redirectUri)) {
+      const code = next.searchParams.get('code');
+      if (!code) throw new Error(`no code: ${next.href}`);
+      return code;
+    }
+    let r = await fetch(next, { redirect: 'manual', headers: { cookie: cookie() } });
+    remember(r);
+    if (r.status === 200 && next.pathname.startsWith('/interaction/')) {
+      const page = await r.text();
+      const prompt = /name="prompt" value="(\w+)"/.exec(page)?.[1];
+      const body = new URLSearchParams(prompt === 'login' ? { prompt, login, password: 'x' } : { prompt });
+      r = await fetch(next, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      remember(r);
+    }
+    const location = r.headers.get('location');
+    if (!location) throw new Error(`authorization stopped at ${next.href}: ${r.status} ${await r.text()}`);
+    next = new URL(location, next);
+  }
+  throw new Error('too many redirects');
+}
