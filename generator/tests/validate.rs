@@ -528,6 +528,54 @@ fn rate_limits_lower_to_the_runtime_form() {
 }
 
 #[test]
+fn scopes_are_checked_where_written() {
+    expect(
+        &spec("tools:\n  - name: a\n    scopes: [\"two words\"]\n"),
+        &[("6:13", "\"two words\" is not an OAuth scope")],
+    );
+    expect(
+        &spec("auth:\n  scopes: [ok, 'q\"uote']\n"),
+        &[("5:11", "is not an OAuth scope")],
+    );
+    expect(
+        &spec("auth:\n  issuers: [x]\n"),
+        &[("5:3", "unknown key `issuers`")],
+    );
+}
+
+#[test]
+fn auth_lowers_to_the_runtime_form_only_when_declared() {
+    let lower = |yaml: &str| {
+        let loaded = load_str(yaml, Path::new("t.yaml"), Path::new(".")).unwrap();
+        let version = mcpgen::ir::RuntimeDep::Version {
+            version: "0.1".into(),
+        };
+        mcpgen::spec::lower(&loaded, version)
+    };
+    let ir = lower(&spec(
+        "tools:\n  - name: a\n    scopes: [w, x]\n  - name: b\n\
+         auth:\n  issuer: http://as\n  scopes: [mcp]\n  hideTools: true\n",
+    ));
+    assert_eq!(
+        ir.auth.as_deref(),
+        Some(
+            r#"{"issuer":"http://as","scopes":["mcp"],"hideTools":true,"toolScopes":{"a":["w","x"]}}"#
+        )
+    );
+    assert_eq!(ir.auth_rows, [("a".to_owned(), "`w`, `x`".to_owned())]);
+    let scopes_only = lower(&spec("tools:\n  - name: a\n    scopes: [w]\n"));
+    assert_eq!(
+        scopes_only.auth.as_deref(),
+        Some(r#"{"scopes":[],"hideTools":false,"toolScopes":{"a":["w"]}}"#)
+    );
+    assert_eq!(
+        lower(SERVER).auth,
+        None,
+        "no auth feature without auth: or scopes:"
+    );
+}
+
+#[test]
 fn rate_limits_name_tools_of_the_spec_or_its_openapi_import() {
     let d = dir("rate_limit_tools");
     let petstore =

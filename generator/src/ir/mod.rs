@@ -88,6 +88,11 @@ pub struct Server {
     pub rate_limits: Option<String>,
     /// The declared rate limits for the README: (what, `100/1m`).
     pub rate_limit_rows: Vec<(String, String)>,
+    /// `AUTH`: the spec's `auth:` section and tools' `scopes:` as the
+    /// runtime reads them (`ServerBuilder::auth`), when there are any.
+    pub auth: Option<String>,
+    /// The tools' scopes for the README: (tool, "`a`, `b`").
+    pub auth_rows: Vec<(String, String)>,
 }
 
 /// What an OpenAPI description contributes: descriptor tables only (the

@@ -528,6 +528,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
         prompts: Vec::new(),
         openapi: None,
         rate_limits: None,
+        auth: None,
     };
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let spec_loaded = LoadedSpec {

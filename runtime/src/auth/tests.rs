@@ -16,7 +16,10 @@ fn only_a_bearer_token_is_taken() {
     assert_eq!(bearer(Some("bearer abc")), Ok("abc"));
     assert_eq!(bearer(Some("Bearer  abc ")), Ok("abc"));
     for bad in ["Basic abc", "Bearer", "Bearer a b", "abc"] {
-        assert!(matches!(bearer(Some(bad)), Err(Denial::Invalid(_))), "{bad}");
+        assert!(
+            matches!(bearer(Some(bad)), Err(Denial::Invalid(_))),
+            "{bad}"
+        );
     }
 }
 
@@ -34,12 +37,18 @@ fn a_call_needs_the_server_scopes_and_the_tools() {
     let a = authorizer(r#"{"scopes": ["mcp"], "toolScopes": {"write": ["w", "mcp"]}}"#);
     let v = a.verifier().expect("on with an issuer");
     let caller = |scope: &str| info_from_claims(json!({"sub": "u", "scope": scope}), "t");
-    assert_eq!(a.missing_for(&v.settings, &caller("mcp"), Some("read")), None);
+    assert_eq!(
+        a.missing_for(&v.settings, &caller("mcp"), Some("read")),
+        None
+    );
     assert_eq!(
         a.missing_for(&v.settings, &caller("mcp"), Some("write")),
         Some(vec!["mcp".to_owned(), "w".to_owned()])
     );
-    assert_eq!(a.missing_for(&v.settings, &caller("mcp w"), Some("write")), None);
+    assert_eq!(
+        a.missing_for(&v.settings, &caller("mcp w"), Some("write")),
+        None
+    );
     assert!(a.missing_for(&v.settings, &caller("w"), None).is_some());
     let all: Vec<_> = a.all_scopes(&v.settings).into_iter().collect();
     assert_eq!(all, ["mcp", "w"]);
