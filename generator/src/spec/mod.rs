@@ -101,12 +101,6 @@ pub struct AuthSpec {
     /// `tools/list` shows only the tools the caller has the scopes for.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hide_tools: bool,
-    /// Tools made from OpenAPI operations need the scopes of the
-    /// operation's oauth2/openIdConnect security requirement (the first
-    /// one that has scopes): for an API that trusts the same authorization
-    /// server. Default: false.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub operation_scopes: bool,
 }
 
 /// An OAuth scope: printable ASCII without spaces, `"` or `\\` (RFC 6749 §3.3).
