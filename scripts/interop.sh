@@ -40,14 +40,15 @@ run_python() {
 
 # The server of tests/interop/ts/auth.test.mjs (runtime/examples/auth_server.rs).
 build_auth_server() {
-    (cd "$ROOT" && timeout 1800 cargo build --quiet -p mcpgen-runtime --features auth --example auth_server >&2) ||
+    (cd "$ROOT" && timeout 1800 cargo build --quiet -p mcpgen-runtime --features auth,upstream --example auth_server >&2) ||
         die "cargo build --example auth_server failed"
     printf '%s\n' "$(target_dir)/debug/examples/auth_server"
 }
 
 run_ts() {
     AUTH_SERVER_BIN="$(build_auth_server)"
-    export AUTH_SERVER_BIN
+    HTTPBIN_GUNICORN="$VENV_HTTPBIN/bin/gunicorn"
+    export AUTH_SERVER_BIN HTTPBIN_GUNICORN
     log "interop: TypeScript SDK ($("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/sdk/package.json").version'), MCP Inspector CLI $("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/inspector-cli/package.json").version'), node $("$NODE" --version))"
     local files=("$ROOT"/tests/interop/ts/*.test.mjs)
     [[ -e "${files[0]}" ]] || die "no tests in tests/interop/ts"

@@ -8,7 +8,11 @@
 //! ```
 //!
 //! `whoami` needs no scope beyond the server's and answers with the
-//! caller the handler sees; `write_note` needs `notes:write`.
+//! caller the handler sees; `write_note` needs `notes:write`. Two upstream
+//! tools show what an API receives (httpbin's `/headers` echo):
+//! `api_headers` calls the API's own origin ($AUTH_EXAMPLE_API),
+//! `other_host_headers` an operation on another origin
+//! ($AUTH_EXAMPLE_OTHER_API), which never gets the caller's credentials.
 
 use mcpgen_runtime::auth::AuthInfo;
 use mcpgen_runtime::prelude::*;
@@ -16,10 +20,30 @@ use std::process::ExitCode;
 
 const AUTH: &str = r#"{"scopes": ["mcp"], "toolScopes": {"write_note": ["notes:write"]}}"#;
 
+/// GET /headers, on `base` when given (an operation's own server).
+fn headers_op(base: Option<&str>) -> String {
+    json!({"method": "GET", "path": "/headers", "parameters": [], "security": [],
+           "successSchemaWrapped": false, "accept": "application/json", "baseUrl": base})
+    .to_string()
+}
+
 fn main() -> ExitCode {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| "http://127.0.0.1:9".into());
+    let (api, other) = (var("AUTH_EXAMPLE_API"), var("AUTH_EXAMPLE_OTHER_API"));
+    let upstream = json!({"baseUrl": api, "envPrefix": "AUTH_EXAMPLE", "securitySchemes": {}});
+    let no_args = r#"{"type":"object","properties":{}}"#;
     mcpgen_runtime::cli::run(|| {
         Server::builder(r#"{"name":"auth-example","version":"0.1.0"}"#)
             .auth(AUTH)
+            .upstream(&upstream.to_string())
+            .upstream_tool(
+                &format!(r#"{{"name":"api_headers","inputSchema":{no_args}}}"#),
+                &headers_op(None),
+            )
+            .upstream_tool(
+                &format!(r#"{{"name":"other_host_headers","inputSchema":{no_args}}}"#),
+                &headers_op(Some(&other)),
+            )
             .tool(
                 r#"{"name":"whoami","inputSchema":{"type":"object"}}"#,
                 |ctx: RequestContext, _: Value| async move {

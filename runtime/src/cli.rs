@@ -139,6 +139,12 @@ pub(crate) struct UpstreamArgs {
         value_parser = BoolishValueParser::new()
     )]
     pub(crate) forward_authorization: bool,
+    /// RFC 8693: send upstream a token for this audience, exchanged at the
+    /// authorization server for the caller's (needs --auth-issuer and
+    /// MCP_AUTH_CLIENT_ID / MCP_AUTH_CLIENT_SECRET).
+    #[cfg(feature = "auth")]
+    #[arg(long, value_name = "AUDIENCE", env = "MCP_UPSTREAM_TOKEN_EXCHANGE")]
+    pub(crate) upstream_token_exchange: Option<String>,
     /// Timeout of one upstream request in seconds (fractions allowed).
     #[arg(long, value_name = "SECS", env = "MCP_UPSTREAM_TIMEOUT_SECS", value_parser = parse_secs)]
     pub(crate) upstream_timeout_secs: Option<Duration>,
@@ -179,6 +185,8 @@ impl UpstreamArgs {
             base_url: self.base_url.clone(),
             headers,
             forward_authorization: self.forward_authorization,
+            #[cfg(feature = "auth")]
+            token_exchange: self.upstream_token_exchange.clone(),
             timeout: self.upstream_timeout_secs,
             max_retries: self.upstream_retries,
             env: Default::default(),
@@ -197,9 +205,22 @@ impl UpstreamArgs {
         o.base_url.is_some()
             || !o.headers.is_empty()
             || o.forward_authorization
+            || self.exchanges()
             || o.timeout.is_some()
             || o.max_retries.is_some()
             || o.tls.any_set()
+    }
+}
+
+#[cfg(feature = "upstream")]
+impl UpstreamArgs {
+    #[cfg(feature = "auth")]
+    fn exchanges(&self) -> bool {
+        self.upstream_token_exchange.is_some()
+    }
+    #[cfg(not(feature = "auth"))]
+    fn exchanges(&self) -> bool {
+        false
     }
 }
 
@@ -369,6 +390,23 @@ mod tests {
         assert!(
             !a.upstream.overrides().tls.any_set(),
             "TLS is off by default"
+        );
+    }
+
+    #[cfg(all(feature = "upstream", feature = "auth"))]
+    #[test]
+    fn the_token_exchange_flag_parses() {
+        let a = Args::try_parse_from(["bin", "--upstream-token-exchange", "https://api"]).unwrap();
+        assert_eq!(
+            a.upstream.overrides().token_exchange.as_deref(),
+            Some("https://api")
+        );
+        assert!(a.upstream.any_set());
+        let d = Args::try_parse_from(["bin"]).unwrap();
+        assert_eq!(
+            d.upstream.overrides().token_exchange,
+            None,
+            "off by default"
         );
     }
 

@@ -18,6 +18,8 @@ pub(crate) struct Metadata {
     pub(crate) issuer: String,
     pub(crate) jwks_uri: Option<String>,
     pub(crate) introspection_endpoint: Option<String>,
+    #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
+    pub(crate) token_endpoint: Option<String>,
 }
 
 /// One usable verification key.

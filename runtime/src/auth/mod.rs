@@ -10,6 +10,8 @@
 //! is `transport::http::auth`; this module decides.
 
 mod args;
+#[cfg(feature = "upstream")]
+mod exchange;
 mod introspect;
 mod jwt;
 mod keys;
@@ -44,8 +46,7 @@ pub struct AuthInfo {
     pub claims: Value,
     /// `exp`, seconds since the epoch.
     pub expires_at: Option<u64>,
-    // Kept for upstream forwarding and token exchange (not built yet).
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
     pub(crate) token: Arc<str>,
 }
 
@@ -142,6 +143,8 @@ pub(crate) struct Verifier {
     pub(crate) settings: Active,
     keys: keys::KeySource,
     introspection: introspect::Cache,
+    #[cfg(feature = "upstream")]
+    exchanged: exchange::Cache,
 }
 
 impl Authorizer {
@@ -226,6 +229,8 @@ impl Verifier {
             settings,
             keys,
             introspection: introspect::Cache::default(),
+            #[cfg(feature = "upstream")]
+            exchanged: exchange::Cache::default(),
         }
     }
 

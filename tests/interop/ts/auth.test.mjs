@@ -10,12 +10,16 @@ import { spawn } from 'node:child_process';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
-import { startAuthServer, clientCredentialsToken, authorizeHeadless, rsaKey, signJwt } from './oidc-as.mjs';
+import { startAuthServer, clientCredentialsToken, authorizeHeadless, rsaKey, signJwt, TOKEN_EXCHANGE } from './oidc-as.mjs';
 
 const BIN = process.env.AUTH_SERVER_BIN;
 const SCOPES = ['mcp', 'notes:write'];
@@ -62,7 +66,8 @@ async function startMcp(port, issuer, extraArgs = [], env = {}) {
   return proc;
 }
 
-let as, mcp, hiding, port, url, resource;
+let as, mcp, hiding, httpbin, ownClient, port, url, resource;
+const logs = [];
 const tokensSeen = [];
 
 before(async () => {
@@ -72,22 +77,79 @@ before(async () => {
   url = new URL(resource);
   as = await startAuthServer({ resource, scopes: SCOPES });
   // The introspection client: registered like any other.
-  const { client } = await clientCredentialsToken(as.issuer, { resource, scope: 'mcp', name: 'introspector' });
-  mcp = await startMcp(port, as.issuer, ['--auth-jwks-refresh', '1'], {
-    MCP_AUTH_CLIENT_ID: client.client_id,
-    MCP_AUTH_CLIENT_SECRET: client.client_secret,
-  });
+  // The server's own client at the AS (introspection, token exchange):
+  // registered like any other.
+  const { client } = await clientCredentialsToken(as.issuer, { resource, scope: 'mcp', name: 'introspector', grants: [TOKEN_EXCHANGE] });
+  ownClient = client;
+  httpbin = await startHttpbin();
+  mcp = await startMcp(port, as.issuer, ['--auth-jwks-refresh', '1'], serverEnv());
 });
+
+/**
+ * httpbin (PyPI, under gunicorn) on a free port, with the e2e suite's
+ * gunicorn config: the Authorization header of every request it receives
+ * goes to a file, read by `requests()` (tool results show it redacted).
+ */
+async function startHttpbin() {
+  const hbPort = await freePort();
+  const log = join(mkdtempSync(join(tmpdir(), 'auth-httpbin-')), 'requests.jsonl');
+  writeFileSync(log, '');
+  const config = fileURLToPath(new URL('../../e2e/gunicorn.conf.py', import.meta.url));
+  const child = spawn(process.env.HTTPBIN_GUNICORN, ['--config', config, '--bind', `127.0.0.1:${hbPort}`, 'httpbin:app'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+    env: { ...process.env, HTTPBIN_REQUEST_LOG: log },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const deadline = Date.now() + 30_000;
+  while (!(await canConnect(hbPort))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`httpbin did not start:\n${stderr}`);
+    await sleep(100);
+  }
+  return {
+    port: hbPort,
+    /** The Authorization header of each request since the last call. */
+    authorizations: (() => {
+      let seen = 0;
+      return () => {
+        const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+        const fresh = lines.slice(seen).map((l) => JSON.parse(l)[2]);
+        seen = lines.length;
+        return fresh;
+      };
+    })(),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      process.kill(-child.pid, 'SIGTERM');
+      await gone;
+    },
+  };
+}
+
+function serverEnv() {
+  return {
+    MCP_AUTH_CLIENT_ID: ownClient.client_id,
+    MCP_AUTH_CLIENT_SECRET: ownClient.client_secret,
+    // The API's own origin, and another origin of the same httpbin.
+    AUTH_EXAMPLE_API: `http://127.0.0.1:${httpbin.port}`,
+    AUTH_EXAMPLE_OTHER_API: `http://localhost:${httpbin.port}`,
+  };
+}
 
 after(async () => {
   await mcp?.stop();
   await hiding?.stop();
+  await httpbin?.stop();
   await as?.stop();
   // Tokens never appear in logs, whatever happened to them.
-  for (const t of tokensSeen) {
-    assert.ok(!mcp.log.includes(t), 'a token appeared in the server log');
-    const sig = t.split('.').at(-1);
-    if (sig.length > 16) assert.ok(!mcp.log.includes(sig), 'a token signature appeared in the server log');
+  for (const log of [mcp?.log ?? '', ...logs]) {
+    for (const t of tokensSeen) {
+      assert.ok(!log.includes(t), 'a token appeared in the server log');
+      const sig = t.split('.').at(-1);
+      if (sig.length > 16) assert.ok(!log.includes(sig), 'a token signature appeared in the server log');
+    }
   }
 });
 
@@ -294,9 +356,52 @@ test('--auth-hide-tools: tools/list shows only what the caller may call', async 
       const r = await post(body, token, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, r2);
       return (await r.json()).result.tools.map((t) => t.name).sort();
     };
-    assert.deepEqual(await names('mcp'), ['whoami']);
-    assert.deepEqual(await names('mcp notes:write'), ['whoami', 'write_note']);
+    const open = ['api_headers', 'other_host_headers', 'whoami'];
+    assert.deepEqual(await names('mcp'), open);
+    assert.deepEqual(await names('mcp notes:write'), [...open, 'write_note'].sort());
   } finally {
     await as2.stop();
   }
+});
+
+test('upstream credentials: none by default, the token forwarded only to the API origin, or an exchanged one', async () => {
+  const { token } = await clientCredentialsToken(as.issuer, { resource, scope: 'mcp' });
+  const { sub } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
+  /** What httpbin received from each upstream tool, under `flags`. */
+  const received = async (flags) => {
+    logs.push(mcp.log);
+    await mcp.stop();
+    mcp = await startMcp(port, as.issuer, flags, serverEnv());
+    const sid = await session(token);
+    httpbin.authorizations();
+    for (const tool of ['api_headers', 'other_host_headers', 'api_headers']) {
+      const r = await callTool(tool, {}, token, sid);
+      assert.equal(r.status, 200);
+      const body = await r.json();
+      assert.equal(body.result.isError, undefined, JSON.stringify(body));
+    }
+    const [own, other, again] = httpbin.authorizations();
+    return { own: own ?? undefined, other: other ?? undefined, again: again ?? undefined };
+  };
+
+  const plain = await received([]);
+  assert.deepEqual(plain, { own: undefined, other: undefined, again: undefined }, 'nothing by default');
+
+  const forwarded = await received(['--forward-authorization']);
+  assert.equal(forwarded.own, `Bearer ${token}`, 'the validated token, to the API origin');
+  assert.equal(forwarded.other, undefined, 'never to another origin');
+
+  const before = as.exchanges.length;
+  const exchanged = await received(['--upstream-token-exchange', 'https://api.example']);
+  assert.match(exchanged.own ?? '', /^Bearer /);
+  const sent = exchanged.own.slice('Bearer '.length);
+  tokensSeen.push(sent);
+  assert.notEqual(sent, token, 'not the client token');
+  const claims = JSON.parse(Buffer.from(sent.split('.')[1], 'base64url'));
+  assert.equal(claims.aud, 'https://api.example');
+  assert.equal(claims.sub, sub, 'for the same principal');
+  assert.equal(claims.act.sub, ownClient.client_id, 'acted by this server');
+  assert.equal(exchanged.other, undefined, 'never to another origin');
+  assert.equal(exchanged.again, exchanged.own, 'cached for the principal');
+  assert.equal(as.exchanges.length - before, 1, 'one exchange for two calls');
 });

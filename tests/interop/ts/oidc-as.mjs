@@ -6,7 +6,7 @@
 // issue: expired, for another audience...), except for clients registered
 // with the name "opaque", which get opaque tokens (RFC 7662 introspection).
 
-import { generateKeyPairSync, createSign, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, createSign, createVerify, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -75,24 +75,70 @@ export async function startAuthServer({ resource, scopes }) {
       },
     },
   });
+  const exchanges = [];
+  provider.registerGrantType(TOKEN_EXCHANGE, tokenExchange(issuer, resource, key, exchanges), [
+    'subject_token',
+    'subject_token_type',
+    'requested_token_type',
+    'audience',
+  ]);
   provider.on('server_error', (_ctx, err) => console.error('oidc-provider:', err));
   http.on('request', provider.callback());
   return {
     issuer,
     key,
     provider,
+    exchanges,
     stop: () => new Promise((r) => http.close(r)),
   };
 }
 
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+function verifies(jwt, key) {
+  const [h, p, sig] = jwt.split('.');
+  return createVerify('RSA-SHA256').update(`${h}.${p}`).verify(key.publicKey, Buffer.from(sig ?? '', 'base64url'));
+}
+
+/**
+ * RFC 8693 token exchange, as a grant type added to oidc-provider (it has
+ * none built in): a valid access token this AS issued for `resource` is
+ * traded for a JWT whose audience is the requested one, for the same
+ * subject, acting client in `act`. Every exchange is recorded.
+ */
+function tokenExchange(issuer, resource, key, exchanges) {
+  return async (ctx) => {
+    const { subject_token: subject, subject_token_type: type, audience } = ctx.oidc.params;
+    const claims = subject && verifies(subject, key) ? JSON.parse(Buffer.from(subject.split('.')[1], 'base64url')) : null;
+    const now = Math.floor(Date.now() / 1000);
+    const ok = claims && claims.aud === resource && claims.exp > now && type === 'urn:ietf:params:oauth:token-type:access_token' && audience;
+    if (!ok) {
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_grant', error_description: 'subject_token is not a valid access token for the resource' };
+      return;
+    }
+    exchanges.push({ client: ctx.oidc.client.clientId, audience, sub: claims.sub });
+    const token = signJwt(
+      { iss: issuer, aud: audience, sub: claims.sub, act: { sub: ctx.oidc.client.clientId }, scope: claims.scope, iat: now, exp: now + 120, jti: randomUUID() },
+      key,
+    );
+    ctx.body = {
+      access_token: token,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: 120,
+    };
+  };
+}
+
 /** Register a client_credentials client (RFC 7591) and get a token for `resource`. */
-export async function clientCredentialsToken(issuer, { resource, scope, name = 'test' }) {
+export async function clientCredentialsToken(issuer, { resource, scope, name = 'test', grants = [] }) {
   const reg = await fetch(`${issuer}/reg`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       client_name: name,
-      grant_types: ['client_credentials'],
+      grant_types: ['client_credentials', ...grants],
       response_types: [],
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
