@@ -405,3 +405,47 @@ test('upstream credentials: none by default, the token forwarded only to the API
   assert.equal(exchanged.again, exchanged.own, 'cached for the principal');
   assert.equal(as.exchanges.length - before, 1, 'one exchange for two calls');
 });
+
+test('a rotated signing key is fetched on the first token naming it, and unknown kids fetch at most once per interval', async () => {
+  const [asPort, mcpPort] = [await freePort(), await freePort()];
+  const r3 = `http://127.0.0.1:${mcpPort}/mcp`;
+  let as3 = await startAuthServer({ resource: r3, scopes: SCOPES, port: asPort });
+  const old = as3.key;
+  const server = await startMcp(mcpPort, as3.issuer, ['--auth-jwks-refresh', '2']);
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: as3.issuer, aud: r3, sub: 'u', scope: 'mcp', iat: now, exp: now + 300 };
+    const status = async (key) => {
+      const t = signJwt(claims, key);
+      tokensSeen.push(t);
+      return (await post(INIT, t, {}, r3)).status;
+    };
+    assert.equal(await status(old), 200);
+    assert.equal(as3.counts.jwks, 1);
+
+    // The AS restarts signing with a new key, the old one still published.
+    await as3.stop();
+    const rotated = rsaKey();
+    as3 = await startAuthServer({ resource: r3, scopes: SCOPES, port: asPort, keys: [rotated, old] });
+    // Within --auth-jwks-refresh of the last fetch even a real new kid
+    // waits (401, and the client tries again): that is the price of the limit.
+    assert.equal(await status(rotated), 401, 'no fetch within the interval');
+    assert.equal(as3.counts.jwks, 0);
+    await sleep(2100);
+    assert.equal(await status(rotated), 200, 'the new kid made the server fetch the JWKS again');
+    assert.equal(as3.counts.jwks, 1);
+    assert.equal(await status(old), 200, 'the old key still works');
+
+    // Forged kids: the interval since the last fetch has not passed.
+    assert.equal(await status(rsaKey()), 401);
+    assert.equal(await status(rsaKey()), 401);
+    assert.equal(as3.counts.jwks, 1, 'no fetch within --auth-jwks-refresh');
+    await sleep(2100);
+    assert.equal(await status(rsaKey()), 401);
+    assert.equal(as3.counts.jwks, 2, 'one fetch once the interval passed');
+  } finally {
+    logs.push(server.log);
+    await server.stop();
+    await as3.stop();
+  }
+});

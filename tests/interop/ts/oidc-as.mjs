@@ -29,16 +29,17 @@ export function signJwt(claims, key, header = { alg: 'RS256', typ: 'at+jwt', kid
 
 /**
  * Start the AS on a free port. `resource` is the MCP server's resource URI;
- * `scopes` the scopes it may grant for it. Resolves to
- * { issuer, key, stop() }.
+ * `scopes` the scopes it may grant for it; `port` and `keys` (the first
+ * signs) to restart it with rotated keys. Resolves to
+ * { issuer, key, exchanges, counts: { jwks }, stop() }.
  */
-export async function startAuthServer({ resource, scopes }) {
-  const key = rsaKey();
+export async function startAuthServer({ resource, scopes, port = 0, keys = [rsaKey()] }) {
+  const key = keys[0];
   const http = createServer();
-  await new Promise((r) => http.listen(0, '127.0.0.1', r));
+  await new Promise((r) => http.listen(port, '127.0.0.1', r));
   const issuer = `http://127.0.0.1:${http.address().port}`;
   const provider = new Provider(issuer, {
-    jwks: { keys: [key.privateJwk] },
+    jwks: { keys: keys.map((k) => k.privateJwk) },
     scopes: ['openid', 'offline_access', ...scopes],
     clientDefaults: { grant_types: ['client_credentials'], response_types: [], redirect_uris: [] },
     // Any login name is an account (the dev login form takes no password).
@@ -83,13 +84,20 @@ export async function startAuthServer({ resource, scopes }) {
     'audience',
   ]);
   provider.on('server_error', (_ctx, err) => console.error('oidc-provider:', err));
+  const counts = { jwks: 0 };
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/jwks') counts.jwks += 1;
+    await next();
+  });
   http.on('request', provider.callback());
   return {
     issuer,
     key,
     provider,
     exchanges,
-    stop: () => new Promise((r) => http.close(r)),
+    counts,
+    // Kept-alive connections (our server's pool) would hold close() open.
+    stop: () => new Promise((r) => (http.close(r), http.closeAllConnections())),
   };
 }
 
