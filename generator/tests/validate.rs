@@ -576,6 +576,44 @@ fn auth_lowers_to_the_runtime_form_only_when_declared() {
 }
 
 #[test]
+fn operation_scopes_come_from_oauth2_security_requirements_when_asked() {
+    let d = dir("operation_scopes");
+    let petstore =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/openapi/petstore-oas30.json");
+    let load = |auth: &str| {
+        let yaml = format!(
+            "{SERVER}tools:\n  - name: hello\n    scopes: [hi]\nopenapi:\n  path: {}\nauth: {auth}\n",
+            petstore.display()
+        );
+        let path = d.join("t.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let ir = mcpgen::load_ir(&mcpgen::Options::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+        let auth: serde_json::Value =
+            serde_json::from_str(ir.server.auth.as_deref().unwrap()).unwrap();
+        auth["toolScopes"].clone()
+    };
+    let scopes = load("{operationScopes: true}");
+    // addPet: petstore_auth [write:pets, read:pets], sorted.
+    assert_eq!(
+        scopes["add_pet"],
+        serde_json::json!(["read:pets", "write:pets"])
+    );
+    assert_eq!(
+        scopes["hello"],
+        serde_json::json!(["hi"]),
+        "YAML tools keep theirs"
+    );
+    // getInventory needs api_key only: no OAuth scopes.
+    assert!(scopes.get("get_inventory").is_none(), "{scopes}");
+    let off = load("{}");
+    assert_eq!(
+        off,
+        serde_json::json!({"hello": ["hi"]}),
+        "off unless asked"
+    );
+}
+
+#[test]
 fn rate_limits_name_tools_of_the_spec_or_its_openapi_import() {
     let d = dir("rate_limit_tools");
     let petstore =

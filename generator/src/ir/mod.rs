@@ -130,6 +130,10 @@ pub struct Upstream {
     /// Environment variables the `{{ env.NAME }}` templates of `config`
     /// read at start-up (base URL, headers, TLS paths).
     pub settings_env: Vec<EnvVar>,
+    /// Tools' OAuth scopes from their operations' security requirements,
+    /// used when the spec's `auth.operationScopes` asks (docs/auth.md).
+    #[serde(skip)]
+    pub scopes: Vec<(String, Vec<String>)>,
 }
 
 /// The tool surface a server starts with, the toolset of every upstream

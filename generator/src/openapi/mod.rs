@@ -407,6 +407,7 @@ fn upstream(api: Api, source: String, opts: &OpenApiOptions) -> Upstream {
         env: api.env,
         notes: api.notes,
         settings_env: Vec::new(),
+        scopes: api.scopes,
     }
 }
 

@@ -151,6 +151,38 @@ fn auth(spec: &spec::Spec) -> (Option<String>, Vec<(String, String)>) {
     (Some(Value::Object(json).to_string()), rows)
 }
 
+/// With `auth.operationScopes`, the OpenAPI import's tools need their
+/// operations' scopes: added to `AUTH` (and the README rows) after the
+/// import, for tools that have no scopes of their own.
+pub(crate) fn add_operation_scopes(spec: &spec::Spec, server: &mut Server) {
+    if !spec.auth.as_ref().is_some_and(|a| a.operation_scopes) {
+        return;
+    }
+    let Some(up) = &server.upstream else { return };
+    let Some(mut json) = server
+        .auth
+        .as_deref()
+        .and_then(|a| serde_json::from_str::<Map<String, Value>>(a).ok())
+    else {
+        return;
+    };
+    let Some(Value::Object(tools)) = json.get_mut("toolScopes") else {
+        return;
+    };
+    for (name, scopes) in &up.scopes {
+        if tools.contains_key(name) {
+            continue;
+        }
+        tools.insert(
+            name.clone(),
+            scopes.iter().map(|s| Value::from(s.as_str())).collect(),
+        );
+        let list: Vec<String> = scopes.iter().map(|s| format!("`{s}`")).collect();
+        server.auth_rows.push((name.clone(), list.join(", ")));
+    }
+    server.auth = Some(Value::Object(json).to_string());
+}
+
 fn scope_list(scopes: &[spec::Scope]) -> Value {
     scopes.iter().map(|s| Value::from(s.0.clone())).collect()
 }

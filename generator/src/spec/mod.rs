@@ -13,6 +13,7 @@ mod de;
 mod lower;
 pub(crate) mod validate;
 
+pub(crate) use lower::add_operation_scopes;
 pub use lower::lower;
 
 use std::borrow::Cow;
@@ -101,6 +102,12 @@ pub struct AuthSpec {
     /// `tools/list` shows only the tools the caller has the scopes for.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hide_tools: bool,
+    /// Tools made from the `openapi:` import's operations need the scopes
+    /// of the operation's first oauth2/openIdConnect security requirement
+    /// with scopes: for an API whose authorization server is this server's
+    /// too. Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub operation_scopes: bool,
 }
 
 /// An OAuth scope: printable ASCII without spaces, `"` or `\\` (RFC 6749 §3.3).

@@ -55,6 +55,9 @@ pub struct Api {
     pub matched_overrides: HashSet<String>,
     /// The document's tags with a description (`tags`), for toolsets.
     pub tag_descriptions: Vec<(String, String)>,
+    /// Tools' OAuth scopes from their operations' security requirements
+    /// (see `draft::operation_scopes`), for `auth.operationScopes`.
+    pub scopes: Vec<(String, Vec<String>)>,
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -106,6 +109,7 @@ struct Draft {
     annotations: Map<String, Value>,
     resource: Option<(String, Option<String>, bool)>,
     toolset: String,
+    scopes: Vec<String>,
 }
 
 impl<'a> ApiLowering<'a> {
@@ -322,6 +326,9 @@ impl<'a> ApiLowering<'a> {
                     }
                 }
                 None => {
+                    if !d.scopes.is_empty() {
+                        api.scopes.push((name.clone(), d.scopes.clone()));
+                    }
                     let (item, dropped) = self.tool_item(d, name);
                     dropped_outputs += usize::from(dropped);
                     api.tools.push(item);
