@@ -15,6 +15,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const MAX_ENTRIES: usize = 10_000;
 const MAX_TTL: Duration = Duration::from_secs(60);
 
+/// Accepted tokens by their text, until a minute has passed or they expire
+/// (also the cache of verified JWTs, see `Verifier::authenticate`).
 #[derive(Default)]
 pub(crate) struct Cache {
     entries: Mutex<HashMap<String, (Instant, AuthInfo)>>,
@@ -43,13 +45,13 @@ impl Cache {
         Ok(info)
     }
 
-    fn cached(&self, token: &str) -> Option<AuthInfo> {
+    pub(super) fn cached(&self, token: &str) -> Option<AuthInfo> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let (until, info) = entries.get(token)?;
         (Instant::now() < *until).then(|| info.clone())
     }
 
-    fn keep(&self, token: &str, info: &AuthInfo) {
+    pub(super) fn keep(&self, token: &str, info: &AuthInfo) {
         let left = info.expires_at.map_or(MAX_TTL, |exp| {
             Duration::from_secs(exp.saturating_sub(now_secs()))
         });

@@ -143,6 +143,7 @@ pub(crate) struct Verifier {
     pub(crate) settings: Active,
     keys: keys::KeySource,
     introspection: introspect::Cache,
+    verified: introspect::Cache,
     #[cfg(feature = "upstream")]
     exchanged: exchange::Cache,
 }
@@ -229,6 +230,7 @@ impl Verifier {
             settings,
             keys,
             introspection: introspect::Cache::default(),
+            verified: introspect::Cache::default(),
             #[cfg(feature = "upstream")]
             exchanged: exchange::Cache::default(),
         }
@@ -238,7 +240,15 @@ impl Verifier {
     pub(crate) async fn authenticate(&self, header: Option<&str>) -> Result<AuthInfo, Denial> {
         let token = bearer(header)?;
         if jwt::looks_like_jwt(token) {
-            jwt::validate(token, &self.keys, &self.settings).await
+            // A JWT verified once stays valid until its `exp` (nothing
+            // revokes it), so the signature check is not repeated for a
+            // minute: the same text is the same signed claims.
+            if let Some(info) = self.verified.cached(token) {
+                return Ok(info);
+            }
+            let info = jwt::validate(token, &self.keys, &self.settings).await?;
+            self.verified.keep(token, &info);
+            Ok(info)
         } else {
             let client = self.settings.introspection_client.as_ref();
             let Some(client) = client else {
