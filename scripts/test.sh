@@ -76,9 +76,9 @@ step clippy 2400 cargo clippy --workspace --all-targets -- -D warnings
 # server builds the runtime with none, so check that build too.
 step clippy-core 1200 cargo clippy -p mcpgen-runtime --lib -- -D warnings
 # Broken intra-doc links and invalid doc markup fail the build; the runtime is
-# documented with every feature so that `testing` and `upstream` are checked.
+# documented with every feature so that `testing`, `upstream` and `auth` are checked.
 step doc 1200 env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p mcpgen -p mcpgen-contract \
-    -p mcpgen-runtime --features mcpgen-runtime/testing,mcpgen-runtime/upstream
+    -p mcpgen-runtime --features mcpgen-runtime/testing,mcpgen-runtime/upstream,mcpgen-runtime/auth
 step msrv 600 scripts/msrv.sh
 # One build of every target with the same feature set as `cargo test` (dev-
 # dependencies included), so the test run and the binaries used below
