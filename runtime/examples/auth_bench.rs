@@ -174,10 +174,10 @@ async fn main() {
     }
 
     println!("tools/call over HTTP, {CALLS} calls x {ROUNDS} rounds (median):");
-    println!("  {:<32} {off:8.1} µs/call", "auth off");
+    println!("  {:<40} {off:8.1} µs/call", "auth off");
     for (name, us) in rows {
         println!(
-            "  {:<32} {us:8.1} µs/call   (+{:.1} µs, {:.2}x)",
+            "  {:<40} {us:8.1} µs/call   (+{:.1} µs, {:.2}x)",
             format!("auth on, {name}"),
             us - off,
             us / off
