@@ -348,12 +348,9 @@ impl ApiLowering<'_> {
     /// The OAuth scopes of the first security alternative (the operation's,
     /// else the document's) that names oauth2 or openIdConnect schemes with
     /// scopes; one alternative, since a tool has one scope list (docs/auth.md).
-    /// Scopes that are not RFC 6749 scope tokens are left out, with a warning.
-    fn operation_scopes(&mut self, r: &OpRef<'_>, globals: &Globals<'_>) -> Vec<String> {
-        let (req, loc) = match r.op.get("security") {
-            Some(sec) => (Some(sec), r.loc.at("security")),
-            None => (globals.security.as_ref(), self.root.at("security")),
-        };
+    /// Scopes that are not RFC 6749 scope tokens are left out.
+    fn operation_scopes(&self, r: &OpRef<'_>, globals: &Globals<'_>) -> Vec<String> {
+        let req = r.op.get("security").or(globals.security.as_ref());
         for alt in req.and_then(Value::as_array).into_iter().flatten() {
             let Some(m) = alt.as_object() else { continue };
             let mut scopes: Vec<String> = m
@@ -363,12 +360,7 @@ impl ApiLowering<'_> {
                 .filter_map(Value::as_str)
                 .map(str::to_owned)
                 .collect();
-            for bad in scopes.iter().filter(|s| !crate::spec::Scope::is_valid(s)) {
-                self.f.warn(
-                    &loc,
-                    format!("scope {bad:?} is not an OAuth scope token; left out"),
-                );
-            }
+            // Silently: most servers never use these (auth.operationScopes).
             scopes.retain(|s| crate::spec::Scope::is_valid(s));
             scopes.sort();
             scopes.dedup();
