@@ -82,6 +82,9 @@ pub(crate) struct Args {
     pub(crate) surface: SurfaceArgs,
     #[command(flatten)]
     pub(crate) rate_limits: crate::ratelimit::RateLimitArgs,
+    #[cfg(feature = "telemetry")]
+    #[command(flatten)]
+    pub(crate) telemetry: crate::telemetry::TelemetryArgs,
 }
 
 /// Which tools `tools/list` shows (docs/surfaces.md).
@@ -228,6 +231,8 @@ impl Args {
             body_read_timeout: self.body_read_timeout,
             idle_timeout: self.idle_timeout,
             max_connections: self.max_connections,
+            #[cfg(feature = "telemetry")]
+            metrics: self.telemetry.metrics,
             ..HttpConfig::default()
         }
     }
@@ -236,15 +241,20 @@ impl Args {
 /// Logs go to stderr (stdout belongs to the stdio transport). `MCP_LOG`
 /// sets the level: error, warn, info, debug or trace.
 pub(crate) fn init_logging(default: tracing::Level) {
-    let level = std::env::var("MCP_LOG")
-        .ok()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(default);
+    let level = log_level(default);
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(level)
         .with_ansi(false)
         .try_init();
+}
+
+/// `MCP_LOG`, else `default`.
+pub(crate) fn log_level(default: tracing::Level) -> tracing::Level {
+    std::env::var("MCP_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Apply the upstream flags, or warn that they do not apply.
@@ -263,14 +273,46 @@ fn configure_upstream(
     }
 }
 
+/// `--metrics-addr`: `/metrics` on a listener of its own; `--metrics`
+/// without the HTTP transport has nowhere to go.
+#[cfg(feature = "telemetry")]
+fn start_metrics_listener(args: &Args) {
+    let t = &args.telemetry;
+    if t.metrics && args.transport != Transport::Http {
+        tracing::warn!("--metrics needs --transport http; use --metrics-addr ADDR");
+    }
+    if let Some(addr) = t.metrics_addr {
+        tokio::spawn(async move {
+            if let Err(e) = crate::telemetry::serve_metrics(addr).await {
+                tracing::error!("metrics listener on {addr}: {e}");
+            }
+        });
+    }
+}
+
 /// Parse the command line, build the server and serve until stdin closes
 /// (stdio) or the process is interrupted (http).
 pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
     let args = Args::parse();
-    init_logging(match args.transport {
+    let level = match args.transport {
         Transport::Stdio => tracing::Level::WARN,
         Transport::Http => tracing::Level::INFO,
-    });
+    };
+    #[cfg(feature = "telemetry")]
+    let telemetry = match crate::telemetry::Setup::new(&args.telemetry) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    #[cfg(feature = "telemetry")]
+    match &telemetry {
+        Some(t) => t.init_logging(log_level(level)),
+        None => init_logging(level),
+    }
+    #[cfg(not(feature = "telemetry"))]
+    init_logging(level);
     let server = match build() {
         Ok(s) => s,
         Err(e) => {
@@ -303,7 +345,13 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    #[cfg(feature = "telemetry")]
+    if let Some(t) = &telemetry {
+        t.install(&server);
+    }
     let result = rt.block_on(async {
+        #[cfg(feature = "telemetry")]
+        start_metrics_listener(&args);
         match args.transport {
             Transport::Stdio => {
                 crate::transport::stdio::serve_limited(server, args.max_body_bytes).await
@@ -313,6 +361,10 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             }
         }
     });
+    #[cfg(feature = "telemetry")]
+    if let Some(t) = telemetry {
+        t.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -22,6 +22,8 @@ mod resources;
 mod server;
 #[cfg(feature = "surface")]
 mod surface;
+#[cfg(feature = "telemetry")]
+mod telemetry;
 // The transport-level API (`Server::handle`, sessions, session stores): used
 // by the transports and the runtime's own tests, not a stable interface yet.
 #[doc(hidden)]

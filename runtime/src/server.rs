@@ -492,7 +492,16 @@ async fn run_guarded(
     cancel: CancellationToken,
 ) -> Option<Result<Payload, McpError>> {
     let method = req.method.clone();
+    #[cfg(feature = "telemetry")]
+    let observed = crate::telemetry::request(&ctx, &req);
     let work = AssertUnwindSafe(async move { server.dispatch(ctx, req).await }).catch_unwind();
+    #[cfg(feature = "telemetry")]
+    let work = tracing::Instrument::instrument(
+        work,
+        observed
+            .as_ref()
+            .map_or_else(tracing::Span::none, |o| o.span()),
+    );
     let mut work = RunOn(Some(Box::pin(work)));
     let done = match work.0.as_mut() {
         // Cancellation first: the handler sees the same token and may
@@ -506,13 +515,22 @@ async fn run_guarded(
     };
     let Some(done) = done else {
         work.detach(Some(CANCEL_GRACE));
+        #[cfg(feature = "telemetry")]
+        if let Some(o) = observed {
+            o.finish(None);
+        }
         return None;
     };
     work.0 = None;
-    Some(done.unwrap_or_else(|_| {
+    let outcome = done.unwrap_or_else(|_| {
         tracing::error!(%method, "handler panicked");
         panic_outcome(&method)
-    }))
+    });
+    #[cfg(feature = "telemetry")]
+    if let Some(o) = observed {
+        o.finish(Some(&outcome));
+    }
+    Some(outcome)
 }
 
 type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpError>>> + Send>>;

@@ -454,11 +454,30 @@ impl Registry {
         name: &str,
         args: Value,
     ) -> Result<Payload, McpError> {
+        #[cfg(feature = "telemetry")]
+        if let Some(observed) = crate::telemetry::tool(name) {
+            let run = Self::run_checked(tool, ctx, name, args);
+            let outcome = tracing::Instrument::instrument(run, observed.span()).await;
+            observed.finish(outcome.as_ref().map(|(_, is_error)| *is_error));
+            return outcome.map(|(p, _)| p);
+        }
+        Self::run_checked(tool, ctx, name, args)
+            .await
+            .map(|(p, _)| p)
+    }
+
+    /// The call, and whether its result is a tool error.
+    async fn run_checked(
+        tool: &Arc<Tool>,
+        ctx: RequestContext,
+        name: &str,
+        args: Value,
+    ) -> Result<(Payload, bool), McpError> {
         if let Err(text) = ctx.server.check_tool_rate(name).await {
-            return Ok(serialize(&CallToolResult::error(text)));
+            return Ok((serialize(&CallToolResult::error(text)), true));
         }
         if let Some(text) = invalid_arguments(tool, name, &args)? {
-            return Ok(serialize(&CallToolResult::error(text)));
+            return Ok((serialize(&CallToolResult::error(text)), true));
         }
         // The tool-call hook, if the server has one, around the handler.
         let result = match crate::hook::call(tool, ctx, name, args).await {
@@ -479,7 +498,7 @@ impl Registry {
                 )));
             }
         }
-        Ok(serialize(&result))
+        Ok((serialize(&result), result.is_error))
     }
 }
 

@@ -80,6 +80,10 @@ pub struct HttpConfig {
     /// Connections open at once; beyond it new ones wait in the kernel's
     /// backlog until one ends. Applies to [`serve`] / [`serve_listener`].
     pub max_connections: usize,
+    /// Serve Prometheus metrics at `GET /metrics` beside the endpoint, when
+    /// the process switched telemetry on (`--metrics`; docs/telemetry.md).
+    #[cfg(feature = "telemetry")]
+    pub metrics: bool,
 }
 
 impl Default for HttpConfig {
@@ -97,6 +101,8 @@ impl Default for HttpConfig {
             body_read_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
             max_connections: 512,
+            #[cfg(feature = "telemetry")]
+            metrics: false,
         }
     }
 }
@@ -110,12 +116,21 @@ struct AppState {
 /// The MCP endpoint as a Router, to be merged into an application's own.
 pub fn router(server: Server, config: HttpConfig) -> Router {
     let path = config.path.clone();
+    #[cfg(feature = "telemetry")]
+    let metrics = config.metrics;
     let state = Arc::new(AppState {
         server,
         config,
         sweeper: Once::new(),
     });
-    Router::new().route(&path, any(endpoint)).with_state(state)
+    let router = Router::new().route(&path, any(endpoint)).with_state(state);
+    #[cfg(feature = "telemetry")]
+    let router = if metrics {
+        router.merge(crate::telemetry::metrics_router())
+    } else {
+        router
+    };
+    router
 }
 
 /// Bind `addr` and serve until Ctrl-C or SIGTERM.
