@@ -22,8 +22,10 @@ mod resources;
 mod server;
 #[cfg(feature = "surface")]
 mod surface;
+// Public only for the benchmark example (`switch_on`); not a stable API.
 #[cfg(feature = "telemetry")]
-mod telemetry;
+#[doc(hidden)]
+pub mod telemetry;
 // The transport-level API (`Server::handle`, sessions, session stores): used
 // by the transports and the runtime's own tests, not a stable interface yet.
 #[doc(hidden)]

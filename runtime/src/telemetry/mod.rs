@@ -36,6 +36,42 @@ pub(crate) struct Telemetry {
     prometheus: Option<prometheus::Registry>,
 }
 
+/// Switch telemetry on in this process as `--metrics` would, and
+/// `--otlp-endpoint URL` when `otlp` is given: for benchmarks
+/// (`examples/telemetry_bench.rs`). Not a stable API.
+#[doc(hidden)]
+pub fn switch_on(server: &crate::Server, otlp: Option<&str>) -> Result<Guard, String> {
+    let args = TelemetryArgs {
+        otlp_endpoint: otlp.map(str::to_owned),
+        metrics: true,
+        metrics_addr: None,
+    };
+    let setup = Setup::new(&args)?.ok_or("nothing switched on")?;
+    setup.init_logging(tracing::Level::WARN);
+    setup.install(server);
+    Ok(Guard(setup))
+}
+
+/// What [`switch_on`] started; [`Guard::shutdown`] flushes it (outside an
+/// async runtime).
+#[doc(hidden)]
+pub struct Guard(Setup);
+
+impl Guard {
+    /// Export what is buffered and stop.
+    pub fn shutdown(self) {
+        self.0.shutdown();
+    }
+
+    /// The Prometheus text of the metrics recorded so far.
+    pub fn prometheus_text(&self) -> Result<String, String> {
+        match get().and_then(|t| t.prometheus.as_ref()) {
+            Some(r) => metrics::render(r),
+            None => Err("metrics are off".into()),
+        }
+    }
+}
+
 /// The telemetry of this process, if it was switched on.
 pub(crate) fn get() -> Option<&'static Telemetry> {
     STATE.get()
