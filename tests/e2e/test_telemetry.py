@@ -119,6 +119,24 @@ async def test_metrics_are_off_unless_asked_for(http_servers):
     assert e.value.code in (404, 405)
 
 
+async def test_metrics_addr_serves_a_stdio_server(http_servers):
+    from conftest import _free_port
+
+    port = _free_port()
+    async with open_session("stdio", http_servers, args=("--metrics-addr", f"127.0.0.1:{port}")) as session:
+        await session.call_ok("get_headers")
+        with anyio.fail_after(10):
+            while True:
+                try:
+                    families = scrape(f"http://127.0.0.1:{port}/mcp")
+                    break
+                except OSError:
+                    await anyio.sleep(0.05)
+    calls = families["mcpgen_tool_calls"]
+    assert value(calls, "mcpgen_tool_calls_total", gen_ai_tool_name="get_headers", outcome="ok") == 1
+    assert families["mcpgen_sessions_active"].samples[0].value == 1, "the stdio session"
+
+
 # --- OTLP ----------------------------------------------------------------------------------
 
 
