@@ -395,7 +395,9 @@ fn upstream_bytes(ctx: &serde_json::Value) -> usize {
 /// Move the upstream descriptors of `ctx` into data files (`upstream.data`
 /// is then true): after a `#` `@generated` header line, one compact JSON
 /// text per line: the definitions table in `defs.jsonl`; per item, its MCP
-/// descriptor then its operation descriptor in the others. Compact JSON
+/// descriptor then its operation descriptor in the others, a tool's name
+/// (a JSON string) before them, so that start-up need not read it out of
+/// the descriptor. Compact JSON
 /// never holds a line break (serde_json escapes them in strings), and the
 /// files are only ever read as data (`include_str!`).
 fn data_files(ctx: &mut serde_json::Value, header: &str) -> Vec<GeneratedFile> {
@@ -429,6 +431,9 @@ fn data_files(ctx: &mut serde_json::Value, header: &str) -> Vec<GeneratedFile> {
         let mut lines = Vec::new();
         if let Some(serde_json::Value::Array(items)) = u.get_mut(*key) {
             for item in items {
+                if *key == "tools" {
+                    lines.push(item["name"].to_string());
+                }
                 lines.push(take(&mut item["descriptor"]));
                 lines.push(take(&mut item["operation"]));
             }
@@ -552,7 +557,7 @@ mod tests {
         let small = emit_with(&ir, usize::MAX).unwrap();
         assert!(file(&small, "src/upstream/tools.jsonl").is_none());
         let code = file(&small, "src/generated.rs").unwrap();
-        assert!(code.contains("pub const UPSTREAM_TOOLS: &[(&str, &str)]"));
+        assert!(code.contains("pub const UPSTREAM_TOOLS: &[(&str, &str, &str)]"));
 
         let large = emit_with(&ir, 0).unwrap();
         let code = file(&large, "src/generated.rs").unwrap();
@@ -572,18 +577,22 @@ mod tests {
         );
         let tools = file(&large, "src/upstream/tools.jsonl").unwrap();
         assert!(crate::files::is_generated(&tools), "{tools}");
-        let want: Vec<&str> = up["tools"]
+        // Per tool: its name as a JSON string, the name its descriptor bears.
+        let want: Vec<String> = up["tools"]
             .as_array()
             .unwrap()
             .iter()
             .flat_map(|t| {
+                let descriptor = t["descriptor"].as_str().unwrap();
+                let d: serde_json::Value = serde_json::from_str(descriptor).unwrap();
                 [
-                    t["descriptor"].as_str().unwrap(),
-                    t["operation"].as_str().unwrap(),
+                    d["name"].to_string(),
+                    descriptor.to_owned(),
+                    t["operation"].as_str().unwrap().to_owned(),
                 ]
             })
             .collect();
-        assert!(want.len() > 2);
+        assert!(want.len() > 3);
         assert_eq!(tools.lines().skip(1).collect::<Vec<_>>(), want);
         let readme = file(&large, "README.md").unwrap();
         assert!(readme.contains("`src/upstream/*.jsonl`"), "{readme}");

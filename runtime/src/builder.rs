@@ -107,6 +107,20 @@ fn args<A: DeserializeOwned + 'static>(v: Value) -> Result<A, String> {
     }
 }
 
+/// A tool handler taking its arguments as JSON.
+fn erase<A, F, Fut>(handler: F) -> tools::ToolFn
+where
+    A: DeserializeOwned + Send + 'static,
+    F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    Arc::new(move |ctx, v| match args::<A>(v) {
+        Ok(a) => handler(ctx, a).boxed(),
+        Err(e) => futures::future::ready(Err(ToolError::new(e))).boxed(),
+    })
+}
+
 impl ServerBuilder {
     pub(crate) fn new(info_json: &str) -> Self {
         let mut errors = vec![];
@@ -284,15 +298,29 @@ impl ServerBuilder {
         F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
     {
-        let handler = Arc::new(handler);
-        let erased: tools::ToolFn = Arc::new(move |ctx, v| match args::<A>(v) {
-            Ok(a) => handler(ctx, a).boxed(),
-            Err(e) => futures::future::ready(Err(ToolError::new(e))).boxed(),
-        });
-        let r = Tool::new(descriptor_json, prepare, erased).map(|mut t| {
+        let r = Tool::new(descriptor_json, prepare, erase(handler)).map(|mut t| {
             t.hooked = hooked;
             t
         });
+        self.record(r, |b, t| b.tools.push(t))
+    }
+
+    /// [`ServerBuilder::tool_prepared`] from static text with the tool's
+    /// name beside it ([`Tool::from_static`]): nothing copied or parsed.
+    #[cfg(feature = "upstream")]
+    pub(crate) fn tool_static<A, F, Fut>(
+        self,
+        name: &'static str,
+        descriptor_json: &'static str,
+        prepare: Option<tools::Prepare>,
+        handler: F,
+    ) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+    {
+        let r = Tool::from_static(name, descriptor_json, prepare, erase(handler));
         self.record(r, |b, t| b.tools.push(t))
     }
 
@@ -422,19 +450,22 @@ impl ServerBuilder {
 
     fn check_unique(&mut self) {
         let mut dupes = vec![];
-        let mut seen = HashSet::new();
+        // Borrowed names, sized once: Graph has 22,361 tools.
+        let mut seen = HashSet::with_capacity(self.tools.len());
         for t in &self.tools {
-            if !seen.insert(("tool", t.name().to_owned())) {
+            if !seen.insert(t.name()) {
                 dupes.push(format!("tool {}", t.name()));
             }
         }
+        let mut seen = HashSet::with_capacity(self.resources.len());
         for r in &self.resources {
-            if !seen.insert(("resource", r.uri.clone())) {
+            if !seen.insert(r.uri.as_str()) {
                 dupes.push(format!("resource {}", r.uri));
             }
         }
+        let mut seen = HashSet::with_capacity(self.prompts.len());
         for p in &self.prompts {
-            if !seen.insert(("prompt", p.name.clone())) {
+            if !seen.insert(p.name.as_str()) {
                 dupes.push(format!("prompt {}", p.name));
             }
         }
