@@ -174,6 +174,12 @@ impl ServerBuilder {
         self.tools.len()
     }
 
+    /// Room for `n` more tools.
+    #[cfg(feature = "upstream")]
+    pub(crate) fn reserve_tools(&mut self, n: usize) {
+        self.tools.reserve(n);
+    }
+
     /// The name of the tool registered at `index`.
     #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
     pub(crate) fn tool_name(&self, index: usize) -> Option<&str> {
@@ -448,15 +454,13 @@ impl ServerBuilder {
         })
     }
 
-    fn check_unique(&mut self) {
-        let mut dupes = vec![];
-        // Borrowed names, sized once: Graph has 22,361 tools.
-        let mut seen = HashSet::with_capacity(self.tools.len());
-        for t in &self.tools {
-            if !seen.insert(t.name()) {
-                dupes.push(format!("tool {}", t.name()));
-            }
-        }
+    /// Tool names given twice are found by the registry, which hashes
+    /// them anyway (`tools::Registry::with_duplicates`).
+    fn check_unique(&mut self, tools_twice: Vec<String>) {
+        let mut dupes: Vec<String> = tools_twice
+            .into_iter()
+            .map(|t| format!("tool {t}"))
+            .collect();
         let mut seen = HashSet::with_capacity(self.resources.len());
         for r in &self.resources {
             if !seen.insert(r.uri.as_str()) {
@@ -477,7 +481,9 @@ impl ServerBuilder {
     /// Check everything declared and build the server; the error lists every
     /// problem found.
     pub fn build(mut self) -> Result<Server, BuildError> {
-        self.check_unique();
+        let (tools, twice) =
+            tools::Registry::with_duplicates(std::mem::take(&mut self.tools), self.page_size);
+        self.check_unique(twice);
         self.with_rate_limiter();
         // Upstream tools' operations are parsed on first call unless asked.
         #[cfg(feature = "upstream")]
@@ -512,7 +518,7 @@ impl ServerBuilder {
             }
         }
         if self.check_schemas {
-            for t in &self.tools {
+            for t in tools.iter() {
                 if let Err(e) = t.check() {
                     self.errors.push(invalid(format!("tool {}", t.name()), e));
                 }
@@ -533,8 +539,7 @@ impl ServerBuilder {
         }
         // The declared tool surface's flags before the pages are built.
         #[cfg(feature = "surface")]
-        crate::surface::preset(&extensions, &self.tools);
-        let tools = tools::Registry::new(self.tools, self.page_size);
+        let in_toolsets = crate::surface::preset(&extensions, &tools);
         let resources = resources::Registry::new(self.resources, self.templates, self.page_size);
         let prompts = prompts::Registry::new(self.prompts, self.page_size);
         let completions = completion::Registry::new(self.completions);
@@ -554,7 +559,7 @@ impl ServerBuilder {
         );
         // The declared tool surface hides what it does not list.
         #[cfg(feature = "surface")]
-        crate::surface::start(&server)?;
+        crate::surface::start(&server, in_toolsets)?;
         Ok(server)
     }
 }

@@ -359,16 +359,35 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
+    #[cfg(test)]
     pub(crate) fn new(tools: Vec<Tool>, page_size: usize) -> Self {
+        Self::with_duplicates(tools, page_size).0
+    }
+
+    /// The registry, and the names of the tools registered twice (the
+    /// later one wins here; `build()` refuses them). One pass, one map:
+    /// Graph's 22,361 names are hashed once.
+    pub(crate) fn with_duplicates(tools: Vec<Tool>, page_size: usize) -> (Self, Vec<String>) {
         let order: Vec<Arc<Tool>> = tools.into_iter().map(Arc::new).collect();
         let mut by_name = HashMap::with_capacity(order.len());
-        by_name.extend(order.iter().map(|t| (t.name.clone(), t.clone())));
-        Registry {
+        let mut twice = vec![];
+        for t in &order {
+            if by_name.insert(t.name.clone(), t.clone()).is_some() {
+                twice.push(t.name().to_owned());
+            }
+        }
+        let registry = Registry {
             order,
             by_name,
             pages: RwLock::default(),
             page_size,
-        }
+        };
+        (registry, twice)
+    }
+
+    /// Every tool, listed or not, in registration order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Tool> {
+        self.order.iter().map(|t| &**t)
     }
 
     pub(crate) fn is_empty(&self) -> bool {

@@ -14,6 +14,7 @@ mod auth;
 mod body;
 mod call;
 mod config;
+mod data;
 mod error;
 mod lenient;
 mod operation;
