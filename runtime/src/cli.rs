@@ -74,6 +74,16 @@ pub(crate) struct Args {
     /// (docs/protocol-2026.md), and dual-era clients would pick it.
     #[arg(long, env = "MCP_PROTOCOL_2026")]
     pub(crate) protocol_2026: bool,
+    /// Where HTTP sessions, SSE event logs and the bus between instances
+    /// live: memory (this process), or redis://HOST:PORT[/DB] to share them
+    /// with every instance using that Redis (docs/deployment.md).
+    #[arg(
+        long,
+        value_name = "memory|redis://HOST:PORT",
+        default_value = "memory",
+        env = "MCP_STATE_STORE"
+    )]
+    pub(crate) state_store: String,
     #[cfg(feature = "upstream")]
     #[command(flatten)]
     pub(crate) upstream: UpstreamArgs,
@@ -303,14 +313,21 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut http = args.http_config();
+    let name = server.info()["name"].as_str().unwrap_or("mcp").to_owned();
+    match crate::state::store_from_str(&args.state_store, &name) {
+        Ok(store) => http.state_store = store,
+        Err(e) => {
+            eprintln!("error: --state-store {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let result = rt.block_on(async {
         match args.transport {
             Transport::Stdio => {
                 crate::transport::stdio::serve_limited(server, args.max_body_bytes).await
             }
-            Transport::Http => {
-                crate::transport::http::serve(server, args.bind, args.http_config()).await
-            }
+            Transport::Http => crate::transport::http::serve(server, args.bind, http).await,
         }
     });
     match result {

@@ -7,6 +7,7 @@ use crate::error::McpError;
 use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Response};
 use crate::model::LogLevel;
 use crate::session::{Admission, ClientInfo, Outbound, Session, SessionStore, new_session_id};
+use crate::state::{BusMessage, StateStore};
 use crate::{lifecycle, modern, prompts, resources, tools};
 use futures::FutureExt;
 use http::HeaderMap;
@@ -39,6 +40,12 @@ struct Inner {
     protocol_2026: std::sync::atomic::AtomicBool,
     /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
     cache: modern::CacheHints,
+    /// The store the instances of a deployment share, if any
+    /// (`state.rs`): change notifications then go through its bus.
+    state: std::sync::OnceLock<Arc<dyn StateStore>>,
+    /// Change notifications (`resources/updated`, `list_changed`) as they
+    /// reach this instance, for listeners such as 2026 `subscriptions/listen`.
+    changes: tokio::sync::broadcast::Sender<Message>,
 }
 
 impl Server {
@@ -86,6 +93,8 @@ impl Server {
             extensions,
             protocol_2026: std::sync::atomic::AtomicBool::new(false),
             cache,
+            state: std::sync::OnceLock::new(),
+            changes: tokio::sync::broadcast::Sender::new(CHANGES_BACKLOG),
         }))
     }
 
@@ -428,22 +437,66 @@ impl Server {
         value.map(Payload::Value)
     }
 
+    /// Share state with the other instances of a deployment through
+    /// `store` (the HTTP transport's [`HttpConfig`] sets it; see
+    /// docs/deployment.md). Set once; false when another store was set.
+    ///
+    /// [`HttpConfig`]: crate::transport::http::HttpConfig
+    pub fn use_state_store(&self, store: Arc<dyn StateStore>) -> bool {
+        let same = self.0.state.get_or_init(|| store.clone());
+        Arc::ptr_eq(same, &store)
+    }
+
+    /// The shared store, if the server uses one.
+    pub fn state_store(&self) -> Option<&Arc<dyn StateStore>> {
+        self.0.state.get()
+    }
+
+    /// Change notifications (`notifications/resources/updated`,
+    /// `notifications/{tools,resources,prompts}/list_changed`) from now on,
+    /// from this instance and, with a shared store, from every instance of
+    /// the deployment: what MCP 2026-07-28 `subscriptions/listen` streams
+    /// (filtering `resources/updated` by the URIs it listens to). A
+    /// receiver that falls more than 256 behind loses the oldest.
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Message> {
+        self.0.changes.subscribe()
+    }
+
+    /// Hand a change notification to this instance's listeners.
+    pub(crate) fn deliver_change(&self, msg: &Message) {
+        // No receiver is the common case, not an error.
+        let _ = self.0.changes.send(msg.clone());
+    }
+
     /// Tell every session subscribed to `uri` that it changed.
     pub fn notify_resource_updated(&self, uri: &str) {
         let msg = Message::notification("notifications/resources/updated", json!({ "uri": uri }));
+        if let Some(store) = self.state_store() {
+            publish_to_subscribers(store.clone(), uri.to_owned(), msg);
+            return;
+        }
         for s in self.0.sessions.all() {
             if s.is_subscribed(uri) {
                 s.notify(msg.clone());
             }
         }
+        self.deliver_change(&msg);
     }
 
     /// Broadcast `notifications/{tools,resources,prompts}/list_changed`.
     pub fn notify_list_changed(&self, list: &str) {
         let msg = Message::notification(&format!("notifications/{list}/list_changed"), json!({}));
+        if let Some(store) = self.state_store() {
+            store.publish(BusMessage::Notify {
+                sessions: None,
+                data: msg.to_value(),
+            });
+            return;
+        }
         for s in self.0.sessions.all() {
             s.notify(msg.clone());
         }
+        self.deliver_change(&msg);
     }
 
     /// Hide or show a tool at run time; clients are told the list changed.
@@ -454,6 +507,27 @@ impl Server {
         }
         changed
     }
+}
+
+/// Change notifications a slow listener may fall behind by.
+const CHANGES_BACKLOG: usize = 256;
+
+/// `resources/updated` to the subscribers the shared store knows, on
+/// whichever instance holds their GET streams (delivered by the bus, this
+/// instance included).
+fn publish_to_subscribers(store: Arc<dyn StateStore>, uri: String, msg: Message) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    rt.spawn(async move {
+        match store.subscribers(&uri).await {
+            Ok(ids) => store.publish(BusMessage::Notify {
+                sessions: Some(ids),
+                data: msg.to_value(),
+            }),
+            Err(e) => tracing::warn!(%uri, "resources/updated not sent: {e}"),
+        }
+    });
 }
 
 /// Ends a request's bookkeeping in its session however `handle_request` ends.
