@@ -35,7 +35,7 @@ if [[ -z "${SERVER_BIN:-}" || ! -x "$SERVER_BIN" ]]; then
         die "cargo build -p conformance-server --features redis failed"
     SERVER_BIN="$(target_dir)/debug/conformance-server"
 fi
-bin="$SERVER_BIN"
+bin="$(cd "$(dirname "$SERVER_BIN")" && pwd)/$(basename "$SERVER_BIN")"
 PREFIX=conformance-server # the server's name: its keys are mcpgen:$PREFIX:…
 
 dir="$ROOT/results/scale-out"
@@ -149,10 +149,13 @@ for step in "${steps[@]}"; do
         grep -E '^conformance 0.1.16:' "$dir/conformance.log"
         ;;
     python)
+        # test_cancellation counts cancellations in test://stats, a counter of
+        # the example's handlers in each process: through the balancer it reads
+        # another instance's. Cancellation across instances is the cross step's.
         log "scale-out: Python SDK clients through HAProxy (HTTP tests)"
         for py in "$PY" "$PY_MCP1"; do
             (cd "$ROOT/tests/interop/python" && INTEROP_HTTP_URL="$lb" CONFORMANCE_SERVER_BIN="$bin" \
-                timeout 900 "$py" -m pytest -p no:cacheprovider -q --timeout=90 -k "http and not modern" \
+                timeout 900 "$py" -m pytest -p no:cacheprovider -q --timeout=90 -k "http and not modern and not test_cancellation" \
                 </dev/null) || die "Python SDK tests through the load balancer failed ($py)"
         done
         ;;

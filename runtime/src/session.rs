@@ -223,6 +223,18 @@ impl Session {
         lock(&self.state).subscriptions.contains(uri)
     }
 
+    /// Number this copy's server→client requests from a random point, so
+    /// that the requests of a session's copies on several instances never
+    /// share an id (the client answers each by id, to any instance).
+    pub(crate) fn randomize_request_ids(&self) {
+        let mut b = [0u8; 8];
+        if getrandom::fill(&mut b).is_ok() {
+            // Below 2^52: exact in a JavaScript client's numbers, room to count up.
+            let start = (u64::from_le_bytes(b) >> 12) as i64;
+            self.next_id.store(start, Ordering::Relaxed);
+        }
+    }
+
     /// What the session negotiated, as a shared store keeps it.
     pub fn record(&self) -> crate::state::SessionRecord {
         let state = lock(&self.state);

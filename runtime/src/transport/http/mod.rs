@@ -236,6 +236,9 @@ fn streams_of(session: &Session) -> Arc<Streams> {
 /// and route notifications not tied to a request to its standalone
 /// stream, pushed there at once (no channel and task per session).
 fn attach(st: &AppState, session: &Arc<Session>) {
+    if st.shared.is_some() {
+        session.randomize_request_ids();
+    }
     let streams = session
         .transport_state(|| {
             Arc::new(match &st.shared {
