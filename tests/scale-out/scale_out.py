@@ -141,6 +141,11 @@ async def cross(lb: str, a: str, b: str) -> None:
         await resume_across(http, s, a, b)
         print("ok: an SSE stream of A resumed with Last-Event-ID on B")
 
+        # resources/updated reaches the GET stream held by B, subscribed on A,
+        # triggered on A.
+        await notify_across(http, s, a, b)
+        print("ok: resources/updated published on A reached the GET stream on B")
+
         # DELETE on B ends it on A as well.
         check(await Session.close(s) == 200, "DELETE")
         r = await s.post_raw({"jsonrpc": "2.0", "id": 1000, "method": "ping"}, url=a)
@@ -171,6 +176,32 @@ async def elicit_across(http: httpx.AsyncClient, s: Session, a: str, b: str) -> 
     check(result is not None and "result" in result, f"elicitation result: {result}")
     text = json.dumps(result["result"])
     check("accept" in text, f"elicitation result: {text[:300]}")
+
+
+async def notify_across(http: httpx.AsyncClient, s: Session, a: str, b: str) -> None:
+    uri = "test://watched-resource"
+    r = await s.call("resources/subscribe", {"uri": uri}, url=a)
+    check("result" in r, f"subscribe on A: {r}")
+    h = dict(s.headers(), accept="text/event-stream")
+    async with http.stream("GET", b, headers=h) as g:
+        check(g.status_code == 200, f"GET on B: {g.status_code}")
+        lines = g.aiter_lines()
+        # The priming event says the stream is attached.
+        async for line in lines:
+            if line.startswith("id: "):
+                break
+        r = await s.call("tools/call", {"name": "test_touch_resource", "arguments": {"uri": uri}}, url=a)
+        check("result" in r, f"touch on A: {r}")
+
+        async def updated() -> dict:
+            async for line in lines:
+                if line.startswith("data: ") and "resources/updated" in line:
+                    return json.loads(line[6:])
+            fail("the GET stream ended without resources/updated")
+            return {}
+
+        m = await asyncio.wait_for(updated(), 10)
+        check(m["params"]["uri"] == uri, f"notification: {m}")
 
 
 async def resume_across(http: httpx.AsyncClient, s: Session, a: str, b: str) -> None:

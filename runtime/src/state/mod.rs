@@ -254,3 +254,38 @@ pub fn store_from_str(
         "`{spec}` is not a state store (memory or redis://HOST:PORT)"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_are_named_by_the_switch() {
+        assert!(store_from_str("memory", "p").unwrap().is_none());
+        assert!(store_from_str("", "p").unwrap().is_none());
+        let e = store_from_str("postgres://db", "p").err().unwrap();
+        assert!(e.contains("not a state store"), "{e}");
+        #[cfg(feature = "redis")]
+        {
+            let s = store_from_str("redis://user:secret@127.0.0.1:1/0", "p")
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                s.describe(),
+                "redis://…@127.0.0.1:1/0",
+                "no password in logs"
+            );
+        }
+    }
+
+    #[test]
+    fn bus_messages_read_back() {
+        let m = BusMessage::Notify {
+            sessions: Some(vec!["a".into()]),
+            data: serde_json::json!({"jsonrpc": "2.0", "method": "x"}),
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert!(text.starts_with(r#"{"t":"notify""#), "{text}");
+        assert_eq!(serde_json::from_str::<BusMessage>(&text).unwrap(), m);
+    }
+}
