@@ -204,6 +204,22 @@ async def notify_across(http: httpx.AsyncClient, s: Session, a: str, b: str) -> 
         check(m["params"]["uri"] == uri, f"notification: {m}")
 
 
+async def stream_until_elicitation(http: httpx.AsyncClient, s: Session, url: str) -> str:
+    """Start test_streaming_elicitation (id 51) on `url`; leave once it asks; the last event id."""
+    msg = {"jsonrpc": "2.0", "id": 51, "method": "tools/call",
+           "params": {"name": "test_streaming_elicitation", "arguments": {}}}
+    last = None
+    async with http.stream("POST", url, json=msg, headers=s.headers()) as r:
+        check(r.status_code == 200, f"streaming elicitation: {r.status_code}")
+        async for line in r.aiter_lines():
+            if line.startswith("id: "):
+                last = line[4:].strip()
+            if line.startswith("data: ") and "elicitation/create" in line:
+                break
+    check(last is not None, "no event id before the elicitation")
+    return last
+
+
 async def resume_across(http: httpx.AsyncClient, s: Session, a: str, b: str) -> None:
     msg = {"jsonrpc": "2.0", "id": 700, "method": "tools/call",
            "params": {"name": "test_reconnection", "arguments": {}}}
@@ -232,7 +248,7 @@ async def resume_across(http: httpx.AsyncClient, s: Session, a: str, b: str) -> 
 
 async def faults(lb: str, a: str, b: str, redis_ctl: str) -> None:
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:
-        s = Session(http, lb)
+        s = Session(http, lb, {"elicitation": {}})
         await s.open()
         # A request running on A when A is killed fails (no hang), and the
         # client's retry through the load balancer succeeds.
@@ -240,6 +256,8 @@ async def faults(lb: str, a: str, b: str, redis_ctl: str) -> None:
             s.post_raw({"jsonrpc": "2.0", "id": 50, "method": "tools/call",
                         "params": {"name": "test_slow_operation", "arguments": {"seconds": 20}}}, url=a)
         )
+        # Another one whose SSE stream the client will resume elsewhere.
+        last = await stream_until_elicitation(http, s, a)
         await asyncio.sleep(0.5)
         subprocess.run([redis_ctl, "kill-a"], check=True)
         try:
@@ -251,6 +269,22 @@ async def faults(lb: str, a: str, b: str, redis_ctl: str) -> None:
             r = await s.call("tools/call", {"name": "test_simple_text", "arguments": {}})
             check("result" in r, f"call {i} after the kill: {r}")
         print("ok: an instance killed mid-session; 12 calls through the load balancer succeeded")
+        began = time.monotonic()
+        h = dict(s.headers(), **{"last-event-id": last, "accept": "text/event-stream"})
+        answer = None
+        async with http.stream("GET", b, headers=h) as g:
+            check(g.status_code == 200, f"resume on B after the kill: {g.status_code}")
+            async def read() -> dict | None:
+                async for line in g.aiter_lines():
+                    if line.startswith("data: ") and line[6:].strip():
+                        m = json.loads(line[6:])
+                        if m.get("id") == 51:
+                            return m
+                return None
+            answer = await asyncio.wait_for(read(), 15)
+        check(answer is not None and "error" in answer, f"resumed stream of a dead instance: {answer}")
+        print(f"ok: a stream of the killed instance resumed on B ends with an error in "
+              f"{time.monotonic() - began:.1f}s: {answer['error']['message']}")
 
         # Redis away: a clear 503 + JSON-RPC error, quickly, never a hang.
         subprocess.run([redis_ctl, "stop-redis"], check=True)

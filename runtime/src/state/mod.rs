@@ -99,6 +99,10 @@ pub struct LoggedStream {
     pub finished: bool,
     /// The standalone (GET) stream of the session, not a request's.
     pub standalone: bool,
+    /// The instance that wrote it (see [`StateStore::alive`]).
+    pub owner: Option<String>,
+    /// The JSON-RPC id of the request whose answer it carries.
+    pub request: Option<Value>,
 }
 
 /// A message between instances (see [`StateStore::publish`]).
@@ -202,10 +206,15 @@ pub trait StateStore: Send + Sync + 'static {
     fn replay<'a>(&'a self, session: &'a str, stream: u64)
     -> StateFuture<'a, Option<LoggedStream>>;
 
+    /// Whether the instance that wrote a log still runs (its heartbeat,
+    /// renewed by [`StateStore::listen`], is less than 3 s old).
+    fn alive<'a>(&'a self, instance: &'a str) -> StateFuture<'a, bool>;
+
     /// Publish to every instance (this one included); does not wait.
     fn publish(&self, msg: BusMessage);
     /// Deliver what is published to `handler`, from now on, reconnecting
-    /// by itself. Called once per process.
+    /// by itself, and keep this instance's heartbeat. Called once per
+    /// process.
     fn listen(&self, handler: BusHandler);
 }
 
@@ -228,6 +237,8 @@ pub struct AppendEvent {
     pub standalone: bool,
     /// The stream's last event is written.
     pub finished: bool,
+    /// With a request stream's first event: the request's JSON-RPC id, as JSON.
+    pub request: Option<String>,
     /// How long the log outlives its last event.
     pub ttl: Duration,
 }

@@ -8,6 +8,7 @@
 //! | `sessions` | sorted set, score = last seen (ms, Redis clock) | what the session limit counts |
 //! | `ev:{id}:{stream}` | stream, MAXLEN ~1024, PX idle | one SSE stream's events |
 //! | `bus` | pub/sub channel | [`BusMessage`]s, JSON |
+//! | `inst:{id}` | string, PX 3 s | an instance's heartbeat, renewed every second |
 //!
 //! Session changes run as Lua scripts on Redis's own clock, so instances on
 //! different machines agree. Appends and publications go through one
@@ -96,6 +97,8 @@ return existed
 pub struct RedisState {
     url: String,
     prefix: String,
+    /// This process's random id (the owner of the logs it writes).
+    instance: String,
     client: redis::Client,
     conn: OnceLock<Result<ConnectionManager, String>>,
     writer: OnceLock<mpsc::UnboundedSender<Write>>,
@@ -132,6 +135,7 @@ impl RedisState {
         Ok(RedisState {
             url: crate::ratelimit::redact_url(url),
             prefix: format!("mcpgen:{prefix}:"),
+            instance: crate::session::new_session_id(),
             client,
             conn: OnceLock::new(),
             writer: OnceLock::new(),
@@ -184,8 +188,12 @@ impl RedisState {
         self.writer.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let (conn, bus) = (self.connection(), self.key(format_args!("bus")));
-            let prefix = self.prefix.clone();
-            tokio::spawn(write_loop(rx, conn, prefix, bus));
+            let keys = Keys {
+                prefix: self.prefix.clone(),
+                bus,
+                instance: self.instance.clone(),
+            };
+            tokio::spawn(write_loop(rx, conn, keys));
             tx
         })
     }
@@ -199,18 +207,24 @@ fn ms(d: Duration) -> u64 {
 /// waiting. While Redis is away they are dropped (logged): the events of
 /// a live connection were delivered already, and a resumption then finds
 /// fewer of them.
+/// What the writer names.
+struct Keys {
+    prefix: String,
+    bus: String,
+    instance: String,
+}
+
 async fn write_loop(
     mut rx: mpsc::UnboundedReceiver<Write>,
     conn: Result<ConnectionManager, StateError>,
-    prefix: String,
-    bus: String,
+    keys: Keys,
 ) {
     let Ok(mut conn) = conn else { return };
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         let mut pipe = redis::pipe();
         for w in batch.drain(..) {
-            add_write(&mut pipe, w, &prefix, &bus);
+            add_write(&mut pipe, w, &keys);
         }
         let sent = tokio::time::timeout(CALL_TIMEOUT, pipe.query_async::<()>(&mut conn)).await;
         match sent {
@@ -221,17 +235,21 @@ async fn write_loop(
     }
 }
 
-fn add_write(pipe: &mut redis::Pipeline, w: Write, prefix: &str, bus: &str) {
+fn add_write(pipe: &mut redis::Pipeline, w: Write, keys: &Keys) {
     let msg = match w {
         Write::Publish(msg) => msg,
         Write::Append(e) => {
-            let key = format!("{prefix}ev:{}:{}", e.session, e.stream);
+            let key = format!("{}ev:{}:{}", keys.prefix, e.session, e.stream);
             let mut xadd = redis::cmd("XADD");
             xadd.arg(&key)
                 .arg("MAXLEN")
                 .arg("~")
                 .arg(MAX_EVENTS)
                 .arg("*");
+            xadd.arg("o").arg(&keys.instance);
+            if let Some(r) = &e.request {
+                xadd.arg("r").arg(r);
+            }
             let msg = match &e.event {
                 Some(ev) => {
                     xadd.arg("q").arg(ev.seq).arg("d").arg(&ev.data);
@@ -259,7 +277,7 @@ fn add_write(pipe: &mut redis::Pipeline, w: Write, prefix: &str, bus: &str) {
         }
     };
     if let Ok(text) = serde_json::to_string(&msg) {
-        pipe.cmd("PUBLISH").arg(bus).arg(text).ignore();
+        pipe.cmd("PUBLISH").arg(&keys.bus).arg(text).ignore();
     }
 }
 
@@ -277,6 +295,8 @@ fn logged(entries: Vec<(String, Vec<String>)>) -> Option<LoggedStream> {
                 ("d", Some(v)) => data = v.clone(),
                 ("s", _) => out.standalone = true,
                 ("f", _) => out.finished = true,
+                ("o", Some(v)) => out.owner = Some(v.clone()),
+                ("r", Some(v)) => out.request = serde_json::from_str(v).ok(),
                 _ => {}
             }
         }
@@ -431,11 +451,29 @@ impl StateStore for RedisState {
         })
     }
 
+    fn alive<'a>(&'a self, instance: &'a str) -> StateFuture<'a, bool> {
+        Box::pin(async move {
+            let key = self.key(format_args!("inst:{instance}"));
+            let n: i64 = self
+                .timed(
+                    redis::cmd("EXISTS")
+                        .arg(&key)
+                        .query_async(&mut self.connection()?),
+                )
+                .await?;
+            Ok(n == 1)
+        })
+    }
+
     fn publish(&self, msg: BusMessage) {
         let _ = self.writer().send(Write::Publish(msg));
     }
 
     fn listen(&self, handler: BusHandler) {
+        if let Ok(conn) = self.connection() {
+            let key = self.key(format_args!("inst:{}", self.instance));
+            tokio::spawn(heartbeat(conn, key));
+        }
         let (client, channel) = (self.client.clone(), self.key(format_args!("bus")));
         tokio::spawn(async move {
             loop {
@@ -445,6 +483,16 @@ impl StateStore for RedisState {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         });
+    }
+}
+
+/// Say every second that this instance runs (for 3 s).
+async fn heartbeat(mut conn: ConnectionManager, key: String) {
+    loop {
+        let mut set = redis::cmd("SET");
+        set.arg(&key).arg(1).arg("PX").arg(3000);
+        let _ = tokio::time::timeout(CALL_TIMEOUT, set.query_async::<()>(&mut conn)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
@@ -478,12 +526,16 @@ mod tests {
     fn logs_read_back_with_their_marks() {
         let entry = |f: &[&str]| ("1-0".to_owned(), f.iter().map(|s| s.to_string()).collect());
         let s = logged(vec![
-            entry(&["q", "0", "d", "", "s", "1"]),
+            entry(&["o", "i1", "r", "7", "q", "0", "d", "", "s", "1"]),
             entry(&["q", "1", "d", "{}"]),
             entry(&["f", "1"]),
         ])
         .unwrap();
         assert!(s.standalone && s.finished);
+        assert_eq!(
+            (s.owner.as_deref(), s.request),
+            (Some("i1"), Some(7.into()))
+        );
         assert_eq!(s.events.len(), 2);
         assert_eq!(
             s.events[1],

@@ -687,6 +687,7 @@ async fn request(
 ) -> HttpResponse {
     let (out, mut rx) = Outbound::channel();
     let (server, s) = (st.server.clone(), session.clone());
+    let request_id = req.id.clone();
     // Polled here, in the connection's task; moved to a task of its own only
     // when the answer becomes an SSE stream. (The handler runs on its own
     // task either way, see `server::run_guarded`.)
@@ -707,7 +708,7 @@ async fn request(
                     None => StatusCode::ACCEPTED.into_response(), // cancelled: no response
                 },
                 Ok(o) => {
-                    let (id, body) = open_stream(&st, &session);
+                    let (id, body) = open_stream(&st, &session, &request_id);
                     let streams = streams_of(&session);
                     forward(&streams, id, o);
                     while let Ok(o) = rx.try_recv() {
@@ -726,7 +727,7 @@ async fn request(
             None => StatusCode::ACCEPTED.into_response(),
         };
     };
-    let (id, body) = open_stream(&st, &session);
+    let (id, body) = open_stream(&st, &session, &request_id);
     let streams = streams_of(&session);
     forward(&streams, id, first);
     // The handler runs on even if the client drops the connection: the events
@@ -753,8 +754,12 @@ async fn request(
     sse(&st, &session, body)
 }
 
-fn open_stream(st: &AppState, session: &Session) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
-    streams_of(session).open(priming(st, session))
+fn open_stream(
+    st: &AppState,
+    session: &Session,
+    request: &RequestId,
+) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
+    streams_of(session).open(priming(st, session), Some(request))
 }
 
 fn forward(streams: &Streams, id: u64, o: Outgoing) {

@@ -14,13 +14,14 @@
 
 use super::streams::{Mirror, Streams, encode, parse_event_id, replayable};
 use super::{AppState, end_session, streams_of};
-use crate::jsonrpc::{Message, RequestId, Response};
+use crate::jsonrpc::{ErrorObject, Message, RequestId, Response};
 use crate::session::Session;
 use crate::state::{BusMessage, StateError, StateStore};
 use axum::body::Bytes;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// What a stream resumed here gets from the instance producing it.
@@ -230,41 +231,92 @@ pub(super) async fn resume(
         let _ = tx.send(f);
     }
     if !log.finished {
-        let follow = follow(shared.clone(), key, tail_tx, tail_rx, tx, next.max(seq + 1));
-        tokio::spawn(follow);
+        let following = Following {
+            shared: shared.clone(),
+            key,
+            tail_tx,
+            owner: log.owner,
+            request: log.request,
+        };
+        tokio::spawn(following.run(tail_rx, tx, next.max(seq + 1)));
     }
     Ok(Resumed::Attached(rx))
 }
 
-/// Forward a resumed stream's new events (from `next` on) until it
-/// finishes or the client goes away.
-async fn follow(
+/// How often a follower asks whether the stream's instance still runs.
+const OWNER_CHECK: Duration = Duration::from_secs(2);
+
+/// A stream resumed here while another instance runs its request.
+struct Following {
     shared: Arc<Shared>,
     key: TailKey,
     tail_tx: mpsc::UnboundedSender<Tail>,
-    mut tail: mpsc::UnboundedReceiver<Tail>,
-    out: mpsc::UnboundedSender<Bytes>,
-    mut next: u64,
-) {
-    loop {
-        let item = tokio::select! {
-            item = tail.recv() => item,
-            _ = out.closed() => None,
-        };
-        match item {
-            Some(Tail::Event(seq, data)) if seq >= next => {
-                next = seq + 1;
-                let frame = encode(&format!("{}_{seq}", key.1), None, &data);
-                if data.is_empty() || out.send(frame).is_ok() {
+    /// The instance running the request.
+    owner: Option<String>,
+    /// The request's id, to answer it with an error if that instance dies.
+    request: Option<Value>,
+}
+
+impl Following {
+    /// Forward the stream's new events (from `next` on) until it finishes,
+    /// the client goes away, or its instance dies (then the request gets
+    /// an error, so that the client can send it again).
+    async fn run(
+        self,
+        mut tail: mpsc::UnboundedReceiver<Tail>,
+        out: mpsc::UnboundedSender<Bytes>,
+        mut next: u64,
+    ) {
+        let mut check = tokio::time::interval(OWNER_CHECK);
+        loop {
+            let item = tokio::select! {
+                item = tail.recv() => item,
+                _ = out.closed() => None,
+                _ = check.tick() => {
+                    if self.owner_died().await {
+                        let _ = out.send(self.owner_gone(next));
+                        break;
+                    }
                     continue;
                 }
-                break;
+            };
+            match item {
+                Some(Tail::Event(seq, data)) if seq >= next => {
+                    next = seq + 1;
+                    let frame = encode(&format!("{}_{seq}", self.key.1), None, &data);
+                    if data.is_empty() || out.send(frame).is_ok() {
+                        continue;
+                    }
+                    break;
+                }
+                Some(Tail::Event(..)) => {}
+                Some(Tail::Finished) | None => break,
             }
-            Some(Tail::Event(..)) => {}
-            Some(Tail::Finished) | None => break,
+        }
+        self.shared.untail(&self.key, &self.tail_tx);
+    }
+
+    /// Whether the store says the owner stopped (not when it cannot say).
+    async fn owner_died(&self) -> bool {
+        match &self.owner {
+            Some(owner) => matches!(self.shared.store.alive(owner).await, Ok(false)),
+            None => false,
         }
     }
-    shared.untail(&key, &tail_tx);
+
+    /// The error answering the request whose instance died.
+    fn owner_gone(&self, seq: u64) -> Bytes {
+        let id = self
+            .request
+            .clone()
+            .and_then(|r| serde_json::from_value::<RequestId>(r).ok());
+        let e = ErrorObject::new(
+            crate::jsonrpc::INTERNAL_ERROR,
+            "the instance running this request stopped before answering; send it again",
+        );
+        let data = Message::Response(Response::err(id, e)).to_json();
+        encode(&format!("{}_{seq}", self.key.1), None, &data)
+    }
 }
 
 /// What the bus brings, handled on this instance.

@@ -10,6 +10,7 @@
 //! that event ids are unique across the instances of a deployment and a
 //! client can resume on any of them (`shared.rs`).
 
+use crate::jsonrpc::RequestId;
 use crate::state::{AppendEvent, LoggedEvent, StateStore};
 use axum::body::Bytes;
 use std::collections::{HashMap, VecDeque};
@@ -36,6 +37,10 @@ struct Stream {
     next_seq: u64,
     live: Option<Live>,
     finished: bool,
+    /// The JSON-RPC id of the request whose answer the stream carries, as
+    /// JSON (logged with its first event, so that another instance can
+    /// answer it when this one dies).
+    request: Option<String>,
 }
 
 impl Stream {
@@ -90,6 +95,7 @@ impl Mirror {
             event,
             standalone,
             finished,
+            request: None,
             ttl: self.ttl,
         });
     }
@@ -161,7 +167,15 @@ impl Streams {
                 seq: stream.next_seq,
                 data: data.clone(),
             };
-            m.append(id, Some(event), id == self.standalone, false);
+            m.store.append(AppendEvent {
+                session: m.session.clone(),
+                stream: id,
+                event: Some(event),
+                standalone: id == self.standalone,
+                finished: false,
+                request: stream.request.take(),
+                ttl: m.ttl,
+            });
         }
         stream.record(id, data, retry);
     }
@@ -169,13 +183,18 @@ impl Streams {
     /// A new request stream with a live connection. With `prime`, an empty
     /// event carrying an id and a retry hint goes first, so the client can
     /// reconnect even before any real event.
-    pub(super) fn open(&self, prime: Option<Duration>) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
+    pub(super) fn open(
+        &self,
+        prime: Option<Duration>,
+        request: Option<&RequestId>,
+    ) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
         let mut inner = self.lock();
         inner.next_id += 1;
         let id = inner.next_id;
         let (tx, rx) = mpsc::unbounded_channel();
         let mut stream = Stream {
             live: Some(tx),
+            request: request.and_then(|r| serde_json::to_string(r).ok()),
             ..Default::default()
         };
         if let Some(retry) = prime {
@@ -325,7 +344,7 @@ mod tests {
     #[test]
     fn primes_then_resumes_after_a_deliberate_disconnect() {
         let streams = Streams::default();
-        let (id, mut rx) = streams.open(Some(Duration::from_millis(500)));
+        let (id, mut rx) = streams.open(Some(Duration::from_millis(500)), None);
         assert_eq!(
             drain(&mut rx),
             format!("id: {id}_0\nretry: 500\ndata: \n\n")
@@ -348,7 +367,7 @@ mod tests {
     #[test]
     fn unknown_event_ids_are_refused() {
         let streams = Streams::default();
-        let (id, _rx) = streams.open(None);
+        let (id, _rx) = streams.open(None, None);
         for bad in ["nope", "99_0", &format!("{id}_5"), "1-0"] {
             assert!(matches!(streams.resume(bad), Resume::UnknownEvent), "{bad}");
         }
@@ -358,7 +377,7 @@ mod tests {
     fn live_means_a_connected_receiver() {
         let streams = Streams::default();
         assert!(!streams.any_live());
-        let (id, rx) = streams.open(None);
+        let (id, rx) = streams.open(None, None);
         assert!(streams.any_live());
         streams.push(id, "{}".into());
         drop(rx);
@@ -385,7 +404,7 @@ mod tests {
     #[test]
     fn resuming_past_dropped_events_is_refused() {
         let streams = Streams::default();
-        let (id, _rx) = streams.open(None);
+        let (id, _rx) = streams.open(None, None);
         for _ in 0..MAX_EVENTS_PER_STREAM + 10 {
             streams.push(id, "{}".into());
         }
@@ -401,7 +420,7 @@ mod tests {
     fn finished_streams_are_evicted() {
         let streams = Streams::default();
         let ids: Vec<u64> = (0..MAX_FINISHED_STREAMS + 5)
-            .map(|_| streams.open(None).0)
+            .map(|_| streams.open(None, None).0)
             .collect();
         for id in &ids {
             streams.push(*id, "{}".into());
