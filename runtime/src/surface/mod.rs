@@ -506,6 +506,15 @@ async fn meta(
 fn tools_changed(ctx: &RequestContext, server: &Server) {
     let msg = Message::notification("notifications/tools/list_changed", json!({}));
     ctx.out.send(msg.clone());
+    if let Some(store) = server.state_store() {
+        // Every instance tells its sessions (the caller's GET stream too:
+        // a second list_changed costs a client one more tools/list).
+        store.publish(crate::state::BusMessage::Notify {
+            sessions: None,
+            data: msg.to_value(),
+        });
+        return;
+    }
     for s in server.sessions().all() {
         if s.id() != ctx.session_id() {
             s.notify(msg.clone());
