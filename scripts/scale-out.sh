@@ -30,7 +30,10 @@ steps=("$@")
 command -v redis-server >/dev/null || die "redis-server is missing: run scripts/setup.sh"
 command -v haproxy >/dev/null || die "haproxy is missing: run scripts/setup.sh"
 
-if [[ -z "${SERVER_BIN:-}" || ! -x "$SERVER_BIN" ]]; then
+# A binary without the runtime's `redis` feature refuses --state-store redis://
+# (with it, nothing connects before a request: stdio ends at once).
+has_redis() { "$1" --transport stdio --state-store redis://127.0.0.1:1 </dev/null >/dev/null 2>&1; }
+if [[ -z "${SERVER_BIN:-}" || ! -x "$SERVER_BIN" ]] || ! has_redis "$SERVER_BIN"; then
     (cd "$ROOT" && timeout 1800 cargo build --quiet -p conformance-server --features redis >&2) ||
         die "cargo build -p conformance-server --features redis failed"
     SERVER_BIN="$(target_dir)/debug/conformance-server"
