@@ -164,7 +164,7 @@ pub type BusHandler = std::sync::Arc<dyn Fn(BusMessage) + Send + Sync>;
 
 /// The one interface through which instances share state. Every operation
 /// must end within a bounded time, with a [`StateError`] when its backend
-/// is away. Implemented by [`RedisState`] (feature `redis`); a user may
+/// is away. Implemented by `RedisState` (feature `redis`); a user may
 /// bring another.
 pub trait StateStore: Send + Sync + 'static {
     /// The store, without credentials, for logs and errors.
