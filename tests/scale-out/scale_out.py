@@ -339,6 +339,9 @@ async def load(url: str, sessions: int, calls: int, label: str, redis: tuple[str
                 errors += 1
                 print(f"  error: {e}", file=sys.stderr)
 
+    # Earlier steps may have left sessions open (clients that never DELETE):
+    # what this run leaves is the difference.
+    before = redis_sessions(*redis) if redis else (0, 0)
     began = time.perf_counter()
     async with httpx.AsyncClient(timeout=TIMEOUT, limits=limits) as http:
         await asyncio.gather(*(one(http) for _ in range(sessions)))
@@ -347,18 +350,24 @@ async def load(url: str, sessions: int, calls: int, label: str, redis: tuple[str
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0
     leaked = "n/a"
     if redis:
-        port, prefix = redis
-        out = subprocess.run(["redis-cli", "-p", port, "--scan", "--pattern", f"mcpgen:{prefix}:s:*"],
-                             capture_output=True, text=True, check=True).stdout.split()
-        zcard = subprocess.run(["redis-cli", "-p", port, "ZCARD", f"mcpgen:{prefix}:sessions"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        leaked = f"{len(out)} records, {zcard} counted"
+        after = redis_sessions(*redis)
+        leaked = f"{after[0] - before[0]} records, {after[1] - before[1]} counted"
     print(f"load [{label}]: {sessions} sessions x {calls} calls = {len(latencies)} calls in {took:.1f}s: "
           f"{len(latencies) / took:.0f} calls/s, p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, "
           f"errors {errors}, leaked sessions: {leaked}")
     check(errors == 0, f"{errors} errors")
     if redis:
         check(leaked.startswith("0 records, 0 counted"), f"leaked sessions: {leaked}")
+
+
+def redis_sessions(port: str, prefix: str) -> tuple[int, int]:
+    """Session records in Redis, and sessions the limit counts."""
+    records = subprocess.run(["redis-cli", "-p", port, "--scan", "--pattern", f"mcpgen:{prefix}:s:*"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    records = [r for r in records if not r.endswith(":subs")]
+    counted = subprocess.run(["redis-cli", "-p", port, "ZCARD", f"mcpgen:{prefix}:sessions"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    return len(records), int(counted or 0)
 
 
 def main() -> None:
