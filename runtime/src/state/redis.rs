@@ -78,6 +78,20 @@ end
 return gone
 "#;
 
+/// KEYS: subs:{uri}; ARGV: prefix. The subscribers whose session still
+/// exists; those that expired are dropped from the set.
+const SUBSCRIBERS: &str = r#"
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. 's:' .. id) == 1 then
+    table.insert(out, id)
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return out
+"#;
+
 /// ARGV: prefix, id. Returns 1 when the record existed.
 const END: &str = r#"
 local p = ARGV[1]
@@ -109,6 +123,7 @@ struct Scripts {
     admit: redis::Script,
     load: redis::Script,
     keep_alive: redis::Script,
+    subscribers: redis::Script,
     end: redis::Script,
 }
 
@@ -143,6 +158,7 @@ impl RedisState {
                 admit: redis::Script::new(ADMIT),
                 load: redis::Script::new(LOAD),
                 keep_alive: redis::Script::new(KEEP_ALIVE),
+                subscribers: redis::Script::new(SUBSCRIBERS),
                 end: redis::Script::new(END),
             },
         })
@@ -383,13 +399,12 @@ impl StateStore for RedisState {
 
     fn subscribers<'a>(&'a self, uri: &'a str) -> StateFuture<'a, Vec<String>> {
         Box::pin(async move {
-            let key = self.key(format_args!("subs:{uri}"));
-            self.timed(
-                redis::cmd("SMEMBERS")
-                    .arg(&key)
-                    .query_async(&mut self.connection()?),
-            )
-            .await
+            let mut call = self
+                .scripts
+                .subscribers
+                .key(self.key(format_args!("subs:{uri}")));
+            call.arg(&self.prefix);
+            self.timed(call.invoke_async(&mut self.connection()?)).await
         })
     }
 
