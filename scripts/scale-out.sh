@@ -7,7 +7,8 @@
 #   1. cross        one session across instances by hand: record, elicitation
 #                   answered elsewhere, cancellation elsewhere, SSE resumed
 #                   elsewhere, DELETE seen everywhere (tests/scale-out/scale_out.py)
-#   2. conformance  the official suite 0.1.16, --suite all, 0 failed / 0 warnings
+#   2. conformance  the official suite: 0.1.16 --suite all, and 0.2 with both
+#                   requirement sets (scripts/conformance.sh), 0 failed / 0 warnings
 #   3. python       the Python SDK client tests (tests/interop/python), HTTP only
 #   4. load         SCALE_SESSIONS x SCALE_CALLS tools/call (default 100 x 20;
 #                   by hand: SCALE_SESSIONS=1000 SCALE_CALLS=100): memory store
@@ -73,11 +74,15 @@ stop_redis() {
     wait "$redis_pid" 2>/dev/null || true
 }
 
+# Every instance seals MCP 2026-07-28 requestStates with the same key, so a
+# multi round-trip request can continue on any of them.
+state_key="$(head -c 32 /dev/urandom | base64)"
+
 # start_instance N PORT [STORE]: instance N on PORT (its pid in inst_pid[N]).
 declare -A inst_pid inst_port
 start_instance() {
     local n="$1" port="$2" store="${3:-redis://127.0.0.1:$redis_port}"
-    MCP_LOG="${MCP_LOG:-info}" "$bin" --transport http --bind "127.0.0.1:$port" --state-store "$store" \
+    MCP_LOG="${MCP_LOG:-info}" MCP_STATE_KEY="$state_key" "$bin" --transport http --bind "127.0.0.1:$port" --state-store "$store" \
         </dev/null >>"$dir/instance-$n.log" 2>&1 &
     inst_pid[$n]=$!
     inst_port[$n]=$port
@@ -144,12 +149,12 @@ for step in "${steps[@]}"; do
         scale_py cross "$lb" "$(url_of 1)" "$(url_of 2)"
         ;;
     conformance)
-        log "scale-out: conformance 0.1.16 through HAProxy"
-        CONFORMANCE_URL="$lb" "$ROOT/scripts/conformance.sh" --suite all >"$dir/conformance.log" 2>&1 || {
+        log "scale-out: conformance 0.1.16 and 0.2 (both revisions) through HAProxy"
+        CONFORMANCE_URL="$lb" "$ROOT/scripts/conformance.sh" >"$dir/conformance.log" 2>&1 || {
             tail -n 60 "$dir/conformance.log" >&2
             die "conformance through the load balancer failed (log: $dir/conformance.log)"
         }
-        grep -E '^conformance 0.1.16:' "$dir/conformance.log"
+        grep -E '^conformance (0.1.16|0.2)' "$dir/conformance.log"
         ;;
     python)
         # test_cancellation counts cancellations in test://stats, a counter of

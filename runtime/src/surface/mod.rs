@@ -499,7 +499,8 @@ async fn meta(
     }
 }
 
-/// `notifications/tools/list_changed` to every session: the caller's on
+/// `notifications/tools/list_changed` to MCP 2026-07-28 listeners and to
+/// every session: the caller's on
 /// this request's own stream (over HTTP, the POST's SSE stream, which a
 /// client reads whether or not it keeps a GET stream open), the others on
 /// theirs.
@@ -515,8 +516,11 @@ fn tools_changed(ctx: &RequestContext, server: &Server) {
         });
         return;
     }
+    server.notify_listeners(crate::modern::listen::Change::ListChanged(
+        crate::modern::listen::ListKind::Tools,
+    ));
     for s in server.sessions().all() {
-        if s.id() != ctx.session_id() {
+        if s.id() != ctx.session_id() && s.has_client() {
             s.notify(msg.clone());
         }
     }
