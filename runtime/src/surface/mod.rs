@@ -524,15 +524,28 @@ async fn meta(
     }
 }
 
-/// `notifications/tools/list_changed` to every session: the caller's on
+/// `notifications/tools/list_changed` to MCP 2026-07-28 listeners and to
+/// every session: the caller's on
 /// this request's own stream (over HTTP, the POST's SSE stream, which a
 /// client reads whether or not it keeps a GET stream open), the others on
 /// theirs.
 fn tools_changed(ctx: &RequestContext, server: &Server) {
     let msg = Message::notification("notifications/tools/list_changed", json!({}));
     ctx.out.send(msg.clone());
+    if let Some(store) = server.state_store() {
+        // Every instance tells its sessions (the caller's GET stream too:
+        // a second list_changed costs a client one more tools/list).
+        store.publish(crate::state::BusMessage::Notify {
+            sessions: None,
+            data: msg.to_value(),
+        });
+        return;
+    }
+    server.notify_listeners(crate::modern::listen::Change::ListChanged(
+        crate::modern::listen::ListKind::Tools,
+    ));
     for s in server.sessions().all() {
-        if s.id() != ctx.session_id() {
+        if s.id() != ctx.session_id() && s.has_client() {
             s.notify(msg.clone());
         }
     }
