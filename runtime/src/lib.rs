@@ -30,6 +30,9 @@ pub mod telemetry;
 // by the transports and the runtime's own tests, not a stable interface yet.
 #[doc(hidden)]
 pub mod session;
+// What the instances of one deployment share (sessions, SSE event logs,
+// the bus between them): docs/deployment.md.
+pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tools;
