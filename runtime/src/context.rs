@@ -4,11 +4,12 @@
 use crate::error::McpError;
 use crate::jsonrpc::{Message, Request, RequestId};
 use crate::model::LogLevel;
+use crate::modern::mrtr::Round;
 use crate::server::Server;
 use crate::session::{Outbound, Outgoing, Session};
 use http::HeaderMap;
 use serde_json::{Value, json};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -35,6 +36,9 @@ pub struct RequestContext {
     /// request whatever the handler returns (a client capability it needed
     /// and the request did not declare: -32021).
     pub(crate) refusal: Option<Arc<OnceLock<McpError>>>,
+    /// Stateless requests whose method may ask for input (MRTR, SEP-2322):
+    /// the answers the client sent, and the asks of this run.
+    pub(crate) mrtr: Option<Arc<Mutex<Round>>>,
 }
 
 impl RequestContext {
@@ -138,26 +142,73 @@ impl RequestContext {
     }
 
     /// `sampling/createMessage`: ask the client's model for a completion.
+    ///
+    /// On a 2025-11-25 session this is a request to the client. On a
+    /// stateless 2026-07-28 request it is a multi round-trip input: the
+    /// first run fails here and the request ends with an
+    /// `InputRequiredResult`; the client sends it again with the answer, the
+    /// handler runs again from the start, and this call returns the answer
+    /// (docs/protocol-2026.md says how to write such a handler).
     pub async fn create_message(&self, params: Value) -> Result<Value, McpError> {
-        self.require_capability("sampling")?;
-        self.request("sampling/createMessage", params).await
+        self.ask(None, "sampling", "sampling/createMessage", params)
+            .await
     }
-    /// `elicitation/create`: ask the user for input.
+    /// `elicitation/create`: ask the user for input (see
+    /// [`RequestContext::create_message`] for stateless requests).
     pub async fn elicit(&self, params: Value) -> Result<Value, McpError> {
-        self.require_capability("elicitation")?;
-        self.request("elicitation/create", params).await
+        self.ask(None, "elicitation", "elicitation/create", params)
+            .await
     }
-    /// `roots/list`: the client's filesystem roots.
+    /// `roots/list`: the client's filesystem roots (see
+    /// [`RequestContext::create_message`] for stateless requests).
     pub async fn list_roots(&self) -> Result<Value, McpError> {
-        self.require_capability("roots")?;
-        self.request("roots/list", json!({})).await
+        self.ask(None, "roots", "roots/list", json!({})).await
+    }
+    /// [`RequestContext::create_message`] with the key that names this
+    /// input in a stateless request's `inputRequests` (unnamed inputs are
+    /// `input-1`, `input-2`… in the order they are asked). The key does
+    /// nothing on a session.
+    pub async fn create_message_as(&self, key: &str, params: Value) -> Result<Value, McpError> {
+        self.ask(Some(key), "sampling", "sampling/createMessage", params)
+            .await
+    }
+    /// [`RequestContext::elicit`] under a key of the handler's choosing
+    /// (see [`RequestContext::create_message_as`]).
+    pub async fn elicit_as(&self, key: &str, params: Value) -> Result<Value, McpError> {
+        self.ask(Some(key), "elicitation", "elicitation/create", params)
+            .await
+    }
+    /// [`RequestContext::list_roots`] under a key of the handler's choosing
+    /// (see [`RequestContext::create_message_as`]).
+    pub async fn list_roots_as(&self, key: &str) -> Result<Value, McpError> {
+        self.ask(Some(key), "roots", "roots/list", json!({})).await
+    }
+
+    /// Input from the client: a request on a session, an MRTR input on a
+    /// stateless request.
+    async fn ask(
+        &self,
+        key: Option<&str>,
+        capability: &str,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, McpError> {
+        self.require_capability(capability)?;
+        if let Some(round) = &self.mrtr {
+            let mut round = round.lock().unwrap_or_else(|p| p.into_inner());
+            return round.ask(key, method, params);
+        }
+        self.request(method, params).await
     }
 
     fn require_capability(&self, name: &str) -> Result<(), McpError> {
+        let declared = self.client_capabilities().get(name).is_some();
         if self.stateless {
-            // MCP 2026-07-28: -32021 when the request did not declare it;
-            // when it did, the answer needs MRTR (SEP-2322), not built yet.
-            if self.client_capabilities().get(name).is_none() {
+            if declared && self.mrtr.is_some() {
+                return Ok(());
+            }
+            if !declared {
+                // MCP 2026-07-28: -32021, whatever the handler makes of it.
                 let e = crate::modern::missing_capability(name);
                 if let Some(refusal) = &self.refusal {
                     let _ = refusal.set(e.clone());
@@ -167,11 +218,11 @@ impl RequestContext {
             return Err(McpError::new(
                 crate::jsonrpc::INVALID_REQUEST,
                 format!(
-                    "asking the client for `{name}` input is not supported yet on a stateless MCP 2026-07-28 request (multi round-trip requests are not built); use a 2025-11-25 session"
+                    "only tools/call, prompts/get and resources/read may ask the client for `{name}` input on a stateless MCP 2026-07-28 request"
                 ),
             ));
         }
-        if self.client_capabilities().get(name).is_some() {
+        if declared {
             Ok(())
         } else {
             Err(McpError::new(

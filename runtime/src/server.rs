@@ -6,7 +6,9 @@ use crate::context::RequestContext;
 use crate::error::McpError;
 use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Response};
 use crate::model::LogLevel;
+use crate::modern::{listen, mrtr};
 use crate::session::{Admission, ClientInfo, Outbound, Session, SessionStore, new_session_id};
+use crate::state::{BusMessage, StateStore};
 use crate::{lifecycle, modern, prompts, resources, tools};
 use futures::FutureExt;
 use http::HeaderMap;
@@ -34,11 +36,18 @@ struct Inner {
     sessions: Arc<dyn SessionStore>,
     /// What plug-ins keep (`extension.rs`), found by type.
     extensions: Vec<Arc<dyn Any + Send + Sync>>,
-    /// Whether MCP 2026-07-28 requests are served (`modern.rs`); off by
-    /// default until the modern path can ask the client for input.
+    /// Whether MCP 2026-07-28 requests are served (`modern/`); on by
+    /// default.
     protocol_2026: std::sync::atomic::AtomicBool,
     /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
     cache: modern::CacheHints,
+    /// The store the instances of a deployment share, if any
+    /// (`state.rs`): change notifications then go through its bus.
+    state: std::sync::OnceLock<Arc<dyn StateStore>>,
+    /// Seals MRTR `requestState`s; random unless set before first use.
+    state_key: std::sync::OnceLock<modern::StateKey>,
+    /// Open `subscriptions/listen` requests (MCP 2026-07-28).
+    listeners: listen::Listeners,
 }
 
 impl Server {
@@ -84,18 +93,19 @@ impl Server {
             completions,
             sessions,
             extensions,
-            protocol_2026: std::sync::atomic::AtomicBool::new(false),
+            protocol_2026: std::sync::atomic::AtomicBool::new(true),
             cache,
+            state: std::sync::OnceLock::new(),
+            state_key: std::sync::OnceLock::new(),
+            listeners: listen::Listeners::new(),
         }))
     }
 
     /// Serve MCP 2026-07-28 (stateless requests with the modern `_meta`)
-    /// beside 2025-11-25, or not (the default, and then a modern request
-    /// gets the session era's answer, so dual-era clients fall back to
-    /// `initialize`). Off by default because the modern path cannot yet ask
-    /// the client for input (elicitation, sampling, roots) nor deliver change
-    /// notifications, which a dual-era client choosing it would lose; see
-    /// docs/protocol-2026.md. Binaries: `--protocol-2026`.
+    /// beside 2025-11-25 (the default), or not: then a modern request gets
+    /// the session era's answer, so dual-era clients fall back to
+    /// `initialize`. See docs/protocol-2026.md. Binaries:
+    /// `--protocol-2026=false`.
     pub fn set_protocol_2026(&self, on: bool) {
         self.0
             .protocol_2026
@@ -322,6 +332,7 @@ impl Server {
             extensions,
             stateless: false,
             refusal: None,
+            mrtr: None,
         };
         let outcome = run_guarded(self.clone(), ctx, req, cancel).await;
         outcome.map(|r| respond(id.clone(), r))
@@ -369,21 +380,20 @@ impl Server {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
             return Some(Ok(modern::finish(&method, body, &inner.info, inner.cache)));
         }
-        // Not in the store: no notification reaches it and it ends with
-        // the request.
-        let session = Arc::new(Session::new(String::new()));
-        session.set_client(ClientInfo {
-            protocol_version: meta.protocol_version,
-            capabilities: meta.capabilities,
-            info: meta.client_info,
-        });
-        if let Some(level) = meta.log_level {
-            session.set_log_level(level);
+        if method == "subscriptions/listen" {
+            let ended = self
+                .listen(&req.id, req.params.as_ref(), &out, &cancel)
+                .await?;
+            return Some(ended.map(|r| modern::finish(&method, r, &inner.info, inner.cache)));
         }
+        let round = match self.open_round(&method, req.params.as_ref()) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
         let refusal = Arc::new(std::sync::OnceLock::new());
         let ctx = RequestContext {
             server: self.clone(),
-            session,
+            session: stateless_session(meta),
             request_id: req.id.clone(),
             meta: req.params.as_ref().and_then(|p| p.get("_meta")).cloned(),
             out,
@@ -392,6 +402,7 @@ impl Server {
             extensions: http::Extensions::new(),
             stateless: true,
             refusal: Some(refusal.clone()),
+            mrtr: round.as_ref().map(|(_, r)| r.clone()),
         };
         let outcome = run_guarded(self.clone(), ctx, req, cancel).await?;
         if let Some(e) = refusal.get() {
@@ -399,7 +410,139 @@ impl Server {
             // answer, even if it turned the failure into a tool result.
             return Some(Err(e.clone()));
         }
+        let outcome = match round {
+            Some((binding, round)) => self.end_round(binding, round).unwrap_or(outcome),
+            None => outcome,
+        };
         Some(outcome.map(|p| modern::finish(&method, p.into_value(), &inner.info, inner.cache)))
+    }
+
+    /// Serve `subscriptions/listen`: acknowledge, then deliver every change
+    /// the filter accepts, tagged with the request's id, until the client
+    /// goes away (None: no response) or the source closes (the result).
+    async fn listen(
+        &self,
+        id: &RequestId,
+        params: Option<&Value>,
+        out: &Outbound,
+        cancel: &CancellationToken,
+    ) -> Option<Result<Value, McpError>> {
+        let inner = &self.0;
+        let filter = {
+            let exists = |uri: &str| inner.resources.exists(uri);
+            let offer = listen::Offer {
+                tools: !inner.tools.is_empty(),
+                resources: !inner.resources.is_empty(),
+                prompts: !inner.prompts.is_empty(),
+                resource_exists: &exists,
+            };
+            listen::filter(params, &offer)
+        };
+        let filter = match filter {
+            Ok(f) => f,
+            Err(e) => return Some(Err(e)),
+        };
+        // Subscribed before the acknowledgment: no change after it is missed.
+        let mut changes = inner.listeners.subscribe();
+        if !out.send(listen::acknowledged(&filter, id)) {
+            return None;
+        }
+        loop {
+            let batch = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return None,
+                c = changes.recv() => match c {
+                    Ok(c) => vec![c],
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::debug!(missed = n, "a listener fell behind: resynchronized");
+                        filter.resync()
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        return Some(Ok(listen::ended(id)));
+                    }
+                },
+            };
+            for c in batch.iter().filter(|c| filter.accepts(c)) {
+                if !out.send(listen::notification(c, id)) {
+                    return None;
+                }
+            }
+        }
+    }
+
+    #[doc(hidden)]
+    /// How many `subscriptions/listen` requests are open.
+    pub fn listener_count(&self) -> usize {
+        self.0.listeners.count()
+    }
+
+    /// The one place changes reach MCP 2026-07-28 listeners
+    /// (`subscriptions/listen`); the session era's notifications are sent
+    /// beside it. A shared fan-out (several instances) plugs in here.
+    pub fn notify_listeners(&self, change: listen::Change) {
+        self.0.listeners.publish(change);
+    }
+
+    /// The answers a stateless request brings for its handler's asks
+    /// (MRTR): its `inputResponses` and those in its `requestState`, which
+    /// must be intact, this request's and unexpired (-32602 otherwise).
+    /// None for methods that cannot ask.
+    #[allow(clippy::type_complexity)]
+    fn open_round(
+        &self,
+        method: &str,
+        params: Option<&Value>,
+    ) -> Result<Option<(mrtr::Binding, Arc<std::sync::Mutex<mrtr::Round>>)>, McpError> {
+        if !mrtr::METHODS.contains(&method) {
+            return Ok(None);
+        }
+        let incoming = mrtr::incoming(params)?;
+        // Authorization will bind states to its principal here.
+        let binding = mrtr::Binding::of(method, params, None);
+        let mut answers = match &incoming.state {
+            Some(state) => mrtr::open_state(self.state_key(), state, &binding, mrtr::now_secs())?,
+            None => serde_json::Map::new(),
+        };
+        answers.extend(incoming.responses);
+        let round = Arc::new(std::sync::Mutex::new(mrtr::Round::new(answers)));
+        Ok(Some((binding, round)))
+    }
+
+    /// What a round of MRTR makes of the handler's outcome: None when its
+    /// own result stands; an `InputRequiredResult` when it asked for input
+    /// it did not get (whatever it returned after the failed ask); -32602
+    /// when an answer had the wrong shape.
+    fn end_round(
+        &self,
+        binding: mrtr::Binding,
+        round: Arc<std::sync::Mutex<mrtr::Round>>,
+    ) -> Option<Result<Payload, McpError>> {
+        let round = match Arc::try_unwrap(round) {
+            Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
+            // A handler that kept a clone of its context: read a copy.
+            Err(shared) => std::mem::take(&mut *shared.lock().unwrap_or_else(|p| p.into_inner())),
+        };
+        match round.ending() {
+            mrtr::Ending::Complete => None,
+            mrtr::Ending::Invalid(e) => Some(Err(e)),
+            mrtr::Ending::InputRequired { asked, used } => {
+                let state = mrtr::seal_state(self.state_key(), &binding, used, mrtr::now_secs());
+                Some(Ok(Payload::Value(mrtr::input_required(asked, state))))
+            }
+        }
+    }
+
+    /// The key that seals MRTR `requestState`s: the one set with
+    /// [`Server::set_state_key`], or a random one for this process.
+    fn state_key(&self) -> &modern::StateKey {
+        self.0.state_key.get_or_init(modern::StateKey::random)
+    }
+
+    /// Seal MRTR `requestState`s with this key (`--state-key`): every
+    /// instance behind one load balancer must share it, or a state issued by
+    /// one is refused by another. False when a key is already in use.
+    pub fn set_state_key(&self, key: modern::StateKey) -> bool {
+        self.0.state_key.set(key).is_ok()
     }
 
     async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Payload, McpError> {
@@ -454,9 +597,39 @@ impl Server {
         value.map(Payload::Value)
     }
 
-    /// Tell every session subscribed to `uri` that it changed.
+    /// Share state with the other instances of a deployment through
+    /// `store` (the HTTP transport's [`HttpConfig`] sets it; see
+    /// docs/deployment.md). Set once; false when another store was set.
+    ///
+    /// [`HttpConfig`]: crate::transport::http::HttpConfig
+    pub fn use_state_store(&self, store: Arc<dyn StateStore>) -> bool {
+        let same = self.0.state.get_or_init(|| store.clone());
+        Arc::ptr_eq(same, &store)
+    }
+
+    /// The shared store, if the server uses one.
+    pub fn state_store(&self) -> Option<&Arc<dyn StateStore>> {
+        self.0.state.get()
+    }
+
+    /// A change notification that reached this instance through the shared
+    /// store's bus (from any instance, this one included), for this
+    /// instance's MCP 2026-07-28 listeners.
+    pub(crate) fn deliver_change(&self, msg: &Message) {
+        if let Some(change) = listen::Change::from_notification(msg) {
+            self.notify_listeners(change);
+        }
+    }
+
+    /// Tell every session subscribed to `uri` that it changed, and the
+    /// listeners that asked for it (with a shared store, on every instance).
     pub fn notify_resource_updated(&self, uri: &str) {
         let msg = Message::notification("notifications/resources/updated", json!({ "uri": uri }));
+        if let Some(store) = self.state_store() {
+            publish_to_subscribers(store.clone(), uri.to_owned(), msg);
+            return;
+        }
+        self.notify_listeners(listen::Change::ResourceUpdated(uri.to_owned()));
         for s in self.0.sessions.all() {
             if s.is_subscribed(uri) {
                 s.notify(msg.clone());
@@ -464,10 +637,23 @@ impl Server {
         }
     }
 
-    /// Broadcast `notifications/{tools,resources,prompts}/list_changed`.
+    /// Broadcast `notifications/{tools,resources,prompts}/list_changed`
+    /// to every session and to the listeners that asked for it.
     pub fn notify_list_changed(&self, list: &str) {
         let msg = Message::notification(&format!("notifications/{list}/list_changed"), json!({}));
-        for s in self.0.sessions.all() {
+        if let Some(store) = self.state_store() {
+            store.publish(BusMessage::Notify {
+                sessions: None,
+                data: msg.to_value(),
+            });
+            return;
+        }
+        if let Some(kind) = listen::ListKind::from_name(list) {
+            self.notify_listeners(listen::Change::ListChanged(kind));
+        }
+        // Not a session that has not initialized: on stdio that is a
+        // modern client's channel, which gets only what it listens for.
+        for s in self.0.sessions.all().into_iter().filter(|s| s.has_client()) {
             s.notify(msg.clone());
         }
     }
@@ -480,6 +666,39 @@ impl Server {
         }
         changed
     }
+}
+
+/// `resources/updated` to the subscribers the shared store knows, on
+/// whichever instance holds their GET streams, and to every instance's
+/// listeners (delivered by the bus, this instance included).
+fn publish_to_subscribers(store: Arc<dyn StateStore>, uri: String, msg: Message) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    rt.spawn(async move {
+        match store.subscribers(&uri).await {
+            Ok(ids) => store.publish(BusMessage::Notify {
+                sessions: Some(ids),
+                data: msg.to_value(),
+            }),
+            Err(e) => tracing::warn!(%uri, "resources/updated not sent: {e}"),
+        }
+    });
+}
+
+/// A throwaway session holding what a stateless request declared; it is not
+/// in the store, so no notification reaches it, and it ends with the request.
+fn stateless_session(meta: modern::RequestMeta) -> Arc<Session> {
+    let session = Arc::new(Session::new(String::new()));
+    session.set_client(ClientInfo {
+        protocol_version: meta.protocol_version,
+        capabilities: meta.capabilities,
+        info: meta.client_info,
+    });
+    if let Some(level) = meta.log_level {
+        session.set_log_level(level);
+    }
+    session
 }
 
 /// Ends a request's bookkeeping in its session however `handle_request` ends.
@@ -518,7 +737,16 @@ async fn run_guarded(
     cancel: CancellationToken,
 ) -> Option<Result<Payload, McpError>> {
     let method = req.method.clone();
+    #[cfg(feature = "telemetry")]
+    let observed = crate::telemetry::request(&ctx, &req);
     let work = AssertUnwindSafe(async move { server.dispatch(ctx, req).await }).catch_unwind();
+    #[cfg(feature = "telemetry")]
+    let work = tracing::Instrument::instrument(
+        work,
+        observed
+            .as_ref()
+            .map_or_else(tracing::Span::none, |o| o.span()),
+    );
     let mut work = RunOn(Some(Box::pin(work)));
     let done = match work.0.as_mut() {
         // Cancellation first: the handler sees the same token and may
@@ -532,13 +760,22 @@ async fn run_guarded(
     };
     let Some(done) = done else {
         work.detach(Some(CANCEL_GRACE));
+        #[cfg(feature = "telemetry")]
+        if let Some(o) = observed {
+            o.finish(None);
+        }
         return None;
     };
     work.0 = None;
-    Some(done.unwrap_or_else(|_| {
+    let outcome = done.unwrap_or_else(|_| {
         tracing::error!(%method, "handler panicked");
         panic_outcome(&method)
-    }))
+    });
+    #[cfg(feature = "telemetry")]
+    if let Some(o) = observed {
+        o.finish(Some(&outcome));
+    }
+    Some(outcome)
 }
 
 type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpError>>> + Send>>;

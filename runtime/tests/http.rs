@@ -5,51 +5,10 @@
 mod common;
 
 use common::*;
-use futures::StreamExt;
 use mcpgen_runtime::transport::http::HttpConfig;
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-/// Reads SSE events from a live response as they arrive.
-struct SseReader {
-    stream: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-    buf: String,
-}
-
-impl SseReader {
-    fn new(r: reqwest::Response) -> Self {
-        SseReader {
-            stream: r.bytes_stream().boxed(),
-            buf: String::new(),
-        }
-    }
-    /// The next event (id, data), or None when the stream ends.
-    async fn next(&mut self) -> Option<(Option<String>, String)> {
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                if let Some(ev) = parse_sse(&block).into_iter().next() {
-                    return Some(ev);
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
-                .await
-                .expect("event in time")?;
-            self.buf
-                .push_str(std::str::from_utf8(&chunk.ok()?).unwrap());
-        }
-    }
-    async fn next_message(&mut self) -> Option<Value> {
-        loop {
-            let (_, data) = self.next().await?;
-            if !data.is_empty() {
-                return Some(serde_json::from_str(&data).unwrap());
-            }
-        }
-    }
-}
 
 fn raw_post(url: &str) -> reqwest::RequestBuilder {
     client()

@@ -118,9 +118,15 @@ async fn discover_describes_the_server_without_a_session() {
         result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
         "test-server"
     );
-    // Change notifications need subscriptions/listen, not built: not announced.
-    assert_eq!(result["capabilities"]["tools"], json!({}));
-    assert_eq!(result["capabilities"]["resources"], json!({}));
+    // Change notifications reach modern clients through subscriptions/listen.
+    assert_eq!(
+        result["capabilities"]["tools"],
+        json!({"listChanged": true})
+    );
+    assert_eq!(
+        result["capabilities"]["resources"],
+        json!({"subscribe": true, "listChanged": true})
+    );
     assert!(t.server.sessions().is_empty(), "no session was made");
 }
 
@@ -347,16 +353,13 @@ async fn a_capability_the_request_did_not_declare_is_32021() {
         json!({"sampling": {}})
     );
 
-    // Declared: the answer needs multi round-trip requests, not built yet,
-    // which the tool reports as its error.
+    // Declared: the request ends with an InputRequiredResult (MRTR).
     let mut params = with_meta(json!({"name": "sample", "arguments": {}}));
     params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({"sampling": {}});
     let (status, msgs) = send(&t.url, 2, "tools/call", params, &[]).await;
     let r = response(msgs, 2);
     assert_eq!(status, 200);
-    assert_eq!(r["result"]["isError"], true);
-    let text = r["result"]["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains("not supported yet"), "{text}");
+    assert_eq!(r["result"]["resultType"], "input_required", "{r}");
 }
 
 #[tokio::test]
@@ -479,7 +482,8 @@ async fn a_client_that_goes_away_cancels_its_request() {
 #[tokio::test]
 async fn switched_off_a_modern_request_gets_the_session_era_answer() {
     let t = start(HttpConfig::default()).await;
-    assert!(!t.server.serves_protocol_2026(), "off by default");
+    assert!(t.server.serves_protocol_2026(), "on by default");
+    t.server.set_protocol_2026(false);
     let (status, r) = call(&t.url, 1, "server/discover", json!({})).await;
     assert_eq!(status, 400);
     let message = r["error"]["message"].as_str().unwrap();
@@ -495,6 +499,7 @@ async fn switched_off_a_modern_request_gets_the_session_era_answer() {
 
     // stdio: not initialized, a non-modern error (dual-era clients fall back).
     let server = server(Arc::default());
+    server.set_protocol_2026(false);
     let (client_end, server_end) = tokio::io::duplex(1 << 16);
     let (server_read, server_write) = tokio::io::split(server_end);
     tokio::spawn(mcpgen_runtime::transport::stdio::serve_io(
@@ -560,4 +565,363 @@ async fn cache_hints_of_the_server_replace_the_defaults() {
         .expect("an invalid scope is refused")
         .to_string();
     assert!(message.contains("public"), "{message}");
+}
+
+/// A `tools/call` of `interview` declaring elicitation and sampling, with
+/// the MRTR fields given.
+fn interview(topic: &str, responses: Option<Value>, state: Option<&str>) -> Value {
+    let mut params = with_meta(json!({"name": "interview", "arguments": {"topic": topic}}));
+    params["_meta"]["io.modelcontextprotocol/clientCapabilities"] =
+        json!({"elicitation": {}, "sampling": {}});
+    if let Some(r) = responses {
+        params["inputResponses"] = r;
+    }
+    if let Some(s) = state {
+        params["requestState"] = json!(s);
+    }
+    params
+}
+
+async fn round(url: &str, id: i64, params: Value) -> (u16, Value) {
+    let (status, msgs) = send(url, id, "tools/call", params, &[]).await;
+    (status, response(msgs, id))
+}
+
+#[tokio::test]
+async fn a_handler_asking_for_input_runs_again_with_the_answers() {
+    let t = start_modern().await;
+    let (status, r1) = round(&t.url, 1, interview("rust", None, None)).await;
+    assert_eq!(status, 200);
+    let res = &r1["result"];
+    assert_eq!(res["resultType"], "input_required", "{r1}");
+    assert_eq!(
+        res["inputRequests"]["input-1"]["method"],
+        "elicitation/create"
+    );
+    assert_eq!(res["inputRequests"].as_object().unwrap().len(), 1);
+    assert!(res.get("ttlMs").is_none() && res.get("content").is_none());
+    assert!(res["_meta"]["io.modelcontextprotocol/serverInfo"].is_object());
+    let state1 = res["requestState"].as_str().unwrap().to_owned();
+    assert!(
+        !state1.contains("input-1"),
+        "the state is sealed, not readable"
+    );
+
+    let name = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+    let (_, r2) = round(&t.url, 2, interview("rust", Some(name), Some(&state1))).await;
+    let res = &r2["result"];
+    assert_eq!(res["resultType"], "input_required", "{r2}");
+    assert_eq!(
+        res["inputRequests"]["input-2"]["method"],
+        "sampling/createMessage"
+    );
+    assert_eq!(
+        res["inputRequests"]["input-2"]["params"]["messages"][0]["content"]["text"],
+        "rust"
+    );
+    let state2 = res["requestState"].as_str().unwrap().to_owned();
+    assert_ne!(state1, state2);
+
+    // The second round answers only the new input: the first answer comes
+    // back from the state.
+    let said = json!({"input-2": {"role": "assistant", "content": {"type": "text", "text": "fast"}, "model": "m"}});
+    let (_, r3) = round(&t.url, 3, interview("rust", Some(said), Some(&state2))).await;
+    assert_eq!(r3["result"]["resultType"], "complete", "{r3}");
+    assert_eq!(r3["result"]["content"][0]["text"], "Ada on rust: fast");
+    assert!(t.server.sessions().is_empty(), "no session was made");
+}
+
+#[tokio::test]
+async fn a_tampered_request_state_is_invalid_params() {
+    let t = start_modern().await;
+    let (_, r1) = round(&t.url, 1, interview("rust", None, None)).await;
+    let state = r1["result"]["requestState"].as_str().unwrap().to_owned();
+    let name = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+    let mut flipped = state.clone().into_bytes();
+    let i = flipped.len() / 2;
+    flipped[i] = if flipped[i] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    for bad in [format!("{state}-TAMPERED"), flipped, "".into()] {
+        let (status, r) = round(&t.url, 2, interview("rust", Some(name.clone()), Some(&bad))).await;
+        assert_eq!(status, 200);
+        assert_eq!(r["error"]["code"], -32602, "{r}");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("integrity"), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_state_from_another_request_is_invalid_params() {
+    let t = start_modern().await;
+    let (_, r1) = round(&t.url, 1, interview("rust", None, None)).await;
+    let state = r1["result"]["requestState"].as_str().unwrap().to_owned();
+    let name = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+    // Other arguments.
+    let (_, r) = round(&t.url, 2, interview("go", Some(name.clone()), Some(&state))).await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("another request")
+    );
+    // Another tool.
+    let mut params = with_meta(json!({"name": "sample", "arguments": {}, "requestState": state}));
+    params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({"sampling": {}});
+    let (_, r) = round(&t.url, 3, params).await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    // A state issued by a server with another key.
+    let other = start_modern().await;
+    let (_, r) = round(&other.url, 4, interview("rust", Some(name), Some(&state))).await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("integrity")
+    );
+}
+
+#[tokio::test]
+async fn instances_sharing_a_state_key_accept_each_others_states() {
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let (a, b) = (start_modern().await, start_modern().await);
+    for t in [&a, &b] {
+        let k = mcpgen_runtime::modern::StateKey::from_base64(&key).unwrap();
+        assert!(t.server.set_state_key(k));
+    }
+    let (_, r1) = round(&a.url, 1, interview("rust", None, None)).await;
+    let state = r1["result"]["requestState"].as_str().unwrap().to_owned();
+    let name = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+    let (_, r2) = round(&b.url, 2, interview("rust", Some(name), Some(&state))).await;
+    assert_eq!(r2["result"]["resultType"], "input_required", "{r2}");
+    assert!(r2["result"]["inputRequests"]["input-2"].is_object());
+}
+
+#[tokio::test]
+async fn malformed_input_responses_are_invalid_params() {
+    let t = start_modern().await;
+    for bad in [
+        json!(null),
+        json!([]),
+        json!({"input-1": 12345}),
+        json!({"input-1": {"action": "perhaps"}}),
+    ] {
+        let (status, r) = round(&t.url, 1, interview("rust", Some(bad.clone()), None)).await;
+        assert_eq!(status, 200);
+        assert_eq!(r["error"]["code"], -32602, "{bad}: {r}");
+    }
+    // Answers to inputs the handler never asks for are ignored.
+    let extra =
+        json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}, "other": {"x": 1}});
+    let (_, r) = round(&t.url, 2, interview("rust", Some(extra), None)).await;
+    assert_eq!(r["result"]["resultType"], "input_required", "{r}");
+    assert_eq!(r["result"]["inputRequests"].as_object().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_session_client_still_gets_real_requests_from_the_same_handler() {
+    let t = start_modern().await;
+    let s = Session::open(&t.url).await;
+    let call = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "interview", "arguments": {"topic": "rust"}}});
+    let mut sse = SseReader::new(s.post(call).await);
+    let ask = sse.next_message().await.unwrap();
+    assert_eq!(ask["method"], "elicitation/create");
+    let answer = json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": {"name": "Ada"}}});
+    assert_eq!(s.post(answer).await.status(), 202);
+    let ask = sse.next_message().await.unwrap();
+    assert_eq!(ask["method"], "sampling/createMessage");
+    let answer = json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"role": "assistant", "content": {"type": "text", "text": "fast"}, "model": "m"}});
+    assert_eq!(s.post(answer).await.status(), 202);
+    let r = sse.next_message().await.unwrap();
+    assert_eq!(r["result"]["content"][0]["text"], "Ada on rust: fast");
+    assert!(r["result"].get("resultType").is_none());
+}
+
+/// Open a `subscriptions/listen` with `notifications`; the stream, after
+/// its acknowledgment (returned too).
+async fn listen(url: &str, id: i64, notifications: Value) -> (SseReader, Value) {
+    let params = with_meta(json!({ "notifications": notifications }));
+    let r = modern_post(url, "subscriptions/listen", &params, &[])
+        .body(body(id, "subscriptions/listen", params.clone()).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(content_type(&r).starts_with("text/event-stream"));
+    let mut sse = SseReader::new(r);
+    let ack = sse.next_message().await.expect("an acknowledgment");
+    (sse, ack)
+}
+
+const SUB_ID: &str = "io.modelcontextprotocol/subscriptionId";
+
+#[tokio::test]
+async fn listen_acknowledges_first_then_delivers_only_what_was_asked() {
+    let t = start_modern().await;
+    let asked =
+        json!({"toolsListChanged": true, "resourceSubscriptions": ["test://text", "nope://x"]});
+    let (mut sse, ack) = listen(&t.url, 41, asked).await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(ack["params"]["_meta"][SUB_ID], 41);
+    // What the server can deliver: not the unknown resource.
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"toolsListChanged": true, "resourceSubscriptions": ["test://text"]})
+    );
+    assert_eq!(t.server.listener_count(), 1);
+    // Not asked for, sent first: they must not arrive.
+    t.server.notify_list_changed("prompts");
+    t.server.notify_resource_updated("test://blob");
+    t.server.notify_list_changed("tools");
+    t.server.notify_resource_updated("test://text");
+    let n = sse.next_message().await.unwrap();
+    assert_eq!(n["method"], "notifications/tools/list_changed");
+    assert_eq!(n["params"]["_meta"][SUB_ID], 41);
+    let n = sse.next_message().await.unwrap();
+    assert_eq!(n["method"], "notifications/resources/updated");
+    assert_eq!(n["params"]["uri"], "test://text");
+    assert_eq!(n["params"]["_meta"][SUB_ID], 41);
+    // Closing the stream ends the subscription.
+    drop(sse);
+    let mut open = t.server.listener_count();
+    for _ in 0..100 {
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        open = t.server.listener_count();
+    }
+    assert_eq!(open, 0, "the listener is gone");
+}
+
+#[tokio::test]
+async fn a_malformed_listen_filter_is_invalid_params() {
+    let t = start_modern().await;
+    for bad in [json!({}), json!({"notifications": {"toolsListChanged": 1}})] {
+        let (status, r) = call(&t.url, 1, "subscriptions/listen", bad.clone()).await;
+        assert_eq!(status, 200, "{bad}");
+        assert_eq!(r["error"]["code"], -32602, "{bad}: {r}");
+    }
+    assert_eq!(t.server.listener_count(), 0);
+}
+
+#[tokio::test]
+async fn changes_reach_listeners_and_sessions_alike() {
+    let t = start_modern().await;
+    // The session era: resources/subscribe, and the GET stream.
+    let s = Session::open(&t.url).await;
+    let r = s
+        .result(1, "resources/subscribe", json!({"uri": "test://text"}))
+        .await;
+    assert!(r.get("result").is_some(), "{r}");
+    let get = client()
+        .get(&t.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &s.id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    let mut legacy = SseReader::new(get);
+    // The modern era: a listen stream.
+    let asked = json!({"promptsListChanged": true, "resourceSubscriptions": ["test://text"]});
+    let (mut modern, _) = listen(&t.url, 7, asked).await;
+    // A modern client changes the resource, a session client announces a
+    // prompt list change: both eras hear of both.
+    let (_, r) = call(
+        &t.url,
+        2,
+        "tools/call",
+        json!({"name": "touch", "arguments": {"uri": "test://text"}}),
+    )
+    .await;
+    assert_eq!(r["result"]["content"][0]["text"], "touched", "{r}");
+    t.server.notify_list_changed("prompts");
+    let mut seen_legacy = vec![];
+    while seen_legacy.len() < 2 {
+        let m = legacy.next_message().await.unwrap();
+        seen_legacy.push(m["method"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        seen_legacy,
+        [
+            "notifications/resources/updated",
+            "notifications/prompts/list_changed"
+        ]
+    );
+    let m = modern.next_message().await.unwrap();
+    assert_eq!(m["method"], "notifications/resources/updated");
+    assert_eq!(m["params"]["uri"], "test://text");
+    let m = modern.next_message().await.unwrap();
+    assert_eq!(m["method"], "notifications/prompts/list_changed");
+    assert_eq!(m["params"]["_meta"][SUB_ID], 7);
+}
+
+#[tokio::test]
+async fn stdio_listens_until_end_of_input() {
+    let server = server(Arc::default());
+    server.set_protocol_2026(true);
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (server_read, server_write) = tokio::io::split(server_end);
+    let serving = tokio::spawn(mcpgen_runtime::transport::stdio::serve_io(
+        server.clone(),
+        server_read,
+        server_write,
+    ));
+    let (client_read, mut client_write) = tokio::io::split(client_end);
+    let mut lines = BufReader::new(client_read).lines();
+    let listen = body(
+        3,
+        "subscriptions/listen",
+        with_meta(json!({"notifications": {"toolsListChanged": true}})),
+    );
+    client_write
+        .write_all(format!("{listen}\n").as_bytes())
+        .await
+        .unwrap();
+    let mut next = async || -> Value {
+        let line = lines.next_line().await.unwrap().expect("a message");
+        serde_json::from_str(&line).unwrap()
+    };
+    let ack = next().await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(ack["params"]["_meta"][SUB_ID], 3);
+    server.notify_list_changed("tools");
+    let n = next().await;
+    assert_eq!(n["method"], "notifications/tools/list_changed");
+    assert_eq!(n["params"]["_meta"][SUB_ID], 3);
+    // End of input ends the listen at once, not after the drain grace.
+    client_write.shutdown().await.unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), serving).await;
+    assert!(ended.is_ok(), "stdio ended promptly");
+}
+
+#[tokio::test]
+async fn a_quiet_listen_stream_gets_keep_alive_comments() {
+    let mut config = HttpConfig::default();
+    config.keep_alive = std::time::Duration::from_millis(100);
+    let t = start(config).await;
+    let params = with_meta(json!({"notifications": {"toolsListChanged": true}}));
+    let mut r = modern_post(&t.url, "subscriptions/listen", &params, &[])
+        .body(body(1, "subscriptions/listen", params.clone()).to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !text.contains(": keep-alive") && tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(std::time::Duration::from_secs(1), r.chunk()).await {
+            Ok(Ok(Some(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            _ => break,
+        }
+    }
+    assert!(
+        text.contains("notifications/subscriptions/acknowledged"),
+        "{text}"
+    );
+    assert!(text.contains(": keep-alive"), "{text}");
 }

@@ -110,7 +110,7 @@ async fn tools_list_paginates_with_cursors() {
             None => break,
         }
     }
-    assert_eq!(names.len(), 10);
+    assert_eq!(names.len(), 11);
     assert_eq!(names[0], "echo");
     let r = s.request(99, "tools/list", json!({"cursor":"bogus"})).await;
     assert_eq!(r["error"]["code"], -32602);

@@ -156,6 +156,66 @@ pub struct TestStreamingElicitationArgs {}
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestLoggingToolArgs {}
 
+/// Arguments of the `test_trigger_tool_change` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestTriggerToolChangeArgs {}
+
+/// Arguments of the `test_trigger_prompt_change` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestTriggerPromptChangeArgs {}
+
+/// Arguments of the `test_input_required_result_elicitation` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestInputRequiredResultElicitationArgs {}
+
+/// Arguments of the `test_input_required_result_sampling` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestInputRequiredResultSamplingArgs {}
+
+/// Arguments of the `test_input_required_result_list_roots` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestInputRequiredResultListRootsArgs {}
+
+/// Arguments of the `test_input_required_result_request_state` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestInputRequiredResultRequestStateArgs {}
+
+/// Arguments of the `test_input_required_result_multiple_inputs` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestInputRequiredResultMultipleInputsArgs {}
+
+/// Arguments of the `test_input_required_result_multi_round` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestInputRequiredResultMultiRoundArgs {}
+
+/// Arguments of the `test_input_required_result_tampered_state` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestInputRequiredResultTamperedStateArgs {}
+
+/// Arguments of the `test_input_required_result_capabilities` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestInputRequiredResultCapabilitiesArgs {}
+
 /// Variables of the `template` resource template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
@@ -174,6 +234,12 @@ pub struct TestPromptWithEmbeddedResourcePromptArgs {
     #[serde(rename = "resourceUri")]
     pub resource_uri: String,
 }
+
+/// Arguments of the `test_input_required_result_prompt` prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestInputRequiredResultPromptPromptArgs {}
 
 /// The server's behaviour: one method per tool, handler-backed resource,
 /// resource template and handler-backed prompt, and the tool-call hook
@@ -382,6 +448,96 @@ pub trait Handlers: Send + Sync + 'static {
         args: TestLoggingToolArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
 
+    /// Tool `test_trigger_tool_change`
+    ///
+    /// Tells every client that the tool list changed (notifications/tools/list_changed), on sessions and subscriptions/listen streams alike.
+    fn test_trigger_tool_change(
+        &self,
+        ctx: RequestContext,
+        args: TestTriggerToolChangeArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_trigger_prompt_change`
+    ///
+    /// Tells every client that the prompt list changed (notifications/prompts/list_changed), on sessions and subscriptions/listen streams alike.
+    fn test_trigger_prompt_change(
+        &self,
+        ctx: RequestContext,
+        args: TestTriggerPromptChangeArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_input_required_result_elicitation`
+    ///
+    /// Asks the user for their name (input key user_name) and greets them.
+    fn test_input_required_result_elicitation(
+        &self,
+        ctx: RequestContext,
+        args: TestInputRequiredResultElicitationArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_input_required_result_sampling`
+    ///
+    /// Asks the client's model for the capital of France (input key capital_question) and returns its answer.
+    fn test_input_required_result_sampling(
+        &self,
+        ctx: RequestContext,
+        args: TestInputRequiredResultSamplingArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_input_required_result_list_roots`
+    ///
+    /// Asks the client for its roots (input key client_roots) and lists them.
+    fn test_input_required_result_list_roots(
+        &self,
+        ctx: RequestContext,
+        args: TestInputRequiredResultListRootsArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_input_required_result_request_state`
+    ///
+    /// Asks the user to confirm (input key confirm); the answer says state-ok once the echoed requestState was accepted.
+    fn test_input_required_result_request_state(
+        &self,
+        ctx: RequestContext,
+        args: TestInputRequiredResultRequestStateArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_input_required_result_multiple_inputs`
+    ///
+    /// Asks for a name (elicitation), a greeting (sampling) and the roots in one round.
+    fn test_input_required_result_multiple_inputs(
+        &self,
+        ctx: RequestContext,
+        args: TestInputRequiredResultMultipleInputsArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_input_required_result_multi_round`
+    ///
+    /// Asks for a name (step1), then a favourite colour (step2), one round each.
+    fn test_input_required_result_multi_round(
+        &self,
+        ctx: RequestContext,
+        args: TestInputRequiredResultMultiRoundArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_input_required_result_tampered_state`
+    ///
+    /// Asks the user to confirm (input key confirm); an altered requestState is refused.
+    fn test_input_required_result_tampered_state(
+        &self,
+        ctx: RequestContext,
+        args: TestInputRequiredResultTamperedStateArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_input_required_result_capabilities`
+    ///
+    /// Asks for a sample if the client declared sampling and for a name if it declared elicitation.
+    fn test_input_required_result_capabilities(
+        &self,
+        ctx: RequestContext,
+        args: TestInputRequiredResultCapabilitiesArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Resource `stats` (test://stats)
     ///
     /// Counters kept by the server, as JSON: cancelledCalls.
@@ -408,6 +564,15 @@ pub trait Handlers: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         args: TestPromptWithEmbeddedResourcePromptArgs,
+    ) -> impl std::future::Future<Output = Result<GetPromptResult, McpError>> + Send;
+
+    /// Prompt `test_input_required_result_prompt`
+    ///
+    /// Asks the user what context the prompt should use (input key user_context), then returns a prompt with it.
+    fn prompt_test_input_required_result_prompt(
+        &self,
+        ctx: RequestContext,
+        args: TestInputRequiredResultPromptPromptArgs,
     ) -> impl std::future::Future<Output = Result<GetPromptResult, McpError>> + Send;
 }
 
@@ -860,6 +1025,176 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
                 |h, ctx, args| async move { H::test_logging_tool(&h, ctx, args).await },
             ),
         )
+        .tool(
+            r#"{
+  "name": "test_trigger_tool_change",
+  "title": "Announce a tool list change",
+  "description": "Tells every client that the tool list changed (notifications/tools/list_changed), on sessions and subscriptions/listen streams alike.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_trigger_tool_change(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_trigger_prompt_change",
+  "title": "Announce a prompt list change",
+  "description": "Tells every client that the prompt list changed (notifications/prompts/list_changed), on sessions and subscriptions/listen streams alike.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_trigger_prompt_change(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_input_required_result_elicitation",
+  "title": "Asks for a name",
+  "description": "Asks the user for their name (input key user_name) and greets them.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_input_required_result_elicitation(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_input_required_result_sampling",
+  "title": "Asks the model",
+  "description": "Asks the client's model for the capital of France (input key capital_question) and returns its answer.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_input_required_result_sampling(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_input_required_result_list_roots",
+  "title": "Asks for the roots",
+  "description": "Asks the client for its roots (input key client_roots) and lists them.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_input_required_result_list_roots(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_input_required_result_request_state",
+  "title": "Asks for a confirmation",
+  "description": "Asks the user to confirm (input key confirm); the answer says state-ok once the echoed requestState was accepted.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_input_required_result_request_state(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_input_required_result_multiple_inputs",
+  "title": "Asks for three inputs at once",
+  "description": "Asks for a name (elicitation), a greeting (sampling) and the roots in one round.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_input_required_result_multiple_inputs(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_input_required_result_multi_round",
+  "title": "Asks twice",
+  "description": "Asks for a name (step1), then a favourite colour (step2), one round each.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_input_required_result_multi_round(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_input_required_result_tampered_state",
+  "title": "Asks for a confirmation, sealed",
+  "description": "Asks the user to confirm (input key confirm); an altered requestState is refused.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_input_required_result_tampered_state(&h, ctx, args).await
+                },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_input_required_result_capabilities",
+  "title": "Asks only what the client supports",
+  "description": "Asks for a sample if the client declared sampling and for a name if it declared elicitation.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::test_input_required_result_capabilities(&h, ctx, args).await
+                },
+            ),
+        )
         .resource_text(
             r#"{
   "uri": "test://static-text",
@@ -963,6 +1298,19 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
                 &h,
                 |h, ctx, args| async move {
                     H::prompt_test_prompt_with_embedded_resource(&h, ctx, args).await
+                },
+            ),
+        )
+        .prompt_handler(
+            r#"{
+  "name": "test_input_required_result_prompt",
+  "title": "Prompt that asks for context",
+  "description": "Asks the user what context the prompt should use (input key user_context), then returns a prompt with it."
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move {
+                    H::prompt_test_input_required_result_prompt(&h, ctx, args).await
                 },
             ),
         )

@@ -56,6 +56,47 @@ fn elicited(result: &Value) -> String {
     format!("action={action}, content={content}")
 }
 
+/// An `elicitation/create` asking for one string field, `name`.
+fn ask_name(message: &str) -> Value {
+    json!({
+        "message": message,
+        "requestedSchema": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}},
+            "required": ["name"]
+        }
+    })
+}
+
+/// An `elicitation/create` asking for a yes/no confirmation.
+fn confirm() -> Value {
+    json!({
+        "message": "Please confirm",
+        "requestedSchema": {
+            "type": "object",
+            "properties": {"ok": {"type": "boolean"}},
+            "required": ["ok"]
+        }
+    })
+}
+
+/// A `sampling/createMessage` of one user message.
+fn sample(text: &str, max_tokens: u32) -> Value {
+    json!({
+        "messages": [{"role": "user", "content": {"type": "text", "text": text}}],
+        "maxTokens": max_tokens
+    })
+}
+
+/// A field of an accepted elicitation's content, as text.
+fn field(result: &Value, name: &str) -> String {
+    match result.get("content").and_then(|c| c.get(name)) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => format!("(no {name})"),
+    }
+}
+
 impl Handlers for ServerHandlers {
     async fn test_simple_text(
         &self,
@@ -375,6 +416,158 @@ impl Handlers for ServerHandlers {
         Ok(CallToolResult::text("Logging tool executed"))
     }
 
+    async fn test_trigger_tool_change(
+        &self,
+        ctx: RequestContext,
+        _args: TestTriggerToolChangeArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        ctx.server().notify_list_changed("tools");
+        Ok(CallToolResult::text("Announced a tool list change"))
+    }
+
+    async fn test_trigger_prompt_change(
+        &self,
+        ctx: RequestContext,
+        _args: TestTriggerPromptChangeArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        ctx.server().notify_list_changed("prompts");
+        Ok(CallToolResult::text("Announced a prompt list change"))
+    }
+
+    async fn test_input_required_result_elicitation(
+        &self,
+        ctx: RequestContext,
+        _args: TestInputRequiredResultElicitationArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let answer = ctx
+            .elicit_as("user_name", ask_name("What is your name?"))
+            .await?;
+        Ok(CallToolResult::text(format!(
+            "Hello, {}!",
+            field(&answer, "name")
+        )))
+    }
+
+    async fn test_input_required_result_sampling(
+        &self,
+        ctx: RequestContext,
+        _args: TestInputRequiredResultSamplingArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let question = sample("What is the capital of France?", 100);
+        let answer = ctx.create_message_as("capital_question", question).await?;
+        Ok(CallToolResult::text(sampled_text(&answer)))
+    }
+
+    async fn test_input_required_result_list_roots(
+        &self,
+        ctx: RequestContext,
+        _args: TestInputRequiredResultListRootsArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let answer = ctx.list_roots_as("client_roots").await?;
+        let roots = answer.get("roots").cloned().unwrap_or_else(|| json!([]));
+        Ok(CallToolResult::text(format!("Client roots: {roots}")))
+    }
+
+    async fn test_input_required_result_request_state(
+        &self,
+        ctx: RequestContext,
+        _args: TestInputRequiredResultRequestStateArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let answer = ctx.elicit_as("confirm", confirm()).await?;
+        // Reaching this line on a stateless request means the runtime
+        // opened and checked the echoed requestState (a bad one is refused).
+        Ok(CallToolResult::text(format!(
+            "state-ok: {}",
+            elicited(&answer)
+        )))
+    }
+
+    async fn test_input_required_result_multiple_inputs(
+        &self,
+        ctx: RequestContext,
+        _args: TestInputRequiredResultMultipleInputsArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        // Asked together, so one round carries all three.
+        let (name, greeting, roots) = tokio::join!(
+            ctx.elicit_as("user_name", ask_name("What is your name?")),
+            ctx.create_message_as("greeting", sample("Generate a greeting", 50)),
+            ctx.list_roots_as("client_roots"),
+        );
+        let (name, greeting, roots) = (name?, greeting?, roots?);
+        Ok(CallToolResult::text(format!(
+            "{} {}; roots: {}",
+            sampled_text(&greeting),
+            field(&name, "name"),
+            roots.get("roots").cloned().unwrap_or_else(|| json!([]))
+        )))
+    }
+
+    async fn test_input_required_result_multi_round(
+        &self,
+        ctx: RequestContext,
+        _args: TestInputRequiredResultMultiRoundArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let name = ctx
+            .elicit_as("step1", ask_name("Step 1: What is your name?"))
+            .await?;
+        let color = ctx
+            .elicit_as(
+                "step2",
+                json!({
+                    "message": "Step 2: What is your favorite color?",
+                    "requestedSchema": {
+                        "type": "object",
+                        "properties": {"color": {"type": "string"}},
+                        "required": ["color"]
+                    }
+                }),
+            )
+            .await?;
+        Ok(CallToolResult::text(format!(
+            "{} likes {}",
+            field(&name, "name"),
+            field(&color, "color")
+        )))
+    }
+
+    async fn test_input_required_result_tampered_state(
+        &self,
+        ctx: RequestContext,
+        _args: TestInputRequiredResultTamperedStateArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let answer = ctx.elicit_as("confirm", confirm()).await?;
+        Ok(CallToolResult::text(format!(
+            "state-ok: {}",
+            elicited(&answer)
+        )))
+    }
+
+    async fn test_input_required_result_capabilities(
+        &self,
+        ctx: RequestContext,
+        _args: TestInputRequiredResultCapabilitiesArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        let caps = ctx.client_capabilities();
+        let mut parts = Vec::new();
+        // Ask only for what the client can answer.
+        if caps.get("sampling").is_some() {
+            let answer = ctx
+                .create_message_as("sample", sample("Say hello", 20))
+                .await?;
+            parts.push(format!("sampled: {}", sampled_text(&answer)));
+        }
+        if caps.get("elicitation").is_some() {
+            let answer = ctx
+                .elicit_as("user_name", ask_name("What is your name?"))
+                .await?;
+            parts.push(format!("elicited: {}", field(&answer, "name")));
+        }
+        if parts.is_empty() {
+            parts.push("the client declared neither sampling nor elicitation".into());
+        }
+        Ok(CallToolResult::text(parts.join("; ")))
+    }
+
     async fn test_add(
         &self,
         _ctx: RequestContext,
@@ -460,6 +653,33 @@ impl Handlers for ServerHandlers {
                 ))),
                 PromptMessage::user(Content::text("Please process the embedded resource above.")),
             ],
+        })
+    }
+
+    async fn prompt_test_input_required_result_prompt(
+        &self,
+        ctx: RequestContext,
+        _args: TestInputRequiredResultPromptPromptArgs,
+    ) -> Result<GetPromptResult, McpError> {
+        let answer = ctx
+            .elicit_as(
+                "user_context",
+                json!({
+                    "message": "What context should the prompt use?",
+                    "requestedSchema": {
+                        "type": "object",
+                        "properties": {"context": {"type": "string"}},
+                        "required": ["context"]
+                    }
+                }),
+            )
+            .await?;
+        Ok(GetPromptResult {
+            description: None,
+            messages: vec![PromptMessage::user(Content::text(format!(
+                "Answer with this context in mind: {}",
+                field(&answer, "context")
+            )))],
         })
     }
 }

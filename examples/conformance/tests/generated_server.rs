@@ -66,6 +66,16 @@ mod generated_server {
                 "test_missing_capability",
                 "test_streaming_elicitation",
                 "test_logging_tool",
+                "test_trigger_tool_change",
+                "test_trigger_prompt_change",
+                "test_input_required_result_elicitation",
+                "test_input_required_result_sampling",
+                "test_input_required_result_list_roots",
+                "test_input_required_result_request_state",
+                "test_input_required_result_multiple_inputs",
+                "test_input_required_result_multi_round",
+                "test_input_required_result_tampered_state",
+                "test_input_required_result_capabilities",
             ];
             let tools = list(&client, "tools/list", "tools", "name").await;
             assert_eq!(tools, expected);
@@ -119,6 +129,7 @@ mod generated_server {
                 "test_simple_prompt",
                 "test_prompt_with_arguments",
                 "test_prompt_with_embedded_resource",
+                "test_input_required_result_prompt",
                 "test_prompt_with_image",
             ];
             let prompts = list(&client, "prompts/list", "prompts", "name").await;

@@ -436,6 +436,10 @@ pub struct OperationOverride {
     /// Leave the operation out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
+    /// Calls of this operation's tool, all callers (docs/rate-limits.md);
+    /// wins over `rateLimits.tools`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// The server's identity (MCP `Implementation`) and instructions.

@@ -75,6 +75,8 @@ where
 
     let max_values = crate::jsonrpc::values_for_bytes(max_line_bytes);
     let mut in_flight = JoinSet::new();
+    // End of input ends open `subscriptions/listen` requests at once.
+    let input_ended = CancellationToken::new();
     let mut reader = BufReader::new(reader);
     let mut line = Vec::new();
     loop {
@@ -89,13 +91,15 @@ where
             break;
         }
         if let Some(msg) = parse_line(&line, max_line_bytes, max_values, &out) {
-            dispatch(&server, &session, msg, &out, &mut in_flight).await;
+            let ended = input_ended.clone();
+            dispatch(&server, &session, msg, &out, &mut in_flight, ended).await;
         }
     }
     // End of input: requests already read still get their answers (within a
     // grace period); those waiting on the client cannot, so they fail now.
     // With stdout gone there is nobody to answer: they are cancelled.
     session.fail_pending();
+    input_ended.cancel();
     if output_closed.is_cancelled() {
         in_flight.abort_all();
     }
@@ -176,6 +180,7 @@ async fn dispatch(
     msg: Message,
     out: &Outbound,
     in_flight: &mut JoinSet<()>,
+    input_ended: CancellationToken,
 ) {
     match msg {
         // MCP 2026-07-28: served statelessly beside the session (which
@@ -196,7 +201,11 @@ async fn dispatch(
                     out.send(Message::Response(Response::err(Some(id), e)));
                     return;
                 };
-                let resp = server.handle_stateless(r, out.clone(), cancel, None).await;
+                let listen = r.method == "subscriptions/listen";
+                let resp = tokio::select! {
+                    r = server.handle_stateless(r, out.clone(), cancel, None) => r,
+                    _ = input_ended.cancelled(), if listen => None,
+                };
                 session.end_request(&id);
                 if let Some(resp) = resp {
                     out.send(Message::Response(resp));

@@ -87,6 +87,15 @@ pub(super) async fn execute(
             target.forwarded.as_ref(),
         )?;
         let started = Instant::now();
+        #[cfg(feature = "telemetry")]
+        let outcome = crate::telemetry::upstream(
+            name,
+            request,
+            |r| send(settings, r),
+            |r: &RawResponse| r.status.as_u16(),
+        )
+        .await;
+        #[cfg(not(feature = "telemetry"))]
         let outcome = send(settings, request).await;
         tracing::debug!(
             target: "mcpgen_runtime::upstream",

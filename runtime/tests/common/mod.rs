@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod redis;
+
 use mcpgen_runtime::prelude::*;
 use mcpgen_runtime::transport::http::{self, HttpConfig};
 use serde::Deserialize;
@@ -110,6 +112,20 @@ pub(crate) fn server(probes: Arc<Probes>) -> Server {
                 })
             },
         )
+        // Two inputs, one after the other: a name (elicitation), then a
+        // sample about `topic`; the same handler on both eras.
+        .tool(&tool("interview", r#"{"type":"object","properties":{"topic":{"type":"string"}}}"#), |ctx, a: Value| async move {
+            let name = ctx.elicit(json!({"message": "name?", "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}})).await?;
+            let topic = a["topic"].as_str().unwrap_or("nothing").to_owned();
+            let said = ctx
+                .create_message(json!({"messages":[{"role":"user","content":{"type":"text","text": topic}}],"maxTokens":10}))
+                .await?;
+            Ok(CallToolResult::text(format!(
+                "{} on {topic}: {}",
+                name["content"]["name"].as_str().unwrap_or("?"),
+                said["content"]["text"].as_str().unwrap_or("?")
+            )))
+        })
         .resource_text(r#"{"uri":"test://text","name":"text","mimeType":"text/plain"}"#, "hello")
         .resource_blob(r#"{"uri":"test://blob","name":"blob","mimeType":"application/octet-stream"}"#, "AAEC")
         .resource_template(
@@ -275,4 +291,47 @@ pub(crate) fn parse_sse(text: &str) -> Vec<(Option<String>, String)> {
             data.map(|d| (id, d))
         })
         .collect()
+}
+
+/// Reads SSE events from a live response as they arrive.
+pub(crate) struct SseReader {
+    stream: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buf: String,
+}
+
+impl SseReader {
+    pub(crate) fn new(r: reqwest::Response) -> Self {
+        SseReader {
+            stream: futures::StreamExt::boxed(r.bytes_stream()),
+            buf: String::new(),
+        }
+    }
+    /// The next event (id, data), or None when the stream ends.
+    pub(crate) async fn next(&mut self) -> Option<(Option<String>, String)> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                if let Some(ev) = parse_sse(&block).into_iter().next() {
+                    return Some(ev);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(
+                Duration::from_secs(10),
+                futures::StreamExt::next(&mut self.stream),
+            )
+            .await
+            .expect("event in time")?;
+            self.buf
+                .push_str(std::str::from_utf8(&chunk.ok()?).unwrap());
+        }
+    }
+    pub(crate) async fn next_message(&mut self) -> Option<Value> {
+        loop {
+            let (_, data) = self.next().await?;
+            if !data.is_empty() {
+                return Some(serde_json::from_str(&data).unwrap());
+            }
+        }
+    }
 }

@@ -7,12 +7,15 @@ session, listening on a free 127.0.0.1 port, reached over Streamable HTTP).
 The same tests run against both generations of the official `mcp` package
 (scripts/interop.sh runs them once per venv):
 
-* 2.x: the high-level ``mcp.Client``. On connect it first probes
-  ``server/discover`` (protocol 2026-07-28); our server answers that with a
-  JSON-RPC error (HTTP 400 over HTTP), and the client falls back to the
-  ``initialize`` handshake at 2025-11-25.
+* 2.x: the high-level ``mcp.Client``, in two eras (the ``era`` parameter):
+  ``legacy`` (``mode="legacy"``: the ``initialize`` handshake at 2025-11-25)
+  and ``modern`` (the default ``mode="auto"``: the client probes
+  ``server/discover``, which our server answers, and stays on 2026-07-28,
+  stateless; sampling, elicitation and roots arrive as multi round-trip
+  ``InputRequiredResult``s). Tests of a feature one era lacks carry
+  ``@pytest.mark.era(...)``.
 * 1.x: ``ClientSession`` over ``stdio_client`` / ``streamable_http_client``,
-  plain ``initialize``.
+  plain ``initialize`` (legacy era only).
 
 Their result classes differ (snake_case attributes in 2.x, camelCase in 1.x),
 so :class:`Session` hands the tests every result as its JSON wire form
@@ -52,6 +55,19 @@ SDK_V2 = hasattr(mcp, "Client")
 SERVER_BIN = os.environ.get("CONFORMANCE_SERVER_BIN", "")
 # Bounded waits everywhere: one request may take this long at most.
 REQUEST_TIMEOUT = 30.0
+MODERN_VERSION = "2026-07-28"
+LEGACY_VERSION = "2025-11-25"
+#: The protocol eras each test runs in (mcp 1.x has no modern mode).
+ERAS = ["legacy", "modern"] if SDK_V2 else ["legacy"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that takes ``era`` once per era, or in those its marker names."""
+    if "era" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("era")
+    eras = [e for e in ERAS if marker is None or e in marker.args]
+    metafunc.parametrize("era", eras)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -135,7 +151,14 @@ def serve_http(*extra_args: str, log_prefix: str = "conformance-server-http-") -
 
 @pytest.fixture(scope="session")
 def http_url() -> Iterator[str]:
-    """One HTTP server for the whole session; each test opens its own MCP session on it."""
+    """One HTTP server for the whole session; each test opens its own MCP session on it.
+
+    ``$INTEROP_HTTP_URL`` names a server already running instead (scripts/scale-out.sh:
+    a load balancer in front of several instances sharing Redis)."""
+    given = os.environ.get("INTEROP_HTTP_URL")
+    if given:
+        yield given
+        return
     with serve_http() as url:
         yield url
 
@@ -145,12 +168,20 @@ def transport(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@dataclass
+class Target:
+    """What the client connects to (stdio parameters or the HTTP endpoint URL), in which era."""
+
+    params: Any
+    era: str
+
+
 @pytest.fixture
-def server_target(transport: str, request: pytest.FixtureRequest) -> Any:
-    """What the client connects to: stdio parameters or the HTTP endpoint URL."""
+def server_target(transport: str, era: str, request: pytest.FixtureRequest) -> Target:
+    """The server with its defaults (both eras served), reached over `transport`."""
     if transport == "stdio":
-        return StdioServerParameters(command=SERVER_BIN, args=["--transport", "stdio"])
-    return request.getfixturevalue("http_url")
+        return Target(StdioServerParameters(command=SERVER_BIN, args=["--transport", "stdio"]), era)
+    return Target(request.getfixturevalue("http_url"), era)
 
 
 # --- the client -----------------------------------------------------------------
@@ -250,12 +281,20 @@ def _callbacks(rec: Recorder, answers: Answers) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def connect(target: Any, answers: Answers | None = None) -> AsyncIterator[tuple[Session, Recorder]]:
-    """Connect with sampling, elicitation and roots callbacks that record what they are asked."""
+async def connect(
+    target: Target, answers: Answers | None = None, **options: Any
+) -> AsyncIterator[tuple[Session, Recorder]]:
+    """Connect with sampling, elicitation and roots callbacks that record what they are asked.
+    `options` go to `mcp.Client` (2.x)."""
     rec = Recorder()
     callbacks = _callbacks(rec, answers or Answers())
     if SDK_V2:
-        async with mcp.Client(target, read_timeout_seconds=REQUEST_TIMEOUT, **callbacks) as client:
+        mode = "legacy" if target.era == "legacy" else "auto"
+        async with mcp.Client(
+            target.params, read_timeout_seconds=REQUEST_TIMEOUT, mode=mode, **callbacks, **options
+        ) as client:
+            expected = LEGACY_VERSION if target.era == "legacy" else MODERN_VERSION
+            assert client.protocol_version == expected, f"{target.era} era: {client.protocol_version}"
             init = {
                 "protocolVersion": client.protocol_version,
                 "serverInfo": wire(client.server_info),
@@ -266,15 +305,15 @@ async def connect(target: Any, answers: Answers | None = None) -> AsyncIterator[
         return
 
     async with contextlib.AsyncExitStack() as stack:
-        if isinstance(target, StdioServerParameters):
+        if isinstance(target.params, StdioServerParameters):
             from mcp.client.stdio import stdio_client
 
-            read, write = await stack.enter_async_context(stdio_client(target))
+            read, write = await stack.enter_async_context(stdio_client(target.params))
         else:
             from mcp.client import streamable_http
 
             open_http = getattr(streamable_http, "streamable_http_client", None) or streamable_http.streamablehttp_client
-            read, write, _ = await stack.enter_async_context(open_http(target))
+            read, write, _ = await stack.enter_async_context(open_http(target.params))
         session = await stack.enter_async_context(
             mcp.ClientSession(read, write, read_timeout_seconds=timedelta(seconds=REQUEST_TIMEOUT), **callbacks)
         )

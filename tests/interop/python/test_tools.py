@@ -35,13 +35,24 @@ EXPECTED_TOOLS = {
     "test_missing_capability",
     "test_streaming_elicitation",
     "test_logging_tool",
+    "test_trigger_tool_change",
+    "test_trigger_prompt_change",
+    "test_input_required_result_elicitation",
+    "test_input_required_result_sampling",
+    "test_input_required_result_list_roots",
+    "test_input_required_result_request_state",
+    "test_input_required_result_multiple_inputs",
+    "test_input_required_result_multi_round",
+    "test_input_required_result_tampered_state",
+    "test_input_required_result_capabilities",
 }
 
 
 async def test_initialize(server_target):
     async with connect(server_target) as (client, _):
         init = client.initialize
-        assert init["protocolVersion"] == "2025-11-25"
+        legacy = server_target.era == "legacy"
+        assert init["protocolVersion"] == ("2025-11-25" if legacy else "2026-07-28")
         info = init["serverInfo"]
         assert (info["name"], info["version"], info["title"]) == (
             "conformance-server",
@@ -52,7 +63,9 @@ async def test_initialize(server_target):
         caps = init["capabilities"]
         assert {"tools", "resources", "prompts", "logging", "completions"} <= set(caps)
         assert caps["resources"]["subscribe"] is True
-        assert await client.send_ping() == {}
+        assert caps["tools"]["listChanged"] is True
+        if legacy:  # ping is the session era's
+            assert await client.send_ping() == {}
 
 
 async def test_list_tools(server_target):

@@ -97,6 +97,7 @@ for (const transport of TRANSPORTS) {
       run(async ({ client }) => {
         const { prompts } = await client.listPrompts({}, opts);
         assert.deepEqual(prompts.map((p) => p.name).sort(), [
+          'test_input_required_result_prompt',
           'test_prompt_with_arguments',
           'test_prompt_with_embedded_resource',
           'test_prompt_with_image',

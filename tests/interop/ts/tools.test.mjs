@@ -17,6 +17,14 @@ const EXPECTED_TOOLS = [
   'test_embedded_resource',
   'test_error_handling',
   'test_image_content',
+  'test_input_required_result_capabilities',
+  'test_input_required_result_elicitation',
+  'test_input_required_result_list_roots',
+  'test_input_required_result_multi_round',
+  'test_input_required_result_multiple_inputs',
+  'test_input_required_result_request_state',
+  'test_input_required_result_sampling',
+  'test_input_required_result_tampered_state',
   'test_list_roots',
   'test_logging_tool',
   'test_missing_capability',
@@ -29,6 +37,8 @@ const EXPECTED_TOOLS = [
   'test_tool_with_logging',
   'test_tool_with_progress',
   'test_touch_resource',
+  'test_trigger_prompt_change',
+  'test_trigger_tool_change',
 ];
 
 for (const transport of TRANSPORTS) {

@@ -51,8 +51,9 @@ pub struct Api {
     pub env: Vec<EnvVar>,
     /// Things the README should say (skipped security schemes…).
     pub notes: Vec<String>,
-    /// Keys of `overrides` that matched an operation.
-    pub matched_overrides: HashSet<String>,
+    /// Keys of `overrides` that matched an operation, with its method and
+    /// path (as its item has them).
+    pub matched_overrides: HashMap<String, (String, String)>,
     /// The document's tags with a description (`tags`), for toolsets.
     pub tag_descriptions: Vec<(String, String)>,
     /// Tools' OAuth scopes from their operations' security requirements
@@ -92,7 +93,7 @@ pub struct ApiLowering<'a> {
     doc_base: Option<String>,
     /// Operation servers already resolved, by the place of their Server Object.
     server_cache: HashMap<Loc, Option<String>>,
-    matched: HashSet<String>,
+    matched: HashMap<String, (String, String)>,
 }
 
 struct Draft {
@@ -138,7 +139,7 @@ impl<'a> ApiLowering<'a> {
             uri_base: String::new(),
             doc_base: None,
             server_cache: HashMap::new(),
-            matched: HashSet::new(),
+            matched: HashMap::new(),
         }
     }
 

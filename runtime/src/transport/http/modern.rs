@@ -257,9 +257,17 @@ pub(super) async fn post(st: &AppState, headers: &HeaderMap, req: Request) -> Ht
             }
         }
     });
-    let stream = futures::stream::unfold((body_rx, guard), |(mut rx, guard)| async move {
-        let bytes = rx.recv().await?;
-        Some((Ok(bytes), (rx, guard)))
+    // Keep-alive comments while nothing else is sent (a quiet
+    // subscriptions/listen, a long tool call): proxies keep the stream, and
+    // a client that vanished is noticed when the write fails.
+    let every = st.config.keep_alive;
+    let stream = futures::stream::unfold((body_rx, guard), move |(mut rx, guard)| async move {
+        tokio::select! {
+            bytes = rx.recv() => Some((Ok(bytes?), (rx, guard))),
+            _ = tokio::time::sleep(every) => {
+                Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (rx, guard)))
+            }
+        }
     });
     sse(stream)
 }

@@ -7,6 +7,13 @@
 //! envelope (`resultType`, `serverInfo` in `_meta`, caching hints). Nothing
 //! is kept between requests.
 
+pub mod listen;
+pub(crate) mod mrtr;
+mod seal;
+
+pub use mrtr::STATE_TTL;
+pub use seal::StateKey;
+
 use crate::error::McpError;
 use crate::jsonrpc::{self, Request};
 use crate::model::LogLevel;
@@ -78,6 +85,7 @@ const SERVED: &[&str] = &[
     "prompts/list",
     "prompts/get",
     "completion/complete",
+    "subscriptions/listen",
 ];
 
 /// Results that carry `ttlMs` and `cacheScope` (`CacheableResult`).
@@ -226,27 +234,13 @@ pub fn header_mismatch(message: impl Into<String>) -> McpError {
     )
 }
 
-/// The capabilities announced to modern clients: what the session era
-/// announces, less the change notifications, which need
-/// `subscriptions/listen` (not built yet).
-pub(crate) fn capabilities(legacy: &Value) -> Value {
-    let mut caps = legacy.clone();
-    if let Some(map) = caps.as_object_mut() {
-        for (_, v) in map.iter_mut() {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("listChanged");
-                o.remove("subscribe");
-            }
-        }
-    }
-    caps
-}
-
 /// The `server/discover` result body (before [`finish`]).
 pub(crate) fn discover(legacy_capabilities: &Value, instructions: Option<&str>) -> Value {
     let mut result = Map::new();
     result.insert("supportedVersions".into(), json!(MODERN_PROTOCOL_VERSIONS));
-    result.insert("capabilities".into(), capabilities(legacy_capabilities));
+    // The same as the session era's: list changes and resource updates
+    // reach modern clients through `subscriptions/listen`.
+    result.insert("capabilities".into(), legacy_capabilities.clone());
     if let Some(i) = instructions {
         result.insert("instructions".into(), Value::String(i.to_owned()));
     }
@@ -267,9 +261,11 @@ pub(crate) fn finish(method: &str, result: Value, server_info: &Value, cache: Ca
             m
         }
     };
-    map.entry("resultType")
+    let kind = map
+        .entry("resultType")
         .or_insert_with(|| Value::String("complete".into()));
-    if CACHEABLE.contains(&method) {
+    // An InputRequiredResult is not the method's result: nothing to cache.
+    if CACHEABLE.contains(&method) && kind == "complete" {
         map.entry("ttlMs").or_insert_with(|| json!(cache.ttl_ms));
         map.entry("cacheScope")
             .or_insert_with(|| Value::String(cache.scope.into()));
@@ -395,15 +391,6 @@ mod tests {
         assert_eq!(r["ttlMs"], 60_000);
         assert_eq!(r["cacheScope"], "public");
         assert!(CacheHints::new(1, "shared").is_none());
-    }
-
-    #[test]
-    fn capabilities_drop_change_notifications() {
-        let legacy = json!({"tools": {"listChanged": true}, "resources": {"subscribe": true, "listChanged": true}, "logging": {}});
-        assert_eq!(
-            capabilities(&legacy),
-            json!({"tools": {}, "resources": {}, "logging": {}})
-        );
     }
 
     #[test]

@@ -1,0 +1,461 @@
+//! Multi round-trip requests (SEP-2322) on the stateless path.
+//!
+//! A handler asks the client for input with the same calls as on a session
+//! (`ctx.elicit()`, `ctx.create_message()`, `ctx.list_roots()`). On a
+//! stateless request an unanswered ask is recorded and fails; the request
+//! then ends with an `InputRequiredResult` listing every ask of the run
+//! (`inputRequests`) and a sealed `requestState` holding the answers used
+//! so far. The client sends the request again with `inputResponses` and
+//! the state; the handler runs again from the start, and its asks now
+//! return the answers.
+
+use super::seal::StateKey;
+use crate::error::McpError;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The requests whose handlers may ask the client for input.
+pub(crate) const METHODS: &[&str] = &["tools/call", "prompts/get", "resources/read"];
+
+/// How long a `requestState` stays valid after it is issued.
+pub const STATE_TTL: Duration = Duration::from_secs(600);
+
+/// The layout of the sealed plaintext; a state of another layout is refused.
+const STATE_VERSION: u8 = 1;
+
+/// What a `requestState` is bound to: the request it was issued for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Binding {
+    method: String,
+    name: String,
+    /// SHA-256 of the arguments in canonical form (keys sorted).
+    args_hash: String,
+    /// Who made the request, once authorization exists: a state issued to
+    /// one principal is refused for another. None until then.
+    principal: Option<String>,
+}
+
+impl Binding {
+    /// The binding of a request: its method, the tool or prompt name (or
+    /// resource URI) and its arguments (absent counts as `{}`).
+    pub(crate) fn of(method: &str, params: Option<&Value>, principal: Option<String>) -> Binding {
+        let name = params
+            .and_then(|p| p.get("name").or_else(|| p.get("uri")))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let mut text = String::new();
+        match params.and_then(|p| p.get("arguments")) {
+            None | Some(Value::Null) => text.push_str("{}"),
+            Some(args) => canonical(args, &mut text),
+        }
+        let hash = Sha256::digest(text.as_bytes());
+        Binding {
+            method: method.to_owned(),
+            name: name.to_owned(),
+            args_hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+            principal,
+        }
+    }
+}
+
+/// JSON with object keys sorted, so equal arguments hash equally whatever
+/// order the client wrote them in.
+fn canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical(&m[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The sealed plaintext.
+#[derive(Serialize, Deserialize)]
+struct StateBody {
+    v: u8,
+    m: String,
+    n: String,
+    h: String,
+    #[serde(default)]
+    p: Option<String>,
+    /// Expiry, in seconds since the Unix epoch.
+    exp: u64,
+    /// The answers the handler used so far, by input key.
+    a: Map<String, Value>,
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A `requestState` carrying `answers`, bound to `binding`, valid for
+/// [`STATE_TTL`] from `now`.
+pub(crate) fn seal_state(
+    key: &StateKey,
+    binding: &Binding,
+    answers: Map<String, Value>,
+    now: u64,
+) -> String {
+    let body = StateBody {
+        v: STATE_VERSION,
+        m: binding.method.clone(),
+        n: binding.name.clone(),
+        h: binding.args_hash.clone(),
+        p: binding.principal.clone(),
+        exp: now.saturating_add(STATE_TTL.as_secs()),
+        a: answers,
+    };
+    // Serializing a struct of strings and JSON values cannot fail.
+    key.seal(&serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// The answers a `requestState` holds, if it is intact, this request's,
+/// and not expired; otherwise -32602 saying which.
+pub(crate) fn open_state(
+    key: &StateKey,
+    text: &str,
+    binding: &Binding,
+    now: u64,
+) -> Result<Map<String, Value>, McpError> {
+    let body = key
+        .open(text)
+        .and_then(|plain| serde_json::from_slice::<StateBody>(&plain).ok())
+        .filter(|b| b.v == STATE_VERSION)
+        .ok_or_else(|| {
+            McpError::invalid_params(
+                "requestState failed its integrity check (altered, or issued by a server with another key); send the request again without it",
+            )
+        })?;
+    if body.m != binding.method
+        || body.n != binding.name
+        || body.h != binding.args_hash
+        || body.p != binding.principal
+    {
+        return Err(McpError::invalid_params(
+            "requestState belongs to another request (its method, name, arguments or caller differ)",
+        ));
+    }
+    if now > body.exp {
+        return Err(McpError::invalid_params(
+            "requestState has expired; send the request again without it",
+        ));
+    }
+    Ok(body.a)
+}
+
+/// The MRTR fields of a request: `requestState` and `inputResponses`.
+pub(crate) struct Incoming {
+    pub(crate) state: Option<String>,
+    pub(crate) responses: Map<String, Value>,
+}
+
+/// The MRTR fields of `params`, checked for shape (-32602 otherwise).
+pub(crate) fn incoming(params: Option<&Value>) -> Result<Incoming, McpError> {
+    let state = match params.and_then(|p| p.get("requestState")) {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(McpError::invalid_params("requestState must be a string")),
+    };
+    let responses = match params.and_then(|p| p.get("inputResponses")) {
+        None => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            return Err(McpError::invalid_params(
+                "inputResponses must be an object of answers by input key",
+            ));
+        }
+    };
+    if let Some((k, _)) = responses.iter().find(|(_, v)| !v.is_object()) {
+        return Err(McpError::invalid_params(format!(
+            "inputResponses.{k} must be an object (an ElicitResult, CreateMessageResult or ListRootsResult)"
+        )));
+    }
+    Ok(Incoming { state, responses })
+}
+
+/// -32602 unless `answer` has the shape of a result of `method`.
+fn check_answer(key: &str, method: &str, answer: &Value) -> Result<(), McpError> {
+    let ok = match method {
+        "elicitation/create" => matches!(
+            answer.get("action").and_then(Value::as_str),
+            Some("accept" | "decline" | "cancel")
+        ),
+        "sampling/createMessage" => {
+            answer.get("role").is_some_and(Value::is_string) && answer.get("content").is_some()
+        }
+        "roots/list" => answer.get("roots").is_some_and(Value::is_array),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(McpError::invalid_params(format!(
+            "inputResponses.{key} is not a result of {method}"
+        )))
+    }
+}
+
+/// One run of a handler on a stateless request: the answers it may use,
+/// and what it used and asked.
+#[derive(Debug, Default)]
+pub(crate) struct Round {
+    answers: Map<String, Value>,
+    used: Map<String, Value>,
+    asked: Map<String, Value>,
+    next: u32,
+    invalid: Option<McpError>,
+}
+
+/// How a round ended.
+pub(crate) enum Ending {
+    /// No unanswered ask: the handler's own result stands.
+    Complete,
+    /// An answer had the wrong shape.
+    Invalid(McpError),
+    /// Unanswered asks: the request ends with an `InputRequiredResult`.
+    InputRequired {
+        asked: Map<String, Value>,
+        used: Map<String, Value>,
+    },
+}
+
+impl Round {
+    pub(crate) fn new(answers: Map<String, Value>) -> Round {
+        Round {
+            answers,
+            ..Round::default()
+        }
+    }
+
+    /// The answer to an ask, or Err after recording the ask. `key` names
+    /// the input (`inputRequests` key); unnamed asks are numbered in the
+    /// order the handler makes them, which is why a re-run handler must
+    /// ask in the same order.
+    pub(crate) fn ask(
+        &mut self,
+        key: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, McpError> {
+        let key = match key {
+            Some(k) => k.to_owned(),
+            None => {
+                self.next += 1;
+                format!("input-{}", self.next)
+            }
+        };
+        if let Some(answer) = self.answers.get(&key).cloned() {
+            if let Err(e) = check_answer(&key, method, &answer) {
+                self.invalid.get_or_insert(e.clone());
+                return Err(e);
+            }
+            self.used.insert(key, answer.clone());
+            return Ok(answer);
+        }
+        self.asked
+            .insert(key.clone(), json!({ "method": method, "params": params }));
+        Err(McpError::new(
+            crate::jsonrpc::INVALID_REQUEST,
+            format!(
+                "input `{key}` ({method}) is required from the client: this request ends with an InputRequiredResult and runs again with the answer"
+            ),
+        ))
+    }
+
+    pub(crate) fn ending(self) -> Ending {
+        if let Some(e) = self.invalid {
+            return Ending::Invalid(e);
+        }
+        if self.asked.is_empty() {
+            return Ending::Complete;
+        }
+        Ending::InputRequired {
+            asked: self.asked,
+            used: self.used,
+        }
+    }
+}
+
+/// The `InputRequiredResult` body (before the envelope).
+pub(crate) fn input_required(asked: Map<String, Value>, state: String) -> Value {
+    json!({
+        "resultType": "input_required",
+        "inputRequests": asked,
+        "requestState": state,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binding() -> Binding {
+        Binding::of(
+            "tools/call",
+            Some(&json!({"name": "t", "arguments": {"a": 1, "b": [1, {"y": 2, "x": 1}]}})),
+            None,
+        )
+    }
+
+    #[test]
+    fn the_binding_ignores_key_order_and_sees_every_difference() {
+        let same = Binding::of(
+            "tools/call",
+            Some(&json!({"arguments": {"b": [1, {"x": 1, "y": 2}], "a": 1}, "name": "t"})),
+            None,
+        );
+        assert_eq!(binding(), same);
+        let empty = Binding::of("prompts/get", Some(&json!({"name": "p"})), None);
+        let braces = Binding::of(
+            "prompts/get",
+            Some(&json!({"name": "p", "arguments": {}})),
+            None,
+        );
+        assert_eq!(empty, braces);
+        for other in [
+            Binding::of(
+                "prompts/get",
+                Some(&json!({"name": "t", "arguments": {"a": 1, "b": [1, {"y": 2, "x": 1}]}})),
+                None,
+            ),
+            Binding::of(
+                "tools/call",
+                Some(&json!({"name": "u", "arguments": {"a": 1, "b": [1, {"y": 2, "x": 1}]}})),
+                None,
+            ),
+            Binding::of(
+                "tools/call",
+                Some(&json!({"name": "t", "arguments": {"a": 2, "b": [1, {"y": 2, "x": 1}]}})),
+                None,
+            ),
+            Binding::of(
+                "tools/call",
+                Some(&json!({"name": "t", "arguments": {"a": 1, "b": [1, {"y": 2, "x": 1}]}})),
+                Some("alice".into()),
+            ),
+        ] {
+            assert_ne!(binding(), other);
+        }
+    }
+
+    #[test]
+    fn a_state_opens_for_its_request_until_it_expires() {
+        let key = StateKey::random();
+        let mut answers = Map::new();
+        answers.insert(
+            "step1".into(),
+            json!({"action": "accept", "content": {"name": "A"}}),
+        );
+        let state = seal_state(&key, &binding(), answers.clone(), 1000);
+        assert_eq!(open_state(&key, &state, &binding(), 1000).unwrap(), answers);
+        let ttl = STATE_TTL.as_secs();
+        assert!(open_state(&key, &state, &binding(), 1000 + ttl).is_ok());
+        let expired = open_state(&key, &state, &binding(), 1001 + ttl).unwrap_err();
+        assert_eq!(expired.code(), crate::jsonrpc::INVALID_PARAMS);
+        assert!(
+            expired.0.message.contains("expired"),
+            "{}",
+            expired.0.message
+        );
+        let other = Binding::of(
+            "tools/call",
+            Some(&json!({"name": "t", "arguments": {}})),
+            None,
+        );
+        let e = open_state(&key, &state, &other, 1000).unwrap_err();
+        assert!(e.0.message.contains("another request"), "{}", e.0.message);
+        let e = open_state(&key, &format!("{state}-TAMPERED"), &binding(), 1000).unwrap_err();
+        assert!(e.0.message.contains("integrity"), "{}", e.0.message);
+        let e = open_state(&StateKey::random(), &state, &binding(), 1000).unwrap_err();
+        assert!(e.0.message.contains("integrity"), "{}", e.0.message);
+    }
+
+    #[test]
+    fn incoming_fields_must_have_their_shapes() {
+        let i = incoming(Some(
+            &json!({"requestState": "s", "inputResponses": {"k": {"action": "cancel"}}}),
+        ))
+        .unwrap();
+        assert_eq!(i.state.as_deref(), Some("s"));
+        assert_eq!(i.responses.len(), 1);
+        assert!(incoming(None).unwrap().state.is_none());
+        for bad in [
+            json!({"inputResponses": null}),
+            json!({"inputResponses": []}),
+            json!({"inputResponses": {"k": 12345}}),
+            json!({"requestState": 1}),
+        ] {
+            let e = incoming(Some(&bad)).err().unwrap();
+            assert_eq!(e.code(), crate::jsonrpc::INVALID_PARAMS, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_round_answers_what_it_has_and_records_the_rest() {
+        let mut answers = Map::new();
+        answers.insert("input-1".into(), json!({"roots": []}));
+        answers.insert("extra".into(), json!({"ignored": true}));
+        let mut round = Round::new(answers);
+        assert_eq!(
+            round.ask(None, "roots/list", json!({})).unwrap(),
+            json!({"roots": []})
+        );
+        assert!(
+            round
+                .ask(Some("name"), "elicitation/create", json!({"message": "?"}))
+                .is_err()
+        );
+        assert!(
+            round
+                .ask(None, "sampling/createMessage", json!({}))
+                .is_err()
+        );
+        let Ending::InputRequired { asked, used } = round.ending() else {
+            panic!("asks were left unanswered");
+        };
+        assert_eq!(asked.keys().collect::<Vec<_>>(), ["name", "input-2"]);
+        assert_eq!(asked["name"]["method"], "elicitation/create");
+        assert_eq!(
+            used.keys().collect::<Vec<_>>(),
+            ["input-1"],
+            "extra keys are dropped"
+        );
+        let mut bad = Map::new();
+        bad.insert("k".into(), json!({"action": "maybe"}));
+        let mut round = Round::new(bad);
+        assert!(
+            round
+                .ask(Some("k"), "elicitation/create", json!({}))
+                .is_err()
+        );
+        assert!(matches!(round.ending(), Ending::Invalid(_)));
+        assert!(matches!(Round::new(Map::new()).ending(), Ending::Complete));
+    }
+}
