@@ -18,7 +18,9 @@
 #      unscored ones (pending) are reported, not judged.
 # Per-check results are kept in results/conformance/ (git-ignored).
 #
-# Environment: SERVER_BIN=path skips the build; CONFORMANCE_PORT picks the port.
+# Environment: SERVER_BIN=path skips the build; CONFORMANCE_PORT picks the port;
+# CONFORMANCE_URL=http://… runs against a server already running there (no
+# server is started: scripts/scale-out.sh points it at a load balancer).
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -37,8 +39,7 @@ if [[ $# -gt 0 ]]; then
     only_016=1
 fi
 
-bin="$(build_server)"
-out="$ROOT/results/conformance"
+out="$ROOT/results/conformance${CONFORMANCE_URL:+-url}"
 rm -rf "$out"
 mkdir -p "$out"
 baseline="$out/expected-failures.yaml"
@@ -61,6 +62,8 @@ trap 'exit 130' INT TERM
 
 port=""
 for attempt in 1 2 3; do
+    [[ -n "${CONFORMANCE_URL:-}" ]] && break
+    [[ $attempt == 1 ]] && bin="$(build_server)"
     port="${CONFORMANCE_PORT:-$(free_port)}"
     # Both eras on one endpoint (the default): every run below goes to this one server.
     MCP_LOG="${MCP_LOG:-info}" "$bin" --transport http --bind "127.0.0.1:$port" \
@@ -76,7 +79,7 @@ for attempt in 1 2 3; do
         die "the conformance server did not start listening on 127.0.0.1:$port"
     }
 done
-url="http://127.0.0.1:$port/mcp"
+url="${CONFORMANCE_URL:-http://127.0.0.1:$port/mcp}"
 
 # Every non-SUCCESS, non-INFO check of a run, with its message.
 bad_checks() {
@@ -91,6 +94,7 @@ PY
 }
 
 server_log_tail() {
+    [[ -f "$out/server.log" ]] || return 0
     echo "--- last lines of the server log ---" >&2
     tail -n 30 "$out/server.log" >&2
 }
@@ -123,7 +127,7 @@ fi
 if [[ $rc -eq 124 ]]; then
     die "the conformance suite timed out (log: $run/conformance.log, server log: $out/server.log)"
 fi
-echo "conformance 0.1.16: $scenarios scenarios, $failures failed checks, $warnings warnings (details: results/conformance/0.1.16/)"
+echo "conformance 0.1.16: $scenarios scenarios, $failures failed checks, $warnings warnings (details: ${run#"$ROOT"/}/)"
 if [[ $rc -ne 0 || $failures -ne 0 || $warnings -ne 0 || $scenarios -eq 0 ]]; then
     server_log_tail
     die "conformance suite 0.1.16 failed (exit $rc, $failures failed checks, $warnings warnings)"

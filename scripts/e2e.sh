@@ -9,7 +9,7 @@
 #    on a free 127.0.0.1 port; results/e2e/httpbin-requests.jsonl records what
 #    the upstream received (tests/e2e/gunicorn.conf.py);
 # 2. builds the generated servers examples/httpbin (from httpbin's own Swagger
-#    2.0 document) and examples/petstore (pointed at httpbin's /anything echo);
+#    2.0 document, with the `telemetry` feature) and examples/petstore (pointed at httpbin's /anything echo);
 #    HTTPBIN_SERVER_BIN / PETSTORE_SERVER_BIN / MCPGEN_BIN=path skip the build;
 # 3. runs tests/e2e with the official Python SDK (`mcp` 2.x, .tools/venv). The
 #    tests start the MCP servers themselves (stdio, and Streamable HTTP on free
@@ -26,8 +26,10 @@ set -euo pipefail
 # --- the MCP servers under test (and mcpgen, for the live-spec check) -------
 reuse() { [[ -n "${!1:-}" && -x "${!1}" ]]; }
 if ! reuse HTTPBIN_SERVER_BIN || ! reuse PETSTORE_SERVER_BIN || ! reuse MCPGEN_BIN; then
-    log "e2e: cargo build -p httpbin -p petstore -p mcpgen"
-    (cd "$ROOT" && timeout 1800 cargo build --quiet -p httpbin -p petstore -p mcpgen >&2) ||
+    # httpbin with the runtime's `telemetry` feature (tests/e2e/test_telemetry.py);
+    # switched off at run time, it is the same server to the other tests.
+    log "e2e: cargo build -p httpbin -p petstore -p mcpgen --features httpbin/telemetry"
+    (cd "$ROOT" && timeout 1800 cargo build --quiet -p httpbin -p petstore -p mcpgen --features httpbin/telemetry >&2) ||
         die "cargo build of the e2e servers failed"
     target="$(target_dir)"
     reuse HTTPBIN_SERVER_BIN || HTTPBIN_SERVER_BIN="$target/debug/httpbin"

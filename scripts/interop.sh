@@ -4,7 +4,7 @@
 #
 #   scripts/interop.sh            # both suites
 #   scripts/interop.sh python     # tests/interop/python (pytest; the `mcp` Python SDK 2.x, then 1.x)
-#   scripts/interop.sh ts         # tests/interop/ts (node --test, @modelcontextprotocol/sdk 1.x and /client 2.x)
+#   scripts/interop.sh ts         # tests/interop/ts (node --test, @modelcontextprotocol/sdk 1.x and /client 2.x; auth.test.mjs with npm oidc-provider)
 #
 # Extra arguments after the suite name go to the test runner, e.g.
 #   scripts/interop.sh python -k sampling
@@ -38,7 +38,17 @@ run_python() {
     run_pytest "$PY_MCP1" "$@"
 }
 
+# The server of tests/interop/ts/auth.test.mjs (runtime/examples/auth_server.rs).
+build_auth_server() {
+    (cd "$ROOT" && timeout 1800 cargo build --quiet -p mcpgen-runtime --features auth,upstream --example auth_server >&2) ||
+        die "cargo build --example auth_server failed"
+    printf '%s\n' "$(target_dir)/debug/examples/auth_server"
+}
+
 run_ts() {
+    AUTH_SERVER_BIN="$(build_auth_server)"
+    HTTPBIN_GUNICORN="$VENV_HTTPBIN/bin/gunicorn"
+    export AUTH_SERVER_BIN HTTPBIN_GUNICORN
     log "interop: TypeScript SDK ($("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/sdk/package.json").version'), 2.x client $("$NODE" -p 'require("'"$TS_CLIENT2_PKG"'").version'), MCP Inspector CLI $("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/inspector-cli/package.json").version'), node $("$NODE" --version))"
     local files=("$ROOT"/tests/interop/ts/*.test.mjs)
     [[ -e "${files[0]}" ]] || die "no tests in tests/interop/ts"

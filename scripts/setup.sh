@@ -14,6 +14,8 @@
 #   redis-server  the Debian package, system-wide (the rate-limit tests start
 #                 their own on a free port); installed with apt-get only when
 #                 missing, as root or through sudo
+#   haproxy       the Debian package, likewise: the load balancer of
+#                 scripts/scale-out.sh
 #
 # Only the package registries (npm, PyPI, Debian's) are used, through npm,
 # pip and apt-get.
@@ -81,20 +83,26 @@ install_venv "$VENV" "$INTEROP/python/requirements.txt"
 install_venv "$VENV_MCP1" "$INTEROP/python/requirements-mcp1.txt"
 install_venv "$VENV_HTTPBIN" "$ROOT/tests/e2e/requirements-httpbin.txt" 'import httpbin, gunicorn, flask'
 
-# --- redis-server ---------------------------------------------------------------
-# runtime/tests/ratelimit.rs starts redis-server on 127.0.0.1 with a temp dir.
-if ! command -v redis-server >/dev/null; then
+# --- redis-server, haproxy ----------------------------------------------------
+# runtime/tests/ratelimit.rs and runtime/tests/state.rs start redis-server on
+# 127.0.0.1 with a temp dir; scripts/scale-out.sh also starts haproxy.
+# apt_install PACKAGE COMMAND: install the Debian package unless COMMAND exists.
+apt_install() {
+    local package="$1" command="$2" as_root
+    command -v "$command" >/dev/null && return 0
     if [[ "$(id -u)" == 0 ]]; then
         as_root=()
     elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
         as_root=(sudo -n)
     else
-        die "redis-server is missing: install the Debian package redis-server (apt-get install redis-server) as root, then run scripts/setup.sh again"
+        die "$command is missing: install the Debian package $package (apt-get install $package) as root, then run scripts/setup.sh again"
     fi
-    command -v apt-get >/dev/null || die "redis-server is missing and there is no apt-get to install it with"
-    log "setup: installing redis-server (Debian package)"
+    command -v apt-get >/dev/null || die "$command is missing and there is no apt-get to install it with"
+    log "setup: installing $package (Debian package)"
     timeout 600 "${as_root[@]}" apt-get update -qq || die "apt-get update failed"
     DEBIAN_FRONTEND=noninteractive timeout 900 "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
-        redis-server >/dev/null || die "apt-get install redis-server failed"
-    command -v redis-server >/dev/null || die "apt-get installed redis-server but it is not on PATH"
-fi
+        "$package" >/dev/null || die "apt-get install $package failed"
+    command -v "$command" >/dev/null || die "apt-get installed $package but $command is not on PATH"
+}
+apt_install redis-server redis-server
+apt_install haproxy haproxy

@@ -13,6 +13,8 @@
 #   7. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
 #   8. scripts/interop.sh python         the Python SDK clients (mcp 2.x and 1.x), stdio + HTTP
 #   9. scripts/interop.sh ts             the TypeScript SDK client and the MCP Inspector CLI, stdio + HTTP
+#   9b. scripts/scale-out.sh             3 instances sharing Redis behind HAProxy: conformance,
+#                                        Python SDK clients, load (small), faults
 #  10. scripts/e2e.sh                    the generated OpenAPI servers (examples/httpbin,
 #                                        examples/petstore) against a real httpbin, through
 #                                        the Python SDK client, stdio + HTTP
@@ -76,9 +78,9 @@ step clippy 2400 cargo clippy --workspace --all-targets -- -D warnings
 # server builds the runtime with none, so check that build too.
 step clippy-core 1200 cargo clippy -p mcpgen-runtime --lib -- -D warnings
 # Broken intra-doc links and invalid doc markup fail the build; the runtime is
-# documented with every feature so that `testing` and `upstream` are checked.
+# documented with every feature so that `testing`, `upstream` and `auth` are checked.
 step doc 1200 env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p mcpgen -p mcpgen-contract \
-    -p mcpgen-runtime --features mcpgen-runtime/testing,mcpgen-runtime/upstream
+    -p mcpgen-runtime --features mcpgen-runtime/testing,mcpgen-runtime/upstream,mcpgen-runtime/auth
 step msrv 600 scripts/msrv.sh
 # One build of every target with the same feature set as `cargo test` (dev-
 # dependencies included), so the test run and the binaries used below
@@ -91,6 +93,11 @@ export SERVER_BIN
 step conformance 1200 scripts/conformance.sh
 step interop-py 1200 scripts/interop.sh python
 step interop-ts 1200 scripts/interop.sh ts
+# 3 instances sharing Redis behind HAProxy (round-robin per request): one
+# session across instances, conformance 0.1.16, the Python SDK clients, a
+# small load run (memory, then Redis; figures printed) and the faults
+# (an instance killed, Redis restarted). docs/deployment.md.
+step scale-out 1200 scripts/scale-out.sh
 HTTPBIN_SERVER_BIN="$TARGET_DIR/debug/httpbin"
 PETSTORE_SERVER_BIN="$TARGET_DIR/debug/petstore"
 MCPGEN_BIN="$TARGET_DIR/debug/mcpgen"

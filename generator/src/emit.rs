@@ -335,6 +335,9 @@ const UPSTREAM_LISTS: &[(&str, &str)] = &[
     ("templates", "src/upstream/templates.jsonl"),
 ];
 
+/// Where each tool's name and texts are in `src/upstream/tools.jsonl`.
+const TOOLS_INDEX: &str = "src/upstream/tools.index";
+
 /// Whether `schema` carries `$defs` of its own (`inline_refs`): then the
 /// descriptors go through [`ir::Upstream::shared`].
 fn has_own_defs(item: &ir::UpstreamItem) -> bool {
@@ -395,7 +398,9 @@ fn upstream_bytes(ctx: &serde_json::Value) -> usize {
 /// Move the upstream descriptors of `ctx` into data files (`upstream.data`
 /// is then true): after a `#` `@generated` header line, one compact JSON
 /// text per line: the definitions table in `defs.jsonl`; per item, its MCP
-/// descriptor then its operation descriptor in the others. Compact JSON
+/// descriptor then its operation descriptor in the others. `tools.index`
+/// gives per tool `NAME DESCRIPTOR_BYTES OPERATION_BYTES`, so that start-up
+/// finds each tool's name and texts without reading the data. Compact JSON
 /// never holds a line break (serde_json escapes them in strings), and the
 /// files are only ever read as data (`include_str!`).
 fn data_files(ctx: &mut serde_json::Value, header: &str) -> Vec<GeneratedFile> {
@@ -427,13 +432,20 @@ fn data_files(ctx: &mut serde_json::Value, header: &str) -> Vec<GeneratedFile> {
     files.push(file("src/upstream/defs.jsonl", vec![defs]));
     for (key, path) in UPSTREAM_LISTS {
         let mut lines = Vec::new();
+        let mut index = Vec::new();
         if let Some(serde_json::Value::Array(items)) = u.get_mut(*key) {
             for item in items {
-                lines.push(take(&mut item["descriptor"]));
-                lines.push(take(&mut item["operation"]));
+                let (descriptor, operation) =
+                    (take(&mut item["descriptor"]), take(&mut item["operation"]));
+                let name = item["name"].as_str().unwrap_or_default();
+                index.push(format!("{name} {} {}", descriptor.len(), operation.len()));
+                lines.extend([descriptor, operation]);
             }
         }
         files.push(file(path, lines));
+        if *key == "tools" {
+            files.push(file(TOOLS_INDEX, index));
+        }
     }
     u.insert("data".into(), true.into());
     files
@@ -552,7 +564,7 @@ mod tests {
         let small = emit_with(&ir, usize::MAX).unwrap();
         assert!(file(&small, "src/upstream/tools.jsonl").is_none());
         let code = file(&small, "src/generated.rs").unwrap();
-        assert!(code.contains("pub const UPSTREAM_TOOLS: &[(&str, &str)]"));
+        assert!(code.contains("pub const UPSTREAM_TOOLS: &[(&str, &str, &str)]"));
 
         let large = emit_with(&ir, 0).unwrap();
         let code = file(&large, "src/generated.rs").unwrap();
@@ -572,9 +584,8 @@ mod tests {
         );
         let tools = file(&large, "src/upstream/tools.jsonl").unwrap();
         assert!(crate::files::is_generated(&tools), "{tools}");
-        let want: Vec<&str> = up["tools"]
-            .as_array()
-            .unwrap()
+        let listed = up["tools"].as_array().unwrap();
+        let want: Vec<&str> = listed
             .iter()
             .flat_map(|t| {
                 [
@@ -585,6 +596,21 @@ mod tests {
             .collect();
         assert!(want.len() > 2);
         assert_eq!(tools.lines().skip(1).collect::<Vec<_>>(), want);
+        // Per tool: the name its descriptor bears and its lines' lengths.
+        let index = file(&large, TOOLS_INDEX).unwrap();
+        assert!(crate::files::is_generated(&index), "{index}");
+        let want: Vec<String> = listed
+            .iter()
+            .map(|t| {
+                let (d, o) = (
+                    t["descriptor"].as_str().unwrap(),
+                    t["operation"].as_str().unwrap(),
+                );
+                let name = serde_json::from_str::<serde_json::Value>(d).unwrap()["name"].clone();
+                format!("{} {} {}", name.as_str().unwrap(), d.len(), o.len())
+            })
+            .collect();
+        assert_eq!(index.lines().skip(1).collect::<Vec<_>>(), want);
         let readme = file(&large, "README.md").unwrap();
         assert!(readme.contains("`src/upstream/*.jsonl`"), "{readme}");
         assert!(!file(&small, "README.md").unwrap().contains("src/upstream"));

@@ -193,6 +193,7 @@ pub fn load_ir(options: &Options) -> Result<LoadedIr, Error> {
     let mut ir = load_ir_from(&loaded, options.runtime());
     let (inputs, warnings) = openapi::import(&loaded, &mut ir.server, &options.openapi)?;
     openapi::check_rate_limit_tools(&loaded, &ir.server)?;
+    spec::add_operation_scopes(&loaded.spec, &mut ir.server);
     ir.inputs.extend(inputs);
     ir.warnings = warnings;
     Ok(ir)

@@ -206,8 +206,9 @@ fn generated_crate_layout_and_cargo_toml() {
     let cargo = contents(&c, "Cargo.toml");
     assert!(!cargo.contains("[workspace"), "{cargo}");
     assert!(cargo.contains("[[bin]]\nname = \"notes\""), "{cargo}");
+    // example.yaml has `auth:`, so the runtime's `auth` feature is on.
     assert!(
-        cargo.contains("mcpgen-runtime = { path = \"../../runtime\" }"),
+        cargo.contains("mcpgen-runtime = { path = \"../../runtime\", features = [\"auth\"] }"),
         "{cargo}"
     );
     let main = contents(&c, "src/main.rs");
@@ -221,16 +222,20 @@ fn generated_crate_layout_and_cargo_toml() {
     assert!(
         cargo.contains("[dev-dependencies]\n# The in-process test client")
             && cargo.contains(
-                "mcpgen-runtime = { path = \"../../runtime\", features = [\"testing\"] }"
+                "mcpgen-runtime = { path = \"../../runtime\", features = [\"auth\", \"testing\"] }"
             ),
         "{cargo}"
     );
 
     let by_version = generate(&spec, None);
     let cargo = contents(&by_version, "Cargo.toml");
-    assert!(cargo.contains("mcpgen-runtime = \"0.1\"\n"), "{cargo}");
     assert!(
-        cargo.contains("mcpgen-runtime = { version = \"0.1\", features = [\"testing\"] }"),
+        cargo.contains("mcpgen-runtime = { version = \"0.1\", features = [\"auth\"] }\n"),
+        "{cargo}"
+    );
+    assert!(
+        cargo
+            .contains("mcpgen-runtime = { version = \"0.1\", features = [\"auth\", \"testing\"] }"),
         "{cargo}"
     );
     let handlers = contents(&by_version, "src/handlers.rs");

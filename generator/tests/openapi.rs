@@ -269,7 +269,7 @@ fn yaml_spec_imports_an_openapi_description() {
     // Generated code registers the table.
     let c = mcpgen::generate_ir(l).unwrap();
     let code = &c.file("src/generated.rs").unwrap().contents;
-    assert!(code.contains("builder = builder.upstream_tool(tool, operation);"));
+    assert!(code.contains("builder = builder.upstream_tool_static(name, tool, operation);"));
 }
 
 #[test]

@@ -36,22 +36,24 @@ fn server(ir: &mcpgen::ir::Server, shared: bool) -> Server {
 }
 
 /// The server of a generated crate whose upstream descriptors are data
-/// files (`src/upstream/*.jsonl`), read as its `server()` reads them; None
-/// when the crate has its descriptors in `generated.rs`.
+/// files (`src/upstream/*.jsonl`, `tools.index`), read as its `server()`
+/// reads them (listing a tool checks that its descriptor bears the name the
+/// index gives); None when the crate has its descriptors in `generated.rs`.
 fn data_file_server(ir: &mcpgen::ir::Server, generated: &mcpgen::GeneratedCrate) -> Option<Server> {
-    let file = |path: &str| {
+    // The crate's files are static text; a test leaks its copy.
+    let file = |path: &str| -> Option<&'static str> {
         let f = generated.files.iter().find(|f| f.path == Path::new(path))?;
-        Some(f.contents.as_str())
+        Some(Box::leak(f.contents.clone().into_boxed_str()))
     };
     let defs = file("src/upstream/defs.jsonl")?.lines().nth(1)?;
     let up = ir.upstream.as_ref().unwrap();
-    let mut b = Server::builder(&json(&ir.info_json))
+    let b = Server::builder(&json(&ir.info_json))
         .upstream(&json(&up.config))
-        .upstream_defs(defs);
-    let mut lines = file("src/upstream/tools.jsonl")?.lines().skip(1);
-    while let (Some(tool), Some(operation)) = (lines.next(), lines.next()) {
-        b = b.upstream_tool(tool, operation);
-    }
+        .upstream_defs(defs)
+        .upstream_tools_data(
+            file("src/upstream/tools.index")?,
+            file("src/upstream/tools.jsonl")?,
+        );
     Some(b.build().unwrap_or_else(|e| panic!("{e}")))
 }
 

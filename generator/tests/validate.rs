@@ -528,6 +528,92 @@ fn rate_limits_lower_to_the_runtime_form() {
 }
 
 #[test]
+fn scopes_are_checked_where_written() {
+    expect(
+        &spec("tools:\n  - name: a\n    scopes: [\"two words\"]\n"),
+        &[("6:13", "\"two words\" is not an OAuth scope")],
+    );
+    expect(
+        &spec("auth:\n  scopes: [ok, 'q\"uote']\n"),
+        &[("5:11", "is not an OAuth scope")],
+    );
+    expect(
+        &spec("auth:\n  issuers: [x]\n"),
+        &[("5:3", "unknown key `issuers`")],
+    );
+}
+
+#[test]
+fn auth_lowers_to_the_runtime_form_only_when_declared() {
+    let lower = |yaml: &str| {
+        let loaded = load_str(yaml, Path::new("t.yaml"), Path::new(".")).unwrap();
+        let version = mcpgen::ir::RuntimeDep::Version {
+            version: "0.1".into(),
+        };
+        mcpgen::spec::lower(&loaded, version)
+    };
+    let ir = lower(&spec(
+        "tools:\n  - name: a\n    scopes: [w, x]\n  - name: b\n\
+         auth:\n  issuer: http://as\n  scopes: [mcp]\n  hideTools: true\n",
+    ));
+    assert_eq!(
+        ir.auth.as_deref(),
+        Some(
+            r#"{"issuer":"http://as","scopes":["mcp"],"hideTools":true,"toolScopes":{"a":["w","x"]}}"#
+        )
+    );
+    assert_eq!(ir.auth_rows, [("a".to_owned(), "`w`, `x`".to_owned())]);
+    let scopes_only = lower(&spec("tools:\n  - name: a\n    scopes: [w]\n"));
+    assert_eq!(
+        scopes_only.auth.as_deref(),
+        Some(r#"{"scopes":[],"hideTools":false,"toolScopes":{"a":["w"]}}"#)
+    );
+    assert_eq!(
+        lower(SERVER).auth,
+        None,
+        "no auth feature without auth: or scopes:"
+    );
+}
+
+#[test]
+fn operation_scopes_come_from_oauth2_security_requirements_when_asked() {
+    let d = dir("operation_scopes");
+    let petstore =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/openapi/petstore-oas30.json");
+    let load = |auth: &str| {
+        let yaml = format!(
+            "{SERVER}tools:\n  - name: hello\n    scopes: [hi]\nopenapi:\n  path: {}\nauth: {auth}\n",
+            petstore.display()
+        );
+        let path = d.join("t.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let ir = mcpgen::load_ir(&mcpgen::Options::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+        let auth: serde_json::Value =
+            serde_json::from_str(ir.server.auth.as_deref().unwrap()).unwrap();
+        auth["toolScopes"].clone()
+    };
+    let scopes = load("{operationScopes: true}");
+    // addPet: petstore_auth [write:pets, read:pets], sorted.
+    assert_eq!(
+        scopes["add_pet"],
+        serde_json::json!(["read:pets", "write:pets"])
+    );
+    assert_eq!(
+        scopes["hello"],
+        serde_json::json!(["hi"]),
+        "YAML tools keep theirs"
+    );
+    // getInventory needs api_key only: no OAuth scopes.
+    assert!(scopes.get("get_inventory").is_none(), "{scopes}");
+    let off = load("{}");
+    assert_eq!(
+        off,
+        serde_json::json!({"hello": ["hi"]}),
+        "off unless asked"
+    );
+}
+
+#[test]
 fn rate_limits_name_tools_of_the_spec_or_its_openapi_import() {
     let d = dir("rate_limit_tools");
     let petstore =
@@ -554,4 +640,47 @@ fn rate_limits_name_tools_of_the_spec_or_its_openapi_import() {
         e.contains("rate limit for \"ad_pet\", which is no tool of this server"),
         "{e}"
     );
+}
+
+#[test]
+fn an_openapi_override_can_limit_its_tool() {
+    let d = dir("rate_limit_override");
+    let petstore =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/openapi/petstore-oas30.json");
+    let write = |overrides: &str| {
+        let yaml = format!(
+            "{SERVER}openapi:\n  path: {}\n  overrides:\n{overrides}rateLimits:\n  tools: {{add_pet: 9/1m}}\n",
+            petstore.display()
+        );
+        let path = d.join("t.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        mcpgen::load_ir(&mcpgen::Options::new(&path))
+    };
+    // By operationId and by `METHOD /path`; the override wins over rateLimits.tools.
+    let ir = write(
+        "    addPet: {rateLimit: 2/1m}\n    GET /pet/findByStatus: {name: by_status, rateLimit: {limit: 5, interval: 1s}}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ir.server.rate_limits.as_deref(),
+        Some(r#"{"tools":{"add_pet":"2/1m","by_status":"5/1s"}}"#)
+    );
+    let rows: Vec<_> = ir
+        .server
+        .rate_limit_rows
+        .iter()
+        .map(|(w, r)| format!("{w}: {r}"))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "calls of tool `add_pet`: 2/1m",
+            "calls of tool `by_status`: 5/1s"
+        ]
+    );
+    let e = write("    addPet: {rateLimit: 2/1w}\n")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("`1w` is not an interval"), "{e}");
 }

@@ -107,6 +107,20 @@ fn args<A: DeserializeOwned + 'static>(v: Value) -> Result<A, String> {
     }
 }
 
+/// A tool handler taking its arguments as JSON.
+fn erase<A, F, Fut>(handler: F) -> tools::ToolFn
+where
+    A: DeserializeOwned + Send + 'static,
+    F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    Arc::new(move |ctx, v| match args::<A>(v) {
+        Ok(a) => handler(ctx, a).boxed(),
+        Err(e) => futures::future::ready(Err(ToolError::new(e))).boxed(),
+    })
+}
+
 impl ServerBuilder {
     pub(crate) fn new(info_json: &str) -> Self {
         let mut errors = vec![];
@@ -158,6 +172,12 @@ impl ServerBuilder {
     #[cfg_attr(not(feature = "upstream"), allow(dead_code))]
     pub(crate) fn tool_count(&self) -> usize {
         self.tools.len()
+    }
+
+    /// Room for `n` more tools.
+    #[cfg(feature = "upstream")]
+    pub(crate) fn reserve_tools(&mut self, n: usize) {
+        self.tools.reserve(n);
     }
 
     /// The name of the tool registered at `index`.
@@ -284,15 +304,29 @@ impl ServerBuilder {
         F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
     {
-        let handler = Arc::new(handler);
-        let erased: tools::ToolFn = Arc::new(move |ctx, v| match args::<A>(v) {
-            Ok(a) => handler(ctx, a).boxed(),
-            Err(e) => futures::future::ready(Err(ToolError::new(e))).boxed(),
-        });
-        let r = Tool::new(descriptor_json, prepare, erased).map(|mut t| {
+        let r = Tool::new(descriptor_json, prepare, erase(handler)).map(|mut t| {
             t.hooked = hooked;
             t
         });
+        self.record(r, |b, t| b.tools.push(t))
+    }
+
+    /// [`ServerBuilder::tool_prepared`] from static text with the tool's
+    /// name beside it ([`Tool::from_static`]): nothing copied or parsed.
+    #[cfg(feature = "upstream")]
+    pub(crate) fn tool_static<A, F, Fut>(
+        self,
+        name: &'static str,
+        descriptor_json: &'static str,
+        prepare: Option<tools::Prepare>,
+        handler: F,
+    ) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
+    {
+        let r = Tool::from_static(name, descriptor_json, prepare, erase(handler));
         self.record(r, |b, t| b.tools.push(t))
     }
 
@@ -420,21 +454,22 @@ impl ServerBuilder {
         })
     }
 
-    fn check_unique(&mut self) {
-        let mut dupes = vec![];
-        let mut seen = HashSet::new();
-        for t in &self.tools {
-            if !seen.insert(("tool", t.name().to_owned())) {
-                dupes.push(format!("tool {}", t.name()));
-            }
-        }
+    /// Tool names given twice are found by the registry, which hashes
+    /// them anyway (`tools::Registry::with_duplicates`).
+    fn check_unique(&mut self, tools_twice: Vec<String>) {
+        let mut dupes: Vec<String> = tools_twice
+            .into_iter()
+            .map(|t| format!("tool {t}"))
+            .collect();
+        let mut seen = HashSet::with_capacity(self.resources.len());
         for r in &self.resources {
-            if !seen.insert(("resource", r.uri.clone())) {
+            if !seen.insert(r.uri.as_str()) {
                 dupes.push(format!("resource {}", r.uri));
             }
         }
+        let mut seen = HashSet::with_capacity(self.prompts.len());
         for p in &self.prompts {
-            if !seen.insert(("prompt", p.name.clone())) {
+            if !seen.insert(p.name.as_str()) {
                 dupes.push(format!("prompt {}", p.name));
             }
         }
@@ -446,8 +481,12 @@ impl ServerBuilder {
     /// Check everything declared and build the server; the error lists every
     /// problem found.
     pub fn build(mut self) -> Result<Server, BuildError> {
-        self.check_unique();
+        let (tools, twice) =
+            tools::Registry::with_duplicates(std::mem::take(&mut self.tools), self.page_size);
+        self.check_unique(twice);
         self.with_rate_limiter();
+        #[cfg(feature = "auth")]
+        self.with_authorizer();
         // Upstream tools' operations are parsed on first call unless asked.
         #[cfg(feature = "upstream")]
         if self.check_schemas {
@@ -481,7 +520,7 @@ impl ServerBuilder {
             }
         }
         if self.check_schemas {
-            for t in &self.tools {
+            for t in tools.iter() {
                 if let Err(e) = t.check() {
                     self.errors.push(invalid(format!("tool {}", t.name()), e));
                 }
@@ -502,8 +541,7 @@ impl ServerBuilder {
         }
         // The declared tool surface's flags before the pages are built.
         #[cfg(feature = "surface")]
-        crate::surface::preset(&extensions, &self.tools);
-        let tools = tools::Registry::new(self.tools, self.page_size);
+        let in_toolsets = crate::surface::preset(&extensions, &tools);
         let resources = resources::Registry::new(self.resources, self.templates, self.page_size);
         let prompts = prompts::Registry::new(self.prompts, self.page_size);
         let completions = completion::Registry::new(self.completions);
@@ -523,7 +561,7 @@ impl ServerBuilder {
         );
         // The declared tool surface hides what it does not list.
         #[cfg(feature = "surface")]
-        crate::surface::start(&server)?;
+        crate::surface::start(&server, in_toolsets)?;
         Ok(server)
     }
 }

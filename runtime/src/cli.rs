@@ -84,6 +84,16 @@ pub(crate) struct Args {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub(crate) protocol_2026: bool,
+    /// Where HTTP sessions, SSE event logs and the bus between instances
+    /// live: memory (this process), or redis://HOST:PORT[/DB] to share them
+    /// with every instance using that Redis (docs/deployment.md).
+    #[arg(
+        long,
+        value_name = "memory|redis://HOST:PORT",
+        default_value = "memory",
+        env = "MCP_STATE_STORE"
+    )]
+    pub(crate) state_store: String,
     /// Key sealing the requestState of MCP 2026-07-28 multi round-trip
     /// requests: base64 of 32 random bytes (`openssl rand -base64 32`).
     /// Instances behind one load balancer must share it; by default each
@@ -98,6 +108,12 @@ pub(crate) struct Args {
     pub(crate) surface: SurfaceArgs,
     #[command(flatten)]
     pub(crate) rate_limits: crate::ratelimit::RateLimitArgs,
+    #[cfg(feature = "auth")]
+    #[command(flatten)]
+    pub(crate) auth: crate::auth::AuthArgs,
+    #[cfg(feature = "telemetry")]
+    #[command(flatten)]
+    pub(crate) telemetry: crate::telemetry::TelemetryArgs,
 }
 
 /// Which tools `tools/list` shows (docs/surfaces.md).
@@ -156,6 +172,12 @@ pub(crate) struct UpstreamArgs {
         value_parser = BoolishValueParser::new()
     )]
     pub(crate) forward_authorization: bool,
+    /// RFC 8693: send upstream a token for this audience, exchanged at the
+    /// authorization server for the caller's (needs --auth-issuer and
+    /// MCP_AUTH_CLIENT_ID / MCP_AUTH_CLIENT_SECRET).
+    #[cfg(feature = "auth")]
+    #[arg(long, value_name = "AUDIENCE", env = "MCP_UPSTREAM_TOKEN_EXCHANGE")]
+    pub(crate) upstream_token_exchange: Option<String>,
     /// Timeout of one upstream request in seconds (fractions allowed).
     #[arg(long, value_name = "SECS", env = "MCP_UPSTREAM_TIMEOUT_SECS", value_parser = parse_secs)]
     pub(crate) upstream_timeout_secs: Option<Duration>,
@@ -196,6 +218,8 @@ impl UpstreamArgs {
             base_url: self.base_url.clone(),
             headers,
             forward_authorization: self.forward_authorization,
+            #[cfg(feature = "auth")]
+            token_exchange: self.upstream_token_exchange.clone(),
             timeout: self.upstream_timeout_secs,
             max_retries: self.upstream_retries,
             env: Default::default(),
@@ -214,9 +238,22 @@ impl UpstreamArgs {
         o.base_url.is_some()
             || !o.headers.is_empty()
             || o.forward_authorization
+            || self.exchanges()
             || o.timeout.is_some()
             || o.max_retries.is_some()
             || o.tls.any_set()
+    }
+}
+
+#[cfg(feature = "upstream")]
+impl UpstreamArgs {
+    #[cfg(feature = "auth")]
+    fn exchanges(&self) -> bool {
+        self.upstream_token_exchange.is_some()
+    }
+    #[cfg(not(feature = "auth"))]
+    fn exchanges(&self) -> bool {
+        false
     }
 }
 
@@ -248,6 +285,8 @@ impl Args {
             body_read_timeout: self.body_read_timeout,
             idle_timeout: self.idle_timeout,
             max_connections: self.max_connections,
+            #[cfg(feature = "telemetry")]
+            metrics: self.telemetry.metrics,
             ..HttpConfig::default()
         }
     }
@@ -256,15 +295,20 @@ impl Args {
 /// Logs go to stderr (stdout belongs to the stdio transport). `MCP_LOG`
 /// sets the level: error, warn, info, debug or trace.
 pub(crate) fn init_logging(default: tracing::Level) {
-    let level = std::env::var("MCP_LOG")
-        .ok()
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(default);
+    let level = log_level(default);
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(level)
         .with_ansi(false)
         .try_init();
+}
+
+/// `MCP_LOG`, else `default`.
+pub(crate) fn log_level(default: tracing::Level) -> tracing::Level {
+    std::env::var("MCP_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Apply the upstream flags, or warn that they do not apply.
@@ -283,14 +327,46 @@ fn configure_upstream(
     }
 }
 
+/// `--metrics-addr`: `/metrics` on a listener of its own; `--metrics`
+/// without the HTTP transport has nowhere to go.
+#[cfg(feature = "telemetry")]
+fn start_metrics_listener(args: &Args) {
+    let t = &args.telemetry;
+    if t.metrics && args.transport != Transport::Http {
+        tracing::warn!("--metrics needs --transport http; use --metrics-addr ADDR");
+    }
+    if let Some(addr) = t.metrics_addr {
+        tokio::spawn(async move {
+            if let Err(e) = crate::telemetry::serve_metrics(addr).await {
+                tracing::error!("metrics listener on {addr}: {e}");
+            }
+        });
+    }
+}
+
 /// Parse the command line, build the server and serve until stdin closes
 /// (stdio) or the process is interrupted (http).
 pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
     let args = Args::parse();
-    init_logging(match args.transport {
+    let level = match args.transport {
         Transport::Stdio => tracing::Level::WARN,
         Transport::Http => tracing::Level::INFO,
-    });
+    };
+    #[cfg(feature = "telemetry")]
+    let telemetry = match crate::telemetry::Setup::new(&args.telemetry) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    #[cfg(feature = "telemetry")]
+    match &telemetry {
+        Some(t) => t.init_logging(log_level(level)),
+        None => init_logging(level),
+    }
+    #[cfg(not(feature = "telemetry"))]
+    init_logging(level);
     let server = match build() {
         Ok(s) => s,
         Err(e) => {
@@ -316,6 +392,11 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
+    #[cfg(feature = "auth")]
+    if args.transport == Transport::Http {
+        let endpoint = format!("http://{}{}", args.bind, HttpConfig::default().path);
+        args.auth.apply(&server, endpoint);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -326,16 +407,33 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut http = args.http_config();
+    let name = server.info()["name"].as_str().unwrap_or("mcp").to_owned();
+    match crate::state::store_from_str(&args.state_store, &name) {
+        Ok(store) => http.state_store = store,
+        Err(e) => {
+            eprintln!("error: --state-store {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    #[cfg(feature = "telemetry")]
+    if let Some(t) = &telemetry {
+        t.install(&server);
+    }
     let result = rt.block_on(async {
+        #[cfg(feature = "telemetry")]
+        start_metrics_listener(&args);
         match args.transport {
             Transport::Stdio => {
                 crate::transport::stdio::serve_limited(server, args.max_body_bytes).await
             }
-            Transport::Http => {
-                crate::transport::http::serve(server, args.bind, args.http_config()).await
-            }
+            Transport::Http => crate::transport::http::serve(server, args.bind, http).await,
         }
     });
+    #[cfg(feature = "telemetry")]
+    if let Some(t) = telemetry {
+        t.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -384,6 +482,23 @@ mod tests {
         assert!(
             !a.upstream.overrides().tls.any_set(),
             "TLS is off by default"
+        );
+    }
+
+    #[cfg(all(feature = "upstream", feature = "auth"))]
+    #[test]
+    fn the_token_exchange_flag_parses() {
+        let a = Args::try_parse_from(["bin", "--upstream-token-exchange", "https://api"]).unwrap();
+        assert_eq!(
+            a.upstream.overrides().token_exchange.as_deref(),
+            Some("https://api")
+        );
+        assert!(a.upstream.any_set());
+        let d = Args::try_parse_from(["bin"]).unwrap();
+        assert_eq!(
+            d.upstream.overrides().token_exchange,
+            None,
+            "off by default"
         );
     }
 

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "auth")]
+pub mod auth;
 mod builder;
 pub mod cli;
 mod completion;
@@ -22,10 +24,17 @@ mod resources;
 mod server;
 #[cfg(feature = "surface")]
 mod surface;
+// Public only for the benchmark example (`switch_on`); not a stable API.
+#[cfg(feature = "telemetry")]
+#[doc(hidden)]
+pub mod telemetry;
 // The transport-level API (`Server::handle`, sessions, session stores): used
 // by the transports and the runtime's own tests, not a stable interface yet.
 #[doc(hidden)]
 pub mod session;
+// What the instances of one deployment share (sessions, SSE event logs,
+// the bus between them): docs/deployment.md.
+pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tools;

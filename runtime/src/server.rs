@@ -8,6 +8,7 @@ use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Respons
 use crate::model::LogLevel;
 use crate::modern::{listen, mrtr};
 use crate::session::{Admission, ClientInfo, Outbound, Session, SessionStore, new_session_id};
+use crate::state::{BusMessage, StateStore};
 use crate::{lifecycle, modern, prompts, resources, tools};
 use futures::FutureExt;
 use http::HeaderMap;
@@ -40,6 +41,9 @@ struct Inner {
     protocol_2026: std::sync::atomic::AtomicBool,
     /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
     cache: modern::CacheHints,
+    /// The store the instances of a deployment share, if any
+    /// (`state.rs`): change notifications then go through its bus.
+    state: std::sync::OnceLock<Arc<dyn StateStore>>,
     /// Seals MRTR `requestState`s; random unless set before first use.
     state_key: std::sync::OnceLock<modern::StateKey>,
     /// Open `subscriptions/listen` requests (MCP 2026-07-28).
@@ -95,6 +99,7 @@ impl Server {
             extensions,
             protocol_2026: std::sync::atomic::AtomicBool::new(true),
             cache,
+            state: std::sync::OnceLock::new(),
             state_key: std::sync::OnceLock::new(),
             listeners: listen::Listeners::new(),
             tasks: std::sync::OnceLock::new(),
@@ -222,8 +227,28 @@ impl Server {
         out: Outbound,
         http_headers: Option<Arc<HeaderMap>>,
     ) -> Option<Response> {
+        let extensions = http::Extensions::new();
+        self.handle_with_extensions(session, msg, out, http_headers, extensions)
+            .await
+    }
+
+    #[doc(hidden)]
+    /// `handle_with`, with per-request values the transport established
+    /// (the caller's `AuthInfo`), which the handler finds in
+    /// `RequestContext::extensions`.
+    pub async fn handle_with_extensions(
+        &self,
+        session: &Arc<Session>,
+        msg: Message,
+        out: Outbound,
+        http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
+    ) -> Option<Response> {
         match msg {
-            Message::Request(req) => self.handle_request(session, req, out, http_headers).await,
+            Message::Request(req) => {
+                self.handle_request(session, req, out, http_headers, extensions)
+                    .await
+            }
             Message::Notification(n) => {
                 self.handle_notification(session, n);
                 None
@@ -259,6 +284,7 @@ impl Server {
         req: Request,
         out: Outbound,
         http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
     ) -> Option<Response> {
         let id = req.id.clone();
         match req.method.as_str() {
@@ -308,7 +334,7 @@ impl Server {
             out,
             cancel: cancel.clone(),
             http_headers,
-            extensions: http::Extensions::new(),
+            extensions,
             stateless: false,
             refusal: None,
             mrtr: None,
@@ -563,7 +589,12 @@ impl Server {
         let inner = &self.0;
         let value = match req.method.as_str() {
             // Answered with JSON text serialized ahead (pages) or at once.
-            "tools/list" => return inner.tools.list(p),
+            "tools/list" => {
+                let page = inner.tools.list(p)?;
+                #[cfg(feature = "auth")]
+                let page = crate::auth::filter_tools(&ctx, page);
+                return Ok(page);
+            }
             "tools/call" => return inner.tools.call(ctx, req.params).await,
             "resources/list" => inner.resources.list(p),
             "resources/templates/list" => inner.resources.list_templates(p),
@@ -605,11 +636,39 @@ impl Server {
         value.map(Payload::Value)
     }
 
+    /// Share state with the other instances of a deployment through
+    /// `store` (the HTTP transport's [`HttpConfig`] sets it; see
+    /// docs/deployment.md). Set once; false when another store was set.
+    ///
+    /// [`HttpConfig`]: crate::transport::http::HttpConfig
+    pub fn use_state_store(&self, store: Arc<dyn StateStore>) -> bool {
+        let same = self.0.state.get_or_init(|| store.clone());
+        Arc::ptr_eq(same, &store)
+    }
+
+    /// The shared store, if the server uses one.
+    pub fn state_store(&self) -> Option<&Arc<dyn StateStore>> {
+        self.0.state.get()
+    }
+
+    /// A change notification that reached this instance through the shared
+    /// store's bus (from any instance, this one included), for this
+    /// instance's MCP 2026-07-28 listeners.
+    pub(crate) fn deliver_change(&self, msg: &Message) {
+        if let Some(change) = listen::Change::from_notification(msg) {
+            self.notify_listeners(change);
+        }
+    }
+
     /// Tell every session subscribed to `uri` that it changed, and the
-    /// listeners that asked for it.
+    /// listeners that asked for it (with a shared store, on every instance).
     pub fn notify_resource_updated(&self, uri: &str) {
-        self.notify_listeners(listen::Change::ResourceUpdated(uri.to_owned()));
         let msg = Message::notification("notifications/resources/updated", json!({ "uri": uri }));
+        if let Some(store) = self.state_store() {
+            publish_to_subscribers(store.clone(), uri.to_owned(), msg);
+            return;
+        }
+        self.notify_listeners(listen::Change::ResourceUpdated(uri.to_owned()));
         for s in self.0.sessions.all() {
             if s.is_subscribed(uri) {
                 s.notify(msg.clone());
@@ -620,10 +679,17 @@ impl Server {
     /// Broadcast `notifications/{tools,resources,prompts}/list_changed`
     /// to every session and to the listeners that asked for it.
     pub fn notify_list_changed(&self, list: &str) {
+        let msg = Message::notification(&format!("notifications/{list}/list_changed"), json!({}));
+        if let Some(store) = self.state_store() {
+            store.publish(BusMessage::Notify {
+                sessions: None,
+                data: msg.to_value(),
+            });
+            return;
+        }
         if let Some(kind) = listen::ListKind::from_name(list) {
             self.notify_listeners(listen::Change::ListChanged(kind));
         }
-        let msg = Message::notification(&format!("notifications/{list}/list_changed"), json!({}));
         // Not a session that has not initialized: on stdio that is a
         // modern client's channel, which gets only what it listens for.
         for s in self.0.sessions.all().into_iter().filter(|s| s.has_client()) {
@@ -639,6 +705,24 @@ impl Server {
         }
         changed
     }
+}
+
+/// `resources/updated` to the subscribers the shared store knows, on
+/// whichever instance holds their GET streams, and to every instance's
+/// listeners (delivered by the bus, this instance included).
+fn publish_to_subscribers(store: Arc<dyn StateStore>, uri: String, msg: Message) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    rt.spawn(async move {
+        match store.subscribers(&uri).await {
+            Ok(ids) => store.publish(BusMessage::Notify {
+                sessions: Some(ids),
+                data: msg.to_value(),
+            }),
+            Err(e) => tracing::warn!(%uri, "resources/updated not sent: {e}"),
+        }
+    });
 }
 
 /// A throwaway session holding what a stateless request declared; it is not
@@ -693,7 +777,16 @@ async fn run_guarded(
     panic_fails: bool,
 ) -> Option<Result<Payload, McpError>> {
     let method = req.method.clone();
+    #[cfg(feature = "telemetry")]
+    let observed = crate::telemetry::request(&ctx, &req);
     let work = AssertUnwindSafe(async move { server.dispatch(ctx, req).await }).catch_unwind();
+    #[cfg(feature = "telemetry")]
+    let work = tracing::Instrument::instrument(
+        work,
+        observed
+            .as_ref()
+            .map_or_else(tracing::Span::none, |o| o.span()),
+    );
     let mut work = RunOn(Some(Box::pin(work)));
     let done = match work.0.as_mut() {
         // Cancellation first: the handler sees the same token and may
@@ -707,10 +800,14 @@ async fn run_guarded(
     };
     let Some(done) = done else {
         work.detach(Some(CANCEL_GRACE));
+        #[cfg(feature = "telemetry")]
+        if let Some(o) = observed {
+            o.finish(None);
+        }
         return None;
     };
     work.0 = None;
-    Some(done.unwrap_or_else(|_| {
+    let outcome = done.unwrap_or_else(|_| {
         tracing::error!(%method, "handler panicked");
         if panic_fails {
             return Err(McpError::internal(format!(
@@ -718,7 +815,12 @@ async fn run_guarded(
             )));
         }
         panic_outcome(&method)
-    }))
+    });
+    #[cfg(feature = "telemetry")]
+    if let Some(o) = observed {
+        o.finish(Some(&outcome));
+    }
+    Some(outcome)
 }
 
 type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpError>>> + Send>>;

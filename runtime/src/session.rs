@@ -223,6 +223,46 @@ impl Session {
         lock(&self.state).subscriptions.contains(uri)
     }
 
+    /// Number this copy's server→client requests from a random point, so
+    /// that the requests of a session's copies on several instances never
+    /// share an id (the client answers each by id, to any instance).
+    pub(crate) fn randomize_request_ids(&self) {
+        let mut b = [0u8; 8];
+        if getrandom::fill(&mut b).is_ok() {
+            // Below 2^52: exact in a JavaScript client's numbers, room to count up.
+            let start = (u64::from_le_bytes(b) >> 12) as i64;
+            self.next_id.store(start, Ordering::Relaxed);
+        }
+    }
+
+    /// What the session negotiated, as a shared store keeps it.
+    pub fn record(&self) -> crate::state::SessionRecord {
+        let state = lock(&self.state);
+        let client = state.client.clone().unwrap_or_default();
+        crate::state::SessionRecord {
+            protocol_version: client.protocol_version,
+            capabilities: client.capabilities,
+            client_info: client.info,
+            initialized: state.initialized,
+            log_level: state.log_level,
+            subscriptions: state.subscriptions.iter().cloned().collect(),
+        }
+    }
+
+    /// Take on what another instance recorded (a shared store's copy is
+    /// the truth: it may have changed there).
+    pub(crate) fn apply_record(&self, r: crate::state::SessionRecord) {
+        let mut state = lock(&self.state);
+        state.client = (!r.protocol_version.is_empty()).then(|| ClientInfo {
+            protocol_version: r.protocol_version,
+            capabilities: r.capabilities,
+            info: r.client_info,
+        });
+        state.initialized = r.initialized;
+        state.log_level = r.log_level;
+        state.subscriptions = r.subscriptions.into_iter().collect();
+    }
+
     /// The channel for notifications not tied to a request (the stdio stream,
     /// or the HTTP GET stream while one is open).
     pub fn set_notifier(&self, out: Option<Outbound>) {

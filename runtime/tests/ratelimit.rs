@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::redis::{Redis, free_port};
 use common::*;
 use mcpgen_runtime::prelude::*;
 use mcpgen_runtime::ratelimit::{
@@ -12,7 +13,6 @@ use mcpgen_runtime::ratelimit::{
 };
 use mcpgen_runtime::transport::http::HttpConfig;
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -141,78 +141,6 @@ async fn declared_limits_are_checked_when_built() {
 }
 
 // --- Redis ------------------------------------------------------------------
-
-/// A `redis-server` on 127.0.0.1 and a free port, no persistence; killed
-/// when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-    _dir: TempDir,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Redis {
-    async fn start() -> Redis {
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!("mcpgen-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start redis-server ({e}): run scripts/setup.sh, which installs it")
-            });
-        let redis = Redis {
-            child,
-            port,
-            _dir: TempDir(dir),
-        };
-        let deadline = Instant::now() + HANG;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 #[tokio::test]
 async fn two_instances_share_redis_counters() {

@@ -55,3 +55,22 @@ async fn a_lazily_compiled_invalid_schema_fails_the_call_not_the_server() {
         .unwrap();
     assert_eq!(r.outcome.unwrap(), json!({}));
 }
+
+#[test]
+fn names_declared_twice_fail_the_build_each_named() {
+    const TOOL: &str = r#"{"name":"t","inputSchema":{"type":"object"}}"#;
+    let handler = |_ctx, _a: Value| async move { Ok(CallToolResult::text("ran")) };
+    let err = Server::builder(r#"{"name":"s","version":"1"}"#)
+        .tool(TOOL, handler)
+        .tool(BAD, handler)
+        .tool(TOOL, handler)
+        .resource_text(r#"{"uri":"r:1","name":"r"}"#, "a")
+        .resource_text(r#"{"uri":"r:1","name":"r2"}"#, "b")
+        .build()
+        .err()
+        .expect("build fails")
+        .to_string();
+    assert!(err.contains("tool t: declared twice"), "{err}");
+    assert!(err.contains("resource r:1: declared twice"), "{err}");
+    assert!(!err.contains("tool bad"), "{err}");
+}

@@ -1026,3 +1026,48 @@ async fn a_fixed_query_goes_first_and_is_sent_as_written() {
         assert!(refused.is_err(), "{bad:?} must be refused");
     }
 }
+
+/// Generated crates register tools from static text with the name beside:
+/// the same tool as `upstream_tool`'s, and a descriptor that does not bear
+/// its name is refused when assembled (by `build()` with `check_schemas`).
+#[tokio::test]
+async fn a_tool_registered_from_static_text_lists_and_calls_like_any_other() {
+    const DESCRIPTOR: &str = r#"{"name":"op","description":"static","inputSchema":{"type":"object","properties":{"q":{"type":"string"}}}}"#;
+    const OPERATION: &str =
+        r#"{"method":"GET","path":"/s","parameters":[{"name":"q","in":"query","arg":"q"}]}"#;
+    let server = Server::builder(INFO)
+        .check_schemas(true)
+        .upstream(&upstream_json(json!({})))
+        .upstream_tool_static("op", DESCRIPTOR, OPERATION)
+        .build()
+        .unwrap_or_else(|e| panic!("builds: {e}"));
+    let upstream = Upstream::ok().await;
+    configure(&server, &upstream.url, &[]);
+    let mcp = Mcp::start(server).await;
+    let list = mcp.request("tools/list", json!({})).await;
+    assert_eq!(
+        list["result"]["tools"][0]["description"], "static",
+        "{list}"
+    );
+    let r = mcp.call("op", json!({"q": "x"})).await;
+    assert!(!is_error(&r), "{r}");
+    assert_eq!(upstream.one().query().unwrap(), "q=x");
+    let r = mcp.call("op", json!({"q": 1})).await;
+    assert!(
+        is_error(&r) && text(&r).contains("Invalid arguments"),
+        "{r}"
+    );
+
+    let e = Server::builder(INFO)
+        .check_schemas(true)
+        .upstream(&upstream_json(json!({})))
+        .upstream_tool_static("other", DESCRIPTOR, OPERATION)
+        .build()
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("tool other") && e.contains("registered with"),
+        "{e}"
+    );
+}

@@ -203,9 +203,10 @@ pub const TOOL_SURFACE: &str = r#"{
 /// and `outputSchema` gets the ones it reaches as `$defs` at start-up.
 pub const UPSTREAM_DEFS: &str = r#"{}"#;
 
-/// Tools that call the upstream API: (MCP tool descriptor, operation descriptor).
-pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
+/// Tools that call the upstream API: (name, MCP tool descriptor, operation descriptor).
+pub const UPSTREAM_TOOLS: &[(&str, &str, &str)] = &[
     (
+        "get_absolute_redirect_n",
         r#"{
   "name": "get_absolute_redirect_n",
   "title": "Absolutely 302 Redirects n times.",
@@ -246,6 +247,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_anything",
         r#"{
   "name": "get_anything",
   "title": "Returns anything passed in request data.",
@@ -269,6 +271,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "put_anything",
         r#"{
   "name": "put_anything",
   "title": "Returns anything passed in request data.",
@@ -294,6 +297,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "post_anything",
         r#"{
   "name": "post_anything",
   "title": "Returns anything passed in request data.",
@@ -319,6 +323,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "delete_anything",
         r#"{
   "name": "delete_anything",
   "title": "Returns anything passed in request data.",
@@ -344,6 +349,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "patch_anything",
         r#"{
   "name": "patch_anything",
   "title": "Returns anything passed in request data.",
@@ -369,6 +375,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "trace_anything",
         r#"{
   "name": "trace_anything",
   "title": "Returns anything passed in request data.",
@@ -394,6 +401,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_anything_anything",
         r#"{
   "name": "get_anything_anything",
   "title": "Returns anything passed in request data.",
@@ -434,6 +442,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "put_anything_anything",
         r#"{
   "name": "put_anything_anything",
   "title": "Returns anything passed in request data.",
@@ -476,6 +485,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "post_anything_anything",
         r#"{
   "name": "post_anything_anything",
   "title": "Returns anything passed in request data.",
@@ -518,6 +528,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "delete_anything_anything",
         r#"{
   "name": "delete_anything_anything",
   "title": "Returns anything passed in request data.",
@@ -560,6 +571,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "patch_anything_anything",
         r#"{
   "name": "patch_anything_anything",
   "title": "Returns anything passed in request data.",
@@ -602,6 +614,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "trace_anything_anything",
         r#"{
   "name": "trace_anything_anything",
   "title": "Returns anything passed in request data.",
@@ -644,6 +657,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_base64_value",
         r#"{
   "name": "get_base64_value",
   "title": "Decodes base64url-encoded string.",
@@ -685,6 +699,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_basic_auth_user_passwd",
         r#"{
   "name": "get_basic_auth_user_passwd",
   "title": "Prompts the user for authorization using HTTP Basic Auth.",
@@ -738,6 +753,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_bearer",
         r#"{
   "name": "get_bearer",
   "title": "Prompts the user for authorization using bearer authentication.",
@@ -761,6 +777,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_brotli",
         r#"{
   "name": "get_brotli",
   "title": "Returns Brotli-encoded data.",
@@ -784,6 +801,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_bytes_n",
         r#"{
   "name": "get_bytes_n",
   "title": "Returns n random bytes generated with given seed",
@@ -824,6 +842,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_cache",
         r#"{
   "name": "get_cache",
   "title": "Returns a 304 if an If-Modified-Since header or If-None-Match is present. Returns the same as a GET otherwise.",
@@ -869,6 +888,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_cache_value",
         r#"{
   "name": "get_cache_value",
   "title": "Sets a Cache-Control header for n seconds.",
@@ -909,6 +929,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_cookies",
         r#"{
   "name": "get_cookies",
   "title": "Returns cookie data.",
@@ -932,6 +953,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_cookies_delete",
         r#"{
   "name": "get_cookies_delete",
   "title": "Deletes cookie(s) as provided by the query string and redirects to cookie list.",
@@ -972,6 +994,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_cookies_set",
         r#"{
   "name": "get_cookies_set",
   "title": "Sets cookie(s) as provided by the query string and redirects to cookie list.",
@@ -1012,6 +1035,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_cookies_set_name_value",
         r#"{
   "name": "get_cookies_set_name_value",
   "title": "Sets a cookie and redirects to cookie list.",
@@ -1065,6 +1089,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_deflate",
         r#"{
   "name": "get_deflate",
   "title": "Returns Deflate-encoded data.",
@@ -1088,6 +1113,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_delay_delay",
         r#"{
   "name": "get_delay_delay",
   "title": "Returns a delayed response (max of 10 seconds).",
@@ -1128,6 +1154,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "put_delay_delay",
         r#"{
   "name": "put_delay_delay",
   "title": "Returns a delayed response (max of 10 seconds).",
@@ -1170,6 +1197,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "post_delay_delay",
         r#"{
   "name": "post_delay_delay",
   "title": "Returns a delayed response (max of 10 seconds).",
@@ -1212,6 +1240,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "delete_delay_delay",
         r#"{
   "name": "delete_delay_delay",
   "title": "Returns a delayed response (max of 10 seconds).",
@@ -1254,6 +1283,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "patch_delay_delay",
         r#"{
   "name": "patch_delay_delay",
   "title": "Returns a delayed response (max of 10 seconds).",
@@ -1296,6 +1326,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "trace_delay_delay",
         r#"{
   "name": "trace_delay_delay",
   "title": "Returns a delayed response (max of 10 seconds).",
@@ -1338,6 +1369,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "delete_delete",
         r#"{
   "name": "delete_delete",
   "title": "The request's DELETE parameters.",
@@ -1363,6 +1395,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_deny",
         r#"{
   "name": "get_deny",
   "title": "Returns page denied by robots.txt rules.",
@@ -1386,6 +1419,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_digest_auth_qop_user_passwd",
         r#"{
   "name": "get_digest_auth_qop_user_passwd",
   "title": "Prompts the user for authorization using Digest Auth.",
@@ -1453,6 +1487,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_digest_auth_qop_user_passwd_algorithm",
         r#"{
   "name": "get_digest_auth_qop_user_passwd_algorithm",
   "title": "Prompts the user for authorization using Digest Auth + Algorithm.",
@@ -1535,6 +1570,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_digest_auth_qop_user_passwd_algorithm_stale_after",
         r#"{
   "name": "get_digest_auth_qop_user_passwd_algorithm_stale_after",
   "title": "Prompts the user for authorization using Digest Auth + Algorithm.",
@@ -1631,6 +1667,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_drip",
         r#"{
   "name": "get_drip",
   "title": "Drips data over a duration after an optional initial delay.",
@@ -1712,6 +1749,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_encoding_utf8",
         r#"{
   "name": "get_encoding_utf8",
   "title": "Returns a UTF-8 encoded body.",
@@ -1735,6 +1773,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_etag_etag",
         r#"{
   "name": "get_etag_etag",
   "title": "Assumes the resource has the given etag and responds to If-None-Match and If-Match headers appropriately.",
@@ -1795,6 +1834,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_get",
         r#"{
   "name": "get_get",
   "title": "The request's query parameters.",
@@ -1818,6 +1858,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_gzip",
         r#"{
   "name": "get_gzip",
   "title": "Returns GZip-encoded data.",
@@ -1841,6 +1882,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_headers",
         r#"{
   "name": "get_headers",
   "title": "Return the incoming request's HTTP headers.",
@@ -1864,6 +1906,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_hidden_basic_auth_user_passwd",
         r#"{
   "name": "get_hidden_basic_auth_user_passwd",
   "title": "Prompts the user for authorization using HTTP Basic Auth.",
@@ -1917,6 +1960,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_html",
         r#"{
   "name": "get_html",
   "title": "Returns a simple HTML document.",
@@ -1940,6 +1984,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_image",
         r#"{
   "name": "get_image",
   "title": "Returns a simple image of the type suggest by the Accept header.",
@@ -1963,6 +2008,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_image_jpeg",
         r#"{
   "name": "get_image_jpeg",
   "title": "Returns a simple JPEG image.",
@@ -1986,6 +2032,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_image_png",
         r#"{
   "name": "get_image_png",
   "title": "Returns a simple PNG image.",
@@ -2009,6 +2056,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_image_svg",
         r#"{
   "name": "get_image_svg",
   "title": "Returns a simple SVG image.",
@@ -2032,6 +2080,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_image_webp",
         r#"{
   "name": "get_image_webp",
   "title": "Returns a simple WEBP image.",
@@ -2055,6 +2104,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_ip",
         r#"{
   "name": "get_ip",
   "title": "Returns the requester's IP Address.",
@@ -2078,6 +2128,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_json",
         r#"{
   "name": "get_json",
   "title": "Returns a simple JSON document.",
@@ -2101,6 +2152,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_links_n_offset",
         r#"{
   "name": "get_links_n_offset",
   "title": "Generate a page containing n links to other pages which do the same.",
@@ -2154,6 +2206,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "patch_patch",
         r#"{
   "name": "patch_patch",
   "title": "The request's PATCH parameters.",
@@ -2179,6 +2232,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "post_post",
         r#"{
   "name": "post_post",
   "title": "The request's POST parameters.",
@@ -2204,6 +2258,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "put_put",
         r#"{
   "name": "put_put",
   "title": "The request's PUT parameters.",
@@ -2229,6 +2284,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_range_numbytes",
         r#"{
   "name": "get_range_numbytes",
   "title": "Streams n random bytes generated with given seed, at given chunk size per packet.",
@@ -2269,6 +2325,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_redirect_to",
         r#"{
   "name": "get_redirect_to",
   "title": "302/3XX Redirects to the given URL.",
@@ -2321,6 +2378,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "put_redirect_to",
         r#"{
   "name": "put_redirect_to",
   "title": "302/3XX Redirects to the given URL.",
@@ -2364,6 +2422,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "post_redirect_to",
         r#"{
   "name": "post_redirect_to",
   "title": "302/3XX Redirects to the given URL.",
@@ -2407,6 +2466,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "delete_redirect_to",
         r#"{
   "name": "delete_redirect_to",
   "title": "302/3XX Redirects to the given URL.",
@@ -2432,6 +2492,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "patch_redirect_to",
         r#"{
   "name": "patch_redirect_to",
   "title": "302/3XX Redirects to the given URL.",
@@ -2457,6 +2518,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "trace_redirect_to",
         r#"{
   "name": "trace_redirect_to",
   "title": "302/3XX Redirects to the given URL.",
@@ -2482,6 +2544,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_redirect_n",
         r#"{
   "name": "get_redirect_n",
   "title": "302 Redirects n times.",
@@ -2522,6 +2585,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_relative_redirect_n",
         r#"{
   "name": "get_relative_redirect_n",
   "title": "Relatively 302 Redirects n times.",
@@ -2562,6 +2626,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_response_headers",
         r#"{
   "name": "get_response_headers",
   "title": "Returns a set of response headers from the query string.",
@@ -2602,6 +2667,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "post_response_headers",
         r#"{
   "name": "post_response_headers",
   "title": "Returns a set of response headers from the query string.",
@@ -2644,6 +2710,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_robots_txt",
         r#"{
   "name": "get_robots_txt",
   "title": "Returns some robots.txt rules.",
@@ -2667,6 +2734,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_status_codes",
         r#"{
   "name": "get_status_codes",
   "title": "Return status code or random status code if more than one are given",
@@ -2705,6 +2773,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "put_status_codes",
         r#"{
   "name": "put_status_codes",
   "title": "Return status code or random status code if more than one are given",
@@ -2745,6 +2814,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "post_status_codes",
         r#"{
   "name": "post_status_codes",
   "title": "Return status code or random status code if more than one are given",
@@ -2785,6 +2855,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "delete_status_codes",
         r#"{
   "name": "delete_status_codes",
   "title": "Return status code or random status code if more than one are given",
@@ -2825,6 +2896,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "patch_status_codes",
         r#"{
   "name": "patch_status_codes",
   "title": "Return status code or random status code if more than one are given",
@@ -2865,6 +2937,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "trace_status_codes",
         r#"{
   "name": "trace_status_codes",
   "title": "Return status code or random status code if more than one are given",
@@ -2905,6 +2978,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_stream_bytes_n",
         r#"{
   "name": "get_stream_bytes_n",
   "title": "Streams n random bytes generated with given seed, at given chunk size per packet.",
@@ -2945,6 +3019,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_stream_n",
         r#"{
   "name": "get_stream_n",
   "title": "Stream n JSON responses",
@@ -2985,6 +3060,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_user_agent",
         r#"{
   "name": "get_user_agent",
   "title": "Return the incoming requests's User-Agent header.",
@@ -3008,6 +3084,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_uuid",
         r#"{
   "name": "get_uuid",
   "title": "Return a UUID4.",
@@ -3031,6 +3108,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_xml",
         r#"{
   "name": "get_xml",
   "title": "Returns a simple XML document.",
@@ -3074,8 +3152,8 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
         .upstream(UPSTREAM)
         .upstream_defs(UPSTREAM_DEFS)
         .tool_surface(TOOL_SURFACE);
-    for (tool, operation) in UPSTREAM_TOOLS {
-        builder = builder.upstream_tool(tool, operation);
+    for (name, tool, operation) in UPSTREAM_TOOLS {
+        builder = builder.upstream_tool_static(name, tool, operation);
     }
     for (resource, operation) in UPSTREAM_RESOURCES {
         builder = builder.upstream_resource(resource, operation);

@@ -254,6 +254,23 @@ pub const RATE_LIMITS: &str = r#"{
   }
 }"#;
 
+/// The spec's `auth:` section and tools' `scopes:` (see mcpgen's docs/auth.md).
+pub const AUTH: &str = r#"{
+  "scopes": [
+    "notes"
+  ],
+  "hideTools": true,
+  "toolScopes": {
+    "create_note": [
+      "notes:write"
+    ],
+    "delete-note": [
+      "notes:write",
+      "notes:delete"
+    ]
+  }
+}"#;
+
 /// Build the server around `handlers`.
 pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
     let h = std::sync::Arc::new(handlers);
@@ -268,6 +285,7 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
             "Use `create_note` to store something worth remembering and `search_notes` to find it again. Notes are also readable as resources at notes://notes/{id}.",
         )
         .rate_limits(RATE_LIMITS)
+        .auth(AUTH)
         .cache_hints(30000, "private")
         .tool(
             r#"{

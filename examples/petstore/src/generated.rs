@@ -266,9 +266,10 @@ pub const UPSTREAM_DEFS: &str = r##"{
   }
 }"##;
 
-/// Tools that call the upstream API: (MCP tool descriptor, operation descriptor).
-pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
+/// Tools that call the upstream API: (name, MCP tool descriptor, operation descriptor).
+pub const UPSTREAM_TOOLS: &[(&str, &str, &str)] = &[
     (
+        "update_pet",
         r##"{
   "name": "update_pet",
   "title": "Update an existing pet",
@@ -346,6 +347,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "add_pet",
         r##"{
   "name": "add_pet",
   "title": "Add a new pet to the store",
@@ -423,6 +425,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "find_pets_by_status",
         r##"{
   "name": "find_pets_by_status",
   "title": "Finds Pets by status",
@@ -491,6 +494,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "find_pets_by_tags",
         r##"{
   "name": "find_pets_by_tags",
   "title": "Finds Pets by tags",
@@ -553,6 +557,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_pet_by_id",
         r##"{
   "name": "get_pet_by_id",
   "title": "Find pet by ID",
@@ -603,6 +608,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "update_pet_with_form",
         r#"{
   "name": "update_pet_with_form",
   "title": "Updates a pet in the store with form data",
@@ -666,6 +672,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "delete_pet",
         r#"{
   "name": "delete_pet",
   "title": "Deletes a pet",
@@ -725,6 +732,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "upload_file",
         r##"{
   "name": "upload_file",
   "title": "Uploads an image",
@@ -844,6 +852,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_inventory",
         r#"{
   "name": "get_inventory",
   "title": "Returns pet inventories by status",
@@ -878,6 +887,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "place_order",
         r##"{
   "name": "place_order",
   "title": "Place an order for a pet",
@@ -949,6 +959,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_order_by_id",
         r##"{
   "name": "get_order_by_id",
   "title": "Find purchase order by ID",
@@ -997,6 +1008,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "delete_order",
         r#"{
   "name": "delete_order",
   "title": "Delete purchase order by ID",
@@ -1041,6 +1053,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "create_user",
         r#"{
   "name": "create_user",
   "title": "Create user",
@@ -1107,6 +1120,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "create_users_with_array_input",
         r##"{
   "name": "create_users_with_array_input",
   "title": "Creates list of users with given input array",
@@ -1147,6 +1161,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "create_users_with_list_input",
         r##"{
   "name": "create_users_with_list_input",
   "title": "Creates list of users with given input array",
@@ -1187,6 +1202,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "login_user",
         r#"{
   "name": "login_user",
   "title": "Logs user into the system",
@@ -1253,6 +1269,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "logout_user",
         r#"{
   "name": "logout_user",
   "title": "Logs out current logged in user session",
@@ -1275,6 +1292,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "get_user_by_name",
         r##"{
   "name": "get_user_by_name",
   "title": "Get user by user name",
@@ -1320,6 +1338,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "update_user",
         r##"{
   "name": "update_user",
   "title": "Updated user",
@@ -1372,6 +1391,7 @@ pub const UPSTREAM_TOOLS: &[(&str, &str)] = &[
 }"#,
     ),
     (
+        "delete_user",
         r#"{
   "name": "delete_user",
   "title": "Delete user",
@@ -1434,8 +1454,8 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
         .upstream(UPSTREAM)
         .upstream_defs(UPSTREAM_DEFS)
         .tool_surface(TOOL_SURFACE);
-    for (tool, operation) in UPSTREAM_TOOLS {
-        builder = builder.upstream_tool(tool, operation);
+    for (name, tool, operation) in UPSTREAM_TOOLS {
+        builder = builder.upstream_tool_static(name, tool, operation);
     }
     for (resource, operation) in UPSTREAM_RESOURCES {
         builder = builder.upstream_resource(resource, operation);

@@ -88,6 +88,11 @@ pub struct Server {
     pub rate_limits: Option<String>,
     /// The declared rate limits for the README: (what, `100/1m`).
     pub rate_limit_rows: Vec<(String, String)>,
+    /// `AUTH`: the spec's `auth:` section and tools' `scopes:` as the
+    /// runtime reads them (`ServerBuilder::auth`), when there are any.
+    pub auth: Option<String>,
+    /// The tools' scopes for the README: (tool, "`a`, `b`").
+    pub auth_rows: Vec<(String, String)>,
 }
 
 /// What an OpenAPI description contributes: descriptor tables only (the
@@ -125,6 +130,10 @@ pub struct Upstream {
     /// Environment variables the `{{ env.NAME }}` templates of `config`
     /// read at start-up (base URL, headers, TLS paths).
     pub settings_env: Vec<EnvVar>,
+    /// Tools' OAuth scopes from their operations' security requirements,
+    /// used when the spec's `auth.operationScopes` asks (docs/auth.md).
+    #[serde(skip)]
+    pub scopes: Vec<(String, Vec<String>)>,
 }
 
 /// The tool surface a server starts with, the toolset of every upstream

@@ -26,7 +26,7 @@ pub mod surface;
 use std::collections::HashSet;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::{Diagnostic, Diagnostics, Error, Problem, Warning};
 use crate::ir::{self, EnvVar, RuntimeDep, Upstream};
@@ -63,6 +63,8 @@ pub struct Override {
     pub annotations: Option<Value>,
     /// Leave the operation out.
     pub hidden: Option<bool>,
+    /// Calls of the tool allowed, canonical (`5/1m`).
+    pub rate_limit: Option<String>,
 }
 
 /// How an OpenAPI description becomes tools.
@@ -407,6 +409,7 @@ fn upstream(api: Api, source: String, opts: &OpenApiOptions) -> Upstream {
         env: api.env,
         notes: api.notes,
         settings_env: Vec::new(),
+        scopes: api.scopes,
     }
 }
 
@@ -528,6 +531,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
         prompts: Vec::new(),
         openapi: None,
         rate_limits: None,
+        auth: None,
     };
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let spec_loaded = LoadedSpec {
@@ -601,6 +605,7 @@ fn import_options(import: &OpenApiImport, cli: &OpenApiOptions) -> OpenApiOption
                         .as_ref()
                         .and_then(|a| serde_json::to_value(a).ok()),
                     hidden: ov.hidden,
+                    rate_limit: ov.rate_limit.as_ref().and_then(|r| r.canonical().ok()),
                 },
             ));
         }
@@ -648,7 +653,7 @@ pub fn import(
         .overrides
         .iter()
         .map(|(k, _)| k)
-        .filter(|k| !result.api.matched_overrides.contains(*k))
+        .filter(|k| !result.api.matched_overrides.contains_key(*k))
         .collect();
     if !unmatched.is_empty() {
         let problems = unmatched
@@ -667,10 +672,53 @@ pub fn import(
             .collect();
         return Err(spec_errors(loaded, problems));
     }
+    let limits = override_rate_limits(&opts, &result.api);
     let mut up = upstream(result.api, file_name(&path), &opts);
     import_settings(import, &mut up);
+    add_tool_rate_limits(server, limits);
     server.upstream = Some(up);
     Ok((result.inputs, result.warnings))
+}
+
+/// The tools whose override sets a `rateLimit`, with it.
+fn override_rate_limits(opts: &OpenApiOptions, api: &ops::Api) -> Vec<(String, String)> {
+    opts.overrides
+        .iter()
+        .filter_map(|(key, ov)| {
+            let rate = ov.rate_limit.clone()?;
+            let (method, path) = api.matched_overrides.get(key)?;
+            let tool = api
+                .tools
+                .iter()
+                .find(|t| (&t.method, &t.path) == (method, path))?;
+            Some((tool.name.clone(), rate))
+        })
+        .collect()
+}
+
+/// Put tool limits into `RATE_LIMITS` and the README rows; like a YAML
+/// tool's own `rateLimit`, they win over `rateLimits.tools`.
+fn add_tool_rate_limits(server: &mut ir::Server, limits: Vec<(String, String)>) {
+    if limits.is_empty() {
+        return;
+    }
+    let mut json: Map<String, Value> = server
+        .rate_limits
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    let tools = json
+        .entry("tools")
+        .or_insert_with(|| Value::Object(Map::new()));
+    for (name, rate) in limits {
+        let row = format!("calls of tool `{name}`");
+        server.rate_limit_rows.retain(|(what, _)| *what != row);
+        server.rate_limit_rows.push((row, rate.clone()));
+        if let Some(t) = tools.as_object_mut() {
+            t.insert(name, Value::String(rate));
+        }
+    }
+    server.rate_limits = Some(Value::Object(json).to_string());
 }
 
 /// Every tool named in the spec's `rateLimits.tools` must exist (a spec

@@ -82,6 +82,7 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
     insert_opt(&mut info, "websiteUrl", &server.website_url);
 
     let (rate_limits, rate_limit_rows) = rate_limits(spec);
+    let (auth, auth_rows) = auth(spec);
     Server {
         spec_file,
         name: server.name.clone(),
@@ -112,7 +113,78 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         upstream: None,
         rate_limits,
         rate_limit_rows,
+        auth,
+        auth_rows,
     }
+}
+
+/// `AUTH` (`ServerBuilder::auth`): the `auth:` section and the tools'
+/// `scopes:`, when the spec has either; the crate then builds the runtime's
+/// `auth` feature. Auth is still off until an issuer is given.
+/// Also the README rows: (tool, its scopes).
+fn auth(spec: &spec::Spec) -> (Option<String>, Vec<(String, String)>) {
+    let scoped = spec.tools.iter().filter(|t| !t.scopes.is_empty());
+    let rows = scoped
+        .clone()
+        .map(|t| {
+            let list: Vec<String> = t.scopes.iter().map(|s| format!("`{}`", s.0)).collect();
+            (t.name.clone(), list.join(", "))
+        })
+        .collect();
+    let tool_scopes: Map<String, Value> = scoped
+        .map(|t| (t.name.clone(), scope_list(&t.scopes)))
+        .collect();
+    if spec.auth.is_none() && tool_scopes.is_empty() {
+        return (None, rows);
+    }
+    let declared = spec.auth.clone().unwrap_or_default();
+    let mut json = Map::new();
+    if let Some(issuer) = declared.issuer {
+        json.insert("issuer".into(), issuer.into());
+    }
+    if let Some(resource) = declared.resource {
+        json.insert("resource".into(), resource.into());
+    }
+    json.insert("scopes".into(), scope_list(&declared.scopes));
+    json.insert("hideTools".into(), declared.hide_tools.into());
+    json.insert("toolScopes".into(), Value::Object(tool_scopes));
+    (Some(Value::Object(json).to_string()), rows)
+}
+
+/// With `auth.operationScopes`, the OpenAPI import's tools need their
+/// operations' scopes: added to `AUTH` (and the README rows) after the
+/// import, for tools that have no scopes of their own.
+pub(crate) fn add_operation_scopes(spec: &spec::Spec, server: &mut Server) {
+    if !spec.auth.as_ref().is_some_and(|a| a.operation_scopes) {
+        return;
+    }
+    let Some(up) = &server.upstream else { return };
+    let Some(mut json) = server
+        .auth
+        .as_deref()
+        .and_then(|a| serde_json::from_str::<Map<String, Value>>(a).ok())
+    else {
+        return;
+    };
+    let Some(Value::Object(tools)) = json.get_mut("toolScopes") else {
+        return;
+    };
+    for (name, scopes) in &up.scopes {
+        if tools.contains_key(name) {
+            continue;
+        }
+        tools.insert(
+            name.clone(),
+            scopes.iter().map(|s| Value::from(s.as_str())).collect(),
+        );
+        let list: Vec<String> = scopes.iter().map(|s| format!("`{s}`")).collect();
+        server.auth_rows.push((name.clone(), list.join(", ")));
+    }
+    server.auth = Some(Value::Object(json).to_string());
+}
+
+fn scope_list(scopes: &[spec::Scope]) -> Value {
+    scopes.iter().map(|s| Value::from(s.0.clone())).collect()
 }
 
 /// The declared rate limits as `RATE_LIMITS` JSON (`ServerBuilder::

@@ -13,6 +13,7 @@ mod de;
 mod lower;
 pub(crate) mod validate;
 
+pub(crate) use lower::add_operation_scopes;
 pub use lower::lower;
 
 use std::borrow::Cow;
@@ -77,6 +78,63 @@ pub struct Spec {
     /// generated binary replace them level by level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<RateLimits>,
+    /// OAuth 2.1 resource server (docs/auth.md): HTTP requests need a
+    /// bearer token from the authorization server (`--auth-issuer` or
+    /// `issuer` here); off unless an issuer is given at start-up or here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthSpec>,
+}
+
+/// The `auth:` section. Flags of the generated binary replace each value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuthSpec {
+    /// Issuer URL of the authorization server (else `--auth-issuer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// This server's canonical resource URI, the audience of its tokens
+    /// (else `--auth-resource`, or `http://BIND/mcp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// Scopes every request needs, besides those of the tool it calls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<Scope>,
+    /// `tools/list` shows only the tools the caller has the scopes for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hide_tools: bool,
+    /// Tools made from the `openapi:` import's operations need the scopes
+    /// of the operation's first oauth2/openIdConnect security requirement
+    /// with scopes: for an API whose authorization server is this server's
+    /// too. Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub operation_scopes: bool,
+}
+
+/// An OAuth scope: printable ASCII without spaces, `"` or `\\` (RFC 6749 §3.3).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Scope(pub String);
+
+impl Scope {
+    /// Whether `s` is a scope token (RFC 6749 §3.3).
+    pub fn is_valid(s: &str) -> bool {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+    }
+}
+
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if Scope::is_valid(&s) {
+            Ok(Scope(s))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{s:?} is not an OAuth scope (printable ASCII, no spaces, quotes or backslashes)"
+            )))
+        }
+    }
 }
 
 /// Limits per client, per server and global (HTTP requests), and per tool.
@@ -378,6 +436,10 @@ pub struct OperationOverride {
     /// Leave the operation out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
+    /// Calls of this operation's tool, all callers (docs/rate-limits.md);
+    /// wins over `rateLimits.tools`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// The server's identity (MCP `Implementation`) and instructions.
@@ -510,6 +572,11 @@ pub struct Tool {
     /// it the call gets a tool error naming the limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// OAuth scopes a caller needs for this tool over HTTP (docs/auth.md),
+    /// besides `auth.scopes`; without them `tools/call` gets 403
+    /// `insufficient_scope`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<Scope>,
     /// Run calls as tasks (MCP 2026-07-28 tasks extension) that clients
     /// poll and cancel: `optional` (a task when the client supports them)
     /// or `required` (clients that do not are refused).

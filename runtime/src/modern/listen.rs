@@ -28,6 +28,26 @@ pub enum Change {
     ResourceUpdated(String),
 }
 
+impl Change {
+    /// The change a session-era notification announces
+    /// (`notifications/resources/updated`, `notifications/*/list_changed`),
+    /// as it arrives from another instance over a shared store's bus.
+    pub(crate) fn from_notification(msg: &Message) -> Option<Change> {
+        let Message::Notification(n) = msg else {
+            return None;
+        };
+        if n.method == "notifications/resources/updated" {
+            let uri = n.params.as_ref()?.get("uri")?.as_str()?;
+            return Some(Change::ResourceUpdated(uri.to_owned()));
+        }
+        let list = n
+            .method
+            .strip_prefix("notifications/")?
+            .strip_suffix("/list_changed")?;
+        ListKind::from_name(list).map(Change::ListChanged)
+    }
+}
+
 /// Which list changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListKind {

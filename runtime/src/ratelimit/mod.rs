@@ -41,6 +41,8 @@ pub(crate) use args::RateLimitArgs;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
+#[cfg(feature = "redis")]
+pub(crate) use redis::redact as redact_url;
 
 /// `limit` calls per `interval`, written `100/1m` (units ms, s, m, h, d; a
 /// bare unit means one of it: `10/s`).

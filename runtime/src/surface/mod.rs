@@ -224,6 +224,11 @@ struct Mode {
 }
 
 impl Mode {
+    /// Whether this mode lists the tools of toolset `set`.
+    fn lists_set(&self, set: usize) -> bool {
+        self.surface != ToolSurface::Compact && self.on[set]
+    }
+
     /// Every toolset on, except in `toolsets`, where the model or the
     /// start-up flags choose.
     fn initial(surface: ToolSurface, sets: usize) -> Mode {
@@ -247,26 +252,46 @@ pub(crate) struct Surface {
 
 /// Set the `enabled` flag of every tool as the declared surface lists it,
 /// before the registry builds its pages (so they are built once).
-pub(crate) fn preset(extensions: &[Arc<dyn Any + Send + Sync>], tools: &[crate::tools::Tool]) {
+/// Returns how many tools are in a toolset.
+pub(crate) fn preset(
+    extensions: &[Arc<dyn Any + Send + Sync>],
+    tools: &crate::tools::Registry,
+) -> usize {
     let Some(s) = extensions.iter().find_map(|e| e.downcast_ref::<Surface>()) else {
-        return;
+        return 0;
     };
     let mode = s.mode();
-    for t in tools {
+    let mut in_toolsets = 0;
+    for t in tools.iter() {
         let name = t.name();
-        if let Some(listed) = s.listed(&mode, name) {
-            t.enabled
-                .store(listed, std::sync::atomic::Ordering::Relaxed);
-        }
+        let listed = match s.set_of.get(name) {
+            Some(&set) => {
+                in_toolsets += 1;
+                mode.lists_set(set)
+            }
+            None => match META.iter().find(|(m, _)| *m == name) {
+                Some((_, surface)) => *surface == mode.surface,
+                None => continue,
+            },
+        };
+        t.enabled
+            .store(listed, std::sync::atomic::Ordering::Relaxed);
     }
+    in_toolsets
 }
 
-/// Check the toolsets against the built server's tools and show what the
-/// declared surface shows; `ServerBuilder::build` calls this.
-pub(crate) fn start(server: &Server) -> Result<(), BuildError> {
+/// Check that the toolsets name only tools the server has; `preset` has
+/// shown what the declared surface shows. `ServerBuilder::build` calls
+/// this with what `preset` counted: as tool names are unique, all are
+/// there when as many tools are in a toolset as the toolsets name (a
+/// lookup per name again cost Graph 22,361 of them at every start).
+pub(crate) fn start(server: &Server, in_toolsets: usize) -> Result<(), BuildError> {
     let Some(s) = server.extension::<Surface>() else {
         return Ok(());
     };
+    if in_toolsets == s.set_of.len() {
+        return Ok(());
+    }
     let mut missing: Vec<&str> = s
         .set_of
         .keys()
@@ -280,7 +305,6 @@ pub(crate) fn start(server: &Server) -> Result<(), BuildError> {
             missing.join(", ")
         )));
     }
-    s.show(server);
     Ok(())
 }
 
@@ -343,11 +367,12 @@ impl Surface {
     /// Whether `mode` lists the tool `name`; None for a tool the surface
     /// does not manage (always listed).
     fn listed(&self, mode: &Mode, name: &str) -> Option<bool> {
-        if let Some((_, surface)) = META.iter().find(|(m, _)| *m == name) {
-            return Some(*surface == mode.surface);
+        // A meta-tool is in no toolset (`SurfaceBuilder::finish`).
+        if let Some(&set) = self.set_of.get(name) {
+            return Some(mode.lists_set(set));
         }
-        let &set = self.set_of.get(name)?;
-        Some(mode.surface != ToolSurface::Compact && mode.on[set])
+        let (_, surface) = META.iter().find(|(m, _)| *m == name)?;
+        Some(*surface == mode.surface)
     }
 
     /// Enable exactly the tools the current mode lists; true if that changed
@@ -505,11 +530,20 @@ async fn meta(
 /// client reads whether or not it keeps a GET stream open), the others on
 /// theirs.
 fn tools_changed(ctx: &RequestContext, server: &Server) {
+    let msg = Message::notification("notifications/tools/list_changed", json!({}));
+    ctx.out.send(msg.clone());
+    if let Some(store) = server.state_store() {
+        // Every instance tells its sessions (the caller's GET stream too:
+        // a second list_changed costs a client one more tools/list).
+        store.publish(crate::state::BusMessage::Notify {
+            sessions: None,
+            data: msg.to_value(),
+        });
+        return;
+    }
     server.notify_listeners(crate::modern::listen::Change::ListChanged(
         crate::modern::listen::ListKind::Tools,
     ));
-    let msg = Message::notification("notifications/tools/list_changed", json!({}));
-    ctx.out.send(msg.clone());
     for s in server.sessions().all() {
         if s.id() != ctx.session_id() && s.has_client() {
             s.notify(msg.clone());

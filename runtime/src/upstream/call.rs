@@ -40,7 +40,12 @@ pub(super) async fn execute(
         }
     };
     let prepared = op.prepare(args)?;
-    let target = Target::choose(settings, op, ctx)?;
+    #[cfg_attr(not(feature = "auth"), allow(unused_mut))]
+    let mut target = Target::choose(settings, op, ctx)?;
+    #[cfg(feature = "auth")]
+    if let Some(token) = exchanged(settings, &target, ctx).await? {
+        target.forwarded = Some(token);
+    }
     let creds = settings.credentials.select(&op.security, name);
     if let Some(v) = target.forwarded.as_ref().and_then(|v| v.to_str().ok()) {
         secrets.extend(header_secrets("authorization", v));
@@ -82,6 +87,15 @@ pub(super) async fn execute(
             target.forwarded.as_ref(),
         )?;
         let started = Instant::now();
+        #[cfg(feature = "telemetry")]
+        let outcome = crate::telemetry::upstream(
+            name,
+            request,
+            |r| send(settings, r),
+            |r: &RawResponse| r.status.as_u16(),
+        )
+        .await;
+        #[cfg(not(feature = "telemetry"))]
         let outcome = send(settings, request).await;
         tracing::debug!(
             target: "mcpgen_runtime::upstream",
@@ -159,6 +173,43 @@ impl<'a> Target<'a> {
             forwarded,
         })
     }
+}
+
+/// With `--upstream-token-exchange`, the token for the API standing for
+/// the caller (RFC 8693), as an Authorization value; never for another
+/// origin, and nothing without a validated caller (stdio, auth off).
+#[cfg(feature = "auth")]
+async fn exchanged(
+    settings: &Settings,
+    target: &Target<'_>,
+    ctx: &RequestContext,
+) -> Result<Option<HeaderValue>, CallError> {
+    let Some(audience) = settings
+        .token_exchange
+        .as_deref()
+        .filter(|_| !target.foreign)
+    else {
+        return Ok(None);
+    };
+    let server = ctx.server();
+    let verifier = server.authorizer().and_then(|a| a.verifier());
+    let (Some(info), Some(v)) = (ctx.extensions().get::<crate::auth::AuthInfo>(), verifier) else {
+        return Ok(None);
+    };
+    let token = v
+        .exchange(info, audience)
+        .await
+        .map_err(|reason| CallError::Token {
+            scheme: "token exchange".into(),
+            reason,
+        })?;
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| CallError::Token {
+            scheme: "token exchange".into(),
+            reason: "the exchanged token is not a header value".into(),
+        })?;
+    value.set_sensitive(true);
+    Ok(Some(value))
 }
 
 /// What to do after an attempt.

@@ -87,6 +87,10 @@ pub struct UpstreamOverrides {
     pub headers: Vec<String>,
     /// Forward the MCP client's own `Authorization` header upstream.
     pub forward_authorization: bool,
+    /// RFC 8693: exchange the caller's validated token for one with this
+    /// audience and send that upstream (docs/auth.md).
+    #[cfg(feature = "auth")]
+    pub token_exchange: Option<String>,
     /// Timeout of one upstream request.
     pub timeout: Option<Duration>,
     /// Retries of idempotent requests after transient failures.
@@ -138,6 +142,9 @@ pub(super) struct Settings {
     pub base_url_overridden: bool,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub forward_authorization: bool,
+    /// The audience to exchange the caller's token for (RFC 8693).
+    #[cfg(feature = "auth")]
+    pub token_exchange: Option<String>,
     pub timeout: Duration,
     pub retries: Retries,
     pub credentials: Credentials,
@@ -200,6 +207,8 @@ impl Settings {
             base_url_overridden: overrides.base_url.is_some(),
             headers,
             forward_authorization: overrides.forward_authorization,
+            #[cfg(feature = "auth")]
+            token_exchange: overrides.token_exchange.clone(),
             timeout,
             retries,
             credentials,
@@ -231,6 +240,8 @@ impl Settings {
                     base_url_overridden: false,
                     headers: vec![],
                     forward_authorization: false,
+                    #[cfg(feature = "auth")]
+                    token_exchange: None,
                     timeout,
                     retries: config.retries.clone(),
                     credentials: Credentials::resolve(&BTreeMap::new(), |_| None),

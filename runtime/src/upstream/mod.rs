@@ -14,6 +14,7 @@ mod auth;
 mod body;
 mod call;
 mod config;
+mod data;
 mod error;
 mod lenient;
 mod operation;
@@ -54,6 +55,7 @@ use operation::Operation;
 use redact::Redactor;
 use serde_json::{Map, Value};
 use std::any::Any;
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock, RwLock};
 
 /// The upstream state every upstream tool of one server shares. Handlers
@@ -163,14 +165,33 @@ impl ServerBuilder {
     /// `build`).
     pub fn upstream_tool(mut self, descriptor_json: &str, operation_json: &str) -> Self {
         let upstream = self.extension::<UpstreamBuilder>();
-        let (handler, prepare, binding) = upstream.tool(operation_json);
+        let (handler, prepare, binding) = upstream.tool(operation_json.to_owned().into());
         let before = self.tool_count();
         self = self.tool_prepared(descriptor_json, Some(prepare), handler);
         // The name registration read (`Tool::new`); none if it was refused.
         if let Some(name) = self.tool_name(before) {
-            let _ = binding.name.set(name.into());
+            let _ = binding.name.set(name.to_owned().into());
         }
         self
+    }
+
+    /// [`ServerBuilder::upstream_tool`] from static text, with the tool's
+    /// name beside its descriptor (generated crates call this): the texts
+    /// are kept where they are, not copied, and the descriptor is not read
+    /// until the tool is first listed or called. Only the name is checked
+    /// here; that the descriptor bears that name and an `inputSchema` of
+    /// type object is checked when it is assembled (for every tool in
+    /// `build()` with `check_schemas(true)`).
+    pub fn upstream_tool_static(
+        mut self,
+        name: &'static str,
+        descriptor_json: &'static str,
+        operation_json: &'static str,
+    ) -> Self {
+        let upstream = self.extension::<UpstreamBuilder>();
+        let (handler, prepare, binding) = upstream.tool(operation_json.into());
+        let _ = binding.name.set(name.into());
+        self.tool_static(name, descriptor_json, Some(prepare), handler)
     }
 
     /// A resource read by a parameterless GET operation.
@@ -272,7 +293,7 @@ impl UpstreamBuilder {
     /// its document and a validating client must not refuse what it sends.
     pub(crate) fn tool(
         &mut self,
-        operation_json: &str,
+        operation_json: Cow<'static, str>,
     ) -> (ToolHandler, Prepare, Arc<ToolBinding>) {
         // The operation is kept as text, parsed (and its security schemes
         // checked) on first call: parsing 22,361 operations took a third of
@@ -283,7 +304,7 @@ impl UpstreamBuilder {
         let binding = Arc::new(ToolBinding {
             name: OnceLock::new(),
             op: LazyOperation {
-                source: operation_json.into(),
+                source: operation_json,
                 parsed: OnceLock::new(),
             },
             output: OnceLock::new(),
@@ -489,7 +510,7 @@ fn check_security(op: &Operation, config: &Config) -> Result<(), String> {
 /// configuration on first use. The generator has checked it already;
 /// `ServerBuilder::check_schemas` parses them all in `build()`.
 struct LazyOperation {
-    source: Box<str>,
+    source: Cow<'static, str>,
     parsed: OnceLock<Result<Operation, String>>,
 }
 
@@ -512,8 +533,9 @@ impl LazyOperation {
 }
 
 pub(crate) struct ToolBinding {
-    /// Set right after registration, from the descriptor `Tool::new` read.
-    name: OnceLock<Box<str>>,
+    /// Set right after registration: the name given beside the descriptor,
+    /// or the one `Tool::new` read from it.
+    name: OnceLock<Cow<'static, str>>,
     op: LazyOperation,
     /// The document's own response schema (not the relaxed one clients
     /// see): a response that departs from it gets a note. Set when the

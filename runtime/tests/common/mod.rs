@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod redis;
+
 use mcpgen_runtime::prelude::*;
 use mcpgen_runtime::transport::http::{self, HttpConfig};
 use serde::Deserialize;

@@ -151,7 +151,14 @@ def serve_http(*extra_args: str, log_prefix: str = "conformance-server-http-") -
 
 @pytest.fixture(scope="session")
 def http_url() -> Iterator[str]:
-    """One HTTP server for the whole session; each test opens its own MCP session on it."""
+    """One HTTP server for the whole session; each test opens its own MCP session on it.
+
+    ``$INTEROP_HTTP_URL`` names a server already running instead (scripts/scale-out.sh:
+    a load balancer in front of several instances sharing Redis)."""
+    given = os.environ.get("INTEROP_HTTP_URL")
+    if given:
+        yield given
+        return
     with serve_http() as url:
         yield url
 

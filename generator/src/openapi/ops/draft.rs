@@ -58,6 +58,7 @@ impl ApiLowering<'_> {
         let base_url = self.operation_server((r.op, r.loc), (r.item, r.item_loc));
         let body = body.map(|b| self.body(b, &args, &mut arguments));
         let security = self.operation_security(r, globals);
+        let scopes = self.operation_scopes(r, globals);
         let output = self.output(r, globals);
         let (path, fixed_query) = split_fixed_query(r.path);
         if path != r.path {
@@ -112,6 +113,7 @@ impl ApiLowering<'_> {
             task,
             resource,
             toolset: selected.toolset.clone(),
+            scopes,
         })
     }
 
@@ -374,6 +376,45 @@ impl ApiLowering<'_> {
                 None => Vec::new(),
             },
         }
+    }
+
+    /// The OAuth scopes of the first security alternative (the operation's,
+    /// else the document's) that names oauth2 or openIdConnect schemes with
+    /// scopes; one alternative, since a tool has one scope list (docs/auth.md).
+    /// Scopes that are not RFC 6749 scope tokens are left out.
+    fn operation_scopes(&self, r: &OpRef<'_>, globals: &Globals<'_>) -> Vec<String> {
+        let req = r.op.get("security").or(globals.security.as_ref());
+        for alt in req.and_then(Value::as_array).into_iter().flatten() {
+            let Some(m) = alt.as_object() else { continue };
+            let mut scopes: Vec<String> = m
+                .iter()
+                .filter(|(name, _)| self.is_oauth_scheme(name))
+                .flat_map(|(_, v)| v.as_array().into_iter().flatten())
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
+            // Silently: most servers never use these (auth.operationScopes).
+            scopes.retain(|s| crate::spec::Scope::is_valid(s));
+            scopes.sort();
+            scopes.dedup();
+            if !scopes.is_empty() {
+                return scopes;
+            }
+        }
+        Vec::new()
+    }
+
+    /// Whether the document declares `name` as an oauth2 or openIdConnect scheme.
+    fn is_oauth_scheme(&self, name: &str) -> bool {
+        let root = self.root();
+        let escaped = name.replace('~', "~0").replace('/', "~1");
+        let def = root
+            .pointer(&format!("/components/securitySchemes/{escaped}"))
+            .or_else(|| root.get("securityDefinitions").and_then(|d| d.get(name)));
+        matches!(
+            def.and_then(|d| d.get("type")).and_then(Value::as_str),
+            Some("oauth2" | "openIdConnect")
+        )
     }
 
     /// Output: the first 2xx response with a JSON schema; and `Accept`.

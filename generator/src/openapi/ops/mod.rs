@@ -51,10 +51,14 @@ pub struct Api {
     pub env: Vec<EnvVar>,
     /// Things the README should say (skipped security schemes…).
     pub notes: Vec<String>,
-    /// Keys of `overrides` that matched an operation.
-    pub matched_overrides: HashSet<String>,
+    /// Keys of `overrides` that matched an operation, with its method and
+    /// path (as its item has them).
+    pub matched_overrides: HashMap<String, (String, String)>,
     /// The document's tags with a description (`tags`), for toolsets.
     pub tag_descriptions: Vec<(String, String)>,
+    /// Tools' OAuth scopes from their operations' security requirements
+    /// (see `draft::operation_scopes`), for `auth.operationScopes`.
+    pub scopes: Vec<(String, Vec<String>)>,
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -89,7 +93,7 @@ pub struct ApiLowering<'a> {
     doc_base: Option<String>,
     /// Operation servers already resolved, by the place of their Server Object.
     server_cache: HashMap<Loc, Option<String>>,
-    matched: HashSet<String>,
+    matched: HashMap<String, (String, String)>,
 }
 
 struct Draft {
@@ -108,6 +112,7 @@ struct Draft {
     task: Option<&'static str>,
     resource: Option<(String, Option<String>, bool)>,
     toolset: String,
+    scopes: Vec<String>,
 }
 
 impl<'a> ApiLowering<'a> {
@@ -136,7 +141,7 @@ impl<'a> ApiLowering<'a> {
             uri_base: String::new(),
             doc_base: None,
             server_cache: HashMap::new(),
-            matched: HashSet::new(),
+            matched: HashMap::new(),
         }
     }
 
@@ -324,6 +329,9 @@ impl<'a> ApiLowering<'a> {
                     }
                 }
                 None => {
+                    if !d.scopes.is_empty() {
+                        api.scopes.push((name.clone(), d.scopes.clone()));
+                    }
                     let (item, dropped) = self.tool_item(d, name);
                     dropped_outputs += usize::from(dropped);
                     api.tools.push(item);

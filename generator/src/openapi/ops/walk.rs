@@ -135,7 +135,7 @@ impl ApiLowering<'_> {
             .find(|(k, _)| Some(k.as_str()) == operation_id.as_deref() || *k == key)
             .cloned();
         let ov: Option<Override> = found.map(|(k, o)| {
-            self.matched.insert(k);
+            self.matched.insert(k, (method.to_owned(), path.to_owned()));
             o
         });
         let x_mcp = op.get("x-mcp").cloned().unwrap_or(Value::Null);

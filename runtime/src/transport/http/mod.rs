@@ -7,27 +7,32 @@
 //! plain `application/json`; the first notification or server→client request
 //! upgrades the answer to an SSE stream.
 
+#[cfg(feature = "auth")]
+mod auth;
 mod body;
 mod conn;
 mod guard;
 pub mod modern;
 mod rate;
+mod shared;
 mod streams;
 
 use crate::jsonrpc::{self, ErrorObject, Message, Request, RequestId, Response};
 use crate::lifecycle;
 use crate::server::Server;
 use crate::session::{Outbound, Outgoing, Session};
+use crate::state::{StateError, StateStore};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::any;
+use shared::Shared;
 use std::net::SocketAddr;
 use std::sync::{Arc, Once, Weak};
 use std::time::Duration;
-use streams::{Resume, STANDALONE, Streams};
+use streams::{Resume, Streams};
 use tokio::sync::mpsc;
 
 /// The header carrying the session id (`Mcp-Session-Id`); a browser
@@ -42,6 +47,8 @@ pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
 const SESSION_NOT_FOUND: i64 = -32001;
 /// Implementation-defined server error: the session limit is reached.
 const TOO_MANY_SESSIONS: i64 = -32000;
+/// Implementation-defined server error: the shared state store is away.
+const STORE_UNAVAILABLE: i64 = -32002;
 
 /// Settings of the HTTP transport. `HttpConfig::default()` gives the
 /// endpoint `/mcp` accepting localhost only; change the fields you need.
@@ -80,6 +87,16 @@ pub struct HttpConfig {
     /// Connections open at once; beyond it new ones wait in the kernel's
     /// backlog until one ends. Applies to [`serve`] / [`serve_listener`].
     pub max_connections: usize,
+    /// Serve Prometheus metrics at `GET /metrics` beside the endpoint, when
+    /// the process switched telemetry on (`--metrics`; docs/telemetry.md).
+    #[cfg(feature = "telemetry")]
+    pub metrics: bool,
+    /// Where 2025-11-25 sessions, SSE event logs and the bus between
+    /// instances live, so that instances behind a load balancer share them
+    /// (docs/deployment.md); `None` (the default): in this process. The
+    /// limits above then count the whole deployment (`max_sessions`) and a
+    /// request the store cannot serve gets 503 with `Retry-After`.
+    pub state_store: Option<Arc<dyn StateStore>>,
 }
 
 impl Default for HttpConfig {
@@ -97,6 +114,9 @@ impl Default for HttpConfig {
             body_read_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
             max_connections: 512,
+            #[cfg(feature = "telemetry")]
+            metrics: false,
+            state_store: None,
         }
     }
 }
@@ -105,17 +125,39 @@ struct AppState {
     server: Server,
     config: HttpConfig,
     sweeper: Once,
+    shared: Option<Arc<Shared>>,
 }
 
 /// The MCP endpoint as a Router, to be merged into an application's own.
+/// With [`HttpConfig::state_store`] the server shares its sessions through
+/// that store (one store per server).
 pub fn router(server: Server, config: HttpConfig) -> Router {
     let path = config.path.clone();
+    #[cfg(feature = "telemetry")]
+    let metrics = config.metrics;
+    let shared = config.state_store.clone().map(|store| {
+        if !server.use_state_store(store.clone()) {
+            tracing::warn!("this server already uses another state store; change notifications go through that one");
+        }
+        Arc::new(Shared::new(store))
+    });
     let state = Arc::new(AppState {
         server,
         config,
         sweeper: Once::new(),
+        shared,
     });
-    Router::new().route(&path, any(endpoint)).with_state(state)
+    let r = Router::new().route(&path, any(endpoint));
+    #[cfg(feature = "auth")]
+    let r = auth::mount(r);
+    let router = r.with_state(state);
+    #[cfg(feature = "telemetry")]
+    let router = if metrics {
+        router.merge(crate::telemetry::metrics_router())
+    } else {
+        router
+    };
+    router
 }
 
 /// Bind `addr` and serve until Ctrl-C or SIGTERM.
@@ -170,6 +212,16 @@ impl AppState {
     fn start_sweeper(self: &Arc<Self>) {
         self.sweeper.call_once(|| {
             let weak: Weak<AppState> = Arc::downgrade(self);
+            if let Some(shared) = &self.shared {
+                let w = weak.clone();
+                shared.store.listen(Arc::new(move |msg| {
+                    if let Some(st) = w.upgrade()
+                        && let Some(shared) = &st.shared
+                    {
+                        shared::on_bus(&st, shared, msg);
+                    }
+                }));
+            }
             let timeout = self.config.session_idle_timeout;
             let every = (timeout / 4).clamp(Duration::from_millis(25), Duration::from_secs(30));
             tokio::spawn(async move {
@@ -179,6 +231,9 @@ impl AppState {
                     for s in st.server.sessions().take_idle(timeout) {
                         tracing::debug!(session = s.id(), "session expired");
                         end_session(&s);
+                    }
+                    if let Some(shared) = &st.shared {
+                        shared::keep_alive(&st, shared).await;
                     }
                 }
             });
@@ -197,7 +252,47 @@ fn streams_of(session: &Session) -> Arc<Streams> {
         .clone()
 }
 
-async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) -> HttpResponse {
+/// Give a session its SSE streams (mirrored in the shared store, if any)
+/// and route notifications not tied to a request to its standalone
+/// stream, pushed there at once (no channel and task per session).
+fn attach(st: &AppState, session: &Arc<Session>) {
+    if st.shared.is_some() {
+        session.randomize_request_ids();
+    }
+    let streams = session
+        .transport_state(|| {
+            Arc::new(match &st.shared {
+                Some(shared) => shared::mirrored_streams(st, shared, session),
+                None => Streams::default(),
+            })
+        })
+        .clone();
+    let reach = streams.clone();
+    session.set_reachable(move || reach.any_live());
+    session.set_notify_sink(move |m| {
+        streams.push_standalone(m.to_json());
+        true
+    });
+}
+
+/// 503 with `Retry-After`: the shared store cannot answer now.
+fn unavailable(e: &StateError, id: Option<RequestId>) -> HttpResponse {
+    tracing::warn!("{e}");
+    let mut r = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        id,
+        STORE_UNAVAILABLE,
+        &format!("Service Unavailable: {e}"),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
+}
+
+async fn endpoint(
+    State(st): State<Arc<AppState>>,
+    #[cfg_attr(not(feature = "auth"), allow(unused_mut))] mut req: axum::extract::Request,
+) -> HttpResponse {
     st.start_sweeper();
     let allow = guard::Allow {
         hosts: &st.config.allowed_hosts,
@@ -212,6 +307,10 @@ async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) 
             jsonrpc::INVALID_REQUEST,
             &format!("{reason}: {why}"),
         );
+    }
+    #[cfg(feature = "auth")]
+    if let Some(refused) = auth::authenticate(&st, &mut req).await {
+        return refused;
     }
     if let Some(refused) = rate::check(&st.server, rate::principal(&req)).await {
         return refused;
@@ -233,8 +332,8 @@ async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) 
     }
     match *req.method() {
         Method::POST => post(st, req).await,
-        Method::GET => get(st, req.headers()),
-        Method::DELETE => delete(st, req.headers()),
+        Method::GET => get(st, req.headers()).await,
+        Method::DELETE => delete(st, req.headers()).await,
         _ => {
             let mut r = error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -283,11 +382,11 @@ fn accepts(headers: &HeaderMap, mime: &str) -> bool {
 
 /// The session named by the request, or the error response: a missing id is
 /// 400, an unknown, expired or deleted one 404. Never creates a session.
-fn find_session(
+async fn find_session(
     st: &AppState,
     headers: &HeaderMap,
     id: Option<RequestId>,
-) -> Result<Arc<Session>, Refusal> {
+) -> Result<Arc<Session>, HttpResponse> {
     let Some(sid) = header_str(headers, SESSION) else {
         let message = "Bad Request: the Mcp-Session-Id header is required (initialize first)";
         return Err(Refusal::new(
@@ -295,16 +394,25 @@ fn find_session(
             id,
             jsonrpc::INVALID_REQUEST,
             message,
-        ));
+        )
+        .into_response());
     };
-    match st.server.sessions().get(sid) {
+    let found = match &st.shared {
+        None => st.server.sessions().get(sid),
+        Some(shared) => match shared::find(st, shared, sid).await {
+            Ok(s) => s,
+            Err(e) => return Err(unavailable(&e, id)),
+        },
+    };
+    match found {
         Some(s) if !s.is_closed() => Ok(s),
         _ => Err(Refusal::new(
             StatusCode::NOT_FOUND,
             id,
             SESSION_NOT_FOUND,
             "Session not found",
-        )),
+        )
+        .into_response()),
     }
 }
 
@@ -399,8 +507,12 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         Message::Request(r) => Some(r.id.clone()),
         _ => None,
     };
+    #[cfg(feature = "auth")]
+    if let Some(refused) = auth::check_call(&st, &parts.extensions, &msg) {
+        return refused;
+    }
     // MCP 2026-07-28: stateless, no session involved.
-    let msg = match msg {
+    let mut msg = match msg {
         Message::Request(r) if modern::wants(&st, headers, &r) => {
             return modern::post(&st, headers, r).await;
         }
@@ -420,15 +532,24 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         }
         _ => {}
     }
-    let session = match find_session(&st, headers, request_id.clone()) {
+    let session = match find_session(&st, headers, request_id.clone()).await {
         Ok(s) => s,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     if let Err(r) = check_version(headers, request_id) {
         return r.into_response();
     }
+    if let Some(shared) = st.shared.clone() {
+        match shared_message(&st, &shared, &session, msg).await {
+            Ok(r) => return r,
+            Err(m) => msg = m,
+        }
+    }
     match msg {
-        Message::Request(r) => request(st, session, r, Arc::new(parts.headers)).await,
+        Message::Request(r) => {
+            let headers = Arc::new(parts.headers);
+            request(st, session, r, headers, parts.extensions).await
+        }
         other => {
             // Notifications and responses are acknowledged, not answered.
             let (out, _rx) = Outbound::channel();
@@ -436,6 +557,50 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
             StatusCode::ACCEPTED.into_response()
         }
     }
+}
+
+/// What a shared store changes about a message in a session: requests and
+/// notifications that change the session's record write it back before
+/// the answer; answers and cancellations go wherever their request is.
+/// `Err` hands the message back to the ordinary path.
+async fn shared_message(
+    st: &AppState,
+    shared: &Shared,
+    session: &Arc<Session>,
+    msg: Message,
+) -> Result<HttpResponse, Message> {
+    match msg {
+        Message::Response(r) => shared::answer(shared, session, r),
+        Message::Notification(n) if n.method == "notifications/cancelled" => {
+            shared::cancel(shared, session, n.params.as_ref())
+        }
+        Message::Request(r) if shared::changes_record(&r.method) => {
+            let (method, params, id) = (r.method.clone(), r.params.clone(), r.id.clone());
+            let (out, _rx) = Outbound::channel();
+            let resp = st.server.handle(session, Message::Request(r), out).await;
+            let Some(resp) = resp else {
+                return Ok(StatusCode::ACCEPTED.into_response());
+            };
+            if resp.outcome.is_ok()
+                && let Err(e) = shared::persist(st, shared, session, &method, params.as_ref()).await
+            {
+                return Ok(unavailable(&e, Some(id)));
+            }
+            return Ok(json(StatusCode::OK, &resp));
+        }
+        Message::Notification(n) if shared::changes_record(&n.method) => {
+            let method = n.method.clone();
+            let (out, _rx) = Outbound::channel();
+            st.server
+                .handle(session, Message::Notification(n), out)
+                .await;
+            if let Err(e) = shared::persist(st, shared, session, &method, None).await {
+                return Ok(unavailable(&e, None));
+            }
+        }
+        other => return Err(other),
+    }
+    Ok(StatusCode::ACCEPTED.into_response())
 }
 
 /// The answer to a body that could not be read; the connection is closed
@@ -464,40 +629,83 @@ fn body_refused(e: body::BodyError, limit: usize) -> HttpResponse {
     r
 }
 
+fn too_many_sessions(st: &AppState, id: RequestId) -> HttpResponse {
+    tracing::warn!(
+        max_sessions = st.config.max_sessions,
+        "initialize refused: too many open sessions"
+    );
+    let mut r = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Some(id),
+        TOO_MANY_SESSIONS,
+        "Too many open sessions; try again later",
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
+}
+
+/// A new session, counted against the limit: this process's, or the
+/// deployment's in a shared store.
+async fn admit(st: &AppState, id: &RequestId) -> Result<Arc<Session>, HttpResponse> {
+    let max = st.config.max_sessions;
+    let Some(shared) = &st.shared else {
+        return st
+            .server
+            .try_create_session(max)
+            .ok_or_else(|| too_many_sessions(st, id.clone()));
+    };
+    let session = st.server.create_session();
+    let idle = st.config.session_idle_timeout;
+    let refused = match shared.store.admit(session.id(), max, idle).await {
+        Ok(crate::state::Admitted::Yes { evicted }) => {
+            if let Some(old) = evicted {
+                tracing::debug!(session = old, "session ended to make room for a new one");
+                if let Err(e) = shared::end_everywhere(shared, &old).await {
+                    tracing::warn!("evicted session {old} not ended: {e}");
+                }
+            }
+            return Ok(session);
+        }
+        Ok(crate::state::Admitted::Full) => too_many_sessions(st, id.clone()),
+        Err(e) => unavailable(&e, Some(id.clone())),
+    };
+    st.server.close_session(session.id());
+    Err(refused)
+}
+
+/// End a session `initialize` did not open.
+async fn abandon(st: &AppState, session: &Session) {
+    st.server.close_session(session.id());
+    if let Some(shared) = &st.shared
+        && let Err(e) = shared.store.end(session.id()).await
+    {
+        tracing::debug!("abandoned session {} left to expire: {e}", session.id());
+    }
+}
+
 async fn initialize(st: &AppState, req: Request) -> HttpResponse {
-    let Some(session) = st.server.try_create_session(st.config.max_sessions) else {
-        tracing::warn!(
-            max_sessions = st.config.max_sessions,
-            "initialize refused: too many open sessions"
-        );
-        let mut r = error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Some(req.id),
-            TOO_MANY_SESSIONS,
-            "Too many open sessions; try again later",
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return r;
+    let id = req.id.clone();
+    let session = match admit(st, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let (out, _rx) = Outbound::channel();
     let Some(resp) = st.server.handle(&session, Message::Request(req), out).await else {
-        st.server.close_session(session.id());
+        abandon(st, &session).await;
         return StatusCode::ACCEPTED.into_response();
     };
     if resp.outcome.is_err() {
-        st.server.close_session(session.id());
+        abandon(st, &session).await;
         return json(StatusCode::OK, &resp);
     }
-    // Notifications not tied to a request go to the standalone stream,
-    // pushed there at once (no channel and task per session).
-    let streams = streams_of(&session);
-    let reach = streams.clone();
-    session.set_reachable(move || reach.any_live());
-    session.set_notify_sink(move |m| {
-        streams.push(STANDALONE, m.to_json());
-        true
-    });
+    attach(st, &session);
+    if let Some(shared) = &st.shared
+        && let Err(e) = shared::persist(st, shared, &session, "initialize", None).await
+    {
+        abandon(st, &session).await;
+        return unavailable(&e, Some(id));
+    }
     let mut r = json(StatusCode::OK, &resp);
     if let Ok(v) = HeaderValue::from_str(session.id()) {
         r.headers_mut().insert(SESSION_HEADER, v);
@@ -510,15 +718,20 @@ async fn request(
     session: Arc<Session>,
     req: Request,
     headers: Arc<HeaderMap>,
+    extensions: axum::http::Extensions,
 ) -> HttpResponse {
     let (out, mut rx) = Outbound::channel();
+    // What the handler may see of the request's extensions (the caller's
+    // `AuthInfo`); nothing else crosses over.
+    let extensions = handler_extensions(extensions);
     let (server, s) = (st.server.clone(), session.clone());
+    let request_id = req.id.clone();
     // Polled here, in the connection's task; moved to a task of its own only
     // when the answer becomes an SSE stream. (The handler runs on its own
     // task either way, see `server::run_guarded`.)
     let mut handling = Box::pin(async move {
         server
-            .handle_with(&s, Message::Request(req), out, Some(headers))
+            .handle_with_extensions(&s, Message::Request(req), out, Some(headers), extensions)
             .await
     });
 
@@ -533,7 +746,7 @@ async fn request(
                     None => StatusCode::ACCEPTED.into_response(), // cancelled: no response
                 },
                 Ok(o) => {
-                    let (id, body) = open_stream(&st, &session);
+                    let (id, body) = open_stream(&st, &session, &request_id);
                     let streams = streams_of(&session);
                     forward(&streams, id, o);
                     while let Ok(o) = rx.try_recv() {
@@ -552,7 +765,7 @@ async fn request(
             None => StatusCode::ACCEPTED.into_response(),
         };
     };
-    let (id, body) = open_stream(&st, &session);
+    let (id, body) = open_stream(&st, &session, &request_id);
     let streams = streams_of(&session);
     forward(&streams, id, first);
     // The handler runs on even if the client drops the connection: the events
@@ -579,8 +792,26 @@ async fn request(
     sse(&st, &session, body)
 }
 
-fn open_stream(st: &AppState, session: &Session) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
-    streams_of(session).open(priming(st, session))
+#[cfg(feature = "auth")]
+fn handler_extensions(from: axum::http::Extensions) -> axum::http::Extensions {
+    let mut e = axum::http::Extensions::new();
+    if let Some(info) = from.get::<crate::auth::AuthInfo>() {
+        e.insert(info.clone());
+    }
+    e
+}
+
+#[cfg(not(feature = "auth"))]
+fn handler_extensions(_: axum::http::Extensions) -> axum::http::Extensions {
+    axum::http::Extensions::new()
+}
+
+fn open_stream(
+    st: &AppState,
+    session: &Session,
+    request: &RequestId,
+) -> (u64, mpsc::UnboundedReceiver<Bytes>) {
+    streams_of(session).open(priming(st, session), Some(request))
 }
 
 fn forward(streams: &Streams, id: u64, o: Outgoing) {
@@ -633,7 +864,7 @@ fn sse(st: &AppState, session: &Arc<Session>, rx: mpsc::UnboundedReceiver<Bytes>
         .into_response()
 }
 
-fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
+async fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
     if !accepts(headers, "text/event-stream") {
         let msg = "Not Acceptable: GET opens an SSE stream; accept text/event-stream";
         return error(
@@ -643,18 +874,29 @@ fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
             msg,
         );
     }
-    let session = match find_session(&st, headers, None) {
+    let session = match find_session(&st, headers, None).await {
         Ok(s) => s,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     if let Err(r) = check_version(headers, None) {
         return r.into_response();
     }
     let streams = streams_of(&session);
     if let Some(last) = header_str(headers, LAST_EVENT_ID) {
-        return match streams.resume(last) {
-            Resume::Attached(rx) => sse(&st, &session, rx),
-            Resume::UnknownEvent => {
+        let known_here = streams::parse_event_id(last).is_some_and(|(id, _)| streams.knows(id));
+        let resumed = match &st.shared {
+            Some(shared) if !known_here => match shared::resume(shared, &session, last).await {
+                Ok(r) => r,
+                Err(e) => return unavailable(&e, None),
+            },
+            _ => match streams.resume(last) {
+                Resume::Attached(rx) => shared::Resumed::Attached(rx),
+                Resume::UnknownEvent => shared::Resumed::Unknown,
+            },
+        };
+        return match resumed {
+            shared::Resumed::Attached(rx) => sse(&st, &session, rx),
+            shared::Resumed::Unknown => {
                 let msg = format!("Bad Request: unknown Last-Event-ID {last:?}");
                 error(
                     StatusCode::BAD_REQUEST,
@@ -663,22 +905,30 @@ fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
                     &msg,
                 )
             }
+            shared::Resumed::Conflict => get_conflict(),
         };
     }
     match streams.open_standalone(priming(&st, &session)) {
         Some(rx) => sse(&st, &session, rx),
-        None => {
-            let msg = "Conflict: this session already has an open GET stream";
-            error(StatusCode::CONFLICT, None, jsonrpc::INVALID_REQUEST, msg)
-        }
+        None => get_conflict(),
     }
 }
 
-fn delete(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
-    let session = match find_session(&st, headers, None) {
+fn get_conflict() -> HttpResponse {
+    let msg = "Conflict: this session already has an open GET stream";
+    error(StatusCode::CONFLICT, None, jsonrpc::INVALID_REQUEST, msg)
+}
+
+async fn delete(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
+    let session = match find_session(&st, headers, None).await {
         Ok(s) => s,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
+    if let Some(shared) = &st.shared
+        && let Err(e) = shared::end_everywhere(shared, session.id()).await
+    {
+        return unavailable(&e, None);
+    }
     st.server.sessions().remove(session.id());
     end_session(&session);
     StatusCode::OK.into_response()
