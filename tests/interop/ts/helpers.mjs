@@ -4,6 +4,10 @@
 // Each test file runs its cases once per transport: "stdio" (the SDK spawns
 // the conformance server) and "http" (one server per file on a free
 // 127.0.0.1 port, reached with StreamableHTTPClientTransport).
+//
+// INTEROP_HTTP_URL=url runs the HTTP cases only, against a server already
+// running there (scripts/scale-out.sh: HAProxy in front of several instances
+// sharing Redis, every request possibly on another instance).
 
 import { spawn } from 'node:child_process';
 import { createServer, connect as tcpConnect } from 'node:net';
@@ -24,7 +28,15 @@ if (!SERVER_BIN) {
   throw new Error('CONFORMANCE_SERVER_BIN must name the conformance-server binary (run scripts/interop.sh ts)');
 }
 
-export const TRANSPORTS = ['stdio', 'http'];
+/** The server the HTTP cases use instead of starting their own, if any. */
+export const EXTERNAL_HTTP_URL = process.env.INTEROP_HTTP_URL || undefined;
+/**
+ * Set on a test that cannot hold through a load balancer, to skip it there:
+ * `it(name, { skip: viaBalancer('why') }, fn)`.
+ */
+export const viaBalancer = (why) => (EXTERNAL_HTTP_URL ? `through a load balancer: ${why}` : false);
+
+export const TRANSPORTS = EXTERNAL_HTTP_URL ? ['http'] : ['stdio', 'http'];
 /** Upper bound for any single request. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -54,8 +66,9 @@ function canConnect(port) {
   });
 }
 
-/** Start the server over HTTP; resolves to { url, stop() }. */
+/** Start the server over HTTP (or take $INTEROP_HTTP_URL); resolves to { url, stop() }. */
 export async function startHttpServer() {
+  if (EXTERNAL_HTTP_URL) return { url: EXTERNAL_HTTP_URL, async stop() {} };
   const port = await freePort();
   const child = spawn(SERVER_BIN, ['--transport', 'http', '--bind', `127.0.0.1:${port}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
