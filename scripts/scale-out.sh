@@ -171,8 +171,8 @@ for step in "${steps[@]}"; do
         done
         ;;
     ts)
-        # HTTP cases only (INTEROP_HTTP_URL); the few that read a per-process
-        # counter skip themselves there (viaBalancer in tests/interop/ts).
+        # HTTP cases only (INTEROP_HTTP_URL). The cancellation test sums a
+        # per-process counter over the instances (INTEROP_INSTANCE_URLS).
         # auth.test.mjs needs its own auth_server and authorization server.
         log "scale-out: TypeScript SDK clients through HAProxy (HTTP tests)"
         ts_files=()
@@ -180,6 +180,7 @@ for step in "${steps[@]}"; do
             [[ "$(basename "$f")" == auth.test.mjs ]] || ts_files+=("$f")
         done
         (cd "$ROOT/tests/interop/ts" && INTEROP_HTTP_URL="$lb" CONFORMANCE_SERVER_BIN="$bin" \
+            INTEROP_INSTANCE_URLS="$(url_of 1) $(url_of 2) $(url_of 3)" \
             timeout 900 "$NODE" --test --test-reporter=spec --test-timeout=90000 "${ts_files[@]}" \
             </dev/null >"$dir/ts.log" 2>&1) || {
             tail -n 80 "$dir/ts.log" >&2
