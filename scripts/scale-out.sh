@@ -10,13 +10,16 @@
 #   2. conformance  the official suite: 0.1.16 --suite all, and 0.2 with both
 #                   requirement sets (scripts/conformance.sh), 0 failed / 0 warnings
 #   3. python       the Python SDK client tests (tests/interop/python), HTTP only
-#   4. load         SCALE_SESSIONS x SCALE_CALLS tools/call (default 100 x 20;
+#   4. ts           the TypeScript SDK client tests (tests/interop/ts, but auth):
+#                   @modelcontextprotocol/sdk 1.x, /client 2.x in its legacy
+#                   (2025-11-25) and auto (2026-07-28) modes, the Inspector CLI
+#   5. load         SCALE_SESSIONS x SCALE_CALLS tools/call (default 100 x 20;
 #                   by hand: SCALE_SESSIONS=1000 SCALE_CALLS=100): memory store
 #                   first (one instance), then Redis (3 instances via HAProxy);
 #                   prints throughput, p50/p99, leaked sessions
-#   5. faults       an instance killed mid-request, Redis restarted
+#   6. faults       an instance killed mid-request, Redis restarted
 #
-#   scripts/scale-out.sh [cross|conformance|python|load|faults]...   (default: all, in that order)
+#   scripts/scale-out.sh [cross|conformance|python|ts|load|faults]...   (default: all, in that order)
 #
 # Environment: SERVER_BIN=path uses that conformance-server (it must be built
 # with the runtime's `redis` feature); otherwise it is built here.
@@ -25,9 +28,9 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 steps=("$@")
-[[ ${#steps[@]} -eq 0 ]] && steps=(cross conformance python load faults)
+[[ ${#steps[@]} -eq 0 ]] && steps=(cross conformance python ts load faults)
 
-[[ -x "$NODE" && -x "$PY" && -x "$PY_MCP1" ]] || "$ROOT/scripts/setup.sh"
+[[ -x "$NODE" && -x "$PY" && -x "$PY_MCP1" && -f "$TS_CLIENT2_PKG" && -e "$ROOT/tests/interop/node_modules" ]] || "$ROOT/scripts/setup.sh"
 command -v redis-server >/dev/null || die "redis-server is missing: run scripts/setup.sh"
 command -v haproxy >/dev/null || die "haproxy is missing: run scripts/setup.sh"
 
@@ -167,6 +170,24 @@ for step in "${steps[@]}"; do
                 </dev/null) || die "Python SDK tests through the load balancer failed ($py)"
         done
         ;;
+    ts)
+        # HTTP cases only (INTEROP_HTTP_URL). The cancellation test sums a
+        # per-process counter over the instances (INTEROP_INSTANCE_URLS).
+        # auth.test.mjs needs its own auth_server and authorization server.
+        log "scale-out: TypeScript SDK clients through HAProxy (HTTP tests)"
+        ts_files=()
+        for f in "$ROOT"/tests/interop/ts/*.test.mjs; do
+            [[ "$(basename "$f")" == auth.test.mjs ]] || ts_files+=("$f")
+        done
+        (cd "$ROOT/tests/interop/ts" && INTEROP_HTTP_URL="$lb" CONFORMANCE_SERVER_BIN="$bin" \
+            INTEROP_INSTANCE_URLS="$(url_of 1) $(url_of 2) $(url_of 3)" \
+            timeout 900 "$NODE" --test --test-reporter=spec --test-timeout=90000 "${ts_files[@]}" \
+            </dev/null >"$dir/ts.log" 2>&1) || {
+            tail -n 80 "$dir/ts.log" >&2
+            die "TypeScript SDK tests through the load balancer failed (log: $dir/ts.log)"
+        }
+        grep -E '^ℹ (tests|pass|fail|skipped) ' "$dir/ts.log"
+        ;;
     load)
         sessions="${SCALE_SESSIONS:-100}" calls="${SCALE_CALLS:-20}"
         mem_port="$(free_port)"
@@ -181,7 +202,7 @@ for step in "${steps[@]}"; do
         scale_py faults "$lb" "$(url_of 1)" "$(url_of 2)" "$ctl"
         [[ -f "$dir/redis2.pid" ]] && pids+=("$(cat "$dir/redis2.pid")")
         ;;
-    *) die "unknown step $step (cross, conformance, python, load, faults)" ;;
+    *) die "unknown step $step (cross, conformance, python, ts, load, faults)" ;;
     esac
 done
 log "scale-out: all steps passed"

@@ -10,6 +10,8 @@
 //! `whoami` needs no scope beyond the server's and answers with the
 //! caller the handler sees; `write_note` needs `notes:write`. Two upstream
 //! tools show what an API receives (httpbin's `/headers` echo):
+//! `confirm` asks the client a question (on MCP 2026-07-28: a multi
+//! round-trip request whose `requestState` is bound to the caller).
 //! `api_headers` calls the API's own origin ($AUTH_EXAMPLE_API),
 //! `other_host_headers` an operation on another origin
 //! ($AUTH_EXAMPLE_OTHER_API), which never gets the caller's credentials.
@@ -51,6 +53,16 @@ fn main() -> ExitCode {
                         json!({"subject": i.subject, "clientId": i.client_id, "scopes": i.scopes})
                     });
                     Ok(CallToolResult::structured(json!({ "caller": who })))
+                },
+            )
+            .tool(
+                r#"{"name":"confirm","inputSchema":{"type":"object"}}"#,
+                |ctx: RequestContext, _: Value| async move {
+                    let schema = json!({"type": "object", "properties": {"ok": {"type": "boolean"}}});
+                    let answer = ctx
+                        .elicit(json!({"message": "Sure?", "requestedSchema": schema}))
+                        .await?;
+                    Ok(CallToolResult::structured(json!({ "answer": answer["content"] })))
                 },
             )
             .tool(

@@ -348,17 +348,19 @@ impl Server {
     /// `_meta` is validated, and the handler sees a throwaway session that
     /// holds what the request declared; nothing outlives the request.
     /// `cancel` is the transport's signal that the client gave up (a closed
-    /// HTTP response, `notifications/cancelled` on stdio). None when
-    /// cancelled.
+    /// HTTP response, `notifications/cancelled` on stdio). `extensions`
+    /// are what the transport established (the caller's `AuthInfo`), for
+    /// `RequestContext::extensions`. None when cancelled.
     pub async fn handle_stateless(
         &self,
         req: Request,
         out: Outbound,
         cancel: CancellationToken,
         http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
     ) -> Option<Response> {
         let id = req.id.clone();
-        self.stateless_outcome(req, out, cancel, http_headers)
+        self.stateless_outcome(req, out, cancel, http_headers, extensions)
             .await
             .map(|r| respond(id, r.map(Payload::Value).map_err(modern::finish_error)))
     }
@@ -369,6 +371,7 @@ impl Server {
         out: Outbound,
         cancel: CancellationToken,
         http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
     ) -> Option<Result<Value, McpError>> {
         let meta = match modern::parse_meta(req.params.as_ref())
             .and_then(|m| modern::check_version(&m).map(|()| m))
@@ -407,7 +410,7 @@ impl Server {
                 Err(e) => return Some(Err(e)),
             }
         }
-        self.stateless_call(req, meta, out, cancel, http_headers, false)
+        self.stateless_call(req, meta, out, cancel, http_headers, extensions, false)
             .await
             .map(|r| r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)))
     }
@@ -422,10 +425,12 @@ impl Server {
         out: Outbound,
         cancel: CancellationToken,
         http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
         in_task: bool,
     ) -> Option<Result<Value, McpError>> {
         let method = req.method.clone();
-        let round = match self.open_round(&method, req.params.as_ref()) {
+        let principal = mrtr::principal(&extensions);
+        let round = match self.open_round(&method, req.params.as_ref(), principal) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
@@ -438,7 +443,7 @@ impl Server {
             out,
             cancel: cancel.clone(),
             http_headers,
-            extensions: http::Extensions::new(),
+            extensions,
             stateless: true,
             refusal: Some(refusal.clone()),
             mrtr: round.as_ref().map(|(_, r)| r.clone()),
@@ -524,20 +529,21 @@ impl Server {
 
     /// The answers a stateless request brings for its handler's asks
     /// (MRTR): its `inputResponses` and those in its `requestState`, which
-    /// must be intact, this request's and unexpired (-32602 otherwise).
-    /// None for methods that cannot ask.
+    /// must be intact, this request's, this caller's and unexpired (-32602
+    /// otherwise). None for methods that cannot ask.
     #[allow(clippy::type_complexity)]
     fn open_round(
         &self,
         method: &str,
         params: Option<&Value>,
+        principal: Option<String>,
     ) -> Result<Option<(mrtr::Binding, Arc<std::sync::Mutex<mrtr::Round>>)>, McpError> {
         if !mrtr::METHODS.contains(&method) {
             return Ok(None);
         }
         let incoming = mrtr::incoming(params)?;
-        // Authorization will bind states to its principal here.
-        let binding = mrtr::Binding::of(method, params, None);
+        // A state is bound to the authenticated caller (None without auth).
+        let binding = mrtr::Binding::of(method, params, principal);
         let mut answers = match &incoming.state {
             Some(state) => mrtr::open_state(self.state_key(), state, &binding, mrtr::now_secs())?,
             None => serde_json::Map::new(),

@@ -362,7 +362,8 @@ impl Server {
 
 /// `tools/list` for a caller, when auth hides what it may not call: the
 /// cached page, parsed, without those tools. Such a page is made for each
-/// request and never cached (docs/auth.md).
+/// request and never cached (docs/auth.md); on the 2026-07-28 path its
+/// `cacheScope` is `private`.
 pub(crate) fn filter_tools(
     ctx: &crate::RequestContext,
     page: crate::jsonrpc::Payload,
@@ -380,6 +381,14 @@ pub(crate) fn filter_tools(
             let name = t.get("name").and_then(Value::as_str);
             auth.missing_for(&v.settings, info, name).is_none()
         });
+    }
+    // MCP 2026-07-28 caching hints: this list is the caller's own, so a
+    // shared cache must never serve it to someone else, whatever scope the
+    // server gives its other lists (`modern::finish` keeps this value).
+    if ctx.stateless
+        && let Some(map) = value.as_object_mut()
+    {
+        map.insert("cacheScope".into(), Value::String("private".into()));
     }
     crate::jsonrpc::Payload::Value(value)
 }

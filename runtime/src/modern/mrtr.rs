@@ -32,8 +32,9 @@ pub(crate) struct Binding {
     name: String,
     /// SHA-256 of the arguments in canonical form (keys sorted).
     args_hash: String,
-    /// Who made the request, once authorization exists: a state issued to
-    /// one principal is refused for another. None until then.
+    /// Who made the request: the authenticated subject (`sub`, else the
+    /// client id) when OAuth is on, else None. A state issued to one
+    /// principal is refused for another.
     principal: Option<String>,
 }
 
@@ -58,6 +59,19 @@ impl Binding {
             principal,
         }
     }
+}
+
+/// The principal a request's state is bound to: the subject of the
+/// `AuthInfo` the transport put in its extensions; None without one.
+#[cfg(feature = "auth")]
+pub(crate) fn principal(ext: &http::Extensions) -> Option<String> {
+    ext.get::<crate::auth::AuthInfo>()
+        .map(|i| i.subject.clone())
+}
+
+#[cfg(not(feature = "auth"))]
+pub(crate) fn principal(_: &http::Extensions) -> Option<String> {
+    None
 }
 
 /// JSON with object keys sorted, so equal arguments hash equally whatever
@@ -153,13 +167,14 @@ pub(crate) fn open_state(
                 "requestState failed its integrity check (altered, or issued by a server with another key); send the request again without it",
             )
         })?;
-    if body.m != binding.method
-        || body.n != binding.name
-        || body.h != binding.args_hash
-        || body.p != binding.principal
-    {
+    if body.m != binding.method || body.n != binding.name || body.h != binding.args_hash {
         return Err(McpError::invalid_params(
-            "requestState belongs to another request (its method, name, arguments or caller differ)",
+            "requestState belongs to another request (its method, name or arguments differ)",
+        ));
+    }
+    if body.p != binding.principal {
+        return Err(McpError::invalid_params(
+            "requestState was issued to another caller (the access token's subject differs); send the request again without it",
         ));
     }
     if now > body.exp {
@@ -362,6 +377,20 @@ mod tests {
             ),
         ] {
             assert_ne!(binding(), other);
+        }
+    }
+
+    #[test]
+    fn a_state_opens_only_for_the_caller_it_was_issued_to() {
+        let key = StateKey::random();
+        let params = json!({"name": "t", "arguments": {}});
+        let of = |who: Option<&str>| Binding::of("tools/call", Some(&params), who.map(Into::into));
+        let state = seal_state(&key, &of(Some("alice")), Map::new(), 1000);
+        assert!(open_state(&key, &state, &of(Some("alice")), 1000).is_ok());
+        for other in [Some("bob"), None] {
+            let e = open_state(&key, &state, &of(other), 1000).unwrap_err();
+            assert_eq!(e.code(), crate::jsonrpc::INVALID_PARAMS);
+            assert!(e.0.message.contains("another caller"), "{}", e.0.message);
         }
     }
 

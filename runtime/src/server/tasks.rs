@@ -154,8 +154,11 @@ impl Server {
                     params: Some(params),
                 };
                 // Nobody listens to a task's notifications: they go nowhere.
+                // The round runs on no caller's behalf: the HTTP endpoint
+                // checked the creator's token and scopes when it was made.
                 let (out, _inbox) = Outbound::channel();
-                self.stateless_call(req, meta, out, cancel, None, true)
+                let no_caller = http::Extensions::new();
+                self.stateless_call(req, meta, out, cancel, None, no_caller, true)
                     .await
             }
             Err(e) => Some(Err(e)),

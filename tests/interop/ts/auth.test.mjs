@@ -180,6 +180,19 @@ async function session(token, to = url) {
   return sid;
 }
 
+const V2026 = '2026-07-28';
+
+/** A stateless MCP 2026-07-28 request (no session), declaring elicitation. */
+function modern(method, params, token, to = url) {
+  const name = params.name ?? params.uri;
+  const extra = { 'mcp-protocol-version': V2026, 'mcp-method': method, ...(name ? { 'mcp-name': name } : {}) };
+  const _meta = {
+    'io.modelcontextprotocol/protocolVersion': V2026,
+    'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+  };
+  return post({ jsonrpc: '2.0', id: 7, method, params: { ...params, _meta } }, token, extra, to);
+}
+
 function callTool(name, args, token, sid, to = url) {
   const body = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name, arguments: args } };
   return post(body, token, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, to);
@@ -342,6 +355,33 @@ test('every forged token gets 401 invalid_token and never reaches a handler', as
   assert.equal((await callTool('whoami', {}, control, sid)).status, 200, 'the control still works');
 });
 
+test('MCP 2026-07-28: the handler sees the caller, and a requestState is refused for another subject', async () => {
+  const alice = await clientCredentialsToken(as.issuer, { resource, scope: 'mcp' });
+  const bob = await clientCredentialsToken(as.issuer, { resource, scope: 'mcp' });
+  const subject = async (token) => {
+    const r = await modern('tools/call', { name: 'whoami', arguments: {} }, token);
+    assert.equal(r.status, 200);
+    return (await r.json()).result.structuredContent.caller?.subject;
+  };
+  const [a, b] = [await subject(alice.token), await subject(bob.token)];
+  assert.ok(typeof a === 'string' && typeof b === 'string' && a !== b, `subjects ${a}, ${b}`);
+
+  const ask = { name: 'confirm', arguments: {} };
+  const first = (await (await modern('tools/call', ask, alice.token)).json()).result;
+  assert.equal(first.resultType, 'input_required');
+  const replay = {
+    ...ask,
+    requestState: first.requestState,
+    inputResponses: { 'input-1': { action: 'accept', content: { ok: true } } },
+  };
+  const stolen = await (await modern('tools/call', replay, bob.token)).json();
+  assert.equal(stolen.error?.code, -32602, JSON.stringify(stolen));
+  assert.match(stolen.error.message, /another caller/);
+  const done = (await (await modern('tools/call', replay, alice.token)).json()).result;
+  assert.equal(done.resultType, 'complete');
+  assert.deepEqual(done.structuredContent.answer, { ok: true });
+});
+
 test('--auth-hide-tools: tools/list shows only what the caller may call', async () => {
   // Another server needs another resource URI, and so an AS issuing for it.
   const p2 = await freePort();
@@ -356,9 +396,18 @@ test('--auth-hide-tools: tools/list shows only what the caller may call', async 
       const r = await post(body, token, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' }, r2);
       return (await r.json()).result.tools.map((t) => t.name).sort();
     };
-    const open = ['api_headers', 'other_host_headers', 'whoami'];
+    const open = ['api_headers', 'confirm', 'other_host_headers', 'whoami'];
     assert.deepEqual(await names('mcp'), open);
     assert.deepEqual(await names('mcp notes:write'), [...open, 'write_note'].sort());
+    // The same on MCP 2026-07-28, and the filtered list is the caller's own.
+    for (const [scope, want] of [['mcp', open], ['mcp notes:write', [...open, 'write_note'].sort()]]) {
+      const { token } = await clientCredentialsToken(as2.issuer, { resource: r2, scope });
+      const r = await modern('tools/list', {}, token, r2);
+      assert.equal(r.status, 200);
+      const { result } = await r.json();
+      assert.deepEqual(result.tools.map((t) => t.name).sort(), want);
+      assert.equal(result.cacheScope, 'private');
+    }
   } finally {
     await as2.stop();
   }

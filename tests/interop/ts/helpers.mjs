@@ -4,6 +4,12 @@
 // Each test file runs its cases once per transport: "stdio" (the SDK spawns
 // the conformance server) and "http" (one server per file on a free
 // 127.0.0.1 port, reached with StreamableHTTPClientTransport).
+//
+// INTEROP_HTTP_URL=url runs the HTTP cases only, against a server already
+// running there (scripts/scale-out.sh: HAProxy in front of several instances
+// sharing Redis, every request possibly on another instance).
+// INTEROP_INSTANCE_URLS (space-separated) then names each instance behind
+// it, for the few tests that read a per-process counter (see cancelledCalls).
 
 import { spawn } from 'node:child_process';
 import { createServer, connect as tcpConnect } from 'node:net';
@@ -24,7 +30,18 @@ if (!SERVER_BIN) {
   throw new Error('CONFORMANCE_SERVER_BIN must name the conformance-server binary (run scripts/interop.sh ts)');
 }
 
-export const TRANSPORTS = ['stdio', 'http'];
+/** The server the HTTP cases use instead of starting their own, if any. */
+export const EXTERNAL_HTTP_URL = process.env.INTEROP_HTTP_URL || undefined;
+/**
+ * Set on a test that cannot hold through a load balancer, to skip it there:
+ * `it(name, { skip: viaBalancer('why') }, fn)`.
+ */
+export const viaBalancer = (why) => (EXTERNAL_HTTP_URL ? `through a load balancer: ${why}` : false);
+
+/** Each instance behind $INTEROP_HTTP_URL, reached directly. */
+export const INSTANCE_URLS = (process.env.INTEROP_INSTANCE_URLS ?? '').split(/\s+/).filter(Boolean);
+
+export const TRANSPORTS = EXTERNAL_HTTP_URL ? ['http'] : ['stdio', 'http'];
 /** Upper bound for any single request. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -54,8 +71,9 @@ function canConnect(port) {
   });
 }
 
-/** Start the server over HTTP; resolves to { url, stop() }. */
+/** Start the server over HTTP (or take $INTEROP_HTTP_URL); resolves to { url, stop() }. */
 export async function startHttpServer() {
+  if (EXTERNAL_HTTP_URL) return { url: EXTERNAL_HTTP_URL, async stop() {} };
   const port = await freePort();
   const child = spawn(SERVER_BIN, ['--transport', 'http', '--bind', `127.0.0.1:${port}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -150,6 +168,20 @@ export async function withClient(transportName, httpUrl, fn, answers) {
 }
 
 export const opts = { timeout: REQUEST_TIMEOUT_MS };
+
+/**
+ * Calls cancelled so far (test://stats, a counter of each server process).
+ * Behind a load balancer the handler may run on any instance: the sum over
+ * all of them, each read on a session of its own.
+ */
+export async function cancelledCalls(client) {
+  const read = async (c) =>
+    JSON.parse((await c.readResource({ uri: 'test://stats' }, opts)).contents[0].text).cancelledCalls;
+  if (!EXTERNAL_HTTP_URL) return read(client);
+  let sum = 0;
+  for (const url of INSTANCE_URLS) sum += await withClient('http', url, ({ client: c }) => read(c));
+  return sum;
+}
 
 /** Poll `cond` every 20 ms until it holds; fail after `ms`. */
 export async function waitFor(cond, ms, what) {

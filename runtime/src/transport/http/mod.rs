@@ -514,7 +514,8 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
     // MCP 2026-07-28: stateless, no session involved.
     let mut msg = match msg {
         Message::Request(r) if modern::wants(&st, headers, &r) => {
-            return modern::post(&st, headers, r).await;
+            let extensions = handler_extensions(parts.extensions);
+            return modern::post(&st, headers, r, extensions).await;
         }
         other => other,
     };

@@ -187,7 +187,12 @@ fn refuse(req: &Request, e: McpError) -> HttpResponse {
 /// the handler sends something (progress, logs) before its result, which
 /// upgrades the answer to an SSE stream. Closing that stream cancels the
 /// request.
-pub(super) async fn post(st: &AppState, headers: &HeaderMap, req: Request) -> HttpResponse {
+pub(super) async fn post(
+    st: &AppState,
+    headers: &HeaderMap,
+    req: Request,
+    extensions: axum::http::Extensions,
+) -> HttpResponse {
     let meta = match modern::parse_meta(req.params.as_ref()) {
         Ok(m) => m,
         Err(e) => return refuse(&req, e),
@@ -203,8 +208,11 @@ pub(super) async fn post(st: &AppState, headers: &HeaderMap, req: Request) -> Ht
     let server = st.server.clone();
     let token = cancel.clone();
     let shared = Arc::new(headers.clone());
-    let mut task =
-        tokio::spawn(async move { server.handle_stateless(req, out, token, Some(shared)).await });
+    let mut task = tokio::spawn(async move {
+        server
+            .handle_stateless(req, out, token, Some(shared), extensions)
+            .await
+    });
     let first = tokio::select! {
         biased;
         o = rx.recv() => o,

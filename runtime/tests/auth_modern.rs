@@ -1,0 +1,200 @@
+//! The OAuth resource server on the MCP 2026-07-28 stateless path: the
+//! handler sees the caller's `AuthInfo`, `--auth-hide-tools` filters
+//! `tools/list` (and makes it private to the caller), and an MRTR
+//! `requestState` is bound to the subject it was issued to.
+//!
+//! Tokens are opaque and checked by RFC 7662 introspection at a small
+//! authorization server in this file (RFC 8414 metadata and an
+//! introspection endpoint that knows three tokens); the interop tests
+//! run the same paths against a real oidc-provider.
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use mcpgen_runtime::auth::{AuthInfo, AuthSettings};
+use mcpgen_runtime::prelude::*;
+use mcpgen_runtime::transport::http::{self, HttpConfig};
+use std::time::Duration;
+
+const V: &str = "2026-07-28";
+const AUTH: &str =
+    r#"{"scopes": ["mcp"], "hideTools": true, "toolScopes": {"admin_report": ["admin"]}}"#;
+const OBJECT: &str = r#"{"type":"object"}"#;
+
+/// The claims the authorization server gives each token it knows.
+fn claims(token: &str, issuer: &str, resource: &str) -> Value {
+    let (sub, scope) = match token {
+        "alice-token" => ("alice", "mcp"),
+        "bob-token" => ("bob", "mcp"),
+        "carol-token" => ("carol", "mcp admin"),
+        _ => return json!({"active": false}),
+    };
+    json!({"active": true, "sub": sub, "scope": scope, "iss": issuer, "aud": resource,
+           "client_id": "c", "exp": 4_000_000_000u64})
+}
+
+/// An authorization server on 127.0.0.1: its issuer URL.
+async fn authorization_server(resource: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let meta = json!({"issuer": issuer, "introspection_endpoint": format!("{issuer}/introspect")});
+    let iss = issuer.clone();
+    let app = Router::new()
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(move || async move { Json(meta) }),
+        )
+        .route(
+            "/introspect",
+            post(move |form: String| async move {
+                // The test tokens are plain ASCII: no percent-decoding.
+                let token = form.split('&').find_map(|kv| kv.strip_prefix("token="));
+                Json(claims(token.unwrap_or_default(), &iss, &resource))
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    issuer
+}
+
+fn server() -> Server {
+    Server::builder(r#"{"name":"auth-2026","version":"1.0.0"}"#)
+        .auth(AUTH)
+        // Shared caches may keep this server's lists, except what depends
+        // on the caller.
+        .cache_hints(60_000, "public")
+        .tool(
+            &format!(r#"{{"name":"whoami","inputSchema":{OBJECT}}}"#),
+            |ctx, _: Value| async move {
+                let who = ctx
+                    .extensions()
+                    .get::<AuthInfo>()
+                    .map(|i| i.subject.clone());
+                Ok(CallToolResult::text(who.unwrap_or_else(|| "nobody".into())))
+            },
+        )
+        .tool(
+            &format!(r#"{{"name":"admin_report","inputSchema":{OBJECT}}}"#),
+            |_ctx, _: Value| async move { Ok(CallToolResult::text("report")) },
+        )
+        .tool(
+            &format!(r#"{{"name":"ask_name","inputSchema":{OBJECT}}}"#),
+            |ctx, _: Value| async move {
+                let schema = json!({"type": "object", "properties": {"name": {"type": "string"}}});
+                let answer = ctx
+                    .elicit(json!({"message": "name?", "requestedSchema": schema}))
+                    .await?;
+                let name = answer["content"]["name"].as_str().unwrap_or("?");
+                Ok(CallToolResult::text(name.to_owned()))
+            },
+        )
+        .resource_text(r#"{"uri":"test://text","name":"text"}"#, "hello")
+        .build()
+        .unwrap()
+}
+
+/// The server behind the authorization server: its endpoint URL.
+async fn start() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let s = server();
+    s.set_protocol_2026(true);
+    let mut settings = AuthSettings::default();
+    settings.issuer = Some(authorization_server(url.clone()).await);
+    settings.resource = Some(url.clone());
+    settings.introspection_client = Some(("rs".into(), "secret".into()));
+    s.configure_auth(settings);
+    tokio::spawn(async move {
+        http::serve_listener(listener, s, HttpConfig::default(), std::future::pending()).await
+    });
+    url
+}
+
+/// A modern request as `token`'s holder: status and the JSON-RPC answer.
+async fn send(url: &str, token: &str, method: &str, mut params: Value) -> (u16, Value) {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": V,
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+    });
+    let mut req = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .header("mcp-protocol-version", V)
+        .header("mcp-method", method);
+    if let Some(name) = params.get("name").and_then(Value::as_str) {
+        req = req.header("mcp-name", name);
+    }
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let r = req.body(body.to_string()).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn text(r: &Value) -> &str {
+    r["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn handlers_see_the_callers_auth_info_on_the_2026_path() {
+    let url = start().await;
+    let call = json!({"name": "whoami", "arguments": {}});
+    let (status, r) = send(&url, "alice-token", "tools/call", call.clone()).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(text(&r), "alice", "{r}");
+    let (_, r) = send(&url, "bob-token", "tools/call", call).await;
+    assert_eq!(text(&r), "bob", "{r}");
+    let (status, _) = send(&url, "unknown-token", "tools/list", json!({})).await;
+    assert_eq!(status, 401, "a bad token is refused before the protocol");
+}
+
+#[tokio::test]
+async fn hidden_tools_are_filtered_and_the_list_is_private_to_the_caller() {
+    let url = start().await;
+    let names = |r: &Value| -> Vec<String> {
+        let tools = r["result"]["tools"].as_array().cloned().unwrap_or_default();
+        tools
+            .iter()
+            .filter_map(|t| t["name"].as_str().map(Into::into))
+            .collect()
+    };
+    let (status, alice) = send(&url, "alice-token", "tools/list", json!({})).await;
+    assert_eq!(status, 200, "{alice}");
+    assert_eq!(names(&alice), ["whoami", "ask_name"], "{alice}");
+    let (_, carol) = send(&url, "carol-token", "tools/list", json!({})).await;
+    assert_eq!(names(&carol), ["whoami", "admin_report", "ask_name"]);
+    for list in [&alice, &carol] {
+        assert_eq!(list["result"]["cacheScope"], "private", "{list}");
+        assert_eq!(list["result"]["ttlMs"], 60_000);
+    }
+    // A list that does not depend on the caller keeps the server's hints.
+    let (_, resources) = send(&url, "alice-token", "resources/list", json!({})).await;
+    assert_eq!(resources["result"]["cacheScope"], "public", "{resources}");
+}
+
+#[tokio::test]
+async fn a_request_state_is_refused_for_another_subject_and_kept_for_its_own() {
+    let url = start().await;
+    let ask = json!({"name": "ask_name", "arguments": {}});
+    let (_, first) = send(&url, "alice-token", "tools/call", ask.clone()).await;
+    assert_eq!(first["result"]["resultType"], "input_required", "{first}");
+    let state = first["result"]["requestState"].as_str().unwrap().to_owned();
+    let mut replay = ask;
+    replay["requestState"] = json!(state);
+    replay["inputResponses"] = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+
+    // Bob's token is valid, but the state was issued to Alice.
+    let (status, stolen) = send(&url, "bob-token", "tools/call", replay.clone()).await;
+    assert_eq!(status, 200, "{stolen}");
+    assert_eq!(stolen["error"]["code"], -32602, "{stolen}");
+    let message = stolen["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("another caller"), "{message}");
+
+    let (_, done) = send(&url, "alice-token", "tools/call", replay).await;
+    assert_eq!(done["result"]["resultType"], "complete", "{done}");
+    assert_eq!(text(&done), "Ada");
+}
