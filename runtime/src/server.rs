@@ -410,7 +410,11 @@ impl Server {
                 Err(e) => return Some(Err(e)),
             }
         }
-        self.stateless_call(req, meta, out, cancel, http_headers, extensions, false)
+        let caller = Caller {
+            http_headers,
+            extensions,
+        };
+        self.stateless_call(req, meta, out, cancel, caller, false)
             .await
             .map(|r| r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)))
     }
@@ -424,10 +428,13 @@ impl Server {
         meta: modern::RequestMeta,
         out: Outbound,
         cancel: CancellationToken,
-        http_headers: Option<Arc<HeaderMap>>,
-        extensions: http::Extensions,
+        caller: Caller,
         in_task: bool,
     ) -> Option<Result<Value, McpError>> {
+        let Caller {
+            http_headers,
+            extensions,
+        } = caller;
         let method = req.method.clone();
         let principal = mrtr::principal(&extensions);
         let round = match self.open_round(&method, req.params.as_ref(), principal) {
@@ -729,6 +736,13 @@ fn publish_to_subscribers(store: Arc<dyn StateStore>, uri: String, msg: Message)
             Err(e) => tracing::warn!(%uri, "resources/updated not sent: {e}"),
         }
     });
+}
+
+/// What the transport passes on about the sender of a stateless request:
+/// its HTTP headers and the extensions handlers may see (`AuthInfo`).
+pub(crate) struct Caller {
+    pub(crate) http_headers: Option<Arc<HeaderMap>>,
+    pub(crate) extensions: http::Extensions,
 }
 
 /// A throwaway session holding what a stateless request declared; it is not

@@ -93,7 +93,13 @@ async fn ask(s: &Server, method: &str, mut params: Value, tasks: bool) -> Result
     };
     let (out, _inbox) = Outbound::channel();
     let r = s
-        .handle_stateless(req, out, CancellationToken::new(), None)
+        .handle_stateless(
+            req,
+            out,
+            CancellationToken::new(),
+            None,
+            http::Extensions::new(),
+        )
         .await
         .expect("a response");
     let v: Value = serde_json::from_str(&r.to_json()).expect("JSON");

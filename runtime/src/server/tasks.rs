@@ -157,8 +157,11 @@ impl Server {
                 // The round runs on no caller's behalf: the HTTP endpoint
                 // checked the creator's token and scopes when it was made.
                 let (out, _inbox) = Outbound::channel();
-                let no_caller = http::Extensions::new();
-                self.stateless_call(req, meta, out, cancel, None, no_caller, true)
+                let no_caller = super::Caller {
+                    http_headers: None,
+                    extensions: http::Extensions::new(),
+                };
+                self.stateless_call(req, meta, out, cancel, no_caller, true)
                     .await
             }
             Err(e) => Some(Err(e)),
