@@ -236,6 +236,37 @@ pub(crate) fn ended(id: &RequestId) -> Value {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_notification_from_the_bus_becomes_the_change_it_announces() {
+        let updated = Message::notification(
+            "notifications/resources/updated",
+            json!({ "uri": "file:///a" }),
+        );
+        assert_eq!(
+            Change::from_notification(&updated),
+            Some(Change::ResourceUpdated("file:///a".into()))
+        );
+        for (list, kind) in [
+            ("tools", ListKind::Tools),
+            ("resources", ListKind::Resources),
+            ("prompts", ListKind::Prompts),
+        ] {
+            let m = Message::notification(&format!("notifications/{list}/list_changed"), json!({}));
+            assert_eq!(
+                Change::from_notification(&m),
+                Some(Change::ListChanged(kind))
+            );
+        }
+        // Not a change: other notifications, an updated without a URI.
+        for m in [
+            Message::notification("notifications/roots/list_changed", json!({})),
+            Message::notification("notifications/message", json!({ "level": "info" })),
+            Message::notification("notifications/resources/updated", json!({})),
+        ] {
+            assert_eq!(Change::from_notification(&m), None, "{m:?}");
+        }
+    }
+
     fn offer(exists: &dyn Fn(&str) -> bool) -> Offer<'_> {
         Offer {
             tools: true,
