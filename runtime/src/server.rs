@@ -656,7 +656,15 @@ impl Server {
     /// [`HttpConfig`]: crate::transport::http::HttpConfig
     pub fn use_state_store(&self, store: Arc<dyn StateStore>) -> bool {
         let same = self.0.state.get_or_init(|| store.clone());
-        Arc::ptr_eq(same, &store)
+        if !Arc::ptr_eq(same, &store) {
+            return false;
+        }
+        // Task records follow the sessions into a shared store, so that any
+        // instance answers tasks/* (unless a task store was set already).
+        if let Some(tasks) = store.task_store() {
+            self.set_task_store(tasks, modern::tasks::DEFAULT_TASK_TTL);
+        }
+        true
     }
 
     /// The shared store, if the server uses one.

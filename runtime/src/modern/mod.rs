@@ -290,9 +290,12 @@ pub(crate) fn finish(method: &str, result: Value, server_info: &Value, cache: Ca
 }
 
 /// Errors in the new revision's terms: an unknown resource is `-32602`
-/// (SEP-2164) instead of the session era's `-32002`.
+/// (SEP-2164) instead of the session era's `-32002`. A shared store that
+/// cannot answer keeps its `-32002` (its `data.store` names it), the code
+/// the HTTP transport's 503 carries.
 pub(crate) fn finish_error(e: McpError) -> McpError {
-    if e.code() == jsonrpc::RESOURCE_NOT_FOUND {
+    let store_away = e.0.data.as_ref().is_some_and(|d| d.get("store").is_some());
+    if e.code() == jsonrpc::RESOURCE_NOT_FOUND && !store_away {
         let mut e = e;
         e.0.code = jsonrpc::INVALID_PARAMS;
         return e;

@@ -6,9 +6,11 @@
 //! `tasks/cancel` (see docs/protocol-2026.md).
 //!
 //! Task records sit behind [`TaskStore`], narrow and async so a shared
-//! store (Redis) can hold them; [`MemoryTaskStore`] keeps them in this
-//! process. The running work itself (its cancellation token) is always
-//! local to the process that runs it.
+//! store can hold them: [`MemoryTaskStore`] keeps them in this process,
+//! `RedisState` (feature `redis`) in Redis when the server uses it as its
+//! state store. The running work itself (its cancellation token) is always
+//! local to the process that runs it; a `tasks/cancel` reaching another
+//! instance goes to it over the state store's bus.
 
 use crate::error::McpError;
 use futures::future::BoxFuture;
@@ -270,11 +272,13 @@ impl Tasks {
         self.running().remove(id);
     }
 
-    /// Stop the round of `id` if it runs here.
-    pub(crate) fn stop(&self, id: &str) {
-        if let Some(t) = self.running().remove(id) {
+    /// Stop the round of `id` if it runs here; whether it did.
+    pub(crate) fn stop(&self, id: &str) -> bool {
+        let running = self.running().remove(id);
+        if let Some(t) = &running {
             t.cancel();
         }
+        running.is_some()
     }
 
     /// The record of `id`, or -32602 when unknown or expired.

@@ -29,6 +29,12 @@ impl Server {
         self.0.tasks.set(Tasks::new(store, ttl)).is_ok()
     }
 
+    /// Stop the round of task `id` if it runs in this process (a
+    /// `tasks/cancel` that reached another instance). Whether it ran here.
+    pub fn cancel_local_task(&self, id: &str) -> bool {
+        self.tasks().stop(id)
+    }
+
     /// A `tools/call` of a task-supporting tool from a client that declared
     /// the extension: the task is stored, its first round started, and the
     /// `CreateTaskResult` returned. None: an ordinary call. -32021 when the
@@ -85,7 +91,12 @@ impl Server {
                     record.touch();
                     tasks.store.advance(record).await?;
                 }
-                tasks.stop(&id);
+                if !tasks.stop(&id)
+                    && let Some(store) = self.state_store()
+                {
+                    // Running on another instance, maybe: the bus reaches it.
+                    store.publish(crate::state::BusMessage::CancelTask { task: id });
+                }
             }
             "tasks/update" => self.update_task(record, params).await?,
             other => return Err(McpError::method_not_found(other)),

@@ -13,15 +13,20 @@
 //!   requests it runs, server→client requests it awaits;
 //! - SSE events are appended to a per-stream log, so a client resuming
 //!   with `Last-Event-ID` on another instance gets the rest of its stream;
+//! - task records of the 2026 tasks extension, when the store offers to
+//!   hold them ([`StateStore::task_store`]);
 //! - a bus carries what must reach the instance that holds something live:
 //!   answers to server→client requests, `notifications/cancelled`,
 //!   notifications for a session's GET stream, events of streams resumed
-//!   elsewhere, and the end of a session.
+//!   elsewhere, the end of a session, and `tasks/cancel` of a task whose
+//!   round runs elsewhere.
 
 #[cfg(feature = "redis")]
 mod redis;
 
+use crate::error::McpError;
 use crate::model::LogLevel;
+use crate::modern::tasks::TaskStore;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -157,6 +162,12 @@ pub enum BusMessage {
         /// The session.
         s: String,
     },
+    /// `tasks/cancel` of a task (tasks extension), for the instance
+    /// running a round of it.
+    CancelTask {
+        /// The task id.
+        task: String,
+    },
 }
 
 /// Receives what other instances publish.
@@ -216,7 +227,27 @@ pub trait StateStore: Send + Sync + 'static {
     /// by itself, and keep this instance's heartbeat. Called once per
     /// process.
     fn listen(&self, handler: BusHandler);
+
+    /// The store as a home for task records of the tasks extension, when
+    /// it can be one (Redis is); None keeps them in each process.
+    fn task_store(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn TaskStore>> {
+        None
+    }
 }
+
+/// A store that cannot answer fails the JSON-RPC request that needed it
+/// with -32002, as the HTTP transport's 503 does; `data.store` names the
+/// store (and tells it from the session era's unknown resource, which the
+/// 2026 path turns into -32602).
+impl From<StateError> for McpError {
+    fn from(e: StateError) -> McpError {
+        McpError::new(STORE_UNAVAILABLE, format!("Service Unavailable: {e}"))
+            .with_data(serde_json::json!({ "store": e.store }))
+    }
+}
+
+/// The JSON-RPC code of a request the shared store could not serve.
+pub const STORE_UNAVAILABLE: i64 = -32002;
 
 impl std::fmt::Debug for dyn StateStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -298,5 +329,26 @@ mod tests {
         let text = serde_json::to_string(&m).unwrap();
         assert!(text.starts_with(r#"{"t":"notify""#), "{text}");
         assert_eq!(serde_json::from_str::<BusMessage>(&text).unwrap(), m);
+        let m = BusMessage::CancelTask { task: "t1".into() };
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(text, r#"{"t":"cancel_task","task":"t1"}"#);
+        assert_eq!(serde_json::from_str::<BusMessage>(&text).unwrap(), m);
+    }
+
+    #[test]
+    fn an_unreachable_store_is_a_clear_json_rpc_error() {
+        let e: McpError = StateError {
+            store: "redis://127.0.0.1:1".into(),
+            message: "Connection refused".into(),
+        }
+        .into();
+        assert_eq!(e.code(), STORE_UNAVAILABLE);
+        assert!(
+            e.0.message.contains("Connection refused"),
+            "{}",
+            e.0.message
+        );
+        // The 2026 path keeps it (an unknown resource would be -32602).
+        assert_eq!(crate::modern::finish_error(e).code(), STORE_UNAVAILABLE);
     }
 }

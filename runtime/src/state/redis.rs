@@ -9,6 +9,7 @@
 //! | `ev:{id}:{stream}` | stream, MAXLEN ~1024, PX idle | one SSE stream's events |
 //! | `bus` | pub/sub channel | [`BusMessage`]s, JSON |
 //! | `inst:{id}` | string, PX 3 s | an instance's heartbeat, renewed every second |
+//! | `task:{id}` | string (JSON), PX the task's TTL | a task record of the tasks extension |
 //!
 //! Session changes run as Lua scripts on Redis's own clock, so instances on
 //! different machines agree. Appends and publications go through one
@@ -19,9 +20,12 @@ use super::{
     Admitted, AppendEvent, BusHandler, BusMessage, LoggedEvent, LoggedStream, SessionRecord,
     StateError, StateFuture, StateStore,
 };
+use crate::error::McpError;
+use crate::modern::tasks::{TaskRecord, TaskStore};
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -105,6 +109,18 @@ redis.call('ZREM', p .. 'sessions', id)
 return existed
 "#;
 
+/// KEYS: task; ARGV: record, ttl ms. Replaces a task record unless the
+/// stored one is gone or terminal (a cancelled task stays cancelled).
+/// Returns 1 when replaced.
+const ADVANCE_TASK: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local status = cjson.decode(cur)['status']
+if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"#;
+
 /// Shared state in Redis (`--state-store redis://HOST:PORT[/DB]`). Connects
 /// on first use and reconnects by itself; while Redis is away each
 /// operation fails within [`CALL_TIMEOUT`].
@@ -125,6 +141,7 @@ struct Scripts {
     keep_alive: redis::Script,
     subscribers: redis::Script,
     end: redis::Script,
+    advance_task: redis::Script,
 }
 
 /// What the writer task sends, in order.
@@ -160,6 +177,7 @@ impl RedisState {
                 keep_alive: redis::Script::new(KEEP_ALIVE),
                 subscribers: redis::Script::new(SUBSCRIBERS),
                 end: redis::Script::new(END),
+                advance_task: redis::Script::new(ADVANCE_TASK),
             },
         })
     }
@@ -484,6 +502,10 @@ impl StateStore for RedisState {
         let _ = self.writer().send(Write::Publish(msg));
     }
 
+    fn task_store(self: Arc<Self>) -> Option<Arc<dyn TaskStore>> {
+        Some(self)
+    }
+
     fn listen(&self, handler: BusHandler) {
         if let Ok(conn) = self.connection() {
             let key = self.key(format_args!("inst:{}", self.instance));
@@ -498,6 +520,53 @@ impl StateStore for RedisState {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         });
+    }
+}
+
+/// Task records as JSON under `task:{id}`, expiring with their TTL
+/// (renewed by each change, as the memory store counts it): no bound on
+/// their number is needed, expiry keeps Redis clean.
+impl TaskStore for RedisState {
+    fn create(&self, record: TaskRecord) -> BoxFuture<'_, Result<(), McpError>> {
+        Box::pin(async move {
+            let text = serde_json::to_string(&record).map_err(|e| self.error(e.to_string()))?;
+            let mut set = redis::cmd("SET");
+            set.arg(self.key(format_args!("task:{}", record.id)))
+                .arg(text)
+                .arg("PX")
+                .arg(record.ttl_ms.max(1));
+            Ok(self
+                .timed(set.query_async::<()>(&mut self.connection()?))
+                .await?)
+        })
+    }
+
+    fn get(&self, id: &str) -> BoxFuture<'_, Result<Option<TaskRecord>, McpError>> {
+        let key = self.key(format_args!("task:{id}"));
+        Box::pin(async move {
+            let mut get = redis::cmd("GET");
+            get.arg(&key);
+            let text: Option<String> = self.timed(get.query_async(&mut self.connection()?)).await?;
+            let Some(text) = text else { return Ok(None) };
+            let record = serde_json::from_str(&text)
+                .map_err(|e| self.error(format!("{key}: unreadable task record: {e}")))?;
+            Ok(Some(record))
+        })
+    }
+
+    fn advance(&self, record: TaskRecord) -> BoxFuture<'_, Result<bool, McpError>> {
+        Box::pin(async move {
+            let text = serde_json::to_string(&record).map_err(|e| self.error(e.to_string()))?;
+            let mut call = self
+                .scripts
+                .advance_task
+                .key(self.key(format_args!("task:{}", record.id)));
+            call.arg(text).arg(record.ttl_ms.max(1));
+            let replaced: i64 = self
+                .timed(call.invoke_async(&mut self.connection()?))
+                .await?;
+            Ok(replaced == 1)
+        })
     }
 }
 

@@ -9,8 +9,8 @@
 //!   the store's log, then follows the events its instance publishes;
 //! - answers to server→client requests and `notifications/cancelled` go
 //!   to the bus when no local request is waiting for them;
-//! - the bus delivers notifications to the GET streams held here, and the
-//!   end of sessions.
+//! - the bus delivers notifications to the GET streams held here, the
+//!   end of sessions, and `tasks/cancel` of tasks running here.
 
 use super::streams::{Mirror, Streams, encode, parse_event_id, replayable};
 use super::{AppState, end_session, streams_of};
@@ -350,6 +350,9 @@ pub(super) fn on_bus(st: &AppState, shared: &Shared, msg: BusMessage) {
             if let Some(session) = st.server.sessions().remove(&s) {
                 end_session(&session);
             }
+        }
+        BusMessage::CancelTask { task } => {
+            st.server.cancel_local_task(&task);
         }
     }
 }
