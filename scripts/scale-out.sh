@@ -9,7 +9,8 @@
 #                   elsewhere, DELETE seen everywhere (tests/scale-out/scale_out.py)
 #   2. conformance  the official suite: 0.1.16 --suite all, and 0.2 with both
 #                   requirement sets (scripts/conformance.sh), 0 failed / 0 warnings
-#   3. python       the Python SDK client tests (tests/interop/python), HTTP only
+#   3. python       the Python SDK client tests (tests/interop/python), HTTP only,
+#                   both eras with mcp 2.x
 #   4. ts           the TypeScript SDK client tests (tests/interop/ts, but auth):
 #                   @modelcontextprotocol/sdk 1.x, /client 2.x in its legacy
 #                   (2025-11-25) and auto (2026-07-28) modes, the Inspector CLI
@@ -166,7 +167,7 @@ for step in "${steps[@]}"; do
         log "scale-out: Python SDK clients through HAProxy (HTTP tests)"
         for py in "$PY" "$PY_MCP1"; do
             (cd "$ROOT/tests/interop/python" && INTEROP_HTTP_URL="$lb" CONFORMANCE_SERVER_BIN="$bin" \
-                timeout 900 "$py" -m pytest -p no:cacheprovider -q --timeout=90 -k "http and not modern and not test_cancellation" \
+                timeout 900 "$py" -m pytest -p no:cacheprovider -q --timeout=90 -k "http and not test_cancellation" \
                 </dev/null) || die "Python SDK tests through the load balancer failed ($py)"
         done
         ;;

@@ -13,8 +13,9 @@
 #   7. scripts/conformance.sh            official conformance suite, 0 failed / 0 warnings
 #   8. scripts/interop.sh python         the Python SDK clients (mcp 2.x and 1.x), stdio + HTTP
 #   9. scripts/interop.sh ts             the TypeScript SDK client and the MCP Inspector CLI, stdio + HTTP
-#   9b. scripts/scale-out.sh             3 instances sharing Redis behind HAProxy: conformance,
-#                                        Python SDK clients, load (small), faults
+#   9b. scripts/scale-out.sh             3 instances sharing Redis behind HAProxy: conformance
+#                                        (0.1.16 and 0.2, both revisions), Python and TypeScript
+#                                        SDK clients in both eras, load (small), faults
 #  10. scripts/e2e.sh                    the generated OpenAPI servers (examples/httpbin,
 #                                        examples/petstore) against a real httpbin, through
 #                                        the Python SDK client, stdio + HTTP
