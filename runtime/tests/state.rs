@@ -259,3 +259,100 @@ impl Events {
         }
     }
 }
+
+/// An instance whose tools are grouped into toolsets (`toolsets` surface:
+/// none switched on at start), sharing `store`.
+async fn toolsets_instance(store: &Arc<dyn StateStore>) -> String {
+    use mcpgen_runtime::prelude::*;
+    let tool = |name: &str| {
+        format!(r#"{{"name":"{name}","description":"{name}","inputSchema":{{"type":"object"}}}}"#)
+    };
+    let server = Server::builder(r#"{"name":"toolsets","version":"1.0.0"}"#)
+        .tool(&tool("get_pet"), |_ctx, _: NoArgs| async move {
+            Ok(CallToolResult::text("pet"))
+        })
+        .tool(&tool("get_order"), |_ctx, _: NoArgs| async move {
+            Ok(CallToolResult::text("order"))
+        })
+        .tool_surface(
+            r#"{"surface":"toolsets","toolsets":[{"name":"pets","tools":["get_pet"]},{"name":"store","tools":["get_order"]}]}"#,
+        )
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let served = config(store, 100);
+    tokio::spawn(async move {
+        mcpgen_runtime::transport::http::serve_listener(
+            listener,
+            server,
+            served,
+            std::future::pending(),
+        )
+        .await
+    });
+    url
+}
+
+async fn tool_names(s: &Session, id: i64) -> Vec<String> {
+    let r = s.result(id, "tools/list", json!({})).await;
+    let tools = r["result"]["tools"].as_array().cloned().unwrap_or_default();
+    tools
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// `tools/list` on `s` until it names `tool` (the bus and the catch-up
+/// are asynchronous); false after [`HANG`].
+async fn lists_eventually(s: &Session, tool: &str) -> bool {
+    let until = Instant::now() + HANG;
+    for id in 100.. {
+        if tool_names(s, id).await.iter().any(|n| n == tool) {
+            return true;
+        }
+        if Instant::now() > until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_toolset_enabled_on_one_instance_is_listed_by_every_instance_and_later_ones() {
+    let redis = Redis::start().await;
+    let store = store(&redis);
+    let (a, b) = (
+        toolsets_instance(&store).await,
+        toolsets_instance(&store).await,
+    );
+    let sa = Session::open(&a).await;
+    let sb = Session::open(&b).await;
+    assert!(!tool_names(&sb, 1).await.contains(&"get_pet".to_owned()));
+    let r = sa
+        .result(
+            2,
+            "tools/call",
+            json!({"name":"enable_toolset","arguments":{"name":"pets"}}),
+        )
+        .await;
+    assert_eq!(r["result"]["structuredContent"]["enabled"], "pets", "{r}");
+    assert!(r["result"].get("isError").is_none(), "{r}");
+    assert!(tool_names(&sa, 3).await.contains(&"get_pet".to_owned()));
+    assert!(
+        lists_eventually(&sb, "get_pet").await,
+        "B lists the toolset A enabled"
+    );
+    // An instance started afterwards reads the toolsets kept in Redis.
+    let c = toolsets_instance(&store).await;
+    let sc = Session::open(&c).await;
+    assert!(
+        lists_eventually(&sc, "get_pet").await,
+        "a later instance lists the toolset enabled before it started"
+    );
+    // Only the toolset enabled: the other one stays off everywhere.
+    for s in [&sa, &sb, &sc] {
+        assert!(!tool_names(s, 4).await.contains(&"get_order".to_owned()));
+    }
+}

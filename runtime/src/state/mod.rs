@@ -168,6 +168,13 @@ pub enum BusMessage {
         /// The task id.
         task: String,
     },
+    /// `enable_toolset` switched a toolset on (tool surfaces): every
+    /// instance switches it on too, without a `list_changed` of its own
+    /// (the [`BusMessage::Notify`] that follows says it).
+    ToolsetEnabled {
+        /// The toolset.
+        name: String,
+    },
 }
 
 /// Receives what other instances publish.
@@ -224,9 +231,20 @@ pub trait StateStore: Send + Sync + 'static {
     /// Publish to every instance (this one included); does not wait.
     fn publish(&self, msg: BusMessage);
     /// Deliver what is published to `handler`, from now on, reconnecting
-    /// by itself, and keep this instance's heartbeat. Called once per
-    /// process.
+    /// by itself, and keep this instance's heartbeat. After each
+    /// (re)connection it also delivers a [`BusMessage::ToolsetEnabled`] for
+    /// every toolset [`StateStore::enable_toolset`] kept, so that an
+    /// instance started later, or one that missed messages, catches up.
+    /// Called once per process.
     fn listen(&self, handler: BusHandler);
+
+    /// Keep a toolset that `enable_toolset` switched on, for instances
+    /// that attach later (see [`StateStore::listen`]). A store without
+    /// this keeps nothing.
+    fn enable_toolset<'a>(&'a self, name: &'a str) -> StateFuture<'a, ()> {
+        let _ = name;
+        Box::pin(async { Ok(()) })
+    }
 
     /// The store as a home for task records of the tasks extension, when
     /// it can be one (Redis is); None keeps them in each process.
@@ -332,6 +350,12 @@ mod tests {
         let m = BusMessage::CancelTask { task: "t1".into() };
         let text = serde_json::to_string(&m).unwrap();
         assert_eq!(text, r#"{"t":"cancel_task","task":"t1"}"#);
+        assert_eq!(serde_json::from_str::<BusMessage>(&text).unwrap(), m);
+        let m = BusMessage::ToolsetEnabled {
+            name: "pets".into(),
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert_eq!(text, r#"{"t":"toolset_enabled","name":"pets"}"#);
         assert_eq!(serde_json::from_str::<BusMessage>(&text).unwrap(), m);
     }
 

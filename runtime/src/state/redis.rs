@@ -10,6 +10,7 @@
 //! | `bus` | pub/sub channel | [`BusMessage`]s, JSON |
 //! | `inst:{id}` | string, PX 3 s | an instance's heartbeat, renewed every second |
 //! | `task:{id}` | string (JSON), PX the task's TTL | a task record of the tasks extension |
+//! | `toolsets` | set, no TTL | the toolsets `enable_toolset` switched on |
 //!
 //! Session changes run as Lua scripts on Redis's own clock, so instances on
 //! different machines agree. Appends and publications go through one
@@ -506,15 +507,26 @@ impl StateStore for RedisState {
         Some(self)
     }
 
+    fn enable_toolset<'a>(&'a self, name: &'a str) -> StateFuture<'a, ()> {
+        Box::pin(async move {
+            let mut sadd = redis::cmd("SADD");
+            sadd.arg(self.key(format_args!("toolsets"))).arg(name);
+            self.timed(sadd.query_async::<()>(&mut self.connection()?))
+                .await
+        })
+    }
+
     fn listen(&self, handler: BusHandler) {
         if let Ok(conn) = self.connection() {
             let key = self.key(format_args!("inst:{}", self.instance));
             tokio::spawn(heartbeat(conn, key));
         }
         let (client, channel) = (self.client.clone(), self.key(format_args!("bus")));
+        let toolsets = self.key(format_args!("toolsets"));
         tokio::spawn(async move {
             loop {
-                if let Err(e) = listen_once(&client, &channel, &handler).await {
+                let keys = (channel.as_str(), toolsets.as_str());
+                if let Err(e) = listen_once(&client, keys, &handler).await {
                     tracing::warn!("state store bus: {e}; reconnecting");
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
@@ -580,10 +592,11 @@ async fn heartbeat(mut conn: ConnectionManager, key: String) {
     }
 }
 
-/// Subscribe and deliver until the connection ends.
+/// Subscribe (`keys`: the bus channel and the toolsets key), catch up on
+/// the toolsets kept, and deliver until the connection ends.
 async fn listen_once(
     client: &redis::Client,
-    channel: &str,
+    (channel, toolsets): (&str, &str),
     handler: &BusHandler,
 ) -> Result<(), String> {
     let mut pubsub = tokio::time::timeout(CALL_TIMEOUT, client.get_async_pubsub())
@@ -592,6 +605,11 @@ async fn listen_once(
         .map_err(|e| e.to_string())?;
     pubsub.subscribe(channel).await.map_err(|e| e.to_string())?;
     tracing::debug!("state store bus: listening on {channel}");
+    // Read after subscribing: a toolset enabled in between arrives twice
+    // (harmless), none is missed.
+    for name in kept_toolsets(client, toolsets).await? {
+        handler(BusMessage::ToolsetEnabled { name });
+    }
     let mut messages = pubsub.into_on_message();
     while let Some(msg) = messages.next().await {
         match serde_json::from_slice::<BusMessage>(msg.get_payload_bytes()) {
@@ -600,6 +618,21 @@ async fn listen_once(
         }
     }
     Err("connection closed".into())
+}
+
+/// The toolsets kept under `key`.
+async fn kept_toolsets(client: &redis::Client, key: &str) -> Result<Vec<String>, String> {
+    let read = async {
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        redis::cmd("SMEMBERS")
+            .arg(key)
+            .query_async::<Vec<String>>(&mut conn)
+            .await
+    };
+    tokio::time::timeout(CALL_TIMEOUT, read)
+        .await
+        .map_err(|_| format!("toolsets not read within {CALL_TIMEOUT:?}"))?
+        .map_err(|e| format!("toolsets not read: {e}"))
 }
 
 #[cfg(test)]

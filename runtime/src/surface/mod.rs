@@ -309,6 +309,17 @@ pub(crate) fn start(server: &Server, in_toolsets: usize) -> Result<(), BuildErro
 }
 
 impl Server {
+    /// A toolset another instance switched on (or one the shared store
+    /// kept): switch it on here, silently, since the bus carries the
+    /// `list_changed`. Names this server does not know are ignored.
+    pub(crate) fn toolset_enabled_elsewhere(&self, name: &str) {
+        if let Some(s) = self.extension::<Surface>()
+            && let Some(i) = s.set_index(name)
+        {
+            s.switch_on(self, i);
+        }
+    }
+
     /// Whether this server declares a tool surface.
     pub fn has_tool_surface(&self) -> bool {
         self.extension::<Surface>().is_some()
@@ -351,6 +362,13 @@ impl Server {
 }
 
 impl Surface {
+    /// Switch toolset `set` on and show its tools; true if the tool list
+    /// changed.
+    fn switch_on(&self, server: &Server, set: usize) -> bool {
+        self.mode.write().unwrap_or_else(|e| e.into_inner()).on[set] = true;
+        self.show(server)
+    }
+
     fn mode(&self) -> Mode {
         self.mode.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -515,13 +533,36 @@ async fn meta(
                     s.known()
                 )));
             };
-            s.mode.write().unwrap_or_else(|e| e.into_inner()).on[i] = true;
-            if s.show(&server) {
+            let changed = s.switch_on(&server, i);
+            let kept = share_enabled(&server, &name).await;
+            if changed {
                 tools_changed(&ctx, &server);
             }
+            kept?;
             structured(json!({ "enabled": name, "tools": s.sets[i].tools }))
         }
     }
+}
+
+/// With a shared store, keep the toolset there for instances that start
+/// later and tell the running ones (before the `list_changed`, which the
+/// bus delivers after it). A failed write is a tool error; the set is on
+/// here all the same.
+async fn share_enabled(server: &Server, name: &str) -> Result<(), ToolError> {
+    let Some(store) = server.state_store() else {
+        return Ok(());
+    };
+    let kept = store.enable_toolset(name).await;
+    store.publish(crate::state::BusMessage::ToolsetEnabled {
+        name: name.to_owned(),
+    });
+    kept.map_err(|e| {
+        tracing::warn!(toolset = name, "toolset not kept in the state store: {e}");
+        ToolError::new(format!(
+            "Toolset {name} is enabled on this instance, but the shared state store \
+             could not keep it: {e}"
+        ))
+    })
 }
 
 /// `notifications/tools/list_changed` to MCP 2026-07-28 listeners and to

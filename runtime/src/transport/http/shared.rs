@@ -354,6 +354,11 @@ pub(super) fn on_bus(st: &AppState, shared: &Shared, msg: BusMessage) {
         BusMessage::CancelTask { task } => {
             st.server.cancel_local_task(&task);
         }
+        #[cfg(feature = "surface")]
+        BusMessage::ToolsetEnabled { name } => st.server.toolset_enabled_elsewhere(&name),
+        // Without tool surfaces no toolset exists here.
+        #[cfg(not(feature = "surface"))]
+        BusMessage::ToolsetEnabled { .. } => {}
     }
 }
 
