@@ -344,6 +344,36 @@ fn start_metrics_listener(args: &Args) {
     }
 }
 
+/// Apply the flags that configure the built server (protocol eras, the
+/// MRTR key, upstream, tool surface, rate limits, authorization).
+fn configure(server: &Server, args: &Args) -> Result<(), String> {
+    server.set_protocol_2026(args.protocol_2026);
+    if let Some(key) = args.state_key.clone() {
+        server.set_state_key(key);
+    }
+    #[cfg(feature = "upstream")]
+    configure_upstream(server, &args.upstream).map_err(|e| e.to_string())?;
+    #[cfg(feature = "surface")]
+    configure_surface(server, &args.surface).map_err(|e| e.to_string())?;
+    args.rate_limits.apply(server)?;
+    #[cfg(feature = "auth")]
+    if args.transport == Transport::Http {
+        let endpoint = format!("http://{}{}", args.bind, HttpConfig::default().path);
+        args.auth.apply(server, endpoint);
+    }
+    Ok(())
+}
+
+/// The HTTP transport's settings, with the shared state store if one is
+/// named (`--state-store`).
+fn http_config(server: &Server, args: &Args) -> Result<HttpConfig, String> {
+    let mut http = args.http_config();
+    let name = server.info()["name"].as_str().unwrap_or("mcp").to_owned();
+    http.state_store = crate::state::store_from_str(&args.state_store, &name)
+        .map_err(|e| format!("--state-store {e}"))?;
+    Ok(http)
+}
+
 /// Parse the command line, build the server and serve until stdin closes
 /// (stdio) or the process is interrupted (http).
 pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
@@ -374,28 +404,9 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    server.set_protocol_2026(args.protocol_2026);
-    if let Some(key) = args.state_key.clone() {
-        server.set_state_key(key);
-    }
-    #[cfg(feature = "upstream")]
-    if let Err(e) = configure_upstream(&server, &args.upstream) {
+    if let Err(e) = configure(&server, &args) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
-    }
-    #[cfg(feature = "surface")]
-    if let Err(e) = configure_surface(&server, &args.surface) {
-        eprintln!("error: {e}");
-        return ExitCode::FAILURE;
-    }
-    if let Err(e) = args.rate_limits.apply(&server) {
-        eprintln!("error: {e}");
-        return ExitCode::FAILURE;
-    }
-    #[cfg(feature = "auth")]
-    if args.transport == Transport::Http {
-        let endpoint = format!("http://{}{}", args.bind, HttpConfig::default().path);
-        args.auth.apply(&server, endpoint);
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -407,15 +418,13 @@ pub fn run(build: impl FnOnce() -> Result<Server, BuildError>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut http = args.http_config();
-    let name = server.info()["name"].as_str().unwrap_or("mcp").to_owned();
-    match crate::state::store_from_str(&args.state_store, &name) {
-        Ok(store) => http.state_store = store,
+    let http = match http_config(&server, &args) {
+        Ok(h) => h,
         Err(e) => {
-            eprintln!("error: --state-store {e}");
+            eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
-    }
+    };
     #[cfg(feature = "telemetry")]
     if let Some(t) = &telemetry {
         t.install(&server);
