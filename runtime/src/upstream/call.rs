@@ -47,20 +47,13 @@ pub(super) async fn execute(
         target.forwarded = Some(token);
     }
     let creds = settings.credentials.select(&op.security, name);
-    if let Some(v) = target.forwarded.as_ref().and_then(|v| v.to_str().ok()) {
-        secrets.extend(header_secrets("authorization", v));
-    }
     // The tool-call hook's headers for this call; like --header, never
     // sent to another host.
     let per_call = ctx
         .extensions()
         .get::<super::UpstreamHeaders>()
         .filter(|_| !target.foreign);
-    for (n, v) in per_call.iter().flat_map(|h| h.0.iter()) {
-        if let (true, Ok(v)) = (v.is_sensitive(), v.to_str()) {
-            secrets.extend(header_secrets(n.as_str(), v));
-        }
-    }
+    redact_sent(&target, per_call, secrets);
     let mut retry = 0;
     let mut refreshed = false;
     loop {
@@ -86,26 +79,7 @@ pub(super) async fn execute(
             per_call.map(|h| &h.0),
             target.forwarded.as_ref(),
         )?;
-        let started = Instant::now();
-        #[cfg(feature = "telemetry")]
-        let outcome = crate::telemetry::upstream(
-            name,
-            request,
-            |r| send(settings, r),
-            |r: &RawResponse| r.status.as_u16(),
-        )
-        .await;
-        #[cfg(not(feature = "telemetry"))]
-        let outcome = send(settings, request).await;
-        tracing::debug!(
-            target: "mcpgen_runtime::upstream",
-            name,
-            method = %op.method,
-            path = %op.path,
-            status = outcome.as_ref().map(|r| r.status.as_u16()).unwrap_or(0),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "upstream call"
-        );
+        let outcome = attempt(settings, op, name, request).await;
         let may_retry = op.idempotent && retry < settings.retries.max;
         let delay = match next_step(settings, &outcome, &applied, refreshed, may_retry, retry) {
             Next::Done => return outcome,
@@ -123,6 +97,54 @@ pub(super) async fn execute(
         retry += 1;
         log_retry(ctx, settings, name, &outcome, retry, delay);
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// One request to the API, traced and logged.
+async fn attempt(
+    settings: &Settings,
+    op: &Operation,
+    name: &str,
+    request: reqwest::Request,
+) -> Result<RawResponse, CallError> {
+    let started = Instant::now();
+    #[cfg(feature = "telemetry")]
+    let outcome = crate::telemetry::upstream(
+        name,
+        request,
+        |r| send(settings, r),
+        |r: &RawResponse| r.status.as_u16(),
+    )
+    .await;
+    #[cfg(not(feature = "telemetry"))]
+    let outcome = send(settings, request).await;
+    tracing::debug!(
+        target: "mcpgen_runtime::upstream",
+        name,
+        method = %op.method,
+        path = %op.path,
+        status = outcome.as_ref().map(|r| r.status.as_u16()).unwrap_or(0),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "upstream call"
+    );
+    outcome
+}
+
+/// Secrets this call sends besides the operator's credentials (a forwarded
+/// or exchanged token, sensitive headers the hook set): the redactor must
+/// know them.
+fn redact_sent(
+    target: &Target<'_>,
+    per_call: Option<&super::UpstreamHeaders>,
+    secrets: &mut Vec<String>,
+) {
+    if let Some(v) = target.forwarded.as_ref().and_then(|v| v.to_str().ok()) {
+        secrets.extend(header_secrets("authorization", v));
+    }
+    for (n, v) in per_call.iter().flat_map(|h| h.0.iter()) {
+        if let (true, Ok(v)) = (v.is_sensitive(), v.to_str()) {
+            secrets.extend(header_secrets(n.as_str(), v));
+        }
     }
 }
 
