@@ -56,7 +56,10 @@ def value(family: Any, sample: str, **labels: str) -> float:
 
 
 async def test_prometheus_metrics_match_the_calls(http_servers):
-    async with open_session("http", http_servers, args=METRICS_ARGS) as session:
+    # The session era: the active-sessions gauge counts 2025-11-25 sessions
+    # (a 2026-07-28 client, which the SDK would otherwise pick, has none).
+    args = (*METRICS_ARGS, "--protocol-2026=false")
+    async with open_session("http", http_servers, args=args) as session:
         for _ in range(3):
             await session.call_ok("get_headers")
         for _ in range(2):
@@ -64,7 +67,7 @@ async def test_prometheus_metrics_match_the_calls(http_servers):
             assert result["isError"] is True
         with pytest.raises(mcp.shared.exceptions.MCPError):
             await session.call("no_such_tool")
-        families = scrape(http_servers.url("httpbin", METRICS_ARGS))
+        families = scrape(http_servers.url("httpbin", args))
 
     calls = families["mcpgen_tool_calls"]
     assert calls.type == "counter"
@@ -277,7 +280,9 @@ def echoed_traceparent(result: dict[str, Any]) -> tuple[str, str]:
 
 
 async def test_otlp_spans_form_one_trace_that_reaches_the_upstream(http_servers, receiver):
-    env = otlp_env(receiver)
+    # The session era, whose requests carry `mcp.session.id` (2026-07-28
+    # requests are stateless: no session to name).
+    env = {**otlp_env(receiver), "MCP_PROTOCOL_2026": "false"}
     async with open_session("http", http_servers, env=env) as session:
         result = await session.call_ok("get_headers")
     trace_id, parent_id = echoed_traceparent(result)
