@@ -21,7 +21,7 @@
 mod args;
 mod memory;
 #[cfg(feature = "redis")]
-mod redis;
+pub(crate) mod redis;
 
 use crate::builder::ServerBuilder;
 use crate::error::BuildError;

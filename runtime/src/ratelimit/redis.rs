@@ -51,15 +51,7 @@ impl RedisStore {
     }
 
     fn connection(&self) -> Result<ConnectionManager, StoreError> {
-        let made = self.conn.get_or_init(|| {
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(Duration::from_millis(1000)))
-                .set_response_timeout(Some(Duration::from_millis(1000)))
-                .set_number_of_retries(1)
-                .set_max_delay(Duration::from_millis(500));
-            ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-                .map_err(|e| e.to_string())
-        });
+        let made = self.conn.get_or_init(|| lazy_manager(&self.client));
         made.clone().map_err(|message| self.error(message))
     }
 
@@ -72,6 +64,18 @@ impl RedisStore {
 }
 
 /// The URL without a password, for logs.
+/// A connection to `client`'s Redis made on first use, with short
+/// timeouts and one retry, so that a request never waits long on a Redis
+/// that is away (the rate-limit and the state stores both use it).
+pub(crate) fn lazy_manager(client: &redis::Client) -> Result<ConnectionManager, String> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(1000)))
+        .set_response_timeout(Some(Duration::from_millis(1000)))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(|e| e.to_string())
+}
+
 pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),

@@ -25,7 +25,7 @@ use crate::error::McpError;
 use crate::modern::tasks::{TaskRecord, TaskStore};
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -184,15 +184,9 @@ impl RedisState {
     }
 
     fn connection(&self) -> Result<ConnectionManager, StateError> {
-        let made = self.conn.get_or_init(|| {
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(Duration::from_millis(1000)))
-                .set_response_timeout(Some(Duration::from_millis(1000)))
-                .set_number_of_retries(1)
-                .set_max_delay(Duration::from_millis(500));
-            ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-                .map_err(|e| e.to_string())
-        });
+        let made = self
+            .conn
+            .get_or_init(|| crate::ratelimit::redis::lazy_manager(&self.client));
         made.clone().map_err(|message| self.error(message))
     }
 
