@@ -5,16 +5,14 @@
 //! result is cached per caller token and audience until shortly before it
 //! expires; the caller's own token is never sent upstream this way.
 
+use super::ttl::TtlMap;
 use super::{AuthInfo, Verifier};
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
-/// Entries kept at most; beyond it expired ones go, then everything.
-const MAX_ENTRIES: usize = 10_000;
 /// An exchanged token is not used in its last seconds (clock skew, transit).
 const MARGIN: Duration = Duration::from_secs(10);
 
@@ -23,7 +21,7 @@ type Key = (Arc<str>, String);
 
 #[derive(Default)]
 pub(crate) struct Cache {
-    entries: Mutex<HashMap<Key, (Instant, Arc<str>)>>,
+    entries: TtlMap<Key, Arc<str>>,
 }
 
 #[derive(Deserialize)]
@@ -91,23 +89,10 @@ impl Verifier {
 
 impl Cache {
     fn get(&self, key: &Key) -> Option<Arc<str>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (until, token) = entries.get(key)?;
-        (Instant::now() < *until).then(|| token.clone())
+        self.entries.get(key)
     }
 
     fn keep(&self, key: Key, token: Arc<str>, ttl: Duration) {
-        if ttl.is_zero() {
-            return;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            let now = Instant::now();
-            entries.retain(|_, (until, _)| *until > now);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(key, (Instant::now() + ttl, token));
+        self.entries.keep(key, token, ttl);
     }
 }

@@ -5,21 +5,18 @@
 //! revoked token is refused as soon as the AS says so.
 
 use super::keys::KeySource;
+use super::ttl::TtlMap;
 use super::{Active, AuthInfo, Denial, info_from_claims};
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Entries kept at most; beyond it expired ones go, then everything.
-const MAX_ENTRIES: usize = 10_000;
 const MAX_TTL: Duration = Duration::from_secs(60);
 
 /// Accepted tokens by their text, until a minute has passed or they expire
 /// (also the cache of verified JWTs, see `Verifier::authenticate`).
 #[derive(Default)]
 pub(crate) struct Cache {
-    entries: Mutex<HashMap<String, (Instant, AuthInfo)>>,
+    entries: TtlMap<String, AuthInfo>,
 }
 
 fn now_secs() -> u64 {
@@ -46,28 +43,15 @@ impl Cache {
     }
 
     pub(super) fn cached(&self, token: &str) -> Option<AuthInfo> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (until, info) = entries.get(token)?;
-        (Instant::now() < *until).then(|| info.clone())
+        self.entries.get(token)
     }
 
     pub(super) fn keep(&self, token: &str, info: &AuthInfo) {
         let left = info.expires_at.map_or(MAX_TTL, |exp| {
             Duration::from_secs(exp.saturating_sub(now_secs()))
         });
-        let ttl = left.min(MAX_TTL);
-        if ttl.is_zero() {
-            return;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            let now = Instant::now();
-            entries.retain(|_, (until, _)| *until > now);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(token.to_owned(), (Instant::now() + ttl, info.clone()));
+        self.entries
+            .keep(token.to_owned(), info.clone(), left.min(MAX_TTL));
     }
 }
 

@@ -17,6 +17,7 @@ mod jwt;
 mod keys;
 #[cfg(test)]
 mod tests;
+mod ttl;
 
 use crate::builder::ServerBuilder;
 use crate::error::BuildError;
