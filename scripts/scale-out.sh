@@ -116,9 +116,9 @@ frontend mcp
     default_backend instances
 backend instances
     balance roundrobin
-    server i1 127.0.0.1:${inst_port[1]} check inter 500ms fall 1 rise 2
-    server i2 127.0.0.1:${inst_port[2]} check inter 500ms fall 1 rise 2
-    server i3 127.0.0.1:${inst_port[3]} check inter 500ms fall 1 rise 2
+    server i1 127.0.0.1:${inst_port[1]} check inter 500ms fall 1 rise 2 observe layer4 error-limit 1 on-error mark-down
+    server i2 127.0.0.1:${inst_port[2]} check inter 500ms fall 1 rise 2 observe layer4 error-limit 1 on-error mark-down
+    server i3 127.0.0.1:${inst_port[3]} check inter 500ms fall 1 rise 2 observe layer4 error-limit 1 on-error mark-down
 EOF
     haproxy -f "$dir/haproxy.cfg" -db </dev/null >>"$dir/haproxy.log" 2>&1 &
     pids+=("$!")
