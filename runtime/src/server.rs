@@ -359,8 +359,28 @@ impl Server {
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
     ) -> Option<Response> {
+        match modern::parse_meta(req.params.as_ref()) {
+            Ok(meta) => {
+                self.handle_stateless_checked(req, meta, out, cancel, http_headers, extensions)
+                    .await
+            }
+            Err(e) => Some(respond(req.id, Err(modern::finish_error(e)))),
+        }
+    }
+
+    /// [`Server::handle_stateless`] with the request's `_meta` already
+    /// parsed (the HTTP transport compares it with the headers first).
+    pub(crate) async fn handle_stateless_checked(
+        &self,
+        req: Request,
+        meta: modern::RequestMeta,
+        out: Outbound,
+        cancel: CancellationToken,
+        http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
+    ) -> Option<Response> {
         let id = req.id.clone();
-        self.stateless_outcome(req, out, cancel, http_headers, extensions)
+        self.stateless_outcome(req, meta, out, cancel, http_headers, extensions)
             .await
             .map(|r| respond(id, r.map(Payload::Value).map_err(modern::finish_error)))
     }
@@ -368,17 +388,15 @@ impl Server {
     async fn stateless_outcome(
         &self,
         req: Request,
+        meta: modern::RequestMeta,
         out: Outbound,
         cancel: CancellationToken,
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
     ) -> Option<Result<Value, McpError>> {
-        let meta = match modern::parse_meta(req.params.as_ref())
-            .and_then(|m| modern::check_version(&m).map(|()| m))
-        {
-            Ok(m) => m,
-            Err(e) => return Some(Err(e)),
-        };
+        if let Err(e) = modern::check_version(&meta) {
+            return Some(Err(e));
+        }
         let method = req.method.clone();
         if !modern::serves(&method) {
             return Some(Err(McpError::method_not_found(&method)));
@@ -815,13 +833,13 @@ async fn run_guarded(
             .as_ref()
             .map_or_else(tracing::Span::none, |o| o.span()),
     );
-    let mut work = RunOn(Some(Box::pin(work)));
+    let mut work = RunOn(Some(Box::pin(work)), cancel);
     let done = match work.0.as_mut() {
         // Cancellation first: the handler sees the same token and may
         // finish in the same poll, but a cancelled request gets no answer.
         Some(fut) => tokio::select! {
             biased;
-            _ = cancel.cancelled() => None,
+            _ = work.1.cancelled() => None,
             done = fut => Some(done),
         },
         None => None,
@@ -854,8 +872,9 @@ async fn run_guarded(
 type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpError>>> + Send>>;
 
 /// A handler's future that, if dropped before it finished, runs on on a
-/// task of its own.
-struct RunOn(Option<Work>);
+/// task of its own; for at most the cancellation grace when its request
+/// was cancelled by then (a modern client that went away).
+struct RunOn(Option<Work>, CancellationToken);
 
 impl RunOn {
     fn detach(&mut self, limit: Option<std::time::Duration>) {
@@ -877,7 +896,8 @@ impl RunOn {
 
 impl Drop for RunOn {
     fn drop(&mut self) {
-        self.detach(None);
+        let grace = self.1.is_cancelled().then_some(CANCEL_GRACE);
+        self.detach(grace);
     }
 }
 

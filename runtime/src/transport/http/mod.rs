@@ -515,7 +515,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
     let mut msg = match msg {
         Message::Request(r) if modern::wants(&st, headers, &r) => {
             let extensions = handler_extensions(parts.extensions);
-            return modern::post(&st, headers, r, extensions).await;
+            return modern::post(&st, parts.headers, r, extensions).await;
         }
         other => other,
     };

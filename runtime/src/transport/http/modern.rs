@@ -5,7 +5,7 @@
 //! The protocol itself is `crate::modern`, reached through
 //! `Server::handle_stateless`.
 
-use super::{AppState, PROTOCOL_VERSION_HEADER, SESSION_HEADER, header_str};
+use super::{AppState, PROTOCOL_VERSION_HEADER, SESSION_HEADER, header_str, json};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Message, Request, Response};
 use crate::modern::{self, RequestMeta};
@@ -167,20 +167,19 @@ pub fn check_headers(
     }
 }
 
-fn json(status: StatusCode, resp: &Response) -> HttpResponse {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        resp.to_json(),
-    )
-        .into_response()
-}
-
 fn refuse(req: &Request, e: McpError) -> HttpResponse {
     json(
         StatusCode::BAD_REQUEST,
         &Response::err(Some(req.id.clone()), e.0),
     )
+}
+
+/// A plain JSON answer; a cancelled request (no response) is 202.
+fn answer(resp: Option<Response>) -> HttpResponse {
+    match resp {
+        Some(r) => json(status_of(&r), &r),
+        None => StatusCode::ACCEPTED.into_response(),
+    }
 }
 
 /// Serve one modern request: checks, then the handler; plain JSON unless
@@ -189,7 +188,7 @@ fn refuse(req: &Request, e: McpError) -> HttpResponse {
 /// request.
 pub(super) async fn post(
     st: &AppState,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     req: Request,
     extensions: axum::http::Extensions,
 ) -> HttpResponse {
@@ -197,27 +196,28 @@ pub(super) async fn post(
         Ok(m) => m,
         Err(e) => return refuse(&req, e),
     };
-    if let Err(e) = check_headers(headers, &req, &meta) {
+    if let Err(e) = check_headers(&headers, &req, &meta) {
         return refuse(&req, e);
     }
     let (out, mut rx) = Outbound::channel();
     let cancel = CancellationToken::new();
-    // The client going away cancels the request: while we wait here (the
-    // guard drops with this future) and, later, while it reads the stream.
-    let guard = cancel.clone().drop_guard();
-    let server = st.server.clone();
-    let token = cancel.clone();
-    let shared = Arc::new(headers.clone());
-    let mut task = tokio::spawn(async move {
+    let (server, token, headers) = (st.server.clone(), cancel.clone(), Arc::new(headers));
+    // Polled here, in the connection's task, as on the session path; moved
+    // to a task of its own only when the answer becomes an SSE stream.
+    let mut handling = Box::pin(async move {
         server
-            .handle_stateless(req, out, token, Some(shared), extensions)
+            .handle_stateless_checked(req, meta, out, token, Some(headers), extensions)
             .await
     });
+    // The client going away cancels the request: while we wait here (the
+    // guard, declared after `handling`, drops before it, so a handler that
+    // moves to a task of its own gets the cancellation grace) and, later,
+    // while it reads the stream.
+    let guard = cancel.drop_guard();
     let first = tokio::select! {
         biased;
         o = rx.recv() => o,
-        done = &mut task => {
-            let resp = finished(done);
+        resp = &mut handling => {
             // What the handler sent was queued before it finished, and the
             // biased select takes the queue first: normally nothing is left.
             let mut pending = vec![];
@@ -225,20 +225,15 @@ pub(super) async fn post(
                 pending.push(event(o));
             }
             if pending.is_empty() {
-                return match resp {
-                    Some(r) => json(status_of(&r), &r),
-                    None => StatusCode::ACCEPTED.into_response(),
-                };
+                return answer(resp);
             }
             pending.extend(resp.map(|r| message_event(&Message::Response(r))));
             return sse(futures::stream::iter(pending.into_iter().map(Ok)));
         }
     };
     let Some(first) = first else {
-        return match finished(task.await) {
-            Some(r) => json(status_of(&r), &r),
-            None => StatusCode::ACCEPTED.into_response(),
-        };
+        // Every sender is gone, so the handler has returned.
+        return answer(handling.await);
     };
     // The stream: what the handler sent, then its response. Dropping the
     // body (the client closed the connection) cancels the request.
@@ -255,11 +250,11 @@ pub(super) async fn post(
                     }
                     None => open = false,
                 },
-                done = &mut task => {
+                resp = &mut handling => {
                     while let Ok(o) = rx.try_recv() {
                         let _ = body_tx.send(event(o));
                     }
-                    if let Some(r) = finished(done) {
+                    if let Some(r) = resp {
                         let _ = body_tx.send(message_event(&Message::Response(r)));
                     }
                     break;
@@ -295,18 +290,6 @@ fn sse(
         Body::from_stream(events),
     )
         .into_response()
-}
-
-/// The handler task's answer; a task that panicked past the server's own
-/// guard is an internal error.
-fn finished(done: Result<Option<Response>, tokio::task::JoinError>) -> Option<Response> {
-    match done {
-        Ok(r) => r,
-        Err(_) => Some(Response::err(
-            None,
-            jsonrpc::ErrorObject::new(jsonrpc::INTERNAL_ERROR, "internal error"),
-        )),
-    }
 }
 
 fn event(o: Outgoing) -> Bytes {
