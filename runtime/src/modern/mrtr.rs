@@ -55,7 +55,7 @@ impl Binding {
         Binding {
             method: method.to_owned(),
             name: name.to_owned(),
-            args_hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+            args_hash: crate::session::hex(&hash),
             principal,
         }
     }
