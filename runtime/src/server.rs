@@ -27,6 +27,8 @@ pub struct Server(Arc<Inner>);
 
 struct Inner {
     info: Value,
+    /// `info` as JSON text, for the MCP 2026-07-28 envelope.
+    info_json: Box<serde_json::value::RawValue>,
     instructions: Option<String>,
     capabilities: Value,
     tools: tools::Registry,
@@ -87,8 +89,11 @@ impl Server {
         if !completions.is_empty() || !prompts.is_empty() || resources.has_templates() {
             capabilities["completions"] = json!({});
         }
+        let info_json = serde_json::value::to_raw_value(&info)
+            .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned());
         Server(Arc::new(Inner {
             info,
+            info_json,
             instructions,
             capabilities,
             tools,
@@ -382,7 +387,7 @@ impl Server {
         let id = req.id.clone();
         self.stateless_outcome(req, meta, out, cancel, http_headers, extensions)
             .await
-            .map(|r| respond(id, r.map(Payload::Value).map_err(modern::finish_error)))
+            .map(|r| respond(id, r.map_err(modern::finish_error)))
     }
 
     async fn stateless_outcome(
@@ -393,7 +398,7 @@ impl Server {
         cancel: CancellationToken,
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
-    ) -> Option<Result<Value, McpError>> {
+    ) -> Option<Result<Payload, McpError>> {
         if let Err(e) = modern::check_version(&meta) {
             return Some(Err(e));
         }
@@ -402,28 +407,30 @@ impl Server {
             return Some(Err(McpError::method_not_found(&method)));
         }
         let inner = &self.0;
+        let finish =
+            |r: Payload| modern::finish(&method, r, &inner.info, &inner.info_json, inner.cache);
         if method == "server/discover" {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
-            return Some(Ok(modern::finish(&method, body, &inner.info, inner.cache)));
+            return Some(Ok(finish(Payload::Value(body))));
         }
         if method == "subscriptions/listen" {
             let ended = self
                 .listen(&req.id, req.params.as_ref(), &out, &cancel)
                 .await?;
-            return Some(ended.map(|r| modern::finish(&method, r, &inner.info, inner.cache)));
+            return Some(ended.map(|r| finish(Payload::Value(r))));
         }
         let declared = modern::tasks::declared(&meta.capabilities);
         if method.starts_with("tasks/") {
             let r = self
                 .task_method(&method, req.params.as_ref(), declared)
                 .await;
-            return Some(r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)));
+            return Some(r.map(|v| finish(Payload::Value(v))));
         }
         if method == "tools/call" {
             match self.maybe_create_task(req.params.as_ref(), declared).await {
                 Ok(None) => {}
                 Ok(Some(v)) => {
-                    return Some(Ok(modern::finish(&method, v, &inner.info, inner.cache)));
+                    return Some(Ok(finish(Payload::Value(v))));
                 }
                 Err(e) => return Some(Err(e)),
             }
@@ -434,7 +441,7 @@ impl Server {
         };
         self.stateless_call(req, meta, out, cancel, caller, false)
             .await
-            .map(|r| r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)))
+            .map(|r| r.map(finish))
     }
 
     /// A modern request past its checks: run it (with its MRTR round) on a
@@ -448,7 +455,7 @@ impl Server {
         cancel: CancellationToken,
         caller: Caller,
         in_task: bool,
-    ) -> Option<Result<Value, McpError>> {
+    ) -> Option<Result<Payload, McpError>> {
         let Caller {
             http_headers,
             extensions,
@@ -483,7 +490,7 @@ impl Server {
             Some((binding, round)) => self.end_round(binding, round).unwrap_or(outcome),
             None => outcome,
         };
-        Some(outcome.map(Payload::into_value))
+        Some(outcome)
     }
 
     /// Serve `subscriptions/listen`: acknowledge, then deliver every change
