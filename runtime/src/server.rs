@@ -569,15 +569,17 @@ impl Server {
         method: &str,
         params: Option<&Value>,
         principal: Option<String>,
-    ) -> Result<Option<(mrtr::Binding, Arc<std::sync::Mutex<mrtr::Round>>)>, McpError> {
+    ) -> Result<Option<(mrtr::Unbound, Arc<std::sync::Mutex<mrtr::Round>>)>, McpError> {
         if !mrtr::METHODS.contains(&method) {
             return Ok(None);
         }
         let incoming = mrtr::incoming(params)?;
         // A state is bound to the authenticated caller (None without auth).
-        let binding = mrtr::Binding::of(method, params, principal);
+        let binding = mrtr::Unbound::of(method, params, principal);
         let mut answers = match &incoming.state {
-            Some(state) => mrtr::open_state(self.state_key(), state, &binding, mrtr::now_secs())?,
+            Some(state) => {
+                mrtr::open_state(self.state_key(), state, &binding.bind(), mrtr::now_secs())?
+            }
             None => serde_json::Map::new(),
         };
         answers.extend(incoming.responses);
@@ -591,7 +593,7 @@ impl Server {
     /// when an answer had the wrong shape.
     fn end_round(
         &self,
-        binding: mrtr::Binding,
+        binding: mrtr::Unbound,
         round: Arc<std::sync::Mutex<mrtr::Round>>,
     ) -> Option<Result<Payload, McpError>> {
         let round = match Arc::try_unwrap(round) {
@@ -603,7 +605,8 @@ impl Server {
             mrtr::Ending::Complete => None,
             mrtr::Ending::Invalid(e) => Some(Err(e)),
             mrtr::Ending::InputRequired { asked, used } => {
-                let state = mrtr::seal_state(self.state_key(), &binding, used, mrtr::now_secs());
+                let state =
+                    mrtr::seal_state(self.state_key(), &binding.bind(), used, mrtr::now_secs());
                 Some(Ok(Payload::Value(mrtr::input_required(asked, state))))
             }
         }
