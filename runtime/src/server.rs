@@ -449,7 +449,7 @@ impl Server {
     /// becoming a tool error, since a task reports it as `failed`.
     async fn stateless_call(
         &self,
-        req: Request,
+        mut req: Request,
         meta: modern::RequestMeta,
         out: Outbound,
         cancel: CancellationToken,
@@ -467,11 +467,18 @@ impl Server {
             Err(e) => return Some(Err(e)),
         };
         let refusal = Arc::new(std::sync::OnceLock::new());
+        // Moved into the context, not copied: nothing after this reads the
+        // params' `_meta` (handlers see it as `ctx.meta()`).
+        let request_meta = req
+            .params
+            .as_mut()
+            .and_then(Value::as_object_mut)
+            .and_then(|p| p.remove("_meta"));
         let ctx = RequestContext {
             server: self.clone(),
             session: stateless_session(meta),
             request_id: req.id.clone(),
-            meta: req.params.as_ref().and_then(|p| p.get("_meta")).cloned(),
+            meta: request_meta,
             out,
             cancel: cancel.clone(),
             http_headers,
