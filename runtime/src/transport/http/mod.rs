@@ -540,7 +540,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         // 2026-07-28 defines no client notifications over HTTP: accepted, ignored.
         Message::Notification(n)
             if st.server.serves_protocol_2026()
-                && !headers.contains_key(SESSION_HEADER)
+                && !headers.contains_key(SESSION)
                 && crate::modern::has_modern_meta(n.params.as_ref()) =>
         {
             return StatusCode::ACCEPTED.into_response();

@@ -5,13 +5,13 @@
 //! The protocol itself is `crate::modern`, reached through
 //! `Server::handle_stateless`.
 
-use super::{AppState, PROTOCOL_VERSION_HEADER, SESSION_HEADER, header_str, json};
+use super::{AppState, PROTOCOL_VERSION, SESSION, header_str, json};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Message, Request, Response};
 use crate::modern::{self, RequestMeta};
 use crate::session::{Outbound, Outgoing};
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use base64::Engine;
 use std::sync::Arc;
@@ -21,6 +21,9 @@ use tokio_util::sync::CancellationToken;
 pub const METHOD_HEADER: &str = "mcp-method";
 /// The header mirroring `params.name` / `params.uri`.
 pub const NAME_HEADER: &str = "mcp-name";
+/// The same as names (a look-up by `&str` parses and hashes it each time).
+const METHOD: HeaderName = HeaderName::from_static(METHOD_HEADER);
+const NAME: HeaderName = HeaderName::from_static(NAME_HEADER);
 
 /// Whether a POSTed request takes the modern path: it is `server/discover`
 /// or carries the modern `_meta`, or it has no session and a modern
@@ -37,8 +40,8 @@ pub(super) fn wants(st: &AppState, headers: &HeaderMap, req: &Request) -> bool {
 /// session, a modern `MCP-Protocol-Version`. A GET or DELETE from one is
 /// answered 405, as the revision says.
 pub(super) fn is_modern_stream_request(headers: &HeaderMap) -> bool {
-    !headers.contains_key(SESSION_HEADER)
-        && header_str(headers, super::PROTOCOL_VERSION)
+    !headers.contains_key(SESSION)
+        && header_str(headers, PROTOCOL_VERSION)
             .is_some_and(|v| modern::MODERN_PROTOCOL_VERSIONS.contains(&v))
 }
 
@@ -95,8 +98,8 @@ pub fn decode_header_value(raw: &str) -> Result<String, String> {
 }
 
 /// One header as text; a value that is not visible ASCII is malformed.
-fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, McpError> {
-    let mut values = headers.get_all(name).iter();
+fn header_text(headers: &HeaderMap, name: HeaderName) -> Result<Option<&str>, McpError> {
+    let mut values = headers.get_all(&name).iter();
     let Some(v) = values.next() else {
         return Ok(None);
     };
@@ -118,7 +121,7 @@ pub fn check_headers(
     req: &Request,
     meta: &RequestMeta,
 ) -> Result<(), McpError> {
-    match header_text(headers, PROTOCOL_VERSION_HEADER)? {
+    match header_text(headers, PROTOCOL_VERSION)? {
         None => {
             return Err(modern::header_mismatch(
                 "the MCP-Protocol-Version header is required",
@@ -132,7 +135,7 @@ pub fn check_headers(
         }
         Some(_) => {}
     }
-    match header_text(headers, METHOD_HEADER)? {
+    match header_text(headers, METHOD)? {
         None => return Err(modern::header_mismatch("the Mcp-Method header is required")),
         Some(m) if m != req.method => {
             return Err(modern::header_mismatch(format!(
@@ -145,7 +148,7 @@ pub fn check_headers(
     let Ok(body_name) = name_source(req) else {
         return Ok(());
     };
-    let header_name = match header_text(headers, NAME_HEADER)? {
+    let header_name = match header_text(headers, NAME)? {
         Some(raw) => Some(decode_header_value(raw).map_err(|why| {
             modern::header_mismatch(format!("the Mcp-Name header is malformed: {why}"))
         })?),
