@@ -92,7 +92,9 @@ trap 'exit 130' INT TERM
 log "e2e: httpbin $("$VENV_HTTPBIN/bin/python" -c 'from importlib.metadata import version as v; print(v("httpbin"), "on gunicorn", v("gunicorn"))') at http://127.0.0.1:$port"
 # Its own session (so the whole group can be stopped), and a lifetime bound of its
 # own in case this script is killed before its trap runs.
-setsid timeout --kill-after=5 1500 "$VENV_HTTPBIN/bin/gunicorn" --config "$ROOT/tests/e2e/gunicorn.conf.py" \
+# `python -m gunicorn`, not bin/gunicorn: a venv reached through another path
+# (a shared .tools) keeps working, whatever the shebang of its scripts says.
+setsid timeout --kill-after=5 1500 "$VENV_HTTPBIN/bin/python" -m gunicorn --config "$ROOT/tests/e2e/gunicorn.conf.py" \
     --bind "127.0.0.1:$port" --access-logfile "$HTTPBIN_ACCESS_LOG" \
     --error-logfile "$HTTPBIN_ERROR_LOG" httpbin:app </dev/null &
 httpbin_pid=$!
