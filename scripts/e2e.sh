@@ -11,7 +11,8 @@
 # 2. builds the generated servers examples/httpbin (from httpbin's own Swagger
 #    2.0 document, with the `telemetry` feature) and examples/petstore (pointed at httpbin's /anything echo);
 #    HTTPBIN_SERVER_BIN / PETSTORE_SERVER_BIN / MCPGEN_BIN=path skip the build;
-# 3. runs tests/e2e with the official Python SDK (`mcp` 2.x, .tools/venv). The
+# 3. runs tests/e2e with the official Python SDK (`mcp` 2.x, .tools/venv), each
+#    client test in both protocol eras (2025-11-25 sessions, 2026-07-28). The
 #    tests start the MCP servers themselves (stdio, and Streamable HTTP on free
 #    127.0.0.1 ports) with --base-url pointing at httpbin.
 #

@@ -16,8 +16,14 @@ process per connection), over Streamable HTTP as a child process on a free
 Both get ``--base-url`` and a minimal environment (no proxy variables, no
 credentials unless a test passes them).
 
-The client is the official Python SDK, ``mcp`` 2.x (``mcp.Client``). Results
-are compared in their wire form (camelCase dicts), see :func:`wire`.
+The client is the official Python SDK, ``mcp`` 2.x (``mcp.Client``), in both
+protocol eras (the ``era`` parameter of every test that takes ``connect``):
+``legacy`` (``mode="legacy"``: ``initialize``, a 2025-11-25 session) and
+``modern`` (the default ``mode="auto"``: the client probes ``server/discover``
+and stays on 2026-07-28, stateless). The connection asserts the negotiated
+version, so a silent fallback fails the test. A test of a one-era behaviour
+carries ``@pytest.mark.era("legacy")`` with the reason. Results are compared
+in their wire form (camelCase dicts), see :func:`wire`.
 """
 
 from __future__ import annotations
@@ -59,6 +65,20 @@ RESULTS = Path(os.environ.get("E2E_RESULTS", "") or tempfile.gettempdir())
 HTTPBIN_SPEC = ROOT / "specs" / "openapi" / "httpbin-swagger20.json"
 # Bounded waits everywhere: one MCP request may take this long at most.
 REQUEST_TIMEOUT = 30.0
+MODERN_VERSION = "2026-07-28"
+LEGACY_VERSION = "2025-11-25"
+#: The protocol eras a test taking ``era`` (``connect`` does) runs in.
+ERAS = ("legacy", "modern")
+#: What each era's client negotiates with a server serving both (its default).
+ERA_VERSIONS = {"legacy": LEGACY_VERSION, "modern": MODERN_VERSION}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that takes ``era`` once per era, or in those its ``era`` marker names."""
+    if "era" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("era")
+    metafunc.parametrize("era", [e for e in ERAS if marker is None or e in marker.args])
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -194,8 +214,11 @@ class HttpServers:
     def __init__(self) -> None:
         self._servers: dict[Any, tuple[str, subprocess.Popen[bytes]]] = {}
 
-    def url(self, binary: str, args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> str:
-        key = (binary, args, tuple(sorted((env or {}).items())))
+    def url(
+        self, binary: str, args: tuple[str, ...] = (), env: dict[str, str] | None = None, own: bool = False
+    ) -> str:
+        """The server's MCP URL; ``own``: a server of its own, for a test that changes its state."""
+        key = (binary, args, tuple(sorted((env or {}).items())), uuid.uuid4() if own else None)
         if key not in self._servers:
             port = _free_port()
             log = RESULTS / f"mcp-{binary}-http-{port}.log"
@@ -277,44 +300,61 @@ class Session:
 
 
 @contextlib.asynccontextmanager
+async def _client(target: Any, era: str, expected: str, **options: Any) -> AsyncIterator[mcp.Client]:
+    """``mcp.Client`` in ``era``'s mode, connected; fails unless it negotiated ``expected``."""
+    mode = "legacy" if era == "legacy" else "auto"
+    async with mcp.Client(target, read_timeout_seconds=REQUEST_TIMEOUT, mode=mode, **options) as client:
+        assert client.protocol_version == expected, f"{era} era negotiated {client.protocol_version}"
+        yield client
+
+
+@contextlib.asynccontextmanager
 async def open_session(
     transport: str,
     http_servers: HttpServers,
+    *,
+    era: str,
+    expect_version: str | None = None,
     binary: str = "httpbin",
     args: tuple[str, ...] = (),
     env: dict[str, str] | None = None,
     client_headers: dict[str, str] | None = None,
     message_handler: Callable[[Any], Any] | None = None,
+    own_server: bool = False,
 ) -> AsyncIterator[Session]:
-    """Connect the SDK client to a generated server over ``transport``;
-    ``message_handler`` gets the server's notifications."""
-    info = mcp.types.Implementation(name="mcpgen-e2e", version="1.0.0")
-    extra: dict[str, Any] = {"message_handler": message_handler} if message_handler else {}
+    """Connect the SDK client to a generated server over ``transport`` in ``era``
+    (it must negotiate ``expect_version``, by default the era's own: a server
+    started with ``--protocol-2026=false`` makes a modern client fall back);
+    ``message_handler`` gets the server's notifications; ``own_server``: over
+    HTTP, a server no other test shares (stdio always has its own)."""
+    expected = expect_version or ERA_VERSIONS[era]
+    options: dict[str, Any] = {"client_info": mcp.types.Implementation(name="mcpgen-e2e", version="1.0.0")}
+    if message_handler:
+        options["message_handler"] = message_handler
     if transport == "stdio":
         assert client_headers is None, "stdio has no HTTP headers"
         target: Any = StdioServerParameters(
             command=BINARIES[binary], args=["--transport", "stdio", *server_args(binary, args)], env=server_env(env)
         )
-        async with mcp.Client(target, read_timeout_seconds=REQUEST_TIMEOUT, client_info=info, **extra) as client:
+        async with _client(target, era, expected, **options) as client:
             yield Session(client, transport)
         return
-    url = http_servers.url(binary, args, env)
+    url = http_servers.url(binary, args, env, own=own_server)
     timeout = httpx2.Timeout(REQUEST_TIMEOUT, read=REQUEST_TIMEOUT)
     async with httpx2.AsyncClient(headers=client_headers or {}, timeout=timeout) as http:
-        async with mcp.Client(
-            streamable_http_client(url, http_client=http),
-            read_timeout_seconds=REQUEST_TIMEOUT,
-            client_info=info,
-            **extra,
-        ) as client:
+        async with _client(streamable_http_client(url, http_client=http), era, expected, **options) as client:
             yield Session(client, transport)
 
 
 @pytest.fixture
-def connect(transport: str, http_servers: HttpServers) -> Callable[..., contextlib.AbstractAsyncContextManager[Session]]:
-    """``async with connect(binary="httpbin", args=(), env=None, client_headers=None, message_handler=None) as session``."""
+def connect(
+    transport: str, era: str, http_servers: HttpServers
+) -> Callable[..., contextlib.AbstractAsyncContextManager[Session]]:
+    """``async with connect(binary="httpbin", args=(), env=None, client_headers=None, message_handler=None,
+    own_server=False) as session``,
+    over the test's transport, in its era."""
 
     def _connect(**kwargs: Any) -> contextlib.AbstractAsyncContextManager[Session]:
-        return open_session(transport, http_servers, **kwargs)
+        return open_session(transport, http_servers, era=era, **kwargs)
 
     return _connect
