@@ -71,11 +71,14 @@ function canConnect(port) {
   });
 }
 
-/** Start the server over HTTP (or take $INTEROP_HTTP_URL); resolves to { url, stop() }. */
-export async function startHttpServer() {
-  if (EXTERNAL_HTTP_URL) return { url: EXTERNAL_HTTP_URL, async stop() {} };
+/**
+ * Start the server over HTTP with `args` (or take $INTEROP_HTTP_URL when there
+ * are none); resolves to { url, stop() }.
+ */
+export async function startHttpServer(args = []) {
+  if (EXTERNAL_HTTP_URL && args.length === 0) return { url: EXTERNAL_HTTP_URL, async stop() {} };
   const port = await freePort();
-  const child = spawn(SERVER_BIN, ['--transport', 'http', '--bind', `127.0.0.1:${port}`], {
+  const child = spawn(SERVER_BIN, ['--transport', 'http', '--bind', `127.0.0.1:${port}`, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
