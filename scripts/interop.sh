@@ -47,8 +47,9 @@ build_auth_server() {
 
 run_ts() {
     AUTH_SERVER_BIN="$(build_auth_server)"
-    HTTPBIN_GUNICORN="$VENV_HTTPBIN/bin/gunicorn"
-    export AUTH_SERVER_BIN HTTPBIN_GUNICORN
+    # httpbin runs as `python -m gunicorn` (see scripts/e2e.sh).
+    HTTPBIN_PYTHON="$VENV_HTTPBIN/bin/python"
+    export AUTH_SERVER_BIN HTTPBIN_PYTHON
     log "interop: TypeScript SDK ($("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/sdk/package.json").version'), 2.x client $("$NODE" -p 'require("'"$TS_CLIENT2_PKG"'").version'), MCP Inspector CLI $("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/inspector-cli/package.json").version') and $("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/inspector/package.json").version'), node $("$NODE" --version))"
     local files=("$ROOT"/tests/interop/ts/*.test.mjs)
     [[ -e "${files[0]}" ]] || die "no tests in tests/interop/ts"
