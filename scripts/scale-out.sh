@@ -109,6 +109,10 @@ defaults
     timeout server 120s
     option http-server-close
     http-reuse never
+    # A client closing its connection cancels its request (MCP 2026-07-28
+    # has no notifications/cancelled over HTTP): pass the close on to the
+    # instance, which otherwise runs the request to its end.
+    option abortonclose
     retries 3
     option redispatch
     retry-on conn-failure empty-response response-timeout

@@ -18,7 +18,18 @@ import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
-import { REQUEST_TIMEOUT_MS, SERVER_BIN, TRANSPORTS, opts, startHttpServer, waitFor } from './helpers.mjs';
+import {
+  INSTANCE_URLS,
+  REQUEST_TIMEOUT_MS,
+  SERVER_BIN,
+  TRANSPORTS,
+  cancelledCalls,
+  opts,
+  sleep,
+  startHttpServer,
+  viaBalancer,
+  waitFor,
+} from './helpers.mjs';
 
 /** The version each negotiation mode must end up on against our server. */
 const MODES = { legacy: '2025-11-25', auto: '2026-07-28' };
@@ -189,6 +200,27 @@ for (const transport of TRANSPORTS) {
             rec.logs.map((l) => [l.level, l.data]),
             LOG_LINES.map((line) => ['info', line]),
           );
+        }));
+
+      // Session era: notifications/cancelled. Modern: over HTTP the client
+      // drops the request's response, over stdio it sends notifications/cancelled.
+      // Counted per process: through a balancer, on every instance.
+      const perInstance = !INSTANCE_URLS.length && viaBalancer('needs INTEROP_INSTANCE_URLS (a per-process counter)');
+      it('stops a tool call it cancels', { skip: perInstance }, () =>
+        run(async ({ client }) => {
+          const before = await cancelledCalls(client);
+          const controller = new AbortController();
+          const call = client.callTool(
+            { name: 'test_slow_operation', arguments: { seconds: 20 } },
+            { ...opts, signal: controller.signal },
+          );
+          await sleep(300);
+          controller.abort('the test gave up');
+          await assert.rejects(call);
+          await waitFor(async () => (await cancelledCalls(client)) > before, 5000, 'the cancellation to be counted');
+          assert.equal(await cancelledCalls(client), before + 1);
+          const quick = await client.callTool({ name: 'test_slow_operation', arguments: { seconds: 0.05 } }, opts);
+          assert.equal(text(quick), 'Completed after 0.05 s');
         }));
 
       it('answers sampling, elicitation and roots through its handlers', () =>
