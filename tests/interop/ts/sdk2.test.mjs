@@ -3,7 +3,7 @@
 // HTTP, in both of its negotiation modes: 'legacy' (initialize, 2025-11-25)
 // and 'auto' (it probes server/discover and stays on 2026-07-28). The same
 // calls work in both: tools, resources, templates, prompts, completion,
-// progress; sampling, elicitation and roots (server→client requests on a
+// progress, cancellation; sampling, elicitation and roots (server→client requests on a
 // session, multi round-trip requests on the modern path); logs (after
 // logging/setLevel on a session, per request log level on the modern path);
 // change notifications (resources/subscribe on a session,
