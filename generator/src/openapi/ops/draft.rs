@@ -72,6 +72,7 @@ impl ApiLowering<'_> {
             };
             self.f.warn(r.loc, message);
         }
+        let lro = self.lro(r, &selected);
         let operation = contract::Operation {
             method: r.method.to_string(),
             path: path.to_string(),
@@ -83,6 +84,7 @@ impl ApiLowering<'_> {
             idempotent: None,
             success_schema_wrapped: output.wrapped,
             accept: output.accept,
+            poll: lro.poll,
         };
         let mut input = Map::new();
         input.insert("type".into(), "object".into());
@@ -92,7 +94,6 @@ impl ApiLowering<'_> {
         }
         let text = self.text(r, &selected);
         let annotations = annotations(r.method, &selected);
-        let task = self.task(r, &selected);
         let resource = if self.opts.get_as_resources && r.method == "GET" {
             self.as_resource(r.path, &params, &args, &operation, output.mime)
         } else {
@@ -110,42 +111,11 @@ impl ApiLowering<'_> {
             output: output.schema,
             operation,
             annotations,
-            task,
+            task: lro.task,
             resource,
             toolset: selected.toolset.clone(),
             scopes,
         })
-    }
-
-    /// Whether the operation runs as a task (MCP 2026-07-28 tasks
-    /// extension): `x-mcp: {task: optional|required}`, or
-    /// `x-mcp: {longRunning: true}` for `optional`.
-    fn task(&mut self, r: &OpRef<'_>, selected: &Selected) -> Option<&'static str> {
-        let x = &selected.x_mcp;
-        match x.get("task") {
-            Some(Value::String(t)) if t == "optional" => return Some("optional"),
-            Some(Value::String(t)) if t == "required" => return Some("required"),
-            Some(Value::String(t)) if t == "forbidden" => return None,
-            Some(_) => {
-                self.f.error(
-                    &r.loc.at("x-mcp").at("task"),
-                    "x-mcp task must be one of forbidden, optional, required",
-                );
-                return None;
-            }
-            None => {}
-        }
-        match x.get("longRunning") {
-            Some(Value::Bool(true)) => Some("optional"),
-            Some(Value::Bool(false)) | None => None,
-            Some(_) => {
-                self.f.error(
-                    &r.loc.at("x-mcp").at("longRunning"),
-                    "x-mcp longRunning must be true or false",
-                );
-                None
-            }
-        }
     }
 
     /// Parameters (path item's, replaced by the operation's by name and

@@ -22,6 +22,7 @@ use crate::ir::{EnvVar, UpstreamItem};
 mod body;
 mod draft;
 mod filter;
+mod lro;
 mod params;
 mod responses;
 mod security;
@@ -108,7 +109,8 @@ struct Draft {
     output: Option<Value>,
     operation: contract::Operation,
     annotations: Map<String, Value>,
-    /// `execution.taskSupport` from `x-mcp` (`task`, `longRunning`).
+    /// `execution.taskSupport`: from `x-mcp` (`task`, `longRunning`), or a
+    /// documented 202 naming a status URL (`lro`).
     task: Option<&'static str>,
     resource: Option<(String, Option<String>, bool)>,
     toolset: String,
