@@ -923,3 +923,185 @@ fn x_mcp_marks_operations_as_tasks() {
     assert!(e.contains("x-mcp task must be one of"), "{e}");
     assert!(e.contains("x-mcp"), "the location is named: {e}");
 }
+
+const LRO_DOC: &str = r##"
+openapi: 3.0.3
+info: {title: lro, version: "1"}
+servers: [{url: "https://jobs.example.com"}]
+components:
+  responses:
+    Accepted:
+      description: accepted
+      headers:
+        Operation-Location: {schema: {type: string}}
+        Retry-After: {schema: {type: integer}}
+paths:
+  /by-header:
+    post:
+      operationId: by_header
+      responses: {"202": {$ref: "#/components/responses/Accepted"}}
+  /by-body:
+    post:
+      operationId: by_body
+      responses:
+        "202":
+          description: accepted
+          content:
+            application/json:
+              schema:
+                type: object
+                properties: {id: {type: string}, status_url: {type: string}}
+  /ack-only:
+    post:
+      operationId: ack_only
+      responses: {"202": {description: queued, headers: {X-Request-Id: {schema: {type: string}}}}}
+  /no-task:
+    post:
+      operationId: no_task
+      x-mcp: {task: forbidden}
+      responses: {"202": {description: a, headers: {Location: {schema: {type: string}}}}}
+  /required:
+    post:
+      operationId: required_task
+      x-mcp: {task: required}
+      responses: {"202": {description: a, headers: {Location: {schema: {type: string}}}}}
+  /explicit:
+    post:
+      operationId: explicit
+      x-mcp:
+        task: {statusUrlField: /links/monitor, statusField: /state/name, maxDurationMs: 60000}
+      responses: {"202": {description: a}}
+"##;
+
+#[test]
+fn a_202_naming_a_status_url_makes_an_optional_task_that_polls() {
+    let l = load(&write_doc("lro", LRO_DOC));
+    let all = tools(&l);
+    let support = |n: &str| tool(&all, n).0["execution"]["taskSupport"].clone();
+    let poll = |n: &str| tool(&all, n).1["poll"].clone();
+    assert_eq!(support("by_header"), "optional");
+    assert_eq!(
+        poll("by_header"),
+        json!({"headers": ["Operation-Location"]})
+    );
+    assert_eq!(support("by_body"), "optional");
+    assert_eq!(poll("by_body"), json!({"urlField": "/status_url"}));
+    // A 202 that names no status URL only acknowledges: no task.
+    assert!(tool(&all, "ack_only").0.get("execution").is_none());
+    assert!(tool(&all, "ack_only").1.get("poll").is_none());
+    // x-mcp decides over the derivation.
+    assert!(tool(&all, "no_task").0.get("execution").is_none());
+    assert!(tool(&all, "no_task").1.get("poll").is_none());
+    assert_eq!(support("required_task"), "required");
+    assert_eq!(poll("required_task"), json!({"headers": ["Location"]}));
+    assert_eq!(support("explicit"), "optional");
+    assert_eq!(
+        poll("explicit"),
+        json!({"urlField": "/links/monitor", "statusField": "/state/name", "maxDurationMs": 60000})
+    );
+    // What the generator emits, the runtime builds.
+    let tools = l.server.upstream.as_ref().unwrap();
+    assert_eq!(tools.tools.len(), 6);
+}
+
+#[test]
+fn bad_x_mcp_task_objects_are_diagnosed_where_they_are() {
+    for (bad, expected) in [
+        (
+            "task: {maxDurationMs: -5}",
+            "maxDurationMs must be a positive integer",
+        ),
+        ("task: {support: always}", "x-mcp task must be one of"),
+        (
+            "task: {statusHeader: \"a b\"}",
+            "statusHeader must be a header name",
+        ),
+        ("task: {pollEvery: 5}", "x-mcp task has no key `pollEvery`"),
+        ("task: 3", "x-mcp task must be a string or an object"),
+    ] {
+        let doc = LRO_DOC.replace(
+            "task: {statusUrlField: /links/monitor, statusField: /state/name, maxDurationMs: 60000}",
+            bad,
+        );
+        let e = error_text(&write_doc("lro-bad", &doc));
+        assert!(e.contains(expected), "{bad}: {e}");
+        // Located: the file, and the line of the explicit operation's x-mcp.
+        let line = doc.lines().position(|l| l.contains(bad)).unwrap() + 1;
+        assert!(
+            e.contains(&format!("api.yaml:{line}:")),
+            "{bad} at line {line}: {e}"
+        );
+    }
+}
+
+#[test]
+fn root_x_mcp_cache_gives_the_server_and_each_list_its_hints() {
+    let l = load(&fixture("cached.yaml"));
+    let s = &l.server;
+    let cache = s.cache.as_ref().expect("server hints");
+    assert_eq!((cache.ttl_ms, cache.scope.as_str()), (10000, "private"));
+    let lists: Vec<(&str, u64, &str)> = s
+        .list_cache
+        .iter()
+        .map(|c| (c.method.as_str(), c.ttl_ms, c.scope.as_str()))
+        .collect();
+    // A list's own values, else the server's, else the runtime's defaults.
+    assert_eq!(
+        lists,
+        [
+            ("tools/list", 60000, "public"),
+            ("resources/templates/list", 10000, "public")
+        ]
+    );
+    let code = mcpgen::generate_ir(l).unwrap();
+    let generated = code
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("src/generated.rs"))
+        .unwrap();
+    assert!(
+        generated
+            .contents
+            .contains(r#".list_cache_hints("tools/list", 60000, "public")"#),
+        "{}",
+        generated.contents
+    );
+    assert!(
+        generated
+            .contents
+            .contains(".cache_hints(10000, \"private\")")
+    );
+}
+
+#[test]
+fn bad_x_mcp_cache_values_are_diagnosed_where_they_are() {
+    let doc = std::fs::read_to_string(fixture("cached.yaml")).unwrap();
+    for (from, to, expected) in [
+        ("ttlMs: 10000", "ttlMs: -1", "ttlMs must be a whole number"),
+        (
+            "scope: public}",
+            "scope: shared}",
+            "scope must be \"public\" or \"private\"",
+        ),
+        ("templates: {", "lists: {", "x-mcp cache has no key `lists`"),
+        (
+            "tools: {ttlMs: 60000,",
+            "tools: {ttl: 1, ttlMs: 60000,",
+            "no key `ttl`",
+        ),
+        (
+            "templates: {scope: public}",
+            "templates: 5",
+            "cache templates must be an object",
+        ),
+    ] {
+        let bad = doc.replacen(from, to, 1);
+        let e = error_text(&write_doc("cache-bad", &bad));
+        assert!(e.contains(expected), "{to}: {e}");
+        let line = bad.lines().position(|l| l.contains(to)).unwrap() + 1;
+        assert!(
+            e.contains(&format!("api.yaml:{line}:")),
+            "{to} at line {line}: {e}"
+        );
+    }
+}

@@ -40,7 +40,7 @@ struct Inner {
     /// default.
     protocol_2026: std::sync::atomic::AtomicBool,
     /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
-    cache: modern::CacheHints,
+    cache: modern::CachePolicy,
     /// The store the instances of a deployment share, if any
     /// (`state.rs`): change notifications then go through its bus.
     state: std::sync::OnceLock<Arc<dyn StateStore>>,
@@ -72,7 +72,7 @@ impl Server {
         completions: completion::Registry,
         sessions: Arc<dyn SessionStore>,
         extensions: Vec<Arc<dyn Any + Send + Sync>>,
-        cache: modern::CacheHints,
+        cache: modern::CachePolicy,
     ) -> Server {
         let mut capabilities = json!({ "logging": {} });
         if !tools.is_empty() {
@@ -384,28 +384,29 @@ impl Server {
             return Some(Err(McpError::method_not_found(&method)));
         }
         let inner = &self.0;
+        let cache = inner.cache.for_method(&method);
         if method == "server/discover" {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
-            return Some(Ok(modern::finish(&method, body, &inner.info, inner.cache)));
+            return Some(Ok(modern::finish(&method, body, &inner.info, cache)));
         }
         if method == "subscriptions/listen" {
             let ended = self
                 .listen(&req.id, req.params.as_ref(), &out, &cancel)
                 .await?;
-            return Some(ended.map(|r| modern::finish(&method, r, &inner.info, inner.cache)));
+            return Some(ended.map(|r| modern::finish(&method, r, &inner.info, cache)));
         }
         let declared = modern::tasks::declared(&meta.capabilities);
         if method.starts_with("tasks/") {
             let r = self
                 .task_method(&method, req.params.as_ref(), declared)
                 .await;
-            return Some(r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)));
+            return Some(r.map(|v| modern::finish(&method, v, &inner.info, cache)));
         }
         if method == "tools/call" {
             match self.maybe_create_task(req.params.as_ref(), declared).await {
                 Ok(None) => {}
                 Ok(Some(v)) => {
-                    return Some(Ok(modern::finish(&method, v, &inner.info, inner.cache)));
+                    return Some(Ok(modern::finish(&method, v, &inner.info, cache)));
                 }
                 Err(e) => return Some(Err(e)),
             }
@@ -416,7 +417,7 @@ impl Server {
         };
         self.stateless_call(req, meta, out, cancel, caller, false)
             .await
-            .map(|r| r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)))
+            .map(|r| r.map(|v| modern::finish(&method, v, &inner.info, cache)))
     }
 
     /// A modern request past its checks: run it (with its MRTR round) on a

@@ -567,6 +567,58 @@ async fn cache_hints_of_the_server_replace_the_defaults() {
     assert!(message.contains("public"), "{message}");
 }
 
+#[tokio::test]
+async fn a_list_with_hints_of_its_own_gets_them_and_the_others_the_servers() {
+    use mcpgen_runtime::prelude::*;
+    use mcpgen_runtime::testing::TestClient;
+    let built = Server::builder(r#"{"name":"cached","version":"1.0.0"}"#)
+        .resource_text(r#"{"uri":"test://a","name":"a"}"#, "A")
+        .list_cache_hints("tools/list", 5_000, "public")
+        .cache_hints(60_000, "private")
+        .list_cache_hints("resources/list", 7_000, "public")
+        .build()
+        .unwrap();
+    let client = TestClient::connect(built).await.unwrap();
+    for (method, params, ttl, scope) in [
+        ("tools/list", json!({}), 5_000, "public"),
+        ("resources/list", json!({}), 7_000, "public"),
+        ("prompts/list", json!({}), 60_000, "private"),
+        (
+            "resources/read",
+            json!({"uri": "test://a"}),
+            60_000,
+            "private",
+        ),
+        ("server/discover", json!({}), 60_000, "private"),
+    ] {
+        let r = client.request_2026(method, params).await.unwrap();
+        assert_eq!(
+            (r["ttlMs"].as_u64(), r["cacheScope"].as_str()),
+            (Some(ttl), Some(scope)),
+            "{method}: {r}"
+        );
+    }
+    // The session era has no caching hints.
+    let r = client.request("tools/list", json!({})).await.unwrap();
+    assert!(r.get("ttlMs").is_none(), "{r}");
+    for (method, scope, expected) in [
+        (
+            "resources/read",
+            "public",
+            "not a list with hints of its own",
+        ),
+        ("tools/list", "shared", "scope must be"),
+    ] {
+        let e = Server::builder(r#"{"name":"c","version":"1"}"#)
+            .list_cache_hints(method, 1, scope)
+            .build()
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(e.contains(expected), "{method} {scope}: {e}");
+    }
+}
+
 /// A `tools/call` of `interview` declaring elicitation and sampling, with
 /// the MRTR fields given.
 fn interview(topic: &str, responses: Option<Value>, state: Option<&str>) -> Value {

@@ -99,10 +99,8 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         runtime,
         info_json: Value::Object(info),
         instructions: server.instructions.clone(),
-        cache: server.cache.as_ref().map(|c| crate::ir::CacheHints {
-            ttl_ms: c.ttl_ms,
-            scope: c.scope.as_str().to_owned(),
-        }),
+        cache: server.cache.as_ref().and_then(cache_defaults),
+        list_cache: server.cache.as_ref().map(list_cache).unwrap_or_default(),
         tools,
         resources,
         templates,
@@ -963,6 +961,35 @@ fn is_textual_mime(mime: &str) -> bool {
                 | "application/graphql"
                 | "image/svg+xml"
         )
+}
+
+/// The server's default caching hints, when the spec gives either value
+/// (the other is the runtime's default).
+pub(crate) fn cache_defaults(c: &crate::spec::CacheHints) -> Option<crate::ir::CacheHints> {
+    (c.ttl_ms.is_some() || c.scope.is_some()).then(|| crate::ir::CacheHints {
+        ttl_ms: c.ttl_ms.unwrap_or(0),
+        scope: c.scope.map_or("private", |s| s.as_str()).to_owned(),
+    })
+}
+
+/// The per-list hints, each value the list's own, else the server's, else
+/// the runtime's default.
+pub(crate) fn list_cache(c: &crate::spec::CacheHints) -> Vec<crate::ir::ListCache> {
+    c.lists()
+        .into_iter()
+        .filter_map(|(method, l)| {
+            let l = l?;
+            Some(crate::ir::ListCache {
+                method: method.to_owned(),
+                ttl_ms: l.ttl_ms.or(c.ttl_ms).unwrap_or(0),
+                scope: l
+                    .scope
+                    .or(c.scope)
+                    .map_or("private", |s| s.as_str())
+                    .to_owned(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use super::schema::{Dialect, Schemas};
 use crate::ir::{EnvVar, UpstreamItem};
 
 mod body;
+mod cache;
 mod draft;
 mod filter;
 mod lro;
@@ -60,6 +61,8 @@ pub struct Api {
     /// Tools' OAuth scopes from their operations' security requirements
     /// (see `draft::operation_scopes`), for `auth.operationScopes`.
     pub scopes: Vec<(String, Vec<String>)>,
+    /// The root `x-mcp.cache`: caching hints of MCP 2026-07-28 results.
+    pub cache: Option<crate::spec::CacheHints>,
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -173,6 +176,7 @@ impl<'a> ApiLowering<'a> {
     /// Lower everything; `taken` are tool names already used by the spec.
     pub fn lower(mut self, package: &str, taken: &HashSet<String>) -> Api {
         let mut api = self.info();
+        api.cache = self.cache_hints();
         self.reserve_definitions();
         api.base_url = self.document_base_url();
         self.doc_base = api.base_url.clone();
