@@ -1105,3 +1105,26 @@ fn bad_x_mcp_cache_values_are_diagnosed_where_they_are() {
         );
     }
 }
+
+#[test]
+fn an_importing_spec_keeps_its_own_cache_hints_else_takes_the_documents() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi-import-cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = fixture("cached.yaml");
+    let spec = |name: &str, cache: &str| {
+        let path = dir.join(name);
+        let text = format!(
+            "server: {{name: jobs, version: 1.0.0{cache}}}\nopenapi:\n  path: {}\n",
+            doc.display()
+        );
+        std::fs::write(&path, text).unwrap();
+        load(&path).server
+    };
+    let taken = spec("doc.yaml", "");
+    assert_eq!(taken.cache.as_ref().map(|c| c.ttl_ms), Some(10000));
+    assert_eq!(taken.list_cache.len(), 2);
+    let own = spec("own.yaml", ", cache: {ttlMs: 5, scope: public}");
+    let c = own.cache.as_ref().unwrap();
+    assert_eq!((c.ttl_ms, c.scope.as_str()), (5, "public"));
+    assert!(own.list_cache.is_empty(), "{:?}", own.list_cache);
+}
