@@ -127,50 +127,8 @@ impl ApiLowering<'_> {
             }
         };
         let mut poll = derived.unwrap_or_default();
-        let text = |k: &str| {
-            o.get(k)
-                .map(|v| v.as_str().filter(|s| !s.trim().is_empty()))
-        };
-        match text("statusHeader") {
-            Some(Some(h)) if super::is_token(h) => poll.headers = vec![h.to_owned()],
-            Some(_) => {
-                return self.bad(
-                    &at.at("statusHeader"),
-                    "x-mcp task statusHeader must be a header name".into(),
-                );
-            }
-            None => {}
-        }
-        for (key, slot) in [
-            ("statusUrlField", &mut poll.url_field),
-            ("statusField", &mut poll.status_field),
-        ] {
-            match text(key) {
-                Some(Some(p)) => *slot = Some(pointer(p)),
-                Some(None) => {
-                    return self.bad(
-                        &at.at(key),
-                        format!("x-mcp task {key} must be a property name or a JSON pointer"),
-                    );
-                }
-                None => {}
-            }
-        }
-        for (key, slot) in [
-            ("intervalMs", &mut poll.interval_ms),
-            ("maxIntervalMs", &mut poll.max_interval_ms),
-            ("maxDurationMs", &mut poll.max_duration_ms),
-        ] {
-            match o.get(key).map(|v| v.as_u64().filter(|n| *n > 0)) {
-                Some(Some(n)) => *slot = Some(n),
-                Some(None) => {
-                    return self.bad(
-                        &at.at(key),
-                        format!("x-mcp task {key} must be a positive integer (milliseconds)"),
-                    );
-                }
-                None => {}
-            }
+        if let Err((key, message)) = poll_keys(o, &mut poll) {
+            return self.bad(&at.at(key), message);
         }
         Lro {
             poll: task.map(|_| poll),
@@ -235,6 +193,54 @@ impl ApiLowering<'_> {
             })
             .map(|k| pointer(k))
     }
+}
+
+/// The polling keys of `x-mcp: {task: {…}}` onto `poll`; the first bad
+/// one's key and message.
+fn poll_keys(
+    o: &serde_json::Map<String, Value>,
+    poll: &mut contract::Poll,
+) -> Result<(), (&'static str, String)> {
+    let text = |k: &str| {
+        o.get(k)
+            .map(|v| v.as_str().filter(|s| !s.trim().is_empty()))
+    };
+    match text("statusHeader") {
+        Some(Some(h)) if super::is_token(h) => poll.headers = vec![h.to_owned()],
+        Some(_) => {
+            let m = "x-mcp task statusHeader must be a header name";
+            return Err(("statusHeader", m.into()));
+        }
+        None => {}
+    }
+    for (key, slot) in [
+        ("statusUrlField", &mut poll.url_field),
+        ("statusField", &mut poll.status_field),
+    ] {
+        match text(key) {
+            Some(Some(p)) => *slot = Some(pointer(p)),
+            Some(None) => {
+                let m = format!("x-mcp task {key} must be a property name or a JSON pointer");
+                return Err((key, m));
+            }
+            None => {}
+        }
+    }
+    for (key, slot) in [
+        ("intervalMs", &mut poll.interval_ms),
+        ("maxIntervalMs", &mut poll.max_interval_ms),
+        ("maxDurationMs", &mut poll.max_duration_ms),
+    ] {
+        match o.get(key).map(|v| v.as_u64().filter(|n| *n > 0)) {
+            Some(Some(n)) => *slot = Some(n),
+            Some(None) => {
+                let m = format!("x-mcp task {key} must be a positive integer (milliseconds)");
+                return Err((key, m));
+            }
+            None => {}
+        }
+    }
+    Ok(())
 }
 
 /// `forbidden` (no task), `optional`, `required`.
