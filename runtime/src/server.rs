@@ -125,8 +125,8 @@ impl Server {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The tool registry (tool surfaces reach tools through it).
-    #[cfg(feature = "surface")]
+    /// The tool registry (tool surfaces reach tools through it, the HTTP
+    /// transport their `x-mcp-header` arguments).
     pub(crate) fn tools(&self) -> &tools::Registry {
         &self.0.tools
     }
