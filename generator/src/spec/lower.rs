@@ -9,11 +9,11 @@ use std::collections::HashSet;
 
 use super::validate::{decode_base64, template_variables_presence};
 use super::{Annotations, Icon, LoadedSpec, OrderedMap, Param};
-use crate::ir::schema;
 use crate::ir::{
     Completion, Contents, DefaultFn, Enum, Field, Prompt, Resource, RuntimeDep, Server, Struct,
     Template, Tool, Variant,
 };
+use crate::ir::{headers, schema};
 use crate::names;
 use crate::spec;
 
@@ -769,6 +769,9 @@ pub(super) fn expand_params(params: &OrderedMap<Param>) -> Value {
             }
             if let Some(default) = &d.default {
                 prop.insert("default".into(), default.clone());
+            }
+            if let Some(header) = &d.x_mcp_header {
+                prop.insert(headers::ANNOTATION.into(), header.clone().into());
             }
         }
         let is_required = match detail {

@@ -718,6 +718,17 @@ pub struct ParamDetail {
     /// Value used when the parameter is omitted (implies `required: false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
+    /// Mirror the argument into the HTTP header `Mcp-Param-{name}` (MCP
+    /// 2026-07-28, SEP-2243): an HTTP token, unique in the tool
+    /// (case-insensitively), on a `string`, `integer` or `boolean`
+    /// parameter. Clients send the header beside the body; the server
+    /// refuses a call whose header and argument differ.
+    #[serde(
+        rename = "x-mcp-header",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub x_mcp_header: Option<String>,
     /// The allowed values.
     #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
     pub enum_values: Option<Vec<Value>>,
