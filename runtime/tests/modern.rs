@@ -268,7 +268,10 @@ async fn mcp_param_headers_must_match_the_arguments() {
     // The session era has no such headers: nothing is checked there.
     let s = Session::open(&t.url).await;
     let r = s.result(21, "tools/call", args).await;
-    assert_eq!(r["result"]["content"][0]["text"], "\"Hello, 世界\" 42", "{r}");
+    assert_eq!(
+        r["result"]["content"][0]["text"], "\"Hello, 世界\" 42",
+        "{r}"
+    );
 }
 
 #[tokio::test]

@@ -168,6 +168,18 @@ pub struct TestTriggerToolChangeArgs {}
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestTriggerPromptChangeArgs {}
 
+/// Arguments of the `test_custom_header` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestCustomHeaderArgs {
+    /// A region, mirrored into the Mcp-Param-Region header
+    pub region: String,
+    /// A priority, mirrored into the Mcp-Param-Priority header
+    #[serde(default)]
+    pub priority: Option<i64>,
+}
+
 /// Arguments of the `test_input_required_result_elicitation` tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
@@ -510,6 +522,15 @@ pub trait Handlers: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         args: TestTriggerPromptChangeArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_custom_header`
+    ///
+    /// Echoes its region and priority, which clients also send as the Mcp-Param-Region and Mcp-Param-Priority headers.
+    fn test_custom_header(
+        &self,
+        ctx: RequestContext,
+        args: TestCustomHeaderArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
 
     /// Tool `test_input_required_result_elicitation`
@@ -1157,6 +1178,35 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
                 |h, ctx, args| async move {
                     H::test_trigger_prompt_change(&h, ctx, args).await
                 },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_custom_header",
+  "title": "Arguments mirrored into headers",
+  "description": "Echoes its region and priority, which clients also send as the Mcp-Param-Region and Mcp-Param-Priority headers.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "region": {
+        "type": "string",
+        "description": "A region, mirrored into the Mcp-Param-Region header",
+        "x-mcp-header": "Region"
+      },
+      "priority": {
+        "type": "integer",
+        "description": "A priority, mirrored into the Mcp-Param-Priority header",
+        "x-mcp-header": "Priority"
+      }
+    },
+    "required": [
+      "region"
+    ]
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move { H::test_custom_header(&h, ctx, args).await },
             ),
         )
         .tool(

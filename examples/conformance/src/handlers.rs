@@ -436,6 +436,18 @@ impl Handlers for ServerHandlers {
         Ok(CallToolResult::text("Announced a prompt list change"))
     }
 
+    async fn test_custom_header(
+        &self,
+        _ctx: RequestContext,
+        args: TestCustomHeaderArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        // The transport has already checked the Mcp-Param-* headers.
+        Ok(CallToolResult::text(match args.priority {
+            Some(p) => format!("region {}, priority {p}", args.region),
+            None => format!("region {}", args.region),
+        }))
+    }
+
     async fn test_input_required_result_elicitation(
         &self,
         ctx: RequestContext,
