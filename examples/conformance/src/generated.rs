@@ -86,6 +86,17 @@ pub struct TestElicitationSep1034DefaultsArgs {}
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestElicitationSep1330EnumsArgs {}
 
+/// Values of `contactMethod` of `json_schema_2020_12_tool`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub enum JsonSchema202012ToolContactMethod {
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "email")]
+    Email,
+}
+
 /// Arguments of the `json_schema_2020_12_tool` tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
@@ -95,6 +106,13 @@ pub struct JsonSchema202012ToolArgs {
     pub name: Option<String>,
     #[serde(default)]
     pub address: Option<mcpgen_runtime::prelude::Value>,
+    #[serde(rename = "contactMethod")]
+    #[serde(default)]
+    pub contact_method: Option<JsonSchema202012ToolContactMethod>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Arguments of the `test_reconnection` tool.
@@ -948,6 +966,7 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
     "type": "object",
     "$defs": {
       "address": {
+        "$anchor": "addressDef",
         "type": "object",
         "properties": {
           "street": {
@@ -965,7 +984,56 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
       },
       "address": {
         "$ref": "#/$defs/address"
+      },
+      "contactMethod": {
+        "type": "string",
+        "enum": [
+          "phone",
+          "email"
+        ]
+      },
+      "phone": {
+        "type": "string"
+      },
+      "email": {
+        "type": "string"
       }
+    },
+    "allOf": [
+      {
+        "anyOf": [
+          {
+            "required": [
+              "phone"
+            ]
+          },
+          {
+            "required": [
+              "email"
+            ]
+          }
+        ]
+      }
+    ],
+    "if": {
+      "properties": {
+        "contactMethod": {
+          "const": "phone"
+        }
+      },
+      "required": [
+        "contactMethod"
+      ]
+    },
+    "then": {
+      "required": [
+        "phone"
+      ]
+    },
+    "else": {
+      "required": [
+        "email"
+      ]
     },
     "additionalProperties": false
   }
