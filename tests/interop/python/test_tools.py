@@ -37,6 +37,7 @@ EXPECTED_TOOLS = {
     "test_logging_tool",
     "test_trigger_tool_change",
     "test_trigger_prompt_change",
+    "test_custom_header",
     "test_input_required_result_elicitation",
     "test_input_required_result_sampling",
     "test_input_required_result_list_roots",

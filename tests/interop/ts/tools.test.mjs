@@ -17,6 +17,7 @@ const EXPECTED_TOOLS = [
   'slow_compute',
   'test_add',
   'test_audio_content',
+  'test_custom_header',
   'test_elicitation',
   'test_elicitation_sep1034_defaults',
   'test_elicitation_sep1330_enums',
