@@ -71,13 +71,13 @@ fn collect(schema: &Value, path: &mut Vec<String>, found: &mut Vec<ParamHeader>)
     };
     for (key, prop) in props {
         path.push(key.clone());
-        if let Some(name) = prop.get(ANNOTATION).and_then(Value::as_str) {
-            if is_token(name) {
-                found.push(ParamHeader {
-                    path: path.clone(),
-                    name: name.to_owned(),
-                });
-            }
+        if let Some(name) = prop.get(ANNOTATION).and_then(Value::as_str)
+            && is_token(name)
+        {
+            found.push(ParamHeader {
+                path: path.clone(),
+                name: name.to_owned(),
+            });
         }
         collect(prop, path, found);
         path.pop();

@@ -383,10 +383,10 @@ impl ApiLowering<'_> {
             schema = json!({});
         }
         if let Value::Object(m) = &mut schema {
-            if !m.contains_key("type") {
-                if let Some(t) = self.schemas.single_type(&p.schema) {
-                    m.insert("type".into(), t.into());
-                }
+            if !m.contains_key("type")
+                && let Some(t) = self.schemas.single_type(&p.schema)
+            {
+                m.insert("type".into(), t.into());
             }
             m.insert(headers::ANNOTATION.into(), header.clone().into());
         }
