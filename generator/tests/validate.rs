@@ -684,3 +684,13 @@ fn an_openapi_override_can_limit_its_tool() {
         .to_string();
     assert!(e.contains("`1w` is not an interval"), "{e}");
 }
+
+#[test]
+fn input_before_task_needs_a_task_tool() {
+    expect(
+        &spec("tools:\n  - name: t\n    inputBeforeTask: true\n"),
+        &[("6:22", "`inputBeforeTask` needs `task: optional`")],
+    );
+    let ok = spec("tools:\n  - name: t\n    task: required\n    inputBeforeTask: true\n");
+    assert!(load_str(&ok, Path::new("t.yaml"), Path::new(".")).is_ok());
+}

@@ -18,6 +18,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use tasks::{CallMode, TaskStart};
 use tokio_util::sync::CancellationToken;
 
 /// A built server: descriptor tables, handlers and the session store. Cheap to
@@ -395,33 +396,40 @@ impl Server {
             return Some(ended.map(|r| modern::finish(&method, r, &inner.info, inner.cache)));
         }
         let declared = modern::tasks::declared(&meta.capabilities);
+        let principal = mrtr::principal(&extensions);
         if method.starts_with("tasks/") {
             let r = self
-                .task_method(&method, req.params.as_ref(), declared)
+                .task_method(&method, req.params.as_ref(), declared, principal.as_deref())
                 .await;
             return Some(r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)));
         }
-        if method == "tools/call" {
-            match self.maybe_create_task(req.params.as_ref(), declared).await {
-                Ok(None) => {}
-                Ok(Some(v)) => {
+        let mode = if method == "tools/call" {
+            let start = self.task_start(req.params.as_ref(), declared, principal.as_deref());
+            match start.await {
+                Ok(TaskStart::Inline) => CallMode::Inline,
+                Ok(TaskStart::InputFirst) => CallMode::InputFirst,
+                Ok(TaskStart::Created(v)) => {
                     return Some(Ok(modern::finish(&method, v, &inner.info, inner.cache)));
                 }
                 Err(e) => return Some(Err(e)),
             }
-        }
+        } else {
+            CallMode::Inline
+        };
         let caller = Caller {
             http_headers,
             extensions,
         };
-        self.stateless_call(req, meta, out, cancel, caller, false)
+        self.stateless_call(req, meta, out, cancel, caller, mode)
             .await
             .map(|r| r.map(|v| modern::finish(&method, v, &inner.info, inner.cache)))
     }
 
     /// A modern request past its checks: run it (with its MRTR round) on a
-    /// throwaway session. `in_task`: a panic fails the call instead of
-    /// becoming a tool error, since a task reports it as `failed`.
+    /// throwaway session. In a task round a panic fails the call instead
+    /// of becoming a tool error, since a task reports it as `failed`; in
+    /// the inline phase of an `inputBeforeTask` tool the handler may hand
+    /// the call over to a task.
     async fn stateless_call(
         &self,
         req: Request,
@@ -429,7 +437,7 @@ impl Server {
         out: Outbound,
         cancel: CancellationToken,
         caller: Caller,
-        in_task: bool,
+        mode: CallMode,
     ) -> Option<Result<Value, McpError>> {
         let Caller {
             http_headers,
@@ -437,10 +445,18 @@ impl Server {
         } = caller;
         let method = req.method.clone();
         let principal = mrtr::principal(&extensions);
-        let round = match self.open_round(&method, req.params.as_ref(), principal) {
+        let round = match self.open_round(&method, req.params.as_ref(), principal.clone()) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
+        let input_first = mode == CallMode::InputFirst;
+        if let (true, Some((_, r))) = (input_first, &round) {
+            r.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .allow_escalation();
+        }
+        // What the task is made of, should the handler continue as one.
+        let call = input_first.then(|| req.params.clone().unwrap_or(Value::Null));
         let refusal = Arc::new(std::sync::OnceLock::new());
         let ctx = RequestContext {
             server: self.clone(),
@@ -455,15 +471,21 @@ impl Server {
             refusal: Some(refusal.clone()),
             mrtr: round.as_ref().map(|(_, r)| r.clone()),
         };
+        let in_task = mode == CallMode::TaskRound;
         let outcome = run_guarded(self.clone(), ctx, req, cancel, in_task).await?;
         if let Some(e) = refusal.get() {
             // The handler needed an undeclared capability: that is the
             // answer, even if it turned the failure into a tool result.
             return Some(Err(e.clone()));
         }
-        let outcome = match round {
-            Some((binding, round)) => self.end_round(binding, round).unwrap_or(outcome),
-            None => outcome,
+        let outcome = match round.map(|(binding, round)| self.end_round(binding, round)) {
+            Some(RoundEnd::Answer(r)) => r,
+            Some(RoundEnd::Escalate(answers)) => {
+                let call = call.unwrap_or(Value::Null);
+                let created = self.create_task(call, answers, principal.as_deref());
+                created.await.map(Payload::Value)
+            }
+            Some(RoundEnd::Handler) | None => outcome,
         };
         Some(outcome.map(Payload::into_value))
     }
@@ -568,19 +590,20 @@ impl Server {
         &self,
         binding: mrtr::Binding,
         round: Arc<std::sync::Mutex<mrtr::Round>>,
-    ) -> Option<Result<Payload, McpError>> {
+    ) -> RoundEnd {
         let round = match Arc::try_unwrap(round) {
             Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
             // A handler that kept a clone of its context: read a copy.
             Err(shared) => std::mem::take(&mut *shared.lock().unwrap_or_else(|p| p.into_inner())),
         };
         match round.ending() {
-            mrtr::Ending::Complete => None,
-            mrtr::Ending::Invalid(e) => Some(Err(e)),
+            mrtr::Ending::Complete => RoundEnd::Handler,
+            mrtr::Ending::Invalid(e) => RoundEnd::Answer(Err(e)),
             mrtr::Ending::InputRequired { asked, used } => {
                 let state = mrtr::seal_state(self.state_key(), &binding, used, mrtr::now_secs());
-                Some(Ok(Payload::Value(mrtr::input_required(asked, state))))
+                RoundEnd::Answer(Ok(Payload::Value(mrtr::input_required(asked, state))))
             }
+            mrtr::Ending::Escalate { used } => RoundEnd::Escalate(used),
         }
     }
 
@@ -744,6 +767,16 @@ fn publish_to_subscribers(store: Arc<dyn StateStore>, uri: String, msg: Message)
             Err(e) => tracing::warn!(%uri, "resources/updated not sent: {e}"),
         }
     });
+}
+
+/// What answers a stateless request once its handler has run.
+enum RoundEnd {
+    /// The handler's own outcome.
+    Handler,
+    /// This instead (an `InputRequiredResult`, a malformed answer).
+    Answer(Result<Payload, McpError>),
+    /// The call continues as a task that starts with these answers.
+    Escalate(serde_json::Map<String, Value>),
 }
 
 /// What the transport passes on about the sender of a stateless request:

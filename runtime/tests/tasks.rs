@@ -67,6 +67,21 @@ fn server(cancelled: Arc<AtomicBool>) -> Server {
                 b["content"]["name"].as_str().unwrap_or("?")
             )))
         })
+        .tool(
+            r#"{"name":"greet_later","inputSchema":{"type":"object"},
+                "execution":{"taskSupport":"optional"},
+                "_meta":{"dev.mcpgen/inputBeforeTask":true}}"#,
+            |ctx, _: NoArgs| async move {
+                let ask = json!({"message": "Name?", "requestedSchema": {"type": "object",
+                    "properties": {"name": {"type": "string"}}, "required": ["name"]}});
+                let name = ctx.elicit_as("user_name", ask).await?;
+                ctx.continue_as_task()?;
+                Ok(CallToolResult::text(format!(
+                    "Hello, {}",
+                    name["content"]["name"].as_str().unwrap_or("?")
+                )))
+            },
+        )
         .build()
         .expect("a valid server")
 }
@@ -354,4 +369,42 @@ async fn bad_task_requests_get_clear_errors() {
     .await
     .unwrap_err();
     assert_eq!(e["code"], -32602);
+}
+
+/// The two MRTR rounds of `greet_later`: the first asks for `user_name`,
+/// the second (with the answer and the state) is returned.
+async fn greet_later(s: &Server, tasks: bool) -> Value {
+    let call = json!({"name": "greet_later", "arguments": {}});
+    let r1 = ask(s, "tools/call", call.clone(), tasks).await.unwrap();
+    assert_eq!(r1["resultType"], "input_required", "{r1}");
+    assert!(r1.get("taskId").is_none(), "no task before the input: {r1}");
+    assert!(r1["inputRequests"].get("user_name").is_some(), "{r1}");
+    let mut again = call;
+    again["inputResponses"] =
+        json!({"user_name": {"action": "accept", "content": {"name": "Alice"}}});
+    again["requestState"] = r1["requestState"].clone();
+    ask(s, "tools/call", again, tasks).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_tool_gathers_input_inline_then_continues_as_a_task_that_has_it() {
+    let s = server(Arc::default());
+    let r2 = greet_later(&s, true).await;
+    assert_eq!(r2["resultType"], "task", "{r2}");
+    assert!(
+        r2.get("requestState").is_none() && r2.get("inputRequests").is_none(),
+        "the MRTR phase does not leak into the task: {r2}"
+    );
+    let id = r2["taskId"].as_str().expect("a taskId");
+    let t = until(&s, id, "completed").await;
+    assert_eq!(t["status"], "completed", "{t}");
+    assert_eq!(t["result"]["content"][0]["text"], "Hello, Alice");
+}
+
+#[tokio::test]
+async fn without_the_extension_an_input_first_tool_finishes_inline() {
+    let s = server(Arc::default());
+    let r2 = greet_later(&s, false).await;
+    assert_eq!(r2["resultType"], "complete", "{r2}");
+    assert_eq!(r2["content"][0]["text"], "Hello, Alice");
 }

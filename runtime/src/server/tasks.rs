@@ -35,36 +35,62 @@ impl Server {
         self.tasks().stop(id)
     }
 
-    /// A `tools/call` of a task-supporting tool from a client that declared
-    /// the extension: the task is stored, its first round started, and the
-    /// `CreateTaskResult` returned. None: an ordinary call. -32021 when the
-    /// tool needs a task and the client did not declare the extension.
-    pub(super) async fn maybe_create_task(
+    /// How a `tools/call` from a client that did (`declared`) or did not
+    /// declare the extension starts: a task-supporting tool becomes a task
+    /// at once (stored, its first round started, the `CreateTaskResult`
+    /// returned), or first gathers input inline (`inputBeforeTask`); other
+    /// calls run inline. -32021 when the tool needs a task and the client
+    /// did not declare the extension.
+    pub(super) async fn task_start(
         &self,
         params: Option<&Value>,
         declared: bool,
-    ) -> Result<Option<Value>, McpError> {
+        principal: Option<&str>,
+    ) -> Result<TaskStart, McpError> {
         let Some(name) = params.and_then(|p| p.get("name")).and_then(Value::as_str) else {
-            return Ok(None);
+            return Ok(TaskStart::Inline);
         };
         match (self.0.tools.task_support(name), declared) {
-            (TaskSupport::Forbidden, _) | (TaskSupport::Optional, false) => return Ok(None),
-            (TaskSupport::Required, false) => return Err(tasks::missing_extension()),
-            (_, true) => {}
+            ((TaskSupport::Forbidden, _), _) | ((TaskSupport::Optional, _), false) => {
+                Ok(TaskStart::Inline)
+            }
+            ((TaskSupport::Required, _), false) => Err(tasks::missing_extension()),
+            ((_, true), true) => Ok(TaskStart::InputFirst),
+            ((_, false), true) => {
+                let call = params.cloned().unwrap_or(Value::Null);
+                let created = self
+                    .create_task(call, Default::default(), principal)
+                    .await?;
+                Ok(TaskStart::Created(created))
+            }
         }
-        let mut call = params.cloned().unwrap_or(Value::Null);
+    }
+
+    /// Store a task for the `tools/call` params `call` (its first round
+    /// gets `answers` as `inputResponses`: the input gathered inline
+    /// before it became a task), start its first round, and return the
+    /// `CreateTaskResult`.
+    pub(super) async fn create_task(
+        &self,
+        mut call: Value,
+        answers: serde_json::Map<String, Value>,
+        principal: Option<&str>,
+    ) -> Result<Value, McpError> {
         if let Some(p) = call.as_object_mut() {
-            // A legacy v1 `task` hint is tolerated and ignored.
+            // A legacy v1 `task` hint is tolerated and ignored; the MRTR
+            // phase's fields do not follow the call into the task.
             p.remove("task");
             p.remove("inputResponses");
             p.remove("requestState");
         }
-        let record = TaskRecord::new(call, self.tasks().ttl);
+        let mut record = TaskRecord::new(call, self.tasks().ttl);
+        record.answers = answers;
+        record.owner = principal.map(str::to_owned);
         // Durable before it is announced: a tasks/get right after resolves.
         self.tasks().store.create(record.clone()).await?;
         let created = record.create_result();
         self.spawn_round(record);
-        Ok(Some(created))
+        Ok(created)
     }
 
     /// `tasks/get`, `tasks/update`, `tasks/cancel` (-32021 unless the
@@ -74,13 +100,14 @@ impl Server {
         method: &str,
         params: Option<&Value>,
         declared: bool,
+        principal: Option<&str>,
     ) -> Result<Value, McpError> {
         if !declared {
             return Err(tasks::missing_extension());
         }
         let id = tasks::task_id(params)?;
         let tasks = self.tasks();
-        let mut record = tasks.find(&id).await?;
+        let mut record = tasks.find(&id, principal).await?;
         match method {
             "tasks/get" => return Ok(record.detailed()),
             "tasks/cancel" => {
@@ -172,7 +199,7 @@ impl Server {
                     http_headers: None,
                     extensions: http::Extensions::new(),
                 };
-                self.stateless_call(req, meta, out, cancel, no_caller, true)
+                self.stateless_call(req, meta, out, cancel, no_caller, CallMode::TaskRound)
                     .await
             }
             Err(e) => Some(Err(e)),
@@ -184,6 +211,28 @@ impl Server {
             tracing::warn!(error = %e.0.message, "a task's outcome could not be stored");
         }
     }
+}
+
+/// How a `tools/call` starts (see [`Server::task_start`]).
+pub(super) enum TaskStart {
+    /// An ordinary call.
+    Inline,
+    /// Inline, with MRTR, until the handler continues as a task.
+    InputFirst,
+    /// A task was created: its `CreateTaskResult`.
+    Created(Value),
+}
+
+/// How a stateless call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CallMode {
+    /// An ordinary request.
+    Inline,
+    /// The inline phase of an `inputBeforeTask` tool: the handler may
+    /// continue as a task.
+    InputFirst,
+    /// A round of a task: a panic fails the task.
+    TaskRound,
 }
 
 /// What a round's outcome makes of the record: parked on input, completed
