@@ -86,6 +86,15 @@ fn server() -> Server {
                 Ok(CallToolResult::text(name.to_owned()))
             },
         )
+        .tool(
+            &format!(
+                r#"{{"name":"long_job","inputSchema":{OBJECT},"execution":{{"taskSupport":"required"}}}}"#
+            ),
+            |ctx, _: Value| async move {
+                ctx.cancelled().await;
+                Err::<CallToolResult, _>(ToolError::new("cancelled"))
+            },
+        )
         .resource_text(r#"{"uri":"test://text","name":"text"}"#, "hello")
         .build()
         .unwrap()
@@ -112,7 +121,8 @@ async fn start() -> String {
 async fn send(url: &str, token: &str, method: &str, mut params: Value) -> (u16, Value) {
     params["_meta"] = json!({
         "io.modelcontextprotocol/protocolVersion": V,
-        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {},
+            "extensions": {"io.modelcontextprotocol/tasks": {}}},
     });
     let mut req = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -124,7 +134,8 @@ async fn send(url: &str, token: &str, method: &str, mut params: Value) -> (u16, 
         .header("authorization", format!("Bearer {token}"))
         .header("mcp-protocol-version", V)
         .header("mcp-method", method);
-    if let Some(name) = params.get("name").and_then(Value::as_str) {
+    let name = params.get("name").or_else(|| params.get("taskId"));
+    if let Some(name) = name.and_then(Value::as_str) {
         req = req.header("mcp-name", name);
     }
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
@@ -164,9 +175,12 @@ async fn hidden_tools_are_filtered_and_the_list_is_private_to_the_caller() {
     };
     let (status, alice) = send(&url, "alice-token", "tools/list", json!({})).await;
     assert_eq!(status, 200, "{alice}");
-    assert_eq!(names(&alice), ["whoami", "ask_name"], "{alice}");
+    assert_eq!(names(&alice), ["whoami", "ask_name", "long_job"], "{alice}");
     let (_, carol) = send(&url, "carol-token", "tools/list", json!({})).await;
-    assert_eq!(names(&carol), ["whoami", "admin_report", "ask_name"]);
+    assert_eq!(
+        names(&carol),
+        ["whoami", "admin_report", "ask_name", "long_job"]
+    );
     for list in [&alice, &carol] {
         assert_eq!(list["result"]["cacheScope"], "private", "{list}");
         assert_eq!(list["result"]["ttlMs"], 60_000);
@@ -197,4 +211,53 @@ async fn a_request_state_is_refused_for_another_subject_and_kept_for_its_own() {
     let (_, done) = send(&url, "alice-token", "tools/call", replay).await;
     assert_eq!(done["result"]["resultType"], "complete", "{done}");
     assert_eq!(text(&done), "Ada");
+}
+
+#[tokio::test]
+async fn another_subjects_task_is_answered_exactly_like_an_unknown_one() {
+    let url = start().await;
+    let (_, created) = send(
+        &url,
+        "alice-token",
+        "tools/call",
+        json!({"name": "long_job", "arguments": {}}),
+    )
+    .await;
+    assert_eq!(created["result"]["resultType"], "task", "{created}");
+    let id = created["result"]["taskId"].as_str().unwrap().to_owned();
+    let unknown = "0123456789abcdef0123456789abcdef";
+    let update = |id: &str| json!({"taskId": id, "inputResponses": {}});
+    for (method, params, none) in [
+        (
+            "tasks/get",
+            json!({"taskId": id}),
+            json!({"taskId": unknown}),
+        ),
+        ("tasks/update", update(&id), update(unknown)),
+        (
+            "tasks/cancel",
+            json!({"taskId": id}),
+            json!({"taskId": unknown}),
+        ),
+    ] {
+        let (status, bobs) = send(&url, "bob-token", method, params).await;
+        let (unknown_status, missing) = send(&url, "bob-token", method, none).await;
+        assert_eq!(bobs["error"]["code"], -32602, "{method}: {bobs}");
+        assert_eq!(status, unknown_status, "{method}");
+        // The same error but for the id it names: no oracle.
+        let message = bobs["error"]["message"].as_str().unwrap_or_default();
+        assert_eq!(
+            message.replace(&id, unknown),
+            missing["error"]["message"].as_str().unwrap_or_default(),
+            "{method}"
+        );
+        assert_eq!(bobs["error"].get("data"), missing["error"].get("data"));
+    }
+    // Bob's cancel changed nothing; Alice still sees and cancels her task.
+    let (_, mine) = send(&url, "alice-token", "tasks/get", json!({"taskId": id})).await;
+    assert_eq!(mine["result"]["status"], "working", "{mine}");
+    let (_, ack) = send(&url, "alice-token", "tasks/cancel", json!({"taskId": id})).await;
+    assert!(ack.get("result").is_some(), "{ack}");
+    let (_, mine) = send(&url, "alice-token", "tasks/get", json!({"taskId": id})).await;
+    assert_eq!(mine["result"]["status"], "cancelled", "{mine}");
 }

@@ -189,3 +189,23 @@ async fn tasks_get_fails_with_a_clear_error_while_redis_is_away() {
     assert!(message.contains("unavailable"), "{message}");
     assert_eq!(r["error"]["data"]["store"], redis.url(), "{r}");
 }
+
+#[tokio::test]
+async fn a_task_record_keeps_its_owner_in_redis() {
+    use mcpgen_runtime::modern::tasks::{TaskRecord, TaskStatus};
+    let redis = Redis::start().await;
+    let store: Arc<dyn StateStore> = Arc::new(RedisState::new(&redis.url(), "test").unwrap());
+    let tasks = store.task_store().expect("Redis holds tasks");
+    let mut record = TaskRecord::new(json!({"name": "nap"}), Duration::from_secs(60));
+    record.owner = Some("alice".into());
+    tasks.create(record.clone()).await.unwrap();
+    let stored = tasks.get(&record.id).await.unwrap().expect("stored");
+    assert_eq!(stored.owner.as_deref(), Some("alice"));
+    record.status = TaskStatus::Completed;
+    assert!(tasks.advance(record.clone()).await.unwrap());
+    let stored = tasks.get(&record.id).await.unwrap().expect("stored");
+    assert_eq!(
+        (stored.status, stored.owner),
+        (TaskStatus::Completed, Some("alice".into()))
+    );
+}
