@@ -389,14 +389,14 @@ impl Server {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
             return Some(Ok(modern::finish(&method, body, &inner.info, inner.cache)));
         }
-        if method == "subscriptions/listen" {
-            let ended = self
-                .listen(&req.id, req.params.as_ref(), &out, &cancel)
-                .await?;
-            return Some(ended.map(|r| modern::finish(&method, r, &inner.info, inner.cache)));
-        }
         let declared = modern::tasks::declared(&meta.capabilities);
         let principal = mrtr::principal(&extensions);
+        if method == "subscriptions/listen" {
+            let p = req.params.as_ref();
+            let listen = self.listen(&req.id, p, &out, &cancel, declared, principal.as_deref());
+            let ended = listen.await?;
+            return Some(ended.map(|r| modern::finish(&method, r, &inner.info, inner.cache)));
+        }
         if method.starts_with("tasks/") {
             let r = self
                 .task_method(&method, req.params.as_ref(), declared, principal.as_deref())
@@ -493,54 +493,90 @@ impl Server {
     /// Serve `subscriptions/listen`: acknowledge, then deliver every change
     /// the filter accepts, tagged with the request's id, until the client
     /// goes away (None: no response) or the source closes (the result).
+    /// While the client is slow to read, at most [`listen::MAX_QUEUED`]
+    /// notifications are queued for it; later changes wait, coalesced.
     async fn listen(
         &self,
         id: &RequestId,
         params: Option<&Value>,
         out: &Outbound,
         cancel: &CancellationToken,
+        tasks_declared: bool,
+        principal: Option<&str>,
     ) -> Option<Result<Value, McpError>> {
+        // Subscribed before the task states are read and before the
+        // acknowledgment: no change after them is missed.
+        let mut changes = self.0.listeners.subscribe();
+        let (filter, mut pending) =
+            match self.listen_filter(params, tasks_declared, principal).await {
+                Ok(f) => f,
+                Err(e) => return Some(Err(e)),
+            };
+        if !out.send(listen::acknowledged(&filter, id)) {
+            return None;
+        }
+        loop {
+            while out.queued() < listen::MAX_QUEUED {
+                let Some(c) = pending.pop() else { break };
+                if !out.send(listen::notification(&c, id)) {
+                    return None;
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return None,
+                c = changes.recv() => match c {
+                    Ok(c) if filter.accepts(&c) => pending.push(c),
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::debug!(missed = n, "a listener fell behind: resynchronized");
+                        for c in filter.resync() {
+                            pending.push(c);
+                        }
+                        for c in self.task_states(&filter.task_ids, principal).await {
+                            pending.push(c);
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        return Some(Ok(listen::ended(id)));
+                    }
+                },
+                // The client reads slowly: look again once it may have.
+                _ = tokio::time::sleep(LISTEN_RETRY), if !pending.is_empty() => {}
+            }
+        }
+    }
+
+    /// A listen's filter, its task ids narrowed to the caller's live tasks,
+    /// and what it sends first: the current status of those tasks.
+    async fn listen_filter(
+        &self,
+        params: Option<&Value>,
+        tasks_declared: bool,
+        principal: Option<&str>,
+    ) -> Result<(listen::Filter, listen::Pending), McpError> {
         let inner = &self.0;
-        let filter = {
+        let mut filter = {
             let exists = |uri: &str| inner.resources.exists(uri);
             let offer = listen::Offer {
                 tools: !inner.tools.is_empty(),
                 resources: !inner.resources.is_empty(),
                 prompts: !inner.prompts.is_empty(),
                 resource_exists: &exists,
+                tasks_declared,
             };
-            listen::filter(params, &offer)
+            listen::filter(params, &offer)?
         };
-        let filter = match filter {
-            Ok(f) => f,
-            Err(e) => return Some(Err(e)),
-        };
-        // Subscribed before the acknowledgment: no change after it is missed.
-        let mut changes = inner.listeners.subscribe();
-        if !out.send(listen::acknowledged(&filter, id)) {
-            return None;
-        }
-        loop {
-            let batch = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return None,
-                c = changes.recv() => match c {
-                    Ok(c) => vec![c],
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::debug!(missed = n, "a listener fell behind: resynchronized");
-                        filter.resync()
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                        return Some(Ok(listen::ended(id)));
-                    }
-                },
-            };
-            for c in batch.iter().filter(|c| filter.accepts(c)) {
-                if !out.send(listen::notification(c, id)) {
-                    return None;
-                }
+        let mut pending = listen::Pending::default();
+        let states = self.task_states(&filter.task_ids, principal).await;
+        filter.task_ids.clear();
+        for c in states {
+            if let listen::Change::TaskStatus { id, .. } = &c {
+                filter.task_ids.insert(id.clone());
             }
+            pending.push(c);
         }
+        Ok((filter, pending))
     }
 
     #[doc(hidden)]
@@ -768,6 +804,10 @@ fn publish_to_subscribers(store: Arc<dyn StateStore>, uri: String, msg: Message)
         }
     });
 }
+
+/// How often a listener whose client reads slowly looks whether its queue
+/// has room again.
+const LISTEN_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What answers a stateless request once its handler has run.
 enum RoundEnd {

@@ -5,7 +5,7 @@
 use super::Server;
 use crate::error::McpError;
 use crate::jsonrpc::{Request, RequestId};
-use crate::modern::{self, tasks};
+use crate::modern::{self, listen, tasks};
 use crate::session::Outbound;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -93,6 +93,45 @@ impl Server {
         Ok(created)
     }
 
+    /// The current status of each of `ids` that `principal` may see, as
+    /// `notifications/tasks` changes (unknown, expired and other callers'
+    /// tasks left out, as is a store that cannot answer now).
+    pub(super) async fn task_states(
+        &self,
+        ids: &std::collections::BTreeSet<String>,
+        principal: Option<&str>,
+    ) -> Vec<listen::Change> {
+        let mut states = Vec::new();
+        for id in ids {
+            if let Ok(record) = self.tasks().find(id, principal).await {
+                states.push(status_change(&record));
+            }
+        }
+        states
+    }
+
+    /// Tell the listeners of the task (`subscriptions/listen` with its id
+    /// in `taskIds`) its new status: here, or on every instance through the
+    /// shared store's bus.
+    fn task_changed(&self, record: &TaskRecord) {
+        let change = status_change(record);
+        match self.state_store() {
+            Some(store) => {
+                let listen::Change::TaskStatus { task, .. } = &change else {
+                    return;
+                };
+                let msg =
+                    crate::jsonrpc::Message::notification(listen::TASK_STATUS, (**task).clone());
+                // To no session: the listeners of every instance take it.
+                store.publish(crate::state::BusMessage::Notify {
+                    sessions: Some(Vec::new()),
+                    data: msg.to_value(),
+                });
+            }
+            None => self.notify_listeners(change),
+        }
+    }
+
     /// `tasks/get`, `tasks/update`, `tasks/cancel` (-32021 unless the
     /// request declared the extension; -32602 for an unknown task).
     pub(super) async fn task_method(
@@ -116,7 +155,9 @@ impl Server {
                     record.status = TaskStatus::Cancelled;
                     record.input_requests.clear();
                     record.touch();
-                    tasks.store.advance(record).await?;
+                    if tasks.store.advance(record.clone()).await? {
+                        self.task_changed(&record);
+                    }
                 }
                 if !tasks.stop(&id)
                     && let Some(store) = self.state_store()
@@ -157,6 +198,7 @@ impl Server {
                 record.id
             )));
         }
+        self.task_changed(&record);
         if ready {
             self.spawn_round(record);
         }
@@ -207,9 +249,20 @@ impl Server {
         self.tasks().finish(&record.id);
         settle(&mut record, outcome);
         record.touch();
-        if let Err(e) = self.tasks().store.advance(record).await {
-            tracing::warn!(error = %e.0.message, "a task's outcome could not be stored");
+        match self.tasks().store.advance(record.clone()).await {
+            Ok(true) => self.task_changed(&record),
+            // Cancelled meanwhile: the cancel told the listeners.
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e.0.message, "a task's outcome could not be stored"),
         }
+    }
+}
+
+/// A record's status as the change listeners get.
+fn status_change(record: &TaskRecord) -> listen::Change {
+    listen::Change::TaskStatus {
+        id: record.id.clone(),
+        task: Arc::new(record.detailed()),
     }
 }
 
