@@ -52,6 +52,7 @@ EXPECTED_TOOLS = {
     "protocol_error_job",
     "confirm_delete",
     "multi_input",
+    "test_tool_with_task",
 }
 
 

@@ -42,6 +42,7 @@ const EXPECTED_TOOLS = [
   'test_streaming_elicitation',
   'test_tool_with_logging',
   'test_tool_with_progress',
+  'test_tool_with_task',
   'test_touch_resource',
   'test_trigger_prompt_change',
   'test_trigger_tool_change',
