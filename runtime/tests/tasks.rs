@@ -442,7 +442,7 @@ async fn next(inbox: &mut Inbox) -> Value {
 #[tokio::test]
 async fn a_listener_hears_the_status_of_the_tasks_it_names_up_to_the_result() {
     let s = server(Arc::default());
-    let id = create(&s, "nap", json!({"ms": 300})).await;
+    let id = create(&s, "nap", json!({"ms": 1000})).await;
     let (mut inbox, cancel) = listen(&s, json!({"taskIds": [id, "unknown"]}), true);
     let ack = next(&mut inbox).await;
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
@@ -454,7 +454,7 @@ async fn a_listener_hears_the_status_of_the_tasks_it_names_up_to_the_result() {
     assert_eq!(done["method"], "notifications/tasks");
     assert_eq!(done["params"]["taskId"], id.as_str());
     assert_eq!(done["params"]["status"], "completed", "{done}");
-    assert_eq!(done["params"]["result"]["content"][0]["text"], "slept 300");
+    assert_eq!(done["params"]["result"]["content"][0]["text"], "slept 1000");
     assert_eq!(
         done["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
         9

@@ -219,7 +219,7 @@ async fn a_task_record_keeps_its_owner_in_redis() {
 async fn a_task_finishing_on_one_instance_is_announced_to_a_listener_on_another() {
     let redis = Redis::start().await;
     let (a, b) = (instance(&redis, None).await, instance(&redis, None).await);
-    let id = create(&a.url, "nap", json!({"ms": 400})).await;
+    let id = create(&a.url, "nap", json!({"ms": 1500})).await;
     let params = json!({"notifications": {"taskIds": [id, "not-a-task"]}});
     let r = request(&b.url, "subscriptions/listen", params)
         .send()
@@ -246,7 +246,7 @@ async fn a_task_finishing_on_one_instance_is_announced_to_a_listener_on_another(
         .unwrap();
     assert_eq!(done["method"], "notifications/tasks");
     assert_eq!(done["params"]["status"], "completed", "{done}");
-    assert_eq!(done["params"]["result"]["content"][0]["text"], "slept 400");
+    assert_eq!(done["params"]["result"]["content"][0]["text"], "slept 1500");
     assert_eq!(
         done["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
         1
