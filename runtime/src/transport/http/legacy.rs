@@ -38,7 +38,9 @@ pub struct LegacySse {
     /// Path of the SSE stream a client opens with GET (`/sse`).
     pub sse_path: String,
     /// Path the client POSTs its messages to (`/messages`), named to it
-    /// in the stream's `endpoint` event with `?sessionId=…`.
+    /// in the stream's `endpoint` event with `?sessionId=…`, as it is
+    /// (an absolute path): merge the router at the root, since nested
+    /// under a prefix it would name a path without the prefix.
     pub messages_path: String,
     /// Messages queued for one stream; a client that falls this far
     /// behind has its session ended.
@@ -152,6 +154,7 @@ pub(super) async fn open(st: Arc<AppState>, req: axum::extract::Request) -> Http
         session: session.clone(),
     };
     let mut rx = rx;
+    // The guard lives as long as the stream: dropped with it.
     let frames = futures::stream::poll_fn(move |cx| {
         let _ends = &ends;
         rx.poll_recv(cx)
@@ -227,11 +230,7 @@ pub(super) fn forget(st: &Arc<AppState>, id: String) {
 
 /// The link a POST names with `?sessionId=`, or the refusal: none is 400,
 /// an unknown or ended one (or one opened by someone else) 404.
-fn find(
-    st: &AppState,
-    legacy: &Legacy,
-    req: &axum::extract::Request,
-) -> Result<Arc<Link>, Refusal> {
+fn find(legacy: &Legacy, req: &axum::extract::Request) -> Result<Arc<Link>, Refusal> {
     let id = req
         .uri()
         .query()
@@ -251,8 +250,7 @@ fn find(
     let link = legacy.links().get(id).cloned();
     match link {
         Some(l) if !l.session.is_closed() && l.subject == subject(req.extensions()) => {
-            // Looked up through the store, which marks it active.
-            let _ = st.server.sessions().get(id);
+            l.session.touch();
             Ok(l)
         }
         _ => Err(Refusal::new(
@@ -270,7 +268,7 @@ pub(super) async fn post(st: Arc<AppState>, req: axum::extract::Request) -> Http
     let Some(legacy) = &st.legacy else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let link = match find(&st, legacy, &req) {
+    let link = match find(legacy, &req) {
         Ok(l) => l,
         Err(r) => return r.into_response(),
     };
@@ -394,7 +392,7 @@ async fn persist(
     }
 }
 
-/// The `Allow` header of a method the legacy paths do not serve.
+/// 405 for a method a legacy path does not serve, with its `Allow` header.
 pub(super) fn not_allowed(allow: &'static str) -> HttpResponse {
     let mut r = error(
         StatusCode::METHOD_NOT_ALLOWED,
