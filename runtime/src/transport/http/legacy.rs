@@ -135,7 +135,7 @@ pub(super) async fn open(st: Arc<AppState>, req: axum::extract::Request) -> Http
         Err(r) => return r,
     };
     let (out, inbox) = Outbound::channel();
-    let (tx, rx) = mpsc::channel(legacy.config.queue.max(2));
+    let (tx, mut rx) = mpsc::channel(legacy.config.queue.max(2));
     let endpoint = format!("{}?sessionId={}", legacy.config.messages_path, session.id());
     // Room for it: the channel is new and holds at least two.
     let _ = tx.try_send(frame("endpoint", &endpoint));
@@ -153,7 +153,6 @@ pub(super) async fn open(st: Arc<AppState>, req: axum::extract::Request) -> Http
         st: Arc::downgrade(&st),
         session: session.clone(),
     };
-    let mut rx = rx;
     // The guard lives as long as the stream: dropped with it.
     let frames = futures::stream::poll_fn(move |cx| {
         let _ends = &ends;
