@@ -1,7 +1,9 @@
 //! The OAuth resource server on the MCP 2026-07-28 stateless path: the
 //! handler sees the caller's `AuthInfo`, `--auth-hide-tools` filters
 //! `tools/list` (and makes it private to the caller), and an MRTR
-//! `requestState` is bound to the subject it was issued to.
+//! `requestState` is bound to the subject it was issued to. The
+//! 2024-11-05 HTTP+SSE transport (`--legacy-sse`) checks tokens on both of
+//! its paths and binds a session to the subject that opened it.
 //!
 //! Tokens are opaque and checked by RFC 7662 introspection at a small
 //! authorization server in this file (RFC 8414 metadata and an
@@ -102,6 +104,10 @@ fn server() -> Server {
 
 /// The server behind the authorization server: its endpoint URL.
 async fn start() -> String {
+    start_with(HttpConfig::default()).await
+}
+
+async fn start_with(config: HttpConfig) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/mcp", listener.local_addr().unwrap());
     let s = server();
@@ -111,9 +117,9 @@ async fn start() -> String {
     settings.resource = Some(url.clone());
     settings.introspection_client = Some(("rs".into(), "secret".into()));
     s.configure_auth(settings);
-    tokio::spawn(async move {
-        http::serve_listener(listener, s, HttpConfig::default(), std::future::pending()).await
-    });
+    tokio::spawn(
+        async move { http::serve_listener(listener, s, config, std::future::pending()).await },
+    );
     url
 }
 
@@ -260,4 +266,56 @@ async fn another_subjects_task_is_answered_exactly_like_an_unknown_one() {
     assert!(ack.get("result").is_some(), "{ack}");
     let (_, mine) = send(&url, "alice-token", "tasks/get", json!({"taskId": id})).await;
     assert_eq!(mine["result"]["status"], "cancelled", "{mine}");
+}
+
+#[tokio::test]
+async fn the_legacy_sse_transport_checks_tokens_on_both_paths_and_binds_the_session() {
+    let mut config = HttpConfig::default();
+    config.legacy_sse = Some(http::LegacySse::default());
+    let url = start_with(config).await;
+    let base = url.trim_end_matches("/mcp").to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let open = |token: Option<&str>| {
+        let mut r = client
+            .get(format!("{base}/sse"))
+            .header("accept", "text/event-stream");
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.send()
+    };
+    assert_eq!(open(None).await.unwrap().status(), 401);
+    let mut stream = open(Some("alice-token")).await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut seen = String::new();
+    while !seen.contains("\n\n") {
+        let chunk = stream.chunk().await.unwrap().expect("the endpoint event");
+        seen.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let path = seen
+        .lines()
+        .find_map(|l| l.strip_prefix("data: "))
+        .unwrap()
+        .to_owned();
+    let post = |token: Option<&str>, body: Value| {
+        let mut r = client.post(format!("{base}{path}")).json(&body);
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.send()
+    };
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    assert_eq!(post(None, ping.clone()).await.unwrap().status(), 401);
+    let bob = post(Some("bob-token"), ping.clone()).await.unwrap();
+    assert_eq!(bob.status(), 404, "alice's session is not bob's");
+    assert_eq!(post(Some("alice-token"), ping).await.unwrap().status(), 202);
+    let admin = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                       "params": {"name": "admin_report", "arguments": {}}});
+    assert_eq!(
+        post(Some("alice-token"), admin).await.unwrap().status(),
+        403
+    );
 }

@@ -1,4 +1,5 @@
-"""Lifecycle and tools, with the official Python SDK client, over stdio and HTTP."""
+"""Lifecycle and tools, with the official Python SDK client, over stdio, Streamable HTTP and
+the 2024-11-05 HTTP+SSE transport."""
 
 from __future__ import annotations
 
