@@ -759,3 +759,13 @@ fn x_mcp_header_rules() {
         ],
     );
 }
+
+#[test]
+fn input_before_task_needs_a_task_tool() {
+    expect(
+        &spec("tools:\n  - name: t\n    inputBeforeTask: true\n"),
+        &[("6:22", "`inputBeforeTask` needs `task: optional`")],
+    );
+    let ok = spec("tools:\n  - name: t\n    task: required\n    inputBeforeTask: true\n");
+    assert!(load_str(&ok, Path::new("t.yaml"), Path::new(".")).is_ok());
+}

@@ -443,14 +443,16 @@ impl Registry {
 
     /// Whether `name` runs as a task: its descriptor's
     /// `execution.taskSupport` (MCP 2026-07-28 tasks extension).
-    pub(crate) fn task_support(&self, name: &str) -> crate::modern::tasks::TaskSupport {
-        use crate::modern::tasks::TaskSupport;
+    /// How the tool runs as a task, and whether it gathers input inline
+    /// before it becomes one (`inputBeforeTask`).
+    pub(crate) fn task_support(&self, name: &str) -> (crate::modern::tasks::TaskSupport, bool) {
+        use crate::modern::tasks::{self, TaskSupport};
         match self.get(name) {
             // Most tools have none: skip the parse.
             Some(t) if t.source.contains("taskSupport") => serde_json::from_str::<Value>(&t.source)
-                .map(|d| TaskSupport::of(&d))
-                .unwrap_or(TaskSupport::Forbidden),
-            _ => TaskSupport::Forbidden,
+                .map(|d| (TaskSupport::of(&d), tasks::input_before_task(&d)))
+                .unwrap_or((TaskSupport::Forbidden, false)),
+            _ => (TaskSupport::Forbidden, false),
         }
     }
 

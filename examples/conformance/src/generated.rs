@@ -292,6 +292,12 @@ pub struct ConfirmDeleteArgs {
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct MultiInputArgs {}
 
+/// Arguments of the `test_tool_with_task` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestToolWithTaskArgs {}
+
 /// Variables of the `template` resource template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
@@ -675,6 +681,15 @@ pub trait Handlers: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         args: MultiInputArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_tool_with_task`
+    ///
+    /// Asks the user's name inline (multi round-trip), then continues as a task that greets them.
+    fn test_tool_with_task(
+        &self,
+        ctx: RequestContext,
+        args: TestToolWithTaskArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
 
     /// Resource `stats` (test://stats)
@@ -1531,6 +1546,27 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
   }
 }"#,
             bind(&h, |h, ctx, args| async move { H::multi_input(&h, ctx, args).await }),
+        )
+        .tool(
+            r#"{
+  "name": "test_tool_with_task",
+  "title": "Input, then a task",
+  "description": "Asks the user's name inline (multi round-trip), then continues as a task that greets them.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "execution": {
+    "taskSupport": "required"
+  },
+  "_meta": {
+    "dev.mcpgen/inputBeforeTask": true
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move { H::test_tool_with_task(&h, ctx, args).await },
+            ),
         )
         .resource_text(
             r#"{

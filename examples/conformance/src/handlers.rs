@@ -712,6 +712,24 @@ impl Handlers for ServerHandlers {
         )))
     }
 
+    async fn test_tool_with_task(
+        &self,
+        ctx: RequestContext,
+        _args: TestToolWithTaskArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        // Inline (MRTR) until the name is known; then the rest runs as a
+        // task, where this handler runs again and the ask returns at once.
+        let answer = ctx
+            .elicit_as("user_name", ask_name("What is your name?"))
+            .await?;
+        ctx.continue_as_task()?;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        Ok(CallToolResult::text(format!(
+            "Hello, {}!",
+            field(&answer, "name")
+        )))
+    }
+
     async fn read_stats(
         &self,
         _ctx: RequestContext,

@@ -83,6 +83,7 @@ mod generated_server {
                 "protocol_error_job",
                 "confirm_delete",
                 "multi_input",
+                "test_tool_with_task",
             ];
             let tools = list(&client, "tools/list", "tools", "name").await;
             assert_eq!(tools, expected);

@@ -325,13 +325,15 @@ impl SpecLowering<'_> {
             d.insert("annotations".into(), Value::Object(m));
         }
         insert_icons(&mut d, &tool.icons);
-        let task = match (tool.task, tool.long_running) {
-            (Some(t), _) => Some(t),
-            (None, Some(true)) => Some(crate::spec::TaskSupport::Optional),
-            (None, _) => None,
-        };
-        if let Some(t) = task.filter(|t| *t != crate::spec::TaskSupport::Forbidden) {
+        if let Some(t) = tool.task_support() {
             d.insert("execution".into(), json!({ "taskSupport": t.as_str() }));
+            if tool.input_before_task == Some(true) {
+                // Read by the runtime (`modern::tasks::input_before_task`).
+                d.insert(
+                    "_meta".into(),
+                    json!({ "dev.mcpgen/inputBeforeTask": true }),
+                );
+            }
         }
         Tool {
             name: tool.name.clone(),

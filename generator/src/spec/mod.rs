@@ -585,6 +585,24 @@ pub struct Tool {
     /// `true` is short for `task: optional`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_running: Option<bool>,
+    /// For a task tool: calls from clients with the tasks extension start
+    /// inline, gathering input with multi round-trip requests, and become a
+    /// task when the handler calls `ctx.continue_as_task()?`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_before_task: Option<bool>,
+}
+
+impl Tool {
+    /// How calls run as tasks (`task`, or `longRunning: true`); None:
+    /// never.
+    pub fn task_support(&self) -> Option<TaskSupport> {
+        match (self.task, self.long_running) {
+            (Some(t), _) => Some(t),
+            (None, Some(true)) => Some(TaskSupport::Optional),
+            (None, _) => None,
+        }
+        .filter(|t| *t != TaskSupport::Forbidden)
+    }
 }
 
 /// How a tool runs as a task (MCP `execution.taskSupport`).

@@ -350,6 +350,12 @@ impl Checker<'_> {
                 Problem::ParamsAndInputSchema,
             );
         }
+        if tool.input_before_task == Some(true) && tool.task_support().is_none() {
+            self.problem(
+                format!("{at}/inputBeforeTask"),
+                Problem::InputBeforeTaskWithoutTask,
+            );
+        }
         if let Some(params) = &tool.params {
             for (name, param) in params.iter() {
                 self.param(param, &ptr(&format!("{at}/params"), name));

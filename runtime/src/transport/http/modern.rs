@@ -302,9 +302,12 @@ pub(super) async fn post(
         };
     };
     // The stream: what the handler sent, then its response. Dropping the
-    // body (the client closed the connection) cancels the request.
-    let (body_tx, body_rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
-    let _ = body_tx.send(event(first));
+    // body (the client closed the connection) cancels the request. Only a
+    // few events wait for a slow client here: past them the forwarder
+    // waits, and what the handler sends waits in its own queue, which a
+    // long sender bounds (subscriptions/listen: `listen::MAX_QUEUED`).
+    let (body_tx, body_rx) = tokio::sync::mpsc::channel::<Bytes>(BODY_QUEUE);
+    let _ = body_tx.try_send(event(first));
     tokio::spawn(async move {
         let mut open = true;
         loop {
@@ -312,16 +315,19 @@ pub(super) async fn post(
                 biased;
                 o = rx.recv(), if open => match o {
                     Some(o) => {
-                        let _ = body_tx.send(event(o));
+                        if body_tx.send(event(o)).await.is_err() {
+                            // The client is gone; the guard cancelled the request.
+                            open = false;
+                        }
                     }
                     None => open = false,
                 },
                 done = &mut task => {
                     while let Ok(o) = rx.try_recv() {
-                        let _ = body_tx.send(event(o));
+                        let _ = body_tx.send(event(o)).await;
                     }
                     if let Some(r) = finished(done) {
-                        let _ = body_tx.send(message_event(&Message::Response(r)));
+                        let _ = body_tx.send(message_event(&Message::Response(r))).await;
                     }
                     break;
                 }
@@ -342,6 +348,9 @@ pub(super) async fn post(
     });
     sse(stream)
 }
+
+/// Events of one SSE answer that may wait for a slow client.
+const BODY_QUEUE: usize = 16;
 
 /// A 200 answer streaming `events` as SSE.
 fn sse(
