@@ -1128,3 +1128,62 @@ fn an_importing_spec_keeps_its_own_cache_hints_else_takes_the_documents() {
     assert_eq!((c.ttl_ms, c.scope.as_str()), (5, "public"));
     assert!(own.list_cache.is_empty(), "{:?}", own.list_cache);
 }
+
+const HEADER_DOC: &str = r##"
+openapi: 3.1.0
+info: {title: sql, version: "1"}
+servers: [{url: "https://sql.example.com"}]
+components:
+  schemas:
+    Region: {type: string, enum: [eu, us]}
+paths:
+  /query:
+    post:
+      operationId: run_query
+      parameters:
+        - {name: region, in: query, required: true, schema: {$ref: "#/components/schemas/Region"}, x-mcp: {header: Region}}
+        - {name: limit, in: query, schema: {type: integer}, x-mcp: {header: Limit}}
+        - {name: q, in: query, schema: {type: string}}
+      responses: {"200": {description: ok}}
+"##;
+
+/// `x-mcp: {header: Name}` on a parameter becomes `x-mcp-header` on its
+/// argument (with the type a `$ref` resolves to); a misplaced or invalid
+/// one is an error at the parameter's `x-mcp`.
+#[test]
+fn x_mcp_header_on_parameters() {
+    let l = load(&write_doc("headers", HEADER_DOC));
+    let all = tools(&l);
+    let props = &tool(&all, "run_query").0["inputSchema"]["properties"];
+    assert_eq!(props["region"]["x-mcp-header"], "Region");
+    assert_eq!(props["region"]["type"], "string", "{props}");
+    assert_eq!(props["limit"]["x-mcp-header"], "Limit");
+    assert!(props["q"].get("x-mcp-header").is_none());
+    for (from, to, expected) in [
+        (
+            "{header: Limit}",
+            "{header: region}",
+            "also declared by property `region`",
+        ),
+        (
+            "{type: integer}, x-mcp",
+            "{type: number}, x-mcp",
+            "number is not allowed",
+        ),
+        (
+            "{header: Limit}",
+            "{header: 'Li mit'}",
+            "not an HTTP header name token",
+        ),
+        (
+            "{header: Limit}",
+            "{header: 7}",
+            "x-mcp header must be a string",
+        ),
+    ] {
+        let bad = HEADER_DOC.replace(from, to);
+        let e = error_text(&write_doc("headers-bad", &bad));
+        assert!(e.contains(expected), "{to}: {e}");
+        assert!(e.contains("parameters/1/x-mcp/header"), "located: {e}");
+    }
+}

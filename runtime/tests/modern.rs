@@ -204,6 +204,76 @@ async fn headers_that_do_not_match_the_body_get_32020() {
     assert_eq!(response(msgs, 40)["result"]["content"][0]["text"], "hi");
 }
 
+/// A server with one tool whose `region` and `limit` arguments are
+/// mirrored into `Mcp-Param-*` headers (SEP-2243).
+async fn start_with_param_headers() -> TestServer {
+    let server = mcpgen_runtime::Server::builder(r#"{"name":"h","version":"1"}"#)
+        .tool(
+            r#"{"name":"query","inputSchema":{"type":"object","properties":{
+                "region":{"type":"string","x-mcp-header":"Region"},
+                "limit":{"type":"integer","x-mcp-header":"Limit"},
+                "sql":{"type":"string"}},"required":["sql"]}}"#,
+            |_ctx, a: Value| async move {
+                Ok(mcpgen_runtime::model::CallToolResult::text(format!(
+                    "{} {}",
+                    a["region"], a["limit"]
+                )))
+            },
+        )
+        .build()
+        .expect("server builds");
+    let t = serve(server, Default::default(), HttpConfig::default()).await;
+    t.server.set_protocol_2026(true);
+    t
+}
+
+#[tokio::test]
+async fn mcp_param_headers_must_match_the_arguments() {
+    let t = start_with_param_headers().await;
+    let args =
+        json!({"name": "query", "arguments": {"region": "Hello, 世界", "limit": 42, "sql": "x"}});
+    let good: &[(&str, Option<&str>)] = &[
+        ("mcp-param-region", Some("=?base64?SGVsbG8sIOS4lueVjA==?=")),
+        ("Mcp-Param-Limit", Some("42")),
+    ];
+    let (status, msgs) = send(&t.url, 1, "tools/call", with_meta(args.clone()), good).await;
+    let r = response(msgs, 1);
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["result"]["content"][0]["text"], "\"Hello, 世界\" 42");
+    // Without the arguments, no header is expected.
+    let bare = json!({"name": "query", "arguments": {"sql": "x"}});
+    let (status, msgs) = send(&t.url, 2, "tools/call", with_meta(bare.clone()), &[]).await;
+    assert_eq!(status, 200, "{:?}", msgs);
+    let cases: &[&[(&str, Option<&str>)]] = &[
+        &[good[1]],                                                   // Region missing
+        &[good[0]],                                                   // Limit missing
+        &[("mcp-param-region", Some("Hello")), good[1]],              // other value
+        &[good[0], ("mcp-param-limit", Some("41"))],                  // other number
+        &[("mcp-param-region", Some("=?base64?SGVsbG8?=")), good[1]], // bad padding
+    ];
+    for (i, overrides) in cases.iter().enumerate() {
+        let id = 10 + i as i64;
+        let (status, msgs) =
+            send(&t.url, id, "tools/call", with_meta(args.clone()), overrides).await;
+        let r = response(msgs, id);
+        assert_eq!(status, 400, "{overrides:?}: {r}");
+        assert_eq!(r["error"]["code"], -32020, "{overrides:?}: {r}");
+    }
+    // A header for an argument the body lacks.
+    let (status, msgs) = send(&t.url, 20, "tools/call", with_meta(bare), &[good[1]]).await;
+    assert_eq!(
+        (status, response(msgs, 20)["error"]["code"].clone()),
+        (400, json!(-32020))
+    );
+    // The session era has no such headers: nothing is checked there.
+    let s = Session::open(&t.url).await;
+    let r = s.result(21, "tools/call", args).await;
+    assert_eq!(
+        r["result"]["content"][0]["text"], "\"Hello, 世界\" 42",
+        "{r}"
+    );
+}
+
 #[tokio::test]
 async fn unknown_and_session_era_methods_are_404_method_not_found() {
     let t = start_modern().await;

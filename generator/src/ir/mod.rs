@@ -12,6 +12,7 @@
 //! put them into Rust code through the `lit` filter.
 
 pub mod defs;
+pub mod headers;
 pub(crate) mod schema;
 
 use serde::{Serialize, Serializer};

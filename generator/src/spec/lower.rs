@@ -9,11 +9,11 @@ use std::collections::HashSet;
 
 use super::validate::{decode_base64, template_variables_presence};
 use super::{Annotations, Icon, LoadedSpec, OrderedMap, Param};
-use crate::ir::schema;
 use crate::ir::{
     Completion, Contents, DefaultFn, Enum, Field, Prompt, Resource, RuntimeDep, Server, Struct,
     Template, Tool, Variant,
 };
+use crate::ir::{headers, schema};
 use crate::names;
 use crate::spec;
 
@@ -323,13 +323,15 @@ impl SpecLowering<'_> {
             d.insert("annotations".into(), Value::Object(m));
         }
         insert_icons(&mut d, &tool.icons);
-        let task = match (tool.task, tool.long_running) {
-            (Some(t), _) => Some(t),
-            (None, Some(true)) => Some(crate::spec::TaskSupport::Optional),
-            (None, _) => None,
-        };
-        if let Some(t) = task.filter(|t| *t != crate::spec::TaskSupport::Forbidden) {
+        if let Some(t) = tool.task_support() {
             d.insert("execution".into(), json!({ "taskSupport": t.as_str() }));
+            if tool.input_before_task == Some(true) {
+                // Read by the runtime (`modern::tasks::input_before_task`).
+                d.insert(
+                    "_meta".into(),
+                    json!({ "dev.mcpgen/inputBeforeTask": true }),
+                );
+            }
         }
         Tool {
             name: tool.name.clone(),
@@ -767,6 +769,9 @@ pub(super) fn expand_params(params: &OrderedMap<Param>) -> Value {
             }
             if let Some(default) = &d.default {
                 prop.insert("default".into(), default.clone());
+            }
+            if let Some(header) = &d.x_mcp_header {
+                prop.insert(headers::ANNOTATION.into(), header.clone().into());
             }
         }
         let is_required = match detail {

@@ -626,6 +626,24 @@ pub struct Tool {
     /// `true` is short for `task: optional`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_running: Option<bool>,
+    /// For a task tool: calls from clients with the tasks extension start
+    /// inline, gathering input with multi round-trip requests, and become a
+    /// task when the handler calls `ctx.continue_as_task()?`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_before_task: Option<bool>,
+}
+
+impl Tool {
+    /// How calls run as tasks (`task`, or `longRunning: true`); None:
+    /// never.
+    pub fn task_support(&self) -> Option<TaskSupport> {
+        match (self.task, self.long_running) {
+            (Some(t), _) => Some(t),
+            (None, Some(true)) => Some(TaskSupport::Optional),
+            (None, _) => None,
+        }
+        .filter(|t| *t != TaskSupport::Forbidden)
+    }
 }
 
 /// How a tool runs as a task (MCP `execution.taskSupport`).
@@ -759,6 +777,17 @@ pub struct ParamDetail {
     /// Value used when the parameter is omitted (implies `required: false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
+    /// Mirror the argument into the HTTP header `Mcp-Param-{name}` (MCP
+    /// 2026-07-28, SEP-2243): an HTTP token, unique in the tool
+    /// (case-insensitively), on a `string`, `integer` or `boolean`
+    /// parameter. Clients send the header beside the body; the server
+    /// refuses a call whose header and argument differ.
+    #[serde(
+        rename = "x-mcp-header",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub x_mcp_header: Option<String>,
     /// The allowed values.
     #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
     pub enum_values: Option<Vec<Value>>,

@@ -9,6 +9,7 @@
 
 pub mod listen;
 pub(crate) mod mrtr;
+pub mod param_headers;
 mod seal;
 pub mod tasks;
 

@@ -9,8 +9,10 @@ use super::body::{Body, essence, media_rank};
 use super::params::{Param, ParamList};
 use super::walk::{Globals, OpRef, Selected, split_fixed_query, template_variables};
 use super::{ApiLowering, Draft, Version, s};
+use crate::ir::headers;
 use crate::openapi::doc::Loc;
 use crate::openapi::{Override, describe, names};
+use crate::yaml::escape_pointer;
 
 /// The inputs of an operation: parameters and request body.
 struct Inputs {
@@ -92,6 +94,8 @@ impl ApiLowering<'_> {
         if !arguments.required.is_empty() {
             input.insert("required".into(), Value::Array(arguments.required));
         }
+        let input = Value::Object(input);
+        self.header_annotations(r, &params, &args, &input);
         let text = self.text(r, &selected);
         let annotations = annotations(r.method, &selected);
         let resource = if self.opts.get_as_resources && r.method == "GET" {
@@ -107,7 +111,7 @@ impl ApiLowering<'_> {
             explicit_name: text.explicit_name,
             title: text.title,
             description: text.description,
-            input: Value::Object(input),
+            input,
             output: output.schema,
             operation,
             annotations,
@@ -318,7 +322,7 @@ impl ApiLowering<'_> {
                 _ => contract::Kind::Primitive,
             };
             let (style, explode) = self.style(p, kind);
-            out.properties.insert(arg.clone(), p.argument_schema());
+            out.properties.insert(arg.clone(), self.annotated_schema(p));
             if p.required {
                 out.required.push(arg.clone().into());
             }
@@ -335,6 +339,51 @@ impl ApiLowering<'_> {
             });
         }
         out
+    }
+
+    /// A parameter's argument schema, with its `x-mcp-header` and (when the
+    /// schema is a reference) the `type` it resolves to, which clients
+    /// read to format the header.
+    fn annotated_schema(&self, p: &Param) -> Value {
+        let mut schema = p.argument_schema();
+        let Some(header) = &p.header else {
+            return schema;
+        };
+        if schema == Value::Bool(true) {
+            schema = json!({});
+        }
+        if let Value::Object(m) = &mut schema {
+            if !m.contains_key("type")
+                && let Some(t) = self.schemas.single_type(&p.schema)
+            {
+                m.insert("type".into(), t.into());
+            }
+            m.insert(headers::ANNOTATION.into(), header.clone().into());
+        }
+        schema
+    }
+
+    /// `x-mcp-header` where MCP 2026-07-28 allows it: each problem at the
+    /// parameter's `x-mcp` (else at the operation).
+    fn header_annotations(
+        &mut self,
+        r: &OpRef<'_>,
+        params: &[Param],
+        args: &[String],
+        input: &Value,
+    ) {
+        for issue in headers::header_issues(input) {
+            let loc = params
+                .iter()
+                .zip(args)
+                .find(|(_, a)| issue.pointer == format!("/properties/{}", escape_pointer(a)))
+                .map_or_else(|| r.loc.clone(), |(p, _)| p.loc.at("x-mcp").at("header"));
+            let message = format!(
+                "invalid x-mcp header (inputSchema {}): {}",
+                issue.pointer, issue.reason
+            );
+            self.f.error(&loc, message);
+        }
     }
 
     /// The operation's `security`, else the document's.

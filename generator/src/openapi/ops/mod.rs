@@ -18,6 +18,7 @@ use super::doc::{Docs, Findings, Loc};
 use super::names;
 use super::schema::{Dialect, Schemas};
 use crate::ir::{EnvVar, UpstreamItem};
+use crate::names::is_token;
 
 mod body;
 mod cache;
@@ -621,10 +622,4 @@ fn without_userinfo(url: &str) -> String {
         Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
         None => url.to_owned(),
     }
-}
-
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
