@@ -42,25 +42,30 @@ for bin in "$HTTPBIN_SERVER_BIN" "$PETSTORE_SERVER_BIN" "$MCPGEN_BIN"; do
 done
 export HTTPBIN_SERVER_BIN PETSTORE_SERVER_BIN MCPGEN_BIN
 
-# --- a server whose upstream does not keep to its document ------------------
-# tests/e2e/deviating.yaml, generated now (its crate is not an example) into
-# target/e2e with the workspace's Cargo.lock and target dir, so dependencies
-# are not built again. DEVIATING_SERVER_BIN=path skips this.
-if ! reuse DEVIATING_SERVER_BIN; then
+# --- servers generated from documents of tests/e2e -----------------------------
+# tests/e2e/deviating.yaml (an upstream that does not keep to its document)
+# and tests/e2e/longrunning.yaml (a 202 operation, root x-mcp cache hints),
+# generated now (their crates are not examples) into target/e2e with the
+# workspace's Cargo.lock and target dir, so dependencies are not built again.
+# DEVIATING_SERVER_BIN=path and LONGRUNNING_SERVER_BIN=path skip this.
+if ! reuse DEVIATING_SERVER_BIN || ! reuse LONGRUNNING_SERVER_BIN; then
     gen="$(target_dir)/e2e"
-    rm -rf "$gen/deviating"
     mkdir -p "$gen"
-    "$MCPGEN_BIN" generate "$ROOT/tests/e2e/deviating.yaml" -o "$gen/deviating" \
-        --name e2e-deviating --runtime-path "$ROOT/runtime" >"$gen/deviating.log" 2>&1 ||
-        die "mcpgen generate tests/e2e/deviating.yaml failed: $(cat "$gen/deviating.log")"
-    printf '[workspace]\nresolver = "3"\nmembers = ["deviating"]\n' >"$gen/Cargo.toml"
+    for doc in deviating longrunning; do
+        rm -rf "${gen:?}/$doc"
+        "$MCPGEN_BIN" generate "$ROOT/tests/e2e/$doc.yaml" -o "$gen/$doc" \
+            --name "e2e-$doc" --runtime-path "$ROOT/runtime" >"$gen/$doc.log" 2>&1 ||
+            die "mcpgen generate tests/e2e/$doc.yaml failed: $(cat "$gen/$doc.log")"
+    done
+    printf '[workspace]\nresolver = "3"\nmembers = ["deviating", "longrunning"]\n' >"$gen/Cargo.toml"
     cp "$ROOT/Cargo.lock" "$gen/Cargo.lock"
-    log "e2e: cargo build -p e2e-deviating"
-    (cd "$gen" && CARGO_TARGET_DIR="$(target_dir)" timeout 900 cargo build --quiet -p e2e-deviating >&2) ||
-        die "cargo build of the deviating server failed"
-    DEVIATING_SERVER_BIN="$(target_dir)/debug/e2e-deviating"
+    log "e2e: cargo build -p e2e-deviating -p e2e-longrunning"
+    (cd "$gen" && CARGO_TARGET_DIR="$(target_dir)" timeout 900 cargo build --quiet -p e2e-deviating -p e2e-longrunning >&2) ||
+        die "cargo build of the servers of tests/e2e failed"
+    reuse DEVIATING_SERVER_BIN || DEVIATING_SERVER_BIN="$(target_dir)/debug/e2e-deviating"
+    reuse LONGRUNNING_SERVER_BIN || LONGRUNNING_SERVER_BIN="$(target_dir)/debug/e2e-longrunning"
 fi
-export DEVIATING_SERVER_BIN
+export DEVIATING_SERVER_BIN LONGRUNNING_SERVER_BIN
 
 # --- httpbin ------------------------------------------------------------------
 RESULTS="$ROOT/results/e2e"

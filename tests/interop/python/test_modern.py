@@ -96,6 +96,18 @@ async def test_a_prompt_asks_for_input_too(server_target):
         assert len(rec.elicitation_requests) == 1
 
 
+async def test_arguments_mirrored_into_headers(server_target):
+    # SEP-2243: over HTTP the client sends region (base64: not ASCII) and
+    # priority as Mcp-Param-* headers too, and the server checks them.
+    async with connect(server_target) as (client, _):
+        tools = {t["name"]: t for t in (await client.list_tools())["tools"]}
+        assert tools["test_custom_header"]["inputSchema"]["properties"]["region"]["x-mcp-header"] == "Region"
+        result = await client.call_tool("test_custom_header", {"region": "Zürich", "priority": 7})
+        assert text(result) == "region Zürich, priority 7"
+        bare = await client.call_tool("test_custom_header", {"region": "eu-west"})
+        assert text(bare) == "region eu-west"
+
+
 async def next_event(sub: Any) -> Any:
     with anyio.fail_after(5):
         return await sub.__anext__()

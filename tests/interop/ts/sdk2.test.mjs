@@ -263,6 +263,23 @@ for (const transport of TRANSPORTS) {
           { samplingText: 'seven' },
         ));
 
+      // SEP-2243: on 2026-07-28 over HTTP the client mirrors region (base64:
+      // it is not ASCII) and priority into Mcp-Param-* headers, which the
+      // server checks against the arguments; elsewhere nothing is mirrored.
+      it('calls a tool whose arguments are mirrored into headers', () =>
+        run(async ({ client }) => {
+          const { tools } = await client.listTools({}, opts);
+          const props = tools.find((t) => t.name === 'test_custom_header').inputSchema.properties;
+          assert.equal(props.region['x-mcp-header'], 'Region');
+          const result = await client.callTool(
+            { name: 'test_custom_header', arguments: { region: 'Zürich', priority: 7 } },
+            opts,
+          );
+          assert.equal(text(result), 'region Zürich, priority 7');
+          const bare = await client.callTool({ name: 'test_custom_header', arguments: { region: 'eu-west' } }, opts);
+          assert.equal(text(bare), 'region eu-west');
+        }));
+
       it('goes through several rounds of input for one call', () =>
         run(
           async ({ client, rec }) => {
@@ -308,7 +325,7 @@ for (const transport of TRANSPORTS) {
     const off = ['--protocol-2026=false'];
     let http;
     before(async () => {
-      if (transport === 'http') http = await startHttpServer(off);
+      if (transport === 'http') http = await startHttpServer('http', off);
     });
     after(async () => {
       await http?.stop();
