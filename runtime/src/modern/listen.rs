@@ -10,7 +10,7 @@
 //!
 //! A listener's client may read slowly or not at all: at most
 //! [`MAX_QUEUED`] notifications wait in its outbound queue; further changes
-//! wait in a [`Pending`] set where a repeat replaces the one already there
+//! wait in a `Pending` set where a repeat replaces the one already there
 //! (list_changed and resources/updated are idempotent, a task's newer
 //! status supersedes the older), so what a listener holds is bounded by
 //! what it subscribed to, however many changes happen.
@@ -29,7 +29,7 @@ const BACKLOG: usize = 256;
 
 /// Notifications a listener may have waiting in its outbound queue (sent,
 /// not yet taken by the transport) before the rest waits, coalesced, in
-/// its [`Pending`] set.
+/// its `Pending` set.
 pub const MAX_QUEUED: usize = 32;
 
 /// The notification of a task's status (tasks extension).
