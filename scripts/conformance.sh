@@ -14,7 +14,8 @@
 #   3. 0.2.0-alpha.12 --requirements 2026-07-28: fails if fewer scored
 #      scenarios pass than MIN_2026_PASSES (all 37), if a scored scenario
 #      has a failed check or a warning, or if fewer tasks-extension
-#      scenarios (tasks-*, unscored) pass than MIN_TASKS_PASSES. The other
+#      scenarios (tasks-*, unscored) pass than MIN_TASKS_PASSES, or if a
+#      pending scenario of REQUIRED_PENDING does not pass cleanly. The other
 #      unscored ones (pending) are reported, not judged.
 # Per-check results are kept in results/conformance/ (git-ignored).
 #
@@ -30,7 +31,10 @@ set -euo pipefail
 # Scored 2026-07-28 scenarios that must pass (all 37 of the frozen set).
 MIN_2026_PASSES=37
 # Tasks-extension scenarios (tasks-*, not scored by the suite) that must pass.
-MIN_TASKS_PASSES=9
+MIN_TASKS_PASSES=10
+# Pending 2026-07-28 scenarios (not scored by the suite yet) that must pass
+# with no failed or warning check all the same.
+REQUIRED_PENDING=(http-header-validation http-custom-header-server-validation json-schema-2020-12)
 
 select=(--suite all)
 only_016=""
@@ -212,11 +216,39 @@ results = {m.group(2): m.group(1) == "\u2713" for m in line.finditer(scored_part
 print(sum(results.values()), len(results))
 PY
 )
+# Each REQUIRED_PENDING scenario that did not pass (✓ in the "Not scored"
+# block), or that has a failed or warning check, with those checks.
+pending_bad="$("$(host_python)" - "$out/0.2-2026-07-28" "${REQUIRED_PENDING[@]}" <<'PY'
+import json, pathlib, re, sys
+run, required = pathlib.Path(sys.argv[1]), sys.argv[2:]
+text = (run / "conformance.log").read_text(encoding="utf-8")
+unscored_part = text.split("=== SUMMARY ===", 1)[-1].partition("Not scored")[2]
+passed = set(re.findall(r"^\s*\u2713\s+([^\s:(]+)", unscored_part, re.M))
+for name in required:
+    if name not in passed:
+        print(f"  {name}: did not pass")
+    for path in sorted(run.glob("*/checks.json")):
+        if re.sub(r"^server-|-\d{4}-\d\d-\d\dT.*$", "", path.parent.name) != name:
+            continue
+        for c in json.loads(path.read_text()):
+            if c.get("status") in ("FAILURE", "WARNING"):
+                msg = f" -- {c['errorMessage']}" if c.get("errorMessage") else ""
+                print(f"  {c['status']} [{name}/{c.get('id')}] {c.get('description', '')}{msg}")
+PY
+)"
+if [[ -n "$pending_bad" ]]; then
+    printf '\nRequired pending scenarios that did not pass cleanly:\n%s\n' "$pending_bad"
+fi
 echo "conformance 0.2 --requirements 2026-07-28: $req_passed of $req_total scored scenarios pass (at least $MIN_2026_PASSES required)"
 echo "conformance 0.2 tasks extension: $tasks_passed of $tasks_total tasks-* scenarios pass (at least $MIN_TASKS_PASSES required)"
 if [[ $tasks_passed -lt $MIN_TASKS_PASSES ]]; then
     server_log_tail
     die "conformance 0.2 tasks extension: $tasks_passed tasks-* scenarios pass (at least $MIN_TASKS_PASSES required)"
+fi
+echo "conformance 0.2 pending scenarios required: ${REQUIRED_PENDING[*]}: $([[ -z "$pending_bad" ]] && echo pass || echo FAIL)"
+if [[ -n "$pending_bad" ]]; then
+    server_log_tail
+    die "conformance 0.2 --requirements 2026-07-28: a required pending scenario did not pass cleanly"
 fi
 if [[ $req_total -eq 0 || $req_passed -lt $MIN_2026_PASSES || -n "$bad" ]]; then
     server_log_tail

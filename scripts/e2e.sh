@@ -11,7 +11,8 @@
 # 2. builds the generated servers examples/httpbin (from httpbin's own Swagger
 #    2.0 document, with the `telemetry` feature) and examples/petstore (pointed at httpbin's /anything echo);
 #    HTTPBIN_SERVER_BIN / PETSTORE_SERVER_BIN / MCPGEN_BIN=path skip the build;
-# 3. runs tests/e2e with the official Python SDK (`mcp` 2.x, .tools/venv). The
+# 3. runs tests/e2e with the official Python SDK (`mcp` 2.x, .tools/venv), each
+#    client test in both protocol eras (2025-11-25 sessions, 2026-07-28). The
 #    tests start the MCP servers themselves (stdio, and Streamable HTTP on free
 #    127.0.0.1 ports) with --base-url pointing at httpbin.
 #
@@ -41,25 +42,30 @@ for bin in "$HTTPBIN_SERVER_BIN" "$PETSTORE_SERVER_BIN" "$MCPGEN_BIN"; do
 done
 export HTTPBIN_SERVER_BIN PETSTORE_SERVER_BIN MCPGEN_BIN
 
-# --- a server whose upstream does not keep to its document ------------------
-# tests/e2e/deviating.yaml, generated now (its crate is not an example) into
-# target/e2e with the workspace's Cargo.lock and target dir, so dependencies
-# are not built again. DEVIATING_SERVER_BIN=path skips this.
-if ! reuse DEVIATING_SERVER_BIN; then
+# --- servers generated from documents of tests/e2e -----------------------------
+# tests/e2e/deviating.yaml (an upstream that does not keep to its document)
+# and tests/e2e/longrunning.yaml (a 202 operation, root x-mcp cache hints),
+# generated now (their crates are not examples) into target/e2e with the
+# workspace's Cargo.lock and target dir, so dependencies are not built again.
+# DEVIATING_SERVER_BIN=path and LONGRUNNING_SERVER_BIN=path skip this.
+if ! reuse DEVIATING_SERVER_BIN || ! reuse LONGRUNNING_SERVER_BIN; then
     gen="$(target_dir)/e2e"
-    rm -rf "$gen/deviating"
     mkdir -p "$gen"
-    "$MCPGEN_BIN" generate "$ROOT/tests/e2e/deviating.yaml" -o "$gen/deviating" \
-        --name e2e-deviating --runtime-path "$ROOT/runtime" >"$gen/deviating.log" 2>&1 ||
-        die "mcpgen generate tests/e2e/deviating.yaml failed: $(cat "$gen/deviating.log")"
-    printf '[workspace]\nresolver = "3"\nmembers = ["deviating"]\n' >"$gen/Cargo.toml"
+    for doc in deviating longrunning; do
+        rm -rf "${gen:?}/$doc"
+        "$MCPGEN_BIN" generate "$ROOT/tests/e2e/$doc.yaml" -o "$gen/$doc" \
+            --name "e2e-$doc" --runtime-path "$ROOT/runtime" >"$gen/$doc.log" 2>&1 ||
+            die "mcpgen generate tests/e2e/$doc.yaml failed: $(cat "$gen/$doc.log")"
+    done
+    printf '[workspace]\nresolver = "3"\nmembers = ["deviating", "longrunning"]\n' >"$gen/Cargo.toml"
     cp "$ROOT/Cargo.lock" "$gen/Cargo.lock"
-    log "e2e: cargo build -p e2e-deviating"
-    (cd "$gen" && CARGO_TARGET_DIR="$(target_dir)" timeout 900 cargo build --quiet -p e2e-deviating >&2) ||
-        die "cargo build of the deviating server failed"
-    DEVIATING_SERVER_BIN="$(target_dir)/debug/e2e-deviating"
+    log "e2e: cargo build -p e2e-deviating -p e2e-longrunning"
+    (cd "$gen" && CARGO_TARGET_DIR="$(target_dir)" timeout 900 cargo build --quiet -p e2e-deviating -p e2e-longrunning >&2) ||
+        die "cargo build of the servers of tests/e2e failed"
+    reuse DEVIATING_SERVER_BIN || DEVIATING_SERVER_BIN="$(target_dir)/debug/e2e-deviating"
+    reuse LONGRUNNING_SERVER_BIN || LONGRUNNING_SERVER_BIN="$(target_dir)/debug/e2e-longrunning"
 fi
-export DEVIATING_SERVER_BIN
+export DEVIATING_SERVER_BIN LONGRUNNING_SERVER_BIN
 
 # --- httpbin ------------------------------------------------------------------
 RESULTS="$ROOT/results/e2e"
@@ -92,7 +98,9 @@ trap 'exit 130' INT TERM
 log "e2e: httpbin $("$VENV_HTTPBIN/bin/python" -c 'from importlib.metadata import version as v; print(v("httpbin"), "on gunicorn", v("gunicorn"))') at http://127.0.0.1:$port"
 # Its own session (so the whole group can be stopped), and a lifetime bound of its
 # own in case this script is killed before its trap runs.
-setsid timeout --kill-after=5 1500 "$VENV_HTTPBIN/bin/gunicorn" --config "$ROOT/tests/e2e/gunicorn.conf.py" \
+# `python -m gunicorn`, not bin/gunicorn: a venv reached through another path
+# (a shared .tools) keeps working, whatever the shebang of its scripts says.
+setsid timeout --kill-after=5 1500 "$VENV_HTTPBIN/bin/python" -m gunicorn --config "$ROOT/tests/e2e/gunicorn.conf.py" \
     --bind "127.0.0.1:$port" --access-logfile "$HTTPBIN_ACCESS_LOG" \
     --error-logfile "$HTTPBIN_ERROR_LOG" httpbin:app </dev/null &
 httpbin_pid=$!

@@ -4,7 +4,7 @@
 #
 #   scripts/interop.sh            # both suites
 #   scripts/interop.sh python     # tests/interop/python (pytest; the `mcp` Python SDK 2.x, then 1.x)
-#   scripts/interop.sh ts         # tests/interop/ts (node --test, @modelcontextprotocol/sdk 1.x and /client 2.x; auth.test.mjs with npm oidc-provider)
+#   scripts/interop.sh ts         # tests/interop/ts (node --test, @modelcontextprotocol/sdk 1.x and /client 2.x, the Inspector CLI 1.x and 2.x; auth.test.mjs with npm oidc-provider)
 #
 # Extra arguments after the suite name go to the test runner, e.g.
 #   scripts/interop.sh python -k sampling
@@ -47,9 +47,10 @@ build_auth_server() {
 
 run_ts() {
     AUTH_SERVER_BIN="$(build_auth_server)"
-    HTTPBIN_GUNICORN="$VENV_HTTPBIN/bin/gunicorn"
-    export AUTH_SERVER_BIN HTTPBIN_GUNICORN
-    log "interop: TypeScript SDK ($("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/sdk/package.json").version'), 2.x client $("$NODE" -p 'require("'"$TS_CLIENT2_PKG"'").version'), MCP Inspector CLI $("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/inspector-cli/package.json").version'), node $("$NODE" --version))"
+    # httpbin runs as `python -m gunicorn` (see scripts/e2e.sh).
+    HTTPBIN_PYTHON="$VENV_HTTPBIN/bin/python"
+    export AUTH_SERVER_BIN HTTPBIN_PYTHON
+    log "interop: TypeScript SDK ($("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/sdk/package.json").version'), 2.x client $("$NODE" -p 'require("'"$TS_CLIENT2_PKG"'").version'), MCP Inspector CLI $("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/inspector-cli/package.json").version') and $("$NODE" -p 'require("'"$NPM_DIR"'/node_modules/@modelcontextprotocol/inspector/package.json").version'), node $("$NODE" --version))"
     local files=("$ROOT"/tests/interop/ts/*.test.mjs)
     [[ -e "${files[0]}" ]] || die "no tests in tests/interop/ts"
     (cd "$ROOT/tests/interop/ts" &&

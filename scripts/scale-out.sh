@@ -14,6 +14,7 @@
 #   4. ts           the TypeScript SDK client tests (tests/interop/ts, but auth):
 #                   @modelcontextprotocol/sdk 1.x, /client 2.x in its legacy
 #                   (2025-11-25) and auto (2026-07-28) modes, the Inspector CLI
+#                   1.0.3 and the Inspector 2.x CLI in both eras
 #   5. load         SCALE_SESSIONS x SCALE_CALLS tools/call (default 100 x 20;
 #                   by hand: SCALE_SESSIONS=1000 SCALE_CALLS=100): memory store
 #                   first (one instance), then Redis (3 instances via HAProxy);
@@ -108,6 +109,10 @@ defaults
     timeout server 120s
     option http-server-close
     http-reuse never
+    # A client closing its connection cancels its request (MCP 2026-07-28
+    # has no notifications/cancelled over HTTP): pass the close on to the
+    # instance, which otherwise runs the request to its end.
+    option abortonclose
     retries 3
     option redispatch
     retry-on conn-failure empty-response response-timeout

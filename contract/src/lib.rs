@@ -26,6 +26,16 @@ pub const DEFAULT_RETRIES: u32 = 2;
 pub const DEFAULT_INITIAL_BACKOFF_MS: u64 = 200;
 /// `retries.maxBackoffMs` when absent.
 pub const DEFAULT_MAX_BACKOFF_MS: u64 = 10_000;
+/// `poll.intervalMs` when absent: the first wait before polling a status URL.
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1_000;
+/// `poll.maxIntervalMs` when absent: the longest wait between two polls
+/// (a longer `Retry-After` is cut to it).
+pub const DEFAULT_POLL_MAX_INTERVAL_MS: u64 = 30_000;
+/// `poll.maxDurationMs` when absent: how long a call may poll in all.
+pub const DEFAULT_POLL_MAX_DURATION_MS: u64 = 300_000;
+/// `poll.headers` when absent: response headers that may name a status URL.
+pub const DEFAULT_POLL_HEADERS: &[&str] =
+    &["Operation-Location", "Azure-AsyncOperation", "Location"];
 
 /// `UPSTREAM_JSON`: what the generator knows about the API as a whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +208,37 @@ pub struct Operation {
     /// The Accept header; defaults to preferring JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept: Option<String>,
+    /// A `202 Accepted` answer names a status URL to poll until the
+    /// operation ends (a long-running operation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Poll>,
+}
+
+/// How a long-running operation's `202 Accepted` is followed: where its
+/// status URL is, what says it has ended, how often and how long to poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Poll {
+    /// Response headers naming the status URL, tried in order. Default
+    /// [`DEFAULT_POLL_HEADERS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<String>,
+    /// A JSON pointer (`/links/status`) into the 202's JSON body naming the
+    /// status URL, tried after the headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_field: Option<String>,
+    /// A JSON pointer into a status body to its status value. Default `/status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_field: Option<String>,
+    /// Default [`DEFAULT_POLL_INTERVAL_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_ms: Option<u64>,
+    /// Default [`DEFAULT_POLL_MAX_INTERVAL_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_interval_ms: Option<u64>,
+    /// Default [`DEFAULT_POLL_MAX_DURATION_MS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration_ms: Option<u64>,
 }
 
 /// Where a parameter goes.

@@ -170,6 +170,14 @@ pub enum Problem {
     /// A tool with both `params` and `inputSchema`.
     #[error("give either `params` or `inputSchema`, not both")]
     ParamsAndInputSchema,
+    /// An `x-mcp-header` annotation MCP 2026-07-28 does not allow.
+    #[error("{0}")]
+    HeaderAnnotation(String),
+    /// `inputBeforeTask` on a tool that does not run as a task.
+    #[error(
+        "`inputBeforeTask` needs `task: optional` or `task: required` (or `longRunning: true`)"
+    )]
+    InputBeforeTaskWithoutTask,
     /// A default or enum value that does not fit the parameter's type.
     #[error("{what} {value} does not match the parameter type `{ty}`")]
     ParamValueType {

@@ -304,6 +304,15 @@ pub(crate) fn enum_variants(values: &[&str]) -> Vec<String> {
     out
 }
 
+/// Whether `s` is an HTTP token (RFC 9110 `1*tchar`): a header name, a
+/// method, a media type's parts. No spaces, separators or control
+/// characters.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

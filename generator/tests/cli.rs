@@ -21,7 +21,7 @@ fn validate_reports_every_problem_as_file_line_col() {
         lines,
         [
             "specs/x.yaml:5:11: error: tool name \"a b\" is invalid: only A-Z, a-z, 0-9, `_`, `-` and `.` are allowed",
-            "specs/x.yaml:7:5: error: unknown key `titel` in a tool; did you mean `title`? (expected one of `name`, `title`, `description`, `params`, `inputSchema`, `outputSchema`, `annotations`, `icons`, `rateLimit`, `scopes`, `task`, `longRunning`)",
+            "specs/x.yaml:7:5: error: unknown key `titel` in a tool; did you mean `title`? (expected one of `name`, `title`, `description`, `params`, `inputSchema`, `outputSchema`, `annotations`, `icons`, `rateLimit`, `scopes`, `task`, `longRunning`, `inputBeforeTask`)",
             "2 errors found",
         ]
     );

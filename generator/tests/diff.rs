@@ -507,3 +507,16 @@ fn openapi_operations_keep_their_identity_across_operation_id_changes() {
     assert!(has(Code::EnumNarrowed, Severity::Breaking));
     assert!(has(Code::ConstraintTightened, Severity::Breaking));
 }
+
+/// A new, changed or dropped `x-mcp-header` changes the headers a client
+/// must send (MCP 2026-07-28): a server checking them refuses old clients.
+#[test]
+fn x_mcp_header_changes_are_breaking() {
+    let plain = input("{a: {type: string}}", "");
+    let region = input("{a: {type: string, x-mcp-header: Region}}", "");
+    let zone = input("{a: {type: string, x-mcp-header: Zone}}", "");
+    for (old, new) in [(&plain, &region), (&region, &zone), (&region, &plain)] {
+        let c = only(&diff(old, new), Severity::Breaking, Code::KeywordChanged);
+        assert!(c.message.contains("x-mcp-header"), "{c:#?}");
+    }
+}

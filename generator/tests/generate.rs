@@ -371,6 +371,26 @@ fn drift_crate_tests_pass() {
     );
 }
 
+/// An OpenAPI server with root `x-mcp.cache` hints and a 202 operation:
+/// its generated test asks the MCP 2026-07-28 lists for their `ttlMs` and
+/// `cacheScope` (`lists_carry_the_spec_cache_hints_in_mcp_2026`). Opt-in
+/// like the tests above.
+#[test]
+#[ignore = "runs cargo on a generated crate; opt in with --ignored"]
+fn openapi_cache_hints_crate_tests_pass() {
+    let out = tmp("cached-crate");
+    assert!(
+        cargo_on_generated(&fixture("openapi/cached.yaml"), &out, &["test"]),
+        "the tests of the generated crate in {} fail",
+        out.display()
+    );
+    let test = std::fs::read_to_string(out.join("tests/generated_server.rs")).unwrap();
+    assert!(
+        test.contains("(\"tools/list\", 60000, \"public\")"),
+        "{test}"
+    );
+}
+
 /// Generate `spec` into `out` as a workspace of its own (our lock file,
 /// our target directory: dependencies are built once) and run `cargo ARGS`.
 fn cargo_on_generated(spec: &Path, out: &Path, args: &[&str]) -> bool {

@@ -923,3 +923,267 @@ fn x_mcp_marks_operations_as_tasks() {
     assert!(e.contains("x-mcp task must be one of"), "{e}");
     assert!(e.contains("x-mcp"), "the location is named: {e}");
 }
+
+const LRO_DOC: &str = r##"
+openapi: 3.0.3
+info: {title: lro, version: "1"}
+servers: [{url: "https://jobs.example.com"}]
+components:
+  responses:
+    Accepted:
+      description: accepted
+      headers:
+        Operation-Location: {schema: {type: string}}
+        Retry-After: {schema: {type: integer}}
+paths:
+  /by-header:
+    post:
+      operationId: by_header
+      responses: {"202": {$ref: "#/components/responses/Accepted"}}
+  /by-body:
+    post:
+      operationId: by_body
+      responses:
+        "202":
+          description: accepted
+          content:
+            application/json:
+              schema:
+                type: object
+                properties: {id: {type: string}, status_url: {type: string}}
+  /ack-only:
+    post:
+      operationId: ack_only
+      responses: {"202": {description: queued, headers: {X-Request-Id: {schema: {type: string}}}}}
+  /no-task:
+    post:
+      operationId: no_task
+      x-mcp: {task: forbidden}
+      responses: {"202": {description: a, headers: {Location: {schema: {type: string}}}}}
+  /required:
+    post:
+      operationId: required_task
+      x-mcp: {task: required}
+      responses: {"202": {description: a, headers: {Location: {schema: {type: string}}}}}
+  /explicit:
+    post:
+      operationId: explicit
+      x-mcp:
+        task: {statusUrlField: /links/monitor, statusField: /state/name, maxDurationMs: 60000}
+      responses: {"202": {description: a}}
+"##;
+
+#[test]
+fn a_202_naming_a_status_url_makes_an_optional_task_that_polls() {
+    let l = load(&write_doc("lro", LRO_DOC));
+    let all = tools(&l);
+    let support = |n: &str| tool(&all, n).0["execution"]["taskSupport"].clone();
+    let poll = |n: &str| tool(&all, n).1["poll"].clone();
+    assert_eq!(support("by_header"), "optional");
+    assert_eq!(
+        poll("by_header"),
+        json!({"headers": ["Operation-Location"]})
+    );
+    assert_eq!(support("by_body"), "optional");
+    assert_eq!(poll("by_body"), json!({"urlField": "/status_url"}));
+    // A 202 that names no status URL only acknowledges: no task.
+    assert!(tool(&all, "ack_only").0.get("execution").is_none());
+    assert!(tool(&all, "ack_only").1.get("poll").is_none());
+    // x-mcp decides over the derivation.
+    assert!(tool(&all, "no_task").0.get("execution").is_none());
+    assert!(tool(&all, "no_task").1.get("poll").is_none());
+    assert_eq!(support("required_task"), "required");
+    assert_eq!(poll("required_task"), json!({"headers": ["Location"]}));
+    assert_eq!(support("explicit"), "optional");
+    assert_eq!(
+        poll("explicit"),
+        json!({"urlField": "/links/monitor", "statusField": "/state/name", "maxDurationMs": 60000})
+    );
+    // What the generator emits, the runtime builds.
+    let tools = l.server.upstream.as_ref().unwrap();
+    assert_eq!(tools.tools.len(), 6);
+}
+
+#[test]
+fn bad_x_mcp_task_objects_are_diagnosed_where_they_are() {
+    for (bad, expected) in [
+        (
+            "task: {maxDurationMs: -5}",
+            "maxDurationMs must be a positive integer",
+        ),
+        ("task: {support: always}", "x-mcp task must be one of"),
+        (
+            "task: {statusHeader: \"a b\"}",
+            "statusHeader must be a header name",
+        ),
+        ("task: {pollEvery: 5}", "x-mcp task has no key `pollEvery`"),
+        ("task: 3", "x-mcp task must be a string or an object"),
+    ] {
+        let doc = LRO_DOC.replace(
+            "task: {statusUrlField: /links/monitor, statusField: /state/name, maxDurationMs: 60000}",
+            bad,
+        );
+        let e = error_text(&write_doc("lro-bad", &doc));
+        assert!(e.contains(expected), "{bad}: {e}");
+        // Located: the file, and the line of the explicit operation's x-mcp.
+        let line = doc.lines().position(|l| l.contains(bad)).unwrap() + 1;
+        assert!(
+            e.contains(&format!("api.yaml:{line}:")),
+            "{bad} at line {line}: {e}"
+        );
+    }
+}
+
+#[test]
+fn root_x_mcp_cache_gives_the_server_and_each_list_its_hints() {
+    let l = load(&fixture("cached.yaml"));
+    let s = &l.server;
+    let cache = s.cache.as_ref().expect("server hints");
+    assert_eq!((cache.ttl_ms, cache.scope.as_str()), (10000, "private"));
+    let lists: Vec<(&str, u64, &str)> = s
+        .list_cache
+        .iter()
+        .map(|c| (c.method.as_str(), c.ttl_ms, c.scope.as_str()))
+        .collect();
+    // A list's own values, else the server's, else the runtime's defaults.
+    assert_eq!(
+        lists,
+        [
+            ("tools/list", 60000, "public"),
+            ("resources/templates/list", 10000, "public")
+        ]
+    );
+    let code = mcpgen::generate_ir(l).unwrap();
+    let generated = code
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("src/generated.rs"))
+        .unwrap();
+    assert!(
+        generated
+            .contents
+            .contains(r#".list_cache_hints("tools/list", 60000, "public")"#),
+        "{}",
+        generated.contents
+    );
+    assert!(
+        generated
+            .contents
+            .contains(".cache_hints(10000, \"private\")")
+    );
+}
+
+#[test]
+fn bad_x_mcp_cache_values_are_diagnosed_where_they_are() {
+    let doc = std::fs::read_to_string(fixture("cached.yaml")).unwrap();
+    for (from, to, expected) in [
+        ("ttlMs: 10000", "ttlMs: -1", "ttlMs must be a whole number"),
+        (
+            "scope: public}",
+            "scope: shared}",
+            "scope must be \"public\" or \"private\"",
+        ),
+        ("templates: {", "lists: {", "x-mcp cache has no key `lists`"),
+        (
+            "tools: {ttlMs: 60000,",
+            "tools: {ttl: 1, ttlMs: 60000,",
+            "no key `ttl`",
+        ),
+        (
+            "templates: {scope: public}",
+            "templates: 5",
+            "cache templates must be an object",
+        ),
+    ] {
+        let bad = doc.replacen(from, to, 1);
+        let e = error_text(&write_doc("cache-bad", &bad));
+        assert!(e.contains(expected), "{to}: {e}");
+        let line = bad.lines().position(|l| l.contains(to)).unwrap() + 1;
+        assert!(
+            e.contains(&format!("api.yaml:{line}:")),
+            "{to} at line {line}: {e}"
+        );
+    }
+}
+
+#[test]
+fn an_importing_spec_keeps_its_own_cache_hints_else_takes_the_documents() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("openapi-import-cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = fixture("cached.yaml");
+    let spec = |name: &str, cache: &str| {
+        let path = dir.join(name);
+        let text = format!(
+            "server: {{name: jobs, version: 1.0.0{cache}}}\nopenapi:\n  path: {}\n",
+            doc.display()
+        );
+        std::fs::write(&path, text).unwrap();
+        load(&path).server
+    };
+    let taken = spec("doc.yaml", "");
+    assert_eq!(taken.cache.as_ref().map(|c| c.ttl_ms), Some(10000));
+    assert_eq!(taken.list_cache.len(), 2);
+    let own = spec("own.yaml", ", cache: {ttlMs: 5, scope: public}");
+    let c = own.cache.as_ref().unwrap();
+    assert_eq!((c.ttl_ms, c.scope.as_str()), (5, "public"));
+    assert!(own.list_cache.is_empty(), "{:?}", own.list_cache);
+}
+
+const HEADER_DOC: &str = r##"
+openapi: 3.1.0
+info: {title: sql, version: "1"}
+servers: [{url: "https://sql.example.com"}]
+components:
+  schemas:
+    Region: {type: string, enum: [eu, us]}
+paths:
+  /query:
+    post:
+      operationId: run_query
+      parameters:
+        - {name: region, in: query, required: true, schema: {$ref: "#/components/schemas/Region"}, x-mcp: {header: Region}}
+        - {name: limit, in: query, schema: {type: integer}, x-mcp: {header: Limit}}
+        - {name: q, in: query, schema: {type: string}}
+      responses: {"200": {description: ok}}
+"##;
+
+/// `x-mcp: {header: Name}` on a parameter becomes `x-mcp-header` on its
+/// argument (with the type a `$ref` resolves to); a misplaced or invalid
+/// one is an error at the parameter's `x-mcp`.
+#[test]
+fn x_mcp_header_on_parameters() {
+    let l = load(&write_doc("headers", HEADER_DOC));
+    let all = tools(&l);
+    let props = &tool(&all, "run_query").0["inputSchema"]["properties"];
+    assert_eq!(props["region"]["x-mcp-header"], "Region");
+    assert_eq!(props["region"]["type"], "string", "{props}");
+    assert_eq!(props["limit"]["x-mcp-header"], "Limit");
+    assert!(props["q"].get("x-mcp-header").is_none());
+    for (from, to, expected) in [
+        (
+            "{header: Limit}",
+            "{header: region}",
+            "also declared by property `region`",
+        ),
+        (
+            "{type: integer}, x-mcp",
+            "{type: number}, x-mcp",
+            "number is not allowed",
+        ),
+        (
+            "{header: Limit}",
+            "{header: 'Li mit'}",
+            "not an HTTP header name token",
+        ),
+        (
+            "{header: Limit}",
+            "{header: 7}",
+            "x-mcp header must be a string",
+        ),
+    ] {
+        let bad = HEADER_DOC.replace(from, to);
+        let e = error_text(&write_doc("headers-bad", &bad));
+        assert!(e.contains(expected), "{to}: {e}");
+        assert!(e.contains("parameters/1/x-mcp/header"), "located: {e}");
+    }
+}

@@ -684,3 +684,88 @@ fn an_openapi_override_can_limit_its_tool() {
         .to_string();
     assert!(e.contains("`1w` is not an interval"), "{e}");
 }
+
+/// `x-mcp-header` (MCP 2026-07-28, SEP-2243): each rule the revision sets,
+/// located at the annotation, in `inputSchema` and in `params`.
+#[test]
+fn x_mcp_header_rules() {
+    let ok = spec(concat!(
+        "tools:\n",
+        "  - name: t\n",
+        "    params:\n",
+        "      region: {type: string, x-mcp-header: Region}\n",
+        "      n: {type: integer, required: false, x-mcp-header: N}\n",
+        "  - name: u\n",
+        "    inputSchema:\n",
+        "      type: object\n",
+        "      properties:\n",
+        "        target:\n",
+        "          type: object\n",
+        "          properties:\n",
+        "            on: {type: boolean, x-mcp-header: Dry-Run}\n",
+    ));
+    let loaded = load_str(&ok, Path::new("t.yaml"), Path::new(".")).unwrap();
+    let params = loaded.spec.tools[0].params.as_ref().unwrap();
+    assert_eq!(params.iter().count(), 2);
+    expect(
+        &spec(concat!(
+            "tools:\n",
+            "  - name: t\n",
+            "    inputSchema:\n",
+            "      type: object\n",
+            "      properties:\n",
+            "        price: {type: number, x-mcp-header: Price}\n",
+            "        tags: {type: array, items: {type: string, x-mcp-header: Tag}}\n",
+            "        either: {anyOf: [{type: string, x-mcp-header: Either}]}\n",
+            "        spaced: {type: string, x-mcp-header: 'Has Space'}\n",
+            "        a: {type: string, x-mcp-header: Tenant}\n",
+            "        b: {type: string, x-mcp-header: tenant}\n",
+            "        c: {type: object, x-mcp-header: Obj}\n",
+        )),
+        &[
+            ("9:45", "number is not allowed"),
+            (
+                "10:65",
+                "not reached from the root through `properties` alone",
+            ),
+            ("11:55", "not reached from the root"),
+            ("12:46", "\"Has Space\" is not an HTTP header name token"),
+            (
+                "14:41",
+                "also declared by property `a` (header names are case-insensitive)",
+            ),
+            ("15:41", "found \"object\""),
+        ],
+    );
+    expect(
+        &spec(concat!(
+            "tools:\n",
+            "  - name: t\n",
+            "    params:\n",
+            "      ids: {type: 'string[]', x-mcp-header: Ids}\n",
+            "      x: {type: number, x-mcp-header: X}\n",
+            "      y: {type: string, x-mcp-header: 'a:b'}\n",
+            "      w: {type: string, x-mcp-header: Region}\n",
+            "      z: {type: boolean, x-mcp-header: REGION}\n",
+        )),
+        &[
+            (
+                "7:45",
+                "needs a property of type string, integer or boolean",
+            ),
+            ("8:39", "number is not allowed"),
+            ("9:39", "\"a:b\" is not an HTTP header name token"),
+            ("11:40", "Mcp-Param-REGION is also declared by property `w`"),
+        ],
+    );
+}
+
+#[test]
+fn input_before_task_needs_a_task_tool() {
+    expect(
+        &spec("tools:\n  - name: t\n    inputBeforeTask: true\n"),
+        &[("6:22", "`inputBeforeTask` needs `task: optional`")],
+    );
+    let ok = spec("tools:\n  - name: t\n    task: required\n    inputBeforeTask: true\n");
+    assert!(load_str(&ok, Path::new("t.yaml"), Path::new(".")).is_ok());
+}

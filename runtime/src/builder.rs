@@ -33,7 +33,7 @@ pub struct ServerBuilder {
     prompts: Vec<Prompt>,
     completions: HashMap<(Ref, String), Vec<String>>,
     page_size: usize,
-    cache: crate::modern::CacheHints,
+    cache: crate::modern::CachePolicy,
     check_schemas: bool,
     sessions: Option<Arc<dyn SessionStore>>,
     /// Plug-ins (`extension.rs`), in order of first use.
@@ -142,7 +142,7 @@ impl ServerBuilder {
             prompts: vec![],
             completions: HashMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
-            cache: crate::modern::CacheHints::default(),
+            cache: crate::modern::CachePolicy::default(),
             check_schemas: false,
             sessions: None,
             extensions: vec![],
@@ -230,11 +230,36 @@ impl ServerBuilder {
     /// `"private"`: stale at once, not shared across users).
     pub fn cache_hints(mut self, ttl_ms: u64, scope: &str) -> Self {
         match crate::modern::CacheHints::new(ttl_ms, scope) {
-            Some(hints) => self.cache = hints,
+            Some(hints) => self.cache.default = hints,
             None => self.errors.push(invalid(
                 "cache hints",
                 format!("scope must be \"public\" or \"private\", not {scope:?}"),
             )),
+        }
+        self
+    }
+
+    /// The caching hints of one list's MCP 2026-07-28 results (`method`:
+    /// `tools/list`, `resources/list`, `resources/templates/list` or
+    /// `prompts/list`), over [`ServerBuilder::cache_hints`]; a handler's own
+    /// still win, and a `tools/list` filtered by the caller's scopes stays
+    /// `"private"`.
+    pub fn list_cache_hints(mut self, method: &str, ttl_ms: u64, scope: &str) -> Self {
+        let Some(hints) = crate::modern::CacheHints::new(ttl_ms, scope) else {
+            self.errors.push(invalid(
+                "cache hints",
+                format!("{method}: scope must be \"public\" or \"private\", not {scope:?}"),
+            ));
+            return self;
+        };
+        if !self.cache.set_list(method, hints) {
+            self.errors.push(invalid(
+                "cache hints",
+                format!(
+                    "{method:?} is not a list with hints of its own ({})",
+                    crate::modern::CACHE_LISTS.join(", ")
+                ),
+            ));
         }
         self
     }

@@ -7,9 +7,7 @@ use crate::server::Server;
 use crate::transport::http::HttpConfig;
 #[cfg(feature = "upstream")]
 use crate::upstream::{TlsOverrides, UpstreamOverrides, split_header_list};
-#[cfg(feature = "upstream")]
 use clap::ArgAction;
-#[cfg(feature = "upstream")]
 use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
@@ -84,6 +82,12 @@ pub(crate) struct Args {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub(crate) protocol_2026: bool,
+    /// Also serve the deprecated 2024-11-05 HTTP+SSE transport for the
+    /// oldest clients: `GET /sse` opens a session's stream, whose client
+    /// POSTs to `/messages?sessionId=…` (off by default; docs/deployment.md
+    /// on load balancers).
+    #[arg(long, env = "MCP_LEGACY_SSE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub(crate) legacy_sse: bool,
     /// Where HTTP sessions, SSE event logs and the bus between instances
     /// live: memory (this process), or redis://HOST:PORT[/DB] to share them
     /// with every instance using that Redis (docs/deployment.md).
@@ -287,6 +291,9 @@ impl Args {
             max_connections: self.max_connections,
             #[cfg(feature = "telemetry")]
             metrics: self.telemetry.metrics,
+            legacy_sse: self
+                .legacy_sse
+                .then(crate::transport::http::LegacySse::default),
             ..HttpConfig::default()
         }
     }
@@ -565,6 +572,22 @@ mod tests {
         assert!(!on(&["bin", "--protocol-2026=false"]).unwrap());
         assert!(!on(&["bin", "--protocol-2026=off"]).unwrap());
         assert!(on(&["bin", "--protocol-2026=maybe"]).is_err());
+    }
+
+    #[test]
+    fn the_legacy_sse_transport_is_off_unless_asked_for() {
+        let legacy = |args: &[&str]| {
+            Args::try_parse_from(args)
+                .unwrap()
+                .http_config()
+                .legacy_sse
+                .map(|l| (l.sse_path, l.messages_path))
+        };
+        assert_eq!(legacy(&["bin"]), None);
+        assert_eq!(
+            legacy(&["bin", "--legacy-sse"]),
+            Some(("/sse".to_owned(), "/messages".to_owned()))
+        );
     }
 
     #[test]

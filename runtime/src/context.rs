@@ -184,6 +184,22 @@ impl RequestContext {
         self.ask(Some(key), "roots", "roots/list", json!({})).await
     }
 
+    /// Hand the rest of this call over to a task (tasks extension, MCP
+    /// 2026-07-28). Only for a tool marked `inputBeforeTask`, called by a
+    /// client that declared the extension: the input gathered so far
+    /// (MRTR rounds) is kept, this run ends with `Err` (return it with
+    /// `?`), the client gets a `CreateTaskResult`, and the handler runs
+    /// again from the start inside the task, where this returns `Ok` and
+    /// the asks return the same answers. Everywhere else (a session, a
+    /// client without the extension, inside the task) it returns `Ok` and
+    /// the call goes on as it is.
+    pub fn continue_as_task(&self) -> Result<(), McpError> {
+        match &self.mrtr {
+            Some(round) => round.lock().unwrap_or_else(|p| p.into_inner()).escalate(),
+            None => Ok(()),
+        }
+    }
+
     /// Input from the client: a request on a session, an MRTR input on a
     /// stateless request.
     async fn ask(

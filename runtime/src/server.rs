@@ -18,6 +18,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use tasks::{CallMode, TaskStart};
 use tokio_util::sync::CancellationToken;
 
 /// A built server: descriptor tables, handlers and the session store. Cheap to
@@ -42,7 +43,7 @@ struct Inner {
     /// default.
     protocol_2026: std::sync::atomic::AtomicBool,
     /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results.
-    cache: modern::CacheHints,
+    cache: modern::CachePolicy,
     /// The store the instances of a deployment share, if any
     /// (`state.rs`): change notifications then go through its bus.
     state: std::sync::OnceLock<Arc<dyn StateStore>>,
@@ -74,7 +75,7 @@ impl Server {
         completions: completion::Registry,
         sessions: Arc<dyn SessionStore>,
         extensions: Vec<Arc<dyn Any + Send + Sync>>,
-        cache: modern::CacheHints,
+        cache: modern::CachePolicy,
     ) -> Server {
         let mut capabilities = json!({ "logging": {} });
         if !tools.is_empty() {
@@ -130,8 +131,8 @@ impl Server {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The tool registry (tool surfaces reach tools through it).
-    #[cfg(feature = "surface")]
+    /// The tool registry (tool surfaces reach tools through it, the HTTP
+    /// transport their `x-mcp-header` arguments).
     pub(crate) fn tools(&self) -> &tools::Registry {
         &self.0.tools
     }
@@ -407,46 +408,53 @@ impl Server {
             return Some(Err(McpError::method_not_found(&method)));
         }
         let inner = &self.0;
-        let finish =
-            |r: Payload| modern::finish(&method, r, &inner.info, &inner.info_json, inner.cache);
+        let cache = inner.cache.for_method(&method);
+        let finish = |r: Payload| modern::finish(&method, r, &inner.info, &inner.info_json, cache);
         if method == "server/discover" {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
             return Some(Ok(finish(Payload::Value(body))));
         }
+        let declared = modern::tasks::declared(&meta.capabilities);
+        let principal = mrtr::principal(&extensions);
         if method == "subscriptions/listen" {
-            let ended = self
-                .listen(&req.id, req.params.as_ref(), &out, &cancel)
-                .await?;
+            let p = req.params.as_ref();
+            let listen = self.listen(&req.id, p, &out, &cancel, declared, principal.as_deref());
+            let ended = listen.await?;
             return Some(ended.map(|r| finish(Payload::Value(r))));
         }
-        let declared = modern::tasks::declared(&meta.capabilities);
         if method.starts_with("tasks/") {
             let r = self
-                .task_method(&method, req.params.as_ref(), declared)
+                .task_method(&method, req.params.as_ref(), declared, principal.as_deref())
                 .await;
             return Some(r.map(|v| finish(Payload::Value(v))));
         }
-        if method == "tools/call" {
-            match self.maybe_create_task(req.params.as_ref(), declared).await {
-                Ok(None) => {}
-                Ok(Some(v)) => {
+        let mode = if method == "tools/call" {
+            let start = self.task_start(req.params.as_ref(), declared, principal.as_deref());
+            match start.await {
+                Ok(TaskStart::Inline) => CallMode::Inline,
+                Ok(TaskStart::InputFirst) => CallMode::InputFirst,
+                Ok(TaskStart::Created(v)) => {
                     return Some(Ok(finish(Payload::Value(v))));
                 }
                 Err(e) => return Some(Err(e)),
             }
-        }
+        } else {
+            CallMode::Inline
+        };
         let caller = Caller {
             http_headers,
             extensions,
         };
-        self.stateless_call(req, meta, out, cancel, caller, false)
+        self.stateless_call(req, meta, out, cancel, caller, mode)
             .await
             .map(|r| r.map(finish))
     }
 
     /// A modern request past its checks: run it (with its MRTR round) on a
-    /// throwaway session. `in_task`: a panic fails the call instead of
-    /// becoming a tool error, since a task reports it as `failed`.
+    /// throwaway session. In a task round a panic fails the call instead
+    /// of becoming a tool error, since a task reports it as `failed`; in
+    /// the inline phase of an `inputBeforeTask` tool the handler may hand
+    /// the call over to a task.
     async fn stateless_call(
         &self,
         mut req: Request,
@@ -454,7 +462,7 @@ impl Server {
         out: Outbound,
         cancel: CancellationToken,
         caller: Caller,
-        in_task: bool,
+        mode: CallMode,
     ) -> Option<Result<Payload, McpError>> {
         let Caller {
             http_headers,
@@ -462,10 +470,18 @@ impl Server {
         } = caller;
         let method = req.method.clone();
         let principal = mrtr::principal(&extensions);
-        let round = match self.open_round(&method, req.params.as_ref(), principal) {
+        let round = match self.open_round(&method, req.params.as_ref(), principal.clone()) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
+        let input_first = mode == CallMode::InputFirst;
+        if let (true, Some((_, r))) = (input_first, &round) {
+            r.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .allow_escalation();
+        }
+        // What the task is made of, should the handler continue as one.
+        let call = input_first.then(|| req.params.clone().unwrap_or(Value::Null));
         let refusal = Arc::new(std::sync::OnceLock::new());
         // Moved into the context, not copied: nothing after this reads the
         // params' `_meta` (handlers see it as `ctx.meta()`).
@@ -487,15 +503,21 @@ impl Server {
             refusal: Some(refusal.clone()),
             mrtr: round.as_ref().map(|(_, r)| r.clone()),
         };
+        let in_task = mode == CallMode::TaskRound;
         let outcome = run_guarded(self.clone(), ctx, req, cancel, in_task).await?;
         if let Some(e) = refusal.get() {
             // The handler needed an undeclared capability: that is the
             // answer, even if it turned the failure into a tool result.
             return Some(Err(e.clone()));
         }
-        let outcome = match round {
-            Some((binding, round)) => self.end_round(binding, round).unwrap_or(outcome),
-            None => outcome,
+        let outcome = match round.map(|(binding, round)| self.end_round(binding, round)) {
+            Some(RoundEnd::Answer(r)) => r,
+            Some(RoundEnd::Escalate(answers)) => {
+                let call = call.unwrap_or(Value::Null);
+                let created = self.create_task(call, answers, principal.as_deref());
+                created.await.map(Payload::Value)
+            }
+            Some(RoundEnd::Handler) | None => outcome,
         };
         Some(outcome)
     }
@@ -503,54 +525,90 @@ impl Server {
     /// Serve `subscriptions/listen`: acknowledge, then deliver every change
     /// the filter accepts, tagged with the request's id, until the client
     /// goes away (None: no response) or the source closes (the result).
+    /// While the client is slow to read, at most [`listen::MAX_QUEUED`]
+    /// notifications are queued for it; later changes wait, coalesced.
     async fn listen(
         &self,
         id: &RequestId,
         params: Option<&Value>,
         out: &Outbound,
         cancel: &CancellationToken,
+        tasks_declared: bool,
+        principal: Option<&str>,
     ) -> Option<Result<Value, McpError>> {
+        // Subscribed before the task states are read and before the
+        // acknowledgment: no change after them is missed.
+        let mut changes = self.0.listeners.subscribe();
+        let (filter, mut pending) =
+            match self.listen_filter(params, tasks_declared, principal).await {
+                Ok(f) => f,
+                Err(e) => return Some(Err(e)),
+            };
+        if !out.send(listen::acknowledged(&filter, id)) {
+            return None;
+        }
+        loop {
+            while out.queued() < listen::MAX_QUEUED {
+                let Some(c) = pending.pop() else { break };
+                if !out.send(listen::notification(&c, id)) {
+                    return None;
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return None,
+                c = changes.recv() => match c {
+                    Ok(c) if filter.accepts(&c) => pending.push(c),
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::debug!(missed = n, "a listener fell behind: resynchronized");
+                        for c in filter.resync() {
+                            pending.push(c);
+                        }
+                        for c in self.task_states(&filter.task_ids, principal).await {
+                            pending.push(c);
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        return Some(Ok(listen::ended(id)));
+                    }
+                },
+                // The client reads slowly: look again once it may have.
+                _ = tokio::time::sleep(LISTEN_RETRY), if !pending.is_empty() => {}
+            }
+        }
+    }
+
+    /// A listen's filter, its task ids narrowed to the caller's live tasks,
+    /// and what it sends first: the current status of those tasks.
+    async fn listen_filter(
+        &self,
+        params: Option<&Value>,
+        tasks_declared: bool,
+        principal: Option<&str>,
+    ) -> Result<(listen::Filter, listen::Pending), McpError> {
         let inner = &self.0;
-        let filter = {
+        let mut filter = {
             let exists = |uri: &str| inner.resources.exists(uri);
             let offer = listen::Offer {
                 tools: !inner.tools.is_empty(),
                 resources: !inner.resources.is_empty(),
                 prompts: !inner.prompts.is_empty(),
                 resource_exists: &exists,
+                tasks_declared,
             };
-            listen::filter(params, &offer)
+            listen::filter(params, &offer)?
         };
-        let filter = match filter {
-            Ok(f) => f,
-            Err(e) => return Some(Err(e)),
-        };
-        // Subscribed before the acknowledgment: no change after it is missed.
-        let mut changes = inner.listeners.subscribe();
-        if !out.send(listen::acknowledged(&filter, id)) {
-            return None;
-        }
-        loop {
-            let batch = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return None,
-                c = changes.recv() => match c {
-                    Ok(c) => vec![c],
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::debug!(missed = n, "a listener fell behind: resynchronized");
-                        filter.resync()
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                        return Some(Ok(listen::ended(id)));
-                    }
-                },
-            };
-            for c in batch.iter().filter(|c| filter.accepts(c)) {
-                if !out.send(listen::notification(c, id)) {
-                    return None;
-                }
+        let mut pending = listen::Pending::default();
+        let states = self.task_states(&filter.task_ids, principal).await;
+        filter.task_ids.clear();
+        for c in states {
+            if let listen::Change::TaskStatus { id, .. } = &c {
+                filter.task_ids.insert(id.clone());
             }
+            pending.push(c);
         }
+        Ok((filter, pending))
     }
 
     #[doc(hidden)]
@@ -602,20 +660,21 @@ impl Server {
         &self,
         binding: mrtr::Unbound,
         round: Arc<std::sync::Mutex<mrtr::Round>>,
-    ) -> Option<Result<Payload, McpError>> {
+    ) -> RoundEnd {
         let round = match Arc::try_unwrap(round) {
             Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
             // A handler that kept a clone of its context: read a copy.
             Err(shared) => std::mem::take(&mut *shared.lock().unwrap_or_else(|p| p.into_inner())),
         };
         match round.ending() {
-            mrtr::Ending::Complete => None,
-            mrtr::Ending::Invalid(e) => Some(Err(e)),
+            mrtr::Ending::Complete => RoundEnd::Handler,
+            mrtr::Ending::Invalid(e) => RoundEnd::Answer(Err(e)),
             mrtr::Ending::InputRequired { asked, used } => {
                 let state =
                     mrtr::seal_state(self.state_key(), &binding.bind(), used, mrtr::now_secs());
-                Some(Ok(Payload::Value(mrtr::input_required(asked, state))))
+                RoundEnd::Answer(Ok(Payload::Value(mrtr::input_required(asked, state))))
             }
+            mrtr::Ending::Escalate { used } => RoundEnd::Escalate(used),
         }
     }
 
@@ -779,6 +838,20 @@ fn publish_to_subscribers(store: Arc<dyn StateStore>, uri: String, msg: Message)
             Err(e) => tracing::warn!(%uri, "resources/updated not sent: {e}"),
         }
     });
+}
+
+/// How often a listener whose client reads slowly looks whether its queue
+/// has room again.
+const LISTEN_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// What answers a stateless request once its handler has run.
+enum RoundEnd {
+    /// The handler's own outcome.
+    Handler,
+    /// This instead (an `InputRequiredResult`, a malformed answer).
+    Answer(Result<Payload, McpError>),
+    /// The call continues as a task that starts with these answers.
+    Escalate(serde_json::Map<String, Value>),
 }
 
 /// What the transport passes on about the sender of a stateless request:

@@ -31,13 +31,21 @@ pub enum Outgoing {
 ///
 /// One is made per request, and most requests send nothing through it: the
 /// channel allocates per message, not up front (tokio's unbounded channel
-/// allocated a block of 32 slots, ≈ 3.5 KiB, on creation).
+/// allocated a block of 32 slots, ≈ 3.5 KiB, on creation). It counts what
+/// is sent and not yet taken, so a long sender (`subscriptions/listen`) can
+/// hold back while its reader is slow ([`Outbound::queued`]).
 #[derive(Debug, Clone)]
-pub struct Outbound(futures::channel::mpsc::UnboundedSender<Outgoing>);
+pub struct Outbound {
+    tx: futures::channel::mpsc::UnboundedSender<Outgoing>,
+    queued: Arc<AtomicUsize>,
+}
 
 /// The receiving end of an [`Outbound`].
 #[derive(Debug)]
-pub struct Inbox(futures::channel::mpsc::UnboundedReceiver<Outgoing>);
+pub struct Inbox {
+    rx: futures::channel::mpsc::UnboundedReceiver<Outgoing>,
+    queued: Arc<AtomicUsize>,
+}
 
 /// Nothing to take from an [`Inbox`] now (empty, or every sender gone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,17 +54,34 @@ pub struct Empty;
 impl Outbound {
     pub fn channel() -> (Outbound, Inbox) {
         let (tx, rx) = futures::channel::mpsc::unbounded();
-        (Outbound(tx), Inbox(rx))
+        let queued = Arc::new(AtomicUsize::new(0));
+        (
+            Outbound {
+                tx,
+                queued: queued.clone(),
+            },
+            Inbox { rx, queued },
+        )
     }
     /// False when the receiving side is gone.
     pub fn send(&self, msg: Message) -> bool {
-        self.0.unbounded_send(Outgoing::Message(msg)).is_ok()
+        self.send_outgoing(Outgoing::Message(msg))
     }
     pub fn send_outgoing(&self, o: Outgoing) -> bool {
-        self.0.unbounded_send(o).is_ok()
+        // Counted before it can be taken, so the count never lags a take.
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = self.tx.unbounded_send(o).is_ok();
+        if !sent {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        sent
     }
     pub fn is_closed(&self) -> bool {
-        self.0.is_closed()
+        self.tx.is_closed()
+    }
+    /// How many messages are sent and not yet taken from the [`Inbox`].
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
     }
 }
 
@@ -64,11 +89,20 @@ impl Inbox {
     /// The next message; None once every sender is gone and all is taken.
     /// Cancel-safe (nothing is lost when the future is dropped).
     pub async fn recv(&mut self) -> Option<Outgoing> {
-        futures::StreamExt::next(&mut self.0).await
+        let o = futures::StreamExt::next(&mut self.rx).await;
+        self.took(o.is_some());
+        o
     }
     /// A message already sent, without waiting.
     pub fn try_recv(&mut self) -> Result<Outgoing, Empty> {
-        self.0.try_recv().map_err(|_| Empty)
+        let o = self.rx.try_recv().map_err(|_| Empty);
+        self.took(o.is_ok());
+        o
+    }
+    fn took(&self, one: bool) {
+        if one {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 

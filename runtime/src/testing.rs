@@ -146,6 +146,41 @@ impl TestClient {
             })
     }
 
+    /// Send an MCP 2026-07-28 request (stateless: its `_meta` carries the
+    /// version and empty client capabilities; no session) and wait for its
+    /// result, envelope included (`resultType`, `ttlMs`, `cacheScope`…).
+    pub async fn request_2026(&self, method: &str, mut params: Value) -> Result<Value, TestError> {
+        if let Some(p) = params.as_object_mut() {
+            p.insert(
+                "_meta".into(),
+                json!({
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                }),
+            );
+        }
+        let req = Request {
+            id: RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed)),
+            method: method.to_string(),
+            params: Some(params),
+        };
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let response = self
+            .server
+            .handle_stateless(req, self.out.clone(), cancel, None, http::Extensions::new())
+            .await
+            .ok_or_else(|| TestError::NoResponse {
+                method: method.to_string(),
+            })?;
+        response
+            .outcome
+            .map(Payload::into_value)
+            .map_err(|error| TestError::Rpc {
+                method: method.to_string(),
+                error,
+            })
+    }
+
     /// Send a notification.
     pub async fn notify(&self, method: &str, params: Option<Value>) {
         let msg = Message::Notification(Notification {

@@ -5,6 +5,7 @@ use crate::context::RequestContext;
 use crate::error::{BuildError, McpError, ToolError};
 use crate::jsonrpc::Payload;
 use crate::model::CallToolResult;
+use crate::modern::param_headers::{self, ParamHeader};
 use crate::pagination;
 use futures::future::BoxFuture;
 use serde::Deserialize;
@@ -40,6 +41,8 @@ pub(crate) struct Tool {
     assembled: OnceLock<Result<Assembled, String>>,
     pub handler: ToolFn,
     pub enabled: AtomicBool,
+    /// Its `x-mcp-header` arguments, read from the descriptor on first need.
+    param_headers: OnceLock<Arc<[ParamHeader]>>,
     /// Whether the tool-call hook wraps it (not the compact surface's
     /// `call_tool`: the hook sees the tool that one calls).
     pub hooked: bool,
@@ -165,6 +168,7 @@ impl Tool {
             assembled: OnceLock::new(),
             handler,
             enabled: AtomicBool::new(true),
+            param_headers: OnceLock::new(),
             hooked: true,
         }
     }
@@ -439,15 +443,38 @@ impl Registry {
 
     /// Whether `name` runs as a task: its descriptor's
     /// `execution.taskSupport` (MCP 2026-07-28 tasks extension).
-    pub(crate) fn task_support(&self, name: &str) -> crate::modern::tasks::TaskSupport {
-        use crate::modern::tasks::TaskSupport;
+    /// How the tool runs as a task, and whether it gathers input inline
+    /// before it becomes one (`inputBeforeTask`).
+    pub(crate) fn task_support(&self, name: &str) -> (crate::modern::tasks::TaskSupport, bool) {
+        use crate::modern::tasks::{self, TaskSupport};
         match self.get(name) {
             // Most tools have none: skip the parse.
             Some(t) if t.source.contains("taskSupport") => serde_json::from_str::<Value>(&t.source)
-                .map(|d| TaskSupport::of(&d))
-                .unwrap_or(TaskSupport::Forbidden),
-            _ => TaskSupport::Forbidden,
+                .map(|d| (TaskSupport::of(&d), tasks::input_before_task(&d)))
+                .unwrap_or((TaskSupport::Forbidden, false)),
+            _ => (TaskSupport::Forbidden, false),
         }
+    }
+
+    /// The arguments of `name` that clients mirror into `Mcp-Param-*`
+    /// headers (SEP-2243): none for an unknown or disabled tool.
+    pub(crate) fn param_headers(&self, name: &str) -> Arc<[ParamHeader]> {
+        let Some(t) = self.get(name) else {
+            return Arc::new([]);
+        };
+        t.param_headers
+            .get_or_init(|| {
+                // Most tools have none: skip the parse.
+                if !t.source.contains(param_headers::ANNOTATION) {
+                    return Arc::new([]);
+                }
+                serde_json::from_str::<Value>(&t.source)
+                    .ok()
+                    .and_then(|d| d.get("inputSchema").map(param_headers::param_headers))
+                    .unwrap_or_default()
+                    .into()
+            })
+            .clone()
     }
 
     pub(crate) async fn call(

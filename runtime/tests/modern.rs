@@ -204,6 +204,76 @@ async fn headers_that_do_not_match_the_body_get_32020() {
     assert_eq!(response(msgs, 40)["result"]["content"][0]["text"], "hi");
 }
 
+/// A server with one tool whose `region` and `limit` arguments are
+/// mirrored into `Mcp-Param-*` headers (SEP-2243).
+async fn start_with_param_headers() -> TestServer {
+    let server = mcpgen_runtime::Server::builder(r#"{"name":"h","version":"1"}"#)
+        .tool(
+            r#"{"name":"query","inputSchema":{"type":"object","properties":{
+                "region":{"type":"string","x-mcp-header":"Region"},
+                "limit":{"type":"integer","x-mcp-header":"Limit"},
+                "sql":{"type":"string"}},"required":["sql"]}}"#,
+            |_ctx, a: Value| async move {
+                Ok(mcpgen_runtime::model::CallToolResult::text(format!(
+                    "{} {}",
+                    a["region"], a["limit"]
+                )))
+            },
+        )
+        .build()
+        .expect("server builds");
+    let t = serve(server, Default::default(), HttpConfig::default()).await;
+    t.server.set_protocol_2026(true);
+    t
+}
+
+#[tokio::test]
+async fn mcp_param_headers_must_match_the_arguments() {
+    let t = start_with_param_headers().await;
+    let args =
+        json!({"name": "query", "arguments": {"region": "Hello, 世界", "limit": 42, "sql": "x"}});
+    let good: &[(&str, Option<&str>)] = &[
+        ("mcp-param-region", Some("=?base64?SGVsbG8sIOS4lueVjA==?=")),
+        ("Mcp-Param-Limit", Some("42")),
+    ];
+    let (status, msgs) = send(&t.url, 1, "tools/call", with_meta(args.clone()), good).await;
+    let r = response(msgs, 1);
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["result"]["content"][0]["text"], "\"Hello, 世界\" 42");
+    // Without the arguments, no header is expected.
+    let bare = json!({"name": "query", "arguments": {"sql": "x"}});
+    let (status, msgs) = send(&t.url, 2, "tools/call", with_meta(bare.clone()), &[]).await;
+    assert_eq!(status, 200, "{:?}", msgs);
+    let cases: &[&[(&str, Option<&str>)]] = &[
+        &[good[1]],                                                   // Region missing
+        &[good[0]],                                                   // Limit missing
+        &[("mcp-param-region", Some("Hello")), good[1]],              // other value
+        &[good[0], ("mcp-param-limit", Some("41"))],                  // other number
+        &[("mcp-param-region", Some("=?base64?SGVsbG8?=")), good[1]], // bad padding
+    ];
+    for (i, overrides) in cases.iter().enumerate() {
+        let id = 10 + i as i64;
+        let (status, msgs) =
+            send(&t.url, id, "tools/call", with_meta(args.clone()), overrides).await;
+        let r = response(msgs, id);
+        assert_eq!(status, 400, "{overrides:?}: {r}");
+        assert_eq!(r["error"]["code"], -32020, "{overrides:?}: {r}");
+    }
+    // A header for an argument the body lacks.
+    let (status, msgs) = send(&t.url, 20, "tools/call", with_meta(bare), &[good[1]]).await;
+    assert_eq!(
+        (status, response(msgs, 20)["error"]["code"].clone()),
+        (400, json!(-32020))
+    );
+    // The session era has no such headers: nothing is checked there.
+    let s = Session::open(&t.url).await;
+    let r = s.result(21, "tools/call", args).await;
+    assert_eq!(
+        r["result"]["content"][0]["text"], "\"Hello, 世界\" 42",
+        "{r}"
+    );
+}
+
 #[tokio::test]
 async fn unknown_and_session_era_methods_are_404_method_not_found() {
     let t = start_modern().await;
@@ -565,6 +635,58 @@ async fn cache_hints_of_the_server_replace_the_defaults() {
         .expect("an invalid scope is refused")
         .to_string();
     assert!(message.contains("public"), "{message}");
+}
+
+#[tokio::test]
+async fn a_list_with_hints_of_its_own_gets_them_and_the_others_the_servers() {
+    use mcpgen_runtime::prelude::*;
+    use mcpgen_runtime::testing::TestClient;
+    let built = Server::builder(r#"{"name":"cached","version":"1.0.0"}"#)
+        .resource_text(r#"{"uri":"test://a","name":"a"}"#, "A")
+        .list_cache_hints("tools/list", 5_000, "public")
+        .cache_hints(60_000, "private")
+        .list_cache_hints("resources/list", 7_000, "public")
+        .build()
+        .unwrap();
+    let client = TestClient::connect(built).await.unwrap();
+    for (method, params, ttl, scope) in [
+        ("tools/list", json!({}), 5_000, "public"),
+        ("resources/list", json!({}), 7_000, "public"),
+        ("prompts/list", json!({}), 60_000, "private"),
+        (
+            "resources/read",
+            json!({"uri": "test://a"}),
+            60_000,
+            "private",
+        ),
+        ("server/discover", json!({}), 60_000, "private"),
+    ] {
+        let r = client.request_2026(method, params).await.unwrap();
+        assert_eq!(
+            (r["ttlMs"].as_u64(), r["cacheScope"].as_str()),
+            (Some(ttl), Some(scope)),
+            "{method}: {r}"
+        );
+    }
+    // The session era has no caching hints.
+    let r = client.request("tools/list", json!({})).await.unwrap();
+    assert!(r.get("ttlMs").is_none(), "{r}");
+    for (method, scope, expected) in [
+        (
+            "resources/read",
+            "public",
+            "not a list with hints of its own",
+        ),
+        ("tools/list", "shared", "scope must be"),
+    ] {
+        let e = Server::builder(r#"{"name":"c","version":"1"}"#)
+            .list_cache_hints(method, 1, scope)
+            .build()
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(e.contains(expected), "{method} {scope}: {e}");
+    }
 }
 
 /// A `tools/call` of `interview` declaring elicitation and sampling, with

@@ -5,7 +5,7 @@
 use mcpgen_runtime::jsonrpc::{Request, RequestId};
 use mcpgen_runtime::modern::tasks::{EXTENSION, MemoryTaskStore};
 use mcpgen_runtime::prelude::*;
-use mcpgen_runtime::session::Outbound;
+use mcpgen_runtime::session::{Inbox, Outbound, Outgoing};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -67,6 +67,21 @@ fn server(cancelled: Arc<AtomicBool>) -> Server {
                 b["content"]["name"].as_str().unwrap_or("?")
             )))
         })
+        .tool(
+            r#"{"name":"greet_later","inputSchema":{"type":"object"},
+                "execution":{"taskSupport":"optional"},
+                "_meta":{"dev.mcpgen/inputBeforeTask":true}}"#,
+            |ctx, _: NoArgs| async move {
+                let ask = json!({"message": "Name?", "requestedSchema": {"type": "object",
+                    "properties": {"name": {"type": "string"}}, "required": ["name"]}});
+                let name = ctx.elicit_as("user_name", ask).await?;
+                ctx.continue_as_task()?;
+                Ok(CallToolResult::text(format!(
+                    "Hello, {}",
+                    name["content"]["name"].as_str().unwrap_or("?")
+                )))
+            },
+        )
         .build()
         .expect("a valid server")
 }
@@ -354,4 +369,122 @@ async fn bad_task_requests_get_clear_errors() {
     .await
     .unwrap_err();
     assert_eq!(e["code"], -32602);
+}
+
+/// The two MRTR rounds of `greet_later`: the first asks for `user_name`,
+/// the second (with the answer and the state) is returned.
+async fn greet_later(s: &Server, tasks: bool) -> Value {
+    let call = json!({"name": "greet_later", "arguments": {}});
+    let r1 = ask(s, "tools/call", call.clone(), tasks).await.unwrap();
+    assert_eq!(r1["resultType"], "input_required", "{r1}");
+    assert!(r1.get("taskId").is_none(), "no task before the input: {r1}");
+    assert!(r1["inputRequests"].get("user_name").is_some(), "{r1}");
+    let mut again = call;
+    again["inputResponses"] =
+        json!({"user_name": {"action": "accept", "content": {"name": "Alice"}}});
+    again["requestState"] = r1["requestState"].clone();
+    ask(s, "tools/call", again, tasks).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_tool_gathers_input_inline_then_continues_as_a_task_that_has_it() {
+    let s = server(Arc::default());
+    let r2 = greet_later(&s, true).await;
+    assert_eq!(r2["resultType"], "task", "{r2}");
+    assert!(
+        r2.get("requestState").is_none() && r2.get("inputRequests").is_none(),
+        "the MRTR phase does not leak into the task: {r2}"
+    );
+    let id = r2["taskId"].as_str().expect("a taskId");
+    let t = until(&s, id, "completed").await;
+    assert_eq!(t["status"], "completed", "{t}");
+    assert_eq!(t["result"]["content"][0]["text"], "Hello, Alice");
+}
+
+#[tokio::test]
+async fn without_the_extension_an_input_first_tool_finishes_inline() {
+    let s = server(Arc::default());
+    let r2 = greet_later(&s, false).await;
+    assert_eq!(r2["resultType"], "complete", "{r2}");
+    assert_eq!(r2["content"][0]["text"], "Hello, Alice");
+}
+
+/// Open `subscriptions/listen` for `notifications` in process: the inbox
+/// its notifications arrive in (the acknowledgment first) and its token.
+fn listen(s: &Server, notifications: Value, tasks: bool) -> (Inbox, CancellationToken) {
+    let req = Request {
+        id: RequestId::Number(9),
+        method: "subscriptions/listen".into(),
+        params: Some(json!({"notifications": notifications, "_meta": meta(tasks)})),
+    };
+    let (out, inbox) = Outbound::channel();
+    let cancel = CancellationToken::new();
+    let (s, token) = (s.clone(), cancel.clone());
+    tokio::spawn(async move {
+        s.handle_stateless(req, out, token, None, http::Extensions::new())
+            .await
+    });
+    (inbox, cancel)
+}
+
+/// The next message in `inbox` (waiting at most 5 s) as JSON.
+async fn next(inbox: &mut Inbox) -> Value {
+    let o = tokio::time::timeout(Duration::from_secs(5), inbox.recv())
+        .await
+        .expect("a message in time")
+        .expect("the stream is open");
+    match o {
+        Outgoing::Message(m) => serde_json::from_str(&m.to_json()).unwrap(),
+        other => panic!("not a message: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_listener_hears_the_status_of_the_tasks_it_names_up_to_the_result() {
+    let s = server(Arc::default());
+    let id = create(&s, "nap", json!({"ms": 1000})).await;
+    let (mut inbox, cancel) = listen(&s, json!({"taskIds": [id, "unknown"]}), true);
+    let ack = next(&mut inbox).await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(ack["params"]["notifications"], json!({"taskIds": [id]}));
+    let now = next(&mut inbox).await;
+    assert_eq!(now["method"], "notifications/tasks");
+    assert_eq!(now["params"]["status"], "working", "{now}");
+    let done = next(&mut inbox).await;
+    assert_eq!(done["method"], "notifications/tasks");
+    assert_eq!(done["params"]["taskId"], id.as_str());
+    assert_eq!(done["params"]["status"], "completed", "{done}");
+    assert_eq!(done["params"]["result"]["content"][0]["text"], "slept 1000");
+    assert_eq!(
+        done["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        9
+    );
+    // A cancel is a status change too.
+    let wait = create(&s, "wait", json!({})).await;
+    cancel.cancel();
+    let (mut inbox, cancel) = listen(&s, json!({"taskIds": [wait]}), true);
+    assert_eq!(
+        next(&mut inbox).await["params"]["notifications"]["taskIds"][0],
+        wait.as_str()
+    );
+    assert_eq!(next(&mut inbox).await["params"]["status"], "working");
+    ask(&s, "tasks/cancel", json!({"taskId": wait}), true)
+        .await
+        .unwrap();
+    assert_eq!(next(&mut inbox).await["params"]["status"], "cancelled");
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn listening_to_tasks_without_the_extension_is_refused() {
+    let s = server(Arc::default());
+    let params = json!({"notifications": {"taskIds": ["x"]}});
+    let e = ask(&s, "subscriptions/listen", params, false)
+        .await
+        .unwrap_err();
+    assert_eq!(e["code"], -32021, "{e}");
+    assert_eq!(
+        e["data"]["requiredCapabilities"]["extensions"][EXTENSION],
+        json!({})
+    );
 }

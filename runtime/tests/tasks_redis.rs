@@ -6,7 +6,7 @@
 mod common;
 
 use common::redis::Redis;
-use common::{ACCEPT_BOTH, client, read_messages};
+use common::{ACCEPT_BOTH, SseReader, client, read_messages};
 use mcpgen_runtime::modern::tasks::EXTENSION;
 use mcpgen_runtime::prelude::*;
 use mcpgen_runtime::state::{RedisState, StateStore};
@@ -81,8 +81,8 @@ async fn instance(redis: &Redis, ttl: Option<Duration>) -> Instance {
     Instance { url, cancelled }
 }
 
-/// One modern request declaring the tasks extension: the JSON-RPC response.
-async fn ask(url: &str, method: &str, mut params: Value) -> Value {
+/// One modern request declaring the tasks extension, ready to send.
+fn request(url: &str, method: &str, mut params: Value) -> reqwest::RequestBuilder {
     params["_meta"] = json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
@@ -100,7 +100,12 @@ async fn ask(url: &str, method: &str, mut params: Value) -> Value {
         b = b.header("mcp-name", name);
     }
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let r = b.json(&body).send().await.unwrap();
+    b.json(&body)
+}
+
+/// One modern request declaring the tasks extension: the JSON-RPC response.
+async fn ask(url: &str, method: &str, params: Value) -> Value {
+    let r = request(url, method, params).send().await.unwrap();
     let msgs = read_messages(r).await;
     msgs.into_iter()
         .find(|m| m.get("id").is_some())
@@ -188,4 +193,62 @@ async fn tasks_get_fails_with_a_clear_error_while_redis_is_away() {
     let message = r["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("unavailable"), "{message}");
     assert_eq!(r["error"]["data"]["store"], redis.url(), "{r}");
+}
+
+#[tokio::test]
+async fn a_task_record_keeps_its_owner_in_redis() {
+    use mcpgen_runtime::modern::tasks::{TaskRecord, TaskStatus};
+    let redis = Redis::start().await;
+    let store: Arc<dyn StateStore> = Arc::new(RedisState::new(&redis.url(), "test").unwrap());
+    let tasks = store.task_store().expect("Redis holds tasks");
+    let mut record = TaskRecord::new(json!({"name": "nap"}), Duration::from_secs(60));
+    record.owner = Some("alice".into());
+    tasks.create(record.clone()).await.unwrap();
+    let stored = tasks.get(&record.id).await.unwrap().expect("stored");
+    assert_eq!(stored.owner.as_deref(), Some("alice"));
+    record.status = TaskStatus::Completed;
+    assert!(tasks.advance(record.clone()).await.unwrap());
+    let stored = tasks.get(&record.id).await.unwrap().expect("stored");
+    assert_eq!(
+        (stored.status, stored.owner),
+        (TaskStatus::Completed, Some("alice".into()))
+    );
+}
+
+#[tokio::test]
+async fn a_task_finishing_on_one_instance_is_announced_to_a_listener_on_another() {
+    let redis = Redis::start().await;
+    let (a, b) = (instance(&redis, None).await, instance(&redis, None).await);
+    let id = create(&a.url, "nap", json!({"ms": 1500})).await;
+    let params = json!({"notifications": {"taskIds": [id, "not-a-task"]}});
+    let r = request(&b.url, "subscriptions/listen", params)
+        .send()
+        .await
+        .unwrap();
+    let mut sse = SseReader::new(r);
+    let ack = sse.next_message().await.expect("an acknowledgment");
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(ack["params"]["notifications"], json!({"taskIds": [id]}));
+    // The state now, then the change made on the other instance.
+    let now = sse.next_message().await.expect("the current status");
+    assert_eq!(now["method"], "notifications/tasks");
+    assert_eq!(
+        (
+            now["params"]["taskId"].as_str(),
+            now["params"]["status"].as_str()
+        ),
+        (Some(id.as_str()), Some("working")),
+        "{now}"
+    );
+    let done = tokio::time::timeout(HANG, sse.next_message())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done["method"], "notifications/tasks");
+    assert_eq!(done["params"]["status"], "completed", "{done}");
+    assert_eq!(done["params"]["result"]["content"][0]["text"], "slept 1500");
+    assert_eq!(
+        done["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        1
+    );
 }

@@ -9,7 +9,8 @@ to `compact` and `toolsets`, which is what these tests drive:
   invalid arguments are refused with the direct call's error before anything
   goes upstream;
 * toolsets: only the toolsets switched on are listed; enable_toolset sends
-  notifications/tools/list_changed and the next tools/list has the set.
+  notifications/tools/list_changed (in both eras: on the call's own stream)
+  and the next tools/list has the set.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ async def test_toolsets_list_only_the_enabled_sets_and_enabling_one_notifies(con
             changed.set()
 
     args = ("--tool-surface", "toolsets", "--toolsets", "status_codes")
-    async with connect(args=args, message_handler=on_message) as mcp:
+    # A server of its own: enabling a toolset changes it for every later client.
+    async with connect(args=args, message_handler=on_message, own_server=True) as mcp:
         listed = await names(mcp)
         assert listed == [
             "list_toolsets",

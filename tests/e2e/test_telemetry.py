@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 import time
 import urllib.request
@@ -59,7 +60,7 @@ async def test_prometheus_metrics_match_the_calls(http_servers):
     # The session era: the active-sessions gauge counts 2025-11-25 sessions
     # (a 2026-07-28 client, which the SDK would otherwise pick, has none).
     args = (*METRICS_ARGS, "--protocol-2026=false")
-    async with open_session("http", http_servers, args=args) as session:
+    async with open_session("http", http_servers, era="legacy", args=args) as session:
         for _ in range(3):
             await session.call_ok("get_headers")
         for _ in range(2):
@@ -122,11 +123,11 @@ async def test_metrics_are_off_unless_asked_for(http_servers):
     assert e.value.code in (404, 405)
 
 
-async def test_metrics_addr_serves_a_stdio_server(http_servers):
+async def test_metrics_addr_serves_a_stdio_server(http_servers, era):
     from conftest import _free_port
 
     port = _free_port()
-    async with open_session("stdio", http_servers, args=("--metrics-addr", f"127.0.0.1:{port}")) as session:
+    async with open_session("stdio", http_servers, era=era, args=("--metrics-addr", f"127.0.0.1:{port}")) as session:
         await session.call_ok("get_headers")
         with anyio.fail_after(10):
             while True:
@@ -272,6 +273,11 @@ def check_chain(spans: list[trace_pb2.Span], tool: str, parent: bytes) -> trace_
     return upstream
 
 
+def new_trace() -> tuple[str, str]:
+    """A client's (trace id, span id), new for each run (the receiver keeps every span)."""
+    return os.urandom(16).hex(), os.urandom(8).hex()
+
+
 def echoed_traceparent(result: dict[str, Any]) -> tuple[str, str]:
     """(trace id, parent id) of the traceparent httpbin received."""
     version, trace_id, parent_id, flags = result["headers"]["Traceparent"].split("-")
@@ -283,7 +289,7 @@ async def test_otlp_spans_form_one_trace_that_reaches_the_upstream(http_servers,
     # The session era, whose requests carry `mcp.session.id` (2026-07-28
     # requests are stateless: no session to name).
     env = {**otlp_env(receiver), "MCP_PROTOCOL_2026": "false"}
-    async with open_session("http", http_servers, env=env) as session:
+    async with open_session("http", http_servers, era="legacy", env=env) as session:
         result = await session.call_ok("get_headers")
     trace_id, parent_id = echoed_traceparent(result)
     spans = await receiver.trace(trace_id, 3)
@@ -294,10 +300,10 @@ async def test_otlp_spans_form_one_trace_that_reaches_the_upstream(http_servers,
     assert {"service.name": "e2e-httpbin"}.items() <= receiver.resources[-1].items()
 
 
-async def test_an_inbound_traceparent_header_is_continued(http_servers, receiver):
-    inbound_trace, inbound_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+async def test_an_inbound_traceparent_header_is_continued(http_servers, receiver, era):
+    inbound_trace, inbound_span = new_trace()
     headers = {"traceparent": f"00-{inbound_trace}-{inbound_span}-01"}
-    async with open_session("http", http_servers, env=otlp_env(receiver), client_headers=headers) as session:
+    async with open_session("http", http_servers, era=era, env=otlp_env(receiver), client_headers=headers) as session:
         result = await session.call_ok("get_headers")
     trace_id, parent_id = echoed_traceparent(result)
     assert trace_id == inbound_trace, "the upstream call continues the client's trace"
@@ -306,9 +312,9 @@ async def test_an_inbound_traceparent_header_is_continued(http_servers, receiver
     assert upstream.span_id.hex() == parent_id
 
 
-async def test_a_meta_traceparent_is_continued_over_stdio(http_servers, receiver):
-    inbound_trace, inbound_span = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
-    async with open_session("stdio", http_servers, env=otlp_env(receiver)) as session:
+async def test_a_meta_traceparent_is_continued_over_stdio(http_servers, receiver, era):
+    inbound_trace, inbound_span = new_trace()
+    async with open_session("stdio", http_servers, era=era, env=otlp_env(receiver)) as session:
         meta = {"traceparent": f"00-{inbound_trace}-{inbound_span}-01"}
         raw = await session.client.call_tool("get_headers", {}, meta=meta)
         result = raw.structured_content
@@ -319,9 +325,11 @@ async def test_a_meta_traceparent_is_continued_over_stdio(http_servers, receiver
     assert upstream.span_id.hex() == parent_id
 
 
-async def test_otlp_metrics_count_the_calls(http_servers, receiver):
-    env = {**otlp_env(receiver), "OTEL_SERVICE_NAME": "e2e-httpbin-metrics"}
-    async with open_session("http", http_servers, env=env) as session:
+async def test_otlp_metrics_count_the_calls(http_servers, receiver, era):
+    # A server (and service name) per era: the exported counts are cumulative.
+    service = f"e2e-httpbin-metrics-{era}"
+    env = {**otlp_env(receiver), "OTEL_SERVICE_NAME": service}
+    async with open_session("http", http_servers, era=era, env=env) as session:
         for _ in range(2):
             await session.call_ok("get_headers")
         result = await session.call("get_status_codes", {"codes": "500"})
@@ -329,7 +337,7 @@ async def test_otlp_metrics_count_the_calls(http_servers, receiver):
         # Exports are cumulative: wait for one that has seen every call.
         deadline = time.monotonic() + 15
         while True:
-            points = await receiver.metric_points("e2e-httpbin-metrics", "mcpgen.tool.calls")
+            points = await receiver.metric_points(service, "mcpgen.tool.calls")
             counts = {
                 (attributes(p.attributes)["gen_ai.tool.name"], attributes(p.attributes)["outcome"]): p.as_int
                 for p in points

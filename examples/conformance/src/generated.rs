@@ -86,6 +86,17 @@ pub struct TestElicitationSep1034DefaultsArgs {}
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestElicitationSep1330EnumsArgs {}
 
+/// Values of `contactMethod` of `json_schema_2020_12_tool`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub enum JsonSchema202012ToolContactMethod {
+    #[serde(rename = "phone")]
+    Phone,
+    #[serde(rename = "email")]
+    Email,
+}
+
 /// Arguments of the `json_schema_2020_12_tool` tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(crate = "mcpgen_runtime::__private::serde")]
@@ -95,6 +106,13 @@ pub struct JsonSchema202012ToolArgs {
     pub name: Option<String>,
     #[serde(default)]
     pub address: Option<mcpgen_runtime::prelude::Value>,
+    #[serde(rename = "contactMethod")]
+    #[serde(default)]
+    pub contact_method: Option<JsonSchema202012ToolContactMethod>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Arguments of the `test_reconnection` tool.
@@ -167,6 +185,18 @@ pub struct TestTriggerToolChangeArgs {}
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct TestTriggerPromptChangeArgs {}
+
+/// Arguments of the `test_custom_header` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestCustomHeaderArgs {
+    /// A region, mirrored into the Mcp-Param-Region header
+    pub region: String,
+    /// A priority, mirrored into the Mcp-Param-Priority header
+    #[serde(default)]
+    pub priority: Option<i64>,
+}
 
 /// Arguments of the `test_input_required_result_elicitation` tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -261,6 +291,12 @@ pub struct ConfirmDeleteArgs {
 #[serde(crate = "mcpgen_runtime::__private::serde")]
 #[schemars(crate = "mcpgen_runtime::__private::schemars")]
 pub struct MultiInputArgs {}
+
+/// Arguments of the `test_tool_with_task` tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(crate = "mcpgen_runtime::__private::serde")]
+#[schemars(crate = "mcpgen_runtime::__private::schemars")]
+pub struct TestToolWithTaskArgs {}
 
 /// Variables of the `template` resource template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -512,6 +548,15 @@ pub trait Handlers: Send + Sync + 'static {
         args: TestTriggerPromptChangeArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
 
+    /// Tool `test_custom_header`
+    ///
+    /// Echoes its region and priority, which clients also send as the Mcp-Param-Region and Mcp-Param-Priority headers.
+    fn test_custom_header(
+        &self,
+        ctx: RequestContext,
+        args: TestCustomHeaderArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
     /// Tool `test_input_required_result_elicitation`
     ///
     /// Asks the user for their name (input key user_name) and greets them.
@@ -636,6 +681,15 @@ pub trait Handlers: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         args: MultiInputArgs,
+    ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
+
+    /// Tool `test_tool_with_task`
+    ///
+    /// Asks the user's name inline (multi round-trip), then continues as a task that greets them.
+    fn test_tool_with_task(
+        &self,
+        ctx: RequestContext,
+        args: TestToolWithTaskArgs,
     ) -> impl std::future::Future<Output = Result<CallToolResult, ToolError>> + Send;
 
     /// Resource `stats` (test://stats)
@@ -927,6 +981,7 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
     "type": "object",
     "$defs": {
       "address": {
+        "$anchor": "addressDef",
         "type": "object",
         "properties": {
           "street": {
@@ -944,7 +999,56 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
       },
       "address": {
         "$ref": "#/$defs/address"
+      },
+      "contactMethod": {
+        "type": "string",
+        "enum": [
+          "phone",
+          "email"
+        ]
+      },
+      "phone": {
+        "type": "string"
+      },
+      "email": {
+        "type": "string"
       }
+    },
+    "allOf": [
+      {
+        "anyOf": [
+          {
+            "required": [
+              "phone"
+            ]
+          },
+          {
+            "required": [
+              "email"
+            ]
+          }
+        ]
+      }
+    ],
+    "if": {
+      "properties": {
+        "contactMethod": {
+          "const": "phone"
+        }
+      },
+      "required": [
+        "contactMethod"
+      ]
+    },
+    "then": {
+      "required": [
+        "phone"
+      ]
+    },
+    "else": {
+      "required": [
+        "email"
+      ]
     },
     "additionalProperties": false
   }
@@ -1157,6 +1261,35 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
                 |h, ctx, args| async move {
                     H::test_trigger_prompt_change(&h, ctx, args).await
                 },
+            ),
+        )
+        .tool(
+            r#"{
+  "name": "test_custom_header",
+  "title": "Arguments mirrored into headers",
+  "description": "Echoes its region and priority, which clients also send as the Mcp-Param-Region and Mcp-Param-Priority headers.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {
+      "region": {
+        "type": "string",
+        "description": "A region, mirrored into the Mcp-Param-Region header",
+        "x-mcp-header": "Region"
+      },
+      "priority": {
+        "type": "integer",
+        "description": "A priority, mirrored into the Mcp-Param-Priority header",
+        "x-mcp-header": "Priority"
+      }
+    },
+    "required": [
+      "region"
+    ]
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move { H::test_custom_header(&h, ctx, args).await },
             ),
         )
         .tool(
@@ -1413,6 +1546,27 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
   }
 }"#,
             bind(&h, |h, ctx, args| async move { H::multi_input(&h, ctx, args).await }),
+        )
+        .tool(
+            r#"{
+  "name": "test_tool_with_task",
+  "title": "Input, then a task",
+  "description": "Asks the user's name inline (multi round-trip), then continues as a task that greets them.",
+  "inputSchema": {
+    "type": "object",
+    "properties": {}
+  },
+  "execution": {
+    "taskSupport": "required"
+  },
+  "_meta": {
+    "dev.mcpgen/inputBeforeTask": true
+  }
+}"#,
+            bind(
+                &h,
+                |h, ctx, args| async move { H::test_tool_with_task(&h, ctx, args).await },
+            ),
         )
         .resource_text(
             r#"{

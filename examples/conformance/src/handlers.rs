@@ -436,6 +436,18 @@ impl Handlers for ServerHandlers {
         Ok(CallToolResult::text("Announced a prompt list change"))
     }
 
+    async fn test_custom_header(
+        &self,
+        _ctx: RequestContext,
+        args: TestCustomHeaderArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        // The transport has already checked the Mcp-Param-* headers.
+        Ok(CallToolResult::text(match args.priority {
+            Some(p) => format!("region {}, priority {p}", args.region),
+            None => format!("region {}", args.region),
+        }))
+    }
+
     async fn test_input_required_result_elicitation(
         &self,
         ctx: RequestContext,
@@ -697,6 +709,24 @@ impl Handlers for ServerHandlers {
             "{} and {}",
             field(&first, "name"),
             field(&second, "name")
+        )))
+    }
+
+    async fn test_tool_with_task(
+        &self,
+        ctx: RequestContext,
+        _args: TestToolWithTaskArgs,
+    ) -> Result<CallToolResult, ToolError> {
+        // Inline (MRTR) until the name is known; then the rest runs as a
+        // task, where this handler runs again and the ask returns at once.
+        let answer = ctx
+            .elicit_as("user_name", ask_name("What is your name?"))
+            .await?;
+        ctx.continue_as_task()?;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        Ok(CallToolResult::text(format!(
+            "Hello, {}!",
+            field(&answer, "name")
         )))
     }
 

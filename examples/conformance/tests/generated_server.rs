@@ -68,6 +68,7 @@ mod generated_server {
                 "test_logging_tool",
                 "test_trigger_tool_change",
                 "test_trigger_prompt_change",
+                "test_custom_header",
                 "test_input_required_result_elicitation",
                 "test_input_required_result_sampling",
                 "test_input_required_result_list_roots",
@@ -82,6 +83,7 @@ mod generated_server {
                 "protocol_error_job",
                 "confirm_delete",
                 "multi_input",
+                "test_tool_with_task",
             ];
             let tools = list(&client, "tools/list", "tools", "name").await;
             assert_eq!(tools, expected);

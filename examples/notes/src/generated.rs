@@ -287,6 +287,7 @@ pub fn server<H: Handlers>(handlers: H) -> Result<Server, BuildError> {
         .rate_limits(RATE_LIMITS)
         .auth(AUTH)
         .cache_hints(30000, "private")
+        .list_cache_hints("prompts/list", 300000, "private")
         .tool(
             r#"{
   "name": "create_note",

@@ -106,4 +106,27 @@ mod generated_server {
             assert_eq!(prompts, expected);
         });
     }
+
+    #[test]
+    fn lists_carry_the_spec_cache_hints_in_mcp_2026() {
+        block_on(async {
+            let client = connect().await;
+            let expected: &[(&str, u64, &str)] = &[
+                ("tools/list", 30000, "private"),
+                ("resources/list", 30000, "private"),
+                ("resources/templates/list", 30000, "private"),
+                ("prompts/list", 300000, "private"),
+            ];
+            for (method, ttl_ms, scope) in expected {
+                let r = client
+                    .request_2026(method, mcpgen_runtime::prelude::json!({}))
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    (r["ttlMs"].as_u64(), r["cacheScope"].as_str()), (Some(* ttl_ms),
+                    Some(* scope)), "{method}"
+                );
+            }
+        });
+    }
 }

@@ -12,6 +12,7 @@
 //! put them into Rust code through the `lit` filter.
 
 pub mod defs;
+pub mod headers;
 pub(crate) mod schema;
 
 use serde::{Serialize, Serializer};
@@ -64,6 +65,9 @@ pub struct Server {
     /// `ttlMs` / `cacheScope` of cacheable MCP 2026-07-28 results, when the
     /// spec sets them (else the runtime's defaults).
     pub cache: Option<CacheHints>,
+    /// Per-list hints (`ServerBuilder::list_cache_hints`), resolved against
+    /// the server's: (`tools/list`…, hints).
+    pub list_cache: Vec<ListCache>,
     /// Tools backed by a `Handlers` method.
     pub tools: Vec<Tool>,
     /// Resources with fixed contents or a handler.
@@ -370,6 +374,17 @@ fn opt_json_text<S: Serializer>(value: &Option<Value>, s: S) -> Result<S::Ok, S:
         Some(v) => json_text(v, s),
         None => s.serialize_none(),
     }
+}
+
+/// `ServerBuilder::list_cache_hints` arguments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListCache {
+    /// `tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`.
+    pub method: String,
+    /// Milliseconds.
+    pub ttl_ms: u64,
+    /// `public` or `private`.
+    pub scope: String,
 }
 
 /// `ServerBuilder::cache_hints` arguments.

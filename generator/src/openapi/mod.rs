@@ -523,7 +523,7 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
             instructions: None,
             icons: Vec::new(),
             website_url: None,
-            cache: None,
+            cache: loaded.api.cache.clone(),
         },
         tools: Vec::new(),
         resources: Vec::new(),
@@ -671,6 +671,11 @@ pub fn import(
             })
             .collect();
         return Err(spec_errors(loaded, problems));
+    }
+    // The spec's own `server.cache` wins over the document's `x-mcp.cache`.
+    if let (None, Some(c)) = (&loaded.spec.server.cache, &result.api.cache) {
+        server.cache = crate::spec::lower::cache_defaults(c);
+        server.list_cache = crate::spec::lower::list_cache(c);
     }
     let limits = override_rate_limits(&opts, &result.api);
     let mut up = upstream(result.api, file_name(&path), &opts);

@@ -9,11 +9,11 @@ use std::collections::HashSet;
 
 use super::validate::{decode_base64, template_variables_presence};
 use super::{Annotations, Icon, LoadedSpec, OrderedMap, Param};
-use crate::ir::schema;
 use crate::ir::{
     Completion, Contents, DefaultFn, Enum, Field, Prompt, Resource, RuntimeDep, Server, Struct,
     Template, Tool, Variant,
 };
+use crate::ir::{headers, schema};
 use crate::names;
 use crate::spec;
 
@@ -99,10 +99,8 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         runtime,
         info_json: Value::Object(info),
         instructions: server.instructions.clone(),
-        cache: server.cache.as_ref().map(|c| crate::ir::CacheHints {
-            ttl_ms: c.ttl_ms,
-            scope: c.scope.as_str().to_owned(),
-        }),
+        cache: server.cache.as_ref().and_then(cache_defaults),
+        list_cache: server.cache.as_ref().map(list_cache).unwrap_or_default(),
         tools,
         resources,
         templates,
@@ -325,13 +323,15 @@ impl SpecLowering<'_> {
             d.insert("annotations".into(), Value::Object(m));
         }
         insert_icons(&mut d, &tool.icons);
-        let task = match (tool.task, tool.long_running) {
-            (Some(t), _) => Some(t),
-            (None, Some(true)) => Some(crate::spec::TaskSupport::Optional),
-            (None, _) => None,
-        };
-        if let Some(t) = task.filter(|t| *t != crate::spec::TaskSupport::Forbidden) {
+        if let Some(t) = tool.task_support() {
             d.insert("execution".into(), json!({ "taskSupport": t.as_str() }));
+            if tool.input_before_task == Some(true) {
+                // Read by the runtime (`modern::tasks::input_before_task`).
+                d.insert(
+                    "_meta".into(),
+                    json!({ "dev.mcpgen/inputBeforeTask": true }),
+                );
+            }
         }
         Tool {
             name: tool.name.clone(),
@@ -770,6 +770,9 @@ pub(super) fn expand_params(params: &OrderedMap<Param>) -> Value {
             if let Some(default) = &d.default {
                 prop.insert("default".into(), default.clone());
             }
+            if let Some(header) = &d.x_mcp_header {
+                prop.insert(headers::ANNOTATION.into(), header.clone().into());
+            }
         }
         let is_required = match detail {
             None => true,
@@ -963,6 +966,35 @@ fn is_textual_mime(mime: &str) -> bool {
                 | "application/graphql"
                 | "image/svg+xml"
         )
+}
+
+/// The server's default caching hints, when the spec gives either value
+/// (the other is the runtime's default).
+pub(crate) fn cache_defaults(c: &crate::spec::CacheHints) -> Option<crate::ir::CacheHints> {
+    (c.ttl_ms.is_some() || c.scope.is_some()).then(|| crate::ir::CacheHints {
+        ttl_ms: c.ttl_ms.unwrap_or(0),
+        scope: c.scope.map_or("private", |s| s.as_str()).to_owned(),
+    })
+}
+
+/// The per-list hints, each value the list's own, else the server's, else
+/// the runtime's default.
+pub(crate) fn list_cache(c: &crate::spec::CacheHints) -> Vec<crate::ir::ListCache> {
+    c.lists()
+        .into_iter()
+        .filter_map(|(method, l)| {
+            let l = l?;
+            Some(crate::ir::ListCache {
+                method: method.to_owned(),
+                ttl_ms: l.ttl_ms.or(c.ttl_ms).unwrap_or(0),
+                scope: l
+                    .scope
+                    .or(c.scope)
+                    .map_or("private", |s| s.as_str())
+                    .to_owned(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! then turns a loaded spec into IR.
 
 mod de;
-mod lower;
+pub(crate) mod lower;
 pub(crate) mod validate;
 
 pub(crate) use lower::add_operation_scopes;
@@ -470,21 +470,62 @@ pub struct ServerInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_url: Option<String>,
     /// Caching hints of MCP 2026-07-28 results (`server/discover`, the lists,
-    /// `resources/read`) whose handler sets none. Without it: `ttlMs` 0 and
-    /// `cacheScope` private.
+    /// `resources/read`) whose handler sets none, with per-list ones for
+    /// `tools/list`, `resources/list`, `resources/templates/list` and
+    /// `prompts/list`. Without it: `ttlMs` 0 and `cacheScope` private.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheHints>,
 }
 
-/// `ttlMs` and `cacheScope` put on cacheable MCP 2026-07-28 results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// `ttlMs` and `cacheScope` put on cacheable MCP 2026-07-28 results: the
+/// server's defaults, and per list. A list's own values win, then the
+/// defaults given here, then the runtime's (`0`, `private`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CacheHints {
     /// How long (milliseconds) a client may use a result before fetching it again.
-    pub ttl_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_ms: Option<u64>,
     /// `public`: no user-specific data, any cache may share it; `private`:
     /// reuse only within the same authorization context.
-    pub scope: CacheScope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<CacheScope>,
+    /// `tools/list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ListCacheHints>,
+    /// `resources/list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ListCacheHints>,
+    /// `resources/templates/list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<ListCacheHints>,
+    /// `prompts/list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompts: Option<ListCacheHints>,
+}
+
+/// The caching hints of one list result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListCacheHints {
+    /// Milliseconds; default the server's `ttlMs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_ms: Option<u64>,
+    /// Default the server's `scope`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<CacheScope>,
+}
+
+impl CacheHints {
+    /// Each list given, with the MCP method it applies to.
+    pub fn lists(&self) -> [(&'static str, Option<&ListCacheHints>); 4] {
+        [
+            ("tools/list", self.tools.as_ref()),
+            ("resources/list", self.resources.as_ref()),
+            ("resources/templates/list", self.templates.as_ref()),
+            ("prompts/list", self.prompts.as_ref()),
+        ]
+    }
 }
 
 /// Who may share a cached result.
@@ -585,6 +626,24 @@ pub struct Tool {
     /// `true` is short for `task: optional`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_running: Option<bool>,
+    /// For a task tool: calls from clients with the tasks extension start
+    /// inline, gathering input with multi round-trip requests, and become a
+    /// task when the handler calls `ctx.continue_as_task()?`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_before_task: Option<bool>,
+}
+
+impl Tool {
+    /// How calls run as tasks (`task`, or `longRunning: true`); None:
+    /// never.
+    pub fn task_support(&self) -> Option<TaskSupport> {
+        match (self.task, self.long_running) {
+            (Some(t), _) => Some(t),
+            (None, Some(true)) => Some(TaskSupport::Optional),
+            (None, _) => None,
+        }
+        .filter(|t| *t != TaskSupport::Forbidden)
+    }
 }
 
 /// How a tool runs as a task (MCP `execution.taskSupport`).
@@ -718,6 +777,17 @@ pub struct ParamDetail {
     /// Value used when the parameter is omitted (implies `required: false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
+    /// Mirror the argument into the HTTP header `Mcp-Param-{name}` (MCP
+    /// 2026-07-28, SEP-2243): an HTTP token, unique in the tool
+    /// (case-insensitively), on a `string`, `integer` or `boolean`
+    /// parameter. Clients send the header beside the body; the server
+    /// refuses a call whose header and argument differ.
+    #[serde(
+        rename = "x-mcp-header",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub x_mcp_header: Option<String>,
     /// The allowed values.
     #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
     pub enum_values: Option<Vec<Value>>,

@@ -16,7 +16,7 @@ use super::{
     Resource, ResourceTemplate, ServerInfo, Spec, Tool,
 };
 use crate::error::Problem;
-use crate::ir::schema;
+use crate::ir::{headers, schema};
 use crate::names;
 use crate::yaml::{Node, Pos, escape_pointer};
 
@@ -112,11 +112,7 @@ impl Checker<'_> {
         }
         for (name, value) in import.headers.iter().flat_map(|h| h.iter()) {
             let at = ptr("/openapi/headers", name);
-            let is_token = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-            if !is_token {
+            if !names::is_token(name) {
                 self.problem(
                     format!("{at}/~key"),
                     Problem::UpstreamSetting(format!("header name {name:?} is not an HTTP token")),
@@ -354,6 +350,12 @@ impl Checker<'_> {
                 Problem::ParamsAndInputSchema,
             );
         }
+        if tool.input_before_task == Some(true) && tool.task_support().is_none() {
+            self.problem(
+                format!("{at}/inputBeforeTask"),
+                Problem::InputBeforeTaskWithoutTask,
+            );
+        }
         if let Some(params) = &tool.params {
             for (name, param) in params.iter() {
                 self.param(param, &ptr(&format!("{at}/params"), name));
@@ -380,6 +382,29 @@ impl Checker<'_> {
         }
         if let Some(s) = &tool.output_schema {
             self.json_schema(s, "outputSchema", &format!("{at}/outputSchema"));
+        }
+        self.header_annotations(tool, at);
+    }
+
+    /// `x-mcp-header` where the revision allows it (SEP-2243), located at
+    /// the annotation: in `params` or anywhere in `inputSchema`.
+    fn header_annotations(&mut self, tool: &Tool, at: &str) {
+        let (schema, base) = match (&tool.params, &tool.input_schema) {
+            (Some(params), None) => (super::lower::expand_params(params), format!("{at}/params")),
+            (None, Some(s)) => (s.clone(), format!("{at}/inputSchema")),
+            _ => return,
+        };
+        let from_params = tool.params.is_some();
+        for issue in headers::header_issues(&schema) {
+            // Expanded params are `/properties/{name}`: `params/{name}` in the spec.
+            let pointer = match issue.pointer.strip_prefix("/properties") {
+                Some(rest) if from_params => rest.to_owned(),
+                _ => issue.pointer,
+            };
+            self.problem(
+                format!("{base}{pointer}/{}", headers::ANNOTATION),
+                Problem::HeaderAnnotation(issue.reason),
+            );
         }
     }
 

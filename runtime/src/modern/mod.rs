@@ -9,6 +9,7 @@
 
 pub mod listen;
 pub(crate) mod mrtr;
+pub mod param_headers;
 mod seal;
 mod splice;
 pub mod tasks;
@@ -73,6 +74,47 @@ impl CacheHints {
             _ => return None,
         };
         Some(CacheHints { ttl_ms, scope })
+    }
+}
+
+/// The lists that may have caching hints of their own
+/// (`ServerBuilder::list_cache_hints`).
+pub const CACHE_LISTS: [&str; 4] = [
+    "tools/list",
+    "resources/list",
+    "resources/templates/list",
+    "prompts/list",
+];
+
+/// The caching hints of a server: its defaults, and a list's own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CachePolicy {
+    /// For every cacheable result without hints of its own.
+    pub default: CacheHints,
+    /// By the index of the method in [`CACHE_LISTS`].
+    lists: [Option<CacheHints>; 4],
+}
+
+impl CachePolicy {
+    /// Give `method` (one of [`CACHE_LISTS`]) hints of its own; false for
+    /// another method.
+    pub fn set_list(&mut self, method: &str, hints: CacheHints) -> bool {
+        match CACHE_LISTS.iter().position(|m| *m == method) {
+            Some(i) => {
+                self.lists[i] = Some(hints);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The hints a result of `method` gets unless its handler set some.
+    pub fn for_method(&self, method: &str) -> CacheHints {
+        CACHE_LISTS
+            .iter()
+            .position(|m| *m == method)
+            .and_then(|i| self.lists[i])
+            .unwrap_or(self.default)
     }
 }
 
@@ -473,6 +515,16 @@ mod tests {
         assert_eq!(r["ttlMs"], 60_000);
         assert_eq!(r["cacheScope"], "public");
         assert!(CacheHints::new(1, "shared").is_none());
+        let mut policy = CachePolicy {
+            default: hints,
+            ..CachePolicy::default()
+        };
+        let tools = CacheHints::new(5, "private").unwrap();
+        assert!(policy.set_list("tools/list", tools));
+        assert!(!policy.set_list("resources/read", tools));
+        assert_eq!(policy.for_method("tools/list"), tools);
+        assert_eq!(policy.for_method("prompts/list"), hints);
+        assert_eq!(policy.for_method("server/discover"), hints);
     }
 
     #[test]

@@ -272,6 +272,22 @@ pub(crate) struct Round {
     asked: Map<String, Value>,
     next: u32,
     invalid: Option<McpError>,
+    escalation: Escalation,
+}
+
+/// Whether a handler may turn its call into a task
+/// ([`crate::RequestContext::continue_as_task`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Escalation {
+    /// Not here (a task round, a client without the tasks extension, a
+    /// tool that does not gather input first): the handler just goes on.
+    #[default]
+    Off,
+    /// The inline phase of a tool that gathers input before it becomes a
+    /// task, for a client that declared the extension.
+    Allowed,
+    /// The handler asked for it: the call becomes a task.
+    Requested,
 }
 
 /// How a round ended.
@@ -285,6 +301,9 @@ pub(crate) enum Ending {
         asked: Map<String, Value>,
         used: Map<String, Value>,
     },
+    /// Every ask answered and the handler asked to continue as a task: the
+    /// request ends with a `CreateTaskResult`, the task's rounds get `used`.
+    Escalate { used: Map<String, Value> },
 }
 
 impl Round {
@@ -330,11 +349,34 @@ impl Round {
         ))
     }
 
+    /// Let the handler turn this call into a task.
+    pub(crate) fn allow_escalation(&mut self) {
+        self.escalation = Escalation::Allowed;
+    }
+
+    /// The handler asks to continue as a task: Err (ending this run) when
+    /// that is allowed here, Ok (go on inline) otherwise.
+    pub(crate) fn escalate(&mut self) -> Result<(), McpError> {
+        match self.escalation {
+            Escalation::Off => Ok(()),
+            Escalation::Allowed | Escalation::Requested => {
+                self.escalation = Escalation::Requested;
+                Err(McpError::new(
+                    crate::jsonrpc::INVALID_REQUEST,
+                    "this call continues as a task: the request ends with a CreateTaskResult and the handler runs again in the task",
+                ))
+            }
+        }
+    }
+
     pub(crate) fn ending(self) -> Ending {
         if let Some(e) = self.invalid {
             return Ending::Invalid(e);
         }
         if self.asked.is_empty() {
+            if self.escalation == Escalation::Requested {
+                return Ending::Escalate { used: self.used };
+            }
             return Ending::Complete;
         }
         Ending::InputRequired {
@@ -512,5 +554,42 @@ mod tests {
         );
         assert!(matches!(round.ending(), Ending::Invalid(_)));
         assert!(matches!(Round::new(Map::new()).ending(), Ending::Complete));
+    }
+
+    #[test]
+    fn a_round_escalates_only_where_allowed_and_once_every_ask_is_answered() {
+        let mut off = Round::new(Map::new());
+        assert!(
+            off.escalate().is_ok(),
+            "a task round or an inline call goes on"
+        );
+        assert!(matches!(off.ending(), Ending::Complete));
+
+        let mut answers = Map::new();
+        answers.insert(
+            "user_name".into(),
+            json!({"action": "accept", "content": {}}),
+        );
+        let mut round = Round::new(answers);
+        round.allow_escalation();
+        round
+            .ask(Some("user_name"), "elicitation/create", json!({}))
+            .unwrap();
+        assert!(round.escalate().is_err(), "the inline run ends there");
+        let Ending::Escalate { used } = round.ending() else {
+            panic!("the call should become a task");
+        };
+        assert_eq!(used.keys().collect::<Vec<_>>(), ["user_name"]);
+
+        // An unanswered ask wins: the client answers it first.
+        let mut round = Round::new(Map::new());
+        round.allow_escalation();
+        assert!(
+            round
+                .ask(Some("k"), "elicitation/create", json!({}))
+                .is_err()
+        );
+        assert!(round.escalate().is_err());
+        assert!(matches!(round.ending(), Ending::InputRequired { .. }));
     }
 }

@@ -26,6 +26,9 @@ pub const EXTENSION: &str = "io.modelcontextprotocol/tasks";
 /// How long a task record stays readable after its last change, unless the
 /// server sets another (`ServerBuilder::task_ttl`).
 pub const DEFAULT_TASK_TTL: Duration = Duration::from_secs(600);
+/// The tool descriptor's `_meta` key marking a tool that gathers its input
+/// inline (MRTR) before it continues as a task.
+pub const META_INPUT_BEFORE_TASK: &str = "dev.mcpgen/inputBeforeTask";
 /// The polling interval suggested to clients.
 pub const POLL_INTERVAL_MS: u64 = 500;
 /// At most this many live task records in one [`MemoryTaskStore`].
@@ -52,6 +55,18 @@ impl TaskSupport {
             _ => TaskSupport::Forbidden,
         }
     }
+}
+
+/// Whether a task tool gathers input before it becomes a task (the
+/// descriptor's `_meta["dev.mcpgen/inputBeforeTask"]`): its calls start
+/// inline and become a task when the handler calls
+/// `RequestContext::continue_as_task`.
+pub fn input_before_task(descriptor: &Value) -> bool {
+    descriptor
+        .get("_meta")
+        .and_then(|m| m.get(META_INPUT_BEFORE_TASK))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
 }
 
 /// A task's status on the wire.
@@ -94,6 +109,10 @@ pub struct TaskRecord {
     pub request_state: Option<String>,
     /// The `tools/call` params (name, arguments, `_meta`).
     pub call: Value,
+    /// Who created it: the authenticated subject (`AuthInfo::subject`),
+    /// None without auth. Only the same subject may see or touch it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl TaskRecord {
@@ -112,6 +131,7 @@ impl TaskRecord {
             answers: Map::new(),
             request_state: None,
             call,
+            owner: None,
         }
     }
 
@@ -281,11 +301,19 @@ impl Tasks {
         running.is_some()
     }
 
-    /// The record of `id`, or -32602 when unknown or expired.
-    pub(crate) async fn find(&self, id: &str) -> Result<TaskRecord, McpError> {
+    /// The record of `id` if `principal` (the caller's subject, None
+    /// without auth) created it; -32602 when unknown, expired or another
+    /// caller's — the same error, so a task id of someone else's is not
+    /// told apart from one that does not exist.
+    pub(crate) async fn find(
+        &self,
+        id: &str,
+        principal: Option<&str>,
+    ) -> Result<TaskRecord, McpError> {
         self.store
             .get(id)
             .await?
+            .filter(|r| r.owner.as_deref() == principal)
             .ok_or_else(|| McpError::invalid_params(format!("Unknown task: {id}")))
     }
 }

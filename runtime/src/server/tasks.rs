@@ -5,7 +5,7 @@
 use super::Server;
 use crate::error::McpError;
 use crate::jsonrpc::{Request, RequestId};
-use crate::modern::{self, tasks};
+use crate::modern::{self, listen, tasks};
 use crate::session::Outbound;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -35,36 +35,101 @@ impl Server {
         self.tasks().stop(id)
     }
 
-    /// A `tools/call` of a task-supporting tool from a client that declared
-    /// the extension: the task is stored, its first round started, and the
-    /// `CreateTaskResult` returned. None: an ordinary call. -32021 when the
-    /// tool needs a task and the client did not declare the extension.
-    pub(super) async fn maybe_create_task(
+    /// How a `tools/call` from a client that did (`declared`) or did not
+    /// declare the extension starts: a task-supporting tool becomes a task
+    /// at once (stored, its first round started, the `CreateTaskResult`
+    /// returned), or first gathers input inline (`inputBeforeTask`); other
+    /// calls run inline. -32021 when the tool needs a task and the client
+    /// did not declare the extension.
+    pub(super) async fn task_start(
         &self,
         params: Option<&Value>,
         declared: bool,
-    ) -> Result<Option<Value>, McpError> {
+        principal: Option<&str>,
+    ) -> Result<TaskStart, McpError> {
         let Some(name) = params.and_then(|p| p.get("name")).and_then(Value::as_str) else {
-            return Ok(None);
+            return Ok(TaskStart::Inline);
         };
         match (self.0.tools.task_support(name), declared) {
-            (TaskSupport::Forbidden, _) | (TaskSupport::Optional, false) => return Ok(None),
-            (TaskSupport::Required, false) => return Err(tasks::missing_extension()),
-            (_, true) => {}
+            ((TaskSupport::Forbidden, _), _) | ((TaskSupport::Optional, _), false) => {
+                Ok(TaskStart::Inline)
+            }
+            ((TaskSupport::Required, _), false) => Err(tasks::missing_extension()),
+            ((_, true), true) => Ok(TaskStart::InputFirst),
+            ((_, false), true) => {
+                let call = params.cloned().unwrap_or(Value::Null);
+                let created = self
+                    .create_task(call, Default::default(), principal)
+                    .await?;
+                Ok(TaskStart::Created(created))
+            }
         }
-        let mut call = params.cloned().unwrap_or(Value::Null);
+    }
+
+    /// Store a task for the `tools/call` params `call` (its first round
+    /// gets `answers` as `inputResponses`: the input gathered inline
+    /// before it became a task), start its first round, and return the
+    /// `CreateTaskResult`.
+    pub(super) async fn create_task(
+        &self,
+        mut call: Value,
+        answers: serde_json::Map<String, Value>,
+        principal: Option<&str>,
+    ) -> Result<Value, McpError> {
         if let Some(p) = call.as_object_mut() {
-            // A legacy v1 `task` hint is tolerated and ignored.
+            // A legacy v1 `task` hint is tolerated and ignored; the MRTR
+            // phase's fields do not follow the call into the task.
             p.remove("task");
             p.remove("inputResponses");
             p.remove("requestState");
         }
-        let record = TaskRecord::new(call, self.tasks().ttl);
+        let mut record = TaskRecord::new(call, self.tasks().ttl);
+        record.answers = answers;
+        record.owner = principal.map(str::to_owned);
         // Durable before it is announced: a tasks/get right after resolves.
         self.tasks().store.create(record.clone()).await?;
         let created = record.create_result();
         self.spawn_round(record);
-        Ok(Some(created))
+        Ok(created)
+    }
+
+    /// The current status of each of `ids` that `principal` may see, as
+    /// `notifications/tasks` changes (unknown, expired and other callers'
+    /// tasks left out, as is a store that cannot answer now).
+    pub(super) async fn task_states(
+        &self,
+        ids: &std::collections::BTreeSet<String>,
+        principal: Option<&str>,
+    ) -> Vec<listen::Change> {
+        let mut states = Vec::new();
+        for id in ids {
+            if let Ok(record) = self.tasks().find(id, principal).await {
+                states.push(status_change(&record));
+            }
+        }
+        states
+    }
+
+    /// Tell the listeners of the task (`subscriptions/listen` with its id
+    /// in `taskIds`) its new status: here, or on every instance through the
+    /// shared store's bus.
+    fn task_changed(&self, record: &TaskRecord) {
+        let change = status_change(record);
+        match self.state_store() {
+            Some(store) => {
+                let listen::Change::TaskStatus { task, .. } = &change else {
+                    return;
+                };
+                let msg =
+                    crate::jsonrpc::Message::notification(listen::TASK_STATUS, (**task).clone());
+                // To no session: the listeners of every instance take it.
+                store.publish(crate::state::BusMessage::Notify {
+                    sessions: Some(Vec::new()),
+                    data: msg.to_value(),
+                });
+            }
+            None => self.notify_listeners(change),
+        }
     }
 
     /// `tasks/get`, `tasks/update`, `tasks/cancel` (-32021 unless the
@@ -74,13 +139,14 @@ impl Server {
         method: &str,
         params: Option<&Value>,
         declared: bool,
+        principal: Option<&str>,
     ) -> Result<Value, McpError> {
         if !declared {
             return Err(tasks::missing_extension());
         }
         let id = tasks::task_id(params)?;
         let tasks = self.tasks();
-        let mut record = tasks.find(&id).await?;
+        let mut record = tasks.find(&id, principal).await?;
         match method {
             "tasks/get" => return Ok(record.detailed()),
             "tasks/cancel" => {
@@ -89,7 +155,9 @@ impl Server {
                     record.status = TaskStatus::Cancelled;
                     record.input_requests.clear();
                     record.touch();
-                    tasks.store.advance(record).await?;
+                    if tasks.store.advance(record.clone()).await? {
+                        self.task_changed(&record);
+                    }
                 }
                 if !tasks.stop(&id)
                     && let Some(store) = self.state_store()
@@ -130,6 +198,7 @@ impl Server {
                 record.id
             )));
         }
+        self.task_changed(&record);
         if ready {
             self.spawn_round(record);
         }
@@ -172,7 +241,7 @@ impl Server {
                     http_headers: None,
                     extensions: http::Extensions::new(),
                 };
-                self.stateless_call(req, meta, out, cancel, no_caller, true)
+                self.stateless_call(req, meta, out, cancel, no_caller, CallMode::TaskRound)
                     .await
                     .map(|r| r.map(crate::jsonrpc::Payload::into_value))
             }
@@ -181,10 +250,43 @@ impl Server {
         self.tasks().finish(&record.id);
         settle(&mut record, outcome);
         record.touch();
-        if let Err(e) = self.tasks().store.advance(record).await {
-            tracing::warn!(error = %e.0.message, "a task's outcome could not be stored");
+        match self.tasks().store.advance(record.clone()).await {
+            Ok(true) => self.task_changed(&record),
+            // Cancelled meanwhile: the cancel told the listeners.
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e.0.message, "a task's outcome could not be stored"),
         }
     }
+}
+
+/// A record's status as the change listeners get.
+fn status_change(record: &TaskRecord) -> listen::Change {
+    listen::Change::TaskStatus {
+        id: record.id.clone(),
+        task: Arc::new(record.detailed()),
+    }
+}
+
+/// How a `tools/call` starts (see [`Server::task_start`]).
+pub(super) enum TaskStart {
+    /// An ordinary call.
+    Inline,
+    /// Inline, with MRTR, until the handler continues as a task.
+    InputFirst,
+    /// A task was created: its `CreateTaskResult`.
+    Created(Value),
+}
+
+/// How a stateless call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CallMode {
+    /// An ordinary request.
+    Inline,
+    /// The inline phase of an `inputBeforeTask` tool: the handler may
+    /// continue as a task.
+    InputFirst,
+    /// A round of a task: a panic fails the task.
+    TaskRound,
 }
 
 /// What a round's outcome makes of the record: parked on input, completed

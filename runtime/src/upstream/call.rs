@@ -40,11 +40,46 @@ pub(super) async fn execute(
         }
     };
     let prepared = op.prepare(args)?;
+    send_prepared(settings, op, ctx, &prepared, None, name, secrets).await
+}
+
+/// GET a long-running operation's status URL (`poll`) with what the
+/// operation's own request would carry: its credentials, and the
+/// operator's headers unless the operation's server is another origin.
+/// The caller has checked that `url` is of the API's origin.
+pub(super) async fn get_status(
+    settings: &Settings,
+    op: &Operation,
+    ctx: &RequestContext,
+    url: &Url,
+    name: &str,
+    secrets: &mut Vec<String>,
+) -> Result<RawResponse, CallError> {
+    let prepared = op.status_request();
+    send_prepared(settings, op, ctx, &prepared, Some(url), name, secrets).await
+}
+
+/// Send a prepared request to the operation's server (or to `url`, a
+/// status URL there), with credentials, retries and one token refresh.
+async fn send_prepared(
+    settings: &Settings,
+    op: &Operation,
+    ctx: &RequestContext,
+    prepared: &Prepared,
+    url: Option<&Url>,
+    name: &str,
+    secrets: &mut Vec<String>,
+) -> Result<RawResponse, CallError> {
     #[cfg_attr(not(feature = "auth"), allow(unused_mut))]
     let mut target = Target::choose(settings, op, ctx)?;
     #[cfg(feature = "auth")]
     if let Some(token) = exchanged(settings, &target, ctx).await? {
         target.forwarded = Some(token);
+    }
+    if url.is_some_and(|u| u.origin() != target.base.origin()) {
+        return Err(CallError::Url(
+            "a status URL on another origin is not followed".into(),
+        ));
     }
     let creds = settings.credentials.select(&op.security, name);
     // The tool-call hook's headers for this call; like --header, never
@@ -72,15 +107,16 @@ pub(super) async fn execute(
         };
         let request = build(
             settings,
-            target.base,
-            &prepared,
+            (target.base, url),
+            prepared,
             &applied,
             extra,
             per_call.map(|h| &h.0),
             target.forwarded.as_ref(),
         )?;
         let outcome = attempt(settings, op, name, request).await;
-        let may_retry = op.idempotent && retry < settings.retries.max;
+        // A status poll is a GET: retried like any idempotent request.
+        let may_retry = (op.idempotent || url.is_some()) && retry < settings.retries.max;
         let delay = match next_step(settings, &outcome, &applied, refreshed, may_retry, retry) {
             Next::Done => return outcome,
             Next::Refresh => {
@@ -387,28 +423,17 @@ fn backoff(r: &Retries, retry: u32) -> Duration {
 
 fn build(
     settings: &Settings,
-    base: &Url,
+    (base, status_url): (&Url, Option<&Url>),
     p: &Prepared,
     a: &auth::Applied,
     extra: &[(HeaderName, HeaderValue)],
     per_call: Option<&HeaderMap>,
     forwarded: Option<&HeaderValue>,
 ) -> Result<reqwest::Request, CallError> {
-    let base_path = base.path().trim_end_matches('/');
-    let mut url = format!("{}{}", base.as_str().trim_end_matches('/'), p.path);
-    let query: Vec<&str> = p.query.iter().chain(&a.query).map(String::as_str).collect();
-    if !query.is_empty() {
-        url.push('?');
-        url.push_str(&query.join("&"));
-    }
-    let url = Url::parse(&url).map_err(|e| CallError::Url(e.to_string()))?;
-    // Belt and braces behind the encoding: the parser must not have moved
-    // the request to another path.
-    if url.path() != format!("{base_path}{}", p.path) {
-        return Err(CallError::Url(
-            "URL normalization would change the request path".into(),
-        ));
-    }
+    let url = match status_url {
+        Some(u) => with_query(u.clone(), &a.query),
+        None => operation_url(base, p, &a.query)?,
+    };
     // Later layers win: parameters < --header < the hook's
     // `UpstreamHeaders` < credentials < forwarded.
     let mut headers = HeaderMap::new();
@@ -451,6 +476,51 @@ fn build(
         .map_err(|e| CallError::Url(describe(&e.without_url())))
 }
 
+/// The operation's URL: the base URL, the prepared path and query, and
+/// the credentials' query.
+fn operation_url(base: &Url, p: &Prepared, credentials: &[String]) -> Result<Url, CallError> {
+    let base_path = base.path().trim_end_matches('/');
+    let mut url = format!("{}{}", base.as_str().trim_end_matches('/'), p.path);
+    let query: Vec<&str> = p
+        .query
+        .iter()
+        .chain(credentials)
+        .map(String::as_str)
+        .collect();
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query.join("&"));
+    }
+    let url = Url::parse(&url).map_err(|e| CallError::Url(e.to_string()))?;
+    // Belt and braces behind the encoding: the parser must not have moved
+    // the request to another path.
+    if url.path() != format!("{base_path}{}", p.path) {
+        return Err(CallError::Url(
+            "URL normalization would change the request path".into(),
+        ));
+    }
+    Ok(url)
+}
+
+/// A status URL as the API gave it, plus the credentials' query pieces
+/// (an apiKey in the query) it lacks.
+fn with_query(mut url: Url, credentials: &[String]) -> Url {
+    let mut query: Vec<String> = url.query().map(|q| vec![q.to_owned()]).unwrap_or_default();
+    for piece in credentials {
+        let name = piece.split('=').next().unwrap_or_default();
+        let present = url
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some(name)));
+        if !present {
+            query.push(piece.clone());
+        }
+    }
+    if !query.is_empty() {
+        url.set_query(Some(&query.join("&")));
+    }
+    url
+}
+
 /// Send one attempt and read its body, all under the call's timeout.
 /// Dropping this future (cancellation) aborts the request.
 async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawResponse, CallError> {
@@ -480,6 +550,7 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             .map(|e| e.trim().to_owned())
             .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
         let location = text(header::LOCATION);
+        let headers = h.clone();
         let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
         let content_length = resp.content_length();
         let cap = if status.is_success() {
@@ -517,6 +588,7 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             url: shown.to_string(),
             location,
             retry_after,
+            headers,
         })
     };
     match tokio::time::timeout(timeout, attempt).await {
@@ -574,7 +646,7 @@ pub(super) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// `Retry-After: 120` or an HTTP date.
-fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
+pub(super) fn parse_retry_after(v: &HeaderValue) -> Option<Duration> {
     let v = v.to_str().ok()?.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));

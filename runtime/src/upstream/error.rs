@@ -39,6 +39,16 @@ pub(crate) enum CallError {
     TooLarge { limit: usize },
     #[error("cannot obtain an OAuth2 access token for `{scheme}`: {reason}")]
     Token { scheme: String, reason: String },
+    #[error("the long-running operation's status URL {0}")]
+    StatusUrl(String),
+    #[error(
+        "the long-running operation at {origin} had not finished after {} ({polls} polls of its status); it may still finish upstream", secs(*.after)
+    )]
+    PollTimedOut {
+        origin: String,
+        after: Duration,
+        polls: u32,
+    },
     #[error("the upstream API is not configured (the server was built without `.upstream(...)`)")]
     NotConfigured,
 }

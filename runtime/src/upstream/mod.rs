@@ -18,6 +18,7 @@ mod data;
 mod error;
 mod lenient;
 mod operation;
+mod poll;
 mod redact;
 mod response;
 mod serialize;
@@ -566,21 +567,45 @@ async fn call_tool(
     };
     let mut secrets = vec![];
     let outcome = tokio::select! {
-        r = call::execute(&settings, op, &ctx, &args, b.name(), &mut secrets) => Some(r),
+        r = call_and_follow(&settings, op, &ctx, &args, b.name(), &mut secrets) => Some(r),
         _ = ctx.cancelled() => None,
     };
     let red = red.with(&settings.secrets, &secrets);
     match outcome {
         None => CallToolResult::error("cancelled"),
-        Some(Ok(response)) => response.tool_result(
-            op.wrapped,
-            b.output
-                .get()
-                .and_then(Option::as_ref)
-                .and_then(|s| s.get().ok()),
-            &red,
-        ),
+        Some(Ok(done)) => {
+            let mut result = done.response.tool_result(
+                op.wrapped,
+                b.output
+                    .get()
+                    .and_then(Option::as_ref)
+                    .and_then(|s| s.get().ok()),
+                &red,
+            );
+            result.is_error |= done.failed;
+            result
+        }
         Some(Err(e)) => CallToolResult::error(red.text(&e.to_string())),
+    }
+}
+
+/// The call, and for a long-running operation the polling of its status
+/// until it ends (`poll`).
+async fn call_and_follow(
+    settings: &Settings,
+    op: &Operation,
+    ctx: &RequestContext,
+    args: &Value,
+    name: &str,
+    secrets: &mut Vec<String>,
+) -> Result<poll::Finished, CallError> {
+    let first = call::execute(settings, op, ctx, args, name, secrets).await?;
+    match &op.poll {
+        Some(p) => poll::follow(settings, op, p, ctx, first, name, secrets).await,
+        None => Ok(poll::Finished {
+            response: first,
+            failed: false,
+        }),
     }
 }
 

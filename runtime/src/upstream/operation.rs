@@ -58,6 +58,8 @@ pub(super) struct Operation {
     accept: HeaderValue,
     /// The operation's own server; `--base-url` replaces it too.
     pub base_url: Option<Url>,
+    /// How a `202 Accepted` is followed (a long-running operation).
+    pub poll: Option<super::poll::Poll>,
 }
 
 /// Headers OpenAPI says to ignore as parameters, plus those that would
@@ -115,8 +117,10 @@ impl Operation {
             .map(super::config::parse_base_url)
             .transpose()
             .map_err(|e| e.to_string())?;
+        let poll = d.poll.as_ref().map(super::poll::Poll::parse).transpose()?;
         Ok(Operation {
             base_url,
+            poll,
             method,
             path: d.path,
             segments,
@@ -143,6 +147,19 @@ impl Operation {
         self.body
             .as_ref()
             .map_or_else(Vec::new, |b| b.file_links(args))
+    }
+
+    /// A GET of a status URL (the URL itself is given apart): the
+    /// operation's `Accept`, nothing else of its arguments.
+    pub(super) fn status_request(&self) -> Prepared {
+        Prepared {
+            method: Method::GET,
+            path: String::new(),
+            query: vec![],
+            headers: vec![(reqwest::header::ACCEPT, self.accept.clone())],
+            cookies: vec![],
+            body: None,
+        }
     }
 
     /// Turn validated tool arguments into the parts of a request.

@@ -45,6 +45,8 @@ pub(super) struct RawResponse {
     pub url: String,
     pub location: Option<String>,
     pub retry_after: Option<Duration>,
+    /// Every response header (a 202's status URL may be in any of them).
+    pub headers: reqwest::header::HeaderMap,
 }
 
 enum Payload {
@@ -390,6 +392,7 @@ mod tests {
             url: "http://h/x".into(),
             location: None,
             retry_after: None,
+            headers: Default::default(),
         }
     }
 

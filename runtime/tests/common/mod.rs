@@ -154,7 +154,11 @@ pub(crate) struct TestServer {
 
 pub(crate) async fn start(config: HttpConfig) -> TestServer {
     let probes = Arc::new(Probes::default());
-    let server = server(probes.clone());
+    serve(server(probes.clone()), probes, config).await
+}
+
+/// `server` over HTTP on a port of its own.
+pub(crate) async fn serve(server: Server, probes: Arc<Probes>, config: HttpConfig) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // The production connection loop, with its limits and timeouts.

@@ -1,8 +1,11 @@
 """Fixtures for the Python-SDK interop tests.
 
-Every test runs twice, once per transport: ``stdio`` (the SDK spawns the
-conformance server as a child process) and ``http`` (one server per test
-session, listening on a free 127.0.0.1 port, reached over Streamable HTTP).
+Every test runs once per transport: ``stdio`` (the SDK spawns the
+conformance server as a child process), ``http`` (one server per test
+session, listening on a free 127.0.0.1 port, reached over Streamable HTTP)
+and ``sse`` (one server started with ``--legacy-sse``, reached over the
+deprecated 2024-11-05 HTTP+SSE transport with ``mcp.client.sse.sse_client``;
+the legacy era only, since that transport predates 2026-07-28).
 
 The same tests run against both generations of the official `mcp` package
 (scripts/interop.sh runs them once per venv):
@@ -68,6 +71,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("era")
     eras = [e for e in ERAS if marker is None or e in marker.args]
     metafunc.parametrize("era", eras)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The 2024-11-05 SSE transport serves sessions only: no modern-era runs over it."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        (drop if params.get("transport") == "sse" and params.get("era") == "modern" else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -163,7 +177,21 @@ def http_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["stdio", "http"])
+@dataclass(frozen=True)
+class SseEndpoint:
+    """The URL of a server's 2024-11-05 SSE stream (``GET /sse``)."""
+
+    url: str
+
+
+@pytest.fixture(scope="session")
+def sse_url() -> Iterator[SseEndpoint]:
+    """One server with ``--legacy-sse`` for the whole session."""
+    with serve_http("--legacy-sse", log_prefix="conformance-server-sse-") as url:
+        yield SseEndpoint(url.removesuffix("/mcp") + "/sse")
+
+
+@pytest.fixture(params=["stdio", "http", "sse"])
 def transport(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -181,6 +209,8 @@ def server_target(transport: str, era: str, request: pytest.FixtureRequest) -> T
     """The server with its defaults (both eras served), reached over `transport`."""
     if transport == "stdio":
         return Target(StdioServerParameters(command=SERVER_BIN, args=["--transport", "stdio"]), era)
+    if transport == "sse":
+        return Target(request.getfixturevalue("sse_url"), era)
     return Target(request.getfixturevalue("http_url"), era)
 
 
@@ -290,8 +320,13 @@ async def connect(
     callbacks = _callbacks(rec, answers or Answers())
     if SDK_V2:
         mode = "legacy" if target.era == "legacy" else "auto"
+        server = target.params
+        if isinstance(server, SseEndpoint):
+            from mcp.client.sse import sse_client
+
+            server = sse_client(server.url)
         async with mcp.Client(
-            target.params, read_timeout_seconds=REQUEST_TIMEOUT, mode=mode, **callbacks, **options
+            server, read_timeout_seconds=REQUEST_TIMEOUT, mode=mode, **callbacks, **options
         ) as client:
             expected = LEGACY_VERSION if target.era == "legacy" else MODERN_VERSION
             assert client.protocol_version == expected, f"{target.era} era: {client.protocol_version}"
@@ -309,6 +344,10 @@ async def connect(
             from mcp.client.stdio import stdio_client
 
             read, write = await stack.enter_async_context(stdio_client(target.params))
+        elif isinstance(target.params, SseEndpoint):
+            from mcp.client.sse import sse_client
+
+            read, write = await stack.enter_async_context(sse_client(target.params.url))
         else:
             from mcp.client import streamable_http
 

@@ -1,5 +1,5 @@
-"""Server-to-client traffic with the official Python SDK client, over stdio and HTTP:
-logging, sampling, elicitation and roots. In the modern era (2026-07-28) the same
+"""Server-to-client traffic with the official Python SDK client, over stdio, Streamable HTTP
+and the 2024-11-05 HTTP+SSE transport: logging, sampling, elicitation and roots. In the modern era (2026-07-28) the same
 handlers reach the client through multi round-trip requests: the SDK answers each
 InputRequiredResult with its callbacks and sends the request again."""
 

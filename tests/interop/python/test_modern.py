@@ -54,6 +54,19 @@ async def test_switched_off_the_client_falls_back_to_the_session_era(transport, 
             assert c.protocol_version == LEGACY_VERSION
 
 
+async def test_the_handshake_is_server_discover_without_initialize(server_target):
+    async with connect(server_target) as (client, _):
+        session = client.client.session
+        assert session.initialize_result is None, "no initialize in the modern era"
+        found = session.discover_result
+        assert found is not None and found.supported_versions == [MODERN_VERSION]
+        assert found.capabilities.completions is not None
+        # Asked again on the same connection (over stdio: the same process).
+        again = await session.send_discover(MODERN_VERSION)
+        assert again["supportedVersions"] == [MODERN_VERSION]
+        assert text(await client.call_tool("test_simple_text", {})) == "This is a simple text response for testing."
+
+
 async def test_a_handler_asking_twice_takes_three_rounds(server_target):
     answers = Answers(elicitation={"action": "accept", "content": {"name": "Ada", "color": "teal"}})
     async with connect(server_target, answers) as (client, rec):
@@ -81,6 +94,18 @@ async def test_a_prompt_asks_for_input_too(server_target):
         prompt = await client.get_prompt("test_input_required_result_prompt")
         assert prompt["messages"][0]["content"]["text"].endswith("the interop suite")
         assert len(rec.elicitation_requests) == 1
+
+
+async def test_arguments_mirrored_into_headers(server_target):
+    # SEP-2243: over HTTP the client sends region (base64: not ASCII) and
+    # priority as Mcp-Param-* headers too, and the server checks them.
+    async with connect(server_target) as (client, _):
+        tools = {t["name"]: t for t in (await client.list_tools())["tools"]}
+        assert tools["test_custom_header"]["inputSchema"]["properties"]["region"]["x-mcp-header"] == "Region"
+        result = await client.call_tool("test_custom_header", {"region": "Zürich", "priority": 7})
+        assert text(result) == "region Zürich, priority 7"
+        bare = await client.call_tool("test_custom_header", {"region": "eu-west"})
+        assert text(bare) == "region eu-west"
 
 
 async def next_event(sub: Any) -> Any:

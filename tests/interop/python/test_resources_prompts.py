@@ -1,5 +1,5 @@
 """Resources, resource templates, prompts and completion with the official Python SDK
-client, over stdio and HTTP."""
+client, over stdio, Streamable HTTP and the 2024-11-05 HTTP+SSE transport."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Lifecycle and tools, with the official Python SDK client, over stdio and HTTP."""
+"""Lifecycle and tools, with the official Python SDK client, over stdio, Streamable HTTP and
+the 2024-11-05 HTTP+SSE transport."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ EXPECTED_TOOLS = {
     "test_logging_tool",
     "test_trigger_tool_change",
     "test_trigger_prompt_change",
+    "test_custom_header",
     "test_input_required_result_elicitation",
     "test_input_required_result_sampling",
     "test_input_required_result_list_roots",
@@ -52,6 +54,7 @@ EXPECTED_TOOLS = {
     "protocol_error_job",
     "confirm_delete",
     "multi_input",
+    "test_tool_with_task",
 }
 
 

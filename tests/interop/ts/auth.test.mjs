@@ -95,7 +95,8 @@ async function startHttpbin() {
   const log = join(mkdtempSync(join(tmpdir(), 'auth-httpbin-')), 'requests.jsonl');
   writeFileSync(log, '');
   const config = fileURLToPath(new URL('../../e2e/gunicorn.conf.py', import.meta.url));
-  const child = spawn(process.env.HTTPBIN_GUNICORN, ['--config', config, '--bind', `127.0.0.1:${hbPort}`, 'httpbin:app'], {
+  const gunicorn = ['-m', 'gunicorn', '--config', config, '--bind', `127.0.0.1:${hbPort}`, 'httpbin:app'];
+  const child = spawn(process.env.HTTPBIN_PYTHON, gunicorn, {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
     env: { ...process.env, HTTPBIN_REQUEST_LOG: log },

@@ -1,12 +1,13 @@
-// Server-to-client traffic with the official TypeScript SDK client, over stdio
-// and HTTP: logging, sampling, elicitation and roots.
+// Server-to-client traffic with the official TypeScript SDK client, over stdio,
+// Streamable HTTP and the 2024-11-05 HTTP+SSE transport: logging, sampling,
+// elicitation, roots and cancellation.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
   INSTANCE_URLS,
-  TRANSPORTS,
+  SDK1_TRANSPORTS,
   cancelledCalls,
   opts,
   sleep,
@@ -18,11 +19,11 @@ import {
 
 const LOG_LINES = ['Tool execution started', 'Tool processing data', 'Tool execution completed'];
 
-for (const transport of TRANSPORTS) {
+for (const transport of SDK1_TRANSPORTS) {
   describe(`client features over ${transport}`, () => {
     let http;
     before(async () => {
-      if (transport === 'http') http = await startHttpServer();
+      if (transport !== 'stdio') http = await startHttpServer(transport);
     });
     after(async () => {
       await http?.stop();

@@ -3,7 +3,10 @@
 //
 // Each test file runs its cases once per transport: "stdio" (the SDK spawns
 // the conformance server) and "http" (one server per file on a free
-// 127.0.0.1 port, reached with StreamableHTTPClientTransport).
+// 127.0.0.1 port, reached with StreamableHTTPClientTransport); the files of
+// the 1.x client (SDK1_TRANSPORTS) also "sse": a server started with
+// --legacy-sse, reached over the deprecated 2024-11-05 HTTP+SSE transport
+// with SSEClientTransport.
 //
 // INTEROP_HTTP_URL=url runs the HTTP cases only, against a server already
 // running there (scripts/scale-out.sh: HAProxy in front of several instances
@@ -16,6 +19,7 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -42,6 +46,11 @@ export const viaBalancer = (why) => (EXTERNAL_HTTP_URL ? `through a load balance
 export const INSTANCE_URLS = (process.env.INTEROP_INSTANCE_URLS ?? '').split(/\s+/).filter(Boolean);
 
 export const TRANSPORTS = EXTERNAL_HTTP_URL ? ['http'] : ['stdio', 'http'];
+/** TRANSPORTS and the 2024-11-05 HTTP+SSE one, which the 1.x client still speaks. */
+export const SDK1_TRANSPORTS = EXTERNAL_HTTP_URL ? TRANSPORTS : [...TRANSPORTS, 'sse'];
+
+/** The URL of the 2024-11-05 SSE stream of the server whose MCP endpoint is `url`. */
+export const sseUrl = (url) => new URL('/sse', url);
 /** Upper bound for any single request. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -71,11 +80,18 @@ function canConnect(port) {
   });
 }
 
-/** Start the server over HTTP (or take $INTEROP_HTTP_URL); resolves to { url, stop() }. */
-export async function startHttpServer() {
-  if (EXTERNAL_HTTP_URL) return { url: EXTERNAL_HTTP_URL, async stop() {} };
+/**
+ * Start the server over HTTP (or take $INTEROP_HTTP_URL when there are no
+ * `extraArgs`); resolves to { url, stop() }.
+ * `transport` 'sse' serves the 2024-11-05 HTTP+SSE transport beside (--legacy-sse);
+ * `extraArgs` go to the server.
+ */
+export async function startHttpServer(transport = 'http', extraArgs = []) {
+  if (EXTERNAL_HTTP_URL && extraArgs.length === 0) return { url: EXTERNAL_HTTP_URL, async stop() {} };
   const port = await freePort();
-  const child = spawn(SERVER_BIN, ['--transport', 'http', '--bind', `127.0.0.1:${port}`], {
+  const legacy = transport === 'sse' ? ['--legacy-sse'] : [];
+  const args = ['--transport', 'http', '--bind', `127.0.0.1:${port}`, ...legacy, ...extraArgs];
+  const child = spawn(SERVER_BIN, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -150,6 +166,8 @@ export async function connect(transportName, httpUrl, answers = {}) {
   let transport;
   if (transportName === 'stdio') {
     transport = new StdioClientTransport({ command: SERVER_BIN, args: ['--transport', 'stdio'], stderr: 'inherit' });
+  } else if (transportName === 'sse') {
+    transport = new SSEClientTransport(sseUrl(httpUrl));
   } else {
     transport = new StreamableHTTPClientTransport(new URL(httpUrl));
   }

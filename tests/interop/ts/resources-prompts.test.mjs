@@ -1,18 +1,18 @@
 // Resources, templates, prompts and completion with the official TypeScript
-// SDK client, over stdio and HTTP.
+// SDK client, over stdio, Streamable HTTP and the 2024-11-05 HTTP+SSE transport.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { McpError, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
-import { PNG_B64, TRANSPORTS, opts, sleep, startHttpServer, waitFor, withClient } from './helpers.mjs';
+import { PNG_B64, SDK1_TRANSPORTS, opts, sleep, startHttpServer, waitFor, withClient } from './helpers.mjs';
 
-for (const transport of TRANSPORTS) {
+for (const transport of SDK1_TRANSPORTS) {
   describe(`resources and prompts over ${transport}`, () => {
     let http;
     before(async () => {
-      if (transport === 'http') http = await startHttpServer();
+      if (transport !== 'stdio') http = await startHttpServer(transport);
     });
     after(async () => {
       await http?.stop();

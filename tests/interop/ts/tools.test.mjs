@@ -1,11 +1,12 @@
-// Lifecycle and tools with the official TypeScript SDK client, over stdio and HTTP.
+// Lifecycle and tools with the official TypeScript SDK client, over stdio,
+// Streamable HTTP and the 2024-11-05 HTTP+SSE transport.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 
-import { PNG_B64, TRANSPORTS, WAV_B64, opts, startHttpServer, withClient } from './helpers.mjs';
+import { PNG_B64, SDK1_TRANSPORTS, WAV_B64, opts, startHttpServer, withClient } from './helpers.mjs';
 
 const EXPECTED_TOOLS = [
   'confirm_delete',
@@ -17,6 +18,7 @@ const EXPECTED_TOOLS = [
   'slow_compute',
   'test_add',
   'test_audio_content',
+  'test_custom_header',
   'test_elicitation',
   'test_elicitation_sep1034_defaults',
   'test_elicitation_sep1330_enums',
@@ -42,16 +44,17 @@ const EXPECTED_TOOLS = [
   'test_streaming_elicitation',
   'test_tool_with_logging',
   'test_tool_with_progress',
+  'test_tool_with_task',
   'test_touch_resource',
   'test_trigger_prompt_change',
   'test_trigger_tool_change',
 ];
 
-for (const transport of TRANSPORTS) {
+for (const transport of SDK1_TRANSPORTS) {
   describe(`tools over ${transport}`, () => {
     let http;
     before(async () => {
-      if (transport === 'http') http = await startHttpServer();
+      if (transport !== 'stdio') http = await startHttpServer(transport);
     });
     after(async () => {
       await http?.stop();

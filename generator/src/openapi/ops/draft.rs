@@ -9,8 +9,10 @@ use super::body::{Body, essence, media_rank};
 use super::params::{Param, ParamList};
 use super::walk::{Globals, OpRef, Selected, split_fixed_query, template_variables};
 use super::{ApiLowering, Draft, Version, s};
+use crate::ir::headers;
 use crate::openapi::doc::Loc;
 use crate::openapi::{Override, describe, names};
+use crate::yaml::escape_pointer;
 
 /// The inputs of an operation: parameters and request body.
 struct Inputs {
@@ -72,6 +74,7 @@ impl ApiLowering<'_> {
             };
             self.f.warn(r.loc, message);
         }
+        let lro = self.lro(r, &selected);
         let operation = contract::Operation {
             method: r.method.to_string(),
             path: path.to_string(),
@@ -83,6 +86,7 @@ impl ApiLowering<'_> {
             idempotent: None,
             success_schema_wrapped: output.wrapped,
             accept: output.accept,
+            poll: lro.poll,
         };
         let mut input = Map::new();
         input.insert("type".into(), "object".into());
@@ -90,9 +94,10 @@ impl ApiLowering<'_> {
         if !arguments.required.is_empty() {
             input.insert("required".into(), Value::Array(arguments.required));
         }
+        let input = Value::Object(input);
+        self.header_annotations(r, &params, &args, &input);
         let text = self.text(r, &selected);
         let annotations = annotations(r.method, &selected);
-        let task = self.task(r, &selected);
         let resource = if self.opts.get_as_resources && r.method == "GET" {
             self.as_resource(r.path, &params, &args, &operation, output.mime)
         } else {
@@ -106,46 +111,15 @@ impl ApiLowering<'_> {
             explicit_name: text.explicit_name,
             title: text.title,
             description: text.description,
-            input: Value::Object(input),
+            input,
             output: output.schema,
             operation,
             annotations,
-            task,
+            task: lro.task,
             resource,
             toolset: selected.toolset.clone(),
             scopes,
         })
-    }
-
-    /// Whether the operation runs as a task (MCP 2026-07-28 tasks
-    /// extension): `x-mcp: {task: optional|required}`, or
-    /// `x-mcp: {longRunning: true}` for `optional`.
-    fn task(&mut self, r: &OpRef<'_>, selected: &Selected) -> Option<&'static str> {
-        let x = &selected.x_mcp;
-        match x.get("task") {
-            Some(Value::String(t)) if t == "optional" => return Some("optional"),
-            Some(Value::String(t)) if t == "required" => return Some("required"),
-            Some(Value::String(t)) if t == "forbidden" => return None,
-            Some(_) => {
-                self.f.error(
-                    &r.loc.at("x-mcp").at("task"),
-                    "x-mcp task must be one of forbidden, optional, required",
-                );
-                return None;
-            }
-            None => {}
-        }
-        match x.get("longRunning") {
-            Some(Value::Bool(true)) => Some("optional"),
-            Some(Value::Bool(false)) | None => None,
-            Some(_) => {
-                self.f.error(
-                    &r.loc.at("x-mcp").at("longRunning"),
-                    "x-mcp longRunning must be true or false",
-                );
-                None
-            }
-        }
     }
 
     /// Parameters (path item's, replaced by the operation's by name and
@@ -348,7 +322,7 @@ impl ApiLowering<'_> {
                 _ => contract::Kind::Primitive,
             };
             let (style, explode) = self.style(p, kind);
-            out.properties.insert(arg.clone(), p.argument_schema());
+            out.properties.insert(arg.clone(), self.annotated_schema(p));
             if p.required {
                 out.required.push(arg.clone().into());
             }
@@ -365,6 +339,51 @@ impl ApiLowering<'_> {
             });
         }
         out
+    }
+
+    /// A parameter's argument schema, with its `x-mcp-header` and (when the
+    /// schema is a reference) the `type` it resolves to, which clients
+    /// read to format the header.
+    fn annotated_schema(&self, p: &Param) -> Value {
+        let mut schema = p.argument_schema();
+        let Some(header) = &p.header else {
+            return schema;
+        };
+        if schema == Value::Bool(true) {
+            schema = json!({});
+        }
+        if let Value::Object(m) = &mut schema {
+            if !m.contains_key("type")
+                && let Some(t) = self.schemas.single_type(&p.schema)
+            {
+                m.insert("type".into(), t.into());
+            }
+            m.insert(headers::ANNOTATION.into(), header.clone().into());
+        }
+        schema
+    }
+
+    /// `x-mcp-header` where MCP 2026-07-28 allows it: each problem at the
+    /// parameter's `x-mcp` (else at the operation).
+    fn header_annotations(
+        &mut self,
+        r: &OpRef<'_>,
+        params: &[Param],
+        args: &[String],
+        input: &Value,
+    ) {
+        for issue in headers::header_issues(input) {
+            let loc = params
+                .iter()
+                .zip(args)
+                .find(|(_, a)| issue.pointer == format!("/properties/{}", escape_pointer(a)))
+                .map_or_else(|| r.loc.clone(), |(p, _)| p.loc.at("x-mcp").at("header"));
+            let message = format!(
+                "invalid x-mcp header (inputSchema {}): {}",
+                issue.pointer, issue.reason
+            );
+            self.f.error(&loc, message);
+        }
     }
 
     /// The operation's `security`, else the document's.

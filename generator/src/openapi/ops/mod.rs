@@ -18,10 +18,13 @@ use super::doc::{Docs, Findings, Loc};
 use super::names;
 use super::schema::{Dialect, Schemas};
 use crate::ir::{EnvVar, UpstreamItem};
+use crate::names::is_token;
 
 mod body;
+mod cache;
 mod draft;
 mod filter;
+mod lro;
 mod params;
 mod responses;
 mod security;
@@ -59,6 +62,8 @@ pub struct Api {
     /// Tools' OAuth scopes from their operations' security requirements
     /// (see `draft::operation_scopes`), for `auth.operationScopes`.
     pub scopes: Vec<(String, Vec<String>)>,
+    /// The root `x-mcp.cache`: caching hints of MCP 2026-07-28 results.
+    pub cache: Option<crate::spec::CacheHints>,
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -108,7 +113,8 @@ struct Draft {
     output: Option<Value>,
     operation: contract::Operation,
     annotations: Map<String, Value>,
-    /// `execution.taskSupport` from `x-mcp` (`task`, `longRunning`).
+    /// `execution.taskSupport`: from `x-mcp` (`task`, `longRunning`), or a
+    /// documented 202 naming a status URL (`lro`).
     task: Option<&'static str>,
     resource: Option<(String, Option<String>, bool)>,
     toolset: String,
@@ -171,6 +177,7 @@ impl<'a> ApiLowering<'a> {
     /// Lower everything; `taken` are tool names already used by the spec.
     pub fn lower(mut self, package: &str, taken: &HashSet<String>) -> Api {
         let mut api = self.info();
+        api.cache = self.cache_hints();
         self.reserve_definitions();
         api.base_url = self.document_base_url();
         self.doc_base = api.base_url.clone();
@@ -615,10 +622,4 @@ fn without_userinfo(url: &str) -> String {
         Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
         None => url.to_owned(),
     }
-}
-
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }

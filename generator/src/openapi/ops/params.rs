@@ -37,6 +37,9 @@ pub(super) struct Param {
     pub(super) explode: Option<bool>,
     pub(super) allow_reserved: bool,
     pub(super) content_type: Option<String>,
+    /// `x-mcp: {header: Name}`: the argument is mirrored into the HTTP
+    /// header `Mcp-Param-{Name}` (MCP 2026-07-28, SEP-2243).
+    pub(super) header: Option<String>,
     pub(super) loc: Loc,
 }
 
@@ -54,6 +57,7 @@ impl Param {
             explode: None,
             allow_reserved: false,
             content_type: None,
+            header: None,
             loc: loc.clone(),
         }
     }
@@ -136,6 +140,22 @@ impl ApiLowering<'_> {
         out
     }
 
+    /// `x-mcp: {header: Name}` on a Parameter Object. Whether the name and
+    /// the parameter's type are allowed is checked on the tool's input
+    /// schema (`ir::headers`).
+    fn x_mcp_header(&mut self, loc: &Loc, p: &Value) -> Option<String> {
+        match p.get("x-mcp")?.get("header")? {
+            Value::String(h) => Some(h.clone()),
+            _ => {
+                self.f.error(
+                    &loc.at("x-mcp").at("header"),
+                    "x-mcp header must be a string: the name in the header Mcp-Param-{name}",
+                );
+                None
+            }
+        }
+    }
+
     /// One Parameter Object; None (with a warning where it is worth one)
     /// when it is ignored.
     fn param(&mut self, loc: &Loc, p: &Value) -> Option<Read> {
@@ -180,6 +200,7 @@ impl ApiLowering<'_> {
             explode: p.get("explode").and_then(Value::as_bool),
             allow_reserved: p.get("allowReserved") == Some(&Value::Bool(true)),
             content_type: None,
+            header: self.x_mcp_header(loc, p),
             loc: loc.clone(),
         };
         self.param_schema(loc, p, &mut param);

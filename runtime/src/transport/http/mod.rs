@@ -12,6 +12,7 @@ mod auth;
 mod body;
 mod conn;
 mod guard;
+mod legacy;
 pub mod modern;
 mod rate;
 mod shared;
@@ -34,6 +35,8 @@ use std::sync::{Arc, Once, Weak};
 use std::time::Duration;
 use streams::{Resume, Streams};
 use tokio::sync::mpsc;
+
+pub use legacy::LegacySse;
 
 /// The header carrying the session id (`Mcp-Session-Id`); a browser
 /// client behind CORS needs it exposed.
@@ -97,6 +100,11 @@ pub struct HttpConfig {
     /// limits above then count the whole deployment (`max_sessions`) and a
     /// request the store cannot serve gets 503 with `Retry-After`.
     pub state_store: Option<Arc<dyn StateStore>>,
+    /// Also serve the deprecated 2024-11-05 HTTP+SSE transport (`GET /sse`,
+    /// `POST /messages`) for the oldest clients; `None` (the default): not
+    /// served, those paths are 404. Its sessions live on the instance that
+    /// opened their stream (docs/deployment.md).
+    pub legacy_sse: Option<LegacySse>,
 }
 
 impl Default for HttpConfig {
@@ -117,6 +125,7 @@ impl Default for HttpConfig {
             #[cfg(feature = "telemetry")]
             metrics: false,
             state_store: None,
+            legacy_sse: None,
         }
     }
 }
@@ -126,6 +135,7 @@ struct AppState {
     config: HttpConfig,
     sweeper: Once,
     shared: Option<Arc<Shared>>,
+    legacy: Option<legacy::Legacy>,
 }
 
 /// The MCP endpoint as a Router, to be merged into an application's own.
@@ -141,13 +151,26 @@ pub fn router(server: Server, config: HttpConfig) -> Router {
         }
         Arc::new(Shared::new(store))
     });
+    let legacy = config
+        .legacy_sse
+        .clone()
+        .and_then(|l| legacy_paths_ok(&path, l));
+    let legacy_paths = legacy
+        .as_ref()
+        .map(|l| (l.sse_path.clone(), l.messages_path.clone()));
     let state = Arc::new(AppState {
         server,
         config,
         sweeper: Once::new(),
         shared,
+        legacy: legacy.map(legacy::Legacy::new),
     });
-    let r = Router::new().route(&path, any(endpoint));
+    let mut r = Router::new().route(&path, any(endpoint));
+    if let Some((sse, messages)) = legacy_paths {
+        r = r
+            .route(&sse, any(legacy_sse))
+            .route(&messages, any(legacy_messages));
+    }
     #[cfg(feature = "auth")]
     let r = auth::mount(r);
     let router = r.with_state(state);
@@ -158,6 +181,25 @@ pub fn router(server: Server, config: HttpConfig) -> Router {
         router
     };
     router
+}
+
+/// The legacy transport's settings, if its paths can be routed: absolute,
+/// and apart from each other and the MCP endpoint (else it is not served).
+fn legacy_paths_ok(endpoint: &str, l: LegacySse) -> Option<LegacySse> {
+    let paths = [endpoint, &l.sse_path, &l.messages_path];
+    let distinct = paths[0] != paths[1] && paths[0] != paths[2] && paths[1] != paths[2];
+    let routable = paths
+        .iter()
+        .all(|p| p.starts_with('/') && !p.contains(['{', '}', '*']));
+    if distinct && routable {
+        return Some(l);
+    }
+    tracing::error!(
+        sse = l.sse_path,
+        messages = l.messages_path,
+        "the legacy SSE transport is not served: its paths must be distinct absolute paths without `{{`, `}}` or `*`"
+    );
+    None
 }
 
 /// Bind `addr` and serve until Ctrl-C or SIGTERM.
@@ -232,6 +274,11 @@ impl AppState {
                         tracing::debug!(session = s.id(), "session expired");
                         end_session(&s);
                     }
+                    if let Some(legacy) = &st.legacy {
+                        for id in legacy.prune() {
+                            legacy::forget(&st, id);
+                        }
+                    }
                     if let Some(shared) = &st.shared {
                         shared::keep_alive(&st, shared).await;
                     }
@@ -289,10 +336,12 @@ fn unavailable(e: &StateError, id: Option<RequestId>) -> HttpResponse {
     r
 }
 
-async fn endpoint(
-    State(st): State<Arc<AppState>>,
-    #[cfg_attr(not(feature = "auth"), allow(unused_mut))] mut req: axum::extract::Request,
-) -> HttpResponse {
+/// What every request passes before its endpoint sees it: the Host and
+/// Origin checks, authentication (feature `auth`) and the rate limits.
+async fn admitted(
+    st: &Arc<AppState>,
+    #[cfg_attr(not(feature = "auth"), allow(unused_variables))] req: &mut axum::extract::Request,
+) -> Option<HttpResponse> {
     st.start_sweeper();
     let allow = guard::Allow {
         hosts: &st.config.allowed_hosts,
@@ -301,18 +350,53 @@ async fn endpoint(
     if let Err((status, why)) = allow.check(req.headers(), req.uri()) {
         tracing::warn!("rejected: {why}");
         let reason = status.canonical_reason().unwrap_or("Refused");
-        return error(
+        return Some(error(
             status,
             None,
             jsonrpc::INVALID_REQUEST,
             &format!("{reason}: {why}"),
-        );
+        ));
     }
     #[cfg(feature = "auth")]
-    if let Some(refused) = auth::authenticate(&st, &mut req).await {
+    if let Some(refused) = auth::authenticate(st, req).await {
+        return Some(refused);
+    }
+    rate::check(&st.server, rate::principal(req)).await
+}
+
+/// `GET` of the legacy transport's stream path.
+async fn legacy_sse(
+    State(st): State<Arc<AppState>>,
+    mut req: axum::extract::Request,
+) -> HttpResponse {
+    if let Some(refused) = admitted(&st, &mut req).await {
         return refused;
     }
-    if let Some(refused) = rate::check(&st.server, rate::principal(&req)).await {
+    match *req.method() {
+        Method::GET => legacy::open(st, req).await,
+        _ => legacy::not_allowed("GET"),
+    }
+}
+
+/// `POST` of the legacy transport's message path.
+async fn legacy_messages(
+    State(st): State<Arc<AppState>>,
+    mut req: axum::extract::Request,
+) -> HttpResponse {
+    if let Some(refused) = admitted(&st, &mut req).await {
+        return refused;
+    }
+    match *req.method() {
+        Method::POST => legacy::post(st, req).await,
+        _ => legacy::not_allowed("POST"),
+    }
+}
+
+async fn endpoint(
+    State(st): State<Arc<AppState>>,
+    mut req: axum::extract::Request,
+) -> HttpResponse {
+    if let Some(refused) = admitted(&st, &mut req).await {
         return refused;
     }
     if matches!(*req.method(), Method::GET | Method::DELETE)
@@ -411,6 +495,16 @@ async fn find_session(
         )
         .into_response());
     };
+    if st.legacy.as_ref().is_some_and(|l| l.holds(sid)) {
+        // A 2024-11-05 session is reached through its own message path.
+        return Err(Refusal::new(
+            StatusCode::NOT_FOUND,
+            id,
+            SESSION_NOT_FOUND,
+            "Session not found",
+        )
+        .into_response());
+    }
     let found = match &st.shared {
         None => st.server.sessions().get(sid),
         Some(shared) => match shared::find(st, shared, sid).await {
@@ -644,14 +738,14 @@ fn body_refused(e: body::BodyError, limit: usize) -> HttpResponse {
     r
 }
 
-fn too_many_sessions(st: &AppState, id: RequestId) -> HttpResponse {
+fn too_many_sessions(st: &AppState, id: Option<RequestId>) -> HttpResponse {
     tracing::warn!(
         max_sessions = st.config.max_sessions,
         "initialize refused: too many open sessions"
     );
     let mut r = error(
         StatusCode::SERVICE_UNAVAILABLE,
-        Some(id),
+        id,
         TOO_MANY_SESSIONS,
         "Too many open sessions; try again later",
     );
@@ -662,13 +756,13 @@ fn too_many_sessions(st: &AppState, id: RequestId) -> HttpResponse {
 
 /// A new session, counted against the limit: this process's, or the
 /// deployment's in a shared store.
-async fn admit(st: &AppState, id: &RequestId) -> Result<Arc<Session>, HttpResponse> {
+async fn admit(st: &AppState, id: Option<&RequestId>) -> Result<Arc<Session>, HttpResponse> {
     let max = st.config.max_sessions;
     let Some(shared) = &st.shared else {
         return st
             .server
             .try_create_session(max)
-            .ok_or_else(|| too_many_sessions(st, id.clone()));
+            .ok_or_else(|| too_many_sessions(st, id.cloned()));
     };
     let session = st.server.create_session();
     let idle = st.config.session_idle_timeout;
@@ -682,8 +776,8 @@ async fn admit(st: &AppState, id: &RequestId) -> Result<Arc<Session>, HttpRespon
             }
             return Ok(session);
         }
-        Ok(crate::state::Admitted::Full) => too_many_sessions(st, id.clone()),
-        Err(e) => unavailable(&e, Some(id.clone())),
+        Ok(crate::state::Admitted::Full) => too_many_sessions(st, id.cloned()),
+        Err(e) => unavailable(&e, id.cloned()),
     };
     st.server.close_session(session.id());
     Err(refused)
@@ -701,7 +795,7 @@ async fn abandon(st: &AppState, session: &Session) {
 
 async fn initialize(st: &AppState, req: Request) -> HttpResponse {
     let id = req.id.clone();
-    let session = match admit(st, &id).await {
+    let session = match admit(st, Some(&id)).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -846,13 +940,30 @@ fn complete(streams: &Streams, id: u64, resp: Option<Response>) {
 /// An SSE response fed by `rx`, with keep-alive comments that also keep the
 /// session from expiring while the client listens. Ends when the stream is
 /// finished or disconnected, or the session ends.
-fn sse(st: &AppState, session: &Arc<Session>, rx: mpsc::UnboundedReceiver<Bytes>) -> HttpResponse {
+fn sse(
+    st: &AppState,
+    session: &Arc<Session>,
+    mut rx: mpsc::UnboundedReceiver<Bytes>,
+) -> HttpResponse {
+    sse_of(
+        st,
+        session,
+        futures::stream::poll_fn(move |cx| rx.poll_recv(cx)),
+    )
+}
+
+/// [`sse`] fed by any stream of frames (the legacy transport's is bounded).
+fn sse_of(
+    st: &AppState,
+    session: &Arc<Session>,
+    frames: impl futures::Stream<Item = Bytes> + Send + Unpin + 'static,
+) -> HttpResponse {
     let every = st.config.keep_alive;
     let session = Arc::downgrade(session);
-    let stream = futures::stream::unfold((rx, session), move |(mut rx, session)| async move {
+    let stream = futures::stream::unfold((frames, session), move |(mut rx, session)| async move {
         let closed = session.upgrade()?.closed_token();
         tokio::select! {
-            item = rx.recv() => {
+            item = futures::StreamExt::next(&mut rx) => {
                 // A client listening to a busy stream is active.
                 if let Some(s) = session.upgrade() {
                     s.touch();

@@ -8,6 +8,7 @@
 use super::{AppState, PROTOCOL_VERSION, SESSION, header_str, json};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Message, Request, Response};
+use crate::modern::param_headers::{self, ParamHeader};
 use crate::modern::{self, RequestMeta};
 use crate::session::{Outbound, Outgoing};
 use axum::body::{Body, Bytes};
@@ -170,6 +171,68 @@ pub fn check_headers(
     }
 }
 
+/// SEP-2243 custom headers: every `x-mcp-header` argument of the called
+/// tool (`declared`) with a value in the body must come with its
+/// `Mcp-Param-{Name}` header, equal after decoding; one without a value
+/// must come without. Other `Mcp-Param-*` headers are not ours to judge.
+pub fn check_param_headers(
+    headers: &HeaderMap,
+    req: &Request,
+    declared: &[ParamHeader],
+) -> Result<(), McpError> {
+    let args = req.params.as_ref().and_then(|p| p.get("arguments"));
+    for param in declared {
+        let Ok(name) = HeaderName::from_bytes(param.header_name().as_bytes()) else {
+            // Not a header name (the generator refuses those): no client
+            // could send it, so there is nothing to compare.
+            continue;
+        };
+        let shown = format!("{}{}", param_headers::HEADER_PREFIX, param.name);
+        let header = match header_text(headers, name)? {
+            Some(raw) => Some(decode_header_value(raw).map_err(|why| {
+                modern::header_mismatch(format!("the {shown} header is malformed: {why}"))
+            })?),
+            None => None,
+        };
+        let body = param.value(args);
+        let agree = match (body, &header) {
+            (Some(b), Some(h)) => param_headers::matches(b, h).unwrap_or(true),
+            (None, None) => true,
+            (Some(_), None) => {
+                return Err(modern::header_mismatch(format!(
+                    "the {shown} header is required: the argument it mirrors has a value"
+                )));
+            }
+            (None, Some(_)) => false,
+        };
+        if !agree {
+            let body = body.map_or_else(|| "none".to_owned(), |b| b.to_string());
+            return Err(modern::header_mismatch(format!(
+                "{shown} header value {:?} does not match body value {body}",
+                header.unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The `Mcp-Param-*` check of a `tools/call`, with the called tool's
+/// annotations.
+fn check_tool_params(st: &AppState, headers: &HeaderMap, req: &Request) -> Result<(), McpError> {
+    if req.method != "tools/call" {
+        return Ok(());
+    }
+    let Some(name) = req
+        .params
+        .as_ref()
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+    else {
+        return Ok(());
+    };
+    check_param_headers(headers, req, &st.server.tools().param_headers(name))
+}
+
 fn refuse(req: &Request, e: McpError) -> HttpResponse {
     json(
         StatusCode::BAD_REQUEST,
@@ -199,7 +262,9 @@ pub(super) async fn post(
         Ok(m) => m,
         Err(e) => return refuse(&req, e),
     };
-    if let Err(e) = check_headers(&headers, &req, &meta) {
+    if let Err(e) =
+        check_headers(&headers, &req, &meta).and_then(|()| check_tool_params(st, &headers, &req))
+    {
         return refuse(&req, e);
     }
     let (out, mut rx) = Outbound::channel();
@@ -239,9 +304,12 @@ pub(super) async fn post(
         return answer(handling.await);
     };
     // The stream: what the handler sent, then its response. Dropping the
-    // body (the client closed the connection) cancels the request.
-    let (body_tx, body_rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
-    let _ = body_tx.send(event(first));
+    // body (the client closed the connection) cancels the request. Only a
+    // few events wait for a slow client here: past them the forwarder
+    // waits, and what the handler sends waits in its own queue, which a
+    // long sender bounds (subscriptions/listen: `listen::MAX_QUEUED`).
+    let (body_tx, body_rx) = tokio::sync::mpsc::channel::<Bytes>(BODY_QUEUE);
+    let _ = body_tx.try_send(event(first));
     tokio::spawn(async move {
         let mut open = true;
         loop {
@@ -249,16 +317,19 @@ pub(super) async fn post(
                 biased;
                 o = rx.recv(), if open => match o {
                     Some(o) => {
-                        let _ = body_tx.send(event(o));
+                        if body_tx.send(event(o)).await.is_err() {
+                            // The client is gone; the guard cancelled the request.
+                            open = false;
+                        }
                     }
                     None => open = false,
                 },
                 resp = &mut handling => {
                     while let Ok(o) = rx.try_recv() {
-                        let _ = body_tx.send(event(o));
+                        let _ = body_tx.send(event(o)).await;
                     }
                     if let Some(r) = resp {
-                        let _ = body_tx.send(message_event(&Message::Response(r)));
+                        let _ = body_tx.send(message_event(&Message::Response(r))).await;
                     }
                     break;
                 }
@@ -279,6 +350,9 @@ pub(super) async fn post(
     });
     sse(stream)
 }
+
+/// Events of one SSE answer that may wait for a slow client.
+const BODY_QUEUE: usize = 16;
 
 /// A 200 answer streaming `events` as SSE.
 fn sse(
@@ -413,6 +487,82 @@ mod tests {
             ("mcp-method", "tools/list"),
         ]);
         assert_eq!(code(check_headers(&h, &list, &meta())), None);
+    }
+
+    #[test]
+    fn param_headers_must_match_the_arguments() {
+        let declared = param_headers::param_headers(&json!({
+            "type": "object",
+            "properties": {
+                "region": {"type": "string", "x-mcp-header": "Region"},
+                "limit": {"type": "integer", "x-mcp-header": "Limit"},
+                "dry": {"type": "boolean", "x-mcp-header": "Dry-Run"},
+                "query": {"type": "string"}
+            }
+        }));
+        let call =
+            |args: serde_json::Value| req("tools/call", json!({"name": "t", "arguments": args}));
+        let check = |args, pairs: &[(&'static str, &str)]| {
+            code(check_param_headers(&headers(pairs), &call(args), &declared))
+        };
+        let all = json!({"region": "us-west1", "limit": 42, "dry": true, "query": "q"});
+        let good = [
+            ("mcp-param-region", "us-west1"),
+            ("MCP-PARAM-LIMIT", "42"),
+            ("Mcp-Param-Dry-Run", "true"),
+        ];
+        assert_eq!(check(all.clone(), &good), None);
+        // Absent and null arguments need no header.
+        assert_eq!(check(json!({"query": "q", "region": null}), &[]), None);
+        // An unknown Mcp-Param-* header is not ours to judge.
+        assert_eq!(check(json!({}), &[("mcp-param-other", "x")]), None);
+        // Integers compare by value.
+        assert_eq!(
+            check(
+                all.clone(),
+                &[good[0], ("mcp-param-limit", "42.0"), good[2]]
+            ),
+            None
+        );
+        // Base64 values are decoded; a literal that only looks like one is not.
+        let greeting = json!({"region": "Hello, 世界"});
+        assert_eq!(
+            check(
+                greeting,
+                &[("mcp-param-region", "=?base64?SGVsbG8sIOS4lueVjA==?=")]
+            ),
+            None
+        );
+        let literal = json!({"region": "=?base64?SGVsbG8="});
+        assert_eq!(
+            check(literal, &[("mcp-param-region", "=?base64?SGVsbG8=")]),
+            None
+        );
+        let mismatch = Some(modern::HEADER_MISMATCH);
+        for broken in [
+            &good[1..],                                                // region missing
+            &[("mcp-param-region", "us-east1"), good[1], good[2]][..], // other value
+            &[("mcp-param-region", "US-WEST1"), good[1], good[2]][..], // values are case-sensitive
+            &[good[0], ("mcp-param-limit", "43"), good[2]][..],
+            &[good[0], good[1], ("mcp-param-dry-run", "1")][..],
+            &[
+                ("mcp-param-region", "=?base64?dXMtd2VzdDE?="),
+                good[1],
+                good[2],
+            ][..], // bad padding
+            &[
+                ("mcp-param-region", "=?base64?dXMt!!!d2VzdDE=?="),
+                good[1],
+                good[2],
+            ][..],
+            &[good[0], good[0], good[1], good[2]][..], // given twice
+        ] {
+            assert_eq!(check(all.clone(), broken), mismatch, "{broken:?}");
+        }
+        // A header for an argument the body does not have.
+        assert_eq!(check(json!({}), &[("mcp-param-region", "x")]), mismatch);
+        let e = check_param_headers(&headers(&good[1..]), &call(all), &declared).unwrap_err();
+        assert!(e.0.message.contains("Mcp-Param-Region"), "{}", e.0.message);
     }
 
     #[test]

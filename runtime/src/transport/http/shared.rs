@@ -395,7 +395,11 @@ pub(super) async fn keep_alive(st: &AppState, shared: &Shared) {
         .sessions()
         .all()
         .iter()
-        .filter(|s| s.is_busy() || streams_of(s).any_live())
+        .filter(|s| {
+            s.is_busy()
+                || st.legacy.as_ref().is_some_and(|l| l.holds(s.id()))
+                || streams_of(s).any_live()
+        })
         .map(|s| s.id().to_owned())
         .collect();
     match shared
