@@ -164,8 +164,42 @@ pub fn has_modern_meta(params: Option<&Value>) -> bool {
         .and_then(|p| p.get("_meta"))
         .and_then(Value::as_object)
         .is_some_and(|m| {
-            m.contains_key(META_PROTOCOL_VERSION) || m.contains_key(META_CLIENT_CAPABILITIES)
+            m.keys()
+                .any(|k| k == META_PROTOCOL_VERSION || k == META_CLIENT_CAPABILITIES)
         })
+}
+
+/// The modern per-request members of a `_meta`, found in one pass over its
+/// members: a look-up by key would hash each long
+/// `io.modelcontextprotocol/…` name (SipHash, per request) and a `_meta`
+/// is a handful of members.
+struct ModernKeys<'a> {
+    version: Option<&'a Value>,
+    capabilities: Option<&'a Value>,
+    client_info: Option<&'a Value>,
+    log_level: Option<&'a Value>,
+}
+
+impl<'a> ModernKeys<'a> {
+    fn of(meta: &'a Map<String, Value>) -> ModernKeys<'a> {
+        let mut keys = ModernKeys {
+            version: None,
+            capabilities: None,
+            client_info: None,
+            log_level: None,
+        };
+        for (k, v) in meta {
+            let slot = match k.as_str() {
+                META_PROTOCOL_VERSION => &mut keys.version,
+                META_CLIENT_CAPABILITIES => &mut keys.capabilities,
+                META_CLIENT_INFO => &mut keys.client_info,
+                META_LOG_LEVEL => &mut keys.log_level,
+                _ => continue,
+            };
+            *slot = Some(v);
+        }
+        keys
+    }
 }
 
 /// What one modern request declares about its client.
@@ -189,7 +223,8 @@ pub fn parse_meta(params: Option<&Value>) -> Result<RequestMeta, McpError> {
     let meta = meta
         .as_object()
         .ok_or_else(|| McpError::invalid_params("params._meta must be an object"))?;
-    let protocol_version = match meta.get(META_PROTOCOL_VERSION) {
+    let keys = ModernKeys::of(meta);
+    let protocol_version = match keys.version {
         Some(Value::String(v)) => v.clone(),
         Some(_) => {
             return Err(McpError::invalid_params(format!(
@@ -202,7 +237,7 @@ pub fn parse_meta(params: Option<&Value>) -> Result<RequestMeta, McpError> {
             )));
         }
     };
-    let capabilities = match meta.get(META_CLIENT_CAPABILITIES) {
+    let capabilities = match keys.capabilities {
         Some(c @ Value::Object(_)) => c.clone(),
         Some(_) => {
             return Err(McpError::invalid_params(format!(
@@ -215,7 +250,7 @@ pub fn parse_meta(params: Option<&Value>) -> Result<RequestMeta, McpError> {
             )));
         }
     };
-    let client_info = match meta.get(META_CLIENT_INFO) {
+    let client_info = match keys.client_info {
         None => Value::Null,
         Some(i @ Value::Object(o))
             if o.get("name").is_some_and(Value::is_string)
@@ -229,7 +264,7 @@ pub fn parse_meta(params: Option<&Value>) -> Result<RequestMeta, McpError> {
             )));
         }
     };
-    let log_level = match meta.get(META_LOG_LEVEL) {
+    let log_level = match keys.log_level {
         None => None,
         Some(l) => Some(serde_json::from_value::<LogLevel>(l.clone()).map_err(|_| {
             McpError::invalid_params(format!(
