@@ -468,9 +468,8 @@ impl Server {
             http_headers,
             extensions,
         } = caller;
-        let method = req.method.clone();
         let principal = mrtr::principal(&extensions);
-        let round = match self.open_round(&method, req.params.as_ref(), principal.clone()) {
+        let round = match self.open_round(&req.method, req.params.as_ref(), principal.clone()) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };

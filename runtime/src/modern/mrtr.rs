@@ -14,6 +14,7 @@ use crate::error::McpError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The requests whose handlers may ask the client for input.
@@ -51,7 +52,8 @@ impl Binding {
 /// most requests neither bring a `requestState` nor ask for input, and
 /// hashing their arguments for nothing cost them more than this copy.
 pub(crate) struct Unbound {
-    method: String,
+    /// One of [`METHODS`] (no copy per request), or an owned name.
+    method: Cow<'static, str>,
     name: String,
     arguments: Option<Value>,
     principal: Option<String>,
@@ -63,8 +65,12 @@ impl Unbound {
             .and_then(|p| p.get("name").or_else(|| p.get("uri")))
             .and_then(Value::as_str)
             .unwrap_or_default();
+        let method = match METHODS.iter().find(|m| **m == method) {
+            Some(m) => Cow::Borrowed(*m),
+            None => Cow::Owned(method.to_owned()),
+        };
         Unbound {
-            method: method.to_owned(),
+            method,
             name: name.to_owned(),
             arguments: params.and_then(|p| p.get("arguments")).cloned(),
             principal,
@@ -79,7 +85,7 @@ impl Unbound {
         }
         let hash = Sha256::digest(text.as_bytes());
         Binding {
-            method: self.method.clone(),
+            method: self.method.clone().into_owned(),
             name: self.name.clone(),
             args_hash: crate::session::hex(&hash),
             principal: self.principal.clone(),
