@@ -512,58 +512,12 @@ impl ServerBuilder {
         self.with_rate_limiter();
         #[cfg(feature = "auth")]
         self.with_authorizer();
-        // Upstream tools' operations are parsed on first call unless asked.
-        #[cfg(feature = "upstream")]
+        let extensions = self.finish_extensions();
+        self.check_completions();
         if self.check_schemas {
-            for e in &mut self.extensions {
-                let e = e.as_mut() as &mut dyn Any;
-                if let Some(u) = e.downcast_mut::<crate::upstream::UpstreamBuilder>() {
-                    u.check_operations = true;
-                }
-            }
+            self.check_tool_schemas(&tools);
         }
-        let mut extensions = vec![];
-        for e in std::mem::take(&mut self.extensions) {
-            match e.finish(&self.info) {
-                Ok(state) => extensions.push(state),
-                Err(errors) => self.errors.extend(errors),
-            }
-        }
-        for (r, _) in self.completions.keys() {
-            let known = match r {
-                Ref::Prompt(n) => self.prompts.iter().any(|p| &p.name == n),
-                Ref::Resource(u) => self
-                    .templates
-                    .iter()
-                    .any(|t| t.descriptor.get("uriTemplate").and_then(Value::as_str) == Some(u)),
-            };
-            if !known {
-                self.errors.push(invalid(
-                    "completion",
-                    format!("{r:?} names no prompt or resource template"),
-                ));
-            }
-        }
-        if self.check_schemas {
-            for t in tools.iter() {
-                if let Err(e) = t.check() {
-                    self.errors.push(invalid(format!("tool {}", t.name()), e));
-                }
-            }
-        }
-        match self.errors.len() {
-            0 => {}
-            1 => return Err(self.errors.remove(0)),
-            n => {
-                let list = self
-                    .errors
-                    .iter()
-                    .map(|e| format!("  - {e}"))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                return Err(BuildError::Many(n, list));
-            }
-        }
+        self.take_errors()?;
         // The declared tool surface's flags before the pages are built.
         #[cfg(feature = "surface")]
         let in_toolsets = crate::surface::preset(&extensions, &tools);
@@ -588,5 +542,72 @@ impl ServerBuilder {
         #[cfg(feature = "surface")]
         crate::surface::start(&server, in_toolsets)?;
         Ok(server)
+    }
+
+    /// Finish each plug-in, keeping the state it returns and its errors.
+    fn finish_extensions(&mut self) -> Vec<Arc<dyn Any + Send + Sync>> {
+        // Upstream tools' operations are parsed on first call unless asked.
+        #[cfg(feature = "upstream")]
+        if self.check_schemas {
+            for e in &mut self.extensions {
+                let e = e.as_mut() as &mut dyn Any;
+                if let Some(u) = e.downcast_mut::<crate::upstream::UpstreamBuilder>() {
+                    u.check_operations = true;
+                }
+            }
+        }
+        let mut extensions = vec![];
+        for e in std::mem::take(&mut self.extensions) {
+            match e.finish(&self.info) {
+                Ok(state) => extensions.push(state),
+                Err(errors) => self.errors.extend(errors),
+            }
+        }
+        extensions
+    }
+
+    /// Every completion names a declared prompt or resource template.
+    fn check_completions(&mut self) {
+        for (r, _) in self.completions.keys() {
+            let known = match r {
+                Ref::Prompt(n) => self.prompts.iter().any(|p| &p.name == n),
+                Ref::Resource(u) => self
+                    .templates
+                    .iter()
+                    .any(|t| t.descriptor.get("uriTemplate").and_then(Value::as_str) == Some(u)),
+            };
+            if !known {
+                self.errors.push(invalid(
+                    "completion",
+                    format!("{r:?} names no prompt or resource template"),
+                ));
+            }
+        }
+    }
+
+    /// Each tool's schemas compile (asked for by `check_schemas`).
+    fn check_tool_schemas(&mut self, tools: &tools::Registry) {
+        for t in tools.iter() {
+            if let Err(e) = t.check() {
+                self.errors.push(invalid(format!("tool {}", t.name()), e));
+            }
+        }
+    }
+
+    /// The problems found, as one error: the only one, or all listed.
+    fn take_errors(&mut self) -> Result<(), BuildError> {
+        match self.errors.len() {
+            0 => Ok(()),
+            1 => Err(self.errors.remove(0)),
+            n => {
+                let list = self
+                    .errors
+                    .iter()
+                    .map(|e| format!("  - {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                Err(BuildError::Many(n, list))
+            }
+        }
     }
 }
