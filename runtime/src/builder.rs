@@ -284,40 +284,10 @@ impl ServerBuilder {
         self.tool_with(descriptor_json, None, handler, true)
     }
 
-    /// [`ServerBuilder::tool`], wrapped by the tool-call hook or not.
-    #[cfg(feature = "surface")]
-    pub(crate) fn tool_hooked<A, F, Fut>(
-        self,
-        descriptor_json: &str,
-        handler: F,
-        hooked: bool,
-    ) -> Self
-    where
-        A: DeserializeOwned + Send + 'static,
-        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
-    {
-        self.tool_with(descriptor_json, None, handler, hooked)
-    }
-
     /// [`ServerBuilder::tool`], with what turns the descriptor into the one
-    /// clients see when the tool is first listed or called.
-    #[cfg(feature = "upstream")]
-    pub(crate) fn tool_prepared<A, F, Fut>(
-        self,
-        descriptor_json: &str,
-        prepare: Option<tools::Prepare>,
-        handler: F,
-    ) -> Self
-    where
-        A: DeserializeOwned + Send + 'static,
-        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
-    {
-        self.tool_with(descriptor_json, prepare, handler, true)
-    }
-
-    fn tool_with<A, F, Fut>(
+    /// clients see when the tool is first listed or called (`prepare`), and
+    /// wrapped by the tool-call hook or not (`hooked`).
+    pub(crate) fn tool_with<A, F, Fut>(
         self,
         descriptor_json: &str,
         prepare: Option<tools::Prepare>,
@@ -336,7 +306,7 @@ impl ServerBuilder {
         self.record(r, |b, t| b.tools.push(t))
     }
 
-    /// [`ServerBuilder::tool_prepared`] from static text with the tool's
+    /// [`ServerBuilder::tool_with`] from static text with the tool's
     /// name beside it ([`Tool::from_static`]): nothing copied or parsed.
     #[cfg(feature = "upstream")]
     pub(crate) fn tool_static<A, F, Fut>(

@@ -46,7 +46,7 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
     let (rate_limits, rate_limit_rows) = rate_limits(spec);
     let (auth, auth_rows) = auth(spec);
     Server {
-        spec_file: spec_file_name(&loaded.path),
+        spec_file: names::source_file_name(&loaded.path),
         name: server.name.clone(),
         title: server.title.clone(),
         description: server.description.clone(),
@@ -76,18 +76,6 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         auth,
         auth_rows,
     }
-}
-
-/// The spec file's name, kept to the characters safe in generated text.
-fn spec_file_name(path: &std::path::Path) -> String {
-    path.file_name()
-        .map(|n| {
-            n.to_string_lossy()
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || "._-+".contains(*c))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The names taken before any enum is named: the imported types and every

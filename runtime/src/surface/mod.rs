@@ -132,8 +132,9 @@ impl ServerBuilder {
         for (name, _) in META {
             // `call_tool` is not wrapped by the tool-call hook itself: the
             // hook sees the tool it calls (`Registry::call_by_name`).
-            self = self.tool_hooked(
+            self = self.tool_with(
                 descriptor(name),
+                None,
                 move |ctx, args: Value| meta(ctx, name, args),
                 name != CALL,
             );

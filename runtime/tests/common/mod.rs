@@ -164,6 +164,16 @@ fn resources_prompts_and_completions(builder: ServerBuilder) -> ServerBuilder {
         .completion(r#"{"type":"ref/resource","uri":"test://users/{id}"}"#, "id", &["1", "2", "10"])
 }
 
+/// Wait (up to 5 s, looking every 10 ms) until `done` holds; fail with
+/// `what` if it never does.
+pub(crate) async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 pub(crate) struct TestServer {
     pub url: String,
     pub addr: std::net::SocketAddr,
