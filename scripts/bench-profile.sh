@@ -32,7 +32,8 @@ hyper)
     extra=(--bare) ;;
 proxy)
     up="$(free_port)"
-    taskset -c 1 "$bin/hyper-echo" --bind "127.0.0.1:$up" &
+    # On the server's CPU, as in the suite (bench/loadgen/src/proxy.rs).
+    taskset -c 0 "$bin/hyper-echo" --bind "127.0.0.1:$up" &
     upstream_pid=$!
     server=("$bin/httpbin" --transport http --bind "127.0.0.1:$port" --base-url "http://127.0.0.1:$up")
     workers=1 sessions=1

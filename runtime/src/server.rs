@@ -28,6 +28,8 @@ pub struct Server(Arc<Inner>);
 
 struct Inner {
     info: Value,
+    /// `info` as JSON text, for the MCP 2026-07-28 envelope.
+    info_json: Box<serde_json::value::RawValue>,
     instructions: Option<String>,
     capabilities: Value,
     tools: tools::Registry,
@@ -88,8 +90,11 @@ impl Server {
         if !completions.is_empty() || !prompts.is_empty() || resources.has_templates() {
             capabilities["completions"] = json!({});
         }
+        let info_json = serde_json::value::to_raw_value(&info)
+            .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned());
         Server(Arc::new(Inner {
             info,
+            info_json,
             instructions,
             capabilities,
             tools,
@@ -360,35 +365,54 @@ impl Server {
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
     ) -> Option<Response> {
+        match modern::parse_meta(req.params.as_ref()) {
+            Ok(meta) => {
+                self.handle_stateless_checked(req, meta, out, cancel, http_headers, extensions)
+                    .await
+            }
+            Err(e) => Some(respond(req.id, Err(modern::finish_error(e)))),
+        }
+    }
+
+    /// [`Server::handle_stateless`] with the request's `_meta` already
+    /// parsed (the HTTP transport compares it with the headers first).
+    pub(crate) async fn handle_stateless_checked(
+        &self,
+        req: Request,
+        meta: modern::RequestMeta,
+        out: Outbound,
+        cancel: CancellationToken,
+        http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
+    ) -> Option<Response> {
         let id = req.id.clone();
-        self.stateless_outcome(req, out, cancel, http_headers, extensions)
+        self.stateless_outcome(req, meta, out, cancel, http_headers, extensions)
             .await
-            .map(|r| respond(id, r.map(Payload::Value).map_err(modern::finish_error)))
+            .map(|r| respond(id, r.map_err(modern::finish_error)))
     }
 
     async fn stateless_outcome(
         &self,
         req: Request,
+        meta: modern::RequestMeta,
         out: Outbound,
         cancel: CancellationToken,
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
-    ) -> Option<Result<Value, McpError>> {
-        let meta = match modern::parse_meta(req.params.as_ref())
-            .and_then(|m| modern::check_version(&m).map(|()| m))
-        {
-            Ok(m) => m,
-            Err(e) => return Some(Err(e)),
-        };
+    ) -> Option<Result<Payload, McpError>> {
+        if let Err(e) = modern::check_version(&meta) {
+            return Some(Err(e));
+        }
         let method = req.method.clone();
         if !modern::serves(&method) {
             return Some(Err(McpError::method_not_found(&method)));
         }
         let inner = &self.0;
         let cache = inner.cache.for_method(&method);
+        let finish = |r: Payload| modern::finish(&method, r, &inner.info, &inner.info_json, cache);
         if method == "server/discover" {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
-            return Some(Ok(modern::finish(&method, body, &inner.info, cache)));
+            return Some(Ok(finish(Payload::Value(body))));
         }
         let declared = modern::tasks::declared(&meta.capabilities);
         let principal = mrtr::principal(&extensions);
@@ -396,13 +420,13 @@ impl Server {
             let p = req.params.as_ref();
             let listen = self.listen(&req.id, p, &out, &cancel, declared, principal.as_deref());
             let ended = listen.await?;
-            return Some(ended.map(|r| modern::finish(&method, r, &inner.info, cache)));
+            return Some(ended.map(|r| finish(Payload::Value(r))));
         }
         if method.starts_with("tasks/") {
             let r = self
                 .task_method(&method, req.params.as_ref(), declared, principal.as_deref())
                 .await;
-            return Some(r.map(|v| modern::finish(&method, v, &inner.info, cache)));
+            return Some(r.map(|v| finish(Payload::Value(v))));
         }
         let mode = if method == "tools/call" {
             let start = self.task_start(req.params.as_ref(), declared, principal.as_deref());
@@ -410,7 +434,7 @@ impl Server {
                 Ok(TaskStart::Inline) => CallMode::Inline,
                 Ok(TaskStart::InputFirst) => CallMode::InputFirst,
                 Ok(TaskStart::Created(v)) => {
-                    return Some(Ok(modern::finish(&method, v, &inner.info, cache)));
+                    return Some(Ok(finish(Payload::Value(v))));
                 }
                 Err(e) => return Some(Err(e)),
             }
@@ -423,7 +447,7 @@ impl Server {
         };
         self.stateless_call(req, meta, out, cancel, caller, mode)
             .await
-            .map(|r| r.map(|v| modern::finish(&method, v, &inner.info, cache)))
+            .map(|r| r.map(finish))
     }
 
     /// A modern request past its checks: run it (with its MRTR round) on a
@@ -433,13 +457,13 @@ impl Server {
     /// the call over to a task.
     async fn stateless_call(
         &self,
-        req: Request,
+        mut req: Request,
         meta: modern::RequestMeta,
         out: Outbound,
         cancel: CancellationToken,
         caller: Caller,
         mode: CallMode,
-    ) -> Option<Result<Value, McpError>> {
+    ) -> Option<Result<Payload, McpError>> {
         let Caller {
             http_headers,
             extensions,
@@ -459,11 +483,18 @@ impl Server {
         // What the task is made of, should the handler continue as one.
         let call = input_first.then(|| req.params.clone().unwrap_or(Value::Null));
         let refusal = Arc::new(std::sync::OnceLock::new());
+        // Moved into the context, not copied: nothing after this reads the
+        // params' `_meta` (handlers see it as `ctx.meta()`).
+        let request_meta = req
+            .params
+            .as_mut()
+            .and_then(Value::as_object_mut)
+            .and_then(|p| p.remove("_meta"));
         let ctx = RequestContext {
             server: self.clone(),
             session: stateless_session(meta),
             request_id: req.id.clone(),
-            meta: req.params.as_ref().and_then(|p| p.get("_meta")).cloned(),
+            meta: request_meta,
             out,
             cancel: cancel.clone(),
             http_headers,
@@ -488,7 +519,7 @@ impl Server {
             }
             Some(RoundEnd::Handler) | None => outcome,
         };
-        Some(outcome.map(Payload::into_value))
+        Some(outcome)
     }
 
     /// Serve `subscriptions/listen`: acknowledge, then deliver every change
@@ -603,15 +634,17 @@ impl Server {
         method: &str,
         params: Option<&Value>,
         principal: Option<String>,
-    ) -> Result<Option<(mrtr::Binding, Arc<std::sync::Mutex<mrtr::Round>>)>, McpError> {
+    ) -> Result<Option<(mrtr::Unbound, Arc<std::sync::Mutex<mrtr::Round>>)>, McpError> {
         if !mrtr::METHODS.contains(&method) {
             return Ok(None);
         }
         let incoming = mrtr::incoming(params)?;
         // A state is bound to the authenticated caller (None without auth).
-        let binding = mrtr::Binding::of(method, params, principal);
+        let binding = mrtr::Unbound::of(method, params, principal);
         let mut answers = match &incoming.state {
-            Some(state) => mrtr::open_state(self.state_key(), state, &binding, mrtr::now_secs())?,
+            Some(state) => {
+                mrtr::open_state(self.state_key(), state, &binding.bind(), mrtr::now_secs())?
+            }
             None => serde_json::Map::new(),
         };
         answers.extend(incoming.responses);
@@ -625,7 +658,7 @@ impl Server {
     /// when an answer had the wrong shape.
     fn end_round(
         &self,
-        binding: mrtr::Binding,
+        binding: mrtr::Unbound,
         round: Arc<std::sync::Mutex<mrtr::Round>>,
     ) -> RoundEnd {
         let round = match Arc::try_unwrap(round) {
@@ -637,7 +670,8 @@ impl Server {
             mrtr::Ending::Complete => RoundEnd::Handler,
             mrtr::Ending::Invalid(e) => RoundEnd::Answer(Err(e)),
             mrtr::Ending::InputRequired { asked, used } => {
-                let state = mrtr::seal_state(self.state_key(), &binding, used, mrtr::now_secs());
+                let state =
+                    mrtr::seal_state(self.state_key(), &binding.bind(), used, mrtr::now_secs());
                 RoundEnd::Answer(Ok(Payload::Value(mrtr::input_required(asked, state))))
             }
             mrtr::Ending::Escalate { used } => RoundEnd::Escalate(used),
@@ -889,13 +923,13 @@ async fn run_guarded(
             .as_ref()
             .map_or_else(tracing::Span::none, |o| o.span()),
     );
-    let mut work = RunOn(Some(Box::pin(work)));
+    let mut work = RunOn(Some(Box::pin(work)), cancel);
     let done = match work.0.as_mut() {
         // Cancellation first: the handler sees the same token and may
         // finish in the same poll, but a cancelled request gets no answer.
         Some(fut) => tokio::select! {
             biased;
-            _ = cancel.cancelled() => None,
+            _ = work.1.cancelled() => None,
             done = fut => Some(done),
         },
         None => None,
@@ -928,8 +962,9 @@ async fn run_guarded(
 type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpError>>> + Send>>;
 
 /// A handler's future that, if dropped before it finished, runs on on a
-/// task of its own.
-struct RunOn(Option<Work>);
+/// task of its own; for at most the cancellation grace when its request
+/// was cancelled by then (a modern client that went away).
+struct RunOn(Option<Work>, CancellationToken);
 
 impl RunOn {
     fn detach(&mut self, limit: Option<std::time::Duration>) {
@@ -951,7 +986,8 @@ impl RunOn {
 
 impl Drop for RunOn {
     fn drop(&mut self) {
-        self.detach(None);
+        let grace = self.1.is_cancelled().then_some(CANCEL_GRACE);
+        self.detach(grace);
     }
 }
 

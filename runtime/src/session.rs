@@ -457,7 +457,19 @@ pub fn new_session_id() -> String {
         // No entropy source is not something to limp along without.
         panic!("the operating system's random source is unavailable");
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&bytes)
+}
+
+/// `bytes` as lowercase hex, two digits each (no `format!` per byte: an
+/// MCP 2026-07-28 tools/call hashes its arguments, see `modern::mrtr`).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
 /// What [`SessionStore::insert_bounded`] did with a new session.
@@ -572,6 +584,7 @@ mod tests {
 
     #[test]
     fn session_ids_are_random_hex() {
+        assert_eq!(hex(&[0x00, 0x09, 0xab, 0xff]), "0009abff");
         let a = new_session_id();
         let b = new_session_id();
         assert_eq!(a.len(), 32);

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 /// What each call of a run is.
 #[derive(Debug, Clone)]
 pub enum Workload {
-    /// `tools/call` of `tool` over MCP sessions negotiated at `version`.
+    /// `tools/call` of `tool` over MCP sessions negotiated at `version`;
+    /// at 2026-07-28 and later, stateless requests (no handshake).
     Mcp {
         version: String,
         tool: String,
@@ -88,6 +89,13 @@ pub async fn prepare(
         });
     }
     if let Workload::Mcp { version, .. } = workload {
+        if mcp::is_stateless(version) {
+            let session = Session::stateless(version);
+            for w in &mut out {
+                w.session = Some(session.clone());
+            }
+            return Ok(out);
+        }
         let mut made = Vec::new();
         for w in out.iter_mut().take(sessions.max(1)) {
             made.push(mcp::handshake(&mut w.conn, &target.path, version).await?);
@@ -187,8 +195,9 @@ async fn one_call(w: &mut Worker, target: &Target, workload: &Workload) -> Resul
             expect,
             ..
         } => {
-            let headers = w.session.as_ref().map(Session::headers).unwrap_or_default();
-            let body = mcp::call_body(id, tool, arguments);
+            let session = w.session.as_ref();
+            let headers = session.map(|s| s.call_headers(tool)).unwrap_or_default();
+            let body = mcp::call_body(id, tool, arguments, session);
             let reply = w
                 .conn
                 .send(Method::POST, &target.path, &headers, Some(body))
@@ -196,7 +205,7 @@ async fn one_call(w: &mut Worker, target: &Target, workload: &Workload) -> Resul
             (reply, Some(expect))
         }
         Workload::Bare { tool, expect } => {
-            let body = mcp::call_body(id, tool, &Value::Object(Default::default()));
+            let body = mcp::call_body(id, tool, &Value::Object(Default::default()), None);
             let reply = w
                 .conn
                 .send(Method::POST, &target.path, &[], Some(body))
@@ -212,7 +221,10 @@ async fn one_call(w: &mut Worker, target: &Target, workload: &Workload) -> Resul
     w.latencies_ns.push(t0.elapsed().as_nanos() as u64);
     match (workload, expect) {
         (Workload::Get { marker }, _) => check_get(&reply.body, reply.status, marker),
-        (_, Some(expect)) => mcp::check_call(&reply, id, expect),
+        (_, Some(expect)) => {
+            let stateless = w.session.as_ref().is_some_and(|s| s.stateless);
+            mcp::check_call(&reply, id, expect, stateless)
+        }
         (_, None) => Ok(()),
     }
     .map_err(Failure::Wrong)

@@ -8,15 +8,29 @@ use bytes::Bytes;
 use hyper::Method;
 use serde_json::{Value, json};
 
+/// The revision whose requests stand alone (no handshake, no session).
+pub const REVISION_2026: &str = "2026-07-28";
+
 /// A client session: the id the server assigned (if any) and the protocol
-/// revision it negotiated.
+/// revision it negotiated; or, for MCP 2026-07-28, no session at all: every
+/// request carries its version and capabilities itself.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id: Option<String>,
     pub version: String,
+    pub stateless: bool,
 }
 
 impl Session {
+    /// What a 2026-07-28 client has instead of a session: nothing to set up.
+    pub fn stateless(version: &str) -> Session {
+        Session {
+            id: None,
+            version: version.to_string(),
+            stateless: true,
+        }
+    }
+
     /// The headers every request after `initialize` carries.
     pub fn headers(&self) -> Vec<(&str, &str)> {
         let mut h = vec![("mcp-protocol-version", self.version.as_str())];
@@ -25,6 +39,36 @@ impl Session {
         }
         h
     }
+
+    /// The headers of a `tools/call` of `tool`: in 2026-07-28 they also
+    /// mirror the method and the tool's name (SEP-2243; `tool` is plain
+    /// ASCII here, so it needs no `=?base64?…?=` form).
+    pub fn call_headers<'a>(&'a self, tool: &'a str) -> Vec<(&'a str, &'a str)> {
+        let mut h = self.headers();
+        if self.stateless {
+            h.push(("mcp-method", "tools/call"));
+            h.push(("mcp-name", tool));
+        }
+        h
+    }
+
+    /// `params._meta` of a 2026-07-28 request: the version and the client's
+    /// capabilities (none) and identity; None in a session.
+    fn request_meta(&self) -> Option<Value> {
+        self.stateless.then(|| {
+            json!({
+                "io.modelcontextprotocol/protocolVersion": self.version,
+                "io.modelcontextprotocol/clientCapabilities": {},
+                "io.modelcontextprotocol/clientInfo":
+                    {"name": "mcpbench", "version": env!("CARGO_PKG_VERSION")},
+            })
+        })
+    }
+}
+
+/// Whether `version` is a revision without sessions (2026-07-28 and later).
+pub fn is_stateless(version: &str) -> bool {
+    version >= REVISION_2026
 }
 
 /// What a `tools/call` answer must contain to count as correct.
@@ -74,6 +118,7 @@ pub async fn handshake(conn: &mut Conn, path: &str, version: &str) -> Result<Ses
     let session = Session {
         id: reply.session_id,
         version,
+        stateless: false,
     };
     let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
     let reply = conn
@@ -113,19 +158,29 @@ pub async fn list_tools(conn: &mut Conn, path: &str, session: &Session) -> Resul
 }
 
 /// The body of `tools/call` number `id`; `arguments` is a JSON object.
-pub fn call_body(id: u64, tool: &str, arguments: &Value) -> Bytes {
+/// In a 2026-07-28 `session` the params carry the per-request `_meta`.
+pub fn call_body(id: u64, tool: &str, arguments: &Value, session: Option<&Session>) -> Bytes {
+    let mut params = json!({"name": tool, "arguments": arguments});
+    if let Some(meta) = session.and_then(Session::request_meta) {
+        params["_meta"] = meta;
+    }
     to_bytes(&json!({
-        "jsonrpc": "2.0", "id": id, "method": "tools/call",
-        "params": {"name": tool, "arguments": arguments},
+        "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params,
     }))
 }
 
 /// Check a `tools/call` answer: HTTP 200, the JSON-RPC response to `id`, a
-/// result that is not `isError`, and text content as `expect` says.
-pub fn check_call(reply: &Reply, id: u64, expect: &Expect) -> Result<(), Error> {
+/// result that is not `isError`, and text content as `expect` says; in
+/// 2026-07-28 (`stateless`) also a complete result (`resultType`).
+pub fn check_call(reply: &Reply, id: u64, expect: &Expect, stateless: bool) -> Result<(), Error> {
     let result = rpc_result(reply, id)?;
     if result.get("isError").and_then(Value::as_bool) == Some(true) {
         return Err(Error::new(format!("tool error result: {result}")));
+    }
+    if stateless && result.get("resultType").and_then(Value::as_str) != Some("complete") {
+        return Err(Error::new(format!(
+            "2026-07-28 result without resultType \"complete\": {result}"
+        )));
     }
     let text = result
         .pointer("/content/0/text")

@@ -67,9 +67,13 @@ impl Results {
     /// Median over rounds of contender `i`'s figure `f` divided by the
     /// floor's in the same round.
     fn ratio(&self, i: usize, f: fn(&PerCall) -> f64) -> f64 {
-        let Some(base) = self.floor.map(|b| &self.per_call[b].1) else {
-            return f64::NAN;
-        };
+        self.floor.map_or(f64::NAN, |b| self.ratio_to(i, b, f))
+    }
+
+    /// Median over rounds of contender `i`'s figure `f` divided by
+    /// contender `base`'s in the same round.
+    fn ratio_to(&self, i: usize, base: usize, f: fn(&PerCall) -> f64) -> f64 {
+        let base = &self.per_call[base].1;
         let rounds = &self.per_call[i].1;
         let ratios: Vec<f64> = rounds.iter().zip(base).map(|(r, b)| f(r) / f(b)).collect();
         median(&ratios)
@@ -271,6 +275,18 @@ impl Results {
             "- p99, generated ÷ bare hyper: {} (target ≤ 1.2×)",
             times(self.ratio(gen_i, |r| r.p99_us))
         );
+        if let Some(modern) = self
+            .per_call
+            .iter()
+            .position(|(n, _)| n.starts_with("generated") && n.contains("stateless"))
+        {
+            let _ = writeln!(
+                s,
+                "- stateless 2026-07-28 ÷ 2025-11-25 session, generated: CPU per call {}, p50 {} (target ≤ 1.00×)",
+                times(self.ratio_to(modern, gen_i, |r| r.cpu_us)),
+                times(self.ratio_to(modern, gen_i, |r| r.p50_us)),
+            );
+        }
         if let Some((_, v)) = self.idle.iter().find(|(n, _)| n.starts_with("generated")) {
             let _ = writeln!(
                 s,

@@ -6,7 +6,7 @@ use crate::load::{self, Target, Workload};
 use crate::mcp::Expect;
 use crate::process::{Launch, pinning};
 use crate::report::Results;
-use crate::suite::{Contender, Protocol, REVISION_2025, SIMPLE_TEXT, Sizes, Suite};
+use crate::suite::{Contender, Protocol, REVISION_2025, REVISION_2026, SIMPLE_TEXT, Sizes, Suite};
 use crate::{Error, Opts, proxy};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -59,14 +59,20 @@ fn contenders(p: &Paths) -> Result<Vec<Contender>, Error> {
     let npm = p.root.join(".tools/npm");
     let ts = p.root.join("bench/ts/server.cjs");
     let session = || Protocol::Session(REVISION_2025.into());
+    let generated = Launch::new(
+        p.bin("conformance-server")?,
+        &["--transport", "http", "--bind", "{addr}"],
+    );
     Ok(vec![
         Contender {
             name: format!("generated ({REVISION_2025})"),
-            launch: Launch::new(
-                p.bin("conformance-server")?,
-                &["--transport", "http", "--bind", "{addr}"],
-            ),
+            launch: generated.clone(),
             protocol: session(),
+        },
+        Contender {
+            name: format!("generated ({REVISION_2026}, stateless)"),
+            launch: generated,
+            protocol: Protocol::Stateless(REVISION_2026.into()),
         },
         Contender {
             name: "rmcp 3.11 (stateful)".into(),

@@ -4,8 +4,8 @@
 //! alternate the servers (round r starts with server r mod n), and reported
 //! as the median over rounds; ratios are medians of per-round ratios, so
 //! two servers are only ever compared within one round of the same run.
-//! Servers run on `server_core`; this process (the load generator) and the
-//! proxy benchmark's upstream run on `client_core`.
+//! Servers, and the proxy benchmark's upstream, run on `server_core`; this
+//! process (the load generator) runs on `client_core`.
 
 use crate::Error;
 use crate::load::{self, Outcome, Target, Workload};
@@ -19,15 +19,19 @@ use std::time::{Duration, Instant};
 pub const SIMPLE_TEXT: &str = "This is a simple text response for testing.";
 /// What the upstream's `GET` answer contains (bench/servers, hyper-echo).
 pub const UPSTREAM_MARKER: &str = "upstream-ok";
-/// The revision the session benchmarks negotiate. A 2026-07-28 contender
-/// is one more `Contender` with its own `Protocol`.
+/// The revision the session benchmarks negotiate.
 pub const REVISION_2025: &str = "2025-11-25";
+pub use crate::mcp::REVISION_2026;
 
 /// How a contender is spoken to.
 #[derive(Debug, Clone)]
 pub enum Protocol {
     /// Streamable HTTP with sessions, negotiating this revision.
     Session(String),
+    /// Streamable HTTP without sessions (2026-07-28): every request carries
+    /// this revision and the client's capabilities in `_meta` and mirrors
+    /// its method and name in headers.
+    Stateless(String),
     /// No MCP at all: the JSON-RPC body POSTed as is (bare hyper).
     Bare,
 }
@@ -45,7 +49,7 @@ impl Contender {
         let tool = "test_simple_text".to_string();
         let expect = Expect::Text(SIMPLE_TEXT.to_string());
         match &self.protocol {
-            Protocol::Session(version) => Workload::Mcp {
+            Protocol::Session(version) | Protocol::Stateless(version) => Workload::Mcp {
                 version: version.clone(),
                 tool,
                 arguments: json!({}),

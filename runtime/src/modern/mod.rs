@@ -11,15 +11,18 @@ pub mod listen;
 pub(crate) mod mrtr;
 pub mod param_headers;
 mod seal;
+mod splice;
 pub mod tasks;
 
 pub use mrtr::STATE_TTL;
 pub use seal::StateKey;
 
 use crate::error::McpError;
-use crate::jsonrpc::{self, Request};
+use crate::jsonrpc::{self, Payload, Request};
 use crate::model::LogLevel;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 /// The modern revisions served statelessly, newest first.
 pub const MODERN_PROTOCOL_VERSIONS: &[&str] = &["2026-07-28"];
@@ -299,9 +302,31 @@ pub(crate) fn discover(legacy_capabilities: &Value, instructions: Option<&str>) 
 }
 
 /// The modern envelope of a result: `resultType`, the server's identity in
-/// `_meta`, and caching hints on cacheable results (the handler's own
-/// values win).
-pub(crate) fn finish(method: &str, result: Value, server_info: &Value, cache: CacheHints) -> Value {
+/// `_meta` (`server_info`, also as `server_info_json`), and caching hints
+/// on cacheable results (the handler's own values win). A result that is
+/// already JSON text gets it spliced in, without a `Value` round trip.
+pub(crate) fn finish(
+    method: &str,
+    result: Payload,
+    server_info: &Value,
+    server_info_json: &RawValue,
+    cache: CacheHints,
+) -> Payload {
+    let cacheable = CACHEABLE.contains(&method);
+    if let Payload::Json(raw) = &result
+        && let Some(done) = splice::splice(raw, cacheable, cache, server_info_json)
+    {
+        return Payload::Json(Arc::from(done));
+    }
+    Payload::Value(finish_value(
+        cacheable,
+        result.into_value(),
+        server_info,
+        cache,
+    ))
+}
+
+fn finish_value(cacheable: bool, result: Value, server_info: &Value, cache: CacheHints) -> Value {
     let mut map = match result {
         Value::Object(m) => m,
         // Every MCP result is an object; anything else is wrapped so the
@@ -316,7 +341,7 @@ pub(crate) fn finish(method: &str, result: Value, server_info: &Value, cache: Ca
         .entry("resultType")
         .or_insert_with(|| Value::String("complete".into()));
     // An InputRequiredResult is not the method's result: nothing to cache.
-    if CACHEABLE.contains(&method) && kind == "complete" {
+    if cacheable && kind == "complete" {
         map.entry("ttlMs").or_insert_with(|| json!(cache.ttl_ms));
         map.entry("cacheScope")
             .or_insert_with(|| Value::String(cache.scope.into()));
@@ -417,16 +442,36 @@ mod tests {
         assert!(check_version(&parse_meta(Some(&valid())).unwrap()).is_ok());
     }
 
+    /// `finish` of `result` held as a `Value` and as JSON text: the same
+    /// envelope either way (the text path splices it in).
+    fn finish_both(method: &str, result: Value, info: &Value, cache: CacheHints) -> Value {
+        let info_json = serde_json::value::to_raw_value(info).unwrap();
+        let by_value = finish(
+            method,
+            Payload::Value(result.clone()),
+            info,
+            &info_json,
+            cache,
+        );
+        let text = Payload::serialize(&result).unwrap();
+        let by_text = finish(method, text, info, &info_json, cache);
+        let (a, b) = (by_value.into_value(), by_text.into_value());
+        assert_eq!(a, b, "{method}: the Value and text paths differ");
+        // Member order too (preserve_order): the wire text is the same.
+        assert_eq!(a.to_string(), b.to_string());
+        a
+    }
+
     #[test]
     fn results_get_the_envelope_and_keep_handler_values() {
         let info = json!({"name": "s", "version": "1"});
         let d = CacheHints::default();
-        let r = finish("tools/list", json!({"tools": []}), &info, d);
+        let r = finish_both("tools/list", json!({"tools": []}), &info, d);
         assert_eq!(r["resultType"], "complete");
         assert_eq!(r["ttlMs"], 0);
         assert_eq!(r["cacheScope"], "private");
         assert_eq!(r["_meta"][META_SERVER_INFO], info);
-        let r = finish(
+        let r = finish_both(
             "resources/read",
             json!({"contents": [], "ttlMs": 60000, "cacheScope": "public", "_meta": {"k": 1}}),
             &info,
@@ -436,12 +481,37 @@ mod tests {
         assert_eq!(r["cacheScope"], "public");
         assert_eq!(r["_meta"]["k"], 1);
         assert_eq!(r["_meta"][META_SERVER_INFO], info);
-        let r = finish("tools/call", json!({"content": []}), &info, d);
+        let r = finish_both(
+            "tools/call",
+            json!({"content": [], "isError": false}),
+            &info,
+            d,
+        );
         assert_eq!(r["resultType"], "complete");
         assert!(r.get("ttlMs").is_none() && r.get("cacheScope").is_none());
+        // An InputRequiredResult keeps its kind and gets no caching hints.
+        let r = finish_both(
+            "resources/read",
+            json!({"resultType": "input_required", "inputRequests": {}}),
+            &info,
+            d,
+        );
+        assert_eq!(r["resultType"], "input_required");
+        assert!(r.get("ttlMs").is_none());
+        // Only the hint the handler did not set is added.
+        let r = finish_both("tools/list", json!({"tools": [], "ttlMs": 5}), &info, d);
+        assert_eq!(
+            (&r["ttlMs"], &r["cacheScope"]),
+            (&json!(5), &json!("private"))
+        );
+        // Not an object, and a key with an escape: the Value path, same answer.
+        let r = finish_both("tools/call", json!([1]), &info, d);
+        assert_eq!(r["value"], json!([1]));
+        let r = finish_both("tools/call", json!({"a\"b": 1}), &info, d);
+        assert_eq!(r["a\"b"], 1);
         // The server's own defaults.
         let hints = CacheHints::new(60_000, "public").unwrap();
-        let r = finish("prompts/list", json!({"prompts": []}), &info, hints);
+        let r = finish_both("prompts/list", json!({"prompts": []}), &info, hints);
         assert_eq!(r["ttlMs"], 60_000);
         assert_eq!(r["cacheScope"], "public");
         assert!(CacheHints::new(1, "shared").is_none());

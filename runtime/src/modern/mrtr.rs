@@ -38,25 +38,51 @@ pub(crate) struct Binding {
     principal: Option<String>,
 }
 
+#[cfg(test)]
 impl Binding {
     /// The binding of a request: its method, the tool or prompt name (or
     /// resource URI) and its arguments (absent counts as `{}`).
     pub(crate) fn of(method: &str, params: Option<&Value>, principal: Option<String>) -> Binding {
+        Unbound::of(method, params, principal).bind()
+    }
+}
+
+/// What a request's [`Binding`] is made from, kept until one is needed:
+/// most requests neither bring a `requestState` nor ask for input, and
+/// hashing their arguments for nothing cost them more than this copy.
+pub(crate) struct Unbound {
+    method: String,
+    name: String,
+    arguments: Option<Value>,
+    principal: Option<String>,
+}
+
+impl Unbound {
+    pub(crate) fn of(method: &str, params: Option<&Value>, principal: Option<String>) -> Unbound {
         let name = params
             .and_then(|p| p.get("name").or_else(|| p.get("uri")))
             .and_then(Value::as_str)
             .unwrap_or_default();
+        Unbound {
+            method: method.to_owned(),
+            name: name.to_owned(),
+            arguments: params.and_then(|p| p.get("arguments")).cloned(),
+            principal,
+        }
+    }
+
+    pub(crate) fn bind(&self) -> Binding {
         let mut text = String::new();
-        match params.and_then(|p| p.get("arguments")) {
+        match &self.arguments {
             None | Some(Value::Null) => text.push_str("{}"),
             Some(args) => canonical(args, &mut text),
         }
         let hash = Sha256::digest(text.as_bytes());
         Binding {
-            method: method.to_owned(),
-            name: name.to_owned(),
-            args_hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
-            principal,
+            method: self.method.clone(),
+            name: self.name.clone(),
+            args_hash: crate::session::hex(&hash),
+            principal: self.principal.clone(),
         }
     }
 }

@@ -243,6 +243,7 @@ impl Server {
                 };
                 self.stateless_call(req, meta, out, cancel, no_caller, CallMode::TaskRound)
                     .await
+                    .map(|r| r.map(crate::jsonrpc::Payload::into_value))
             }
             Err(e) => Some(Err(e)),
         };

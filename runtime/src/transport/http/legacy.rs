@@ -121,7 +121,7 @@ pub(super) async fn open(st: Arc<AppState>, req: axum::extract::Request) -> Http
     let Some(legacy) = &st.legacy else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    if !super::accepts(req.headers(), "text/event-stream") {
+    if !super::accepts(req.headers(), &["text/event-stream"]) {
         let msg = "Not Acceptable: GET opens an SSE stream; accept text/event-stream";
         return error(
             StatusCode::NOT_ACCEPTABLE,

@@ -451,17 +451,31 @@ fn header_str(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn accepts(headers: &HeaderMap, mime: &str) -> bool {
+/// Whether the Accept header admits every one of `mimes` (at most two);
+/// no header admits anything. The header is read once.
+fn accepts(headers: &HeaderMap, mimes: &[&str]) -> bool {
     let Some(accept) = header_str(headers, header::ACCEPT) else {
         return true;
     };
-    accept.split(',').any(|part| {
-        let m = part.split(';').next().unwrap_or("").trim();
-        m == mime
-            || m == "*/*"
-            || m.strip_suffix("/*")
-                .is_some_and(|t| mime.starts_with(&format!("{t}/")))
-    })
+    let mut admitted = [false; 2];
+    for part in accept.split(',') {
+        let range = part.split(';').next().unwrap_or("").trim();
+        for (seen, mime) in admitted.iter_mut().zip(mimes) {
+            *seen = *seen || admits(range, mime);
+        }
+    }
+    mimes.len() <= admitted.len() && admitted.iter().take(mimes.len()).all(|a| *a)
+}
+
+/// Whether one media range of an Accept header (`type/sub`, `type/*`,
+/// `*/*`) admits `mime`.
+fn admits(range: &str, mime: &str) -> bool {
+    range == mime
+        || range == "*/*"
+        || range.strip_suffix("/*").is_some_and(|t| {
+            mime.strip_prefix(t)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
 }
 
 /// The session named by the request, or the error response: a missing id is
@@ -563,7 +577,7 @@ fn priming(st: &AppState, session: &Session) -> Option<Duration> {
 async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
-    if !(accepts(headers, "application/json") && accepts(headers, "text/event-stream")) {
+    if !accepts(headers, &["application/json", "text/event-stream"]) {
         let msg =
             "Not Acceptable: the client must accept both application/json and text/event-stream";
         return error(
@@ -609,7 +623,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
     let mut msg = match msg {
         Message::Request(r) if modern::wants(&st, headers, &r) => {
             let extensions = handler_extensions(parts.extensions);
-            return modern::post(&st, headers, r, extensions).await;
+            return modern::post(&st, parts.headers, r, extensions).await;
         }
         other => other,
     };
@@ -620,7 +634,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         // 2026-07-28 defines no client notifications over HTTP: accepted, ignored.
         Message::Notification(n)
             if st.server.serves_protocol_2026()
-                && !headers.contains_key(SESSION_HEADER)
+                && !headers.contains_key(SESSION)
                 && crate::modern::has_modern_meta(n.params.as_ref()) =>
         {
             return StatusCode::ACCEPTED.into_response();
@@ -977,7 +991,7 @@ fn sse_of(
 }
 
 async fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
-    if !accepts(headers, "text/event-stream") {
+    if !accepts(headers, &["text/event-stream"]) {
         let msg = "Not Acceptable: GET opens an SSE stream; accept text/event-stream";
         return error(
             StatusCode::NOT_ACCEPTABLE,
@@ -1044,4 +1058,34 @@ async fn delete(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
     st.server.sessions().remove(session.id());
     end_session(&session);
     StatusCode::OK.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers_admit_each_type_by_name_or_wildcard() {
+        let both = ["application/json", "text/event-stream"];
+        let with = |accept: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
+            h
+        };
+        assert!(
+            accepts(&HeaderMap::new(), &both),
+            "no Accept admits anything"
+        );
+        assert!(accepts(&with("application/json, text/event-stream"), &both));
+        assert!(accepts(
+            &with("text/event-stream;q=0.5,application/*"),
+            &both
+        ));
+        assert!(accepts(&with("*/*"), &both));
+        assert!(!accepts(&with("application/json"), &both));
+        assert!(!accepts(&with("text/html, application/jsonx"), &both));
+        assert!(!accepts(&with("app/*, text/event-streams"), &both));
+        assert!(accepts(&with("text/*"), &["text/event-stream"]));
+        assert!(!accepts(&with("text/html"), &["text/event-stream"]));
+    }
 }

@@ -5,14 +5,14 @@
 //! The protocol itself is `crate::modern`, reached through
 //! `Server::handle_stateless`.
 
-use super::{AppState, PROTOCOL_VERSION_HEADER, SESSION_HEADER, header_str};
+use super::{AppState, PROTOCOL_VERSION, SESSION, header_str, json};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Message, Request, Response};
 use crate::modern::param_headers::{self, ParamHeader};
 use crate::modern::{self, RequestMeta};
 use crate::session::{Outbound, Outgoing};
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use base64::Engine;
 use std::sync::Arc;
@@ -22,6 +22,9 @@ use tokio_util::sync::CancellationToken;
 pub const METHOD_HEADER: &str = "mcp-method";
 /// The header mirroring `params.name` / `params.uri`.
 pub const NAME_HEADER: &str = "mcp-name";
+/// The same as names (a look-up by `&str` parses and hashes it each time).
+const METHOD: HeaderName = HeaderName::from_static(METHOD_HEADER);
+const NAME: HeaderName = HeaderName::from_static(NAME_HEADER);
 
 /// Whether a POSTed request takes the modern path: it is `server/discover`
 /// or carries the modern `_meta`, or it has no session and a modern
@@ -38,8 +41,8 @@ pub(super) fn wants(st: &AppState, headers: &HeaderMap, req: &Request) -> bool {
 /// session, a modern `MCP-Protocol-Version`. A GET or DELETE from one is
 /// answered 405, as the revision says.
 pub(super) fn is_modern_stream_request(headers: &HeaderMap) -> bool {
-    !headers.contains_key(SESSION_HEADER)
-        && header_str(headers, super::PROTOCOL_VERSION)
+    !headers.contains_key(SESSION)
+        && header_str(headers, PROTOCOL_VERSION)
             .is_some_and(|v| modern::MODERN_PROTOCOL_VERSIONS.contains(&v))
 }
 
@@ -96,8 +99,8 @@ pub fn decode_header_value(raw: &str) -> Result<String, String> {
 }
 
 /// One header as text; a value that is not visible ASCII is malformed.
-fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, McpError> {
-    let mut values = headers.get_all(name).iter();
+fn header_text(headers: &HeaderMap, name: HeaderName) -> Result<Option<&str>, McpError> {
+    let mut values = headers.get_all(&name).iter();
     let Some(v) = values.next() else {
         return Ok(None);
     };
@@ -119,7 +122,7 @@ pub fn check_headers(
     req: &Request,
     meta: &RequestMeta,
 ) -> Result<(), McpError> {
-    match header_text(headers, PROTOCOL_VERSION_HEADER)? {
+    match header_text(headers, PROTOCOL_VERSION)? {
         None => {
             return Err(modern::header_mismatch(
                 "the MCP-Protocol-Version header is required",
@@ -133,7 +136,7 @@ pub fn check_headers(
         }
         Some(_) => {}
     }
-    match header_text(headers, METHOD_HEADER)? {
+    match header_text(headers, METHOD)? {
         None => return Err(modern::header_mismatch("the Mcp-Method header is required")),
         Some(m) if m != req.method => {
             return Err(modern::header_mismatch(format!(
@@ -146,7 +149,7 @@ pub fn check_headers(
     let Ok(body_name) = name_source(req) else {
         return Ok(());
     };
-    let header_name = match header_text(headers, NAME_HEADER)? {
+    let header_name = match header_text(headers, NAME)? {
         Some(raw) => Some(decode_header_value(raw).map_err(|why| {
             modern::header_mismatch(format!("the Mcp-Name header is malformed: {why}"))
         })?),
@@ -179,9 +182,13 @@ pub fn check_param_headers(
 ) -> Result<(), McpError> {
     let args = req.params.as_ref().and_then(|p| p.get("arguments"));
     for param in declared {
-        let name = param.header_name();
+        let Ok(name) = HeaderName::from_bytes(param.header_name().as_bytes()) else {
+            // Not a header name (the generator refuses those): no client
+            // could send it, so there is nothing to compare.
+            continue;
+        };
         let shown = format!("{}{}", param_headers::HEADER_PREFIX, param.name);
-        let header = match header_text(headers, &name)? {
+        let header = match header_text(headers, name)? {
             Some(raw) => Some(decode_header_value(raw).map_err(|why| {
                 modern::header_mismatch(format!("the {shown} header is malformed: {why}"))
             })?),
@@ -226,20 +233,19 @@ fn check_tool_params(st: &AppState, headers: &HeaderMap, req: &Request) -> Resul
     check_param_headers(headers, req, &st.server.tools().param_headers(name))
 }
 
-fn json(status: StatusCode, resp: &Response) -> HttpResponse {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        resp.to_json(),
-    )
-        .into_response()
-}
-
 fn refuse(req: &Request, e: McpError) -> HttpResponse {
     json(
         StatusCode::BAD_REQUEST,
         &Response::err(Some(req.id.clone()), e.0),
     )
+}
+
+/// A plain JSON answer; a cancelled request (no response) is 202.
+fn answer(resp: Option<Response>) -> HttpResponse {
+    match resp {
+        Some(r) => json(status_of(&r), &r),
+        None => StatusCode::ACCEPTED.into_response(),
+    }
 }
 
 /// Serve one modern request: checks, then the handler; plain JSON unless
@@ -248,7 +254,7 @@ fn refuse(req: &Request, e: McpError) -> HttpResponse {
 /// request.
 pub(super) async fn post(
     st: &AppState,
-    headers: &HeaderMap,
+    headers: HeaderMap,
     req: Request,
     extensions: axum::http::Extensions,
 ) -> HttpResponse {
@@ -257,28 +263,29 @@ pub(super) async fn post(
         Err(e) => return refuse(&req, e),
     };
     if let Err(e) =
-        check_headers(headers, &req, &meta).and_then(|()| check_tool_params(st, headers, &req))
+        check_headers(&headers, &req, &meta).and_then(|()| check_tool_params(st, &headers, &req))
     {
         return refuse(&req, e);
     }
     let (out, mut rx) = Outbound::channel();
     let cancel = CancellationToken::new();
-    // The client going away cancels the request: while we wait here (the
-    // guard drops with this future) and, later, while it reads the stream.
-    let guard = cancel.clone().drop_guard();
-    let server = st.server.clone();
-    let token = cancel.clone();
-    let shared = Arc::new(headers.clone());
-    let mut task = tokio::spawn(async move {
+    let (server, token, headers) = (st.server.clone(), cancel.clone(), Arc::new(headers));
+    // Polled here, in the connection's task, as on the session path; moved
+    // to a task of its own only when the answer becomes an SSE stream.
+    let mut handling = Box::pin(async move {
         server
-            .handle_stateless(req, out, token, Some(shared), extensions)
+            .handle_stateless_checked(req, meta, out, token, Some(headers), extensions)
             .await
     });
+    // The client going away cancels the request: while we wait here (the
+    // guard, declared after `handling`, drops before it, so a handler that
+    // moves to a task of its own gets the cancellation grace) and, later,
+    // while it reads the stream.
+    let guard = cancel.drop_guard();
     let first = tokio::select! {
         biased;
         o = rx.recv() => o,
-        done = &mut task => {
-            let resp = finished(done);
+        resp = &mut handling => {
             // What the handler sent was queued before it finished, and the
             // biased select takes the queue first: normally nothing is left.
             let mut pending = vec![];
@@ -286,20 +293,15 @@ pub(super) async fn post(
                 pending.push(event(o));
             }
             if pending.is_empty() {
-                return match resp {
-                    Some(r) => json(status_of(&r), &r),
-                    None => StatusCode::ACCEPTED.into_response(),
-                };
+                return answer(resp);
             }
             pending.extend(resp.map(|r| message_event(&Message::Response(r))));
             return sse(futures::stream::iter(pending.into_iter().map(Ok)));
         }
     };
     let Some(first) = first else {
-        return match finished(task.await) {
-            Some(r) => json(status_of(&r), &r),
-            None => StatusCode::ACCEPTED.into_response(),
-        };
+        // Every sender is gone, so the handler has returned.
+        return answer(handling.await);
     };
     // The stream: what the handler sent, then its response. Dropping the
     // body (the client closed the connection) cancels the request. Only a
@@ -322,11 +324,11 @@ pub(super) async fn post(
                     }
                     None => open = false,
                 },
-                done = &mut task => {
+                resp = &mut handling => {
                     while let Ok(o) = rx.try_recv() {
                         let _ = body_tx.send(event(o)).await;
                     }
-                    if let Some(r) = finished(done) {
+                    if let Some(r) = resp {
                         let _ = body_tx.send(message_event(&Message::Response(r))).await;
                     }
                     break;
@@ -365,18 +367,6 @@ fn sse(
         Body::from_stream(events),
     )
         .into_response()
-}
-
-/// The handler task's answer; a task that panicked past the server's own
-/// guard is an internal error.
-fn finished(done: Result<Option<Response>, tokio::task::JoinError>) -> Option<Response> {
-    match done {
-        Ok(r) => r,
-        Err(_) => Some(Response::err(
-            None,
-            jsonrpc::ErrorObject::new(jsonrpc::INTERNAL_ERROR, "internal error"),
-        )),
-    }
 }
 
 fn event(o: Outgoing) -> Bytes {
