@@ -313,6 +313,19 @@ pub(crate) fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// A source file's name (the spec or the OpenAPI document), kept to ASCII
+/// letters, digits and `._-+`: it is written into generated text.
+pub(crate) fn source_file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "._-+".contains(*c))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -160,18 +160,7 @@ fn a_spec_evolves_and_the_user_code_survives() {
     std::fs::create_dir_all(&root).unwrap();
     let krate = root.join("evo");
     let runtime = repo().join("runtime").display().to_string();
-
-    // 1. init + two tools → v1; generate; user code; build.
-    status(&mcpgen(&["init", "evo"], &root), 0);
     let spec = krate.join("mcpgen.yaml");
-    let v1 = std::fs::read_to_string(&spec).unwrap().replacen(
-        "tools:\n",
-        &format!("tools:\n{EXTRA_TOOLS_V1}"),
-        1,
-    );
-    std::fs::write(&spec, &v1).unwrap();
-    std::fs::write(root.join("v1.yaml"), &v1).unwrap();
-    status(&mcpgen(&["validate", "evo/mcpgen.yaml"], &root), 0);
     let generate = [
         "generate",
         "evo/mcpgen.yaml",
@@ -180,22 +169,10 @@ fn a_spec_evolves_and_the_user_code_survives() {
         "--runtime-path",
         runtime.as_str(),
     ];
-    status(&mcpgen(&generate, &root), 0);
-    std::fs::copy(repo().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
-    // The crate is its own workspace wherever the target dir is (below the
-    // marker, where regeneration keeps what the user wrote).
-    let manifest = krate.join("Cargo.toml");
-    let mut toml = std::fs::read_to_string(&manifest).unwrap();
-    toml.push_str("\n[workspace]\n");
-    std::fs::write(&manifest, &toml).unwrap();
-    let user_files = [
-        ("src/handlers.rs", HANDLERS_V1),
-        ("src/text.rs", USER_MODULE),
-        ("tests/user.rs", USER_TEST),
-    ];
-    for (path, contents) in user_files {
-        std::fs::write(krate.join(path), contents).unwrap();
-    }
+
+    // 1. init + two tools → v1; generate; user code; build.
+    let v1 = write_v1(&root, &spec, &generate);
+    write_user_code(&krate);
     let build = cargo(&["build"], &krate);
     status(&build, 0);
 
@@ -206,17 +183,73 @@ fn a_spec_evolves_and_the_user_code_survives() {
     // 3. CI catches the drift; diff classifies every change.
     let mut check = generate.to_vec();
     check.push("--check");
-    let drift = mcpgen(&check, &root);
+    drift_is_caught(&root, &check);
+    diff_classifies_every_change(&root);
+    regenerating_keeps_the_user_code(&root, &krate, &generate, &check);
+
+    // 4. The compiler names what to add and what to remove.
+    compiler_names_the_changed_handlers(&krate);
+
+    // 5. The user catches up; everything builds and the tests pass.
+    std::fs::write(krate.join("src/handlers.rs"), HANDLERS_V2).unwrap();
+    let test = cargo(&["test"], &krate);
+    status(&test, 0);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The files the user writes for v1, each with what it holds.
+const USER_FILES: [(&str, &str); 3] = [
+    ("src/handlers.rs", HANDLERS_V1),
+    ("src/text.rs", USER_MODULE),
+    ("tests/user.rs", USER_TEST),
+];
+
+/// `mcpgen init`, two more tools, `validate` and `generate`: spec v1 (also
+/// kept as `v1.yaml` for `diff`), the crate its own workspace.
+fn write_v1(root: &Path, spec: &Path, generate: &[&str]) -> String {
+    let krate = root.join("evo");
+    status(&mcpgen(&["init", "evo"], root), 0);
+    let v1 = std::fs::read_to_string(spec).unwrap().replacen(
+        "tools:\n",
+        &format!("tools:\n{EXTRA_TOOLS_V1}"),
+        1,
+    );
+    std::fs::write(spec, &v1).unwrap();
+    std::fs::write(root.join("v1.yaml"), &v1).unwrap();
+    status(&mcpgen(&["validate", "evo/mcpgen.yaml"], root), 0);
+    status(&mcpgen(generate, root), 0);
+    std::fs::copy(repo().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    // The crate is its own workspace wherever the target dir is (below the
+    // marker, where regeneration keeps what the user wrote).
+    let manifest = krate.join("Cargo.toml");
+    let mut toml = std::fs::read_to_string(&manifest).unwrap();
+    toml.push_str("\n[workspace]\n");
+    std::fs::write(&manifest, &toml).unwrap();
+    v1
+}
+
+fn write_user_code(krate: &Path) {
+    for (path, contents) in USER_FILES {
+        std::fs::write(krate.join(path), contents).unwrap();
+    }
+}
+
+/// `generate --check` fails with a patch of the generated code only.
+fn drift_is_caught(root: &Path, check: &[&str]) {
+    let drift = mcpgen(check, root);
     status(&drift, 1);
     let patch = text(&drift.stdout);
     assert!(patch.contains("+++ b/evo/src/generated.rs"), "{patch}");
     assert!(patch.contains("+pub struct FarewellArgs {"), "{patch}");
     assert!(patch.contains("-pub struct LegacyPingArgs {}"), "{patch}");
     assert!(!patch.contains("src/handlers.rs"), "{patch}");
+}
 
+/// `mcpgen diff` names each tool change and its severity.
+fn diff_classifies_every_change(root: &Path) {
     let diff = mcpgen(
         &["diff", "v1.yaml", "evo/mcpgen.yaml", "--format", "json"],
-        &root,
+        root,
     );
     status(&diff, 1);
     let report: serde_json::Value = serde_json::from_slice(&diff.stdout).unwrap();
@@ -249,10 +282,12 @@ fn a_spec_evolves_and_the_user_code_survives() {
         .find(|c| c["name"] == "yell")
         .unwrap();
     assert_eq!(yell["old_name"], "shout");
+}
 
-    // Regenerate: user files are untouched.
-    status(&mcpgen(&generate, &root), 0);
-    for (path, contents) in user_files {
+/// Regenerating leaves the user files and the manifest's tail alone.
+fn regenerating_keeps_the_user_code(root: &Path, krate: &Path, generate: &[&str], check: &[&str]) {
+    status(&mcpgen(generate, root), 0);
+    for (path, contents) in USER_FILES {
         assert_eq!(
             std::fs::read_to_string(krate.join(path)).unwrap(),
             contents,
@@ -260,15 +295,17 @@ fn a_spec_evolves_and_the_user_code_survives() {
         );
     }
     assert!(
-        std::fs::read_to_string(&manifest)
+        std::fs::read_to_string(krate.join("Cargo.toml"))
             .unwrap()
             .ends_with("\n[workspace]\n"),
         "what the user wrote below the marker in Cargo.toml survives"
     );
-    status(&mcpgen(&check, &root), 0);
+    status(&mcpgen(check, root), 0);
+}
 
-    // 4. The compiler names what to add and what to remove.
-    let broken = cargo(&["build"], &krate);
+/// The v1 handlers no longer compile, and the errors say why.
+fn compiler_names_the_changed_handlers(krate: &Path) {
+    let broken = cargo(&["build"], krate);
     assert!(
         !broken.status.success(),
         "the v1 handlers still compile against v2"
@@ -287,10 +324,4 @@ fn a_spec_evolves_and_the_user_code_survives() {
         errors.contains("method `legacy_ping` is not a member of trait `Handlers`"),
         "{errors}"
     );
-
-    // 5. The user catches up; everything builds and the tests pass.
-    std::fs::write(krate.join("src/handlers.rs"), HANDLERS_V2).unwrap();
-    let test = cargo(&["test"], &krate);
-    status(&test, 0);
-    let _ = std::fs::remove_dir_all(&root);
 }

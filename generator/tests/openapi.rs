@@ -70,7 +70,16 @@ fn messy_document_is_handled_as_it_is() {
 
     let all = tools(&l);
     assert_eq!(all.len(), 4);
-    for (d, _) in &all {
+    messy_names_are_tool_names(&all);
+    messy_get_merges_parameters(&all);
+    messy_duplicates_bodies_and_long_names(&all);
+    messy_warnings_are_located(&l);
+}
+
+/// Every tool name is short, lowercase and snake_case; every input schema
+/// compiles as JSON Schema 2020-12.
+fn messy_names_are_tool_names(all: &[(Value, Value)]) {
+    for (d, _) in all {
         let name = d["name"].as_str().unwrap();
         assert!(name.len() <= 64, "{name}");
         assert!(
@@ -81,10 +90,12 @@ fn messy_document_is_handled_as_it_is() {
         // Every schema compiles as JSON Schema 2020-12.
         jsonschema::validator_for(&d["inputSchema"]).unwrap();
     }
+}
 
+fn messy_get_merges_parameters(all: &[(Value, Value)]) {
     // `/` and `.` in operationIds; path-level parameters merged, the
     // operation's wins; Accept header ignored; integer response code.
-    let (d, op) = tool(&all, "items_get_one");
+    let (d, op) = tool(all, "items_get_one");
     assert_eq!(op["method"], "GET");
     let params = op["parameters"].as_array().unwrap();
     assert_eq!(params.len(), 2, "{op}");
@@ -100,7 +111,9 @@ fn messy_document_is_handled_as_it_is() {
         json!({"type": "null"})
     );
     assert!(d["outputSchema"]["$defs"].get("Kind").is_some());
+}
 
+fn messy_duplicates_bodies_and_long_names(all: &[(Value, Value)]) {
     // Duplicate operationIds: both disambiguated by a hash of method + path.
     let dups: Vec<&str> = all
         .iter()
@@ -138,7 +151,9 @@ fn messy_document_is_handled_as_it_is() {
     assert!(body["size"].get("minimum").is_none());
     assert_eq!(body["size"]["examples"], json!([3]));
     assert_eq!(body["nothing"], json!({}));
+}
 
+fn messy_warnings_are_located(l: &LoadedIr) {
     // Warnings, located: the unknown top-level key and the null schema.
     let text: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
     assert!(

@@ -284,40 +284,10 @@ impl ServerBuilder {
         self.tool_with(descriptor_json, None, handler, true)
     }
 
-    /// [`ServerBuilder::tool`], wrapped by the tool-call hook or not.
-    #[cfg(feature = "surface")]
-    pub(crate) fn tool_hooked<A, F, Fut>(
-        self,
-        descriptor_json: &str,
-        handler: F,
-        hooked: bool,
-    ) -> Self
-    where
-        A: DeserializeOwned + Send + 'static,
-        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
-    {
-        self.tool_with(descriptor_json, None, handler, hooked)
-    }
-
     /// [`ServerBuilder::tool`], with what turns the descriptor into the one
-    /// clients see when the tool is first listed or called.
-    #[cfg(feature = "upstream")]
-    pub(crate) fn tool_prepared<A, F, Fut>(
-        self,
-        descriptor_json: &str,
-        prepare: Option<tools::Prepare>,
-        handler: F,
-    ) -> Self
-    where
-        A: DeserializeOwned + Send + 'static,
-        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<CallToolResult, ToolError>> + Send + 'static,
-    {
-        self.tool_with(descriptor_json, prepare, handler, true)
-    }
-
-    fn tool_with<A, F, Fut>(
+    /// clients see when the tool is first listed or called (`prepare`), and
+    /// wrapped by the tool-call hook or not (`hooked`).
+    pub(crate) fn tool_with<A, F, Fut>(
         self,
         descriptor_json: &str,
         prepare: Option<tools::Prepare>,
@@ -336,7 +306,7 @@ impl ServerBuilder {
         self.record(r, |b, t| b.tools.push(t))
     }
 
-    /// [`ServerBuilder::tool_prepared`] from static text with the tool's
+    /// [`ServerBuilder::tool_with`] from static text with the tool's
     /// name beside it ([`Tool::from_static`]): nothing copied or parsed.
     #[cfg(feature = "upstream")]
     pub(crate) fn tool_static<A, F, Fut>(
@@ -512,58 +482,12 @@ impl ServerBuilder {
         self.with_rate_limiter();
         #[cfg(feature = "auth")]
         self.with_authorizer();
-        // Upstream tools' operations are parsed on first call unless asked.
-        #[cfg(feature = "upstream")]
+        let extensions = self.finish_extensions();
+        self.check_completions();
         if self.check_schemas {
-            for e in &mut self.extensions {
-                let e = e.as_mut() as &mut dyn Any;
-                if let Some(u) = e.downcast_mut::<crate::upstream::UpstreamBuilder>() {
-                    u.check_operations = true;
-                }
-            }
+            self.check_tool_schemas(&tools);
         }
-        let mut extensions = vec![];
-        for e in std::mem::take(&mut self.extensions) {
-            match e.finish(&self.info) {
-                Ok(state) => extensions.push(state),
-                Err(errors) => self.errors.extend(errors),
-            }
-        }
-        for (r, _) in self.completions.keys() {
-            let known = match r {
-                Ref::Prompt(n) => self.prompts.iter().any(|p| &p.name == n),
-                Ref::Resource(u) => self
-                    .templates
-                    .iter()
-                    .any(|t| t.descriptor.get("uriTemplate").and_then(Value::as_str) == Some(u)),
-            };
-            if !known {
-                self.errors.push(invalid(
-                    "completion",
-                    format!("{r:?} names no prompt or resource template"),
-                ));
-            }
-        }
-        if self.check_schemas {
-            for t in tools.iter() {
-                if let Err(e) = t.check() {
-                    self.errors.push(invalid(format!("tool {}", t.name()), e));
-                }
-            }
-        }
-        match self.errors.len() {
-            0 => {}
-            1 => return Err(self.errors.remove(0)),
-            n => {
-                let list = self
-                    .errors
-                    .iter()
-                    .map(|e| format!("  - {e}"))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                return Err(BuildError::Many(n, list));
-            }
-        }
+        self.take_errors()?;
         // The declared tool surface's flags before the pages are built.
         #[cfg(feature = "surface")]
         let in_toolsets = crate::surface::preset(&extensions, &tools);
@@ -588,5 +512,72 @@ impl ServerBuilder {
         #[cfg(feature = "surface")]
         crate::surface::start(&server, in_toolsets)?;
         Ok(server)
+    }
+
+    /// Finish each plug-in, keeping the state it returns and its errors.
+    fn finish_extensions(&mut self) -> Vec<Arc<dyn Any + Send + Sync>> {
+        // Upstream tools' operations are parsed on first call unless asked.
+        #[cfg(feature = "upstream")]
+        if self.check_schemas {
+            for e in &mut self.extensions {
+                let e = e.as_mut() as &mut dyn Any;
+                if let Some(u) = e.downcast_mut::<crate::upstream::UpstreamBuilder>() {
+                    u.check_operations = true;
+                }
+            }
+        }
+        let mut extensions = vec![];
+        for e in std::mem::take(&mut self.extensions) {
+            match e.finish(&self.info) {
+                Ok(state) => extensions.push(state),
+                Err(errors) => self.errors.extend(errors),
+            }
+        }
+        extensions
+    }
+
+    /// Every completion names a declared prompt or resource template.
+    fn check_completions(&mut self) {
+        for (r, _) in self.completions.keys() {
+            let known = match r {
+                Ref::Prompt(n) => self.prompts.iter().any(|p| &p.name == n),
+                Ref::Resource(u) => self
+                    .templates
+                    .iter()
+                    .any(|t| t.descriptor.get("uriTemplate").and_then(Value::as_str) == Some(u)),
+            };
+            if !known {
+                self.errors.push(invalid(
+                    "completion",
+                    format!("{r:?} names no prompt or resource template"),
+                ));
+            }
+        }
+    }
+
+    /// Each tool's schemas compile (asked for by `check_schemas`).
+    fn check_tool_schemas(&mut self, tools: &tools::Registry) {
+        for t in tools.iter() {
+            if let Err(e) = t.check() {
+                self.errors.push(invalid(format!("tool {}", t.name()), e));
+            }
+        }
+    }
+
+    /// The problems found, as one error: the only one, or all listed.
+    fn take_errors(&mut self) -> Result<(), BuildError> {
+        match self.errors.len() {
+            0 => Ok(()),
+            1 => Err(self.errors.remove(0)),
+            n => {
+                let list = self
+                    .errors
+                    .iter()
+                    .map(|e| format!("  - {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                Err(BuildError::Many(n, list))
+            }
+        }
     }
 }

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde_json::{Value, json};
 
-use crate::jsonrpc::{ErrorObject, Message, Notification, Payload, Request, RequestId};
+use crate::jsonrpc::{ErrorObject, Message, Notification, Payload, Request, RequestId, Response};
 use crate::server::Server;
 use crate::session::{Inbox, Outbound, Outgoing, Session};
 
@@ -133,17 +133,8 @@ impl TestClient {
         let response = self
             .server
             .handle(&self.session, msg, self.out.clone())
-            .await
-            .ok_or_else(|| TestError::NoResponse {
-                method: method.to_string(),
-            })?;
-        response
-            .outcome
-            .map(Payload::into_value)
-            .map_err(|error| TestError::Rpc {
-                method: method.to_string(),
-                error,
-            })
+            .await;
+        result_of(method, response)
     }
 
     /// Send an MCP 2026-07-28 request (stateless: its `_meta` carries the
@@ -168,17 +159,8 @@ impl TestClient {
         let response = self
             .server
             .handle_stateless(req, self.out.clone(), cancel, None, http::Extensions::new())
-            .await
-            .ok_or_else(|| TestError::NoResponse {
-                method: method.to_string(),
-            })?;
-        response
-            .outcome
-            .map(Payload::into_value)
-            .map_err(|error| TestError::Rpc {
-                method: method.to_string(),
-                error,
-            })
+            .await;
+        result_of(method, response)
     }
 
     /// Send a notification.
@@ -305,6 +287,22 @@ impl TestClient {
         }
         out
     }
+}
+
+/// The result a request got, or the error it got instead.
+// The error type of the public request methods, returned as it is.
+#[allow(clippy::result_large_err)]
+fn result_of(method: &str, response: Option<Response>) -> Result<Value, TestError> {
+    let response = response.ok_or_else(|| TestError::NoResponse {
+        method: method.to_string(),
+    })?;
+    response
+        .outcome
+        .map(Payload::into_value)
+        .map_err(|error| TestError::Rpc {
+            method: method.to_string(),
+            error,
+        })
 }
 
 impl Drop for TestClient {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{init_body, start};
+use common::{TestServer, init_body, start, wait_until};
 use mcpgen_runtime::transport::http::{HttpConfig, LegacySse};
 use serde_json::{Value, json};
 use std::sync::atomic::Ordering;
@@ -240,34 +240,33 @@ async fn progress_logs_and_sampling_travel_down_the_stream() {
     );
 }
 
-#[tokio::test]
-async fn closing_the_stream_ends_the_session_and_cancels_its_requests() {
+/// A session whose call (`id`) of `wait_for_cancel` is in flight.
+async fn waiting_for_cancel(id: i64) -> (TestServer, Legacy) {
     let t = start(config()).await;
     let mut c = Legacy::open(&base(&t.url)).await;
     c.initialize().await;
-    c.send(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"wait_for_cancel","arguments":{}}}))
+    c.send(json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"wait_for_cancel","arguments":{}}}))
         .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while t
-        .server
-        .sessions()
-        .all()
-        .iter()
-        .all(|s| s.requests_in_flight() == 0)
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "request never started"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until("request never started", || {
+        t.server
+            .sessions()
+            .all()
+            .iter()
+            .any(|s| s.requests_in_flight() > 0)
+    })
+    .await;
+    (t, c)
+}
+
+#[tokio::test]
+async fn closing_the_stream_ends_the_session_and_cancels_its_requests() {
+    let (t, c) = waiting_for_cancel(1).await;
     let (http, post_url) = (c.http.clone(), c.post_url.clone());
     drop(c);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !t.probes.cancelled.load(Ordering::SeqCst) {
-        assert!(tokio::time::Instant::now() < deadline, "not cancelled");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until("not cancelled", || {
+        t.probes.cancelled.load(Ordering::SeqCst)
+    })
+    .await;
     assert_eq!(t.server.sessions().len(), 0, "the session is gone");
     let r = http
         .post(&post_url)
@@ -280,32 +279,13 @@ async fn closing_the_stream_ends_the_session_and_cancels_its_requests() {
 
 #[tokio::test]
 async fn cancelled_notifications_cancel_the_request() {
-    let t = start(config()).await;
-    let mut c = Legacy::open(&base(&t.url)).await;
-    c.initialize().await;
-    c.send(json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"wait_for_cancel","arguments":{}}}))
-        .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while t
-        .server
-        .sessions()
-        .all()
-        .iter()
-        .all(|s| s.requests_in_flight() == 0)
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "request never started"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let (t, mut c) = waiting_for_cancel(7).await;
     c.send(json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}))
         .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !t.probes.cancelled.load(Ordering::SeqCst) {
-        assert!(tokio::time::Instant::now() < deadline, "not cancelled");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until("not cancelled", || {
+        t.probes.cancelled.load(Ordering::SeqCst)
+    })
+    .await;
     // The session lives on.
     let (_, pong) = c.call(8, "ping", json!({})).await;
     assert_eq!(pong["result"], json!({}));

@@ -726,8 +726,22 @@ async fn file_arguments_may_be_resource_links_to_this_servers_resources() {
     );
     assert_eq!(b, b"hello from a resource");
 
-    // Only this server's resources: no files, no hosts.
     upstream.clear();
+    links_outside_this_server_are_refused(&mcp, &upstream).await;
+
+    // A whole binary body may be a link too.
+    let r = mcp
+        .call("octets", json!({"body": {"uri": "test://files/logo.png"}}))
+        .await;
+    assert!(!is_error(&r), "{r}");
+    let c = upstream.last();
+    assert_eq!(c.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(c.body, [0x89, b'P', b'N', b'G', 0, 0xff]);
+}
+
+/// Only this server's resources may stand for a file: no files, no hosts,
+/// and one piece of content; nothing is sent upstream.
+async fn links_outside_this_server_are_refused(mcp: &Mcp, upstream: &Upstream) {
     for uri in [
         "file:///etc/passwd",
         "http://127.0.0.1:1/secret",
@@ -757,15 +771,6 @@ async fn file_arguments_may_be_resource_links_to_this_servers_resources() {
         .await;
     assert!(is_error(&r) && text(&r).contains("2 parts"), "{r}");
     assert_eq!(upstream.count(), 0, "nothing was sent upstream");
-
-    // A whole binary body may be a link too.
-    let r = mcp
-        .call("octets", json!({"body": {"uri": "test://files/logo.png"}}))
-        .await;
-    assert!(!is_error(&r), "{r}");
-    let c = upstream.last();
-    assert_eq!(c.header("content-type"), Some("application/octet-stream"));
-    assert_eq!(c.body, [0x89, b'P', b'N', b'G', 0, 0xff]);
 }
 
 /// The parts of a captured multipart body, as (lower-cased head, bytes).

@@ -184,6 +184,13 @@ fn tls_overrides(base: &str, f: impl FnOnce(&mut UpstreamOverrides)) -> Upstream
     o
 }
 
+/// A server whose upstream has the TLS overrides `f` sets.
+fn server_with_tls(url: &str, f: impl FnOnce(&mut UpstreamOverrides)) -> Server {
+    let server = server_with(json!({}));
+    server.configure_upstream(&tls_overrides(url, f)).unwrap();
+    server
+}
+
 async fn call(server: Server) -> Value {
     Mcp::start(server).await.call("op", json!({})).await
 }
@@ -198,12 +205,7 @@ async fn a_custom_ca_is_trusted_and_without_it_the_call_fails_clearly() {
     let pki = Pki::new();
     let url = serve(&pki.leaf(&["127.0.0.1"], false), None).await;
 
-    let server = server_with(json!({}));
-    server
-        .configure_upstream(&tls_overrides(&url, |o| {
-            o.tls.ca_cert = Some(pki.path("ca.pem"))
-        }))
-        .unwrap();
+    let server = server_with_tls(&url, |o| o.tls.ca_cert = Some(pki.path("ca.pem")));
     assert_ok(&call(server).await);
 
     let server = server_with(json!({}));
@@ -235,14 +237,11 @@ async fn mutual_tls_with_the_client_certificate_ok_without_it_refused() {
     let cert = pki.write("client.pem", &client.cert_pem);
     let key = pki.write("client.key", &client.key_pem);
 
-    let server = server_with(json!({}));
-    server
-        .configure_upstream(&tls_overrides(&url, |o| {
-            o.tls.ca_cert = Some(pki.path("ca.pem"));
-            o.tls.client_cert = Some(cert.clone());
-            o.tls.client_key = Some(key.clone());
-        }))
-        .unwrap();
+    let server = server_with_tls(&url, |o| {
+        o.tls.ca_cert = Some(pki.path("ca.pem"));
+        o.tls.client_cert = Some(cert.clone());
+        o.tls.client_key = Some(key.clone());
+    });
     assert_ok(&call(server).await);
 
     // One file holding certificate and key works too.
@@ -250,21 +249,13 @@ async fn mutual_tls_with_the_client_certificate_ok_without_it_refused() {
         "both.pem",
         &format!("{}{}", client.cert_pem, client.key_pem),
     );
-    let server = server_with(json!({}));
-    server
-        .configure_upstream(&tls_overrides(&url, |o| {
-            o.tls.ca_cert = Some(pki.path("ca.pem"));
-            o.tls.client_cert = Some(both);
-        }))
-        .unwrap();
+    let server = server_with_tls(&url, |o| {
+        o.tls.ca_cert = Some(pki.path("ca.pem"));
+        o.tls.client_cert = Some(both);
+    });
     assert_ok(&call(server).await);
 
-    let server = server_with(json!({}));
-    server
-        .configure_upstream(&tls_overrides(&url, |o| {
-            o.tls.ca_cert = Some(pki.path("ca.pem"))
-        }))
-        .unwrap();
+    let server = server_with_tls(&url, |o| o.tls.ca_cert = Some(pki.path("ca.pem")));
     let r = call(server).await;
     assert!(
         is_error(&r),
@@ -294,23 +285,15 @@ async fn a_wrong_host_name_is_refused_unless_accepted() {
     let pki = Pki::new();
     let url = serve(&pki.leaf(&["api.example.test"], false), None).await;
 
-    let server = server_with(json!({}));
-    server
-        .configure_upstream(&tls_overrides(&url, |o| {
-            o.tls.ca_cert = Some(pki.path("ca.pem"))
-        }))
-        .unwrap();
+    let server = server_with_tls(&url, |o| o.tls.ca_cert = Some(pki.path("ca.pem")));
     let r = call(server).await;
     assert!(is_error(&r), "{r}");
     assert!(text(&r).starts_with("cannot connect to"), "{r}");
 
-    let server = server_with(json!({}));
-    server
-        .configure_upstream(&tls_overrides(&url, |o| {
-            o.tls.ca_cert = Some(pki.path("ca.pem"));
-            o.tls.accept_invalid_hostnames = true;
-        }))
-        .unwrap();
+    let server = server_with_tls(&url, |o| {
+        o.tls.ca_cert = Some(pki.path("ca.pem"));
+        o.tls.accept_invalid_hostnames = true;
+    });
     assert_ok(&call(server).await);
 
     // Host names unchecked with the system's roots is not offered.

@@ -13,6 +13,8 @@ from conftest import wire
 pytestmark = pytest.mark.anyio
 
 
+# Caching hints (ttlMs, cacheScope) are fields of MCP 2026-07-28 results only.
+@pytest.mark.era("modern")
 async def test_the_lists_carry_the_documents_cache_hints(connect):
     async with connect(binary="longrunning") as mcp:
         page = wire(await mcp.client.list_tools())

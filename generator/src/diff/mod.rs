@@ -485,6 +485,27 @@ impl Differ {
         });
     }
 
+    /// `name` was `old_name` before (the change at `/name`).
+    fn renamed(
+        &mut self,
+        severity: Severity,
+        kind: ItemKind,
+        name: &str,
+        old_name: &str,
+        message: String,
+    ) {
+        self.changes.push(Change {
+            severity,
+            kind,
+            name: name.to_string(),
+            old_name: Some(old_name.to_string()),
+            change: Code::Renamed,
+            field: None,
+            pointer: Some(String::from("/name")),
+            message,
+        });
+    }
+
     fn server(&mut self, old: &Surface, new: &Surface) {
         let s = ItemKind::Server;
         let name = new.info.get("name").and_then(Value::as_str).unwrap_or("");
@@ -604,16 +625,8 @@ impl Differ {
         let name = new.name.as_str();
         self.address_change(kind, old, new, how);
         if old.name != new.name && matches!(kind, ItemKind::Resource | ItemKind::ResourceTemplate) {
-            self.changes.push(Change {
-                severity: Severity::Compatible,
-                kind,
-                name: name.to_string(),
-                old_name: Some(old.name.clone()),
-                change: Code::Renamed,
-                field: None,
-                pointer: Some(String::from("/name")),
-                message: format!("renamed from `{}` ({} is unchanged)", old.name, new.address),
-            });
+            let message = format!("renamed from `{}` ({} is unchanged)", old.name, new.address);
+            self.renamed(Severity::Compatible, kind, name, &old.name, message);
         }
         let empty = Map::new();
         let o = old.descriptor.as_object().unwrap_or(&empty);
@@ -651,19 +664,11 @@ impl Differ {
                     } else {
                         "getting"
                     };
-                    self.changes.push(Change {
-                        severity: Severity::Breaking,
-                        kind,
-                        name: name.to_string(),
-                        old_name: Some(old.name.clone()),
-                        change: Code::Renamed,
-                        field: None,
-                        pointer: Some(String::from("/name")),
-                        message: format!(
-                            "renamed from `{}`{why}: clients {verb} `{}` will get an error",
-                            old.name, old.name
-                        ),
-                    });
+                    let message = format!(
+                        "renamed from `{}`{why}: clients {verb} `{}` will get an error",
+                        old.name, old.name
+                    );
+                    self.renamed(Severity::Breaking, kind, name, &old.name, message);
                 }
                 ItemKind::Resource | ItemKind::ResourceTemplate => {
                     let key = if kind == ItemKind::Resource {

@@ -379,17 +379,6 @@ fn summary(description: Option<&str>) -> Option<String> {
     })
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| {
-            n.to_string_lossy()
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || "._-+".contains(*c))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn upstream(api: Api, source: String, opts: &OpenApiOptions) -> Upstream {
     let surface = surface::choose(
         &api.tools,
@@ -541,7 +530,11 @@ pub fn lower(path: &Path, opts: &OpenApiOptions, runtime: RuntimeDep) -> Result<
         files: Default::default(),
     };
     let mut server = spec::lower(&spec_loaded, runtime);
-    server.upstream = Some(upstream(loaded.api, file_name(path), opts));
+    server.upstream = Some(upstream(
+        loaded.api,
+        crate::names::source_file_name(path),
+        opts,
+    ));
     Ok(Lowered {
         server,
         inputs: loaded.inputs,
@@ -678,7 +671,7 @@ pub fn import(
         server.list_cache = crate::spec::lower::list_cache(c);
     }
     let limits = override_rate_limits(&opts, &result.api);
-    let mut up = upstream(result.api, file_name(&path), &opts);
+    let mut up = upstream(result.api, crate::names::source_file_name(&path), &opts);
     import_settings(import, &mut up);
     add_tool_rate_limits(server, limits);
     server.upstream = Some(up);

@@ -180,14 +180,26 @@ impl<'a> NodeDe<'a> {
                 items: items.iter(),
                 sink: self.sink,
             }),
-            NodeKind::Map(entries) => visitor.visit_map(MapDe {
-                entries: entries.iter(),
-                value: None,
-                sink: self.sink,
-                fields: None,
-                struct_name: "",
-            }),
+            NodeKind::Map(entries) => visitor.visit_map(MapDe::new(entries, self.sink, None, "")),
         }
+    }
+
+    /// A mapping, as a struct's `fields` (`struct_name` for messages) or,
+    /// without fields, as a map; anything else is the wrong type.
+    fn map<V: Visitor<'a>>(
+        &self,
+        visitor: V,
+        fields: Option<&'static [&'static str]>,
+        struct_name: &'static str,
+    ) -> Result<V::Value, DeError> {
+        let before = self.sink.len();
+        let r = match &self.node.kind {
+            NodeKind::Map(entries) => {
+                visitor.visit_map(MapDe::new(entries, self.sink, fields, struct_name))
+            }
+            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+        };
+        self.settle(before, r)
     }
 
     fn string<V: Visitor<'a>>(&self, visitor: V) -> Result<V::Value, DeError> {
@@ -304,18 +316,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        let before = self.sink.len();
-        let r = match &self.node.kind {
-            NodeKind::Map(entries) => visitor.visit_map(MapDe {
-                entries: entries.iter(),
-                value: None,
-                sink: self.sink,
-                fields: None,
-                struct_name: "",
-            }),
-            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
-        };
-        self.settle(before, r)
+        self.map(visitor, None, "")
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -324,18 +325,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
-        let before = self.sink.len();
-        let r = match &self.node.kind {
-            NodeKind::Map(entries) => visitor.visit_map(MapDe {
-                entries: entries.iter(),
-                value: None,
-                sink: self.sink,
-                fields: Some(fields),
-                struct_name: name,
-            }),
-            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
-        };
-        self.settle(before, r)
+        self.map(visitor, Some(fields), name)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -389,6 +379,23 @@ struct MapDe<'a> {
     sink: &'a Sink,
     fields: Option<&'static [&'static str]>,
     struct_name: &'static str,
+}
+
+impl<'a> MapDe<'a> {
+    fn new(
+        entries: &'a [(Node, Node)],
+        sink: &'a Sink,
+        fields: Option<&'static [&'static str]>,
+        struct_name: &'static str,
+    ) -> Self {
+        MapDe {
+            entries: entries.iter(),
+            value: None,
+            sink,
+            fields,
+            struct_name,
+        }
+    }
 }
 
 impl<'de> de::MapAccess<'de> for MapDe<'de> {

@@ -24,35 +24,11 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
     // Validation guarantees a usable package name; the fallback is defensive.
     let package = names::package_name(&server.name).unwrap_or_else(|_| String::from("mcp-server"));
     let crate_ident = package.replace('-', "_");
-    let spec_file = loaded
-        .path
-        .file_name()
-        .map(|n| {
-            n.to_string_lossy()
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || "._-+".contains(*c))
-                .collect()
-        })
-        .unwrap_or_default();
-
-    // Struct names first: an enum named after a tool's field must not take
-    // the name of a later tool's arguments struct.
-    let type_names = IMPORTED_TYPES
-        .iter()
-        .map(|s| s.to_string())
-        .chain(spec.tools.iter().map(|t| names::tool_args(&t.name)))
-        .chain(
-            spec.resource_templates
-                .iter()
-                .map(|t| names::template_params(&t.name)),
-        )
-        .chain(spec.prompts.iter().map(|p| names::prompt_args(&p.name)))
-        .collect();
     let mut b = SpecLowering {
         loaded,
         structs: Vec::new(),
         completions: Vec::new(),
-        type_names,
+        type_names: type_names(spec),
     };
     let tools = spec.tools.iter().map(|t| b.tool(t)).collect::<Vec<_>>();
     let resources = spec
@@ -66,25 +42,11 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         .map(|t| b.template(t))
         .collect::<Vec<_>>();
     let prompts = spec.prompts.iter().map(|p| b.prompt(p)).collect::<Vec<_>>();
-    let has_handlers = !tools.is_empty()
-        || !templates.is_empty()
-        || resources
-            .iter()
-            .any(|r| matches!(r.contents, Contents::Handler { .. }))
-        || prompts.iter().any(|p| p.method.is_some());
-
-    let mut info = Map::new();
-    info.insert("name".into(), server.name.clone().into());
-    insert_opt(&mut info, "title", &server.title);
-    info.insert("version".into(), server.version.clone().into());
-    insert_opt(&mut info, "description", &server.description);
-    insert_icons(&mut info, &server.icons);
-    insert_opt(&mut info, "websiteUrl", &server.website_url);
-
+    let has_handlers = has_handlers(&tools, &resources, &templates, &prompts);
     let (rate_limits, rate_limit_rows) = rate_limits(spec);
     let (auth, auth_rows) = auth(spec);
     Server {
-        spec_file,
+        spec_file: names::source_file_name(&loaded.path),
         name: server.name.clone(),
         title: server.title.clone(),
         description: server.description.clone(),
@@ -97,7 +59,7 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         },
         version: server.version.clone(),
         runtime,
-        info_json: Value::Object(info),
+        info_json: server_info(server),
         instructions: server.instructions.clone(),
         cache: server.cache.as_ref().and_then(cache_defaults),
         list_cache: server.cache.as_ref().map(list_cache).unwrap_or_default(),
@@ -114,6 +76,51 @@ pub fn lower(loaded: &LoadedSpec, runtime: RuntimeDep) -> Server {
         auth,
         auth_rows,
     }
+}
+
+/// The names taken before any enum is named: the imported types and every
+/// arguments/params struct. Struct names come first: an enum named after a
+/// tool's field must not take the name of a later tool's arguments struct.
+fn type_names(spec: &spec::Spec) -> HashSet<String> {
+    IMPORTED_TYPES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(spec.tools.iter().map(|t| names::tool_args(&t.name)))
+        .chain(
+            spec.resource_templates
+                .iter()
+                .map(|t| names::template_params(&t.name)),
+        )
+        .chain(spec.prompts.iter().map(|p| names::prompt_args(&p.name)))
+        .collect()
+}
+
+/// Whether the crate has a `Handlers` trait: some tool, template, resource
+/// or prompt calls user code.
+fn has_handlers(
+    tools: &[Tool],
+    resources: &[Resource],
+    templates: &[Template],
+    prompts: &[Prompt],
+) -> bool {
+    !tools.is_empty()
+        || !templates.is_empty()
+        || resources
+            .iter()
+            .any(|r| matches!(r.contents, Contents::Handler { .. }))
+        || prompts.iter().any(|p| p.method.is_some())
+}
+
+/// The server's MCP `Implementation` object, keys in the schema's order.
+fn server_info(server: &spec::ServerInfo) -> Value {
+    let mut info = Map::new();
+    info.insert("name".into(), server.name.clone().into());
+    insert_opt(&mut info, "title", &server.title);
+    info.insert("version".into(), server.version.clone().into());
+    insert_opt(&mut info, "description", &server.description);
+    insert_icons(&mut info, &server.icons);
+    insert_opt(&mut info, "websiteUrl", &server.website_url);
+    Value::Object(info)
 }
 
 /// `AUTH` (`ServerBuilder::auth`): the `auth:` section and the tools'

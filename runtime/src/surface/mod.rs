@@ -132,8 +132,9 @@ impl ServerBuilder {
         for (name, _) in META {
             // `call_tool` is not wrapped by the tool-call hook itself: the
             // hook sees the tool it calls (`Registry::call_by_name`).
-            self = self.tool_hooked(
+            self = self.tool_with(
                 descriptor(name),
+                None,
                 move |ctx, args: Value| meta(ctx, name, args),
                 name != CALL,
             );
@@ -456,92 +457,118 @@ async fn meta(
         return Err(ToolError::new("this server has no tool surface"));
     };
     match which {
-        SEARCH => {
-            let query = string_arg(&args, "query");
-            let limit = args
-                .get("limit")
-                .and_then(Value::as_u64)
-                .map_or(DEFAULT_LIMIT, |n| n.clamp(1, 25) as usize);
-            let (names, index) = s.index(&server);
-            let hits = index.search(&query, limit, |i| s.reachable(&server, &names[i]));
-            let tools: Vec<Value> = hits
-                .into_iter()
-                .filter_map(|(i, _)| summary(&server, s, &names[i]))
-                .collect();
-            structured(json!({ "tools": tools }))
-        }
-        DESCRIBE => {
-            let mut tools = vec![];
-            let mut unknown = vec![];
-            for name in args["names"].as_array().into_iter().flatten() {
-                let name = name.as_str().unwrap_or_default();
-                match server.tools().descriptor(name) {
-                    Some(d) if s.reachable(&server, name) => tools.push(d),
-                    _ => unknown.push(name.to_owned()),
-                }
-            }
-            if tools.is_empty() {
-                return Err(ToolError::new(format!(
-                    "Unknown tool: {} (search_tools finds tool names)",
-                    unknown.join(", ")
-                )));
-            }
-            let mut out = Map::new();
-            out.insert("tools".into(), Value::Array(tools));
-            if !unknown.is_empty() {
-                out.insert("unknown".into(), json!(unknown));
-            }
-            structured(Value::Object(out))
-        }
-        CALL => {
-            let name = string_arg(&args, "name");
-            if !s.reachable(&server, &name) {
-                return Ok(CallToolResult::error(format!("Unknown tool: {name}")));
-            }
-            let arguments = args.get("arguments").cloned().unwrap_or(Value::Null);
-            drop(args);
-            match server.tools().call_by_name(ctx, &name, arguments).await {
-                Ok(p) => serde_json::from_value::<CallToolResult>(p.into_value())
-                    .map_err(ToolError::from),
-                Err(McpError(e)) => Ok(CallToolResult::error(e.message)),
-            }
-        }
-        LIST_SETS => {
-            let mode = s.mode();
-            let sets: Vec<Value> = s
-                .sets
-                .iter()
-                .zip(&mode.on)
-                .map(|(set, on)| {
-                    let mut v = Map::new();
-                    v.insert("name".into(), set.name.clone().into());
-                    if let Some(d) = &set.description {
-                        v.insert("description".into(), d.clone().into());
-                    }
-                    v.insert("tools".into(), set.tools.len().into());
-                    v.insert("enabled".into(), (*on).into());
-                    Value::Object(v)
-                })
-                .collect();
-            structured(json!({ "toolsets": sets }))
-        }
-        _ => {
-            let name = string_arg(&args, "name");
-            let Some(i) = s.set_index(&name) else {
-                return Err(ToolError::new(format!(
-                    "Unknown toolset: {name}; this server has: {}",
-                    s.known()
-                )));
-            };
-            let changed = s.switch_on(&server, i);
-            let kept = share_enabled(&server, &name).await;
-            if changed {
-                tools_changed(&ctx, &server);
-            }
-            kept?;
-            structured(json!({ "enabled": name, "tools": s.sets[i].tools }))
+        SEARCH => search_tools(&server, s, &args),
+        DESCRIBE => describe_tool(&server, s, &args),
+        CALL => call_tool(ctx, &server, s, args).await,
+        LIST_SETS => list_toolsets(s),
+        _ => enable_toolset(&ctx, &server, s, &args).await,
+    }
+}
+
+/// `search_tools`: the reachable tools that best match the query.
+fn search_tools(server: &Server, s: &Surface, args: &Value) -> Result<CallToolResult, ToolError> {
+    let query = string_arg(args, "query");
+    let limit = args
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map_or(DEFAULT_LIMIT, |n| n.clamp(1, 25) as usize);
+    let (names, index) = s.index(server);
+    let hits = index.search(&query, limit, |i| s.reachable(server, &names[i]));
+    let tools: Vec<Value> = hits
+        .into_iter()
+        .filter_map(|(i, _)| summary(server, s, &names[i]))
+        .collect();
+    structured(json!({ "tools": tools }))
+}
+
+/// `describe_tool`: the descriptors of the named reachable tools; the
+/// other names are listed as unknown, and an error when none is known.
+fn describe_tool(server: &Server, s: &Surface, args: &Value) -> Result<CallToolResult, ToolError> {
+    let mut tools = vec![];
+    let mut unknown = vec![];
+    for name in args["names"].as_array().into_iter().flatten() {
+        let name = name.as_str().unwrap_or_default();
+        match server.tools().descriptor(name) {
+            Some(d) if s.reachable(server, name) => tools.push(d),
+            _ => unknown.push(name.to_owned()),
         }
     }
+    if tools.is_empty() {
+        return Err(ToolError::new(format!(
+            "Unknown tool: {} (search_tools finds tool names)",
+            unknown.join(", ")
+        )));
+    }
+    let mut out = Map::new();
+    out.insert("tools".into(), Value::Array(tools));
+    if !unknown.is_empty() {
+        out.insert("unknown".into(), json!(unknown));
+    }
+    structured(Value::Object(out))
+}
+
+/// `call_tool`: a reachable tool called by name, like a direct call.
+async fn call_tool(
+    ctx: RequestContext,
+    server: &Server,
+    s: &Surface,
+    args: Value,
+) -> Result<CallToolResult, ToolError> {
+    let name = string_arg(&args, "name");
+    if !s.reachable(server, &name) {
+        return Ok(CallToolResult::error(format!("Unknown tool: {name}")));
+    }
+    let arguments = args.get("arguments").cloned().unwrap_or(Value::Null);
+    drop(args);
+    match server.tools().call_by_name(ctx, &name, arguments).await {
+        Ok(p) => serde_json::from_value::<CallToolResult>(p.into_value()).map_err(ToolError::from),
+        Err(McpError(e)) => Ok(CallToolResult::error(e.message)),
+    }
+}
+
+/// `list_toolsets`: each toolset with its size and whether it is on.
+fn list_toolsets(s: &Surface) -> Result<CallToolResult, ToolError> {
+    let mode = s.mode();
+    let sets: Vec<Value> = s
+        .sets
+        .iter()
+        .zip(&mode.on)
+        .map(|(set, on)| {
+            let mut v = Map::new();
+            v.insert("name".into(), set.name.clone().into());
+            if let Some(d) = &set.description {
+                v.insert("description".into(), d.clone().into());
+            }
+            v.insert("tools".into(), set.tools.len().into());
+            v.insert("enabled".into(), (*on).into());
+            Value::Object(v)
+        })
+        .collect();
+    structured(json!({ "toolsets": sets }))
+}
+
+/// `enable_toolset`: switch a toolset on here, share it, and announce the
+/// change when the list of tools changed.
+async fn enable_toolset(
+    ctx: &RequestContext,
+    server: &Server,
+    s: &Surface,
+    args: &Value,
+) -> Result<CallToolResult, ToolError> {
+    let name = string_arg(args, "name");
+    let Some(i) = s.set_index(&name) else {
+        return Err(ToolError::new(format!(
+            "Unknown toolset: {name}; this server has: {}",
+            s.known()
+        )));
+    };
+    let changed = s.switch_on(server, i);
+    let kept = share_enabled(server, &name).await;
+    if changed {
+        tools_changed(ctx, server);
+    }
+    kept?;
+    structured(json!({ "enabled": name, "tools": s.sets[i].tools }))
 }
 
 /// With a shared store, keep the toolset there for instances that start

@@ -168,7 +168,7 @@ impl ServerBuilder {
         let upstream = self.extension::<UpstreamBuilder>();
         let (handler, prepare, binding) = upstream.tool(operation_json.to_owned().into());
         let before = self.tool_count();
-        self = self.tool_prepared(descriptor_json, Some(prepare), handler);
+        self = self.tool_with(descriptor_json, Some(prepare), handler, true);
         // The name registration read (`Tool::new`); none if it was refused.
         if let Some(name) = self.tool_name(before) {
             let _ = binding.name.set(name.to_owned().into());

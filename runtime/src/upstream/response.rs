@@ -203,17 +203,7 @@ impl RawResponse {
         red: &Redactor,
     ) -> CallToolResult {
         if self.status == StatusCode::NOT_MODIFIED {
-            // The answer to a conditional request the model made: not a
-            // failure. With an output schema there is no structured content
-            // to give, so MCP leaves only a tool error.
-            let text = format!(
-                "{}: unchanged since the version the request's conditions (If-None-Match, If-Modified-Since) name; no body is sent.",
-                self.status_line()
-            );
-            return match output {
-                Some(_) => CallToolResult::error(text),
-                None => CallToolResult::text(text),
-            };
+            return self.not_modified_result(output.is_some());
         }
         if !self.status.is_success() {
             return CallToolResult::error(self.error_text(red));
@@ -227,33 +217,50 @@ impl RawResponse {
             .location
             .as_deref()
             .map(|l| format!("Location: {}", red.text(l)));
-        // A bare array or scalar where the document promised an object.
-        let mut not_object = false;
-        let mut result = match self.payload(red) {
-            Payload::Empty => CallToolResult::text(match &location {
+        let (mut result, not_object) =
+            self.payload_result(wrapped, output.is_some(), location.as_deref(), red);
+        if let Some(l) = location
+            && !self.body.is_empty()
+        {
+            result.content.push(Content::text(l));
+        }
+        if let Some(schema) = output {
+            add_schema_note(&mut result, schema, not_object);
+        }
+        result
+    }
+
+    /// The answer to a conditional request the model made: not a failure.
+    /// With an output schema there is no structured content to give, so
+    /// MCP leaves only a tool error.
+    fn not_modified_result(&self, declared: bool) -> CallToolResult {
+        let text = format!(
+            "{}: unchanged since the version the request's conditions (If-None-Match, If-Modified-Since) name; no body is sent.",
+            self.status_line()
+        );
+        if declared {
+            CallToolResult::error(text)
+        } else {
+            CallToolResult::text(text)
+        }
+    }
+
+    /// A successful response's body as a tool result, and whether it is a
+    /// bare array or scalar where the document (`declared`) promised an
+    /// object.
+    fn payload_result(
+        &self,
+        wrapped: bool,
+        declared: bool,
+        location: Option<&str>,
+        red: &Redactor,
+    ) -> (CallToolResult, bool) {
+        let result = match self.payload(red) {
+            Payload::Empty => CallToolResult::text(match location {
                 Some(l) => format!("{}\n{l}", self.status_line()),
                 None => self.status_line(),
             }),
-            Payload::Json(v) => {
-                let text = v.to_string();
-                let structured = match v {
-                    v if wrapped => Some(json!({ "result": v })),
-                    v @ Value::Object(_) => Some(v),
-                    // The document promised an object: the declared
-                    // (relaxed) schema accepts the value wrapped.
-                    v if output.is_some() => {
-                        not_object = true;
-                        Some(json!({ "result": v }))
-                    }
-                    // MCP structured content is an object; a bare array or
-                    // scalar without a wrapping schema travels as text only.
-                    _ => None,
-                };
-                CallToolResult {
-                    structured_content: structured,
-                    ..CallToolResult::text(text)
-                }
-            }
+            Payload::Json(v) => return json_result(v, wrapped, declared),
             Payload::Text(t) => CallToolResult::text(t),
             Payload::Image(data, mime) => CallToolResult::content(vec![
                 Content::text(self.summary(&mime)),
@@ -272,15 +279,7 @@ impl RawResponse {
                 )),
             ]),
         };
-        if let Some(l) = location
-            && !self.body.is_empty()
-        {
-            result.content.push(Content::text(l));
-        }
-        if let Some(schema) = output {
-            add_schema_note(&mut result, schema, not_object);
-        }
-        result
+        (result, false)
     }
 
     /// The result of `resources/read` for an upstream-backed resource.
@@ -316,6 +315,33 @@ impl RawResponse {
             contents: vec![contents],
         })
     }
+}
+
+/// A JSON body as a tool result: the text, and the structured content
+/// when the value is an object or the tool's schema wraps it. The second
+/// value is whether a bare array or scalar stands where the document
+/// (`declared`) promised an object.
+fn json_result(v: Value, wrapped: bool, declared: bool) -> (CallToolResult, bool) {
+    let text = v.to_string();
+    let mut not_object = false;
+    let structured = match v {
+        v if wrapped => Some(json!({ "result": v })),
+        v @ Value::Object(_) => Some(v),
+        // The document promised an object: the declared (relaxed) schema
+        // accepts the value wrapped.
+        v if declared => {
+            not_object = true;
+            Some(json!({ "result": v }))
+        }
+        // MCP structured content is an object; a bare array or scalar
+        // without a wrapping schema travels as text only.
+        _ => None,
+    };
+    let result = CallToolResult {
+        structured_content: structured,
+        ..CallToolResult::text(text)
+    };
+    (result, not_object)
 }
 
 /// With an output schema: structured content is required (clients refuse a

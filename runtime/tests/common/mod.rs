@@ -38,9 +38,21 @@ fn tool(name: &str, schema: &str) -> String {
 }
 
 pub(crate) fn server(probes: Arc<Probes>) -> Server {
+    let builder = Server::builder(r#"{"name":"test-server","version":"1.0.0"}"#)
+        .instructions("test instructions");
+    let builder = tools_that_run(builder, probes);
+    let builder = tools_that_ask_the_client(builder);
+    resources_prompts_and_completions(builder)
+        .page_size(4)
+        .build()
+        .expect("test server builds")
+}
+
+/// Tools that echo, report progress, meet, panic, wait to be cancelled
+/// and nap (listed first, in this order).
+fn tools_that_run(builder: ServerBuilder, probes: Arc<Probes>) -> ServerBuilder {
     let barrier = Arc::new(Barrier::new(2));
-    Server::builder(r#"{"name":"test-server","version":"1.0.0"}"#)
-        .instructions("test instructions")
+    builder
         .tool(
             &tool("echo", r#"{"type":"object","properties":{"text":{"type":"string"}},"required":["text"],"additionalProperties":false}"#),
             |_ctx, a: EchoArgs| async move { Ok(CallToolResult::text(a.text)) },
@@ -86,6 +98,12 @@ pub(crate) fn server(probes: Arc<Probes>) -> Server {
             tokio::time::sleep(Duration::from_millis(200)).await;
             Ok(CallToolResult::text("rested"))
         })
+}
+
+/// Tools that sample, elicit, reconnect, notify and return structured
+/// content (listed after [`tools_that_run`]).
+fn tools_that_ask_the_client(builder: ServerBuilder) -> ServerBuilder {
+    builder
         .tool(&tool("sample", OBJECT), |ctx, _: NoArgs| async move {
             let answer = ctx
                 .create_message(json!({"messages":[{"role":"user","content":{"type":"text","text":"hi"}}],"maxTokens":10}))
@@ -126,6 +144,10 @@ pub(crate) fn server(probes: Arc<Probes>) -> Server {
                 said["content"]["text"].as_str().unwrap_or("?")
             )))
         })
+}
+
+fn resources_prompts_and_completions(builder: ServerBuilder) -> ServerBuilder {
+    builder
         .resource_text(r#"{"uri":"test://text","name":"text","mimeType":"text/plain"}"#, "hello")
         .resource_blob(r#"{"uri":"test://blob","name":"blob","mimeType":"application/octet-stream"}"#, "AAEC")
         .resource_template(
@@ -140,9 +162,16 @@ pub(crate) fn server(probes: Arc<Probes>) -> Server {
         )
         .completion(r#"{"type":"ref/prompt","name":"greet"}"#, "name", &["alice", "albert", "bob"])
         .completion(r#"{"type":"ref/resource","uri":"test://users/{id}"}"#, "id", &["1", "2", "10"])
-        .page_size(4)
-        .build()
-        .expect("test server builds")
+}
+
+/// Wait (up to 5 s, looking every 10 ms) until `done` holds; fail with
+/// `what` if it never does.
+pub(crate) async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 pub(crate) struct TestServer {
