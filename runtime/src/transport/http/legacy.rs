@@ -21,7 +21,7 @@
 //!
 //! [`HttpConfig::legacy_sse`]: super::HttpConfig::legacy_sse
 
-use super::{AppState, Refusal, body, check_version, error, header_str, json};
+use super::{AppState, Refusal, check_version, error, read_message};
 use crate::jsonrpc::{self, Message, Request};
 use crate::session::{Inbox, Outbound, Outgoing, Session};
 use axum::body::Bytes;
@@ -311,36 +311,6 @@ pub(super) async fn post(st: Arc<AppState>, req: axum::extract::Request) -> Http
         }
     }
     StatusCode::ACCEPTED.into_response()
-}
-
-/// The body as one message, or the refusal (415, 413, 408, or 400 with a
-/// JSON-RPC parse error).
-async fn read_message(
-    st: &AppState,
-    headers: &HeaderMap,
-    body: axum::body::Body,
-) -> Result<Message, HttpResponse> {
-    let content_type = header_str(headers, header::CONTENT_TYPE).unwrap_or("");
-    if content_type.split(';').next().map(str::trim) != Some("application/json") {
-        let msg = "Unsupported Media Type: the body must be application/json";
-        return Err(error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            None,
-            jsonrpc::INVALID_REQUEST,
-            msg,
-        ));
-    }
-    let declared = body::Declared {
-        length: header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
-        awaits_continue: header_str(headers, header::EXPECT)
-            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
-    };
-    let limit = st.config.max_body_bytes;
-    let bytes = body::read(body, declared, limit, st.config.body_read_timeout)
-        .await
-        .map_err(|e| super::body_refused(e, limit))?;
-    Message::from_slice_within(&bytes, jsonrpc::values_for_bytes(limit))
-        .map_err(|resp| json(StatusCode::BAD_REQUEST, &resp))
 }
 
 /// Run one request of the session; its answer goes down the stream.

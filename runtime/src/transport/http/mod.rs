@@ -574,6 +574,36 @@ fn priming(st: &AppState, session: &Session) -> Option<Duration> {
     (v.as_str() >= "2025-11-25").then_some(st.config.sse_retry)
 }
 
+/// The body as one message, or the refusal (415, 413, 408, or 400 with a
+/// JSON-RPC parse error).
+async fn read_message(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<Message, HttpResponse> {
+    let content_type = header_str(headers, header::CONTENT_TYPE).unwrap_or("");
+    if content_type.split(';').next().map(str::trim) != Some("application/json") {
+        let msg = "Unsupported Media Type: the body must be application/json";
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            jsonrpc::INVALID_REQUEST,
+            msg,
+        ));
+    }
+    let declared = body::Declared {
+        length: header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+        awaits_continue: header_str(headers, header::EXPECT)
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
+    };
+    let limit = st.config.max_body_bytes;
+    let bytes = body::read(body, declared, limit, st.config.body_read_timeout)
+        .await
+        .map_err(|e| body_refused(e, limit))?;
+    Message::from_slice_within(&bytes, jsonrpc::values_for_bytes(limit))
+        .map_err(|resp| json(StatusCode::BAD_REQUEST, &resp))
+}
+
 async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
@@ -587,29 +617,9 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
             msg,
         );
     }
-    let content_type = header_str(headers, header::CONTENT_TYPE).unwrap_or("");
-    if content_type.split(';').next().map(str::trim) != Some("application/json") {
-        let msg = "Unsupported Media Type: the body must be application/json";
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            None,
-            jsonrpc::INVALID_REQUEST,
-            msg,
-        );
-    }
-    let declared = body::Declared {
-        length: header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
-        awaits_continue: header_str(headers, header::EXPECT)
-            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
-    };
-    let limit = st.config.max_body_bytes;
-    let bytes = match body::read(body, declared, limit, st.config.body_read_timeout).await {
-        Ok(b) => b,
-        Err(e) => return body_refused(e, limit),
-    };
-    let msg = match Message::from_slice_within(&bytes, jsonrpc::values_for_bytes(limit)) {
+    let msg = match read_message(&st, headers, body).await {
         Ok(m) => m,
-        Err(resp) => return json(StatusCode::BAD_REQUEST, &resp),
+        Err(refused) => return refused,
     };
     let request_id = match &msg {
         Message::Request(r) => Some(r.id.clone()),
