@@ -10,13 +10,15 @@ use crate::error::McpError;
 use crate::jsonrpc::{self, Message, Request, Response};
 use crate::modern::param_headers::{self, ParamHeader};
 use crate::modern::{self, RequestMeta};
-use crate::session::{Outbound, Outgoing};
+use crate::session::{Inbox, Outbound, Outgoing};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use base64::Engine;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// The header mirroring the JSON-RPC method.
 pub const METHOD_HEADER: &str = "mcp-method";
@@ -303,11 +305,20 @@ pub(super) async fn post(
         // Every sender is gone, so the handler has returned.
         return answer(handling.await);
     };
-    // The stream: what the handler sent, then its response. Dropping the
-    // body (the client closed the connection) cancels the request. Only a
-    // few events wait for a slow client here: past them the forwarder
-    // waits, and what the handler sends waits in its own queue, which a
-    // long sender bounds (subscriptions/listen: `listen::MAX_QUEUED`).
+    let body = forward(first, rx, handling);
+    sse(with_keep_alive(body, guard, st.config.keep_alive))
+}
+
+/// The stream's body: `first`, what the handler sends after it, then its
+/// response, forwarded by a task of its own. Only a few events wait for a
+/// slow client here: past them the forwarder waits, and what the handler
+/// sends waits in its own queue, which a long sender bounds
+/// (subscriptions/listen: `listen::MAX_QUEUED`).
+fn forward(
+    first: Outgoing,
+    mut rx: Inbox,
+    mut handling: Pin<Box<impl Future<Output = Option<Response>> + Send + 'static>>,
+) -> tokio::sync::mpsc::Receiver<Bytes> {
     let (body_tx, body_rx) = tokio::sync::mpsc::channel::<Bytes>(BODY_QUEUE);
     let _ = body_tx.try_send(event(first));
     tokio::spawn(async move {
@@ -336,19 +347,27 @@ pub(super) async fn post(
             }
         }
     });
-    // Keep-alive comments while nothing else is sent (a quiet
-    // subscriptions/listen, a long tool call): proxies keep the stream, and
-    // a client that vanished is noticed when the write fails.
-    let every = st.config.keep_alive;
-    let stream = futures::stream::unfold((body_rx, guard), move |(mut rx, guard)| async move {
+    body_rx
+}
+
+/// `body` with keep-alive comments while nothing else is sent (a quiet
+/// subscriptions/listen, a long tool call): proxies keep the stream, and a
+/// client that vanished is noticed when the write fails. Dropping the
+/// stream (the client closed the connection) drops `guard`, which cancels
+/// the request.
+fn with_keep_alive(
+    body: tokio::sync::mpsc::Receiver<Bytes>,
+    guard: DropGuard,
+    every: std::time::Duration,
+) -> impl futures::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static {
+    futures::stream::unfold((body, guard), move |(mut rx, guard)| async move {
         tokio::select! {
             bytes = rx.recv() => Some((Ok(bytes?), (rx, guard))),
             _ = tokio::time::sleep(every) => {
                 Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (rx, guard)))
             }
         }
-    });
-    sse(stream)
+    })
 }
 
 /// Events of one SSE answer that may wait for a slow client.
