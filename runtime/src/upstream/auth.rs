@@ -326,6 +326,18 @@ impl OAuthClient {
         }
     }
 
+    /// The token endpoint: OpenAPI 3.1 resolves a relative tokenUrl against
+    /// the server URL.
+    fn token_endpoint(&self, base: Option<&Url>) -> Result<Url, String> {
+        match (Url::parse(&self.token_url), base) {
+            (Ok(u), _) => Ok(u),
+            (Err(_), Some(b)) => b
+                .join(&self.token_url)
+                .map_err(|e| format!("bad tokenUrl: {e}")),
+            (Err(_), None) => Err("the tokenUrl is relative and no base URL is configured".into()),
+        }
+    }
+
     async fn fetch(
         &self,
         client: &reqwest::Client,
@@ -336,18 +348,7 @@ impl OAuthClient {
             scheme: self.scheme.clone(),
             reason,
         };
-        // OpenAPI 3.1 resolves a relative tokenUrl against the server URL.
-        let url = match (Url::parse(&self.token_url), base) {
-            (Ok(u), _) => u,
-            (Err(_), Some(b)) => b
-                .join(&self.token_url)
-                .map_err(|e| fail(format!("bad tokenUrl: {e}")))?,
-            (Err(_), None) => {
-                return Err(fail(
-                    "the tokenUrl is relative and no base URL is configured".into(),
-                ));
-            }
-        };
+        let url = self.token_endpoint(base).map_err(fail)?;
         let body = {
             let mut form = form_urlencoded::Serializer::new(String::new());
             form.append_pair("grant_type", "client_credentials")
