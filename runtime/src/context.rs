@@ -2,7 +2,7 @@
 //! client while it runs.
 
 use crate::error::McpError;
-use crate::jsonrpc::{Message, Request, RequestId};
+use crate::jsonrpc::{Message, ModernMeta, Request, RequestId};
 use crate::model::LogLevel;
 use crate::modern::mrtr::Round;
 use crate::server::Server;
@@ -24,7 +24,7 @@ pub struct RequestContext {
     pub(crate) server: Server,
     pub(crate) session: Arc<Session>,
     pub(crate) request_id: RequestId,
-    pub(crate) meta: Option<Value>,
+    pub(crate) meta: Meta,
     pub(crate) out: Outbound,
     pub(crate) cancel: CancellationToken,
     pub(crate) http_headers: Option<Arc<HeaderMap>>,
@@ -41,6 +41,45 @@ pub struct RequestContext {
     pub(crate) mrtr: Option<Arc<Mutex<Round>>>,
 }
 
+/// A request's `_meta` for [`RequestContext::meta`]: a `Value`, or the
+/// text of a modern one, parsed when a handler first asks (most never do).
+#[derive(Clone, Default)]
+pub(crate) struct Meta {
+    text: Option<Box<ModernMeta>>,
+    value: OnceLock<Option<Value>>,
+}
+
+impl Meta {
+    pub(crate) fn value(meta: Option<Value>) -> Meta {
+        Meta {
+            text: None,
+            value: OnceLock::from(meta),
+        }
+    }
+
+    /// The `_meta` of `req`: taken out of it as it is (not copied, not parsed).
+    pub(crate) fn take(req: &mut Request) -> Meta {
+        match req.modern_meta.take() {
+            Some(text) => Meta {
+                text: Some(text),
+                value: OnceLock::new(),
+            },
+            None => Meta::value(
+                req.params
+                    .as_mut()
+                    .and_then(Value::as_object_mut)
+                    .and_then(|p| p.remove("_meta")),
+            ),
+        }
+    }
+
+    fn get(&self) -> Option<&Value> {
+        self.value
+            .get_or_init(|| self.text.as_ref().and_then(|m| m.value()))
+            .as_ref()
+    }
+}
+
 impl RequestContext {
     /// The id of the session this request belongs to (empty for a
     /// stateless MCP 2026-07-28 request, which has none).
@@ -53,7 +92,7 @@ impl RequestContext {
     }
     /// The request's `_meta`, if the client sent one.
     pub fn meta(&self) -> Option<&Value> {
-        self.meta.as_ref()
+        self.meta.get()
     }
     /// Headers of the HTTP request that carried this call (None on stdio).
     /// The runtime never forwards them anywhere by itself.
@@ -99,7 +138,7 @@ impl RequestContext {
 
     /// Report progress, if the client asked for it with a progressToken.
     pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
-        let Some(token) = self.meta.as_ref().and_then(|m| m.get("progressToken")) else {
+        let Some(token) = self.meta().and_then(|m| m.get("progressToken")) else {
             return;
         };
         let mut params = json!({ "progressToken": token, "progress": progress });
@@ -271,6 +310,7 @@ impl RequestContext {
             id,
             method: method.to_owned(),
             params: Some(params),
+            modern_meta: None,
         });
         if !self.out.send(msg) {
             return Err(McpError::internal("the client connection is closed"));

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// JSON-RPC: The message is not valid JSON.
@@ -107,11 +108,242 @@ impl ErrorObject {
 }
 
 #[doc(hidden)]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Request {
     pub id: RequestId,
     pub method: String,
+    /// Without its `_meta` when the parser took that out as
+    /// [`Request::modern_meta`].
     pub params: Option<Value>,
+    /// `params._meta` of an MCP 2026-07-28 request as the parser found it
+    /// (its JSON text, not a `Value` tree: it is read once, for a few
+    /// members); None when `_meta` is in `params` or absent. Built by hand,
+    /// a request puts its `_meta` in `params` and leaves this None.
+    pub modern_meta: Option<Box<ModernMeta>>,
+}
+
+impl Request {
+    /// A request with `params` as they are (`_meta` in them).
+    pub fn new(id: RequestId, method: impl Into<String>, params: Option<Value>) -> Request {
+        Request {
+            id,
+            method: method.into(),
+            params,
+            modern_meta: None,
+        }
+    }
+
+    /// The params as the client sent them: with the `_meta` the parser took
+    /// out put back (as their last member). A copy: for the rare paths that
+    /// keep the whole call (a task).
+    pub fn params_with_meta(&self) -> Option<Value> {
+        with_meta(self.params.clone(), self.modern_meta.as_deref())
+    }
+}
+
+/// `params` with `meta` put back as `_meta` (their last member).
+fn with_meta(params: Option<Value>, meta: Option<&ModernMeta>) -> Option<Value> {
+    let Some(meta) = meta else {
+        return params;
+    };
+    let mut params = params.unwrap_or_else(|| json!({}));
+    if let (Some(p), Some(m)) = (params.as_object_mut(), meta.value()) {
+        p.insert("_meta".into(), m);
+    }
+    Some(params)
+}
+
+/// Equal when the messages are, wherever `_meta` is held.
+impl PartialEq for Request {
+    fn eq(&self, other: &Request) -> bool {
+        self.id == other.id
+            && self.method == other.method
+            && match (&self.modern_meta, &other.modern_meta) {
+                (None, None) => self.params == other.params,
+                _ => self.params_with_meta() == other.params_with_meta(),
+            }
+    }
+}
+
+/// The `_meta` of a request that has one of the MCP 2026-07-28 members
+/// (`io.modelcontextprotocol/protocolVersion` or `…/clientCapabilities`):
+/// the members of [`ModernMember`] as their JSON text, read when the
+/// stateless path needs them (no `Value` tree, no SipHash of their long
+/// names), and the others as values. A handler that asks for the whole
+/// `_meta` gets it put together then ([`ModernMeta::value`]).
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct ModernMeta {
+    /// The modern members' values, one after another.
+    text: String,
+    /// Where each member of [`ModernMember`] is in `text`, and how many of
+    /// `others` came before it.
+    spans: [Option<(u32, u32, u32)>; 4],
+    others: Map<String, Value>,
+}
+
+/// The members of `_meta` the stateless path reads.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum ModernMember {
+    ProtocolVersion = 0,
+    ClientCapabilities = 1,
+    ClientInfo = 2,
+    LogLevel = 3,
+}
+
+/// The names of the members of [`ModernMember`], in its order.
+const MODERN_MEMBERS: [&str; 4] = [
+    crate::modern::META_PROTOCOL_VERSION,
+    crate::modern::META_CLIENT_CAPABILITIES,
+    crate::modern::META_CLIENT_INFO,
+    crate::modern::META_LOG_LEVEL,
+];
+
+impl ModernMeta {
+    /// The JSON text of one member, if present.
+    pub fn member(&self, m: ModernMember) -> Option<&str> {
+        let (start, end, _) = self.spans[m as usize]?;
+        self.text.get(start as usize..end as usize)
+    }
+
+    /// The whole `_meta` as a `Value`, members in the client's order (made
+    /// now).
+    pub fn value(&self) -> Option<Value> {
+        let mut modern: Vec<(u32, usize)> = (0..4)
+            .filter_map(|i| self.spans[i].map(|(_, _, at)| (at, i)))
+            .collect();
+        modern.sort_unstable();
+        let mut members = modern.into_iter().peekable();
+        let mut map = Map::new();
+        let put = |map: &mut Map<String, Value>, i: usize| -> Option<()> {
+            let text = self.member(MODERN_ORDER[i])?;
+            map.insert(MODERN_MEMBERS[i].into(), serde_json::from_str(text).ok()?);
+            Some(())
+        };
+        for (n, (k, v)) in self.others.iter().enumerate() {
+            while let Some((_, i)) = members.next_if(|(at, _)| *at as usize == n) {
+                put(&mut map, i)?;
+            }
+            map.insert(k.clone(), v.clone());
+        }
+        for (_, i) in members {
+            put(&mut map, i)?;
+        }
+        Some(Value::Object(map))
+    }
+}
+
+const MODERN_ORDER: [ModernMember; 4] = [
+    ModernMember::ProtocolVersion,
+    ModernMember::ClientCapabilities,
+    ModernMember::ClientInfo,
+    ModernMember::LogLevel,
+];
+
+/// The deepest nesting serde_json accepts (its recursion limit is 128).
+const MAX_DEPTH: usize = 127;
+
+/// What `params._meta` is read as: a [`ModernMeta`], or a `Value` when it
+/// has no modern member. `Err` (the general parser judges it) for a member
+/// name with an escape, a modern member given twice, `clientInfo` or
+/// `logLevel` without the others, or nesting deeper than serde_json
+/// allows (it does not count inside a raw value).
+struct MetaIn(Result<Box<ModernMeta>, Value>);
+
+impl<'de> Deserialize<'de> for MetaIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<MetaIn, D::Error> {
+        d.deserialize_map(MetaVisitor)
+    }
+}
+
+struct MetaVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MetaVisitor {
+    type Value = MetaIn;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<MetaIn, A::Error> {
+        use serde::de::Error;
+        let general = || A::Error::custom("left to the general parser");
+        let (mut text, mut spans, mut others) = (String::new(), [None; 4], Map::new());
+        while let Some(name) = access.next_key::<&'de str>()? {
+            let Some(slot) = MODERN_MEMBERS.iter().position(|n| *n == name) else {
+                others.insert(name.to_owned(), access.next_value::<Value>()?);
+                continue;
+            };
+            let raw = access.next_value::<&'de RawValue>()?;
+            // The envelope, the params and `_meta` enclose the member; a
+            // nesting takes two bytes a level, so short text needs no look.
+            let text_of = raw.get();
+            let too_deep = 3 + text_of.len() / 2 > MAX_DEPTH
+                && 3 + skip_value(text_of.as_bytes(), 0).map_or(0, |(_, n)| n) > MAX_DEPTH;
+            if spans[slot].is_some() || too_deep {
+                return Err(general());
+            }
+            if text.is_empty() {
+                text.reserve(128);
+            }
+            let start = text.len() as u32;
+            text.push_str(raw.get());
+            spans[slot] = Some((start, text.len() as u32, others.len() as u32));
+        }
+        let [version, capabilities, info, level] = spans;
+        if version.is_none() && capabilities.is_none() {
+            if info.is_some() || level.is_some() {
+                return Err(general());
+            }
+            return Ok(MetaIn(Err(Value::Object(others))));
+        }
+        if text.len() > u32::MAX as usize {
+            return Err(general());
+        }
+        Ok(MetaIn(Ok(Box::new(ModernMeta {
+            text,
+            spans,
+            others,
+        }))))
+    }
+}
+
+/// The end of the (valid) JSON value at `i`, and its nesting.
+fn skip_value(text: &[u8], mut i: usize) -> Option<(usize, usize)> {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    loop {
+        let b = *text.get(i)?;
+        i += 1;
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' if depth == 0 => return Some((i, max)),
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            // A scalar ends before what follows it.
+            b'}' | b']' | b',' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => {
+                return Some((i - 1, max));
+            }
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((i, max));
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 #[doc(hidden)]
@@ -282,7 +514,9 @@ impl Message {
             jsonrpc: obj.remove("jsonrpc"),
             id: obj.remove("id"),
             method: obj.remove("method"),
-            params: obj.remove("params"),
+            params: obj
+                .remove("params")
+                .map(|value| Params { value, meta: None }),
             result: obj.remove("result"),
             error: obj.remove("error"),
         })
@@ -312,15 +546,27 @@ impl Message {
         if jsonrpc.as_ref().and_then(Value::as_str) != Some("2.0") {
             return Err(invalid(id, "\"jsonrpc\" must be \"2.0\""));
         }
-        let params = match params {
-            None => None,
-            Some(p @ (Value::Object(_) | Value::Array(_))) => Some(p),
+        let (params, modern_meta) = match params {
+            None => (None, None),
+            Some(Params {
+                value: p @ (Value::Object(_) | Value::Array(_)),
+                meta,
+            }) => (Some(p), meta),
             Some(_) => return Err(invalid(id, "params must be an object or an array")),
         };
         match method {
             Some(Value::String(method)) => Ok(match id {
-                Some(id) => Message::Request(Request { id, method, params }),
-                None => Message::Notification(Notification { method, params }),
+                Some(id) => Message::Request(Request {
+                    id,
+                    method,
+                    params,
+                    modern_meta,
+                }),
+                // Notifications keep their `_meta` in `params`.
+                None => Message::Notification(Notification {
+                    method,
+                    params: with_meta(params, modern_meta.as_deref()),
+                }),
             }),
             Some(_) => Err(invalid(id, "method must be a string")),
             None => {
@@ -349,8 +595,8 @@ impl Message {
             Message::Request(r) => {
                 obj.insert("id".into(), json!(r.id));
                 obj.insert("method".into(), json!(r.method));
-                if let Some(p) = &r.params {
-                    obj.insert("params".into(), p.clone());
+                if let Some(p) = r.params_with_meta() {
+                    obj.insert("params".into(), p);
                 }
             }
             Message::Notification(n) => {
@@ -397,8 +643,8 @@ struct Parts {
     id: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     method: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    params: Option<Value>,
+    #[serde(default, deserialize_with = "params")]
+    params: Option<Params>,
     #[serde(default, deserialize_with = "present")]
     result: Option<Value>,
     #[serde(default, deserialize_with = "present")]
@@ -407,6 +653,54 @@ struct Parts {
 
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+/// `params`, and the modern `_meta` taken out of them unparsed.
+struct Params {
+    value: Value,
+    meta: Option<Box<ModernMeta>>,
+}
+
+/// `params` as an object (anything else fails: the general path reads
+/// it); its `_meta` is read as text and, when it is a modern one, kept as
+/// a [`ModernMeta`] instead of a `Value` tree in the params.
+fn params<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Params>, D::Error> {
+    d.deserialize_map(ParamsVisitor).map(Some)
+}
+
+struct ParamsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ParamsVisitor {
+    type Value = Params;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Params, A::Error> {
+        use serde::de::Error;
+        let mut value = Map::new();
+        let mut meta = None;
+        while let Some(key) = access.next_key::<String>()? {
+            if key != "_meta" {
+                value.insert(key, access.next_value::<Value>()?);
+                continue;
+            }
+            if meta.is_some() || value.contains_key("_meta") {
+                return Err(A::Error::custom("_meta given twice"));
+            }
+            match access.next_value::<MetaIn>()?.0 {
+                Ok(m) => meta = Some(m),
+                Err(v) => {
+                    value.insert(key, v);
+                }
+            }
+        }
+        Ok(Params {
+            value: Value::Object(value),
+            meta,
+        })
+    }
 }
 
 enum Wire<'a> {
@@ -422,9 +716,15 @@ impl Serialize for Wire<'_> {
         let (method, params) = match self {
             Wire::Message(Message::Request(r)) => {
                 map.serialize_entry("id", &r.id)?;
-                (&r.method, &r.params)
+                let params = match &r.modern_meta {
+                    None => r.params.as_ref().map(Cow::Borrowed),
+                    Some(_) => r.params_with_meta().map(Cow::Owned),
+                };
+                (&r.method, params)
             }
-            Wire::Message(Message::Notification(n)) => (&n.method, &n.params),
+            Wire::Message(Message::Notification(n)) => {
+                (&n.method, n.params.as_ref().map(Cow::Borrowed))
+            }
             Wire::Message(Message::Response(r)) | &Wire::Response(r) => {
                 map.serialize_entry("id", &r.id)?;
                 match &r.outcome {
@@ -436,7 +736,7 @@ impl Serialize for Wire<'_> {
         };
         map.serialize_entry("method", method)?;
         if let Some(p) = params {
-            map.serialize_entry("params", p)?;
+            map.serialize_entry("params", &p)?;
         }
         map.end()
     }
@@ -505,6 +805,7 @@ mod tests {
                 id: RequestId::Number(1),
                 method: "m".into(),
                 params: Some(json!({"b": 1, "a": [true]})),
+                modern_meta: None,
             }),
             Message::notification("n", json!({})),
             Message::Notification(Notification {
@@ -571,6 +872,65 @@ mod tests {
             match (tree, direct) {
                 (Ok(a), b) => assert_eq!(a, b, "{text}"),
                 (Err(e), b) => panic!("{text}: {e} / {b:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_modern_meta_is_kept_as_text_and_agrees_with_the_value_tree() {
+        let v = "io.modelcontextprotocol/protocolVersion";
+        let c = "io.modelcontextprotocol/clientCapabilities";
+        let i = "io.modelcontextprotocol/clientInfo";
+        let l = "io.modelcontextprotocol/logLevel";
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let cases = [
+            // (the `_meta`, whether the parser keeps it as text)
+            (
+                format!(r#"{{"{v}":"2026-07-28","{c}":{{}},"{i}":{{"name":"n","version":"1"}}}}"#),
+                true,
+            ),
+            (
+                format!(
+                    r#"{{"progressToken":7,"{c}":{{"a":[1]}},"x":{{"y":null}},"{v}":null,"{l}":"info"}}"#
+                ),
+                true,
+            ),
+            (format!(r#"{{ "{c}" : {{}} , "z" : "\u00e9" }}"#), true),
+            (
+                r#"{"progressToken":"t","other":[1,{"a":2}]}"#.to_owned(),
+                false,
+            ),
+            (format!(r#"{{"{i}":{{"name":"n","version":"1"}}}}"#), false),
+            (format!(r#"{{"{v}":"a","{v}":"b"}}"#), false),
+            (
+                format!(r#"{{"io.modelcontextprotocol\/protocolVersion":"a","{c}":{{}}}}"#),
+                false,
+            ),
+            (format!(r#"{{"{c}":{}}}"#, deep(124)), true),
+            (format!(r#"{{"{c}":{}}}"#, deep(125)), false),
+            (format!(r#"{{"x":{},"{c}":{{}}}}"#, deep(125)), false),
+            ("[1]".to_owned(), false),
+        ];
+        for (meta, kept) in cases {
+            let text = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"a","_meta":{meta},"arguments":{{}}}}}}"#
+            );
+            let tree = serde_json::from_str::<Value>(&text).map(Message::from_value);
+            let direct = Message::from_slice(text.as_bytes());
+            match (tree, direct) {
+                (Ok(a), b) => assert_eq!(a, b, "{meta}"),
+                (Err(_), Err(e)) => assert_eq!(e.outcome.unwrap_err().code, PARSE_ERROR),
+                (Err(e), Ok(b)) => panic!("{meta}: {e} / {b:?}"),
+            }
+            let Ok(Message::Request(r)) = Message::from_slice(text.as_bytes()) else {
+                continue;
+            };
+            assert_eq!(r.modern_meta.is_some(), kept, "{meta}");
+            if let Some(m) = &r.modern_meta {
+                // The members in the client's order, as the tree has them.
+                let want: Value = serde_json::from_str(&meta).unwrap();
+                assert_eq!(m.value().unwrap().to_string(), want.to_string());
+                assert!(r.params.as_ref().unwrap().get("_meta").is_none());
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::builder::ServerBuilder;
 use crate::completion::{self, Ref};
-use crate::context::RequestContext;
+use crate::context::{Meta, RequestContext};
 use crate::error::McpError;
 use crate::jsonrpc::{Message, Notification, Payload, Request, RequestId, Response};
 use crate::model::LogLevel;
@@ -287,11 +287,18 @@ impl Server {
     async fn handle_request(
         &self,
         session: &Arc<Session>,
-        req: Request,
+        mut req: Request,
         out: Outbound,
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
     ) -> Option<Response> {
+        if req.modern_meta.is_some() {
+            // A modern `_meta` on the session path (the server does not
+            // serve 2026-07-28): back into the params, where this path
+            // reads it.
+            req.params = req.params_with_meta();
+            req.modern_meta = None;
+        }
         let id = req.id.clone();
         match req.method.as_str() {
             "initialize" if session.has_client() => {
@@ -336,7 +343,7 @@ impl Server {
             server: self.clone(),
             session: session.clone(),
             request_id: id.clone(),
-            meta: req.params.as_ref().and_then(|p| p.get("_meta")).cloned(),
+            meta: Meta::value(req.params.as_ref().and_then(|p| p.get("_meta")).cloned()),
             out,
             cancel: cancel.clone(),
             http_headers,
@@ -365,7 +372,7 @@ impl Server {
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
     ) -> Option<Response> {
-        match modern::parse_meta(req.params.as_ref()) {
+        match modern::request_meta(&req) {
             Ok(meta) => {
                 self.handle_stateless_checked(req, meta, out, cancel, http_headers, extensions)
                     .await
@@ -429,7 +436,7 @@ impl Server {
             return Some(r.map(|v| finish(Payload::Value(v))));
         }
         let mode = if method == "tools/call" {
-            let start = self.task_start(req.params.as_ref(), declared, principal.as_deref());
+            let start = self.task_start(&req, declared, principal.as_deref());
             match start.await {
                 Ok(TaskStart::Inline) => CallMode::Inline,
                 Ok(TaskStart::InputFirst) => CallMode::InputFirst,
@@ -480,15 +487,11 @@ impl Server {
                 .allow_escalation();
         }
         // What the task is made of, should the handler continue as one.
-        let call = input_first.then(|| req.params.clone().unwrap_or(Value::Null));
+        let call = input_first.then(|| req.params_with_meta().unwrap_or(Value::Null));
         let refusal = Arc::new(std::sync::OnceLock::new());
         // Moved into the context, not copied: nothing after this reads the
         // params' `_meta` (handlers see it as `ctx.meta()`).
-        let request_meta = req
-            .params
-            .as_mut()
-            .and_then(Value::as_object_mut)
-            .and_then(|p| p.remove("_meta"));
+        let request_meta = Meta::take(&mut req);
         let ctx = RequestContext {
             server: self.clone(),
             session: stateless_session(meta),

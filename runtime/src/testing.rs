@@ -129,6 +129,7 @@ impl TestClient {
             id,
             method: method.to_string(),
             params: Some(params),
+            modern_meta: None,
         });
         let response = self
             .server
@@ -154,6 +155,7 @@ impl TestClient {
             id: RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed)),
             method: method.to_string(),
             params: Some(params),
+            modern_meta: None,
         };
         let cancel = tokio_util::sync::CancellationToken::new();
         let response = self

@@ -47,6 +47,7 @@ async fn a_listener_that_never_reads_holds_a_bounded_queue_and_loses_no_change()
             "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
                       "io.modelcontextprotocol/clientCapabilities": {}},
         })),
+        modern_meta: None,
     };
     let (out, mut inbox) = Outbound::channel();
     let watch = out.clone();

@@ -105,6 +105,7 @@ async fn ask(s: &Server, method: &str, mut params: Value, tasks: bool) -> Result
         id: RequestId::Number(1),
         method: method.into(),
         params: Some(params),
+        modern_meta: None,
     };
     let (out, _inbox) = Outbound::channel();
     let r = s
@@ -416,6 +417,7 @@ fn listen(s: &Server, notifications: Value, tasks: bool) -> (Inbox, Cancellation
         id: RequestId::Number(9),
         method: "subscriptions/listen".into(),
         params: Some(json!({"notifications": notifications, "_meta": meta(tasks)})),
+        modern_meta: None,
     };
     let (out, inbox) = Outbound::channel();
     let cancel = CancellationToken::new();

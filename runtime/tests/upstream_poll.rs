@@ -43,6 +43,7 @@ async fn ask(s: &Server, method: &str, mut params: Value) -> Result<Value, Value
         id: RequestId::Number(1),
         method: method.into(),
         params: Some(params),
+        modern_meta: None,
     };
     let (out, _inbox) = Outbound::channel();
     let r = s

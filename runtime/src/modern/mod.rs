@@ -18,7 +18,7 @@ pub use mrtr::STATE_TTL;
 pub use seal::StateKey;
 
 use crate::error::McpError;
-use crate::jsonrpc::{self, Payload, Request};
+use crate::jsonrpc::{self, ModernMember, Payload, Request};
 use crate::model::LogLevel;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
@@ -155,7 +155,9 @@ pub(crate) fn serves(method: &str) -> bool {
 /// one of the modern per-request keys. Over HTTP the headers can also say
 /// so (see the transport).
 pub fn is_modern(req: &Request) -> bool {
-    req.method == "server/discover" || has_modern_meta(req.params.as_ref())
+    req.method == "server/discover"
+        || req.modern_meta.is_some()
+        || has_modern_meta(req.params.as_ref())
 }
 
 /// Whether `params._meta` has one of the modern per-request keys.
@@ -252,25 +254,14 @@ pub fn parse_meta(params: Option<&Value>) -> Result<RequestMeta, McpError> {
     };
     let client_info = match keys.client_info {
         None => Value::Null,
-        Some(i @ Value::Object(o))
-            if o.get("name").is_some_and(Value::is_string)
-                && o.get("version").is_some_and(Value::is_string) =>
-        {
-            i.clone()
-        }
-        Some(_) => {
-            return Err(McpError::invalid_params(format!(
-                "_meta.{META_CLIENT_INFO} must be an Implementation object (name, version)"
-            )));
-        }
+        Some(i @ Value::Object(_)) if is_implementation(i) => i.clone(),
+        Some(_) => return Err(bad_client_info()),
     };
     let log_level = match keys.log_level {
         None => None,
-        Some(l) => Some(serde_json::from_value::<LogLevel>(l.clone()).map_err(|_| {
-            McpError::invalid_params(format!(
-                "_meta.{META_LOG_LEVEL} must be one of debug, info, notice, warning, error, critical, alert, emergency"
-            ))
-        })?),
+        Some(l) => {
+            Some(serde_json::from_value::<LogLevel>(l.clone()).map_err(|_| bad_log_level())?)
+        }
     };
     Ok(RequestMeta {
         protocol_version,
@@ -278,6 +269,75 @@ pub fn parse_meta(params: Option<&Value>) -> Result<RequestMeta, McpError> {
         client_info,
         log_level,
     })
+}
+
+/// [`parse_meta`] of a request, wherever its `_meta` is: read from the
+/// text the parser kept ([`Request::modern_meta`]: no `Value` tree of it
+/// is built, and only the members read here are parsed), or in `params`.
+pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
+    let Some(meta) = &req.modern_meta else {
+        return parse_meta(req.params.as_ref());
+    };
+    let member = |m| meta.member(m);
+    let protocol_version = match member(ModernMember::ProtocolVersion) {
+        Some(v) => serde_json::from_str::<String>(v).map_err(|_| {
+            McpError::invalid_params(format!("_meta.{META_PROTOCOL_VERSION} must be a string"))
+        })?,
+        None => {
+            return Err(McpError::invalid_params(format!(
+                "_meta.{META_PROTOCOL_VERSION} is required"
+            )));
+        }
+    };
+    let capabilities = match member(ModernMember::ClientCapabilities) {
+        Some(c) if c.starts_with('{') => serde_json::from_str::<Value>(c).ok(),
+        Some(_) => None,
+        None => {
+            return Err(McpError::invalid_params(format!(
+                "_meta.{META_CLIENT_CAPABILITIES} is required"
+            )));
+        }
+    }
+    .ok_or_else(|| {
+        McpError::invalid_params(format!(
+            "_meta.{META_CLIENT_CAPABILITIES} must be an object"
+        ))
+    })?;
+    let client_info = match member(ModernMember::ClientInfo) {
+        None => Value::Null,
+        Some(i) => serde_json::from_str::<Value>(i)
+            .ok()
+            .filter(is_implementation)
+            .ok_or_else(bad_client_info)?,
+    };
+    let log_level = match member(ModernMember::LogLevel) {
+        None => None,
+        Some(l) => Some(serde_json::from_str::<LogLevel>(l).map_err(|_| bad_log_level())?),
+    };
+    Ok(RequestMeta {
+        protocol_version,
+        capabilities,
+        client_info,
+        log_level,
+    })
+}
+
+/// An `Implementation` object: `name` and `version` strings.
+fn is_implementation(info: &Value) -> bool {
+    info.get("name").is_some_and(Value::is_string)
+        && info.get("version").is_some_and(Value::is_string)
+}
+
+fn bad_client_info() -> McpError {
+    McpError::invalid_params(format!(
+        "_meta.{META_CLIENT_INFO} must be an Implementation object (name, version)"
+    ))
+}
+
+fn bad_log_level() -> McpError {
+    McpError::invalid_params(format!(
+        "_meta.{META_LOG_LEVEL} must be one of debug, info, notice, warning, error, critical, alert, emergency"
+    ))
 }
 
 /// `-32022` unless the declared version is one the modern path serves.
@@ -422,6 +482,7 @@ mod tests {
             id: RequestId::Number(1),
             method: method.into(),
             params,
+            modern_meta: None,
         }
     }
 

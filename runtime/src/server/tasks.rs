@@ -43,10 +43,11 @@ impl Server {
     /// did not declare the extension.
     pub(super) async fn task_start(
         &self,
-        params: Option<&Value>,
+        req: &Request,
         declared: bool,
         principal: Option<&str>,
     ) -> Result<TaskStart, McpError> {
+        let params = req.params.as_ref();
         let Some(name) = params.and_then(|p| p.get("name")).and_then(Value::as_str) else {
             return Ok(TaskStart::Inline);
         };
@@ -57,7 +58,7 @@ impl Server {
             ((TaskSupport::Required, _), false) => Err(tasks::missing_extension()),
             ((_, true), true) => Ok(TaskStart::InputFirst),
             ((_, false), true) => {
-                let call = params.cloned().unwrap_or(Value::Null);
+                let call = req.params_with_meta().unwrap_or(Value::Null);
                 let created = self
                     .create_task(call, Default::default(), principal)
                     .await?;
@@ -232,6 +233,7 @@ impl Server {
                     id: RequestId::String(format!("task-{}", record.id)),
                     method: "tools/call".into(),
                     params: Some(params),
+                    modern_meta: None,
                 };
                 // Nobody listens to a task's notifications: they go nowhere.
                 // The round runs on no caller's behalf: the HTTP endpoint

@@ -260,7 +260,7 @@ pub(super) async fn post(
     req: Request,
     extensions: axum::http::Extensions,
 ) -> HttpResponse {
-    let meta = match modern::parse_meta(req.params.as_ref()) {
+    let meta = match modern::request_meta(&req) {
         Ok(m) => m,
         Err(e) => return refuse(&req, e),
     };
@@ -412,6 +412,7 @@ mod tests {
             id: RequestId::Number(1),
             method: method.into(),
             params: Some(params),
+            modern_meta: None,
         }
     }
 
