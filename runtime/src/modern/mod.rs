@@ -209,6 +209,9 @@ impl<'a> ModernKeys<'a> {
 pub struct RequestMeta {
     pub protocol_version: String,
     pub capabilities: Value,
+    /// Null when absent, and from [`request_meta`] when the parser kept the
+    /// `_meta` as text: there it is checked, not copied (the throwaway
+    /// session it would go to shows it to no one; `ctx.meta()` has it).
     pub client_info: Value,
     pub log_level: Option<LogLevel>,
 }
@@ -303,13 +306,12 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
             "_meta.{META_CLIENT_CAPABILITIES} must be an object"
         ))
     })?;
-    let client_info = match member(ModernMember::ClientInfo) {
-        None => Value::Null,
-        Some(i) => serde_json::from_str::<Value>(i)
-            .ok()
-            .filter(is_implementation)
-            .ok_or_else(bad_client_info)?,
-    };
+    if let Some(info) = member(ModernMember::ClientInfo)
+        && !is_implementation_text(info)
+    {
+        return Err(bad_client_info());
+    }
+    let client_info = Value::Null;
     let log_level = match member(ModernMember::LogLevel) {
         None => None,
         Some(l) => Some(serde_json::from_str::<LogLevel>(l).map_err(|_| bad_log_level())?),
@@ -326,6 +328,39 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
 fn is_implementation(info: &Value) -> bool {
     info.get("name").is_some_and(Value::is_string)
         && info.get("version").is_some_and(Value::is_string)
+}
+
+/// [`is_implementation`] of JSON text, without a `Value` of it (a member
+/// given twice, which serde refuses, is judged on the `Value`).
+fn is_implementation_text(text: &str) -> bool {
+    /// The members an `Implementation` must have, as strings.
+    #[derive(serde::Deserialize)]
+    struct Required {
+        #[serde(rename = "name")]
+        _name: AnyString,
+        #[serde(rename = "version")]
+        _version: AnyString,
+    }
+    struct AnyString;
+    impl<'de> serde::Deserialize<'de> for AnyString {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<AnyString, D::Error> {
+            struct V;
+            impl serde::de::Visitor<'_> for V {
+                type Value = AnyString;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E>(self, _: &str) -> Result<AnyString, E> {
+                    Ok(AnyString)
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+    // (A struct also reads from an array: only an object is one.)
+    text.starts_with('{')
+        && (serde_json::from_str::<Required>(text).is_ok()
+            || serde_json::from_str::<Value>(text).is_ok_and(|v| is_implementation(&v)))
 }
 
 fn bad_client_info() -> McpError {
@@ -524,6 +559,50 @@ mod tests {
             parse_meta(None).unwrap_err().code(),
             jsonrpc::INVALID_PARAMS
         );
+    }
+
+    #[test]
+    fn the_meta_kept_as_text_is_judged_as_the_tree_is() {
+        let v = META_PROTOCOL_VERSION;
+        let c = META_CLIENT_CAPABILITIES;
+        let i = META_CLIENT_INFO;
+        let l = META_LOG_LEVEL;
+        for meta in [
+            format!(
+                r#"{{"{v}":"2026-07-28","{c}":{{"x":{{}}}},"{i}":{{"name":"n","version":"1","t":2}},"{l}":"debug"}}"#
+            ),
+            format!(
+                r#"{{"{v}":"2026-07-28","{c}":{{}},"{i}":{{"name":"n","name":"m","version":"1"}}}}"#
+            ),
+            format!(r#"{{"{v}":"2026-07-28","{c}":{{}},"{i}":{{"name":"n"}}}}"#),
+            format!(r#"{{"{v}":"2026-07-28","{c}":{{}},"{i}":{{"name":1,"version":"1"}}}}"#),
+            format!(r#"{{"{v}":"2026-07-28","{c}":{{}},"{i}":["n","1"]}}"#),
+            format!(r#"{{"{v}":"2026-07-28","{c}":{{}},"{l}":"loud"}}"#),
+            format!(r#"{{"{v}":7,"{c}":{{}}}}"#),
+            format!(r#"{{"{v}":null,"{c}":{{}}}}"#),
+            format!(r#"{{"{v}":"2026-07-28","{c}":[]}}"#),
+            format!(r#"{{"{v}":"2026-07-28"}}"#),
+            format!(r#"{{"{c}":{{}}}}"#),
+        ] {
+            let text = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"a","_meta":{meta}}}}}"#
+            );
+            let Ok(jsonrpc::Message::Request(r)) = jsonrpc::Message::from_slice(text.as_bytes())
+            else {
+                panic!("{meta}");
+            };
+            assert!(r.modern_meta.is_some(), "{meta}");
+            let tree = parse_meta(r.params_with_meta().as_ref());
+            match (request_meta(&r), tree) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.protocol_version, b.protocol_version);
+                    assert_eq!(a.capabilities, b.capabilities);
+                    assert_eq!(a.log_level, b.log_level);
+                }
+                (Err(a), Err(b)) => assert_eq!(a.0.message, b.0.message, "{meta}"),
+                (a, b) => panic!("{meta}: {a:?} / {b:?}"),
+            }
+        }
     }
 
     #[test]
