@@ -410,13 +410,12 @@ impl Server {
         if let Err(e) = modern::check_version(&meta) {
             return Some(Err(e));
         }
-        let method = req.method.clone();
-        if !modern::serves(&method) {
-            return Some(Err(McpError::method_not_found(&method)));
-        }
+        let Some(method) = modern::served(&req.method) else {
+            return Some(Err(McpError::method_not_found(&req.method)));
+        };
         let inner = &self.0;
-        let cache = inner.cache.for_method(&method);
-        let finish = |r: Payload| modern::finish(&method, r, &inner.info, &inner.info_json, cache);
+        let cache = inner.cache.for_method(method);
+        let finish = |r: Payload| modern::finish(method, r, &inner.info, &inner.info_json, cache);
         if method == "server/discover" {
             let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
             return Some(Ok(finish(Payload::Value(body))));
@@ -431,7 +430,7 @@ impl Server {
         }
         if method.starts_with("tasks/") {
             let r = self
-                .task_method(&method, req.params.as_ref(), declared, principal.as_deref())
+                .task_method(method, req.params.as_ref(), declared, principal.as_deref())
                 .await;
             return Some(r.map(|v| finish(Payload::Value(v))));
         }
@@ -914,7 +913,7 @@ async fn run_guarded(
     cancel: CancellationToken,
     panic_fails: bool,
 ) -> Option<Result<Payload, McpError>> {
-    let method = req.method.clone();
+    let method = method_name(&req.method);
     #[cfg(feature = "telemetry")]
     let observed = crate::telemetry::request(&ctx, &req);
     let work = AssertUnwindSafe(async move { server.dispatch(ctx, req).await }).catch_unwind();
@@ -990,6 +989,28 @@ impl Drop for RunOn {
     fn drop(&mut self) {
         let grace = self.1.is_cancelled().then_some(CANCEL_GRACE);
         self.detach(grace);
+    }
+}
+
+/// A request's method, kept for after the request is gone: the static
+/// name of a method the server serves (no copy per request), or a copy.
+fn method_name(method: &str) -> std::borrow::Cow<'static, str> {
+    const KNOWN: &[&str] = &[
+        "tools/call",
+        "tools/list",
+        "resources/read",
+        "resources/list",
+        "resources/templates/list",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "prompts/get",
+        "prompts/list",
+        "completion/complete",
+        "logging/setLevel",
+    ];
+    match KNOWN.iter().find(|m| **m == method) {
+        Some(m) => std::borrow::Cow::Borrowed(m),
+        None => std::borrow::Cow::Owned(method.to_owned()),
     }
 }
 

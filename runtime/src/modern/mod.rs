@@ -147,8 +147,10 @@ const CACHEABLE: &[&str] = &[
     "prompts/list",
 ];
 
-pub(crate) fn serves(method: &str) -> bool {
-    SERVED.contains(&method)
+/// The static name of a method the modern path serves (no copy of the
+/// request's), or None.
+pub(crate) fn served(method: &str) -> Option<&'static str> {
+    SERVED.iter().find(|m| **m == method).copied()
 }
 
 /// Whether a request is a modern one: `server/discover`, or a `_meta` with

@@ -15,6 +15,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use base64::Engine;
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -86,6 +87,11 @@ fn name_source(req: &Request) -> Result<Option<&str>, ()> {
 /// A header value as the client meant it: plain visible ASCII, or the
 /// `=?base64?…?=` sentinel form of a UTF-8 value.
 pub fn decode_header_value(raw: &str) -> Result<String, String> {
+    decode_header(raw).map(Cow::into_owned)
+}
+
+/// [`decode_header_value`], borrowing a plain value (most are).
+fn decode_header(raw: &str) -> Result<Cow<'_, str>, String> {
     match raw
         .strip_prefix("=?base64?")
         .and_then(|r| r.strip_suffix("?="))
@@ -94,9 +100,11 @@ pub fn decode_header_value(raw: &str) -> Result<String, String> {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(encoded)
                 .map_err(|e| format!("invalid base64 ({e})"))?;
-            String::from_utf8(bytes).map_err(|_| "base64 value is not UTF-8".to_owned())
+            String::from_utf8(bytes)
+                .map(Cow::Owned)
+                .map_err(|_| "base64 value is not UTF-8".to_owned())
         }
-        None => Ok(raw.to_owned()),
+        None => Ok(Cow::Borrowed(raw)),
     }
 }
 
@@ -152,7 +160,7 @@ pub fn check_headers(
         return Ok(());
     };
     let header_name = match header_text(headers, NAME)? {
-        Some(raw) => Some(decode_header_value(raw).map_err(|why| {
+        Some(raw) => Some(decode_header(raw).map_err(|why| {
             modern::header_mismatch(format!("the Mcp-Name header is malformed: {why}"))
         })?),
         None => None,
@@ -191,7 +199,7 @@ pub fn check_param_headers(
         };
         let shown = format!("{}{}", param_headers::HEADER_PREFIX, param.name);
         let header = match header_text(headers, name)? {
-            Some(raw) => Some(decode_header_value(raw).map_err(|why| {
+            Some(raw) => Some(decode_header(raw).map_err(|why| {
                 modern::header_mismatch(format!("the {shown} header is malformed: {why}"))
             })?),
             None => None,
