@@ -477,24 +477,23 @@ fn build(
 }
 
 /// The operation's URL: the base URL, the prepared path and query, and
-/// the credentials' query.
+/// the credentials' query. The base is parsed once, at start-up: setting
+/// the path and query of a copy skips re-parsing (and re-validating) its
+/// scheme and host on every call.
 fn operation_url(base: &Url, p: &Prepared, credentials: &[String]) -> Result<Url, CallError> {
-    let base_path = base.path().trim_end_matches('/');
-    let mut url = format!("{}{}", base.as_str().trim_end_matches('/'), p.path);
+    let path = format!("{}{}", base.path().trim_end_matches('/'), p.path);
+    let mut url = base.clone();
+    url.set_path(&path);
     let query: Vec<&str> = p
         .query
         .iter()
         .chain(credentials)
         .map(String::as_str)
         .collect();
-    if !query.is_empty() {
-        url.push('?');
-        url.push_str(&query.join("&"));
-    }
-    let url = Url::parse(&url).map_err(|e| CallError::Url(e.to_string()))?;
+    url.set_query((!query.is_empty()).then(|| query.join("&")).as_deref());
     // Belt and braces behind the encoding: the parser must not have moved
     // the request to another path.
-    if url.path() != format!("{base_path}{}", p.path) {
+    if url.path() != path {
         return Err(CallError::Url(
             "URL normalization would change the request path".into(),
         ));
