@@ -523,7 +523,7 @@ fn with_query(mut url: Url, credentials: &[String]) -> Url {
 /// Send one attempt and read its body, all under the call's timeout.
 /// Dropping this future (cancellation) aborts the request.
 async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawResponse, CallError> {
-    let origin = request.url().origin().ascii_serialization();
+    // The origin, for errors, is made from this only when one happens.
     let mut shown = request.url().clone();
     shown.set_query(None);
     let timeout = settings.timeout;
@@ -533,9 +533,11 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             .client
             .execute(request)
             .await
-            .map_err(|e| classify(e, &origin, timeout))?;
+            .map_err(|e| classify(e, &shown, timeout))?;
         let status = resp.status();
-        let h = resp.headers();
+        // Kept in the result: taken, not copied (the body does not need them).
+        let headers = std::mem::take(resp.headers_mut());
+        let h = &headers;
         let text = |name| {
             h.get(name)
                 .and_then(|v: &HeaderValue| v.to_str().ok())
@@ -549,7 +551,6 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             .map(|e| e.trim().to_owned())
             .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
         let location = text(header::LOCATION);
-        let headers = h.clone();
         let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
         let content_length = resp.content_length();
         let cap = if status.is_success() {
@@ -565,7 +566,7 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| classify(e, &origin, timeout))?
+            .map_err(|e| classify(e, &shown, timeout))?
         {
             body.extend_from_slice(&chunk);
             if body.len() > cap {
@@ -584,7 +585,7 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             content_length,
             body,
             truncated,
-            url: shown.to_string(),
+            url: shown.as_str().to_owned(),
             location,
             retry_after,
             headers,
@@ -593,15 +594,15 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
     match tokio::time::timeout(timeout, attempt).await {
         Ok(r) => r,
         Err(_) => Err(CallError::Timeout {
-            origin,
+            origin: shown.origin().ascii_serialization(),
             after: timeout,
         }),
     }
 }
 
-fn classify(e: reqwest::Error, origin: &str, timeout: Duration) -> CallError {
+fn classify(e: reqwest::Error, url: &Url, timeout: Duration) -> CallError {
     let e = e.without_url();
-    let origin = origin.to_owned();
+    let origin = url.origin().ascii_serialization();
     if e.is_connect() {
         CallError::Connect {
             origin,
