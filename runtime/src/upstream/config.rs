@@ -283,6 +283,10 @@ fn client_builder(config: &Config, timeout: Duration, user_agent: &str) -> reqwe
         .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout))
         .pool_idle_timeout(Duration::from_secs(90))
         .redirect(same_origin_redirects())
+        // reqwest's own retries are for HTTP/2 and HTTP/3 refusals, and it is
+        // built without either (no `http2` feature): its default policy only
+        // copies every request in case. Our retries are `call::next_step`'s.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         // A Referer would repeat the previous URL, query (API key) included.
         .referer(false)
 }
