@@ -458,6 +458,15 @@ fn build(
     if let Some(v) = forwarded {
         headers.insert(header::AUTHORIZATION, v.clone());
     }
+    // As hyper would set it (unless a header above did), but made once.
+    if let (None, Some(host)) = (status_url, &settings.host)
+        && settings
+            .base_url
+            .as_ref()
+            .is_some_and(|b| std::ptr::eq(b, base))
+    {
+        headers.entry(header::HOST).or_insert_with(|| host.clone());
+    }
     cookies.extend(p.cookies.iter().chain(&a.cookies).cloned());
     if !cookies.is_empty() {
         let mut v = HeaderValue::from_str(&cookies.join("; "))
