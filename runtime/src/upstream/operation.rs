@@ -275,6 +275,11 @@ fn check_fixed_query(piece: &str) -> Result<(), String> {
 /// `.` and `..` segments, also percent-encoded: URL parsers resolve
 /// `%2e%2e` like `..` (WHATWG), so no encoding keeps them in place.
 fn is_dot_segment(s: &str) -> bool {
+    // The longest is `%2e%2e`, and each starts with `.` or `%`: most
+    // segments are ruled out without the copies below.
+    if s.len() > 6 || !s.starts_with(['.', '%']) {
+        return false;
+    }
     let s = s.to_ascii_lowercase().replace("%2e", ".");
     s == "." || s == ".."
 }
