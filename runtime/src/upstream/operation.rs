@@ -459,10 +459,10 @@ mod tests {
 
     #[test]
     fn dot_segments_are_recognised_in_any_spelling() {
-        for s in [".", "..", "%2e", "%2E%2e", ".%2E"] {
+        for s in [".", "..", "%2e", "%2E%2e", ".%2E", "%2e."] {
             assert!(is_dot_segment(s), "{s}");
         }
-        for s in ["...", "..%2F", "a..", ""] {
+        for s in ["...", "..%2F", "a..", "", "%2e%2e%2e", "get"] {
             assert!(!is_dot_segment(s), "{s}");
         }
     }
