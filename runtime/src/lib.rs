@@ -70,6 +70,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::builder::{bind, bind_template};
+    /// The global allocator generated `main.rs` installs (feature `mimalloc`).
+    #[cfg(feature = "mimalloc")]
+    pub use mimalloc::MiMalloc as Allocator;
     pub use schemars;
     pub use serde;
 }

@@ -636,8 +636,12 @@ pub(crate) fn invalid_arguments(
     name: &str,
     args: &Value,
 ) -> Result<Option<String>, McpError> {
-    let problems: Vec<String> = tool
-        .input()?
+    let validator = tool.input()?;
+    // The common case, valid arguments, without building an error iterator.
+    if validator.is_valid(args) {
+        return Ok(None);
+    }
+    let problems: Vec<String> = validator
         .iter_errors(args)
         .map(|e| {
             let at = e.instance_path().to_string();

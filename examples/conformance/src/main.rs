@@ -6,3 +6,7 @@ fn main() -> std::process::ExitCode {
         conformance_server::handlers::ServerHandlers::default(),
     ))
 }
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mcpgen_runtime::__private::Allocator = mcpgen_runtime::__private::Allocator;

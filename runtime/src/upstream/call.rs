@@ -458,6 +458,15 @@ fn build(
     if let Some(v) = forwarded {
         headers.insert(header::AUTHORIZATION, v.clone());
     }
+    // As hyper would set it (unless a header above did), but made once.
+    if let (None, Some(host)) = (status_url, &settings.host)
+        && settings
+            .base_url
+            .as_ref()
+            .is_some_and(|b| std::ptr::eq(b, base))
+    {
+        headers.entry(header::HOST).or_insert_with(|| host.clone());
+    }
     cookies.extend(p.cookies.iter().chain(&a.cookies).cloned());
     if !cookies.is_empty() {
         let mut v = HeaderValue::from_str(&cookies.join("; "))
@@ -465,10 +474,22 @@ fn build(
         v.set_sensitive(true);
         headers.insert(header::COOKIE, v);
     }
-    let mut rb = settings
-        .client
-        .request(p.method.clone(), url)
-        .headers(headers);
+    let mut rb = if url.username().is_empty() && url.password().is_none() {
+        // The common case, without the builder's merging of headers into
+        // an empty map; a body still goes through the builder.
+        let mut request = reqwest::Request::new(p.method.clone(), url);
+        *request.headers_mut() = headers;
+        if p.body.is_none() {
+            return Ok(request);
+        }
+        reqwest::RequestBuilder::from_parts(settings.client.clone(), request)
+    } else {
+        // The builder turns credentials in a (status) URL into Basic auth.
+        settings
+            .client
+            .request(p.method.clone(), url)
+            .headers(headers)
+    };
     if let Some(body) = &p.body {
         rb = body.attach(rb)?;
     }
@@ -477,24 +498,23 @@ fn build(
 }
 
 /// The operation's URL: the base URL, the prepared path and query, and
-/// the credentials' query.
+/// the credentials' query. The base is parsed once, at start-up: setting
+/// the path and query of a copy skips re-parsing (and re-validating) its
+/// scheme and host on every call.
 fn operation_url(base: &Url, p: &Prepared, credentials: &[String]) -> Result<Url, CallError> {
-    let base_path = base.path().trim_end_matches('/');
-    let mut url = format!("{}{}", base.as_str().trim_end_matches('/'), p.path);
+    let path = format!("{}{}", base.path().trim_end_matches('/'), p.path);
+    let mut url = base.clone();
+    url.set_path(&path);
     let query: Vec<&str> = p
         .query
         .iter()
         .chain(credentials)
         .map(String::as_str)
         .collect();
-    if !query.is_empty() {
-        url.push('?');
-        url.push_str(&query.join("&"));
-    }
-    let url = Url::parse(&url).map_err(|e| CallError::Url(e.to_string()))?;
+    url.set_query((!query.is_empty()).then(|| query.join("&")).as_deref());
     // Belt and braces behind the encoding: the parser must not have moved
     // the request to another path.
-    if url.path() != format!("{base_path}{}", p.path) {
+    if url.path() != path {
         return Err(CallError::Url(
             "URL normalization would change the request path".into(),
         ));
@@ -524,7 +544,7 @@ fn with_query(mut url: Url, credentials: &[String]) -> Url {
 /// Send one attempt and read its body, all under the call's timeout.
 /// Dropping this future (cancellation) aborts the request.
 async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawResponse, CallError> {
-    let origin = request.url().origin().ascii_serialization();
+    // The origin, for errors, is made from this only when one happens.
     let mut shown = request.url().clone();
     shown.set_query(None);
     let timeout = settings.timeout;
@@ -534,9 +554,11 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             .client
             .execute(request)
             .await
-            .map_err(|e| classify(e, &origin, timeout))?;
+            .map_err(|e| classify(e, &shown, timeout))?;
         let status = resp.status();
-        let h = resp.headers();
+        // Kept in the result: taken, not copied (the body does not need them).
+        let headers = std::mem::take(resp.headers_mut());
+        let h = &headers;
         let text = |name| {
             h.get(name)
                 .and_then(|v: &HeaderValue| v.to_str().ok())
@@ -550,7 +572,6 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             .map(|e| e.trim().to_owned())
             .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
         let location = text(header::LOCATION);
-        let headers = h.clone();
         let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
         let content_length = resp.content_length();
         let cap = if status.is_success() {
@@ -566,7 +587,7 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| classify(e, &origin, timeout))?
+            .map_err(|e| classify(e, &shown, timeout))?
         {
             body.extend_from_slice(&chunk);
             if body.len() > cap {
@@ -585,7 +606,7 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             content_length,
             body,
             truncated,
-            url: shown.to_string(),
+            url: shown.as_str().to_owned(),
             location,
             retry_after,
             headers,
@@ -594,15 +615,15 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
     match tokio::time::timeout(timeout, attempt).await {
         Ok(r) => r,
         Err(_) => Err(CallError::Timeout {
-            origin,
+            origin: shown.origin().ascii_serialization(),
             after: timeout,
         }),
     }
 }
 
-fn classify(e: reqwest::Error, origin: &str, timeout: Duration) -> CallError {
+fn classify(e: reqwest::Error, url: &Url, timeout: Duration) -> CallError {
     let e = e.without_url();
-    let origin = origin.to_owned();
+    let origin = url.origin().ascii_serialization();
     if e.is_connect() {
         CallError::Connect {
             origin,

@@ -136,6 +136,9 @@ impl UpstreamOverrides {
 pub(super) struct Settings {
     pub config: Arc<Config>,
     pub base_url: Option<Url>,
+    /// The Host header of `base_url`, made once: hyper would format it
+    /// from the URL for every request.
+    pub host: Option<HeaderValue>,
     /// The operator gave the base URL (`--base-url`): it then replaces every
     /// server of the spec, operations' own servers included, so that a run
     /// against a mock or staging host never reaches another one.
@@ -203,6 +206,7 @@ impl Settings {
         })?;
         Ok(Settings {
             config,
+            host: base_url.as_ref().and_then(host_header),
             base_url,
             base_url_overridden: overrides.base_url.is_some(),
             headers,
@@ -237,6 +241,7 @@ impl Settings {
                     .map_err(|e| ConfigError::Client(chain(&e)))?;
                 Ok(Settings {
                     base_url: None,
+                    host: None,
                     base_url_overridden: false,
                     headers: vec![],
                     forward_authorization: false,
@@ -283,6 +288,10 @@ fn client_builder(config: &Config, timeout: Duration, user_agent: &str) -> reqwe
         .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout))
         .pool_idle_timeout(Duration::from_secs(90))
         .redirect(same_origin_redirects())
+        // reqwest's own retries are for HTTP/2 and HTTP/3 refusals, and it is
+        // built without either (no `http2` feature): its default policy only
+        // copies every request in case. Our retries are `call::next_step`'s.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         // A Referer would repeat the previous URL, query (API key) included.
         .referer(false)
 }
@@ -378,6 +387,17 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
             attempt.stop()
         }
     })
+}
+
+/// The Host header hyper would send to `url`: the host, and the port
+/// unless it is the scheme's default (which `Url` leaves out).
+fn host_header(url: &Url) -> Option<HeaderValue> {
+    let host = url.host_str()?;
+    let value = match url.port() {
+        Some(port) => HeaderValue::from_str(&format!("{host}:{port}")),
+        None => HeaderValue::from_str(host),
+    };
+    value.ok()
 }
 
 pub(crate) fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {

@@ -303,9 +303,11 @@ impl RawResponse {
         let mime = self.essence();
         let contents = match self.payload(red) {
             Payload::Empty => ResourceContents::text(uri, mime.as_deref(), ""),
-            Payload::Json(v) => {
-                ResourceContents::text(uri, Some("application/json"), v.to_string())
-            }
+            Payload::Json(v) => ResourceContents::text(
+                uri,
+                Some("application/json"),
+                serde_json::to_string(&v).unwrap_or_default(),
+            ),
             Payload::Text(t) => ResourceContents::text(uri, mime.as_deref(), t),
             Payload::Image(data, m) | Payload::Audio(data, m) | Payload::Binary(data, m) => {
                 ResourceContents::blob(uri, Some(&m), data)
@@ -322,7 +324,9 @@ impl RawResponse {
 /// value is whether a bare array or scalar stands where the document
 /// (`declared`) promised an object.
 fn json_result(v: Value, wrapped: bool, declared: bool) -> (CallToolResult, bool) {
-    let text = v.to_string();
+    // The same compact text as `to_string`, written straight into a buffer
+    // rather than through `fmt` (a value's keys are strings: it cannot fail).
+    let text = serde_json::to_string(&v).unwrap_or_default();
     let mut not_object = false;
     let structured = match v {
         v if wrapped => Some(json!({ "result": v })),

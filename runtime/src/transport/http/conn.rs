@@ -16,11 +16,12 @@
 //! byte) and the service wrapper when its response ends. No timer runs while
 //! a request is being answered, however long (an SSE stream, a slow tool).
 
-use axum::Router;
 use axum::body::Body;
+use axum::http::header::CONTENT_LENGTH;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -44,13 +45,18 @@ pub(crate) struct Limits {
 /// How long connections still answering get after shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Serve `app` on `listener` until `shutdown` resolves.
-pub(crate) async fn serve(
+/// Serve `app` (a request's answer, as a function) on `listener` until
+/// `shutdown` resolves.
+pub(crate) async fn serve<A, F>(
     listener: TcpListener,
-    app: Router,
+    app: A,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
-) -> io::Result<()> {
+) -> io::Result<()>
+where
+    A: Fn(hyper::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Response, Infallible>> + Send + 'static,
+{
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
@@ -87,28 +93,36 @@ pub(crate) async fn serve(
     Ok(())
 }
 
-async fn serve_connection(
+async fn serve_connection<A, F>(
     stream: TcpStream,
     peer: std::net::SocketAddr,
-    app: Router,
+    app: A,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
-) {
+) where
+    A: Fn(hyper::Request<Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = Result<Response, Infallible>> + Send + 'static,
+{
     let _ = stream.set_nodelay(true);
     let state = Arc::new(ConnState::default());
     let io = TokioIo::new(TimedIo::new(stream, state.clone(), limits));
-    let tower = TowerToHyperService::new(app);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         // The client's address, as axum's `into_make_service_with_connect_info` gives it.
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(peer));
         let guard = Busy::start(state.clone());
-        let call = hyper::service::Service::call(&tower, req);
+        let call = app(req);
         async move {
-            let resp = call.await?;
+            let mut resp = call.await?;
+            // The wrapper below hides the body's size from hyper: say it
+            // here, or a plain answer would go out chunked.
+            let size = hyper::body::Body::size_hint(resp.body()).exact();
+            if let Some(n) = size.filter(|_| !resp.headers().contains_key(CONTENT_LENGTH)) {
+                resp.headers_mut().insert(CONTENT_LENGTH, n.into());
+            }
             // The request counts as answered when hyper drops the body,
             // written or not.
-            Ok::<_, std::convert::Infallible>(resp.map(|body| {
+            Ok::<_, Infallible>(resp.map(|body| {
                 Body::new(http_body_util::BodyExt::map_frame(body, move |f| {
                     let _answering = &guard;
                     f

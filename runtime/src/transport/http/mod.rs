@@ -142,6 +142,11 @@ struct AppState {
 /// With [`HttpConfig::state_store`] the server shares its sessions through
 /// that store (one store per server).
 pub fn router(server: Server, config: HttpConfig) -> Router {
+    app(server, config).1
+}
+
+/// The endpoint's state, and the Router serving it and the other paths.
+fn app(server: Server, config: HttpConfig) -> (Arc<AppState>, Router) {
     let path = config.path.clone();
     #[cfg(feature = "telemetry")]
     let metrics = config.metrics;
@@ -173,14 +178,14 @@ pub fn router(server: Server, config: HttpConfig) -> Router {
     }
     #[cfg(feature = "auth")]
     let r = auth::mount(r);
-    let router = r.with_state(state);
+    let router = r.with_state(state.clone());
     #[cfg(feature = "telemetry")]
     let router = if metrics {
         router.merge(crate::telemetry::metrics_router())
     } else {
         router
     };
-    router
+    (state, router)
 }
 
 /// The legacy transport's settings, if its paths can be routed: absolute,
@@ -227,7 +232,23 @@ pub async fn serve_listener(
         idle: config.idle_timeout,
         max_connections: config.max_connections,
     };
-    conn::serve(listener, router(server, config), limits, shutdown).await
+    let (state, router) = app(server, config);
+    // The MCP endpoint's requests go straight to it: through the Router
+    // (route matching, its service and response wrappers) each cost ≈ 4k
+    // instructions more (docs/benchmarks.md). A path with `{`, `}` or `*`
+    // is a pattern to the Router, so it keeps the Router's matching.
+    let direct = (!state.config.path.contains(['{', '}', '*'])).then(|| state.config.path.clone());
+    let tower = hyper_util::service::TowerToHyperService::new(router);
+    let app = move |req: hyper::Request<hyper::body::Incoming>| {
+        use futures::future::{Either, FutureExt};
+        if direct.as_deref() == Some(req.uri().path()) {
+            let answer = endpoint(State(state.clone()), req.map(Body::new));
+            Either::Left(answer.map(Ok))
+        } else {
+            Either::Right(hyper::service::Service::call(&tower, req))
+        }
+    };
+    conn::serve(listener, app, limits, shutdown).await
 }
 
 async fn shutdown_signal() {
@@ -437,9 +458,16 @@ fn error(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) ->
 }
 
 fn json(status: StatusCode, resp: &Response) -> HttpResponse {
-    let body = resp.to_json();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    // Built by hand: axum's tuple `into_response` parses the header value
+    // from a `&str` on every answer.
+    let mut r = HttpResponse::new(Body::from(resp.to_json()));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, APPLICATION_JSON);
+    r
 }
+
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// The headers this transport reads, as names: looking one up by `&str`
 /// parses and hashes the string on every request.
