@@ -482,22 +482,18 @@ impl Registry {
         ctx: RequestContext,
         params: Option<Value>,
     ) -> Result<Payload, McpError> {
-        let mut params = params.unwrap_or(Value::Null);
-        let name = params
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| McpError::invalid_params("tools/call needs a string `name`"))?
-            .to_owned();
+        let (name, args) = call_params(params);
+        let Some(name) = name else {
+            return Err(McpError::invalid_params("tools/call needs a string `name`"));
+        };
         let name = name.as_str();
         let tool = self
             .get(name)
             .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {name}")))?;
-        // Moved out, not copied: the arguments can be the bulk of a message.
-        let args = match params.as_object_mut().and_then(|p| p.remove("arguments")) {
+        let args = match args {
             None | Some(Value::Null) => Value::Object(Default::default()),
             Some(a) => a,
         };
-        drop(params);
         Self::run(tool, ctx, name, args).await
     }
 
@@ -658,6 +654,25 @@ pub(crate) fn invalid_arguments(
 
 /// The result as JSON text, written into the response as it is (no `Value`
 /// tree of a result that can be as large as an upstream response).
+/// The `name` (when a string) and `arguments` of `tools/call` params,
+/// both moved out, not copied (the arguments can be the bulk of a
+/// message). The params are consumed in one pass over their few members:
+/// no SipHash'd look-up and removal per member.
+fn call_params(params: Option<Value>) -> (Option<String>, Option<Value>) {
+    let Some(Value::Object(members)) = params else {
+        return (None, None);
+    };
+    let (mut name, mut args) = (None, None);
+    for (key, value) in members {
+        match (key.as_str(), value) {
+            ("name", Value::String(n)) => name = Some(n),
+            ("arguments", a) => args = Some(a),
+            _ => {}
+        }
+    }
+    (name, args)
+}
+
 pub(crate) fn serialize(r: &CallToolResult) -> Payload {
     Payload::serialize(r).unwrap_or_else(|e| {
         Payload::Value(serde_json::json!({
