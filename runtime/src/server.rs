@@ -343,7 +343,7 @@ impl Server {
             server: self.clone(),
             session: session.clone(),
             request_id: id.clone(),
-            meta: Meta::value(req.params.as_ref().and_then(|p| p.get("_meta")).cloned()),
+            meta: Meta::value(crate::jsonrpc::param(req.params.as_ref(), "_meta").cloned()),
             out,
             cancel: cancel.clone(),
             http_headers,

@@ -164,8 +164,7 @@ pub fn is_modern(req: &Request) -> bool {
 
 /// Whether `params._meta` has one of the modern per-request keys.
 pub fn has_modern_meta(params: Option<&Value>) -> bool {
-    params
-        .and_then(|p| p.get("_meta"))
+    crate::jsonrpc::param(params, "_meta")
         .and_then(Value::as_object)
         .is_some_and(|m| {
             m.keys()
@@ -222,7 +221,7 @@ pub struct RequestMeta {
 /// (`-32602` when it is missing or malformed). The version is checked by
 /// [`check_version`], after the transport compared it with its headers.
 pub fn parse_meta(params: Option<&Value>) -> Result<RequestMeta, McpError> {
-    let meta = params.and_then(|p| p.get("_meta")).ok_or_else(|| {
+    let meta = crate::jsonrpc::param(params, "_meta").ok_or_else(|| {
         McpError::invalid_params(
             "params._meta is required (MCP 2026-07-28); a 2025-11-25 client sends initialize first",
         )

@@ -61,8 +61,8 @@ pub(crate) struct Unbound {
 
 impl Unbound {
     pub(crate) fn of(method: &str, params: Option<&Value>, principal: Option<String>) -> Unbound {
-        let name = params
-            .and_then(|p| p.get("name").or_else(|| p.get("uri")))
+        let name = crate::jsonrpc::param(params, "name")
+            .or_else(|| crate::jsonrpc::param(params, "uri"))
             .and_then(Value::as_str)
             .unwrap_or_default();
         let method = match METHODS.iter().find(|m| **m == method) {
@@ -72,7 +72,7 @@ impl Unbound {
         Unbound {
             method,
             name: name.to_owned(),
-            arguments: params.and_then(|p| p.get("arguments")).cloned(),
+            arguments: crate::jsonrpc::param(params, "arguments").cloned(),
             principal,
         }
     }

@@ -48,7 +48,7 @@ impl Server {
         principal: Option<&str>,
     ) -> Result<TaskStart, McpError> {
         let params = req.params.as_ref();
-        let Some(name) = params.and_then(|p| p.get("name")).and_then(Value::as_str) else {
+        let Some(name) = crate::jsonrpc::param(params, "name").and_then(Value::as_str) else {
             return Ok(TaskStart::Inline);
         };
         match (self.0.tools.task_support(name), declared) {

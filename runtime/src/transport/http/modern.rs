@@ -77,11 +77,7 @@ fn name_source(req: &Request) -> Result<Option<&str>, ()> {
         "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
         _ => return Err(()),
     };
-    Ok(req
-        .params
-        .as_ref()
-        .and_then(|p| p.get(field))
-        .and_then(|v| v.as_str()))
+    Ok(crate::jsonrpc::param(req.params.as_ref(), field).and_then(|v| v.as_str()))
 }
 
 /// A header value as the client meant it: plain visible ASCII, or the
@@ -190,7 +186,7 @@ pub fn check_param_headers(
     req: &Request,
     declared: &[ParamHeader],
 ) -> Result<(), McpError> {
-    let args = req.params.as_ref().and_then(|p| p.get("arguments"));
+    let args = crate::jsonrpc::param(req.params.as_ref(), "arguments");
     for param in declared {
         let Ok(name) = HeaderName::from_bytes(param.header_name().as_bytes()) else {
             // Not a header name (the generator refuses those): no client
@@ -232,11 +228,7 @@ fn check_tool_params(st: &AppState, headers: &HeaderMap, req: &Request) -> Resul
     if req.method != "tools/call" {
         return Ok(());
     }
-    let Some(name) = req
-        .params
-        .as_ref()
-        .and_then(|p| p.get("name"))
-        .and_then(|n| n.as_str())
+    let Some(name) = crate::jsonrpc::param(req.params.as_ref(), "name").and_then(|n| n.as_str())
     else {
         return Ok(());
     };
