@@ -225,12 +225,12 @@ pub(crate) struct Incoming {
 
 /// The MRTR fields of `params`, checked for shape (-32602 otherwise).
 pub(crate) fn incoming(params: Option<&Value>) -> Result<Incoming, McpError> {
-    let state = match params.and_then(|p| p.get("requestState")) {
+    let state = match crate::jsonrpc::param(params, "requestState") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(McpError::invalid_params("requestState must be a string")),
     };
-    let responses = match params.and_then(|p| p.get("inputResponses")) {
+    let responses = match crate::jsonrpc::param(params, "inputResponses") {
         None => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(_) => {
