@@ -762,6 +762,20 @@ mod tests {
     }
 
     #[test]
+    fn param_finds_a_member_of_small_and_large_params() {
+        let small = json!({"name": "t", "arguments": {"a": 1}});
+        assert_eq!(param(Some(&small), "name"), Some(&json!("t")));
+        assert_eq!(param(Some(&small), "arguments"), Some(&json!({"a": 1})));
+        assert_eq!(param(Some(&small), "uri"), None);
+        let large: Map<String, Value> = (0..20).map(|i| (format!("k{i}"), json!(i))).collect();
+        let large = Value::Object(large);
+        assert_eq!(param(Some(&large), "k17"), Some(&json!(17)));
+        assert_eq!(param(Some(&large), "k20"), None);
+        assert_eq!(param(Some(&json!([1])), "name"), None);
+        assert_eq!(param(None, "name"), None);
+    }
+
+    #[test]
     fn parses_each_message_kind() {
         assert!(matches!(
             parse(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),

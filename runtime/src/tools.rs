@@ -693,6 +693,20 @@ mod tests {
     }
 
     /// Tools t0…t{n-1}; preparing one counts and makes `x` required.
+    #[test]
+    fn call_params_move_out_a_string_name_and_any_arguments() {
+        let (name, args) = call_params(Some(json!({"arguments": {"a": 1}, "name": "t", "x": 2})));
+        assert_eq!(name.as_deref(), Some("t"));
+        assert_eq!(args, Some(json!({"a": 1})));
+        assert_eq!(call_params(Some(json!({"name": 7}))), (None, None));
+        assert_eq!(
+            call_params(Some(json!({"arguments": null}))),
+            (None, Some(Value::Null))
+        );
+        assert_eq!(call_params(Some(json!(["t"]))), (None, None));
+        assert_eq!(call_params(None), (None, None));
+    }
+
     fn registry(n: usize, page_size: usize, prepared: &Arc<AtomicUsize>) -> Registry {
         let tools = (0..n)
             .map(|i| {
