@@ -582,7 +582,8 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         } else {
             ERROR_BODY_LIMIT + ERROR_BODY_SLACK
         };
-        let mut body = vec![];
+        // Sized once when the length is announced (within the cap).
+        let mut body = Vec::with_capacity(content_length.map_or(0, |n| n.min(cap as u64) as usize));
         let mut truncated = false;
         while let Some(chunk) = resp
             .chunk()
