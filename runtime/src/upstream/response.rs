@@ -174,6 +174,13 @@ impl RawResponse {
         }
         let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(red.bytes(b));
         let text = || red.text(&String::from_utf8_lossy(&self.body));
+        // JSON, the common case, checked on the header itself: no copy.
+        if self.content_type.as_deref().is_some_and(is_json) {
+            return match parse_json(&self.body, red) {
+                Some((v, text)) => Payload::Json(v, text),
+                None => Payload::Text(text()),
+            };
+        }
         let Some(e) = self.essence() else {
             // No Content-Type: sniff JSON, then text, else bytes.
             return match parse_json(&self.body, red) {
@@ -182,12 +189,6 @@ impl RawResponse {
                 None => Payload::Binary(b64(&self.body), "application/octet-stream".into()),
             };
         };
-        if is_json(&e) {
-            return match parse_json(&self.body, red) {
-                Some((v, text)) => Payload::Json(v, text),
-                None => Payload::Text(text()),
-            };
-        }
         if is_text(&e) {
             Payload::Text(text())
         } else if e.starts_with("image/") {
