@@ -37,8 +37,10 @@ enum Kind {
 
 /// `application/json`, `application/problem+json`, … (parameters ignored).
 pub(super) fn is_json(media_type: &str) -> bool {
-    let e = essence(media_type);
-    e == "application/json" || e.ends_with("+json")
+    // `essence` without its lower-cased copy: this runs for every response.
+    let e = media_type.split(';').next().unwrap_or("").trim().as_bytes();
+    e.eq_ignore_ascii_case(b"application/json")
+        || e.len() >= 5 && e[e.len() - 5..].eq_ignore_ascii_case(b"+json")
 }
 
 /// The media type without parameters, lower-cased.

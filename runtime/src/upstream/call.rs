@@ -502,7 +502,10 @@ fn build(
 /// the path and query of a copy skips re-parsing (and re-validating) its
 /// scheme and host on every call.
 fn operation_url(base: &Url, p: &Prepared, credentials: &[String]) -> Result<Url, CallError> {
-    let path = format!("{}{}", base.path().trim_end_matches('/'), p.path);
+    let prefix = base.path().trim_end_matches('/');
+    let mut path = String::with_capacity(prefix.len() + p.path.len());
+    path.push_str(prefix);
+    path.push_str(&p.path);
     let mut url = base.clone();
     url.set_path(&path);
     let query: Vec<&str> = p
@@ -582,7 +585,8 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         } else {
             ERROR_BODY_LIMIT + ERROR_BODY_SLACK
         };
-        let mut body = vec![];
+        // Sized once when the length is announced (within the cap).
+        let mut body = Vec::with_capacity(content_length.map_or(0, |n| n.min(cap as u64) as usize));
         let mut truncated = false;
         while let Some(chunk) = resp
             .chunk()
@@ -606,14 +610,19 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             content_length,
             body,
             truncated,
-            url: shown.as_str().to_owned(),
+            // Set below, from `shown` itself.
+            url: String::new(),
             location,
             retry_after,
             headers,
         })
     };
     match tokio::time::timeout(timeout, attempt).await {
-        Ok(r) => r,
+        Ok(Ok(mut r)) => {
+            r.url = shown.into();
+            Ok(r)
+        }
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(CallError::Timeout {
             origin: shown.origin().ascii_serialization(),
             after: timeout,

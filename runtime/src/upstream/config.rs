@@ -283,7 +283,16 @@ impl Settings {
 }
 
 fn client_builder(config: &Config, timeout: Duration, user_agent: &str) -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder();
+    // reqwest reads the proxy variables once, here; with none set its
+    // matcher finds nothing for every request, yet costs two look-ups per
+    // call. Elsewhere the system settings may name a proxy: kept there.
+    let builder = if cfg!(any(target_os = "macos", target_os = "windows")) || proxy_in_env() {
+        builder
+    } else {
+        builder.no_proxy()
+    };
+    builder
         .user_agent(user_agent)
         .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout))
         .pool_idle_timeout(Duration::from_secs(90))
@@ -294,6 +303,20 @@ fn client_builder(config: &Config, timeout: Duration, user_agent: &str) -> reqwe
         .retry(reqwest::retry::never().max_retries_per_request(0))
         // A Referer would repeat the previous URL, query (API key) included.
         .referer(false)
+}
+
+/// Whether a variable reqwest takes a proxy from is set (even empty).
+fn proxy_in_env() -> bool {
+    [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some())
 }
 
 /// Extra headers whose values are redacted from output like configured

@@ -63,6 +63,11 @@ impl Redactor {
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
     }
 
+    /// Whether any secret is configured (else output passes unchanged).
+    pub(super) fn hides_anything(&self) -> bool {
+        self.matcher.is_some()
+    }
+
     pub(super) fn text(&self, s: &str) -> String {
         match self.redact(s.as_bytes()) {
             // Spans start and end on character boundaries (see `redact`).

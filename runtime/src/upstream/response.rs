@@ -22,12 +22,93 @@ pub(super) const ERROR_BODY_LIMIT: usize = 64 * 1024;
 /// which costs its size.
 pub(super) const MAX_JSON_VALUES: usize = crate::jsonrpc::values_for_bytes(16 * 1024 * 1024);
 
-/// The body as JSON, unless it is not JSON or holds too many values.
-fn parse_json(body: &[u8]) -> Option<Value> {
-    if crate::jsonrpc::count_values(body, MAX_JSON_VALUES) > MAX_JSON_VALUES {
+/// The body as JSON, unless it is not JSON or holds too many values; with
+/// it, the body itself as the value's compact text when it already is that
+/// text (see `Scan`), which spares serializing the value again.
+fn parse_json(body: &[u8], red: &Redactor) -> Option<(Value, Option<String>)> {
+    let scan = Scan::of(body);
+    if scan.values > MAX_JSON_VALUES {
         return None;
     }
-    serde_json::from_slice(body).ok()
+    let v: Value = serde_json::from_slice(body).ok()?;
+    // A redactor that hides something may change the value; a duplicate
+    // key leaves fewer entries than the text has.
+    let text = (scan.compact && !red.hides_anything() && entries(&v) == scan.entries)
+        .then(|| String::from_utf8(body.to_vec()).ok())
+        .flatten();
+    Some((red.json(v), text))
+}
+
+/// Object entries in a value, nested ones included.
+fn entries(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => m.len() + m.values().map(entries).sum::<usize>(),
+        Value::Array(a) => a.iter().map(entries).sum(),
+        _ => 0,
+    }
+}
+
+/// One pass over a JSON text, without parsing it.
+struct Scan {
+    /// An upper bound of its values (1 + every `{`, `[` and `,` outside
+    /// strings); counting stops past `MAX_JSON_VALUES`.
+    values: usize,
+    /// Its object entries (every `:` outside strings).
+    entries: usize,
+    /// Whether `serde_json::to_string` of the parsed value gives the same
+    /// bytes, as far as the text shows: no whitespace between tokens, no
+    /// escapes but the ones serde_json writes itself, integers only (a
+    /// float's digits may be written back differently) of at most 18
+    /// digits (larger ones may become floats) and not `-0` (a float too).
+    compact: bool,
+}
+
+impl Scan {
+    fn of(text: &[u8]) -> Scan {
+        let (mut values, mut entries, mut compact) = (1usize, 0usize, true);
+        let (mut in_string, mut escaped, mut digits) = (false, false, 0u32);
+        let mut prev = 0u8;
+        for &b in text {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                    compact &= matches!(b, b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f');
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' | b',' => {
+                    values += 1;
+                    if values > MAX_JSON_VALUES {
+                        break;
+                    }
+                }
+                b':' => entries += 1,
+                b'0'..=b'9' => {
+                    digits += 1;
+                    compact &= digits <= 18 && !(prev == b'-' && b == b'0');
+                }
+                // `e` also spells `true` and `false`: an exponent's follows a digit.
+                b'e' | b'E' if prev.is_ascii_digit() => compact = false,
+                b'.' | b'+' | b' ' | b'\t' | b'\n' | b'\r' => compact = false,
+                _ => {}
+            }
+            if !b.is_ascii_digit() {
+                digits = 0;
+            }
+            prev = b;
+        }
+        Scan {
+            values,
+            entries,
+            compact,
+        }
+    }
 }
 
 /// A response read in full (or, for errors, its first part).
@@ -51,7 +132,8 @@ pub(super) struct RawResponse {
 
 enum Payload {
     Empty,
-    Json(Value),
+    /// The value, and its compact text when the body already is that text.
+    Json(Value, Option<String>),
     Text(String),
     Image(String, String),
     Audio(String, String),
@@ -92,20 +174,21 @@ impl RawResponse {
         }
         let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(red.bytes(b));
         let text = || red.text(&String::from_utf8_lossy(&self.body));
+        // JSON, the common case, checked on the header itself: no copy.
+        if self.content_type.as_deref().is_some_and(is_json) {
+            return match parse_json(&self.body, red) {
+                Some((v, text)) => Payload::Json(v, text),
+                None => Payload::Text(text()),
+            };
+        }
         let Some(e) = self.essence() else {
             // No Content-Type: sniff JSON, then text, else bytes.
-            return match parse_json(&self.body) {
-                Some(v) => Payload::Json(red.json(v)),
+            return match parse_json(&self.body, red) {
+                Some((v, text)) => Payload::Json(v, text),
                 None if std::str::from_utf8(&self.body).is_ok() => Payload::Text(text()),
                 None => Payload::Binary(b64(&self.body), "application/octet-stream".into()),
             };
         };
-        if is_json(&e) {
-            return match parse_json(&self.body) {
-                Some(v) => Payload::Json(red.json(v)),
-                None => Payload::Text(text()),
-            };
-        }
         if is_text(&e) {
             Payload::Text(text())
         } else if e.starts_with("image/") {
@@ -260,7 +343,7 @@ impl RawResponse {
                 Some(l) => format!("{}\n{l}", self.status_line()),
                 None => self.status_line(),
             }),
-            Payload::Json(v) => return json_result(v, wrapped, declared),
+            Payload::Json(v, text) => return json_result(v, text, wrapped, declared),
             Payload::Text(t) => CallToolResult::text(t),
             Payload::Image(data, mime) => CallToolResult::content(vec![
                 Content::text(self.summary(&mime)),
@@ -303,10 +386,10 @@ impl RawResponse {
         let mime = self.essence();
         let contents = match self.payload(red) {
             Payload::Empty => ResourceContents::text(uri, mime.as_deref(), ""),
-            Payload::Json(v) => ResourceContents::text(
+            Payload::Json(v, text) => ResourceContents::text(
                 uri,
                 Some("application/json"),
-                serde_json::to_string(&v).unwrap_or_default(),
+                text.unwrap_or_else(|| serde_json::to_string(&v).unwrap_or_default()),
             ),
             Payload::Text(t) => ResourceContents::text(uri, mime.as_deref(), t),
             Payload::Image(data, m) | Payload::Audio(data, m) | Payload::Binary(data, m) => {
@@ -323,10 +406,15 @@ impl RawResponse {
 /// when the value is an object or the tool's schema wraps it. The second
 /// value is whether a bare array or scalar stands where the document
 /// (`declared`) promised an object.
-fn json_result(v: Value, wrapped: bool, declared: bool) -> (CallToolResult, bool) {
+fn json_result(
+    v: Value,
+    text: Option<String>,
+    wrapped: bool,
+    declared: bool,
+) -> (CallToolResult, bool) {
     // The same compact text as `to_string`, written straight into a buffer
     // rather than through `fmt` (a value's keys are strings: it cannot fail).
-    let text = serde_json::to_string(&v).unwrap_or_default();
+    let text = text.unwrap_or_else(|| serde_json::to_string(&v).unwrap_or_default());
     let mut not_object = false;
     let structured = match v {
         v if wrapped => Some(json!({ "result": v })),
@@ -439,6 +527,45 @@ mod tests {
             "no piece of the secret survives the cut"
         );
         assert!(text.contains("[truncated: the first 65536 bytes of 65551 bytes]"));
+    }
+
+    #[test]
+    fn json_text_is_the_compact_form_whether_or_not_the_body_is_reused() {
+        let bodies = [
+            r#"{"args":{},"origin":"127.0.0.1","n":-12,"ok":true,"no":false,"x":null}"#,
+            r#"[1,[2,{"a":"b\"c\\d\n\t\r\b\f"}],"é"]"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":{"b":1,"b":1},"c":[]}"#,
+            r#"{"a": 1}"#,
+            r#"{"a":1.0,"b":1e3,"c":1E3,"d":-0,"e":-0.0}"#,
+            r#"{"big":123456789012345678901234567890,"u":18446744073709551615}"#,
+            r#"{"s":"\/\u0041\u00e9\u001f"}"#,
+            "{\"a\":1}\n",
+            r#"[]"#,
+            r#""text""#,
+            r#"12"#,
+            r#"-0"#,
+            r#"true"#,
+        ];
+        for body in bodies {
+            let v: Value = serde_json::from_str(body).unwrap();
+            let want = serde_json::to_string(&v).unwrap();
+            let (_, text) = parse_json(body.as_bytes(), &Redactor::default()).unwrap();
+            if let Some(text) = &text {
+                assert_eq!(text, &want, "{body}");
+            }
+            let r = raw(200, Some("application/json"), body.as_bytes());
+            let result = r.tool_result(true, None, &Redactor::default());
+            let Content::Text { text, .. } = &result.content[0] else {
+                panic!("{body}: not text");
+            };
+            assert_eq!(text, &want, "{body}");
+        }
+        let reused = |b: &str| parse_json(b.as_bytes(), &Redactor::default()).unwrap().1;
+        assert!(reused(bodies[0]).is_some() && reused(bodies[1]).is_some());
+        assert!(reused(bodies[2]).is_none() && reused(bodies[5]).is_none());
+        let red = Redactor::new(["127.0.0.1"]);
+        assert!(parse_json(bodies[0].as_bytes(), &red).unwrap().1.is_none());
     }
 
     #[test]
