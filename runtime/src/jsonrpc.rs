@@ -37,8 +37,6 @@ pub(crate) const fn values_for_bytes(limit: usize) -> usize {
     if n < 4096 { 4096 } else { n }
 }
 
-/// An upper bound of the JSON values in `text` (1 + every `{`, `[` and `,`
-/// outside strings), counted without parsing; stops past `stop_after`.
 /// The member `key` of `params` when they are an object. Params have a
 /// few members, and comparing a few short keys is cheaper than SipHashing
 /// `key` for the map's look-up; a large object is still looked up.
@@ -50,6 +48,8 @@ pub(crate) fn param<'a>(params: Option<&'a Value>, key: &str) -> Option<&'a Valu
     members.iter().find_map(|(k, v)| (k == key).then_some(v))
 }
 
+/// An upper bound of the JSON values in `text` (1 + every `{`, `[` and `,`
+/// outside strings), counted without parsing; stops past `stop_after`.
 pub(crate) fn count_values(text: &[u8], stop_after: usize) -> usize {
     let (mut n, mut in_string, mut escaped) = (1usize, false, false);
     for &b in text {
