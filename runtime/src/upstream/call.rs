@@ -577,32 +577,7 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         let location = text(header::LOCATION);
         let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
         let content_length = resp.content_length();
-        let cap = if status.is_success() {
-            if content_length.is_some_and(|n| n > limit as u64) {
-                return Err(CallError::TooLarge { limit });
-            }
-            limit
-        } else {
-            ERROR_BODY_LIMIT + ERROR_BODY_SLACK
-        };
-        // Sized once when the length is announced (within the cap).
-        let mut body = Vec::with_capacity(content_length.map_or(0, |n| n.min(cap as u64) as usize));
-        let mut truncated = false;
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| classify(e, &shown, timeout))?
-        {
-            body.extend_from_slice(&chunk);
-            if body.len() > cap {
-                body.truncate(cap);
-                truncated = true;
-                break;
-            }
-        }
-        if truncated && status.is_success() {
-            return Err(CallError::TooLarge { limit });
-        }
+        let (body, truncated) = read_body(&mut resp, limit, &shown, timeout).await?;
         Ok(RawResponse {
             status,
             content_type,
@@ -628,6 +603,45 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             after: timeout,
         }),
     }
+}
+
+/// The body of `resp`: at most `limit` bytes of a success (more is
+/// `TooLarge`), the first part of an error; and whether it was cut.
+async fn read_body(
+    resp: &mut reqwest::Response,
+    limit: usize,
+    shown: &Url,
+    timeout: Duration,
+) -> Result<(Vec<u8>, bool), CallError> {
+    let success = resp.status().is_success();
+    let content_length = resp.content_length();
+    let cap = if success {
+        if content_length.is_some_and(|n| n > limit as u64) {
+            return Err(CallError::TooLarge { limit });
+        }
+        limit
+    } else {
+        ERROR_BODY_LIMIT + ERROR_BODY_SLACK
+    };
+    // Sized once when the length is announced (within the cap).
+    let mut body = Vec::with_capacity(content_length.map_or(0, |n| n.min(cap as u64) as usize));
+    let mut truncated = false;
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| classify(e, shown, timeout))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() > cap {
+            body.truncate(cap);
+            truncated = true;
+            break;
+        }
+    }
+    if truncated && success {
+        return Err(CallError::TooLarge { limit });
+    }
+    Ok((body, truncated))
 }
 
 fn classify(e: reqwest::Error, url: &Url, timeout: Duration) -> CallError {
