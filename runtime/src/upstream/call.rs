@@ -4,6 +4,7 @@
 
 use super::auth;
 use super::config::{Retries, Settings};
+use super::direct::Direct;
 use super::error::CallError;
 use super::operation::{Operation, Prepared};
 use super::redact::header_secrets;
@@ -553,11 +554,18 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
     let timeout = settings.timeout;
     let limit = settings.config.max_response_bytes;
     let attempt = async {
-        let mut resp = settings
-            .client
-            .execute(request)
-            .await
-            .map_err(|e| classify(e, &shown, timeout))?;
+        let direct = settings
+            .direct
+            .as_ref()
+            .filter(|_| Direct::serves(request.url()));
+        let mut resp = match direct {
+            Some(direct) => direct.execute(request, &shown).await?,
+            None => settings
+                .client
+                .execute(request)
+                .await
+                .map_err(|e| classify(e, &shown, timeout))?,
+        };
         let status = resp.status();
         // Kept in the result: taken, not copied (the body does not need them).
         let headers = std::mem::take(resp.headers_mut());

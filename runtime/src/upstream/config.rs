@@ -2,6 +2,7 @@
 //! environment), and the settings resolved from both that every call reads.
 
 use super::auth::{Credentials, Scheme};
+use super::direct::Direct;
 use super::error::ConfigError;
 use super::redact::{MIN_PIECE_LEN, header_secrets};
 use super::tls::{TlsOverrides, TlsSettings, chain};
@@ -154,6 +155,8 @@ pub(super) struct Settings {
     /// Static secrets: credential values and extra header values.
     pub secrets: Vec<String>,
     pub client: reqwest::Client,
+    /// The client of plain-HTTP calls when no proxy applies (`direct`).
+    pub direct: Option<Direct>,
     /// Said on stderr at every start-up: weakened TLS verification.
     pub tls_warnings: Vec<String>,
     /// Why these settings cannot call the API yet: a variable or TLS file
@@ -204,7 +207,13 @@ impl Settings {
             tls.blame(user_agent)
                 .unwrap_or_else(|| ConfigError::Client(chain(&e)))
         })?;
+        // Where reqwest would use no proxy, plain HTTP goes around it.
+        let direct = (!system_proxy() && !proxy_in_env())
+            .then(|| HeaderValue::from_str(user_agent).ok())
+            .flatten()
+            .map(|ua| Direct::new(connect_timeout(&config, timeout), ua));
         Ok(Settings {
+            direct,
             config,
             host: base_url.as_ref().and_then(host_header),
             base_url,
@@ -252,6 +261,7 @@ impl Settings {
                     credentials: Credentials::resolve(&BTreeMap::new(), |_| None),
                     secrets: vec![],
                     client,
+                    direct: None,
                     tls_warnings: vec![],
                     pending: Some(e.to_string()),
                     config,
@@ -287,14 +297,14 @@ fn client_builder(config: &Config, timeout: Duration, user_agent: &str) -> reqwe
     // reqwest reads the proxy variables once, here; with none set its
     // matcher finds nothing for every request, yet costs two look-ups per
     // call. Elsewhere the system settings may name a proxy: kept there.
-    let builder = if cfg!(any(target_os = "macos", target_os = "windows")) || proxy_in_env() {
+    let builder = if system_proxy() || proxy_in_env() {
         builder
     } else {
         builder.no_proxy()
     };
     builder
         .user_agent(user_agent)
-        .connect_timeout(Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout))
+        .connect_timeout(connect_timeout(config, timeout))
         .pool_idle_timeout(Duration::from_secs(90))
         .redirect(same_origin_redirects())
         // reqwest's own retries are for HTTP/2 and HTTP/3 refusals, and it is
@@ -303,6 +313,15 @@ fn client_builder(config: &Config, timeout: Duration, user_agent: &str) -> reqwe
         .retry(reqwest::retry::never().max_retries_per_request(0))
         // A Referer would repeat the previous URL, query (API key) included.
         .referer(false)
+}
+
+fn connect_timeout(config: &Config, timeout: Duration) -> Duration {
+    Duration::from_millis(config.connect_timeout_ms.max(1)).min(timeout)
+}
+
+/// Whether reqwest reads the system's proxy settings here.
+fn system_proxy() -> bool {
+    cfg!(any(target_os = "macos", target_os = "windows"))
 }
 
 /// Whether a variable reqwest takes a proxy from is set (even empty).
@@ -399,7 +418,7 @@ fn is_credential_header(name: &HeaderName) -> bool {
 
 /// Redirects are followed only within the origin of the request: a
 /// cross-origin hop would carry API-key headers to a host nobody configured.
-fn same_origin_redirects() -> reqwest::redirect::Policy {
+pub(super) fn same_origin_redirects() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let first = attempt.previous().first().map(Url::origin);
         if attempt.previous().len() > 10 {

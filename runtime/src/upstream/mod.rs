@@ -15,6 +15,7 @@ mod body;
 mod call;
 mod config;
 mod data;
+mod direct;
 mod error;
 mod lenient;
 mod operation;

@@ -1,0 +1,422 @@
+//! Plain-HTTP calls that no proxy applies to, sent with hyper-util's pooled
+//! client instead of through reqwest: reqwest's stack (its tower layers,
+//! two `Url` parses per request) cost about a third of a proxied call's
+//! instructions. reqwest stays the client for HTTPS (its TLS settings) and
+//! proxies. This path does what reqwest does for these calls: its default
+//! headers, its connection settings, its decoders (tower-http's
+//! `Decompression`, which reqwest uses), and its redirects as configured in
+//! `config::same_origin_redirects` (tower-http's `FollowRedirect` rules).
+
+use super::call::describe;
+use super::error::CallError;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use reqwest::{Body, ResponseBuilderExt, Url};
+use std::time::Duration;
+use tower_http::decompression::Decompression;
+use tower_service::Service;
+
+/// Redirects followed before giving up, as in `same_origin_redirects`.
+const MAX_REDIRECTS: usize = 10;
+
+type Inner = Decompression<Client<HttpConnector, Body>>;
+
+/// The client of plain-HTTP calls.
+pub(super) struct Direct {
+    client: Inner,
+    user_agent: HeaderValue,
+}
+
+impl Direct {
+    /// The client reqwest would build for `http` URLs with these settings
+    /// (its TCP and pool defaults, spelled out).
+    pub(super) fn new(connect_timeout: Duration, user_agent: HeaderValue) -> Direct {
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(connect_timeout));
+        http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(15)));
+        http.set_keepalive_interval(Some(Duration::from_secs(15)));
+        http.set_keepalive_retries(Some(3));
+        #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+        http.set_tcp_user_timeout(Some(Duration::from_secs(30)));
+        let client = Client::builder(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(http);
+        Direct {
+            client: Decompression::new(client),
+            user_agent,
+        }
+    }
+
+    /// Whether this client sends to `url`: plain HTTP, no credentials in it
+    /// (reqwest's builder has made them a header, but they stay in the URL).
+    pub(super) fn serves(url: &Url) -> bool {
+        url.scheme() == "http" && url.username().is_empty() && url.password().is_none()
+    }
+
+    /// Send `request` and follow its redirects; errors are reqwest's for
+    /// the same failure (see `call::classify`). `shown` names the origin.
+    pub(super) async fn execute(
+        &self,
+        mut request: reqwest::Request,
+        shown: &Url,
+    ) -> Result<reqwest::Response, CallError> {
+        let mut headers = std::mem::take(request.headers_mut());
+        // reqwest's default headers, where the request has none.
+        headers
+            .entry(header::USER_AGENT)
+            .or_insert_with(|| self.user_agent.clone());
+        headers
+            .entry(header::ACCEPT)
+            .or_insert_with(|| HeaderValue::from_static("*/*"));
+        let body = request.body_mut().take().unwrap_or_default();
+        let mut hop = Hop {
+            method: request.method().clone(),
+            replay: Replay::of(&body),
+            url: request.url().clone(),
+            headers,
+        };
+        let first = hop.url.origin();
+        let mut body = body;
+        let mut redirects = 0;
+        loop {
+            let response = self.send(&hop, body, shown).await?;
+            let Some(next) = hop.redirect(&response) else {
+                return into_reqwest(response, hop.url, shown);
+            };
+            // reqwest's policy sees one more previous URL at each hop.
+            if redirects >= MAX_REDIRECTS {
+                return Err(CallError::Transport {
+                    origin: shown.origin().ascii_serialization(),
+                    cause: "error following redirect: too many redirects".into(),
+                });
+            }
+            if next.1.origin() != first {
+                return into_reqwest(response, hop.url, shown);
+            }
+            body = next.0;
+            hop.url = next.1;
+            redirects += 1;
+        }
+    }
+
+    async fn send(
+        &self,
+        hop: &Hop,
+        body: Body,
+        shown: &Url,
+    ) -> Result<http::Response<Decoded>, CallError> {
+        let origin = || shown.origin().ascii_serialization();
+        let uri = Uri::try_from(hop.url.as_str()).map_err(|e| CallError::Transport {
+            origin: origin(),
+            cause: format!("builder error: {e}"),
+        })?;
+        let mut request = http::Request::new(body);
+        *request.method_mut() = hop.method.clone();
+        *request.uri_mut() = uri;
+        *request.headers_mut() = hop.headers.clone();
+        // hyper-util's client is always ready: no `poll_ready` first.
+        self.client.clone().call(request).await.map_err(|e| {
+            if e.is_connect() {
+                CallError::Connect {
+                    origin: origin(),
+                    cause: describe(&e),
+                }
+            } else {
+                CallError::Transport {
+                    origin: origin(),
+                    cause: describe(&e),
+                }
+            }
+        })
+    }
+}
+
+type Decoded = tower_http::decompression::DecompressionBody<hyper::body::Incoming>;
+
+/// One request of a redirect chain.
+struct Hop {
+    method: Method,
+    /// What a redirect may send again.
+    replay: Replay,
+    url: Url,
+    headers: HeaderMap,
+}
+
+/// The body a redirect resends (tower-http's `BodyRepr`).
+enum Replay {
+    Empty,
+    Bytes(Vec<u8>),
+    /// A stream: a redirect that keeps the body is not followed.
+    Stream,
+}
+
+impl Replay {
+    fn of(body: &Body) -> Replay {
+        match body.as_bytes() {
+            Some([]) => Replay::Empty,
+            Some(b) => Replay::Bytes(b.to_vec()),
+            None => Replay::Stream,
+        }
+    }
+
+    fn body(&self) -> Option<Body> {
+        match self {
+            Replay::Empty => Some(Body::default()),
+            Replay::Bytes(b) => Some(Body::from(b.clone())),
+            Replay::Stream => None,
+        }
+    }
+}
+
+impl Hop {
+    /// The body and URL of the request a redirect asks for (changing this
+    /// hop's method and headers as tower-http does), or None when the
+    /// response is the answer.
+    fn redirect(&mut self, response: &http::Response<Decoded>) -> Option<(Body, Url)> {
+        let to_get = match response.status() {
+            StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => self.method == Method::POST,
+            StatusCode::SEE_OTHER => true,
+            StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => false,
+            _ => return None,
+        };
+        let next = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| std::str::from_utf8(l.as_bytes()).ok())
+            .and_then(|l| self.url.join(l).ok())
+            .filter(|u| Uri::try_from(u.as_str()).is_ok())?;
+        if to_get {
+            // 303 keeps HEAD; 301 and 302 only turn POST into GET.
+            if self.method != Method::HEAD {
+                self.method = Method::GET;
+            }
+            self.replay = Replay::Empty;
+            for h in [
+                header::CONTENT_TYPE,
+                header::CONTENT_LENGTH,
+                header::CONTENT_ENCODING,
+                header::TRANSFER_ENCODING,
+            ] {
+                self.headers.remove(h);
+            }
+        }
+        Some((self.replay.body()?, next))
+    }
+}
+
+/// The response as reqwest's, so that reading and errors stay one code path.
+fn into_reqwest(
+    response: http::Response<Decoded>,
+    url: Url,
+    shown: &Url,
+) -> Result<reqwest::Response, CallError> {
+    let (parts, body) = response.into_parts();
+    let mut builder = http::Response::builder()
+        .status(parts.status)
+        .version(parts.version)
+        .url(url);
+    if let Some(h) = builder.headers_mut() {
+        *h = parts.headers;
+    }
+    builder
+        .body(Body::wrap(body))
+        .map(reqwest::Response::from)
+        .map_err(|e| CallError::Transport {
+            origin: shown.origin().ascii_serialization(),
+            cause: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::{Bytes, Incoming};
+    use hyper_util::rt::TokioIo;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// What the server saw: `METHOD path content-type body`, one a request.
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    fn gzip(b: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    }
+
+    async fn answer(req: http::Request<Incoming>, log: Log) -> http::Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        let h = |n| {
+            parts
+                .headers
+                .get(n)
+                .map_or("-", |v: &HeaderValue| v.to_str().unwrap())
+                .to_owned()
+        };
+        let seen = format!(
+            "{} {} {} {}",
+            parts.method,
+            parts.uri.path(),
+            h(header::CONTENT_TYPE),
+            String::from_utf8_lossy(&body)
+        );
+        log.lock().unwrap().push(seen.clone());
+        let to = |status: u16, location: &str| {
+            http::Response::builder()
+                .status(status)
+                .header(header::LOCATION, location)
+                .body(Full::default())
+                .unwrap()
+        };
+        match parts.uri.path() {
+            "/see-other" => to(303, "/echo"),
+            "/found" => to(302, "echo"),
+            "/temporary" => to(307, "/echo"),
+            "/loop" => to(302, "/loop"),
+            "/away" => to(302, "http://127.0.0.2:1/echo"),
+            "/headers" => {
+                let seen = format!(
+                    "{} {} {}",
+                    h(header::USER_AGENT),
+                    h(header::ACCEPT),
+                    h(header::ACCEPT_ENCODING)
+                );
+                http::Response::builder()
+                    .header(header::CONTENT_ENCODING, "gzip")
+                    .body(Full::new(gzip(seen.as_bytes()).into()))
+                    .unwrap()
+            }
+            _ => http::Response::new(Full::new(seen.into())),
+        }
+    }
+
+    /// A local HTTP/1 server answering with `answer`.
+    async fn serve() -> (Url, Log) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let log = Log::default();
+        let seen = log.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let log = seen.clone();
+                let svc = hyper::service::service_fn(move |r| {
+                    let log = log.clone();
+                    async move { Ok::<_, std::convert::Infallible>(answer(r, log).await) }
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc),
+                );
+            }
+        });
+        (url, log)
+    }
+
+    fn request(method: &str, url: &Url, path: &str, body: Option<&str>) -> reqwest::Request {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut r = reqwest::Request::new(method, url.join(path).unwrap());
+        if let Some(b) = body {
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            *r.body_mut() = Some(Body::from(b.to_owned()));
+        }
+        r
+    }
+
+    /// Status, body and the requests the server saw, or the error.
+    async fn outcome(
+        r: Result<reqwest::Response, String>,
+        log: &Log,
+    ) -> (Result<(u16, String), String>, Vec<String>) {
+        let answer = match r {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                r.text()
+                    .await
+                    .map(|t| (status, t))
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e),
+        };
+        (answer, std::mem::take(&mut *log.lock().unwrap()))
+    }
+
+    /// Each request gets the same answer through `Direct` as through
+    /// reqwest configured as `config` configures it.
+    #[tokio::test]
+    async fn direct_answers_as_reqwest_does() {
+        let (url, log) = serve().await;
+        let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
+        let reqwest = reqwest::Client::builder()
+            .no_proxy()
+            .user_agent("ua/1")
+            .redirect(super::super::config::same_origin_redirects())
+            .referer(false)
+            .build()
+            .unwrap();
+        for (method, path, body) in [
+            ("GET", "/headers", None),
+            ("POST", "/see-other", Some("payload")),
+            ("HEAD", "/see-other", None),
+            ("POST", "/found", Some("payload")),
+            ("PUT", "/found", Some("payload")),
+            ("PUT", "/temporary", Some("payload")),
+            ("GET", "/loop", None),
+            ("GET", "/away", None),
+        ] {
+            let r = direct
+                .execute(request(method, &url, path, body), &url)
+                .await;
+            let ours = outcome(r.map_err(|e| e.to_string()), &log).await;
+            let r = reqwest.execute(request(method, &url, path, body)).await;
+            let theirs = outcome(
+                r.map_err(|e| {
+                    let cause = super::super::call::describe(&e.without_url());
+                    format!(
+                        "the upstream request to {} failed: {cause}",
+                        url.origin().ascii_serialization()
+                    )
+                }),
+                &log,
+            )
+            .await;
+            assert_eq!(ours, theirs, "{method} {path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn redirects_end_as_configured() {
+        let (url, log) = serve().await;
+        let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
+        let r = direct
+            .execute(request("POST", &url, "/see-other", Some("x")), &url)
+            .await;
+        let (answer, seen) = outcome(r.map_err(|e| e.to_string()), &log).await;
+        assert_eq!(answer.unwrap().0, 200);
+        assert_eq!(seen, ["POST /see-other text/plain x", "GET /echo - "]);
+        let r = direct
+            .execute(request("PUT", &url, "/temporary", Some("x")), &url)
+            .await;
+        let (answer, _) = outcome(r.map_err(|e| e.to_string()), &log).await;
+        assert_eq!(answer.unwrap().1, "PUT /echo text/plain x");
+        let r = direct
+            .execute(request("GET", &url, "/loop", None), &url)
+            .await;
+        assert!(r.unwrap_err().to_string().ends_with("too many redirects"));
+        assert_eq!(log.lock().unwrap().len(), 1 + MAX_REDIRECTS);
+        let r = direct
+            .execute(request("GET", &url, "/headers", None), &url)
+            .await;
+        let r = r.unwrap();
+        assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(r.text().await.unwrap(), "ua/1 */* zstd,gzip,deflate,br");
+    }
+}
