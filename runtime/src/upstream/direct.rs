@@ -1,7 +1,7 @@
-//! Plain-HTTP calls that no proxy applies to, sent with hyper-util's pooled
-//! client instead of through reqwest: reqwest's stack (its tower layers,
-//! two `Url` parses per request) cost about a third of a proxied call's
-//! instructions. reqwest stays the client for HTTPS (its TLS settings) and
+//! Plain-HTTP calls that no proxy applies to, sent on hyper's client
+//! connections (`pool`) instead of through reqwest: reqwest's stack (its
+//! tower layers, two `Url` parses per request, hyper-util's pool) cost
+//! about a third of a proxied call's instructions. reqwest stays the client for HTTPS (its TLS settings) and
 //! proxies. This path does what reqwest does for these calls: its default
 //! headers, its connection settings, its decoders (tower-http's
 //! `Decompression`, which reqwest uses), and its redirects as configured in
@@ -9,11 +9,10 @@
 
 use super::call::describe;
 use super::error::CallError;
+use super::pool::{Pool, Returning, SendError};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::{Body, ResponseBuilderExt, Url};
 use std::time::Duration;
 use tower_http::decompression::Decompression;
@@ -22,7 +21,7 @@ use tower_service::Service;
 /// Redirects followed before giving up, as in `same_origin_redirects`.
 const MAX_REDIRECTS: usize = 10;
 
-type Inner = Decompression<Client<HttpConnector, Body>>;
+type Inner = Decompression<Pool>;
 
 /// The client of plain-HTTP calls.
 pub(super) struct Direct {
@@ -42,13 +41,8 @@ impl Direct {
         http.set_keepalive_retries(Some(3));
         #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
         http.set_tcp_user_timeout(Some(Duration::from_secs(30)));
-        let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(http);
         Direct {
-            client: Decompression::new(client),
+            client: Decompression::new(Pool::new(http)),
             user_agent,
         }
     }
@@ -120,24 +114,25 @@ impl Direct {
         *request.method_mut() = hop.method.clone();
         *request.uri_mut() = uri;
         *request.headers_mut() = hop.headers.clone();
-        // hyper-util's client is always ready: no `poll_ready` first.
-        self.client.clone().call(request).await.map_err(|e| {
-            if e.is_connect() {
-                CallError::Connect {
+        // The pool is always ready: no `poll_ready` first.
+        self.client
+            .clone()
+            .call(request)
+            .await
+            .map_err(|e| match e {
+                SendError::Connect(_) => CallError::Connect {
                     origin: origin(),
                     cause: describe(&e),
-                }
-            } else {
-                CallError::Transport {
+                },
+                SendError::Send(_) => CallError::Transport {
                     origin: origin(),
                     cause: describe(&e),
-                }
-            }
-        })
+                },
+            })
     }
 }
 
-type Decoded = tower_http::decompression::DecompressionBody<hyper::body::Incoming>;
+type Decoded = tower_http::decompression::DecompressionBody<Returning>;
 
 /// One request of a redirect chain.
 struct Hop {
@@ -240,6 +235,7 @@ mod tests {
     use hyper::body::{Bytes, Incoming};
     use hyper_util::rt::TokioIo;
     use std::io::Write;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
     /// What the server saw: `METHOD path content-type body`, one a request.
@@ -298,14 +294,18 @@ mod tests {
         }
     }
 
-    /// A local HTTP/1 server answering with `answer`.
-    async fn serve() -> (Url, Log) {
+    /// A local HTTP/1 server answering with `answer`, and the count of
+    /// connections it accepted.
+    async fn serve() -> (Url, Log, Arc<AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
         let log = Log::default();
         let seen = log.clone();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::Relaxed);
                 let log = seen.clone();
                 let svc = hyper::service::service_fn(move |r| {
                     let log = log.clone();
@@ -317,7 +317,7 @@ mod tests {
                 );
             }
         });
-        (url, log)
+        (url, log, accepted)
     }
 
     fn request(method: &str, url: &Url, path: &str, body: Option<&str>) -> reqwest::Request {
@@ -353,7 +353,7 @@ mod tests {
     /// reqwest configured as `config` configures it.
     #[tokio::test]
     async fn direct_answers_as_reqwest_does() {
-        let (url, log) = serve().await;
+        let (url, log, _) = serve().await;
         let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
         let reqwest = reqwest::Client::builder()
             .no_proxy()
@@ -394,7 +394,7 @@ mod tests {
 
     #[tokio::test]
     async fn redirects_end_as_configured() {
-        let (url, log) = serve().await;
+        let (url, log, _) = serve().await;
         let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
         let r = direct
             .execute(request("POST", &url, "/see-other", Some("x")), &url)
@@ -418,5 +418,47 @@ mod tests {
         let r = r.unwrap();
         assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
         assert_eq!(r.text().await.unwrap(), "ua/1 */* zstd,gzip,deflate,br");
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_reused_once_its_body_is_read() {
+        let (url, log, accepted) = serve().await;
+        let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
+        for _ in 0..3 {
+            let r = direct
+                .execute(request("GET", &url, "/echo", None), &url)
+                .await;
+            assert_eq!(r.unwrap().text().await.unwrap(), "GET /echo - ");
+        }
+        // Redirects (bodiless answers) keep the connection too.
+        let r = direct
+            .execute(request("POST", &url, "/see-other", Some("x")), &url)
+            .await;
+        assert_eq!(r.unwrap().status(), 200);
+        assert_eq!(log.lock().unwrap().len(), 5);
+        assert_eq!(accepted.load(Ordering::Relaxed), 1);
+    }
+
+    /// A server that closes each connection after one answer, without
+    /// saying so: the next request finds its pooled connection gone and
+    /// goes out on a new one.
+    #[tokio::test]
+    async fn a_connection_closed_while_idle_is_replaced() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buf = [0; 4096];
+                let _ = stream.read(&mut buf).await;
+                let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                let _ = stream.write_all(answer).await;
+            }
+        });
+        let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
+        for _ in 0..3 {
+            let r = direct.execute(request("GET", &url, "/", None), &url).await;
+            assert_eq!(r.unwrap().text().await.unwrap(), "ok");
+        }
     }
 }

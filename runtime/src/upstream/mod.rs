@@ -20,6 +20,7 @@ mod error;
 mod lenient;
 mod operation;
 mod poll;
+mod pool;
 mod redact;
 mod response;
 mod serialize;
