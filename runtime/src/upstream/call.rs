@@ -12,6 +12,8 @@ use super::response::{ERROR_BODY_LIMIT, RawResponse};
 use crate::context::RequestContext;
 use crate::model::LogLevel;
 use base64::Engine;
+use http_body_util::BodyExt;
+use hyper::body::{Body as HttpBody, Bytes};
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
@@ -553,52 +555,25 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
     shown.set_query(None);
     let timeout = settings.timeout;
     let limit = settings.config.max_response_bytes;
+    let direct = settings
+        .direct
+        .as_ref()
+        .filter(|_| Direct::serves(request.url()));
     let attempt = async {
-        let direct = settings
-            .direct
-            .as_ref()
-            .filter(|_| Direct::serves(request.url()));
-        let mut resp = match direct {
-            Some(direct) => direct.execute(request, &shown).await?,
-            None => settings
-                .client
-                .execute(request)
-                .await
-                .map_err(|e| classify(e, &shown, timeout))?,
-        };
-        let status = resp.status();
-        // Kept in the result: taken, not copied (the body does not need them).
-        let headers = std::mem::take(resp.headers_mut());
-        let h = &headers;
-        let text = |name| {
-            h.get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        // An empty Content-Type says as little as none: sniff instead.
-        let content_type = text(header::CONTENT_TYPE).filter(|t| !t.trim().is_empty());
-        // The client decodes gzip, deflate, br and zstd and then drops the
-        // header: one still there names an encoding it could not undo.
-        let content_encoding = text(header::CONTENT_ENCODING)
-            .map(|e| e.trim().to_owned())
-            .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
-        let location = text(header::LOCATION);
-        let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
-        let content_length = resp.content_length();
-        let (body, truncated) = read_body(&mut resp, limit, &shown, timeout).await?;
-        Ok(RawResponse {
-            status,
-            content_type,
-            content_encoding,
-            content_length,
-            body,
-            truncated,
-            // Set below, from `shown` itself.
-            url: String::new(),
-            location,
-            retry_after,
-            headers,
-        })
+        match direct {
+            Some(direct) => {
+                let resp = direct.execute(request, &shown).await?;
+                read(resp, limit, &shown).await
+            }
+            None => {
+                let resp = settings
+                    .client
+                    .execute(request)
+                    .await
+                    .map_err(|e| classify(e, &shown, timeout))?;
+                read(http::Response::from(resp), limit, &shown).await
+            }
+        }
     };
     match tokio::time::timeout(timeout, attempt).await {
         Ok(Ok(mut r)) => {
@@ -613,16 +588,67 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
     }
 }
 
-/// The body of `resp`: at most `limit` bytes of a success (more is
-/// `TooLarge`), the first part of an error; and whether it was cut.
-async fn read_body(
-    resp: &mut reqwest::Response,
+/// The response of either client, its body read (see `read_body`).
+async fn read<B>(
+    resp: http::Response<B>,
     limit: usize,
     shown: &Url,
-    timeout: Duration,
-) -> Result<(Vec<u8>, bool), CallError> {
-    let success = resp.status().is_success();
-    let content_length = resp.content_length();
+) -> Result<RawResponse, CallError>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (parts, mut body) = resp.into_parts();
+    let status = parts.status;
+    // Kept in the result: taken, not copied (the body does not need them).
+    let headers = parts.headers;
+    let h = &headers;
+    let text = |name| {
+        h.get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    // An empty Content-Type says as little as none: sniff instead.
+    let content_type = text(header::CONTENT_TYPE).filter(|t| !t.trim().is_empty());
+    // The client decodes gzip, deflate, br and zstd and then drops the
+    // header: one still there names an encoding it could not undo.
+    let content_encoding = text(header::CONTENT_ENCODING)
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
+    let location = text(header::LOCATION);
+    let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
+    // As reqwest's `content_length`: what the (decoded) body announces.
+    let content_length = body.size_hint().exact();
+    let (body, truncated) = read_body(&mut body, status, content_length, limit, shown).await?;
+    Ok(RawResponse {
+        status,
+        content_type,
+        content_encoding,
+        content_length,
+        body,
+        truncated,
+        // Set by `send`, from `shown` itself.
+        url: String::new(),
+        location,
+        retry_after,
+        headers,
+    })
+}
+
+/// The body of `resp`: at most `limit` bytes of a success (more is
+/// `TooLarge`), the first part of an error; and whether it was cut.
+async fn read_body<B>(
+    body: &mut B,
+    status: StatusCode,
+    content_length: Option<u64>,
+    limit: usize,
+    shown: &Url,
+) -> Result<(Vec<u8>, bool), CallError>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let success = status.is_success();
     let cap = if success {
         if content_length.is_some_and(|n| n > limit as u64) {
             return Err(CallError::TooLarge { limit });
@@ -632,16 +658,20 @@ async fn read_body(
         ERROR_BODY_LIMIT + ERROR_BODY_SLACK
     };
     // Sized once when the length is announced (within the cap).
-    let mut body = Vec::with_capacity(content_length.map_or(0, |n| n.min(cap as u64) as usize));
+    let mut out = Vec::with_capacity(content_length.map_or(0, |n| n.min(cap as u64) as usize));
     let mut truncated = false;
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| classify(e, shown, timeout))?
-    {
-        body.extend_from_slice(&chunk);
-        if body.len() > cap {
-            body.truncate(cap);
+    while let Some(frame) = body.frame().await {
+        // As reqwest's `chunk`: any failure of the body is a decoding one.
+        let frame = frame.map_err(|e| CallError::Decode {
+            origin: shown.origin().ascii_serialization(),
+            cause: describe(&BodyError(e.into())),
+        })?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        out.extend_from_slice(&chunk);
+        if out.len() > cap {
+            out.truncate(cap);
             truncated = true;
             break;
         }
@@ -649,8 +679,13 @@ async fn read_body(
     if truncated && success {
         return Err(CallError::TooLarge { limit });
     }
-    Ok((body, truncated))
+    Ok((out, truncated))
 }
+
+/// A body's failure, shown as reqwest shows it.
+#[derive(Debug, thiserror::Error)]
+#[error("error decoding response body")]
+struct BodyError(#[source] Box<dyn std::error::Error + Send + Sync>);
 
 fn classify(e: reqwest::Error, url: &Url, timeout: Duration) -> CallError {
     let e = e.without_url();

@@ -13,7 +13,7 @@ use super::pool::{Pool, Returning, SendError};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
-use reqwest::{Body, ResponseBuilderExt, Url};
+use reqwest::{Body, Url};
 use std::time::Duration;
 use tower_http::decompression::Decompression;
 use tower_service::Service;
@@ -59,7 +59,7 @@ impl Direct {
         &self,
         mut request: reqwest::Request,
         shown: &Url,
-    ) -> Result<reqwest::Response, CallError> {
+    ) -> Result<http::Response<Decoded>, CallError> {
         let mut headers = std::mem::take(request.headers_mut());
         // reqwest's default headers, where the request has none.
         headers
@@ -75,13 +75,12 @@ impl Direct {
             url: request.url().clone(),
             headers,
         };
-        let first = hop.url.origin();
         let mut body = body;
         let mut redirects = 0;
         loop {
             let response = self.send(&hop, body, shown).await?;
             let Some(next) = hop.redirect(&response) else {
-                return into_reqwest(response, hop.url, shown);
+                return Ok(response);
             };
             // reqwest's policy sees one more previous URL at each hop.
             if redirects >= MAX_REDIRECTS {
@@ -90,8 +89,9 @@ impl Direct {
                     cause: "error following redirect: too many redirects".into(),
                 });
             }
-            if next.1.origin() != first {
-                return into_reqwest(response, hop.url, shown);
+            // `shown` is the first URL without its query: the same origin.
+            if next.1.origin() != shown.origin() {
+                return Ok(response);
             }
             body = next.0;
             hop.url = next.1;
@@ -132,7 +132,7 @@ impl Direct {
     }
 }
 
-type Decoded = tower_http::decompression::DecompressionBody<Returning>;
+pub(super) type Decoded = tower_http::decompression::DecompressionBody<Returning>;
 
 /// One request of a redirect chain.
 struct Hop {
@@ -205,34 +205,11 @@ impl Hop {
     }
 }
 
-/// The response as reqwest's, so that reading and errors stay one code path.
-fn into_reqwest(
-    response: http::Response<Decoded>,
-    url: Url,
-    shown: &Url,
-) -> Result<reqwest::Response, CallError> {
-    let (parts, body) = response.into_parts();
-    let mut builder = http::Response::builder()
-        .status(parts.status)
-        .version(parts.version)
-        .url(url);
-    if let Some(h) = builder.headers_mut() {
-        *h = parts.headers;
-    }
-    builder
-        .body(Body::wrap(body))
-        .map(reqwest::Response::from)
-        .map_err(|e| CallError::Transport {
-            origin: shown.origin().ascii_serialization(),
-            cause: e.to_string(),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use http_body_util::{BodyExt, Full};
-    use hyper::body::{Bytes, Incoming};
+    use hyper::body::{Body as HttpBody, Bytes, Incoming};
     use hyper_util::rt::TokioIo;
     use std::io::Write;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -331,18 +308,27 @@ mod tests {
         r
     }
 
+    /// A response's body as text.
+    async fn text<B: HttpBody>(r: http::Response<B>) -> Result<String, String>
+    where
+        B::Error: std::fmt::Display,
+    {
+        let body = r.into_body().collect().await.map_err(|e| e.to_string())?;
+        Ok(String::from_utf8_lossy(&body.to_bytes()).into_owned())
+    }
+
     /// Status, body and the requests the server saw, or the error.
-    async fn outcome(
-        r: Result<reqwest::Response, String>,
+    async fn outcome<B: HttpBody>(
+        r: Result<http::Response<B>, String>,
         log: &Log,
-    ) -> (Result<(u16, String), String>, Vec<String>) {
+    ) -> (Result<(u16, String), String>, Vec<String>)
+    where
+        B::Error: std::fmt::Display,
+    {
         let answer = match r {
             Ok(r) => {
                 let status = r.status().as_u16();
-                r.text()
-                    .await
-                    .map(|t| (status, t))
-                    .map_err(|e| e.to_string())
+                text(r).await.map(|t| (status, t))
             }
             Err(e) => Err(e),
         };
@@ -378,7 +364,7 @@ mod tests {
             let ours = outcome(r.map_err(|e| e.to_string()), &log).await;
             let r = reqwest.execute(request(method, &url, path, body)).await;
             let theirs = outcome(
-                r.map_err(|e| {
+                r.map(http::Response::from).map_err(|e| {
                     let cause = super::super::call::describe(&e.without_url());
                     format!(
                         "the upstream request to {} failed: {cause}",
@@ -410,14 +396,15 @@ mod tests {
         let r = direct
             .execute(request("GET", &url, "/loop", None), &url)
             .await;
-        assert!(r.unwrap_err().to_string().ends_with("too many redirects"));
+        let e = r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.ends_with("too many redirects"), "{e}");
         assert_eq!(log.lock().unwrap().len(), 1 + MAX_REDIRECTS);
         let r = direct
             .execute(request("GET", &url, "/headers", None), &url)
             .await;
         let r = r.unwrap();
         assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
-        assert_eq!(r.text().await.unwrap(), "ua/1 */* zstd,gzip,deflate,br");
+        assert_eq!(text(r).await.unwrap(), "ua/1 */* zstd,gzip,deflate,br");
     }
 
     #[tokio::test]
@@ -428,7 +415,7 @@ mod tests {
             let r = direct
                 .execute(request("GET", &url, "/echo", None), &url)
                 .await;
-            assert_eq!(r.unwrap().text().await.unwrap(), "GET /echo - ");
+            assert_eq!(text(r.unwrap()).await.unwrap(), "GET /echo - ");
         }
         // Redirects (bodiless answers) keep the connection too.
         let r = direct
@@ -458,7 +445,7 @@ mod tests {
         let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
         for _ in 0..3 {
             let r = direct.execute(request("GET", &url, "/", None), &url).await;
-            assert_eq!(r.unwrap().text().await.unwrap(), "ok");
+            assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
         }
     }
 }
