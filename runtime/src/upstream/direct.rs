@@ -1,31 +1,39 @@
 //! Plain-HTTP calls that no proxy applies to, sent on hyper's client
 //! connections (`pool`) instead of through reqwest: reqwest's stack (its
 //! tower layers, two `Url` parses per request, hyper-util's pool) cost
-//! about a third of a proxied call's instructions. reqwest stays the client for HTTPS (its TLS settings) and
-//! proxies. This path does what reqwest does for these calls: its default
-//! headers, its connection settings, its decoders (tower-http's
-//! `Decompression`, which reqwest uses), and its redirects as configured in
-//! `config::same_origin_redirects` (tower-http's `FollowRedirect` rules).
+//! about a third of a proxied call's instructions. reqwest stays the
+//! client for HTTPS (its TLS settings) and proxies. This path does what
+//! reqwest does for these calls: its default headers, its connection
+//! settings, its decoders (tower-http's `Decompression`, which reqwest
+//! uses, applied only to a response that names an encoding), and its
+//! redirects as configured in `config::same_origin_redirects` (tower-http's
+//! `FollowRedirect` rules).
 
 use super::call::describe;
 use super::error::CallError;
 use super::pool::{Pool, Returning, SendError};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode, Uri};
+use hyper::body::{Body as HttpBody, Bytes, Frame, SizeHint};
 use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::{Body, Url};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tower_http::decompression::Decompression;
+use tower_http::BoxError;
+use tower_http::decompression::{Decompression, DecompressionBody};
 use tower_service::Service;
 
 /// Redirects followed before giving up, as in `same_origin_redirects`.
 const MAX_REDIRECTS: usize = 10;
 
-type Inner = Decompression<Pool>;
+/// What tower-http's `Decompression` asks for with the four decoders
+/// reqwest is built with (a test checks it against reqwest's).
+const ACCEPT_ENCODING: &str = "zstd,gzip,deflate,br";
 
 /// The client of plain-HTTP calls.
 pub(super) struct Direct {
-    client: Inner,
+    pool: Pool,
     user_agent: HeaderValue,
 }
 
@@ -42,7 +50,7 @@ impl Direct {
         #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
         http.set_tcp_user_timeout(Some(Duration::from_secs(30)));
         Direct {
-            client: Decompression::new(Pool::new(http)),
+            pool: Pool::new(http),
             user_agent,
         }
     }
@@ -59,7 +67,7 @@ impl Direct {
         &self,
         mut request: reqwest::Request,
         shown: &Url,
-    ) -> Result<http::Response<Decoded>, CallError> {
+    ) -> Result<http::Response<Answer>, CallError> {
         let mut headers = std::mem::take(request.headers_mut());
         // reqwest's default headers, where the request has none.
         headers
@@ -68,6 +76,9 @@ impl Direct {
         headers
             .entry(header::ACCEPT)
             .or_insert_with(|| HeaderValue::from_static("*/*"));
+        headers
+            .entry(header::ACCEPT_ENCODING)
+            .or_insert_with(|| HeaderValue::from_static(ACCEPT_ENCODING));
         let body = request.body_mut().take().unwrap_or_default();
         let mut hop = Hop {
             method: request.method().clone(),
@@ -80,7 +91,7 @@ impl Direct {
         loop {
             let response = self.send(&hop, body, shown).await?;
             let Some(next) = hop.redirect(&response) else {
-                return Ok(response);
+                return decode(response).await.map_err(|e| failed(shown, &*e));
             };
             // reqwest's policy sees one more previous URL at each hop.
             if redirects >= MAX_REDIRECTS {
@@ -91,7 +102,7 @@ impl Direct {
             }
             // `shown` is the first URL without its query: the same origin.
             if next.1.origin() != shown.origin() {
-                return Ok(response);
+                return decode(response).await.map_err(|e| failed(shown, &*e));
             }
             body = next.0;
             hop.url = next.1;
@@ -104,7 +115,7 @@ impl Direct {
         hop: &Hop,
         body: Body,
         shown: &Url,
-    ) -> Result<http::Response<Decoded>, CallError> {
+    ) -> Result<http::Response<Returning>, CallError> {
         let origin = || shown.origin().ascii_serialization();
         let uri = Uri::try_from(hop.url.as_str()).map_err(|e| CallError::Transport {
             origin: origin(),
@@ -114,25 +125,90 @@ impl Direct {
         *request.method_mut() = hop.method.clone();
         *request.uri_mut() = uri;
         *request.headers_mut() = hop.headers.clone();
-        // The pool is always ready: no `poll_ready` first.
-        self.client
-            .clone()
-            .call(request)
-            .await
-            .map_err(|e| match e {
-                SendError::Connect(_) => CallError::Connect {
-                    origin: origin(),
-                    cause: describe(&e),
-                },
-                SendError::Send(_) => CallError::Transport {
-                    origin: origin(),
-                    cause: describe(&e),
-                },
-            })
+        self.pool.send(request).await.map_err(|e| match e {
+            SendError::Connect(_) => CallError::Connect {
+                origin: origin(),
+                cause: describe(&e),
+            },
+            SendError::Send(_) => CallError::Transport {
+                origin: origin(),
+                cause: describe(&e),
+            },
+        })
     }
 }
 
-pub(super) type Decoded = tower_http::decompression::DecompressionBody<Returning>;
+fn failed(shown: &Url, e: &(dyn std::error::Error + 'static)) -> CallError {
+    CallError::Transport {
+        origin: shown.origin().ascii_serialization(),
+        cause: describe(e),
+    }
+}
+
+/// A response body: as it came, or decoded by tower-http.
+pub(super) enum Answer {
+    Plain(Returning),
+    Decoded(Pin<Box<DecompressionBody<Returning>>>),
+}
+
+impl HttpBody for Answer {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            Answer::Plain(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+            Answer::Decoded(b) => b.as_mut().poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Answer::Plain(b) => b.is_end_stream(),
+            Answer::Decoded(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Answer::Plain(b) => b.size_hint(),
+            Answer::Decoded(b) => b.size_hint(),
+        }
+    }
+}
+
+/// `response` with its body decoded as reqwest would: a response naming
+/// no encoding is passed on as it is (what `Decompression` does to it),
+/// one that names an encoding goes through `Decompression` itself.
+async fn decode(response: http::Response<Returning>) -> Result<http::Response<Answer>, BoxError> {
+    if !response.headers().contains_key(header::CONTENT_ENCODING) {
+        return Ok(response.map(Answer::Plain));
+    }
+    let mut layer = Decompression::new(Given(Some(response)));
+    let decoded = layer.call(http::Request::new(())).await?;
+    Ok(decoded.map(|b| Answer::Decoded(Box::pin(b))))
+}
+
+/// A service answering its one call with a response it was given.
+struct Given(Option<http::Response<Returning>>);
+
+impl Service<http::Request<()>> for Given {
+    type Response = http::Response<Returning>;
+    type Error = BoxError;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<()>) -> Self::Future {
+        // Called once, by `decode`.
+        std::future::ready(self.0.take().ok_or_else(|| "no response to give".into()))
+    }
+}
 
 /// One request of a redirect chain.
 struct Hop {
@@ -173,7 +249,7 @@ impl Hop {
     /// The body and URL of the request a redirect asks for (changing this
     /// hop's method and headers as tower-http does), or None when the
     /// response is the answer.
-    fn redirect(&mut self, response: &http::Response<Decoded>) -> Option<(Body, Url)> {
+    fn redirect(&mut self, response: &http::Response<Returning>) -> Option<(Body, Url)> {
         let to_get = match response.status() {
             StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => self.method == Method::POST,
             StatusCode::SEE_OTHER => true,

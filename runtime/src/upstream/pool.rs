@@ -7,7 +7,6 @@
 //! that closed meanwhile is sent again on another one (it was not sent),
 //! and requests go out in origin form with a Host header.
 
-use futures::future::BoxFuture;
 use http::header::{self, HeaderValue};
 use http::uri::{Authority, PathAndQuery};
 use http::{Request, Response, Uri};
@@ -105,7 +104,10 @@ impl Pool {
     }
 
     /// Send `req` (an absolute `http` URI) on a pooled or new connection.
-    async fn send(self, mut req: Request<Body>) -> Result<Response<Returning>, SendError> {
+    pub(super) async fn send(
+        &self,
+        mut req: Request<Body>,
+    ) -> Result<Response<Returning>, SendError> {
         let uri = req.uri().clone();
         let Some(key) = uri.authority().cloned() else {
             return Err(SendError::Connect("the URL has no host".into()));
@@ -130,7 +132,7 @@ impl Pool {
             };
             match outcome {
                 Ok(res) => {
-                    let back = Some((self, key, sender));
+                    let back = Some((self.clone(), key, sender));
                     return Ok(res.map(|inner| Returning {
                         inner,
                         ended: false,
@@ -155,20 +157,6 @@ fn host(key: &Authority) -> HeaderValue {
     };
     // An Authority is valid header text.
     value.unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-impl Service<Request<Body>> for Pool {
-    type Response = Response<Returning>;
-    type Error = SendError;
-    type Future = BoxFuture<'static, Result<Self::Response, SendError>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), SendError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
-        Box::pin(self.clone().send(req))
-    }
 }
 
 /// A response body that puts its connection back in the pool once read to
