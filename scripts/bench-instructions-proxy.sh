@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # User-space instructions per proxied tools/call: the release httpbin example
 # (tool `get_get` = GET /get) under callgrind in front of hyper-echo, a fast
-# local upstream. Like scripts/bench-instructions.sh, two runs of N1 and N2
+# local upstream. A plain-HTTP upstream with no proxy variables set goes
+# through the runtime's own client (runtime/src/upstream/direct.rs), which
+# is what this measures; HTTPS and proxied upstreams go through reqwest.
+# Like scripts/bench-instructions.sh, two runs of N1 and N2
 # calls from one mcpbench worker; start-up and handshake cancel out in
 # (I(N2) - I(N1)) / (N2 - N1). Needs the release builds of httpbin
 # (cargo build --release -p httpbin) and of bench/ (mcpbench, hyper-echo).
@@ -29,6 +32,10 @@ n2="${N2:-2300}"
 (( n2 > n1 )) || die "N2 must be larger than N1"
 out="$(target_dir)/bench/instructions"
 mkdir -p "$out"
+
+# The upstream is local: a proxy variable of the caller's shell would send
+# the calls through reqwest's proxy path instead of the one measured here.
+unset ALL_PROXY all_proxy HTTP_PROXY http_proxy HTTPS_PROXY https_proxy
 
 up="$(free_port)"
 "$bin/hyper-echo" --bind "127.0.0.1:$up" >"$out/hyper-echo.log" 2>&1 &
