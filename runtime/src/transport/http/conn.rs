@@ -203,11 +203,16 @@ struct TimedIo {
     limits: Limits,
     phase: Phase,
     seen_idle: u64,
+    /// When the current phase times out.
+    due: Instant,
+    /// Set to `due` only when a read waits: most heads arrive whole, so
+    /// the timer is moved once per request rather than at every phase.
     deadline: Pin<Box<Sleep>>,
 }
 
 impl TimedIo {
     fn new(inner: TcpStream, state: Arc<ConnState>, limits: Limits) -> Self {
+        let due = Instant::now() + limits.header_read;
         TimedIo {
             inner,
             state,
@@ -215,7 +220,8 @@ impl TimedIo {
             // A new connection exists to send a request: its head is due.
             phase: Phase::Head,
             seen_idle: 0,
-            deadline: Box::pin(tokio::time::sleep(limits.header_read)),
+            due,
+            deadline: Box::pin(tokio::time::sleep_until(due)),
         }
     }
 
@@ -225,7 +231,7 @@ impl TimedIo {
             Phase::Head => self.limits.header_read,
         };
         self.phase = phase;
-        self.deadline.as_mut().reset(Instant::now() + limit);
+        self.due = Instant::now() + limit;
     }
 }
 
@@ -262,6 +268,9 @@ impl AsyncRead for TimedIo {
                     drop(parked);
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
+                }
+                if this.deadline.deadline() != this.due {
+                    this.deadline.as_mut().reset(this.due);
                 }
                 ready!(this.deadline.as_mut().poll(cx));
                 let what = match this.phase {
