@@ -650,6 +650,24 @@ impl Response {
     pub fn to_json(&self) -> String {
         serde_json::to_string(&Wire::Response(self)).unwrap_or_default()
     }
+
+    /// [`Response::to_json`] as bytes. A result held as JSON text (a tool
+    /// result) is put between the envelope's members as it is, into a
+    /// buffer sized for it: no serializer walks the envelope.
+    pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
+        if let (Some(id), Ok(Payload::Json(raw))) = (&self.id, &self.outcome) {
+            let raw = raw.get().as_bytes();
+            let mut out = Vec::with_capacity(raw.len() + 64);
+            out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+            if serde_json::to_writer(&mut out, id).is_ok() {
+                out.extend_from_slice(br#","result":"#);
+                out.extend_from_slice(raw);
+                out.push(b'}');
+                return out;
+            }
+        }
+        serde_json::to_vec(&Wire::Response(self)).unwrap_or_default()
+    }
 }
 
 /// The members of a message, as read from its text: a member given as
@@ -1028,6 +1046,29 @@ mod tests {
         assert_ne!(raw, json!({"tools": []}));
         let m = Message::Response(r);
         assert_eq!(m.to_json(), m.to_value().to_string());
+    }
+
+    #[test]
+    fn the_wire_bytes_of_a_response_are_its_wire_form() {
+        let raw = Payload::serialize(&json!({"content": [{"text": "é\n\"", "type": "text"}]}));
+        let raw = raw.unwrap();
+        for id in [
+            Some(RequestId::Number(-7)),
+            Some(RequestId::String("a\"b\u{1}".into())),
+            None,
+        ] {
+            for outcome in [
+                Ok(raw.clone()),
+                Ok(json!([1]).into()),
+                Err(ErrorObject::new(1, "x")),
+            ] {
+                let r = Response {
+                    id: id.clone(),
+                    outcome,
+                };
+                assert_eq!(r.to_json_bytes(), r.to_json().into_bytes());
+            }
+        }
     }
 
     #[test]

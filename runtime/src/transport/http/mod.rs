@@ -460,7 +460,7 @@ fn error(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) ->
 fn json(status: StatusCode, resp: &Response) -> HttpResponse {
     // Built by hand: axum's tuple `into_response` parses the header value
     // from a `&str` on every answer.
-    let mut r = HttpResponse::new(Body::from(resp.to_json()));
+    let mut r = HttpResponse::new(Body::from(resp.to_json_bytes()));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, APPLICATION_JSON);
