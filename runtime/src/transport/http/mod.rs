@@ -631,12 +631,16 @@ async fn read_message(
             msg,
         ));
     }
-    let declared = body::Declared {
-        length: header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
-        awaits_continue: header_str(headers, header::EXPECT)
-            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
-    };
     let limit = st.config.max_body_bytes;
+    // The length hyper read from the head (the body's exact size); whether
+    // the client awaits `100 Continue` matters only to a body refused.
+    let length = hyper::body::Body::size_hint(&body).exact();
+    let declared = body::Declared {
+        length,
+        awaits_continue: length.is_some_and(|n| n > limit as u64)
+            && header_str(headers, header::EXPECT)
+                .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
+    };
     let bytes = body::read(body, declared, limit, st.config.body_read_timeout)
         .await
         .map_err(|e| body_refused(e, limit))?;
