@@ -683,7 +683,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
     };
     match &msg {
         Message::Request(r) if r.method == "initialize" => {
-            return initialize(&st, r.clone()).await;
+            return Box::pin(initialize(&st, r.clone())).await;
         }
         // 2026-07-28 defines no client notifications over HTTP: accepted, ignored.
         Message::Notification(n)
@@ -703,7 +703,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         return r.into_response();
     }
     if let Some(shared) = st.shared.clone() {
-        match shared_message(&st, &shared, &session, msg).await {
+        match Box::pin(shared_message(&st, &shared, &session, msg)).await {
             Ok(r) => return r,
             Err(m) => msg = m,
         }
@@ -716,7 +716,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         other => {
             // Notifications and responses are acknowledged, not answered.
             let (out, _rx) = Outbound::channel();
-            st.server.handle(&session, other, out).await;
+            Box::pin(st.server.handle(&session, other, out)).await;
             StatusCode::ACCEPTED.into_response()
         }
     }
