@@ -239,12 +239,17 @@ pub async fn serve_listener(
     // is a pattern to the Router, so it keeps the Router's matching.
     let direct = (!state.config.path.contains(['{', '}', '*'])).then(|| state.config.path.clone());
     let tower = hyper_util::service::TowerToHyperService::new(router);
-    let app = move |req: hyper::Request<hyper::body::Incoming>| {
+    let app = move |mut req: hyper::Request<hyper::body::Incoming>, peer| {
         use futures::future::{Either, FutureExt};
         if direct.as_deref() == Some(req.uri().path()) {
-            let answer = endpoint(State(state.clone()), req.map(Body::new));
+            // The client's address goes along as it is: in the request's
+            // extensions it would cost them their allocation.
+            let answer = serve_endpoint(state.clone(), req.map(Body::new), Some(peer));
             Either::Left(answer.map(Ok))
         } else {
+            // As axum's `into_make_service_with_connect_info` gives it.
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo::<SocketAddr>(peer));
             Either::Right(hyper::service::Service::call(&tower, req))
         }
     };
@@ -359,9 +364,12 @@ fn unavailable(e: &StateError, id: Option<RequestId>) -> HttpResponse {
 
 /// What every request passes before its endpoint sees it: the Host and
 /// Origin checks, authentication (feature `auth`) and the rate limits.
+/// `peer`: the client's address, when it is not in the request's
+/// extensions.
 async fn admitted(
     st: &Arc<AppState>,
     #[cfg_attr(not(feature = "auth"), allow(unused_variables))] req: &mut axum::extract::Request,
+    peer: Option<SocketAddr>,
 ) -> Option<HttpResponse> {
     st.start_sweeper();
     let allow = guard::Allow {
@@ -382,7 +390,7 @@ async fn admitted(
     if let Some(refused) = auth::authenticate(st, req).await {
         return Some(refused);
     }
-    rate::check(&st.server, rate::principal(req)).await
+    rate::check(&st.server, rate::principal(req, peer)).await
 }
 
 /// `GET` of the legacy transport's stream path.
@@ -390,7 +398,7 @@ async fn legacy_sse(
     State(st): State<Arc<AppState>>,
     mut req: axum::extract::Request,
 ) -> HttpResponse {
-    if let Some(refused) = admitted(&st, &mut req).await {
+    if let Some(refused) = admitted(&st, &mut req, None).await {
         return refused;
     }
     match *req.method() {
@@ -404,7 +412,7 @@ async fn legacy_messages(
     State(st): State<Arc<AppState>>,
     mut req: axum::extract::Request,
 ) -> HttpResponse {
-    if let Some(refused) = admitted(&st, &mut req).await {
+    if let Some(refused) = admitted(&st, &mut req, None).await {
         return refused;
     }
     match *req.method() {
@@ -413,11 +421,17 @@ async fn legacy_messages(
     }
 }
 
-async fn endpoint(
-    State(st): State<Arc<AppState>>,
+async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) -> HttpResponse {
+    serve_endpoint(st, req, None).await
+}
+
+/// [`endpoint`], told the client's address when it is not in the request.
+async fn serve_endpoint(
+    st: Arc<AppState>,
     mut req: axum::extract::Request,
+    peer: Option<SocketAddr>,
 ) -> HttpResponse {
-    if let Some(refused) = admitted(&st, &mut req).await {
+    if let Some(refused) = admitted(&st, &mut req, peer).await {
         return refused;
     }
     if matches!(*req.method(), Method::GET | Method::DELETE)
