@@ -8,7 +8,9 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     const SUFFIX: &str = ".localhost";
-    h.eq_ignore_ascii_case("localhost")
+    // The usual local names first, as they are.
+    h == "127.0.0.1"
+        || h.eq_ignore_ascii_case("localhost")
         || h == "::1"
         || h.len()
             .checked_sub(SUFFIX.len())
