@@ -11,6 +11,8 @@ use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 use std::sync::Arc;
 
+mod scan;
+
 /// JSON-RPC: The message is not valid JSON.
 pub const PARSE_ERROR: i64 = -32700;
 /// JSON-RPC: The JSON is not a valid request, or not one allowed now.
@@ -490,6 +492,9 @@ impl Message {
                     ),
                 ),
             )));
+        }
+        if let Some(parts) = scan::envelope(bytes) {
+            return Message::from_parts(parts);
         }
         // The members read straight into their places (no map of the
         // envelope); anything unusual (not an object, a repeated member)
