@@ -284,9 +284,12 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
     };
     let member = |m| meta.member(m);
     let protocol_version = match member(ModernMember::ProtocolVersion) {
-        Some(v) => serde_json::from_str::<String>(v).map_err(|_| {
-            McpError::invalid_params(format!("_meta.{META_PROTOCOL_VERSION} must be a string"))
-        })?,
+        Some(v) => match unescaped_str(v) {
+            Some(v) => v.to_owned(),
+            None => serde_json::from_str::<String>(v).map_err(|_| {
+                McpError::invalid_params(format!("_meta.{META_PROTOCOL_VERSION} must be a string"))
+            })?,
+        },
         None => {
             return Err(McpError::invalid_params(format!(
                 "_meta.{META_PROTOCOL_VERSION} is required"
@@ -294,6 +297,8 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
         }
     };
     let capabilities = match member(ModernMember::ClientCapabilities) {
+        // No capabilities (most requests): no parse.
+        Some("{}") => Some(Value::Object(Map::new())),
         Some(c) if c.starts_with('{') => serde_json::from_str::<Value>(c).ok(),
         Some(_) => None,
         None => {
@@ -323,6 +328,13 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
         client_info,
         log_level,
     })
+}
+
+/// The contents of a JSON string (valid JSON text, as the parser kept it)
+/// that has no escapes to decode; None for anything else.
+fn unescaped_str(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
 }
 
 /// An `Implementation` object: `name` and `version` strings.
