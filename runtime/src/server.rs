@@ -53,6 +53,9 @@ struct Inner {
     listeners: listen::Listeners,
     /// Tasks of the tasks extension; in memory unless set before first use.
     tasks: std::sync::OnceLock<modern::tasks::Tasks>,
+    /// The throwaway session of every stateless request that declares
+    /// nothing (see [`Server::stateless_session`]).
+    plain_session: std::sync::OnceLock<Arc<Session>>,
 }
 
 mod tasks;
@@ -109,6 +112,7 @@ impl Server {
             state_key: std::sync::OnceLock::new(),
             listeners: listen::Listeners::new(),
             tasks: std::sync::OnceLock::new(),
+            plain_session: std::sync::OnceLock::new(),
         }))
     }
 
@@ -493,7 +497,7 @@ impl Server {
         let request_meta = Meta::take(&mut req);
         let ctx = RequestContext {
             server: self.clone(),
-            session: stateless_session(meta),
+            session: self.stateless_session(meta),
             request_id: req.id.clone(),
             meta: request_meta,
             out,
@@ -521,6 +525,23 @@ impl Server {
             Some(RoundEnd::Handler) | None => outcome,
         };
         Some(outcome)
+    }
+
+    /// The session a stateless request's handler sees. Requests that
+    /// declare no capabilities, client info or log level at the newest
+    /// version share one: nothing on the stateless path writes to it (no
+    /// subscriptions, log level or server→client requests there), and a
+    /// session per request cost its allocation and drop.
+    fn stateless_session(&self, meta: modern::RequestMeta) -> Arc<Session> {
+        let plain = meta.log_level.is_none()
+            && meta.client_info.is_null()
+            && meta.protocol_version == modern::MODERN_PROTOCOL_VERSIONS[0]
+            && meta.capabilities.as_object().is_some_and(|c| c.is_empty());
+        if !plain {
+            return stateless_session(meta);
+        }
+        let shared = self.0.plain_session.get_or_init(|| stateless_session(meta));
+        shared.clone()
     }
 
     /// Serve `subscriptions/listen`: acknowledge, then deliver every change
