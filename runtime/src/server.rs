@@ -18,6 +18,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use tasks::{CallMode, TaskStart};
 use tokio_util::sync::CancellationToken;
 
@@ -947,13 +948,7 @@ async fn run_guarded(
     );
     let mut work = RunOn(Some(Box::pin(work)), cancel);
     let done = match work.0.as_mut() {
-        // Cancellation first: the handler sees the same token and may
-        // finish in the same poll, but a cancelled request gets no answer.
-        Some(fut) => tokio::select! {
-            biased;
-            _ = work.1.cancelled() => None,
-            done = fut => Some(done),
-        },
+        Some(fut) => unless_cancelled(fut, &work.1).await,
         None => None,
     };
     let Some(done) = done else {
@@ -979,6 +974,28 @@ async fn run_guarded(
         o.finish(Some(&outcome));
     }
     Some(outcome)
+}
+
+/// `work`'s outcome, or None once `cancel` fires. Cancellation first: the
+/// handler sees the same token and may finish in the same poll, but a
+/// cancelled request gets no answer. The token is waited on only when the
+/// work has to wait: a handler done in its first poll registers no waiter
+/// (a lock to register, one to unregister).
+async fn unless_cancelled<F: Future + Unpin>(
+    work: &mut F,
+    cancel: &CancellationToken,
+) -> Option<F::Output> {
+    let mut cancelled = std::pin::pin!(cancel.cancelled());
+    std::future::poll_fn(|cx| {
+        if cancel.is_cancelled() {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(done) = Pin::new(&mut *work).poll(cx) {
+            return Poll::Ready(Some(done));
+        }
+        cancelled.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpError>>> + Send>>;
