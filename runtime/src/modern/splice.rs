@@ -6,7 +6,7 @@
 
 use super::{CacheHints, META_SERVER_INFO};
 use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::ser::{SerializeMap, SerializeStruct, Serializer};
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -64,29 +64,21 @@ fn append(
     out.push_str("\":");
     out.push_str(server_info.get());
     out.push_str("}}");
-    verbatim(&out)
+    verbatim(out)
 }
 
-/// The name under which serde_json's serializer writes a string as JSON
-/// text, unchanged: how a `RawValue` serializes itself.
+/// The name under which serde_json hands a `RawValue` its text, unchanged.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// `json`, known to be valid JSON, as a `RawValue` without parsing it
-/// again (`RawValue::from_string` would: as dear as the splice it saves,
-/// on a long text result). A serde_json that changed the name would give
-/// an object instead: `verbatim_is_the_text_itself` catches that.
-fn verbatim(json: &str) -> Option<Box<RawValue>> {
-    struct Verbatim<'a>(&'a str);
-    impl Serialize for Verbatim<'_> {
-        fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-            let mut s = ser.serialize_struct(RAW_VALUE_TOKEN, 1)?;
-            s.serialize_field(RAW_VALUE_TOKEN, self.0)?;
-            s.end()
-        }
-    }
-    let raw = serde_json::value::to_raw_value(&Verbatim(json)).ok()?;
-    // Checked, not trusted: a length is cheap to compare.
-    (raw.get().len() == json.len()).then_some(raw)
+/// again (`RawValue::from_string` would: as dear as the splice it saves)
+/// or copying it: it is handed over the way serde_json's own deserializer
+/// hands over a raw value's text. A serde_json that changed the way would
+/// fail here: `verbatim_is_the_text_itself` catches that.
+fn verbatim(json: String) -> Option<Box<RawValue>> {
+    let members = std::iter::once((RAW_VALUE_TOKEN, json));
+    let de = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(members);
+    Box::<RawValue>::deserialize(de).ok()
 }
 
 /// [`splice`] by the result's members, read as text.
@@ -190,7 +182,7 @@ mod tests {
     #[test]
     fn verbatim_is_the_text_itself() {
         let text = r#"{"a":[1,"x\"y"],"b":{}}"#;
-        let raw = verbatim(text).expect("a RawValue");
+        let raw = verbatim(text.to_owned()).expect("a RawValue");
         assert_eq!(raw.get(), text);
     }
 
