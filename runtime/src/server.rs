@@ -379,7 +379,9 @@ impl Server {
     ) -> Option<Response> {
         match modern::request_meta(&req) {
             Ok(meta) => {
-                self.handle_stateless_checked(req, meta, out, cancel, http_headers, extensions)
+                let server = self.clone();
+                server
+                    .handle_stateless_checked(req, meta, out, cancel, http_headers, extensions)
                     .await
             }
             Err(e) => Some(respond(req.id, Err(modern::finish_error(e)))),
@@ -388,8 +390,10 @@ impl Server {
 
     /// [`Server::handle_stateless`] with the request's `_meta` already
     /// parsed (the HTTP transport compares it with the headers first).
+    /// The future owns the server: the transport boxes it as it is, with no
+    /// future around it to hold the server (a larger copy per request).
     pub(crate) async fn handle_stateless_checked(
-        &self,
+        self,
         req: Request,
         meta: modern::RequestMeta,
         out: Outbound,

@@ -332,11 +332,8 @@ pub(super) async fn post(
     let (server, token, headers) = (st.server.clone(), cancel.clone(), Arc::new(headers));
     // Polled here, in the connection's task, as on the session path; moved
     // to a task of its own only when the answer becomes an SSE stream.
-    let mut handling = Box::pin(async move {
-        server
-            .handle_stateless_checked(req, meta, out, token, Some(headers), extensions)
-            .await
-    });
+    let mut handling =
+        Box::pin(server.handle_stateless_checked(req, meta, out, token, Some(headers), extensions));
     // The client going away cancels the request: while we wait here (the
     // guard, declared after `handling`, drops before it, so a handler that
     // moves to a task of its own gets the cancellation grace) and, later,
