@@ -718,7 +718,10 @@ impl Server {
         self.0.state_key.set(key).is_ok()
     }
 
-    async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Payload, McpError> {
+    /// One request to its handler. The future owns the server, so that
+    /// `run_guarded` boxes it as it is (no async block around it to hold
+    /// the server: a nesting level, and its copy, less per request).
+    async fn dispatch(self, ctx: RequestContext, req: Request) -> Result<Payload, McpError> {
         let p = req.params.as_ref();
         let inner = &self.0;
         let value = match req.method.as_str() {
@@ -942,7 +945,7 @@ async fn run_guarded(
     let method = method_name(&req.method);
     #[cfg(feature = "telemetry")]
     let observed = crate::telemetry::request(&ctx, &req);
-    let work = AssertUnwindSafe(async move { server.dispatch(ctx, req).await }).catch_unwind();
+    let work = AssertUnwindSafe(server.dispatch(ctx, req)).catch_unwind();
     #[cfg(feature = "telemetry")]
     let work = tracing::Instrument::instrument(
         work,
