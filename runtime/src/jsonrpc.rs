@@ -11,6 +11,8 @@ use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 use std::sync::Arc;
 
+mod scan;
+
 /// JSON-RPC: The message is not valid JSON.
 pub const PARSE_ERROR: i64 = -32700;
 /// JSON-RPC: The JSON is not a valid request, or not one allowed now.
@@ -478,7 +480,9 @@ impl Message {
     /// whatever its text (`0,` is two bytes), so the count, not the byte
     /// size, bounds the memory of the tree.
     pub fn from_slice_within(bytes: &[u8], max_values: usize) -> Result<Message, Box<Response>> {
-        if count_values(bytes, max_values) > max_values {
+        // A text holds at most one value per byte, plus one: a short one
+        // needs no count.
+        if bytes.len() >= max_values && count_values(bytes, max_values) > max_values {
             return Err(Box::new(Response::err(
                 None,
                 ErrorObject::new(
@@ -488,6 +492,9 @@ impl Message {
                     ),
                 ),
             )));
+        }
+        if let Some(parts) = scan::envelope(bytes) {
+            return Message::from_parts(parts);
         }
         // The members read straight into their places (no map of the
         // envelope); anything unusual (not an object, a repeated member)
@@ -522,9 +529,16 @@ impl Message {
             return Err(invalid(None, why));
         };
         Message::from_parts(Parts {
-            jsonrpc: obj.remove("jsonrpc"),
-            id: obj.remove("id"),
-            method: obj.remove("method"),
+            jsonrpc: obj.remove("jsonrpc").map(|v| v.as_str() == Some("2.0")),
+            id: obj.remove("id").map(|id| match id {
+                Value::String(s) => Ok(RequestId::String(s)),
+                Value::Number(n) => n.as_i64().map(RequestId::Number).ok_or(()),
+                _ => Err(()),
+            }),
+            method: obj.remove("method").map(|m| match m {
+                Value::String(m) => Ok(m),
+                _ => Err(()),
+            }),
             params: obj
                 .remove("params")
                 .map(|value| Params { value, meta: None }),
@@ -550,11 +564,10 @@ impl Message {
         } = parts;
         let id = match id {
             None => None,
-            Some(Value::String(s)) => Some(RequestId::String(s)),
-            Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().map(RequestId::Number),
-            Some(_) => return Err(invalid(None, "id must be a string or an integer")),
+            Some(Ok(id)) => Some(id),
+            Some(Err(())) => return Err(invalid(None, "id must be a string or an integer")),
         };
-        if jsonrpc.as_ref().and_then(Value::as_str) != Some("2.0") {
+        if jsonrpc != Some(true) {
             return Err(invalid(id, "\"jsonrpc\" must be \"2.0\""));
         }
         let (params, modern_meta) = match params {
@@ -566,7 +579,7 @@ impl Message {
             Some(_) => return Err(invalid(id, "params must be an object or an array")),
         };
         match method {
-            Some(Value::String(method)) => Ok(match id {
+            Some(Ok(method)) => Ok(match id {
                 Some(id) => Message::Request(Request {
                     id,
                     method,
@@ -579,7 +592,7 @@ impl Message {
                     params: with_meta(params, modern_meta.as_deref()),
                 }),
             }),
-            Some(_) => Err(invalid(id, "method must be a string")),
+            Some(Err(())) => Err(invalid(id, "method must be a string")),
             None => {
                 let Some(id) = id else {
                     return Err(invalid(None, "a message needs a method or an id"));
@@ -642,18 +655,41 @@ impl Response {
     pub fn to_json(&self) -> String {
         serde_json::to_string(&Wire::Response(self)).unwrap_or_default()
     }
+
+    /// [`Response::to_json`] as bytes. A result held as JSON text (a tool
+    /// result) is put between the envelope's members as it is, into a
+    /// buffer sized for it: no serializer walks the envelope.
+    pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
+        if let (Some(id), Ok(Payload::Json(raw))) = (&self.id, &self.outcome) {
+            let raw = raw.get().as_bytes();
+            let mut out = Vec::with_capacity(raw.len() + 64);
+            out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+            if serde_json::to_writer(&mut out, id).is_ok() {
+                out.extend_from_slice(br#","result":"#);
+                out.extend_from_slice(raw);
+                out.push(b'}');
+                return out;
+            }
+        }
+        serde_json::to_vec(&Wire::Response(self)).unwrap_or_default()
+    }
 }
 
 /// The members of a message, as read from its text: a member given as
-/// `null` is `Some(Value::Null)`, not absent.
+/// `null` is present, not absent. Read from text, `jsonrpc`, `id` and
+/// `method` take only the types they may have (no `Value` is built for
+/// them); any other fails, and the general path reads the message.
 #[derive(Deserialize)]
 struct Parts {
-    #[serde(default, deserialize_with = "present")]
-    jsonrpc: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    id: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    method: Option<Value>,
+    /// Whether it is `"2.0"`.
+    #[serde(default, deserialize_with = "version")]
+    jsonrpc: Option<bool>,
+    /// `Err`: neither a string nor an integer.
+    #[serde(default, deserialize_with = "request_id")]
+    id: Option<Result<RequestId, ()>>,
+    /// `Err`: not a string.
+    #[serde(default, deserialize_with = "method")]
+    method: Option<Result<String, ()>>,
     #[serde(default, deserialize_with = "params")]
     params: Option<Params>,
     #[serde(default, deserialize_with = "present")]
@@ -664,6 +700,48 @@ struct Parts {
 
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    // Borrowed: an escaped string fails, for the general path.
+    <&'de str>::deserialize(d).map(|v| Some(v == "2.0"))
+}
+
+fn request_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Result<RequestId, ()>>, D::Error> {
+    d.deserialize_any(IdVisitor).map(|id| Some(Ok(id)))
+}
+
+fn method<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Result<String, ()>>, D::Error> {
+    String::deserialize(d).map(|m| Some(Ok(m)))
+}
+
+/// A string or an integer id (anything else is an error).
+struct IdVisitor;
+
+impl serde::de::Visitor<'_> for IdVisitor {
+    type Value = RequestId;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string or an integer")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<RequestId, E> {
+        Ok(RequestId::Number(n))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<RequestId, E> {
+        i64::try_from(n)
+            .map(RequestId::Number)
+            .map_err(|_| E::custom("id out of range"))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<RequestId, E> {
+        Ok(RequestId::String(s.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<RequestId, E> {
+        Ok(RequestId::String(s))
+    }
 }
 
 /// `params`, and the modern `_meta` taken out of them unparsed.
@@ -973,6 +1051,29 @@ mod tests {
         assert_ne!(raw, json!({"tools": []}));
         let m = Message::Response(r);
         assert_eq!(m.to_json(), m.to_value().to_string());
+    }
+
+    #[test]
+    fn the_wire_bytes_of_a_response_are_its_wire_form() {
+        let raw = Payload::serialize(&json!({"content": [{"text": "é\n\"", "type": "text"}]}));
+        let raw = raw.unwrap();
+        for id in [
+            Some(RequestId::Number(-7)),
+            Some(RequestId::String("a\"b\u{1}".into())),
+            None,
+        ] {
+            for outcome in [
+                Ok(raw.clone()),
+                Ok(json!([1]).into()),
+                Err(ErrorObject::new(1, "x")),
+            ] {
+                let r = Response {
+                    id: id.clone(),
+                    outcome,
+                };
+                assert_eq!(r.to_json_bytes(), r.to_json().into_bytes());
+            }
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use tasks::{CallMode, TaskStart};
 use tokio_util::sync::CancellationToken;
 
@@ -53,6 +54,9 @@ struct Inner {
     listeners: listen::Listeners,
     /// Tasks of the tasks extension; in memory unless set before first use.
     tasks: std::sync::OnceLock<modern::tasks::Tasks>,
+    /// The throwaway session of every stateless request that declares
+    /// nothing (see [`Server::stateless_session`]).
+    plain_session: std::sync::OnceLock<Arc<Session>>,
 }
 
 mod tasks;
@@ -109,6 +113,7 @@ impl Server {
             state_key: std::sync::OnceLock::new(),
             listeners: listen::Listeners::new(),
             tasks: std::sync::OnceLock::new(),
+            plain_session: std::sync::OnceLock::new(),
         }))
     }
 
@@ -374,7 +379,9 @@ impl Server {
     ) -> Option<Response> {
         match modern::request_meta(&req) {
             Ok(meta) => {
-                self.handle_stateless_checked(req, meta, out, cancel, http_headers, extensions)
+                let server = self.clone();
+                server
+                    .handle_stateless_checked(req, meta, out, cancel, http_headers, extensions)
                     .await
             }
             Err(e) => Some(respond(req.id, Err(modern::finish_error(e)))),
@@ -383,8 +390,10 @@ impl Server {
 
     /// [`Server::handle_stateless`] with the request's `_meta` already
     /// parsed (the HTTP transport compares it with the headers first).
+    /// The future owns the server: the transport boxes it as it is, with no
+    /// future around it to hold the server (a larger copy per request).
     pub(crate) async fn handle_stateless_checked(
-        &self,
+        self,
         req: Request,
         meta: modern::RequestMeta,
         out: Outbound,
@@ -493,7 +502,7 @@ impl Server {
         let request_meta = Meta::take(&mut req);
         let ctx = RequestContext {
             server: self.clone(),
-            session: stateless_session(meta),
+            session: self.stateless_session(meta),
             request_id: req.id.clone(),
             meta: request_meta,
             out,
@@ -521,6 +530,23 @@ impl Server {
             Some(RoundEnd::Handler) | None => outcome,
         };
         Some(outcome)
+    }
+
+    /// The session a stateless request's handler sees. Requests that
+    /// declare no capabilities, client info or log level at the newest
+    /// version share one: nothing on the stateless path writes to it (no
+    /// subscriptions, log level or server→client requests there), and a
+    /// session per request cost its allocation and drop.
+    fn stateless_session(&self, meta: modern::RequestMeta) -> Arc<Session> {
+        let plain = meta.log_level.is_none()
+            && meta.client_info.is_null()
+            && meta.protocol_version == modern::MODERN_PROTOCOL_VERSIONS[0]
+            && meta.capabilities.as_object().is_some_and(|c| c.is_empty());
+        if !plain {
+            return stateless_session(meta);
+        }
+        let shared = self.0.plain_session.get_or_init(|| stateless_session(meta));
+        shared.clone()
     }
 
     /// Serve `subscriptions/listen`: acknowledge, then deliver every change
@@ -692,7 +718,10 @@ impl Server {
         self.0.state_key.set(key).is_ok()
     }
 
-    async fn dispatch(&self, ctx: RequestContext, req: Request) -> Result<Payload, McpError> {
+    /// One request to its handler. The future owns the server, so that
+    /// `run_guarded` boxes it as it is (no async block around it to hold
+    /// the server: a nesting level, and its copy, less per request).
+    async fn dispatch(self, ctx: RequestContext, req: Request) -> Result<Payload, McpError> {
         let p = req.params.as_ref();
         let inner = &self.0;
         let value = match req.method.as_str() {
@@ -916,7 +945,7 @@ async fn run_guarded(
     let method = method_name(&req.method);
     #[cfg(feature = "telemetry")]
     let observed = crate::telemetry::request(&ctx, &req);
-    let work = AssertUnwindSafe(async move { server.dispatch(ctx, req).await }).catch_unwind();
+    let work = AssertUnwindSafe(server.dispatch(ctx, req)).catch_unwind();
     #[cfg(feature = "telemetry")]
     let work = tracing::Instrument::instrument(
         work,
@@ -926,13 +955,7 @@ async fn run_guarded(
     );
     let mut work = RunOn(Some(Box::pin(work)), cancel);
     let done = match work.0.as_mut() {
-        // Cancellation first: the handler sees the same token and may
-        // finish in the same poll, but a cancelled request gets no answer.
-        Some(fut) => tokio::select! {
-            biased;
-            _ = work.1.cancelled() => None,
-            done = fut => Some(done),
-        },
+        Some(fut) => unless_cancelled(fut, &work.1).await,
         None => None,
     };
     let Some(done) = done else {
@@ -958,6 +981,28 @@ async fn run_guarded(
         o.finish(Some(&outcome));
     }
     Some(outcome)
+}
+
+/// `work`'s outcome, or None once `cancel` fires. Cancellation first: the
+/// handler sees the same token and may finish in the same poll, but a
+/// cancelled request gets no answer. The token is waited on only when the
+/// work has to wait: a handler done in its first poll registers no waiter
+/// (a lock to register, one to unregister).
+async fn unless_cancelled<F: Future + Unpin>(
+    work: &mut F,
+    cancel: &CancellationToken,
+) -> Option<F::Output> {
+    let mut cancelled = std::pin::pin!(cancel.cancelled());
+    std::future::poll_fn(|cx| {
+        if cancel.is_cancelled() {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(done) = Pin::new(&mut *work).poll(cx) {
+            return Poll::Ready(Some(done));
+        }
+        cancelled.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpError>>> + Send>>;

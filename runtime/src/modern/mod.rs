@@ -284,9 +284,12 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
     };
     let member = |m| meta.member(m);
     let protocol_version = match member(ModernMember::ProtocolVersion) {
-        Some(v) => serde_json::from_str::<String>(v).map_err(|_| {
-            McpError::invalid_params(format!("_meta.{META_PROTOCOL_VERSION} must be a string"))
-        })?,
+        Some(v) => match unescaped_str(v) {
+            Some(v) => v.to_owned(),
+            None => serde_json::from_str::<String>(v).map_err(|_| {
+                McpError::invalid_params(format!("_meta.{META_PROTOCOL_VERSION} must be a string"))
+            })?,
+        },
         None => {
             return Err(McpError::invalid_params(format!(
                 "_meta.{META_PROTOCOL_VERSION} is required"
@@ -294,6 +297,8 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
         }
     };
     let capabilities = match member(ModernMember::ClientCapabilities) {
+        // No capabilities (most requests): no parse.
+        Some("{}") => Some(Value::Object(Map::new())),
         Some(c) if c.starts_with('{') => serde_json::from_str::<Value>(c).ok(),
         Some(_) => None,
         None => {
@@ -308,7 +313,7 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
         ))
     })?;
     if let Some(info) = member(ModernMember::ClientInfo)
-        && !is_implementation_text(info)
+        && !is_known_implementation_text(info)
     {
         return Err(bad_client_info());
     }
@@ -325,10 +330,40 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
     })
 }
 
+/// The contents of a JSON string (valid JSON text, as the parser kept it)
+/// that has no escapes to decode; None for anything else.
+fn unescaped_str(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
+}
+
 /// An `Implementation` object: `name` and `version` strings.
 fn is_implementation(info: &Value) -> bool {
     info.get("name").is_some_and(Value::is_string)
         && info.get("version").is_some_and(Value::is_string)
+}
+
+/// [`is_implementation_text`], remembering the last short text each thread
+/// found valid: a client sends the same `clientInfo` with every request,
+/// and reading it costs more than the rest of the `_meta`.
+fn is_known_implementation_text(text: &str) -> bool {
+    /// Longer texts are judged every time (no large copy kept per thread).
+    const REMEMBERED: usize = 256;
+    thread_local! {
+        static LAST_VALID: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    let known = LAST_VALID.with_borrow(|last| !last.is_empty() && last == text);
+    if known {
+        return true;
+    }
+    let valid = is_implementation_text(text);
+    if valid && text.len() <= REMEMBERED {
+        LAST_VALID.with_borrow_mut(|last| {
+            last.clear();
+            last.push_str(text);
+        });
+    }
+    valid
 }
 
 /// [`is_implementation`] of JSON text, without a `Value` of it (a member
@@ -604,6 +639,17 @@ mod tests {
                 (a, b) => panic!("{meta}: {a:?} / {b:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_remembered_client_info_vouches_only_for_itself() {
+        let good = r#"{"name":"c","version":"1"}"#;
+        assert!(is_known_implementation_text(good));
+        assert!(is_known_implementation_text(good));
+        assert!(!is_known_implementation_text(r#"{"name":"c"}"#));
+        assert!(!is_known_implementation_text(r#"{"name":"c","version":1}"#));
+        assert!(!is_known_implementation_text(""));
+        assert!(is_known_implementation_text(good));
     }
 
     #[test]

@@ -59,7 +59,16 @@ pub(crate) async fn read(
         }
         Ok(())
     };
-    match tokio::time::timeout(timeout, collect).await {
+    let read = {
+        let mut collect = std::pin::pin!(collect);
+        // A body that came with its head (most do) is read at once: no
+        // timer is set for it.
+        match futures::FutureExt::now_or_never(collect.as_mut()) {
+            Some(done) => Ok(done),
+            None => tokio::time::timeout(timeout, collect).await,
+        }
+    };
+    match read {
         Ok(Ok(())) => Ok(Bytes::from(buf)),
         Ok(Err(BodyError::TooLarge)) => {
             drop(buf);

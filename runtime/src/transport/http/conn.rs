@@ -16,14 +16,14 @@
 //! byte) and the service wrapper when its response ends. No timer runs while
 //! a request is being answered, however long (an SSE stream, a slow tool).
 
-use axum::body::Body;
-use axum::http::header::CONTENT_LENGTH;
+use axum::body::{Body, Bytes};
 use axum::response::Response;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,8 +45,8 @@ pub(crate) struct Limits {
 /// How long connections still answering get after shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Serve `app` (a request's answer, as a function) on `listener` until
-/// `shutdown` resolves.
+/// Serve `app` (a request's answer, as a function of the request and the
+/// client's address) on `listener` until `shutdown` resolves.
 pub(crate) async fn serve<A, F>(
     listener: TcpListener,
     app: A,
@@ -54,7 +54,7 @@ pub(crate) async fn serve<A, F>(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()>
 where
-    A: Fn(hyper::Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    A: Fn(hyper::Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Response, Infallible>> + Send + 'static,
 {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -95,40 +95,24 @@ where
 
 async fn serve_connection<A, F>(
     stream: TcpStream,
-    peer: std::net::SocketAddr,
+    peer: SocketAddr,
     app: A,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) where
-    A: Fn(hyper::Request<Incoming>) -> F + Send + Sync + 'static,
+    A: Fn(hyper::Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response, Infallible>> + Send + 'static,
 {
     let _ = stream.set_nodelay(true);
     let state = Arc::new(ConnState::default());
     let io = TokioIo::new(TimedIo::new(stream, state.clone(), limits));
-    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-        // The client's address, as axum's `into_make_service_with_connect_info` gives it.
-        req.extensions_mut()
-            .insert(axum::extract::ConnectInfo(peer));
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let guard = Busy::start(state.clone());
-        let call = app(req);
-        async move {
-            let mut resp = call.await?;
-            // The wrapper below hides the body's size from hyper: say it
-            // here, or a plain answer would go out chunked.
-            let size = hyper::body::Body::size_hint(resp.body()).exact();
-            if let Some(n) = size.filter(|_| !resp.headers().contains_key(CONTENT_LENGTH)) {
-                resp.headers_mut().insert(CONTENT_LENGTH, n.into());
-            }
-            // The request counts as answered when hyper drops the body,
-            // written or not.
-            Ok::<_, Infallible>(resp.map(|body| {
-                Body::new(http_body_util::BodyExt::map_frame(body, move |f| {
-                    let _answering = &guard;
-                    f
-                }))
-            }))
-        }
+        // Mapped, not awaited in an `async` block: that would move the
+        // answer's future (kilobytes) once more per request.
+        futures::FutureExt::map(app(req, peer), move |resp| {
+            Ok::<_, Infallible>(resp?.map(|body| Answering { body, _busy: guard }))
+        })
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -162,6 +146,34 @@ struct ConnState {
 
 /// Marks a request in progress until dropped.
 struct Busy(Arc<ConnState>);
+
+/// A response body that keeps its request counted as in progress until
+/// hyper drops it, written or not. Its size goes through to hyper, which
+/// then writes the Content-Length of a plain answer itself.
+struct Answering {
+    body: Body,
+    _busy: Busy,
+}
+
+impl hyper::body::Body for Answering {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
 
 impl Busy {
     fn start(state: Arc<ConnState>) -> Busy {
@@ -203,11 +215,16 @@ struct TimedIo {
     limits: Limits,
     phase: Phase,
     seen_idle: u64,
+    /// When the current phase times out.
+    due: Instant,
+    /// Set to `due` only when a read waits: most heads arrive whole, so
+    /// the timer is moved once per request rather than at every phase.
     deadline: Pin<Box<Sleep>>,
 }
 
 impl TimedIo {
     fn new(inner: TcpStream, state: Arc<ConnState>, limits: Limits) -> Self {
+        let due = Instant::now() + limits.header_read;
         TimedIo {
             inner,
             state,
@@ -215,7 +232,8 @@ impl TimedIo {
             // A new connection exists to send a request: its head is due.
             phase: Phase::Head,
             seen_idle: 0,
-            deadline: Box::pin(tokio::time::sleep(limits.header_read)),
+            due,
+            deadline: Box::pin(tokio::time::sleep_until(due)),
         }
     }
 
@@ -225,7 +243,7 @@ impl TimedIo {
             Phase::Head => self.limits.header_read,
         };
         self.phase = phase;
-        self.deadline.as_mut().reset(Instant::now() + limit);
+        self.due = Instant::now() + limit;
     }
 }
 
@@ -262,6 +280,9 @@ impl AsyncRead for TimedIo {
                     drop(parked);
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
+                }
+                if this.deadline.deadline() != this.due {
+                    this.deadline.as_mut().reset(this.due);
                 }
                 ready!(this.deadline.as_mut().poll(cx));
                 let what = match this.phase {

@@ -272,7 +272,8 @@ pub(super) async fn post(st: Arc<AppState>, req: axum::extract::Request) -> Http
         Err(r) => return r.into_response(),
     };
     let (parts, body) = req.into_parts();
-    let msg = match read_message(&st, &parts.headers, body).await {
+    let content_type = parts.headers.get(axum::http::header::CONTENT_TYPE);
+    let msg = match read_message(&st, &parts.headers, content_type, body).await {
         Ok(m) => m,
         Err(r) => return r,
     };

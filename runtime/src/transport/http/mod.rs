@@ -239,12 +239,17 @@ pub async fn serve_listener(
     // is a pattern to the Router, so it keeps the Router's matching.
     let direct = (!state.config.path.contains(['{', '}', '*'])).then(|| state.config.path.clone());
     let tower = hyper_util::service::TowerToHyperService::new(router);
-    let app = move |req: hyper::Request<hyper::body::Incoming>| {
+    let app = move |mut req: hyper::Request<hyper::body::Incoming>, peer| {
         use futures::future::{Either, FutureExt};
         if direct.as_deref() == Some(req.uri().path()) {
-            let answer = endpoint(State(state.clone()), req.map(Body::new));
+            // The client's address goes along as it is: in the request's
+            // extensions it would cost them their allocation.
+            let answer = serve_endpoint(state.clone(), req.map(Body::new), Some(peer));
             Either::Left(answer.map(Ok))
         } else {
+            // As axum's `into_make_service_with_connect_info` gives it.
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo::<SocketAddr>(peer));
             Either::Right(hyper::service::Service::call(&tower, req))
         }
     };
@@ -359,9 +364,12 @@ fn unavailable(e: &StateError, id: Option<RequestId>) -> HttpResponse {
 
 /// What every request passes before its endpoint sees it: the Host and
 /// Origin checks, authentication (feature `auth`) and the rate limits.
+/// `peer`: the client's address, when it is not in the request's
+/// extensions.
 async fn admitted(
     st: &Arc<AppState>,
     #[cfg_attr(not(feature = "auth"), allow(unused_variables))] req: &mut axum::extract::Request,
+    peer: Option<SocketAddr>,
 ) -> Option<HttpResponse> {
     st.start_sweeper();
     let allow = guard::Allow {
@@ -382,7 +390,7 @@ async fn admitted(
     if let Some(refused) = auth::authenticate(st, req).await {
         return Some(refused);
     }
-    rate::check(&st.server, rate::principal(req)).await
+    rate::check(&st.server, rate::principal(req, peer)).await
 }
 
 /// `GET` of the legacy transport's stream path.
@@ -390,7 +398,7 @@ async fn legacy_sse(
     State(st): State<Arc<AppState>>,
     mut req: axum::extract::Request,
 ) -> HttpResponse {
-    if let Some(refused) = admitted(&st, &mut req).await {
+    if let Some(refused) = admitted(&st, &mut req, None).await {
         return refused;
     }
     match *req.method() {
@@ -404,7 +412,7 @@ async fn legacy_messages(
     State(st): State<Arc<AppState>>,
     mut req: axum::extract::Request,
 ) -> HttpResponse {
-    if let Some(refused) = admitted(&st, &mut req).await {
+    if let Some(refused) = admitted(&st, &mut req, None).await {
         return refused;
     }
     match *req.method() {
@@ -413,11 +421,17 @@ async fn legacy_messages(
     }
 }
 
-async fn endpoint(
-    State(st): State<Arc<AppState>>,
+async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) -> HttpResponse {
+    serve_endpoint(st, req, None).await
+}
+
+/// [`endpoint`], told the client's address when it is not in the request.
+async fn serve_endpoint(
+    st: Arc<AppState>,
     mut req: axum::extract::Request,
+    peer: Option<SocketAddr>,
 ) -> HttpResponse {
-    if let Some(refused) = admitted(&st, &mut req).await {
+    if let Some(refused) = admitted(&st, &mut req, peer).await {
         return refused;
     }
     if matches!(*req.method(), Method::GET | Method::DELETE)
@@ -460,7 +474,7 @@ fn error(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) ->
 fn json(status: StatusCode, resp: &Response) -> HttpResponse {
     // Built by hand: axum's tuple `into_response` parses the header value
     // from a `&str` on every answer.
-    let mut r = HttpResponse::new(Body::from(resp.to_json()));
+    let mut r = HttpResponse::new(Body::from(resp.to_json_bytes()));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, APPLICATION_JSON);
@@ -480,16 +494,33 @@ fn header_str(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
 }
 
 /// Whether the Accept header admits every one of `mimes` (at most two);
-/// no header admits anything. The header is read once.
+/// no header admits anything.
 fn accepts(headers: &HeaderMap, mimes: &[&str]) -> bool {
-    let Some(accept) = header_str(headers, header::ACCEPT) else {
+    accept_admits(headers.get(header::ACCEPT), mimes)
+}
+
+/// [`accepts`] of the Accept header's value, read as bytes (a `str`
+/// split costs several times more; a valid header value is ASCII).
+fn accept_admits(value: Option<&HeaderValue>, mimes: &[&str]) -> bool {
+    let Some(value) = value else {
+        return true;
+    };
+    // What clients send most: the two types in so many words.
+    if let [a, b] = mimes
+        && let Some(rest) = value.as_bytes().strip_prefix(a.as_bytes())
+        && rest.strip_prefix(b", ") == Some(b.as_bytes())
+    {
+        return true;
+    }
+    let Ok(accept) = value.to_str() else {
         return true;
     };
     let mut admitted = [false; 2];
-    for part in accept.split(',') {
-        let range = part.split(';').next().unwrap_or("").trim();
+    for part in accept.as_bytes().split(|b| *b == b',') {
+        let range = part.split(|b| *b == b';').next().unwrap_or(&[]);
+        let range = range.trim_ascii();
         for (seen, mime) in admitted.iter_mut().zip(mimes) {
-            *seen = *seen || admits(range, mime);
+            *seen = *seen || admits(range, mime.as_bytes());
         }
     }
     mimes.len() <= admitted.len() && admitted.iter().take(mimes.len()).all(|a| *a)
@@ -497,23 +528,24 @@ fn accepts(headers: &HeaderMap, mimes: &[&str]) -> bool {
 
 /// Whether one media range of an Accept header (`type/sub`, `type/*`,
 /// `*/*`) admits `mime`.
-fn admits(range: &str, mime: &str) -> bool {
+fn admits(range: &[u8], mime: &[u8]) -> bool {
     range == mime
-        || range == "*/*"
-        || range.strip_suffix("/*").is_some_and(|t| {
+        || range == b"*/*"
+        || range.strip_suffix(b"/*").is_some_and(|t| {
             mime.strip_prefix(t)
-                .is_some_and(|rest| rest.starts_with('/'))
+                .is_some_and(|rest| rest.first() == Some(&b'/'))
         })
 }
 
-/// The session named by the request, or the error response: a missing id is
-/// 400, an unknown, expired or deleted one 404. Never creates a session.
+/// The session named by the request (`sid`, its Mcp-Session-Id), or the
+/// error response: a missing id is 400, an unknown, expired or deleted one
+/// 404. Never creates a session.
 async fn find_session(
     st: &AppState,
-    headers: &HeaderMap,
+    sid: Option<&str>,
     id: Option<RequestId>,
 ) -> Result<Arc<Session>, HttpResponse> {
-    let Some(sid) = header_str(headers, SESSION) else {
+    let Some(sid) = sid else {
         let message = "Bad Request: the Mcp-Session-Id header is required (initialize first)";
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
@@ -554,7 +586,12 @@ async fn find_session(
 
 /// Any supported version is tolerated inside a session; an unknown one is 400.
 fn check_version(headers: &HeaderMap, id: Option<RequestId>) -> Result<(), Refusal> {
-    match header_str(headers, PROTOCOL_VERSION) {
+    check_version_of(header_str(headers, PROTOCOL_VERSION), id)
+}
+
+/// [`check_version`] of the MCP-Protocol-Version header's value.
+fn check_version_of(version: Option<&str>, id: Option<RequestId>) -> Result<(), Refusal> {
+    match version {
         Some(v) if !lifecycle::is_supported(v) => {
             let message = format!(
                 "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
@@ -603,14 +640,17 @@ fn priming(st: &AppState, session: &Session) -> Option<Duration> {
 }
 
 /// The body as one message, or the refusal (415, 413, 408, or 400 with a
-/// JSON-RPC parse error).
+/// JSON-RPC parse error). `content_type`: the Content-Type header's value.
 async fn read_message(
     st: &AppState,
     headers: &HeaderMap,
+    content_type: Option<&HeaderValue>,
     body: axum::body::Body,
 ) -> Result<Message, HttpResponse> {
-    let content_type = header_str(headers, header::CONTENT_TYPE).unwrap_or("");
-    if content_type.split(';').next().map(str::trim) != Some("application/json") {
+    let content_type = content_type.and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type != "application/json"
+        && content_type.split(';').next().map(str::trim) != Some("application/json")
+    {
         let msg = "Unsupported Media Type: the body must be application/json";
         return Err(error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -619,12 +659,16 @@ async fn read_message(
             msg,
         ));
     }
-    let declared = body::Declared {
-        length: header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
-        awaits_continue: header_str(headers, header::EXPECT)
-            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
-    };
     let limit = st.config.max_body_bytes;
+    // The length hyper read from the head (the body's exact size); whether
+    // the client awaits `100 Continue` matters only to a body refused.
+    let length = hyper::body::Body::size_hint(&body).exact();
+    let declared = body::Declared {
+        length,
+        awaits_continue: length.is_some_and(|n| n > limit as u64)
+            && header_str(headers, header::EXPECT)
+                .is_some_and(|v| v.eq_ignore_ascii_case("100-continue")),
+    };
     let bytes = body::read(body, declared, limit, st.config.body_read_timeout)
         .await
         .map_err(|e| body_refused(e, limit))?;
@@ -632,10 +676,48 @@ async fn read_message(
         .map_err(|resp| json(StatusCode::BAD_REQUEST, &resp))
 }
 
+/// The headers a POST reads, found in one pass over the map: a look-up
+/// hashes the name every time (≈ 0.1k instructions a standard name, twice
+/// that a custom one like Mcp-Session-Id). Each is its first value, as
+/// `HeaderMap::get` gives it.
+#[derive(Default)]
+struct PostHeaders<'a> {
+    accept: Option<&'a HeaderValue>,
+    content_type: Option<&'a HeaderValue>,
+    session: Option<&'a HeaderValue>,
+    version: Option<&'a HeaderValue>,
+}
+
+impl<'a> PostHeaders<'a> {
+    fn of(headers: &'a HeaderMap) -> Self {
+        let mut found = PostHeaders::default();
+        for (name, value) in headers {
+            let slot = if *name == header::ACCEPT {
+                &mut found.accept
+            } else if *name == header::CONTENT_TYPE {
+                &mut found.content_type
+            } else if *name == SESSION {
+                &mut found.session
+            } else if *name == PROTOCOL_VERSION {
+                &mut found.version
+            } else {
+                continue;
+            };
+            slot.get_or_insert(value);
+        }
+        found
+    }
+
+    fn session(&self) -> Option<&'a str> {
+        self.session.and_then(|v| v.to_str().ok())
+    }
+}
+
 async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
-    if !accepts(headers, &["application/json", "text/event-stream"]) {
+    let found = PostHeaders::of(headers);
+    if !accept_admits(found.accept, &["application/json", "text/event-stream"]) {
         let msg =
             "Not Acceptable: the client must accept both application/json and text/event-stream";
         return error(
@@ -645,7 +727,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
             msg,
         );
     }
-    let msg = match read_message(&st, headers, body).await {
+    let msg = match read_message(&st, headers, found.content_type, body).await {
         Ok(m) => m,
         Err(refused) => return refused,
     };
@@ -667,27 +749,28 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
     };
     match &msg {
         Message::Request(r) if r.method == "initialize" => {
-            return initialize(&st, r.clone()).await;
+            return Box::pin(initialize(&st, r.clone())).await;
         }
         // 2026-07-28 defines no client notifications over HTTP: accepted, ignored.
         Message::Notification(n)
             if st.server.serves_protocol_2026()
-                && !headers.contains_key(SESSION)
+                && found.session.is_none()
                 && crate::modern::has_modern_meta(n.params.as_ref()) =>
         {
             return StatusCode::ACCEPTED.into_response();
         }
         _ => {}
     }
-    let session = match find_session(&st, headers, request_id.clone()).await {
+    let session = match find_session(&st, found.session(), request_id.clone()).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = check_version(headers, request_id) {
+    let version = found.version.and_then(|v| v.to_str().ok());
+    if let Err(r) = check_version_of(version, request_id) {
         return r.into_response();
     }
     if let Some(shared) = st.shared.clone() {
-        match shared_message(&st, &shared, &session, msg).await {
+        match Box::pin(shared_message(&st, &shared, &session, msg)).await {
             Ok(r) => return r,
             Err(m) => msg = m,
         }
@@ -700,7 +783,7 @@ async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
         other => {
             // Notifications and responses are acknowledged, not answered.
             let (out, _rx) = Outbound::channel();
-            st.server.handle(&session, other, out).await;
+            Box::pin(st.server.handle(&session, other, out)).await;
             StatusCode::ACCEPTED.into_response()
         }
     }
@@ -1038,7 +1121,7 @@ async fn get(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
             msg,
         );
     }
-    let session = match find_session(&st, headers, None).await {
+    let session = match find_session(&st, header_str(headers, SESSION), None).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1084,7 +1167,7 @@ fn get_conflict() -> HttpResponse {
 }
 
 async fn delete(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
-    let session = match find_session(&st, headers, None).await {
+    let session = match find_session(&st, header_str(headers, SESSION), None).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1115,6 +1198,11 @@ mod tests {
             "no Accept admits anything"
         );
         assert!(accepts(&with("application/json, text/event-stream"), &both));
+        assert!(!accepts(
+            &with("application/json, text/event-streams"),
+            &both
+        ));
+        assert!(accepts(&with("text/event-stream, application/json"), &both));
         assert!(accepts(
             &with("text/event-stream;q=0.5,application/*"),
             &both

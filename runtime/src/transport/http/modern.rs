@@ -12,7 +12,7 @@ use crate::modern::param_headers::{self, ParamHeader};
 use crate::modern::{self, RequestMeta};
 use crate::session::{Inbox, Outbound, Outgoing};
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use base64::Engine;
 use std::borrow::Cow;
@@ -106,20 +106,77 @@ fn decode_header(raw: &str) -> Result<Cow<'_, str>, String> {
 
 /// One header as text; a value that is not visible ASCII is malformed.
 fn header_text(headers: &HeaderMap, name: HeaderName) -> Result<Option<&str>, McpError> {
-    let mut values = headers.get_all(&name).iter();
-    let Some(v) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(modern::header_mismatch(format!(
-            "the {name} header is given more than once"
-        )));
+    let mut seen = Seen::Absent;
+    for v in headers.get_all(&name) {
+        seen.add(v);
     }
-    v.to_str().map(Some).map_err(|_| {
-        modern::header_mismatch(format!(
-            "the {name} header has characters that are not visible ASCII (use the =?base64?…?= form)"
-        ))
-    })
+    seen.text(&name)
+}
+
+/// How often a request gave a header, and its value if once.
+#[derive(Clone, Copy)]
+enum Seen<'a> {
+    Absent,
+    Once(&'a HeaderValue),
+    Repeated,
+}
+
+impl<'a> Seen<'a> {
+    fn add(&mut self, v: &'a HeaderValue) {
+        *self = match self {
+            Seen::Absent => Seen::Once(v),
+            _ => Seen::Repeated,
+        };
+    }
+
+    /// The value as text (see [`header_text`]).
+    fn text(self, name: &HeaderName) -> Result<Option<&'a str>, McpError> {
+        let v = match self {
+            Seen::Absent => return Ok(None),
+            Seen::Once(v) => v,
+            Seen::Repeated => {
+                return Err(modern::header_mismatch(format!(
+                    "the {name} header is given more than once"
+                )));
+            }
+        };
+        v.to_str().map(Some).map_err(|_| {
+            modern::header_mismatch(format!(
+                "the {name} header has characters that are not visible ASCII (use the =?base64?…?= form)"
+            ))
+        })
+    }
+}
+
+/// The standard headers a modern request mirrors its body in, found in one
+/// pass over its headers (a look-up hashes the name, once per header).
+struct Mirrored<'a> {
+    version: Seen<'a>,
+    method: Seen<'a>,
+    name: Seen<'a>,
+}
+
+impl<'a> Mirrored<'a> {
+    fn of(headers: &'a HeaderMap) -> Mirrored<'a> {
+        let mut m = Mirrored {
+            version: Seen::Absent,
+            method: Seen::Absent,
+            name: Seen::Absent,
+        };
+        for (name, v) in headers {
+            let slot = if *name == PROTOCOL_VERSION {
+                &mut m.version
+            } else if *name == METHOD {
+                &mut m.method
+            } else if *name == NAME {
+                &mut m.name
+            } else {
+                continue;
+            };
+            slot.add(v);
+        }
+        m
+    }
 }
 
 /// SEP-2243: the standard headers must be present and match the body.
@@ -128,7 +185,8 @@ pub fn check_headers(
     req: &Request,
     meta: &RequestMeta,
 ) -> Result<(), McpError> {
-    match header_text(headers, PROTOCOL_VERSION)? {
+    let mirrored = Mirrored::of(headers);
+    match mirrored.version.text(&PROTOCOL_VERSION)? {
         None => {
             return Err(modern::header_mismatch(
                 "the MCP-Protocol-Version header is required",
@@ -142,7 +200,7 @@ pub fn check_headers(
         }
         Some(_) => {}
     }
-    match header_text(headers, METHOD)? {
+    match mirrored.method.text(&METHOD)? {
         None => return Err(modern::header_mismatch("the Mcp-Method header is required")),
         Some(m) if m != req.method => {
             return Err(modern::header_mismatch(format!(
@@ -155,7 +213,7 @@ pub fn check_headers(
     let Ok(body_name) = name_source(req) else {
         return Ok(());
     };
-    let header_name = match header_text(headers, NAME)? {
+    let header_name = match mirrored.name.text(&NAME)? {
         Some(raw) => Some(decode_header(raw).map_err(|why| {
             modern::header_mismatch(format!("the Mcp-Name header is malformed: {why}"))
         })?),
@@ -274,11 +332,8 @@ pub(super) async fn post(
     let (server, token, headers) = (st.server.clone(), cancel.clone(), Arc::new(headers));
     // Polled here, in the connection's task, as on the session path; moved
     // to a task of its own only when the answer becomes an SSE stream.
-    let mut handling = Box::pin(async move {
-        server
-            .handle_stateless_checked(req, meta, out, token, Some(headers), extensions)
-            .await
-    });
+    let mut handling =
+        Box::pin(server.handle_stateless_checked(req, meta, out, token, Some(headers), extensions));
     // The client going away cancels the request: while we wait here (the
     // guard, declared after `handling`, drops before it, so a handler that
     // moves to a task of its own gets the cancellation grace) and, later,
@@ -472,6 +527,8 @@ mod tests {
             &[ok[0], ok[1], ("mcp-name", "=?base64?bm9w?=")][..], // "nop"
             &[ok[0], ok[1], ("mcp-name", "=?base64?***?=")][..],
             &[ok[0], ok[1], ok[2], ("mcp-name", "get_weather")][..], // twice
+            &[ok[0], ok[1], ok[1], ok[2]][..],
+            &[ok[0], ok[1], ok[2], ok[0]][..],
         ] {
             assert_eq!(
                 code(check_headers(&headers(broken), &call, &meta())),

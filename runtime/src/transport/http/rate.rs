@@ -12,13 +12,19 @@ use std::net::SocketAddr;
 const RATE_LIMITED: i64 = -32029;
 
 /// Who the request counts against: the principal an authentication layer
-/// put in the request's extensions, else the client's IP address.
-pub(super) fn principal(req: &axum::extract::Request) -> Principal {
+/// put in the request's extensions, else the client's IP address (`peer`,
+/// or else as the request's extensions have it).
+pub(super) fn principal(req: &axum::extract::Request, peer: Option<SocketAddr>) -> Principal {
     if let Some(p) = req.extensions().get::<Principal>() {
         return p.clone();
     }
-    match req.extensions().get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(addr)) => Principal::Ip(addr.ip()),
+    let peer = peer.or_else(|| {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr)
+    });
+    match peer {
+        Some(addr) => Principal::Ip(addr.ip()),
         None => Principal::Unknown,
     }
 }
