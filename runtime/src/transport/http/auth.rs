@@ -67,9 +67,9 @@ pub(crate) fn metadata_url(resource: &str) -> String {
 
 /// Let the request in (its `AuthInfo` and rate-limit `Principal` in its
 /// extensions), or `Some` answer. Nothing to do when auth is off.
-pub(super) async fn authenticate(
+pub(super) async fn authenticate<B>(
     st: &AppState,
-    req: &mut axum::extract::Request,
+    req: &mut axum::http::Request<B>,
 ) -> Option<HttpResponse> {
     let (auth, v) = active(st)?;
     let header = req

@@ -6,8 +6,9 @@
 //! before reading (Python's `http.client`, curl without `Expect`) gets the
 //! 413 instead of a connection reset.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use http_body_util::BodyExt;
+use hyper::body::Body;
 use std::time::Duration;
 
 /// Most bytes read and discarded after a body is refused as too large.
@@ -32,12 +33,15 @@ pub(crate) struct Declared {
 }
 
 /// The whole body, at most `limit` bytes, within `timeout`.
-pub(crate) async fn read(
-    mut body: Body,
+pub(crate) async fn read<B>(
+    mut body: B,
     declared: Declared,
     limit: usize,
     timeout: Duration,
-) -> Result<Bytes, BodyError> {
+) -> Result<Bytes, BodyError>
+where
+    B: Body<Data = Bytes> + Unpin,
+{
     if declared.length.is_some_and(|n| n > limit as u64) {
         if !declared.awaits_continue {
             drain(body, declared.length).await;
@@ -45,14 +49,28 @@ pub(crate) async fn read(
         return Err(BodyError::TooLarge);
     }
     let declared = declared.length;
-    // Sized once when the length is known, so the buffer never doubles.
-    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    // A body of one frame (most are) is kept as hyper read it, not copied.
+    let mut first = Bytes::new();
+    let mut buf = Vec::new();
     let collect = async {
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|_| BodyError::Broken)?;
             if let Ok(data) = frame.into_data() {
-                if buf.len() + data.len() > limit {
+                if first.len() + buf.len() + data.len() > limit {
                     return Err(BodyError::TooLarge);
+                }
+                if first.is_empty() && buf.is_empty() {
+                    first = data;
+                    continue;
+                }
+                if buf.is_empty() {
+                    // Sized once when the length is known, so it never doubles.
+                    buf.reserve(
+                        declared
+                            .map_or(0, |n| n as usize)
+                            .max(first.len() + data.len()),
+                    );
+                    buf.extend_from_slice(&std::mem::take(&mut first));
                 }
                 buf.extend_from_slice(&data);
             }
@@ -69,9 +87,10 @@ pub(crate) async fn read(
         }
     };
     match read {
+        Ok(Ok(())) if buf.is_empty() => Ok(first),
         Ok(Ok(())) => Ok(Bytes::from(buf)),
         Ok(Err(BodyError::TooLarge)) => {
-            drop(buf);
+            drop((first, buf));
             drain(body, None).await;
             Err(BodyError::TooLarge)
         }
@@ -83,7 +102,7 @@ pub(crate) async fn read(
 /// Read and discard the rest of a refused body, within DRAIN_BYTES and
 /// DRAIN_TIME. A body known to be longer is not worth starting on: the
 /// connection is closed instead.
-async fn drain(mut body: Body, declared: Option<u64>) {
+async fn drain<B: Body<Data = Bytes> + Unpin>(mut body: B, declared: Option<u64>) {
     if declared.is_some_and(|n| n > DRAIN_BYTES) {
         return;
     }

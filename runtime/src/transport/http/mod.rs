@@ -244,7 +244,9 @@ pub async fn serve_listener(
         if direct.as_deref() == Some(req.uri().path()) {
             // The client's address goes along as it is: in the request's
             // extensions it would cost them their allocation.
-            let answer = serve_endpoint(state.clone(), req.map(Body::new), Some(peer));
+            // Its body stays hyper's own: boxed as an axum `Body`, each of its
+            // frames would go through a box and an error map.
+            let answer = serve_endpoint(state.clone(), req, Some(peer));
             Either::Left(answer.map(Ok))
         } else {
             // As axum's `into_make_service_with_connect_info` gives it.
@@ -366,9 +368,9 @@ fn unavailable(e: &StateError, id: Option<RequestId>) -> HttpResponse {
 /// Origin checks, authentication (feature `auth`) and the rate limits.
 /// `peer`: the client's address, when it is not in the request's
 /// extensions.
-async fn admitted(
+async fn admitted<B>(
     st: &Arc<AppState>,
-    #[cfg_attr(not(feature = "auth"), allow(unused_variables))] req: &mut axum::extract::Request,
+    #[cfg_attr(not(feature = "auth"), allow(unused_variables))] req: &mut axum::http::Request<B>,
     peer: Option<SocketAddr>,
 ) -> Option<HttpResponse> {
     st.start_sweeper();
@@ -426,9 +428,9 @@ async fn endpoint(State(st): State<Arc<AppState>>, req: axum::extract::Request) 
 }
 
 /// [`endpoint`], told the client's address when it is not in the request.
-async fn serve_endpoint(
+async fn serve_endpoint<B: RequestBody>(
     st: Arc<AppState>,
-    mut req: axum::extract::Request,
+    mut req: axum::http::Request<B>,
     peer: Option<SocketAddr>,
 ) -> HttpResponse {
     if let Some(refused) = admitted(&st, &mut req, peer).await {
@@ -639,13 +641,18 @@ fn priming(st: &AppState, session: &Session) -> Option<Duration> {
     (v.as_str() >= "2025-11-25").then_some(st.config.sse_retry)
 }
 
+/// A request's body: hyper's own on the direct path, axum's through the Router.
+trait RequestBody: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static {}
+
+impl<B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static> RequestBody for B {}
+
 /// The body as one message, or the refusal (415, 413, 408, or 400 with a
 /// JSON-RPC parse error). `content_type`: the Content-Type header's value.
-async fn read_message(
+async fn read_message<B: RequestBody>(
     st: &AppState,
     headers: &HeaderMap,
     content_type: Option<&HeaderValue>,
-    body: axum::body::Body,
+    body: B,
 ) -> Result<Message, HttpResponse> {
     let content_type = content_type.and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type != "application/json"
@@ -713,7 +720,7 @@ impl<'a> PostHeaders<'a> {
     }
 }
 
-async fn post(st: Arc<AppState>, req: axum::extract::Request) -> HttpResponse {
+async fn post<B: RequestBody>(st: Arc<AppState>, req: axum::http::Request<B>) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
     let found = PostHeaders::of(headers);

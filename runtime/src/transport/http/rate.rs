@@ -14,7 +14,7 @@ const RATE_LIMITED: i64 = -32029;
 /// Who the request counts against: the principal an authentication layer
 /// put in the request's extensions, else the client's IP address (`peer`,
 /// or else as the request's extensions have it).
-pub(super) fn principal(req: &axum::extract::Request, peer: Option<SocketAddr>) -> Principal {
+pub(super) fn principal<B>(req: &axum::http::Request<B>, peer: Option<SocketAddr>) -> Principal {
     if let Some(p) = req.extensions().get::<Principal>() {
         return p.clone();
     }
