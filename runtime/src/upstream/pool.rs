@@ -217,7 +217,9 @@ impl Pool {
         loop {
             let (mut sender, reused) = match self.checkout(&key) {
                 Some(s) => (s, true),
-                None => (self.connect(uri.clone(), &key).await?, false),
+                // Boxed: connecting (TCP, TLS) is rare and its future
+                // large; inline, every call's future would carry and copy it.
+                None => (Box::pin(self.connect(uri.clone(), &key)).await?, false),
             };
             let outcome = match sender.ready().await {
                 Ok(()) => sender.try_send_request(req).await,
