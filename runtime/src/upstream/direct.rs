@@ -541,6 +541,78 @@ mod tests {
         assert_eq!(direct.pool.idle(), MAX_IDLE_PER_ORIGIN);
     }
 
+    /// One rustls config, two clients: reqwest (proxies, URLs with
+    /// credentials) and this one trust the same server and present the same
+    /// client certificate to it, which refuses connections without one.
+    /// Both certificates are self-signed, each trusted by the other side.
+    #[tokio::test]
+    async fn reqwest_and_direct_share_one_tls_config() {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let made = |name: &str| rcgen::generate_simple_self_signed(vec![name.into()]).unwrap();
+        let (server, client) = (made("127.0.0.1"), made("mcp-client"));
+        let dir = std::env::temp_dir().join(format!("mcpgen-direct-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: String| {
+            std::fs::write(dir.join(name), text).unwrap();
+            Some(dir.join(name))
+        };
+        let overrides = crate::upstream::TlsOverrides {
+            ca_cert: write("ca.pem", server.cert.pem()),
+            client_cert: write("client.pem", client.cert.pem()),
+            client_key: write("client.key", client.signing_key.serialize_pem()),
+            ..Default::default()
+        };
+        let tls = super::super::tls::TlsSettings::resolve(None, &overrides).unwrap();
+        let config = tls.client_config().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(client.cert.der().clone()).unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+            .build()
+            .unwrap();
+        let key = PrivatePkcs8KeyDer::from(server.signing_key.serialize_der());
+        let cert: CertificateDer<'static> = server.cert.der().clone();
+        let server_config = rustls::ServerConfig::builder()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![cert], PrivateKeyDer::Pkcs8(key))
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("https://{}", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    continue;
+                };
+                let svc = hyper::service::service_fn(|_| async {
+                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
+                        Bytes::from_static(b"hello"),
+                    )))
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tls), svc),
+                );
+            }
+        });
+
+        let direct = Direct::new(
+            Duration::from_secs(5),
+            HeaderValue::from_static("ua/1"),
+            config.clone(),
+        );
+        let r = direct.execute(request("GET", &url, "/", None), &url).await;
+        assert_eq!(text(r.unwrap()).await.unwrap(), "hello");
+        let reqwest = reqwest::Client::builder()
+            .no_proxy()
+            .tls_backend_preconfigured(rustls::ClientConfig::clone(&config))
+            .build()
+            .unwrap();
+        let r = reqwest.execute(request("GET", &url, "/", None)).await;
+        assert_eq!(r.unwrap().text().await.unwrap(), "hello");
+    }
+
     /// A server that closes each connection after one answer, without
     /// saying so: the next request finds its pooled connection gone and
     /// goes out on a new one.
