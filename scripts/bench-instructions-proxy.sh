@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # User-space instructions per proxied tools/call: the release httpbin example
 # (tool `get_get` = GET /get) under callgrind in front of hyper-echo, a fast
-# local upstream. A plain-HTTP upstream with no proxy variables set goes
+# local upstream. With no proxy variables set, the upstream call goes
 # through the runtime's own client (runtime/src/upstream/direct.rs), which
-# is what this measures; HTTPS and proxied upstreams go through reqwest.
+# is what this measures; proxied upstreams go through reqwest.
+# SCHEME=https puts a TLS terminator (Python, outside the measured process)
+# in front of hyper-echo, with a CA and certificate made here by openssl,
+# and passes that CA with --upstream-ca-cert: the call then includes the
+# server's rustls work (encryption, TLS records).
 # Like scripts/bench-instructions.sh, two runs of N1 and N2
 # calls from one mcpbench worker; start-up and handshake cancel out in
 # (I(N2) - I(N1)) / (N2 - N1). Needs the release builds of httpbin
@@ -11,6 +15,7 @@
 #
 #   scripts/bench-instructions-proxy.sh
 #   SERVER=/tmp/old-httpbin scripts/bench-instructions-proxy.sh
+#   SCHEME=https scripts/bench-instructions-proxy.sh
 #
 # N1 (default 300) and N2 (2300) set the call counts; the callgrind output
 # of both runs is kept in target/bench/instructions/ (compare two runs per
@@ -42,6 +47,56 @@ up="$(free_port)"
 upid=$!
 trap 'kill "$upid" 2>/dev/null || true' EXIT
 wait_for_port "$up" "$upid" 30 || die "hyper-echo did not start (see $out/hyper-echo.log)"
+base="http://127.0.0.1:$up"
+tls_args=()
+
+# tls_upstream: a CA, a certificate for 127.0.0.1 it signs, and a TLS
+# terminator on a new port forwarding to hyper-echo; sets base and tls_args.
+tls_upstream() {
+    local dir="$out/tls" port
+    command -v openssl >/dev/null || die "SCHEME=https needs openssl"
+    mkdir -p "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 2 -subj /CN=bench-ca \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$dir/server.key" -out "$dir/server.csr" -subj /CN=127.0.0.1 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$dir/ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+        -CAcreateserial -out "$dir/server.pem" -days 2 -extfile "$dir/ext" 2>/dev/null
+    port="$(free_port)"
+    "$(host_python)" - "$port" "$up" "$dir/server.pem" "$dir/server.key" <<'PY' >"$out/tls.log" 2>&1 &
+import asyncio, ssl, sys
+port, up, cert, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+async def pipe(r, w):
+    try:
+        while data := await r.read(65536):
+            w.write(data)
+            await w.drain()
+    finally:
+        w.close()
+async def handle(r, w):
+    ur, uw = await asyncio.open_connection("127.0.0.1", up)
+    await asyncio.gather(pipe(r, uw), pipe(ur, w), return_exceptions=True)
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", port, ssl=ctx)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+PY
+    tpid=$!
+    trap 'kill "$upid" "$tpid" 2>/dev/null || true' EXIT
+    wait_for_port "$port" "$tpid" 30 || die "the TLS terminator did not start (see $out/tls.log)"
+    base="https://127.0.0.1:$port"
+    tls_args=(--upstream-ca-cert "$dir/ca.pem")
+}
+case "${SCHEME:-http}" in
+    http) ;;
+    https) tls_upstream ;;
+    *) die "SCHEME must be http or https" ;;
+esac
 
 # instructions N: the server's instructions over its whole life with N calls.
 instructions() {
@@ -50,7 +105,7 @@ instructions() {
     file="$out/callgrind.proxy.$n.out"
     valgrind --tool=callgrind --callgrind-out-file="$file" \
         "$server" --transport http --bind "127.0.0.1:$port" \
-        --base-url "http://127.0.0.1:$up" >"$out/server.log" 2>&1 &
+        --base-url "$base" "${tls_args[@]}" >"$out/server.log" 2>&1 &
     pid=$!
     wait_for_port "$port" "$pid" 120 || die "server did not start under valgrind (see $out/server.log)"
     "$bin/mcpbench" load --addr "127.0.0.1:$port" --workers 1 --sessions 1 \
@@ -63,4 +118,4 @@ instructions() {
 a="$(instructions "$n1")"
 b="$(instructions "$n2")"
 [[ -n "$a" && -n "$b" ]] || die "no callgrind totals"
-echo "proxy: $(( (b - a) / (n2 - n1) )) instructions per call (I($n1) = $a, I($n2) = $b)"
+echo "proxy (${SCHEME:-http}): $(( (b - a) / (n2 - n1) )) instructions per call (I($n1) = $a, I($n2) = $b)"

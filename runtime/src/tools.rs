@@ -43,6 +43,9 @@ pub(crate) struct Tool {
     pub enabled: AtomicBool,
     /// Its `x-mcp-header` arguments, read from the descriptor on first need.
     param_headers: OnceLock<Arc<[ParamHeader]>>,
+    /// Its `execution.taskSupport` and `inputBeforeTask`, read from the
+    /// descriptor on first need (every modern call asks).
+    task_support: OnceLock<(crate::modern::tasks::TaskSupport, bool)>,
     /// Whether the tool-call hook wraps it (not the compact surface's
     /// `call_tool`: the hook sees the tool that one calls).
     pub hooked: bool,
@@ -169,6 +172,7 @@ impl Tool {
             handler,
             enabled: AtomicBool::new(true),
             param_headers: OnceLock::new(),
+            task_support: OnceLock::new(),
             hooked: true,
         }
     }
@@ -311,6 +315,59 @@ impl LazySchema {
     }
 }
 
+/// The hasher of the registry's names. A `tools/call` looks its tool up
+/// by name (a modern one three times), and SipHash costs more than the
+/// rest of a look-up; the keys are the server's own names, so a client
+/// cannot fill a bucket with them, and a folded multiply with a seed per
+/// registry spreads them as well.
+#[derive(Clone)]
+pub(crate) struct NameHash(u64);
+
+impl Default for NameHash {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        NameHash(std::collections::hash_map::RandomState::new().hash_one(0u64))
+    }
+}
+
+impl std::hash::BuildHasher for NameHash {
+    type Hasher = NameHasher;
+    fn build_hasher(&self) -> NameHasher {
+        NameHasher(self.0)
+    }
+}
+
+pub(crate) struct NameHasher(u64);
+
+/// The high and low halves of a 128-bit product, folded (as wyhash mixes).
+fn fold(x: u64) -> u64 {
+    let m = u128::from(x ^ 0xa076_1d64_78bd_642f) * u128::from(0xe703_7ed1_a0b4_28db_u64);
+    (m as u64) ^ ((m >> 64) as u64)
+}
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = fold(self.0 ^ bytes.len() as u64);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            h = fold(h ^ u64::from_le_bytes(b));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            h = fold(h ^ u64::from_le_bytes(b));
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        fold(self.0)
+    }
+}
+
 /// The listed tools of one moment, cut into pages that are serialized on
 /// first request and kept until the list changes.
 struct Pages {
@@ -356,7 +413,7 @@ impl Pages {
 pub(crate) struct Registry {
     order: Vec<Arc<Tool>>,
     /// Keyed by the tools' own names: a static one is not copied.
-    by_name: HashMap<Cow<'static, str>, Arc<Tool>>,
+    by_name: HashMap<Cow<'static, str>, Arc<Tool>, NameHash>,
     /// None after a change: made again on the next `tools/list`.
     pages: RwLock<Option<Arc<Pages>>>,
     page_size: usize,
@@ -373,7 +430,7 @@ impl Registry {
     /// Graph's 22,361 names are hashed once.
     pub(crate) fn with_duplicates(tools: Vec<Tool>, page_size: usize) -> (Self, Vec<String>) {
         let order: Vec<Arc<Tool>> = tools.into_iter().map(Arc::new).collect();
-        let mut by_name = HashMap::with_capacity(order.len());
+        let mut by_name = HashMap::with_capacity_and_hasher(order.len(), NameHash::default());
         let mut twice = vec![];
         for t in &order {
             if by_name.insert(t.name.clone(), t.clone()).is_some() {
@@ -447,13 +504,18 @@ impl Registry {
     /// before it becomes one (`inputBeforeTask`).
     pub(crate) fn task_support(&self, name: &str) -> (crate::modern::tasks::TaskSupport, bool) {
         use crate::modern::tasks::{self, TaskSupport};
-        match self.get(name) {
+        let Some(t) = self.get(name) else {
+            return (TaskSupport::Forbidden, false);
+        };
+        *t.task_support.get_or_init(|| {
             // Most tools have none: skip the parse.
-            Some(t) if t.source.contains("taskSupport") => serde_json::from_str::<Value>(&t.source)
+            if !t.source.contains("taskSupport") {
+                return (TaskSupport::Forbidden, false);
+            }
+            serde_json::from_str::<Value>(&t.source)
                 .map(|d| (TaskSupport::of(&d), tasks::input_before_task(&d)))
-                .unwrap_or((TaskSupport::Forbidden, false)),
-            _ => (TaskSupport::Forbidden, false),
-        }
+                .unwrap_or((TaskSupport::Forbidden, false))
+        })
     }
 
     /// The arguments of `name` that clients mirror into `Mcp-Param-*`
@@ -687,6 +749,20 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn names_hash_apart_and_alike() {
+        use std::hash::BuildHasher;
+        let h = NameHash::default();
+        let names: Vec<String> = (0..5000).map(|i| format!("tool_{i}")).collect();
+        let hashes: std::collections::HashSet<u64> = names.iter().map(|n| h.hash_one(n)).collect();
+        assert_eq!(hashes.len(), names.len());
+        assert_eq!(
+            h.hash_one("a_long_tool_name"),
+            h.hash_one("a_long_tool_name")
+        );
+        assert_ne!(h.hash_one(""), h.hash_one("\0"));
+    }
 
     fn handler() -> ToolFn {
         Arc::new(|_, _| Box::pin(async { Ok(CallToolResult::text("ok")) }))

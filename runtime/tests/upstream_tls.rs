@@ -120,6 +120,11 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// requires a client certificate that CA signed. Answers every request with
 /// `{"tenant": <X-Tenant>}`. Returns its base URL.
 async fn serve(server: &Pair, client_ca: Option<&Pair>) -> String {
+    serve_counting(server, client_ca).await.0
+}
+
+/// `serve`, and the count of TLS handshakes it completed.
+async fn serve_counting(server: &Pair, client_ca: Option<&Pair>) -> (String, Arc<AtomicUsize>) {
     let builder = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap();
@@ -141,17 +146,21 @@ async fn serve(server: &Pair, client_ca: Option<&Pair>) -> String {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let count = handshakes.clone();
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 return;
             };
             let acceptor = acceptor.clone();
+            let count = count.clone();
             tokio::spawn(async move {
                 // A refused handshake is the client's error to report.
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
+                count.fetch_add(1, Ordering::SeqCst);
                 let service = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
                     let tenant = req
                         .headers()
@@ -171,7 +180,7 @@ async fn serve(server: &Pair, client_ca: Option<&Pair>) -> String {
             });
         }
     });
-    format!("https://127.0.0.1:{port}")
+    (format!("https://127.0.0.1:{port}"), handshakes)
 }
 
 fn server_with(extra: Value) -> Server {
@@ -434,4 +443,50 @@ async fn env_templates_are_rendered_at_start_up() {
     server.configure_upstream(&o4).unwrap();
     let r = call(server).await;
     assert_eq!(r["structuredContent"]["tenant"], "flag", "{r}");
+}
+
+/// A refused certificate reads as it did when reqwest made every HTTPS
+/// call: with the system's roots, and with a CA that did not sign it.
+#[tokio::test]
+async fn a_refused_certificate_is_reported_as_reqwest_reported_it() {
+    let pki = Pki::new();
+    let other = Pki::new();
+    let url = serve(&pki.leaf(&["127.0.0.1"], false), None).await;
+    for ca in [None, Some(other.path("ca.pem"))] {
+        let server = server_with_tls(&url, |o| o.tls.ca_cert = ca.clone());
+        let r = call(server).await;
+        let ours = text(&r);
+        let mut before = reqwest::Client::builder().no_proxy();
+        if let Some(ca) = &ca {
+            let pem = std::fs::read(ca).unwrap();
+            before = before.tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem).unwrap());
+        }
+        let e = before.build().unwrap().get(&url).send().await.unwrap_err();
+        let mut cause: &dyn std::error::Error = &e;
+        while let Some(inner) = cause.source() {
+            cause = inner;
+        }
+        assert_eq!(ours, format!("cannot connect to {url}: {cause}"));
+    }
+}
+
+/// Calls over HTTPS share one pooled connection (one handshake), a client
+/// certificate presented on it.
+#[tokio::test]
+async fn tls_connections_are_pooled() {
+    let pki = Pki::new();
+    let (url, handshakes) = serve_counting(&pki.leaf(&["127.0.0.1"], false), Some(&pki.ca)).await;
+    let client = pki.leaf(&["mcp-client"], true);
+    let cert = pki.write("client.pem", &client.cert_pem);
+    let key = pki.write("client.key", &client.key_pem);
+    let server = server_with_tls(&url, |o| {
+        o.tls.ca_cert = Some(pki.path("ca.pem"));
+        o.tls.client_cert = Some(cert);
+        o.tls.client_key = Some(key);
+    });
+    let mcp = Mcp::start(server).await;
+    for _ in 0..3 {
+        assert_ok(&mcp.call("op", json!({})).await);
+    }
+    assert_eq!(handshakes.load(Ordering::SeqCst), 1);
 }

@@ -10,6 +10,7 @@ use mcpgen_contract as contract;
 use mcpgen_contract::template::{self, RenderError};
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
+use rustls::ClientConfig;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -202,16 +203,17 @@ impl Settings {
                 secrets.extend(header_secrets(n.as_str(), v));
             }
         }
-        let client = client_builder(&config, timeout, user_agent);
-        let client = tls.apply(client).build().map_err(|e| {
-            tls.blame(user_agent)
-                .unwrap_or_else(|| ConfigError::Client(chain(&e)))
-        })?;
-        // Where reqwest would use no proxy, plain HTTP goes around it.
+        // One TLS config: both clients trust and present the same things.
+        let tls_config = tls.client_config()?;
+        let client = client_builder(&config, timeout, user_agent)
+            .tls_backend_preconfigured(ClientConfig::clone(&tls_config))
+            .build()
+            .map_err(|e| ConfigError::Client(chain(&e)))?;
+        // Where reqwest would use no proxy, calls go around it.
         let direct = (!system_proxy() && !proxy_in_env())
             .then(|| HeaderValue::from_str(user_agent).ok())
             .flatten()
-            .map(|ua| Direct::new(connect_timeout(&config, timeout), ua));
+            .map(|ua| Direct::new(connect_timeout(&config, timeout), ua, tls_config));
         Ok(Settings {
             direct,
             config,

@@ -1,8 +1,9 @@
-//! Plain-HTTP calls that no proxy applies to, sent on hyper's client
+//! HTTP and HTTPS calls that no proxy applies to, sent on hyper's client
 //! connections (`pool`) instead of through reqwest: reqwest's stack (its
 //! tower layers, two `Url` parses per request, hyper-util's pool) cost
 //! about a third of a proxied call's instructions. reqwest stays the
-//! client for HTTPS (its TLS settings) and proxies. This path does what
+//! client for proxies and URLs with credentials; both clients share one
+//! rustls config (`tls::TlsSettings::client_config`). This path does what
 //! reqwest does for these calls: its default headers, its connection
 //! settings, its decoders (tower-http's `Decompression`, which reqwest
 //! uses, applied only to a response that names an encoding), and its
@@ -17,7 +18,9 @@ use http::{Method, StatusCode, Uri};
 use hyper::body::{Body as HttpBody, Bytes, Frame, SizeHint};
 use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::{Body, Url};
+use rustls::ClientConfig;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tower_http::BoxError;
@@ -40,8 +43,13 @@ pub(super) struct Direct {
 impl Direct {
     /// The client reqwest would build for `http` URLs with these settings
     /// (its TCP and pool defaults, spelled out).
-    pub(super) fn new(connect_timeout: Duration, user_agent: HeaderValue) -> Direct {
+    pub(super) fn new(
+        connect_timeout: Duration,
+        user_agent: HeaderValue,
+        tls: Arc<ClientConfig>,
+    ) -> Direct {
         let mut http = HttpConnector::new();
+        http.enforce_http(false);
         http.set_connect_timeout(Some(connect_timeout));
         http.set_nodelay(true);
         http.set_keepalive(Some(Duration::from_secs(15)));
@@ -50,15 +58,18 @@ impl Direct {
         #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
         http.set_tcp_user_timeout(Some(Duration::from_secs(30)));
         Direct {
-            pool: Pool::new(http),
+            pool: Pool::new(http, connect_timeout, tls),
             user_agent,
         }
     }
 
-    /// Whether this client sends to `url`: plain HTTP, no credentials in it
-    /// (reqwest's builder has made them a header, but they stay in the URL).
+    /// Whether this client sends to `url`: HTTP or HTTPS, no credentials
+    /// in it (reqwest's builder has made them a header, but they stay in
+    /// the URL).
     pub(super) fn serves(url: &Url) -> bool {
-        url.scheme() == "http" && url.username().is_empty() && url.password().is_none()
+        matches!(url.scheme(), "http" | "https")
+            && url.username().is_empty()
+            && url.password().is_none()
     }
 
     /// Send `request` and follow its redirects; errors are reqwest's for
@@ -291,6 +302,17 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
+    /// A client with the default TLS settings, as `config` makes it.
+    fn client() -> Direct {
+        let tls = super::super::tls::TlsSettings::resolve(None, &Default::default());
+        let tls = tls.unwrap().client_config().unwrap();
+        Direct::new(
+            Duration::from_secs(5),
+            HeaderValue::from_static("ua/1"),
+            tls,
+        )
+    }
+
     /// What the server saw: `METHOD path content-type body`, one a request.
     type Log = Arc<Mutex<Vec<String>>>;
 
@@ -416,7 +438,7 @@ mod tests {
     #[tokio::test]
     async fn direct_answers_as_reqwest_does() {
         let (url, log, _) = serve().await;
-        let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
+        let direct = client();
         let reqwest = reqwest::Client::builder()
             .no_proxy()
             .user_agent("ua/1")
@@ -457,7 +479,7 @@ mod tests {
     #[tokio::test]
     async fn redirects_end_as_configured() {
         let (url, log, _) = serve().await;
-        let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
+        let direct = client();
         let r = direct
             .execute(request("POST", &url, "/see-other", Some("x")), &url)
             .await;
@@ -486,7 +508,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_is_reused_once_its_body_is_read() {
         let (url, log, accepted) = serve().await;
-        let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
+        let direct = client();
         for _ in 0..3 {
             let r = direct
                 .execute(request("GET", &url, "/echo", None), &url)
@@ -500,6 +522,95 @@ mod tests {
         assert_eq!(r.unwrap().status(), 200);
         assert_eq!(log.lock().unwrap().len(), 5);
         assert_eq!(accepted.load(Ordering::Relaxed), 1);
+    }
+
+    /// Connections beyond the idle bound are closed when put back.
+    #[tokio::test]
+    async fn idle_connections_are_bounded_per_origin() {
+        use super::super::pool::MAX_IDLE_PER_ORIGIN;
+        let (url, _, accepted) = serve().await;
+        let direct = client();
+        let many = MAX_IDLE_PER_ORIGIN + 5;
+        // All answers held at once: each needs a connection of its own.
+        let calls = (0..many).map(|_| direct.execute(request("GET", &url, "/echo", None), &url));
+        let answers = futures::future::join_all(calls).await;
+        assert_eq!(accepted.load(Ordering::Relaxed), many);
+        for a in answers {
+            assert_eq!(text(a.unwrap()).await.unwrap(), "GET /echo - ");
+        }
+        assert_eq!(direct.pool.idle(), MAX_IDLE_PER_ORIGIN);
+    }
+
+    /// One rustls config, two clients: reqwest (proxies, URLs with
+    /// credentials) and this one trust the same server and present the same
+    /// client certificate to it, which refuses connections without one.
+    /// Both certificates are self-signed, each trusted by the other side.
+    #[tokio::test]
+    async fn reqwest_and_direct_share_one_tls_config() {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let made = |name: &str| rcgen::generate_simple_self_signed(vec![name.into()]).unwrap();
+        let (server, client) = (made("127.0.0.1"), made("mcp-client"));
+        let dir = std::env::temp_dir().join(format!("mcpgen-direct-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: String| {
+            std::fs::write(dir.join(name), text).unwrap();
+            Some(dir.join(name))
+        };
+        let overrides = crate::upstream::TlsOverrides {
+            ca_cert: write("ca.pem", server.cert.pem()),
+            client_cert: write("client.pem", client.cert.pem()),
+            client_key: write("client.key", client.signing_key.serialize_pem()),
+            ..Default::default()
+        };
+        let tls = super::super::tls::TlsSettings::resolve(None, &overrides).unwrap();
+        let config = tls.client_config().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(client.cert.der().clone()).unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+            .build()
+            .unwrap();
+        let key = PrivatePkcs8KeyDer::from(server.signing_key.serialize_der());
+        let cert: CertificateDer<'static> = server.cert.der().clone();
+        let server_config = rustls::ServerConfig::builder()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![cert], PrivateKeyDer::Pkcs8(key))
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("https://{}", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    continue;
+                };
+                let svc = hyper::service::service_fn(|_| async {
+                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
+                        Bytes::from_static(b"hello"),
+                    )))
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tls), svc),
+                );
+            }
+        });
+
+        let direct = Direct::new(
+            Duration::from_secs(5),
+            HeaderValue::from_static("ua/1"),
+            config.clone(),
+        );
+        let r = direct.execute(request("GET", &url, "/", None), &url).await;
+        assert_eq!(text(r.unwrap()).await.unwrap(), "hello");
+        let reqwest = reqwest::Client::builder()
+            .no_proxy()
+            .tls_backend_preconfigured(rustls::ClientConfig::clone(&config))
+            .build()
+            .unwrap();
+        let r = reqwest.execute(request("GET", &url, "/", None)).await;
+        assert_eq!(r.unwrap().text().await.unwrap(), "hello");
     }
 
     /// A server that closes each connection after one answer, without
@@ -518,7 +629,7 @@ mod tests {
                 let _ = stream.write_all(answer).await;
             }
         });
-        let direct = Direct::new(Duration::from_secs(5), HeaderValue::from_static("ua/1"));
+        let direct = client();
         for _ in 0..3 {
             let r = direct.execute(request("GET", &url, "/", None), &url).await;
             assert_eq!(text(r.unwrap()).await.unwrap(), "ok");

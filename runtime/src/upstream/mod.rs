@@ -568,8 +568,18 @@ async fn call_tool(
         }
     };
     let mut secrets = vec![];
+    // Boxed: the call's future is kilobytes; inline, the tool handler's
+    // future (moved twice on its way to the task) would carry it.
+    let call = Box::pin(call_and_follow(
+        &settings,
+        op,
+        &ctx,
+        &args,
+        b.name(),
+        &mut secrets,
+    ));
     let outcome = tokio::select! {
-        r = call_and_follow(&settings, op, &ctx, &args, b.name(), &mut secrets) => Some(r),
+        r = call => Some(r),
         _ = ctx.cancelled() => None,
     };
     let red = red.with(&settings.secrets, &secrets);
@@ -603,7 +613,8 @@ async fn call_and_follow(
 ) -> Result<poll::Finished, CallError> {
     let first = call::execute(settings, op, ctx, args, name, secrets).await?;
     match &op.poll {
-        Some(p) => poll::follow(settings, op, p, ctx, first, name, secrets).await,
+        // Boxed: polling is rare and its future larger than the call's.
+        Some(p) => Box::pin(poll::follow(settings, op, p, ctx, first, name, secrets)).await,
         None => Ok(poll::Finished {
             response: first,
             failed: false,

@@ -5,7 +5,11 @@
 //! has been read to the end. Behaviour kept from that client: connections
 //! idle for 90 s are not reused, a request refused by a pooled connection
 //! that closed meanwhile is sent again on another one (it was not sent),
-//! and requests go out in origin form with a Host header.
+//! and requests go out in origin form with a Host header. HTTPS
+//! connections are tokio-rustls streams with the settings' one rustls
+//! config (SNI from the host, ALPN `http/1.1`), as reqwest makes them.
+//! At most `MAX_IDLE_PER_ORIGIN` connections wait per origin; one more put
+//! back closes the one idle longest.
 
 use http::header::{self, HeaderValue};
 use http::uri::{Authority, PathAndQuery};
@@ -13,7 +17,10 @@ use http::{Request, Response, Uri};
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{Builder, SendRequest};
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioIo;
 use reqwest::Body;
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -22,6 +29,10 @@ use tower_service::Service;
 
 /// How long an unused connection stays reusable (reqwest's default).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Idle connections kept per origin: enough for a burst of concurrent
+/// calls to find theirs again, few enough that sockets cannot pile up.
+pub(super) const MAX_IDLE_PER_ORIGIN: usize = 32;
 
 /// Why a request got no response.
 #[derive(Debug, thiserror::Error)]
@@ -40,21 +51,44 @@ pub(super) enum SendError {
 pub(super) struct Pool(Arc<Inner>);
 
 struct Inner {
+    /// Plain TCP (`enforce_http` off: it also connects for `https`).
     connector: HttpConnector,
+    /// Bounds TCP connect and TLS handshake together, as reqwest does.
+    connect_timeout: Duration,
+    tls: Arc<ClientConfig>,
     builder: Builder,
     idle: Mutex<Vec<Idle>>,
 }
 
+/// Where a connection goes: scheme and authority.
+#[derive(Clone, PartialEq)]
+struct Key {
+    https: bool,
+    authority: Authority,
+}
+
+/// A new connection's stream (each kind gets its own connection task).
+enum Io {
+    Plain(TokioIo<tokio::net::TcpStream>),
+    Tls(Box<TokioIo<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>>),
+}
+
 struct Idle {
-    key: Authority,
+    key: Key,
     sender: SendRequest<Body>,
     since: Instant,
 }
 
 impl Pool {
-    pub(super) fn new(connector: HttpConnector) -> Pool {
+    pub(super) fn new(
+        connector: HttpConnector,
+        connect_timeout: Duration,
+        tls: Arc<ClientConfig>,
+    ) -> Pool {
         Pool(Arc::new(Inner {
             connector,
+            connect_timeout,
+            tls,
             builder: Builder::new(),
             idle: Mutex::new(Vec::new()),
         }))
@@ -62,7 +96,7 @@ impl Pool {
 
     /// An idle connection to `key`, the most recently used, dropping the
     /// closed and expired ones on the way.
-    fn checkout(&self, key: &Authority) -> Option<SendRequest<Body>> {
+    fn checkout(&self, key: &Key) -> Option<SendRequest<Body>> {
         let mut idle = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         idle.retain(|i| !i.sender.is_closed() && now.duration_since(i.since) < IDLE_TIMEOUT);
@@ -70,24 +104,79 @@ impl Pool {
         Some(idle.swap_remove(at).sender)
     }
 
-    fn put_back(&self, key: Authority, sender: SendRequest<Body>) {
-        let idle = Idle {
+    fn put_back(&self, key: Key, sender: SendRequest<Body>) {
+        let mut list = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        // The list is oldest first: the first of this origin idled longest.
+        let evicted = match list.iter().filter(|i| i.key == key).count() {
+            n if n >= MAX_IDLE_PER_ORIGIN => list
+                .iter()
+                .position(|i| i.key == key)
+                .map(|at| list.remove(at)),
+            _ => None,
+        };
+        list.push(Idle {
             key,
             sender,
             since: Instant::now(),
-        };
-        let mut list = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        list.push(idle);
+        });
+        drop(list);
+        // Dropping its sender ends the connection's task, which closes it.
+        drop(evicted);
     }
 
-    async fn connect(&self, uri: Uri) -> Result<SendRequest<Body>, SendError> {
-        let io = self
+    /// How many connections wait in the pool.
+    #[cfg(test)]
+    pub(super) fn idle(&self) -> usize {
+        let idle = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.len()
+    }
+
+    /// A new connection to `key`, within the connect timeout (reqwest's
+    /// error when it passes: a connect error, "operation timed out").
+    async fn connect(&self, uri: Uri, key: &Key) -> Result<SendRequest<Body>, SendError> {
+        let io = tokio::time::timeout(self.0.connect_timeout, self.open(uri, key));
+        match io.await {
+            Ok(Ok(io)) => self.handshake(io).await,
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(SendError::Connect("operation timed out".into())),
+        }
+    }
+
+    /// The TCP connection to `key`, in TLS for `https`.
+    async fn open(&self, uri: Uri, key: &Key) -> Result<Io, SendError> {
+        let tcp = self
             .0
             .connector
             .clone()
             .call(uri)
             .await
             .map_err(|e| SendError::Connect(e.into()))?;
+        if !key.https {
+            return Ok(Io::Plain(tcp));
+        }
+        // An IPv6 host is bracketed in a URL, not in SNI.
+        let host = key.authority.host().trim_start_matches('[');
+        let name = ServerName::try_from(host.trim_end_matches(']').to_owned())
+            .map_err(|e| SendError::Connect(e.into()))?;
+        let tls = tokio_rustls::TlsConnector::from(self.0.tls.clone())
+            .connect(name, tcp.into_inner())
+            .await
+            .map_err(|e| SendError::Connect(e.into()))?;
+        Ok(Io::Tls(Box::new(TokioIo::new(tls))))
+    }
+
+    async fn handshake(&self, io: Io) -> Result<SendRequest<Body>, SendError> {
+        match io {
+            Io::Plain(io) => self.run(io).await,
+            Io::Tls(io) => self.run(io).await,
+        }
+    }
+
+    /// The HTTP/1 handshake on `io`, its connection driven by a task.
+    async fn run<T>(&self, io: T) -> Result<SendRequest<Body>, SendError>
+    where
+        T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
         let (sender, conn) = self
             .0
             .builder
@@ -103,14 +192,19 @@ impl Pool {
         Ok(sender)
     }
 
-    /// Send `req` (an absolute `http` URI) on a pooled or new connection.
+    /// Send `req` (an absolute `http` or `https` URI) on a pooled or new
+    /// connection.
     pub(super) async fn send(
         &self,
         mut req: Request<Body>,
     ) -> Result<Response<Returning>, SendError> {
         let uri = req.uri().clone();
-        let Some(key) = uri.authority().cloned() else {
+        let Some(authority) = uri.authority().cloned() else {
             return Err(SendError::Connect("the URL has no host".into()));
+        };
+        let key = Key {
+            https: uri.scheme() == Some(&http::uri::Scheme::HTTPS),
+            authority,
         };
         req.headers_mut()
             .entry(header::HOST)
@@ -123,7 +217,9 @@ impl Pool {
         loop {
             let (mut sender, reused) = match self.checkout(&key) {
                 Some(s) => (s, true),
-                None => (self.connect(uri.clone()).await?, false),
+                // Boxed: connecting (TCP, TLS) is rare and its future
+                // large; inline, every call's future would carry and copy it.
+                None => (Box::pin(self.connect(uri.clone(), &key)).await?, false),
             };
             let outcome = match sender.ready().await {
                 Ok(()) => sender.try_send_request(req).await,
@@ -149,11 +245,14 @@ impl Pool {
     }
 }
 
-/// The Host header of `key`: hyper-util's, the port only when not 80.
-fn host(key: &Authority) -> HeaderValue {
-    let value = match key.port_u16() {
-        Some(p) if p != 80 => HeaderValue::from_str(&format!("{}:{p}", key.host())),
-        _ => HeaderValue::from_str(key.host()),
+/// The Host header of `key`: hyper-util's, the port only when not the
+/// scheme's default.
+fn host(key: &Key) -> HeaderValue {
+    let default = if key.https { 443 } else { 80 };
+    let host = key.authority.host();
+    let value = match key.authority.port_u16() {
+        Some(p) if p != default => HeaderValue::from_str(&format!("{host}:{p}")),
+        _ => HeaderValue::from_str(host),
     };
     // An Authority is valid header text.
     value.unwrap_or_else(|_| HeaderValue::from_static(""))
@@ -164,7 +263,7 @@ fn host(key: &Authority) -> HeaderValue {
 pub(super) struct Returning {
     inner: Incoming,
     ended: bool,
-    back: Option<(Pool, Authority, SendRequest<Body>)>,
+    back: Option<(Pool, Key, SendRequest<Body>)>,
 }
 
 impl HttpBody for Returning {

@@ -6,8 +6,14 @@
 
 use super::error::ConfigError;
 use mcpgen_contract as contract;
-use reqwest::{Certificate, ClientBuilder, Identity};
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::pem::{PemObject, SectionKind};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Start-up TLS settings (`--upstream-ca-cert`, `--upstream-client-cert`,
 /// `--upstream-client-key`, `--upstream-insecure`,
@@ -41,13 +47,19 @@ impl TlsOverrides {
 /// The descriptor's `tls` with its paths rendered (`{{ env.NAME }}`).
 pub(super) type SpecTls = contract::Tls;
 
-/// What the client is built with.
+/// What the clients are built with.
 #[derive(Default)]
 pub(super) struct TlsSettings {
-    ca: Option<(PathBuf, Vec<Certificate>)>,
+    ca: Option<(PathBuf, Vec<CertificateDer<'static>>)>,
     identity: Option<Identity>,
     verify: bool,
     accept_invalid_hostnames: bool,
+}
+
+/// A client certificate chain and its key (reqwest's `Identity::from_pem`).
+struct Identity {
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
 }
 
 impl TlsSettings {
@@ -94,19 +106,50 @@ impl TlsSettings {
         })
     }
 
-    pub(super) fn apply(&self, mut b: ClientBuilder) -> ClientBuilder {
-        if let Some((_, certs)) = &self.ca {
-            b = b.tls_certs_only(certs.iter().cloned());
-        }
-        if let Some(id) = &self.identity {
-            b = b.identity(id.clone());
-        }
-        if !self.verify {
-            b = b.tls_danger_accept_invalid_certs(true);
-        } else if self.accept_invalid_hostnames {
-            b = b.tls_danger_accept_invalid_hostnames(true);
-        }
-        b
+    /// The one rustls config of both upstream clients (reqwest's and
+    /// `direct`'s): what reqwest 0.13 builds from the same settings (its
+    /// crypto provider, TLS 1.2 and 1.3, its verifiers, ALPN `http/1.1`
+    /// since neither client speaks HTTP/2).
+    pub(super) fn client_config(&self) -> Result<Arc<ClientConfig>, ConfigError> {
+        let provider = CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+        let algorithms = provider.signature_verification_algorithms;
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(rustls::ALL_VERSIONS)
+            .map_err(|e| ConfigError::Tls(format!("no usable TLS version: {e}")))?;
+        let verifier: Arc<dyn ServerCertVerifier> = match (&self.ca, self.verify) {
+            (_, false) => Arc::new(NoVerifier),
+            (Some((path, certs)), true) => {
+                let roots = Arc::new(roots(path, certs)?);
+                if self.accept_invalid_hostnames {
+                    Arc::new(IgnoreHostname { roots, algorithms })
+                } else {
+                    WebPkiServerVerifier::builder_with_provider(roots, provider)
+                        .build()
+                        .map_err(|e| file_error(path, "CA certificate", &e.to_string()))?
+                }
+            }
+            (None, true) => Arc::new(
+                rustls_platform_verifier::Verifier::new(provider)
+                    .map_err(|e| ConfigError::Tls(format!("the system's TLS roots: {e}")))?,
+            ),
+        };
+        let builder = builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier);
+        let mut config = match &self.identity {
+            Some(id) => builder
+                .with_client_auth_cert(id.certs.clone(), id.key.clone_key())
+                .map_err(|e| {
+                    ConfigError::Tls(format!(
+                        "the client certificate and key do not work together: {e}"
+                    ))
+                })?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
     }
 
     /// What to say on stderr at every start-up: weakened verification.
@@ -118,26 +161,6 @@ impl TlsSettings {
             out.push("WARNING: upstream TLS host names are NOT checked (--upstream-accept-invalid-hostnames or tls.acceptInvalidHostnames): any certificate the CA signed is accepted for the upstream API.".to_owned());
         }
         out
-    }
-
-    /// Which file to blame when the client cannot be built with these
-    /// settings (a certificate or key that parsed as PEM but is invalid).
-    pub(super) fn blame(&self, user_agent: &str) -> Option<ConfigError> {
-        let fails = |b: ClientBuilder| b.user_agent(user_agent).build().err();
-        if let Some((path, certs)) = &self.ca
-            && let Some(e) = fails(reqwest::Client::builder().tls_certs_only(certs.iter().cloned()))
-        {
-            return Some(file_error(path, "CA certificate", &chain(&e)));
-        }
-        if let Some(id) = &self.identity
-            && let Some(e) = fails(reqwest::Client::builder().identity(id.clone()))
-        {
-            return Some(ConfigError::Tls(format!(
-                "the client certificate and key do not work together: {}",
-                chain(&e)
-            )));
-        }
-        None
     }
 }
 
@@ -153,11 +176,12 @@ fn read(path: &Path, what: &'static str) -> Result<Vec<u8>, ConfigError> {
     std::fs::read(path).map_err(|e| file_error(path, what, &format!("cannot read it: {e}")))
 }
 
-fn read_ca(path: &Path) -> Result<Vec<Certificate>, ConfigError> {
+fn read_ca(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     const WHAT: &str = "CA certificate";
     let pem = read(path, WHAT)?;
-    let certs =
-        Certificate::from_pem_bundle(&pem).map_err(|e| file_error(path, WHAT, &chain(&e)))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| file_error(path, WHAT, "invalid certificate encoding"))?;
     if certs.is_empty() {
         return Err(file_error(
             path,
@@ -166,6 +190,18 @@ fn read_ca(path: &Path) -> Result<Vec<Certificate>, ConfigError> {
         ));
     }
     Ok(certs)
+}
+
+/// The trust store of `certs`; a certificate that is not one is the file's
+/// error.
+fn roots(path: &Path, certs: &[CertificateDer<'static>]) -> Result<RootCertStore, ConfigError> {
+    let mut roots = RootCertStore::empty();
+    for c in certs {
+        roots
+            .add(c.clone())
+            .map_err(|e| file_error(path, "CA certificate", &e.to_string()))?;
+    }
+    Ok(roots)
 }
 
 fn read_identity(cert: &Path, key: Option<&Path>) -> Result<Identity, ConfigError> {
@@ -203,10 +239,141 @@ fn read_identity(cert: &Path, key: Option<&Path>) -> Result<Identity, ConfigErro
             ));
         }
     };
-    Identity::from_pem(&pem).map_err(|e| {
-        let reason = format!("{} (with the certificate in {})", chain(&e), cert.display());
+    identity(&pem).map_err(|e| {
+        let reason = format!("{e} (with the certificate in {})", cert.display());
         file_error(key_file, key_what, &reason)
     })
+}
+
+/// The certificates and last private key of a PEM text, as reqwest's
+/// `Identity::from_pem` reads them (with its error texts).
+fn identity(pem: &[u8]) -> Result<Identity, &'static str> {
+    let mut keys = vec![];
+    let mut certs = vec![];
+    let mut rest = pem;
+    loop {
+        match rustls::pki_types::pem::from_buf(&mut rest) {
+            Ok(Some((kind, der))) => match kind {
+                SectionKind::Certificate => certs.push(der.into()),
+                SectionKind::PrivateKey => keys.push(PrivateKeyDer::Pkcs8(der.into())),
+                SectionKind::RsaPrivateKey => keys.push(PrivateKeyDer::Pkcs1(der.into())),
+                SectionKind::EcPrivateKey => keys.push(PrivateKeyDer::Sec1(der.into())),
+                _ => return Err("No valid certificate was found"),
+            },
+            Ok(None) => break,
+            Err(_) => return Err("Invalid identity PEM file"),
+        }
+    }
+    match (keys.pop(), certs.is_empty()) {
+        (Some(key), false) => Ok(Identity { certs, key }),
+        _ => Err("private key or certificate not found"),
+    }
+}
+
+/// `--upstream-insecure`: every certificate accepted (reqwest's
+/// `NoVerifier`, its schemes included).
+#[derive(Debug)]
+struct NoVerifier;
+
+impl ServerCertVerifier for NoVerifier {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        use SignatureScheme::*;
+        vec![
+            RSA_PKCS1_SHA1,
+            ECDSA_SHA1_Legacy,
+            RSA_PKCS1_SHA256,
+            ECDSA_NISTP256_SHA256,
+            RSA_PKCS1_SHA384,
+            ECDSA_NISTP384_SHA384,
+            RSA_PKCS1_SHA512,
+            ECDSA_NISTP521_SHA512,
+            RSA_PSS_SHA256,
+            RSA_PSS_SHA384,
+            RSA_PSS_SHA512,
+            ED25519,
+            ED448,
+        ]
+    }
+}
+
+/// `--upstream-accept-invalid-hostnames`: a chain the CA signed, for any
+/// host name (reqwest's `IgnoreHostname`).
+#[derive(Debug)]
+struct IgnoreHostname {
+    roots: Arc<RootCertStore>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for IgnoreHostname {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            &self.roots,
+            intermediates,
+            now,
+            self.algorithms.all,
+        )?;
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
