@@ -315,58 +315,11 @@ impl LazySchema {
     }
 }
 
-/// The hasher of the registry's names. A `tools/call` looks its tool up
-/// by name (a modern one three times), and SipHash costs more than the
-/// rest of a look-up; the keys are the server's own names, so a client
-/// cannot fill a bucket with them, and a folded multiply with a seed per
-/// registry spreads them as well.
-#[derive(Clone)]
-pub(crate) struct NameHash(u64);
-
-impl Default for NameHash {
-    fn default() -> Self {
-        use std::hash::BuildHasher;
-        NameHash(std::collections::hash_map::RandomState::new().hash_one(0u64))
-    }
-}
-
-impl std::hash::BuildHasher for NameHash {
-    type Hasher = NameHasher;
-    fn build_hasher(&self) -> NameHasher {
-        NameHasher(self.0)
-    }
-}
-
-pub(crate) struct NameHasher(u64);
-
-/// The high and low halves of a 128-bit product, folded (as wyhash mixes).
-fn fold(x: u64) -> u64 {
-    let m = u128::from(x ^ 0xa076_1d64_78bd_642f) * u128::from(0xe703_7ed1_a0b4_28db_u64);
-    (m as u64) ^ ((m >> 64) as u64)
-}
-
-impl std::hash::Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = fold(self.0 ^ bytes.len() as u64);
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            h = fold(h ^ u64::from_le_bytes(b));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            h = fold(h ^ u64::from_le_bytes(b));
-        }
-        self.0 = h;
-    }
-
-    fn finish(&self) -> u64 {
-        fold(self.0)
-    }
-}
+/// The hasher of the registry's names: foldhash, not SipHash, which cost
+/// more than the rest of a look-up (a modern `tools/call` makes three).
+/// The keys are the server's own names, fixed when it is built; a client
+/// only looks names up, so it cannot fill a bucket.
+type NameHash = foldhash::fast::RandomState;
 
 /// The listed tools of one moment, cut into pages that are serialized on
 /// first request and kept until the list changes.
@@ -749,20 +702,6 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::sync::atomic::AtomicUsize;
-
-    #[test]
-    fn names_hash_apart_and_alike() {
-        use std::hash::BuildHasher;
-        let h = NameHash::default();
-        let names: Vec<String> = (0..5000).map(|i| format!("tool_{i}")).collect();
-        let hashes: std::collections::HashSet<u64> = names.iter().map(|n| h.hash_one(n)).collect();
-        assert_eq!(hashes.len(), names.len());
-        assert_eq!(
-            h.hash_one("a_long_tool_name"),
-            h.hash_one("a_long_tool_name")
-        );
-        assert_ne!(h.hash_one(""), h.hash_one("\0"));
-    }
 
     fn handler() -> ToolFn {
         Arc::new(|_, _| Box::pin(async { Ok(CallToolResult::text("ok")) }))
