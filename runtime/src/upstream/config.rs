@@ -418,12 +418,15 @@ fn is_credential_header(name: &HeaderName) -> bool {
     HINTS.iter().any(|h| n.contains(h))
 }
 
+/// Redirects followed before giving up, by both clients.
+pub(super) const MAX_REDIRECTS: usize = 10;
+
 /// Redirects are followed only within the origin of the request: a
 /// cross-origin hop would carry API-key headers to a host nobody configured.
 pub(super) fn same_origin_redirects() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let first = attempt.previous().first().map(Url::origin);
-        if attempt.previous().len() > 10 {
+        if attempt.previous().len() > MAX_REDIRECTS {
             attempt.error("too many redirects")
         } else if first.as_ref() == Some(&attempt.url().origin()) {
             attempt.follow()

@@ -11,6 +11,7 @@
 //! `FollowRedirect` rules).
 
 use super::call::describe;
+use super::config::MAX_REDIRECTS;
 use super::error::CallError;
 use super::pool::{Pool, Returning, SendError};
 use http::header::{self, HeaderMap, HeaderValue};
@@ -26,9 +27,6 @@ use std::time::Duration;
 use tower_http::BoxError;
 use tower_http::decompression::{Decompression, DecompressionBody};
 use tower_service::Service;
-
-/// Redirects followed before giving up, as in `same_origin_redirects`.
-const MAX_REDIRECTS: usize = 10;
 
 /// What tower-http's `Decompression` asks for with the four decoders
 /// reqwest is built with (a test checks it against reqwest's).
