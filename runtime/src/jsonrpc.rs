@@ -264,10 +264,53 @@ const MAX_DEPTH: usize = 127;
 /// allows (it does not count inside a raw value).
 struct MetaIn(Result<Box<ModernMeta>, Value>);
 
+/// Read as its text first: a client sends the same `_meta` with every
+/// request, and comparing the text with the last one costs less than
+/// reading its members (see [`read_meta`]).
 impl<'de> Deserialize<'de> for MetaIn {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<MetaIn, D::Error> {
-        d.deserialize_map(MetaVisitor)
+        use serde::de::Error;
+        let raw = <&'de RawValue>::deserialize(d)?;
+        read_meta(raw.get()).ok_or_else(|| D::Error::custom("left to the general parser"))
     }
+}
+
+/// The longest `_meta` text a thread remembers (no large copy kept).
+const REMEMBERED_META: usize = 512;
+
+thread_local! {
+    /// The last `_meta` text this thread read as a [`ModernMeta`], and
+    /// what it read: the reading is a function of the text alone.
+    static LAST_META: std::cell::RefCell<Option<(String, ModernMeta)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// [`MetaIn`] of the (valid JSON) text of a `_meta`; None for what the
+/// general parser must judge. A text byte-identical to the last modern one
+/// this thread read is not read again.
+fn read_meta(text: &str) -> Option<MetaIn> {
+    if let Some((len, m)) = known_meta(text.as_bytes())
+        && len == text.len()
+    {
+        return Some(MetaIn(Ok(m)));
+    }
+    // Read on its own, the text is not counted against serde_json's depth
+    // limit with the envelope and the params around it: judged here.
+    let too_deep = 2 + text.len() / 2 > MAX_DEPTH
+        && 2 + skip_value(text.as_bytes(), 0).map_or(0, |(_, n)| n) > MAX_DEPTH;
+    if too_deep {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = de.deserialize_map(MetaVisitor).ok()?;
+    de.end().ok()?;
+    if let Ok(m) = &read.0
+        && text.len() <= REMEMBERED_META
+    {
+        let kept = (text.to_owned(), ModernMeta::clone(m));
+        LAST_META.with_borrow_mut(|last| *last = Some(kept));
+    }
+    Some(read)
 }
 
 struct MetaVisitor;
@@ -320,6 +363,16 @@ impl<'de> serde::de::Visitor<'de> for MetaVisitor {
             others,
         }))))
     }
+}
+
+/// The `_meta` at the start of `text` if it is the last one this thread
+/// read as a [`ModernMeta`], and its length. A JSON object ends where its
+/// text says, so a text that starts with that (valid) one holds it whole.
+fn known_meta(text: &[u8]) -> Option<(usize, Box<ModernMeta>)> {
+    LAST_META.with_borrow(|last| match last {
+        Some((t, m)) if text.starts_with(t.as_bytes()) => Some((t.len(), Box::new(m.clone()))),
+        _ => None,
+    })
 }
 
 /// The end of the (valid) JSON value at `i`, and its nesting.
@@ -1014,7 +1067,9 @@ mod tests {
             (format!(r#"{{"x":{},"{c}":{{}}}}"#, deep(125)), false),
             ("[1]".to_owned(), false),
         ];
-        for (meta, kept) in cases {
+        // Twice: the second round finds each `_meta` the thread remembers.
+        for (meta, kept) in cases.iter().chain(cases.iter()) {
+            let (meta, kept) = (meta.as_str(), *kept);
             let text = format!(
                 r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"a","_meta":{meta},"arguments":{{}}}}}}"#
             );
@@ -1031,7 +1086,7 @@ mod tests {
             assert_eq!(r.modern_meta.is_some(), kept, "{meta}");
             if let Some(m) = &r.modern_meta {
                 // The members in the client's order, as the tree has them.
-                let want: Value = serde_json::from_str(&meta).unwrap();
+                let want: Value = serde_json::from_str(meta).unwrap();
                 assert_eq!(m.value().unwrap().to_string(), want.to_string());
                 assert!(r.params.as_ref().unwrap().get("_meta").is_none());
             }

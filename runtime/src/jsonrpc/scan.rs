@@ -9,8 +9,9 @@
 //! params that is not an object) gives None and the serde paths read the
 //! message, so they alone decide what is an error and how it is worded.
 
-use super::{MAX_DEPTH, Params, ParamsVisitor, Parts, RequestId};
+use super::{MAX_DEPTH, MetaIn, Params, ParamsVisitor, Parts, RequestId, known_meta};
 use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
 
 /// Params read on their own.
 struct ParamsIn(Params);
@@ -129,15 +130,41 @@ impl<'a> Scan<'a> {
             .map(RequestId::Number)
     }
 
+    /// One JSON value read by serde.
+    fn value<T: Deserialize<'a>>(&mut self) -> Option<T> {
+        let rest = self.text.get(self.at..)?;
+        let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<T>();
+        let value = stream.next()?.ok()?;
+        self.at += stream.byte_offset();
+        Some(value)
+    }
+
+    /// A `_meta`, as [`ParamsVisitor`] reads it; one byte-identical to
+    /// the last this thread read is not read again (nor scanned to its end).
+    fn meta(&mut self) -> Option<Result<Box<super::ModernMeta>, Value>> {
+        self.skip_whitespace();
+        if let Some((len, m)) = known_meta(self.text.get(self.at..)?) {
+            self.at += len;
+            return Some(Ok(m));
+        }
+        self.value::<MetaIn>().map(|m| m.0)
+    }
+
     /// An object, read by [`ParamsVisitor`]. Read on their own, the params
     /// could nest one level deeper than serde_json allows in the whole
     /// message: ones with that many brackets are left to the serde paths.
     fn params(&mut self) -> Option<Params> {
         self.skip_whitespace();
         let rest = self.text.get(self.at..)?;
-        let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<ParamsIn>();
-        let ParamsIn(params) = stream.next()?.ok()?;
-        let read = &rest[..stream.byte_offset()];
+        let (params, len) = match members(rest) {
+            Some(read) => read,
+            None => {
+                let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<ParamsIn>();
+                let ParamsIn(params) = stream.next()?.ok()?;
+                (params, stream.byte_offset())
+            }
+        };
+        let read = &rest[..len];
         let may_nest_deep = read.len() >= 2 * MAX_DEPTH
             && read.iter().filter(|b| matches!(b, b'{' | b'[')).count() >= MAX_DEPTH;
         if may_nest_deep {
@@ -146,6 +173,44 @@ impl<'a> Scan<'a> {
         self.at += read.len();
         Some(params)
     }
+}
+
+/// The params object at the start of `text` read as [`ParamsVisitor`]
+/// reads it, and its length: the member names by hand, each value by
+/// serde, so that a known `_meta` is compared, not read. None (serde reads
+/// it) for a name with an escape or anything else unusual.
+fn members(text: &[u8]) -> Option<(Params, usize)> {
+    let mut s = Scan { text, at: 0 };
+    let (mut value, mut meta) = (Map::new(), None);
+    s.byte(b'{')?;
+    s.skip_whitespace();
+    if s.text.get(s.at) == Some(&b'}') {
+        s.at += 1;
+    } else {
+        loop {
+            let name = s.text()?;
+            s.byte(b':')?;
+            if name != "_meta" {
+                value.insert(name.to_owned(), s.value::<Value>()?);
+            } else if meta.is_some() || value.contains_key(name) {
+                return None;
+            } else {
+                match s.meta()? {
+                    Ok(m) => meta = Some(m),
+                    Err(v) => {
+                        value.insert(name.to_owned(), v);
+                    }
+                }
+            }
+            match s.next()? {
+                b',' => continue,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    }
+    let value = Value::Object(value);
+    Some((Params { value, meta }, s.at))
 }
 
 #[cfg(test)]
@@ -176,6 +241,56 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_known_meta_reads_as_the_value_tree_says() {
+        let v = "io.modelcontextprotocol/protocolVersion";
+        let c = "io.modelcontextprotocol/clientCapabilities";
+        let i = "io.modelcontextprotocol/clientInfo";
+        let meta =
+            format!(r#"{{"{v}":"2026-07-28","{c}":{{}},"{i}":{{"name":"n","version":"1"}}}}"#);
+        let other = format!(r#"{{"{v}":"2026-07-28","{c}":{{"x":1}},"k":[1]}}"#);
+        let message = |params: String| {
+            format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{params}}}"#)
+        };
+        let texts = [
+            message(format!(
+                r#"{{"_meta":{meta},"arguments":{{"a":[1,"x"]}},"name":"t"}}"#
+            )),
+            message(format!(r#"{{"name":"t","arguments":{{}},"_meta":{meta}}}"#)),
+            message(format!(r#"{{ "_meta" : {meta} , "x" : null }}"#)),
+            message(format!(r#"{{"_meta":{other}}}"#)),
+            message(format!(r#"{{"_meta":{meta}x}}"#)),
+            message(format!(r#"{{"_meta":{meta},}}"#)),
+            message(format!(r#"{{"_meta":{meta},"_meta":{meta}}}"#)),
+            message(format!(
+                r#"{{"_meta":{{"progressToken":1}},"_meta":{meta}}}"#
+            )),
+            message(format!(r#"{{"a":1,"a":2,"_meta":{meta},"b":"\u00e9"}}"#)),
+            message(format!(r#"{{"_m\u0065ta":{meta}}}"#)),
+            message("{}".to_owned()),
+            // The serde paths (an escape in the method), with a known `_meta`.
+            format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools\/call","params":{{"_meta":{meta}}}}}"#
+            ),
+        ];
+        // Twice: the second round reads every `_meta` with the thread's
+        // memory of another.
+        for text in texts.iter().chain(texts.iter()) {
+            let tree = serde_json::from_str::<serde_json::Value>(text).map(Message::from_value);
+            let direct = Message::from_slice(text.as_bytes());
+            match (tree, direct) {
+                (Ok(a), b) => assert_eq!(a, b, "{text}"),
+                (Err(_), Err(e)) => assert_eq!(e.outcome.unwrap_err().code, -32700, "{text}"),
+                (Err(e), Ok(b)) => panic!("{text}: {e} / {b:?}"),
+            }
+        }
+        let Ok(Message::Request(r)) = Message::from_slice(texts[0].as_bytes()) else {
+            panic!("not a request");
+        };
+        let kept = r.modern_meta.and_then(|m| m.value());
+        assert_eq!(kept, serde_json::from_str(&meta).ok());
     }
 
     #[test]
