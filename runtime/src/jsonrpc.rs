@@ -185,7 +185,7 @@ impl PartialEq for Request {
 /// names), and the others as values. A handler that asks for the whole
 /// `_meta` gets it put together then ([`ModernMeta::value`]).
 #[doc(hidden)]
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ModernMeta {
     /// The modern members' values, one after another.
     text: String,
@@ -212,6 +212,23 @@ const MODERN_MEMBERS: [&str; 4] = [
     crate::modern::META_CLIENT_INFO,
     crate::modern::META_LOG_LEVEL,
 ];
+
+/// By hand: most `_meta`s have no other members, and cloning even an empty
+/// map costs (a copy per request of the one a thread remembers).
+impl Clone for ModernMeta {
+    fn clone(&self) -> ModernMeta {
+        let others = if self.others.is_empty() {
+            Map::new()
+        } else {
+            self.others.clone()
+        };
+        ModernMeta {
+            text: self.text.clone(),
+            spans: self.spans,
+            others,
+        }
+    }
+}
 
 impl ModernMeta {
     /// The JSON text of one member, if present.

@@ -670,13 +670,17 @@ impl Server {
         let incoming = mrtr::incoming(params)?;
         // A state is bound to the authenticated caller (None without auth).
         let binding = mrtr::Unbound::of(method, params, principal);
-        let mut answers = match &incoming.state {
+        // Without a state the answers are the request's own (no map built
+        // and extended per call).
+        let answers = match &incoming.state {
             Some(state) => {
-                mrtr::open_state(self.state_key(), state, &binding.bind(), mrtr::now_secs())?
+                let mut answers =
+                    mrtr::open_state(self.state_key(), state, &binding.bind(), mrtr::now_secs())?;
+                answers.extend(incoming.responses);
+                answers
             }
-            None => serde_json::Map::new(),
+            None => incoming.responses,
         };
-        answers.extend(incoming.responses);
         let round = Arc::new(std::sync::Mutex::new(mrtr::Round::new(answers)));
         Ok(Some((binding, round)))
     }
@@ -690,6 +694,15 @@ impl Server {
         binding: mrtr::Unbound,
         round: Arc<std::sync::Mutex<mrtr::Round>>,
     ) -> RoundEnd {
+        // The usual end, read in place: no copy of the round out of its
+        // lock (nor of its binding).
+        if round
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_complete()
+        {
+            return RoundEnd::Handler;
+        }
         let round = match Arc::try_unwrap(round) {
             Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
             // A handler that kept a clone of its context: read a copy.

@@ -375,6 +375,12 @@ impl Round {
         }
     }
 
+    /// Whether [`Round::ending`] would be [`Ending::Complete`] (most
+    /// rounds): known without moving the round out of its lock.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.invalid.is_none() && self.asked.is_empty() && self.escalation != Escalation::Requested
+    }
+
     pub(crate) fn ending(self) -> Ending {
         if let Some(e) = self.invalid {
             return Ending::Invalid(e);
@@ -404,6 +410,14 @@ pub(crate) fn input_required(asked: Map<String, Value>, state: String) -> Value 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`Round::ending`], checking that [`Round::is_complete`] agrees.
+    fn ends(round: Round) -> Ending {
+        let complete = round.is_complete();
+        let ending = round.ending();
+        assert_eq!(complete, matches!(ending, Ending::Complete));
+        ending
+    }
 
     fn binding() -> Binding {
         Binding::of(
@@ -540,7 +554,7 @@ mod tests {
                 .ask(None, "sampling/createMessage", json!({}))
                 .is_err()
         );
-        let Ending::InputRequired { asked, used } = round.ending() else {
+        let Ending::InputRequired { asked, used } = ends(round) else {
             panic!("asks were left unanswered");
         };
         assert_eq!(asked.keys().collect::<Vec<_>>(), ["name", "input-2"]);
@@ -558,8 +572,8 @@ mod tests {
                 .ask(Some("k"), "elicitation/create", json!({}))
                 .is_err()
         );
-        assert!(matches!(round.ending(), Ending::Invalid(_)));
-        assert!(matches!(Round::new(Map::new()).ending(), Ending::Complete));
+        assert!(matches!(ends(round), Ending::Invalid(_)));
+        assert!(matches!(ends(Round::new(Map::new())), Ending::Complete));
     }
 
     #[test]
@@ -569,7 +583,7 @@ mod tests {
             off.escalate().is_ok(),
             "a task round or an inline call goes on"
         );
-        assert!(matches!(off.ending(), Ending::Complete));
+        assert!(matches!(ends(off), Ending::Complete));
 
         let mut answers = Map::new();
         answers.insert(
@@ -582,7 +596,7 @@ mod tests {
             .ask(Some("user_name"), "elicitation/create", json!({}))
             .unwrap();
         assert!(round.escalate().is_err(), "the inline run ends there");
-        let Ending::Escalate { used } = round.ending() else {
+        let Ending::Escalate { used } = ends(round) else {
             panic!("the call should become a task");
         };
         assert_eq!(used.keys().collect::<Vec<_>>(), ["user_name"]);
@@ -596,6 +610,6 @@ mod tests {
                 .is_err()
         );
         assert!(round.escalate().is_err());
-        assert!(matches!(round.ending(), Ending::InputRequired { .. }));
+        assert!(matches!(ends(round), Ending::InputRequired { .. }));
     }
 }
