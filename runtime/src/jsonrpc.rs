@@ -187,8 +187,9 @@ impl PartialEq for Request {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct ModernMeta {
-    /// The modern members' values, one after another.
-    text: String,
+    /// The modern members' values, one after another; shared, so that a
+    /// copy of the one a thread remembers is not another allocation.
+    text: Arc<str>,
     /// Where each member of [`ModernMember`] is in `text`, and how many of
     /// `others` came before it.
     spans: [Option<(u32, u32, u32)>; 4],
@@ -214,7 +215,8 @@ const MODERN_MEMBERS: [&str; 4] = [
 ];
 
 /// By hand: most `_meta`s have no other members, and cloning even an empty
-/// map costs (a copy per request of the one a thread remembers).
+/// map costs (a copy per request of the one a thread remembers); the text
+/// is shared.
 impl Clone for ModernMeta {
     fn clone(&self) -> ModernMeta {
         let others = if self.others.is_empty() {
@@ -375,7 +377,7 @@ impl<'de> serde::de::Visitor<'de> for MetaVisitor {
             return Err(general());
         }
         Ok(MetaIn(Ok(Box::new(ModernMeta {
-            text,
+            text: text.into(),
             spans,
             others,
         }))))
