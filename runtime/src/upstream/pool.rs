@@ -10,12 +10,22 @@
 //! config (SNI from the host, ALPN `http/1.1`), as reqwest makes them.
 //! At most `MAX_IDLE_PER_ORIGIN` connections wait per origin; one more put
 //! back closes the one idle longest.
+//!
+//! A connection is driven by the call using it, not by a task of its own:
+//! its `Connection` future travels with its `SendRequest` (`Link`) and is
+//! polled by the request, then by the response body, until the body ends.
+//! A task per connection cost two extra wake-ups per call (to write, then
+//! to read) on a worker the call already runs on. Idle, nobody polls it:
+//! checkout polls it once first, which reads a close that came meanwhile
+//! (so the resend-on-stale rule still applies), and a connection dropped
+//! from the pool is handed to a task only to close cleanly.
 
 use http::header::{self, HeaderValue};
 use http::uri::{Authority, PathAndQuery};
 use http::{Request, Response, Uri};
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
-use hyper::client::conn::http1::{Builder, SendRequest};
+use hyper::client::conn::TrySendError;
+use hyper::client::conn::http1::{Builder, Connection, SendRequest};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 use reqwest::Body;
@@ -23,7 +33,7 @@ use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tower_service::Service;
 
@@ -67,15 +77,81 @@ struct Key {
     authority: Authority,
 }
 
-/// A new connection's stream (each kind gets its own connection task).
+/// A connection's stream: one type, so one `Connection` type for both.
 enum Io {
     Plain(TokioIo<tokio::net::TcpStream>),
     Tls(Box<TokioIo<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>>),
 }
 
+impl hyper::rt::Read for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(io) => Pin::new(io).poll_read(cx, buf),
+            Io::Tls(io) => Pin::new(&mut **io).poll_read(cx, buf),
+        }
+    }
+}
+
+impl hyper::rt::Write for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(io) => Pin::new(io).poll_write(cx, buf),
+            Io::Tls(io) => Pin::new(&mut **io).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+            Io::Tls(io) => Pin::new(&mut **io).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Io::Plain(io) => io.is_write_vectored(),
+            Io::Tls(io) => io.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(io) => Pin::new(io).poll_flush(cx),
+            Io::Tls(io) => Pin::new(&mut **io).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(io) => Pin::new(io).poll_shutdown(cx),
+            Io::Tls(io) => Pin::new(&mut **io).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A connection: the request side and the future that does its I/O,
+/// `None` once that future ended. Boxed: it is large and moves with the
+/// link between pool, request and body.
+struct Link {
+    sender: SendRequest<Body>,
+    conn: Option<Box<Connection<Io, Body>>>,
+}
+
 struct Idle {
     key: Key,
-    sender: SendRequest<Body>,
+    link: Link,
     since: Instant,
 }
 
@@ -96,15 +172,25 @@ impl Pool {
 
     /// An idle connection to `key`, the most recently used, dropping the
     /// closed and expired ones on the way.
-    fn checkout(&self, key: &Key) -> Option<SendRequest<Body>> {
+    fn checkout(&self, key: &Key) -> Option<Link> {
         let mut idle = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
-        idle.retain(|i| !i.sender.is_closed() && now.duration_since(i.since) < IDLE_TIMEOUT);
-        let at = idle.iter().rposition(|i| i.key == *key)?;
-        Some(idle.swap_remove(at).sender)
+        let mut dropped = Vec::new();
+        idle.retain_mut(|i| {
+            let keep = !i.link.sender.is_closed() && now.duration_since(i.since) < IDLE_TIMEOUT;
+            if !keep {
+                dropped.push(i.link.conn.take());
+            }
+            keep
+        });
+        let found = idle.iter().rposition(|i| i.key == *key);
+        let link = found.map(|at| idle.swap_remove(at).link);
+        drop(idle);
+        dropped.into_iter().for_each(retire);
+        link
     }
 
-    fn put_back(&self, key: Key, sender: SendRequest<Body>) {
+    fn put_back(&self, key: Key, link: Link) {
         let mut list = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner);
         // The list is oldest first: the first of this origin idled longest.
         let evicted = match list.iter().filter(|i| i.key == key).count() {
@@ -116,12 +202,13 @@ impl Pool {
         };
         list.push(Idle {
             key,
-            sender,
+            link,
             since: Instant::now(),
         });
         drop(list);
-        // Dropping its sender ends the connection's task, which closes it.
-        drop(evicted);
+        if let Some(i) = evicted {
+            retire(i.link.conn);
+        }
     }
 
     /// How many connections wait in the pool.
@@ -133,13 +220,22 @@ impl Pool {
 
     /// A new connection to `key`, within the connect timeout (reqwest's
     /// error when it passes: a connect error, "operation timed out").
-    async fn connect(&self, uri: Uri, key: &Key) -> Result<SendRequest<Body>, SendError> {
+    async fn connect(&self, uri: Uri, key: &Key) -> Result<Link, SendError> {
         let io = tokio::time::timeout(self.0.connect_timeout, self.open(uri, key));
-        match io.await {
-            Ok(Ok(io)) => self.handshake(io).await,
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(SendError::Connect("operation timed out".into())),
-        }
+        let io = match io.await {
+            Ok(io) => io?,
+            Err(_) => return Err(SendError::Connect("operation timed out".into())),
+        };
+        let (sender, conn) = self
+            .0
+            .builder
+            .handshake(io)
+            .await
+            .map_err(|e| SendError::Connect(e.into()))?;
+        Ok(Link {
+            sender,
+            conn: Some(Box::new(conn)),
+        })
     }
 
     /// The TCP connection to `key`, in TLS for `https`.
@@ -165,33 +261,6 @@ impl Pool {
         Ok(Io::Tls(Box::new(TokioIo::new(tls))))
     }
 
-    async fn handshake(&self, io: Io) -> Result<SendRequest<Body>, SendError> {
-        match io {
-            Io::Plain(io) => self.run(io).await,
-            Io::Tls(io) => self.run(io).await,
-        }
-    }
-
-    /// The HTTP/1 handshake on `io`, its connection driven by a task.
-    async fn run<T>(&self, io: T) -> Result<SendRequest<Body>, SendError>
-    where
-        T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    {
-        let (sender, conn) = self
-            .0
-            .builder
-            .handshake(io)
-            .await
-            .map_err(|e| SendError::Connect(e.into()))?;
-        tokio::spawn(async move {
-            // Its error reaches the request it failed, if any.
-            if let Err(e) = conn.await {
-                tracing::debug!(target: "mcpgen_runtime::upstream", "connection ended: {e}");
-            }
-        });
-        Ok(sender)
-    }
-
     /// Send `req` (an absolute `http` or `https` URI) on a pooled or new
     /// connection.
     pub(super) async fn send(
@@ -215,23 +284,30 @@ impl Pool {
             .unwrap_or_else(|| PathAndQuery::from_static("/"))
             .into();
         loop {
-            let (mut sender, reused) = match self.checkout(&key) {
-                Some(s) => (s, true),
+            let (mut link, reused) = match self.checkout(&key) {
+                Some(l) => (l, true),
                 // Boxed: connecting (TCP, TLS) is rare and its future
                 // large; inline, every call's future would carry and copy it.
                 None => (Box::pin(self.connect(uri.clone(), &key)).await?, false),
             };
-            let outcome = match sender.ready().await {
-                Ok(()) => sender.try_send_request(req).await,
+            // The connection first: it reads a close that came while idle,
+            // and asks for the next request.
+            let ready = std::future::poll_fn(|cx| {
+                link.drive(cx);
+                link.sender.poll_ready(cx)
+            });
+            let outcome = match ready.await {
+                Ok(()) => link.exchange(req).await,
                 Err(_) if reused => continue,
                 Err(e) => return Err(SendError::Send(e)),
             };
             match outcome {
                 Ok(res) => {
-                    let back = Some((self.clone(), key, sender));
+                    let back = Some((self.clone(), key));
                     return Ok(res.map(|inner| Returning {
                         inner,
                         ended: false,
+                        link: Some(link),
                         back,
                     }));
                 }
@@ -243,6 +319,57 @@ impl Pool {
             }
         }
     }
+}
+
+impl Link {
+    /// Polls the connection, if it has not ended: its I/O moves the
+    /// request out and the response and body in. Whether it still runs.
+    fn drive(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(conn) = self.conn.as_mut() else {
+            return false;
+        };
+        match Pin::new(&mut **conn).poll(cx) {
+            Poll::Pending => true,
+            Poll::Ready(r) => {
+                if let Err(e) = r {
+                    // Its error reaches the request it failed, if any.
+                    tracing::debug!(target: "mcpgen_runtime::upstream", "connection ended: {e}");
+                }
+                // Dropped: pending requests and bodies learn that it ended.
+                self.conn = None;
+                false
+            }
+        }
+    }
+
+    /// `req` sent and its response head read, driving the connection.
+    async fn exchange(
+        &mut self,
+        req: Request<Body>,
+    ) -> Result<Response<Incoming>, TrySendError<Request<Body>>> {
+        let mut answer = std::pin::pin!(self.sender.try_send_request(req));
+        std::future::poll_fn(|cx| match self.drive(cx) {
+            // Only the connection, polled here, answers: it wakes the task
+            // (a waker left with the answer would wake it once more).
+            true => answer
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop())),
+            false => answer.as_mut().poll(cx),
+        })
+        .await
+    }
+}
+
+/// A connection the pool no longer keeps, closed by a task of its own
+/// (as its own task did before: a clean shutdown, TLS close_notify) when
+/// there is a runtime to run it, else just dropped.
+fn retire(conn: Option<Box<Connection<Io, Body>>>) {
+    let (Some(conn), Ok(rt)) = (conn, tokio::runtime::Handle::try_current()) else {
+        return;
+    };
+    rt.spawn(async move {
+        let _ = conn.await;
+    });
 }
 
 /// The Host header of `key`: hyper-util's, the port only when not the
@@ -259,11 +386,13 @@ fn host(key: &Key) -> HeaderValue {
 }
 
 /// A response body that puts its connection back in the pool once read to
-/// the end (a connection with unread body left is closed instead).
+/// the end (a connection with unread body left is closed instead). It
+/// drives the connection while it is read.
 pub(super) struct Returning {
     inner: Incoming,
     ended: bool,
-    back: Option<(Pool, Key, SendRequest<Body>)>,
+    link: Option<Link>,
+    back: Option<(Pool, Key)>,
 }
 
 impl HttpBody for Returning {
@@ -274,6 +403,10 @@ impl HttpBody for Returning {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let running = self.link.as_mut().is_some_and(|l| l.drive(cx));
+        // As in `exchange`: the running connection is what wakes the task.
+        let noop = &mut Context::from_waker(Waker::noop());
+        let cx = if running { noop } else { cx };
         let frame = std::task::ready!(Pin::new(&mut self.inner).poll_frame(cx));
         if frame.is_none() {
             self.ended = true;
@@ -292,10 +425,15 @@ impl HttpBody for Returning {
 
 impl Drop for Returning {
     fn drop(&mut self) {
-        if let Some((pool, key, sender)) = self.back.take()
-            && (self.ended || self.inner.is_end_stream())
-        {
-            pool.put_back(key, sender);
+        let Some(link) = self.link.take() else {
+            return;
+        };
+        match self.back.take() {
+            Some((pool, key)) if self.ended || self.inner.is_end_stream() => {
+                pool.put_back(key, link)
+            }
+            // Unread body left: the connection cannot be reused.
+            _ => retire(link.conn),
         }
     }
 }
