@@ -403,11 +403,19 @@ impl HttpBody for Returning {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let running = self.link.as_mut().is_some_and(|l| l.drive(cx));
-        // As in `exchange`: the running connection is what wakes the task.
+        let this = &mut *self;
         let noop = &mut Context::from_waker(Waker::noop());
-        let cx = if running { noop } else { cx };
-        let frame = std::task::ready!(Pin::new(&mut self.inner).poll_frame(cx));
+        // What the connection has read already (usually the whole body,
+        // with the head) needs no poll of it.
+        let frame = match Pin::new(&mut this.inner).poll_frame(noop) {
+            Poll::Ready(frame) => frame,
+            Poll::Pending => {
+                let running = this.link.as_mut().is_some_and(|l| l.drive(cx));
+                // As in `exchange`: the running connection wakes the task.
+                let cx = if running { noop } else { cx };
+                std::task::ready!(Pin::new(&mut this.inner).poll_frame(cx))
+            }
+        };
         if frame.is_none() {
             self.ended = true;
         }
