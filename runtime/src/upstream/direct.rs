@@ -768,4 +768,36 @@ mod tests {
         }
         assert_eq!(accepted.load(Ordering::Relaxed), 3);
     }
+
+    /// Every request names its origin in a Host header, the first on a
+    /// connection and the ones reusing it alike.
+    #[tokio::test]
+    async fn each_request_carries_its_host() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        let (url, accepted) = raw(move |mut stream| {
+            let seen = seen.clone();
+            async move {
+                let mut buf = [0; 4096];
+                while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                    let head = String::from_utf8_lossy(&buf[..n]).to_lowercase();
+                    seen.lock().unwrap().push(head);
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    let _ = stream.write_all(answer).await;
+                }
+            }
+        })
+        .await;
+        let direct = client();
+        for _ in 0..3 {
+            let r = direct.execute(request("GET", &url, "/", None), &url).await;
+            assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
+        }
+        let host = format!("\r\nhost: {}\r\n", url.authority());
+        let heads = heads.lock().unwrap();
+        assert_eq!(heads.len(), 3);
+        assert!(heads.iter().all(|h| h.contains(&host)), "{heads:?}");
+        assert_eq!(accepted.load(Ordering::Relaxed), 1);
+    }
 }

@@ -71,10 +71,20 @@ struct Inner {
 }
 
 /// Where a connection goes: scheme and authority.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 struct Key {
     https: bool,
     authority: Authority,
+}
+
+impl PartialEq for Key {
+    /// `Authority`'s own comparison ignores case byte by byte; the same
+    /// text, the usual case (one base URL), is found without it.
+    fn eq(&self, other: &Key) -> bool {
+        self.https == other.https
+            && (self.authority.as_str() == other.authority.as_str()
+                || self.authority == other.authority)
+    }
 }
 
 /// A connection's stream: one type, so one `Connection` type for both.
@@ -147,6 +157,8 @@ impl hyper::rt::Write for Io {
 struct Link {
     sender: SendRequest<Body>,
     conn: Option<Box<Connection<Io, Body>>>,
+    /// Its Host header, made once per connection rather than per request.
+    host: HeaderValue,
 }
 
 struct Idle {
@@ -235,6 +247,7 @@ impl Pool {
         Ok(Link {
             sender,
             conn: Some(Box::new(conn)),
+            host: host(key),
         })
     }
 
@@ -275,9 +288,6 @@ impl Pool {
             https: uri.scheme() == Some(&http::uri::Scheme::HTTPS),
             authority,
         };
-        req.headers_mut()
-            .entry(header::HOST)
-            .or_insert_with(|| host(&key));
         *req.uri_mut() = uri
             .path_and_query()
             .cloned()
@@ -290,6 +300,9 @@ impl Pool {
                 // large; inline, every call's future would carry and copy it.
                 None => (Box::pin(self.connect(uri.clone(), &key)).await?, false),
             };
+            req.headers_mut()
+                .entry(header::HOST)
+                .or_insert_with(|| link.host.clone());
             // The connection first: it reads a close that came while idle,
             // and asks for the next request.
             let ready = std::future::poll_fn(|cx| {
