@@ -633,4 +633,171 @@ mod tests {
             assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
         }
     }
+
+    /// A raw upstream: each connection is handed to `answer` (counted).
+    async fn raw<F, Fut>(answer: F) -> (Url, Arc<AtomicUsize>)
+    where
+        F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(answer(stream));
+            }
+        });
+        (url, accepted)
+    }
+
+    /// Reads one request head (the tests send no bodies).
+    async fn read_head(stream: &mut tokio::net::TcpStream) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut seen = Vec::new();
+        let mut buf = [0; 1024];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        true
+    }
+
+    /// The connection is driven by the call: a body that arrives in parts,
+    /// late, and one larger than any buffer are read whole, and the
+    /// connection is reused after each.
+    #[tokio::test]
+    async fn bodies_arriving_late_or_large_are_read_whole() {
+        use tokio::io::AsyncWriteExt;
+        const LARGE: usize = 4 << 20;
+        let (url, accepted) = raw(|mut stream| async move {
+            while read_head(&mut stream).await {
+                let head = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello";
+                let _ = stream.write_all(head).await;
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                let _ = stream.write_all(b"world").await;
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {LARGE}\r\n\r\n");
+                if !read_head(&mut stream).await || stream.write_all(head.as_bytes()).await.is_err()
+                {
+                    return;
+                }
+                for _ in 0..LARGE / 4096 {
+                    let _ = stream.write_all(&[b'x'; 4096]).await;
+                }
+            }
+        })
+        .await;
+        let direct = client();
+        let calls = async {
+            for _ in 0..2 {
+                let r = direct.execute(request("GET", &url, "/", None), &url).await;
+                assert_eq!(text(r.unwrap()).await.unwrap(), "helloworld");
+                let r = direct.execute(request("GET", &url, "/", None), &url).await;
+                assert_eq!(text(r.unwrap()).await.unwrap().len(), LARGE);
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), calls)
+            .await
+            .expect("the calls finish");
+        assert_eq!(accepted.load(Ordering::Relaxed), 1);
+    }
+
+    /// A call dropped mid-way (waiting for the head, or with body unread)
+    /// leaves no half-used connection in the pool: the next call opens a
+    /// new one and gets its answer.
+    #[tokio::test]
+    async fn a_dropped_call_does_not_pool_its_connection() {
+        use tokio::io::AsyncWriteExt;
+        let served = Arc::new(AtomicUsize::new(0));
+        let seen = served.clone();
+        let (url, accepted) = raw(move |mut stream| {
+            let seen = seen.clone();
+            async move {
+                while read_head(&mut stream).await {
+                    let answer: &[u8] = match seen.fetch_add(1, Ordering::Relaxed) {
+                        // No answer at all, then half a body.
+                        0 => b"",
+                        1 => b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf",
+                        _ => b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+                    };
+                    let _ = stream.write_all(answer).await;
+                }
+            }
+        })
+        .await;
+        let direct = client();
+        let call = direct.execute(request("GET", &url, "/", None), &url);
+        let waited = tokio::time::timeout(Duration::from_millis(100), call).await;
+        assert!(waited.is_err(), "no answer came");
+        let r = direct.execute(request("GET", &url, "/", None), &url).await;
+        let mut body = r.unwrap().into_body();
+        let first = tokio::time::timeout(Duration::from_secs(5), body.frame()).await;
+        assert!(first.unwrap().is_some());
+        let rest = tokio::time::timeout(Duration::from_millis(100), body.frame()).await;
+        assert!(rest.is_err(), "the rest of the body never came");
+        drop(body);
+        assert_eq!(direct.pool.idle(), 0);
+        let r = direct.execute(request("GET", &url, "/", None), &url).await;
+        assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
+        assert_eq!(accepted.load(Ordering::Relaxed), 3);
+        assert_eq!(direct.pool.idle(), 1);
+    }
+
+    /// A connection the upstream closes a while after answering (nobody
+    /// polls it meanwhile) is found closed at checkout and replaced.
+    #[tokio::test]
+    async fn a_connection_closed_later_is_found_at_checkout() {
+        use tokio::io::AsyncWriteExt;
+        let (url, accepted) = raw(|mut stream| async move {
+            if read_head(&mut stream).await {
+                let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                let _ = stream.write_all(answer).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        let direct = client();
+        for _ in 0..3 {
+            let r = direct.execute(request("GET", &url, "/", None), &url).await;
+            assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        assert_eq!(accepted.load(Ordering::Relaxed), 3);
+    }
+
+    /// Every request names its origin in a Host header, the first on a
+    /// connection and the ones reusing it alike.
+    #[tokio::test]
+    async fn each_request_carries_its_host() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        let (url, accepted) = raw(move |mut stream| {
+            let seen = seen.clone();
+            async move {
+                let mut buf = [0; 4096];
+                while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                    let head = String::from_utf8_lossy(&buf[..n]).to_lowercase();
+                    seen.lock().unwrap().push(head);
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    let _ = stream.write_all(answer).await;
+                }
+            }
+        })
+        .await;
+        let direct = client();
+        for _ in 0..3 {
+            let r = direct.execute(request("GET", &url, "/", None), &url).await;
+            assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
+        }
+        let host = format!("\r\nhost: {}\r\n", url.authority());
+        let heads = heads.lock().unwrap();
+        assert_eq!(heads.len(), 3);
+        assert!(heads.iter().all(|h| h.contains(&host)), "{heads:?}");
+        assert_eq!(accepted.load(Ordering::Relaxed), 1);
+    }
 }

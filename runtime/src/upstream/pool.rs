@@ -61,10 +61,20 @@ struct Inner {
 }
 
 /// Where a connection goes: scheme and authority.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 struct Key {
     https: bool,
     authority: Authority,
+}
+
+impl PartialEq for Key {
+    /// `Authority`'s own comparison ignores case byte by byte; the same
+    /// text, the usual case (one base URL), is found without it.
+    fn eq(&self, other: &Key) -> bool {
+        self.https == other.https
+            && (self.authority.as_str() == other.authority.as_str()
+                || self.authority == other.authority)
+    }
 }
 
 /// A new connection's stream (each kind gets its own connection task).
