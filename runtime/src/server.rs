@@ -344,7 +344,7 @@ impl Server {
         // Also when the transport drops this future (its client went away):
         // the handler's task runs on, but the id is free again.
         let _end = EndRequest(session, &id);
-        let ctx = RequestContext {
+        let ctx = RequestContext::from(crate::context::Fields {
             server: self.clone(),
             session: session.clone(),
             request_id: id.clone(),
@@ -356,7 +356,7 @@ impl Server {
             stateless: false,
             refusal: None,
             mrtr: None,
-        };
+        });
         let outcome = run_guarded(self.clone(), ctx, req, cancel, false).await;
         outcome.map(|r| respond(id.clone(), r))
     }
@@ -502,7 +502,7 @@ impl Server {
         // Moved into the context, not copied: nothing after this reads the
         // params' `_meta` (handlers see it as `ctx.meta()`).
         let request_meta = Meta::take(&mut req);
-        let ctx = RequestContext {
+        let ctx = RequestContext::from(crate::context::Fields {
             server: self.clone(),
             session: self.stateless_session(meta),
             request_id: req.id.clone(),
@@ -514,7 +514,7 @@ impl Server {
             stateless: true,
             refusal: Some(refusal.clone()),
             mrtr: round.as_ref().map(|(_, r)| r.clone()),
-        };
+        });
         let in_task = mode == CallMode::TaskRound;
         let outcome = run_guarded(self.clone(), ctx, req, cancel, in_task).await?;
         if let Some(e) = refusal.get() {
