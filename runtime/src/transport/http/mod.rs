@@ -392,7 +392,12 @@ async fn admitted<B>(
     if let Some(refused) = auth::authenticate(st, req).await {
         return Some(refused);
     }
-    rate::check(&st.server, rate::principal(req, peer)).await
+    // The limiter's future (a store's, large) only when it has a limit to
+    // apply, and boxed: not part of every request's future.
+    if st.server.rate_limiter()?.limits_requests() {
+        return Box::pin(rate::check(&st.server, rate::principal(req, peer))).await;
+    }
+    None
 }
 
 /// `GET` of the legacy transport's stream path.
