@@ -720,6 +720,15 @@ impl Server {
         self.0.state_key.set(key).is_ok()
     }
 
+    /// `tools/call` to its tool; like `dispatch`, the future owns the server.
+    async fn call_tool(
+        self,
+        ctx: RequestContext,
+        params: Option<Value>,
+    ) -> Result<Payload, McpError> {
+        self.0.tools.call(ctx, params).await
+    }
+
     /// One request to its handler. The future owns the server, so that
     /// `run_guarded` boxes it as it is (no async block around it to hold
     /// the server: a nesting level, and its copy, less per request).
@@ -734,7 +743,9 @@ impl Server {
                 let page = crate::auth::filter_tools(&ctx, page);
                 return Ok(page);
             }
-            "tools/call" => return inner.tools.call(ctx, req.params).await,
+            // Routed to `call_tool` by `run_guarded`; boxed here, where it
+            // would only make every other method's future larger.
+            "tools/call" => return Box::pin(inner.tools.call(ctx, req.params)).await,
             "resources/list" => inner.resources.list(p),
             "resources/templates/list" => inner.resources.list_templates(p),
             "resources/read" => inner.resources.read(ctx, p).await,
@@ -947,15 +958,28 @@ async fn run_guarded(
     let method = method_name(&req.method);
     #[cfg(feature = "telemetry")]
     let observed = crate::telemetry::request(&ctx, &req);
-    let work = AssertUnwindSafe(server.dispatch(ctx, req)).catch_unwind();
     #[cfg(feature = "telemetry")]
-    let work = tracing::Instrument::instrument(
-        work,
-        observed
-            .as_ref()
-            .map_or_else(tracing::Span::none, |o| o.span()),
-    );
-    let mut work = RunOn(Some(Box::pin(work)), cancel);
+    let span = observed
+        .as_ref()
+        .map_or_else(tracing::Span::none, |o| o.span());
+    // `tools/call`, most requests, boxed as the registry's own future:
+    // `dispatch`'s is as large as its largest method's (≈ 1 KB), all of it
+    // copied into the box.
+    let work = if req.method == "tools/call" {
+        let call = server.call_tool(ctx, req.params);
+        guard(
+            call,
+            #[cfg(feature = "telemetry")]
+            span,
+        )
+    } else {
+        guard(
+            server.dispatch(ctx, req),
+            #[cfg(feature = "telemetry")]
+            span,
+        )
+    };
+    let mut work = RunOn(Some(work), cancel);
     let done = match work.0.as_mut() {
         Some(fut) => unless_cancelled(fut, &work.1).await,
         None => None,
@@ -983,6 +1007,18 @@ async fn run_guarded(
         o.finish(Some(&outcome));
     }
     Some(outcome)
+}
+
+/// A request's handler future boxed behind its panic guard (and, with
+/// telemetry, in the request's span).
+fn guard<F>(work: F, #[cfg(feature = "telemetry")] span: tracing::Span) -> Work
+where
+    F: Future<Output = Result<Payload, McpError>> + Send + 'static,
+{
+    let work = AssertUnwindSafe(work).catch_unwind();
+    #[cfg(feature = "telemetry")]
+    let work = tracing::Instrument::instrument(work, span);
+    Box::pin(work)
 }
 
 /// `work`'s outcome, or None once `cancel` fires. Cancellation first: the
