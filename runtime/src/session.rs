@@ -94,6 +94,16 @@ impl Inbox {
         self.took(o.is_some());
         o
     }
+    /// [`Inbox::recv`] as a poll, for a caller that polls it beside
+    /// another future without a `select!`.
+    pub(crate) fn poll_recv(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Outgoing>> {
+        let o = std::task::ready!(futures::StreamExt::poll_next_unpin(&mut self.rx, cx));
+        self.took(o.is_some());
+        std::task::Poll::Ready(o)
+    }
     /// A message already sent, without waiting.
     pub fn try_recv(&mut self) -> Result<Outgoing, Empty> {
         let o = self.rx.try_recv().map_err(|_| Empty);

@@ -32,6 +32,7 @@ use axum::routing::any;
 use shared::Shared;
 use std::net::SocketAddr;
 use std::sync::{Arc, Once, Weak};
+use std::task::Poll;
 use std::time::Duration;
 use streams::{Resume, Streams};
 use tokio::sync::mpsc;
@@ -977,28 +978,35 @@ async fn request(
             .await
     });
 
-    // Plain JSON unless something must be sent before the result.
-    let first = tokio::select! {
-        biased;
-        o = rx.recv() => o,
-        resp = &mut handling => {
-            match rx.try_recv() {
-                Err(_) => return match resp {
+    // Plain JSON unless something must be sent before the result. The
+    // handler first: most finish in their first poll, and then the channel
+    // is only looked at, never waited on (no waker registered, no
+    // `select!`); whatever they sent before finishing is in it either way.
+    let first = std::future::poll_fn(|cx| match handling.as_mut().poll(cx) {
+        Poll::Ready(resp) => Poll::Ready(Err(resp)),
+        Poll::Pending => rx.poll_recv(cx).map(Ok),
+    })
+    .await;
+    let first = match first {
+        Ok(o) => o,
+        Err(resp) => match rx.try_recv() {
+            Err(_) => {
+                return match resp {
                     Some(r) => json(StatusCode::OK, &r),
                     None => StatusCode::ACCEPTED.into_response(), // cancelled: no response
-                },
-                Ok(o) => {
-                    let (id, body) = open_stream(&st, &session, &request_id);
-                    let streams = streams_of(&session);
-                    forward(&streams, id, o);
-                    while let Ok(o) = rx.try_recv() {
-                        forward(&streams, id, o);
-                    }
-                    complete(&streams, id, resp);
-                    return sse(&st, &session, body);
-                }
+                };
             }
-        }
+            Ok(o) => {
+                let (id, body) = open_stream(&st, &session, &request_id);
+                let streams = streams_of(&session);
+                forward(&streams, id, o);
+                while let Ok(o) = rx.try_recv() {
+                    forward(&streams, id, o);
+                }
+                complete(&streams, id, resp);
+                return sse(&st, &session, body);
+            }
+        },
     };
     let Some(first) = first else {
         // Every sender is gone, so the handler has returned.
