@@ -352,6 +352,8 @@ fn attach(st: &AppState, session: &Arc<Session>) {
 }
 
 /// 503 with `Retry-After`: the shared store cannot answer now.
+#[cold]
+#[inline(never)]
 fn unavailable(e: &StateError, id: Option<RequestId>) -> HttpResponse {
     tracing::warn!("{e}");
     let mut r = error(
@@ -475,6 +477,10 @@ async fn serve_endpoint<B: RequestBody>(
     }
 }
 
+/// Out of line, as every refusal below: error paths kept out of the
+/// cache lines a served request runs through.
+#[cold]
+#[inline(never)]
 fn error(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) -> HttpResponse {
     json(status, &Response::err(id, ErrorObject::new(code, message)))
 }
@@ -600,20 +606,24 @@ fn check_version(headers: &HeaderMap, id: Option<RequestId>) -> Result<(), Refus
 /// [`check_version`] of the MCP-Protocol-Version header's value.
 fn check_version_of(version: Option<&str>, id: Option<RequestId>) -> Result<(), Refusal> {
     match version {
-        Some(v) if !lifecycle::is_supported(v) => {
-            let message = format!(
-                "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
-                lifecycle::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
-            );
-            Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                id,
-                jsonrpc::INVALID_REQUEST,
-                &message,
-            ))
-        }
+        Some(v) if !lifecycle::is_supported(v) => Err(unsupported_version(v, id)),
         _ => Ok(()),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn unsupported_version(v: &str, id: Option<RequestId>) -> Refusal {
+    let message = format!(
+        "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
+        lifecycle::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+    );
+    Refusal::new(
+        StatusCode::BAD_REQUEST,
+        id,
+        jsonrpc::INVALID_REQUEST,
+        &message,
+    )
 }
 
 /// A request refused before it reaches the protocol core.
@@ -625,6 +635,7 @@ struct Refusal {
 }
 
 impl Refusal {
+    #[cold]
     fn new(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) -> Self {
         Refusal {
             status,
@@ -848,6 +859,8 @@ async fn shared_message(
 
 /// The answer to a body that could not be read; the connection is closed
 /// after it, since the rest of the body may still be on its way.
+#[cold]
+#[inline(never)]
 fn body_refused(e: body::BodyError, limit: usize) -> HttpResponse {
     let (status, code, msg) = match e {
         body::BodyError::TooLarge => (
@@ -872,6 +885,8 @@ fn body_refused(e: body::BodyError, limit: usize) -> HttpResponse {
     r
 }
 
+#[cold]
+#[inline(never)]
 fn too_many_sessions(st: &AppState, id: Option<RequestId>) -> HttpResponse {
     tracing::warn!(
         max_sessions = st.config.max_sessions,
