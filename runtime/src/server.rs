@@ -344,7 +344,7 @@ impl Server {
         // Also when the transport drops this future (its client went away):
         // the handler's task runs on, but the id is free again.
         let _end = EndRequest(session, &id);
-        let ctx = RequestContext {
+        let ctx = RequestContext::from(crate::context::Fields {
             server: self.clone(),
             session: session.clone(),
             request_id: id.clone(),
@@ -356,7 +356,7 @@ impl Server {
             stateless: false,
             refusal: None,
             mrtr: None,
-        };
+        });
         let outcome = run_guarded(self.clone(), ctx, req, cancel, false).await;
         outcome.map(|r| respond(id.clone(), r))
     }
@@ -502,7 +502,7 @@ impl Server {
         // Moved into the context, not copied: nothing after this reads the
         // params' `_meta` (handlers see it as `ctx.meta()`).
         let request_meta = Meta::take(&mut req);
-        let ctx = RequestContext {
+        let ctx = RequestContext::from(crate::context::Fields {
             server: self.clone(),
             session: self.stateless_session(meta),
             request_id: req.id.clone(),
@@ -514,7 +514,7 @@ impl Server {
             stateless: true,
             refusal: Some(refusal.clone()),
             mrtr: round.as_ref().map(|(_, r)| r.clone()),
-        };
+        });
         let in_task = mode == CallMode::TaskRound;
         let outcome = run_guarded(self.clone(), ctx, req, cancel, in_task).await?;
         if let Some(e) = refusal.get() {
@@ -733,6 +733,15 @@ impl Server {
         self.0.state_key.set(key).is_ok()
     }
 
+    /// `tools/call` to its tool; like `dispatch`, the future owns the server.
+    async fn call_tool(
+        self,
+        ctx: RequestContext,
+        params: Option<Value>,
+    ) -> Result<Payload, McpError> {
+        self.0.tools.call(ctx, params).await
+    }
+
     /// One request to its handler. The future owns the server, so that
     /// `run_guarded` boxes it as it is (no async block around it to hold
     /// the server: a nesting level, and its copy, less per request).
@@ -747,7 +756,9 @@ impl Server {
                 let page = crate::auth::filter_tools(&ctx, page);
                 return Ok(page);
             }
-            "tools/call" => return inner.tools.call(ctx, req.params).await,
+            // Routed to `call_tool` by `run_guarded`; boxed here, where it
+            // would only make every other method's future larger.
+            "tools/call" => return Box::pin(inner.tools.call(ctx, req.params)).await,
             "resources/list" => inner.resources.list(p),
             "resources/templates/list" => inner.resources.list_templates(p),
             "resources/read" => inner.resources.read(ctx, p).await,
@@ -960,15 +971,28 @@ async fn run_guarded(
     let method = method_name(&req.method);
     #[cfg(feature = "telemetry")]
     let observed = crate::telemetry::request(&ctx, &req);
-    let work = AssertUnwindSafe(server.dispatch(ctx, req)).catch_unwind();
     #[cfg(feature = "telemetry")]
-    let work = tracing::Instrument::instrument(
-        work,
-        observed
-            .as_ref()
-            .map_or_else(tracing::Span::none, |o| o.span()),
-    );
-    let mut work = RunOn(Some(Box::pin(work)), cancel);
+    let span = observed
+        .as_ref()
+        .map_or_else(tracing::Span::none, |o| o.span());
+    // `tools/call`, most requests, boxed as the registry's own future:
+    // `dispatch`'s is as large as its largest method's (≈ 1 KB), all of it
+    // copied into the box.
+    let work = if req.method == "tools/call" {
+        let call = server.call_tool(ctx, req.params);
+        guard(
+            call,
+            #[cfg(feature = "telemetry")]
+            span,
+        )
+    } else {
+        guard(
+            server.dispatch(ctx, req),
+            #[cfg(feature = "telemetry")]
+            span,
+        )
+    };
+    let mut work = RunOn(Some(work), cancel);
     let done = match work.0.as_mut() {
         Some(fut) => unless_cancelled(fut, &work.1).await,
         None => None,
@@ -996,6 +1020,18 @@ async fn run_guarded(
         o.finish(Some(&outcome));
     }
     Some(outcome)
+}
+
+/// A request's handler future boxed behind its panic guard (and, with
+/// telemetry, in the request's span).
+fn guard<F>(work: F, #[cfg(feature = "telemetry")] span: tracing::Span) -> Work
+where
+    F: Future<Output = Result<Payload, McpError>> + Send + 'static,
+{
+    let work = AssertUnwindSafe(work).catch_unwind();
+    #[cfg(feature = "telemetry")]
+    let work = tracing::Instrument::instrument(work, span);
+    Box::pin(work)
 }
 
 /// `work`'s outcome, or None once `cancel` fires. Cancellation first: the

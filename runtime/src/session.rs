@@ -9,6 +9,7 @@ use crate::jsonrpc::{ErrorObject, Message, Payload, RequestId, Response};
 use crate::model::LogLevel;
 use serde_json::Value;
 use std::any::Any;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -93,6 +94,16 @@ impl Inbox {
         self.took(o.is_some());
         o
     }
+    /// [`Inbox::recv`] as a poll, for a caller that polls it beside
+    /// another future without a `select!`.
+    pub(crate) fn poll_recv(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Outgoing>> {
+        let o = std::task::ready!(futures::StreamExt::poll_next_unpin(&mut self.rx, cx));
+        self.took(o.is_some());
+        std::task::Poll::Ready(o)
+    }
     /// A message already sent, without waiting.
     pub fn try_recv(&mut self) -> Result<Outgoing, Empty> {
         let o = self.rx.try_recv().map_err(|_| Empty);
@@ -138,7 +149,11 @@ pub struct Session {
     id: String,
     last_seen: Mutex<Instant>,
     state: Mutex<State>,
-    in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    /// foldhash, not SipHash (≈ 0.2k instructions an id, hashed twice a
+    /// request): the ids are the client's, but only its own requests in
+    /// flight in this session (a handful) share the map: colliding ids
+    /// would cost a client as many look-ups as it has requests running.
+    in_flight: Mutex<HashMap<RequestId, CancellationToken, foldhash::fast::RandomState>>,
     pending: Mutex<PendingRequests>,
     next_id: AtomicI64,
     notifier: Mutex<Option<Notifier>>,
@@ -180,7 +195,7 @@ impl Session {
             id,
             last_seen: Mutex::new(Instant::now()),
             state: Mutex::new(State::default()),
-            in_flight: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::default()),
             pending: Mutex::new(PendingRequests::default()),
             next_id: AtomicI64::new(0),
             notifier: Mutex::new(None),
@@ -322,13 +337,11 @@ impl Session {
     /// None when a request with this id is already running: ids must be
     /// unique among a session's requests in flight.
     pub(crate) fn begin_request(&self, id: &RequestId) -> Option<CancellationToken> {
-        let mut in_flight = lock(&self.in_flight);
-        if in_flight.contains_key(id) {
-            return None;
+        // One look-up (the id's SipHash) for the check and the insert.
+        match lock(&self.in_flight).entry(id.clone()) {
+            Entry::Occupied(_) => None,
+            Entry::Vacant(slot) => Some(slot.insert(self.closed.child_token()).clone()),
         }
-        let token = self.closed.child_token();
-        in_flight.insert(id.clone(), token.clone());
-        Some(token)
     }
 
     pub(crate) fn end_request(&self, id: &RequestId) {
@@ -636,6 +649,23 @@ mod tests {
         assert!(matches!(store.insert_bounded(new("d"), 2), Admission::Full));
         assert!(store.get("d").is_none());
         assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn an_id_in_flight_is_refused_until_its_request_ends() {
+        let s = Session::new("s".into());
+        for id in [RequestId::Number(7), RequestId::String("7".into())] {
+            let token = s.begin_request(&id).expect("a new id");
+            assert!(s.begin_request(&id).is_none(), "{id:?} twice");
+            assert!(s.cancel_request(&id) && token.is_cancelled());
+            s.end_request(&id);
+            assert!(!s.cancel_request(&id));
+            assert!(s.begin_request(&id).is_some(), "{id:?} again");
+        }
+        // The number and the string are different ids.
+        assert_eq!(s.requests_in_flight(), 2);
+        s.close();
+        assert_eq!(s.requests_in_flight(), 0);
     }
 
     #[test]

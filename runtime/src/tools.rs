@@ -611,8 +611,12 @@ impl Registry {
         if let Err(text) = crate::auth::check_tool_scopes(&ctx, name) {
             return Ok((serialize(&CallToolResult::error(text)), true));
         }
-        if let Err(text) = ctx.server.check_tool_rate(name).await {
-            return Ok((serialize(&CallToolResult::error(text)), true));
+        // The limiter's future (a store's, large) only for a tool it
+        // limits, and boxed: not part of every call's future.
+        if let Some(r) = ctx.server.rate_limiter().filter(|r| r.limits_tool(name))
+            && let Err(e) = Box::pin(r.check_tool(name)).await
+        {
+            return Ok((serialize(&CallToolResult::error(e.to_string())), true));
         }
         if let Some(text) = invalid_arguments(tool, name, &args)? {
             return Ok((serialize(&CallToolResult::error(text)), true));
@@ -652,6 +656,14 @@ pub(crate) fn invalid_arguments(
     if validator.is_valid(args) {
         return Ok(None);
     }
+    Ok(describe_invalid(validator, name, args))
+}
+
+/// [`invalid_arguments`]' message, out of line: the error path's code
+/// stays out of the cache lines every valid call runs through.
+#[cold]
+#[inline(never)]
+fn describe_invalid(validator: &jsonschema::Validator, name: &str, args: &Value) -> Option<String> {
     let problems: Vec<String> = validator
         .iter_errors(args)
         .map(|e| {
@@ -663,8 +675,8 @@ pub(crate) fn invalid_arguments(
             }
         })
         .collect();
-    Ok((!problems.is_empty())
-        .then(|| format!("Invalid arguments for tool {name}: {}", problems.join("; "))))
+    (!problems.is_empty())
+        .then(|| format!("Invalid arguments for tool {name}: {}", problems.join("; ")))
 }
 
 /// The result as JSON text, written into the response as it is (no `Value`

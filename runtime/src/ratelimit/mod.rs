@@ -404,6 +404,21 @@ impl RateLimiter {
             .clone()
     }
 
+    /// Whether [`RateLimiter::check_request`] has a limit to apply now:
+    /// when not, the transport skips it (its future and the principal).
+    pub(crate) fn limits_requests(&self) -> bool {
+        let active = self.active.read().unwrap_or_else(|e| e.into_inner());
+        active.as_ref().is_some_and(|a| a.limits.has_http())
+    }
+
+    /// Whether [`RateLimiter::check_tool`] has a limit for `tool` now.
+    pub(crate) fn limits_tool(&self, tool: &str) -> bool {
+        let active = self.active.read().unwrap_or_else(|e| e.into_inner());
+        active
+            .as_ref()
+            .is_some_and(|a| a.limits.tools.contains_key(tool))
+    }
+
     fn configure(&self, settings: RateLimitSettings) {
         let mut slot = self.active.write().unwrap_or_else(|e| e.into_inner());
         let (mut limits, store) = match slot.as_ref() {
@@ -567,14 +582,6 @@ impl Server {
 
     pub(crate) fn rate_limiter(&self) -> Option<&RateLimiter> {
         self.extension::<RateLimiter>()
-    }
-
-    /// The tool limit of `tool`: `Err` is the tool-error text.
-    pub(crate) async fn check_tool_rate(&self, tool: &str) -> Result<(), String> {
-        match self.rate_limiter() {
-            Some(r) => r.check_tool(tool).await.map_err(|e| e.to_string()),
-            None => Ok(()),
-        }
     }
 }
 

@@ -205,6 +205,29 @@ async fn tool_limits_count_one_tool_only() {
     assert!(l.check_request(&Principal::Unknown).await.is_ok());
 }
 
+/// The transport and the tool path skip the checks these say have
+/// nothing to apply: each must be false exactly where the check passes
+/// without counting.
+#[test]
+fn the_skip_tests_match_what_the_checks_would_apply() {
+    let l = limiter(r#"{"tools":{"search":"1/1h"}}"#);
+    assert!(l.limits_tool("search"));
+    assert!(!l.limits_tool("other"));
+    assert!(!l.limits_requests());
+    for json in [
+        r#"{"perClient":"10/1s"}"#,
+        r#"{"server":"10/1s"}"#,
+        r#"{"global":"10/1s"}"#,
+    ] {
+        let l = limiter(json);
+        assert!(l.limits_requests(), "{json}");
+        assert!(!l.limits_tool("search"), "{json}");
+    }
+    let none = RateLimiter::new("srv".into(), Limits::default());
+    assert!(!none.limits_requests());
+    assert!(!none.limits_tool("search"));
+}
+
 #[tokio::test]
 async fn no_limits_means_no_store_calls() {
     let l = RateLimiter::new("srv".into(), Limits::default());

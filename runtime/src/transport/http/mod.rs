@@ -32,6 +32,7 @@ use axum::routing::any;
 use shared::Shared;
 use std::net::SocketAddr;
 use std::sync::{Arc, Once, Weak};
+use std::task::Poll;
 use std::time::Duration;
 use streams::{Resume, Streams};
 use tokio::sync::mpsc;
@@ -351,6 +352,8 @@ fn attach(st: &AppState, session: &Arc<Session>) {
 }
 
 /// 503 with `Retry-After`: the shared store cannot answer now.
+#[cold]
+#[inline(never)]
 fn unavailable(e: &StateError, id: Option<RequestId>) -> HttpResponse {
     tracing::warn!("{e}");
     let mut r = error(
@@ -392,7 +395,12 @@ async fn admitted<B>(
     if let Some(refused) = auth::authenticate(st, req).await {
         return Some(refused);
     }
-    rate::check(&st.server, rate::principal(req, peer)).await
+    // The limiter's future (a store's, large) only when it has a limit to
+    // apply, and boxed: not part of every request's future.
+    if st.server.rate_limiter()?.limits_requests() {
+        return Box::pin(rate::check(&st.server, rate::principal(req, peer))).await;
+    }
+    None
 }
 
 /// `GET` of the legacy transport's stream path.
@@ -469,6 +477,10 @@ async fn serve_endpoint<B: RequestBody>(
     }
 }
 
+/// Out of line, as every refusal below: error paths kept out of the
+/// cache lines a served request runs through.
+#[cold]
+#[inline(never)]
 fn error(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) -> HttpResponse {
     json(status, &Response::err(id, ErrorObject::new(code, message)))
 }
@@ -594,20 +606,24 @@ fn check_version(headers: &HeaderMap, id: Option<RequestId>) -> Result<(), Refus
 /// [`check_version`] of the MCP-Protocol-Version header's value.
 fn check_version_of(version: Option<&str>, id: Option<RequestId>) -> Result<(), Refusal> {
     match version {
-        Some(v) if !lifecycle::is_supported(v) => {
-            let message = format!(
-                "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
-                lifecycle::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
-            );
-            Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                id,
-                jsonrpc::INVALID_REQUEST,
-                &message,
-            ))
-        }
+        Some(v) if !lifecycle::is_supported(v) => Err(unsupported_version(v, id)),
         _ => Ok(()),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn unsupported_version(v: &str, id: Option<RequestId>) -> Refusal {
+    let message = format!(
+        "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
+        lifecycle::SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+    );
+    Refusal::new(
+        StatusCode::BAD_REQUEST,
+        id,
+        jsonrpc::INVALID_REQUEST,
+        &message,
+    )
 }
 
 /// A request refused before it reaches the protocol core.
@@ -619,6 +635,7 @@ struct Refusal {
 }
 
 impl Refusal {
+    #[cold]
     fn new(status: StatusCode, id: Option<RequestId>, code: i64, message: &str) -> Self {
         Refusal {
             status,
@@ -842,6 +859,8 @@ async fn shared_message(
 
 /// The answer to a body that could not be read; the connection is closed
 /// after it, since the rest of the body may still be on its way.
+#[cold]
+#[inline(never)]
 fn body_refused(e: body::BodyError, limit: usize) -> HttpResponse {
     let (status, code, msg) = match e {
         body::BodyError::TooLarge => (
@@ -866,6 +885,8 @@ fn body_refused(e: body::BodyError, limit: usize) -> HttpResponse {
     r
 }
 
+#[cold]
+#[inline(never)]
 fn too_many_sessions(st: &AppState, id: Option<RequestId>) -> HttpResponse {
     tracing::warn!(
         max_sessions = st.config.max_sessions,
@@ -972,28 +993,35 @@ async fn request(
             .await
     });
 
-    // Plain JSON unless something must be sent before the result.
-    let first = tokio::select! {
-        biased;
-        o = rx.recv() => o,
-        resp = &mut handling => {
-            match rx.try_recv() {
-                Err(_) => return match resp {
+    // Plain JSON unless something must be sent before the result. The
+    // handler first: most finish in their first poll, and then the channel
+    // is only looked at, never waited on (no waker registered, no
+    // `select!`); whatever they sent before finishing is in it either way.
+    let first = std::future::poll_fn(|cx| match handling.as_mut().poll(cx) {
+        Poll::Ready(resp) => Poll::Ready(Err(resp)),
+        Poll::Pending => rx.poll_recv(cx).map(Ok),
+    })
+    .await;
+    let first = match first {
+        Ok(o) => o,
+        Err(resp) => match rx.try_recv() {
+            Err(_) => {
+                return match resp {
                     Some(r) => json(StatusCode::OK, &r),
                     None => StatusCode::ACCEPTED.into_response(), // cancelled: no response
-                },
-                Ok(o) => {
-                    let (id, body) = open_stream(&st, &session, &request_id);
-                    let streams = streams_of(&session);
-                    forward(&streams, id, o);
-                    while let Ok(o) = rx.try_recv() {
-                        forward(&streams, id, o);
-                    }
-                    complete(&streams, id, resp);
-                    return sse(&st, &session, body);
-                }
+                };
             }
-        }
+            Ok(o) => {
+                let (id, body) = open_stream(&st, &session, &request_id);
+                let streams = streams_of(&session);
+                forward(&streams, id, o);
+                while let Ok(o) = rx.try_recv() {
+                    forward(&streams, id, o);
+                }
+                complete(&streams, id, resp);
+                return sse(&st, &session, body);
+            }
+        },
     };
     let Some(first) = first else {
         // Every sender is gone, so the handler has returned.
