@@ -713,9 +713,10 @@ impl Server {
         if !mrtr::METHODS.contains(&method) {
             return Ok(None);
         }
-        let incoming = mrtr::incoming(params)?;
+        let fields = mrtr::Fields::of(params);
+        let incoming = mrtr::incoming_of(&fields)?;
         // A state is bound to the authenticated caller (None without auth).
-        let binding = mrtr::Unbound::of(method, params, principal);
+        let binding = mrtr::Unbound::from_fields(method, &fields, principal);
         // Without a state the answers are the request's own (no map built
         // and extended per call).
         let answers = match &incoming.state {
