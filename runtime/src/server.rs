@@ -424,39 +424,19 @@ impl Server {
         let Some(method) = modern::served(&req.method) else {
             return Some(Err(McpError::method_not_found(&req.method)));
         };
-        let inner = &self.0;
-        let cache = inner.cache.for_method(method);
-        let finish = |r: Payload| modern::finish(method, r, &inner.info, &inner.info_json, cache);
-        if method == "server/discover" {
-            let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
-            return Some(Ok(finish(Payload::Value(body))));
-        }
-        let declared = modern::tasks::declared(&meta.capabilities);
-        let principal = mrtr::principal(&extensions);
-        if method == "subscriptions/listen" {
-            let p = req.params.as_ref();
-            let listen = self.listen(&req.id, p, &out, &cancel, declared, principal.as_deref());
-            let ended = listen.await?;
-            return Some(ended.map(|r| finish(Payload::Value(r))));
-        }
-        if method.starts_with("tasks/") {
-            let r = self
-                .task_method(method, req.params.as_ref(), declared, principal.as_deref())
-                .await;
-            return Some(r.map(|v| finish(Payload::Value(v))));
-        }
-        let mode = if method == "tools/call" {
-            let start = self.task_start(&req, declared, principal.as_deref());
-            match start.await {
-                Ok(TaskStart::Inline) => CallMode::Inline,
-                Ok(TaskStart::InputFirst) => CallMode::InputFirst,
-                Ok(TaskStart::Created(v)) => {
-                    return Some(Ok(finish(Payload::Value(v))));
+        let mode = match self.plain_mode(method, &req) {
+            Some(mode) => mode,
+            // The rare methods and the calls that may start a task: their
+            // futures boxed, apart from this one, which every request
+            // builds and moves (smaller, and less code on the usual path).
+            None => {
+                let special =
+                    self.stateless_special(method, &req, &meta, &out, &cancel, &extensions);
+                match Box::pin(special).await {
+                    Ok(mode) => mode,
+                    Err(done) => return done.map(|r| r.map(|p| self.finish_modern(method, p))),
                 }
-                Err(e) => return Some(Err(e)),
             }
-        } else {
-            CallMode::Inline
         };
         let caller = Caller {
             http_headers,
@@ -464,7 +444,73 @@ impl Server {
         };
         self.stateless_call(req, meta, out, cancel, caller, mode)
             .await
-            .map(|r| r.map(finish))
+            .map(|r| r.map(|p| self.finish_modern(method, p)))
+    }
+
+    /// How a request runs when it needs no step of its own first: inline.
+    /// None for `server/discover`, `subscriptions/listen`, `tasks/*` and a
+    /// `tools/call` of a tool that supports tasks ([`Self::task_start`]
+    /// decides those; for a tool that does not it would say inline too).
+    fn plain_mode(&self, method: &str, req: &Request) -> Option<CallMode> {
+        if method == "server/discover"
+            || method == "subscriptions/listen"
+            || method.starts_with("tasks/")
+        {
+            return None;
+        }
+        if method != "tools/call" {
+            return Some(CallMode::Inline);
+        }
+        let name = crate::jsonrpc::param(req.params.as_ref(), "name").and_then(Value::as_str);
+        match name.map(|n| self.0.tools.task_support(n).0) {
+            None | Some(modern::tasks::TaskSupport::Forbidden) => Some(CallMode::Inline),
+            Some(_) => None,
+        }
+    }
+
+    /// The requests [`Self::plain_mode`] leaves out: the mode their call
+    /// runs in, or (Err) their whole outcome, before the envelope.
+    async fn stateless_special(
+        &self,
+        method: &'static str,
+        req: &Request,
+        meta: &modern::RequestMeta,
+        out: &Outbound,
+        cancel: &CancellationToken,
+        extensions: &http::Extensions,
+    ) -> Result<CallMode, Option<Result<Payload, McpError>>> {
+        let inner = &self.0;
+        if method == "server/discover" {
+            let body = modern::discover(&inner.capabilities, inner.instructions.as_deref());
+            return Err(Some(Ok(Payload::Value(body))));
+        }
+        let declared = modern::tasks::declared(&meta.capabilities);
+        let principal = mrtr::principal(extensions);
+        let params = req.params.as_ref();
+        if method == "subscriptions/listen" {
+            let listen = self.listen(&req.id, params, out, cancel, declared, principal.as_deref());
+            return Err(listen.await.map(|r| r.map(Payload::Value)));
+        }
+        if method.starts_with("tasks/") {
+            let r = self
+                .task_method(method, params, declared, principal.as_deref())
+                .await;
+            return Err(Some(r.map(Payload::Value)));
+        }
+        match self.task_start(req, declared, principal.as_deref()).await {
+            Ok(TaskStart::Inline) => Ok(CallMode::Inline),
+            Ok(TaskStart::InputFirst) => Ok(CallMode::InputFirst),
+            Ok(TaskStart::Created(v)) => Err(Some(Ok(Payload::Value(v)))),
+            Err(e) => Err(Some(Err(e))),
+        }
+    }
+
+    /// A modern result with its envelope (`resultType`, cache hints, the
+    /// server's identity).
+    fn finish_modern(&self, method: &str, r: Payload) -> Payload {
+        let inner = &self.0;
+        let cache = inner.cache.for_method(method);
+        modern::finish(method, r, &inner.info, &inner.info_json, cache)
     }
 
     /// A modern request past its checks: run it (with its MRTR round) on a
@@ -667,9 +713,10 @@ impl Server {
         if !mrtr::METHODS.contains(&method) {
             return Ok(None);
         }
-        let incoming = mrtr::incoming(params)?;
+        let fields = mrtr::Fields::of(params);
+        let incoming = mrtr::incoming_of(&fields)?;
         // A state is bound to the authenticated caller (None without auth).
-        let binding = mrtr::Unbound::of(method, params, principal);
+        let binding = mrtr::Unbound::from_fields(method, &fields, principal);
         // Without a state the answers are the request's own (no map built
         // and extended per call).
         let answers = match &incoming.state {

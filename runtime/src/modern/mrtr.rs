@@ -60,11 +60,13 @@ pub(crate) struct Unbound {
 }
 
 impl Unbound {
+    #[cfg(test)]
     pub(crate) fn of(method: &str, params: Option<&Value>, principal: Option<String>) -> Unbound {
-        let name = crate::jsonrpc::param(params, "name")
-            .or_else(|| crate::jsonrpc::param(params, "uri"))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        Unbound::from_fields(method, &Fields::of(params), principal)
+    }
+
+    pub(crate) fn from_fields(method: &str, f: &Fields, principal: Option<String>) -> Unbound {
+        let name = f.name.or(f.uri).and_then(Value::as_str).unwrap_or_default();
         let method = match METHODS.iter().find(|m| **m == method) {
             Some(m) => Cow::Borrowed(*m),
             None => Cow::Owned(method.to_owned()),
@@ -72,7 +74,7 @@ impl Unbound {
         Unbound {
             method,
             name: name.to_owned(),
-            arguments: crate::jsonrpc::param(params, "arguments").cloned(),
+            arguments: f.arguments.cloned(),
             principal,
         }
     }
@@ -223,14 +225,49 @@ pub(crate) struct Incoming {
     pub(crate) responses: Map<String, Value>,
 }
 
+/// The members of a request's params that a round reads, found in one
+/// pass over them (not a search per member).
+#[derive(Default)]
+pub(crate) struct Fields<'a> {
+    name: Option<&'a Value>,
+    uri: Option<&'a Value>,
+    arguments: Option<&'a Value>,
+    state: Option<&'a Value>,
+    responses: Option<&'a Value>,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn of(params: Option<&'a Value>) -> Fields<'a> {
+        let mut f = Fields::default();
+        for (k, v) in params.and_then(Value::as_object).into_iter().flatten() {
+            let slot = match k.as_str() {
+                "name" => &mut f.name,
+                "uri" => &mut f.uri,
+                "arguments" => &mut f.arguments,
+                "requestState" => &mut f.state,
+                "inputResponses" => &mut f.responses,
+                _ => continue,
+            };
+            *slot = Some(v);
+        }
+        f
+    }
+}
+
 /// The MRTR fields of `params`, checked for shape (-32602 otherwise).
+#[cfg(test)]
 pub(crate) fn incoming(params: Option<&Value>) -> Result<Incoming, McpError> {
-    let state = match crate::jsonrpc::param(params, "requestState") {
+    incoming_of(&Fields::of(params))
+}
+
+/// [`incoming`] of the fields already found.
+pub(crate) fn incoming_of(f: &Fields) -> Result<Incoming, McpError> {
+    let state = match f.state {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(McpError::invalid_params("requestState must be a string")),
     };
-    let responses = match crate::jsonrpc::param(params, "inputResponses") {
+    let responses = match f.responses {
         None => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(_) => {
@@ -512,6 +549,25 @@ mod tests {
         assert!(e.0.message.contains("integrity"), "{}", e.0.message);
         let e = open_state(&StateKey::random(), &state, &binding(), 1000).unwrap_err();
         assert!(e.0.message.contains("integrity"), "{}", e.0.message);
+    }
+
+    /// The one pass over the params reads what a look-up per member read:
+    /// `name` before `uri` (a `name` that is no string hides the `uri`),
+    /// absent arguments as `{}`.
+    #[test]
+    fn fields_read_as_lookups_did() {
+        let name = |p: Value| Binding::of("resources/read", Some(&p), None).name;
+        assert_eq!(name(json!({"uri": "u", "name": "n"})), "n");
+        assert_eq!(name(json!({"uri": "u"})), "u");
+        assert_eq!(name(json!({"name": 5, "uri": "u"})), "");
+        assert_eq!(name(json!([1])), "");
+        let args = |p: Value| Binding::of("tools/call", Some(&p), None).args_hash;
+        let many: Map<String, Value> = (0..12).map(|i| (format!("k{i}"), json!(i))).collect();
+        let mut wide = json!({"name": "t", "arguments": {"b": 1, "a": 2}});
+        wide.as_object_mut().unwrap().extend(many);
+        assert_eq!(args(wide), args(json!({"arguments": {"a": 2, "b": 1}})));
+        assert_eq!(args(json!({})), args(json!({"arguments": {}})));
+        assert_ne!(args(json!({})), args(json!({"arguments": {"a": 1}})));
     }
 
     #[test]
