@@ -289,7 +289,9 @@ impl Server {
         }
     }
 
-    async fn handle_request(
+    /// [`Server::handle_with_extensions`] of a request: the transport that
+    /// has one calls this, with no [`Message`] to build and match.
+    pub(crate) async fn handle_request(
         &self,
         session: &Arc<Session>,
         mut req: Request,

@@ -1000,7 +1000,7 @@ async fn request(
     // task either way, see `server::run_guarded`.)
     let mut handling = Box::pin(async move {
         server
-            .handle_with_extensions(&s, Message::Request(req), out, Some(headers), extensions)
+            .handle_request(&s, req, out, Some(headers), extensions)
             .await
     });
 
