@@ -265,14 +265,14 @@ impl Server {
                 None
             }
             Message::Response(r) => {
-                if !session.resolve(r) {
-                    tracing::debug!("response to an unknown or finished request ignored");
-                }
+                resolve(session, r);
                 None
             }
         }
     }
 
+    // Out of line: not on a request's path.
+    #[inline(never)]
     fn handle_notification(&self, session: &Session, n: Notification) {
         match n.method.as_str() {
             "notifications/initialized" => session.mark_initialized(),
@@ -289,7 +289,9 @@ impl Server {
         }
     }
 
-    async fn handle_request(
+    /// [`Server::handle_with_extensions`] of a request: the transport that
+    /// has one calls this, with no [`Message`] to build and match.
+    pub(crate) async fn handle_request(
         &self,
         session: &Arc<Session>,
         mut req: Request,
@@ -298,48 +300,14 @@ impl Server {
         extensions: http::Extensions,
     ) -> Option<Response> {
         if req.modern_meta.is_some() {
-            // A modern `_meta` on the session path (the server does not
-            // serve 2026-07-28): back into the params, where this path
-            // reads it.
-            req.params = req.params_with_meta();
-            req.modern_meta = None;
+            meta_into_params(&mut req);
         }
         let id = req.id.clone();
-        match req.method.as_str() {
-            "initialize" if session.has_client() => {
-                let e = McpError::new(
-                    crate::jsonrpc::INVALID_REQUEST,
-                    "the session is already initialized",
-                );
-                return Some(respond(id, Err(e)));
-            }
-            "initialize" => {
-                let inner = &self.0;
-                let r = lifecycle::initialize(
-                    session,
-                    req.params.as_ref(),
-                    &inner.info,
-                    &inner.capabilities,
-                    inner.instructions.as_deref(),
-                );
-                return Some(respond(id, r.map(Payload::Value)));
-            }
-            "ping" => return Some(Response::ok(id, json!({}))),
-            _ => {}
-        }
-        if !session.has_client() {
-            let e = McpError::new(
-                crate::jsonrpc::INVALID_REQUEST,
-                "the session is not initialized: send initialize first",
-            );
-            return Some(respond(id, Err(e)));
+        if matches!(req.method.as_str(), "initialize" | "ping") || !session.has_client() {
+            return Some(self.before_session(session, req));
         }
         let Some(cancel) = session.begin_request(&id) else {
-            let e = McpError::new(
-                crate::jsonrpc::INVALID_REQUEST,
-                format!("a request with id {id} is already in flight"),
-            );
-            return Some(respond(id, Err(e)));
+            return Some(in_flight(id));
         };
         // Also when the transport drops this future (its client went away):
         // the handler's task runs on, but the id is free again.
@@ -359,6 +327,32 @@ impl Server {
         });
         let outcome = run_guarded(self.clone(), ctx, req, cancel, false).await;
         outcome.map(|r| respond(id.clone(), r))
+    }
+
+    /// `initialize`, `ping`, and any request before the session has its
+    /// client: answered here, never by a handler. Out of line: the hot
+    /// request path's code stays compact.
+    #[inline(never)]
+    fn before_session(&self, session: &Session, req: Request) -> Response {
+        let id = req.id;
+        match req.method.as_str() {
+            "initialize" if session.has_client() => {
+                refused(id, "the session is already initialized")
+            }
+            "initialize" => {
+                let inner = &self.0;
+                let r = lifecycle::initialize(
+                    session,
+                    req.params.as_ref(),
+                    &inner.info,
+                    &inner.capabilities,
+                    inner.instructions.as_deref(),
+                );
+                respond(id, r.map(Payload::Value))
+            }
+            "ping" => Response::ok(id, json!({})),
+            _ => refused(id, "the session is not initialized: send initialize first"),
+        }
     }
 
     #[doc(hidden)]
@@ -1008,6 +1002,40 @@ const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 /// clean up; one that ignores it is dropped after a grace period), or
 /// dropped by its transport (the client went away: it runs to its end, as
 /// it would have on its own task).
+/// A modern `_meta` on the session path (the server does not serve
+/// 2026-07-28): back into the params, where this path reads it.
+#[cold]
+#[inline(never)]
+fn meta_into_params(req: &mut Request) {
+    req.params = req.params_with_meta();
+    req.modern_meta = None;
+}
+
+/// A request refused before any handler: an invalid request.
+#[cold]
+#[inline(never)]
+fn refused(id: RequestId, message: &str) -> Response {
+    respond(
+        id,
+        Err(McpError::new(crate::jsonrpc::INVALID_REQUEST, message)),
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn in_flight(id: RequestId) -> Response {
+    let message = format!("a request with id {id} is already in flight");
+    refused(id, &message)
+}
+
+/// A client's answer to a request of ours.
+#[inline(never)]
+fn resolve(session: &Session, r: Response) {
+    if !session.resolve(r) {
+        tracing::debug!("response to an unknown or finished request ignored");
+    }
+}
+
 async fn run_guarded(
     server: Server,
     ctx: RequestContext,
@@ -1223,5 +1251,58 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert!(finished.load(Ordering::SeqCst), "the handler ran on");
+    }
+
+    /// The answers given before any handler, pinned through both entry
+    /// points: `handle` (a [`Message`]) and `handle_request` (the HTTP
+    /// transport's direct call), which must agree.
+    #[tokio::test]
+    async fn requests_before_a_handler_are_answered_alike_on_both_paths() {
+        let server = Server::builder(r#"{"name":"t","version":"1"}"#)
+            .build()
+            .unwrap();
+        let err = |r: Option<Response>| match r.map(|r| r.outcome) {
+            Some(Err(e)) => (e.code, e.message),
+            other => panic!("not an error: {other:?}"),
+        };
+        let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "c", "version": "1"}}});
+        let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+        let ping = json!({"jsonrpc": "2.0", "id": 3, "method": "ping"});
+        for direct in [false, true] {
+            let session = server.create_session();
+            let send = |v: Value| {
+                let (server, session) = (server.clone(), session.clone());
+                async move {
+                    let (out, _rx) = Outbound::channel();
+                    let Message::Request(req) = message(v) else {
+                        panic!("not a request")
+                    };
+                    if direct {
+                        server
+                            .handle_request(&session, req, out, None, http::Extensions::new())
+                            .await
+                    } else {
+                        server.handle(&session, Message::Request(req), out).await
+                    }
+                }
+            };
+            let not_yet = "the session is not initialized: send initialize first";
+            let want = (crate::jsonrpc::INVALID_REQUEST, not_yet.to_owned());
+            assert_eq!(err(send(list.clone()).await), want);
+            let pong = send(ping.clone()).await.map(|r| r.outcome.ok());
+            assert_eq!(pong.flatten().map(Payload::into_value), Some(json!({})));
+            assert!(send(init.clone()).await.is_some_and(|r| r.outcome.is_ok()));
+            let again = "the session is already initialized";
+            let want = (crate::jsonrpc::INVALID_REQUEST, again.to_owned());
+            assert_eq!(err(send(init.clone()).await), want);
+            assert!(send(list.clone()).await.is_some_and(|r| r.outcome.is_ok()));
+            let busy = session.begin_request(&RequestId::Number(2));
+            assert!(busy.is_some());
+            let in_flight = "a request with id 2 is already in flight".to_owned();
+            let want = (crate::jsonrpc::INVALID_REQUEST, in_flight);
+            assert_eq!(err(send(list.clone()).await), want);
+        }
     }
 }

@@ -663,6 +663,18 @@ trait RequestBody: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static {}
 
 impl<B: hyper::body::Body<Data = Bytes> + Send + Unpin + 'static> RequestBody for B {}
 
+#[cold]
+#[inline(never)]
+fn unsupported_media_type() -> HttpResponse {
+    let msg = "Unsupported Media Type: the body must be application/json";
+    error(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        None,
+        jsonrpc::INVALID_REQUEST,
+        msg,
+    )
+}
+
 /// The body as one message, or the refusal (415, 413, 408, or 400 with a
 /// JSON-RPC parse error). `content_type`: the Content-Type header's value.
 async fn read_message<B: RequestBody>(
@@ -675,13 +687,7 @@ async fn read_message<B: RequestBody>(
     if content_type != "application/json"
         && content_type.split(';').next().map(str::trim) != Some("application/json")
     {
-        let msg = "Unsupported Media Type: the body must be application/json";
-        return Err(error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            None,
-            jsonrpc::INVALID_REQUEST,
-            msg,
-        ));
+        return Err(unsupported_media_type());
     }
     let limit = st.config.max_body_bytes;
     // The length hyper read from the head (the body's exact size); whether
@@ -737,19 +743,24 @@ impl<'a> PostHeaders<'a> {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn not_acceptable() -> HttpResponse {
+    let msg = "Not Acceptable: the client must accept both application/json and text/event-stream";
+    error(
+        StatusCode::NOT_ACCEPTABLE,
+        None,
+        jsonrpc::INVALID_REQUEST,
+        msg,
+    )
+}
+
 async fn post<B: RequestBody>(st: Arc<AppState>, req: axum::http::Request<B>) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
     let found = PostHeaders::of(headers);
     if !accept_admits(found.accept, &["application/json", "text/event-stream"]) {
-        let msg =
-            "Not Acceptable: the client must accept both application/json and text/event-stream";
-        return error(
-            StatusCode::NOT_ACCEPTABLE,
-            None,
-            jsonrpc::INVALID_REQUEST,
-            msg,
-        );
+        return not_acceptable();
     }
     let msg = match read_message(&st, headers, found.content_type, body).await {
         Ok(m) => m,
@@ -989,7 +1000,7 @@ async fn request(
     // task either way, see `server::run_guarded`.)
     let mut handling = Box::pin(async move {
         server
-            .handle_with_extensions(&s, Message::Request(req), out, Some(headers), extensions)
+            .handle_request(&s, req, out, Some(headers), extensions)
             .await
     });
 
@@ -1011,16 +1022,7 @@ async fn request(
                     None => StatusCode::ACCEPTED.into_response(), // cancelled: no response
                 };
             }
-            Ok(o) => {
-                let (id, body) = open_stream(&st, &session, &request_id);
-                let streams = streams_of(&session);
-                forward(&streams, id, o);
-                while let Ok(o) = rx.try_recv() {
-                    forward(&streams, id, o);
-                }
-                complete(&streams, id, resp);
-                return sse(&st, &session, body);
-            }
+            Ok(o) => return streamed_after(&st, &session, &request_id, o, rx, resp),
         },
     };
     let Some(first) = first else {
@@ -1030,8 +1032,47 @@ async fn request(
             None => StatusCode::ACCEPTED.into_response(),
         };
     };
-    let (id, body) = open_stream(&st, &session, &request_id);
-    let streams = streams_of(&session);
+    streamed(&st, &session, &request_id, first, rx, handling)
+}
+
+/// The SSE answer of a handler that sent `first` before it finished with
+/// `resp`. Out of line, as [`streamed`]: the plain JSON answer's code is
+/// kept compact.
+#[inline(never)]
+fn streamed_after(
+    st: &AppState,
+    session: &Arc<Session>,
+    request_id: &RequestId,
+    first: Outgoing,
+    mut rx: crate::session::Inbox,
+    resp: Option<Response>,
+) -> HttpResponse {
+    let (id, body) = open_stream(st, session, request_id);
+    let streams = streams_of(session);
+    forward(&streams, id, first);
+    while let Ok(o) = rx.try_recv() {
+        forward(&streams, id, o);
+    }
+    complete(&streams, id, resp);
+    sse(st, session, body)
+}
+
+/// The SSE answer of a handler still running after it sent `first`: it
+/// is driven on a task of its own from here.
+#[inline(never)]
+fn streamed<F>(
+    st: &AppState,
+    session: &Arc<Session>,
+    request_id: &RequestId,
+    first: Outgoing,
+    mut rx: crate::session::Inbox,
+    mut handling: std::pin::Pin<Box<F>>,
+) -> HttpResponse
+where
+    F: std::future::Future<Output = Option<Response>> + Send + 'static,
+{
+    let (id, body) = open_stream(st, session, request_id);
+    let streams = streams_of(session);
     forward(&streams, id, first);
     // The handler runs on even if the client drops the connection: the events
     // are kept for resumption. Cancellation is explicit (notifications/cancelled).
@@ -1054,7 +1095,7 @@ async fn request(
             }
         }
     });
-    sse(&st, &session, body)
+    sse(st, session, body)
 }
 
 #[cfg(feature = "auth")]
