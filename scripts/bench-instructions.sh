@@ -14,6 +14,11 @@
 # N1 (default 500) and N2 (2500) set the call counts; the callgrind output of
 # the N2 run is kept in target/bench/instructions/ (callgrind_annotate
 # --inclusive=yes FILE shows where the instructions go).
+#
+# CACHE_SIM=1 also simulates the L1 caches and prints misses per call; with
+# it, use the suite's load (the code and data of 32 connections and 8
+# sessions compete for the caches), e.g.
+#   CACHE_SIM=1 WORKERS=32 SESSIONS=8 N1=2000 N2=6000 scripts/bench-instructions.sh
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -24,6 +29,10 @@ server="${SERVER:-$bin/conformance-server}"
 [[ -x "$server" && -x "$bin/mcpbench" ]] || die "no release build: run scripts/bench.sh first"
 n1="${N1:-500}"
 n2="${N2:-2500}"
+workers="${WORKERS:-1}"
+sessions="${SESSIONS:-1}"
+cache=()
+[[ "${CACHE_SIM:-0}" == 1 ]] && cache=(--cache-sim=yes)
 (( n2 > n1 )) || die "N2 must be larger than N1"
 out="$(target_dir)/bench/instructions"
 mkdir -p "$out"
@@ -34,15 +43,27 @@ instructions() {
     local version=$1 n=$2 port pid file
     port="$(free_port)"
     file="$out/callgrind.$version.$n.out"
-    valgrind --tool=callgrind --callgrind-out-file="$file" \
+    valgrind --tool=callgrind "${cache[@]}" --callgrind-out-file="$file" \
         "$server" --transport http --bind "127.0.0.1:$port" >"$out/server.log" 2>&1 &
     pid=$!
     wait_for_port "$port" "$pid" 120 || die "server did not start under valgrind (see $out/server.log)"
-    "$bin/mcpbench" load --addr "127.0.0.1:$port" --workers 1 --sessions 1 \
+    "$bin/mcpbench" load --addr "127.0.0.1:$port" --workers "$workers" --sessions "$sessions" \
         --calls "$n" --seconds 600 --version "$version" >&2
     kill -TERM "$pid"
     wait "$pid" || true
     awk '/^(summary|totals):/ { print $2; exit }' "$file"
+}
+
+# misses A B N: L1 misses per call between two cache-simulated runs.
+misses() {
+    awk -v n="$3" '
+        /^events:/ { for (i = 2; i <= NF; i++) ev[i] = $i }
+        /^(summary|totals):/ { for (i = 2; i <= NF; i++) t[FILENAME, ev[i]] = $i }
+        END {
+            split("I1mr D1mr D1mw", k, " ")
+            for (j = 1; j <= 3; j++)
+                printf "%s %.0f%s", k[j], (t[ARGV[2], k[j]] - t[ARGV[1], k[j]]) / n, (j < 3 ? ", " : "\n")
+        }' "$1" "$2"
 }
 
 versions=("$@")
@@ -52,4 +73,7 @@ for v in "${versions[@]}"; do
     b="$(instructions "$v" "$n2")"
     [[ -n "$a" && -n "$b" ]] || die "no callgrind totals for $v"
     echo "$v: $(( (b - a) / (n2 - n1) )) instructions per tools/call (I($n1) = $a, I($n2) = $b)"
+    if [[ ${#cache[@]} -gt 0 ]]; then
+        echo "$v: L1 misses per tools/call: $(misses "$out/callgrind.$v.$n1.out" "$out/callgrind.$v.$n2.out" $((n2 - n1)))"
+    fi
 done
