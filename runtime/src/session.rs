@@ -337,7 +337,7 @@ impl Session {
     /// None when a request with this id is already running: ids must be
     /// unique among a session's requests in flight.
     pub(crate) fn begin_request(&self, id: &RequestId) -> Option<CancellationToken> {
-        // One look-up (the id's SipHash) for the check and the insert.
+        // One look-up (one hash of the id) for the check and the insert.
         match lock(&self.in_flight).entry(id.clone()) {
             Entry::Occupied(_) => None,
             Entry::Vacant(slot) => Some(slot.insert(self.closed.child_token()).clone()),
