@@ -1025,6 +1025,40 @@ mod tests {
     }
 
     #[test]
+    fn the_nesting_limit_is_the_same_on_every_reading() {
+        // Around serde_json's limit of 128, in a params member and in a
+        // `_meta` (read by hand, then by serde, then from the thread's
+        // memory): the direct reading refuses exactly what the tree does.
+        for depth in 120..132 {
+            let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            for params in [
+                format!(r#"{{"name":"t","arguments":{{"a":{deep}}}}}"#),
+                format!(r#"{{"name":"t","_meta":{{"k":{deep}}}}}"#),
+                format!(
+                    r#"{{"name":"t","_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","k":{deep}}}}}"#
+                ),
+            ] {
+                let text = format!(
+                    r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{params}}}"#
+                );
+                for _ in 0..2 {
+                    let tree = serde_json::from_str::<Value>(&text).map(Message::from_value);
+                    let direct = Message::from_slice(text.as_bytes());
+                    match (tree, direct) {
+                        (Ok(a), b) => assert_eq!(a, b, "depth {depth}: {params}"),
+                        (Err(_), Err(e)) => {
+                            assert_eq!(e.outcome.unwrap_err().code, PARSE_ERROR, "depth {depth}")
+                        }
+                        (Err(e), Ok(_)) => panic!(
+                            "depth {depth}: the tree refuses ({e}), the direct reading accepts"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_direct_reading_agrees_with_the_value_tree() {
         for text in [
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"x":[1,{"y":null}]}}}"#,
