@@ -206,22 +206,35 @@ async fn tool_limits_count_one_tool_only() {
 }
 
 /// The transport and the tool path skip the checks these say have
-/// nothing to apply: each must be false exactly where the check passes
-/// without counting.
-#[test]
-fn the_skip_tests_match_what_the_checks_would_apply() {
+/// nothing to apply: each is true exactly where its check counts (the
+/// second call within a 1/1h limit is refused) and false where the check
+/// lets every call through.
+#[tokio::test]
+async fn the_skip_tests_match_what_the_checks_would_apply() {
+    let client = Principal::Ip("10.0.0.1".parse().unwrap());
     let l = limiter(r#"{"tools":{"search":"1/1h"}}"#);
     assert!(l.limits_tool("search"));
+    assert!(l.check_tool("search").await.is_ok());
+    assert!(l.check_tool("search").await.is_err(), "search is limited");
     assert!(!l.limits_tool("other"));
     assert!(!l.limits_requests());
+    for _ in 0..3 {
+        assert!(l.check_tool("other").await.is_ok());
+        assert!(l.check_request(&client).await.is_ok());
+    }
     for json in [
-        r#"{"perClient":"10/1s"}"#,
-        r#"{"server":"10/1s"}"#,
-        r#"{"global":"10/1s"}"#,
+        r#"{"perClient":"1/1h"}"#,
+        r#"{"server":"1/1h"}"#,
+        r#"{"global":"1/1h"}"#,
     ] {
         let l = limiter(json);
         assert!(l.limits_requests(), "{json}");
+        assert!(l.check_request(&client).await.is_ok(), "{json}");
+        assert!(l.check_request(&client).await.is_err(), "{json}");
         assert!(!l.limits_tool("search"), "{json}");
+        for _ in 0..3 {
+            assert!(l.check_tool("search").await.is_ok(), "{json}");
+        }
     }
     let none = RateLimiter::new("srv".into(), Limits::default());
     assert!(!none.limits_requests());
