@@ -444,7 +444,7 @@ impl Server {
     /// How a request runs when it needs no step of its own first: inline.
     /// None for `server/discover`, `subscriptions/listen`, `tasks/*` and a
     /// `tools/call` of a tool that supports tasks ([`Self::task_start`]
-    /// decides those; for a tool that does not it would say inline too).
+    /// decides those; both read [`Self::task_capable`]).
     fn plain_mode(&self, method: &str, req: &Request) -> Option<CallMode> {
         if method == "server/discover"
             || method == "subscriptions/listen"
@@ -455,9 +455,8 @@ impl Server {
         if method != "tools/call" {
             return Some(CallMode::Inline);
         }
-        let name = crate::jsonrpc::param(req.params.as_ref(), "name").and_then(Value::as_str);
-        match name.map(|n| self.0.tools.task_support(n).0) {
-            None | Some(modern::tasks::TaskSupport::Forbidden) => Some(CallMode::Inline),
+        match self.task_capable(req) {
+            None => Some(CallMode::Inline),
             Some(_) => None,
         }
     }

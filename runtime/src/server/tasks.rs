@@ -35,6 +35,15 @@ impl Server {
         self.tasks().stop(id)
     }
 
+    /// The task support of the tool a `tools/call` names (and whether it
+    /// asks for input first); None when the call runs inline whatever the
+    /// client declared: it names no tool, or one that forbids tasks.
+    pub(super) fn task_capable(&self, req: &Request) -> Option<(TaskSupport, bool)> {
+        let name = crate::jsonrpc::param(req.params.as_ref(), "name").and_then(Value::as_str)?;
+        let support = self.0.tools.task_support(name);
+        (support.0 != TaskSupport::Forbidden).then_some(support)
+    }
+
     /// How a `tools/call` from a client that did (`declared`) or did not
     /// declare the extension starts: a task-supporting tool becomes a task
     /// at once (stored, its first round started, the `CreateTaskResult`
@@ -47,14 +56,12 @@ impl Server {
         declared: bool,
         principal: Option<&str>,
     ) -> Result<TaskStart, McpError> {
-        let params = req.params.as_ref();
-        let Some(name) = crate::jsonrpc::param(params, "name").and_then(Value::as_str) else {
+        let Some(support) = self.task_capable(req) else {
             return Ok(TaskStart::Inline);
         };
-        match (self.0.tools.task_support(name), declared) {
-            ((TaskSupport::Forbidden, _), _) | ((TaskSupport::Optional, _), false) => {
-                Ok(TaskStart::Inline)
-            }
+        match (support, declared) {
+            // (Forbidden never reaches here: `task_capable` says inline.)
+            ((TaskSupport::Forbidden | TaskSupport::Optional, _), false) => Ok(TaskStart::Inline),
             ((TaskSupport::Required, _), false) => Err(tasks::missing_extension()),
             ((_, true), true) => Ok(TaskStart::InputFirst),
             ((_, false), true) => {
