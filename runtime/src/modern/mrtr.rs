@@ -419,14 +419,15 @@ impl Round {
     }
 
     pub(crate) fn ending(self) -> Ending {
+        if self.is_complete() {
+            return Ending::Complete;
+        }
         if let Some(e) = self.invalid {
             return Ending::Invalid(e);
         }
+        // Not complete, nothing invalid and nothing asked: escalated.
         if self.asked.is_empty() {
-            if self.escalation == Escalation::Requested {
-                return Ending::Escalate { used: self.used };
-            }
-            return Ending::Complete;
+            return Ending::Escalate { used: self.used };
         }
         Ending::InputRequired {
             asked: self.asked,
@@ -447,14 +448,6 @@ pub(crate) fn input_required(asked: Map<String, Value>, state: String) -> Value 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// [`Round::ending`], checking that [`Round::is_complete`] agrees.
-    fn ends(round: Round) -> Ending {
-        let complete = round.is_complete();
-        let ending = round.ending();
-        assert_eq!(complete, matches!(ending, Ending::Complete));
-        ending
-    }
 
     fn binding() -> Binding {
         Binding::of(
@@ -610,7 +603,7 @@ mod tests {
                 .ask(None, "sampling/createMessage", json!({}))
                 .is_err()
         );
-        let Ending::InputRequired { asked, used } = ends(round) else {
+        let Ending::InputRequired { asked, used } = round.ending() else {
             panic!("asks were left unanswered");
         };
         assert_eq!(asked.keys().collect::<Vec<_>>(), ["name", "input-2"]);
@@ -628,8 +621,8 @@ mod tests {
                 .ask(Some("k"), "elicitation/create", json!({}))
                 .is_err()
         );
-        assert!(matches!(ends(round), Ending::Invalid(_)));
-        assert!(matches!(ends(Round::new(Map::new())), Ending::Complete));
+        assert!(matches!(round.ending(), Ending::Invalid(_)));
+        assert!(matches!(Round::new(Map::new()).ending(), Ending::Complete));
     }
 
     #[test]
@@ -639,7 +632,7 @@ mod tests {
             off.escalate().is_ok(),
             "a task round or an inline call goes on"
         );
-        assert!(matches!(ends(off), Ending::Complete));
+        assert!(matches!(off.ending(), Ending::Complete));
 
         let mut answers = Map::new();
         answers.insert(
@@ -652,7 +645,7 @@ mod tests {
             .ask(Some("user_name"), "elicitation/create", json!({}))
             .unwrap();
         assert!(round.escalate().is_err(), "the inline run ends there");
-        let Ending::Escalate { used } = ends(round) else {
+        let Ending::Escalate { used } = round.ending() else {
             panic!("the call should become a task");
         };
         assert_eq!(used.keys().collect::<Vec<_>>(), ["user_name"]);
@@ -666,6 +659,6 @@ mod tests {
                 .is_err()
         );
         assert!(round.escalate().is_err());
-        assert!(matches!(ends(round), Ending::InputRequired { .. }));
+        assert!(matches!(round.ending(), Ending::InputRequired { .. }));
     }
 }
