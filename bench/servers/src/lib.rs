@@ -1,7 +1,8 @@
 //! The comparison servers of the benchmark suite (see `docs/benchmarks.md`).
 //!
 //! Both binaries take `--bind ADDR` and print nothing on success; the suite
-//! waits for the port and then for a correct answer.
+//! waits for the port and then for a correct answer. Both exit cleanly on
+//! SIGTERM or Ctrl-C (see [`terminated`]).
 
 /// The text every benchmarked `test_simple_text` tool returns; the load
 /// generator checks each answer against it.
@@ -15,5 +16,30 @@ pub fn bind_arg() -> Result<std::net::SocketAddr, String> {
             addr.parse().map_err(|e| format!("--bind {addr}: {e}"))
         }
         _ => Err("usage: --bind 127.0.0.1:PORT".to_string()),
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C. The servers return from `main` then
+/// rather than die by the signal, so an instrumented build writes its
+/// profile at exit (scripts/pgo.sh trains the servers that way).
+pub async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

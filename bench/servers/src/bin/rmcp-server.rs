@@ -4,7 +4,7 @@
 //! Streamable HTTP at `/mcp` with axum, as rmcp's examples do.
 
 use axum::serve::ListenerExt;
-use bench_servers::{SIMPLE_TEXT, bind_arg};
+use bench_servers::{SIMPLE_TEXT, bind_arg, terminated};
 use rmcp::{
     ServerHandler,
     handler::server::router::tool::ToolRouter,
@@ -14,6 +14,7 @@ use rmcp::{
         StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
     },
 };
+use std::future::IntoFuture;
 
 #[derive(Debug, Clone)]
 struct Bench {
@@ -54,6 +55,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router).await?;
+    tokio::select! {
+        r = axum::serve(listener, router).into_future() => r?,
+        () = terminated() => {}
+    }
     Ok(())
 }
