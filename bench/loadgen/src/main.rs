@@ -8,7 +8,8 @@
 //!                [--sessions N] [--idle-sessions N] [--proxy-calls N]
 //!                [--server-core N] [--client-core N] [--corpus DIR] [--cold-build]
 //! mcpbench load --addr HOST:PORT [--path /mcp] [--workers N] [--sessions N] [--calls N]
-//!               [--seconds S] [--tool NAME] [--expect TEXT] [--version REV] [--bare]
+//!               [--seconds S] [--tool NAME] [--arguments JSON] [--expect TEXT]
+//!               [--version REV] [--bare]
 //! mcpbench corpus-largest DIR      # prints the entry file of the largest document
 //! ```
 

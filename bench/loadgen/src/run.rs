@@ -409,14 +409,27 @@ pub async fn load(o: Opts) -> Result<(), Error> {
     };
     let tool: String = o.str("--tool").unwrap_or("test_simple_text").into();
     let expect = Expect::Contains(o.str("--expect").unwrap_or(SIMPLE_TEXT).into());
+    // The tool's arguments, a JSON object: what a server of your own needs
+    // to be trained or measured with (scripts/pgo.sh, docs/benchmarks.md).
+    let arguments = match o.str("--arguments") {
+        None => json!({}),
+        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v @ serde_json::Value::Object(_)) => v,
+            Ok(_) => return Err(Error::new("--arguments: not a JSON object")),
+            Err(e) => return Err(Error::new(format!("--arguments: {e}"))),
+        },
+    };
     // --bare: no handshake, for the hyper floor (bench/servers hyper-echo).
     let workload = if o.flag("--bare") {
+        if o.str("--arguments").is_some() {
+            return Err(Error::new("--arguments is for an MCP tool, not --bare"));
+        }
         Workload::Bare { tool, expect }
     } else {
         Workload::Mcp {
             version: o.str("--version").unwrap_or(REVISION_2025).into(),
             tool,
-            arguments: json!({}),
+            arguments,
             expect,
         }
     };
