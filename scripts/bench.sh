@@ -6,6 +6,10 @@
 #
 #   scripts/bench.sh                 full run: release builds, 3 alternating rounds
 #   scripts/bench.sh --cold-build    also the cold build time of generated crates (slow)
+#   scripts/bench.sh --pgo           the servers compared per call (generated, rmcp,
+#                                    hyper) built with profile-guided optimisation,
+#                                    each trained on its own load (scripts/pgo.sh);
+#                                    about 15 minutes more
 #   scripts/bench.sh --smoke         CI smoke: debug builds, a few hundred calls per
 #                                    server, 20 idle sessions; fails only on wrong
 #                                    answers or crashes, never on a timing
@@ -20,7 +24,16 @@ set -euo pipefail
 cd "$ROOT"
 
 smoke=0
-for a in "$@"; do [[ "$a" == --smoke ]] && smoke=1; done
+pgo=0
+args=()
+for a in "$@"; do
+    case "$a" in
+        --smoke) smoke=1 args+=("$a") ;;
+        --pgo) pgo=1 ;;
+        *) args+=("$a") ;;
+    esac
+done
+[[ $smoke == 1 && $pgo == 1 ]] && die "--pgo is for full runs, not --smoke"
 [[ -x "$NODE" ]] || die "no Node at $NODE: run scripts/setup.sh first"
 TARGET_DIR="$(target_dir)"
 corpus="${MCPGEN_CORPUS:-$ROOT/../shared/corpus/openapi}"
@@ -73,6 +86,15 @@ if command -v taskset >/dev/null 2>&1 && [[ "$(nproc --all)" -ge 2 ]]; then
 else
     cmd=("$bench_bin" suite --server-core none --client-core none)
 fi
+bins="$TARGET_DIR"
+note=""
+if [[ $pgo == 1 ]]; then
+    scripts/pgo.sh
+    bins="$TARGET_DIR/pgo"
+    note="Build: profile-guided (scripts/pgo.sh) for conformance-server, httpbin, rmcp-server and hyper-echo, each trained on its own load; the start-up servers and the TypeScript SDK as in a default run."
+fi
 log "bench: running the suite"
-"${cmd[@]}" --root "$ROOT" --target-dir "$TARGET_DIR" --profile "$profile" --corpus "$corpus" "$@" |
-    tee "$out/report.md"
+{
+    [[ -n "$note" ]] && printf '%s\n\n' "$note"
+    "${cmd[@]}" --root "$ROOT" --target-dir "$bins" --profile "$profile" --corpus "$corpus" "${args[@]}"
+} | tee "$out/report.md"

@@ -16,9 +16,11 @@
 #                 missing, as root or through sudo
 #   haproxy       the Debian package, likewise: the load balancer of
 #                 scripts/scale-out.sh
+#   llvm-tools    the toolchain's rustup component: llvm-profdata of rustc's
+#                 own LLVM, for the profile-guided builds of scripts/pgo.sh
 #
 # Only the package registries (npm, PyPI, Debian's) are used, through npm,
-# pip and apt-get.
+# pip and apt-get, and rustup's distribution for the toolchain component.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -106,3 +108,15 @@ apt_install() {
 }
 apt_install redis-server redis-server
 apt_install haproxy haproxy
+
+# --- llvm-profdata --------------------------------------------------------------
+# scripts/pgo.sh merges the profiles of instrumented builds with the
+# llvm-profdata of rustc's own LLVM: an older LLVM's (Debian's) cannot read them.
+profdata="$(rustc --print sysroot)/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/llvm-profdata"
+if [[ ! -x "$profdata" ]]; then
+    command -v rustup >/dev/null ||
+        die "llvm-profdata is missing ($profdata) and there is no rustup to add the llvm-tools component with"
+    log "setup: adding the toolchain's llvm-tools component (rustup)"
+    timeout 600 rustup component add llvm-tools >/dev/null || die "rustup component add llvm-tools failed"
+    [[ -x "$profdata" ]] || die "rustup added llvm-tools but there is no $profdata"
+fi

@@ -25,6 +25,7 @@
 #                                        (generated, rmcp, TypeScript SDK, bare hyper) answers
 #                                        a few hundred checked calls; fails on errors, never
 #                                        on timings
+#  13b. scripts/pgo.sh --smoke          the profile-guided build recipe, end to end on bare hyper
 #  13. scripts/bench-scale.sh            the scale benchmark on a small document (fails on errors, not timings)
 #  14. scripts/bench-tokens.sh           the token benchmark on the same document (fails on errors only)
 #  16. scripts/prism-check.sh            requests checked by Prism mocking small fixtures
@@ -114,6 +115,10 @@ step corpus 2400 scripts/openapi-corpus.sh
 # The benchmark suite's smoke run (docs/benchmarks.md): debug builds, no
 # timing asserted; only a wrong answer, an error or a crash fails it.
 step bench 600 scripts/bench.sh --smoke
+# The profile-guided build of the benchmark (scripts/pgo.sh) end to end on
+# the hyper floor: instrumented build, training, merge, optimised build, and
+# the optimised server answering.
+step pgo 900 scripts/pgo.sh --smoke
 # The scale benchmark runs end to end on a small document: its figures are
 # printed, only an error (no crate, no build, no start) fails the step.
 step scale 900 env BENCH_PROFILE=debug scripts/bench-scale.sh specs/openapi/petstore-oas30.json
