@@ -578,7 +578,10 @@ async fn call_tool(
         b.name(),
         &mut secrets,
     ));
+    // The call first: its result is there at the last poll, when the
+    // cancellation need not be polled (nor a branch drawn at random).
     let outcome = tokio::select! {
+        biased;
         r = call => Some(r),
         _ = ctx.cancelled() => None,
     };
