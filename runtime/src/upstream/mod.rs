@@ -588,7 +588,7 @@ async fn call_tool(
     let red = red.with(&settings.secrets, &secrets);
     match outcome {
         None => CallToolResult::error("cancelled"),
-        Some(Ok(done)) => {
+        Some(Ok(mut done)) => {
             let mut result = done.response.tool_result(
                 op.wrapped,
                 b.output
@@ -645,7 +645,7 @@ async fn read(
     };
     let red = red.with(&settings.secrets, &secrets);
     match outcome {
-        Ok(response) => response.resource_result(&uri, &red),
+        Ok(mut response) => response.resource_result(&uri, &red),
         Err(e) => Err(McpError::internal(red.text(&e.to_string()))),
     }
 }
