@@ -97,7 +97,20 @@ async fn send_prepared(
     loop {
         // Relative token URLs are the document's, not an operation's server's.
         let doc_base = settings.base_url.as_ref().or(Some(target.base));
-        let applied = auth::apply(&creds, &settings.client, doc_base, settings.timeout).await?;
+        // Only OAuth2 waits (boxed: its token fetch is a large future the
+        // call's own would otherwise carry and move).
+        let applied = match auth::apply_static(&creds) {
+            Some(applied) => applied?,
+            None => {
+                Box::pin(auth::apply(
+                    &creds,
+                    &settings.client,
+                    doc_base,
+                    settings.timeout,
+                ))
+                .await?
+            }
+        };
         for token in &applied.tokens {
             if !secrets.contains(token) {
                 secrets.push(token.clone());
@@ -583,10 +596,16 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             Ok(r)
         }
         Ok(Err(e)) => Err(e),
-        Err(_) => Err(CallError::Timeout {
-            origin: shown.origin().ascii_serialization(),
-            after: timeout,
-        }),
+        Err(_) => Err(timed_out(&shown, timeout)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn timed_out(shown: &Url, after: Duration) -> CallError {
+    CallError::Timeout {
+        origin: shown.origin().ascii_serialization(),
+        after,
     }
 }
 
@@ -692,10 +711,7 @@ where
     let mut truncated = false;
     while let Some(frame) = body.frame().await {
         // As reqwest's `chunk`: any failure of the body is a decoding one.
-        let frame = frame.map_err(|e| CallError::Decode {
-            origin: shown.origin().ascii_serialization(),
-            cause: describe(&BodyError(e.into())),
-        })?;
+        let frame = frame.map_err(|e| undecodable(shown, e.into()))?;
         let Ok(chunk) = frame.into_data() else {
             continue;
         };
@@ -710,6 +726,15 @@ where
         return Err(CallError::TooLarge { limit });
     }
     Ok((out, truncated))
+}
+
+#[cold]
+#[inline(never)]
+fn undecodable(shown: &Url, e: Box<dyn std::error::Error + Send + Sync>) -> CallError {
+    CallError::Decode {
+        origin: shown.origin().ascii_serialization(),
+        cause: describe(&BodyError(e)),
+    }
 }
 
 /// A body's failure, shown as reqwest shows it.

@@ -208,6 +208,8 @@ impl Direct {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn failed(shown: &Url, e: &(dyn std::error::Error + 'static)) -> CallError {
     CallError::Transport {
         origin: shown.origin().ascii_serialization(),
