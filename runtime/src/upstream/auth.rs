@@ -228,26 +228,6 @@ pub(super) async fn apply(
     let mut a = Applied::default();
     for c in creds {
         match c {
-            Credential::ApiKey {
-                location,
-                name,
-                value,
-            } => match location {
-                KeyLocation::Header => a.headers.push((header_name(name)?, sensitive(value)?)),
-                KeyLocation::Query => a.query.push(format!("{}={}", encode(name), encode(value))),
-                KeyLocation::Cookie => {
-                    a.cookies
-                        .push(format!("{}={}", cookie_octets(name), cookie_octets(value)))
-                }
-            },
-            Credential::Bearer(t) => a.headers.push((
-                reqwest::header::AUTHORIZATION,
-                sensitive(&format!("Bearer {t}"))?,
-            )),
-            Credential::Basic { token, .. } => a.headers.push((
-                reqwest::header::AUTHORIZATION,
-                sensitive(&format!("Basic {token}"))?,
-            )),
             Credential::OAuth2(o) => {
                 let token = o.token(client, base, timeout).await?;
                 a.headers.push((
@@ -257,9 +237,54 @@ pub(super) async fn apply(
                 a.tokens.push(token);
                 a.oauth.push(o.clone());
             }
+            other => add_static(&mut a, other)?,
         }
     }
     Ok(a)
+}
+
+/// What `apply` gives when no credential is OAuth2 (nothing to wait
+/// for), without making its future; None when one is.
+pub(super) fn apply_static(creds: &[&Credential]) -> Option<Result<Applied, CallError>> {
+    if creds.iter().any(|c| matches!(c, Credential::OAuth2(_))) {
+        return None;
+    }
+    let mut a = Applied::default();
+    for c in creds {
+        if let Err(e) = add_static(&mut a, c) {
+            return Some(Err(e));
+        }
+    }
+    Some(Ok(a))
+}
+
+/// A credential other than OAuth2, added to `a`.
+fn add_static(a: &mut Applied, c: &Credential) -> Result<(), CallError> {
+    match c {
+        Credential::ApiKey {
+            location,
+            name,
+            value,
+        } => match location {
+            KeyLocation::Header => a.headers.push((header_name(name)?, sensitive(value)?)),
+            KeyLocation::Query => a.query.push(format!("{}={}", encode(name), encode(value))),
+            KeyLocation::Cookie => {
+                a.cookies
+                    .push(format!("{}={}", cookie_octets(name), cookie_octets(value)))
+            }
+        },
+        Credential::Bearer(t) => a.headers.push((
+            reqwest::header::AUTHORIZATION,
+            sensitive(&format!("Bearer {t}"))?,
+        )),
+        Credential::Basic { token, .. } => a.headers.push((
+            reqwest::header::AUTHORIZATION,
+            sensitive(&format!("Basic {token}"))?,
+        )),
+        // Fetched by `apply`, which awaits it.
+        Credential::OAuth2(_) => {}
+    }
+    Ok(())
 }
 
 fn header_name(name: &str) -> Result<HeaderName, CallError> {
@@ -437,6 +462,56 @@ mod tests {
         assert!(matches!(chosen.as_slice(), [Credential::Basic { .. }]));
         let both = vec![vec!["key".to_owned(), "basic".to_owned()]];
         assert!(c.select(&both, "op").is_empty());
+    }
+
+    /// Without OAuth2, `apply_static` gives what `apply` gives, errors
+    /// included; with it, it leaves the call to `apply`.
+    #[tokio::test]
+    async fn static_credentials_apply_as_the_future_does() {
+        let key = |location, name: &str, value: &str| Credential::ApiKey {
+            location,
+            name: name.into(),
+            value: value.into(),
+        };
+        let sets = [
+            vec![],
+            vec![key(KeyLocation::Header, "X-Key", "k1")],
+            vec![
+                key(KeyLocation::Query, "api key", "a&b"),
+                key(KeyLocation::Cookie, "c", "v;1"),
+                Credential::Bearer("t0k".into()),
+            ],
+            vec![Credential::Basic {
+                password: "p".into(),
+                token: "dTpw".into(),
+            }],
+            vec![key(KeyLocation::Header, "bad name", "v")],
+            vec![Credential::Bearer("line\nbreak".into())],
+        ];
+        let client = reqwest::Client::new();
+        let shown = |a: Result<Applied, CallError>| match a {
+            Ok(a) => format!(
+                "{:?} {:?} {:?} {:?}",
+                a.headers, a.query, a.cookies, a.tokens
+            ),
+            Err(e) => format!("error: {e}"),
+        };
+        for set in &sets {
+            let creds: Vec<&Credential> = set.iter().collect();
+            let now = apply_static(&creds).expect("no OAuth2");
+            let later = apply(&creds, &client, None, Duration::from_secs(1)).await;
+            assert_eq!(shown(now), shown(later));
+        }
+        let oauth = Credential::OAuth2(Arc::new(OAuthClient {
+            scheme: "o".into(),
+            token_url: "http://127.0.0.1:1/token".into(),
+            scopes: vec![],
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+            cache: tokio::sync::Mutex::new(None),
+        }));
+        let bearer = Credential::Bearer("t".into());
+        assert!(apply_static(&[&bearer, &oauth]).is_none());
     }
 
     #[test]

@@ -97,7 +97,20 @@ async fn send_prepared(
     loop {
         // Relative token URLs are the document's, not an operation's server's.
         let doc_base = settings.base_url.as_ref().or(Some(target.base));
-        let applied = auth::apply(&creds, &settings.client, doc_base, settings.timeout).await?;
+        // Only OAuth2 waits (boxed: its token fetch is a large future the
+        // call's own would otherwise carry and move).
+        let applied = match auth::apply_static(&creds) {
+            Some(applied) => applied?,
+            None => {
+                Box::pin(auth::apply(
+                    &creds,
+                    &settings.client,
+                    doc_base,
+                    settings.timeout,
+                ))
+                .await?
+            }
+        };
         for token in &applied.tokens {
             if !secrets.contains(token) {
                 secrets.push(token.clone());
@@ -146,7 +159,9 @@ async fn attempt(
     name: &str,
     request: reqwest::Request,
 ) -> Result<RawResponse, CallError> {
-    let started = Instant::now();
+    // Only the debug line below reads the time.
+    let started = tracing::enabled!(target: "mcpgen_runtime::upstream", tracing::Level::DEBUG)
+        .then(Instant::now);
     #[cfg(feature = "telemetry")]
     let outcome = crate::telemetry::upstream(
         name,
@@ -163,7 +178,7 @@ async fn attempt(
         method = %op.method,
         path = %op.path,
         status = outcome.as_ref().map(|r| r.status.as_u16()).unwrap_or(0),
-        elapsed_ms = started.elapsed().as_millis() as u64,
+        elapsed_ms = started.map_or(0, |s| s.elapsed().as_millis() as u64),
         "upstream call"
     );
     outcome
@@ -581,10 +596,16 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
             Ok(r)
         }
         Ok(Err(e)) => Err(e),
-        Err(_) => Err(CallError::Timeout {
-            origin: shown.origin().ascii_serialization(),
-            after: timeout,
-        }),
+        Err(_) => Err(timed_out(&shown, timeout)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn timed_out(shown: &Url, after: Duration) -> CallError {
+    CallError::Timeout {
+        origin: shown.origin().ascii_serialization(),
+        after,
     }
 }
 
@@ -602,21 +623,17 @@ where
     let status = parts.status;
     // Kept in the result: taken, not copied (the body does not need them).
     let headers = parts.headers;
-    let h = &headers;
-    let text = |name| {
-        h.get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let found = Found::of(&headers);
+    let text = |v: Option<&HeaderValue>| v.and_then(|v| v.to_str().ok()).map(str::to_owned);
     // An empty Content-Type says as little as none: sniff instead.
-    let content_type = text(header::CONTENT_TYPE).filter(|t| !t.trim().is_empty());
+    let content_type = text(found.content_type).filter(|t| !t.trim().is_empty());
     // The client decodes gzip, deflate, br and zstd and then drops the
     // header: one still there names an encoding it could not undo.
-    let content_encoding = text(header::CONTENT_ENCODING)
+    let content_encoding = text(found.content_encoding)
         .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"));
-    let location = text(header::LOCATION);
-    let retry_after = h.get(header::RETRY_AFTER).and_then(parse_retry_after);
+    let location = text(found.location);
+    let retry_after = found.retry_after.and_then(parse_retry_after);
     // As reqwest's `content_length`: what the (decoded) body announces.
     let content_length = body.size_hint().exact();
     let (body, truncated) = read_body(&mut body, status, content_length, limit, shown).await?;
@@ -633,6 +650,38 @@ where
         retry_after,
         headers,
     })
+}
+
+/// The first value of each response header `read` keeps, as
+/// `HeaderMap::get` finds it, in one pass over the few headers an answer
+/// has instead of a hashed look-up per name.
+#[derive(Default)]
+struct Found<'a> {
+    content_type: Option<&'a HeaderValue>,
+    content_encoding: Option<&'a HeaderValue>,
+    location: Option<&'a HeaderValue>,
+    retry_after: Option<&'a HeaderValue>,
+}
+
+impl<'a> Found<'a> {
+    fn of(headers: &'a HeaderMap) -> Found<'a> {
+        let mut found = Found::default();
+        for (name, value) in headers {
+            let slot = if name == header::CONTENT_TYPE {
+                &mut found.content_type
+            } else if name == header::CONTENT_ENCODING {
+                &mut found.content_encoding
+            } else if name == header::LOCATION {
+                &mut found.location
+            } else if name == header::RETRY_AFTER {
+                &mut found.retry_after
+            } else {
+                continue;
+            };
+            slot.get_or_insert(value);
+        }
+        found
+    }
 }
 
 /// The body of `resp`: at most `limit` bytes of a success (more is
@@ -662,10 +711,7 @@ where
     let mut truncated = false;
     while let Some(frame) = body.frame().await {
         // As reqwest's `chunk`: any failure of the body is a decoding one.
-        let frame = frame.map_err(|e| CallError::Decode {
-            origin: shown.origin().ascii_serialization(),
-            cause: describe(&BodyError(e.into())),
-        })?;
+        let frame = frame.map_err(|e| undecodable(shown, e.into()))?;
         let Ok(chunk) = frame.into_data() else {
             continue;
         };
@@ -680,6 +726,15 @@ where
         return Err(CallError::TooLarge { limit });
     }
     Ok((out, truncated))
+}
+
+#[cold]
+#[inline(never)]
+fn undecodable(shown: &Url, e: Box<dyn std::error::Error + Send + Sync>) -> CallError {
+    CallError::Decode {
+        origin: shown.origin().ascii_serialization(),
+        cause: describe(&BodyError(e)),
+    }
 }
 
 /// A body's failure, shown as reqwest shows it.
@@ -766,6 +821,40 @@ mod tests {
         ] {
             let d = backoff(&r, retry).as_millis() as u64;
             assert!((full / 2..=full).contains(&d), "retry {retry}: {d} ms");
+        }
+    }
+
+    /// `Found` keeps, for each name, what `HeaderMap::get` gives.
+    #[test]
+    fn found_headers_are_the_first_of_each_name() {
+        let names = [
+            header::CONTENT_TYPE,
+            header::CONTENT_ENCODING,
+            header::LOCATION,
+            header::RETRY_AFTER,
+        ];
+        let mut h = HeaderMap::new();
+        let found = Found::of(&h);
+        assert!(found.content_type.is_none() && found.retry_after.is_none());
+        let v = |s: &'static str| HeaderValue::from_static(s);
+        h.append(header::DATE, v("today"));
+        h.append(header::CONTENT_ENCODING, v("gzip"));
+        h.append(header::CONTENT_ENCODING, v("br"));
+        h.append(HeaderName::from_static("x-location"), v("no"));
+        h.append(header::LOCATION, v("/a"));
+        h.append(header::CONTENT_TYPE, v("application/json"));
+        h.append(header::RETRY_AFTER, v("3"));
+        h.append(header::LOCATION, v("/b"));
+        h.append(header::CONTENT_TYPE, v("text/plain"));
+        let found = Found::of(&h);
+        let got = [
+            found.content_type,
+            found.content_encoding,
+            found.location,
+            found.retry_after,
+        ];
+        for (name, got) in names.iter().zip(got) {
+            assert_eq!(got, h.get(name), "{name}");
         }
     }
 

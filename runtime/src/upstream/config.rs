@@ -213,7 +213,10 @@ impl Settings {
         let direct = (!system_proxy() && !proxy_in_env())
             .then(|| HeaderValue::from_str(user_agent).ok())
             .flatten()
-            .map(|ua| Direct::new(connect_timeout(&config, timeout), ua, tls_config));
+            .map(|ua| {
+                let connect = connect_timeout(&config, timeout);
+                Direct::new(connect, ua, tls_config, base_url.as_ref())
+            });
         Ok(Settings {
             direct,
             config,

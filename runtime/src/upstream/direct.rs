@@ -13,13 +13,15 @@
 use super::call::describe;
 use super::config::MAX_REDIRECTS;
 use super::error::CallError;
-use super::pool::{Pool, Returning, SendError};
+use super::pool::{Key, Pool, Returning, SendError};
 use http::header::{self, HeaderMap, HeaderValue};
+use http::uri::PathAndQuery;
 use http::{Method, StatusCode, Uri};
 use hyper::body::{Body as HttpBody, Bytes, Frame, SizeHint};
 use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::{Body, Url};
 use rustls::ClientConfig;
+use std::borrow::Cow;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -36,6 +38,32 @@ const ACCEPT_ENCODING: &str = "zstd,gzip,deflate,br";
 pub(super) struct Direct {
     pool: Pool,
     user_agent: HeaderValue,
+    /// The base URL's origin, parsed once.
+    base: Option<Base>,
+}
+
+/// An origin whose URLs need only their path and query parsed.
+struct Base {
+    /// The URL text before the path: `scheme://host[:port]`.
+    prefix: String,
+    key: Key,
+    host: HeaderValue,
+}
+
+impl Base {
+    fn of(url: &Url) -> Option<Base> {
+        // `scheme://host[:port]`: no `/` before the path in an HTTP URL
+        // without credentials (`serves`).
+        let text = url.as_str();
+        let after = text.find("://")? + 3;
+        let prefix = &text[..after + text[after..].find('/')?];
+        let key = Key::of(&Uri::try_from(prefix).ok()?)?;
+        Some(Base {
+            prefix: prefix.to_owned(),
+            host: key.host(),
+            key,
+        })
+    }
 }
 
 impl Direct {
@@ -45,6 +73,7 @@ impl Direct {
         connect_timeout: Duration,
         user_agent: HeaderValue,
         tls: Arc<ClientConfig>,
+        base: Option<&Url>,
     ) -> Direct {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -58,6 +87,7 @@ impl Direct {
         Direct {
             pool: Pool::new(http, connect_timeout, tls),
             user_agent,
+            base: base.filter(|u| Direct::serves(u)).and_then(Base::of),
         }
     }
 
@@ -92,7 +122,7 @@ impl Direct {
         let mut hop = Hop {
             method: request.method().clone(),
             replay: Replay::of(&body),
-            url: request.url().clone(),
+            url: Cow::Borrowed(request.url()),
             headers,
         };
         let mut body = body;
@@ -114,27 +144,40 @@ impl Direct {
                 return decode(response).await.map_err(|e| failed(shown, &*e));
             }
             body = next.0;
-            hop.url = next.1;
+            hop.url = Cow::Owned(next.1);
             redirects += 1;
         }
     }
 
     async fn send(
         &self,
-        hop: &Hop,
+        hop: &Hop<'_>,
         body: Body,
         shown: &Url,
     ) -> Result<http::Response<Returning>, CallError> {
         let origin = || shown.origin().ascii_serialization();
-        let uri = Uri::try_from(hop.url.as_str()).map_err(|e| CallError::Transport {
-            origin: origin(),
-            cause: format!("builder error: {e}"),
-        })?;
         let mut request = http::Request::new(body);
         *request.method_mut() = hop.method.clone();
-        *request.uri_mut() = uri;
         *request.headers_mut() = hop.headers.clone();
-        self.pool.send(request).await.map_err(|e| match e {
+        let sent = match self.at_base(&hop.url) {
+            Some((base, path)) => {
+                *request.uri_mut() = path.into();
+                request
+                    .headers_mut()
+                    .entry(header::HOST)
+                    .or_insert_with(|| base.host.clone());
+                self.pool.send_to(base.key.clone(), request).await
+            }
+            None => {
+                let uri = Uri::try_from(hop.url.as_str()).map_err(|e| CallError::Transport {
+                    origin: origin(),
+                    cause: format!("builder error: {e}"),
+                })?;
+                *request.uri_mut() = uri;
+                self.pool.send(request).await
+            }
+        };
+        sent.map_err(|e| match e {
             SendError::Connect(_) => CallError::Connect {
                 origin: origin(),
                 cause: describe(&e),
@@ -147,6 +190,26 @@ impl Direct {
     }
 }
 
+impl Direct {
+    /// For a URL of the base URL's origin, the base and the URL's path and
+    /// query in origin form: what `Uri::try_from` of the whole URL would
+    /// give (the same parser reads the path and query), without parsing
+    /// the scheme and authority again. None for any other URL, and for one
+    /// that parser refuses (the caller then words the error).
+    fn at_base(&self, url: &Url) -> Option<(&Base, PathAndQuery)> {
+        let base = self.base.as_ref()?;
+        let text = url.as_str();
+        let rest = text.strip_prefix(base.prefix.as_str())?;
+        // A whole URI longer than this is refused, whatever its parts.
+        if text.len() >= u16::MAX as usize - 1 || !rest.starts_with('/') {
+            return None;
+        }
+        Some((base, PathAndQuery::try_from(rest).ok()?))
+    }
+}
+
+#[cold]
+#[inline(never)]
 fn failed(shown: &Url, e: &(dyn std::error::Error + 'static)) -> CallError {
     CallError::Transport {
         origin: shown.origin().ascii_serialization(),
@@ -220,11 +283,12 @@ impl Service<http::Request<()>> for Given {
 }
 
 /// One request of a redirect chain.
-struct Hop {
+struct Hop<'a> {
     method: Method,
     /// What a redirect may send again.
     replay: Replay,
-    url: Url,
+    /// The request's own URL at first, then where redirects lead.
+    url: Cow<'a, Url>,
     headers: HeaderMap,
 }
 
@@ -254,7 +318,7 @@ impl Replay {
     }
 }
 
-impl Hop {
+impl Hop<'_> {
     /// The body and URL of the request a redirect asks for (changing this
     /// hop's method and headers as tower-http does), or None when the
     /// response is the answer.
@@ -308,6 +372,7 @@ mod tests {
             Duration::from_secs(5),
             HeaderValue::from_static("ua/1"),
             tls,
+            None,
         )
     }
 
@@ -503,6 +568,99 @@ mod tests {
         assert_eq!(text(r).await.unwrap(), "ua/1 */* zstd,gzip,deflate,br");
     }
 
+    /// A URL of the base URL's origin is read as `Uri::try_from` reads the
+    /// whole of it; any other, or one it refuses, is left to that parse.
+    #[test]
+    fn a_base_url_is_read_as_the_whole_uri_is() {
+        let tls = super::super::tls::TlsSettings::resolve(None, &Default::default());
+        let tls = tls.unwrap().client_config().unwrap();
+        for base in [
+            "http://127.0.0.1:8080/api/",
+            "https://h.example/",
+            "http://[::1]:80/x",
+        ] {
+            let base = Url::parse(base).unwrap();
+            let ua = HeaderValue::from_static("ua/1");
+            let direct = Direct::new(Duration::from_secs(5), ua, tls.clone(), Some(&base));
+            let long = format!("{}{}", base.as_str(), "a".repeat(u16::MAX as usize));
+            let paths = [
+                "",
+                "/",
+                "a/b?x=1&y=%20z",
+                "/p?q#frag",
+                "/%7Bid%7D/{raw}|^`",
+                "/a b\"c<d>",
+                "/?",
+                "//x",
+            ];
+            let mut urls: Vec<String> = paths
+                .iter()
+                .map(|p| base.join(p).unwrap().to_string())
+                .collect();
+            urls.extend([
+                long.clone(),
+                long[..u16::MAX as usize - 2].to_owned(),
+                "http://127.0.0.1:80/api/".into(),
+                "http://127.0.0.1:8081/api/".into(),
+                "https://127.0.0.1:8080/api/".into(),
+                "http://h.example:443/".into(),
+                "https://h.example:8443/".into(),
+            ]);
+            let mut known = 0;
+            for text in urls {
+                let url = Url::parse(&text).unwrap();
+                let whole = Uri::try_from(url.as_str());
+                match direct.at_base(&url) {
+                    Some((b, path)) => {
+                        known += 1;
+                        let whole = whole.unwrap();
+                        assert_eq!(whole.path_and_query(), Some(&path), "{url}");
+                        let key = Key::of(&whole).unwrap();
+                        assert!(key == b.key, "{url}");
+                        assert_eq!(key.host(), b.host, "{url}");
+                    }
+                    None => {
+                        let origin = |u: &Url| u.origin().ascii_serialization();
+                        assert!(origin(&url) != origin(&base) || whole.is_err(), "{url}");
+                    }
+                }
+            }
+            // The paths but `//x` (another host), and the shorter long one.
+            assert_eq!(known, paths.len(), "{base}");
+        }
+    }
+
+    /// With the base URL known, requests there (and redirects) go out and
+    /// come back as without it.
+    #[tokio::test]
+    async fn calls_at_the_base_url_answer_as_others_do() {
+        let (url, log, accepted) = serve().await;
+        let tls = super::super::tls::TlsSettings::resolve(None, &Default::default());
+        let tls = tls.unwrap().client_config().unwrap();
+        let ua = HeaderValue::from_static("ua/1");
+        let known = Direct::new(Duration::from_secs(5), ua, tls, Some(&url));
+        assert!(known.base.is_some());
+        let unknown = client();
+        for (method, path, body) in [
+            ("GET", "/echo?x=1", None),
+            ("GET", "/headers", None),
+            ("POST", "/see-other", Some("payload")),
+            ("PUT", "/temporary", Some("payload")),
+            ("GET", "/loop", None),
+            ("GET", "/away", None),
+        ] {
+            let r = known.execute(request(method, &url, path, body), &url).await;
+            let ours = outcome(r.map_err(|e| e.to_string()), &log).await;
+            let r = unknown
+                .execute(request(method, &url, path, body), &url)
+                .await;
+            let theirs = outcome(r.map_err(|e| e.to_string()), &log).await;
+            assert_eq!(ours, theirs, "{method} {path}");
+        }
+        // One connection each: the known base's key is the parsed one's.
+        assert_eq!(accepted.load(Ordering::Relaxed), 2);
+    }
+
     #[tokio::test]
     async fn a_connection_is_reused_once_its_body_is_read() {
         let (url, log, accepted) = serve().await;
@@ -599,6 +757,7 @@ mod tests {
             Duration::from_secs(5),
             HeaderValue::from_static("ua/1"),
             config.clone(),
+            None,
         );
         let r = direct.execute(request("GET", &url, "/", None), &url).await;
         assert_eq!(text(r.unwrap()).await.unwrap(), "hello");

@@ -578,14 +578,17 @@ async fn call_tool(
         b.name(),
         &mut secrets,
     ));
+    // The call first: its result is there at the last poll, when the
+    // cancellation need not be polled (nor a branch drawn at random).
     let outcome = tokio::select! {
+        biased;
         r = call => Some(r),
         _ = ctx.cancelled() => None,
     };
     let red = red.with(&settings.secrets, &secrets);
     match outcome {
         None => CallToolResult::error("cancelled"),
-        Some(Ok(done)) => {
+        Some(Ok(mut done)) => {
             let mut result = done.response.tool_result(
                 op.wrapped,
                 b.output
@@ -642,7 +645,7 @@ async fn read(
     };
     let red = red.with(&settings.secrets, &secrets);
     match outcome {
-        Ok(response) => response.resource_result(&uri, &red),
+        Ok(mut response) => response.resource_result(&uri, &red),
         Err(e) => Err(McpError::internal(red.text(&e.to_string()))),
     }
 }

@@ -62,9 +62,46 @@ struct Inner {
 
 /// Where a connection goes: scheme and authority.
 #[derive(Clone)]
-struct Key {
+pub(super) struct Key {
     https: bool,
     authority: Authority,
+}
+
+impl Key {
+    /// The key of an absolute `http` or `https` URI.
+    pub(super) fn of(uri: &Uri) -> Option<Key> {
+        Some(Key {
+            https: uri.scheme() == Some(&http::uri::Scheme::HTTPS),
+            authority: uri.authority()?.clone(),
+        })
+    }
+
+    /// The Host header of requests to this key: hyper-util's, the port
+    /// only when not the scheme's default.
+    pub(super) fn host(&self) -> HeaderValue {
+        let default = if self.https { 443 } else { 80 };
+        let host = self.authority.host();
+        let value = match self.authority.port_u16() {
+            Some(p) if p != default => HeaderValue::from_str(&format!("{host}:{p}")),
+            _ => HeaderValue::from_str(host),
+        };
+        // An Authority is valid header text.
+        value.unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    /// The URI the connector is given: scheme, host and port.
+    fn uri(&self) -> Result<Uri, SendError> {
+        let scheme = match self.https {
+            true => http::uri::Scheme::HTTPS,
+            false => http::uri::Scheme::HTTP,
+        };
+        Uri::builder()
+            .scheme(scheme)
+            .authority(self.authority.clone())
+            .path_and_query(PathAndQuery::from_static("/"))
+            .build()
+            .map_err(|e| SendError::Connect(e.into()))
+    }
 }
 
 impl PartialEq for Key {
@@ -208,28 +245,34 @@ impl Pool {
         &self,
         mut req: Request<Body>,
     ) -> Result<Response<Returning>, SendError> {
-        let uri = req.uri().clone();
-        let Some(authority) = uri.authority().cloned() else {
+        let Some(key) = Key::of(req.uri()) else {
             return Err(SendError::Connect("the URL has no host".into()));
-        };
-        let key = Key {
-            https: uri.scheme() == Some(&http::uri::Scheme::HTTPS),
-            authority,
         };
         req.headers_mut()
             .entry(header::HOST)
-            .or_insert_with(|| host(&key));
-        *req.uri_mut() = uri
+            .or_insert_with(|| key.host());
+        *req.uri_mut() = req
+            .uri()
             .path_and_query()
             .cloned()
             .unwrap_or_else(|| PathAndQuery::from_static("/"))
             .into();
+        self.send_to(key, req).await
+    }
+
+    /// Send `req` to `key` on a pooled or new connection: its URI is in
+    /// origin form and it has its Host header.
+    pub(super) async fn send_to(
+        &self,
+        key: Key,
+        mut req: Request<Body>,
+    ) -> Result<Response<Returning>, SendError> {
         loop {
             let (mut sender, reused) = match self.checkout(&key) {
                 Some(s) => (s, true),
                 // Boxed: connecting (TCP, TLS) is rare and its future
                 // large; inline, every call's future would carry and copy it.
-                None => (Box::pin(self.connect(uri.clone(), &key)).await?, false),
+                None => (Box::pin(self.connect(key.uri()?, &key)).await?, false),
             };
             let outcome = match sender.ready().await {
                 Ok(()) => sender.try_send_request(req).await,
@@ -253,19 +296,6 @@ impl Pool {
             }
         }
     }
-}
-
-/// The Host header of `key`: hyper-util's, the port only when not the
-/// scheme's default.
-fn host(key: &Key) -> HeaderValue {
-    let default = if key.https { 443 } else { 80 };
-    let host = key.authority.host();
-    let value = match key.authority.port_u16() {
-        Some(p) if p != default => HeaderValue::from_str(&format!("{host}:{p}")),
-        _ => HeaderValue::from_str(host),
-    };
-    // An Authority is valid header text.
-    value.unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// A response body that puts its connection back in the pool once read to

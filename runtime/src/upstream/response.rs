@@ -24,8 +24,9 @@ pub(super) const MAX_JSON_VALUES: usize = crate::jsonrpc::values_for_bytes(16 * 
 
 /// The body as JSON, unless it is not JSON or holds too many values; with
 /// it, the body itself as the value's compact text when it already is that
-/// text (see `Scan`), which spares serializing the value again.
-fn parse_json(body: &[u8], red: &Redactor) -> Option<(Value, Option<String>)> {
+/// text (see `Scan`), which spares serializing the value again. The text
+/// is the body, taken (left empty), not copied.
+fn parse_json(body: &mut Vec<u8>, red: &Redactor) -> Option<(Value, Option<String>)> {
     let scan = Scan::of(body);
     if scan.values > MAX_JSON_VALUES {
         return None;
@@ -34,7 +35,12 @@ fn parse_json(body: &[u8], red: &Redactor) -> Option<(Value, Option<String>)> {
     // A redactor that hides something may change the value; a duplicate
     // key leaves fewer entries than the text has.
     let text = (scan.compact && !red.hides_anything() && entries(&v) == scan.entries)
-        .then(|| String::from_utf8(body.to_vec()).ok())
+        .then(|| {
+            // Valid JSON is UTF-8; the body is put back if not.
+            String::from_utf8(std::mem::take(body))
+                .map_err(|e| *body = e.into_bytes())
+                .ok()
+        })
         .flatten();
     Some((red.json(v), text))
 }
@@ -66,22 +72,17 @@ struct Scan {
 impl Scan {
     fn of(text: &[u8]) -> Scan {
         let (mut values, mut entries, mut compact) = (1usize, 0usize, true);
-        let (mut in_string, mut escaped, mut digits) = (false, false, 0u32);
+        let mut digits = 0u32;
         let mut prev = 0u8;
-        for &b in text {
-            if in_string {
-                if escaped {
-                    escaped = false;
-                    compact &= matches!(b, b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f');
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                }
-                continue;
-            }
+        let mut at = 0;
+        while let Some(&b) = text.get(at) {
+            at += 1;
             match b {
-                b'"' => in_string = true,
+                b'"' => {
+                    // A string: skipped to its closing quote, each escape
+                    // checked on the way; nothing in it counts.
+                    at = Scan::string_end(text, at, &mut compact);
+                }
                 b'{' | b'[' | b',' => {
                     values += 1;
                     if values > MAX_JSON_VALUES {
@@ -107,6 +108,28 @@ impl Scan {
             values,
             entries,
             compact,
+        }
+    }
+
+    /// Where the string whose body starts at `at` ends (past its closing
+    /// quote, or the text's end); an escape serde_json does not write
+    /// clears `compact`.
+    fn string_end(text: &[u8], mut at: usize, compact: &mut bool) -> usize {
+        loop {
+            let rest = text.get(at..).unwrap_or_default();
+            let Some(n) = rest.iter().position(|&c| c == b'"' || c == b'\\') else {
+                return text.len();
+            };
+            at += n;
+            if text[at] == b'"' {
+                return at + 1;
+            }
+            // A backslash: the byte after it is escaped, whatever it is.
+            let Some(&escaped) = text.get(at + 1) else {
+                return text.len();
+            };
+            *compact &= matches!(escaped, b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f');
+            at += 2;
         }
     }
 }
@@ -168,29 +191,31 @@ impl RawResponse {
         self.content_type.as_deref().map(essence)
     }
 
-    fn payload(&self, red: &Redactor) -> Payload {
+    /// The body as a payload; a JSON body that is its own compact text
+    /// is moved into it (`self.body` is then empty).
+    fn payload(&mut self, red: &Redactor) -> Payload {
         if self.body.is_empty() {
             return Payload::Empty;
         }
         let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(red.bytes(b));
-        let text = || red.text(&String::from_utf8_lossy(&self.body));
+        let text = |body: &[u8]| red.text(&String::from_utf8_lossy(body));
         // JSON, the common case, checked on the header itself: no copy.
         if self.content_type.as_deref().is_some_and(is_json) {
-            return match parse_json(&self.body, red) {
+            return match parse_json(&mut self.body, red) {
                 Some((v, text)) => Payload::Json(v, text),
-                None => Payload::Text(text()),
+                None => Payload::Text(text(&self.body)),
             };
         }
         let Some(e) = self.essence() else {
             // No Content-Type: sniff JSON, then text, else bytes.
-            return match parse_json(&self.body, red) {
+            return match parse_json(&mut self.body, red) {
                 Some((v, text)) => Payload::Json(v, text),
-                None if std::str::from_utf8(&self.body).is_ok() => Payload::Text(text()),
+                None if std::str::from_utf8(&self.body).is_ok() => Payload::Text(text(&self.body)),
                 None => Payload::Binary(b64(&self.body), "application/octet-stream".into()),
             };
         };
         if is_text(&e) {
-            Payload::Text(text())
+            Payload::Text(text(&self.body))
         } else if e.starts_with("image/") {
             Payload::Image(b64(&self.body), e)
         } else if e.starts_with("audio/") {
@@ -278,9 +303,10 @@ impl RawResponse {
     /// The tool result. `output` is the document's response schema, when
     /// the tool declares one (relaxed, see `lenient`): then there is always
     /// structured content, and a response that departs from the document
-    /// is still a success, with a note saying where.
+    /// is still a success, with a note saying where. A JSON body may be
+    /// moved into the result (see `payload`).
     pub(super) fn tool_result(
-        &self,
+        &mut self,
         wrapped: bool,
         output: Option<&jsonschema::Validator>,
         red: &Redactor,
@@ -300,10 +326,11 @@ impl RawResponse {
             .location
             .as_deref()
             .map(|l| format!("Location: {}", red.text(l)));
+        let has_body = !self.body.is_empty();
         let (mut result, not_object) =
             self.payload_result(wrapped, output.is_some(), location.as_deref(), red);
         if let Some(l) = location
-            && !self.body.is_empty()
+            && has_body
         {
             result.content.push(Content::text(l));
         }
@@ -332,7 +359,7 @@ impl RawResponse {
     /// bare array or scalar where the document (`declared`) promised an
     /// object.
     fn payload_result(
-        &self,
+        &mut self,
         wrapped: bool,
         declared: bool,
         location: Option<&str>,
@@ -367,7 +394,7 @@ impl RawResponse {
 
     /// The result of `resources/read` for an upstream-backed resource.
     pub(super) fn resource_result(
-        &self,
+        &mut self,
         uri: &str,
         red: &Redactor,
     ) -> Result<ReadResourceResult, McpError> {
@@ -550,32 +577,42 @@ mod tests {
         for body in bodies {
             let v: Value = serde_json::from_str(body).unwrap();
             let want = serde_json::to_string(&v).unwrap();
-            let (_, text) = parse_json(body.as_bytes(), &Redactor::default()).unwrap();
+            let (_, text) =
+                parse_json(&mut body.as_bytes().to_vec(), &Redactor::default()).unwrap();
             if let Some(text) = &text {
                 assert_eq!(text, &want, "{body}");
             }
-            let r = raw(200, Some("application/json"), body.as_bytes());
+            let mut r = raw(200, Some("application/json"), body.as_bytes());
             let result = r.tool_result(true, None, &Redactor::default());
             let Content::Text { text, .. } = &result.content[0] else {
                 panic!("{body}: not text");
             };
             assert_eq!(text, &want, "{body}");
         }
-        let reused = |b: &str| parse_json(b.as_bytes(), &Redactor::default()).unwrap().1;
+        let reused = |b: &str| {
+            parse_json(&mut b.as_bytes().to_vec(), &Redactor::default())
+                .unwrap()
+                .1
+        };
         assert!(reused(bodies[0]).is_some() && reused(bodies[1]).is_some());
         assert!(reused(bodies[2]).is_none() && reused(bodies[5]).is_none());
         let red = Redactor::new(["127.0.0.1"]);
-        assert!(parse_json(bodies[0].as_bytes(), &red).unwrap().1.is_none());
+        assert!(
+            parse_json(&mut bodies[0].as_bytes().to_vec(), &red)
+                .unwrap()
+                .1
+                .is_none()
+        );
     }
 
     #[test]
     fn json_of_too_many_values_is_passed_on_as_text() {
         let within = format!("[{}0]", "0,".repeat(MAX_JSON_VALUES - 2));
-        let r = raw(200, Some("application/json"), within.as_bytes());
+        let mut r = raw(200, Some("application/json"), within.as_bytes());
         let result = r.tool_result(true, None, &Redactor::default());
         assert!(result.structured_content.is_some(), "parsed");
         let over = format!("[{}0]", "0,".repeat(MAX_JSON_VALUES - 1));
-        let r = raw(200, Some("application/json"), over.as_bytes());
+        let mut r = raw(200, Some("application/json"), over.as_bytes());
         let result = r.tool_result(true, None, &Redactor::default());
         assert!(result.structured_content.is_none(), "not parsed");
         assert!(!result.is_error);
@@ -587,6 +624,89 @@ mod tests {
 
     fn validator(schema: serde_json::Value) -> jsonschema::Validator {
         jsonschema::validator_for(&schema).unwrap()
+    }
+
+    /// The byte-at-a-time scan `Scan::of` replaced (strings skipped to
+    /// their next quote or backslash instead).
+    fn scan_bytewise(text: &[u8]) -> (usize, usize, bool) {
+        let (mut values, mut entries, mut compact) = (1usize, 0usize, true);
+        let (mut in_string, mut escaped, mut digits) = (false, false, 0u32);
+        let mut prev = 0u8;
+        for &b in text {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                    compact &= matches!(b, b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f');
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' | b',' => {
+                    values += 1;
+                    if values > MAX_JSON_VALUES {
+                        break;
+                    }
+                }
+                b':' => entries += 1,
+                b'0'..=b'9' => {
+                    digits += 1;
+                    compact &= digits <= 18 && !(prev == b'-' && b == b'0');
+                }
+                b'e' | b'E' if prev.is_ascii_digit() => compact = false,
+                b'.' | b'+' | b' ' | b'\t' | b'\n' | b'\r' => compact = false,
+                _ => {}
+            }
+            if !b.is_ascii_digit() {
+                digits = 0;
+            }
+            prev = b;
+        }
+        (values, entries, compact)
+    }
+
+    #[test]
+    fn the_scan_counts_as_the_bytewise_one_did() {
+        let mut texts: Vec<Vec<u8>> = [
+            r#"{"args":{},"origin":"127.0.0.1","bench":"upstream-ok"}"#,
+            r#"{"a":"x\"y","b":"\\","c":"\u0041","d":"\/"}"#,
+            r#"{"a":"1,2:3{[","b":[1,-0,-1,12345678901234567890]}"#,
+            r#"{"e":1e5,"t":true,"f":false,"s":"e","n":null,"x":"1"}"#,
+            r#"["unterminated"#,
+            r#"["ends in an escape\"#,
+            r#""\"#,
+            r#"{"k" : "v"}"#,
+            "\"",
+            "",
+            "\"a\"1e",
+            "[\"\\n\\t\\r\\b\\f\\\"\"]",
+        ]
+        .iter()
+        .map(|t| t.as_bytes().to_vec())
+        .collect();
+        // Random texts over the bytes that matter.
+        let alphabet = b"\"\\{}[],:0123456789-eE.+ \t\nabtnrfu/";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..400 {
+            let text = (0..len % 60)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            texts.push(text);
+        }
+        for t in &texts {
+            let s = Scan::of(t);
+            let got = (s.values, s.entries, s.compact);
+            assert_eq!(got, scan_bytewise(t), "{}", String::from_utf8_lossy(t));
+        }
     }
 
     #[test]
@@ -606,11 +726,18 @@ mod tests {
         let json = serde_json::to_value(r.tool_result(false, None, &red)).unwrap();
         assert_eq!(json["structuredContent"], serde_json::json!({"id": 42}));
         assert_eq!(json["content"][1]["text"], "Location: /pets/42");
+        // A compact body is moved into the result: the location still follows.
+        let mut r = raw(201, Some("application/json"), br#"{"id":42}"#);
+        r.location = Some("/pets/42".into());
+        let json = serde_json::to_value(r.tool_result(false, None, &Redactor::default())).unwrap();
+        assert_eq!(json["content"][0]["text"], r#"{"id":42}"#);
+        assert_eq!(json["content"][1]["text"], "Location: /pets/42");
+        assert!(r.body.is_empty(), "the text is the body itself");
     }
 
     #[test]
     fn not_modified_is_an_answer_not_a_failure() {
-        let r = raw(304, None, b"");
+        let mut r = raw(304, None, b"");
         let plain = r.tool_result(false, None, &Redactor::default());
         assert!(!plain.is_error);
         let text = serde_json::to_string(&plain).unwrap();
@@ -624,7 +751,7 @@ mod tests {
     fn a_response_that_departs_from_the_document_is_a_success_with_all_its_data_and_a_note() {
         let big = "x".repeat(100_000);
         let value = json!({"items": [1, "two"], "note": "hello", "big": big});
-        let r = raw(200, Some("application/json"), value.to_string().as_bytes());
+        let mut r = raw(200, Some("application/json"), value.to_string().as_bytes());
         let schema = validator(json!({"properties": {"items": {"items": {"type": "integer"}}}}));
         let result = r.tool_result(false, Some(&schema), &Redactor::default());
         assert!(!result.is_error);
@@ -679,11 +806,13 @@ mod tests {
     #[test]
     fn schema_problems_never_quote_the_instance() {
         let secretless = json!({"a": "value-that-must-not-show", "b": "z".repeat(1000)});
-        let r = raw(
-            200,
-            Some("application/json"),
-            secretless.to_string().as_bytes(),
-        );
+        let r = || {
+            raw(
+                200,
+                Some("application/json"),
+                secretless.to_string().as_bytes(),
+            )
+        };
         for (schema, problem) in [
             (
                 json!({"type": "array"}),
@@ -702,7 +831,7 @@ mod tests {
                 "`maxLength` fails at /b (the value is longer than 3 characters)",
             ),
         ] {
-            let result = r.tool_result(false, Some(&validator(schema)), &Redactor::default());
+            let result = r().tool_result(false, Some(&validator(schema)), &Redactor::default());
             let Some(Content::Text { text: note, .. }) = result.content.get(1) else {
                 panic!("{:?}", result.content)
             };
@@ -740,11 +869,11 @@ mod tests {
 
     #[test]
     fn non_object_json_is_wrapped_only_when_declared() {
-        let r = raw(200, Some("application/json"), b"[1,2]");
+        let r = || raw(200, Some("application/json"), b"[1,2]");
         let red = Redactor::default();
-        assert_eq!(r.tool_result(false, None, &red).structured_content, None);
+        assert_eq!(r().tool_result(false, None, &red).structured_content, None);
         assert_eq!(
-            r.tool_result(true, None, &red).structured_content,
+            r().tool_result(true, None, &red).structured_content,
             Some(json!({"result": [1, 2]}))
         );
     }
