@@ -446,12 +446,25 @@ pub struct Notification {
 pub enum Payload {
     Value(Value),
     Json(Arc<RawValue>),
+    /// JSON text this answer alone holds (a tool result, a result with its
+    /// MCP 2026-07-28 envelope): kept in the box it was written into, not
+    /// copied into an `Arc` as a shared page is.
+    Owned(Box<RawValue>),
 }
 
 impl Payload {
     /// `value` serialized now (no `Value` tree is built).
     pub fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<Payload, serde_json::Error> {
-        serde_json::value::to_raw_value(value).map(|raw| Payload::Json(Arc::from(raw)))
+        serde_json::value::to_raw_value(value).map(Payload::Owned)
+    }
+
+    /// The JSON text of a result held as text; None for a `Value`.
+    pub(crate) fn text(&self) -> Option<&RawValue> {
+        match self {
+            Payload::Value(_) => None,
+            Payload::Json(raw) => Some(raw),
+            Payload::Owned(raw) => Some(raw),
+        }
     }
 
     /// As a `Value` (JSON text is parsed: for tests and in-process clients).
@@ -459,6 +472,7 @@ impl Payload {
         match self {
             Payload::Value(v) => v,
             Payload::Json(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            Payload::Owned(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
         }
     }
 
@@ -478,6 +492,7 @@ impl Serialize for Payload {
         match self {
             Payload::Value(v) => v.serialize(ser),
             Payload::Json(raw) => raw.serialize(ser),
+            Payload::Owned(raw) => raw.serialize(ser),
         }
     }
 }
@@ -496,7 +511,7 @@ impl PartialEq<Value> for Payload {
     fn eq(&self, other: &Value) -> bool {
         match self {
             Payload::Value(v) => v == other,
-            Payload::Json(_) => &self.to_value() == other,
+            Payload::Json(_) | Payload::Owned(_) => &self.to_value() == other,
         }
     }
 }
@@ -732,7 +747,7 @@ impl Response {
     /// result) is put between the envelope's members as it is, into a
     /// buffer sized for it: no serializer walks the envelope.
     pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
-        if let (Some(id), Ok(Payload::Json(raw))) = (&self.id, &self.outcome) {
+        if let (Some(id), Ok(Some(raw))) = (&self.id, self.outcome.as_ref().map(Payload::text)) {
             let raw = raw.get().as_bytes();
             let mut out = Vec::with_capacity(raw.len() + 64);
             out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
@@ -1157,6 +1172,8 @@ mod tests {
         assert_eq!(raw, json!({"tools": [{"name": "a"}]}));
         assert_eq!(raw, Payload::Value(json!({"tools": [{"name": "a"}]})));
         assert_ne!(raw, json!({"tools": []}));
+        let text = raw.text().unwrap().to_owned();
+        assert_eq!(raw, Payload::Json(Arc::from(text)));
         let m = Message::Response(r);
         assert_eq!(m.to_json(), m.to_value().to_string());
     }
@@ -1170,8 +1187,11 @@ mod tests {
             Some(RequestId::String("a\"b\u{1}".into())),
             None,
         ] {
+            // The same text held alone (a tool result) and shared (a page).
+            let shared = Payload::Json(Arc::from(raw.text().unwrap().to_owned()));
             for outcome in [
                 Ok(raw.clone()),
+                Ok(shared),
                 Ok(json!([1]).into()),
                 Err(ErrorObject::new(1, "x")),
             ] {

@@ -22,7 +22,6 @@ use crate::jsonrpc::{self, ModernMember, Payload, Request};
 use crate::model::LogLevel;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
 
 /// The modern revisions served statelessly, newest first.
 pub const MODERN_PROTOCOL_VERSIONS: &[&str] = &["2026-07-28"];
@@ -479,10 +478,11 @@ pub(crate) fn finish(
     cache: CacheHints,
 ) -> Payload {
     let cacheable = CACHEABLE.contains(&method);
-    if let Payload::Json(raw) = &result
+    // The spliced text stays in its box: an `Arc` of it was a copy.
+    if let Some(raw) = result.text()
         && let Some(done) = splice::splice(raw, cacheable, cache, server_info_json)
     {
-        return Payload::Json(Arc::from(done));
+        return Payload::Owned(done);
     }
     Payload::Value(finish_value(
         cacheable,
