@@ -525,11 +525,12 @@ impl Server {
             extensions,
         } = caller;
         let principal = mrtr::principal(&extensions);
-        let round = match self.open_round(&req.method, req.params.as_ref(), principal.clone()) {
+        let input_first = mode == CallMode::InputFirst;
+        let may_ask = input_first || mrtr::may_ask(&meta.capabilities);
+        let round = match self.open_round(&req.method, req.params.as_ref(), may_ask, &principal) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
-        let input_first = mode == CallMode::InputFirst;
         if let (true, Some((_, r))) = (input_first, &round) {
             r.lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -695,21 +696,29 @@ impl Server {
     /// The answers a stateless request brings for its handler's asks
     /// (MRTR): its `inputResponses` and those in its `requestState`, which
     /// must be intact, this request's, this caller's and unexpired (-32602
-    /// otherwise). None for methods that cannot ask.
+    /// otherwise). None for methods that cannot ask, and for a request
+    /// that brings no answers and whose handler can neither ask (`may_ask`:
+    /// the client declared no capability an ask needs, so every ask is
+    /// refused before the round is read) nor become a task: such a round
+    /// would end complete whatever the handler does.
     #[allow(clippy::type_complexity)]
     fn open_round(
         &self,
         method: &str,
         params: Option<&Value>,
-        principal: Option<String>,
+        may_ask: bool,
+        principal: &Option<String>,
     ) -> Result<Option<(mrtr::Unbound, Arc<std::sync::Mutex<mrtr::Round>>)>, McpError> {
         if !mrtr::METHODS.contains(&method) {
             return Ok(None);
         }
         let fields = mrtr::Fields::of(params);
+        if !may_ask && !fields.brings_answers() {
+            return Ok(None);
+        }
         let incoming = mrtr::incoming_of(&fields)?;
         // A state is bound to the authenticated caller (None without auth).
-        let binding = mrtr::Unbound::from_fields(method, &fields, principal);
+        let binding = mrtr::Unbound::from_fields(method, &fields, principal.clone());
         // Without a state the answers are the request's own (no map built
         // and extended per call).
         let answers = match &incoming.state {
