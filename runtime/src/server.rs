@@ -386,8 +386,10 @@ impl Server {
     /// parsed (the HTTP transport compares it with the headers first).
     /// The future owns the server: the transport boxes it as it is, with no
     /// future around it to hold the server (a larger copy per request). The
-    /// answer is made by a map, not an async wrapper: one future less to
-    /// build and copy per request.
+    /// checks that need no waiting are made here, before any future is
+    /// built: a plain request's future is its call's own (no outer `async`
+    /// layer that every argument is moved through once more), the rare
+    /// methods' is boxed, and the answer is made by a map.
     pub(crate) fn handle_stateless_checked(
         self,
         req: Request,
@@ -397,48 +399,47 @@ impl Server {
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
     ) -> impl std::future::Future<Output = Option<Response>> + Send + 'static {
-        use futures::FutureExt;
+        use futures::future::{Either, ready};
         let id = req.id.clone();
-        self.stateless_outcome(req, meta, out, cancel, http_headers, extensions)
-            .map(|r| r.map(|r| respond(id, r.map_err(modern::finish_error))))
-    }
-
-    async fn stateless_outcome(
-        self,
-        req: Request,
-        meta: modern::RequestMeta,
-        out: Outbound,
-        cancel: CancellationToken,
-        http_headers: Option<Arc<HeaderMap>>,
-        extensions: http::Extensions,
-    ) -> Option<Result<Payload, McpError>> {
-        if let Err(e) = modern::check_version(&meta) {
-            return Some(Err(e));
-        }
-        let Some(method) = modern::served(&req.method) else {
-            return Some(Err(McpError::method_not_found(&req.method)));
-        };
-        let mode = match self.plain_mode(method, &req) {
-            Some(mode) => mode,
-            // The rare methods and the calls that may start a task: their
-            // futures boxed, apart from this one, which every request
-            // builds and moves (smaller, and less code on the usual path).
-            None => {
-                let special =
-                    self.stateless_special(method, &req, &meta, &out, &cancel, &extensions);
-                match Box::pin(special).await {
-                    Ok(mode) => mode,
-                    Err(done) => return done.map(|r| r.map(|p| self.finish_modern(method, p))),
-                }
-            }
-        };
         let caller = Caller {
             http_headers,
             extensions,
         };
-        self.stateless_call(req, meta, out, cancel, caller, mode)
-            .await
-            .map(|r| r.map(|p| self.finish_modern(method, p)))
+        let outcome = match self.stateless_start(&req, &meta) {
+            Err(e) => Either::Left(ready(Some(Err(e)))),
+            Ok((method, Some(mode))) => Either::Right(Either::Left(self.stateless_call(
+                req,
+                meta,
+                out,
+                cancel,
+                caller,
+                mode,
+                Some(method),
+            ))),
+            // The rare methods and the calls that may start a task: their
+            // futures boxed, apart from the plain one, which every request
+            // builds and moves (smaller, and less code on the usual path).
+            Ok((method, None)) => Either::Right(Either::Right(Box::pin(
+                self.stateless_special(method, req, meta, out, cancel, caller),
+            ))),
+        };
+        outcome.map(|r| r.map(|r| respond(id, r.map_err(modern::finish_error))))
+    }
+
+    /// What a checked stateless request is: its method (as served), and how
+    /// its call runs when it needs no step of its own first
+    /// ([`Self::plain_mode`]); Err for an unsupported version or an
+    /// unknown method.
+    fn stateless_start(
+        &self,
+        req: &Request,
+        meta: &modern::RequestMeta,
+    ) -> Result<(&'static str, Option<CallMode>), McpError> {
+        modern::check_version(meta)?;
+        let Some(method) = modern::served(&req.method) else {
+            return Err(McpError::method_not_found(&req.method));
+        };
+        Ok((method, self.plain_mode(method, req)))
     }
 
     /// How a request runs when it needs no step of its own first: inline.
@@ -461,9 +462,30 @@ impl Server {
         }
     }
 
-    /// The requests [`Self::plain_mode`] leaves out: the mode their call
-    /// runs in, or (Err) their whole outcome, before the envelope.
+    /// The requests [`Self::plain_mode`] leaves out: their step first, then
+    /// (unless the step is their whole outcome) their call.
     async fn stateless_special(
+        self,
+        method: &'static str,
+        req: Request,
+        meta: modern::RequestMeta,
+        out: Outbound,
+        cancel: CancellationToken,
+        caller: Caller,
+    ) -> Option<Result<Payload, McpError>> {
+        let step = self.special_step(method, &req, &meta, &out, &cancel, &caller.extensions);
+        match step.await {
+            Ok(mode) => {
+                self.stateless_call(req, meta, out, cancel, caller, mode, Some(method))
+                    .await
+            }
+            Err(done) => done.map(|r| r.map(|p| self.finish_modern(method, p))),
+        }
+    }
+
+    /// The step of a request [`Self::plain_mode`] leaves out: the mode its
+    /// call runs in, or (Err) its whole outcome, before the envelope.
+    async fn special_step(
         &self,
         method: &'static str,
         req: &Request,
@@ -510,15 +532,19 @@ impl Server {
     /// throwaway session. In a task round a panic fails the call instead
     /// of becoming a tool error, since a task reports it as `failed`; in
     /// the inline phase of an `inputBeforeTask` tool the handler may hand
-    /// the call over to a task.
+    /// the call over to a task. With `envelope` (the served method), a
+    /// result gets its modern envelope here, in the call's own future.
+    /// The future owns the server (see [`Self::handle_stateless_checked`]).
+    #[allow(clippy::too_many_arguments)]
     async fn stateless_call(
-        &self,
+        self,
         mut req: Request,
         meta: modern::RequestMeta,
         out: Outbound,
         cancel: CancellationToken,
         caller: Caller,
         mode: CallMode,
+        envelope: Option<&'static str>,
     ) -> Option<Result<Payload, McpError>> {
         let Caller {
             http_headers,
@@ -571,7 +597,10 @@ impl Server {
             }
             Some(RoundEnd::Handler) | None => outcome,
         };
-        Some(outcome)
+        Some(match envelope {
+            Some(method) => outcome.map(|p| self.finish_modern(method, p)),
+            None => outcome,
+        })
     }
 
     /// The session a stateless request's handler sees. Requests that
