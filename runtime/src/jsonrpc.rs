@@ -450,6 +450,15 @@ pub enum Payload {
     /// MCP 2026-07-28 envelope): kept in the box it was written into, not
     /// copied into an `Arc` as a shared page is.
     Owned(Box<RawValue>),
+    /// A serialized `CallToolResult` without `_meta`: an object whose only
+    /// members are `content`, `structuredContent` and `isError`, so the
+    /// modern envelope is added without reading it (`modern::finish`).
+    ToolResult(Box<RawValue>),
+    /// An object's text (`.0`, `{…}`) with the members `.1` (JSON text, no
+    /// leading comma) written before its closing brace: a tool result with
+    /// the modern envelope, joined only as it is written (no spliced copy
+    /// of the result is made).
+    Enveloped(Box<RawValue>, Arc<str>),
 }
 
 impl Payload {
@@ -458,22 +467,58 @@ impl Payload {
         serde_json::value::to_raw_value(value).map(Payload::Owned)
     }
 
-    /// The JSON text of a result held as text; None for a `Value`.
+    /// The JSON text of a result held as one text; None for a `Value` and
+    /// a [`Payload::Enveloped`] one.
     pub(crate) fn text(&self) -> Option<&RawValue> {
         match self {
-            Payload::Value(_) => None,
+            Payload::Value(_) | Payload::Enveloped(..) => None,
             Payload::Json(raw) => Some(raw),
-            Payload::Owned(raw) => Some(raw),
+            Payload::Owned(raw) | Payload::ToolResult(raw) => Some(raw),
         }
+    }
+
+    /// The JSON text of a result held as text, in pieces, in order, to
+    /// `push`; false (nothing pushed) for a `Value`.
+    pub(crate) fn text_pieces(&self, mut push: impl FnMut(&str)) -> bool {
+        if let Payload::Enveloped(raw, members) = self {
+            let text = raw.get();
+            // `{…}`: everything but the closing brace, the members, the brace.
+            let (open, close) = text.split_at(text.len().saturating_sub(1));
+            push(open);
+            if open.get(1..).is_some_and(|b| !b.trim_start().is_empty()) {
+                push(",");
+            }
+            push(members);
+            push(close);
+            return true;
+        }
+        match self.text() {
+            Some(raw) => {
+                push(raw.get());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The JSON text of a result held as text, as one string.
+    fn joined(&self) -> Option<Cow<'_, str>> {
+        if let Some(raw) = self.text() {
+            return Some(Cow::Borrowed(raw.get()));
+        }
+        let mut text = String::new();
+        self.text_pieces(|piece| text.push_str(piece))
+            .then_some(Cow::Owned(text))
     }
 
     /// As a `Value` (JSON text is parsed: for tests and in-process clients).
     pub fn into_value(self) -> Value {
-        match self {
-            Payload::Value(v) => v,
-            Payload::Json(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
-            Payload::Owned(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+        if let Payload::Value(v) = self {
+            return v;
         }
+        self.joined()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or(Value::Null)
     }
 
     fn to_value(&self) -> Value {
@@ -492,7 +537,13 @@ impl Serialize for Payload {
         match self {
             Payload::Value(v) => v.serialize(ser),
             Payload::Json(raw) => raw.serialize(ser),
-            Payload::Owned(raw) => raw.serialize(ser),
+            Payload::Owned(raw) | Payload::ToolResult(raw) => raw.serialize(ser),
+            Payload::Enveloped(..) => {
+                let text = self.joined().unwrap_or_default().into_owned();
+                let raw = crate::modern::verbatim(text)
+                    .ok_or_else(|| serde::ser::Error::custom("an enveloped result"))?;
+                raw.serialize(ser)
+            }
         }
     }
 }
@@ -511,7 +562,7 @@ impl PartialEq<Value> for Payload {
     fn eq(&self, other: &Value) -> bool {
         match self {
             Payload::Value(v) => v == other,
-            Payload::Json(_) | Payload::Owned(_) => &self.to_value() == other,
+            _ => &self.to_value() == other,
         }
     }
 }
@@ -747,15 +798,17 @@ impl Response {
     /// result) is put between the envelope's members as it is, into a
     /// buffer sized for it: no serializer walks the envelope.
     pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
-        if let (Some(id), Ok(Some(raw))) = (&self.id, self.outcome.as_ref().map(Payload::text)) {
-            let raw = raw.get().as_bytes();
-            let mut out = Vec::with_capacity(raw.len() + 64);
-            out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
-            if serde_json::to_writer(&mut out, id).is_ok() {
-                out.extend_from_slice(br#","result":"#);
-                out.extend_from_slice(raw);
-                out.push(b'}');
-                return out;
+        if let (Some(id), Ok(result)) = (&self.id, &self.outcome) {
+            let mut len = 0;
+            if result.text_pieces(|piece| len += piece.len()) {
+                let mut out = Vec::with_capacity(len + 64);
+                out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+                if serde_json::to_writer(&mut out, id).is_ok() {
+                    out.extend_from_slice(br#","result":"#);
+                    result.text_pieces(|piece| out.extend_from_slice(piece.as_bytes()));
+                    out.push(b'}');
+                    return out;
+                }
             }
         }
         serde_json::to_vec(&Wire::Response(self)).unwrap_or_default()

@@ -29,8 +29,8 @@ pub struct Server(Arc<Inner>);
 
 struct Inner {
     info: Value,
-    /// `info` as JSON text, for the MCP 2026-07-28 envelope.
-    info_json: Box<serde_json::value::RawValue>,
+    /// `info` as JSON text, and the MCP 2026-07-28 envelope made of it.
+    envelope: modern::Envelope,
     instructions: Option<String>,
     capabilities: Value,
     tools: tools::Registry,
@@ -94,11 +94,10 @@ impl Server {
         if !completions.is_empty() || !prompts.is_empty() || resources.has_templates() {
             capabilities["completions"] = json!({});
         }
-        let info_json = serde_json::value::to_raw_value(&info)
-            .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned());
+        let envelope = modern::Envelope::new(&info);
         Server(Arc::new(Inner {
             info,
-            info_json,
+            envelope,
             instructions,
             capabilities,
             tools,
@@ -525,7 +524,7 @@ impl Server {
     fn finish_modern(&self, method: &str, r: Payload) -> Payload {
         let inner = &self.0;
         let cache = inner.cache.for_method(method);
-        modern::finish(method, r, &inner.info, &inner.info_json, cache)
+        modern::finish(method, r, &inner.info, &inner.envelope, cache)
     }
 
     /// A modern request past its checks: run it (with its MRTR round) on a

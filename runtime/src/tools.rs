@@ -701,7 +701,12 @@ fn call_params(params: Option<Value>) -> (Option<String>, Option<Value>) {
 }
 
 pub(crate) fn serialize(r: &CallToolResult) -> Payload {
-    Payload::serialize(r).unwrap_or_else(|e| {
+    // Without `_meta` its members are known (`Payload::ToolResult`).
+    let text = match r.meta {
+        None => serde_json::value::to_raw_value(r).map(Payload::ToolResult),
+        Some(_) => Payload::serialize(r),
+    };
+    text.unwrap_or_else(|e| {
         Payload::Value(serde_json::json!({
             "content": [{ "type": "text", "text": format!("unserializable result: {e}") }],
             "isError": true

@@ -12,6 +12,8 @@ pub(crate) mod mrtr;
 pub mod param_headers;
 mod seal;
 mod splice;
+
+pub(crate) use splice::verbatim;
 pub mod tasks;
 
 pub use mrtr::STATE_TTL;
@@ -22,6 +24,7 @@ use crate::jsonrpc::{self, ModernMember, Payload, Request};
 use crate::model::LogLevel;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 /// The modern revisions served statelessly, newest first.
 pub const MODERN_PROTOCOL_VERSIONS: &[&str] = &["2026-07-28"];
@@ -466,6 +469,30 @@ pub(crate) fn discover(legacy_capabilities: &Value, instructions: Option<&str>) 
     Value::Object(result)
 }
 
+/// A server's part of the modern envelope, made once: its identity as
+/// JSON text, and the members a complete result that is not cacheable gets
+/// (`resultType` and the identity in `_meta`).
+#[derive(Debug)]
+pub(crate) struct Envelope {
+    server_info: Box<RawValue>,
+    members: Arc<str>,
+}
+
+impl Envelope {
+    pub(crate) fn new(server_info: &Value) -> Envelope {
+        let server_info = serde_json::value::to_raw_value(server_info)
+            .unwrap_or_else(|_| RawValue::NULL.to_owned());
+        let members = format!(
+            "\"resultType\":\"complete\",\"_meta\":{{\"{META_SERVER_INFO}\":{}}}",
+            server_info.get()
+        );
+        Envelope {
+            server_info,
+            members: members.into(),
+        }
+    }
+}
+
 /// The modern envelope of a result: `resultType`, the server's identity in
 /// `_meta` (`server_info`, also as `server_info_json`), and caching hints
 /// on cacheable results (the handler's own values win). A result that is
@@ -474,10 +501,20 @@ pub(crate) fn finish(
     method: &str,
     result: Payload,
     server_info: &Value,
-    server_info_json: &RawValue,
+    envelope: &Envelope,
     cache: CacheHints,
 ) -> Payload {
     let cacheable = CACHEABLE.contains(&method);
+    // A tool result names none of the envelope's members: they are
+    // written after its own, as it is sent.
+    if !cacheable && let Payload::ToolResult(raw) = result {
+        let text = raw.get();
+        if text.starts_with('{') && text.ends_with('}') {
+            return Payload::Enveloped(raw, envelope.members.clone());
+        }
+        return finish(method, Payload::Owned(raw), server_info, envelope, cache);
+    }
+    let server_info_json = &*envelope.server_info;
     // The spliced text stays in its box: an `Arc` of it was a copy.
     if let Some(raw) = result.text()
         && let Some(done) = splice::splice(raw, cacheable, cache, server_info_json)
@@ -667,16 +704,16 @@ mod tests {
     /// `finish` of `result` held as a `Value` and as JSON text: the same
     /// envelope either way (the text path splices it in).
     fn finish_both(method: &str, result: Value, info: &Value, cache: CacheHints) -> Value {
-        let info_json = serde_json::value::to_raw_value(info).unwrap();
+        let envelope = Envelope::new(info);
         let by_value = finish(
             method,
             Payload::Value(result.clone()),
             info,
-            &info_json,
+            &envelope,
             cache,
         );
         let text = Payload::serialize(&result).unwrap();
-        let by_text = finish(method, text, info, &info_json, cache);
+        let by_text = finish(method, text, info, &envelope, cache);
         let (a, b) = (by_value.into_value(), by_text.into_value());
         assert_eq!(a, b, "{method}: the Value and text paths differ");
         // Member order too (preserve_order): the wire text is the same.
@@ -747,6 +784,69 @@ mod tests {
         assert_eq!(policy.for_method("tools/list"), tools);
         assert_eq!(policy.for_method("prompts/list"), hints);
         assert_eq!(policy.for_method("server/discover"), hints);
+    }
+
+    /// A tool result (`Payload::ToolResult`) gets the envelope appended as
+    /// it is written: the same text, by every way of writing it, as the
+    /// splice and the `Value` path give, whatever its content says.
+    #[test]
+    fn an_enveloped_tool_result_is_written_as_the_splice_writes_it() {
+        use crate::jsonrpc::{RequestId, Response};
+        use crate::model::{CallToolResult, Content};
+        let info = json!({"name": "s\"q", "version": "1"});
+        let envelope = Envelope::new(&info);
+        let d = CacheHints::default();
+        let mut structured = CallToolResult::text("x");
+        structured.structured_content = Some(json!({"_meta": 1, "resultType": "y"}));
+        let mut failed = CallToolResult::text("no");
+        failed.is_error = true;
+        for result in [
+            CallToolResult::text("plain"),
+            CallToolResult::text(r#"names "_meta" and "resultType", \u0041 é"#),
+            CallToolResult::content(vec![]),
+            CallToolResult::content(vec![Content::text("a"), Content::text("b")]),
+            structured,
+            failed,
+        ] {
+            let tool = crate::tools::serialize(&result);
+            assert!(matches!(tool, Payload::ToolResult(_)));
+            let spliced = finish("tools/call", Payload::serialize(&result).unwrap(), &info, &envelope, d);
+            assert!(matches!(spliced, Payload::Owned(_)), "the splice took the text");
+            let by_value = finish("tools/call", Payload::Value(json!(result)), &info, &envelope, d);
+            let enveloped = finish("tools/call", tool, &info, &envelope, d);
+            assert!(matches!(enveloped, Payload::Enveloped(..)));
+            let want = spliced.text().unwrap().get().to_owned();
+            assert_eq!(serde_json::to_string(&enveloped).unwrap(), want);
+            assert_eq!(serde_json::to_string(&by_value).unwrap(), want);
+            let mut pieces = String::new();
+            assert!(enveloped.text_pieces(|p| pieces.push_str(p)));
+            assert_eq!(pieces, want);
+            assert_eq!(enveloped, spliced);
+            assert_eq!(enveloped.clone().into_value(), by_value.clone().into_value());
+            for id in [RequestId::Number(3), RequestId::String("i\"d".into())] {
+                let a = Response::ok(id.clone(), enveloped.clone());
+                let b = Response::ok(id, spliced.clone());
+                assert_eq!(a.to_json_bytes(), b.to_json_bytes());
+                assert_eq!(a.to_json_bytes(), a.to_json().into_bytes());
+                assert_eq!(a.to_json(), b.to_json());
+            }
+        }
+        // A result with a `_meta` of its own is not a known one: merged.
+        let mut meta = CallToolResult::text("m");
+        meta.meta = Some(json!({"k": 1}));
+        let tool = crate::tools::serialize(&meta);
+        assert!(matches!(tool, Payload::Owned(_)));
+        let r = finish("tools/call", tool, &info, &envelope, d).into_value();
+        assert_eq!(r["_meta"]["k"], 1);
+        assert_eq!(r["_meta"][META_SERVER_INFO], info);
+        // An empty object (no comma before the members), as the splice does.
+        let empty = Payload::ToolResult(serde_json::value::to_raw_value(&json!({})).unwrap());
+        let spliced = finish("tools/call", Payload::serialize(&json!({})).unwrap(), &info, &envelope, d);
+        let enveloped = finish("tools/call", empty, &info, &envelope, d);
+        assert_eq!(
+            serde_json::to_string(&enveloped).unwrap(),
+            spliced.text().unwrap().get()
+        );
     }
 
     #[test]
