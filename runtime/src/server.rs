@@ -374,7 +374,7 @@ impl Server {
             Ok(meta) => {
                 let server = self.clone();
                 server
-                    .handle_stateless_checked(req, meta, out, cancel, http_headers, extensions)
+                    .handle_stateless_checked(req, meta, out, cancel, http_headers, extensions, None)
                     .await
             }
             Err(e) => Some(respond(req.id, Err(modern::finish_error(e)))),
@@ -388,7 +388,10 @@ impl Server {
     /// checks that need no waiting are made here, before any future is
     /// built: a plain request's future is its call's own (no outer `async`
     /// layer that every argument is moved through once more), the rare
-    /// methods' is boxed, and the answer is made by a map.
+    /// methods' is boxed, and the answer is made by a map. `task`: the
+    /// task support of the tool a `tools/call` names, when the transport
+    /// looked the tool up already (else it is looked up here).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn handle_stateless_checked(
         self,
         req: Request,
@@ -397,6 +400,7 @@ impl Server {
         cancel: CancellationToken,
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
+        task: Option<(modern::tasks::TaskSupport, bool)>,
     ) -> impl std::future::Future<Output = Option<Response>> + Send + 'static {
         use futures::future::{Either, ready};
         let id = req.id.clone();
@@ -404,7 +408,7 @@ impl Server {
             http_headers,
             extensions,
         };
-        let outcome = match self.stateless_start(&req, &meta) {
+        let outcome = match self.stateless_start(&req, &meta, task) {
             Err(e) => Either::Left(ready(Some(Err(e)))),
             Ok((method, Some(mode))) => Either::Right(Either::Left(self.stateless_call(
                 req,
@@ -433,19 +437,26 @@ impl Server {
         &self,
         req: &Request,
         meta: &modern::RequestMeta,
+        task: Option<(modern::tasks::TaskSupport, bool)>,
     ) -> Result<(&'static str, Option<CallMode>), McpError> {
         modern::check_version(meta)?;
         let Some(method) = modern::served(&req.method) else {
             return Err(McpError::method_not_found(&req.method));
         };
-        Ok((method, self.plain_mode(method, req)))
+        Ok((method, self.plain_mode(method, req, task)))
     }
 
     /// How a request runs when it needs no step of its own first: inline.
     /// None for `server/discover`, `subscriptions/listen`, `tasks/*` and a
     /// `tools/call` of a tool that supports tasks ([`Self::task_start`]
-    /// decides those; both read [`Self::task_capable`]).
-    fn plain_mode(&self, method: &str, req: &Request) -> Option<CallMode> {
+    /// decides those; both read [`Self::task_capable`], or `task`, the
+    /// called tool's task support when the caller found it already).
+    fn plain_mode(
+        &self,
+        method: &str,
+        req: &Request,
+        task: Option<(modern::tasks::TaskSupport, bool)>,
+    ) -> Option<CallMode> {
         if method == "server/discover"
             || method == "subscriptions/listen"
             || method.starts_with("tasks/")
@@ -455,10 +466,11 @@ impl Server {
         if method != "tools/call" {
             return Some(CallMode::Inline);
         }
-        match self.task_capable(req) {
-            None => Some(CallMode::Inline),
-            Some(_) => None,
-        }
+        let capable = match task {
+            Some((support, _)) => support != modern::tasks::TaskSupport::Forbidden,
+            None => self.task_capable(req).is_some(),
+        };
+        (!capable).then_some(CallMode::Inline)
     }
 
     /// The requests [`Self::plain_mode`] leaves out: their step first, then

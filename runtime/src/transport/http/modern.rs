@@ -9,6 +9,7 @@ use super::{AppState, PROTOCOL_VERSION, SESSION, header_str, json};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Message, Request, Response};
 use crate::modern::param_headers::{self, ParamHeader};
+use crate::modern::tasks::TaskSupport;
 use crate::modern::{self, RequestMeta};
 use crate::session::{Inbox, Outbound, Outgoing};
 use axum::body::{Body, Bytes};
@@ -185,6 +186,16 @@ pub fn check_headers(
     req: &Request,
     meta: &RequestMeta,
 ) -> Result<(), McpError> {
+    check_headers_named(headers, req, meta).map(|_| ())
+}
+
+/// [`check_headers`], and the body's `Mcp-Name` source it read (the tool
+/// a `tools/call` names), for the checks after it.
+fn check_headers_named<'r>(
+    headers: &HeaderMap,
+    req: &'r Request,
+    meta: &RequestMeta,
+) -> Result<Option<&'r str>, McpError> {
     let mirrored = Mirrored::of(headers);
     match mirrored.version.text(&PROTOCOL_VERSION)? {
         None => {
@@ -211,7 +222,7 @@ pub fn check_headers(
         Some(_) => {}
     }
     let Ok(body_name) = name_source(req) else {
-        return Ok(());
+        return Ok(None);
     };
     let header_name = match mirrored.name.text(&NAME)? {
         Some(raw) => Some(decode_header(raw).map_err(|why| {
@@ -220,7 +231,7 @@ pub fn check_headers(
         None => None,
     };
     match (body_name, header_name) {
-        (Some(b), Some(h)) if b == h => Ok(()),
+        (Some(b), Some(h)) if b == h => Ok(Some(b)),
         (Some(b), Some(h)) => Err(modern::header_mismatch(format!(
             "Mcp-Name header value {h:?} does not match body value {b:?}"
         ))),
@@ -231,7 +242,7 @@ pub fn check_headers(
         (None, Some(h)) => Err(modern::header_mismatch(format!(
             "Mcp-Name header value {h:?} given, but the body has none"
         ))),
-        (None, None) => Ok(()),
+        (None, None) => Ok(None),
     }
 }
 
@@ -284,17 +295,21 @@ pub fn check_param_headers(
     Ok(())
 }
 
-/// The `Mcp-Param-*` check of a `tools/call`, with the called tool's
-/// annotations.
-fn check_tool_params(st: &AppState, headers: &HeaderMap, req: &Request) -> Result<(), McpError> {
-    if req.method != "tools/call" {
-        return Ok(());
-    }
-    let Some(name) = crate::jsonrpc::param(req.params.as_ref(), "name").and_then(|n| n.as_str())
-    else {
-        return Ok(());
+/// The `Mcp-Param-*` check of a `tools/call` of the tool `name`, with its
+/// annotations; its task support, found by the same look-up, for the call
+/// (None for other methods and a call that names no tool).
+fn check_tool_params(
+    st: &AppState,
+    headers: &HeaderMap,
+    req: &Request,
+    name: Option<&str>,
+) -> Result<Option<(TaskSupport, bool)>, McpError> {
+    let Some(name) = name.filter(|_| req.method == "tools/call") else {
+        return Ok(None);
     };
-    check_param_headers(headers, req, &st.server.tools().param_headers(name))
+    let (declared, task) = st.server.tools().call_facts(name);
+    check_param_headers(headers, req, declared)?;
+    Ok(Some(task))
 }
 
 fn refuse(req: &Request, e: McpError) -> HttpResponse {
@@ -326,18 +341,19 @@ pub(super) async fn post(
         Ok(m) => m,
         Err(e) => return refuse(&req, e),
     };
-    if let Err(e) =
-        check_headers(&headers, &req, &meta).and_then(|()| check_tool_params(st, &headers, &req))
-    {
-        return refuse(&req, e);
-    }
+    let checked = check_headers_named(&headers, &req, &meta)
+        .and_then(|name| check_tool_params(st, &headers, &req, name));
+    let task = match checked {
+        Ok(task) => task,
+        Err(e) => return refuse(&req, e),
+    };
     let (out, mut rx) = Outbound::channel();
     let cancel = CancellationToken::new();
     let (server, token, headers) = (st.server.clone(), cancel.clone(), Arc::new(headers));
     // Polled here, in the connection's task, as on the session path; moved
     // to a task of its own only when the answer becomes an SSE stream.
     let mut handling =
-        Box::pin(server.handle_stateless_checked(req, meta, out, token, Some(headers), extensions));
+        Box::pin(server.handle_stateless_checked(req, meta, out, token, Some(headers), extensions, task));
     // The client going away cancels the request: while we wait here (the
     // guard, declared after `handling`, drops before it, so a handler that
     // moves to a task of its own gets the cancellation grace) and, later,
