@@ -485,7 +485,7 @@ impl Payload {
             // `{…}`: everything but the closing brace, the members, the brace.
             let (open, close) = text.split_at(text.len().saturating_sub(1));
             push(open);
-            if open.get(1..).is_some_and(|b| !b.trim_start().is_empty()) {
+            if has_members(open.get(1..).unwrap_or_default()) {
                 push(",");
             }
             push(members);
@@ -523,6 +523,17 @@ impl Payload {
 
     fn to_value(&self) -> Value {
         self.clone().into_value()
+    }
+}
+
+/// Whether the text after an object's `{` (its closing brace left out)
+/// holds a member: not only whitespace. Compact JSON answers at its first
+/// byte.
+fn has_members(body: &str) -> bool {
+    match body.as_bytes().first() {
+        None => false,
+        Some(b) if b.is_ascii_whitespace() => !body.trim_start().is_empty(),
+        Some(_) => true,
     }
 }
 
