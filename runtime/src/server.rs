@@ -410,15 +410,11 @@ impl Server {
         };
         let outcome = match self.stateless_start(&req, &meta, task) {
             Err(e) => Either::Left(ready(Some(Err(e)))),
-            Ok((method, Some(mode))) => Either::Right(Either::Left(self.stateless_call(
-                req,
-                meta,
-                out,
-                cancel,
-                caller,
-                mode,
-                Some(method),
-            ))),
+            Ok((method, Some(mode))) => {
+                let client = self.stateless_client(meta);
+                let call = self.stateless_call(req, client, out, cancel, caller, mode, Some(method));
+                Either::Right(Either::Left(call))
+            }
             // The rare methods and the calls that may start a task: their
             // futures boxed, apart from the plain one, which every request
             // builds and moves (smaller, and less code on the usual path).
@@ -487,7 +483,8 @@ impl Server {
         let step = self.special_step(method, &req, &meta, &out, &cancel, &caller.extensions);
         match step.await {
             Ok(mode) => {
-                self.stateless_call(req, meta, out, cancel, caller, mode, Some(method))
+                let client = self.stateless_client(meta);
+                self.stateless_call(req, client, out, cancel, caller, mode, Some(method))
                     .await
             }
             Err(done) => done.map(|r| r.map(|p| self.finish_modern(method, p))),
@@ -550,7 +547,7 @@ impl Server {
     async fn stateless_call(
         self,
         mut req: Request,
-        meta: modern::RequestMeta,
+        client: StatelessClient,
         out: Outbound,
         cancel: CancellationToken,
         caller: Caller,
@@ -561,9 +558,10 @@ impl Server {
             http_headers,
             extensions,
         } = caller;
+        let StatelessClient { session, may_ask } = client;
         let principal = mrtr::principal(&extensions);
         let input_first = mode == CallMode::InputFirst;
-        let may_ask = input_first || mrtr::may_ask(&meta.capabilities);
+        let may_ask = input_first || may_ask;
         let round = match self.open_round(&req.method, req.params.as_ref(), may_ask, &principal) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
@@ -581,7 +579,7 @@ impl Server {
         let request_meta = Meta::take(&mut req);
         let ctx = RequestContext::from(crate::context::Fields {
             server: self.clone(),
-            session: self.stateless_session(meta),
+            session,
             request_id: req.id.clone(),
             meta: request_meta,
             out,
@@ -612,6 +610,16 @@ impl Server {
             Some(method) => outcome.map(|p| self.finish_modern(method, p)),
             None => outcome,
         })
+    }
+
+    /// What a stateless call keeps of its `_meta`: the session its handler
+    /// sees, and whether the client declared anything it can be asked for
+    /// (made before the call's future, which then holds 16 bytes of it).
+    pub(crate) fn stateless_client(&self, meta: modern::RequestMeta) -> StatelessClient {
+        StatelessClient {
+            may_ask: mrtr::may_ask(&meta.capabilities),
+            session: self.stateless_session(meta),
+        }
     }
 
     /// The session a stateless request's handler sees. Requests that
@@ -997,6 +1005,14 @@ enum RoundEnd {
     Answer(Result<Payload, McpError>),
     /// The call continues as a task that starts with these answers.
     Escalate(serde_json::Map<String, Value>),
+}
+
+/// What a stateless call keeps of its request's `_meta`
+/// ([`Server::stateless_client`]).
+pub(crate) struct StatelessClient {
+    session: Arc<Session>,
+    /// Whether it declared a capability an ask needs ([`mrtr::may_ask`]).
+    may_ask: bool,
 }
 
 /// What the transport passes on about the sender of a stateless request:

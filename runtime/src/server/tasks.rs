@@ -250,9 +250,10 @@ impl Server {
                     http_headers: None,
                     extensions: http::Extensions::new(),
                 };
+                let client = self.stateless_client(meta);
                 let round = self.clone().stateless_call(
                     req,
-                    meta,
+                    client,
                     out,
                     cancel,
                     no_caller,
