@@ -285,35 +285,23 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
         return parse_meta(req.params.as_ref());
     };
     let member = |m| meta.member(m);
+    // Each error made out of line: the usual request runs through less code.
     let protocol_version = match member(ModernMember::ProtocolVersion) {
         Some(v) => match unescaped_str(v) {
             Some(v) => v.to_owned(),
-            None => serde_json::from_str::<String>(v).map_err(|_| {
-                McpError::invalid_params(format!("_meta.{META_PROTOCOL_VERSION} must be a string"))
-            })?,
+            None => serde_json::from_str::<String>(v)
+                .map_err(|_| must_be(META_PROTOCOL_VERSION, "a string"))?,
         },
-        None => {
-            return Err(McpError::invalid_params(format!(
-                "_meta.{META_PROTOCOL_VERSION} is required"
-            )));
-        }
+        None => return Err(required(META_PROTOCOL_VERSION)),
     };
     let capabilities = match member(ModernMember::ClientCapabilities) {
         // No capabilities (most requests): no parse.
         Some("{}") => Some(Value::Object(Map::new())),
         Some(c) if c.starts_with('{') => serde_json::from_str::<Value>(c).ok(),
         Some(_) => None,
-        None => {
-            return Err(McpError::invalid_params(format!(
-                "_meta.{META_CLIENT_CAPABILITIES} is required"
-            )));
-        }
+        None => return Err(required(META_CLIENT_CAPABILITIES)),
     }
-    .ok_or_else(|| {
-        McpError::invalid_params(format!(
-            "_meta.{META_CLIENT_CAPABILITIES} must be an object"
-        ))
-    })?;
+    .ok_or_else(|| must_be(META_CLIENT_CAPABILITIES, "an object"))?;
     if let Some(info) = member(ModernMember::ClientInfo)
         && !is_known_implementation_text(info)
     {
@@ -330,6 +318,20 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
         client_info,
         log_level,
     })
+}
+
+/// `-32602`: the `_meta` member `key` is missing.
+#[cold]
+#[inline(never)]
+fn required(key: &str) -> McpError {
+    McpError::invalid_params(format!("_meta.{key} is required"))
+}
+
+/// `-32602`: the `_meta` member `key` is not `what`.
+#[cold]
+#[inline(never)]
+fn must_be(key: &str, what: &str) -> McpError {
+    McpError::invalid_params(format!("_meta.{key} must be {what}"))
 }
 
 /// The contents of a JSON string (valid JSON text, as the parser kept it)
@@ -401,12 +403,16 @@ fn is_implementation_text(text: &str) -> bool {
             || serde_json::from_str::<Value>(text).is_ok_and(|v| is_implementation(&v)))
 }
 
+#[cold]
+#[inline(never)]
 fn bad_client_info() -> McpError {
     McpError::invalid_params(format!(
         "_meta.{META_CLIENT_INFO} must be an Implementation object (name, version)"
     ))
 }
 
+#[cold]
+#[inline(never)]
 fn bad_log_level() -> McpError {
     McpError::invalid_params(format!(
         "_meta.{META_LOG_LEVEL} must be one of debug, info, notice, warning, error, critical, alert, emergency"
