@@ -374,7 +374,15 @@ impl Server {
             Ok(meta) => {
                 let server = self.clone();
                 server
-                    .handle_stateless_checked(req, meta, out, cancel, http_headers, extensions, None)
+                    .handle_stateless_checked(
+                        req,
+                        meta,
+                        out,
+                        cancel,
+                        http_headers,
+                        extensions,
+                        None,
+                    )
                     .await
             }
             Err(e) => Some(respond(req.id, Err(modern::finish_error(e)))),
@@ -412,7 +420,8 @@ impl Server {
             Err(e) => Either::Left(ready(Some(Err(e)))),
             Ok((method, Some(mode))) => {
                 let client = self.stateless_client(meta);
-                let call = self.stateless_call(req, client, out, cancel, caller, mode, Some(method));
+                let call =
+                    self.stateless_call(req, client, out, cancel, caller, mode, Some(method));
                 Either::Right(Either::Left(call))
             }
             // The rare methods and the calls that may start a task: their

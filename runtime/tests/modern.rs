@@ -855,14 +855,21 @@ async fn a_client_that_cannot_answer_is_judged_as_with_a_round() {
     };
     for bad in [json!(null), json!([]), json!({"input-1": 12345})] {
         let (status, r) = round(&t.url, 1, undeclared(Some(bad.clone()), None)).await;
-        assert_eq!((status, &r["error"]["code"]), (200, &json!(-32602)), "{bad}: {r}");
+        assert_eq!(
+            (status, &r["error"]["code"]),
+            (200, &json!(-32602)),
+            "{bad}: {r}"
+        );
     }
     let (status, r) = round(&t.url, 2, undeclared(None, Some("not-a-state"))).await;
     assert_eq!((status, &r["error"]["code"]), (200, &json!(-32602)), "{r}");
     let mut p = undeclared(None, None);
     p["requestState"] = json!(7);
     let (_, r) = round(&t.url, 3, p).await;
-    assert_eq!(r["error"]["message"], "requestState must be a string", "{r}");
+    assert_eq!(
+        r["error"]["message"], "requestState must be a string",
+        "{r}"
+    );
     // Valid answers, or none: the handler's ask is -32021 either way.
     let answer = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
     for responses in [None, Some(answer)] {

@@ -816,9 +816,24 @@ mod tests {
         ] {
             let tool = crate::tools::serialize(&result);
             assert!(matches!(tool, Payload::ToolResult(_)));
-            let spliced = finish("tools/call", Payload::serialize(&result).unwrap(), &info, &envelope, d);
-            assert!(matches!(spliced, Payload::Owned(_)), "the splice took the text");
-            let by_value = finish("tools/call", Payload::Value(json!(result)), &info, &envelope, d);
+            let spliced = finish(
+                "tools/call",
+                Payload::serialize(&result).unwrap(),
+                &info,
+                &envelope,
+                d,
+            );
+            assert!(
+                matches!(spliced, Payload::Owned(_)),
+                "the splice took the text"
+            );
+            let by_value = finish(
+                "tools/call",
+                Payload::Value(json!(result)),
+                &info,
+                &envelope,
+                d,
+            );
             let enveloped = finish("tools/call", tool, &info, &envelope, d);
             assert!(matches!(enveloped, Payload::Enveloped(..)));
             let want = spliced.text().unwrap().get().to_owned();
@@ -828,7 +843,10 @@ mod tests {
             assert!(enveloped.text_pieces(|p| pieces.push_str(p)));
             assert_eq!(pieces, want);
             assert_eq!(enveloped, spliced);
-            assert_eq!(enveloped.clone().into_value(), by_value.clone().into_value());
+            assert_eq!(
+                enveloped.clone().into_value(),
+                by_value.clone().into_value()
+            );
             for id in [RequestId::Number(3), RequestId::String("i\"d".into())] {
                 let a = Response::ok(id.clone(), enveloped.clone());
                 let b = Response::ok(id, spliced.clone());
@@ -847,7 +865,13 @@ mod tests {
         assert_eq!(r["_meta"][META_SERVER_INFO], info);
         // An empty object (no comma before the members), as the splice does.
         let empty = Payload::ToolResult(serde_json::value::to_raw_value(&json!({})).unwrap());
-        let spliced = finish("tools/call", Payload::serialize(&json!({})).unwrap(), &info, &envelope, d);
+        let spliced = finish(
+            "tools/call",
+            Payload::serialize(&json!({})).unwrap(),
+            &info,
+            &envelope,
+            d,
+        );
         let enveloped = finish("tools/call", empty, &info, &envelope, d);
         assert_eq!(
             serde_json::to_string(&enveloped).unwrap(),

@@ -1275,7 +1275,11 @@ mod tests {
     fn an_answer_has_room_for_the_next_requests_headers() {
         let resp = Response::ok(RequestId::Number(1), serde_json::json!({}));
         let r = json(StatusCode::OK, &resp);
-        assert!(r.headers().capacity() >= ANSWER_HEADER_ROOM, "{}", r.headers().capacity());
+        assert!(
+            r.headers().capacity() >= ANSWER_HEADER_ROOM,
+            "{}",
+            r.headers().capacity()
+        );
         assert_eq!(r.headers().len(), 1);
         assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
     }

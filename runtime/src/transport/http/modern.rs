@@ -385,8 +385,15 @@ pub(super) async fn post(
     let (server, token, headers) = (st.server.clone(), cancel.clone(), Arc::new(headers));
     // Polled here, in the connection's task, as on the session path; moved
     // to a task of its own only when the answer becomes an SSE stream.
-    let mut handling =
-        Box::pin(server.handle_stateless_checked(req, meta, out, token, Some(headers), extensions, task));
+    let mut handling = Box::pin(server.handle_stateless_checked(
+        req,
+        meta,
+        out,
+        token,
+        Some(headers),
+        extensions,
+        task,
+    ));
     // The client going away cancels the request: while we wait here (the
     // guard, declared after `handling`, drops before it, so a handler that
     // moves to a task of its own gets the cancellation grace) and, later,
@@ -560,7 +567,11 @@ mod tests {
         let m = ("mcp-method", "tools/call");
         let n = ("mcp-name", "echo");
         for (pairs, r, want) in [
-            (vec![m, n], &call, "the MCP-Protocol-Version header is required"),
+            (
+                vec![m, n],
+                &call,
+                "the MCP-Protocol-Version header is required",
+            ),
             (
                 vec![("mcp-protocol-version", "2025-11-25"), m, n],
                 &call,
@@ -577,7 +588,11 @@ mod tests {
                 &call,
                 r#"Mcp-Method header "tools/list" does not match body method "tools/call""#,
             ),
-            (vec![v, m], &call, "the Mcp-Name header is required for tools/call"),
+            (
+                vec![v, m],
+                &call,
+                "the Mcp-Name header is required for tools/call",
+            ),
             (
                 vec![v, m, ("mcp-name", "other")],
                 &call,
@@ -597,7 +612,10 @@ mod tests {
             assert_eq!(message(&pairs, r), format!("Header mismatch: {want}"));
         }
         let mut h = headers(&[v, n]);
-        h.append("mcp-method", HeaderValue::from_bytes(b"tools/\xe9").unwrap());
+        h.append(
+            "mcp-method",
+            HeaderValue::from_bytes(b"tools/\xe9").unwrap(),
+        );
         let e = check_headers(&h, &call, &meta()).unwrap_err();
         assert_eq!(
             e.0.message,
