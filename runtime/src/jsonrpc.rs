@@ -132,7 +132,7 @@ pub struct Request {
     /// (its JSON text, not a `Value` tree: it is read once, for a few
     /// members); None when `_meta` is in `params` or absent. Built by hand,
     /// a request puts its `_meta` in `params` and leaves this None.
-    pub modern_meta: Option<Box<ModernMeta>>,
+    pub modern_meta: Option<Arc<ModernMeta>>,
 }
 
 impl Request {
@@ -183,9 +183,11 @@ impl PartialEq for Request {
 /// the members of [`ModernMember`] as their JSON text, read when the
 /// stateless path needs them (no `Value` tree, no SipHash of their long
 /// names), and the others as values. A handler that asks for the whole
-/// `_meta` gets it put together then ([`ModernMeta::value`]).
+/// `_meta` gets it put together then ([`ModernMeta::value`]). Read once
+/// and shared (`Arc`): a request whose `_meta` is the one its thread
+/// remembers gets that one, not a copy.
 #[doc(hidden)]
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ModernMeta {
     /// The modern members' values, one after another; shared, so that a
     /// copy of the one a thread remembers is not another allocation.
@@ -213,24 +215,6 @@ const MODERN_MEMBERS: [&str; 4] = [
     crate::modern::META_CLIENT_INFO,
     crate::modern::META_LOG_LEVEL,
 ];
-
-/// By hand: most `_meta`s have no other members, and cloning even an empty
-/// map costs (a copy per request of the one a thread remembers); the text
-/// is shared.
-impl Clone for ModernMeta {
-    fn clone(&self) -> ModernMeta {
-        let others = if self.others.is_empty() {
-            Map::new()
-        } else {
-            self.others.clone()
-        };
-        ModernMeta {
-            text: self.text.clone(),
-            spans: self.spans,
-            others,
-        }
-    }
-}
 
 impl ModernMeta {
     /// The JSON text of one member, if present.
@@ -281,7 +265,7 @@ const MAX_DEPTH: usize = 127;
 /// name with an escape, a modern member given twice, `clientInfo` or
 /// `logLevel` without the others, or nesting deeper than serde_json
 /// allows (it does not count inside a raw value).
-struct MetaIn(Result<Box<ModernMeta>, Value>);
+struct MetaIn(Result<Arc<ModernMeta>, Value>);
 
 /// Read as its text first: a client sends the same `_meta` with every
 /// request, and comparing the text with the last one costs less than
@@ -300,7 +284,7 @@ const REMEMBERED_META: usize = 512;
 thread_local! {
     /// The last `_meta` text this thread read as a [`ModernMeta`], and
     /// what it read: the reading is a function of the text alone.
-    static LAST_META: std::cell::RefCell<Option<(String, ModernMeta)>> =
+    static LAST_META: std::cell::RefCell<Option<(String, Arc<ModernMeta>)>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -326,7 +310,7 @@ fn read_meta(text: &str) -> Option<MetaIn> {
     if let Ok(m) = &read.0
         && text.len() <= REMEMBERED_META
     {
-        let kept = (text.to_owned(), ModernMeta::clone(m));
+        let kept = (text.to_owned(), m.clone());
         LAST_META.with_borrow_mut(|last| *last = Some(kept));
     }
     Some(read)
@@ -376,7 +360,7 @@ impl<'de> serde::de::Visitor<'de> for MetaVisitor {
         if text.len() > u32::MAX as usize {
             return Err(general());
         }
-        Ok(MetaIn(Ok(Box::new(ModernMeta {
+        Ok(MetaIn(Ok(Arc::new(ModernMeta {
             text: text.into(),
             spans,
             others,
@@ -387,9 +371,9 @@ impl<'de> serde::de::Visitor<'de> for MetaVisitor {
 /// The `_meta` at the start of `text` if it is the last one this thread
 /// read as a [`ModernMeta`], and its length. A JSON object ends where its
 /// text says, so a text that starts with that (valid) one holds it whole.
-fn known_meta(text: &[u8]) -> Option<(usize, Box<ModernMeta>)> {
+fn known_meta(text: &[u8]) -> Option<(usize, Arc<ModernMeta>)> {
     LAST_META.with_borrow(|last| match last {
-        Some((t, m)) if text.starts_with(t.as_bytes()) => Some((t.len(), Box::new(m.clone()))),
+        Some((t, m)) if text.starts_with(t.as_bytes()) => Some((t.len(), m.clone())),
         _ => None,
     })
 }
@@ -898,7 +882,7 @@ impl serde::de::Visitor<'_> for IdVisitor {
 /// `params`, and the modern `_meta` taken out of them unparsed.
 struct Params {
     value: Value,
-    meta: Option<Box<ModernMeta>>,
+    meta: Option<Arc<ModernMeta>>,
 }
 
 /// `params` as an object (anything else fails: the general path reads
