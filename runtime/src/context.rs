@@ -53,7 +53,7 @@ pub struct Fields {
 /// text of a modern one, parsed when a handler first asks (most never do).
 #[derive(Clone, Default)]
 pub(crate) struct Meta {
-    text: Option<Box<ModernMeta>>,
+    text: Option<Arc<ModernMeta>>,
     value: OnceLock<Option<Value>>,
 }
 

@@ -132,7 +132,7 @@ pub struct Request {
     /// (its JSON text, not a `Value` tree: it is read once, for a few
     /// members); None when `_meta` is in `params` or absent. Built by hand,
     /// a request puts its `_meta` in `params` and leaves this None.
-    pub modern_meta: Option<Box<ModernMeta>>,
+    pub modern_meta: Option<Arc<ModernMeta>>,
 }
 
 impl Request {
@@ -183,9 +183,11 @@ impl PartialEq for Request {
 /// the members of [`ModernMember`] as their JSON text, read when the
 /// stateless path needs them (no `Value` tree, no SipHash of their long
 /// names), and the others as values. A handler that asks for the whole
-/// `_meta` gets it put together then ([`ModernMeta::value`]).
+/// `_meta` gets it put together then ([`ModernMeta::value`]). Read once
+/// and shared (`Arc`): a request whose `_meta` is the one its thread
+/// remembers gets that one, not a copy.
 #[doc(hidden)]
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ModernMeta {
     /// The modern members' values, one after another; shared, so that a
     /// copy of the one a thread remembers is not another allocation.
@@ -213,24 +215,6 @@ const MODERN_MEMBERS: [&str; 4] = [
     crate::modern::META_CLIENT_INFO,
     crate::modern::META_LOG_LEVEL,
 ];
-
-/// By hand: most `_meta`s have no other members, and cloning even an empty
-/// map costs (a copy per request of the one a thread remembers); the text
-/// is shared.
-impl Clone for ModernMeta {
-    fn clone(&self) -> ModernMeta {
-        let others = if self.others.is_empty() {
-            Map::new()
-        } else {
-            self.others.clone()
-        };
-        ModernMeta {
-            text: self.text.clone(),
-            spans: self.spans,
-            others,
-        }
-    }
-}
 
 impl ModernMeta {
     /// The JSON text of one member, if present.
@@ -281,7 +265,7 @@ const MAX_DEPTH: usize = 127;
 /// name with an escape, a modern member given twice, `clientInfo` or
 /// `logLevel` without the others, or nesting deeper than serde_json
 /// allows (it does not count inside a raw value).
-struct MetaIn(Result<Box<ModernMeta>, Value>);
+struct MetaIn(Result<Arc<ModernMeta>, Value>);
 
 /// Read as its text first: a client sends the same `_meta` with every
 /// request, and comparing the text with the last one costs less than
@@ -300,7 +284,7 @@ const REMEMBERED_META: usize = 512;
 thread_local! {
     /// The last `_meta` text this thread read as a [`ModernMeta`], and
     /// what it read: the reading is a function of the text alone.
-    static LAST_META: std::cell::RefCell<Option<(String, ModernMeta)>> =
+    static LAST_META: std::cell::RefCell<Option<(String, Arc<ModernMeta>)>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -326,7 +310,7 @@ fn read_meta(text: &str) -> Option<MetaIn> {
     if let Ok(m) = &read.0
         && text.len() <= REMEMBERED_META
     {
-        let kept = (text.to_owned(), ModernMeta::clone(m));
+        let kept = (text.to_owned(), m.clone());
         LAST_META.with_borrow_mut(|last| *last = Some(kept));
     }
     Some(read)
@@ -376,7 +360,7 @@ impl<'de> serde::de::Visitor<'de> for MetaVisitor {
         if text.len() > u32::MAX as usize {
             return Err(general());
         }
-        Ok(MetaIn(Ok(Box::new(ModernMeta {
+        Ok(MetaIn(Ok(Arc::new(ModernMeta {
             text: text.into(),
             spans,
             others,
@@ -387,9 +371,9 @@ impl<'de> serde::de::Visitor<'de> for MetaVisitor {
 /// The `_meta` at the start of `text` if it is the last one this thread
 /// read as a [`ModernMeta`], and its length. A JSON object ends where its
 /// text says, so a text that starts with that (valid) one holds it whole.
-fn known_meta(text: &[u8]) -> Option<(usize, Box<ModernMeta>)> {
+fn known_meta(text: &[u8]) -> Option<(usize, Arc<ModernMeta>)> {
     LAST_META.with_borrow(|last| match last {
-        Some((t, m)) if text.starts_with(t.as_bytes()) => Some((t.len(), Box::new(m.clone()))),
+        Some((t, m)) if text.starts_with(t.as_bytes()) => Some((t.len(), m.clone())),
         _ => None,
     })
 }
@@ -446,24 +430,94 @@ pub struct Notification {
 pub enum Payload {
     Value(Value),
     Json(Arc<RawValue>),
+    /// JSON text this answer alone holds (a tool result, a result with its
+    /// MCP 2026-07-28 envelope): kept in the box it was written into, not
+    /// copied into an `Arc` as a shared page is.
+    Owned(Box<RawValue>),
+    /// A serialized `CallToolResult` without `_meta`: an object whose only
+    /// members are `content`, `structuredContent` and `isError`, so the
+    /// modern envelope is added without reading it (`modern::finish`).
+    ToolResult(Box<RawValue>),
+    /// An object's text (`.0`, `{…}`) with the members `.1` (JSON text, no
+    /// leading comma) written before its closing brace: a tool result with
+    /// the modern envelope, joined only as it is written (no spliced copy
+    /// of the result is made).
+    Enveloped(Box<RawValue>, Arc<str>),
 }
 
 impl Payload {
     /// `value` serialized now (no `Value` tree is built).
     pub fn serialize<T: Serialize + ?Sized>(value: &T) -> Result<Payload, serde_json::Error> {
-        serde_json::value::to_raw_value(value).map(|raw| Payload::Json(Arc::from(raw)))
+        serde_json::value::to_raw_value(value).map(Payload::Owned)
+    }
+
+    /// The JSON text of a result held as one text; None for a `Value` and
+    /// a [`Payload::Enveloped`] one.
+    pub(crate) fn text(&self) -> Option<&RawValue> {
+        match self {
+            Payload::Value(_) | Payload::Enveloped(..) => None,
+            Payload::Json(raw) => Some(raw),
+            Payload::Owned(raw) | Payload::ToolResult(raw) => Some(raw),
+        }
+    }
+
+    /// The JSON text of a result held as text, in pieces, in order, to
+    /// `push`; false (nothing pushed) for a `Value`.
+    pub(crate) fn text_pieces(&self, mut push: impl FnMut(&str)) -> bool {
+        if let Payload::Enveloped(raw, members) = self {
+            let text = raw.get();
+            // `{…}`: everything but the closing brace, the members, the brace.
+            let (open, close) = text.split_at(text.len().saturating_sub(1));
+            push(open);
+            if has_members(open.get(1..).unwrap_or_default()) {
+                push(",");
+            }
+            push(members);
+            push(close);
+            return true;
+        }
+        match self.text() {
+            Some(raw) => {
+                push(raw.get());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The JSON text of a result held as text, as one string.
+    fn joined(&self) -> Option<Cow<'_, str>> {
+        if let Some(raw) = self.text() {
+            return Some(Cow::Borrowed(raw.get()));
+        }
+        let mut text = String::new();
+        self.text_pieces(|piece| text.push_str(piece))
+            .then_some(Cow::Owned(text))
     }
 
     /// As a `Value` (JSON text is parsed: for tests and in-process clients).
     pub fn into_value(self) -> Value {
-        match self {
-            Payload::Value(v) => v,
-            Payload::Json(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+        if let Payload::Value(v) = self {
+            return v;
         }
+        self.joined()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or(Value::Null)
     }
 
     fn to_value(&self) -> Value {
         self.clone().into_value()
+    }
+}
+
+/// Whether the text after an object's `{` (its closing brace left out)
+/// holds a member: not only whitespace. Compact JSON answers at its first
+/// byte.
+fn has_members(body: &str) -> bool {
+    match body.as_bytes().first() {
+        None => false,
+        Some(b) if b.is_ascii_whitespace() => !body.trim_start().is_empty(),
+        Some(_) => true,
     }
 }
 
@@ -478,6 +532,13 @@ impl Serialize for Payload {
         match self {
             Payload::Value(v) => v.serialize(ser),
             Payload::Json(raw) => raw.serialize(ser),
+            Payload::Owned(raw) | Payload::ToolResult(raw) => raw.serialize(ser),
+            Payload::Enveloped(..) => {
+                let text = self.joined().unwrap_or_default().into_owned();
+                let raw = crate::modern::verbatim(text)
+                    .ok_or_else(|| serde::ser::Error::custom("an enveloped result"))?;
+                raw.serialize(ser)
+            }
         }
     }
 }
@@ -496,7 +557,7 @@ impl PartialEq<Value> for Payload {
     fn eq(&self, other: &Value) -> bool {
         match self {
             Payload::Value(v) => v == other,
-            Payload::Json(_) => &self.to_value() == other,
+            _ => &self.to_value() == other,
         }
     }
 }
@@ -732,15 +793,17 @@ impl Response {
     /// result) is put between the envelope's members as it is, into a
     /// buffer sized for it: no serializer walks the envelope.
     pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
-        if let (Some(id), Ok(Payload::Json(raw))) = (&self.id, &self.outcome) {
-            let raw = raw.get().as_bytes();
-            let mut out = Vec::with_capacity(raw.len() + 64);
-            out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
-            if serde_json::to_writer(&mut out, id).is_ok() {
-                out.extend_from_slice(br#","result":"#);
-                out.extend_from_slice(raw);
-                out.push(b'}');
-                return out;
+        if let (Some(id), Ok(result)) = (&self.id, &self.outcome) {
+            let mut len = 0;
+            if result.text_pieces(|piece| len += piece.len()) {
+                let mut out = Vec::with_capacity(len + 64);
+                out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+                if serde_json::to_writer(&mut out, id).is_ok() {
+                    out.extend_from_slice(br#","result":"#);
+                    result.text_pieces(|piece| out.extend_from_slice(piece.as_bytes()));
+                    out.push(b'}');
+                    return out;
+                }
             }
         }
         serde_json::to_vec(&Wire::Response(self)).unwrap_or_default()
@@ -819,7 +882,7 @@ impl serde::de::Visitor<'_> for IdVisitor {
 /// `params`, and the modern `_meta` taken out of them unparsed.
 struct Params {
     value: Value,
-    meta: Option<Box<ModernMeta>>,
+    meta: Option<Arc<ModernMeta>>,
 }
 
 /// `params` as an object (anything else fails: the general path reads
@@ -1157,6 +1220,8 @@ mod tests {
         assert_eq!(raw, json!({"tools": [{"name": "a"}]}));
         assert_eq!(raw, Payload::Value(json!({"tools": [{"name": "a"}]})));
         assert_ne!(raw, json!({"tools": []}));
+        let text = raw.text().unwrap().to_owned();
+        assert_eq!(raw, Payload::Json(Arc::from(text)));
         let m = Message::Response(r);
         assert_eq!(m.to_json(), m.to_value().to_string());
     }
@@ -1170,8 +1235,11 @@ mod tests {
             Some(RequestId::String("a\"b\u{1}".into())),
             None,
         ] {
+            // The same text held alone (a tool result) and shared (a page).
+            let shared = Payload::Json(Arc::from(raw.text().unwrap().to_owned()));
             for outcome in [
                 Ok(raw.clone()),
+                Ok(shared),
                 Ok(json!([1]).into()),
                 Err(ErrorObject::new(1, "x")),
             ] {

@@ -29,8 +29,8 @@ pub struct Server(Arc<Inner>);
 
 struct Inner {
     info: Value,
-    /// `info` as JSON text, for the MCP 2026-07-28 envelope.
-    info_json: Box<serde_json::value::RawValue>,
+    /// `info` as JSON text, and the MCP 2026-07-28 envelope made of it.
+    envelope: modern::Envelope,
     instructions: Option<String>,
     capabilities: Value,
     tools: tools::Registry,
@@ -94,11 +94,10 @@ impl Server {
         if !completions.is_empty() || !prompts.is_empty() || resources.has_templates() {
             capabilities["completions"] = json!({});
         }
-        let info_json = serde_json::value::to_raw_value(&info)
-            .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned());
+        let envelope = modern::Envelope::new(&info);
         Server(Arc::new(Inner {
             info,
-            info_json,
+            envelope,
             instructions,
             capabilities,
             tools,
@@ -375,7 +374,15 @@ impl Server {
             Ok(meta) => {
                 let server = self.clone();
                 server
-                    .handle_stateless_checked(req, meta, out, cancel, http_headers, extensions)
+                    .handle_stateless_checked(
+                        req,
+                        meta,
+                        out,
+                        cancel,
+                        http_headers,
+                        extensions,
+                        None,
+                    )
                     .await
             }
             Err(e) => Some(respond(req.id, Err(modern::finish_error(e)))),
@@ -386,8 +393,13 @@ impl Server {
     /// parsed (the HTTP transport compares it with the headers first).
     /// The future owns the server: the transport boxes it as it is, with no
     /// future around it to hold the server (a larger copy per request). The
-    /// answer is made by a map, not an async wrapper: one future less to
-    /// build and copy per request.
+    /// checks that need no waiting are made here, before any future is
+    /// built: a plain request's future is its call's own (no outer `async`
+    /// layer that every argument is moved through once more), the rare
+    /// methods' is boxed, and the answer is made by a map. `task`: the
+    /// task support of the tool a `tools/call` names, when the transport
+    /// looked the tool up already (else it is looked up here).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn handle_stateless_checked(
         self,
         req: Request,
@@ -396,56 +408,60 @@ impl Server {
         cancel: CancellationToken,
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
+        task: Option<(modern::tasks::TaskSupport, bool)>,
     ) -> impl std::future::Future<Output = Option<Response>> + Send + 'static {
-        use futures::FutureExt;
+        use futures::future::{Either, ready};
         let id = req.id.clone();
-        self.stateless_outcome(req, meta, out, cancel, http_headers, extensions)
-            .map(|r| r.map(|r| respond(id, r.map_err(modern::finish_error))))
-    }
-
-    async fn stateless_outcome(
-        self,
-        req: Request,
-        meta: modern::RequestMeta,
-        out: Outbound,
-        cancel: CancellationToken,
-        http_headers: Option<Arc<HeaderMap>>,
-        extensions: http::Extensions,
-    ) -> Option<Result<Payload, McpError>> {
-        if let Err(e) = modern::check_version(&meta) {
-            return Some(Err(e));
-        }
-        let Some(method) = modern::served(&req.method) else {
-            return Some(Err(McpError::method_not_found(&req.method)));
-        };
-        let mode = match self.plain_mode(method, &req) {
-            Some(mode) => mode,
-            // The rare methods and the calls that may start a task: their
-            // futures boxed, apart from this one, which every request
-            // builds and moves (smaller, and less code on the usual path).
-            None => {
-                let special =
-                    self.stateless_special(method, &req, &meta, &out, &cancel, &extensions);
-                match Box::pin(special).await {
-                    Ok(mode) => mode,
-                    Err(done) => return done.map(|r| r.map(|p| self.finish_modern(method, p))),
-                }
-            }
-        };
         let caller = Caller {
             http_headers,
             extensions,
         };
-        self.stateless_call(req, meta, out, cancel, caller, mode)
-            .await
-            .map(|r| r.map(|p| self.finish_modern(method, p)))
+        let outcome = match self.stateless_start(&req, &meta, task) {
+            Err(e) => Either::Left(ready(Some(Err(e)))),
+            Ok((method, Some(mode))) => {
+                let client = self.stateless_client(meta);
+                let call =
+                    self.stateless_call(req, client, out, cancel, caller, mode, Some(method));
+                Either::Right(Either::Left(call))
+            }
+            // The rare methods and the calls that may start a task: their
+            // futures boxed, apart from the plain one, which every request
+            // builds and moves (smaller, and less code on the usual path).
+            Ok((method, None)) => Either::Right(Either::Right(Box::pin(
+                self.stateless_special(method, req, meta, out, cancel, caller),
+            ))),
+        };
+        outcome.map(|r| r.map(|r| respond(id, r.map_err(modern::finish_error))))
+    }
+
+    /// What a checked stateless request is: its method (as served), and how
+    /// its call runs when it needs no step of its own first
+    /// ([`Self::plain_mode`]); Err for an unsupported version or an
+    /// unknown method.
+    fn stateless_start(
+        &self,
+        req: &Request,
+        meta: &modern::RequestMeta,
+        task: Option<(modern::tasks::TaskSupport, bool)>,
+    ) -> Result<(&'static str, Option<CallMode>), McpError> {
+        modern::check_version(meta)?;
+        let Some(method) = modern::served(&req.method) else {
+            return Err(McpError::method_not_found(&req.method));
+        };
+        Ok((method, self.plain_mode(method, req, task)))
     }
 
     /// How a request runs when it needs no step of its own first: inline.
     /// None for `server/discover`, `subscriptions/listen`, `tasks/*` and a
     /// `tools/call` of a tool that supports tasks ([`Self::task_start`]
-    /// decides those; both read [`Self::task_capable`]).
-    fn plain_mode(&self, method: &str, req: &Request) -> Option<CallMode> {
+    /// decides those; both read [`Self::task_capable`], or `task`, the
+    /// called tool's task support when the caller found it already).
+    fn plain_mode(
+        &self,
+        method: &str,
+        req: &Request,
+        task: Option<(modern::tasks::TaskSupport, bool)>,
+    ) -> Option<CallMode> {
         if method == "server/discover"
             || method == "subscriptions/listen"
             || method.starts_with("tasks/")
@@ -455,15 +471,38 @@ impl Server {
         if method != "tools/call" {
             return Some(CallMode::Inline);
         }
-        match self.task_capable(req) {
-            None => Some(CallMode::Inline),
-            Some(_) => None,
+        let capable = match task {
+            Some((support, _)) => support != modern::tasks::TaskSupport::Forbidden,
+            None => self.task_capable(req).is_some(),
+        };
+        (!capable).then_some(CallMode::Inline)
+    }
+
+    /// The requests [`Self::plain_mode`] leaves out: their step first, then
+    /// (unless the step is their whole outcome) their call.
+    async fn stateless_special(
+        self,
+        method: &'static str,
+        req: Request,
+        meta: modern::RequestMeta,
+        out: Outbound,
+        cancel: CancellationToken,
+        caller: Caller,
+    ) -> Option<Result<Payload, McpError>> {
+        let step = self.special_step(method, &req, &meta, &out, &cancel, &caller.extensions);
+        match step.await {
+            Ok(mode) => {
+                let client = self.stateless_client(meta);
+                self.stateless_call(req, client, out, cancel, caller, mode, Some(method))
+                    .await
+            }
+            Err(done) => done.map(|r| r.map(|p| self.finish_modern(method, p))),
         }
     }
 
-    /// The requests [`Self::plain_mode`] leaves out: the mode their call
-    /// runs in, or (Err) their whole outcome, before the envelope.
-    async fn stateless_special(
+    /// The step of a request [`Self::plain_mode`] leaves out: the mode its
+    /// call runs in, or (Err) its whole outcome, before the envelope.
+    async fn special_step(
         &self,
         method: &'static str,
         req: &Request,
@@ -503,33 +542,39 @@ impl Server {
     fn finish_modern(&self, method: &str, r: Payload) -> Payload {
         let inner = &self.0;
         let cache = inner.cache.for_method(method);
-        modern::finish(method, r, &inner.info, &inner.info_json, cache)
+        modern::finish(method, r, &inner.info, &inner.envelope, cache)
     }
 
     /// A modern request past its checks: run it (with its MRTR round) on a
     /// throwaway session. In a task round a panic fails the call instead
     /// of becoming a tool error, since a task reports it as `failed`; in
     /// the inline phase of an `inputBeforeTask` tool the handler may hand
-    /// the call over to a task.
+    /// the call over to a task. With `envelope` (the served method), a
+    /// result gets its modern envelope here, in the call's own future.
+    /// The future owns the server (see [`Self::handle_stateless_checked`]).
+    #[allow(clippy::too_many_arguments)]
     async fn stateless_call(
-        &self,
+        self,
         mut req: Request,
-        meta: modern::RequestMeta,
+        client: StatelessClient,
         out: Outbound,
         cancel: CancellationToken,
         caller: Caller,
         mode: CallMode,
+        envelope: Option<&'static str>,
     ) -> Option<Result<Payload, McpError>> {
         let Caller {
             http_headers,
             extensions,
         } = caller;
+        let StatelessClient { session, may_ask } = client;
         let principal = mrtr::principal(&extensions);
-        let round = match self.open_round(&req.method, req.params.as_ref(), principal.clone()) {
+        let input_first = mode == CallMode::InputFirst;
+        let may_ask = input_first || may_ask;
+        let round = match self.open_round(&req.method, req.params.as_ref(), may_ask, &principal) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
-        let input_first = mode == CallMode::InputFirst;
         if let (true, Some((_, r))) = (input_first, &round) {
             r.lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -543,7 +588,7 @@ impl Server {
         let request_meta = Meta::take(&mut req);
         let ctx = RequestContext::from(crate::context::Fields {
             server: self.clone(),
-            session: self.stateless_session(meta),
+            session,
             request_id: req.id.clone(),
             meta: request_meta,
             out,
@@ -570,7 +615,20 @@ impl Server {
             }
             Some(RoundEnd::Handler) | None => outcome,
         };
-        Some(outcome)
+        Some(match envelope {
+            Some(method) => outcome.map(|p| self.finish_modern(method, p)),
+            None => outcome,
+        })
+    }
+
+    /// What a stateless call keeps of its `_meta`: the session its handler
+    /// sees, and whether the client declared anything it can be asked for
+    /// (made before the call's future, which then holds 16 bytes of it).
+    pub(crate) fn stateless_client(&self, meta: modern::RequestMeta) -> StatelessClient {
+        StatelessClient {
+            may_ask: mrtr::may_ask(&meta.capabilities),
+            session: self.stateless_session(meta),
+        }
     }
 
     /// The session a stateless request's handler sees. Requests that
@@ -695,21 +753,29 @@ impl Server {
     /// The answers a stateless request brings for its handler's asks
     /// (MRTR): its `inputResponses` and those in its `requestState`, which
     /// must be intact, this request's, this caller's and unexpired (-32602
-    /// otherwise). None for methods that cannot ask.
+    /// otherwise). None for methods that cannot ask, and for a request
+    /// that brings no answers and whose handler can neither ask (`may_ask`:
+    /// the client declared no capability an ask needs, so every ask is
+    /// refused before the round is read) nor become a task: such a round
+    /// would end complete whatever the handler does.
     #[allow(clippy::type_complexity)]
     fn open_round(
         &self,
         method: &str,
         params: Option<&Value>,
-        principal: Option<String>,
+        may_ask: bool,
+        principal: &Option<String>,
     ) -> Result<Option<(mrtr::Unbound, Arc<std::sync::Mutex<mrtr::Round>>)>, McpError> {
         if !mrtr::METHODS.contains(&method) {
             return Ok(None);
         }
         let fields = mrtr::Fields::of(params);
+        if !may_ask && !fields.brings_answers() {
+            return Ok(None);
+        }
         let incoming = mrtr::incoming_of(&fields)?;
         // A state is bound to the authenticated caller (None without auth).
-        let binding = mrtr::Unbound::from_fields(method, &fields, principal);
+        let binding = mrtr::Unbound::from_fields(method, &fields, principal.clone());
         // Without a state the answers are the request's own (no map built
         // and extended per call).
         let answers = match &incoming.state {
@@ -948,6 +1014,14 @@ enum RoundEnd {
     Answer(Result<Payload, McpError>),
     /// The call continues as a task that starts with these answers.
     Escalate(serde_json::Map<String, Value>),
+}
+
+/// What a stateless call keeps of its request's `_meta`
+/// ([`Server::stateless_client`]).
+pub(crate) struct StatelessClient {
+    session: Arc<Session>,
+    /// Whether it declared a capability an ask needs ([`mrtr::may_ask`]).
+    may_ask: bool,
 }
 
 /// What the transport passes on about the sender of a stateless request:

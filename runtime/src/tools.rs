@@ -456,40 +456,24 @@ impl Registry {
     /// How the tool runs as a task, and whether it gathers input inline
     /// before it becomes one (`inputBeforeTask`).
     pub(crate) fn task_support(&self, name: &str) -> (crate::modern::tasks::TaskSupport, bool) {
-        use crate::modern::tasks::{self, TaskSupport};
-        let Some(t) = self.get(name) else {
-            return (TaskSupport::Forbidden, false);
-        };
-        *t.task_support.get_or_init(|| {
-            // Most tools have none: skip the parse.
-            if !t.source.contains("taskSupport") {
-                return (TaskSupport::Forbidden, false);
-            }
-            serde_json::from_str::<Value>(&t.source)
-                .map(|d| (TaskSupport::of(&d), tasks::input_before_task(&d)))
-                .unwrap_or((TaskSupport::Forbidden, false))
-        })
+        match self.get(name) {
+            Some(t) => task_support_of(t),
+            None => (crate::modern::tasks::TaskSupport::Forbidden, false),
+        }
     }
 
     /// The arguments of `name` that clients mirror into `Mcp-Param-*`
-    /// headers (SEP-2243): none for an unknown or disabled tool.
-    pub(crate) fn param_headers(&self, name: &str) -> Arc<[ParamHeader]> {
-        let Some(t) = self.get(name) else {
-            return Arc::new([]);
-        };
-        t.param_headers
-            .get_or_init(|| {
-                // Most tools have none: skip the parse.
-                if !t.source.contains(param_headers::ANNOTATION) {
-                    return Arc::new([]);
-                }
-                serde_json::from_str::<Value>(&t.source)
-                    .ok()
-                    .and_then(|d| d.get("inputSchema").map(param_headers::param_headers))
-                    .unwrap_or_default()
-                    .into()
-            })
-            .clone()
+    /// headers (SEP-2243; none for an unknown or disabled tool), and its
+    /// [`Registry::task_support`], by one look-up (a stateless `tools/call`
+    /// reads both).
+    pub(crate) fn call_facts(
+        &self,
+        name: &str,
+    ) -> (&[ParamHeader], (crate::modern::tasks::TaskSupport, bool)) {
+        match self.get(name) {
+            Some(t) => (param_headers_of(t), task_support_of(t)),
+            None => (&[], (crate::modern::tasks::TaskSupport::Forbidden, false)),
+        }
     }
 
     pub(crate) async fn call(
@@ -644,6 +628,35 @@ impl Registry {
     }
 }
 
+/// [`Registry::task_support`] of a tool found.
+fn task_support_of(t: &Tool) -> (crate::modern::tasks::TaskSupport, bool) {
+    use crate::modern::tasks::{self, TaskSupport};
+    *t.task_support.get_or_init(|| {
+        // Most tools have none: skip the parse.
+        if !t.source.contains("taskSupport") {
+            return (TaskSupport::Forbidden, false);
+        }
+        serde_json::from_str::<Value>(&t.source)
+            .map(|d| (TaskSupport::of(&d), tasks::input_before_task(&d)))
+            .unwrap_or((TaskSupport::Forbidden, false))
+    })
+}
+
+/// The `Mcp-Param-*` arguments of a tool found ([`Registry::call_facts`]).
+fn param_headers_of(t: &Tool) -> &Arc<[ParamHeader]> {
+    t.param_headers.get_or_init(|| {
+        // Most tools have none: skip the parse.
+        if !t.source.contains(param_headers::ANNOTATION) {
+            return Arc::new([]);
+        }
+        serde_json::from_str::<Value>(&t.source)
+            .ok()
+            .and_then(|d| d.get("inputSchema").map(param_headers::param_headers))
+            .unwrap_or_default()
+            .into()
+    })
+}
+
 /// What is wrong with `args` for `tool`, as the model reads it; None when
 /// they are valid.
 pub(crate) fn invalid_arguments(
@@ -701,7 +714,12 @@ fn call_params(params: Option<Value>) -> (Option<String>, Option<Value>) {
 }
 
 pub(crate) fn serialize(r: &CallToolResult) -> Payload {
-    Payload::serialize(r).unwrap_or_else(|e| {
+    // Without `_meta` its members are known (`Payload::ToolResult`).
+    let text = match r.meta {
+        None => serde_json::value::to_raw_value(r).map(Payload::ToolResult),
+        Some(_) => Payload::serialize(r),
+    };
+    text.unwrap_or_else(|e| {
         Payload::Value(serde_json::json!({
             "content": [{ "type": "text", "text": format!("unserializable result: {e}") }],
             "isError": true
@@ -732,6 +750,43 @@ mod tests {
         );
         assert_eq!(call_params(Some(json!(["t"]))), (None, None));
         assert_eq!(call_params(None), (None, None));
+    }
+
+    /// One look-up for both facts: the headers as the annotations say, the
+    /// task support as `task_support` says, and nothing for a tool that is
+    /// unknown or disabled.
+    #[test]
+    fn call_facts_are_the_tools_annotations_and_task_support() {
+        use crate::modern::tasks::TaskSupport;
+        let plain = r#"{"name": "plain", "inputSchema": {"type": "object"}}"#;
+        let mirrored = r#"{"name": "mirrored", "inputSchema": {"type": "object",
+            "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}},
+            "execution": {"taskSupport": "optional"}}"#;
+        let tools = [plain, mirrored]
+            .into_iter()
+            .map(|d| Tool::new(d, None, handler()).unwrap())
+            .collect();
+        let r = Registry::new(tools, 10);
+        let (headers, task) = r.call_facts("plain");
+        assert!(headers.is_empty());
+        assert_eq!(task, r.task_support("plain"));
+        assert_eq!(task.0, TaskSupport::Forbidden);
+        let (headers, task) = r.call_facts("mirrored");
+        let want = param_headers::param_headers(
+            &serde_json::from_str::<Value>(mirrored).unwrap()["inputSchema"],
+        );
+        assert_eq!(headers.len(), 1);
+        assert_eq!(headers.len(), want.len());
+        assert_eq!(headers[0].name, want[0].name);
+        assert_eq!(task, r.task_support("mirrored"));
+        assert_eq!(task.0, TaskSupport::Optional);
+        assert!(r.set_enabled("mirrored", false));
+        let (headers, task) = r.call_facts("mirrored");
+        assert!(headers.is_empty());
+        assert_eq!(task, (TaskSupport::Forbidden, false));
+        assert_eq!(task, r.task_support("mirrored"));
+        let (headers, task) = r.call_facts("nope");
+        assert!(headers.is_empty() && task.0 == TaskSupport::Forbidden);
     }
 
     fn registry(n: usize, page_size: usize, prepared: &Arc<AtomicUsize>) -> Registry {

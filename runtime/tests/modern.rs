@@ -842,6 +842,47 @@ async fn malformed_input_responses_are_invalid_params() {
     assert_eq!(r["result"]["inputRequests"].as_object().unwrap().len(), 1);
 }
 
+/// A request whose client declared no capability an ask needs opens no
+/// round (`Server::open_round`): its answers are still checked, and its
+/// asks still refused, as when it had one.
+#[tokio::test]
+async fn a_client_that_cannot_answer_is_judged_as_with_a_round() {
+    let t = start_modern().await;
+    let undeclared = |responses: Option<Value>, state: Option<&str>| {
+        let mut p = interview("rust", responses, state);
+        p["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({"experimental": {}});
+        p
+    };
+    for bad in [json!(null), json!([]), json!({"input-1": 12345})] {
+        let (status, r) = round(&t.url, 1, undeclared(Some(bad.clone()), None)).await;
+        assert_eq!(
+            (status, &r["error"]["code"]),
+            (200, &json!(-32602)),
+            "{bad}: {r}"
+        );
+    }
+    let (status, r) = round(&t.url, 2, undeclared(None, Some("not-a-state"))).await;
+    assert_eq!((status, &r["error"]["code"]), (200, &json!(-32602)), "{r}");
+    let mut p = undeclared(None, None);
+    p["requestState"] = json!(7);
+    let (_, r) = round(&t.url, 3, p).await;
+    assert_eq!(
+        r["error"]["message"], "requestState must be a string",
+        "{r}"
+    );
+    // Valid answers, or none: the handler's ask is -32021 either way.
+    let answer = json!({"input-1": {"action": "accept", "content": {"name": "Ada"}}});
+    for responses in [None, Some(answer)] {
+        let (status, r) = round(&t.url, 4, undeclared(responses, None)).await;
+        assert_eq!(status, 400, "{r}");
+        assert_eq!(r["error"]["code"], -32021, "{r}");
+        assert_eq!(
+            r["error"]["data"]["requiredCapabilities"],
+            json!({"elicitation": {}})
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_session_client_still_gets_real_requests_from_the_same_handler() {
     let t = start_modern().await;

@@ -141,7 +141,7 @@ impl<'a> Scan<'a> {
 
     /// A `_meta`, as [`ParamsVisitor`] reads it; one byte-identical to
     /// the last this thread read is not read again (nor scanned to its end).
-    fn meta(&mut self) -> Option<Result<Box<super::ModernMeta>, Value>> {
+    fn meta(&mut self) -> Option<Result<std::sync::Arc<super::ModernMeta>, Value>> {
         self.skip_whitespace();
         if let Some((len, m)) = known_meta(self.text.get(self.at..)?) {
             self.at += len;

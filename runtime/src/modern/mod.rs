@@ -12,6 +12,8 @@ pub(crate) mod mrtr;
 pub mod param_headers;
 mod seal;
 mod splice;
+
+pub(crate) use splice::verbatim;
 pub mod tasks;
 
 pub use mrtr::STATE_TTL;
@@ -283,35 +285,23 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
         return parse_meta(req.params.as_ref());
     };
     let member = |m| meta.member(m);
+    // Each error made out of line: the usual request runs through less code.
     let protocol_version = match member(ModernMember::ProtocolVersion) {
         Some(v) => match unescaped_str(v) {
             Some(v) => v.to_owned(),
-            None => serde_json::from_str::<String>(v).map_err(|_| {
-                McpError::invalid_params(format!("_meta.{META_PROTOCOL_VERSION} must be a string"))
-            })?,
+            None => serde_json::from_str::<String>(v)
+                .map_err(|_| must_be(META_PROTOCOL_VERSION, "a string"))?,
         },
-        None => {
-            return Err(McpError::invalid_params(format!(
-                "_meta.{META_PROTOCOL_VERSION} is required"
-            )));
-        }
+        None => return Err(required(META_PROTOCOL_VERSION)),
     };
     let capabilities = match member(ModernMember::ClientCapabilities) {
         // No capabilities (most requests): no parse.
         Some("{}") => Some(Value::Object(Map::new())),
         Some(c) if c.starts_with('{') => serde_json::from_str::<Value>(c).ok(),
         Some(_) => None,
-        None => {
-            return Err(McpError::invalid_params(format!(
-                "_meta.{META_CLIENT_CAPABILITIES} is required"
-            )));
-        }
+        None => return Err(required(META_CLIENT_CAPABILITIES)),
     }
-    .ok_or_else(|| {
-        McpError::invalid_params(format!(
-            "_meta.{META_CLIENT_CAPABILITIES} must be an object"
-        ))
-    })?;
+    .ok_or_else(|| must_be(META_CLIENT_CAPABILITIES, "an object"))?;
     if let Some(info) = member(ModernMember::ClientInfo)
         && !is_known_implementation_text(info)
     {
@@ -328,6 +318,20 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
         client_info,
         log_level,
     })
+}
+
+/// `-32602`: the `_meta` member `key` is missing.
+#[cold]
+#[inline(never)]
+fn required(key: &str) -> McpError {
+    McpError::invalid_params(format!("_meta.{key} is required"))
+}
+
+/// `-32602`: the `_meta` member `key` is not `what`.
+#[cold]
+#[inline(never)]
+fn must_be(key: &str, what: &str) -> McpError {
+    McpError::invalid_params(format!("_meta.{key} must be {what}"))
 }
 
 /// The contents of a JSON string (valid JSON text, as the parser kept it)
@@ -399,12 +403,16 @@ fn is_implementation_text(text: &str) -> bool {
             || serde_json::from_str::<Value>(text).is_ok_and(|v| is_implementation(&v)))
 }
 
+#[cold]
+#[inline(never)]
 fn bad_client_info() -> McpError {
     McpError::invalid_params(format!(
         "_meta.{META_CLIENT_INFO} must be an Implementation object (name, version)"
     ))
 }
 
+#[cold]
+#[inline(never)]
 fn bad_log_level() -> McpError {
     McpError::invalid_params(format!(
         "_meta.{META_LOG_LEVEL} must be one of debug, info, notice, warning, error, critical, alert, emergency"
@@ -467,6 +475,30 @@ pub(crate) fn discover(legacy_capabilities: &Value, instructions: Option<&str>) 
     Value::Object(result)
 }
 
+/// A server's part of the modern envelope, made once: its identity as
+/// JSON text, and the members a complete result that is not cacheable gets
+/// (`resultType` and the identity in `_meta`).
+#[derive(Debug)]
+pub(crate) struct Envelope {
+    server_info: Box<RawValue>,
+    members: Arc<str>,
+}
+
+impl Envelope {
+    pub(crate) fn new(server_info: &Value) -> Envelope {
+        let server_info = serde_json::value::to_raw_value(server_info)
+            .unwrap_or_else(|_| RawValue::NULL.to_owned());
+        let members = format!(
+            "\"resultType\":\"complete\",\"_meta\":{{\"{META_SERVER_INFO}\":{}}}",
+            server_info.get()
+        );
+        Envelope {
+            server_info,
+            members: members.into(),
+        }
+    }
+}
+
 /// The modern envelope of a result: `resultType`, the server's identity in
 /// `_meta` (`server_info`, also as `server_info_json`), and caching hints
 /// on cacheable results (the handler's own values win). A result that is
@@ -475,14 +507,25 @@ pub(crate) fn finish(
     method: &str,
     result: Payload,
     server_info: &Value,
-    server_info_json: &RawValue,
+    envelope: &Envelope,
     cache: CacheHints,
 ) -> Payload {
     let cacheable = CACHEABLE.contains(&method);
-    if let Payload::Json(raw) = &result
+    // A tool result names none of the envelope's members: they are
+    // written after its own, as it is sent.
+    if !cacheable && let Payload::ToolResult(raw) = result {
+        let text = raw.get();
+        if text.starts_with('{') && text.ends_with('}') {
+            return Payload::Enveloped(raw, envelope.members.clone());
+        }
+        return finish(method, Payload::Owned(raw), server_info, envelope, cache);
+    }
+    let server_info_json = &*envelope.server_info;
+    // The spliced text stays in its box: an `Arc` of it was a copy.
+    if let Some(raw) = result.text()
         && let Some(done) = splice::splice(raw, cacheable, cache, server_info_json)
     {
-        return Payload::Json(Arc::from(done));
+        return Payload::Owned(done);
     }
     Payload::Value(finish_value(
         cacheable,
@@ -667,16 +710,16 @@ mod tests {
     /// `finish` of `result` held as a `Value` and as JSON text: the same
     /// envelope either way (the text path splices it in).
     fn finish_both(method: &str, result: Value, info: &Value, cache: CacheHints) -> Value {
-        let info_json = serde_json::value::to_raw_value(info).unwrap();
+        let envelope = Envelope::new(info);
         let by_value = finish(
             method,
             Payload::Value(result.clone()),
             info,
-            &info_json,
+            &envelope,
             cache,
         );
         let text = Payload::serialize(&result).unwrap();
-        let by_text = finish(method, text, info, &info_json, cache);
+        let by_text = finish(method, text, info, &envelope, cache);
         let (a, b) = (by_value.into_value(), by_text.into_value());
         assert_eq!(a, b, "{method}: the Value and text paths differ");
         // Member order too (preserve_order): the wire text is the same.
@@ -747,6 +790,93 @@ mod tests {
         assert_eq!(policy.for_method("tools/list"), tools);
         assert_eq!(policy.for_method("prompts/list"), hints);
         assert_eq!(policy.for_method("server/discover"), hints);
+    }
+
+    /// A tool result (`Payload::ToolResult`) gets the envelope appended as
+    /// it is written: the same text, by every way of writing it, as the
+    /// splice and the `Value` path give, whatever its content says.
+    #[test]
+    fn an_enveloped_tool_result_is_written_as_the_splice_writes_it() {
+        use crate::jsonrpc::{RequestId, Response};
+        use crate::model::{CallToolResult, Content};
+        let info = json!({"name": "s\"q", "version": "1"});
+        let envelope = Envelope::new(&info);
+        let d = CacheHints::default();
+        let mut structured = CallToolResult::text("x");
+        structured.structured_content = Some(json!({"_meta": 1, "resultType": "y"}));
+        let mut failed = CallToolResult::text("no");
+        failed.is_error = true;
+        for result in [
+            CallToolResult::text("plain"),
+            CallToolResult::text(r#"names "_meta" and "resultType", \u0041 é"#),
+            CallToolResult::content(vec![]),
+            CallToolResult::content(vec![Content::text("a"), Content::text("b")]),
+            structured,
+            failed,
+        ] {
+            let tool = crate::tools::serialize(&result);
+            assert!(matches!(tool, Payload::ToolResult(_)));
+            let spliced = finish(
+                "tools/call",
+                Payload::serialize(&result).unwrap(),
+                &info,
+                &envelope,
+                d,
+            );
+            assert!(
+                matches!(spliced, Payload::Owned(_)),
+                "the splice took the text"
+            );
+            let by_value = finish(
+                "tools/call",
+                Payload::Value(json!(result)),
+                &info,
+                &envelope,
+                d,
+            );
+            let enveloped = finish("tools/call", tool, &info, &envelope, d);
+            assert!(matches!(enveloped, Payload::Enveloped(..)));
+            let want = spliced.text().unwrap().get().to_owned();
+            assert_eq!(serde_json::to_string(&enveloped).unwrap(), want);
+            assert_eq!(serde_json::to_string(&by_value).unwrap(), want);
+            let mut pieces = String::new();
+            assert!(enveloped.text_pieces(|p| pieces.push_str(p)));
+            assert_eq!(pieces, want);
+            assert_eq!(enveloped, spliced);
+            assert_eq!(
+                enveloped.clone().into_value(),
+                by_value.clone().into_value()
+            );
+            for id in [RequestId::Number(3), RequestId::String("i\"d".into())] {
+                let a = Response::ok(id.clone(), enveloped.clone());
+                let b = Response::ok(id, spliced.clone());
+                assert_eq!(a.to_json_bytes(), b.to_json_bytes());
+                assert_eq!(a.to_json_bytes(), a.to_json().into_bytes());
+                assert_eq!(a.to_json(), b.to_json());
+            }
+        }
+        // A result with a `_meta` of its own is not a known one: merged.
+        let mut meta = CallToolResult::text("m");
+        meta.meta = Some(json!({"k": 1}));
+        let tool = crate::tools::serialize(&meta);
+        assert!(matches!(tool, Payload::Owned(_)));
+        let r = finish("tools/call", tool, &info, &envelope, d).into_value();
+        assert_eq!(r["_meta"]["k"], 1);
+        assert_eq!(r["_meta"][META_SERVER_INFO], info);
+        // An empty object (no comma before the members), as the splice does.
+        let empty = Payload::ToolResult(serde_json::value::to_raw_value(&json!({})).unwrap());
+        let spliced = finish(
+            "tools/call",
+            Payload::serialize(&json!({})).unwrap(),
+            &info,
+            &envelope,
+            d,
+        );
+        let enveloped = finish("tools/call", empty, &info, &envelope, d);
+        assert_eq!(
+            serde_json::to_string(&enveloped).unwrap(),
+            spliced.text().unwrap().get()
+        );
     }
 
     #[test]

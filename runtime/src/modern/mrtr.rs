@@ -254,6 +254,26 @@ impl<'a> Fields<'a> {
     }
 }
 
+impl Fields<'_> {
+    /// Whether the request has a `requestState` or `inputResponses` (of any
+    /// shape: a malformed one is refused by [`incoming_of`]).
+    pub(crate) fn brings_answers(&self) -> bool {
+        self.state.is_some() || self.responses.is_some()
+    }
+}
+
+/// The client capabilities an ask needs (`RequestContext::ask`).
+const ASK_CAPABILITIES: [&str; 3] = ["sampling", "elicitation", "roots"];
+
+/// Whether a handler may ask a client that declared `capabilities` for
+/// input: an ask of a capability it did not declare is refused (-32021)
+/// before the round is read.
+pub(crate) fn may_ask(capabilities: &Value) -> bool {
+    capabilities
+        .as_object()
+        .is_some_and(|c| !c.is_empty() && ASK_CAPABILITIES.iter().any(|k| c.contains_key(*k)))
+}
+
 /// The MRTR fields of `params`, checked for shape (-32602 otherwise).
 #[cfg(test)]
 pub(crate) fn incoming(params: Option<&Value>) -> Result<Incoming, McpError> {
@@ -580,6 +600,28 @@ mod tests {
         ] {
             let e = incoming(Some(&bad)).err().unwrap();
             assert_eq!(e.code(), crate::jsonrpc::INVALID_PARAMS, "{bad}");
+            // A malformed field still counts as brought: it gets checked.
+            assert!(Fields::of(Some(&bad)).brings_answers(), "{bad}");
+        }
+        assert!(!Fields::of(Some(&json!({"name": "t", "arguments": {}}))).brings_answers());
+        assert!(!Fields::of(None).brings_answers());
+    }
+
+    /// `may_ask` is true exactly where `RequestContext::require_capability`
+    /// would let one of the asks through (a key declared, whatever its value).
+    #[test]
+    fn a_client_may_be_asked_only_what_it_declared() {
+        for (caps, want) in [
+            (json!({}), false),
+            (json!({"experimental": {}, "tasks": {}}), false),
+            (json!({"elicitation": {}}), true),
+            (json!({"sampling": null}), true),
+            (json!({"x": 1, "roots": {"listChanged": true}}), true),
+            (json!(null), false),
+        ] {
+            assert_eq!(may_ask(&caps), want, "{caps}");
+            let declared = ASK_CAPABILITIES.iter().any(|k| caps.get(*k).is_some());
+            assert_eq!(declared, want, "{caps}");
         }
     }
 

@@ -75,7 +75,7 @@ const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 /// or copying it: it is handed over the way serde_json's own deserializer
 /// hands over a raw value's text. A serde_json that changed the way would
 /// fail here: `verbatim_is_the_text_itself` catches that.
-fn verbatim(json: String) -> Option<Box<RawValue>> {
+pub(crate) fn verbatim(json: String) -> Option<Box<RawValue>> {
     let members = std::iter::once((RAW_VALUE_TOKEN, json));
     let de = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(members);
     Box::<RawValue>::deserialize(de).ok()

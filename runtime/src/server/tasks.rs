@@ -250,7 +250,17 @@ impl Server {
                     http_headers: None,
                     extensions: http::Extensions::new(),
                 };
-                self.stateless_call(req, meta, out, cancel, no_caller, CallMode::TaskRound)
+                let client = self.stateless_client(meta);
+                let round = self.clone().stateless_call(
+                    req,
+                    client,
+                    out,
+                    cancel,
+                    no_caller,
+                    CallMode::TaskRound,
+                    None,
+                );
+                round
                     .await
                     .map(|r| r.map(crate::jsonrpc::Payload::into_value))
             }

@@ -490,10 +490,18 @@ fn json(status: StatusCode, resp: &Response) -> HttpResponse {
     // from a `&str` on every answer.
     let mut r = HttpResponse::new(Body::from(resp.to_json_bytes()));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, APPLICATION_JSON);
+    let mut headers = HeaderMap::with_capacity(ANSWER_HEADER_ROOM);
+    headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
+    *r.headers_mut() = headers;
     r
 }
+
+/// The headers an answer's map has room for. hyper parses a connection's
+/// next request into the map of the answer before it (emptied, its room
+/// kept): a map made for one header has room for six, and a request with
+/// more (an MCP 2026-07-28 call: seven) grew it, two allocations and a
+/// rehash per request.
+const ANSWER_HEADER_ROOM: usize = 12;
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
@@ -1260,6 +1268,21 @@ async fn delete(st: Arc<AppState>, headers: &HeaderMap) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// hyper parses the next request into the answer's emptied map: room
+    /// for an MCP 2026-07-28 call's seven headers and a few more.
+    #[test]
+    fn an_answer_has_room_for_the_next_requests_headers() {
+        let resp = Response::ok(RequestId::Number(1), serde_json::json!({}));
+        let r = json(StatusCode::OK, &resp);
+        assert!(
+            r.headers().capacity() >= ANSWER_HEADER_ROOM,
+            "{}",
+            r.headers().capacity()
+        );
+        assert_eq!(r.headers().len(), 1);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+    }
 
     #[test]
     fn accept_headers_admit_each_type_by_name_or_wildcard() {

@@ -9,6 +9,7 @@ use super::{AppState, PROTOCOL_VERSION, SESSION, header_str, json};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Message, Request, Response};
 use crate::modern::param_headers::{self, ParamHeader};
+use crate::modern::tasks::TaskSupport;
 use crate::modern::{self, RequestMeta};
 use crate::session::{Inbox, Outbound, Outgoing};
 use axum::body::{Body, Bytes};
@@ -134,18 +135,27 @@ impl<'a> Seen<'a> {
         let v = match self {
             Seen::Absent => return Ok(None),
             Seen::Once(v) => v,
-            Seen::Repeated => {
-                return Err(modern::header_mismatch(format!(
-                    "the {name} header is given more than once"
-                )));
-            }
+            Seen::Repeated => return Err(repeated(name)),
         };
-        v.to_str().map(Some).map_err(|_| {
-            modern::header_mismatch(format!(
-                "the {name} header has characters that are not visible ASCII (use the =?base64?…?= form)"
-            ))
-        })
+        match v.to_str() {
+            Ok(text) => Ok(Some(text)),
+            Err(_) => Err(not_visible_ascii(name)),
+        }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn repeated(name: &HeaderName) -> McpError {
+    modern::header_mismatch(format!("the {name} header is given more than once"))
+}
+
+#[cold]
+#[inline(never)]
+fn not_visible_ascii(name: &HeaderName) -> McpError {
+    modern::header_mismatch(format!(
+        "the {name} header has characters that are not visible ASCII (use the =?base64?…?= form)"
+    ))
 }
 
 /// The standard headers a modern request mirrors its body in, found in one
@@ -185,53 +195,87 @@ pub fn check_headers(
     req: &Request,
     meta: &RequestMeta,
 ) -> Result<(), McpError> {
+    check_headers_named(headers, req, meta).map(|_| ())
+}
+
+/// [`check_headers`], and the body's `Mcp-Name` source it read (the tool
+/// a `tools/call` names), for the checks after it.
+fn check_headers_named<'r>(
+    headers: &HeaderMap,
+    req: &'r Request,
+    meta: &RequestMeta,
+) -> Result<Option<&'r str>, McpError> {
     let mirrored = Mirrored::of(headers);
-    match mirrored.version.text(&PROTOCOL_VERSION)? {
-        None => {
-            return Err(modern::header_mismatch(
-                "the MCP-Protocol-Version header is required",
-            ));
-        }
-        Some(v) if v != meta.protocol_version => {
-            return Err(modern::header_mismatch(format!(
-                "MCP-Protocol-Version header {v:?} does not match _meta protocolVersion {:?}",
-                meta.protocol_version
-            )));
-        }
-        Some(_) => {}
+    // The checks in the order of their errors, each error made out of line.
+    let version = mirrored.version.text(&PROTOCOL_VERSION)?;
+    if version != Some(meta.protocol_version.as_str()) {
+        return Err(version_mismatch(version, meta));
     }
-    match mirrored.method.text(&METHOD)? {
-        None => return Err(modern::header_mismatch("the Mcp-Method header is required")),
-        Some(m) if m != req.method => {
-            return Err(modern::header_mismatch(format!(
-                "Mcp-Method header {m:?} does not match body method {:?}",
-                req.method
-            )));
-        }
-        Some(_) => {}
+    let method = mirrored.method.text(&METHOD)?;
+    if method != Some(req.method.as_str()) {
+        return Err(method_mismatch(method, req));
     }
     let Ok(body_name) = name_source(req) else {
-        return Ok(());
+        return Ok(None);
     };
     let header_name = match mirrored.name.text(&NAME)? {
-        Some(raw) => Some(decode_header(raw).map_err(|why| {
-            modern::header_mismatch(format!("the Mcp-Name header is malformed: {why}"))
-        })?),
+        Some(raw) => Some(decode_header(raw).map_err(malformed_name)?),
         None => None,
     };
     match (body_name, header_name) {
-        (Some(b), Some(h)) if b == h => Ok(()),
-        (Some(b), Some(h)) => Err(modern::header_mismatch(format!(
+        (Some(b), Some(h)) if b == h => Ok(Some(b)),
+        (None, None) => Ok(None),
+        (b, h) => Err(name_mismatch(b, h.as_deref(), req)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn version_mismatch(header: Option<&str>, meta: &RequestMeta) -> McpError {
+    match header {
+        None => modern::header_mismatch("the MCP-Protocol-Version header is required"),
+        Some(v) => modern::header_mismatch(format!(
+            "MCP-Protocol-Version header {v:?} does not match _meta protocolVersion {:?}",
+            meta.protocol_version
+        )),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn method_mismatch(header: Option<&str>, req: &Request) -> McpError {
+    match header {
+        None => modern::header_mismatch("the Mcp-Method header is required"),
+        Some(m) => modern::header_mismatch(format!(
+            "Mcp-Method header {m:?} does not match body method {:?}",
+            req.method
+        )),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn malformed_name(why: String) -> McpError {
+    modern::header_mismatch(format!("the Mcp-Name header is malformed: {why}"))
+}
+
+/// The `Mcp-Name` error when the header and the body's name differ (one of
+/// them may be absent, not both).
+#[cold]
+#[inline(never)]
+fn name_mismatch(body: Option<&str>, header: Option<&str>, req: &Request) -> McpError {
+    match (body, header) {
+        (Some(b), Some(h)) => modern::header_mismatch(format!(
             "Mcp-Name header value {h:?} does not match body value {b:?}"
-        ))),
-        (Some(_), None) => Err(modern::header_mismatch(format!(
+        )),
+        (Some(_), None) => modern::header_mismatch(format!(
             "the Mcp-Name header is required for {}",
             req.method
-        ))),
-        (None, Some(h)) => Err(modern::header_mismatch(format!(
-            "Mcp-Name header value {h:?} given, but the body has none"
-        ))),
-        (None, None) => Ok(()),
+        )),
+        (None, h) => modern::header_mismatch(format!(
+            "Mcp-Name header value {:?} given, but the body has none",
+            h.unwrap_or_default()
+        )),
     }
 }
 
@@ -244,6 +288,10 @@ pub fn check_param_headers(
     req: &Request,
     declared: &[ParamHeader],
 ) -> Result<(), McpError> {
+    // Most tools mirror nothing: no look-up of their arguments.
+    if declared.is_empty() {
+        return Ok(());
+    }
     let args = crate::jsonrpc::param(req.params.as_ref(), "arguments");
     for param in declared {
         let Ok(name) = HeaderName::from_bytes(param.header_name().as_bytes()) else {
@@ -280,17 +328,21 @@ pub fn check_param_headers(
     Ok(())
 }
 
-/// The `Mcp-Param-*` check of a `tools/call`, with the called tool's
-/// annotations.
-fn check_tool_params(st: &AppState, headers: &HeaderMap, req: &Request) -> Result<(), McpError> {
-    if req.method != "tools/call" {
-        return Ok(());
-    }
-    let Some(name) = crate::jsonrpc::param(req.params.as_ref(), "name").and_then(|n| n.as_str())
-    else {
-        return Ok(());
+/// The `Mcp-Param-*` check of a `tools/call` of the tool `name`, with its
+/// annotations; its task support, found by the same look-up, for the call
+/// (None for other methods and a call that names no tool).
+fn check_tool_params(
+    st: &AppState,
+    headers: &HeaderMap,
+    req: &Request,
+    name: Option<&str>,
+) -> Result<Option<(TaskSupport, bool)>, McpError> {
+    let Some(name) = name.filter(|_| req.method == "tools/call") else {
+        return Ok(None);
     };
-    check_param_headers(headers, req, &st.server.tools().param_headers(name))
+    let (declared, task) = st.server.tools().call_facts(name);
+    check_param_headers(headers, req, declared)?;
+    Ok(Some(task))
 }
 
 fn refuse(req: &Request, e: McpError) -> HttpResponse {
@@ -322,18 +374,26 @@ pub(super) async fn post(
         Ok(m) => m,
         Err(e) => return refuse(&req, e),
     };
-    if let Err(e) =
-        check_headers(&headers, &req, &meta).and_then(|()| check_tool_params(st, &headers, &req))
-    {
-        return refuse(&req, e);
-    }
+    let checked = check_headers_named(&headers, &req, &meta)
+        .and_then(|name| check_tool_params(st, &headers, &req, name));
+    let task = match checked {
+        Ok(task) => task,
+        Err(e) => return refuse(&req, e),
+    };
     let (out, mut rx) = Outbound::channel();
     let cancel = CancellationToken::new();
     let (server, token, headers) = (st.server.clone(), cancel.clone(), Arc::new(headers));
     // Polled here, in the connection's task, as on the session path; moved
     // to a task of its own only when the answer becomes an SSE stream.
-    let mut handling =
-        Box::pin(server.handle_stateless_checked(req, meta, out, token, Some(headers), extensions));
+    let mut handling = Box::pin(server.handle_stateless_checked(
+        req,
+        meta,
+        out,
+        token,
+        Some(headers),
+        extensions,
+        task,
+    ));
     // The client going away cancels the request: while we wait here (the
     // guard, declared after `handling`, drops before it, so a handler that
     // moves to a task of its own gets the cancellation grace) and, later,
@@ -490,6 +550,77 @@ mod tests {
 
     fn code(r: Result<(), McpError>) -> Option<i64> {
         r.err().map(|e| e.code())
+    }
+
+    /// The wording of every header error, as the checks have always put
+    /// it (the errors are made out of line; the text must not change).
+    #[test]
+    fn header_errors_keep_their_wording() {
+        let call = req("tools/call", json!({"name": "echo"}));
+        let unnamed = req("tools/call", json!({}));
+        let message = |pairs: &[(&'static str, &str)], r: &Request| {
+            let e = check_headers(&headers(pairs), r, &meta()).unwrap_err();
+            assert_eq!(e.code(), modern::HEADER_MISMATCH);
+            e.0.message
+        };
+        let v = ("mcp-protocol-version", "2026-07-28");
+        let m = ("mcp-method", "tools/call");
+        let n = ("mcp-name", "echo");
+        for (pairs, r, want) in [
+            (
+                vec![m, n],
+                &call,
+                "the MCP-Protocol-Version header is required",
+            ),
+            (
+                vec![("mcp-protocol-version", "2025-11-25"), m, n],
+                &call,
+                r#"MCP-Protocol-Version header "2025-11-25" does not match _meta protocolVersion "2026-07-28""#,
+            ),
+            (
+                vec![v, v, m, n],
+                &call,
+                "the mcp-protocol-version header is given more than once",
+            ),
+            (vec![v, n], &call, "the Mcp-Method header is required"),
+            (
+                vec![v, ("mcp-method", "tools/list"), n],
+                &call,
+                r#"Mcp-Method header "tools/list" does not match body method "tools/call""#,
+            ),
+            (
+                vec![v, m],
+                &call,
+                "the Mcp-Name header is required for tools/call",
+            ),
+            (
+                vec![v, m, ("mcp-name", "other")],
+                &call,
+                r#"Mcp-Name header value "other" does not match body value "echo""#,
+            ),
+            (
+                vec![v, m, ("mcp-name", "=?base64?***?=")],
+                &call,
+                "the Mcp-Name header is malformed: invalid base64 (Invalid symbol 42, offset 0.)",
+            ),
+            (
+                vec![v, m, n],
+                &unnamed,
+                r#"Mcp-Name header value "echo" given, but the body has none"#,
+            ),
+        ] {
+            assert_eq!(message(&pairs, r), format!("Header mismatch: {want}"));
+        }
+        let mut h = headers(&[v, n]);
+        h.append(
+            "mcp-method",
+            HeaderValue::from_bytes(b"tools/\xe9").unwrap(),
+        );
+        let e = check_headers(&h, &call, &meta()).unwrap_err();
+        assert_eq!(
+            e.0.message,
+            "Header mismatch: the mcp-method header has characters that are not visible ASCII (use the =?base64?…?= form)"
+        );
     }
 
     #[test]
