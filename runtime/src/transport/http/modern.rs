@@ -89,10 +89,7 @@ pub fn decode_header_value(raw: &str) -> Result<String, String> {
 
 /// [`decode_header_value`], borrowing a plain value (most are).
 fn decode_header(raw: &str) -> Result<Cow<'_, str>, String> {
-    match raw
-        .strip_prefix("=?base64?")
-        .and_then(|r| r.strip_suffix("?="))
-    {
+    match base64_sentinel(raw) {
         Some(encoded) => {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(encoded)
@@ -103,6 +100,12 @@ fn decode_header(raw: &str) -> Result<Cow<'_, str>, String> {
         }
         None => Ok(Cow::Borrowed(raw)),
     }
+}
+
+/// What a `=?base64?…?=` sentinel value encodes; `None` for a plain value.
+fn base64_sentinel(raw: &str) -> Option<&str> {
+    raw.strip_prefix("=?base64?")
+        .and_then(|r| r.strip_suffix("?="))
 }
 
 /// One header as text; a value that is not visible ASCII is malformed.
@@ -130,6 +133,18 @@ impl<'a> Seen<'a> {
         };
     }
 
+    /// Whether the header is given once, as exactly `expected`'s bytes,
+    /// all of them visible ASCII: then [`Self::text`] is `Ok(Some(expected))`.
+    /// Compared before anything is validated; one shared copy of the check
+    /// for the three mirrored headers (less code on the request's path).
+    #[inline(never)]
+    fn is(self, expected: &str) -> bool {
+        match self {
+            Seen::Once(v) => v.as_bytes() == expected.as_bytes() && visible_ascii(expected),
+            _ => false,
+        }
+    }
+
     /// The value as text (see [`header_text`]).
     fn text(self, name: &HeaderName) -> Result<Option<&'a str>, McpError> {
         let v = match self {
@@ -142,6 +157,31 @@ impl<'a> Seen<'a> {
             Err(_) => Err(not_visible_ascii(name)),
         }
     }
+}
+
+/// What [`HeaderValue::to_str`] accepts: visible ASCII and tabs. Eight
+/// bytes at a time for the usual value (no tab); the byte by byte check
+/// decides the rest.
+fn visible_ascii(text: &str) -> bool {
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const BELOW_SPACE: u64 = u64::from_ne_bytes([0x60; 8]);
+    const ONE: u64 = u64::from_ne_bytes([0x01; 8]);
+    // Every byte in ' '..='~': below 0x80, + 0x60 reaches 0x80, + 1 does
+    // not (no sum carries into the next byte once all are below 0x80).
+    let plain = |w: u64| {
+        w & HIGH == 0
+            && w.wrapping_add(BELOW_SPACE) & HIGH == HIGH
+            && w.wrapping_add(ONE) & HIGH == 0
+    };
+    let word = |c: &[u8]| <[u8; 8]>::try_from(c).is_ok_and(|c| plain(u64::from_ne_bytes(c)));
+    let bytes = text.as_bytes();
+    // The last eight bytes cover the remainder (overlapping the last word).
+    let words =
+        bytes.len() >= 8 && bytes.chunks_exact(8).all(word) && word(&bytes[bytes.len() - 8..]);
+    words
+        || text
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 #[cold]
@@ -207,17 +247,31 @@ fn check_headers_named<'r>(
 ) -> Result<Option<&'r str>, McpError> {
     let mirrored = Mirrored::of(headers);
     // The checks in the order of their errors, each error made out of line.
-    let version = mirrored.version.text(&PROTOCOL_VERSION)?;
-    if version != Some(meta.protocol_version.as_str()) {
-        return Err(version_mismatch(version, meta));
+    // Each header is first compared with the body as it is (the usual
+    // case: equal, plain visible ASCII); the full check below, only when
+    // that fails, finds the error.
+    if !mirrored.version.is(&meta.protocol_version) {
+        let version = mirrored.version.text(&PROTOCOL_VERSION)?;
+        if version != Some(meta.protocol_version.as_str()) {
+            return Err(version_mismatch(version, meta));
+        }
     }
-    let method = mirrored.method.text(&METHOD)?;
-    if method != Some(req.method.as_str()) {
-        return Err(method_mismatch(method, req));
+    if !mirrored.method.is(&req.method) {
+        let method = mirrored.method.text(&METHOD)?;
+        if method != Some(req.method.as_str()) {
+            return Err(method_mismatch(method, req));
+        }
     }
     let Ok(body_name) = name_source(req) else {
         return Ok(None);
     };
+    // A plain name given as it is (a sentinel would decode to another).
+    if let Some(b) = body_name
+        && base64_sentinel(b).is_none()
+        && mirrored.name.is(b)
+    {
+        return Ok(Some(b));
+    }
     let header_name = match mirrored.name.text(&NAME)? {
         Some(raw) => Some(decode_header(raw).map_err(malformed_name)?),
         None => None,
@@ -621,6 +675,137 @@ mod tests {
             e.0.message,
             "Header mismatch: the mcp-method header has characters that are not visible ASCII (use the =?base64?…?= form)"
         );
+    }
+
+    #[test]
+    fn visible_ascii_is_what_to_str_accepts() {
+        let agree = |bytes: &[u8]| {
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                return;
+            };
+            let by_http = HeaderValue::from_bytes(bytes).is_ok_and(|v| v.to_str().is_ok());
+            // `from_bytes` refuses controls other than tab, `to_str` too.
+            assert_eq!(visible_ascii(text), by_http, "{bytes:?}");
+        };
+        // Every byte at every position of values around the word size.
+        for len in [1, 7, 8, 9, 10, 15, 16, 17, 24, 33] {
+            for at in 0..len {
+                for b in 0..=0x7fu8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    agree(&v);
+                }
+                let mut v = "a".repeat(len - 1).into_bytes();
+                v.splice(at..at, "é".bytes());
+                agree(&v);
+            }
+        }
+        agree(b"");
+        agree(b"2026-07-28");
+        agree(b" ~ ~\t~ ~ ~");
+    }
+
+    #[test]
+    fn a_header_is_its_expected_value_only_when_text_says_so() {
+        let values: &[&[u8]] = &[
+            b"echo",
+            b"echo ",
+            b"ech",
+            b"tools/call",
+            b"tools/call\t",
+            b"2026-07-28",
+            b"=?base64?ZWNobw==?=",
+            b"\xe9cho",
+        ];
+        let expected = [
+            "echo",
+            "tools/call",
+            "tools/call\t",
+            "2026-07-28",
+            "=?base64?ZWNobw==?=",
+            "écho",
+            "",
+        ];
+        for raw in values {
+            let v = HeaderValue::from_bytes(raw).unwrap();
+            for seen in [Seen::Absent, Seen::Once(&v), Seen::Repeated] {
+                for e in expected {
+                    let by_text = seen.text(&NAME).is_ok_and(|t| t == Some(e));
+                    assert_eq!(seen.is(e), by_text, "{raw:?} {e:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_comparison_agrees_with_the_full_check() {
+        // Each case through `check_headers_named` (whose first comparison
+        // passes equal plain values) and through the full check alone.
+        let full = |h: &HeaderMap, r: &Request| -> Result<Option<String>, String> {
+            let m = Mirrored::of(h);
+            let version = m.version.text(&PROTOCOL_VERSION).map_err(|e| e.0.message)?;
+            if version != Some("2026-07-28") {
+                return Err(version_mismatch(version, &meta()).0.message);
+            }
+            let method = m.method.text(&METHOD).map_err(|e| e.0.message)?;
+            if method != Some(r.method.as_str()) {
+                return Err(method_mismatch(method, r).0.message);
+            }
+            let Ok(body) = name_source(r) else {
+                return Ok(None);
+            };
+            let header = match m.name.text(&NAME).map_err(|e| e.0.message)? {
+                Some(raw) => Some(decode_header(raw).map_err(|w| malformed_name(w).0.message)?),
+                None => None,
+            };
+            match (body, header) {
+                (Some(b), Some(h)) if b == h => Ok(Some(b.to_owned())),
+                (None, None) => Ok(None),
+                (b, h) => Err(name_mismatch(b, h.as_deref(), r).0.message),
+            }
+        };
+        let names = [
+            "echo",
+            "=?base64?ZWNobw==?=",
+            "=?base64?***?=",
+            "a\tb",
+            "écho",
+        ];
+        let v = ("mcp-protocol-version", "2026-07-28");
+        let m = ("mcp-method", "tools/call");
+        for body in names {
+            let call = req("tools/call", json!({ "name": body }));
+            for header in names {
+                let mut h = HeaderMap::new();
+                for (k, val) in [v, m] {
+                    h.append(k, HeaderValue::from_static(val));
+                }
+                h.append(
+                    "mcp-name",
+                    HeaderValue::from_bytes(header.as_bytes()).unwrap(),
+                );
+                let fast = check_headers_named(&h, &call, &meta())
+                    .map(|n| n.map(str::to_owned))
+                    .map_err(|e| e.0.message);
+                assert_eq!(fast, full(&h, &call), "{body:?} {header:?}");
+            }
+        }
+        let list = req("tools/list", json!({}));
+        for method in ["tools/list", "tools/list\t", "tools/lis", "tools/call"] {
+            let mut h = HeaderMap::new();
+            h.append(
+                "mcp-protocol-version",
+                HeaderValue::from_static("2026-07-28"),
+            );
+            h.append(
+                "mcp-method",
+                HeaderValue::from_bytes(method.as_bytes()).unwrap(),
+            );
+            let fast = check_headers_named(&h, &list, &meta())
+                .map(|n| n.map(str::to_owned))
+                .map_err(|e| e.0.message);
+            assert_eq!(fast, full(&h, &list), "{method:?}");
+        }
     }
 
     #[test]
