@@ -97,25 +97,7 @@ async fn send_prepared(
     loop {
         // Relative token URLs are the document's, not an operation's server's.
         let doc_base = settings.base_url.as_ref().or(Some(target.base));
-        // Only OAuth2 waits (boxed: its token fetch is a large future the
-        // call's own would otherwise carry and move).
-        let applied = match auth::apply_static(&creds) {
-            Some(applied) => applied?,
-            None => {
-                Box::pin(auth::apply(
-                    &creds,
-                    &settings.client,
-                    doc_base,
-                    settings.timeout,
-                ))
-                .await?
-            }
-        };
-        for token in &applied.tokens {
-            if !secrets.contains(token) {
-                secrets.push(token.clone());
-            }
-        }
+        let applied = credentials(settings, &creds, doc_base, secrets).await?;
         let extra = if target.foreign {
             &[][..]
         } else {
@@ -150,6 +132,35 @@ async fn send_prepared(
         log_retry(ctx, settings, name, &outcome, retry, delay);
         tokio::time::sleep(delay).await;
     }
+}
+
+/// The call's credentials applied, their tokens kept among the secrets
+/// to redact. Only OAuth2 waits, boxed: its token fetch is a large future
+/// the call's own would otherwise carry and move.
+async fn credentials(
+    settings: &Settings,
+    creds: &[&auth::Credential],
+    doc_base: Option<&Url>,
+    secrets: &mut Vec<String>,
+) -> Result<auth::Applied, CallError> {
+    let applied = match auth::apply_static(creds) {
+        Some(applied) => applied?,
+        None => {
+            Box::pin(auth::apply(
+                creds,
+                &settings.client,
+                doc_base,
+                settings.timeout,
+            ))
+            .await?
+        }
+    };
+    for token in &applied.tokens {
+        if !secrets.contains(token) {
+            secrets.push(token.clone());
+        }
+    }
+    Ok(applied)
 }
 
 /// One request to the API, traced and logged.
