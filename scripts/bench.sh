@@ -55,6 +55,12 @@ fi
 
 log "bench: building bench/ (mcpbench, rmcp-server, hyper-echo; $profile)"
 (cd bench && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet "${release[@]}")
+if [[ $smoke == 1 ]]; then
+    # The load generator's own tests: its prepared requests are the bytes
+    # it would build per call, and its fast answer check agrees with the full one.
+    log "bench: testing mcpbench"
+    (cd bench && CARGO_TARGET_DIR="$TARGET_DIR" cargo test --quiet -p mcpbench)
+fi
 
 if [[ $smoke == 0 ]]; then
     # The start-up servers: 10 tools, and the largest corpus document.

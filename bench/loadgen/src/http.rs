@@ -6,7 +6,8 @@ use crate::Error;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::{Method, Request, header};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Uri, header};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,6 +22,13 @@ pub struct Reply {
     pub session_id: Option<String>,
     pub content_type: String,
     pub body: Bytes,
+}
+
+/// A request line and headers parsed once ([`Conn::prepare`]).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    uri: Uri,
+    headers: HeaderMap,
 }
 
 /// A client connection to `addr`.
@@ -63,6 +71,46 @@ impl Conn {
         .map_err(|_| Error::new(format!("{path}: no answer within {REQUEST_TIMEOUT:?}")))?
     }
 
+    /// The request line and headers of one kind of POST, parsed once: a
+    /// run sends the same ones thousands of times, and building them per
+    /// call (a custom header name allocates) cost the generator CPU the
+    /// server's measurement should not depend on.
+    pub fn prepare(&self, path: &str, headers: &[(&str, &str)]) -> Result<Prepared, Error> {
+        let uri: Uri = path
+            .parse()
+            .map_err(|e| Error::new(format!("path {path:?}: {e}")))?;
+        let mut map = HeaderMap::with_capacity(3 + headers.len());
+        let value = |v: &str| {
+            HeaderValue::from_str(v).map_err(|e| Error::new(format!("header value {v:?}: {e}")))
+        };
+        map.insert(header::HOST, value(&self.host)?);
+        map.insert(header::CONTENT_TYPE, value("application/json")?);
+        map.insert(
+            header::ACCEPT,
+            value("application/json, text/event-stream")?,
+        );
+        for (name, v) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| Error::new(format!("header name {name:?}: {e}")))?;
+            map.append(name, value(v)?);
+        }
+        Ok(Prepared { uri, headers: map })
+    }
+
+    /// POST `body` with the `prepared` request line and headers.
+    pub async fn post(&mut self, prepared: &Prepared, body: Bytes) -> Result<Reply, Error> {
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = prepared.uri.clone();
+        *request.headers_mut() = prepared.headers.clone();
+        tokio::time::timeout(REQUEST_TIMEOUT, self.exchange(request))
+            .await
+            .map_err(|_| {
+                let path = prepared.uri.path();
+                Error::new(format!("{path}: no answer within {REQUEST_TIMEOUT:?}"))
+            })?
+    }
+
     async fn send_inner(
         &mut self,
         method: Method,
@@ -85,6 +133,10 @@ impl Conn {
         let request = builder
             .body(Full::new(body.unwrap_or_default()))
             .map_err(|e| Error::new(format!("building a request: {e}")))?;
+        self.exchange(request).await
+    }
+
+    async fn exchange(&mut self, request: Request<Full<Bytes>>) -> Result<Reply, Error> {
         self.sender.ready().await?;
         let response = self.sender.send_request(request).await?;
         let status = response.status().as_u16();

@@ -4,7 +4,7 @@
 //! calls or a time limit, whichever comes first.
 
 use crate::Error;
-use crate::http::Conn;
+use crate::http::{Conn, Prepared};
 use crate::mcp::{self, Expect, Session};
 use bytes::Bytes;
 use hyper::Method;
@@ -43,6 +43,9 @@ pub struct Target {
 pub struct Worker {
     conn: Conn,
     session: Option<Session>,
+    /// The request line, headers and body of this worker's calls, made
+    /// once (MCP workloads; see [`Worker::prepare_calls`]).
+    calls: Option<(Prepared, mcp::CallTemplate)>,
     next_id: u64,
     latencies_ns: Vec<u64>,
 }
@@ -82,17 +85,24 @@ pub async fn prepare(
         out.push(Worker {
             conn: Conn::connect(target.addr).await?,
             session: None,
+            calls: None,
             // Workers share sessions, and request ids in flight must be
             // unique within a session: each worker has its own id range.
             next_id: ((i as u64) << 32) + 1,
             latencies_ns: Vec::new(),
         });
     }
+    if let Workload::Bare { .. } = workload {
+        for w in &mut out {
+            w.prepare_calls(target, workload)?;
+        }
+    }
     if let Workload::Mcp { version, .. } = workload {
         if mcp::is_stateless(version) {
             let session = Session::stateless(version);
             for w in &mut out {
                 w.session = Some(session.clone());
+                w.prepare_calls(target, workload)?;
             }
             return Ok(out);
         }
@@ -103,9 +113,30 @@ pub async fn prepare(
         let count = made.len();
         for (i, w) in out.iter_mut().enumerate() {
             w.session = Some(made[i % count].clone());
+            w.prepare_calls(target, workload)?;
         }
     }
     Ok(out)
+}
+
+impl Worker {
+    /// The request of an MCP workload's calls, made once per worker: only
+    /// the id changes from call to call.
+    fn prepare_calls(&mut self, target: &Target, workload: &Workload) -> Result<(), Error> {
+        let empty = Value::Object(Default::default());
+        let (tool, arguments) = match workload {
+            Workload::Mcp {
+                tool, arguments, ..
+            } => (tool, arguments),
+            Workload::Bare { tool, .. } => (tool, &empty),
+            Workload::Get { .. } => return Ok(()),
+        };
+        let session = self.session.as_ref();
+        let headers = session.map(|s| s.call_headers(tool)).unwrap_or_default();
+        let prepared = self.conn.prepare(&target.path, &headers)?;
+        self.calls = Some((prepared, mcp::CallTemplate::new(tool, arguments, session)));
+        Ok(())
+    }
 }
 
 /// Run the closed loop for at most `calls` calls and at most `max_time`.
@@ -116,16 +147,42 @@ pub async fn run(
     calls: u64,
     max_time: Duration,
 ) -> (Vec<Worker>, Outcome) {
+    run_paced(workers, target, workload, calls, max_time, None).await
+}
+
+/// [`run`], with the calls of all workers together started at no more than
+/// `rate` per second when given: every server compared at a rate they all
+/// sustain does the same work per second, and gets the same chances to
+/// batch (a closed loop's rate follows each server's speed, and a server
+/// that idles more pays more per call to go to sleep and wake up).
+pub async fn run_paced(
+    workers: Vec<Worker>,
+    target: &Target,
+    workload: &Workload,
+    calls: u64,
+    max_time: Duration,
+    rate: Option<f64>,
+) -> (Vec<Worker>, Outcome) {
+    let pacer = rate.map(|r| Pacer::start(r, workers.len()));
+    let permits = pacer.as_ref().map(|p| p.permits.clone());
     let budget = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + max_time;
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(workers.len());
     for mut w in workers {
         let (budget, target, workload) = (budget.clone(), target.clone(), workload.clone());
+        let permits = permits.clone();
         w.latencies_ns.clear();
         tasks.push(tokio::spawn(async move {
             let mut tally = Tally::default();
             while budget.fetch_add(1, Ordering::Relaxed) < calls && Instant::now() < deadline {
+                if let Some(permits) = &permits {
+                    match permits.acquire().await {
+                        Ok(p) => p.forget(),
+                        // The pacer stopped: the run is over.
+                        Err(_) => break,
+                    }
+                }
                 match one_call(&mut w, &target, &workload).await {
                     Ok(()) => tally.ok += 1,
                     Err(Failure::Wrong(e)) => tally.error(e),
@@ -159,6 +216,9 @@ pub async fn run(
         }
     }
     outcome.elapsed = start.elapsed();
+    // After the workers: one waiting for its permit gets it while the
+    // pacer runs, so none is left waiting.
+    drop(pacer);
     outcome.latencies_ns.sort_unstable();
     (back, outcome)
 }
@@ -195,21 +255,27 @@ async fn one_call(w: &mut Worker, target: &Target, workload: &Workload) -> Resul
             expect,
             ..
         } => {
-            let session = w.session.as_ref();
-            let headers = session.map(|s| s.call_headers(tool)).unwrap_or_default();
-            let body = mcp::call_body(id, tool, arguments, session);
-            let reply = w
-                .conn
-                .send(Method::POST, &target.path, &headers, Some(body))
-                .await;
+            let reply = match &w.calls {
+                Some((prepared, template)) => w.conn.post(prepared, template.body(id)).await,
+                None => {
+                    let session = w.session.as_ref();
+                    let headers = session.map(|s| s.call_headers(tool)).unwrap_or_default();
+                    let body = mcp::call_body(id, tool, arguments, session);
+                    let path = &target.path;
+                    w.conn.send(Method::POST, path, &headers, Some(body)).await
+                }
+            };
             (reply, Some(expect))
         }
         Workload::Bare { tool, expect } => {
-            let body = mcp::call_body(id, tool, &Value::Object(Default::default()), None);
-            let reply = w
-                .conn
-                .send(Method::POST, &target.path, &[], Some(body))
-                .await;
+            let reply = match &w.calls {
+                Some((prepared, template)) => w.conn.post(prepared, template.body(id)).await,
+                None => {
+                    let body = mcp::call_body(id, tool, &Value::Object(Default::default()), None);
+                    let path = &target.path;
+                    w.conn.send(Method::POST, path, &[], Some(body)).await
+                }
+            };
             (reply, Some(expect))
         }
         Workload::Get { .. } => (
@@ -223,7 +289,7 @@ async fn one_call(w: &mut Worker, target: &Target, workload: &Workload) -> Resul
         (Workload::Get { marker }, _) => check_get(&reply.body, reply.status, marker),
         (_, Some(expect)) => {
             let stateless = w.session.as_ref().is_some_and(|s| s.stateless);
-            mcp::check_call(&reply, id, expect, stateless)
+            mcp::check_call_fast(&reply, id, expect, stateless)
         }
         (_, None) => Ok(()),
     }
@@ -236,5 +302,85 @@ fn check_get(body: &Bytes, status: u16, marker: &str) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::new(format!("GET answered HTTP {status}: {text}")))
+    }
+}
+
+/// Starts calls at a steady rate: a thread of its own adds permits as time
+/// passes (tokio's timers tick in milliseconds, which would make a burst
+/// of calls each millisecond). Permits never pile up past one per worker:
+/// calls a slow server could not take in time are skipped, not sent later
+/// in a burst.
+struct Pacer {
+    permits: Arc<tokio::sync::Semaphore>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Pacer {
+    fn start(rate: f64, workers: usize) -> Pacer {
+        let permits = Arc::new(tokio::sync::Semaphore::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (p, halt) = (permits.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let t0 = Instant::now();
+            let mut issued = 0u64;
+            while !halt.load(Ordering::Relaxed) {
+                let due = (t0.elapsed().as_secs_f64() * rate) as u64;
+                let add = release(due, &mut issued, p.available_permits(), workers);
+                if add > 0 {
+                    p.add_permits(add);
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        });
+        Pacer {
+            permits,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+/// The permits to add when `due` calls should have started by now and
+/// `issued` were accounted for, with `available` not taken yet: what is
+/// due, but never more than one waiting per worker.
+fn release(due: u64, issued: &mut u64, available: usize, workers: usize) -> usize {
+    if due <= *issued {
+        return 0;
+    }
+    let room = workers.saturating_sub(available) as u64;
+    let add = (due - *issued).min(room);
+    *issued = due;
+    add as usize
+}
+
+/// Stops the thread (also when the run's future is dropped).
+impl Drop for Pacer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.permits.close();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::release;
+
+    #[test]
+    fn the_pacer_releases_what_is_due_and_no_burst() {
+        let mut issued = 0;
+        assert_eq!(release(0, &mut issued, 0, 32), 0);
+        assert_eq!(release(5, &mut issued, 0, 32), 5);
+        assert_eq!(issued, 5);
+        // Nothing new is due: nothing added.
+        assert_eq!(release(5, &mut issued, 3, 32), 0);
+        // 100 due, 30 of 32 permits still waiting: 2 more, the rest skipped.
+        assert_eq!(release(105, &mut issued, 30, 32), 2);
+        assert_eq!(issued, 105);
+        // The skipped calls are not made up for later.
+        assert_eq!(release(106, &mut issued, 0, 32), 1);
     }
 }

@@ -225,6 +225,247 @@ fn sse_response(body: &[u8], id: u64) -> Result<Value, Error> {
         .ok_or_else(|| Error::new(format!("SSE stream without the response to id {id}")))
 }
 
+/// The body of every `tools/call` of a run, written once: the text before
+/// and after its id. Serializing the body per call cost the generator more
+/// than the server's whole answer; the bytes sent are the same as
+/// [`call_body`]'s.
+#[derive(Debug, Clone)]
+pub struct CallTemplate {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl CallTemplate {
+    pub fn new(tool: &str, arguments: &Value, session: Option<&Session>) -> CallTemplate {
+        // A stand-in id, written where the id goes and nowhere else (the
+        // arguments could hold the same number: then it is found twice, and
+        // the template falls back to the first, which is the id: `id` comes
+        // before `params` in the serialized object).
+        let marker = u64::MAX;
+        let text = call_body(marker, tool, arguments, session);
+        let needle = marker.to_string();
+        let at = find(&text, needle.as_bytes()).unwrap_or(text.len());
+        let tail_at = (at + needle.len()).min(text.len());
+        CallTemplate {
+            head: text[..at].to_vec(),
+            tail: text[tail_at..].to_vec(),
+        }
+    }
+
+    /// The body of call `id`.
+    pub fn body(&self, id: u64) -> Bytes {
+        let mut buf = Vec::with_capacity(self.head.len() + 20 + self.tail.len());
+        buf.extend_from_slice(&self.head);
+        buf.extend_from_slice(id.to_string().as_bytes());
+        buf.extend_from_slice(&self.tail);
+        Bytes::from(buf)
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// [`check_call`], answering the usual case (a plain JSON answer that
+/// passes) without building a `Value` of it; anything else goes to
+/// `check_call`, which decides, and words the error.
+pub fn check_call_fast(
+    reply: &Reply,
+    id: u64,
+    expect: &Expect,
+    stateless: bool,
+) -> Result<(), Error> {
+    if passes(reply, id, expect, stateless) {
+        return Ok(());
+    }
+    check_call(reply, id, expect, stateless)
+}
+
+/// Whether `reply` certainly passes [`check_call`]: every check it makes,
+/// on a typed parse that borrows the text.
+fn passes(reply: &Reply, id: u64, expect: &Expect, stateless: bool) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Answer<'a> {
+        id: Option<u64>,
+        #[serde(default, deserialize_with = "present")]
+        error: bool,
+        #[serde(borrow)]
+        result: Option<CallResult<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct CallResult<'a> {
+        #[serde(rename = "isError")]
+        is_error: Option<bool>,
+        #[serde(rename = "resultType", borrow)]
+        result_type: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        content: Vec<Block<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Block<'a> {
+        #[serde(borrow)]
+        text: Option<std::borrow::Cow<'a, str>>,
+    }
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| true)
+    }
+    use serde::Deserialize as _;
+    if reply.status != 200 || reply.content_type.starts_with("text/event-stream") {
+        return false;
+    }
+    let Ok(answer) = serde_json::from_slice::<Answer>(&reply.body) else {
+        return false;
+    };
+    let Some(result) = answer
+        .result
+        .filter(|_| answer.id == Some(id) && !answer.error)
+    else {
+        return false;
+    };
+    result.is_error != Some(true)
+        && (!stateless || result.result_type.as_deref() == Some("complete"))
+        && result
+            .content
+            .first()
+            .and_then(|b| b.text.as_deref())
+            .is_some_and(|text| expect.check(text).is_ok())
+}
+
 fn to_bytes(value: &Value) -> Bytes {
     Bytes::from(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, content_type: &str, body: &str) -> Reply {
+        Reply {
+            status,
+            session_id: None,
+            content_type: content_type.into(),
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn a_template_writes_the_bytes_call_body_writes() {
+        let stateless = Session::stateless(REVISION_2026);
+        let session = Session {
+            id: Some("abc".into()),
+            version: "2025-11-25".into(),
+            stateless: false,
+        };
+        // The last arguments hold the stand-in id itself.
+        let arguments = [
+            json!({}),
+            json!({"a": [1, "two", {"three": null}]}),
+            json!({"n": u64::MAX, "m": u64::MAX}),
+        ];
+        for args in &arguments {
+            for s in [None, Some(&stateless), Some(&session)] {
+                let template = CallTemplate::new("test_simple_text", args, s);
+                for id in [0, 1, 42, (7 << 32) + 1, u64::MAX] {
+                    assert_eq!(
+                        template.body(id),
+                        call_body(id, "test_simple_text", args, s),
+                        "id {id}, arguments {args}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_check_agrees_with_check_call() {
+        let text = Expect::Text("hi".into());
+        let json = "application/json";
+        let sse = "text/event-stream";
+        let ok = r#"{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"hi"}],"resultType":"complete"}}"#;
+        let cases = [
+            (reply(200, json, ok), true),
+            (reply(200, json, ok), false),
+            (reply(500, json, ok), false),
+            (
+                reply(200, sse, &format!("event: message\ndata: {ok}\n\n")),
+                true,
+            ),
+            (reply(200, json, &ok.replace("\"id\":7", "\"id\":8")), false),
+            (
+                reply(200, json, &ok.replace("\"id\":7", "\"id\":\"7\"")),
+                false,
+            ),
+            (reply(200, json, &ok.replace("\"hi\"", "\"ho\"")), false),
+            (
+                reply(200, json, &ok.replace("\"hi\"", "\"h\\u0069\"")),
+                false,
+            ),
+            (
+                reply(200, json, &ok.replace("complete", "incomplete")),
+                true,
+            ),
+            (
+                reply(200, json, &ok.replace("complete", "incomplete")),
+                false,
+            ),
+            (
+                reply(200, json, &ok.replace(",\"resultType\":\"complete\"", "")),
+                true,
+            ),
+            (
+                reply(
+                    200,
+                    json,
+                    &ok.replace("\"content\"", "\"isError\":true,\"content\""),
+                ),
+                false,
+            ),
+            (
+                reply(
+                    200,
+                    json,
+                    &ok.replace("\"content\"", "\"isError\":\"yes\",\"content\""),
+                ),
+                false,
+            ),
+            (
+                reply(
+                    200,
+                    json,
+                    &ok.replace("\"result\"", "\"error\":null,\"result\""),
+                ),
+                false,
+            ),
+            (
+                reply(200, json, &ok.replace("\"text\":\"hi\"", "\"data\":\"hi\"")),
+                false,
+            ),
+            (
+                reply(200, json, &ok.replace("[{", "[]").replace("}],", ",")),
+                false,
+            ),
+            (
+                reply(
+                    200,
+                    json,
+                    r#"{"jsonrpc":"2.0","id":7,"error":{"code":-1,"message":"no"}}"#,
+                ),
+                false,
+            ),
+            (reply(200, json, "not json"), false),
+        ];
+        for (r, stateless) in &cases {
+            let slow = check_call(r, 7, &text, *stateless).map_err(|e| e.to_string());
+            let fast = check_call_fast(r, 7, &text, *stateless).map_err(|e| e.to_string());
+            assert_eq!(fast, slow, "{:?} stateless {stateless}", r.body);
+            // The fast path itself claims a pass only where check_call passes.
+            if passes(r, 7, &text, *stateless) {
+                assert!(slow.is_ok(), "{:?}", r.body);
+            }
+        }
+        assert!(
+            passes(&cases[0].0, 7, &text, true),
+            "the usual answer takes the fast path"
+        );
+    }
 }

@@ -441,7 +441,19 @@ pub async fn load(o: Opts) -> Result<(), Error> {
     )
     .await?;
     let max = Duration::from_secs(o.num("--seconds", 10)?);
-    let (_, out) = load::run(workers, &target, &workload, o.num("--calls", 100_000)?, max).await;
+    let rate = match o.str("--rate") {
+        None => None,
+        Some(r) => match r.parse::<f64>() {
+            Ok(r) if r.is_finite() && r > 0.0 => Some(r),
+            _ => {
+                return Err(Error::new(format!(
+                    "--rate {r:?}: not a positive number of calls per second"
+                )));
+            }
+        },
+    };
+    let calls = o.num("--calls", 100_000)?;
+    let (_, out) = load::run_paced(workers, &target, &workload, calls, max, rate).await;
     let secs = out.elapsed.as_secs_f64();
     println!(
         "{} calls in {secs:.2}s: {:.0} req/s, p50 {:.0} µs, p99 {:.0} µs, {} errors",
