@@ -113,6 +113,28 @@ async fn slow_or_missing_request_heads_are_dropped() {
 }
 
 #[tokio::test]
+async fn a_head_after_a_long_idle_wait_gets_the_short_head_timeout() {
+    // The idle timer (60 s) is armed when the head's first byte comes: the
+    // head's own (300 ms) must replace it, not wait behind it.
+    let t = start(with(quick(), |c| {
+        c.idle_timeout = Duration::from_secs(60);
+    }))
+    .await;
+    let mut s = connect(&t).await;
+    s.write_all(post("/mcp", "", &init_body(1).to_string()).as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(response(&mut s).await.0, 200);
+    // Past the accept-time head timer, so only the idle one is armed.
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    s.write_all(b"POST /mcp HTTP/1.1\r\n").await.unwrap();
+    assert!(
+        closed_by_server(&mut s).await,
+        "slow head after idle held open"
+    );
+}
+
+#[tokio::test]
 async fn a_connection_in_use_outlives_its_first_deadlines() {
     // Requests every 150 ms for 1.2 s, with head and idle timeouts of
     // 300 ms: each phase moves the deadline on, and the timer set at

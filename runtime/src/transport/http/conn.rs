@@ -5,8 +5,10 @@
 //! - at most `max_connections` at once; beyond that, accepting waits (the
 //!   kernel's backlog holds newcomers) until a connection ends;
 //! - a request head must arrive within `header_read_timeout` — from accept
-//!   on a new connection, from its first byte on a kept-alive one;
-//! - a kept-alive connection with no request for `idle_timeout` is closed;
+//!   on a new connection, from its first byte on a kept-alive one (from the
+//!   first wait for more, which follows that byte at once);
+//! - a kept-alive connection with no request for `idle_timeout` is closed
+//!   (counted from the first wait for one after the last answer);
 //! - the body-read timeout is the POST handler's (it reads the body).
 //!
 //! hyper's own `header_read_timeout` runs from the moment the connection
@@ -215,10 +217,13 @@ struct TimedIo {
     limits: Limits,
     phase: Phase,
     seen_idle: u64,
-    /// When the current phase times out.
-    due: Instant,
-    /// Set to `due` only when a read waits: most heads arrive whole, so
-    /// the timer is moved once per request rather than at every phase.
+    /// When the current phase times out: None until a read in it first
+    /// waits, which reads the clock (most heads arrive whole, so a phase
+    /// change reads none).
+    due: Option<Instant>,
+    /// Fires at `due` or earlier: a timer armed for an earlier phase is
+    /// left to fire and then moved on, rather than moved at every request
+    /// (a move is a timer-wheel update under its lock).
     deadline: Pin<Box<Sleep>>,
 }
 
@@ -232,18 +237,40 @@ impl TimedIo {
             // A new connection exists to send a request: its head is due.
             phase: Phase::Head,
             seen_idle: 0,
-            due,
+            due: Some(due),
             deadline: Box::pin(tokio::time::sleep_until(due)),
         }
     }
 
     fn enter(&mut self, phase: Phase) {
-        let limit = match phase {
+        self.phase = phase;
+        self.due = None;
+    }
+
+    /// When the current phase times out, from its first wait.
+    fn due(&mut self) -> Instant {
+        let limit = match self.phase {
             Phase::Idle => self.limits.idle,
             Phase::Head => self.limits.header_read,
         };
-        self.phase = phase;
-        self.due = Instant::now() + limit;
+        *self.due.get_or_insert_with(|| Instant::now() + limit)
+    }
+
+    /// Ready once the phase has timed out.
+    fn poll_timeout(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let due = self.due();
+        // Armed later than due (an idle timer, then a head's shorter one).
+        if self.deadline.deadline() > due {
+            self.deadline.as_mut().reset(due);
+        }
+        loop {
+            ready!(self.deadline.as_mut().poll(cx));
+            if self.deadline.deadline() >= due {
+                return Poll::Ready(());
+            }
+            // An earlier phase's timer fired: on to this phase's.
+            self.deadline.as_mut().reset(due);
+        }
     }
 }
 
@@ -281,10 +308,7 @@ impl AsyncRead for TimedIo {
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
-                if this.deadline.deadline() != this.due {
-                    this.deadline.as_mut().reset(this.due);
-                }
-                ready!(this.deadline.as_mut().poll(cx));
+                ready!(this.poll_timeout(cx));
                 let what = match this.phase {
                     Phase::Idle => "idle connection",
                     Phase::Head => "request head not received",
