@@ -1036,7 +1036,7 @@ pub(crate) struct Caller {
 fn stateless_session(meta: modern::RequestMeta) -> Arc<Session> {
     let session = Arc::new(Session::new(String::new()));
     session.set_client(ClientInfo {
-        protocol_version: meta.protocol_version,
+        protocol_version: meta.protocol_version.into(),
         capabilities: meta.capabilities,
         info: meta.client_info,
     });
