@@ -769,10 +769,11 @@ impl Server {
         if !mrtr::METHODS.contains(&method) {
             return Ok(None);
         }
-        let fields = mrtr::Fields::of(params);
-        if !may_ask && !fields.brings_answers() {
+        // Most calls: nothing to read but whether answers came.
+        if !may_ask && !mrtr::brings_answers(params) {
             return Ok(None);
         }
+        let fields = mrtr::Fields::of(params);
         let incoming = mrtr::incoming_of(&fields)?;
         // A state is bound to the authenticated caller (None without auth).
         let binding = mrtr::Unbound::from_fields(method, &fields, principal.clone());
