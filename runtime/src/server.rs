@@ -582,6 +582,18 @@ impl Server {
         }
         // What the task is made of, should the handler continue as one.
         let call = input_first.then(|| req.params_with_meta().unwrap_or(Value::Null));
+        let mrtr = round.as_ref().map(|(_, r)| r.clone());
+        // A round's end, boxed: most calls open none, and their future (moved
+        // whole through every layer above) then holds a pointer where the
+        // round's parts, the call and the caller were.
+        let round = round.map(|(binding, round)| {
+            Box::new(OpenRound {
+                binding,
+                round,
+                call,
+                principal,
+            })
+        });
         let refusal = Arc::new(std::sync::OnceLock::new());
         // Moved into the context, not copied: nothing after this reads the
         // params' `_meta` (handlers see it as `ctx.meta()`).
@@ -597,7 +609,7 @@ impl Server {
             extensions,
             stateless: true,
             refusal: Some(refusal.clone()),
-            mrtr: round.as_ref().map(|(_, r)| r.clone()),
+            mrtr,
         });
         let in_task = mode == CallMode::TaskRound;
         let outcome = run_guarded(self.clone(), ctx, req, cancel, in_task).await?;
@@ -606,14 +618,27 @@ impl Server {
             // answer, even if it turned the failure into a tool result.
             return Some(Err(e.clone()));
         }
-        let outcome = match round.map(|(binding, round)| self.end_round(binding, round)) {
-            Some(RoundEnd::Answer(r)) => r,
-            Some(RoundEnd::Escalate(answers)) => {
-                let call = call.unwrap_or(Value::Null);
-                let created = self.create_task(call, answers, principal.as_deref());
-                created.await.map(Payload::Value)
+        let outcome = match round {
+            None => outcome,
+            Some(r) => {
+                let OpenRound {
+                    binding,
+                    round,
+                    call,
+                    principal,
+                } = *r;
+                match self.end_round(binding, round) {
+                    RoundEnd::Answer(r) => r,
+                    RoundEnd::Escalate(answers) => {
+                        let call = call.unwrap_or(Value::Null);
+                        // Boxed: the rare wait must not size every call's
+                        // future.
+                        let created = self.create_task(call, answers, principal.as_deref());
+                        Box::pin(created).await.map(Payload::Value)
+                    }
+                    RoundEnd::Handler => outcome,
+                }
             }
-            Some(RoundEnd::Handler) | None => outcome,
         };
         Some(match envelope {
             Some(method) => outcome.map(|p| self.finish_modern(method, p)),
@@ -769,10 +794,11 @@ impl Server {
         if !mrtr::METHODS.contains(&method) {
             return Ok(None);
         }
-        let fields = mrtr::Fields::of(params);
-        if !may_ask && !fields.brings_answers() {
+        // Most calls: nothing to read but whether answers came.
+        if !may_ask && !mrtr::brings_answers(params) {
             return Ok(None);
         }
+        let fields = mrtr::Fields::of(params);
         let incoming = mrtr::incoming_of(&fields)?;
         // A state is bound to the authenticated caller (None without auth).
         let binding = mrtr::Unbound::from_fields(method, &fields, principal.clone());
@@ -1016,6 +1042,15 @@ enum RoundEnd {
     Escalate(serde_json::Map<String, Value>),
 }
 
+/// An MRTR round a stateless call opened, and what its end may need: the
+/// call and its caller, should it continue as a task.
+struct OpenRound {
+    binding: mrtr::Unbound,
+    round: Arc<std::sync::Mutex<mrtr::Round>>,
+    call: Option<Value>,
+    principal: Option<String>,
+}
+
 /// What a stateless call keeps of its request's `_meta`
 /// ([`Server::stateless_client`]).
 pub(crate) struct StatelessClient {
@@ -1036,7 +1071,7 @@ pub(crate) struct Caller {
 fn stateless_session(meta: modern::RequestMeta) -> Arc<Session> {
     let session = Arc::new(Session::new(String::new()));
     session.set_client(ClientInfo {
-        protocol_version: meta.protocol_version,
+        protocol_version: meta.protocol_version.into(),
         capabilities: meta.capabilities,
         info: meta.client_info,
     });

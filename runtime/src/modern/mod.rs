@@ -207,10 +207,95 @@ impl<'a> ModernKeys<'a> {
     }
 }
 
+/// The protocol version a modern request declares: a served one is the
+/// static name (no copy of the request's per request), another its text.
+/// Reads as a `str`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProtocolVersion(std::borrow::Cow<'static, str>);
+
+impl ProtocolVersion {
+    /// The version named by `text`: [`MODERN_PROTOCOL_VERSIONS`]' own
+    /// name when it is one of them.
+    pub fn new(text: &str) -> ProtocolVersion {
+        match MODERN_PROTOCOL_VERSIONS.iter().find(|v| **v == text) {
+            Some(v) => ProtocolVersion(std::borrow::Cow::Borrowed(v)),
+            None => ProtocolVersion(std::borrow::Cow::Owned(text.to_owned())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is one of [`MODERN_PROTOCOL_VERSIONS`] (only those are
+    /// kept as their static name).
+    pub fn is_served(&self) -> bool {
+        matches!(self.0, std::borrow::Cow::Borrowed(_))
+    }
+}
+
+impl std::ops::Deref for ProtocolVersion {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ProtocolVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for ProtocolVersion {
+    fn from(text: &str) -> ProtocolVersion {
+        ProtocolVersion::new(text)
+    }
+}
+
+impl From<String> for ProtocolVersion {
+    fn from(text: String) -> ProtocolVersion {
+        match MODERN_PROTOCOL_VERSIONS.iter().find(|v| **v == text) {
+            Some(v) => ProtocolVersion(std::borrow::Cow::Borrowed(v)),
+            None => ProtocolVersion(std::borrow::Cow::Owned(text)),
+        }
+    }
+}
+
+impl From<ProtocolVersion> for String {
+    fn from(v: ProtocolVersion) -> String {
+        v.0.into_owned()
+    }
+}
+
+impl PartialEq<str> for ProtocolVersion {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ProtocolVersion {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for ProtocolVersion {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
 /// What one modern request declares about its client.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
-    pub protocol_version: String,
+    pub protocol_version: ProtocolVersion,
     pub capabilities: Value,
     /// Null when absent, and from [`request_meta`] when the parser kept the
     /// `_meta` as text: there it is checked, not copied (the throwaway
@@ -233,7 +318,7 @@ pub fn parse_meta(params: Option<&Value>) -> Result<RequestMeta, McpError> {
         .ok_or_else(|| McpError::invalid_params("params._meta must be an object"))?;
     let keys = ModernKeys::of(meta);
     let protocol_version = match keys.version {
-        Some(Value::String(v)) => v.clone(),
+        Some(Value::String(v)) => ProtocolVersion::new(v),
         Some(_) => {
             return Err(McpError::invalid_params(format!(
                 "_meta.{META_PROTOCOL_VERSION} must be a string"
@@ -288,8 +373,9 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
     // Each error made out of line: the usual request runs through less code.
     let protocol_version = match member(ModernMember::ProtocolVersion) {
         Some(v) => match unescaped_str(v) {
-            Some(v) => v.to_owned(),
+            Some(v) => ProtocolVersion::new(v),
             None => serde_json::from_str::<String>(v)
+                .map(ProtocolVersion::from)
                 .map_err(|_| must_be(META_PROTOCOL_VERSION, "a string"))?,
         },
         None => return Err(required(META_PROTOCOL_VERSION)),
@@ -421,7 +507,7 @@ fn bad_log_level() -> McpError {
 
 /// `-32022` unless the declared version is one the modern path serves.
 pub fn check_version(meta: &RequestMeta) -> Result<(), McpError> {
-    if MODERN_PROTOCOL_VERSIONS.contains(&meta.protocol_version.as_str()) {
+    if meta.protocol_version.is_served() {
         return Ok(());
     }
     Err(unsupported_version(&meta.protocol_version))
@@ -614,6 +700,29 @@ mod tests {
             "initialize",
             Some(json!({"protocolVersion": "2025-11-25"}))
         )));
+    }
+
+    #[test]
+    fn a_protocol_version_reads_as_its_text_whichever_way_it_is_kept() {
+        for text in ["2026-07-28", "2025-11-25", "", "2026-07-28 ", "x\"y"] {
+            let v = ProtocolVersion::new(text);
+            let owned = ProtocolVersion::from(text.to_owned());
+            assert_eq!(v, owned);
+            assert_eq!(v, text);
+            assert_eq!(v.as_str(), text);
+            assert_eq!(format!("{v:?}"), format!("{text:?}"));
+            assert_eq!(format!("{v}"), text);
+            let served = MODERN_PROTOCOL_VERSIONS.contains(&text);
+            assert_eq!(v.is_served(), served, "{text:?}");
+            assert_eq!(owned.is_served(), served, "{text:?}");
+            let meta = RequestMeta {
+                protocol_version: v,
+                capabilities: json!({}),
+                client_info: Value::Null,
+                log_level: None,
+            };
+            assert_eq!(check_version(&meta).is_ok(), served, "{text:?}");
+        }
     }
 
     #[test]

@@ -254,12 +254,23 @@ impl<'a> Fields<'a> {
     }
 }
 
+#[cfg(test)]
 impl Fields<'_> {
     /// Whether the request has a `requestState` or `inputResponses` (of any
     /// shape: a malformed one is refused by [`incoming_of`]).
     pub(crate) fn brings_answers(&self) -> bool {
         self.state.is_some() || self.responses.is_some()
     }
+}
+
+/// [`Fields::brings_answers`] of `params`, without finding the other
+/// fields: a request whose client cannot be asked reads no more of its
+/// params than this (`Server::open_round`).
+pub(crate) fn brings_answers(params: Option<&Value>) -> bool {
+    params.and_then(Value::as_object).is_some_and(|p| {
+        p.keys()
+            .any(|k| k == "requestState" || k == "inputResponses")
+    })
 }
 
 /// The client capabilities an ask needs (`RequestContext::ask`).
@@ -605,6 +616,34 @@ mod tests {
         }
         assert!(!Fields::of(Some(&json!({"name": "t", "arguments": {}}))).brings_answers());
         assert!(!Fields::of(None).brings_answers());
+    }
+
+    /// The quick look of a call whose client cannot be asked agrees with
+    /// the full one on every shape of params.
+    #[test]
+    fn brings_answers_sees_what_the_fields_see() {
+        for p in [
+            json!({"name": "t", "arguments": {}}),
+            json!({"name": "t", "arguments": {"requestState": "s"}}),
+            json!({"name": "t", "requestState": "s"}),
+            json!({"requestState": null}),
+            json!({"inputResponses": {}}),
+            json!({"uri": "u", "inputResponses": []}),
+            json!({"_meta": {"inputResponses": {}}, "name": "t"}),
+            json!({"requeststate": "s", "InputResponses": {}}),
+            json!({}),
+            json!([]),
+            json!("requestState"),
+            json!(null),
+        ] {
+            assert_eq!(
+                brings_answers(Some(&p)),
+                Fields::of(Some(&p)).brings_answers(),
+                "{p}"
+            );
+        }
+        assert_eq!(brings_answers(None), Fields::of(None).brings_answers());
+        assert!(brings_answers(Some(&json!({"requestState": 1}))));
     }
 
     /// `may_ask` is true exactly where `RequestContext::require_capability`
