@@ -20,6 +20,7 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// The header mirroring the JSON-RPC method.
@@ -453,21 +454,22 @@ pub(super) async fn post(
     // moves to a task of its own gets the cancellation grace) and, later,
     // while it reads the stream.
     let guard = cancel.drop_guard();
-    let first = tokio::select! {
-        biased;
-        o = rx.recv() => o,
-        resp = &mut handling => {
-            // What the handler sent was queued before it finished, and the
-            // biased select takes the queue first: normally nothing is left.
-            let mut pending = vec![];
-            while let Ok(o) = rx.try_recv() {
-                pending.push(event(o));
-            }
-            if pending.is_empty() {
-                return answer(resp);
-            }
-            pending.extend(resp.map(|r| message_event(&Message::Response(r))));
-            return sse(futures::stream::iter(pending.into_iter().map(Ok)));
+    // The handler first, as on the session path (`super::request`): most
+    // finish in their first poll, and then the channel is only looked at,
+    // never waited on (no waker registered); whatever they sent before
+    // finishing is in it either way, and comes before the response.
+    let first = std::future::poll_fn(|cx| match handling.as_mut().poll(cx) {
+        Poll::Ready(resp) => Poll::Ready(Err(resp)),
+        Poll::Pending => rx.poll_recv(cx).map(Ok),
+    })
+    .await;
+    let first = match first {
+        Ok(o) => o,
+        Err(resp) => {
+            return match rx.try_recv() {
+                Err(_) => answer(resp),
+                Ok(o) => sent_before(o, rx, resp),
+            };
         }
     };
     let Some(first) = first else {
@@ -476,6 +478,19 @@ pub(super) async fn post(
     };
     let body = forward(first, rx, handling);
     sse(with_keep_alive(body, guard, st.config.keep_alive))
+}
+
+/// The SSE answer of a handler that sent `first` (and what follows it in
+/// `rx`) before it finished with `resp`: all of it at once. Out of line:
+/// the plain answer's code is kept compact.
+#[inline(never)]
+fn sent_before(first: Outgoing, mut rx: Inbox, resp: Option<Response>) -> HttpResponse {
+    let mut pending = vec![event(first)];
+    while let Ok(o) = rx.try_recv() {
+        pending.push(event(o));
+    }
+    pending.extend(resp.map(|r| message_event(&Message::Response(r))));
+    sse(futures::stream::iter(pending.into_iter().map(Ok)))
 }
 
 /// The stream's body: `first`, what the handler sends after it, then its
@@ -956,6 +971,144 @@ mod tests {
         assert_eq!(check(json!({}), &[("mcp-param-region", "x")]), mismatch);
         let e = check_param_headers(&headers(&good[1..]), &call(all), &declared).unwrap_err();
         assert!(e.0.message.contains("Mcp-Param-Region"), "{}", e.0.message);
+    }
+
+    /// A served modern POST, end to end: the answer is plain JSON unless
+    /// the handler sent something first, and then an SSE stream with what
+    /// it sent, in order, before its response; a task the handler spawned
+    /// with its context sees the request cancelled when it ends.
+    mod served {
+        use super::super::super::{HttpConfig, serve_listener};
+        use crate::prelude::*;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::time::Duration;
+
+        fn tool(name: &str) -> String {
+            format!(r#"{{"name":"{name}","inputSchema":{{"type":"object"}}}}"#)
+        }
+
+        fn server(spawned_saw_cancel: Arc<AtomicBool>) -> Server {
+            let nap = || tokio::time::sleep(Duration::from_millis(20));
+            Server::builder(r#"{"name":"t","version":"1"}"#)
+                .tool(&tool("at_once"), |_ctx, _: Value| async move {
+                    Ok(CallToolResult::text("done"))
+                })
+                .tool(&tool("quiet"), move |_ctx, _: Value| async move {
+                    nap().await;
+                    Ok(CallToolResult::text("done"))
+                })
+                .tool(&tool("sent_first"), |ctx, _: Value| async move {
+                    ctx.info("one");
+                    ctx.info("two");
+                    Ok(CallToolResult::text("done"))
+                })
+                .tool(
+                    &tool("sent_while_running"),
+                    move |ctx, _: Value| async move {
+                        nap().await;
+                        ctx.info("one");
+                        nap().await;
+                        ctx.info("two");
+                        nap().await;
+                        Ok(CallToolResult::text("done"))
+                    },
+                )
+                .tool(&tool("spawns"), move |ctx, _: Value| {
+                    let saw = spawned_saw_cancel.clone();
+                    async move {
+                        let kept = ctx.clone();
+                        tokio::spawn(async move {
+                            kept.cancelled().await;
+                            saw.store(true, Ordering::SeqCst);
+                        });
+                        Ok(CallToolResult::text("done"))
+                    }
+                })
+                .build()
+                .unwrap()
+        }
+
+        /// The answer's content type and its messages.
+        async fn call(url: &str, tool: &str) -> (String, Vec<Value>) {
+            let params = json!({"name": tool, "arguments": {}, "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+                "io.modelcontextprotocol/clientCapabilities": {},
+                "io.modelcontextprotocol/logLevel": "info",
+            }});
+            let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
+            let r = reqwest::Client::new()
+                .post(url)
+                .header("accept", "application/json, text/event-stream")
+                .header("content-type", "application/json")
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", tool)
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+            let text = r.text().await.unwrap();
+            let msgs = if kind == "application/json" {
+                vec![serde_json::from_str(&text).unwrap()]
+            } else {
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .map(|d| serde_json::from_str(d).unwrap())
+                    .collect()
+            };
+            (kind, msgs)
+        }
+
+        /// What each message is: a log's text, or "response".
+        fn kinds(msgs: &[Value]) -> Vec<String> {
+            msgs.iter()
+                .map(|m| match m["params"]["data"].as_str() {
+                    Some(log) => log.to_owned(),
+                    None if m["result"]["content"][0]["text"] == "done" => "response".into(),
+                    None => m.to_string(),
+                })
+                .collect()
+        }
+
+        #[tokio::test]
+        async fn the_answer_is_json_unless_the_handler_sent_first() {
+            let saw = Arc::new(AtomicBool::new(false));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+            let serving = serve_listener(
+                listener,
+                server(saw.clone()),
+                HttpConfig::default(),
+                std::future::pending(),
+            );
+            tokio::spawn(serving);
+            for tool in ["at_once", "quiet"] {
+                let (kind, msgs) = call(&url, tool).await;
+                assert_eq!(kind, "application/json", "{tool}");
+                assert_eq!(kinds(&msgs), ["response"], "{tool}");
+            }
+            for tool in ["sent_first", "sent_while_running"] {
+                let (kind, msgs) = call(&url, tool).await;
+                assert_eq!(kind, "text/event-stream", "{tool}");
+                assert_eq!(kinds(&msgs), ["one", "two", "response"], "{tool}");
+            }
+            let (kind, _) = call(&url, "spawns").await;
+            assert_eq!(kind, "application/json");
+            for _ in 0..100 {
+                if saw.load(Ordering::SeqCst) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert!(
+                saw.load(Ordering::SeqCst),
+                "the spawned task saw the request end"
+            );
+        }
     }
 
     #[test]
