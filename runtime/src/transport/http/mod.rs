@@ -717,13 +717,15 @@ async fn read_message<B: RequestBody>(
 /// The headers a POST reads, found in one pass over the map: a look-up
 /// hashes the name every time (≈ 0.1k instructions a standard name, twice
 /// that a custom one like Mcp-Session-Id). Each is its first value, as
-/// `HeaderMap::get` gives it.
+/// `HeaderMap::get` gives it; and the headers a modern request mirrors its
+/// body in, counted (a repeated one is an error there).
 #[derive(Default)]
 struct PostHeaders<'a> {
     accept: Option<&'a HeaderValue>,
     content_type: Option<&'a HeaderValue>,
     session: Option<&'a HeaderValue>,
     version: Option<&'a HeaderValue>,
+    mirrored: modern::Mirrored<'a>,
 }
 
 impl<'a> PostHeaders<'a> {
@@ -737,7 +739,14 @@ impl<'a> PostHeaders<'a> {
             } else if *name == SESSION {
                 &mut found.session
             } else if *name == PROTOCOL_VERSION {
+                found.mirrored.version.add(value);
                 &mut found.version
+            } else if *name == modern::METHOD {
+                found.mirrored.method.add(value);
+                continue;
+            } else if *name == modern::NAME {
+                found.mirrored.name.add(value);
+                continue;
             } else {
                 continue;
             };
@@ -765,12 +774,14 @@ fn not_acceptable() -> HttpResponse {
 
 async fn post<B: RequestBody>(st: Arc<AppState>, req: axum::http::Request<B>) -> HttpResponse {
     let (parts, body) = req.into_parts();
-    let headers = &parts.headers;
-    let found = PostHeaders::of(headers);
+    // Shared from the start: the handler gets it (`RequestContext`), and
+    // what the one pass below finds in it stays borrowed meanwhile.
+    let headers = Arc::new(parts.headers);
+    let found = PostHeaders::of(&headers);
     if !accept_admits(found.accept, &["application/json", "text/event-stream"]) {
         return not_acceptable();
     }
-    let msg = match read_message(&st, headers, found.content_type, body).await {
+    let msg = match read_message(&st, &headers, found.content_type, body).await {
         Ok(m) => m,
         Err(refused) => return refused,
     };
@@ -784,9 +795,12 @@ async fn post<B: RequestBody>(st: Arc<AppState>, req: axum::http::Request<B>) ->
     }
     // MCP 2026-07-28: stateless, no session involved.
     let mut msg = match msg {
-        Message::Request(r) if modern::wants(&st, headers, &r) => {
+        Message::Request(r) if modern::wants(&st, &headers, &r) => {
             let extensions = handler_extensions(parts.extensions);
-            return modern::post(&st, parts.headers, r, extensions).await;
+            return match modern::post(&st, &headers, &found.mirrored, r, extensions) {
+                Ok(answer) => answer.await,
+                Err(refused) => *refused,
+            };
         }
         other => other,
     };
@@ -819,10 +833,7 @@ async fn post<B: RequestBody>(st: Arc<AppState>, req: axum::http::Request<B>) ->
         }
     }
     match msg {
-        Message::Request(r) => {
-            let headers = Arc::new(parts.headers);
-            request(st, session, r, headers, parts.extensions).await
-        }
+        Message::Request(r) => request(st, session, r, headers, parts.extensions).await,
         other => {
             // Notifications and responses are acknowledged, not answered.
             let (out, _rx) = Outbound::channel();
@@ -1282,6 +1293,58 @@ mod tests {
         );
         assert_eq!(r.headers().len(), 1);
         assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    /// The POST's one pass over the headers finds what a look-up of each
+    /// finds, and the mirrored ones as their own pass counts them.
+    #[test]
+    fn the_post_pass_finds_what_look_ups_find() {
+        let cases: &[&[(&str, &[u8])]] = &[
+            &[],
+            &[
+                ("host", b"localhost"),
+                ("mcp-protocol-version", b"2026-07-28"),
+                ("mcp-method", b"tools/call"),
+                ("mcp-name", b"echo"),
+            ],
+            &[
+                ("MCP-Protocol-Version", b"2026-07-28"),
+                ("mcp-protocol-version", b"2025-11-25"),
+                ("Accept", b"text/html"),
+                ("accept", b"*/*"),
+            ],
+            &[
+                ("mcp-method", b"a"),
+                ("Mcp-Method", b"b"),
+                ("mcp-name", b"x"),
+                ("mcp-name", b"x"),
+                ("mcp-name", b"y"),
+            ],
+            &[
+                ("content-type", b"application/json"),
+                ("mcp-session-id", b"s1"),
+                ("mcp-session-id", b"s2"),
+                ("mcp-name", b"\xe9cho"),
+                ("mcp-param-name", b"1"),
+                ("mcp-names", b"1"),
+                ("mcp-method-x", b"1"),
+            ],
+        ];
+        for pairs in cases {
+            let mut h = HeaderMap::new();
+            for (k, v) in *pairs {
+                h.append(
+                    HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_bytes(v).unwrap(),
+                );
+            }
+            let found = PostHeaders::of(&h);
+            assert_eq!(found.accept, h.get(header::ACCEPT), "{pairs:?}");
+            assert_eq!(found.content_type, h.get(header::CONTENT_TYPE));
+            assert_eq!(found.session, h.get(SESSION));
+            assert_eq!(found.version, h.get(PROTOCOL_VERSION));
+            assert_eq!(found.mirrored, modern::Mirrored::of(&h), "{pairs:?}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// The header mirroring the JSON-RPC method.
@@ -27,8 +28,8 @@ pub const METHOD_HEADER: &str = "mcp-method";
 /// The header mirroring `params.name` / `params.uri`.
 pub const NAME_HEADER: &str = "mcp-name";
 /// The same as names (a look-up by `&str` parses and hashes it each time).
-const METHOD: HeaderName = HeaderName::from_static(METHOD_HEADER);
-const NAME: HeaderName = HeaderName::from_static(NAME_HEADER);
+pub(super) const METHOD: HeaderName = HeaderName::from_static(METHOD_HEADER);
+pub(super) const NAME: HeaderName = HeaderName::from_static(NAME_HEADER);
 
 /// Whether a POSTed request takes the modern path: it is `server/discover`
 /// or carries the modern `_meta`, or it has no session and a modern
@@ -118,15 +119,16 @@ fn header_text(headers: &HeaderMap, name: HeaderName) -> Result<Option<&str>, Mc
 }
 
 /// How often a request gave a header, and its value if once.
-#[derive(Clone, Copy)]
-enum Seen<'a> {
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
+pub(super) enum Seen<'a> {
+    #[default]
     Absent,
     Once(&'a HeaderValue),
     Repeated,
 }
 
 impl<'a> Seen<'a> {
-    fn add(&mut self, v: &'a HeaderValue) {
+    pub(super) fn add(&mut self, v: &'a HeaderValue) {
         *self = match self {
             Seen::Absent => Seen::Once(v),
             _ => Seen::Repeated,
@@ -199,20 +201,20 @@ fn not_visible_ascii(name: &HeaderName) -> McpError {
 }
 
 /// The standard headers a modern request mirrors its body in, found in one
-/// pass over its headers (a look-up hashes the name, once per header).
-struct Mirrored<'a> {
-    version: Seen<'a>,
-    method: Seen<'a>,
-    name: Seen<'a>,
+/// pass over its headers (a look-up hashes the name, once per header): the
+/// transport's own pass over a POST's headers (`PostHeaders::of`) finds
+/// them with the others it reads.
+#[derive(Default, Debug, PartialEq)]
+pub(super) struct Mirrored<'a> {
+    pub(super) version: Seen<'a>,
+    pub(super) method: Seen<'a>,
+    pub(super) name: Seen<'a>,
 }
 
 impl<'a> Mirrored<'a> {
-    fn of(headers: &'a HeaderMap) -> Mirrored<'a> {
-        let mut m = Mirrored {
-            version: Seen::Absent,
-            method: Seen::Absent,
-            name: Seen::Absent,
-        };
+    /// The mirrored headers in a pass of their own (for [`check_headers`]).
+    pub(super) fn of(headers: &'a HeaderMap) -> Mirrored<'a> {
+        let mut m = Mirrored::default();
         for (name, v) in headers {
             let slot = if *name == PROTOCOL_VERSION {
                 &mut m.version
@@ -235,17 +237,16 @@ pub fn check_headers(
     req: &Request,
     meta: &RequestMeta,
 ) -> Result<(), McpError> {
-    check_headers_named(headers, req, meta).map(|_| ())
+    check_headers_named(&Mirrored::of(headers), req, meta).map(|_| ())
 }
 
 /// [`check_headers`], and the body's `Mcp-Name` source it read (the tool
 /// a `tools/call` names), for the checks after it.
 fn check_headers_named<'r>(
-    headers: &HeaderMap,
+    mirrored: &Mirrored<'_>,
     req: &'r Request,
     meta: &RequestMeta,
 ) -> Result<Option<&'r str>, McpError> {
-    let mirrored = Mirrored::of(headers);
     // The checks in the order of their errors, each error made out of line.
     // Each header is first compared with the body as it is (the usual
     // case: equal, plain visible ASCII); the full check below, only when
@@ -399,11 +400,13 @@ fn check_tool_params(
     Ok(Some(task))
 }
 
-fn refuse(req: &Request, e: McpError) -> HttpResponse {
-    json(
+#[cold]
+#[inline(never)]
+fn refuse(req: &Request, e: McpError) -> Box<HttpResponse> {
+    Box::new(json(
         StatusCode::BAD_REQUEST,
         &Response::err(Some(req.id.clone()), e.0),
-    )
+    ))
 }
 
 /// A plain JSON answer; a cancelled request (no response) is 202.
@@ -417,65 +420,89 @@ fn answer(resp: Option<Response>) -> HttpResponse {
 /// Serve one modern request: checks, then the handler; plain JSON unless
 /// the handler sends something (progress, logs) before its result, which
 /// upgrades the answer to an SSE stream. Closing that stream cancels the
-/// request.
-pub(super) async fn post(
+/// request. `mirrored`: the headers mirroring the body, found by the
+/// transport's one pass over `headers`. `Err`: the refusal, when a check
+/// fails (boxed: a refusal as large as a response would widen what the
+/// caller keeps and copies, the answer's future). The handler's future is made here, before the answer's future:
+/// what it is made of goes straight into it, not through the answer's
+/// future first (a larger one, its arguments moved once more).
+pub(super) fn post(
     st: &AppState,
-    headers: HeaderMap,
+    headers: &Arc<HeaderMap>,
+    mirrored: &Mirrored<'_>,
     req: Request,
     extensions: axum::http::Extensions,
-) -> HttpResponse {
+) -> Result<impl Future<Output = HttpResponse> + Send + 'static + use<>, Box<HttpResponse>> {
     let meta = match modern::request_meta(&req) {
         Ok(m) => m,
-        Err(e) => return refuse(&req, e),
+        Err(e) => return Err(refuse(&req, e)),
     };
-    let checked = check_headers_named(&headers, &req, &meta)
-        .and_then(|name| check_tool_params(st, &headers, &req, name));
+    let checked = check_headers_named(mirrored, &req, &meta)
+        .and_then(|name| check_tool_params(st, headers, &req, name));
     let task = match checked {
         Ok(task) => task,
-        Err(e) => return refuse(&req, e),
+        Err(e) => return Err(refuse(&req, e)),
     };
-    let (out, mut rx) = Outbound::channel();
+    let (out, rx) = Outbound::channel();
     let cancel = CancellationToken::new();
-    let (server, token, headers) = (st.server.clone(), cancel.clone(), Arc::new(headers));
-    // Polled here, in the connection's task, as on the session path; moved
-    // to a task of its own only when the answer becomes an SSE stream.
-    let mut handling = Box::pin(server.handle_stateless_checked(
+    let (server, token) = (st.server.clone(), cancel.clone());
+    // Polled in the connection's task, as on the session path; moved to a
+    // task of its own only when the answer becomes an SSE stream.
+    let handling = Box::pin(server.handle_stateless_checked(
         req,
         meta,
         out,
         token,
-        Some(headers),
+        Some(headers.clone()),
         extensions,
         task,
     ));
-    // The client going away cancels the request: while we wait here (the
-    // guard, declared after `handling`, drops before it, so a handler that
-    // moves to a task of its own gets the cancellation grace) and, later,
-    // while it reads the stream.
-    let guard = cancel.drop_guard();
-    let first = tokio::select! {
-        biased;
-        o = rx.recv() => o,
-        resp = &mut handling => {
-            // What the handler sent was queued before it finished, and the
-            // biased select takes the queue first: normally nothing is left.
-            let mut pending = vec![];
-            while let Ok(o) = rx.try_recv() {
-                pending.push(event(o));
+    let keep_alive = st.config.keep_alive;
+    Ok(async move {
+        let (mut handling, mut rx) = (handling, rx);
+        // The client going away cancels the request: while we wait here
+        // (the guard, declared after `handling`, drops before it, so a
+        // handler that moves to a task of its own gets the cancellation
+        // grace) and, later, while it reads the stream.
+        let guard = cancel.drop_guard();
+        // The handler first, as on the session path (`super::request`):
+        // most finish in their first poll, and then the channel is only
+        // looked at, never waited on (no waker registered); whatever they
+        // sent before finishing is in it either way, and comes first.
+        let first = std::future::poll_fn(|cx| match handling.as_mut().poll(cx) {
+            Poll::Ready(resp) => Poll::Ready(Err(resp)),
+            Poll::Pending => rx.poll_recv(cx).map(Ok),
+        })
+        .await;
+        let first = match first {
+            Ok(o) => o,
+            Err(resp) => {
+                return match rx.try_recv() {
+                    Err(_) => answer(resp),
+                    Ok(o) => sent_before(o, rx, resp),
+                };
             }
-            if pending.is_empty() {
-                return answer(resp);
-            }
-            pending.extend(resp.map(|r| message_event(&Message::Response(r))));
-            return sse(futures::stream::iter(pending.into_iter().map(Ok)));
-        }
-    };
-    let Some(first) = first else {
-        // Every sender is gone, so the handler has returned.
-        return answer(handling.await);
-    };
-    let body = forward(first, rx, handling);
-    sse(with_keep_alive(body, guard, st.config.keep_alive))
+        };
+        let Some(first) = first else {
+            // Every sender is gone, so the handler has returned.
+            return answer(handling.await);
+        };
+        let body = forward(first, rx, handling);
+        sse(with_keep_alive(body, guard, keep_alive))
+    })
+}
+
+/// The SSE answer of a handler that sent `first` (and what follows it in
+/// `rx`) before it finished with `resp`: all of it at once. Out of line:
+/// the plain answer's code is kept compact.
+#[inline(never)]
+fn sent_before(first: Outgoing, mut rx: Inbox, resp: Option<Response>) -> HttpResponse {
+    let mut pending = vec![event(first)];
+    while let Ok(o) = rx.try_recv() {
+        pending.push(event(o));
+    }
+    pending.extend(resp.map(|r| message_event(&Message::Response(r))));
+    sse(futures::stream::iter(pending.into_iter().map(Ok)))
 }
 
 /// The stream's body: `first`, what the handler sends after it, then its
@@ -784,7 +811,7 @@ mod tests {
                     "mcp-name",
                     HeaderValue::from_bytes(header.as_bytes()).unwrap(),
                 );
-                let fast = check_headers_named(&h, &call, &meta())
+                let fast = check_headers_named(&Mirrored::of(&h), &call, &meta())
                     .map(|n| n.map(str::to_owned))
                     .map_err(|e| e.0.message);
                 assert_eq!(fast, full(&h, &call), "{body:?} {header:?}");
@@ -801,7 +828,7 @@ mod tests {
                 "mcp-method",
                 HeaderValue::from_bytes(method.as_bytes()).unwrap(),
             );
-            let fast = check_headers_named(&h, &list, &meta())
+            let fast = check_headers_named(&Mirrored::of(&h), &list, &meta())
                 .map(|n| n.map(str::to_owned))
                 .map_err(|e| e.0.message);
             assert_eq!(fast, full(&h, &list), "{method:?}");
@@ -956,6 +983,144 @@ mod tests {
         assert_eq!(check(json!({}), &[("mcp-param-region", "x")]), mismatch);
         let e = check_param_headers(&headers(&good[1..]), &call(all), &declared).unwrap_err();
         assert!(e.0.message.contains("Mcp-Param-Region"), "{}", e.0.message);
+    }
+
+    /// A served modern POST, end to end: the answer is plain JSON unless
+    /// the handler sent something first, and then an SSE stream with what
+    /// it sent, in order, before its response; a task the handler spawned
+    /// with its context sees the request cancelled when it ends.
+    mod served {
+        use super::super::super::{HttpConfig, serve_listener};
+        use crate::prelude::*;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::time::Duration;
+
+        fn tool(name: &str) -> String {
+            format!(r#"{{"name":"{name}","inputSchema":{{"type":"object"}}}}"#)
+        }
+
+        fn server(spawned_saw_cancel: Arc<AtomicBool>) -> Server {
+            let nap = || tokio::time::sleep(Duration::from_millis(20));
+            Server::builder(r#"{"name":"t","version":"1"}"#)
+                .tool(&tool("at_once"), |_ctx, _: Value| async move {
+                    Ok(CallToolResult::text("done"))
+                })
+                .tool(&tool("quiet"), move |_ctx, _: Value| async move {
+                    nap().await;
+                    Ok(CallToolResult::text("done"))
+                })
+                .tool(&tool("sent_first"), |ctx, _: Value| async move {
+                    ctx.info("one");
+                    ctx.info("two");
+                    Ok(CallToolResult::text("done"))
+                })
+                .tool(
+                    &tool("sent_while_running"),
+                    move |ctx, _: Value| async move {
+                        nap().await;
+                        ctx.info("one");
+                        nap().await;
+                        ctx.info("two");
+                        nap().await;
+                        Ok(CallToolResult::text("done"))
+                    },
+                )
+                .tool(&tool("spawns"), move |ctx, _: Value| {
+                    let saw = spawned_saw_cancel.clone();
+                    async move {
+                        let kept = ctx.clone();
+                        tokio::spawn(async move {
+                            kept.cancelled().await;
+                            saw.store(true, Ordering::SeqCst);
+                        });
+                        Ok(CallToolResult::text("done"))
+                    }
+                })
+                .build()
+                .unwrap()
+        }
+
+        /// The answer's content type and its messages.
+        async fn call(url: &str, tool: &str) -> (String, Vec<Value>) {
+            let params = json!({"name": tool, "arguments": {}, "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+                "io.modelcontextprotocol/clientCapabilities": {},
+                "io.modelcontextprotocol/logLevel": "info",
+            }});
+            let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
+            let r = reqwest::Client::new()
+                .post(url)
+                .header("accept", "application/json, text/event-stream")
+                .header("content-type", "application/json")
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "tools/call")
+                .header("mcp-name", tool)
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+            let text = r.text().await.unwrap();
+            let msgs = if kind == "application/json" {
+                vec![serde_json::from_str(&text).unwrap()]
+            } else {
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .map(|d| serde_json::from_str(d).unwrap())
+                    .collect()
+            };
+            (kind, msgs)
+        }
+
+        /// What each message is: a log's text, or "response".
+        fn kinds(msgs: &[Value]) -> Vec<String> {
+            msgs.iter()
+                .map(|m| match m["params"]["data"].as_str() {
+                    Some(log) => log.to_owned(),
+                    None if m["result"]["content"][0]["text"] == "done" => "response".into(),
+                    None => m.to_string(),
+                })
+                .collect()
+        }
+
+        #[tokio::test]
+        async fn the_answer_is_json_unless_the_handler_sent_first() {
+            let saw = Arc::new(AtomicBool::new(false));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+            let serving = serve_listener(
+                listener,
+                server(saw.clone()),
+                HttpConfig::default(),
+                std::future::pending(),
+            );
+            tokio::spawn(serving);
+            for tool in ["at_once", "quiet"] {
+                let (kind, msgs) = call(&url, tool).await;
+                assert_eq!(kind, "application/json", "{tool}");
+                assert_eq!(kinds(&msgs), ["response"], "{tool}");
+            }
+            for tool in ["sent_first", "sent_while_running"] {
+                let (kind, msgs) = call(&url, tool).await;
+                assert_eq!(kind, "text/event-stream", "{tool}");
+                assert_eq!(kinds(&msgs), ["one", "two", "response"], "{tool}");
+            }
+            let (kind, _) = call(&url, "spawns").await;
+            assert_eq!(kind, "application/json");
+            for _ in 0..100 {
+                if saw.load(Ordering::SeqCst) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert!(
+                saw.load(Ordering::SeqCst),
+                "the spawned task saw the request end"
+            );
+        }
     }
 
     #[test]
