@@ -1023,15 +1023,8 @@ async fn request(
             .await
     });
 
-    // Plain JSON unless something must be sent before the result. The
-    // handler first: most finish in their first poll, and then the channel
-    // is only looked at, never waited on (no waker registered, no
-    // `select!`); whatever they sent before finishing is in it either way.
-    let first = std::future::poll_fn(|cx| match handling.as_mut().poll(cx) {
-        Poll::Ready(resp) => Poll::Ready(Err(resp)),
-        Poll::Pending => rx.poll_recv(cx).map(Ok),
-    })
-    .await;
+    // Plain JSON unless something must be sent before the result.
+    let first = done_or_first_sent(&mut handling, &mut rx).await;
     let first = match first {
         Ok(o) => o,
         Err(resp) => match rx.try_recv() {
@@ -1052,6 +1045,25 @@ async fn request(
         };
     };
     streamed(&st, &session, &request_id, first, rx, handling)
+}
+
+/// What a request's handler does first: finish (`Err`, its response), or
+/// send something (`Ok`, None once every sender is gone). The handler is
+/// polled first: most finish in their first poll, and then the channel is
+/// only looked at, never waited on (no waker registered, no `select!`);
+/// whatever they sent before finishing is in it either way, for the caller
+/// to take first. Both eras' answers start with this.
+fn done_or_first_sent<'a, F>(
+    handling: &'a mut std::pin::Pin<Box<F>>,
+    rx: &'a mut crate::session::Inbox,
+) -> impl std::future::Future<Output = Result<Option<Outgoing>, Option<Response>>> + 'a
+where
+    F: std::future::Future<Output = Option<Response>> + ?Sized,
+{
+    std::future::poll_fn(move |cx| match handling.as_mut().poll(cx) {
+        Poll::Ready(resp) => Poll::Ready(Err(resp)),
+        Poll::Pending => rx.poll_recv(cx).map(Ok),
+    })
 }
 
 /// The SSE answer of a handler that sent `first` before it finished with

@@ -20,7 +20,6 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// The header mirroring the JSON-RPC method.
@@ -465,15 +464,7 @@ pub(super) fn post(
         // handler that moves to a task of its own gets the cancellation
         // grace) and, later, while it reads the stream.
         let guard = cancel.drop_guard();
-        // The handler first, as on the session path (`super::request`):
-        // most finish in their first poll, and then the channel is only
-        // looked at, never waited on (no waker registered); whatever they
-        // sent before finishing is in it either way, and comes first.
-        let first = std::future::poll_fn(|cx| match handling.as_mut().poll(cx) {
-            Poll::Ready(resp) => Poll::Ready(Err(resp)),
-            Poll::Pending => rx.poll_recv(cx).map(Ok),
-        })
-        .await;
+        let first = super::done_or_first_sent(&mut handling, &mut rx).await;
         let first = match first {
             Ok(o) => o,
             Err(resp) => {
