@@ -570,30 +570,11 @@ impl Server {
         let StatelessClient { session, may_ask } = client;
         let principal = mrtr::principal(&extensions);
         let input_first = mode == CallMode::InputFirst;
-        let may_ask = input_first || may_ask;
-        let round = match self.open_round(&req.method, req.params.as_ref(), may_ask, &principal) {
+        let round = match self.start_round(&req, input_first || may_ask, input_first, principal) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
-        if let (true, Some((_, r))) = (input_first, &round) {
-            r.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .allow_escalation();
-        }
-        // What the task is made of, should the handler continue as one.
-        let call = input_first.then(|| req.params_with_meta().unwrap_or(Value::Null));
-        let mrtr = round.as_ref().map(|(_, r)| r.clone());
-        // A round's end, boxed: most calls open none, and their future (moved
-        // whole through every layer above) then holds a pointer where the
-        // round's parts, the call and the caller were.
-        let round = round.map(|(binding, round)| {
-            Box::new(OpenRound {
-                binding,
-                round,
-                call,
-                principal,
-            })
-        });
+        let mrtr = round.as_ref().map(|r| r.round.clone());
         let refusal = Arc::new(std::sync::OnceLock::new());
         // Moved into the context, not copied: nothing after this reads the
         // params' `_meta` (handlers see it as `ctx.meta()`).
@@ -620,30 +601,71 @@ impl Server {
         }
         let outcome = match round {
             None => outcome,
-            Some(r) => {
-                let OpenRound {
-                    binding,
-                    round,
-                    call,
-                    principal,
-                } = *r;
-                match self.end_round(binding, round) {
-                    RoundEnd::Answer(r) => r,
-                    RoundEnd::Escalate(answers) => {
-                        let call = call.unwrap_or(Value::Null);
-                        // Boxed: the rare wait must not size every call's
-                        // future.
-                        let created = self.create_task(call, answers, principal.as_deref());
-                        Box::pin(created).await.map(Payload::Value)
-                    }
-                    RoundEnd::Handler => outcome,
-                }
-            }
+            // Boxed: the rare round's end must not size every call's future.
+            Some(open) => Box::pin(self.close_round(*open, outcome)).await,
         };
         Some(match envelope {
             Some(method) => outcome.map(|p| self.finish_modern(method, p)),
             None => outcome,
         })
+    }
+
+    /// The MRTR round of a stateless call, if its method has one and the
+    /// call may ask or brings answers; boxed with what its end needs (a
+    /// round's parts, the call and the caller would otherwise size every
+    /// call's future). In the inline phase of an `inputBeforeTask` tool
+    /// (`input_first`) the round may escalate to a task, made of the call.
+    fn start_round(
+        &self,
+        req: &Request,
+        may_ask: bool,
+        input_first: bool,
+        principal: Option<String>,
+    ) -> Result<Option<Box<OpenRound>>, McpError> {
+        let params = req.params.as_ref();
+        let Some((binding, round)) = self.open_round(&req.method, params, may_ask, &principal)?
+        else {
+            return Ok(None);
+        };
+        if input_first {
+            round
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .allow_escalation();
+        }
+        // What the task is made of, should the handler continue as one.
+        let call = input_first.then(|| req.params_with_meta().unwrap_or(Value::Null));
+        Ok(Some(Box::new(OpenRound {
+            binding,
+            round,
+            call,
+            principal,
+        })))
+    }
+
+    /// What an opened round makes of the handler's `outcome`
+    /// ([`Self::end_round`]); a call escalated to a task answers with the
+    /// task it created.
+    async fn close_round(
+        &self,
+        open: OpenRound,
+        outcome: Result<Payload, McpError>,
+    ) -> Result<Payload, McpError> {
+        let OpenRound {
+            binding,
+            round,
+            call,
+            principal,
+        } = open;
+        match self.end_round(binding, round) {
+            RoundEnd::Answer(r) => r,
+            RoundEnd::Escalate(answers) => {
+                let call = call.unwrap_or(Value::Null);
+                let created = self.create_task(call, answers, principal.as_deref());
+                created.await.map(Payload::Value)
+            }
+            RoundEnd::Handler => outcome,
+        }
     }
 
     /// What a stateless call keeps of its `_meta`: the session its handler
