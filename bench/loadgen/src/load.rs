@@ -248,50 +248,20 @@ async fn one_call(w: &mut Worker, target: &Target, workload: &Workload) -> Resul
     let id = w.next_id;
     w.next_id += 1;
     let t0 = Instant::now();
-    let (reply, expect) = match workload {
-        Workload::Mcp {
-            tool,
-            arguments,
-            expect,
-            ..
-        } => {
-            let reply = match &w.calls {
-                Some((prepared, template)) => w.conn.post(prepared, template.body(id)).await,
-                None => {
-                    let session = w.session.as_ref();
-                    let headers = session.map(|s| s.call_headers(tool)).unwrap_or_default();
-                    let body = mcp::call_body(id, tool, arguments, session);
-                    let path = &target.path;
-                    w.conn.send(Method::POST, path, &headers, Some(body)).await
-                }
-            };
-            (reply, Some(expect))
-        }
-        Workload::Bare { tool, expect } => {
-            let reply = match &w.calls {
-                Some((prepared, template)) => w.conn.post(prepared, template.body(id)).await,
-                None => {
-                    let body = mcp::call_body(id, tool, &Value::Object(Default::default()), None);
-                    let path = &target.path;
-                    w.conn.send(Method::POST, path, &[], Some(body)).await
-                }
-            };
-            (reply, Some(expect))
-        }
-        Workload::Get { .. } => (
-            w.conn.send(Method::GET, &target.path, &[], None).await,
-            None,
-        ),
+    let reply = match (workload, &w.calls) {
+        (Workload::Get { .. }, _) => w.conn.send(Method::GET, &target.path, &[], None).await,
+        (_, Some((prepared, template))) => w.conn.post(prepared, template.body(id)).await,
+        // `prepare` prepares the calls of every worker of a call workload.
+        (_, None) => Err(Error::new("a worker without its prepared call")),
     };
     let reply = reply.map_err(Failure::Transport)?;
     w.latencies_ns.push(t0.elapsed().as_nanos() as u64);
-    match (workload, expect) {
-        (Workload::Get { marker }, _) => check_get(&reply.body, reply.status, marker),
-        (_, Some(expect)) => {
+    match workload {
+        Workload::Get { marker } => check_get(&reply.body, reply.status, marker),
+        Workload::Mcp { expect, .. } | Workload::Bare { expect, .. } => {
             let stateless = w.session.as_ref().is_some_and(|s| s.stateless);
             mcp::check_call_fast(&reply, id, expect, stateless)
         }
-        (_, None) => Ok(()),
     }
     .map_err(Failure::Wrong)
 }
