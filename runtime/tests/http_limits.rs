@@ -187,6 +187,53 @@ async fn idle_connections_are_closed_but_busy_ones_are_not() {
 }
 
 #[tokio::test]
+async fn shutdown_closes_idle_connections_at_once_and_lets_answers_finish() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = common::server(std::sync::Arc::default());
+    let served = tokio::spawn(mcpgen_runtime::transport::http::serve_listener(
+        listener,
+        server,
+        HttpConfig::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let session = Session::open(&format!("http://{addr}/mcp")).await;
+    // A kept-alive connection, idle when the shutdown comes.
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(post("/mcp", "", &init_body(1).to_string()).as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(response(&mut idle).await.0, 200);
+    // And one whose answer (a 200 ms nap) is under way.
+    let mut busy = TcpStream::connect(addr).await.unwrap();
+    let nap = json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"nap","arguments":{}}});
+    let headers = format!("mcp-session-id: {}\r\n", session.id);
+    busy.write_all(post("/mcp", &headers, &nap.to_string()).as_bytes())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.send(()).unwrap();
+    // Told at once, not dropped after the 5 s grace (nor at the idle timeout).
+    let closed = tokio::time::timeout(Duration::from_secs(2), closed_by_server(&mut idle)).await;
+    assert!(
+        matches!(closed, Ok(true)),
+        "the idle connection was not closed on shutdown"
+    );
+    let (status, body) = response(&mut busy).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("rested"), "{body}");
+    assert!(closed_by_server(&mut busy).await, "closed after its answer");
+    let ended = tokio::time::timeout(HANG, served).await;
+    assert!(
+        matches!(ended, Ok(Ok(Ok(())))),
+        "serve_listener did not return"
+    );
+}
+
+#[tokio::test]
 async fn connections_over_the_cap_wait_for_a_free_slot() {
     let t = start(with(HttpConfig::default(), |c| {
         c.max_connections = 2;

@@ -27,13 +27,13 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, futures::Notified};
 use tokio::time::{Instant, Sleep};
 
 /// The per-connection limits.
@@ -60,7 +60,7 @@ where
     F: Future<Output = Result<Response, Infallible>> + Send + 'static,
 {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop = Arc::new(Stop::default());
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -81,13 +81,13 @@ where
             },
             _ = &mut shutdown => break,
         };
-        let (app, stop) = (app.clone(), stop_rx.clone());
+        let (app, stop) = (app.clone(), stop.clone());
         connections.spawn(async move {
             serve_connection(stream, peer, app, limits, stop).await;
             drop(permit);
         });
     }
-    let _ = stop_tx.send(true);
+    stop.stop();
     let drained = async { while connections.join_next().await.is_some() {} };
     if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
         tracing::info!("connections still open {SHUTDOWN_GRACE:?} after shutdown were dropped");
@@ -100,7 +100,7 @@ async fn serve_connection<A, F>(
     peer: SocketAddr,
     app: A,
     limits: Limits,
-    mut stop: watch::Receiver<bool>,
+    stop: Arc<Stop>,
 ) where
     A: Fn(hyper::Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response, Infallible>> + Send + 'static,
@@ -122,15 +122,88 @@ async fn serve_connection<A, F>(
         .header_read_timeout(None)
         .serve_connection(io, service);
     tokio::pin!(conn);
-    let result = tokio::select! {
-        r = conn.as_mut() => r,
-        _ = async { stop.wait_for(|s| *s).await.is_ok() } => {
+    let result = match (UntilStop {
+        conn: conn.as_mut(),
+        stop: stop.watch(),
+        registered: None,
+    })
+    .await
+    {
+        Some(r) => r,
+        None => {
             conn.as_mut().graceful_shutdown();
             conn.await
         }
     };
     if let Err(e) = result {
         tracing::debug!("connection ended: {e}");
+    }
+}
+
+/// The server's shutdown as its connections see it: a flag, and a
+/// [`Notify`] that wakes each connection's task once when it is set.
+#[derive(Default)]
+struct Stop {
+    stopped: AtomicBool,
+    notify: Notify,
+}
+
+impl Stop {
+    fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// A wait for [`Stop::stop`]; created before the flag is read, so a
+    /// stop between the two is not missed (`notify_waiters` completes
+    /// every `Notified` created before it).
+    fn watch(&self) -> Watch<'_> {
+        Watch {
+            stop: self,
+            notified: Box::pin(self.notify.notified()),
+        }
+    }
+}
+
+struct Watch<'a> {
+    stop: &'a Stop,
+    notified: Pin<Box<Notified<'a>>>,
+}
+
+/// A connection until it ends (`Some`) or the server stops (`None`).
+///
+/// The stop is watched through a waker registered once, not re-polled at
+/// each wake-up of the connection's task: polling a `Notified` that waits
+/// takes the `Notify`'s lock, and a connection is woken about twice per
+/// request. It is polled again only when the task's waker changes.
+struct UntilStop<'a, C> {
+    conn: Pin<&'a mut C>,
+    stop: Watch<'a>,
+    registered: Option<Waker>,
+}
+
+impl<C: Future> Future for UntilStop<'_, C> {
+    type Output = Option<C::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if let Poll::Ready(r) = this.conn.as_mut().poll(cx) {
+            return Poll::Ready(Some(r));
+        }
+        let fresh = this
+            .registered
+            .as_ref()
+            .is_none_or(|w| !w.will_wake(cx.waker()));
+        if fresh {
+            if this.stop.notified.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            this.registered = Some(cx.waker().clone());
+        }
+        if this.stop.stop.stopped.load(Ordering::SeqCst) {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
     }
 }
 
