@@ -13,6 +13,7 @@ pub mod jsonrpc;
 mod lifecycle;
 mod logging;
 pub mod model;
+mod outbound;
 // MCP 2026-07-28: the stateless request path (era detection, `_meta`,
 // result envelope, error codes).
 #[doc(hidden)]
