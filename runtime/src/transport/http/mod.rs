@@ -795,7 +795,7 @@ async fn post<B: RequestBody>(st: Arc<AppState>, req: axum::http::Request<B>) ->
     }
     // MCP 2026-07-28: stateless, no session involved.
     let mut msg = match msg {
-        Message::Request(r) if modern::wants(&st, &headers, &r) => {
+        Message::Request(r) if modern::wants(&st, found.session.is_some(), found.version, &r) => {
             let extensions = handler_extensions(parts.extensions);
             return match modern::post(&st, &headers, &found.mirrored, r, extensions) {
                 Ok(answer) => answer.await,

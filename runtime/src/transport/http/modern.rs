@@ -5,7 +5,7 @@
 //! The protocol itself is `crate::modern`, reached through
 //! `Server::handle_stateless`.
 
-use super::{AppState, PROTOCOL_VERSION, SESSION, header_str, json};
+use super::{AppState, PROTOCOL_VERSION, SESSION, json};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Message, Request, Response};
 use crate::modern::param_headers::{self, ParamHeader};
@@ -34,20 +34,33 @@ pub(super) const NAME: HeaderName = HeaderName::from_static(NAME_HEADER);
 /// or carries the modern `_meta`, or it has no session and a modern
 /// `MCP-Protocol-Version` header. Anything else (`initialize`, session
 /// traffic, a request that names neither era) is the session era's.
-pub(super) fn wants(st: &AppState, headers: &HeaderMap, req: &Request) -> bool {
+///
+/// `session` and `version`: whether the request has an `Mcp-Session-Id`,
+/// and its first `MCP-Protocol-Version`, as the POST's one pass over its
+/// headers found them (a look-up by name hashes it).
+pub(super) fn wants(
+    st: &AppState,
+    session: bool,
+    version: Option<&HeaderValue>,
+    req: &Request,
+) -> bool {
     if !st.server.serves_protocol_2026() {
         return false;
     }
-    modern::is_modern(req) || (req.method != "initialize" && is_modern_stream_request(headers))
+    modern::is_modern(req) || (req.method != "initialize" && !session && is_modern_version(version))
+}
+
+fn is_modern_version(version: Option<&HeaderValue>) -> bool {
+    version
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| modern::MODERN_PROTOCOL_VERSIONS.contains(&v))
 }
 
 /// Whether a request comes from a modern client by its headers: no
 /// session, a modern `MCP-Protocol-Version`. A GET or DELETE from one is
 /// answered 405, as the revision says.
 pub(super) fn is_modern_stream_request(headers: &HeaderMap) -> bool {
-    !headers.contains_key(SESSION)
-        && header_str(headers, PROTOCOL_VERSION)
-            .is_some_and(|v| modern::MODERN_PROTOCOL_VERSIONS.contains(&v))
+    !headers.contains_key(SESSION) && is_modern_version(headers.get(PROTOCOL_VERSION))
 }
 
 /// The HTTP status of a modern answer: 404 for an unknown method, 400 for
