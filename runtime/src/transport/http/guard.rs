@@ -6,7 +6,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 /// Compared without case and without a lowercased copy (every request
 /// passes here).
 fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
+    // `trim_matches` by hand: the pattern machinery is much more code.
+    let b = host.as_bytes();
+    let start = b.iter().take_while(|c| **c == b'[').count();
+    let end = b.len() - b[start..].iter().rev().take_while(|c| **c == b']').count();
+    let h = &host[start..end];
     const SUFFIX: &str = ".localhost";
     // The usual local names first, as they are.
     h == "127.0.0.1"
@@ -25,8 +29,10 @@ fn host_name(authority: &str) -> &str {
     if authority.starts_with('[') {
         return authority.find(']').map_or(authority, |i| &authority[..=i]);
     }
-    match authority.rsplit_once(':') {
-        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+    // `rsplit_once` by hand, as in `is_loopback`.
+    let b = authority.as_bytes();
+    match b.iter().rposition(|c| *c == b':') {
+        Some(at) if b[at + 1..].iter().all(u8::is_ascii_digit) => &authority[..at],
         _ => authority,
     }
 }
@@ -150,6 +156,51 @@ mod tests {
         }
         .check(&h, &Uri::from_static("/mcp"))
         .is_ok()
+    }
+
+    /// The hand-written trims and split read hosts as `str`'s patterns do.
+    #[test]
+    fn host_names_are_split_and_trimmed_as_the_str_patterns_do() {
+        let hosts = [
+            "",
+            ":",
+            "a:",
+            ":1",
+            "localhost",
+            "localhost:3000",
+            "127.0.0.1:8080",
+            "[::1]",
+            "[::1]:9",
+            "[[::1]]",
+            "[]",
+            "]]",
+            "[[",
+            "x.localhost:1a",
+            "h:1:2",
+            "é:80",
+            "[é]",
+            "ünï.localhost",
+            "127.0.0.1:",
+            "::1",
+        ];
+        for host in hosts {
+            let split = match host.rsplit_once(':') {
+                Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+                _ => host,
+            };
+            if !host.starts_with('[') {
+                assert_eq!(host_name(host), split, "{host:?}");
+            }
+            let trimmed = host.trim_start_matches('[').trim_end_matches(']');
+            let by_pattern = trimmed == "127.0.0.1"
+                || trimmed.eq_ignore_ascii_case("localhost")
+                || trimmed == "::1"
+                || trimmed.to_ascii_lowercase().ends_with(".localhost")
+                || trimmed
+                    .parse::<std::net::Ipv4Addr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            assert_eq!(is_loopback(host), by_pattern, "{host:?}");
+        }
     }
 
     #[test]
