@@ -11,7 +11,6 @@ use http::HeaderMap;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// How long a server→client request may wait for its answer.
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
@@ -34,7 +33,7 @@ pub struct Fields {
     pub(crate) request_id: RequestId,
     pub(crate) meta: Meta,
     pub(crate) out: Outbound,
-    pub(crate) cancel: CancellationToken,
+    pub(crate) cancel: crate::cancel::Cancel,
     pub(crate) http_headers: Option<Arc<HeaderMap>>,
     pub(crate) extensions: http::Extensions,
     /// An MCP 2026-07-28 request: no session, capabilities and log level

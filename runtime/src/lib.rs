@@ -3,6 +3,7 @@
 #[cfg(feature = "auth")]
 pub mod auth;
 mod builder;
+mod cancel;
 pub mod cli;
 mod completion;
 mod context;

@@ -22,6 +22,8 @@ use std::task::Poll;
 use tasks::{CallMode, TaskStart};
 use tokio_util::sync::CancellationToken;
 
+use crate::cancel::Cancel;
+
 /// A built server: descriptor tables, handlers and the session store. Cheap to
 /// clone; every transport shares one.
 #[derive(Clone)]
@@ -370,6 +372,21 @@ impl Server {
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
     ) -> Option<Response> {
+        let cancel = Cancel::from(cancel);
+        self.serve_stateless(req, out, cancel, http_headers, extensions)
+            .await
+    }
+
+    /// [`Server::handle_stateless`] with the runtime's own cancellation
+    /// (stdio's: a child of its session's).
+    pub(crate) async fn serve_stateless(
+        &self,
+        req: Request,
+        out: Outbound,
+        cancel: Cancel,
+        http_headers: Option<Arc<HeaderMap>>,
+        extensions: http::Extensions,
+    ) -> Option<Response> {
         match modern::request_meta(&req) {
             Ok(meta) => {
                 let server = self.clone();
@@ -405,7 +422,7 @@ impl Server {
         req: Request,
         meta: modern::RequestMeta,
         out: Outbound,
-        cancel: CancellationToken,
+        cancel: Cancel,
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
         task: Option<(modern::tasks::TaskSupport, bool)>,
@@ -486,7 +503,7 @@ impl Server {
         req: Request,
         meta: modern::RequestMeta,
         out: Outbound,
-        cancel: CancellationToken,
+        cancel: Cancel,
         caller: Caller,
     ) -> Option<Result<Payload, McpError>> {
         let step = self.special_step(method, &req, &meta, &out, &cancel, &caller.extensions);
@@ -508,7 +525,7 @@ impl Server {
         req: &Request,
         meta: &modern::RequestMeta,
         out: &Outbound,
-        cancel: &CancellationToken,
+        cancel: &Cancel,
         extensions: &http::Extensions,
     ) -> Result<CallMode, Option<Result<Payload, McpError>>> {
         let inner = &self.0;
@@ -558,7 +575,7 @@ impl Server {
         mut req: Request,
         client: StatelessClient,
         out: Outbound,
-        cancel: CancellationToken,
+        cancel: Cancel,
         caller: Caller,
         mode: CallMode,
         envelope: Option<&'static str>,
@@ -705,7 +722,7 @@ impl Server {
         id: &RequestId,
         params: Option<&Value>,
         out: &Outbound,
-        cancel: &CancellationToken,
+        cancel: &Cancel,
         tasks_declared: bool,
         principal: Option<&str>,
     ) -> Option<Result<Value, McpError>> {
@@ -1170,7 +1187,7 @@ async fn run_guarded(
     server: Server,
     ctx: RequestContext,
     req: Request,
-    cancel: CancellationToken,
+    cancel: Cancel,
     panic_fails: bool,
 ) -> Option<Result<Payload, McpError>> {
     let method = method_name(&req.method);
@@ -1244,10 +1261,7 @@ where
 /// cancelled request gets no answer. The token is waited on only when the
 /// work has to wait: a handler done in its first poll registers no waiter
 /// (a lock to register, one to unregister).
-async fn unless_cancelled<F: Future + Unpin>(
-    work: &mut F,
-    cancel: &CancellationToken,
-) -> Option<F::Output> {
+async fn unless_cancelled<F: Future + Unpin>(work: &mut F, cancel: &Cancel) -> Option<F::Output> {
     let mut cancelled = std::pin::pin!(cancel.cancelled());
     std::future::poll_fn(|cx| {
         if cancel.is_cancelled() {
@@ -1266,7 +1280,7 @@ type Work = Pin<Box<dyn Future<Output = std::thread::Result<Result<Payload, McpE
 /// A handler's future that, if dropped before it finished, runs on on a
 /// task of its own; for at most the cancellation grace when its request
 /// was cancelled by then (a modern client that went away).
-struct RunOn(Option<Work>, CancellationToken);
+struct RunOn(Option<Work>, Cancel);
 
 impl RunOn {
     fn detach(&mut self, limit: Option<std::time::Duration>) {
@@ -1381,6 +1395,187 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert!(finished.load(Ordering::SeqCst), "the handler ran on");
+    }
+
+    /// What a handler that ignores its cancellation leaves behind when it
+    /// is dropped: when, and whether `ctx.is_cancelled()` said so.
+    #[derive(Default)]
+    struct Stubborn {
+        started: Notify,
+        dropped: std::sync::Mutex<Option<(tokio::time::Instant, bool)>>,
+    }
+
+    struct OnDrop(RequestContext, Arc<Stubborn>);
+
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            let seen = (tokio::time::Instant::now(), self.0.is_cancelled());
+            *self.1.dropped.lock().unwrap() = Some(seen);
+        }
+    }
+
+    /// A server with `stubborn` (ignores its cancellation for a minute) and
+    /// `watcher` (polls `ctx.is_cancelled()`, then says so on `seen`).
+    fn cancel_server(stubborn: Arc<Stubborn>, seen: Arc<Notify>) -> Server {
+        Server::builder(r#"{"name":"t","version":"1"}"#)
+            .tool(
+                r#"{"name":"stubborn","inputSchema":{"type":"object"}}"#,
+                move |ctx, _: Value| {
+                    let st = stubborn.clone();
+                    async move {
+                        let _guard = OnDrop(ctx, st.clone());
+                        st.started.notify_one();
+                        tokio::time::sleep(Duration::from_secs(60)).await;
+                        Ok(CallToolResult::text("done"))
+                    }
+                },
+            )
+            .tool(
+                r#"{"name":"watcher","inputSchema":{"type":"object"}}"#,
+                move |ctx, _: Value| {
+                    let seen = seen.clone();
+                    async move {
+                        assert!(!ctx.is_cancelled());
+                        while !ctx.is_cancelled() {
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        seen.notify_one();
+                        Ok(CallToolResult::text("done"))
+                    }
+                },
+            )
+            .build()
+            .unwrap()
+    }
+
+    async fn initialized(server: &Server) -> Arc<Session> {
+        let session = server.create_session();
+        let (out, _rx) = Outbound::channel();
+        let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "c", "version": "1"}}});
+        let r = server.handle(&session, message(init), out).await;
+        assert!(r.is_some_and(|r| r.outcome.is_ok()));
+        session
+    }
+
+    fn call(id: i64, tool: &str) -> Message {
+        message(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": tool, "arguments": {}}}))
+    }
+
+    /// Dropped after the grace, not at once and not never, having seen
+    /// its cancellation.
+    async fn dropped_after_the_grace(stubborn: &Stubborn, cancelled_at: tokio::time::Instant) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            stubborn.dropped.lock().unwrap().is_none(),
+            "dropped at once"
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let dropped = loop {
+            if let Some(d) = *stubborn.dropped.lock().unwrap() {
+                break d;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "never dropped");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert!(dropped.1, "the handler saw ctx.is_cancelled()");
+        let after = dropped.0 - cancelled_at;
+        assert!(
+            after >= CANCEL_GRACE - Duration::from_millis(50),
+            "{after:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn is_cancelled_sees_a_cancelled_notification_and_the_session_closing() {
+        let seen = Arc::new(Notify::new());
+        let server = cancel_server(Arc::default(), seen.clone());
+        let session = initialized(&server).await;
+        let wait = |server: Server, session: Arc<Session>, id| {
+            tokio::spawn(async move {
+                let (out, _rx) = Outbound::channel();
+                server.handle(&session, call(id, "watcher"), out).await
+            })
+        };
+        let a = wait(server.clone(), session.clone(), 2);
+        while session.requests_in_flight() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let b = wait(server.clone(), session.clone(), 3);
+        while session.requests_in_flight() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 2}});
+        let (out, _rx) = Outbound::channel();
+        assert!(
+            server
+                .handle(&session, message(cancel), out)
+                .await
+                .is_none()
+        );
+        let within = Duration::from_secs(5);
+        tokio::time::timeout(within, seen.notified()).await.unwrap();
+        assert!(
+            a.await.unwrap().is_none(),
+            "a cancelled request gets no answer"
+        );
+        assert!(!b.is_finished(), "only request 2 was cancelled");
+        session.close();
+        tokio::time::timeout(within, seen.notified()).await.unwrap();
+        assert!(b.await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_handler_that_ignores_it_is_dropped_after_the_grace() {
+        let stubborn = Arc::new(Stubborn::default());
+        let server = cancel_server(stubborn.clone(), Arc::default());
+        let session = initialized(&server).await;
+        let running = {
+            let (server, session) = (server.clone(), session.clone());
+            tokio::spawn(async move {
+                let (out, _rx) = Outbound::channel();
+                server.handle(&session, call(2, "stubborn"), out).await
+            })
+        };
+        stubborn.started.notified().await;
+        let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 2}});
+        let (out, _rx) = Outbound::channel();
+        server.handle(&session, message(cancel), out).await;
+        let cancelled_at = tokio::time::Instant::now();
+        assert!(running.await.unwrap().is_none(), "no answer");
+        dropped_after_the_grace(&stubborn, cancelled_at).await;
+    }
+
+    /// The stateless HTTP path's order: its drop guard cancels, then the
+    /// answer's future (with the handler in it) is dropped.
+    #[tokio::test]
+    async fn a_stateless_handler_dropped_after_its_cancel_gets_the_grace() {
+        let stubborn = Arc::new(Stubborn::default());
+        let server = cancel_server(stubborn.clone(), Arc::default());
+        let req = Request {
+            id: RequestId::Number(1),
+            method: "tools/call".into(),
+            params: Some(json!({"name": "stubborn", "arguments": {}, "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}}})),
+            modern_meta: None,
+        };
+        let cancel = Cancel::new();
+        let (out, _rx) = Outbound::channel();
+        let answer = server.serve_stateless(req, out, cancel.clone(), None, Default::default());
+        let mut answer = Box::pin(answer);
+        tokio::select! {
+            _ = answer.as_mut() => panic!("answered"),
+            _ = stubborn.started.notified() => {}
+        }
+        drop(cancel.drop_guard());
+        let cancelled_at = tokio::time::Instant::now();
+        drop(answer);
+        dropped_after_the_grace(&stubborn, cancelled_at).await;
     }
 
     /// The answers given before any handler, pinned through both entry

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use crate::cancel::Cancel;
+
 /// Server→client traffic, as handed to a transport.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
@@ -66,11 +68,15 @@ pub struct Session {
     /// request): the ids are the client's, but only its own requests in
     /// flight in this session (a handful) share the map: colliding ids
     /// would cost a client as many look-ups as it has requests running.
-    in_flight: Mutex<HashMap<RequestId, CancellationToken, foldhash::fast::RandomState>>,
+    in_flight: Mutex<HashMap<RequestId, Cancel, foldhash::fast::RandomState>>,
     pending: Mutex<PendingRequests>,
     next_id: AtomicI64,
     notifier: Mutex<Option<Notifier>>,
-    closed: CancellationToken,
+    /// The parent of its requests' cancellations (a plain `Arc` each).
+    closed: Cancel,
+    /// [`Session::closed_token`]'s, made when first asked for (the
+    /// transports' streams; no request needs it).
+    closed_token: Mutex<Option<CancellationToken>>,
     transport: OnceLock<Box<dyn Any + Send + Sync>>,
     /// Server→client requests awaiting their answer.
     awaiting_client: AtomicUsize,
@@ -112,7 +118,8 @@ impl Session {
             pending: Mutex::new(PendingRequests::default()),
             next_id: AtomicI64::new(0),
             notifier: Mutex::new(None),
-            closed: CancellationToken::new(),
+            closed: Cancel::new(),
+            closed_token: Mutex::new(None),
             transport: OnceLock::new(),
             awaiting_client: AtomicUsize::new(0),
             reachable: OnceLock::new(),
@@ -249,11 +256,11 @@ impl Session {
 
     /// None when a request with this id is already running: ids must be
     /// unique among a session's requests in flight.
-    pub(crate) fn begin_request(&self, id: &RequestId) -> Option<CancellationToken> {
+    pub(crate) fn begin_request(&self, id: &RequestId) -> Option<Cancel> {
         // One look-up (one hash of the id) for the check and the insert.
         match lock(&self.in_flight).entry(id.clone()) {
             Entry::Occupied(_) => None,
-            Entry::Vacant(slot) => Some(slot.insert(self.closed.child_token()).clone()),
+            Entry::Vacant(slot) => Some(slot.insert(self.closed.child()).clone()),
         }
     }
 
@@ -342,6 +349,10 @@ impl Session {
     /// channel dropped.
     pub fn close(&self) {
         self.closed.cancel();
+        // After the flag: a token made from now on is cancelled when made.
+        if let Some(t) = &*lock(&self.closed_token) {
+            t.cancel();
+        }
         self.fail_pending();
         lock(&self.in_flight).clear();
         self.set_notifier(None);
@@ -351,8 +362,16 @@ impl Session {
         self.closed.is_cancelled()
     }
 
+    /// A token cancelled when the session ends.
     pub fn closed_token(&self) -> CancellationToken {
-        self.closed.clone()
+        let mut slot = lock(&self.closed_token);
+        let token = slot.get_or_insert_with(CancellationToken::new);
+        // Under the lock `close` takes after setting its flag: either it
+        // finds this token, or this sees the flag.
+        if self.closed.is_cancelled() {
+            token.cancel();
+        }
+        token.clone()
     }
 
     /// Per-session data owned by the transport (set once).

@@ -157,10 +157,10 @@ impl TestClient {
             params: Some(params),
             modern_meta: None,
         };
-        let cancel = tokio_util::sync::CancellationToken::new();
+        let cancel = crate::cancel::Cancel::new();
         let response = self
             .server
-            .handle_stateless(req, self.out.clone(), cancel, None, http::Extensions::new())
+            .serve_stateless(req, self.out.clone(), cancel, None, http::Extensions::new())
             .await;
         result_of(method, response)
     }

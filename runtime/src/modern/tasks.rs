@@ -12,6 +12,7 @@
 //! local to the process that runs it; a `tasks/cancel` reaching another
 //! instance goes to it over the state store's bus.
 
+use crate::cancel::Cancel;
 use crate::error::McpError;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,6 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio_util::sync::CancellationToken;
 
 /// The extension's identifier, under `capabilities.extensions`.
 pub const EXTENSION: &str = "io.modelcontextprotocol/tasks";
@@ -265,7 +265,7 @@ impl TaskStore for MemoryTaskStore {
 pub(crate) struct Tasks {
     pub(crate) store: std::sync::Arc<dyn TaskStore>,
     pub(crate) ttl: Duration,
-    running: Mutex<HashMap<String, CancellationToken>>,
+    running: Mutex<HashMap<String, Cancel>>,
 }
 
 impl Tasks {
@@ -277,13 +277,13 @@ impl Tasks {
         }
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cancel>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A token for a round of `id` that runs here.
-    pub(crate) fn start(&self, id: &str) -> CancellationToken {
-        let token = CancellationToken::new();
+    pub(crate) fn start(&self, id: &str) -> Cancel {
+        let token = Cancel::new();
         self.running().insert(id.to_owned(), token.clone());
         token
     }

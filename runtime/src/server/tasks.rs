@@ -3,6 +3,7 @@
 //! rounds that run a task's tool.
 
 use super::Server;
+use crate::cancel::Cancel;
 use crate::error::McpError;
 use crate::jsonrpc::{Request, RequestId};
 use crate::modern::{self, listen, tasks};
@@ -11,7 +12,6 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tasks::{TaskRecord, TaskStatus, TaskStore, TaskSupport, Tasks};
-use tokio_util::sync::CancellationToken;
 
 impl Server {
     fn tasks(&self) -> &Tasks {
@@ -223,7 +223,7 @@ impl Server {
     /// One round: the stored call, with the answers gathered so far, run as
     /// a modern `tools/call`; its outcome settles the record (unless the
     /// task was cancelled meanwhile).
-    async fn run_round(self, mut record: TaskRecord, cancel: CancellationToken) {
+    async fn run_round(self, mut record: TaskRecord, cancel: Cancel) {
         let mut params = record.call.clone();
         if let Some(p) = params.as_object_mut() {
             let answers = std::mem::take(&mut record.answers);

@@ -203,7 +203,7 @@ async fn dispatch(
                 };
                 let listen = r.method == "subscriptions/listen";
                 let resp = tokio::select! {
-                    r = server.handle_stateless(r, out.clone(), cancel, None, Default::default()) => r,
+                    r = server.serve_stateless(r, out.clone(), cancel, None, Default::default()) => r,
                     _ = input_ended.cancelled(), if listen => None,
                 };
                 session.end_request(&id);

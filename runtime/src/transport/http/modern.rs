@@ -6,6 +6,7 @@
 //! `Server::handle_stateless`.
 
 use super::{AppState, PROTOCOL_VERSION, SESSION, json};
+use crate::cancel::{Cancel, DropGuard};
 use crate::error::McpError;
 use crate::jsonrpc::{self, Message, Request, Response};
 use crate::modern::param_headers::{self, ParamHeader};
@@ -20,7 +21,6 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// The header mirroring the JSON-RPC method.
 pub const METHOD_HEADER: &str = "mcp-method";
@@ -456,7 +456,7 @@ pub(super) fn post(
         Err(e) => return Err(refuse(&req, e)),
     };
     let (out, rx) = Outbound::channel();
-    let cancel = CancellationToken::new();
+    let cancel = Cancel::new();
     let (server, token) = (st.server.clone(), cancel.clone());
     // Polled in the connection's task, as on the session path; moved to a
     // task of its own only when the answer becomes an SSE stream.
