@@ -122,9 +122,13 @@ async fn serve_connection<A, F>(
         .header_read_timeout(None)
         .serve_connection(io, service);
     tokio::pin!(conn);
+    // Made before the flag is first read, so a stop between the two is not
+    // missed (`notify_waiters` completes every `Notified` made before it).
+    let notified = std::pin::pin!(stop.notify.notified());
     let result = match (UntilStop {
         conn: conn.as_mut(),
-        stop: stop.watch(),
+        stop: &stop,
+        notified,
         registered: None,
     })
     .await
@@ -153,21 +157,6 @@ impl Stop {
         self.stopped.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
     }
-
-    /// A wait for [`Stop::stop`]; created before the flag is read, so a
-    /// stop between the two is not missed (`notify_waiters` completes
-    /// every `Notified` created before it).
-    fn watch(&self) -> Watch<'_> {
-        Watch {
-            stop: self,
-            notified: Box::pin(self.notify.notified()),
-        }
-    }
-}
-
-struct Watch<'a> {
-    stop: &'a Stop,
-    notified: Pin<Box<Notified<'a>>>,
 }
 
 /// A connection until it ends (`Some`) or the server stops (`None`).
@@ -176,13 +165,14 @@ struct Watch<'a> {
 /// each wake-up of the connection's task: polling a `Notified` that waits
 /// takes the `Notify`'s lock, and a connection is woken about twice per
 /// request. It is polled again only when the task's waker changes.
-struct UntilStop<'a, C> {
+struct UntilStop<'a, 's, C> {
     conn: Pin<&'a mut C>,
-    stop: Watch<'a>,
+    stop: &'s Stop,
+    notified: Pin<&'a mut Notified<'s>>,
     registered: Option<Waker>,
 }
 
-impl<C: Future> Future for UntilStop<'_, C> {
+impl<C: Future> Future for UntilStop<'_, '_, C> {
     type Output = Option<C::Output>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -195,12 +185,12 @@ impl<C: Future> Future for UntilStop<'_, C> {
             .as_ref()
             .is_none_or(|w| !w.will_wake(cx.waker()));
         if fresh {
-            if this.stop.notified.as_mut().poll(cx).is_ready() {
+            if this.notified.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(None);
             }
             this.registered = Some(cx.waker().clone());
         }
-        if this.stop.stop.stopped.load(Ordering::SeqCst) {
+        if this.stop.stopped.load(Ordering::SeqCst) {
             return Poll::Ready(None);
         }
         Poll::Pending
