@@ -362,7 +362,15 @@ impl Session {
         self.closed.is_cancelled()
     }
 
-    /// A token cancelled when the session ends.
+    /// The session's end, as the runtime's transports wait for it: a
+    /// clone of its own cancellation (an `Arc`), which does not keep the
+    /// session alive.
+    pub(crate) fn closed(&self) -> Cancel {
+        self.closed.clone()
+    }
+
+    /// A token cancelled when the session ends (for code outside the
+    /// runtime; made on first use, as nothing inside needs it).
     pub fn closed_token(&self) -> CancellationToken {
         let mut slot = lock(&self.closed_token);
         let token = slot.get_or_insert_with(CancellationToken::new);

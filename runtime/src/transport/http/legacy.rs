@@ -164,7 +164,7 @@ pub(super) async fn open(st: Arc<AppState>, req: axum::extract::Request) -> Http
 /// Move the session's messages into the stream's bounded queue, as SSE
 /// frames; a full queue ends the session.
 async fn pump(mut inbox: Inbox, tx: mpsc::Sender<Bytes>, session: Arc<Session>, queue: usize) {
-    let closed = session.closed_token();
+    let closed = session.closed();
     loop {
         let o = tokio::select! {
             o = inbox.recv() => o,

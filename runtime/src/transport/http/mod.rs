@@ -1189,7 +1189,7 @@ fn sse_of(
     let every = st.config.keep_alive;
     let session = Arc::downgrade(session);
     let stream = futures::stream::unfold((frames, session), move |(mut rx, session)| async move {
-        let closed = session.upgrade()?.closed_token();
+        let closed = session.upgrade()?.closed();
         tokio::select! {
             item = futures::StreamExt::next(&mut rx) => {
                 // A client listening to a busy stream is active.
