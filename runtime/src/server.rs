@@ -1245,7 +1245,10 @@ async fn run_guarded(
 }
 
 /// A request's handler future boxed behind its panic guard (and, with
-/// telemetry, in the request's span).
+/// telemetry, in the request's span). Always inlined: made where the
+/// handler's future is, it is built in its box; a call of its own moved it
+/// twice (into the `CatchUnwind`, then into the box).
+#[inline(always)]
 fn guard<F>(work: F, #[cfg(feature = "telemetry")] span: tracing::Span) -> Work
 where
     F: Future<Output = Result<Payload, McpError>> + Send + 'static,
