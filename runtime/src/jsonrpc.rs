@@ -196,6 +196,11 @@ pub struct ModernMeta {
     /// `others` came before it.
     spans: [Option<(u32, u32, u32)>; 4],
     others: Map<String, Value>,
+    /// The served version of a `_meta` that `modern::request_meta` found
+    /// valid with no capabilities and no log level: its verdict is a
+    /// function of the text, and a thread's remembered `_meta` is shared
+    /// by its requests, so it is read once, not per request.
+    plain: std::sync::OnceLock<&'static str>,
 }
 
 /// The members of `_meta` the stateless path reads.
@@ -221,6 +226,15 @@ impl ModernMeta {
     pub fn member(&self, m: ModernMember) -> Option<&str> {
         let (start, end, _) = self.spans[m as usize]?;
         self.text.get(start as usize..end as usize)
+    }
+
+    /// See [`ModernMeta::plain`]'s field.
+    pub(crate) fn plain(&self) -> Option<&'static str> {
+        self.plain.get().copied()
+    }
+
+    pub(crate) fn set_plain(&self, version: &'static str) {
+        let _ = self.plain.set(version);
     }
 
     /// The whole `_meta` as a `Value`, members in the client's order (made
@@ -364,6 +378,7 @@ impl<'de> serde::de::Visitor<'de> for MetaVisitor {
             text: text.into(),
             spans,
             others,
+            plain: std::sync::OnceLock::new(),
         }))))
     }
 }

@@ -369,6 +369,10 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
     let Some(meta) = &req.modern_meta else {
         return parse_meta(req.params.as_ref());
     };
+    // The thread's remembered `_meta`, read before (the usual request).
+    if let Some(version) = meta.plain() {
+        return Ok(plain_meta(version));
+    }
     let member = |m| meta.member(m);
     // Each error made out of line: the usual request runs through less code.
     let protocol_version = match member(ModernMember::ProtocolVersion) {
@@ -398,12 +402,29 @@ pub fn request_meta(req: &Request) -> Result<RequestMeta, McpError> {
         None => None,
         Some(l) => Some(serde_json::from_str::<LogLevel>(l).map_err(|_| bad_log_level())?),
     };
+    if let std::borrow::Cow::Borrowed(version) = protocol_version.0
+        && log_level.is_none()
+        && capabilities.as_object().is_some_and(Map::is_empty)
+    {
+        meta.set_plain(version);
+    }
     Ok(RequestMeta {
         protocol_version,
         capabilities,
         client_info,
         log_level,
     })
+}
+
+/// What [`request_meta`] reads of a valid `_meta` with a served version,
+/// no capabilities and no log level.
+fn plain_meta(version: &'static str) -> RequestMeta {
+    RequestMeta {
+        protocol_version: ProtocolVersion(std::borrow::Cow::Borrowed(version)),
+        capabilities: Value::Object(Map::new()),
+        client_info: Value::Null,
+        log_level: None,
+    }
 }
 
 /// `-32602`: the `_meta` member `key` is missing.
@@ -771,6 +792,10 @@ mod tests {
             format!(r#"{{"{v}":"2026-07-28","{c}":[]}}"#),
             format!(r#"{{"{v}":"2026-07-28"}}"#),
             format!(r#"{{"{c}":{{}}}}"#),
+            // Plain ones: the second reading is the remembered verdict.
+            format!(r#"{{"{v}":"2026-07-28","{c}":{{}},"{i}":{{"name":"n","version":"1"}}}}"#),
+            format!(r#"{{"{v}":"2026-07-28","{c}":{{ }}}}"#),
+            format!(r#"{{"{v}":"2099-01-01","{c}":{{}}}}"#),
         ] {
             let text = format!(
                 r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"a","_meta":{meta}}}}}"#
@@ -780,15 +805,21 @@ mod tests {
                 panic!("{meta}");
             };
             assert!(r.modern_meta.is_some(), "{meta}");
-            let tree = parse_meta(r.params_with_meta().as_ref());
-            match (request_meta(&r), tree) {
-                (Ok(a), Ok(b)) => {
-                    assert_eq!(a.protocol_version, b.protocol_version);
-                    assert_eq!(a.capabilities, b.capabilities);
-                    assert_eq!(a.log_level, b.log_level);
+            for _ in 0..2 {
+                let tree = parse_meta(r.params_with_meta().as_ref());
+                match (request_meta(&r), tree) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a.protocol_version, b.protocol_version);
+                        assert_eq!(
+                            a.protocol_version.is_served(),
+                            b.protocol_version.is_served()
+                        );
+                        assert_eq!(a.capabilities, b.capabilities);
+                        assert_eq!(a.log_level, b.log_level);
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.0.message, b.0.message, "{meta}"),
+                    (a, b) => panic!("{meta}: {a:?} / {b:?}"),
                 }
-                (Err(a), Err(b)) => assert_eq!(a.0.message, b.0.message, "{meta}"),
-                (a, b) => panic!("{meta}: {a:?} / {b:?}"),
             }
         }
     }
