@@ -181,24 +181,28 @@ impl<'a> Scan<'a> {
 /// it) for a name with an escape or anything else unusual.
 fn members(text: &[u8]) -> Option<(Params, usize)> {
     let mut s = Scan { text, at: 0 };
-    let (mut value, mut meta) = (Map::new(), None);
+    let (mut value, mut meta, mut seen_meta) = (Map::new(), None, false);
     s.byte(b'{')?;
     s.skip_whitespace();
     if s.text.get(s.at) == Some(&b'}') {
         s.at += 1;
     } else {
         loop {
-            let name = s.text()?;
+            let name = s.string()?;
             s.byte(b':')?;
-            if name != "_meta" {
+            // `_meta` told by its bytes, and a second one by a flag: no
+            // UTF-8 check of the name, no hashed look-up in the map.
+            if name != b"_meta" {
+                let name = std::str::from_utf8(name).ok()?;
                 value.insert(name.to_owned(), s.value::<Value>()?);
-            } else if meta.is_some() || value.contains_key(name) {
+            } else if seen_meta {
                 return None;
             } else {
+                seen_meta = true;
                 match s.meta()? {
                     Ok(m) => meta = Some(m),
                     Err(v) => {
-                        value.insert(name.to_owned(), v);
+                        value.insert("_meta".to_owned(), v);
                     }
                 }
             }
