@@ -585,23 +585,30 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         .direct
         .as_ref()
         .filter(|_| Direct::serves(request.url()));
-    let attempt = async {
-        match direct {
-            Some(direct) => {
-                let resp = direct.execute(request, &shown).await?;
+    // One future per client: the direct one borrows the request, which
+    // reqwest's must own (one future for both would own and copy it).
+    let within = match direct {
+        Some(direct) => {
+            let mut request = request;
+            let attempt = async {
+                let resp = direct.execute(&mut request, &shown).await?;
                 read(resp, limit, &shown).await
-            }
-            None => {
+            };
+            tokio::time::timeout(timeout, attempt).await
+        }
+        None => {
+            let attempt = async {
                 let resp = settings
                     .client
                     .execute(request)
                     .await
                     .map_err(|e| classify(e, &shown, timeout))?;
                 read(http::Response::from(resp), limit, &shown).await
-            }
+            };
+            tokio::time::timeout(timeout, attempt).await
         }
     };
-    match tokio::time::timeout(timeout, attempt).await {
+    match within {
         Ok(Ok(mut r)) => {
             r.url = shown.into();
             Ok(r)

@@ -102,9 +102,11 @@ impl Direct {
 
     /// Send `request` and follow its redirects; errors are reqwest's for
     /// the same failure (see `call::classify`). `shown` names the origin.
+    /// The request is borrowed (its headers and body taken): moved in, it
+    /// would be copied into this future and again into its own local.
     pub(super) async fn execute(
         &self,
-        mut request: reqwest::Request,
+        request: &mut reqwest::Request,
         shown: &Url,
     ) -> Result<http::Response<Answer>, CallError> {
         let mut headers = std::mem::take(request.headers_mut());
@@ -159,14 +161,16 @@ impl Direct {
         let mut request = http::Request::new(body);
         *request.method_mut() = hop.method.clone();
         *request.headers_mut() = hop.headers.clone();
-        let sent = match self.at_base(&hop.url) {
+        // One `send_to` for both: awaited in two places, each would have
+        // its own future in this one.
+        let key = match self.at_base(&hop.url) {
             Some((base, path)) => {
                 *request.uri_mut() = path.into();
                 request
                     .headers_mut()
                     .entry(header::HOST)
                     .or_insert_with(|| base.host.clone());
-                self.pool.send_to(base.key.clone(), request).await
+                Ok(base.key.clone())
             }
             None => {
                 let uri = Uri::try_from(hop.url.as_str()).map_err(|e| CallError::Transport {
@@ -174,8 +178,12 @@ impl Direct {
                     cause: format!("builder error: {e}"),
                 })?;
                 *request.uri_mut() = uri;
-                self.pool.send(request).await
+                Pool::origin_form(&mut request)
             }
+        };
+        let sent = match key {
+            Ok(key) => self.pool.send_to(key, request).await,
+            Err(e) => Err(e),
         };
         sent.map_err(|e| match e {
             SendError::Connect(_) => CallError::Connect {
@@ -520,7 +528,7 @@ mod tests {
             ("GET", "/away", None),
         ] {
             let r = direct
-                .execute(request(method, &url, path, body), &url)
+                .execute(&mut request(method, &url, path, body), &url)
                 .await;
             let ours = outcome(r.map_err(|e| e.to_string()), &log).await;
             let r = reqwest.execute(request(method, &url, path, body)).await;
@@ -544,24 +552,24 @@ mod tests {
         let (url, log, _) = serve().await;
         let direct = client();
         let r = direct
-            .execute(request("POST", &url, "/see-other", Some("x")), &url)
+            .execute(&mut request("POST", &url, "/see-other", Some("x")), &url)
             .await;
         let (answer, seen) = outcome(r.map_err(|e| e.to_string()), &log).await;
         assert_eq!(answer.unwrap().0, 200);
         assert_eq!(seen, ["POST /see-other text/plain x", "GET /echo - "]);
         let r = direct
-            .execute(request("PUT", &url, "/temporary", Some("x")), &url)
+            .execute(&mut request("PUT", &url, "/temporary", Some("x")), &url)
             .await;
         let (answer, _) = outcome(r.map_err(|e| e.to_string()), &log).await;
         assert_eq!(answer.unwrap().1, "PUT /echo text/plain x");
         let r = direct
-            .execute(request("GET", &url, "/loop", None), &url)
+            .execute(&mut request("GET", &url, "/loop", None), &url)
             .await;
         let e = r.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.ends_with("too many redirects"), "{e}");
         assert_eq!(log.lock().unwrap().len(), 1 + MAX_REDIRECTS);
         let r = direct
-            .execute(request("GET", &url, "/headers", None), &url)
+            .execute(&mut request("GET", &url, "/headers", None), &url)
             .await;
         let r = r.unwrap();
         assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
@@ -649,10 +657,12 @@ mod tests {
             ("GET", "/loop", None),
             ("GET", "/away", None),
         ] {
-            let r = known.execute(request(method, &url, path, body), &url).await;
+            let r = known
+                .execute(&mut request(method, &url, path, body), &url)
+                .await;
             let ours = outcome(r.map_err(|e| e.to_string()), &log).await;
             let r = unknown
-                .execute(request(method, &url, path, body), &url)
+                .execute(&mut request(method, &url, path, body), &url)
                 .await;
             let theirs = outcome(r.map_err(|e| e.to_string()), &log).await;
             assert_eq!(ours, theirs, "{method} {path}");
@@ -667,13 +677,13 @@ mod tests {
         let direct = client();
         for _ in 0..3 {
             let r = direct
-                .execute(request("GET", &url, "/echo", None), &url)
+                .execute(&mut request("GET", &url, "/echo", None), &url)
                 .await;
             assert_eq!(text(r.unwrap()).await.unwrap(), "GET /echo - ");
         }
         // Redirects (bodiless answers) keep the connection too.
         let r = direct
-            .execute(request("POST", &url, "/see-other", Some("x")), &url)
+            .execute(&mut request("POST", &url, "/see-other", Some("x")), &url)
             .await;
         assert_eq!(r.unwrap().status(), 200);
         assert_eq!(log.lock().unwrap().len(), 5);
@@ -688,7 +698,10 @@ mod tests {
         let direct = client();
         let many = MAX_IDLE_PER_ORIGIN + 5;
         // All answers held at once: each needs a connection of its own.
-        let calls = (0..many).map(|_| direct.execute(request("GET", &url, "/echo", None), &url));
+        let mut requests: Vec<_> = (0..many)
+            .map(|_| request("GET", &url, "/echo", None))
+            .collect();
+        let calls = requests.iter_mut().map(|r| direct.execute(r, &url));
         let answers = futures::future::join_all(calls).await;
         assert_eq!(accepted.load(Ordering::Relaxed), many);
         for a in answers {
@@ -759,7 +772,9 @@ mod tests {
             config.clone(),
             None,
         );
-        let r = direct.execute(request("GET", &url, "/", None), &url).await;
+        let r = direct
+            .execute(&mut request("GET", &url, "/", None), &url)
+            .await;
         assert_eq!(text(r.unwrap()).await.unwrap(), "hello");
         let reqwest = reqwest::Client::builder()
             .no_proxy()
@@ -788,7 +803,9 @@ mod tests {
         });
         let direct = client();
         for _ in 0..3 {
-            let r = direct.execute(request("GET", &url, "/", None), &url).await;
+            let r = direct
+                .execute(&mut request("GET", &url, "/", None), &url)
+                .await;
             assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
         }
     }
@@ -853,9 +870,13 @@ mod tests {
         let direct = client();
         let calls = async {
             for _ in 0..2 {
-                let r = direct.execute(request("GET", &url, "/", None), &url).await;
+                let r = direct
+                    .execute(&mut request("GET", &url, "/", None), &url)
+                    .await;
                 assert_eq!(text(r.unwrap()).await.unwrap(), "helloworld");
-                let r = direct.execute(request("GET", &url, "/", None), &url).await;
+                let r = direct
+                    .execute(&mut request("GET", &url, "/", None), &url)
+                    .await;
                 assert_eq!(text(r.unwrap()).await.unwrap().len(), LARGE);
             }
         };
@@ -889,10 +910,13 @@ mod tests {
         })
         .await;
         let direct = client();
-        let call = direct.execute(request("GET", &url, "/", None), &url);
+        let mut first = request("GET", &url, "/", None);
+        let call = direct.execute(&mut first, &url);
         let waited = tokio::time::timeout(Duration::from_millis(100), call).await;
         assert!(waited.is_err(), "no answer came");
-        let r = direct.execute(request("GET", &url, "/", None), &url).await;
+        let r = direct
+            .execute(&mut request("GET", &url, "/", None), &url)
+            .await;
         let mut body = r.unwrap().into_body();
         let first = tokio::time::timeout(Duration::from_secs(5), body.frame()).await;
         assert!(first.unwrap().is_some());
@@ -900,7 +924,9 @@ mod tests {
         assert!(rest.is_err(), "the rest of the body never came");
         drop(body);
         assert_eq!(direct.pool.idle(), 0);
-        let r = direct.execute(request("GET", &url, "/", None), &url).await;
+        let r = direct
+            .execute(&mut request("GET", &url, "/", None), &url)
+            .await;
         assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
         assert_eq!(accepted.load(Ordering::Relaxed), 3);
         assert_eq!(direct.pool.idle(), 1);
@@ -921,7 +947,9 @@ mod tests {
         .await;
         let direct = client();
         for _ in 0..3 {
-            let r = direct.execute(request("GET", &url, "/", None), &url).await;
+            let r = direct
+                .execute(&mut request("GET", &url, "/", None), &url)
+                .await;
             assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
@@ -950,7 +978,9 @@ mod tests {
         .await;
         let direct = client();
         for _ in 0..3 {
-            let r = direct.execute(request("GET", &url, "/", None), &url).await;
+            let r = direct
+                .execute(&mut request("GET", &url, "/", None), &url)
+                .await;
             assert_eq!(text(r.unwrap()).await.unwrap(), "ok");
         }
         let host = format!("\r\nhost: {}\r\n", url.authority());

@@ -239,12 +239,9 @@ impl Pool {
         Ok(sender)
     }
 
-    /// Send `req` (an absolute `http` or `https` URI) on a pooled or new
-    /// connection.
-    pub(super) async fn send(
-        &self,
-        mut req: Request<Body>,
-    ) -> Result<Response<Returning>, SendError> {
+    /// The key of `req` (an absolute `http` or `https` URI), made ready
+    /// for `send_to`: its URI in origin form, its Host header set.
+    pub(super) fn origin_form(req: &mut Request<Body>) -> Result<Key, SendError> {
         let Some(key) = Key::of(req.uri()) else {
             return Err(SendError::Connect("the URL has no host".into()));
         };
@@ -257,7 +254,7 @@ impl Pool {
             .cloned()
             .unwrap_or_else(|| PathAndQuery::from_static("/"))
             .into();
-        self.send_to(key, req).await
+        Ok(key)
     }
 
     /// Send `req` to `key` on a pooled or new connection: its URI is in
