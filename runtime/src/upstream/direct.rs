@@ -130,7 +130,9 @@ impl Direct {
         let mut body = body;
         let mut redirects = 0;
         loop {
-            let response = self.send(&hop, body, shown).await?;
+            let (key, request) = self.request(&hop, body, shown)?;
+            let sent = self.pool.send_to(key, request).await;
+            let response = sent.map_err(|e| unsent(shown, e))?;
             let Some(next) = hop.redirect(&response) else {
                 return decode(response).await.map_err(|e| failed(shown, &*e));
             };
@@ -151,18 +153,18 @@ impl Direct {
         }
     }
 
-    async fn send(
+    /// The request of one hop, and the connections it goes to. Made here
+    /// and sent by the caller: an async fn between the two was a future
+    /// the compiler built aside and copied into place, twice per call.
+    fn request(
         &self,
         hop: &Hop<'_>,
         body: Body,
         shown: &Url,
-    ) -> Result<http::Response<Returning>, CallError> {
-        let origin = || shown.origin().ascii_serialization();
+    ) -> Result<(Key, http::Request<Body>), CallError> {
         let mut request = http::Request::new(body);
         *request.method_mut() = hop.method.clone();
         *request.headers_mut() = hop.headers.clone();
-        // One `send_to` for both: awaited in two places, each would have
-        // its own future in this one.
         let key = match self.at_base(&hop.url) {
             Some((base, path)) => {
                 *request.uri_mut() = path.into();
@@ -170,31 +172,18 @@ impl Direct {
                     .headers_mut()
                     .entry(header::HOST)
                     .or_insert_with(|| base.host.clone());
-                Ok(base.key.clone())
+                base.key.clone()
             }
             None => {
                 let uri = Uri::try_from(hop.url.as_str()).map_err(|e| CallError::Transport {
-                    origin: origin(),
+                    origin: shown.origin().ascii_serialization(),
                     cause: format!("builder error: {e}"),
                 })?;
                 *request.uri_mut() = uri;
-                Pool::origin_form(&mut request)
+                Pool::origin_form(&mut request).map_err(|e| unsent(shown, e))?
             }
         };
-        let sent = match key {
-            Ok(key) => self.pool.send_to(key, request).await,
-            Err(e) => Err(e),
-        };
-        sent.map_err(|e| match e {
-            SendError::Connect(_) => CallError::Connect {
-                origin: origin(),
-                cause: describe(&e),
-            },
-            SendError::Send(_) => CallError::Transport {
-                origin: origin(),
-                cause: describe(&e),
-            },
-        })
+        Ok((key, request))
     }
 }
 
@@ -213,6 +202,23 @@ impl Direct {
             return None;
         }
         Some((base, PathAndQuery::try_from(rest).ok()?))
+    }
+}
+
+/// A request that got no response, as reqwest words it.
+#[cold]
+#[inline(never)]
+fn unsent(shown: &Url, e: SendError) -> CallError {
+    let origin = shown.origin().ascii_serialization();
+    match e {
+        SendError::Connect(_) => CallError::Connect {
+            origin,
+            cause: describe(&e),
+        },
+        SendError::Send(_) => CallError::Transport {
+            origin,
+            cause: describe(&e),
+        },
     }
 }
 
