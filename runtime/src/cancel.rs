@@ -177,22 +177,30 @@ mod tests {
             .is_ok()
     }
 
+    /// A task waiting for `c`'s cancellation, given a turn to start waiting.
+    async fn waiter(c: &Cancel) -> tokio::task::JoinHandle<()> {
+        let c = c.clone();
+        let waiting = tokio::spawn(async move { c.cancelled().await });
+        tokio::task::yield_now().await;
+        waiting
+    }
+
+    async fn woken(waiting: tokio::task::JoinHandle<()>, what: &str) {
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect(what)
+            .unwrap();
+    }
+
     #[tokio::test]
     async fn a_root_is_cancelled_by_its_own_cancel_and_wakes_its_waiters() {
         let c = Cancel::new();
         assert!(!c.is_cancelled());
         assert!(!resolves(&c).await);
-        let waiter = tokio::spawn({
-            let c = c.clone();
-            async move { c.cancelled().await }
-        });
-        tokio::task::yield_now().await;
+        let waiting = waiter(&c).await;
         c.cancel();
         assert!(c.is_cancelled());
-        tokio::time::timeout(Duration::from_secs(5), waiter)
-            .await
-            .expect("the waiter was woken")
-            .unwrap();
+        woken(waiting, "the waiter was woken").await;
         assert!(resolves(&c).await, "already cancelled: at once");
     }
 
@@ -203,17 +211,10 @@ mod tests {
         a.cancel();
         assert!(a.is_cancelled() && !b.is_cancelled() && !root.is_cancelled());
         assert!(!resolves(&b).await && !resolves(&root).await);
-        let waiter = tokio::spawn({
-            let b = b.clone();
-            async move { b.cancelled().await }
-        });
-        tokio::task::yield_now().await;
+        let waiting = waiter(&b).await;
         root.cancel();
         assert!(b.is_cancelled());
-        tokio::time::timeout(Duration::from_secs(5), waiter)
-            .await
-            .expect("the parent's cancel woke the child's waiter")
-            .unwrap();
+        woken(waiting, "the parent's cancel woke the child's waiter").await;
         assert!(root.child().is_cancelled(), "born under a cancelled parent");
     }
 
