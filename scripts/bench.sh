@@ -6,8 +6,8 @@
 #
 #   scripts/bench.sh                 full run: release builds, 3 alternating rounds
 #   scripts/bench.sh --cold-build    also the cold build time of generated crates (slow)
-#   scripts/bench.sh --pgo           the servers compared per call (generated, rmcp,
-#                                    hyper) built with profile-guided optimisation,
+#   scripts/bench.sh --pgo           the servers compared (generated, rmcp, hyper
+#                                    echo and proxy) built with profile-guided optimisation,
 #                                    each trained on its own load (scripts/pgo.sh);
 #                                    about 15 minutes more
 #   scripts/bench.sh --smoke         CI smoke: debug builds, a few hundred calls per
@@ -53,7 +53,7 @@ else
     cargo build --quiet --release -p conformance-server -p httpbin -p mcpgen
 fi
 
-log "bench: building bench/ (mcpbench, rmcp-server, hyper-echo; $profile)"
+log "bench: building bench/ (mcpbench, rmcp-server, hyper-echo, hyper-proxy; $profile)"
 (cd bench && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet "${release[@]}")
 if [[ $smoke == 1 ]]; then
     # The load generator's own tests: its prepared requests are the bytes
@@ -97,7 +97,7 @@ note=""
 if [[ $pgo == 1 ]]; then
     scripts/pgo.sh
     bins="$TARGET_DIR/pgo"
-    note="Build: profile-guided (scripts/pgo.sh) for conformance-server, httpbin, rmcp-server and hyper-echo, each trained on its own load; the start-up servers and the TypeScript SDK as in a default run."
+    note="Build: profile-guided (scripts/pgo.sh) for conformance-server, httpbin, rmcp-server, hyper-echo and hyper-proxy, each trained on its own load; the start-up servers and the TypeScript SDK as in a default run."
 fi
 log "bench: running the suite"
 {

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Profile-guided optimisation (PGO) of the servers the benchmark suite
 # compares, on both sides alike: the generated servers (conformance-server,
-# httpbin) and the comparison servers (hyper-echo, rmcp-server). Then
+# httpbin) and the comparison servers (hyper-echo, hyper-proxy, rmcp-server). Then
 # `scripts/bench.sh --pgo` measures optimised builds against optimised
 # builds (docs/benchmarks.md, "PGO builds", which also gives the recipe for
 # a generated server of your own).
 #
-#   scripts/pgo.sh           all four servers, trained on the suite's loads
+#   scripts/pgo.sh           all five servers, trained on the suite's loads
 #   scripts/pgo.sh --smoke   hyper-echo only, a short training (CI: the
 #                            recipe still works end to end)
 #
@@ -55,7 +55,7 @@ if [[ $smoke == 0 ]]; then
         cargo build --quiet --release -p conformance-server -p httpbin
 fi
 bench_bins=(--bin hyper-echo)
-[[ $smoke == 0 ]] && bench_bins+=(--bin rmcp-server)
+[[ $smoke == 0 ]] && bench_bins+=(--bin rmcp-server --bin hyper-proxy)
 (cd bench && CARGO_TARGET_DIR="$gen" RUSTFLAGS="-Cprofile-generate=$work/raw/build" \
     cargo build --quiet --release -p bench-servers "${bench_bins[@]}")
 
@@ -103,6 +103,12 @@ if [[ $smoke == 0 ]]; then
     load "$port" --version 2025-11-25 --workers 1 --sessions 1 --calls $((calls / 5)) \
         --tool get_get --expect upstream-ok
     stop httpbin "$pid"
+    # The proxy floor, in front of the same upstream, on the same load.
+    start hyper-proxy "$work/raw/bench" "$gen/release/hyper-proxy" \
+        --upstream "http://127.0.0.1:$echo_port"
+    load "$port" --bare --workers 1 --sessions 1 --calls $((calls / 5)) \
+        --tool get_get --expect upstream-ok
+    stop hyper-proxy "$pid"
     start rmcp-server "$work/raw/bench" "$gen/release/rmcp-server"
     load "$port" --version 2025-11-25 --workers 32 --sessions 8 --calls "$calls"
     stop rmcp-server "$pid"
@@ -130,7 +136,7 @@ if [[ $smoke == 0 ]]; then
     merge main
     CARGO_TARGET_DIR="$TARGET_DIR/pgo-main" RUSTFLAGS="-Cprofile-use=$work/main.profdata" \
         cargo build --quiet --release -p conformance-server -p httpbin
-    built+=(rmcp-server conformance-server httpbin)
+    built+=(rmcp-server hyper-proxy conformance-server httpbin)
 fi
 for b in "${built[@]}"; do
     src="$TARGET_DIR/pgo-bench/release/$b"

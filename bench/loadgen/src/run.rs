@@ -127,23 +127,29 @@ pub async fn suite(o: Opts) -> Result<(), Error> {
     per_call(&suite, &mut results).await?;
     idle(&suite, &mut results).await?;
     startup(&suite, &paths, &mut results).await?;
-    let proxy_launch = Launch::new(
-        paths.bin("httpbin")?,
-        &[
-            "--transport",
-            "http",
-            "--bind",
-            "{addr}",
-            "--base-url",
-            "{upstream}",
-        ],
-    );
-    let upstream = Launch::new(paths.bin("hyper-echo")?, &["--bind", "{addr}"]);
+    let launches = proxy::Launches {
+        generated: Launch::new(
+            paths.bin("httpbin")?,
+            &[
+                "--transport",
+                "http",
+                "--bind",
+                "{addr}",
+                "--base-url",
+                "{upstream}",
+            ],
+        ),
+        floor: Launch::new(
+            paths.bin("hyper-proxy")?,
+            &["--bind", "{addr}", "--upstream", "{upstream}"],
+        ),
+        upstream: Launch::new(paths.bin("hyper-echo")?, &["--bind", "{addr}"]),
+    };
     for r in 0..suite.sizes.rounds {
         eprintln!("proxy round {}", r + 1);
         results
             .proxy
-            .push(proxy::round(&suite, &proxy_launch, &upstream).await?);
+            .push(proxy::round(&suite, &launches, r).await?);
     }
     if !o.flag("--smoke") {
         generate(&suite, &paths, o.flag("--cold-build"), &mut results)?;
