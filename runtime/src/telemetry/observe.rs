@@ -197,10 +197,10 @@ impl ToolObserved {
 /// header names, and count its response. `status` reads the status of a
 /// response.
 #[cfg(feature = "upstream")]
-pub(crate) async fn upstream<T, E, F>(
+pub(crate) async fn upstream<'r, T, E, F>(
     operation: &str,
-    mut request: reqwest::Request,
-    send: impl FnOnce(reqwest::Request) -> F,
+    request: &'r mut reqwest::Request,
+    send: impl FnOnce(&'r mut reqwest::Request) -> F,
     status: impl Fn(&T) -> u16,
 ) -> Result<T, E>
 where
@@ -211,7 +211,7 @@ where
         return send(request).await;
     };
     let span = if t.spans {
-        let span = upstream_span(operation, &request);
+        let span = upstream_span(operation, request);
         context::inject(&span.context(), request.headers_mut());
         span
     } else {

@@ -103,7 +103,7 @@ async fn send_prepared(
         } else {
             &settings.headers[..]
         };
-        let request = build(
+        let mut request = build(
             settings,
             (target.base, url),
             prepared,
@@ -112,7 +112,7 @@ async fn send_prepared(
             per_call.map(|h| &h.0),
             target.forwarded.as_ref(),
         )?;
-        let outcome = attempt(settings, op, name, request).await;
+        let outcome = attempt(settings, op, name, &mut request).await;
         // A status poll is a GET: retried like any idempotent request.
         let may_retry = (op.idempotent || url.is_some()) && retry < settings.retries.max;
         let delay = match next_step(settings, &outcome, &applied, refreshed, may_retry, retry) {
@@ -163,12 +163,14 @@ async fn credentials(
     Ok(applied)
 }
 
-/// One request to the API, traced and logged.
+/// One request to the API, traced and logged. The request is borrowed
+/// down to the client (which takes its headers and body): moved in, each
+/// future on the way would hold a copy of it.
 async fn attempt(
     settings: &Settings,
     op: &Operation,
     name: &str,
-    request: reqwest::Request,
+    request: &mut reqwest::Request,
 ) -> Result<RawResponse, CallError> {
     // Only the debug line below reads the time.
     let started = tracing::enabled!(target: "mcpgen_runtime::upstream", tracing::Level::DEBUG)
@@ -575,7 +577,10 @@ fn with_query(mut url: Url, credentials: &[String]) -> Url {
 
 /// Send one attempt and read its body, all under the call's timeout.
 /// Dropping this future (cancellation) aborts the request.
-async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawResponse, CallError> {
+async fn send(
+    settings: &Settings,
+    request: &mut reqwest::Request,
+) -> Result<RawResponse, CallError> {
     // The origin, for errors, is made from this only when one happens.
     let mut shown = request.url().clone();
     shown.set_query(None);
@@ -585,28 +590,17 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         .direct
         .as_ref()
         .filter(|_| Direct::serves(request.url()));
-    // One future per client: the direct one borrows the request, which
-    // reqwest's must own (one future for both would own and copy it).
     let within = match direct {
         Some(direct) => {
-            let mut request = request;
             let attempt = async {
-                let resp = direct.execute(&mut request, &shown).await?;
+                let resp = direct.execute(request, &shown).await?;
                 read(resp, limit, &shown).await
             };
             tokio::time::timeout(timeout, attempt).await
         }
-        None => {
-            let attempt = async {
-                let resp = settings
-                    .client
-                    .execute(request)
-                    .await
-                    .map_err(|e| classify(e, &shown, timeout))?;
-                read(http::Response::from(resp), limit, &shown).await
-            };
-            tokio::time::timeout(timeout, attempt).await
-        }
+        // Boxed: reqwest's future is large and its path rare (proxies,
+        // credentials in the URL); inline, every call's future would carry it.
+        None => Box::pin(via_reqwest(settings, request, &shown)).await,
     };
     match within {
         Ok(Ok(mut r)) => {
@@ -616,6 +610,28 @@ async fn send(settings: &Settings, request: reqwest::Request) -> Result<RawRespo
         Ok(Err(e)) => Err(e),
         Err(_) => Err(timed_out(&shown, timeout)),
     }
+}
+
+/// `send` through reqwest, which must own the request: it is taken, a
+/// bare GET of the URL left in its place (the caller drops it).
+async fn via_reqwest(
+    settings: &Settings,
+    request: &mut reqwest::Request,
+    shown: &Url,
+) -> Result<Result<RawResponse, CallError>, tokio::time::error::Elapsed> {
+    let timeout = settings.timeout;
+    let limit = settings.config.max_response_bytes;
+    let placeholder = reqwest::Request::new(reqwest::Method::GET, request.url().clone());
+    let request = std::mem::replace(request, placeholder);
+    let attempt = async {
+        let resp = settings
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| classify(e, shown, timeout))?;
+        read(http::Response::from(resp), limit, shown).await
+    };
+    tokio::time::timeout(timeout, attempt).await
 }
 
 #[cold]
