@@ -109,32 +109,33 @@ impl Direct {
         request: &mut reqwest::Request,
         shown: &Url,
     ) -> Result<http::Response<Answer>, CallError> {
-        let mut headers = std::mem::take(request.headers_mut());
-        // reqwest's default headers, where the request has none.
-        headers
-            .entry(header::USER_AGENT)
-            .or_insert_with(|| self.user_agent.clone());
-        headers
-            .entry(header::ACCEPT)
-            .or_insert_with(|| HeaderValue::from_static("*/*"));
-        headers
-            .entry(header::ACCEPT_ENCODING)
-            .or_insert_with(|| HeaderValue::from_static(ACCEPT_ENCODING));
-        let body = request.body_mut().take().unwrap_or_default();
+        // The headers and body are taken straight into the hop: a local
+        // borrowed before an await stays in this future even once moved.
+        let headers = std::mem::take(request.headers_mut());
+        let mut body = request.body_mut().take().unwrap_or_default();
         let mut hop = Hop {
             method: request.method().clone(),
             replay: Replay::of(&body),
             url: Cow::Borrowed(request.url()),
             headers,
         };
-        let mut body = body;
+        // reqwest's default headers, where the request has none.
+        hop.headers
+            .entry(header::USER_AGENT)
+            .or_insert_with(|| self.user_agent.clone());
+        hop.headers
+            .entry(header::ACCEPT)
+            .or_insert_with(|| HeaderValue::from_static("*/*"));
+        hop.headers
+            .entry(header::ACCEPT_ENCODING)
+            .or_insert_with(|| HeaderValue::from_static(ACCEPT_ENCODING));
         let mut redirects = 0;
         loop {
             let (key, request) = self.request(&hop, body, shown)?;
             let sent = self.pool.send_to(key, request).await;
             let response = sent.map_err(|e| unsent(shown, e))?;
             let Some(next) = hop.redirect(&response) else {
-                return decode(response).await.map_err(|e| failed(shown, &*e));
+                return decode(response, shown).await;
             };
             // reqwest's policy sees one more previous URL at each hop.
             if redirects >= MAX_REDIRECTS {
@@ -145,7 +146,7 @@ impl Direct {
             }
             // `shown` is the first URL without its query: the same origin.
             if next.1.origin() != shown.origin() {
-                return decode(response).await.map_err(|e| failed(shown, &*e));
+                return decode(response, shown).await;
             }
             body = next.0;
             hop.url = Cow::Owned(next.1);
@@ -268,11 +269,23 @@ impl HttpBody for Answer {
 
 /// `response` with its body decoded as reqwest would: a response naming
 /// no encoding is passed on as it is (what `Decompression` does to it),
-/// one that names an encoding goes through `Decompression` itself.
-async fn decode(response: http::Response<Returning>) -> Result<http::Response<Answer>, BoxError> {
+/// one that names an encoding goes through `Decompression` itself (boxed:
+/// rare here, and its future would otherwise sit in every call's).
+async fn decode(
+    response: http::Response<Returning>,
+    shown: &Url,
+) -> Result<http::Response<Answer>, CallError> {
     if !response.headers().contains_key(header::CONTENT_ENCODING) {
         return Ok(response.map(Answer::Plain));
     }
+    Box::pin(decompress(response))
+        .await
+        .map_err(|e| failed(shown, &*e))
+}
+
+async fn decompress(
+    response: http::Response<Returning>,
+) -> Result<http::Response<Answer>, BoxError> {
     let mut layer = Decompression::new(Given(Some(response)));
     let decoded = layer.call(http::Request::new(())).await?;
     Ok(decoded.map(|b| Answer::Decoded(Box::pin(b))))

@@ -265,18 +265,8 @@ impl Pool {
         mut req: Request<Body>,
     ) -> Result<Response<Returning>, SendError> {
         loop {
-            let (mut sender, reused) = match self.checkout(&key) {
-                Some(s) => (s, true),
-                // Boxed: connecting (TCP, TLS) is rare and its future
-                // large; inline, every call's future would carry and copy it.
-                None => (Box::pin(self.connect(key.uri()?, &key)).await?, false),
-            };
-            let outcome = match sender.ready().await {
-                Ok(()) => sender.try_send_request(req).await,
-                Err(_) if reused => continue,
-                Err(e) => return Err(SendError::Send(e)),
-            };
-            match outcome {
+            let (mut sender, reused) = self.ready(&key).await?;
+            match sender.try_send_request(req).await {
                 Ok(res) => {
                     let back = Some((self.clone(), key, sender));
                     return Ok(res.map(|inner| Returning {
@@ -290,6 +280,26 @@ impl Pool {
                     Some(r) if reused => req = r,
                     _ => return Err(SendError::Send(e.into_error())),
                 },
+            }
+        }
+    }
+
+    /// A connection to `key` ready for a request, and whether it was
+    /// pooled: a pooled one closed meanwhile is passed over. A future of
+    /// its own: `send_to`'s request then lives across one await, not
+    /// across two (which kept it apart from every other slot).
+    async fn ready(&self, key: &Key) -> Result<(SendRequest<Body>, bool), SendError> {
+        loop {
+            let (mut sender, reused) = match self.checkout(key) {
+                Some(s) => (s, true),
+                // Boxed: connecting (TCP, TLS) is rare and its future
+                // large; inline, every call's future would carry and copy it.
+                None => (Box::pin(self.connect(key.uri()?, key)).await?, false),
+            };
+            match sender.ready().await {
+                Ok(()) => return Ok((sender, reused)),
+                Err(_) if reused => continue,
+                Err(e) => return Err(SendError::Send(e)),
             }
         }
     }
