@@ -109,13 +109,14 @@ impl Direct {
         request: &mut reqwest::Request,
         shown: &Url,
     ) -> Result<http::Response<Answer>, CallError> {
-        // The headers and body are taken straight into the hop: a local
-        // borrowed before an await stays in this future even once moved.
+        // The headers go straight into the hop, and the body is borrowed
+        // only inside `Replay::with`: a local borrowed before an await
+        // keeps its own slot in this future, even once moved.
         let headers = std::mem::take(request.headers_mut());
-        let mut body = request.body_mut().take().unwrap_or_default();
+        let (mut body, replay) = Replay::with(request.body_mut().take().unwrap_or_default());
         let mut hop = Hop {
             method: request.method().clone(),
-            replay: Replay::of(&body),
+            replay,
             url: Cow::Borrowed(request.url()),
             headers,
         };
@@ -130,12 +131,12 @@ impl Direct {
             .entry(header::ACCEPT_ENCODING)
             .or_insert_with(|| HeaderValue::from_static(ACCEPT_ENCODING));
         let mut redirects = 0;
-        loop {
+        let response = loop {
             let (key, request) = self.request(&hop, body, shown)?;
             let sent = self.pool.send_to(key, request).await;
             let response = sent.map_err(|e| unsent(shown, e))?;
             let Some(next) = hop.redirect(&response) else {
-                return decode(response, shown).await;
+                break response;
             };
             // reqwest's policy sees one more previous URL at each hop.
             if redirects >= MAX_REDIRECTS {
@@ -146,12 +147,22 @@ impl Direct {
             }
             // `shown` is the first URL without its query: the same origin.
             if next.1.origin() != shown.origin() {
-                return decode(response, shown).await;
+                break response;
             }
             body = next.0;
             hop.url = Cow::Owned(next.1);
             redirects += 1;
+        };
+        // The body decoded as reqwest would: a response naming no encoding
+        // is passed on as it is (what `Decompression` does to it), one that
+        // names an encoding goes through `Decompression` itself (boxed:
+        // rare here, and its future would otherwise sit in every call's).
+        if !response.headers().contains_key(header::CONTENT_ENCODING) {
+            return Ok(response.map(Answer::Plain));
         }
+        Box::pin(decompress(response))
+            .await
+            .map_err(|e| failed(shown, &*e))
     }
 
     /// The request of one hop, and the connections it goes to. Made here
@@ -267,22 +278,8 @@ impl HttpBody for Answer {
     }
 }
 
-/// `response` with its body decoded as reqwest would: a response naming
-/// no encoding is passed on as it is (what `Decompression` does to it),
-/// one that names an encoding goes through `Decompression` itself (boxed:
-/// rare here, and its future would otherwise sit in every call's).
-async fn decode(
-    response: http::Response<Returning>,
-    shown: &Url,
-) -> Result<http::Response<Answer>, CallError> {
-    if !response.headers().contains_key(header::CONTENT_ENCODING) {
-        return Ok(response.map(Answer::Plain));
-    }
-    Box::pin(decompress(response))
-        .await
-        .map_err(|e| failed(shown, &*e))
-}
-
+/// `response`, which names an encoding, decoded by tower-http's
+/// `Decompression`.
 async fn decompress(
     response: http::Response<Returning>,
 ) -> Result<http::Response<Answer>, BoxError> {
@@ -328,12 +325,14 @@ enum Replay {
 }
 
 impl Replay {
-    fn of(body: &Body) -> Replay {
-        match body.as_bytes() {
+    /// The body, and what a redirect may send again of it.
+    fn with(body: Body) -> (Body, Replay) {
+        let replay = match body.as_bytes() {
             Some([]) => Replay::Empty,
             Some(b) => Replay::Bytes(b.to_vec()),
             None => Replay::Stream,
-        }
+        };
+        (body, replay)
     }
 
     fn body(&self) -> Option<Body> {

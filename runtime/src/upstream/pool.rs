@@ -258,28 +258,33 @@ impl Pool {
     }
 
     /// Send `req` to `key` on a pooled or new connection: its URI is in
-    /// origin form and it has its Host header.
-    pub(super) async fn send_to(
+    /// origin form and it has its Host header. Not an async fn: that would
+    /// keep the request twice in its future (as the argument, and as the
+    /// local it is moved to), where the async block captures it once.
+    #[allow(clippy::manual_async_fn)]
+    pub(super) fn send_to(
         &self,
         key: Key,
         mut req: Request<Body>,
-    ) -> Result<Response<Returning>, SendError> {
-        loop {
-            let (mut sender, reused) = self.ready(&key).await?;
-            match sender.try_send_request(req).await {
-                Ok(res) => {
-                    let back = Some((self.clone(), key, sender));
-                    return Ok(res.map(|inner| Returning {
-                        inner,
-                        ended: false,
-                        back,
-                    }));
+    ) -> impl Future<Output = Result<Response<Returning>, SendError>> + '_ {
+        async move {
+            loop {
+                let (mut sender, reused) = self.ready(&key).await?;
+                match sender.try_send_request(req).await {
+                    Ok(res) => {
+                        let back = Some((self.clone(), key, sender));
+                        return Ok(res.map(|inner| Returning {
+                            inner,
+                            ended: false,
+                            back,
+                        }));
+                    }
+                    Err(mut e) => match e.take_message() {
+                        // Never written: safe to send on another connection.
+                        Some(r) if reused => req = r,
+                        _ => return Err(SendError::Send(e.into_error())),
+                    },
                 }
-                Err(mut e) => match e.take_message() {
-                    // Never written: safe to send on another connection.
-                    Some(r) if reused => req = r,
-                    _ => return Err(SendError::Send(e.into_error())),
-                },
             }
         }
     }
