@@ -103,34 +103,43 @@ async fn send_prepared(
         } else {
             &settings.headers[..]
         };
-        let mut request = build(
-            settings,
-            (target.base, url),
-            prepared,
-            &applied,
-            extra,
-            per_call.map(|h| &h.0),
-            target.forwarded.as_ref(),
-        )?;
-        let outcome = attempt(settings, op, name, &mut request).await;
-        // A status poll is a GET: retried like any idempotent request.
-        let may_retry = (op.idempotent || url.is_some()) && retry < settings.retries.max;
-        let delay = match next_step(settings, &outcome, &applied, refreshed, may_retry, retry) {
-            Next::Done => return outcome,
-            Next::Refresh => {
+        // The request and the outcome end with this block: borrowed, they
+        // would keep their slots (520 bytes) in every state of this future,
+        // beside the awaits of a token refresh and a retry's sleep.
+        let delay = {
+            let mut request = build(
+                settings,
+                (target.base, url),
+                prepared,
+                &applied,
+                extra,
+                per_call.map(|h| &h.0),
+                target.forwarded.as_ref(),
+            )?;
+            let outcome = attempt(settings, op, name, &mut request).await;
+            // A status poll is a GET: retried like any idempotent request.
+            let may_retry = (op.idempotent || url.is_some()) && retry < settings.retries.max;
+            match next_step(settings, &outcome, &applied, refreshed, may_retry, retry) {
+                Next::Done => return outcome,
+                Next::Refresh => None,
+                Next::RetryIn(delay) => {
+                    retry += 1;
+                    log_retry(ctx, settings, name, &outcome, retry, delay);
+                    Some(delay)
+                }
+            }
+        };
+        match delay {
+            Some(delay) => tokio::time::sleep(delay).await,
+            None => {
                 // The token may have been revoked early: fetch a new one and
                 // try once more (safe for any method: the request was refused).
                 refreshed = true;
                 for (client, token) in applied.oauth.iter().zip(&applied.tokens) {
                     client.invalidate(token).await;
                 }
-                continue;
             }
-            Next::RetryIn(delay) => delay,
-        };
-        retry += 1;
-        log_retry(ctx, settings, name, &outcome, retry, delay);
-        tokio::time::sleep(delay).await;
+        }
     }
 }
 
