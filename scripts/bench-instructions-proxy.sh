@@ -11,11 +11,19 @@
 # Like scripts/bench-instructions.sh, two runs of N1 and N2
 # calls from one mcpbench worker; start-up and handshake cancel out in
 # (I(N2) - I(N1)) / (N2 - N1). Needs the release builds of httpbin
-# (cargo build --release -p httpbin) and of bench/ (mcpbench, hyper-echo).
+# (cargo build --release -p httpbin) and of bench/ (mcpbench, hyper-echo,
+# hyper-proxy).
 #
 #   scripts/bench-instructions-proxy.sh
 #   SERVER=/tmp/old-httpbin scripts/bench-instructions-proxy.sh
 #   SCHEME=https scripts/bench-instructions-proxy.sh
+#   CACHE_SIM=1 scripts/bench-instructions-proxy.sh    # and L1 misses per call
+#   FLOOR=1 CACHE_SIM=1 scripts/bench-instructions-proxy.sh
+#
+# FLOOR=1 measures the suite's proxy floor instead (bench/servers
+# hyper-proxy: bare JSON-RPC POSTs, the same upstream GET; plain HTTP only).
+# At one worker each call runs on caches the upstream and the kernel have
+# just used, so the misses, more than the instructions, set its time.
 #
 # N1 (default 300) and N2 (2300) set the call counts; the callgrind output
 # of both runs is kept in target/bench/instructions/ (compare two runs per
@@ -28,7 +36,12 @@ set -euo pipefail
 cd "$ROOT"
 command -v valgrind >/dev/null || die "valgrind is not installed (apt-get install valgrind)"
 bin="$(target_dir)/release"
+floor="${FLOOR:-0}"
 server="${SERVER:-$bin/httpbin}"
+[[ $floor == 1 ]] && server="$bin/hyper-proxy"
+[[ $floor == 1 && "${SCHEME:-http}" != http ]] && die "FLOOR=1 is plain HTTP only"
+cache=()
+[[ "${CACHE_SIM:-0}" == 1 ]] && cache=(--cache-sim=yes)
 for b in "$server" "$bin/mcpbench" "$bin/hyper-echo"; do
     [[ -x "$b" ]] || die "no release build of $b (see the header of this script)"
 done
@@ -102,20 +115,31 @@ esac
 instructions() {
     local n=$1 port pid file
     port="$(free_port)"
-    file="$out/callgrind.proxy.$n.out"
-    valgrind --tool=callgrind --callgrind-out-file="$file" \
-        "$server" --transport http --bind "127.0.0.1:$port" \
-        --base-url "$base" "${tls_args[@]}" >"$out/server.log" 2>&1 &
+    file="$out/callgrind.$name.$n.out"
+    if [[ $floor == 1 ]]; then
+        args=(--bind "127.0.0.1:$port" --upstream "$base")
+        load=(--bare)
+    else
+        args=(--transport http --bind "127.0.0.1:$port" --base-url "$base" "${tls_args[@]}")
+        load=()
+    fi
+    valgrind --tool=callgrind "${cache[@]}" --callgrind-out-file="$file" \
+        "$server" "${args[@]}" >"$out/server.log" 2>&1 &
     pid=$!
     wait_for_port "$port" "$pid" 120 || die "server did not start under valgrind (see $out/server.log)"
-    "$bin/mcpbench" load --addr "127.0.0.1:$port" --workers 1 --sessions 1 \
+    "$bin/mcpbench" load --addr "127.0.0.1:$port" --workers 1 --sessions 1 "${load[@]}" \
         --calls "$n" --seconds 600 --tool get_get --expect upstream-ok >&2
     kill -TERM "$pid"
     wait "$pid" || true
     awk '/^(summary|totals):/ { print $2; exit }' "$file"
 }
 
+name=proxy
+[[ $floor == 1 ]] && name=proxy-floor
 a="$(instructions "$n1")"
 b="$(instructions "$n2")"
 [[ -n "$a" && -n "$b" ]] || die "no callgrind totals"
-echo "proxy (${SCHEME:-http}): $(( (b - a) / (n2 - n1) )) instructions per call (I($n1) = $a, I($n2) = $b)"
+echo "$name (${SCHEME:-http}): $(( (b - a) / (n2 - n1) )) instructions per call (I($n1) = $a, I($n2) = $b)"
+if [[ ${#cache[@]} -gt 0 ]]; then
+    echo "$name: L1 misses per call: $(l1_misses "$out/callgrind.$name.$n1.out" "$out/callgrind.$name.$n2.out" $((n2 - n1)))"
+fi

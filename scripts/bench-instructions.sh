@@ -54,18 +54,6 @@ instructions() {
     awk '/^(summary|totals):/ { print $2; exit }' "$file"
 }
 
-# misses A B N: L1 misses per call between two cache-simulated runs.
-misses() {
-    awk -v n="$3" '
-        /^events:/ { for (i = 2; i <= NF; i++) ev[i] = $i }
-        /^(summary|totals):/ { for (i = 2; i <= NF; i++) t[FILENAME, ev[i]] = $i }
-        END {
-            split("I1mr D1mr D1mw", k, " ")
-            for (j = 1; j <= 3; j++)
-                printf "%s %.0f%s", k[j], (t[ARGV[2], k[j]] - t[ARGV[1], k[j]]) / n, (j < 3 ? ", " : "\n")
-        }' "$1" "$2"
-}
-
 versions=("$@")
 [[ ${#versions[@]} -gt 0 ]] || versions=(2025-11-25 2026-07-28)
 for v in "${versions[@]}"; do
@@ -74,6 +62,6 @@ for v in "${versions[@]}"; do
     [[ -n "$a" && -n "$b" ]] || die "no callgrind totals for $v"
     echo "$v: $(( (b - a) / (n2 - n1) )) instructions per tools/call (I($n1) = $a, I($n2) = $b)"
     if [[ ${#cache[@]} -gt 0 ]]; then
-        echo "$v: L1 misses per tools/call: $(misses "$out/callgrind.$v.$n1.out" "$out/callgrind.$v.$n2.out" $((n2 - n1)))"
+        echo "$v: L1 misses per tools/call: $(l1_misses "$out/callgrind.$v.$n1.out" "$out/callgrind.$v.$n2.out" $((n2 - n1)))"
     fi
 done

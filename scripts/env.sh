@@ -86,3 +86,16 @@ wait_for_port() {
     done
     return 1
 }
+
+# l1_misses A B N: L1 misses per call between two cache-simulated callgrind
+# runs (callgrind --cache-sim=yes), B with N more calls than A.
+l1_misses() {
+    awk -v n="$3" '
+        /^events:/ { for (i = 2; i <= NF; i++) ev[i] = $i }
+        /^(summary|totals):/ { for (i = 2; i <= NF; i++) t[FILENAME, ev[i]] = $i }
+        END {
+            split("I1mr D1mr D1mw", k, " ")
+            for (j = 1; j <= 3; j++)
+                printf "%s %.0f%s", k[j], (t[ARGV[2], k[j]] - t[ARGV[1], k[j]]) / n, (j < 3 ? ", " : "\n")
+        }' "$1" "$2"
+}
