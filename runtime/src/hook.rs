@@ -159,16 +159,18 @@ impl crate::builder::ServerBuilder {
     }
 }
 
-/// Run `tool` with `args` (valid), through the server's hook if it has one.
-pub(crate) async fn call(
+/// Run `tool` with `args` (valid), through the server's hook if it has one:
+/// the handler's or the hook's boxed future, made at once (no future of
+/// this call's own that would hold the arguments once more).
+pub(crate) fn call(
     tool: &Arc<Tool>,
     ctx: RequestContext,
     name: &str,
     args: Value,
-) -> Result<CallToolResult, ToolError> {
+) -> BoxFuture<'static, Result<CallToolResult, ToolError>> {
     let hook = match ctx.server.extension::<Hook>() {
         Some(Hook(h)) if tool.hooked => h.clone(),
-        _ => return (tool.handler)(ctx, args).await,
+        _ => return (tool.handler)(ctx, args),
     };
     let name = if tool.name() == name {
         CallName::OfTool(tool.clone())
@@ -181,5 +183,5 @@ pub(crate) async fn call(
         changed: false,
         ctx,
     };
-    hook(call, Next { tool: tool.clone() }).await
+    hook(call, Next { tool: tool.clone() })
 }

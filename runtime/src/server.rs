@@ -258,7 +258,7 @@ impl Server {
     ) -> Option<Response> {
         match msg {
             Message::Request(req) => {
-                self.handle_request(session, req, out, http_headers, extensions)
+                self.handle_request(session.clone(), req, out, http_headers, extensions)
                     .await
             }
             Message::Notification(n) => {
@@ -291,32 +291,31 @@ impl Server {
     }
 
     /// [`Server::handle_with_extensions`] of a request: the transport that
-    /// has one calls this, with no [`Message`] to build and match.
-    pub(crate) async fn handle_request(
+    /// has one calls this, with no [`Message`] to build and match. The
+    /// checks, the context and the handler's boxed future are made before
+    /// the future is: it holds what the answer needs, not the request.
+    pub(crate) fn handle_request(
         &self,
-        session: &Arc<Session>,
+        session: Arc<Session>,
         mut req: Request,
         out: Outbound,
         http_headers: Option<Arc<HeaderMap>>,
         extensions: http::Extensions,
-    ) -> Option<Response> {
+    ) -> impl Future<Output = Option<Response>> + Send + 'static + use<> {
+        use futures::future::{Either, ready};
         if req.modern_meta.is_some() {
             meta_into_params(&mut req);
         }
-        let id = req.id.clone();
         if matches!(req.method.as_str(), "initialize" | "ping") || !session.has_client() {
-            return Some(self.before_session(session, req));
+            return Either::Left(ready(Some(self.before_session(&session, req))));
         }
-        let Some(cancel) = session.begin_request(&id) else {
-            return Some(in_flight(id));
+        let Some(cancel) = session.begin_request(&req.id) else {
+            return Either::Left(ready(Some(in_flight(req.id))));
         };
-        // Also when the transport drops this future (its client went away):
-        // the handler's task runs on, but the id is free again.
-        let _end = EndRequest(session, &id);
         let ctx = RequestContext::from(crate::context::Fields {
             server: self.clone(),
             session: session.clone(),
-            request_id: id.clone(),
+            request_id: req.id.clone(),
             meta: Meta::value(crate::jsonrpc::param(req.params.as_ref(), "_meta").cloned()),
             out,
             cancel: cancel.clone(),
@@ -326,8 +325,15 @@ impl Server {
             refusal: None,
             mrtr: None,
         });
-        let outcome = run_guarded(self.clone(), ctx, req, cancel, false).await;
-        outcome.map(|r| respond(id.clone(), r))
+        // Also when the transport drops this future (its client went away):
+        // the handler's task runs on, but the id is free again.
+        let end = EndRequest(session, req.id.clone());
+        let run = run_guarded(self, ctx, req, cancel, false);
+        // Mapped, not awaited in an `async` block: that block would keep
+        // the handler's future twice (as captured, and as awaited).
+        Either::Right(futures::FutureExt::map(run, move |outcome| {
+            outcome.map(|r| respond(end.1.clone(), r))
+        }))
     }
 
     /// `initialize`, `ping`, and any request before the session has its
@@ -569,8 +575,9 @@ impl Server {
     /// the call over to a task. With `envelope` (the served method), a
     /// result gets its modern envelope here, in the call's own future.
     /// The future owns the server (see [`Self::handle_stateless_checked`]).
+    /// Made before its future, which holds what the call's end needs.
     #[allow(clippy::too_many_arguments)]
-    async fn stateless_call(
+    fn stateless_call(
         self,
         mut req: Request,
         client: StatelessClient,
@@ -579,7 +586,8 @@ impl Server {
         caller: Caller,
         mode: CallMode,
         envelope: Option<&'static str>,
-    ) -> Option<Result<Payload, McpError>> {
+    ) -> impl Future<Output = Option<Result<Payload, McpError>>> + Send + 'static {
+        use futures::future::{Either, ready};
         let Caller {
             http_headers,
             extensions,
@@ -589,7 +597,7 @@ impl Server {
         let input_first = mode == CallMode::InputFirst;
         let round = match self.start_round(&req, input_first || may_ask, input_first, principal) {
             Ok(r) => r,
-            Err(e) => return Some(Err(e)),
+            Err(e) => return Either::Left(ready(Some(Err(e)))),
         };
         let mrtr = round.as_ref().map(|r| r.round.clone());
         let refusal = Arc::new(std::sync::OnceLock::new());
@@ -610,21 +618,26 @@ impl Server {
             mrtr,
         });
         let in_task = mode == CallMode::TaskRound;
-        let outcome = run_guarded(self.clone(), ctx, req, cancel, in_task).await?;
-        if let Some(e) = refusal.get() {
-            // The handler needed an undeclared capability: that is the
-            // answer, even if it turned the failure into a tool result.
-            return Some(Err(e.clone()));
-        }
-        let outcome = match round {
-            None => outcome,
-            // Boxed: the rare round's end must not size every call's future.
-            Some(open) => Box::pin(self.close_round(*open, outcome)).await,
-        };
-        Some(match envelope {
-            Some(method) => outcome.map(|p| self.finish_modern(method, p)),
-            None => outcome,
-        })
+        let run = run_guarded(&self, ctx, req, cancel, in_task);
+        // Chained, not awaited in an `async` block: that block would keep
+        // the handler's future twice (as captured, and as awaited).
+        Either::Right(futures::FutureExt::then(run, move |outcome| async move {
+            let outcome = outcome?;
+            if let Some(e) = refusal.get() {
+                // The handler needed an undeclared capability: that is the
+                // answer, even if it turned the failure into a tool result.
+                return Some(Err(e.clone()));
+            }
+            let outcome = match round {
+                None => outcome,
+                // Boxed: the rare round's end must not size every call's future.
+                Some(open) => Box::pin(self.close_round(*open, outcome)).await,
+            };
+            Some(match envelope {
+                Some(method) => outcome.map(|p| self.finish_modern(method, p)),
+                None => outcome,
+            })
+        }))
     }
 
     /// The MRTR round of a stateless call, if its method has one and the
@@ -904,15 +917,6 @@ impl Server {
         self.0.state_key.set(key).is_ok()
     }
 
-    /// `tools/call` to its tool; like `dispatch`, the future owns the server.
-    async fn call_tool(
-        self,
-        ctx: RequestContext,
-        params: Option<Value>,
-    ) -> Result<Payload, McpError> {
-        self.0.tools.call(ctx, params).await
-    }
-
     /// One request to its handler. The future owns the server, so that
     /// `run_guarded` boxes it as it is (no async block around it to hold
     /// the server: a nesting level, and its copy, less per request).
@@ -927,7 +931,7 @@ impl Server {
                 let page = crate::auth::filter_tools(&ctx, page);
                 return Ok(page);
             }
-            // Routed to `call_tool` by `run_guarded`; boxed here, where it
+            // Routed to the registry by `run_guarded`; boxed here, where it
             // would only make every other method's future larger.
             "tools/call" => return Box::pin(inner.tools.call(ctx, req.params)).await,
             "resources/list" => inner.resources.list(p),
@@ -1121,11 +1125,11 @@ fn stateless_session(meta: modern::RequestMeta) -> Arc<Session> {
 }
 
 /// Ends a request's bookkeeping in its session however `handle_request` ends.
-struct EndRequest<'a>(&'a Session, &'a RequestId);
+struct EndRequest(Arc<Session>, RequestId);
 
-impl Drop for EndRequest<'_> {
+impl Drop for EndRequest {
     fn drop(&mut self) {
-        self.0.end_request(self.1);
+        self.0.end_request(&self.1);
     }
 }
 
@@ -1183,13 +1187,16 @@ fn resolve(session: &Session, r: Response) {
     }
 }
 
-async fn run_guarded(
-    server: Server,
+/// A request's handler, its future boxed (see [`guard`]) before the future
+/// that waits for it is made: that one holds the method's name, the box and
+/// the cancellation, not the request, the context or the server.
+fn run_guarded(
+    server: &Server,
     ctx: RequestContext,
     req: Request,
     cancel: Cancel,
     panic_fails: bool,
-) -> Option<Result<Payload, McpError>> {
+) -> impl Future<Output = Option<Result<Payload, McpError>>> + Send + 'static + use<> {
     let method = method_name(&req.method);
     #[cfg(feature = "telemetry")]
     let observed = crate::telemetry::request(&ctx, &req);
@@ -1201,7 +1208,7 @@ async fn run_guarded(
     // `dispatch`'s is as large as its largest method's (≈ 1 KB), all of it
     // copied into the box.
     let work = if req.method == "tools/call" {
-        let call = server.call_tool(ctx, req.params);
+        let call = server.0.tools.call(ctx, req.params);
         guard(
             call,
             #[cfg(feature = "telemetry")]
@@ -1209,39 +1216,42 @@ async fn run_guarded(
         )
     } else {
         guard(
-            server.dispatch(ctx, req),
+            server.clone().dispatch(ctx, req),
             #[cfg(feature = "telemetry")]
             span,
         )
     };
     let mut work = RunOn(Some(work), cancel);
-    let done = match work.0.as_mut() {
-        Some(fut) => unless_cancelled(fut, &work.1).await,
-        None => None,
-    };
-    let Some(done) = done else {
-        work.detach(Some(CANCEL_GRACE));
+    async move {
+        let done = match work.0.as_mut() {
+            Some(fut) => unless_cancelled(fut, &work.1).await,
+            None => None,
+        };
+        let Some(done) = done else {
+            work.detach(Some(CANCEL_GRACE));
+            #[cfg(feature = "telemetry")]
+            if let Some(o) = observed {
+                o.finish(None);
+            }
+            return None;
+        };
+        // Finished: nothing for `RunOn` to run on when it drops.
+        work.0.take();
+        let outcome = done.unwrap_or_else(|_| {
+            tracing::error!(%method, "handler panicked");
+            if panic_fails {
+                return Err(McpError::internal(format!(
+                    "internal error: the handler for {method} panicked"
+                )));
+            }
+            panic_outcome(&method)
+        });
         #[cfg(feature = "telemetry")]
         if let Some(o) = observed {
-            o.finish(None);
+            o.finish(Some(&outcome));
         }
-        return None;
-    };
-    work.0 = None;
-    let outcome = done.unwrap_or_else(|_| {
-        tracing::error!(%method, "handler panicked");
-        if panic_fails {
-            return Err(McpError::internal(format!(
-                "internal error: the handler for {method} panicked"
-            )));
-        }
-        panic_outcome(&method)
-    });
-    #[cfg(feature = "telemetry")]
-    if let Some(o) = observed {
-        o.finish(Some(&outcome));
+        Some(outcome)
     }
-    Some(outcome)
 }
 
 /// A request's handler future boxed behind its panic guard (and, with

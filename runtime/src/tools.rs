@@ -476,24 +476,35 @@ impl Registry {
         }
     }
 
-    pub(crate) async fn call(
+    /// `tools/call`: the tool and its arguments found without waiting, and
+    /// the call's future made of them. It borrows nothing (no layer around
+    /// it keeps the server, the params or a second copy of the arguments).
+    pub(crate) fn call(
         &self,
         ctx: RequestContext,
         params: Option<Value>,
-    ) -> Result<Payload, McpError> {
+    ) -> impl Future<Output = Result<Payload, McpError>> + Send + 'static + use<> {
+        use futures::future::{Either, ready};
+        match self.find(params) {
+            Ok((tool, args)) => Either::Left(Self::run(tool, ctx, args)),
+            Err(e) => Either::Right(ready(Err(e))),
+        }
+    }
+
+    /// A `tools/call`'s tool and its arguments (`{}` for none or null).
+    fn find(&self, params: Option<Value>) -> Result<(Arc<Tool>, Value), McpError> {
         let (name, args) = call_params(params);
         let Some(name) = name else {
             return Err(McpError::invalid_params("tools/call needs a string `name`"));
         };
-        let name = name.as_str();
         let tool = self
-            .get(name)
+            .get(&name)
             .ok_or_else(|| McpError::invalid_params(format!("Unknown tool: {name}")))?;
         let args = match args {
             None | Some(Value::Null) => Value::Object(Default::default()),
             Some(a) => a,
         };
-        Self::run(tool, ctx, name, args).await
+        Ok((tool.clone(), args))
     }
 
     /// `tools/call` of the tool `name` whether it is listed or not (the
@@ -514,7 +525,7 @@ impl Registry {
             Value::Null => Value::Object(Default::default()),
             a => a,
         };
-        Self::run(tool, ctx, name, args).await
+        Self::run(tool.clone(), ctx, args).await
     }
 
     /// A tool's descriptor as clients see it, listed or not (assembled
@@ -566,31 +577,47 @@ impl Registry {
         changed
     }
 
-    async fn run(
-        tool: &Arc<Tool>,
+    /// The call of `tool` (found by its name) with `args`, in its span
+    /// when telemetry observes it.
+    #[cfg(feature = "telemetry")]
+    fn run(
+        tool: Arc<Tool>,
         ctx: RequestContext,
-        name: &str,
         args: Value,
-    ) -> Result<Payload, McpError> {
-        #[cfg(feature = "telemetry")]
-        if let Some(observed) = crate::telemetry::tool(name) {
-            let run = Self::run_checked(tool, ctx, name, args);
-            let outcome = tracing::Instrument::instrument(run, observed.span()).await;
+    ) -> impl Future<Output = Result<Payload, McpError>> + Send + 'static {
+        use futures::{FutureExt, future::Either};
+        let observed = crate::telemetry::tool(tool.name());
+        let run = Self::run_checked(tool, ctx, args);
+        let Some(observed) = observed else {
+            return Either::Left(run.map(|r| r.map(|(p, _)| p)));
+        };
+        let run = tracing::Instrument::instrument(run, observed.span());
+        Either::Right(run.map(move |outcome| {
             observed.finish(outcome.as_ref().map(|(_, is_error)| *is_error));
-            return outcome.map(|(p, _)| p);
-        }
-        Self::run_checked(tool, ctx, name, args)
-            .await
-            .map(|(p, _)| p)
+            outcome.map(|(p, _)| p)
+        }))
+    }
+
+    /// The call of `tool` (found by its name) with `args`.
+    #[cfg(not(feature = "telemetry"))]
+    fn run(
+        tool: Arc<Tool>,
+        ctx: RequestContext,
+        args: Value,
+    ) -> impl Future<Output = Result<Payload, McpError>> + Send + 'static {
+        use futures::FutureExt;
+        Self::run_checked(tool, ctx, args).map(|r| r.map(|(p, _)| p))
     }
 
     /// The call, and whether its result is a tool error.
+    /// Its one future: it holds the tool, the context and the arguments
+    /// (until they go to the handler) once, and the handler's boxed future.
     async fn run_checked(
-        tool: &Arc<Tool>,
+        tool: Arc<Tool>,
         ctx: RequestContext,
-        name: &str,
         args: Value,
     ) -> Result<(Payload, bool), McpError> {
+        let name = tool.name();
         #[cfg(feature = "auth")]
         if let Err(text) = crate::auth::check_tool_scopes(&ctx, name) {
             return Ok((serialize(&CallToolResult::error(text)), true));
@@ -602,11 +629,11 @@ impl Registry {
         {
             return Ok((serialize(&CallToolResult::error(e.to_string())), true));
         }
-        if let Some(text) = invalid_arguments(tool, name, &args)? {
+        if let Some(text) = invalid_arguments(&tool, name, &args)? {
             return Ok((serialize(&CallToolResult::error(text)), true));
         }
         // The tool-call hook, if the server has one, around the handler.
-        let result = match crate::hook::call(tool, ctx, name, args).await {
+        let result = match crate::hook::call(&tool, ctx, name, args).await {
             Ok(r) => r,
             Err(e) => CallToolResult::error(e.message),
         };

@@ -261,7 +261,7 @@ async fn requests_before_a_handler_are_answered_alike_on_both_paths() {
                 };
                 if direct {
                     server
-                        .handle_request(&session, req, out, None, http::Extensions::new())
+                        .handle_request(session.clone(), req, out, None, http::Extensions::new())
                         .await
                 } else {
                     server.handle(&session, Message::Request(req), out).await

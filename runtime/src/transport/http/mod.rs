@@ -1038,16 +1038,15 @@ fn request(
     // What the handler may see of the request's extensions (the caller's
     // `AuthInfo`); nothing else crosses over.
     let extensions = handler_extensions(extensions);
-    let (server, s) = (st.server.clone(), session.clone());
     let request_id = req.id.clone();
     // Polled here, in the connection's task; moved to a task of its own only
     // when the answer becomes an SSE stream. (The handler runs on its own
     // task either way, see `server::run_guarded`.)
-    let mut handling = Box::pin(async move {
-        server
-            .handle_request(&s, req, out, Some(headers), extensions)
-            .await
-    });
+    let mut handling =
+        Box::pin(
+            st.server
+                .handle_request(session.clone(), req, out, Some(headers), extensions),
+        );
 
     async move {
         // Plain JSON unless something must be sent before the result.
