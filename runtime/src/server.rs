@@ -619,25 +619,37 @@ impl Server {
         });
         let in_task = mode == CallMode::TaskRound;
         let run = run_guarded(&self, ctx, req, cancel, in_task);
-        // Chained, not awaited in an `async` block: that block would keep
-        // the handler's future twice (as captured, and as awaited).
-        Either::Right(futures::FutureExt::then(run, move |outcome| async move {
-            let outcome = outcome?;
-            if let Some(e) = refusal.get() {
-                // The handler needed an undeclared capability: that is the
-                // answer, even if it turned the failure into a tool result.
-                return Some(Err(e.clone()));
-            }
-            let outcome = match round {
-                None => outcome,
-                // Boxed: the rare round's end must not size every call's future.
-                Some(open) => Box::pin(self.close_round(*open, outcome)).await,
+        let Some(open) = round else {
+            // Mapped, not awaited in an `async` block: that block would
+            // keep the handler's future twice (as captured, and as awaited).
+            let end = move |outcome: Option<_>| {
+                let outcome = outcome?;
+                refusal_of(&refusal).or_else(|| Some(self.enveloped(envelope, outcome)))
             };
-            Some(match envelope {
-                Some(method) => outcome.map(|p| self.finish_modern(method, p)),
-                None => outcome,
-            })
-        }))
+            return Either::Right(Either::Left(futures::FutureExt::map(run, end)));
+        };
+        // Boxed: the rare round's end must not size every call's future.
+        Either::Right(Either::Right(Box::pin(async move {
+            let outcome = run.await?;
+            if let Some(refused) = refusal_of(&refusal) {
+                return Some(refused);
+            }
+            let outcome = self.close_round(*open, outcome).await;
+            Some(self.enveloped(envelope, outcome))
+        })))
+    }
+
+    /// A stateless call's outcome with its modern envelope (`envelope`: the
+    /// served method), when it has one.
+    fn enveloped(
+        &self,
+        envelope: Option<&'static str>,
+        outcome: Result<Payload, McpError>,
+    ) -> Result<Payload, McpError> {
+        match envelope {
+            Some(method) => outcome.map(|p| self.finish_modern(method, p)),
+            None => outcome,
+        }
     }
 
     /// The MRTR round of a stateless call, if its method has one and the
@@ -1162,6 +1174,13 @@ fn meta_into_params(req: &mut Request) {
     req.modern_meta = None;
 }
 
+/// A stateless call's refusal: when its handler needed a client capability
+/// the request did not declare, that is the answer, even if the handler
+/// turned the failure into a tool result.
+fn refusal_of(refusal: &std::sync::OnceLock<McpError>) -> Option<Result<Payload, McpError>> {
+    refusal.get().map(|e| Err(e.clone()))
+}
+
 /// A request refused before any handler: an invalid request.
 #[cold]
 #[inline(never)]
@@ -1273,9 +1292,11 @@ where
 /// handler sees the same token and may finish in the same poll, but a
 /// cancelled request gets no answer. The token is waited on only when the
 /// work has to wait: a handler done in its first poll registers no waiter
-/// (a lock to register, one to unregister).
+/// (a lock to register, one to unregister), and its future (≈ 230 bytes,
+/// boxed when made) is no part of every request's future. Made then, it
+/// looks at the flag again when first polled, so no cancel is missed.
 async fn unless_cancelled<F: Future + Unpin>(work: &mut F, cancel: &Cancel) -> Option<F::Output> {
-    let mut cancelled = std::pin::pin!(cancel.cancelled());
+    let mut cancelled: Option<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = None;
     std::future::poll_fn(|cx| {
         if cancel.is_cancelled() {
             return Poll::Ready(None);
@@ -1283,6 +1304,7 @@ async fn unless_cancelled<F: Future + Unpin>(work: &mut F, cancel: &Cancel) -> O
         if let Poll::Ready(done) = Pin::new(&mut *work).poll(cx) {
             return Poll::Ready(Some(done));
         }
+        let cancelled = cancelled.get_or_insert_with(|| Box::pin(cancel.cancelled()));
         cancelled.as_mut().poll(cx).map(|()| None)
     })
     .await
