@@ -43,3 +43,41 @@ pub async fn terminated() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+/// Serve `handle` over HTTP/1.1 on `addr`, one task per connection, until
+/// SIGTERM or Ctrl-C (see [`terminated`]): the bare hyper servers' loop.
+pub async fn serve_http1<F, Fut>(
+    addr: std::net::SocketAddr,
+    handle: F,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<
+            Output = Result<
+                hyper::Response<http_body_util::Full<bytes::Bytes>>,
+                std::convert::Infallible,
+            >,
+        > + Send
+        + 'static,
+{
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let serve = async {
+        loop {
+            let (stream, _) = listener.accept().await?;
+            // Small request/response pairs: Nagle would add 40 ms stalls.
+            stream.set_nodelay(true)?;
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(handle);
+                // A client that hangs up mid-request is not the server's error.
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    };
+    tokio::select! {
+        r = serve => r,
+        () = terminated() => Ok(()),
+    }
+}

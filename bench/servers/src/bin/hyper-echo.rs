@@ -7,11 +7,10 @@
 //! - `GET` (any path): a small fixed JSON document. This is the fast upstream
 //!   API of the proxy-overhead benchmark.
 
-use bench_servers::{SIMPLE_TEXT, bind_arg, terminated};
+use bench_servers::{SIMPLE_TEXT, bind_arg, serve_http1};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, Response, StatusCode, body::Incoming, header};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use std::convert::Infallible;
 
@@ -53,24 +52,5 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = bind_arg()?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let serve = async {
-        loop {
-            let (stream, _) = listener.accept().await?;
-            // Small request/response pairs: Nagle would add 40 ms stalls.
-            stream.set_nodelay(true)?;
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(handle);
-                // A client that hangs up mid-request is not the server's error.
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    };
-    tokio::select! {
-        r = serve => r,
-        () = terminated() => Ok(()),
-    }
+    serve_http1(bind_arg()?, handle).await
 }

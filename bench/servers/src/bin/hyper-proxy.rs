@@ -12,12 +12,12 @@
 //!
 //! `hyper-proxy --bind ADDR --upstream http://HOST:PORT`
 
-use bench_servers::terminated;
+use bench_servers::serve_http1;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::{Request, Response, StatusCode, Uri, body::Incoming, header};
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -95,25 +95,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     let client: Upstream = Client::builder(TokioExecutor::new()).build(connector);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let serve = async {
-        loop {
-            let (stream, _) = listener.accept().await?;
-            // Small request/response pairs: Nagle would add 40 ms stalls.
-            stream.set_nodelay(true)?;
-            let (client, get) = (client.clone(), get.clone());
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |req| handle(req, client.clone(), get.clone()));
-                // A client that hangs up mid-request is not the server's error.
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    };
-    tokio::select! {
-        r = serve => r,
-        () = terminated() => Ok(()),
-    }
+    serve_http1(addr, move |req| handle(req, client.clone(), get.clone())).await
 }
