@@ -578,24 +578,18 @@ impl Registry {
     }
 
     /// The call of `tool` (found by its name) with `args`, in its span
-    /// when telemetry observes it.
+    /// when telemetry observes it. An `async fn`, unlike its twin below:
+    /// the tool's span is made when this is first polled, inside the
+    /// request's span, which is its parent.
     #[cfg(feature = "telemetry")]
-    fn run(
-        tool: Arc<Tool>,
-        ctx: RequestContext,
-        args: Value,
-    ) -> impl Future<Output = Result<Payload, McpError>> + Send + 'static {
-        use futures::{FutureExt, future::Either};
-        let observed = crate::telemetry::tool(tool.name());
-        let run = Self::run_checked(tool, ctx, args);
-        let Some(observed) = observed else {
-            return Either::Left(run.map(|r| r.map(|(p, _)| p)));
+    async fn run(tool: Arc<Tool>, ctx: RequestContext, args: Value) -> Result<Payload, McpError> {
+        let Some(observed) = crate::telemetry::tool(tool.name()) else {
+            return Self::run_checked(tool, ctx, args).await.map(|(p, _)| p);
         };
-        let run = tracing::Instrument::instrument(run, observed.span());
-        Either::Right(run.map(move |outcome| {
-            observed.finish(outcome.as_ref().map(|(_, is_error)| *is_error));
-            outcome.map(|(p, _)| p)
-        }))
+        let run = Self::run_checked(tool, ctx, args);
+        let outcome = tracing::Instrument::instrument(run, observed.span()).await;
+        observed.finish(outcome.as_ref().map(|(_, is_error)| *is_error));
+        outcome.map(|(p, _)| p)
     }
 
     /// The call of `tool` (found by its name) with `args`.
