@@ -81,3 +81,17 @@ where
         () = terminated() => Ok(()),
     }
 }
+
+/// A JSON answer of the bare hyper servers.
+pub fn json_response(
+    status: hyper::StatusCode,
+    body: bytes::Bytes,
+) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+    let mut resp = hyper::Response::new(http_body_util::Full::new(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    resp
+}

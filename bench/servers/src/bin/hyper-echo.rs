@@ -7,25 +7,15 @@
 //! - `GET` (any path): a small fixed JSON document. This is the fast upstream
 //!   API of the proxy-overhead benchmark.
 
-use bench_servers::{SIMPLE_TEXT, bind_arg, serve_http1};
+use bench_servers::{SIMPLE_TEXT, bind_arg, json_response, serve_http1};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{Method, Request, Response, StatusCode, body::Incoming, header};
+use hyper::{Method, Request, Response, StatusCode, body::Incoming};
 use serde_json::{Value, json};
 use std::convert::Infallible;
 
 /// What the upstream `GET` returns; the proxy benchmark looks for the marker.
 const UPSTREAM_BODY: &str = r#"{"args":{},"origin":"127.0.0.1","bench":"upstream-ok"}"#;
-
-fn json_response(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(body));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    resp
-}
 
 async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.method() == Method::GET {

@@ -12,10 +12,10 @@
 //!
 //! `hyper-proxy --bind ADDR --upstream http://HOST:PORT`
 
-use bench_servers::serve_http1;
+use bench_servers::{json_response, serve_http1};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
-use hyper::{Request, Response, StatusCode, Uri, body::Incoming, header};
+use hyper::{Request, Response, StatusCode, Uri, body::Incoming};
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
@@ -23,16 +23,6 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 type Upstream = Client<HttpConnector, Empty<Bytes>>;
-
-fn json_response(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(body));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    resp
-}
 
 async fn handle(
     req: Request<Incoming>,
