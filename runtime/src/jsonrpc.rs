@@ -609,6 +609,14 @@ pub enum Message {
 }
 
 impl Message {
+    /// The id of a request; none for a notification or a response.
+    pub(crate) fn request_id(&self) -> Option<RequestId> {
+        match self {
+            Message::Request(r) => Some(r.id.clone()),
+            _ => None,
+        }
+    }
+
     pub fn notification(method: &str, params: Value) -> Self {
         Message::Notification(Notification {
             method: method.to_owned(),

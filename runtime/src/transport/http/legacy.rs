@@ -273,19 +273,11 @@ pub(super) async fn post(st: Arc<AppState>, req: axum::extract::Request) -> Http
     };
     let (parts, body) = req.into_parts();
     let content_type = parts.headers.get(axum::http::header::CONTENT_TYPE);
-    let msg = match read_message(&st, &parts.headers, content_type, body).await {
+    let msg = match read_message(&st, &parts.headers, content_type, body, &parts.extensions).await {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let id = match &msg {
-        Message::Request(r) => Some(r.id.clone()),
-        _ => None,
-    };
-    #[cfg(feature = "auth")]
-    if let Some(refused) = super::auth::check_call(&st, &parts.extensions, &msg) {
-        return refused;
-    }
-    if let Err(r) = check_version(&parts.headers, id) {
+    if let Err(r) = check_version(&parts.headers, msg.request_id()) {
         return r.into_response();
     }
     match msg {

@@ -691,13 +691,17 @@ fn unsupported_media_type() -> HttpResponse {
     )
 }
 
-/// The body as one message, or the refusal (415, 413, 408, or 400 with a
-/// JSON-RPC parse error). `content_type`: the Content-Type header's value.
+/// The body as one message the caller may send, or the refusal (415, 413,
+/// 408, 400 with a JSON-RPC parse error, or with `auth` the 403 of a scope
+/// the token lacks). `content_type`: the Content-Type header's value;
+/// `extensions`: the request's, where the auth layer left the token.
+#[cfg_attr(not(feature = "auth"), allow(unused_variables))]
 async fn read_message<B: RequestBody>(
     st: &AppState,
     headers: &HeaderMap,
     content_type: Option<&HeaderValue>,
     body: B,
+    extensions: &axum::http::Extensions,
 ) -> Result<Message, HttpResponse> {
     let content_type = content_type.and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type != "application/json"
@@ -718,8 +722,13 @@ async fn read_message<B: RequestBody>(
     let bytes = body::read(body, declared, limit, st.config.body_read_timeout)
         .await
         .map_err(|e| body_refused(e, limit))?;
-    Message::from_slice_within(&bytes, jsonrpc::values_for_bytes(limit))
-        .map_err(|resp| json(StatusCode::BAD_REQUEST, &resp))
+    let msg = Message::from_slice_within(&bytes, jsonrpc::values_for_bytes(limit))
+        .map_err(|resp| json(StatusCode::BAD_REQUEST, &resp))?;
+    #[cfg(feature = "auth")]
+    if let Some(refused) = auth::check_call(st, extensions, &msg) {
+        return Err(refused);
+    }
+    Ok(msg)
 }
 
 /// The headers a POST reads, found in one pass over the map: a look-up
@@ -798,18 +807,11 @@ fn post<B: RequestBody>(
         if !accept_admits(found.accept, &["application/json", "text/event-stream"]) {
             return not_acceptable();
         }
-        let msg = match read_message(&st, &headers, found.content_type, body).await {
+        let msg = match read_message(&st, &headers, found.content_type, body, &extensions).await {
             Ok(m) => m,
             Err(refused) => return refused,
         };
-        let request_id = match &msg {
-            Message::Request(r) => Some(r.id.clone()),
-            _ => None,
-        };
-        #[cfg(feature = "auth")]
-        if let Some(refused) = auth::check_call(&st, &extensions, &msg) {
-            return refused;
-        }
+        let request_id = msg.request_id();
         // MCP 2026-07-28: stateless, no session involved.
         let mut msg = match msg {
             Message::Request(r)
