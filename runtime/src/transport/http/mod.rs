@@ -470,17 +470,7 @@ fn serve_endpoint<B: RequestBody>(
             Method::POST => post(st, req).await,
             Method::GET => get(st, req.headers()).await,
             Method::DELETE => delete(st, req.headers()).await,
-            _ => {
-                let mut r = error(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    None,
-                    jsonrpc::INVALID_REQUEST,
-                    "Method not allowed",
-                );
-                r.headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
-                r
-            }
+            _ => legacy::not_allowed("GET, POST, DELETE"),
         }
     }
 }
