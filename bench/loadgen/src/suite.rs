@@ -226,17 +226,59 @@ fn per_call_figures(out: &Outcome, warm: &Outcome, cpu: Duration) -> PerCall {
     }
 }
 
-/// The median of `values` (NaN for none); NaNs sort last and are skipped.
+/// The median of `values` (NaN for none); NaNs are skipped.
 pub fn median(values: &[f64]) -> f64 {
+    median_sorted(&sorted(values))
+}
+
+/// The lower hinge, median and upper hinge of `values` (Tukey's: the
+/// medians of the lower and upper halves, each with the median when the
+/// count is odd), so the middle half of the rounds lies between the
+/// first and the last. NaNs are skipped; all three are NaN for none.
+pub fn hinges(values: &[f64]) -> [f64; 3] {
+    let v = sorted(values);
+    let n = v.len();
+    [
+        median_sorted(&v[..n.div_ceil(2)]),
+        median_sorted(&v),
+        median_sorted(&v[n / 2..]),
+    ]
+}
+
+fn sorted(values: &[f64]) -> Vec<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
     v.sort_by(f64::total_cmp);
+    v
+}
+
+fn median_sorted(v: &[f64]) -> f64 {
     let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[mid],
+        _ => (v[mid - 1] + v[mid]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{hinges, median};
+
+    #[test]
+    fn median_skips_nan_and_averages_the_middle_pair() {
+        assert_eq!(median(&[3.0, f64::NAN, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[f64::NAN]).is_nan());
+    }
+
+    #[test]
+    fn hinges_are_the_medians_of_the_halves() {
+        // Odd count: each half keeps the median.
+        let nine = [9.0, 1.0, 8.0, 2.0, 7.0, 3.0, 6.0, 4.0, 5.0];
+        assert_eq!(hinges(&nine), [3.0, 5.0, 7.0]);
+        // Even count: the halves split between the middle pair.
+        assert_eq!(hinges(&[4.0, 1.0, 3.0, 2.0]), [1.5, 2.5, 3.5]);
+        assert_eq!(hinges(&[2.0]), [2.0, 2.0, 2.0]);
+        assert!(hinges(&[]).iter().all(|x| x.is_nan()));
     }
 }
