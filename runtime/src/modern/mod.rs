@@ -582,34 +582,55 @@ pub(crate) fn discover(legacy_capabilities: &Value, instructions: Option<&str>) 
     Value::Object(result)
 }
 
-/// A server's part of the modern envelope, made once: its identity as
-/// JSON text, and the members a complete result that is not cacheable gets
-/// (`resultType` and the identity in `_meta`).
+/// A server's part of the modern envelope, made once. Every result
+/// carries the server's identity in `_meta`; all but `server/discover`'s
+/// carry only its stamp (name, version and title, what the schema's
+/// "display, logging, and debugging" needs), so that a long description
+/// or inline icons are not resent with every answer. `server/discover`
+/// gets the whole `Implementation`.
 #[derive(Debug)]
 pub(crate) struct Envelope {
-    server_info: Box<RawValue>,
+    stamp: Value,
+    stamp_json: Box<RawValue>,
+    full_json: Box<RawValue>,
+    /// What a complete result that is not cacheable gets: `resultType`
+    /// and the stamp in `_meta`, as JSON members.
     members: Arc<str>,
 }
 
 impl Envelope {
     pub(crate) fn new(server_info: &Value) -> Envelope {
-        let server_info = serde_json::value::to_raw_value(server_info)
-            .unwrap_or_else(|_| RawValue::NULL.to_owned());
+        let stamp = match server_info {
+            Value::Object(info) => Value::Object(
+                ["name", "version", "title"]
+                    .into_iter()
+                    .filter_map(|k| Some((k.to_owned(), info.get(k)?.clone())))
+                    .collect(),
+            ),
+            other => other.clone(),
+        };
+        let raw = |v: &Value| {
+            serde_json::value::to_raw_value(v).unwrap_or_else(|_| RawValue::NULL.to_owned())
+        };
+        let stamp_json = raw(&stamp);
         let members = format!(
             "\"resultType\":\"complete\",\"_meta\":{{\"{META_SERVER_INFO}\":{}}}",
-            server_info.get()
+            stamp_json.get()
         );
         Envelope {
-            server_info,
+            stamp,
+            stamp_json,
+            full_json: raw(server_info),
             members: members.into(),
         }
     }
 }
 
 /// The modern envelope of a result: `resultType`, the server's identity in
-/// `_meta` (`server_info`, also as `server_info_json`), and caching hints
-/// on cacheable results (the handler's own values win). A result that is
-/// already JSON text gets it spliced in, without a `Value` round trip.
+/// `_meta` (`server_info` for `server/discover`, the [`Envelope`]'s stamp
+/// for the rest), and caching hints on cacheable results (the handler's
+/// own values win). A result that is already JSON text gets it spliced
+/// in, without a `Value` round trip.
 pub(crate) fn finish(
     method: &str,
     result: Payload,
@@ -627,19 +648,17 @@ pub(crate) fn finish(
         }
         return finish(method, Payload::Owned(raw), server_info, envelope, cache);
     }
-    let server_info_json = &*envelope.server_info;
+    let (info, info_json) = match method {
+        "server/discover" => (server_info, &*envelope.full_json),
+        _ => (&envelope.stamp, &*envelope.stamp_json),
+    };
     // The spliced text stays in its box: an `Arc` of it was a copy.
     if let Some(raw) = result.text()
-        && let Some(done) = splice::splice(raw, cacheable, cache, server_info_json)
+        && let Some(done) = splice::splice(raw, cacheable, cache, info_json)
     {
         return Payload::Owned(done);
     }
-    Payload::Value(finish_value(
-        cacheable,
-        result.into_value(),
-        server_info,
-        cache,
-    ))
+    Payload::Value(finish_value(cacheable, result.into_value(), info, cache))
 }
 
 fn finish_value(cacheable: bool, result: Value, server_info: &Value, cache: CacheHints) -> Value {
@@ -1016,6 +1035,40 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&enveloped).unwrap(),
             spliced.text().unwrap().get()
+        );
+    }
+
+    /// Results carry the server's stamp (name, version, title), not its
+    /// description or icons; `server/discover` carries all of it.
+    #[test]
+    fn results_carry_the_stamp_and_discover_the_whole_identity() {
+        let info = json!({
+            "name": "s", "version": "1", "title": "S",
+            "description": "a long text", "icons": [{"src": "data:image/png;base64,AAAA"}],
+        });
+        let stamp = json!({"name": "s", "version": "1", "title": "S"});
+        let d = CacheHints::default();
+        for method in ["tools/list", "tools/call", "resources/read"] {
+            let r = finish_both(method, json!({"x": 1}), &info, d);
+            assert_eq!(r["_meta"][META_SERVER_INFO], stamp, "{method}");
+        }
+        let envelope = Envelope::new(&info);
+        let tool = crate::tools::serialize(&crate::model::CallToolResult::text("t"));
+        let r = finish("tools/call", tool, &info, &envelope, d).into_value();
+        assert_eq!(r["_meta"][META_SERVER_INFO], stamp);
+        let r = finish_both(
+            "server/discover",
+            json!({"supportedVersions": []}),
+            &info,
+            d,
+        );
+        assert_eq!(r["_meta"][META_SERVER_INFO], info);
+        // No title: none in the stamp either.
+        let plain = json!({"name": "s", "version": "1", "description": "d"});
+        let r = finish_both("tools/call", json!({}), &plain, d);
+        assert_eq!(
+            r["_meta"][META_SERVER_INFO],
+            json!({"name": "s", "version": "1"})
         );
     }
 
