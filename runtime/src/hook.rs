@@ -26,7 +26,7 @@ type HookFn =
 /// One tool call as the hook sees it: the tool's name, its arguments
 /// (already valid against the input schema) and the request's context.
 pub struct ToolCall {
-    name: CallName,
+    tool: Arc<Tool>,
     arguments: Value,
     changed: bool,
     ctx: RequestContext,
@@ -36,10 +36,7 @@ impl ToolCall {
     /// The name of the tool called (for the compact surface's `call_tool`,
     /// the tool it calls).
     pub fn name(&self) -> &str {
-        match &self.name {
-            CallName::OfTool(tool) => tool.name(),
-            CallName::Own(name) => name,
-        }
+        self.tool.name()
     }
     /// The arguments, valid against the tool's input schema.
     pub fn arguments(&self) -> &Value {
@@ -64,13 +61,6 @@ impl ToolCall {
     }
 }
 
-/// A call's tool name: the tool's own (most calls; no copy of it per
-/// call), or another one it is called by.
-enum CallName {
-    OfTool(Arc<Tool>),
-    Own(Arc<str>),
-}
-
 /// The rest of the call: [`Next::run`] runs the tool's handler. A hook
 /// that returns without running it refuses the call.
 pub struct Next {
@@ -82,8 +72,8 @@ impl Next {
     /// through [`ToolCall::arguments_mut`] are checked again first.
     pub async fn run(self, call: ToolCall) -> Result<CallToolResult, ToolError> {
         if call.changed
-            && let Some(text) = invalid_arguments(&self.tool, call.name(), &call.arguments)
-                .map_err(ToolError::from)?
+            && let Some(text) =
+                invalid_arguments(&self.tool, &call.arguments).map_err(ToolError::from)?
         {
             return Ok(CallToolResult::error(text));
         }
@@ -165,20 +155,14 @@ impl crate::builder::ServerBuilder {
 pub(crate) fn call(
     tool: &Arc<Tool>,
     ctx: RequestContext,
-    name: &str,
     args: Value,
 ) -> BoxFuture<'static, Result<CallToolResult, ToolError>> {
     let hook = match ctx.server.extension::<Hook>() {
         Some(Hook(h)) if tool.hooked => h.clone(),
         _ => return (tool.handler)(ctx, args),
     };
-    let name = if tool.name() == name {
-        CallName::OfTool(tool.clone())
-    } else {
-        CallName::Own(name.into())
-    };
     let call = ToolCall {
-        name,
+        tool: tool.clone(),
         arguments: args,
         changed: false,
         ctx,

@@ -623,11 +623,11 @@ impl Registry {
         {
             return Ok((serialize(&CallToolResult::error(e.to_string())), true));
         }
-        if let Some(text) = invalid_arguments(&tool, name, &args)? {
+        if let Some(text) = invalid_arguments(&tool, &args)? {
             return Ok((serialize(&CallToolResult::error(text)), true));
         }
         // The tool-call hook, if the server has one, around the handler.
-        let result = match crate::hook::call(&tool, ctx, name, args).await {
+        let result = match crate::hook::call(&tool, ctx, args).await {
             Ok(r) => r,
             Err(e) => CallToolResult::error(e.message),
         };
@@ -680,17 +680,13 @@ fn param_headers_of(t: &Tool) -> &Arc<[ParamHeader]> {
 
 /// What is wrong with `args` for `tool`, as the model reads it; None when
 /// they are valid.
-pub(crate) fn invalid_arguments(
-    tool: &Tool,
-    name: &str,
-    args: &Value,
-) -> Result<Option<String>, McpError> {
+pub(crate) fn invalid_arguments(tool: &Tool, args: &Value) -> Result<Option<String>, McpError> {
     let validator = tool.input()?;
     // The common case, valid arguments, without building an error iterator.
     if validator.is_valid(args) {
         return Ok(None);
     }
-    Ok(describe_invalid(validator, name, args))
+    Ok(describe_invalid(validator, tool.name(), args))
 }
 
 /// [`invalid_arguments`]' message, out of line: the error path's code
